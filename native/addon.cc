@@ -1,0 +1,15 @@
+// Addon entry point: each view registers its own exports.
+#include <napi.h>
+
+namespace tl {
+void InitPoll(Napi::Env env, Napi::Object exports);
+void InitProbe(Napi::Env env, Napi::Object exports);
+}
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  tl::InitPoll(env, exports);
+  tl::InitProbe(env, exports);
+  return exports;
+}
+
+NODE_API_MODULE(tcplens, Init)

@@ -1,0 +1,266 @@
+/* inet_diag messages -> columns. Like iproute2's ss: walk the attributes
+ * into a table, then copy what was present. Malformed input is counted and
+ * skipped, never trusted: every length is checked against what remains. */
+#include <errno.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/inet_diag.h>
+#include <linux/sock_diag.h>
+#include "diag_parse.h"
+#include "tcp_info.h"
+
+#define TL_ATTR_MAX 32   /* attribute types we index; larger ones are ignored */
+
+uint16_t tl_dict_intern(struct tl_dict *d, const char *s, size_t len)
+{
+	uint32_t i;
+
+	if (len >= TL_DICT_STRLEN)
+		len = TL_DICT_STRLEN - 1;
+	for (i = 0; i < d->count; i++)
+		if (strncmp(d->names[i], s, len) == 0 && d->names[i][len] == '\0')
+			return (uint16_t)(i + 1);
+	if (d->count >= TL_DICT_MAX)
+		return TL_DICT_OVERFLOW;
+	memcpy(d->names[d->count], s, len);
+	d->names[d->count][len] = '\0';
+	return (uint16_t)(++d->count);
+}
+
+static uint32_t get_u32(const struct rtattr *a)
+{
+	uint32_t v;
+	memcpy(&v, RTA_DATA(a), sizeof(v));
+	return v;
+}
+
+/* Fills row i from one inet_diag_msg and its attributes. Returns 0, or -1
+ * when an attribute was malformed (the row is still written with what was
+ * readable before it). */
+static int fill_row(struct tl_parse_ctx *x, uint32_t i, const struct inet_diag_msg *m,
+		    const uint8_t *attrs, size_t alen)
+{
+	const struct rtattr *tb[TL_ATTR_MAX] = { 0 };
+	struct tl_poll_cols *c = &x->batch->c;
+	struct tl_tcp_info ti;
+	uint32_t present = 0, tlen = 0;
+	int bad = 0;
+
+	while (alen >= sizeof(struct rtattr)) {
+		const struct rtattr *a = (const struct rtattr *)attrs;
+		size_t step;
+
+		if (a->rta_len < sizeof(struct rtattr) || a->rta_len > alen) {
+			bad = 1;
+			break;
+		}
+		if (a->rta_type < TL_ATTR_MAX) {
+			tb[a->rta_type] = a;
+			present |= 1u << a->rta_type;
+		}
+		step = RTA_ALIGN(a->rta_len);
+		if (step >= alen)
+			break;
+		attrs += step;
+		alen -= step;
+	}
+
+	c->ts_ns[i] = x->ts_ns;
+	c->netns_inode[i] = x->netns_inode;
+	c->idiag_cookie[i] = (uint64_t)m->id.idiag_cookie[0] |
+			     ((uint64_t)m->id.idiag_cookie[1] << 32);
+	memcpy(c->src[i], m->id.idiag_src, 16);
+	memcpy(c->dst[i], m->id.idiag_dst, 16);
+	c->sport[i] = ntohs(m->id.idiag_sport);
+	c->dport[i] = ntohs(m->id.idiag_dport);
+	c->idiag_if[i] = m->id.idiag_if;
+	c->idiag_family[i] = m->idiag_family;
+	c->idiag_state[i] = m->idiag_state;
+	c->idiag_timer[i] = m->idiag_timer;
+	c->idiag_retrans[i] = m->idiag_retrans;
+	c->idiag_expires[i] = m->idiag_expires;
+	c->idiag_rqueue[i] = m->idiag_rqueue;
+	c->idiag_wqueue[i] = m->idiag_wqueue;
+	c->idiag_uid[i] = m->idiag_uid;
+	c->idiag_inode[i] = m->idiag_inode;
+
+	/* Short attributes (payload smaller than the field) count as malformed
+	 * and read as absent. */
+#define ATTR_OK(t, n) (tb[t] && RTA_PAYLOAD(tb[t]) >= (n))
+#define DROP(t) do { present &= ~(1u << (t)); bad = 1; } while (0)
+
+	c->mark[i] = 0;
+	if (tb[INET_DIAG_MARK]) {
+		if (ATTR_OK(INET_DIAG_MARK, 4)) c->mark[i] = get_u32(tb[INET_DIAG_MARK]);
+		else DROP(INET_DIAG_MARK);
+	}
+	c->class_id[i] = 0;
+	if (tb[INET_DIAG_CLASS_ID]) {
+		if (ATTR_OK(INET_DIAG_CLASS_ID, 4)) c->class_id[i] = get_u32(tb[INET_DIAG_CLASS_ID]);
+		else DROP(INET_DIAG_CLASS_ID);
+	}
+	c->cgroup_id[i] = 0;
+	if (tb[INET_DIAG_CGROUP_ID]) {
+		if (ATTR_OK(INET_DIAG_CGROUP_ID, 8)) memcpy(&c->cgroup_id[i], RTA_DATA(tb[INET_DIAG_CGROUP_ID]), 8);
+		else DROP(INET_DIAG_CGROUP_ID);
+	}
+#define U8_ATTR(t, col) \
+	c->col[i] = 0; \
+	if (tb[t]) { if (ATTR_OK(t, 1)) c->col[i] = *(const uint8_t *)RTA_DATA(tb[t]); else DROP(t); }
+	U8_ATTR(INET_DIAG_TOS, tos)
+	U8_ATTR(INET_DIAG_TCLASS, tclass)
+	U8_ATTR(INET_DIAG_SHUTDOWN, shutdown)
+	U8_ATTR(INET_DIAG_SKV6ONLY, v6only)
+#undef U8_ATTR
+
+	{
+		struct inet_diag_meminfo mi = { 0 };
+		if (tb[INET_DIAG_MEMINFO]) {
+			if (ATTR_OK(INET_DIAG_MEMINFO, sizeof(mi))) memcpy(&mi, RTA_DATA(tb[INET_DIAG_MEMINFO]), sizeof(mi));
+			else DROP(INET_DIAG_MEMINFO);
+		}
+		c->idiag_rmem[i] = mi.idiag_rmem;
+		c->idiag_wmem[i] = mi.idiag_wmem;
+		c->idiag_fmem[i] = mi.idiag_fmem;
+		c->idiag_tmem[i] = mi.idiag_tmem;
+	}
+	{
+		/* SK_MEMINFO_VARS grows over kernels: take what is there. */
+		uint32_t sk[SK_MEMINFO_VARS] = { 0 };
+		if (tb[INET_DIAG_SKMEMINFO]) {
+			size_t n = RTA_PAYLOAD(tb[INET_DIAG_SKMEMINFO]);
+			memcpy(sk, RTA_DATA(tb[INET_DIAG_SKMEMINFO]), n < sizeof(sk) ? n : sizeof(sk));
+		}
+		c->skmem_rmem_alloc[i] = sk[SK_MEMINFO_RMEM_ALLOC];
+		c->skmem_rcvbuf[i] = sk[SK_MEMINFO_RCVBUF];
+		c->skmem_wmem_alloc[i] = sk[SK_MEMINFO_WMEM_ALLOC];
+		c->skmem_sndbuf[i] = sk[SK_MEMINFO_SNDBUF];
+		c->skmem_fwd_alloc[i] = sk[SK_MEMINFO_FWD_ALLOC];
+		c->skmem_wmem_queued[i] = sk[SK_MEMINFO_WMEM_QUEUED];
+		c->skmem_optmem[i] = sk[SK_MEMINFO_OPTMEM];
+		c->skmem_backlog[i] = sk[SK_MEMINFO_BACKLOG];
+		c->skmem_drops[i] = sk[SK_MEMINFO_DROPS];
+	}
+	{
+		struct tcp_bbr_info bbr = { 0 };
+		if (tb[INET_DIAG_BBRINFO]) {
+			if (ATTR_OK(INET_DIAG_BBRINFO, sizeof(bbr))) memcpy(&bbr, RTA_DATA(tb[INET_DIAG_BBRINFO]), sizeof(bbr));
+			else DROP(INET_DIAG_BBRINFO);
+		}
+		c->bbr_bw_lo[i] = bbr.bbr_bw_lo;
+		c->bbr_bw_hi[i] = bbr.bbr_bw_hi;
+		c->bbr_min_rtt[i] = bbr.bbr_min_rtt;
+		c->bbr_pacing_gain[i] = bbr.bbr_pacing_gain;
+		c->bbr_cwnd_gain[i] = bbr.bbr_cwnd_gain;
+	}
+
+	c->cong[i] = 0;
+	if (tb[INET_DIAG_CONG]) {
+		const char *s = (const char *)RTA_DATA(tb[INET_DIAG_CONG]);
+		size_t n = strnlen(s, RTA_PAYLOAD(tb[INET_DIAG_CONG]));
+		if (n > 0) {
+			c->cong[i] = tl_dict_intern(x->dict, s, n);
+			if (c->cong[i] == TL_DICT_OVERFLOW)
+				x->st->dict_overflow++;
+		}
+	}
+
+	memset(&ti, 0, sizeof(ti));
+	if (tb[INET_DIAG_INFO]) {
+		tlen = RTA_PAYLOAD(tb[INET_DIAG_INFO]);
+		if (tlen > sizeof(ti))
+			tlen = sizeof(ti);
+		memcpy(&ti, RTA_DATA(tb[INET_DIAG_INFO]), tlen);
+		if (tlen < sizeof(ti))
+			x->st->short_info++;
+	}
+	c->tcpi_len[i] = (uint16_t)tlen;
+#define TL_COPY_TCPI(n, t) c->n[i] = ti.n;
+	TL_TCPI_U64(TL_COPY_TCPI)
+	TL_TCPI_U32(TL_COPY_TCPI)
+	TL_TCPI_U16(TL_COPY_TCPI)
+	TL_TCPI_U8(TL_COPY_TCPI)
+#undef TL_COPY_TCPI
+	c->tcpi_snd_wscale[i] = ti.wscale & 0x0f;
+	c->tcpi_rcv_wscale[i] = ti.wscale >> 4;
+	c->tcpi_delivery_rate_app_limited[i] = ti.flags & 0x01;
+	c->tcpi_fastopen_client_fail[i] = (ti.flags >> 1) & 0x03;
+
+	c->attrs[i] = present;
+#undef ATTR_OK
+#undef DROP
+	return bad ? -1 : 0;
+}
+
+enum tl_parse_result tl_parse_diag(struct tl_parse_ctx *x, const uint8_t *buf,
+				   size_t len, size_t *consumed, int *nl_errno)
+{
+	size_t off = 0;
+
+	while (len - off >= sizeof(struct nlmsghdr)) {
+		const struct nlmsghdr *h = (const struct nlmsghdr *)(buf + off);
+		size_t mlen = h->nlmsg_len, step;
+
+		if (mlen < sizeof(*h) || mlen > len - off) {
+			/* Framing is gone: nothing after this point can be trusted. */
+			x->st->parse_errors++;
+			off = len;
+			break;
+		}
+		step = NLMSG_ALIGN(mlen);
+		if (step > len - off)
+			step = len - off;
+		x->st->messages++;
+
+		if (x->seq && h->nlmsg_seq != x->seq) {
+			x->st->foreign++;
+			off += step;
+			continue;
+		}
+		if (h->nlmsg_type == NLMSG_DONE) {
+			off += step;
+			*consumed = off;
+			return TL_PARSE_DONE;
+		}
+		if (h->nlmsg_type == NLMSG_ERROR) {
+			const struct nlmsgerr *e = (const struct nlmsgerr *)NLMSG_DATA(h);
+			*nl_errno = mlen >= NLMSG_LENGTH(sizeof(*e)) ? -e->error : EPROTO;
+			off += step;
+			*consumed = off;
+			return TL_PARSE_ERROR;
+		}
+		if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY) {
+			off += step;  /* NOOP or unknown: not a socket */
+			continue;
+		}
+		if (mlen < NLMSG_LENGTH(sizeof(struct inet_diag_msg))) {
+			x->st->parse_errors++;
+			off += step;
+			continue;
+		}
+		if (x->batch->rows >= x->batch->capacity) {
+			x->st->messages--;  /* looked at again on the next call */
+			*consumed = off;
+			return TL_PARSE_FULL;
+		}
+		if (h->nlmsg_flags & NLM_F_DUMP_INTR)
+			x->st->dump_intr++;
+		{
+			const struct inet_diag_msg *m = (const struct inet_diag_msg *)NLMSG_DATA(h);
+			const uint8_t *attrs = (const uint8_t *)m + NLMSG_ALIGN(sizeof(*m));
+			size_t alen = mlen - NLMSG_LENGTH(sizeof(*m));
+			if (fill_row(x, x->batch->rows, m, attrs, alen) < 0)
+				x->st->parse_errors++;
+			x->batch->rows++;
+			x->st->rows++;
+		}
+		off += step;
+	}
+	/* A trailing fragment shorter than a header is garbage, not a message. */
+	if (off < len)
+		x->st->parse_errors++;
+	*consumed = len;
+	return TL_PARSE_MORE;
+}

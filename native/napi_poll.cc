@@ -1,0 +1,315 @@
+// N-API glue for the poll view: layout(), replay() and class DiagSocket.
+// All parsing lives in the C core (diag_parse.c, diag_dump.c); this file only
+// moves buffers and counters across the boundary.
+#include <napi.h>
+#include <cerrno>
+#include <cstring>
+#include <sys/socket.h>
+#include <linux/netlink.h>
+#include "napi_util.h"
+extern "C" {
+#include "batch.h"
+#include "diag_dump.h"
+#include "netns.h"
+}
+
+namespace tl {
+
+static const char *TypeName(tl_coltype t) {
+  switch (t) {
+    case TL_U8: return "u8";
+    case TL_U16: return "u16";
+    case TL_U32: return "u32";
+    case TL_U64: return "u64";
+    case TL_B16: return "b16";
+  }
+  return "?";
+}
+
+// layout(capacity) -> { capacity, bytes, columns: [{name, type, offset, tcpiEnd}] }
+static Napi::Value Layout(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  uint32_t cap = info[0].As<Napi::Number>().Uint32Value();
+  tl_column_desc desc[TL_POLL_NCOLS];
+  size_t bytes = tl_poll_layout(cap, desc);
+  Napi::Array cols = Napi::Array::New(env, TL_POLL_NCOLS);
+  for (size_t i = 0; i < TL_POLL_NCOLS; i++) {
+    Napi::Object c = Napi::Object::New(env);
+    c.Set("name", desc[i].name);
+    c.Set("type", TypeName(desc[i].type));
+    SetNum(c, "offset", (double)desc[i].offset);
+    SetNum(c, "tcpiEnd", desc[i].tcpi_end);
+    cols.Set(i, c);
+  }
+  Napi::Object o = Napi::Object::New(env);
+  SetNum(o, "capacity", cap);
+  SetNum(o, "bytes", (double)bytes);
+  o.Set("columns", cols);
+  return o;
+}
+
+static void PutParseStats(Napi::Object o, const tl_parse_stats &p) {
+  SetNum(o, "messages", (double)p.messages);
+  SetNum(o, "rows", (double)p.rows);
+  SetNum(o, "parseErrors", (double)p.parse_errors);
+  SetNum(o, "shortInfo", (double)p.short_info);
+  SetNum(o, "dumpIntr", (double)p.dump_intr);
+  SetNum(o, "dictOverflow", (double)p.dict_overflow);
+  SetNum(o, "foreign", (double)p.foreign);
+}
+
+static Napi::Array TakeNewNames(Napi::Env env, tl_dict *d) {
+  Napi::Array a = Napi::Array::New(env, d->count - d->reported);
+  for (uint32_t i = d->reported, k = 0; i < d->count; i++, k++)
+    a.Set(k, Napi::String::New(env, d->names[i]));
+  d->reported = d->count;
+  return a;
+}
+
+static bool BindBatch(const Napi::CallbackInfo &info, int argi, tl_batch *b) {
+  Napi::Env env = info.Env();
+  if (!info[argi].IsArrayBuffer() || !info[argi + 1].IsNumber()) {
+    Napi::TypeError::New(env, "expected (ArrayBuffer, capacity)").ThrowAsJavaScriptException();
+    return false;
+  }
+  Napi::ArrayBuffer ab = info[argi].As<Napi::ArrayBuffer>();
+  uint32_t cap = info[argi + 1].As<Napi::Number>().Uint32Value();
+  if (tl_batch_bind(b, ab.Data(), ab.ByteLength(), cap) < 0) {
+    Napi::RangeError::New(env, "batch buffer too small or misaligned for capacity")
+        .ThrowAsJavaScriptException();
+    return false;
+  }
+  return true;
+}
+
+// replay(recording: Uint8Array, buffer: ArrayBuffer, capacity, netnsInode?)
+// Parses a recorded dump ([u32 len][chunk]...) exactly as a live one.
+// -> { rows, full, names, framingErrors, ...parse stats }
+static Napi::Value Replay(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsTypedArray()) {
+    Napi::TypeError::New(env, "expected a Uint8Array recording").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::Uint8Array rec = info[0].As<Napi::Uint8Array>();
+  tl_batch b;
+  if (!BindBatch(info, 1, &b)) return env.Undefined();
+  uint64_t ns = info.Length() > 3 && info[3].IsNumber() ? (uint64_t)info[3].As<Napi::Number>().Int64Value() : 0;
+  tl_dict dict;
+  memset(&dict, 0, sizeof(dict));
+  tl_parse_stats st;
+  memset(&st, 0, sizeof(st));
+  const uint8_t *p = rec.Data();
+  size_t left = rec.ByteLength();
+  uint64_t framing = 0;
+  bool full = false;
+  while (left >= 4 && !full) {
+    uint32_t n;
+    memcpy(&n, p, 4);
+    p += 4;
+    left -= 4;
+    if (n > left) { framing++; n = (uint32_t)left; }  // truncated recording
+    tl_parse_ctx x = {&b, &dict, &st, 0, ns, 0};
+    size_t used = 0;
+    int err = 0;
+    tl_parse_result r = tl_parse_diag(&x, p, n, &used, &err);
+    if (r == TL_PARSE_FULL) full = true;
+    p += n;
+    left -= n;
+  }
+  if (left > 0 && !full) framing++;
+  Napi::Object o = Napi::Object::New(env);
+  SetNum(o, "rows", b.rows);
+  o.Set("full", Napi::Boolean::New(env, full));
+  o.Set("names", TakeNewNames(env, &dict));
+  SetNum(o, "framingErrors", (double)framing);
+  PutParseStats(o, st);
+  return o;
+}
+
+// One NETLINK_SOCK_DIAG socket inside one network namespace.
+class DiagSocket : public Napi::ObjectWrap<DiagSocket> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "DiagSocket", {
+      InstanceMethod("begin", &DiagSocket::Begin),
+      InstanceMethod("fill", &DiagSocket::Fill),
+      InstanceMethod("stats", &DiagSocket::Stats),
+      InstanceMethod("names", &DiagSocket::Names),
+      InstanceMethod("tap", &DiagSocket::Tap),
+      InstanceMethod("close", &DiagSocket::Close),
+      InstanceAccessor("netnsInode", &DiagSocket::NetnsInode, nullptr),
+      InstanceAccessor("closed", &DiagSocket::Closed, nullptr),
+    });
+  }
+
+  // new DiagSocket(path?: string) — path of a netns file; omitted = our own.
+  explicit DiagSocket(const Napi::CallbackInfo &info) : Napi::ObjectWrap<DiagSocket>(info) {
+    Napi::Env env = info.Env();
+    std::string path;
+    bool own = info.Length() == 0 || info[0].IsUndefined() || info[0].IsNull();
+    if (!own) path = info[0].As<Napi::String>().Utf8Value();
+    uint64_t ino = 0;
+    int fd = tl_netns_socket(own ? nullptr : path.c_str(), NETLINK_SOCK_DIAG, &ino);
+    if (fd < 0) {
+      ErrnoError(env, -fd, "netns socket " + (own ? std::string("(own)") : path)).ThrowAsJavaScriptException();
+      return;
+    }
+    if (tl_dump_init(&dump_, fd, ino) < 0) {
+      tl_dump_close(&dump_);
+      ErrnoError(env, ENOMEM, "dump init").ThrowAsJavaScriptException();
+      return;
+    }
+    open_ = true;
+  }
+
+  ~DiagSocket() override { if (open_) tl_dump_close(&dump_); }
+
+  tl_dump *dump() { return &dump_; }
+  void SetBusy(bool b) { busy_ = b; if (!b && close_pending_) DoClose(); }
+
+ private:
+  friend class FillWorker;
+
+  bool Usable(Napi::Env env) {
+    if (!open_) { Napi::Error::New(env, "DiagSocket is closed").ThrowAsJavaScriptException(); return false; }
+    if (busy_) { Napi::Error::New(env, "DiagSocket: a fill is already running").ThrowAsJavaScriptException(); return false; }
+    return true;
+  }
+
+  // begin({ families: 1|2|3, states: mask, ext: bits }) -> undefined; throws on send failure
+  Napi::Value Begin(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    if (!Usable(env)) return env.Undefined();
+    Napi::Object o = info[0].IsObject() ? info[0].As<Napi::Object>() : Napi::Object::New(env);
+    unsigned fam = o.Has("families") ? o.Get("families").As<Napi::Number>().Uint32Value() : 3;
+    uint32_t states = o.Has("states") ? o.Get("states").As<Napi::Number>().Uint32Value() : 0xffffffffu;
+    uint8_t ext = o.Has("ext") ? (uint8_t)o.Get("ext").As<Napi::Number>().Uint32Value() : 0xff;
+    int rc = tl_dump_begin(&dump_, fam, states, ext);
+    if (rc < 0) ErrnoError(env, -rc, "inet_diag request").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+
+  Napi::Value Fill(const Napi::CallbackInfo &info);
+
+  Napi::Value Stats(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    const tl_dump_stats &s = dump_.st;
+    Napi::Object o = Napi::Object::New(env);
+    SetNum(o, "requests", (double)s.requests);
+    SetNum(o, "recvs", (double)s.recvs);
+    SetNum(o, "bytes", (double)s.bytes);
+    SetNum(o, "eintr", (double)s.eintr);
+    SetNum(o, "enobufs", (double)s.enobufs);
+    SetNum(o, "truncated", (double)s.truncated);
+    SetNum(o, "nlErrors", (double)s.nl_errors);
+    SetNum(o, "dumpsDone", (double)s.dumps_done);
+    PutParseStats(o, s.parse);
+    return o;
+  }
+
+  // names() -> every congestion-control name so far; id = index + 1
+  Napi::Value Names(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    Napi::Array a = Napi::Array::New(env, dump_.dict.count);
+    for (uint32_t i = 0; i < dump_.dict.count; i++) a.Set(i, Napi::String::New(env, dump_.dict.names[i]));
+    return a;
+  }
+
+  // tap(true) starts recording received chunks; tap(false) returns them as a
+  // Buffer ([u32 len][chunk]...) and stops.
+  Napi::Value Tap(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    if (!Usable(env)) return env.Undefined();
+    if (info[0].ToBoolean()) { dump_.tapping = 1; return env.Undefined(); }
+    dump_.tapping = 0;
+    Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::Copy(env, dump_.tap ? dump_.tap : (uint8_t *)"", dump_.tap_len);
+    free(dump_.tap);
+    dump_.tap = nullptr;
+    dump_.tap_len = dump_.tap_cap = 0;
+    return out;
+  }
+
+  void DoClose() {
+    if (open_) tl_dump_close(&dump_);
+    open_ = false;
+    close_pending_ = false;
+  }
+
+  // close(): idempotent; waits for a running fill to finish first.
+  Napi::Value Close(const Napi::CallbackInfo &info) {
+    if (busy_) close_pending_ = true;
+    else DoClose();
+    return info.Env().Undefined();
+  }
+
+  Napi::Value NetnsInode(const Napi::CallbackInfo &info) {
+    return Napi::Number::New(info.Env(), (double)dump_.netns_inode);
+  }
+  Napi::Value Closed(const Napi::CallbackInfo &info) {
+    return Napi::Boolean::New(info.Env(), !open_ || close_pending_);
+  }
+
+  tl_dump dump_{};
+  bool open_ = false;
+  bool busy_ = false;
+  bool close_pending_ = false;
+};
+
+// Runs tl_dump_fill on the libuv pool; resolves { rows, done, errno, names }.
+class FillWorker : public Napi::AsyncWorker {
+ public:
+  FillWorker(Napi::Env env, DiagSocket *s, Napi::Object self, Napi::ArrayBuffer ab, tl_batch b)
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), s_(s), batch_(b) {
+    self_ = Napi::Persistent(self);
+    buf_ = Napi::Persistent(ab);
+  }
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+  void Execute() override { rc_ = tl_dump_fill(s_->dump(), &batch_, &done_); }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::Object o = Napi::Object::New(env);
+    SetNum(o, "rows", batch_.rows);
+    o.Set("done", Napi::Boolean::New(env, done_ != 0));
+    SetNum(o, "errno", rc_ < 0 ? -rc_ : 0);
+    if (rc_ < 0) {
+      const char *name = strerrorname_np(-rc_);
+      o.Set("code", Napi::String::New(env, name ? name : "EUNKNOWN"));
+    }
+    o.Set("names", TakeNewNames(env, &s_->dump()->dict));
+    s_->SetBusy(false);
+    deferred_.Resolve(o);
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  DiagSocket *s_;
+  tl_batch batch_;
+  Napi::ObjectReference self_;
+  Napi::Reference<Napi::ArrayBuffer> buf_;
+  int rc_ = 0;
+  int done_ = 0;
+};
+
+// fill(buffer: ArrayBuffer, capacity) -> Promise<{ rows, done, errno, code?, names }>
+Napi::Value DiagSocket::Fill(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (!Usable(env)) return env.Undefined();
+  tl_batch b;
+  if (!BindBatch(info, 0, &b)) return env.Undefined();
+  busy_ = true;
+  auto *w = new FillWorker(env, this, info.This().As<Napi::Object>(), info[0].As<Napi::ArrayBuffer>(), b);
+  Napi::Promise p = w->Promise();
+  w->Queue();
+  return p;
+}
+
+void InitPoll(Napi::Env env, Napi::Object exports) {
+  exports.Set("layout", Napi::Function::New(env, Layout));
+  exports.Set("replay", Napi::Function::New(env, Replay));
+  exports.Set("DiagSocket", DiagSocket::Define(env));
+}
+
+}  // namespace tl
