@@ -1,0 +1,29 @@
+// tcplens command line: one yargs command module per file in this folder.
+import yargs from 'yargs';
+import { TcplensError } from '../util/errors';
+import * as poll from './poll';
+
+export function main(argv: string[]): void {
+  yargs(argv)
+    .scriptName('tcplens')
+    .usage('$0 <command> [options]\n\nTCP observability sidecar: watches every TCP socket of the host, in every network namespace.')
+    .command(poll)
+    .demandCommand(1, 'name a command (see --help)')
+    .strict()
+    .recommendCommands()
+    .wrap(Math.min(110, process.stdout.columns || 110))
+    .fail((msg, err, y) => {
+      // One clear line and a non-zero exit, never a stack trace for bad input.
+      if (err && !(err instanceof TcplensError)) {
+        process.stderr.write(`tcplens: ${err.stack ?? err.message}\n`);
+        process.exit(1);
+      }
+      const text = err ? err.message : msg;
+      process.stderr.write(`tcplens: ${text}${err ? '' : ' (see tcplens --help)'}\n`);
+      void y;
+      process.exit(2);
+    })
+    .help()
+    .version()
+    .parse();
+}

@@ -1,0 +1,114 @@
+// Typed face of the native addon (native/*.cc). Everything crossing this
+// boundary is buffers and counters, never per-socket objects.
+import * as path from 'path';
+
+export type ColumnType = 'u8' | 'u16' | 'u32' | 'u64' | 'b16';
+
+export interface NativeColumn {
+  name: string;
+  type: ColumnType;
+  offset: number;
+  /** tcp_info members: end offset inside struct tcp_info; 0 otherwise. */
+  tcpiEnd: number;
+}
+
+export interface NativeLayout {
+  capacity: number;
+  bytes: number;
+  columns: NativeColumn[];
+}
+
+export interface ParseStats {
+  messages: number;
+  rows: number;
+  parseErrors: number;
+  shortInfo: number;
+  dumpIntr: number;
+  dictOverflow: number;
+  foreign: number;
+}
+
+export interface DumpStats extends ParseStats {
+  requests: number;
+  recvs: number;
+  bytes: number;
+  eintr: number;
+  enobufs: number;
+  truncated: number;
+  nlErrors: number;
+  dumpsDone: number;
+}
+
+export interface FillResult {
+  rows: number;
+  done: boolean;
+  /** non-zero when the dump failed; rows already written are valid */
+  errno: number;
+  code?: string;
+  /** congestion-control names first seen in this batch, ids continue the dictionary */
+  names: string[];
+}
+
+export interface BeginOptions {
+  /** bit 0: AF_INET, bit 1: AF_INET6 */
+  families?: number;
+  /** TCPF_* state bitmask */
+  states?: number;
+  /** INET_DIAG_* extension bits */
+  ext?: number;
+}
+
+export interface DiagSocket {
+  readonly netnsInode: number;
+  readonly closed: boolean;
+  begin(opts: BeginOptions): void;
+  fill(buffer: ArrayBuffer, capacity: number): Promise<FillResult>;
+  stats(): DumpStats;
+  names(): string[];
+  tap(on: true): void;
+  tap(on: false): Buffer;
+  close(): void;
+}
+
+export interface ReplayResult extends ParseStats {
+  rows: number;
+  full: boolean;
+  names: string[];
+  framingErrors: number;
+}
+
+export interface ProbeResult {
+  ok: boolean;
+  errno: number;
+  code?: string;
+  message?: string;
+}
+
+export interface Addon {
+  layout(capacity: number): NativeLayout;
+  replay(recording: Uint8Array, buffer: ArrayBuffer, capacity: number, netnsInode?: number): ReplayResult;
+  DiagSocket: new (netnsPath?: string | null) => DiagSocket;
+  probe: {
+    diag(): ProbeResult & { attrs: number };
+    destroy(): ProbeResult;
+    bpf(): ProbeResult;
+    setns(path: string): ProbeResult;
+  };
+}
+
+let cached: Addon | undefined;
+
+/** Loads build/Release/tcplens.node once; a clear error if it was never built. */
+export function addon(): Addon {
+  if (cached) return cached;
+  const file = path.resolve(__dirname, '..', '..', '..', 'build', 'Release', 'tcplens.node');
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    cached = require(file) as Addon;
+  } catch (e) {
+    const err = new Error(`tcplens native addon not loadable (${file}): ${(e as Error).message}; run "npm run build"`);
+    (err as NodeJS.ErrnoException).code = 'ENOADDON';
+    throw err;
+  }
+  return cached;
+}

@@ -1,0 +1,16 @@
+// Typed errors: every error a user can see carries a stable code.
+export type ErrorCode =
+  | 'EUSAGE'      // bad flag or argument
+  | 'ENETNS'      // a namespace selector that names nothing
+  | 'ENOADDON'    // native addon missing
+  | 'EPREFLIGHT'  // a fatal preflight check
+  | 'EPOLL';      // the poll view cannot run at all
+
+export class TcplensError extends Error {
+  constructor(readonly code: ErrorCode, message: string) {
+    super(message);
+    this.name = 'TcplensError';
+  }
+}
+
+export const usage = (msg: string): TcplensError => new TcplensError('EUSAGE', msg);

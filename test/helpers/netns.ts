@@ -1,0 +1,88 @@
+// Real network namespaces for tests: unique names, removed afterwards.
+import { execFileSync, spawn, type ChildProcess } from 'child_process';
+import * as readline from 'readline';
+
+let counter = 0;
+
+export function isRoot(): boolean {
+  return typeof process.getuid === 'function' && process.getuid() === 0;
+}
+
+/** Creates `tlt-<pid>-<n>` with lo up; returns its name. */
+export function createNetns(tag = 't'): string {
+  const name = `tlt-${tag}-${process.pid}-${++counter}`;
+  execFileSync('ip', ['netns', 'add', name]);
+  execFileSync('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
+  return name;
+}
+
+export function deleteNetns(name: string): void {
+  try {
+    execFileSync('ip', ['netns', 'delete', name], { stdio: 'ignore' });
+  } catch {
+    /* already gone */
+  }
+}
+
+/** Runs a command inside the namespace and returns its stdout. */
+export function inNetns(name: string, cmd: string, args: string[]): string {
+  return execFileSync('ip', ['netns', 'exec', name, cmd, ...args], { encoding: 'utf8', maxBuffer: 256 << 20 });
+}
+
+export interface Workload {
+  proc: ChildProcess;
+  /** what the workload printed as its first line (JSON) */
+  info: WorkloadInfo;
+  stop(): Promise<void>;
+}
+
+export interface WorkloadSocket {
+  role: string;
+  family: number;
+  src: string;
+  sport: number;
+  dst: string;
+  dport: number;
+  cong?: string;
+  tos?: number;
+  tclass?: number;
+  mark?: number;
+  sent?: number;
+  unread?: number;
+  shutdown?: string;
+}
+
+export interface WorkloadInfo {
+  pid: number;
+  sockets: WorkloadSocket[];
+}
+
+const WORKLOAD = `${__dirname}/../../../test/helpers/workload.py`;
+
+/** Starts test/helpers/workload.py in the namespace with a JSON spec; resolves
+ * when it has set everything up and printed its sockets. */
+export function startWorkload(netns: string | null, spec: object): Promise<Workload> {
+  const argv = ['python3', WORKLOAD, JSON.stringify(spec)];
+  const proc = netns ? spawn('ip', ['netns', 'exec', netns, ...argv], { stdio: ['pipe', 'pipe', 'inherit'] })
+    : spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    const rl = readline.createInterface({ input: proc.stdout! });
+    const timer = setTimeout(() => reject(new Error('workload did not start in 20 s')), 20_000);
+    proc.once('exit', (code) => { clearTimeout(timer); reject(new Error(`workload exited early (${code})`)); });
+    rl.once('line', (line) => {
+      clearTimeout(timer);
+      proc.removeAllListeners('exit');
+      const info = JSON.parse(line) as WorkloadInfo;
+      resolve({
+        proc,
+        info,
+        stop: () => new Promise<void>((res) => {
+          if (proc.exitCode !== null) return res();
+          proc.once('exit', () => res());
+          proc.stdin!.end();  // the workload exits when stdin closes
+          setTimeout(() => proc.kill('SIGKILL'), 5000).unref();
+        }),
+      });
+    });
+  });
+}

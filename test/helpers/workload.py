@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""TCP sockets of known properties for tcplens tests (Node cannot set them).
+
+argv[1] is a JSON spec:
+  {"pairs": [{"family": 4|6, "cong": "reno", "tos": 32, "mark": 7,
+              "send": 1000, "unread": 500, "shutdown": "wr"}, ...],
+   "listeners": [{"family": 4|6}, ...]}
+Each pair is a listener-accepted connection on loopback: the client applies the
+options, sends `send` bytes that the server reads, then `unread` bytes the
+server leaves unread (Recv-Q); `shutdown` half-closes the client.
+Prints one JSON line describing every socket, then waits for stdin to close.
+"""
+import json
+import socket
+import sys
+import time
+
+SO_MARK = 36
+TCP_CONGESTION = 13
+
+
+def addr(fam):
+    return ("127.0.0.1", 0) if fam == 4 else ("::1", 0)
+
+
+def afam(fam):
+    return socket.AF_INET if fam == 4 else socket.AF_INET6
+
+
+def describe(role, s, fam, extra=None):
+    local, peer = s.getsockname(), None
+    try:
+        peer = s.getpeername()
+    except OSError:
+        peer = ("0.0.0.0", 0) if fam == 4 else ("::", 0)
+    d = {"role": role, "family": 2 if fam == 4 else 10, "src": local[0], "sport": local[1],
+         "dst": peer[0], "dport": peer[1]}
+    d.update(extra or {})
+    return d
+
+
+def main():
+    spec = json.loads(sys.argv[1])
+    keep, out = [], []
+    for l in spec.get("listeners", []):
+        fam = l.get("family", 4)
+        s = socket.socket(afam(fam), socket.SOCK_STREAM)
+        s.bind(addr(fam))
+        s.listen(16)
+        keep.append(s)
+        out.append(describe("listener", s, fam))
+    for p in spec.get("pairs", []):
+        fam = p.get("family", 4)
+        srv = socket.socket(afam(fam), socket.SOCK_STREAM)
+        srv.bind(addr(fam))
+        srv.listen(1)
+        cli = socket.socket(afam(fam), socket.SOCK_STREAM)
+        extra = {}
+        if "cong" in p:
+            cli.setsockopt(socket.IPPROTO_TCP, TCP_CONGESTION, p["cong"].encode())
+            extra["cong"] = p["cong"]
+        if "tos" in p:
+            if fam == 4:
+                cli.setsockopt(socket.IPPROTO_IP, socket.IP_TOS, p["tos"])
+                extra["tos"] = p["tos"]
+            else:
+                cli.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_TCLASS, p["tos"])
+                extra["tclass"] = p["tos"]
+        if "mark" in p:
+            cli.setsockopt(socket.SOL_SOCKET, SO_MARK, p["mark"])
+            extra["mark"] = p["mark"]
+        cli.connect(srv.getsockname()[:2])
+        acc, _ = srv.accept()
+        sent = p.get("send", 0)
+        if sent:
+            cli.sendall(b"x" * sent)
+            got = 0
+            while got < sent:
+                got += len(acc.recv(sent - got))
+        unread = p.get("unread", 0)
+        if unread:
+            cli.sendall(b"u" * unread)
+        extra["sent"] = sent + unread
+        extra["unread"] = unread
+        if p.get("shutdown") == "wr":
+            cli.shutdown(socket.SHUT_WR)
+            extra["shutdown"] = "wr"
+        keep += [srv, cli, acc]
+        out.append(describe("listener", srv, fam))
+        out.append(describe("client", cli, fam, extra))
+        out.append(describe("server", acc, fam, {"unread": unread}))
+    time.sleep(0.2)  # let ACKs and unread data settle before anyone looks
+    print(json.dumps({"pid": __import__("os").getpid(), "sockets": out}), flush=True)
+    sys.stdin.read()
+
+
+if __name__ == "__main__":
+    main()
