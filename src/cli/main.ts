@@ -18,7 +18,7 @@ export function main(argv: string[]): void {
         process.stderr.write(`tcplens: ${err.stack ?? err.message}\n`);
         process.exit(1);
       }
-      const text = err ? err.message : msg;
+      const text = (err ? err.message : msg).replace(/\s*\n\s*/g, ' ');
       process.stderr.write(`tcplens: ${text}${err ? '' : ' (see tcplens --help)'}\n`);
       void y;
       process.exit(2);

@@ -39,7 +39,7 @@ export const builder = (y: Argv): Argv<PollArgs> =>
       describe: 'namespaces: all (every namespace of the host), host (our own), a name under /run/netns, or a path to a netns file; comma-separated',
     })
     .option('states', { type: 'string', default: 'all', describe: 'TCP states to dump: all, connected, established, listen, time_wait, ... (comma-separated)' })
-    .option('family', { choices: ['all', '4', '6'], default: 'all', describe: 'address family' })
+    .option('family', { type: 'string', choices: ['all', '4', '6'], default: 'all', describe: 'address family' })
     .option('batch-rows', { type: 'number', default: 4096, describe: 'sockets per native batch (memory vs. calls)' })
     .conflicts('once', 'interval')
     .example('$0 poll --netns host', 'sockets of our own namespace, like ss -tin')

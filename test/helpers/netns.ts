@@ -26,7 +26,7 @@ export function deleteNetns(name: string): void {
 
 /** Runs a command inside the namespace and returns its stdout. */
 export function inNetns(name: string, cmd: string, args: string[]): string {
-  return execFileSync('ip', ['netns', 'exec', name, cmd, ...args], { encoding: 'utf8', maxBuffer: 256 << 20 });
+  return execFileSync('ip', ['netns', 'exec', name, cmd, ...args], { encoding: 'utf8', maxBuffer: 256 << 20, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 export interface Workload {
