@@ -110,7 +110,9 @@ function destroyRow(f: Facts): CheckRow | null {
   if (d.ok) return row('destroy multicast', 'ok', 'joins SKNLGRP_INET{,6}_TCP_DESTROY: final tcp_info of every closed socket');
   return row('destroy multicast', 'warn',
     `join fails with ${probeError(d)}: destroy view off, sockets born and dead between polls are missed`,
-    'run as uid 0 or grant CAP_NET_ADMIN; meanwhile poll at a shorter --interval');
+    d.code === 'EACCES' || d.code === 'EPERM'
+      ? 'run as uid 0 or grant CAP_NET_ADMIN; allow AF_NETLINK in seccomp/LSM policy; meanwhile poll at a shorter --interval'
+      : 'check the kernel for CONFIG_INET_DIAG; meanwhile poll at a shorter --interval');
 }
 
 function bpfRow(f: Facts): CheckRow | null {
