@@ -6,6 +6,8 @@
         "native/addon.cc",
         "native/napi_poll.cc",
         "native/napi_probe.cc",
+        "native/napi_destroy.cc",
+        "native/destroy.c",
         "native/batch.c",
         "native/diag_parse.c",
         "native/diag_dump.c",

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <linux/netlink.h>
 #include "napi_util.h"
+#include "napi_batch.h"
 extern "C" {
 #include "batch.h"
 #include "diag_dump.h"
@@ -46,40 +47,6 @@ static Napi::Value Layout(const Napi::CallbackInfo &info) {
   SetNum(o, "bytes", (double)bytes);
   o.Set("columns", cols);
   return o;
-}
-
-static void PutParseStats(Napi::Object o, const tl_parse_stats &p) {
-  SetNum(o, "messages", (double)p.messages);
-  SetNum(o, "rows", (double)p.rows);
-  SetNum(o, "parseErrors", (double)p.parse_errors);
-  SetNum(o, "shortInfo", (double)p.short_info);
-  SetNum(o, "dumpIntr", (double)p.dump_intr);
-  SetNum(o, "dictOverflow", (double)p.dict_overflow);
-  SetNum(o, "foreign", (double)p.foreign);
-}
-
-static Napi::Array TakeNewNames(Napi::Env env, tl_dict *d) {
-  Napi::Array a = Napi::Array::New(env, d->count - d->reported);
-  for (uint32_t i = d->reported, k = 0; i < d->count; i++, k++)
-    a.Set(k, Napi::String::New(env, d->names[i]));
-  d->reported = d->count;
-  return a;
-}
-
-static bool BindBatch(const Napi::CallbackInfo &info, int argi, tl_batch *b) {
-  Napi::Env env = info.Env();
-  if (!info[argi].IsArrayBuffer() || !info[argi + 1].IsNumber()) {
-    Napi::TypeError::New(env, "expected (ArrayBuffer, capacity)").ThrowAsJavaScriptException();
-    return false;
-  }
-  Napi::ArrayBuffer ab = info[argi].As<Napi::ArrayBuffer>();
-  uint32_t cap = info[argi + 1].As<Napi::Number>().Uint32Value();
-  if (tl_batch_bind(b, ab.Data(), ab.ByteLength(), cap) < 0) {
-    Napi::RangeError::New(env, "batch buffer too small or misaligned for capacity")
-        .ThrowAsJavaScriptException();
-    return false;
-  }
-  return true;
 }
 
 // replay(recording: Uint8Array, buffer: ArrayBuffer, capacity, netnsInode?)

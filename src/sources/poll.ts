@@ -2,8 +2,9 @@
 // parsed natively into column batches that are handed to a consumer.
 import { addon, type DiagSocket, type DumpStats } from '../native/addon';
 import { PollBatch } from '../layout/batch';
-import { resolveNetns, type NetnsSelector } from '../netns/select';
+import type { NetnsSelector } from '../netns/select';
 import type { NetnsInfo } from '../netns/discover';
+import { NetnsTracker, type OpenError } from '../netns/tracker';
 import { ALL_STATES } from '../format/tcp_states';
 
 /** INET_DIAG_{MEMINFO,INFO,VEGASINFO(+BBR),CONG,TOS,TCLASS,SKMEMINFO,SHUTDOWN} */
@@ -50,64 +51,38 @@ export interface BatchContext {
 
 export type BatchConsumer = (batch: PollBatch, ctx: BatchContext) => void | Promise<void>;
 
-interface Watched {
-  ns: NetnsInfo;
-  sock: DiagSocket | null;
-  names: string[];
-  /** why the namespace could not be entered, remembered so it is said once */
-  openError?: { errno: number; code: string; message: string };
+/** Per namespace: its dump socket and the cong names it has reported. */
+class NsDump {
+  readonly names: string[] = [];
+  constructor(readonly sock: DiagSocket) {}
+  close(): void { this.sock.close(); }
 }
 
 export class PollSource {
-  private readonly watched = new Map<number, Watched>();
+  private readonly tracker: NetnsTracker<NsDump>;
   private readonly batch: PollBatch;
   private readonly states: number;
   private readonly families: number;
-  private first = true;
-  /** namespaces we could not enter, per cycle: for callers that log */
-  onOpenError?: (ns: NetnsInfo, err: { code: string; message: string }) => void;
 
-  constructor(private readonly opts: PollOptions) {
+  constructor(opts: PollOptions) {
+    this.tracker = new NetnsTracker(opts.netns, (ns) => new NsDump(new (addon().DiagSocket)(ns.path)));
     this.batch = new PollBatch(opts.batchRows ?? 4096);
     this.states = opts.states ?? ALL_STATES;
     this.families = opts.families ?? 3;
   }
 
-  /** Namespaces watched now, with their cumulative netlink counters. */
-  stats(): Array<{ ns: NetnsInfo; stats: DumpStats | null; openError?: string }> {
-    return [...this.watched.values()].map((w) => ({
-      ns: w.ns,
-      stats: w.sock && !w.sock.closed ? w.sock.stats() : null,
-      ...(w.openError ? { openError: w.openError.code } : {}),
-    }));
+  /** Called once for each namespace that cannot be entered. */
+  set onOpenError(fn: ((ns: NetnsInfo, err: OpenError) => void) | undefined) {
+    this.tracker.onOpenError = fn;
   }
 
-  private refresh(): { added: number; removed: number; unreadable: number } {
-    const found = resolveNetns(this.opts.netns, this.first);
-    this.first = false;
-    const now = new Set(found.namespaces.map((n) => n.inode));
-    let added = 0, removed = 0;
-    for (const [ino, w] of this.watched) {
-      if (!now.has(ino)) {
-        w.sock?.close();
-        this.watched.delete(ino);
-        removed++;
-      }
-    }
-    for (const ns of found.namespaces) {
-      if (this.watched.has(ns.inode)) continue;
-      const w: Watched = { ns, sock: null, names: [] };
-      try {
-        w.sock = new (addon().DiagSocket)(ns.path);
-      } catch (e) {
-        const err = e as NodeJS.ErrnoException;
-        w.openError = { errno: err.errno ?? 0, code: err.code ?? 'EUNKNOWN', message: err.message };
-        this.onOpenError?.(ns, w.openError);
-      }
-      this.watched.set(ns.inode, w);
-      added++;
-    }
-    return { added, removed, unreadable: found.unreadable };
+  /** Namespaces watched now, with their cumulative netlink counters. */
+  stats(): Array<{ ns: NetnsInfo; stats: DumpStats | null; openError?: string }> {
+    return [...this.tracker.all()].map((t) => ({
+      ns: t.ns,
+      stats: t.handle && !t.handle.sock.closed ? t.handle.sock.stats() : null,
+      ...(t.openError ? { openError: t.openError.code } : {}),
+    }));
   }
 
   /** One poll cycle over every watched namespace. The batch passed to
@@ -115,25 +90,25 @@ export class PollSource {
   async cycle(consume: BatchConsumer): Promise<CycleResult> {
     const startedMs = Date.now();
     const t0 = process.hrtime.bigint();
-    const { added, removed, unreadable } = this.refresh();
+    const { added, removed, unreadable } = this.tracker.refresh();
     const result: CycleResult = { startedMs, durationMs: 0, sockets: 0, batches: 0, namespaces: [], added, removed, unreadable };
-    for (const w of this.watched.values()) {
-      const nc: NetnsCycle = { ns: w.ns, sockets: 0, errno: 0 };
+    for (const t of this.tracker.all()) {
+      const nc: NetnsCycle = { ns: t.ns, sockets: 0, errno: 0 };
       result.namespaces.push(nc);
-      if (!w.sock) {
-        nc.errno = w.openError?.errno ?? 0;
-        nc.code = w.openError?.code ?? 'EUNKNOWN';
+      if (!t.handle) {
+        nc.errno = t.openError?.errno ?? 0;
+        nc.code = t.openError?.code ?? 'EUNKNOWN';
         continue;
       }
-      await this.dumpOne(w, nc, consume, result);
+      await this.dumpOne(t.ns, t.handle, nc, consume, result);
       result.sockets += nc.sockets;
     }
     result.durationMs = Number(process.hrtime.bigint() - t0) / 1e6;
     return result;
   }
 
-  private async dumpOne(w: Watched, nc: NetnsCycle, consume: BatchConsumer, result: CycleResult): Promise<void> {
-    const sock = w.sock!;
+  private async dumpOne(ns: NetnsInfo, h: NsDump, nc: NetnsCycle, consume: BatchConsumer, result: CycleResult): Promise<void> {
+    const { sock, names } = h;
     try {
       sock.begin({ families: this.families, states: this.states, ext: ALL_EXT });
     } catch (e) {
@@ -144,12 +119,12 @@ export class PollSource {
     }
     for (;;) {
       const r = await sock.fill(this.batch.buffer, this.batch.capacity);
-      if (r.names.length) w.names.push(...r.names);
+      if (r.names.length) names.push(...r.names);
       if (r.rows > 0) {
         this.batch.rows = r.rows;
         nc.sockets += r.rows;
         result.batches++;
-        await consume(this.batch, { ns: w.ns, names: w.names });
+        await consume(this.batch, { ns, names });
       }
       if (r.errno) { nc.errno = r.errno; nc.code = r.code ?? 'EUNKNOWN'; }
       if (r.done) return;
@@ -158,7 +133,6 @@ export class PollSource {
 
   /** Closes every namespace socket. Idempotent. */
   close(): void {
-    for (const w of this.watched.values()) w.sock?.close();
-    this.watched.clear();
+    this.tracker.close();
   }
 }

@@ -45,21 +45,24 @@ describe('PollSource across namespaces', function () {
   });
 
   it('notices namespaces that appear and vanish, and closes their sockets (no fd leak)', async () => {
+    // Other processes may add namespaces meanwhile: count fds per tracked namespace.
     const src = new PollSource({ netns: parseNetnsSelector('all') });
+    const spare = (): number => fdCount() - src.stats().length;  // one netlink socket each
     await src.cycle(() => undefined);
-    const fds0 = fdCount();
+    const base = spare();
     const c = createNetns('srcC'); made.push(c);
     const r1 = await src.cycle(() => undefined);
-    expect(r1.added).to.equal(1);
+    expect(r1.added).to.be.greaterThanOrEqual(1);
     expect(r1.namespaces.some((n) => n.ns.name === c)).to.equal(true);
-    expect(fdCount()).to.equal(fds0 + 1);  // one netlink socket for the new namespace
+    expect(spare()).to.equal(base);
     deleteNetns(c);
     const r2 = await src.cycle(() => undefined);
-    expect(r2.removed).to.equal(1);
+    expect(r2.removed).to.be.greaterThanOrEqual(1);
     expect(r2.namespaces.some((n) => n.ns.name === c)).to.equal(false);
-    expect(fdCount()).to.equal(fds0);
+    expect(spare()).to.equal(base);
     src.close();
     src.close();  // idempotent
+    expect(fdCount()).to.equal(base);
   });
 
   it('a selected namespace deleted mid-run is dropped, not fatal', async () => {

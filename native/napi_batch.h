@@ -1,0 +1,46 @@
+// Glue helpers shared by the views that fill poll-layout batches.
+#pragma once
+#include <napi.h>
+#include "napi_util.h"
+extern "C" {
+#include "batch.h"
+#include "diag_parse.h"
+}
+
+namespace tl {
+
+inline void PutParseStats(Napi::Object o, const tl_parse_stats &p) {
+  SetNum(o, "messages", (double)p.messages);
+  SetNum(o, "rows", (double)p.rows);
+  SetNum(o, "parseErrors", (double)p.parse_errors);
+  SetNum(o, "shortInfo", (double)p.short_info);
+  SetNum(o, "dumpIntr", (double)p.dump_intr);
+  SetNum(o, "dictOverflow", (double)p.dict_overflow);
+  SetNum(o, "foreign", (double)p.foreign);
+}
+
+inline Napi::Array TakeNewNames(Napi::Env env, tl_dict *d) {
+  Napi::Array a = Napi::Array::New(env, d->count - d->reported);
+  for (uint32_t i = d->reported, k = 0; i < d->count; i++, k++)
+    a.Set(k, Napi::String::New(env, d->names[i]));
+  d->reported = d->count;
+  return a;
+}
+
+inline bool BindBatch(const Napi::CallbackInfo &info, int argi, tl_batch *b) {
+  Napi::Env env = info.Env();
+  if (!info[argi].IsArrayBuffer() || !info[argi + 1].IsNumber()) {
+    Napi::TypeError::New(env, "expected (ArrayBuffer, capacity)").ThrowAsJavaScriptException();
+    return false;
+  }
+  Napi::ArrayBuffer ab = info[argi].As<Napi::ArrayBuffer>();
+  uint32_t cap = info[argi + 1].As<Napi::Number>().Uint32Value();
+  if (tl_batch_bind(b, ab.Data(), ab.ByteLength(), cap) < 0) {
+    Napi::RangeError::New(env, "batch buffer too small or misaligned for capacity")
+        .ThrowAsJavaScriptException();
+    return false;
+  }
+  return true;
+}
+
+}  // namespace tl

@@ -1,0 +1,107 @@
+// N-API glue for the destroy view: class DestroySocket.
+#include <napi.h>
+#include <cerrno>
+#include <string>
+#include <linux/netlink.h>
+#include "napi_util.h"
+#include "napi_batch.h"
+extern "C" {
+#include "destroy.h"
+#include "netns.h"
+}
+
+namespace tl {
+
+// One destroy-multicast subscription inside one network namespace.
+class DestroySocket : public Napi::ObjectWrap<DestroySocket> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "DestroySocket", {
+      InstanceMethod("drain", &DestroySocket::Drain),
+      InstanceMethod("stats", &DestroySocket::Stats),
+      InstanceMethod("close", &DestroySocket::Close),
+      InstanceAccessor("netnsInode", &DestroySocket::NetnsInode, nullptr),
+      InstanceAccessor("rcvbuf", &DestroySocket::Rcvbuf, nullptr),
+      InstanceAccessor("closed", &DestroySocket::Closed, nullptr),
+    });
+  }
+
+  // new DestroySocket(path?: string, rcvbuf?: number)
+  explicit DestroySocket(const Napi::CallbackInfo &info) : Napi::ObjectWrap<DestroySocket>(info) {
+    Napi::Env env = info.Env();
+    bool own = info.Length() == 0 || info[0].IsUndefined() || info[0].IsNull();
+    std::string path = own ? "" : info[0].As<Napi::String>().Utf8Value();
+    int rcvbuf = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : 8 << 20;
+    uint64_t ino = 0;
+    int fd = tl_netns_socket(own ? nullptr : path.c_str(), NETLINK_SOCK_DIAG, &ino);
+    if (fd < 0) {
+      ErrnoError(env, -fd, "netns socket " + (own ? std::string("(own)") : path)).ThrowAsJavaScriptException();
+      return;
+    }
+    int rc = tl_destroy_init(&d_, fd, ino, rcvbuf);
+    if (rc < 0) {
+      tl_destroy_close(&d_);
+      ErrnoError(env, -rc, "join destroy multicast groups").ThrowAsJavaScriptException();
+      return;
+    }
+    open_ = true;
+  }
+
+  ~DestroySocket() override { if (open_) tl_destroy_close(&d_); }
+
+ private:
+  // drain(buffer, capacity) -> { rows, more, errno, code?, names }; never blocks
+  Napi::Value Drain(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    if (!open_) {
+      Napi::Error::New(env, "DestroySocket is closed").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    tl_batch b;
+    if (!BindBatch(info, 0, &b)) return env.Undefined();
+    int more = 0;
+    int rc = tl_destroy_drain(&d_, &b, &more);
+    Napi::Object o = Napi::Object::New(env);
+    SetNum(o, "rows", b.rows);
+    o.Set("more", Napi::Boolean::New(env, more != 0));
+    SetNum(o, "errno", rc < 0 ? -rc : 0);
+    if (rc < 0) {
+      const char *name = strerrorname_np(-rc);
+      o.Set("code", Napi::String::New(env, name ? name : "EUNKNOWN"));
+    }
+    o.Set("names", TakeNewNames(env, &d_.dict));
+    return o;
+  }
+
+  Napi::Value Stats(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    Napi::Object o = Napi::Object::New(env);
+    SetNum(o, "recvs", (double)d_.st.recvs);
+    SetNum(o, "bytes", (double)d_.st.bytes);
+    SetNum(o, "enobufs", (double)d_.st.enobufs);
+    SetNum(o, "eintr", (double)d_.st.eintr);
+    SetNum(o, "truncated", (double)d_.st.truncated);
+    SetNum(o, "errors", (double)d_.st.errors);
+    PutParseStats(o, d_.st.parse);
+    return o;
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo &info) {
+    if (open_) tl_destroy_close(&d_);
+    open_ = false;
+    return info.Env().Undefined();
+  }
+
+  Napi::Value NetnsInode(const Napi::CallbackInfo &info) { return Napi::Number::New(info.Env(), (double)d_.netns_inode); }
+  Napi::Value Rcvbuf(const Napi::CallbackInfo &info) { return Napi::Number::New(info.Env(), d_.rcvbuf); }
+  Napi::Value Closed(const Napi::CallbackInfo &info) { return Napi::Boolean::New(info.Env(), !open_); }
+
+  tl_destroy d_{};
+  bool open_ = false;
+};
+
+void InitDestroy(Napi::Env env, Napi::Object exports) {
+  exports.Set("DestroySocket", DestroySocket::Define(env));
+}
+
+}  // namespace tl
