@@ -2,12 +2,14 @@
 import yargs from 'yargs';
 import { TcplensError } from '../util/errors';
 import * as poll from './poll';
+import * as preflight from './preflight';
 
 export function main(argv: string[]): void {
   yargs(argv)
     .scriptName('tcplens')
     .usage('$0 <command> [options]\n\nTCP observability sidecar: watches every TCP socket of the host, in every network namespace.')
     .command(poll)
+    .command(preflight)
     .demandCommand(1, 'name a command (see --help)')
     .strict()
     .recommendCommands()

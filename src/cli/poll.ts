@@ -8,6 +8,7 @@ import { rowToRecord } from '../format/record';
 import { tableHeader, tableRow } from '../format/table';
 import { Output } from '../util/output';
 import { usage } from '../util/errors';
+import { exitCodeOf, logPreflightOnce, runPreflight } from '../preflight';
 
 type Format = 'table' | 'json' | 'ndjson' | 'none';
 
@@ -75,6 +76,13 @@ export async function runPoll(args: PollArgs): Promise<number> {
     openErrorsSaid.add(ns.inode);
     warn(`tcplens: cannot enter network namespace ${ns.name}: ${e.code} (${e.message})`);
   };
+
+  // A long-running poll checks the host once and says what is degraded.
+  if (intervalMs > 0) {
+    const report = runPreflight({ netnsAll: args.netns === 'all' });
+    logPreflightOnce(report, warn);
+    if (exitCodeOf(report) !== 0) return 1;
+  }
 
   let stop = false;
   const onSignal = (): void => { stop = true; };
