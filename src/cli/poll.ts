@@ -1,16 +1,15 @@
-// tcplens poll: the inet_diag view on its own, printed like ss or as JSON.
+// tcplens poll: the inet_diag view (plus, with --destroy, the destroy view),
+// printed like ss or as JSON.
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { PollSource, type CycleResult } from '../sources/poll';
+import { DestroySource } from '../sources/destroy';
 import { parseNetnsSelector } from '../netns/select';
 import { parseStates } from '../format/tcp_states';
 import { parseDuration } from '../util/duration';
-import { rowToRecord } from '../format/record';
-import { tableHeader, tableRow } from '../format/table';
+import { BatchPrinter, type Format } from '../format/printer';
 import { Output } from '../util/output';
 import { usage } from '../util/errors';
 import { exitCodeOf, logPreflightOnce, runPreflight } from '../preflight';
-
-type Format = 'table' | 'json' | 'ndjson' | 'none';
 
 interface PollArgs {
   once?: boolean;
@@ -21,7 +20,11 @@ interface PollArgs {
   states: string;
   family: string;
   batchRows: number;
+  destroy?: boolean;
 }
+
+/** How often --destroy empties the kernel's queue between polls. */
+const DESTROY_DRAIN_MS = 100;
 
 export const command = 'poll';
 export const describe = 'Dump every TCP socket through inet_diag (once, or every --interval)';
@@ -41,40 +44,40 @@ export const builder = (y: Argv): Argv<PollArgs> =>
     })
     .option('states', { type: 'string', default: 'all', describe: 'TCP states to dump: all, connected, established, listen, time_wait, ... (comma-separated)' })
     .option('family', { type: 'string', choices: ['all', '4', '6'], default: 'all', describe: 'address family' })
+    .option('destroy', {
+      type: 'boolean',
+      describe: 'add the destroy view: the final record of every socket destroyed between polls (records get "view": "poll" | "destroy")',
+    })
     .option('batch-rows', { type: 'number', default: 4096, describe: 'sockets per native batch (memory vs. calls)' })
     .conflicts('once', 'interval')
     .example('$0 poll --netns host', 'sockets of our own namespace, like ss -tin')
     .example('$0 poll --format ndjson --states established', 'one JSON object per established socket')
-    .example('$0 poll --interval 1s --format none', 'keep polling; one summary line per poll') as unknown as Argv<PollArgs>;
+    .example('$0 poll --interval 1s --destroy --format ndjson', 'every socket each second, and every close as it happens') as unknown as Argv<PollArgs>;
 
 function familyMask(f: string): number {
   return f === '4' ? 1 : f === '6' ? 2 : 3;
 }
 
-function summary(r: CycleResult, cpu: NodeJS.CpuUsage): string {
+function summary(r: CycleResult, cpu: NodeJS.CpuUsage, destroyed: number | null): string {
   const nsErr = r.namespaces.filter((n) => n.errno !== 0);
   const errs = nsErr.length ? `; ${nsErr.length} namespace(s) failed: ${nsErr.map((n) => `${n.ns.name} ${n.code}`).join(', ')}` : '';
+  const d = destroyed === null ? '' : `; ${destroyed} destroyed since the last poll`;
   return `polled ${r.sockets} sockets in ${r.namespaces.length} namespace(s) in ${r.durationMs.toFixed(1)} ms ` +
-    `(cpu user ${(cpu.user / 1000).toFixed(1)} ms, sys ${(cpu.system / 1000).toFixed(1)} ms; ${r.batches} batches)${errs}`;
+    `(cpu user ${(cpu.user / 1000).toFixed(1)} ms, sys ${(cpu.system / 1000).toFixed(1)} ms; ${r.batches} batches)${d}${errs}`;
 }
+
+const sleep = (ms: number): Promise<void> => new Promise((res) => setTimeout(res, ms));
 
 export async function runPoll(args: PollArgs): Promise<number> {
   if (args.batchRows < 1 || args.batchRows > 1 << 20) throw usage('--batch-rows: between 1 and 1048576');
   if (args.count !== undefined && !(args.count >= 1)) throw usage('--count: at least 1');
   const intervalMs = args.interval !== undefined ? parseDuration(args.interval, 'interval') : 0;
-  const source = new PollSource({
-    netns: parseNetnsSelector(args.netns),
-    states: parseStates(args.states),
-    families: familyMask(args.family),
-    batchRows: args.batchRows,
-  });
-  const out = new Output();
+  const netns = parseNetnsSelector(args.netns);
   const warn = (line: string): void => { process.stderr.write(`${line}\n`); };
-  const openErrorsSaid = new Set<number>();
-  source.onOpenError = (ns, e) => {
-    if (openErrorsSaid.has(ns.inode)) return;
-    openErrorsSaid.add(ns.inode);
-    warn(`tcplens: cannot enter network namespace ${ns.name}: ${e.code} (${e.message})`);
+  const said = new Set<string>();
+  const onOpenError = (view: string) => (ns: { name: string }, e: { code: string; message: string }): void => {
+    const line = `tcplens: ${view}: cannot enter network namespace ${ns.name}: ${e.code} (${e.message})`;
+    if (!said.has(line)) { said.add(line); warn(line); }
   };
 
   // A long-running poll checks the host once and says what is degraded.
@@ -83,6 +86,21 @@ export async function runPoll(args: PollArgs): Promise<number> {
     logPreflightOnce(report, warn);
     if (exitCodeOf(report) !== 0) return 1;
   }
+
+  const source = new PollSource({ netns, states: parseStates(args.states), families: familyMask(args.family), batchRows: args.batchRows });
+  source.onOpenError = onOpenError('poll');
+  const destroy = args.destroy ? new DestroySource({ netns, batchRows: args.batchRows }) : null;
+  if (destroy) {
+    destroy.onOpenError = onOpenError('destroy');
+    destroy.refresh();  // subscribe before the first poll: closes from now on are caught
+  }
+  const printer = new BatchPrinter(new Output(), args.format, destroy !== null);
+  const streaming = args.format !== 'json';
+  let destroyed = 0;
+  const drainDestroy = async (): Promise<void> => {
+    if (!destroy) return;
+    destroyed += (await destroy.drain((b, ctx) => printer.batch(b, ctx, 'destroy'))).rows;
+  };
 
   let stop = false;
   const onSignal = (): void => { stop = true; };
@@ -94,32 +112,28 @@ export async function runPoll(args: PollArgs): Promise<number> {
     for (let n = 0; ; n++) {
       const started = Date.now();
       const cpu0 = process.cpuUsage();
-      let first = true;
-      if (args.format === 'table') await out.write(`${tableHeader()}\n`);
-      if (args.format === 'json') await out.write('[');
-      const r = await source.cycle(async (b, ctx) => {
-        if (args.format === 'none') return;
-        for (let i = 0; i < b.rows; i++) {
-          const rec = rowToRecord(b, i, { netns: ctx.ns.name, names: ctx.names });
-          if (args.format === 'table') await out.write(`${tableRow(rec)}\n`);
-          else if (args.format === 'ndjson') await out.write(`${JSON.stringify(rec)}\n`);
-          else { await out.write(`${first ? '\n' : ',\n'}${JSON.stringify(rec)}`); first = false; }
-        }
-      });
+      await printer.begin();
+      const r = await source.cycle((b, ctx) => printer.batch(b, ctx, 'poll'));
       const cpu = process.cpuUsage(cpu0);
-      if (args.format === 'json') await out.write(first ? ']\n' : '\n]\n');
-      if (args.format === 'none') await out.write(`${summary(r, cpu)}\n`);
-      await out.flush();
+      destroy?.refresh();
+      await drainDestroy();
+      await printer.end();
+      if (args.format === 'none') await printer.line(summary(r, cpu, destroy ? destroyed : null));
+      destroyed = 0;
       // The own namespace failing means the poll view does not work at all.
       const own = r.namespaces.find((x) => x.ns.path === null);
       if (own && own.errno !== 0 && own.sockets === 0) failed = true;
       if (intervalMs === 0 || stop || (args.count !== undefined && n + 1 >= args.count)) break;
-      const wait = started + intervalMs - Date.now();
-      if (wait > 0) await new Promise((res) => setTimeout(res, wait));
+      // Wait for the next tick; streaming formats print closes as they come.
+      for (let wait = started + intervalMs - Date.now(); wait > 0 && !stop; wait = started + intervalMs - Date.now()) {
+        await sleep(destroy && streaming ? Math.min(wait, DESTROY_DRAIN_MS) : wait);
+        if (destroy && streaming) { await drainDestroy(); await printer.flush(); }
+      }
       if (stop) break;
     }
   } finally {
     source.close();
+    destroy?.close();
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
   }

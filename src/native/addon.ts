@@ -70,6 +70,36 @@ export interface DiagSocket {
   close(): void;
 }
 
+export interface DestroyStats extends ParseStats {
+  recvs: number;
+  bytes: number;
+  /** receive-queue overruns: destroy messages the kernel dropped */
+  enobufs: number;
+  eintr: number;
+  truncated: number;
+  errors: number;
+}
+
+export interface DrainResult {
+  rows: number;
+  /** the batch filled up before the queue emptied: drain again */
+  more: boolean;
+  errno: number;
+  code?: string;
+  names: string[];
+}
+
+export interface DestroySocket {
+  readonly netnsInode: number;
+  /** the receive queue size the kernel granted, bytes */
+  readonly rcvbuf: number;
+  readonly closed: boolean;
+  /** reads what is queued now, never blocks */
+  drain(buffer: ArrayBuffer, capacity: number): DrainResult;
+  stats(): DestroyStats;
+  close(): void;
+}
+
 export interface ReplayResult extends ParseStats {
   rows: number;
   full: boolean;
@@ -88,6 +118,7 @@ export interface Addon {
   layout(capacity: number): NativeLayout;
   replay(recording: Uint8Array, buffer: ArrayBuffer, capacity: number, netnsInode?: number): ReplayResult;
   DiagSocket: new (netnsPath?: string | null) => DiagSocket;
+  DestroySocket: new (netnsPath?: string | null, rcvbuf?: number) => DestroySocket;
   probe: {
     diag(): ProbeResult & { attrs: number };
     destroy(): ProbeResult;

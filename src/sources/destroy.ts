@@ -1,0 +1,85 @@
+// The destroy view: the kernel's final inet_diag record of every TCP socket
+// it destroys, per namespace, from the sock_diag destroy multicast groups.
+// Needs no eBPF: it is the close source when eBPF is unavailable.
+import { addon, type DestroySocket, type DestroyStats } from '../native/addon';
+import { PollBatch } from '../layout/batch';
+import type { NetnsSelector } from '../netns/select';
+import type { NetnsInfo } from '../netns/discover';
+import { NetnsTracker, type OpenError, type RefreshResult } from '../netns/tracker';
+import type { BatchConsumer } from './poll';
+
+export interface DestroyOptions {
+  netns: NetnsSelector;
+  /** rows per batch */
+  batchRows?: number;
+  /** receive queue per namespace, bytes: what a burst of closes may fill before loss */
+  rcvbuf?: number;
+}
+
+class NsDestroy {
+  readonly names: string[] = [];
+  constructor(readonly sock: DestroySocket) {}
+  close(): void { this.sock.close(); }
+}
+
+export interface DrainSummary {
+  rows: number;
+  batches: number;
+  /** namespaces whose socket failed (not overruns: those are in stats().enobufs) */
+  errors: number;
+}
+
+export class DestroySource {
+  private readonly tracker: NetnsTracker<NsDestroy>;
+  private readonly batch: PollBatch;
+
+  constructor(opts: DestroyOptions) {
+    const rcvbuf = opts.rcvbuf ?? 8 << 20;
+    this.tracker = new NetnsTracker(opts.netns, (ns) => new NsDestroy(new (addon().DestroySocket)(ns.path, rcvbuf)));
+    this.batch = new PollBatch(opts.batchRows ?? 4096);
+  }
+
+  set onOpenError(fn: ((ns: NetnsInfo, err: OpenError) => void) | undefined) {
+    this.tracker.onOpenError = fn;
+  }
+
+  /** Follows namespaces as they come and go; call it every poll cycle. */
+  refresh(): RefreshResult {
+    return this.tracker.refresh();
+  }
+
+  /** Hands every queued destroy record to `consume`, batch by batch. */
+  async drain(consume: BatchConsumer): Promise<DrainSummary> {
+    const sum: DrainSummary = { rows: 0, batches: 0, errors: 0 };
+    for (const t of this.tracker.all()) {
+      if (!t.handle) continue;
+      const { sock, names } = t.handle;
+      for (;;) {
+        const r = sock.drain(this.batch.buffer, this.batch.capacity);
+        if (r.names.length) names.push(...r.names);
+        if (r.rows > 0) {
+          this.batch.rows = r.rows;
+          sum.rows += r.rows;
+          sum.batches++;
+          await consume(this.batch, { ns: t.ns, names });
+        }
+        if (r.errno) sum.errors++;
+        if (!r.more || r.errno) break;
+      }
+    }
+    return sum;
+  }
+
+  stats(): Array<{ ns: NetnsInfo; stats: DestroyStats | null; rcvbuf: number; openError?: string }> {
+    return [...this.tracker.all()].map((t) => ({
+      ns: t.ns,
+      stats: t.handle && !t.handle.sock.closed ? t.handle.sock.stats() : null,
+      rcvbuf: t.handle?.sock.rcvbuf ?? 0,
+      ...(t.openError ? { openError: t.openError.code } : {}),
+    }));
+  }
+
+  close(): void {
+    this.tracker.close();
+  }
+}
