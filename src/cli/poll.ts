@@ -82,7 +82,8 @@ export async function runPoll(args: PollArgs): Promise<number> {
 
   // A long-running poll checks the host once and says what is degraded.
   if (intervalMs > 0) {
-    const report = runPreflight({ netnsAll: args.netns === 'all' });
+    // Any namespace but our own needs setns (CAP_SYS_ADMIN).
+    const report = runPreflight({ netnsAll: args.netns.split(',').some((x) => x.trim() !== 'host') });
     logPreflightOnce(report, warn);
     if (exitCodeOf(report) !== 0) return 1;
   }
@@ -122,7 +123,7 @@ export async function runPoll(args: PollArgs): Promise<number> {
       destroyed = 0;
       // The own namespace failing means the poll view does not work at all.
       const own = r.namespaces.find((x) => x.ns.path === null);
-      if (own && own.errno !== 0 && own.sockets === 0) failed = true;
+      if (own && own.code !== undefined && own.sockets === 0) failed = true;
       if (intervalMs === 0 || stop || (args.count !== undefined && n + 1 >= args.count)) break;
       // Wait for the next tick; streaming formats print closes as they come.
       for (let wait = started + intervalMs - Date.now(); wait > 0 && !stop; wait = started + intervalMs - Date.now()) {
