@@ -1,0 +1,116 @@
+#!/usr/bin/env node
+// Turns run.sh's runs.jsonl into the result table: medians per command,
+// every figure beside its anchor as a ratio, and the issue's two goals.
+//   node report.js RUNS.jsonl BUILT ESTABLISHED FARMS V6PCT
+'use strict';
+const fs = require('fs');
+
+const [file, built, est, farms, v6] = process.argv.slice(2);
+const runs = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const measured = runs.filter((r) => r.rep > 0);
+
+const median = (xs) => {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b), m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const pick = (cmd, ns) => measured.filter((r) => r.cmd === cmd && r.ns === ns);
+const failed = measured.filter((r) => r.ru.exit !== 0);
+
+// The floor's message count of the same rep is the denominator for every command.
+const floorCount = new Map(pick('floor', 'full').filter((r) => r.ru.exit === 0)
+  .map((r) => [r.rep, JSON.parse(r.out).sockets]));
+const socketsOf = (r) => floorCount.get(r.rep);
+
+// tcplens' summary line, e.g. "polled N sockets in 1 namespace(s) in 16.3 ms
+// (cpu user 10.9 ms, sys 8.6 ms; 1 batches)": the cycle's own wall and CPU.
+function parseTcplens(line) {
+  const num = (re) => { const m = re.exec(line); return m ? Number(m[1].replace(/,/g, '')) : NaN; };
+  return {
+    sockets: num(/([\d,]+)\s+sockets/),
+    wallMs: num(/\bin\s+([\d.]+)\s*ms/),
+    userUs: num(/cpu\s+user\s+([\d.]+)\s*ms/) * 1000,
+    sysUs: num(/\bsys\s+([\d.]+)\s*ms/) * 1000,
+  };
+}
+
+// Start-up anchors: the same command on an empty namespace (lo only).
+const startup = {};
+for (const c of ['floor', 'ss', 'tcplens']) {
+  const e = pick(c, 'empty').filter((r) => r.ru.exit === 0);
+  startup[c] = { user: median(e.map((r) => r.ru.user_us)), sys: median(e.map((r) => r.ru.sys_us)) };
+}
+
+// A row: per-run user/sys µs (already adjusted), then medians per socket.
+function row(label, rs, adjust = () => ({})) {
+  const ok = rs.filter((r) => r.ru.exit === 0 && socketsOf(r) > 0);
+  const per = ok.map((r) => {
+    const a = { user: r.ru.user_us, sys: r.ru.sys_us, ...adjust(r) };
+    const n = socketsOf(r);
+    return { user: a.user / n, sys: a.sys / n, total: (a.user + a.sys) / n };
+  });
+  return {
+    label, runs: ok.length, of: rs.length,
+    user: median(per.map((p) => p.user)), sys: median(per.map((p) => p.sys)), total: median(per.map((p) => p.total)),
+    wall: median(ok.map((r) => r.ru.wall_us / 1000)), rss: median(ok.map((r) => r.ru.maxrss_kb / 1024)),
+  };
+}
+const minus = (c) => (r) => ({ user: r.ru.user_us - startup[c].user, sys: r.ru.sys_us - startup[c].sys });
+
+const floor = row('floor (raw dump)', pick('floor', 'full'));
+const ss = row('ss -tinmHO', pick('ss', 'full'));
+const tl = row('tcplens (whole process)', pick('tcplens', 'full'));
+const floorSub = row('', pick('floor', 'full'), minus('floor'));
+const ssSub = row('', pick('ss', 'full'), minus('ss'));
+const tlSub = row('tcplens (whole - empty-netns run)', pick('tcplens', 'full'), minus('tcplens'));
+const tlCycle = row('tcplens (per cycle, self-reported)', pick('tcplens', 'full'), (r) => {
+  const p = parseTcplens(r.out);
+  return { user: p.userUs, sys: p.sysUs };
+});
+tlCycle.wall = median(pick('tcplens', 'full').map((r) => parseTcplens(r.out).wallMs));
+tlCycle.rss = NaN;  // not self-reported
+const emptyWall = median(pick('tcplens', 'empty').filter((r) => r.ru.exit === 0).map((r) => r.ru.wall_us / 1000));
+tlSub.wall -= emptyWall, tlSub.rss = NaN;
+const tlSeen = median(pick('tcplens', 'full').map((r) => parseTcplens(r.out).sockets));
+
+const f = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '-');
+// No ratio of a figure that noise pushed to or below zero (tiny runs minus their anchor).
+const ratio = (a, b) => (a > 0 && b > 0 ? a / b : NaN);
+const sockets = median([...floorCount.values()]);
+
+const out = [];
+out.push(`tcplens poll benchmark: ${sockets} sockets in the namespace per the floor (built ${built}: ${est} established`
+  + ` per ss + listeners; ${farms} farms, ${v6}% IPv6); tcplens counted ${f(tlSeen, 0)}`);
+out.push(`medians of ${pick('floor', 'full').length} interleaved reps (floor, ss, tcplens, ...); CPU = getrusage of the child`
+  + ` (user+sys); tcplens runs from the host netns with --netns NAME (enters it itself)`);
+out.push('');
+const head = ['command', 'user us/sock', 'sys us/sock', 'total us/sock', 'wall ms', 'maxRSS MB', 'x floor', 'ss / this', 'ok runs'];
+const w = [36, 12, 11, 13, 9, 9, 8, 9, 7];
+const line = (cells) => cells.map((c, i) => (i === 0 ? String(c).padEnd(w[i]) : String(c).padStart(w[i]))).join(' ');
+out.push(line(head));
+out.push(line(w.map((n) => '-'.repeat(n))));
+for (const [r, fl, s] of [[floor, floor, ss], [ss, floor, ss], [tl, floor, ss], [tlCycle, floor, ss], [tlSub, floorSub, ssSub]]) {
+  out.push(line([r.label, f(r.user, 3), f(r.sys, 3), f(r.total, 3), f(r.wall, 1), f(r.rss, 1),
+    f(ratio(r.total, fl.total)), f(ratio(s.total, r.total)), `${r.runs}/${r.of}`]));
+}
+out.push('');
+const ms = (c) => f((startup[c].user + startup[c].sys) / 1000, 1);
+out.push(`start-up anchors (same command, empty netns, median CPU ms): floor ${ms('floor')}, ss ${ms('ss')}, tcplens ${ms('tcplens')}`);
+out.push('(an empty namespace still costs each dump a walk of the whole TCP hash table, ~3 ms per family here)');
+out.push('rows 1-4 are against the whole floor and ss processes (their own start-up is the small anchor above);');
+out.push(`row 5 is against the floor and ss minus their own empty-netns runs: floor ${f(floorSub.total, 3)}, ss ${f(ssSub.total, 3)} us/sock`);
+out.push('user/sys split is tick-sampled by the kernel; the total is exact');
+out.push('');
+const goal = (ok) => (Number.isFinite(ok) ? (ok ? 'MET' : 'NOT MET') : 'n/a');
+for (const [r, fl, s] of [[tl, floor, ss], [tlCycle, floor, ss], [tlSub, floorSub, ssSub]]) {
+  const xf = ratio(r.total, fl.total), xs = ratio(s.total, r.total);
+  out.push(`goal ${r.label.replace('tcplens ', '')}: tcplens <= 1.2x floor: ${f(xf)}x ${goal(Number.isFinite(xf) ? +(xf <= 1.2) : NaN)};`
+    + ` ss >= 3x tcplens: ${f(xs)}x ${goal(Number.isFinite(xs) ? +(xs >= 3) : NaN)}`);
+}
+const problems = [];
+for (const r of failed) problems.push(`${r.cmd} (${r.ns} netns, rep ${r.rep}) exited ${r.ru.exit}`);
+if (Number(built) !== sockets) problems.push(`the floor saw ${sockets} sockets, the farms built ${built}`);
+if (Number.isFinite(tlSeen) && tlSeen !== sockets) problems.push(`tcplens counted ${tlSeen} sockets, the floor ${sockets}`);
+if (problems.length) out.push('', ...problems.map((p) => `PROBLEM: ${p}`));
+console.log(out.join('\n'));
+process.exitCode = problems.length ? 1 : 0;

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# bench/poll: CPU per socket of one full poll, side by side from one run:
+# the raw inet_diag dump floor, `ss -tinmHO`, and `tcplens poll --once`.
+# Usage: bench/poll/run.sh [--sockets N] [--reps R] [--farms F] [--v6 PCT] [--smoke] [--keep DIR]
+# Needs root (network namespaces) and a built tcplens. See bench/poll/README.md.
+set -euo pipefail
+
+SOCKETS=99000 REPS=5 FARMS=0 V6PCT=0 KEEP=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --sockets) SOCKETS=$2; shift 2 ;;
+    --reps) REPS=$2; shift 2 ;;
+    --farms) FARMS=$2; shift 2 ;;
+    --v6) V6PCT=$2; shift 2 ;;
+    --smoke) SOCKETS=2000 REPS=1 FARMS=2; shift ;;
+    --keep) KEEP=$2; shift 2 ;;
+    -h|--help) sed -n '2,5p' "$0"; exit 0 ;;
+    *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+[ "$(id -u)" = 0 ] || { echo "run.sh: needs root (network namespaces)" >&2; exit 2; }
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+B=$HERE/build
+[ -f "$ROOT/dist/src/cli/main.js" ] || { echo "run.sh: build tcplens first (npm run build)" >&2; exit 2; }
+mkdir -p "$B"
+for p in dump_floor rusage sockfarm; do  # rebuild only when the source is newer
+  [ "$B/$p" -nt "$HERE/$p.c" ] || cc -O2 -Wall -Wextra -o "$B/$p" "$HERE/$p.c"
+done
+
+# One process holds at most RLIMIT_NOFILE's hard limit (20000 here): 9,900 pairs a farm.
+PAIRS=$((SOCKETS / 2))
+[ "$FARMS" -gt 0 ] || FARMS=$(( (PAIRS + 9899) / 9900 ))
+PER=$(( (PAIRS + FARMS - 1) / FARMS ))
+LPF=16  # listeners per farm, on ports above the ephemeral range
+
+NS=tlbench-$$-$RANDOM
+EMPTY=$NS-empty
+TMP=$(mktemp -d /tmp/tlbench.XXXXXX)
+PIDS=()
+cleanup() {
+  exec 3>&-  # farms exit when their stdin reaches EOF
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  ip netns delete "$NS" 2>/dev/null || true
+  ip netns delete "$EMPTY" 2>/dev/null || true
+  rm -f "$TMP/hold"  # a fifo: cp would block on it
+  if [ -n "$KEEP" ]; then mkdir -p "$KEEP" && cp "$TMP"/* "$KEEP"/ 2>/dev/null || true; fi
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+for n in "$NS" "$EMPTY"; do
+  ip netns add "$n"
+  ip -n "$n" link set lo up
+done
+# 1024-65000 leaves ports 65001+ for the listeners.
+ip netns exec "$NS" sysctl -qw net.ipv4.ip_local_port_range="1024 65000"
+
+mkfifo "$TMP/hold"
+exec 3<>"$TMP/hold"
+left=$PAIRS
+for ((f = 0; f < FARMS; f++)); do
+  n=$(( left < PER ? left : PER )); left=$((left - n))
+  v6=$(( n * V6PCT / 100 ))
+  ip netns exec "$NS" "$B/sockfarm" "$n" $((65100 + f * LPF)) "$LPF" "$v6" \
+    <"$TMP/hold" >"$TMP/farm$f.out" 2>&1 3>&- &
+  PIDS+=($!)
+done
+echo "building $PAIRS loopback connections in $FARMS farms (netns $NS)..." >&2
+BUILT=0
+for ((f = 0; f < FARMS; f++)); do
+  for ((t = 0; t < 1200; t++)); do  # up to 120 s a farm
+    grep -q '^ready' "$TMP/farm$f.out" 2>/dev/null && break
+    kill -0 "${PIDS[$f]}" 2>/dev/null || { echo "farm $f died: $(cat "$TMP/farm$f.out")" >&2; exit 1; }
+    sleep 0.1
+  done
+  r=$(awk '/^ready/ {print $2}' "$TMP/farm$f.out")
+  [ -n "$r" ] || { echo "farm $f not ready after 120 s" >&2; exit 1; }
+  BUILT=$((BUILT + r))
+done
+EST=$(ip netns exec "$NS" ss -Htn state established 2>/dev/null | wc -l)
+echo "sockets: built $BUILT ($EST established per ss), $FARMS farms x <= $PER pairs, ${V6PCT}% IPv6" >&2
+
+# One JSON line per run: which command, which namespace, rep, rusage, first line of stdout.
+run() {  # run CMD NSKIND REP
+  local cmd=$1 kind=$2 rep=$3 ns=$NS
+  [ "$kind" = empty ] && ns=$EMPTY
+  local out=$TMP/$cmd.out err=$TMP/$cmd.$kind.err ru
+  case "$cmd" in
+    floor) ru=$("$B/rusage" -n "$ns" -o "$out" -e "$err" -- "$B/dump_floor") ;;
+    ss) ru=$("$B/rusage" -n "$ns" -o /dev/null -e "$err" -- ss -tinmHO); : >"$out" ;;
+    tcplens) ru=$(cd "$ROOT" && "$B/rusage" -o "$out" -e "$err" -- \
+      node bin/tcplens.js poll --once --format none --netns "$ns") ;;
+  esac
+  local line; line=$(head -n1 "$out" | sed 's/[\\"]/\\&/g')  # escaped for JSON
+  [ -s "$err" ] && [ "$cmd" != ss ] && sed 's/^/  '"$cmd"': /' "$err" | head -n3 >&2
+  echo "{\"cmd\":\"$cmd\",\"ns\":\"$kind\",\"rep\":$rep,\"ru\":$ru,\"out\":\"$line\"}" >>"$TMP/runs.jsonl"
+}
+
+CMDS="floor ss tcplens"
+for c in $CMDS; do run "$c" full 0; done  # warm-up (page cache, Node's compile cache): not counted
+for ((r = 1; r <= REPS; r++)); do
+  echo "rep $r/$REPS" >&2
+  for c in $CMDS; do run "$c" full "$r"; done   # interleaved: A B C A B C ...
+  for c in $CMDS; do run "$c" empty "$r"; done  # start-up anchors
+done
+
+node "$HERE/report.js" "$TMP/runs.jsonl" "$BUILT" "$EST" "$FARMS" "$V6PCT"

@@ -1,0 +1,43 @@
+// Keeps bench/poll working: runs its --smoke mode (2,000 sockets, 1 rep) for
+// real and checks the table has the three commands with sane figures.
+import { expect } from 'chai';
+import { spawnSync } from 'child_process';
+import * as path from 'path';
+import { isRoot } from '../helpers/netns';
+
+const ROOT = path.resolve(__dirname, '../../..');
+
+/** The numeric cells of a table row that starts with `label`. */
+function rowCells(out: string, label: string): string[] {
+  const line = out.split('\n').find((l) => l.startsWith(label));
+  expect(line, `row "${label}" in:\n${out}`).to.be.a('string');
+  return line!.slice(label.length).trim().split(/\s+/);
+}
+
+describe('bench/poll --smoke', function () {
+  this.timeout(120_000);
+
+  it('measures the floor, ss and tcplens on the sockets it built', function () {
+    if (!isRoot()) { console.log('    skipped: needs root to create network namespaces'); this.skip(); }
+    const r = spawnSync('bash', [path.join(ROOT, 'bench/poll/run.sh'), '--smoke'], { cwd: ROOT, encoding: 'utf8' });
+    const out = r.stdout;
+    expect(r.status, `exit ${r.status}\n${out}\n${r.stderr}`).to.equal(0);
+
+    // The floor saw exactly what the farms built, and so did tcplens.
+    const m = /^tcplens poll benchmark: (\d+) sockets .*?\(built (\d+): (\d+) established.*tcplens counted (\d+)/m.exec(out);
+    expect(m, out).to.not.equal(null);
+    const [seen, built, est, tl] = m!.slice(1).map(Number);
+    expect(est).to.equal(2000);
+    expect(seen).to.equal(built);
+    expect(tl).to.equal(built);
+
+    for (const label of ['floor (raw dump)', 'ss -tinmHO', 'tcplens (whole process)']) {
+      const [user, sys, total, wall, rss, xFloor, , ok] = rowCells(out, label);
+      for (const v of [user, sys]) expect(Number(v), `${label}: ${v}`).to.be.at.least(0);
+      for (const v of [total, wall, rss, xFloor]) expect(Number(v), `${label}: ${v}`).to.be.above(0);
+      expect(Number(total)).to.be.closeTo(Number(user) + Number(sys), 0.01);  // one run: medians add up
+      expect(ok).to.equal('1/1');
+    }
+    expect(out).to.match(/^goal \(whole process\): tcplens <= 1\.2x floor: [\d.]+x (MET|NOT MET)/m);
+  });
+});
