@@ -36,7 +36,7 @@ export class DestroySource {
   constructor(opts: DestroyOptions) {
     const rcvbuf = opts.rcvbuf ?? 8 << 20;
     this.tracker = new NetnsTracker(opts.netns, (ns) => new NsDestroy(new (addon().DestroySocket)(ns.path, rcvbuf)));
-    this.batch = new PollBatch(opts.batchRows ?? 4096);
+    this.batch = new PollBatch(opts.batchRows ?? 512);
   }
 
   set onOpenError(fn: ((ns: NetnsInfo, err: OpenError) => void) | undefined) {

@@ -66,7 +66,7 @@ export class PollSource {
 
   constructor(opts: PollOptions) {
     this.tracker = new NetnsTracker(opts.netns, (ns) => new NsDump(new (addon().DiagSocket)(ns.path)));
-    this.batch = new PollBatch(opts.batchRows ?? 4096);
+    this.batch = new PollBatch(opts.batchRows ?? 512);
     this.states = opts.states ?? ALL_STATES;
     this.families = opts.families ?? 3;
   }
