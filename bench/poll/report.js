@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // Turns run.sh's runs.jsonl into the result table: medians per command,
+// the steady-state cycle of a repeatedly polling tcplens (sidecar),
 // every figure beside its anchor as a ratio, and the issue's two goals.
 //   node report.js RUNS.jsonl BUILT ESTABLISHED FARMS V6PCT
 'use strict';
@@ -60,11 +61,11 @@ const minus = (c) => (r) => ({ user: r.ru.user_us - startup[c].user, sys: r.ru.s
 
 const floor = row('floor (raw dump)', pick('floor', 'full'));
 const ss = row('ss -tinmHO', pick('ss', 'full'));
-const tl = row('tcplens (whole process)', pick('tcplens', 'full'));
+const tl = row('tcplens --once (whole process)', pick('tcplens', 'full'));
 const floorSub = row('', pick('floor', 'full'), minus('floor'));
 const ssSub = row('', pick('ss', 'full'), minus('ss'));
-const tlSub = row('tcplens (whole - start-up anchor)', pick('tcplens', 'full'), minus('tcplens'));
-const tlCycle = row('tcplens (per cycle, self-reported)', pick('tcplens', 'full'), (r) => {
+const tlSub = row('tcplens --once (whole - start-up)', pick('tcplens', 'full'), minus('tcplens'));
+const tlCycle = row('tcplens --once (cycle, self-reported)', pick('tcplens', 'full'), (r) => {
   const p = parseTcplens(r.out);
   return { user: p.userUs, sys: p.sysUs };
 });
@@ -75,6 +76,48 @@ tlSub.wall = tlSub.wall > emptyWall ? tlSub.wall - emptyWall : NaN;  // noise on
 tlSub.rss = NaN;
 const tlSeen = median(pick('tcplens', 'full').map((r) => parseTcplens(r.out).sockets));
 
+// The sidecar: one `tcplens poll --interval 1ms --count N` process a rep, one
+// summary line a cycle (joined by '|' in runs.jsonl). Cycle 1 is cold (JIT,
+// first touch) and dropped; per rep, the median of cycles 2..N of user, sys
+// and user+sys per socket; then the median over reps. maxRSS is the whole
+// process's (what a sidecar holds after N cycles).
+const STEADY_SKIP = 1;
+const cyclesOf = (r) => r.out.split('|').filter(Boolean).map(parseTcplens);
+const steadyRuns = pick('steady', 'full');
+const steadyProblems = [];
+const steadyPer = [];
+for (const r of steadyRuns) {
+  const n = socketsOf(r), all = cyclesOf(r), cs = all.slice(STEADY_SKIP);
+  if (r.ru.exit !== 0 || !(n > 0)) continue;
+  if (cs.length === 0) { steadyProblems.push(`steady (rep ${r.rep}) printed ${all.length} cycle(s)`); continue; }
+  for (const [i, c] of all.entries()) {
+    if (c.sockets !== n) steadyProblems.push(`steady (rep ${r.rep}) cycle ${i + 1} counted ${c.sockets} sockets, the floor ${n}`);
+  }
+  steadyPer.push({
+    cycles: all.length,
+    user: median(cs.map((c) => c.userUs)) / n,
+    sys: median(cs.map((c) => c.sysUs)) / n,
+    total: median(cs.map((c) => c.userUs + c.sysUs)) / n,
+    wall: median(cs.map((c) => c.wallMs)),
+    rss: r.ru.maxrss_kb / 1024,
+  });
+}
+const steadyCycles = median(steadyPer.map((p) => p.cycles));
+// Cross-check of the self-reported window (printer.begin .. the cycle's end):
+// per rep, (sidecar process CPU - --once process CPU of the same rep) / its
+// extra cycles. That also holds what falls outside the window (summary output,
+// timers, GC between cycles) and the preflight an --interval poll runs once.
+const onceByRep = new Map(pick('tcplens', 'full').filter((r) => r.ru.exit === 0).map((r) => [r.rep, r]));
+const steadyMarginal = median(steadyRuns.filter((r) => r.ru.exit === 0 && onceByRep.has(r.rep) && socketsOf(r) > 0
+  && cyclesOf(r).length > 1).map((r) => {
+  const o = onceByRep.get(r.rep).ru, extra = cyclesOf(r).length - 1;
+  return ((r.ru.user_us + r.ru.sys_us) - (o.user_us + o.sys_us)) / extra / socketsOf(r);
+}));
+const tlSteady = {
+  label: `tcplens sidecar (steady cycle)`, runs: steadyPer.length, of: steadyRuns.length,
+  ...Object.fromEntries(['user', 'sys', 'total', 'wall', 'rss'].map((k) => [k, median(steadyPer.map((p) => p[k]))])),
+};
+
 const f = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '-');
 // No ratio of a figure that noise pushed to or below zero (tiny runs minus their anchor).
 const ratio = (a, b) => (a > 0 && b > 0 ? a / b : NaN);
@@ -83,15 +126,16 @@ const sockets = median([...floorCount.values()]);
 const out = [];
 out.push(`tcplens poll benchmark: ${sockets} sockets in the namespace per the floor (built ${built}: ${est} established`
   + ` per ss + listeners; ${farms} farms, ${v6}% IPv6); tcplens counted ${f(tlSeen, 0)}`);
-out.push(`medians of ${pick('floor', 'full').length} interleaved reps (floor, ss, tcplens, ...); CPU = getrusage of the child`
+out.push(`medians of ${pick('floor', 'full').length} interleaved reps (floor, ss, tcplens --once, tcplens sidecar, ...); CPU = getrusage of the child`
   + ` (user+sys); tcplens runs from the host netns with --netns NAME (enters it itself)`);
 out.push('');
 const head = ['command', 'user us/sock', 'sys us/sock', 'total us/sock', 'wall ms', 'maxRSS MB', 'x floor', 'ss / this', 'ok runs'];
-const w = [36, 12, 11, 13, 9, 9, 8, 9, 7];
+const w = [37, 12, 11, 13, 9, 9, 8, 9, 7];
 const line = (cells) => cells.map((c, i) => (i === 0 ? String(c).padEnd(w[i]) : String(c).padStart(w[i]))).join(' ');
 out.push(line(head));
 out.push(line(w.map((n) => '-'.repeat(n))));
-for (const [r, fl, s] of [[floor, floor, ss], [ss, floor, ss], [tl, floor, ss], [tlCycle, floor, ss], [tlSub, floorSub, ssSub]]) {
+for (const [r, fl, s] of [[floor, floor, ss], [ss, floor, ss], [tl, floor, ss], [tlCycle, floor, ss], [tlSub, floorSub, ssSub],
+  [tlSteady, floor, ss]]) {
   out.push(line([r.label, f(r.user, 3), f(r.sys, 3), f(r.total, 3), f(r.wall, 1), f(r.rss, 1),
     f(ratio(r.total, fl.total)), f(ratio(s.total, r.total)), `${r.runs}/${r.of}`]));
 }
@@ -99,12 +143,17 @@ out.push('');
 const ms = (c) => f((startup[c].user + startup[c].sys) / 1000, 1);
 out.push(`start-up anchors (same command, empty netns, before the farms were built; median CPU ms): floor ${ms('floor')}, ss ${ms('ss')}, tcplens ${ms('tcplens')}`);
 out.push('(each holds process start-up and, per dump, a walk of the global TCP hash table past other namespaces\' sockets)');
-out.push('rows 1-4 are against the whole floor and ss processes (their own start-up is the small anchor above);');
+out.push('rows 3-5: `tcplens poll --once --format none` (the issue\'s goal: one dump + parse into columns, no printing);');
+out.push(`row 6: a sidecar, \`tcplens poll --interval 1ms --count ${f(steadyCycles, 0)} --format none\`: per rep, the median of cycles`
+  + ` ${STEADY_SKIP + 1}-${f(steadyCycles, 0)} (cycle 1, cold, dropped) from the summary lines; wall = the cycle's, maxRSS = the whole process's`);
+out.push(`cross-check of row 6: (sidecar process CPU - --once process CPU) / ${f(steadyCycles - 1, 0)} more cycles = ${f(steadyMarginal, 3)} us/sock`
+  + ' (adds work outside the self-reported window: output, timers, GC between cycles; and the --interval preflight, once)');
+out.push('rows 1-4 and 6 are against the whole floor and ss processes (their own start-up is the small anchor above);');
 out.push(`row 5 is against the floor and ss minus their own start-up anchors: floor ${f(floorSub.total, 3)}, ss ${f(ssSub.total, 3)} us/sock`);
 out.push('user/sys split is tick-sampled by the kernel; the total is exact');
 out.push('');
 const goal = (ok) => (Number.isFinite(ok) ? (ok ? 'MET' : 'NOT MET') : 'n/a');
-for (const [r, fl, s] of [[tl, floor, ss], [tlCycle, floor, ss], [tlSub, floorSub, ssSub]]) {
+for (const [r, fl, s] of [[tl, floor, ss], [tlCycle, floor, ss], [tlSub, floorSub, ssSub], [tlSteady, floor, ss]]) {
   const xf = ratio(r.total, fl.total), xs = ratio(s.total, r.total);
   out.push(`goal ${r.label.replace('tcplens ', '')}: tcplens <= 1.2x floor: ${f(xf)}x ${goal(Number.isFinite(xf) ? +(xf <= 1.2) : NaN)};`
     + ` ss >= 3x tcplens: ${f(xs)}x ${goal(Number.isFinite(xs) ? +(xs >= 3) : NaN)}`);
@@ -113,6 +162,7 @@ const problems = [];
 for (const r of failed) problems.push(`${r.cmd} (${r.ns} netns, rep ${r.rep}) exited ${r.ru.exit}`);
 if (Number(built) !== sockets) problems.push(`the floor saw ${sockets} sockets, the farms built ${built}`);
 if (Number.isFinite(tlSeen) && tlSeen !== sockets) problems.push(`tcplens counted ${tlSeen} sockets, the floor ${sockets}`);
+problems.push(...steadyProblems);
 if (problems.length) out.push('', ...problems.map((p) => `PROBLEM: ${p}`));
 console.log(out.join('\n'));
 process.exitCode = problems.length ? 1 : 0;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # bench/poll: CPU per socket of one full poll, side by side from one run:
-# the raw inet_diag dump floor, `ss -tinmHO`, and `tcplens poll --once`.
+# the raw inet_diag dump floor, `ss -tinmHO`, `tcplens poll --once`, and the
+# steady-state cycle of a long-running `tcplens poll --interval` (sidecar).
 # Usage: bench/poll/run.sh [--sockets N] [--reps R] [--farms F] [--v6 PCT] [--smoke] [--keep DIR]
 # Needs root (network namespaces) and a built tcplens. See bench/poll/README.md.
 set -euo pipefail
@@ -69,13 +70,22 @@ run() {  # run CMD NSKIND REP
     ss) ru=$("$B/rusage" -n "$ns" -o /dev/null -e "$err" -- ss -tinmHO); : >"$out" ;;
     tcplens) ru=$(cd "$ROOT" && "$B/rusage" -o "$out" -e "$err" -- \
       node bin/tcplens.js poll --once --format none --netns "$ns") ;;
+    # A sidecar: one process, STEADY_CYCLES polls back to back (one summary line
+    # each); report.js drops the first (cold) cycle and takes the median of the rest.
+    steady) ru=$(cd "$ROOT" && "$B/rusage" -o "$out" -e "$err" -- \
+      node bin/tcplens.js poll --netns "$ns" --interval 1ms --count "$STEADY_CYCLES" --format none) ;;
   esac
-  local line; line=$(head -n1 "$out" | sed 's/[\\"]/\\&/g')  # escaped for JSON
+  # First line of stdout (steady: all its summary lines, joined by '|'), escaped for JSON.
+  local line
+  if [ "$cmd" = steady ]; then line=$(paste -sd'|' "$out"); else line=$(head -n1 "$out"); fi
+  line=$(printf '%s' "$line" | sed 's/[\\"]/\\&/g')
   [ -s "$err" ] && [ "$cmd" != ss ] && sed 's/^/  '"$cmd"': /' "$err" | head -n3 >&2
   echo "{\"cmd\":\"$cmd\",\"ns\":\"$kind\",\"rep\":$rep,\"ru\":$ru,\"out\":\"$line\"}" >>"$TMP/runs.jsonl"
 }
 
-CMDS="floor ss tcplens"
+CMDS="floor ss tcplens"   # start-up anchors: one process, one dump each
+FULL_CMDS="$CMDS steady"  # on the farm: the same, then the sidecar's steady cycles
+STEADY_CYCLES=6           # cycle 1 is cold (JIT, first touch) and dropped
 # Start-up anchors first, on the empty namespace while the farms do not exist
 # yet: the TCP hash table is global, so once the farms are up even an empty
 # namespace's dump walks past their sockets, which is no start-up cost.
@@ -110,10 +120,10 @@ done
 EST=$(ip netns exec "$NS" ss -Htn state established 2>/dev/null | wc -l)
 echo "sockets: built $BUILT ($EST established per ss), $FARMS farms x <= $PER pairs, ${V6PCT}% IPv6" >&2
 
-for c in $CMDS; do run "$c" full 0; done  # warm-up, not counted
+for c in $FULL_CMDS; do run "$c" full 0; done  # warm-up, not counted
 for ((r = 1; r <= REPS; r++)); do
   echo "rep $r/$REPS" >&2
-  for c in $CMDS; do run "$c" full "$r"; done  # interleaved: A B C A B C ...
+  for c in $FULL_CMDS; do run "$c" full "$r"; done  # interleaved: A B C D A B C D ...
 done
 
 node "$HERE/report.js" "$TMP/runs.jsonl" "$BUILT" "$EST" "$FARMS" "$V6PCT"

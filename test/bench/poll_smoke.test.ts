@@ -1,5 +1,6 @@
 // Keeps bench/poll working: runs its --smoke mode (2,000 sockets, 1 rep) for
-// real and checks the table has the three commands with sane figures.
+// real and checks the table has the three commands, and the sidecar's steady
+// cycle, with sane figures.
 import { expect } from 'chai';
 import { spawnSync } from 'child_process';
 import * as path from 'path';
@@ -17,7 +18,7 @@ function rowCells(out: string, label: string): string[] {
 describe('bench/poll --smoke', function () {
   this.timeout(120_000);
 
-  it('measures the floor, ss and tcplens on the sockets it built', function () {
+  it('measures the floor, ss, tcplens --once and the tcplens sidecar on the sockets it built', function () {
     if (!isRoot()) { console.log('    skipped: needs root to create network namespaces'); this.skip(); }
     const r = spawnSync('bash', [path.join(ROOT, 'bench/poll/run.sh'), '--smoke'], { cwd: ROOT, encoding: 'utf8' });
     const out = r.stdout;
@@ -31,13 +32,22 @@ describe('bench/poll --smoke', function () {
     expect(seen).to.equal(built);
     expect(tl).to.equal(built);
 
-    for (const label of ['floor (raw dump)', 'ss -tinmHO', 'tcplens (whole process)']) {
+    for (const label of ['floor (raw dump)', 'ss -tinmHO', 'tcplens --once (whole process)']) {
       const [user, sys, total, wall, rss, xFloor, , ok] = rowCells(out, label);
       for (const v of [user, sys]) expect(Number(v), `${label}: ${v}`).to.be.at.least(0);
       for (const v of [total, wall, rss, xFloor]) expect(Number(v), `${label}: ${v}`).to.be.above(0);
       expect(Number(total)).to.be.closeTo(Number(user) + Number(sys), 0.01);  // one run: medians add up
       expect(ok).to.equal('1/1');
     }
-    expect(out).to.match(/^goal \(whole process\): tcplens <= 1\.2x floor: [\d.]+x (MET|NOT MET)/m);
+    expect(out).to.match(/^goal --once \(whole process\): tcplens <= 1\.2x floor: [\d.]+x (MET|NOT MET)/m);
+
+    // The sidecar: medians of cycles 2-6 (user, sys and total each on their own,
+    // so they need not add up); maxRSS is the whole process's.
+    const [user, sys, total, wall, rss, xFloor, ssOver, ok] = rowCells(out, 'tcplens sidecar (steady cycle)');
+    for (const v of [user, sys]) expect(Number(v), `sidecar: ${v}`).to.be.at.least(0);
+    for (const v of [total, wall, rss, xFloor, ssOver]) expect(Number(v), `sidecar: ${v}`).to.be.above(0);
+    expect(ok).to.equal('1/1');
+    expect(out).to.match(/--count 6 --format none`: per rep, the median of cycles 2-6/);
+    expect(out).to.match(/^goal sidecar \(steady cycle\): tcplens <= 1\.2x floor: [\d.]+x (MET|NOT MET); ss >= 3x tcplens: [\d.]+x (MET|NOT MET)/m);
   });
 });
