@@ -1,21 +1,14 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
+#include "clock.h"
 #include "destroy.h"
 
 #define TL_DESTROY_RBUF (64 * 1024)
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 int tl_destroy_init(struct tl_destroy *d, int fd, uint64_t netns_inode, int rcvbuf)
 {
@@ -96,7 +89,7 @@ int tl_destroy_drain(struct tl_destroy *d, struct tl_batch *b, int *more)
 			d->st.bytes += (uint64_t)n;
 			d->rlen = (size_t)n;
 			d->roff = 0;
-			d->ts_ns = now_ns();
+			d->ts_ns = tl_now_realtime_ns();
 		}
 	}
 	*more = 1;

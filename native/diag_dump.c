@@ -1,21 +1,14 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <linux/netlink.h>
 #include <linux/inet_diag.h>
 #include <linux/sock_diag.h>
+#include "clock.h"
 #include "diag_dump.h"
-
-static uint64_t now_realtime_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 int tl_dump_init(struct tl_dump *d, int fd, uint64_t netns_inode)
 {
@@ -124,7 +117,7 @@ static int recv_chunk(struct tl_dump *d)
 	d->st.bytes += (uint64_t)n;
 	d->rlen = (size_t)n;
 	d->roff = 0;
-	d->ts_ns = now_realtime_ns();
+	d->ts_ns = tl_now_realtime_ns();
 	if (d->tapping)
 		tap_chunk(d, (size_t)n);
 	return 0;

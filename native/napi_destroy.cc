@@ -29,15 +29,10 @@ class DestroySocket : public Napi::ObjectWrap<DestroySocket> {
   // new DestroySocket(path?: string, rcvbuf?: number)
   explicit DestroySocket(const Napi::CallbackInfo &info) : Napi::ObjectWrap<DestroySocket>(info) {
     Napi::Env env = info.Env();
-    bool own = info.Length() == 0 || info[0].IsUndefined() || info[0].IsNull();
-    std::string path = own ? "" : info[0].As<Napi::String>().Utf8Value();
     int rcvbuf = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : 8 << 20;
     uint64_t ino = 0;
-    int fd = tl_netns_socket(own ? nullptr : path.c_str(), NETLINK_SOCK_DIAG, &ino);
-    if (fd < 0) {
-      ErrnoError(env, -fd, "netns socket " + (own ? std::string("(own)") : path)).ThrowAsJavaScriptException();
-      return;
-    }
+    int fd = OpenNetnsSocket(info, &ino);
+    if (fd < 0) return;
     int rc = tl_destroy_init(&d_, fd, ino, rcvbuf);
     if (rc < 0) {
       tl_destroy_close(&d_);

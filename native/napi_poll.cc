@@ -113,15 +113,9 @@ class DiagSocket : public Napi::ObjectWrap<DiagSocket> {
   // new DiagSocket(path?: string) — path of a netns file; omitted = our own.
   explicit DiagSocket(const Napi::CallbackInfo &info) : Napi::ObjectWrap<DiagSocket>(info) {
     Napi::Env env = info.Env();
-    std::string path;
-    bool own = info.Length() == 0 || info[0].IsUndefined() || info[0].IsNull();
-    if (!own) path = info[0].As<Napi::String>().Utf8Value();
     uint64_t ino = 0;
-    int fd = tl_netns_socket(own ? nullptr : path.c_str(), NETLINK_SOCK_DIAG, &ino);
-    if (fd < 0) {
-      ErrnoError(env, -fd, "netns socket " + (own ? std::string("(own)") : path)).ThrowAsJavaScriptException();
-      return;
-    }
+    int fd = OpenNetnsSocket(info, &ino);
+    if (fd < 0) return;
     if (tl_dump_init(&dump_, fd, ino) < 0) {
       tl_dump_close(&dump_);
       ErrnoError(env, ENOMEM, "dump init").ThrowAsJavaScriptException();

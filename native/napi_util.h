@@ -3,6 +3,10 @@
 #include <napi.h>
 #include <cstring>
 #include <string>
+#include <linux/netlink.h>
+extern "C" {
+#include "netns.h"
+}
 
 namespace tl {
 
@@ -17,6 +21,19 @@ inline Napi::Error ErrnoError(Napi::Env env, int err, const std::string &what) {
 
 inline void SetNum(Napi::Object o, const char *k, double v) {
   o.Set(k, Napi::Number::New(o.Env(), v));
+}
+
+// Opens a NETLINK_SOCK_DIAG socket in the namespace named by info[0] (a netns
+// file path; absent/null = our own). On failure throws and returns -1.
+inline int OpenNetnsSocket(const Napi::CallbackInfo &info, uint64_t *ino) {
+  bool own = info.Length() == 0 || info[0].IsUndefined() || info[0].IsNull();
+  std::string path = own ? "" : info[0].As<Napi::String>().Utf8Value();
+  int fd = tl_netns_socket(own ? nullptr : path.c_str(), NETLINK_SOCK_DIAG, ino);
+  if (fd < 0) {
+    ErrnoError(info.Env(), -fd, "netns socket " + (own ? std::string("(own)") : path)).ThrowAsJavaScriptException();
+    return -1;
+  }
+  return fd;
 }
 
 }  // namespace tl

@@ -14,7 +14,7 @@ export function main(argv: string[]): void {
     .strict()
     .recommendCommands()
     .wrap(Math.min(110, process.stdout.columns || 110))
-    .fail((msg, err, y) => {
+    .fail((msg, err) => {
       // One clear line and a non-zero exit, never a stack trace for bad input.
       if (err && !(err instanceof TcplensError)) {
         process.stderr.write(`tcplens: ${err.stack ?? err.message}\n`);
@@ -22,7 +22,6 @@ export function main(argv: string[]): void {
       }
       const text = (err ? err.message : msg).replace(/\s*\n\s*/g, ' ');
       process.stderr.write(`tcplens: ${text}${err ? '' : ' (see tcplens --help)'}\n`);
-      void y;
       process.exit(2);
     })
     .help()

@@ -14,7 +14,6 @@ export const SS_STATE_NAMES = [
 export const ALL_STATES = 0xffffffff;
 
 const ALIASES: Record<string, number[]> = {
-  all: [],
   connected: [1, 2, 3, 4, 5, 8, 9, 11, 12],
   established: [1],
   estab: [1],
