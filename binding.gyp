@@ -15,13 +15,37 @@
         "native/probe.c",
         "native/libbpf_pic_shim.c"
       ],
-      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
-      "defines": ["NAPI_VERSION=9", "NAPI_DISABLE_CPP_EXCEPTIONS", "_GNU_SOURCE"],
-      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"],
-      "cflags_c": ["-std=gnu11"],
-      "cflags_cc": ["-std=c++17"],
-      "cflags!": ["-fno-exceptions"],
-      "libraries": ["-l:libbpf.a", "-lelf", "-lz", "-ldl"]
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+        "bpf/.output"
+      ],
+      "defines": [
+        "NAPI_VERSION=9",
+        "NAPI_DISABLE_CPP_EXCEPTIONS",
+        "_GNU_SOURCE"
+      ],
+      "cflags": [
+        "-O2",
+        "-Wall",
+        "-Wextra",
+        "-Wno-unused-parameter",
+        "-Wno-missing-field-initializers"
+      ],
+      "cflags_c": [
+        "-std=gnu11"
+      ],
+      "cflags_cc": [
+        "-std=c++17"
+      ],
+      "cflags!": [
+        "-fno-exceptions"
+      ],
+      "libraries": [
+        "-l:libbpf.a",
+        "-lelf",
+        "-lz",
+        "-ldl"
+      ]
     }
   ]
 }

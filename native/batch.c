@@ -24,15 +24,33 @@ static int tcpi_end(const char *name)
 	return 0;
 }
 
+size_t tl_layout_place(const struct tl_coldef *defs, size_t n, uint32_t capacity,
+		       struct tl_column_desc *desc)
+{
+	size_t off = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		desc[i].name = defs[i].name;
+		desc[i].type = defs[i].type;
+		desc[i].offset = off;
+		desc[i].tcpi_end = 0;
+		off += ALIGN8((size_t)capacity * defs[i].type);
+	}
+	return off;
+}
+
+static const struct tl_coldef poll_defs[] = {
+#define TL_DEF_COL(n, t) { #n, TL_##t },
+	TL_POLL_COLUMNS(TL_DEF_COL)
+#undef TL_DEF_COL
+};
+
 size_t tl_poll_layout(uint32_t capacity, struct tl_column_desc *desc)
 {
-	size_t off = 0, i = 0;
-#define TL_LAYOUT_COL(n, t) \
-	desc[i].name = #n; desc[i].type = TL_##t; desc[i].offset = off; \
-	desc[i].tcpi_end = tcpi_end(#n); \
-	off += ALIGN8((size_t)capacity * TL_##t); i++;
-	TL_POLL_COLUMNS(TL_LAYOUT_COL)
-#undef TL_LAYOUT_COL
+	size_t off = tl_layout_place(poll_defs, TL_POLL_NCOLS, capacity, desc);
+
+	for (size_t i = 0; i < TL_POLL_NCOLS; i++)
+		desc[i].tcpi_end = tcpi_end(desc[i].name);
 	return off;
 }
 

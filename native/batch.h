@@ -35,6 +35,18 @@ struct tl_column_desc {
 
 #define TL_POLL_NCOLS (sizeof(struct tl_poll_cols) / sizeof(void *))
 
+/* One column of any view's table (X-macro rows turned into an array). */
+struct tl_coldef {
+	const char *name;
+	enum tl_coltype type;
+};
+
+/* Places n columns for `capacity` rows, in order, each 8-byte aligned:
+ * fills desc[n] (tcpi_end = 0) and returns the buffer size needed. Shared
+ * by every view's layout so JS's placeColumns() mirrors one rule. */
+size_t tl_layout_place(const struct tl_coldef *defs, size_t n, uint32_t capacity,
+		       struct tl_column_desc *desc);
+
 /* Fills desc[TL_POLL_NCOLS] for a batch of `capacity` rows; returns the
  * buffer size needed. */
 size_t tl_poll_layout(uint32_t capacity, struct tl_column_desc *desc);

@@ -1,8 +1,11 @@
-// A poll batch: one ArrayBuffer owned by JS, viewed as one typed array per
+// A column batch: one ArrayBuffer owned by JS, viewed as one typed array per
 // column (struct of arrays). The native fill writes rows into it; nothing is
-// copied on the way back.
+// copied on the way back. Every view (poll, destroy, events, samples) uses it
+// with its own column table, so sinks and correlation read them all alike.
 import type { ColumnType } from '../native/addon';
 import { POLL_COLUMNS, type ColumnSpec } from './poll_columns';
+
+export type { ColumnSpec };
 
 export const TYPE_WIDTH: Record<ColumnType, number> = { u8: 1, u16: 2, u32: 4, u64: 8, b16: 16 };
 
@@ -12,7 +15,8 @@ export interface PlacedColumn extends ColumnSpec {
   readonly offset: number;
 }
 
-/** Byte offsets of every column for `capacity` rows: mirrors tl_poll_layout(). */
+/** Byte offsets of every column for `capacity` rows: mirrors the native
+ * layout functions (tl_poll_layout() and its kin). */
 export function placeColumns(capacity: number, specs: readonly ColumnSpec[] = POLL_COLUMNS): { bytes: number; columns: PlacedColumn[] } {
   let off = 0;
   const columns = specs.map((c) => {
@@ -35,15 +39,15 @@ function makeView(buf: ArrayBuffer, c: PlacedColumn, capacity: number): ColumnVi
   }
 }
 
-/** Columns of a poll batch. `rows` is set by whoever filled it. */
-export class PollBatch {
+/** Columns of one batch. `rows` is set by whoever filled it. */
+export class ColumnBatch {
   readonly buffer: ArrayBuffer;
   readonly columns: readonly PlacedColumn[];
   readonly views: Readonly<Record<string, ColumnView>>;
   rows = 0;
 
-  constructor(readonly capacity: number) {
-    const { bytes, columns } = placeColumns(capacity);
+  constructor(readonly capacity: number, readonly specs: readonly ColumnSpec[]) {
+    const { bytes, columns } = placeColumns(capacity, specs);
     this.buffer = new ArrayBuffer(bytes);
     this.columns = columns;
     const views: Record<string, ColumnView> = {};
@@ -59,4 +63,9 @@ export class PollBatch {
   b16(name: string, i: number): Uint8Array {
     return (this.views[name] as Uint8Array).subarray(i * 16, i * 16 + 16);
   }
+}
+
+/** A batch in the poll layout (poll and destroy views). */
+export class PollBatch extends ColumnBatch {
+  constructor(capacity: number) { super(capacity, POLL_COLUMNS); }
 }
