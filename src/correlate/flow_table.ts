@@ -1,0 +1,289 @@
+// The flow table: one Flow per (netns inode, socket cookie), fed by every
+// view's column batches, handing finished flows to the sinks as FlowRows.
+// Memory is bounded: finished flows leave once collected, and a cap on the
+// table evicts the least recently seen flows (counted, and written flagged).
+import type { ColumnBatch } from '../layout/batch';
+import { formatAddress } from '../format/address';
+import { Flow, type Counters } from './flow';
+import { VIEW_DESTROY, VIEW_EVENTS, VIEW_POLL, VIEW_SAMPLES, type FlowRow } from './flow_row';
+import { viewsName } from './coverage';
+
+/** Event kinds (native/event_columns.h enum tl_event_kind). */
+export const EV_ACTIVE_OPEN = 1, EV_PASSIVE_OPEN = 2, EV_CLOSE = 3, EV_STATE = 4,
+  EV_RETRANSMIT = 5, EV_RESET_SENT = 6, EV_RESET_RECEIVED = 7;
+const EVF_FINAL = 0x01, EVF_PROC = 0x02;
+const SMF_SOCKET = 0x08;
+/** States whose sockets are not flows of their own: TIME_WAIT and request
+ * sockets carry cookies of their own; listeners have no peer. */
+/** how long a written flow's key absorbs late reports */
+const RECENT_MS = 60_000;
+const recentKey = (ns: bigint, cookie: bigint): string => `${ns}:${cookie}`;
+const TCP_TIME_WAIT = 6, TCP_LISTEN = 10, TCP_NEW_SYN_RECV = 12;
+
+export interface FlowTableOptions {
+  /** open flows kept at most; past it the least recently seen are evicted */
+  maxFlows?: number;
+  /** how long a closed flow waits for the other views' reports of its close */
+  closeGraceMs?: number;
+  /** monotonic clock in ms (tests may drive it) */
+  now?: () => number;
+}
+
+export interface FlowStats {
+  /** flows in the table, open or waiting out their close grace */
+  tracked: number;
+  opened: number;
+  closed: number;
+  written: number;
+  evicted: number;
+  /** finished flows per combination of views ("poll+events" ...) */
+  coverage: Record<string, number>;
+  /** finished flows no poll saw */
+  missedByPoll: number;
+  /** bytes that moved after the last poll of their flow */
+  bytesUnpolled: bigint;
+  /** event and sample rows that name no flow we can key (cookie 0) */
+  unkeyed: number;
+  /** close reports that came after their flow was written (absorbed) */
+  late: number;
+}
+
+interface Owner { pid: number; tgid: number; comm: string; cgroup: bigint }
+
+export class FlowTable {
+  private readonly byNs = new Map<bigint, Map<bigint, Flow>>();
+  private readonly closing = new Set<Flow>();
+  private readonly owners = new Map<bigint, Map<number, Owner>>();
+  /** per namespace: cycle number of the last poll that saw each flow */
+  private readonly lastCycle = new WeakMap<Flow, number>();
+  private readonly cycles = new Map<bigint, number>();
+  private readonly recent = new Map<string, number>();
+  private sinceSweep = 0;
+  private size = 0;
+  private readonly maxFlows: number;
+  private readonly graceMs: number;
+  private readonly now: () => number;
+  private readonly evictedRows: FlowRow[] = [];
+  private readonly s = { opened: 0, closed: 0, written: 0, evicted: 0, missedByPoll: 0, unkeyed: 0, late: 0, bytesUnpolled: 0n };
+  private readonly coverage = new Map<number, number>();
+
+  constructor(opts: FlowTableOptions = {}) {
+    this.maxFlows = opts.maxFlows ?? 1_000_000;
+    this.graceMs = opts.closeGraceMs ?? 2000;
+    this.now = opts.now ?? (() => performance.now());
+  }
+
+  /** A poll batch of namespace `ns` (cycle = that namespace's cycle number, see beginCycle). */
+  observePoll(b: ColumnBatch, ns: bigint): void {
+    const cycle = this.cycles.get(ns) ?? 0;
+    const state = b.u8('idiag_state'), dport = b.u16('dport'), ino = b.u32('idiag_inode');
+    for (let i = 0; i < b.rows; i++) {
+      if (!isFlowRow(state[i]!, dport[i]!)) continue;
+      const f = this.flowOf(b, i, ns);
+      const c = countersOf(b, i);
+      f.seen(VIEW_POLL, c.ts_ns);
+      f.poll(c);
+      if (ino[i]) f.inode = ino[i]!;
+      this.lastCycle.set(f, cycle);
+    }
+  }
+
+  /** Starts namespace ns's next poll cycle; returns its number. */
+  beginCycle(ns: bigint): number {
+    const n = (this.cycles.get(ns) ?? 0) + 1;
+    this.cycles.set(ns, n);
+    return n;
+  }
+
+  /** Ends a complete cycle of ns: a flow an earlier poll saw that this one
+   * did not is gone (its close fell between the two polls). Call only when
+   * the dump was complete: an interrupted dump proves nothing. */
+  endCycle(ns: bigint): void {
+    const cycle = this.cycles.get(ns) ?? 0;
+    const flows = this.byNs.get(ns);
+    if (!flows) return;
+    for (const f of flows.values()) {
+      if (f.closed || f.polls === 0) continue;
+      if ((this.lastCycle.get(f) ?? cycle) < cycle) this.close(f, 0n);
+    }
+  }
+
+  /** A destroy batch: the kernel's final record of each socket. */
+  observeDestroy(b: ColumnBatch, ns: bigint): void {
+    const dport = b.u16('dport'), ino = b.u32('idiag_inode');
+    for (let i = 0; i < b.rows; i++) {
+      if (dport[i] === 0) continue; // a listener's end
+      const f = this.flowOf(b, i, ns, true);
+      if (!f) continue;
+      const c = countersOf(b, i);
+      f.seen(VIEW_DESTROY, c.ts_ns);
+      f.offerFinal('destroy', c);
+      if (ino[i]) f.inode = ino[i]!;
+      this.close(f, c.ts_ns);
+    }
+  }
+
+  /** An events batch (native/event_columns.h); comm ids index `names` (1-based). */
+  observeEvents(b: ColumnBatch, names: readonly string[]): void {
+    const cookie = b.u64('idiag_cookie'), nsCol = b.u64('netns_inode'), kind = b.u8('kind');
+    const flags = b.u8('flags'), ts = b.u64('ts_ns'), dur = b.u64('duration_ns');
+    const pid = b.u32('pid'), tgid = b.u32('tgid'), comm = b.u32('comm'), cg = b.u64('cgroup_id');
+    for (let i = 0; i < b.rows; i++) {
+      if (cookie[i] === 0n) { this.s.unkeyed++; continue; }
+      const f = this.flowOf(b, i, nsCol[i]!, true);
+      if (!f) continue;
+      const t = ts[i]!;
+      f.seen(VIEW_EVENTS, t);
+      if (flags[i]! & EVF_PROC) f.owner(pid[i]!, tgid[i]!, names[comm[i]! - 1] ?? '', cg[i]!);
+      switch (kind[i]) {
+        case EV_ACTIVE_OPEN: case EV_PASSIVE_OPEN:
+          f.direction = kind[i] === EV_ACTIVE_OPEN ? 1 : 2;
+          if (f.open_ns === 0n || t < f.open_ns) f.open_ns = t;
+          break;
+        case EV_CLOSE:
+          if (flags[i]! & EVF_FINAL) {
+            f.offerFinal('events', countersOf(b, i));
+            f.lifetime_ns = dur[i]!;
+          }
+          this.close(f, t);
+          break;
+        case EV_RETRANSMIT: f.retransmitEvents++; break;
+        case EV_RESET_SENT: case EV_RESET_RECEIVED: f.resetEvents++; break;
+        default: break; // EV_STATE: seen is all
+      }
+    }
+  }
+
+  /** A task-samples batch: threads waiting on a socket mark its flow seen by samples. */
+  observeSamples(b: ColumnBatch, names: readonly string[]): void {
+    const cookie = b.u64('idiag_cookie'), nsCol = b.u64('netns_inode'), flags = b.u8('flags'), ts = b.u64('ts_ns');
+    const pid = b.u32('pid'), tgid = b.u32('tgid'), comm = b.u32('comm'), cg = b.u64('cgroup_id');
+    for (let i = 0; i < b.rows; i++) {
+      if (!(flags[i]! & SMF_SOCKET)) continue;
+      if (cookie[i] === 0n) { this.s.unkeyed++; continue; }
+      const f = this.byNs.get(nsCol[i]!)?.get(cookie[i]!);
+      if (!f) continue; // a socket no other view knows yet: the next poll will
+      f.seen(VIEW_SAMPLES, ts[i]!);
+      if (!f.tgid) f.owner(pid[i]!, tgid[i]!, names[comm[i]! - 1] ?? '', cg[i]!);
+    }
+  }
+
+  /** Replaces the socket-inode -> process map (one iter/task_file pass). */
+  setOwners(b: ColumnBatch, names: readonly string[], first: boolean): void {
+    if (first) this.owners.clear();
+    const nsCol = b.u64('netns_inode'), ino = b.u32('idiag_inode'), pid = b.u32('pid'), tgid = b.u32('tgid');
+    const comm = b.u32('comm'), cg = b.u64('cgroup_id');
+    for (let i = 0; i < b.rows; i++) {
+      let m = this.owners.get(nsCol[i]!);
+      if (!m) this.owners.set(nsCol[i]!, (m = new Map()));
+      m.set(ino[i]!, { pid: pid[i]!, tgid: tgid[i]!, comm: names[comm[i]! - 1] ?? '', cgroup: cg[i]! });
+    }
+  }
+
+  /** Finished flows whose close grace is over (and evicted ones): they leave the table. */
+  collect(): FlowRow[] {
+    const out = this.evictedRows.splice(0);
+    const now = this.now();
+    for (const f of this.closing) {
+      if (f.finalizeAtMs > now) continue;
+      out.push(this.finish(f, false));
+    }
+    return out;
+  }
+
+  /** Every closed flow now, grace or not (shutdown). Open flows stay open. */
+  collectAll(): FlowRow[] {
+    const out = this.evictedRows.splice(0);
+    for (const f of this.closing) out.push(this.finish(f, false));
+    return out;
+  }
+
+  stats(): FlowStats {
+    const coverage: Record<string, number> = {};
+    for (const [bits, n] of this.coverage) coverage[viewsName(bits)] = n;
+    return { tracked: this.size, ...this.s, coverage };
+  }
+
+  /** The row's flow, created when new. `late`: a report that may come after
+   * the flow was written (destroy, events): absorbed, not made a new flow. */
+  private flowOf(b: ColumnBatch, i: number, ns: bigint, late: true): Flow | null;
+  private flowOf(b: ColumnBatch, i: number, ns: bigint): Flow;
+  private flowOf(b: ColumnBatch, i: number, ns: bigint, late = false): Flow | null {
+    const cookie = b.u64('idiag_cookie')[i]!;
+    let m = this.byNs.get(ns);
+    if (!m) this.byNs.set(ns, (m = new Map()));
+    let f = m.get(cookie);
+    if (f) return f;
+    if (late && this.recent.has(recentKey(ns, cookie))) { this.s.late++; return null; }
+    const fam = b.u8('idiag_family')[i]!;
+    f = new Flow(ns, cookie, fam, formatAddress(fam, b.b16('src', i)), b.u16('sport')[i]!,
+      formatAddress(fam, b.b16('dst', i)), b.u16('dport')[i]!);
+    m.set(cookie, f);
+    this.size++;
+    this.s.opened++;
+    if (this.size > this.maxFlows) this.evict();
+    return f;
+  }
+
+  private close(f: Flow, ts: bigint): void {
+    if (ts > 0n && (f.close_ns === 0n || ts < f.close_ns)) f.close_ns = ts;
+    if (f.closed) return;
+    f.closed = true;
+    f.finalizeAtMs = this.now() + this.graceMs;
+    this.closing.add(f);
+    this.s.closed++;
+  }
+
+  private finish(f: Flow, evicted: boolean): FlowRow {
+    if (!f.tgid && f.inode) {
+      const o = this.owners.get(f.netns_inode)?.get(f.inode);
+      if (o) f.owner(o.pid, o.tgid, o.comm, o.cgroup);
+    }
+    this.closing.delete(f);
+    const m = this.byNs.get(f.netns_inode);
+    if (m?.delete(f.idiag_cookie)) this.size--;
+    if (m && m.size === 0) this.byNs.delete(f.netns_inode);
+    if (!evicted) this.remember(f);
+    const row = f.toRow(evicted);
+    this.s.written++;
+    if (evicted) this.s.evicted++;
+    if (!(row.views & VIEW_POLL)) this.s.missedByPoll++;
+    this.s.bytesUnpolled += row.bytes_unpolled;
+    this.coverage.set(row.views, (this.coverage.get(row.views) ?? 0) + 1);
+    return row;
+  }
+
+  /** Keys of written flows, for a while: late reports of them are absorbed. */
+  private remember(f: Flow): void {
+    const now = this.now();
+    this.recent.set(recentKey(f.netns_inode, f.idiag_cookie), now + RECENT_MS);
+    if (++this.sinceSweep < 4096) return;
+    this.sinceSweep = 0;
+    for (const [k, until] of this.recent) if (until <= now) this.recent.delete(k);
+  }
+
+  /** Over the cap: the least recently seen 1% leave, flagged evicted. */
+  private evict(): void {
+    const all: Flow[] = [];
+    for (const m of this.byNs.values()) for (const f of m.values()) all.push(f);
+    all.sort((a, b) => (a.last_seen_ns < b.last_seen_ns ? -1 : a.last_seen_ns > b.last_seen_ns ? 1 : 0));
+    const n = Math.max(1, Math.ceil(this.maxFlows / 100));
+    for (const f of all.slice(0, n)) this.evictedRows.push(this.finish(f, true));
+  }
+}
+
+function isFlowRow(state: number, dport: number): boolean {
+  return dport !== 0 && state !== TCP_LISTEN && state !== TCP_TIME_WAIT && state !== TCP_NEW_SYN_RECV;
+}
+
+function countersOf(b: ColumnBatch, i: number): Counters {
+  return {
+    ts_ns: b.u64('ts_ns')[i]!,
+    tcpi_bytes_acked: b.u64('tcpi_bytes_acked')[i]!,
+    tcpi_bytes_received: b.u64('tcpi_bytes_received')[i]!,
+    tcpi_segs_in: b.u32('tcpi_segs_in')[i]!,
+    tcpi_segs_out: b.u32('tcpi_segs_out')[i]!,
+    tcpi_total_retrans: b.u32('tcpi_total_retrans')[i]!,
+    tcpi_rtt: b.u32('tcpi_rtt')[i]!,
+  };
+}

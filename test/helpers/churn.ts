@@ -1,0 +1,40 @@
+// Drives test/helpers/churn.py inside a namespace: N loopback connections,
+// closed at once or held open until release().
+import { spawn, execFileSync } from 'child_process';
+import * as path from 'path';
+import * as readline from 'readline';
+
+export const CHURN = path.resolve(__dirname, '../../../test/helpers/churn.py');
+
+export interface ChurnTruth {
+  listener: [string, number];
+  flows: Array<{ sport: number; dport: number; sent: number; received: number }>;
+}
+
+/** N connections opened, used (BYTES up, BYTES/2 back) and closed. */
+export function churn(ns: string, n: number, bytes = 0): ChurnTruth {
+  const out = execFileSync('ip', ['netns', 'exec', ns, 'python3', CHURN, String(n), String(bytes)], { encoding: 'utf8' });
+  return JSON.parse(out.trim().split('\n').pop()!) as ChurnTruth;
+}
+
+export interface HeldChurn {
+  /** closes every connection; resolves with the ground truth once the script exited */
+  release(): Promise<ChurnTruth>;
+}
+
+/** N connections opened and used, held open until release(). */
+export async function heldChurn(ns: string, n: number, bytes = 0): Promise<HeldChurn> {
+  const proc = spawn('ip', ['netns', 'exec', ns, 'python3', CHURN, String(n), String(bytes), 'hold'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const it = readline.createInterface({ input: proc.stdout! })[Symbol.asyncIterator]();
+  const first = await it.next();
+  if (first.value !== 'open') throw new Error(`churn.py: expected "open", got ${String(first.value)}`);
+  return {
+    async release() {
+      const exited = new Promise((r) => proc.once('exit', r));
+      proc.stdin!.write('\n');
+      const last = await it.next();
+      await exited;
+      return JSON.parse(String(last.value)) as ChurnTruth;
+    },
+  };
+}
