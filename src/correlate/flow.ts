@@ -47,6 +47,8 @@ export class Flow {
   tgid = 0;
   comm = '';
   cgroup_id = 0n;
+  /** TCP state at the last poll */
+  state = 0;
   /** socket inode (poll, destroy): joins the task_file owner map */
   inode = 0;
   /** set when a close was seen (event, destroy, or absence from a poll) */

@@ -73,14 +73,18 @@ export class FlowTable {
     this.now = opts.now ?? (() => performance.now());
   }
 
-  /** A poll batch of namespace `ns` (cycle = that namespace's cycle number, see beginCycle). */
-  observePoll(b: ColumnBatch, ns: bigint): void {
+  /** A poll batch of namespace `ns`. With `changed`, sets changed[i] = 1 for
+   * rows that differ from the flow's previous poll (new flow, state or
+   * counters moved) and for rows that are not flows (listeners, TIME_WAIT). */
+  observePoll(b: ColumnBatch, ns: bigint, changed?: Uint8Array): void {
     const cycle = this.cycles.get(ns) ?? 0;
     const state = b.u8('idiag_state'), dport = b.u16('dport'), ino = b.u32('idiag_inode');
     for (let i = 0; i < b.rows; i++) {
-      if (!isFlowRow(state[i]!, dport[i]!)) continue;
+      if (!isFlowRow(state[i]!, dport[i]!)) { if (changed) changed[i] = 1; continue; }
       const f = this.flowOf(b, i, ns);
       const c = countersOf(b, i);
+      if (changed) changed[i] = f.polls === 0 || f.state !== state[i] || moved(f.lastPoll!, c) ? 1 : 0;
+      f.state = state[i]!;
       f.seen(VIEW_POLL, c.ts_ns);
       f.poll(c);
       if (ino[i]) f.inode = ino[i]!;
@@ -274,6 +278,12 @@ export class FlowTable {
 
 function isFlowRow(state: number, dport: number): boolean {
   return dport !== 0 && state !== TCP_LISTEN && state !== TCP_TIME_WAIT && state !== TCP_NEW_SYN_RECV;
+}
+
+function moved(a: Counters, b: Counters): boolean {
+  return a.tcpi_bytes_acked !== b.tcpi_bytes_acked || a.tcpi_bytes_received !== b.tcpi_bytes_received ||
+    a.tcpi_segs_in !== b.tcpi_segs_in || a.tcpi_segs_out !== b.tcpi_segs_out ||
+    a.tcpi_total_retrans !== b.tcpi_total_retrans;
 }
 
 function countersOf(b: ColumnBatch, i: number): Counters {

@@ -8,6 +8,7 @@ import { DestroySource } from '../../src/sources/destroy';
 import { parseNetnsSelector } from '../../src/netns/select';
 import { createNetns, deleteNetns, isRoot } from '../helpers/netns';
 import { churn, heldChurn, type ChurnTruth } from '../helpers/churn';
+import { compactRows } from '../../src/layout/compact';
 
 const settle = (ms = 300): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -147,5 +148,29 @@ describe('FlowTable (poll + destroy joined on the cookie)', function () {
     expect(rows.every((r) => r.evicted === 1)).to.equal(true);
     expect(st.tracked + st.evicted).to.equal(20);
     await held.release();
+  });
+
+  it('--changes-only: a first poll keeps every row, a second keeps only what moved or is not a flow', async () => {
+    const held = await heldChurn(ns, 5, 100);
+    const kept: Array<Array<{ sport: number; dport: number }>> = [];
+    for (let round = 0; round < 2; round++) {
+      const rows: Array<{ sport: number; dport: number }> = [];
+      let total = 0;
+      await poll.cycle((b, ctx) => {
+        const changed = new Uint8Array(b.rows);
+        table.observePoll(b, BigInt(ctx.ns.inode), changed);
+        total += b.rows;
+        const before = b.rows;
+        compactRows(b, changed);
+        expect(b.rows).to.be.at.most(before);
+        for (let i = 0; i < b.rows; i++) rows.push({ sport: b.u16('sport')[i]!, dport: b.u16('dport')[i]! });
+      });
+      expect(total).to.equal(11);  // 10 connected sockets + the listener
+      kept.push(rows);
+    }
+    const truth = await held.release();
+    expect(kept[0]).to.have.length(11);
+    // idle connections did not move: only the listener (not a flow) is kept
+    expect(kept[1]).to.deep.equal([{ sport: truth.listener[1], dport: 0 }]);
   });
 });
