@@ -5,7 +5,7 @@ import type { DestroySource, DrainSummary } from '../sources/destroy';
 import type { BatchConsumer } from '../sources/poll';
 import type { RefreshResult } from '../netns/tracker';
 import { NsFold, netlinkOf } from './ns_fold';
-import type { DestroyStageStats, NamespaceCounters, StatsProvider } from './stages';
+import { zeroNamespaces, type DestroyStageStats, type StatsProvider } from './stages';
 
 export class ObservedDestroy implements StatsProvider<DestroyStageStats> {
   private readonly fold = new NsFold();

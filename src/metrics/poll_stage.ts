@@ -5,7 +5,7 @@
 import type { BatchConsumer, CycleResult, PollSource } from '../sources/poll';
 import { CumulativeHistogram } from './histogram';
 import { NsFold, netlinkOf } from './ns_fold';
-import type { NamespaceCounters, PollStageStats, StatsProvider } from './stages';
+import { zeroNamespaces, type PollStageStats, type StatsProvider } from './stages';
 
 export class ObservedPoll implements StatsProvider<PollStageStats> {
   private readonly fold = new NsFold();
