@@ -109,8 +109,7 @@ function sinkMetrics(reg: Registry, stages: PipelineStages): void {
     .counter('tcplens_sink_batches_total', 'batches per table by outcome', outcomes('batches'))
     .counter('tcplens_sink_insert_errors_total', 'failed ClickHouse insert attempts',
       (s) => Object.entries(s.tables).map(([table, t]) => ({ labels: { table }, value: t.insertErrors })))
-    .histogram('tcplens_sink_insert_duration_seconds', 'ClickHouse insert latency per attempt',
-      (s) => Object.entries(s.tables).map(([table, t]) => [t.insertSeconds, { table }]))
+    .histogram('tcplens_sink_insert_duration_seconds', 'ClickHouse insert latency per attempt', (s) => s.insertSeconds)
     .gauge('tcplens_sink_queue_rows', 'rows waiting in memory', (s) => s.queueRows)
     .gauge('tcplens_sink_queue_capacity_rows', 'in-memory queue bound; rows past it are dropped', (s) => s.queueCapacityRows)
     .gauge('tcplens_sink_spool_bytes', 'bytes in the on-disk spool', (s) => s.spoolBytes)

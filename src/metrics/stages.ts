@@ -129,10 +129,8 @@ export type SinkOutcome = typeof SINK_OUTCOMES[number];
 export interface SinkTableStats {
   rows: Record<SinkOutcome, number>;
   batches: Record<SinkOutcome, number>;
-  /** failed insert attempts */
+  /** failed insert attempts (whether retried, spooled or dropped afterwards) */
   insertErrors: number;
-  /** seconds per insert attempt, successful or not */
-  insertSeconds: HistogramSnapshot;
 }
 
 /** idle: nothing to do; writing: inserts succeed; spooling: destination down,
@@ -154,6 +152,8 @@ export interface SinkStageStats {
   spoolBytes: number;
   spoolBudgetBytes: number;
   tables: Record<string, SinkTableStats>;
+  /** seconds per insert attempt, successful or not, every table */
+  insertSeconds: HistogramSnapshot;
 }
 
 export interface StatsProvider<T> {
