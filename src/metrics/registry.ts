@@ -5,6 +5,7 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import { MetricSet, type Sample } from './collected';
 import { SINK_OUTCOMES, SINK_STATES, type NamespaceCounters, type NetlinkCounters, type PipelineStages } from './stages';
 import { BpfProgStats } from './bpf_stats';
+import { LEVELS, type Logger } from '../util/log';
 
 export interface RegistryOptions {
   version: string;
@@ -12,6 +13,8 @@ export interface RegistryOptions {
   bpfStats?: BpfProgStats;
   /** default process/Node metrics (CPU, memory, fds, event-loop lag, GC) */
   defaults?: boolean;
+  /** lines written and suppressed by the rate limit */
+  logger?: Logger;
 }
 
 const NETLINK_ERRORS: ReadonlyArray<[keyof NetlinkCounters, string]> = [
@@ -140,6 +143,9 @@ export function createRegistry(stages: PipelineStages, opts: RegistryOptions): R
   flowsMetrics(reg, stages);
   sinkMetrics(reg, stages);
   bpfMetrics(reg, opts.bpfStats);
+  new MetricSet(reg, () => opts.logger)
+    .counter('tcplens_log_lines_total', 'log lines written, by level', (l) => LEVELS.map((level) => ({ labels: { level }, value: l.written[level] })))
+    .counter('tcplens_log_suppressed_total', 'log lines suppressed by the per-key rate limit', (l) => l.suppressed);
   if (opts.defaults !== false) collectDefaultMetrics({ register: reg, prefix: 'tcplens_' });
   return reg;
 }

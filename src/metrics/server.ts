@@ -76,7 +76,7 @@ export async function startMetrics(opts: MetricsOptions, stages: PipelineStages)
       logger.warn('metrics.bpf_stats', 'BPF program stats unavailable', { error: (e as Error).message });
     }
   }
-  const registry = createRegistry(stages, { version: opts.version ?? tcplensVersion(), bpfStats: bpf });
+  const registry = createRegistry(stages, { version: opts.version ?? tcplensVersion(), bpfStats: bpf, logger });
   const ready = (): Readiness => readiness(stages);
   let profiling = false;
 
