@@ -1,8 +1,7 @@
 // tcplens schema apply|print: the ClickHouse tables (schema/NNN_*.sql rendered
 // for the server's version, or for a fleet with --cluster).
 import type { Argv, ArgumentsCamelCase } from 'yargs';
-import { createClient } from '@clickhouse/client';
-import { clickhouseConfig, clickhouseOptions, describe as describeCh, type ClickHouseFlags } from '../sinks/clickhouse/config';
+import { clickhouseConfig, clickhouseOptions, describe as describeCh, makeClient, type ClickHouseFlags } from '../sinks/clickhouse/config';
 import { applySchema, detectDialect, renderAll } from '../sinks/clickhouse/schema';
 import { dialectFor, LEGACY } from '../sinks/clickhouse/dialect';
 import { TcplensError, usage } from '../util/errors';
@@ -37,7 +36,7 @@ export async function handler(args: ArgumentsCamelCase<SchemaArgs>): Promise<voi
   if (args.action === 'print') {
     let dialect = args['server-version'] ? dialectFor(args['server-version']) : LEGACY;
     if (!args['server-version'] && cfg) {
-      const client = createClient({ url: cfg.url, username: cfg.user, password: cfg.password });
+      const client = makeClient(cfg);
       try { dialect = await detectDialect(client); } catch { /* server down: 18.16 rendering */ } finally { await client.close(); }
     }
     process.stdout.write(`-- tcplens schema for ClickHouse ${dialect.version}${args.cluster ? `, cluster ${args.cluster}` : ''}\n`);
@@ -45,7 +44,7 @@ export async function handler(args: ArgumentsCamelCase<SchemaArgs>): Promise<voi
     return;
   }
   if (!cfg) throw usage('schema apply: no ClickHouse configured (--clickhouse-url or TCPLENS_CLICKHOUSE_URL)');
-  const client = createClient({ url: cfg.url, username: cfg.user, password: cfg.password });
+  const client = makeClient(cfg);
   try {
     const r = await applySchema(client, base);
     process.stdout.write(`${describeCh(cfg)}: ClickHouse ${r.dialect.version}; applied ${r.applied.length ? r.applied.join(', ') : 'nothing'}; already there ${r.skipped.length}${r.expiredPartitions ? `; dropped ${r.expiredPartitions} expired partitions` : ''}\n`);

@@ -4,6 +4,7 @@
 // describe() prints the URL without them.
 import * as fs from 'fs';
 import type { Argv } from 'yargs';
+import { ClickHouseLogLevel, createClient, type ClickHouseClient, type ClickHouseClientConfigOptions } from '@clickhouse/client';
 import { TcplensError } from '../../util/errors';
 import { checkIdentifier } from './schema';
 
@@ -57,3 +58,9 @@ export function clickhouseConfig(flags: ClickHouseFlags, env: NodeJS.ProcessEnv 
 export const describe = (c: ClickHouseConfig): string => `${c.url} (user ${c.user}, database ${c.database})`;
 
 function redact(s: string): string { return s.replace(/\/\/[^@/]*@/, '//***@'); }
+
+/** A client for `c`. The library's own logger is off: it prints to stderr
+ * on every failed request; we report failures ourselves, once, redacted. */
+export function makeClient(c: ClickHouseConfig, extra: Partial<ClickHouseClientConfigOptions> = {}): ClickHouseClient {
+  return createClient({ url: c.url, username: c.user, password: c.password, log: { level: ClickHouseLogLevel.OFF }, ...extra });
+}

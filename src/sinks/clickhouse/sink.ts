@@ -14,7 +14,7 @@
 // the insert and the ack). 18.16's plain MergeTree has no insert dedup, so
 // this check is what makes replay idempotent.
 import { Readable } from 'stream';
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import type { ClickHouseClient } from '@clickhouse/client';
 import { ChunkSink } from '../sink';
 import { LatencyHistogram, type SinkStats } from '../stats';
 import { Batcher, type Pending } from './batcher';
@@ -24,7 +24,7 @@ import { Backoff, maybeLanded, Sleeper } from './retry';
 import { detectDialect } from './schema';
 import { Spool } from './spool';
 import type { NativeBatchRecord } from './spool_record';
-import type { ClickHouseConfig } from './config';
+import { makeClient, type ClickHouseConfig } from './config';
 
 export interface ClickHouseSinkOptions {
   clickhouse: ClickHouseConfig;
@@ -76,11 +76,7 @@ export class ClickHouseSink extends ChunkSink {
   constructor(readonly opts: ClickHouseSinkOptions) {
     super(opts.host);
     const c = opts.clickhouse;
-    this.client = createClient({
-      url: c.url, username: c.user, password: c.password,
-      request_timeout: opts.requestTimeoutMs ?? 30_000,
-      max_open_connections: 2,
-    });
+    this.client = makeClient(c, { request_timeout: opts.requestTimeoutMs ?? 30_000, max_open_connections: 2 });
     this.batcher = new Batcher({ maxRows: opts.maxBatchRows ?? 50_000, maxBytes: opts.maxBatchBytes ?? 8 << 20, maxAgeMs: opts.flushIntervalMs ?? 1000 });
     this.spool = opts.spoolDir ? new Spool({ dir: opts.spoolDir, budgetBytes: opts.spoolBytes ?? 256 << 20 }) : null;
     this.writerId = this.spool?.writerId ?? (Math.random() * 2 ** 32) >>> 0;
