@@ -4,7 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as net from 'net';
 import { execFileSync } from 'child_process';
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { LocalClickHouse } from '../../src/sinks/clickhouse/local_server';
 
 export function haveClickHouse(): boolean {
@@ -35,14 +35,19 @@ export interface TestServer {
 
 let dbCounter = 0;
 
-export async function startTestServer(extraConfig?: (ports: { http: number; tcp: number }) => string): Promise<TestServer> {
+export interface TestPorts { http: number; tcp: number; interserver: number }
+
+export async function testPorts(): Promise<TestPorts> {
+  return { http: await freePort(), tcp: await freePort(), interserver: await freePort() };
+}
+
+/** Starts a server in a fresh temp dir (on `ports`, default fresh ones). */
+export async function startTestServer(opts: { ports?: TestPorts; extraConfig?: string } = {}): Promise<TestServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tlch-'));
-  const http = await freePort();
-  const tcp = await freePort();
-  const interserverPort = await freePort();
-  const server = new LocalClickHouse({ dir, httpPort: http, tcpPort: tcp, interserverPort, extraConfig: extraConfig?.({ http, tcp }) });
+  const { http, tcp, interserver } = opts.ports ?? await testPorts();
+  const server = new LocalClickHouse({ dir, httpPort: http, tcpPort: tcp, interserverPort: interserver, ...(opts.extraConfig ? { extraConfig: opts.extraConfig } : {}) });
   await server.start();
-  const client = createClient({ url: server.url });
+  const client = createClient({ url: server.url, log: { level: ClickHouseLogLevel.OFF } });
   return {
     server,
     url: server.url,

@@ -218,8 +218,7 @@ export class ClickHouseSink extends ChunkSink {
 
   private async countLanded(b: Batch): Promise<number> {
     const rs = await this.client.query({
-      query: `SELECT count() AS n FROM ${this.database}.${b.table} WHERE host = {h:String} AND ts >= toDateTime(${b.minTs}) AND ts < toDateTime(${b.maxTs + 1}) AND tl_batch = ${b.batchId}`,
-      query_params: { h: this.host },
+      query: `SELECT count() AS n FROM ${this.database}.${b.table} WHERE host = '${sqlString(this.host)}' AND ts >= toDateTime(${b.minTs}) AND ts < toDateTime(${b.maxTs + 1}) AND tl_batch = ${b.batchId}`,
       format: 'JSONEachRow',
     });
     const [row] = await rs.json<{ n: string | number }>();
@@ -267,3 +266,6 @@ export class ClickHouseSink extends ChunkSink {
 }
 
 const attempts = new WeakMap<Batch, number>();
+
+/** a string literal's body (18.16 has no query parameters) */
+const sqlString = (s: string): string => s.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
