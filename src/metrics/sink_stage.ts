@@ -23,27 +23,37 @@ export interface SinkLimits {
   spoolBudgetBytes: number;
 }
 
-/** Wraps a sink (anything with stats(): SinkCountersLike) as the metrics' sink provider. */
+const sum = (s: SinkCountersLike, k: 'rows_written' | 'rows_spooled' | 'rows_dropped'): number =>
+  Object.values(s.tables).reduce((n, t) => n + t[k], 0);
+
+/** Wraps a sink (anything with stats(): SinkCountersLike) as the metrics' sink
+ * provider. Its state comes from which counter grew most recently: rows
+ * dropped since the last write or spool = failing; spooled (or ClickHouse
+ * flagged down) = spooling; written = writing. */
 export function observeSink(sink: { stats(): SinkCountersLike }, limits: SinkLimits): { stats(): SinkStageStats } {
+  const last = { rows_written: 0, rows_spooled: 0, rows_dropped: 0 };
+  const at = { rows_written: 0, rows_spooled: 0, rows_dropped: 0 };
   let lastOkMs: number | null = null;
-  let lastDone = 0;
   return {
     stats(): SinkStageStats {
       const s = sink.stats();
+      const now = Date.now();
+      for (const k of ['rows_written', 'rows_spooled', 'rows_dropped'] as const) {
+        const v = sum(s, k);
+        if (v > last[k]) { last[k] = v; at[k] = now; }
+      }
+      if (at.rows_written || at.rows_spooled) lastOkMs = Math.max(at.rows_written, at.rows_spooled);
       const tables: Record<string, SinkTableStats> = {};
-      let done = 0;
       for (const [name, t] of Object.entries(s.tables)) {
-        done += t.batches_written + t.batches_spooled;
         tables[name] = {
           rows: { queued: t.rows_queued, written: t.rows_written, retried: 0, spooled: t.rows_spooled, replayed: t.rows_replayed, dropped: t.rows_dropped },
           batches: { queued: t.batches_queued, written: t.batches_written, retried: t.batches_retried, spooled: t.batches_spooled, replayed: t.batches_replayed, dropped: t.batches_dropped },
           insertErrors: t.batches_retried,
         };
       }
-      // progress seen since the last read: the sink wrote or spooled something
-      if (done > lastDone) { lastOkMs = Date.now(); lastDone = done; }
-      const full = limits.spoolBudgetBytes > 0 && s.spool_bytes >= limits.spoolBudgetBytes;
-      const state: SinkState = s.outage ? (full ? 'failing' : 'spooling') : done > 0 ? 'writing' : 'idle';
+      const state: SinkState = at.rows_dropped > 0 && at.rows_dropped >= Math.max(at.rows_written, at.rows_spooled) ? 'failing'
+        : s.outage || at.rows_spooled > at.rows_written ? 'spooling'
+          : at.rows_written > 0 ? 'writing' : 'idle';
       return {
         state, lastOkMs, queueRows: s.queue_rows, queueCapacityRows: limits.queueCapacityRows,
         spoolBytes: s.spool_bytes, spoolBudgetBytes: limits.spoolBudgetBytes, tables, insertSeconds: s.insert_latency,

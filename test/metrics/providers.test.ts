@@ -78,7 +78,10 @@ describe('metrics from stage providers', () => {
     expect(s.get('tcplens_sink_spool_bytes')).to.equal(4096);
     expect(s.get('tcplens_sink_queue_rows')).to.equal(10);
 
-    o.sink.spool_bytes = 1 << 20;               // ...until the spool is over budget
+    o.sink.tables.tcp_flows!.rows_spooled = 400;
+    expect((await scrape(m.url)).get('tcplens_sink_state', { state: 'spooling' })).to.equal(1);
+    o.sink.spool_bytes = 1 << 20;               // ...until the spool is over budget and rows are dropped
+    o.sink.tables.tcp_flows!.rows_dropped += 50;
     o.sink.last_error = 'ECONNREFUSED 127.0.0.1:8123';
     [code, text] = await ready();
     expect(code).to.equal(503);
@@ -87,7 +90,9 @@ describe('metrics from stage providers', () => {
     expect(s.get('tcplens_sink_state', { state: 'failing' })).to.equal(1);
     expect(s.get('tcplens_sink_state', { state: 'spooling' })).to.equal(0);
 
-    o.sink.outage = false; o.sink.spool_bytes = 0; o.sink.tables.tcp_flows!.batches_written = 3;
+    o.sink.outage = false; o.sink.spool_bytes = 0;
+    await new Promise((r) => setTimeout(r, 5));  // the write comes after the drop
+    o.sink.tables.tcp_flows!.rows_written += 480;
     expect(await ready()).to.deep.equal([200, 'ready\n']);
     expect((await scrape(m.url)).get('tcplens_sink_state', { state: 'writing' })).to.equal(1);
   });
