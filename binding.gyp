@@ -13,7 +13,9 @@
         "native/diag_dump.c",
         "native/netns.c",
         "native/probe.c",
-        "native/libbpf_pic_shim.c"
+        "native/libbpf_pic_shim.c",
+        "native/napi_bpfstats.cc",
+        "native/bpf_stats.c"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -4,7 +4,8 @@ export type ErrorCode =
   | 'ENETNS'      // a namespace selector that names nothing
   | 'ENOADDON'    // native addon missing
   | 'EPREFLIGHT'  // a fatal preflight check
-  | 'EPOLL';      // the poll view cannot run at all
+  | 'EPOLL'       // the poll view cannot run at all
+  | 'ECLICKHOUSE'; // ClickHouse config, server or schema problem
 
 export class TcplensError extends Error {
   constructor(readonly code: ErrorCode, message: string) {

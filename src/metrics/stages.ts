@@ -1,0 +1,190 @@
+// What the metrics read from the pipeline: one optional provider per stage,
+// each a `stats()` returning cumulative counters (monotonic since start) and
+// a few gauges ("now"). The stages keep these counters themselves, in plain
+// numbers, at batch granularity; the registry only reads them at scrape time.
+// Nothing here is labelled by flow, address, port or namespace: per-namespace
+// figures are summed, and only a count of failing namespaces is kept.
+import type { HistogramSnapshot } from './histogram';
+import { VIEW_DESTROY, VIEW_EVENTS, VIEW_POLL, VIEW_SAMPLES } from '../correlate/flow_row';
+
+/** Netlink traffic and what went wrong in it, summed over namespaces. */
+export interface NetlinkCounters {
+  /** dump requests sent (poll); 0 for the destroy multicast */
+  requests: number;
+  /** recvmsg calls that returned data */
+  recvs: number;
+  /** netlink messages parsed */
+  messages: number;
+  bytes: number;
+  /** rows written to column batches */
+  rows: number;
+  /** malformed messages: counted and skipped */
+  parseErrors: number;
+  /** receive queue overruns: messages the kernel dropped */
+  enobufs: number;
+  /** MSG_TRUNC: a message larger than the buffer */
+  truncated: number;
+  /** NLMSG_ERROR replies and failed recv calls */
+  nlErrors: number;
+  /** messages for another namespace or family, skipped */
+  foreign: number;
+  /** congestion names beyond the dictionary, stored as unknown */
+  dictOverflow: number;
+  /** tolerated, not errors: dumps interrupted by a concurrent change, EINTR retries, short tcp_info zero-filled */
+  dumpIntr: number;
+  eintr: number;
+  shortInfo: number;
+}
+
+export interface NamespaceCounters {
+  /** namespaces watched now (gauge) */
+  tracked: number;
+  /** cumulative, since start */
+  added: number;
+  removed: number;
+  /** namespaces whose last cycle failed (cannot enter, dump error): gauge */
+  failing: number;
+  /** cumulative namespace-cycles that failed */
+  errors: number;
+  /** /proc entries that could not be read during discovery, last refresh (gauge) */
+  unreadable: number;
+}
+
+/** The poll view (src/metrics/poll_stage.ts adapts a PollSource to this). */
+export interface PollStageStats {
+  /** the configured --interval, seconds: alert rules compare staleness to it */
+  intervalSeconds: number;
+  cycles: number;
+  /** cycles that took longer than the interval */
+  overruns: number;
+  /** wall ms since the epoch at the end of the first / latest cycle; null before */
+  firstCycleEndMs: number | null;
+  lastCycleEndMs: number | null;
+  /** sockets handed on, cumulative; and in the latest cycle (gauge) */
+  sockets: number;
+  lastSockets: number;
+  batches: number;
+  cycleSeconds: HistogramSnapshot;
+  netlink: NetlinkCounters;
+  namespaces: NamespaceCounters;
+}
+
+/** The destroy view (src/metrics/destroy_stage.ts adapts a DestroySource). */
+export interface DestroyStageStats {
+  drains: number;
+  rows: number;
+  batches: number;
+  /** socket failures seen while draining (overruns are netlink.enobufs) */
+  errors: number;
+  netlink: NetlinkCounters;
+  namespaces: NamespaceCounters;
+}
+
+/** The eBPF events view: ring-buffer records per BPF program. */
+export interface EventsStageStats {
+  /** key: BPF program (or tracepoint) name, a fixed small set */
+  programs: Record<string, {
+    /** records read from the ring buffer */
+    read: number;
+    /** ring-buffer reserve failures, summed over CPUs (the per-CPU lost map) */
+    lost: number;
+  }>;
+  /** ring-buffer bytes consumed */
+  bytes: number;
+  /** ring-buffer consume calls */
+  polls: number;
+  /** malformed records, counted and skipped */
+  errors: number;
+  /** rows handed on to correlation */
+  rows: number;
+}
+
+/** The eBPF samples view: task-iterator runs. */
+export interface SamplesStageStats {
+  iterations: number;
+  /** total seconds spent in iterator runs (read + parse) */
+  seconds: number;
+  /** task records read */
+  records: number;
+  errors: number;
+  /** records dropped (batch full, overload) */
+  dropped: number;
+}
+
+/** The flow table (src/correlate/). */
+export interface FlowsStageStats {
+  /** flows in the table now (gauge) */
+  open: number;
+  opened: number;
+  closed: number;
+  /** flows pushed out by the table cap before they closed */
+  evicted: number;
+  /** finished flows by the combination of views that saw them; key from viewsLabel() */
+  byViews: Record<string, number>;
+}
+
+export const SINK_OUTCOMES = ['queued', 'written', 'retried', 'spooled', 'replayed', 'dropped'] as const;
+export type SinkOutcome = typeof SINK_OUTCOMES[number];
+
+export interface SinkTableStats {
+  rows: Record<SinkOutcome, number>;
+  batches: Record<SinkOutcome, number>;
+  /** failed insert attempts (whether retried, spooled or dropped afterwards) */
+  insertErrors: number;
+}
+
+/** idle: nothing to do; writing: inserts succeed; spooling: destination down,
+ * rows go to disk; failing: neither insert nor spool works (rows are dropped). */
+export type SinkState = 'idle' | 'writing' | 'spooling' | 'failing';
+export const SINK_STATES: readonly SinkState[] = ['idle', 'writing', 'spooling', 'failing'];
+
+/** The ClickHouse sink (src/sinks/clickhouse/), one entry per table. */
+export interface SinkStageStats {
+  state: SinkState;
+  /** the last insert or spool error, for /readyz (never credentials) */
+  lastError?: string;
+  /** wall ms of the last successful insert or spool write; null before */
+  lastOkMs: number | null;
+  /** rows waiting in memory (gauge) and the bound past which rows are dropped */
+  queueRows: number;
+  queueCapacityRows: number;
+  /** bytes on disk in the spool (gauge) and the budget past which it drops */
+  spoolBytes: number;
+  spoolBudgetBytes: number;
+  tables: Record<string, SinkTableStats>;
+  /** seconds per insert attempt, successful or not, every table */
+  insertSeconds: HistogramSnapshot;
+}
+
+export interface StatsProvider<T> {
+  stats(): T;
+}
+
+/** What `tcplens run` hands to startMetrics: the stages it has. */
+export interface PipelineStages {
+  poll?: StatsProvider<PollStageStats>;
+  destroy?: StatsProvider<DestroyStageStats>;
+  events?: StatsProvider<EventsStageStats>;
+  samples?: StatsProvider<SamplesStageStats>;
+  flows?: StatsProvider<FlowsStageStats>;
+  sink?: StatsProvider<SinkStageStats>;
+}
+
+const VIEW_NAMES: ReadonlyArray<[number, string]> = [[VIEW_POLL, 'poll'], [VIEW_DESTROY, 'destroy'], [VIEW_EVENTS, 'events'], [VIEW_SAMPLES, 'samples']];
+
+/** FlowRow.views bits -> "poll+events" (fixed order; "none" for 0): at most 16 label values. */
+export function viewsLabel(bits: number): string {
+  const names = VIEW_NAMES.filter(([b]) => (bits & b) !== 0).map(([, n]) => n);
+  return names.length ? names.join('+') : 'none';
+}
+
+export function zeroNetlink(): NetlinkCounters {
+  return {
+    requests: 0, recvs: 0, messages: 0, bytes: 0, rows: 0, parseErrors: 0, enobufs: 0, truncated: 0,
+    nlErrors: 0, foreign: 0, dictOverflow: 0, dumpIntr: 0, eintr: 0, shortInfo: 0,
+  };
+}
+
+export function zeroNamespaces(): NamespaceCounters {
+  return { tracked: 0, added: 0, removed: 0, failing: 0, errors: 0, unreadable: 0 };
+}

@@ -1,0 +1,145 @@
+// A private clickhouse-server: its own config, data under one directory, on
+// chosen ports, listening on 127.0.0.1 only. `tcplens run` starts one under
+// ./.tcplens/clickhouse when no ClickHouse is configured; tests start theirs
+// in temp dirs. A server already answering on the HTTP port with the same
+// data directory (pid file) is reused, not started twice.
+import { spawn, type ChildProcess } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as http from 'http';
+import { TcplensError } from '../../util/errors';
+
+export interface LocalServerOptions {
+  /** data, logs and config live here (created) */
+  dir: string;
+  httpPort: number;
+  tcpPort: number;
+  interserverPort?: number;
+  /** extra XML inside <yandex> (remote_servers, macros, zookeeper) */
+  extraConfig?: string;
+  /** ms to wait for /ping; default 30 s (18.16 needs a few seconds) */
+  readyTimeoutMs?: number;
+  binary?: string;
+}
+
+function configXml(o: LocalServerOptions, dir: string): string {
+  return `<?xml version="1.0"?>
+<yandex>
+  <logger><level>warning</level><log>${dir}/log/server.log</log><errorlog>${dir}/log/error.log</errorlog><size>10M</size><count>2</count></logger>
+  <listen_host>127.0.0.1</listen_host>
+  <http_port>${o.httpPort}</http_port>
+  <tcp_port>${o.tcpPort}</tcp_port>
+  <interserver_http_port>${o.interserverPort ?? o.tcpPort + 9}</interserver_http_port>
+  <interserver_http_host>127.0.0.1</interserver_http_host>
+  <max_connections>256</max_connections>
+  <keep_alive_timeout>3</keep_alive_timeout>
+  <max_concurrent_queries>50</max_concurrent_queries>
+  <uncompressed_cache_size>67108864</uncompressed_cache_size>
+  <mark_cache_size>67108864</mark_cache_size>
+  <path>${dir}/data/</path>
+  <tmp_path>${dir}/tmp/</tmp_path>
+  <user_files_path>${dir}/user_files/</user_files_path>
+  <format_schema_path>${dir}/format_schemas/</format_schema_path>
+  <users_config>${dir}/users.xml</users_config>
+  <default_profile>default</default_profile>
+  <default_database>default</default_database>
+  <timezone>UTC</timezone>
+  <builtin_dictionaries_reload_interval>3600</builtin_dictionaries_reload_interval>
+  <max_session_timeout>3600</max_session_timeout>
+  <default_session_timeout>60</default_session_timeout>
+  <distributed_ddl><path>/clickhouse/task_queue/ddl</path></distributed_ddl>
+  ${o.extraConfig ?? ''}
+</yandex>
+`;
+}
+
+const USERS_XML = `<?xml version="1.0"?>
+<yandex>
+  <profiles><default><max_memory_usage>2000000000</max_memory_usage><log_queries>0</log_queries></default></profiles>
+  <users><default><password></password><networks><ip>127.0.0.1</ip><ip>::1</ip></networks><profile>default</profile><quota>default</quota></default></users>
+  <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors><result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
+</yandex>
+`;
+
+/** GET /ping on 127.0.0.1:port: true when the server answers "Ok.". */
+export function ping(port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/ping', timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => { body += d.toString(); });
+      res.on('end', () => resolve(res.statusCode === 200 && body.startsWith('Ok')));
+    });
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => { req.destroy(); resolve(false); });
+  });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export class LocalClickHouse {
+  readonly dir: string;
+  private proc: ChildProcess | null = null;
+  /** true when start() found a server of ours already running and reused it */
+  reused = false;
+
+  constructor(readonly opts: LocalServerOptions) {
+    this.dir = path.resolve(opts.dir);
+  }
+
+  get url(): string { return `http://127.0.0.1:${this.opts.httpPort}`; }
+  get pidFile(): string { return path.join(this.dir, 'clickhouse.pid'); }
+
+  /** pid of the server recorded in our directory, if that process is alive */
+  runningPid(): number | null {
+    try {
+      const pid = Number(fs.readFileSync(this.pidFile, 'utf8').trim());
+      if (pid > 0) { process.kill(pid, 0); return pid; }
+    } catch { /* no pid file or dead process */ }
+    return null;
+  }
+
+  /** Starts the server (or reuses ours if it already answers) and waits until /ping answers. */
+  async start(): Promise<void> {
+    const d = this.dir;
+    if (this.runningPid() !== null && await ping(this.opts.httpPort)) { this.reused = true; return; }
+    for (const sub of ['data', 'tmp', 'log', 'user_files', 'format_schemas']) fs.mkdirSync(path.join(d, sub), { recursive: true });
+    fs.writeFileSync(path.join(d, 'config.xml'), configXml(this.opts, d));
+    fs.writeFileSync(path.join(d, 'users.xml'), USERS_XML);
+    if (await ping(this.opts.httpPort)) {
+      throw new TcplensError('ECLICKHOUSE', `port ${this.opts.httpPort} already answers as a ClickHouse server not started from ${d}`);
+    }
+    const bin = this.opts.binary ?? 'clickhouse-server';
+    const proc = spawn(bin, [`--config-file=${path.join(d, 'config.xml')}`, `--pid-file=${this.pidFile}`], {
+      stdio: ['ignore', 'ignore', 'pipe'], detached: false,
+    });
+    this.proc = proc;
+    let stderr = '';
+    proc.stderr?.on('data', (b: Buffer) => { if (stderr.length < 4096) stderr += b.toString(); });
+    let exited: number | null = null;
+    proc.once('exit', (code) => { exited = code ?? -1; });
+    proc.once('error', (e) => { exited = -1; stderr += String(e); });
+    const deadline = Date.now() + (this.opts.readyTimeoutMs ?? 30_000);
+    while (Date.now() < deadline) {
+      if (exited !== null) throw new TcplensError('ECLICKHOUSE', `clickhouse-server exited (${exited}): ${stderr.trim().split('\n').pop() ?? ''} (log: ${d}/log/error.log)`);
+      if (await ping(this.opts.httpPort, 500)) return;
+      await sleep(150);
+    }
+    await this.stop();
+    throw new TcplensError('ECLICKHOUSE', `clickhouse-server not ready on port ${this.opts.httpPort} within ${this.opts.readyTimeoutMs ?? 30_000} ms (log: ${d}/log/error.log)`);
+  }
+
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone. Idempotent. */
+  async stop(graceMs = 10_000): Promise<void> {
+    const pid = this.proc?.pid ?? this.runningPid();
+    this.proc = null;
+    if (!pid) return;
+    try { process.kill(pid, 'SIGTERM'); } catch { return; }
+    const deadline = Date.now() + graceMs;
+    while (Date.now() < deadline) {
+      try { process.kill(pid, 0); } catch { return; }
+      await sleep(50);
+    }
+    try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    await sleep(50);
+  }
+}

@@ -1,0 +1,36 @@
+// Exponential backoff with jitter, and which insert failures may have landed.
+import { ClickHouseError } from '@clickhouse/client';
+
+export class Backoff {
+  private attempt = 0;
+  constructor(readonly initialMs = 200, readonly maxMs = 10_000, readonly factor = 2) {}
+  /** the next delay: initial * factor^n, capped, +-20% jitter (no herd of sidecars) */
+  next(): number {
+    const base = Math.min(this.maxMs, this.initialMs * this.factor ** this.attempt++);
+    return Math.round(base * (0.8 + Math.random() * 0.4));
+  }
+  reset(): void { this.attempt = 0; }
+}
+
+const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+
+/** True when the insert may have been applied although we saw an error: the
+ * request went out and no answer came back (reset, timeout). A server
+ * exception or a refused connection means it was not applied. */
+export function maybeLanded(e: unknown): boolean {
+  if (e instanceof ClickHouseError) return false;
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  return !(code && NEVER_SENT.has(code));
+}
+
+/** interruptible sleep: resolves early when wake() is called */
+export class Sleeper {
+  private wakeFn: (() => void) | null = null;
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => { this.wakeFn = null; resolve(); }, ms);
+      this.wakeFn = () => { clearTimeout(t); this.wakeFn = null; resolve(); };
+    });
+  }
+  wake(): void { this.wakeFn?.(); }
+}

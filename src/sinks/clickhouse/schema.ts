@@ -1,0 +1,163 @@
+// Migrations: schema/NNN_name.sql are templates with {{placeholders}} for the
+// choices that depend on the server version (types, codecs, TTL) and on the
+// deployment (single server or cluster). apply() runs those not yet recorded
+// in <db>.schema_migrations, in order; every statement is IF NOT EXISTS, so
+// running it twice, or racing another sidecar, changes nothing.
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { type Dialect, dialectFor, lcType, tsType } from './dialect';
+import { TcplensError } from '../../util/errors';
+
+export const SCHEMA_DIR = path.join(__dirname, '..', '..', '..', '..', 'schema');
+
+export interface Migration { version: number; name: string; template: string; checksum: string }
+
+export interface RenderOptions {
+  database: string;
+  dialect: Dialect;
+  /** TTL in days; 0 = keep forever */
+  ttlDays?: number;
+  /** fleet variant: <table>_local on every node + a Distributed <table> over them */
+  cluster?: string;
+  /** with cluster: ReplicatedMergeTree (needs ZooKeeper); false = plain MergeTree locals */
+  replicated?: boolean;
+  /** with cluster: emit ON CLUSTER (needs ZooKeeper for distributed DDL); false = run on each node yourself */
+  onCluster?: boolean;
+}
+
+const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export function checkIdentifier(kind: string, v: string): string {
+  if (!NAME_RE.test(v)) throw new TcplensError('EUSAGE', `bad ${kind} name '${v}': letters, digits and _ only`);
+  return v;
+}
+
+export function loadMigrations(dir = SCHEMA_DIR): Migration[] {
+  const out: Migration[] = [];
+  for (const f of fs.readdirSync(dir).sort()) {
+    const m = /^(\d{3})_([a-z0-9_]+)\.sql$/.exec(f);
+    if (!m) continue;
+    const template = fs.readFileSync(path.join(dir, f), 'utf8');
+    out.push({ version: Number(m[1]), name: m[2]!, template, checksum: crypto.createHash('sha256').update(template).digest('hex').slice(0, 16) });
+  }
+  return out;
+}
+
+/** Statements of one template (split on ';' at line end), comments dropped. */
+function statements(sql: string): string[] {
+  return sql.split(/;\s*(?:\n|$)/).map((s) => s.replace(/^\s*--.*$/gm, '').trim()).filter(Boolean);
+}
+
+/** Rendered statements of one migration. */
+export function renderMigration(m: Migration, o: RenderOptions): string[] {
+  const db = checkIdentifier('database', o.database);
+  const d = o.dialect;
+  const cluster = o.cluster ? checkIdentifier('cluster', o.cluster) : undefined;
+  const onCluster = cluster && o.onCluster !== false ? `ON CLUSTER ${cluster}` : '';
+  const ttlDays = o.ttlDays ?? 0;
+  const out: string[] = [];
+  for (const stmt of statements(m.template)) {
+    const tm = /CREATE TABLE IF NOT EXISTS \{\{db\}\}\.([a-z_]+)/.exec(stmt);
+    const table = tm?.[1] ?? '';
+    const local = cluster ? `${table}_local` : table;
+    const engine = cluster && o.replicated !== false
+      ? `ReplicatedMergeTree('/clickhouse/tables/{shard}/${db}/${local}', '{replica}')`
+      : 'MergeTree()';
+    const vars: Record<string, string> = {
+      db,
+      on_cluster: onCluster,
+      engine,
+      lc: lcType(d),
+      ts: tsType(d),
+      c_ts: d.modern ? ' CODEC(DoubleDelta, ZSTD(1))' : '',
+      c_u: d.modern ? ' CODEC(T64, ZSTD(1))' : '',
+      ttl: d.modern && ttlDays > 0 ? `TTL toDateTime(ts) + toIntervalDay(${ttlDays})` : '',
+    };
+    let sql = stmt.replace(/\{\{(\w+)\}\}/g, (_, k: string) => {
+      const v = vars[k];
+      if (v === undefined) throw new Error(`${m.version}_${m.name}.sql: unknown placeholder {{${k}}}`);
+      return v;
+    });
+    if (cluster && table) {
+      sql = sql.replace(`${db}.${table} `, `${db}.${local} `);
+      out.push(sql.replace(/\n\s*\n/g, '\n'));
+      out.push(`CREATE TABLE IF NOT EXISTS ${db}.${table} ${onCluster} AS ${db}.${local} ENGINE = Distributed(${cluster}, ${db}, ${local}, rand())`);
+    } else {
+      out.push(sql.replace(/\n\s*\n/g, '\n'));
+    }
+  }
+  return out;
+}
+
+/** Every statement `schema apply` would run, in order (the database first). */
+export function renderAll(o: RenderOptions, migrations = loadMigrations()): string[] {
+  const onCluster = o.cluster && o.onCluster !== false ? ` ON CLUSTER ${checkIdentifier('cluster', o.cluster)}` : '';
+  const out = [`CREATE DATABASE IF NOT EXISTS ${checkIdentifier('database', o.database)}${onCluster}`];
+  for (const m of migrations) out.push(...renderMigration(m, o));
+  return out;
+}
+
+/** Tables the migrations create (the names writers insert into). */
+export function tableNames(migrations = loadMigrations()): string[] {
+  return migrations.flatMap((m) => [...m.template.matchAll(/CREATE TABLE IF NOT EXISTS \{\{db\}\}\.([a-z_]+)/g)].map((x) => x[1]!));
+}
+
+export async function detectDialect(client: ClickHouseClient): Promise<Dialect> {
+  const rs = await client.query({ query: 'SELECT version() AS v', format: 'JSONEachRow' });
+  const [row] = await rs.json<{ v: string }>();
+  return dialectFor(row?.v ?? '0');
+}
+
+export interface ApplyResult { dialect: Dialect; applied: string[]; skipped: string[]; expiredPartitions: number }
+
+/** Applies every migration not yet recorded, then enforces the TTL. */
+export async function applySchema(client: ClickHouseClient, o: Omit<RenderOptions, 'dialect'> & { dialect?: Dialect }): Promise<ApplyResult> {
+  const dialect = o.dialect ?? await detectDialect(client);
+  const opts: RenderOptions = { ...o, dialect };
+  const db = checkIdentifier('database', o.database);
+  const [createDb] = renderAll({ ...opts }, []);
+  await client.command({ query: createDb! });
+  // local to the node we talk to: records what this node has applied
+  await client.command({ query: `CREATE TABLE IF NOT EXISTS ${db}.schema_migrations (version UInt32, name String, checksum String, applied_at DateTime) ENGINE = MergeTree() ORDER BY version` });
+  const rs = await client.query({ query: `SELECT version, checksum FROM ${db}.schema_migrations`, format: 'JSONEachRow' });
+  const done = new Map((await rs.json<{ version: number; checksum: string }>()).map((r) => [Number(r.version), r.checksum]));
+  const result: ApplyResult = { dialect, applied: [], skipped: [], expiredPartitions: 0 };
+  for (const m of loadMigrations()) {
+    const label = `${String(m.version).padStart(3, '0')}_${m.name}`;
+    const prev = done.get(m.version);
+    if (prev !== undefined) {
+      if (prev !== m.checksum) throw new TcplensError('ECLICKHOUSE', `migration ${label} changed after it was applied to ${db} (checksum ${prev} -> ${m.checksum}); add a new migration instead`);
+      result.skipped.push(label);
+      continue;
+    }
+    for (const sql of renderMigration(m, opts)) await client.command({ query: sql });
+    await client.insert({ table: `${db}.schema_migrations`, values: [{ version: m.version, name: m.name, checksum: m.checksum, applied_at: Math.floor(Date.now() / 1000) }], format: 'JSONEachRow' });
+    result.applied.push(label);
+  }
+  result.expiredPartitions = await enforceTtl(client, opts);
+  return result;
+}
+
+/** Modern servers: MODIFY TTL to the current setting. 18.16 has no TTL:
+ * drop whole day partitions older than ttlDays instead (call this daily). */
+export async function enforceTtl(client: ClickHouseClient, o: RenderOptions): Promise<number> {
+  const days = o.ttlDays ?? 0;
+  if (days <= 0) return 0;
+  const db = checkIdentifier('database', o.database);
+  const tables = tableNames().map((t) => (o.cluster ? `${t}_local` : t));
+  if (o.dialect.modern) {
+    for (const t of tables) await client.command({ query: `ALTER TABLE ${db}.${t} MODIFY TTL toDateTime(ts) + toIntervalDay(${days})` });
+    return 0;
+  }
+  // partition ids of a toDate() key are YYYYMMDD
+  const cutoff = new Date(Date.now() - days * 86_400_000).toISOString().slice(0, 10).replace(/-/g, '');
+  const rs = await client.query({
+    query: `SELECT DISTINCT table, partition_id FROM system.parts WHERE database = '${db}' AND active AND table IN (${tables.map((t) => `'${t}'`).join(',')})`,
+    format: 'JSONEachRow',
+  });
+  const parts = (await rs.json<{ table: string; partition_id: string }>()).filter((p) => /^\d{8}$/.test(p.partition_id) && p.partition_id < cutoff);
+  for (const p of parts) await client.command({ query: `ALTER TABLE ${db}.${p.table} DROP PARTITION ID '${p.partition_id}'` });
+  return parts.length;
+}

@@ -1,0 +1,271 @@
+// The ClickHouse writer, a batch processor like OpenTelemetry's: write*
+// encodes and queues per table; a batch is sealed by rows, bytes or age into
+// one Native block (one INSERT, one part); one sender inserts sealed batches
+// in order, retrying with backoff. When ClickHouse stays unreachable the
+// batches go to the disk spool (up to its byte budget; past it they are
+// dropped and counted) and are replayed in seq order once it answers again.
+//
+// No row twice: a spooled batch leaves the spool only after ClickHouse
+// confirmed its insert. When an insert failed ambiguously (request sent, no
+// answer: the insert may have landed) the batch is flagged, and before
+// resending it the sender counts its rows by tl_batch (a per-batch id column
+// in every table); found -> acknowledged without resending. On restart the
+// first spooled record is always checked that way (a crash may fall between
+// the insert and the ack). 18.16's plain MergeTree has no insert dedup, so
+// this check is what makes replay idempotent.
+import { Readable } from 'stream';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { ChunkSink } from '../sink';
+import { LatencyHistogram, type SinkStats } from '../stats';
+import { Batcher, type Pending } from './batcher';
+import { type Dialect, insertSettings } from './dialect';
+import { constU64Column, mergeToBlock, type EncodedChunk } from './native_format';
+import { Backoff, maybeLanded, Sleeper } from './retry';
+import { detectDialect } from './schema';
+import { Spool } from './spool';
+import type { NativeBatchRecord } from './spool_record';
+import { makeClient, type ClickHouseConfig } from './config';
+
+export interface ClickHouseSinkOptions {
+  clickhouse: ClickHouseConfig;
+  /** value of every row's host column; default os.hostname() */
+  host?: string;
+  /** seal a table's batch at this many rows (default 50,000) */
+  maxBatchRows?: number;
+  /** ... or this many encoded bytes (default 8 MiB) */
+  maxBatchBytes?: number;
+  /** ... or when its oldest row waited this long (default 1000 ms) */
+  flushIntervalMs?: number;
+  /** sealed batches kept in memory while inserts fail (default 64 MiB); past it they are spooled */
+  maxQueueBytes?: number;
+  /** failed attempts on a batch before ClickHouse is called unreachable and batches spool (default 3) */
+  maxAttempts?: number;
+  backoffInitialMs?: number;
+  backoffMaxMs?: number;
+  /** spool directory; none = batches that cannot be written are dropped (counted) */
+  spoolDir?: string;
+  /** spool byte budget (default 256 MiB) */
+  spoolBytes?: number;
+  /** per-insert timeout (default 30 s) */
+  requestTimeoutMs?: number;
+  /** skip version detection */
+  dialect?: Dialect;
+}
+
+type Batch = NativeBatchRecord;
+
+export class ClickHouseSink extends ChunkSink {
+  readonly kind = 'clickhouse';
+  protected dialect!: Dialect;
+  private readonly client: ClickHouseClient;
+  private readonly batcher: Batcher;
+  private readonly spool: Spool | null;
+  private readonly outbox: Batch[] = [];
+  private outboxBytes = 0;
+  private readonly writerId: number;
+  private seq: bigint;
+  private readonly backoff: Backoff;
+  private readonly sleeper = new Sleeper();
+  private readonly latency = new LatencyHistogram();
+  private timer: NodeJS.Timeout | null = null;
+  private pumping: Promise<void> | null = null;
+  private outage = false;
+  private closed = false;
+  private lastError: string | undefined;
+
+  constructor(readonly opts: ClickHouseSinkOptions) {
+    super(opts.host);
+    const c = opts.clickhouse;
+    this.client = makeClient(c, { request_timeout: opts.requestTimeoutMs ?? 30_000, max_open_connections: 2 });
+    this.batcher = new Batcher({ maxRows: opts.maxBatchRows ?? 50_000, maxBytes: opts.maxBatchBytes ?? 8 << 20, maxAgeMs: opts.flushIntervalMs ?? 1000 });
+    this.spool = opts.spoolDir ? new Spool({ dir: opts.spoolDir, budgetBytes: opts.spoolBytes ?? 256 << 20 }) : null;
+    this.writerId = this.spool?.writerId ?? (Math.random() * 2 ** 32) >>> 0;
+    this.seq = this.spool?.maxSeq ?? 0n;
+    this.backoff = new Backoff(opts.backoffInitialMs ?? 200, opts.backoffMaxMs ?? 10_000);
+    if (opts.dialect) this.dialect = opts.dialect;
+  }
+
+  get database(): string { return this.opts.clickhouse.database; }
+
+  /** Detects the server version (unless given); if ClickHouse is down, assumes
+   * the oldest dialect and starts in outage mode (batches spool). */
+  async start(): Promise<void> {
+    if (!this.dialect) {
+      try {
+        this.dialect = await detectDialect(this.client);
+      } catch (e) {
+        this.lastError = String((e as Error).message ?? e);
+        const { LEGACY } = await import('./dialect');
+        this.dialect = LEGACY;
+      }
+    }
+    const tick = Math.max(50, Math.min(1000, (this.opts.flushIntervalMs ?? 1000) / 4));
+    this.timer = setInterval(() => this.sealDue(false), tick);
+    this.timer.unref();
+    this.kick(); // replay what a previous run left in the spool
+  }
+
+  protected accept(chunk: EncodedChunk): void {
+    if (this.closed) { this.drop(chunk.table, chunk.rows); return; }
+    const full = this.batcher.add(chunk);
+    if (full) this.seal(full);
+  }
+
+  private sealDue(all: boolean): void {
+    for (const p of this.batcher.due(all)) this.seal(p);
+  }
+
+  private seal(p: Pending): void {
+    const seq = ++this.seq;
+    const batchId = (BigInt(this.writerId) << 32n) | (seq & 0xffffffffn);
+    const { block, rows, columns } = mergeToBlock(p.chunks, (n) => [constU64Column('tl_batch', batchId, n)]);
+    const b: Batch = {
+      seq, table: p.table, rows, columns, native: block, batchId,
+      minTs: Math.min(...p.chunks.map((c) => c.minTs)), maxTs: Math.max(...p.chunks.map((c) => c.maxTs)),
+      maybeLanded: false, createdNs: BigInt(Date.now()) * 1_000_000n,
+    };
+    // order: once anything is spooled, later batches queue behind it on disk
+    if (this.spool?.pending || this.outage) this.toSpool(b);
+    else {
+      this.outbox.push(b);
+      this.outboxBytes += b.native.length;
+      while (this.outboxBytes > (this.opts.maxQueueBytes ?? 64 << 20) && this.outbox.length > 1) this.toSpool(this.shiftOutbox());
+    }
+    this.kick();
+  }
+
+  private shiftOutbox(): Batch {
+    const b = this.outbox.shift()!;
+    this.outboxBytes -= b.native.length;
+    return b;
+  }
+
+  private toSpool(b: Batch): void {
+    const c = this.table(b.table);
+    if (this.spool?.append(b)) { c.rows_spooled += b.rows; c.batches_spooled++; return; }
+    this.drop(b.table, b.rows);
+  }
+
+  private drop(table: string, rows: number): void {
+    const c = this.table(table);
+    c.rows_dropped += rows;
+    c.batches_dropped++;
+  }
+
+  private kick(): void {
+    if (this.pumping) { if (!this.outage) this.sleeper.wake(); return; }
+    this.pumping = this.pump().finally(() => { this.pumping = null; });
+  }
+
+  /** The one sender: spool first (oldest), then the in-memory outbox. */
+  private async pump(): Promise<void> {
+    for (;;) {
+      const fromSpool = this.spool?.peek() ?? null;
+      const b = fromSpool ?? this.outbox[0];
+      if (!b) { this.outage = false; return; }
+      if (this.closed && fromSpool) return; // on disk already: the next start replays it
+      const ok = await this.insert(b);
+      const c = this.table(b.table);
+      if (ok) {
+        this.backoff.reset();
+        this.outage = false;
+        if (fromSpool) { this.spool!.ack(b.seq); c.rows_replayed += b.rows; c.batches_replayed++; } else this.shiftOutbox();
+        c.rows_written += b.rows;
+        c.batches_written++;
+        continue;
+      }
+      c.batches_retried++;
+      attempts.set(b, (attempts.get(b) ?? 0) + 1);
+      if (!fromSpool && (attempts.get(b)! >= (this.opts.maxAttempts ?? 3) || this.closed)) {
+        // unreachable: everything in memory goes to disk, in order
+        this.outage = true;
+        while (this.outbox.length) this.toSpool(this.shiftOutbox());
+      }
+      if (this.closed && (fromSpool || !this.spool)) return;
+      await this.sleeper.sleep(this.backoff.next());
+    }
+  }
+
+  /** One attempt; true when ClickHouse has the rows (inserted now or found from an earlier attempt). */
+  private async insert(b: Batch): Promise<boolean> {
+    const t0 = process.hrtime.bigint();
+    try {
+      if (b.maybeLanded || (b === this.spool?.peek() && b.seq === this.firstReplaySeq())) {
+        const landed = await this.countLanded(b);
+        if (landed > 0) { this.table(b.table).batches_deduplicated++; return true; }
+      }
+      const res = await this.client.exec({
+        query: `INSERT INTO ${this.database}.${b.table} (${b.columns.join(', ')}) FORMAT Native`,
+        values: Readable.from([Buffer.from(b.native.buffer, b.native.byteOffset, b.native.length)]),
+        clickhouse_settings: insertSettings(this.dialect) as never,
+      });
+      for await (const _ of res.stream) { /* drain the (empty) response */ }
+      this.latency.observe(Number(process.hrtime.bigint() - t0) / 1e9);
+      return true;
+    } catch (e) {
+      this.lastError = String((e as Error).message ?? e).split('\n')[0];
+      if (maybeLanded(e)) b.maybeLanded = true;
+      return false;
+    }
+  }
+
+  private replayStartSeq: bigint | null = null;
+  /** the first record replayed by this process: a previous one may have inserted it and died before the ack */
+  private firstReplaySeq(): bigint {
+    this.replayStartSeq ??= this.spool?.peek()?.seq ?? -1n;
+    return this.replayStartSeq;
+  }
+
+  private async countLanded(b: Batch): Promise<number> {
+    const rs = await this.client.query({
+      query: `SELECT count() AS n FROM ${this.database}.${b.table} WHERE host = '${sqlString(this.host)}' AND ts >= toDateTime(${b.minTs}) AND ts < toDateTime(${b.maxTs + 1}) AND tl_batch = ${b.batchId}`,
+      format: 'JSONEachRow',
+    });
+    const [row] = await rs.json<{ n: string | number }>();
+    return Number(row?.n ?? 0);
+  }
+
+  /** Seals everything pending and waits until it is written or spooled (at most timeoutMs). */
+  async flush(timeoutMs = 10_000): Promise<void> {
+    this.sealDue(true);
+    const deadline = Date.now() + timeoutMs;
+    while ((this.outbox.length || (this.spool?.pending && !this.outage)) && Date.now() < deadline) {
+      this.kick();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    // still not written: keep it on disk rather than in memory
+    while (this.outbox.length) this.toSpool(this.shiftOutbox());
+  }
+
+  /** SIGTERM/SIGINT path: flush (written or spooled), stop the sender, close the client. */
+  async close(timeoutMs = 10_000): Promise<void> {
+    if (this.closed) return;
+    if (this.timer) clearInterval(this.timer);
+    await this.flush(timeoutMs);
+    this.closed = true;
+    this.sleeper.wake();
+    await this.pumping;
+    while (this.outbox.length) this.toSpool(this.shiftOutbox());
+    this.spool?.close();
+    await this.client.close();
+  }
+
+  stats(): SinkStats {
+    return {
+      kind: this.kind,
+      tables: JSON.parse(JSON.stringify(this.counters)) as SinkStats['tables'],
+      queue_rows: this.batcher.rows + this.outbox.reduce((n, b) => n + b.rows, 0),
+      queue_bytes: this.batcher.bytes + this.outboxBytes,
+      spool_bytes: this.spool?.bytes ?? 0,
+      spool_batches: this.spool?.pending ?? 0,
+      outage: this.outage,
+      insert_latency: this.latency.snapshot(),
+      ...(this.lastError ? { last_error: this.lastError } : {}),
+    };
+  }
+}
+
+const attempts = new WeakMap<Batch, number>();
+
+/** a string literal's body (18.16 has no query parameters) */
+const sqlString = (s: string): string => s.replace(/\\/g, '\\\\').replace(/'/g, "\\'");

@@ -1,0 +1,135 @@
+// The disk spool: batches ClickHouse has not acknowledged, in seq order, as
+// length-delimited NativeBatch records in segment files (<first seq>.seg).
+// `ack` holds the last seq ClickHouse confirmed; it is rewritten (rename)
+// after every confirmed insert, and a segment is deleted once every record
+// in it is acknowledged, so a restart replays exactly the unconfirmed ones.
+// Appends past the byte budget are refused (the caller counts the drop).
+import * as fs from 'fs';
+import * as path from 'path';
+import * as crypto from 'crypto';
+import { decodeRecords, encodeRecord, type NativeBatchRecord } from './spool_record';
+
+export interface SpoolOptions {
+  dir: string;
+  /** bytes on disk at most (all segments) */
+  budgetBytes: number;
+  /** a new segment starts past this size */
+  segmentBytes?: number;
+}
+
+interface Segment { first: bigint; file: string; bytes: number }
+
+export class Spool {
+  private readonly segments: Segment[] = [];
+  private writeFd: number | null = null;
+  private readonly segmentBytes: number;
+  /** records of the oldest segment not yet acknowledged (loaded on demand) */
+  private head: NativeBatchRecord[] = [];
+  private headSeg: Segment | null = null;
+  private acked: bigint;
+  private lastSeq = 0n;
+  private pendingCount = 0;
+  /** bytes of cut-off records found at open (a crash mid-write) */
+  readonly tornBytes: number = 0;
+  readonly writerId: number;
+
+  constructor(readonly opts: SpoolOptions) {
+    fs.mkdirSync(opts.dir, { recursive: true });
+    this.segmentBytes = opts.segmentBytes ?? 4 << 20;
+    this.writerId = this.loadWriterId();
+    this.acked = this.readAck();
+    let torn = 0;
+    for (const f of fs.readdirSync(opts.dir).filter((x) => /^\d{20}\.seg$/.test(x)).sort()) {
+      const file = path.join(opts.dir, f);
+      const { records, torn: t } = decodeRecords(fs.readFileSync(file));
+      torn += t;
+      const live = records.filter((r) => r.seq > this.acked);
+      if (!live.length) { fs.rmSync(file, { force: true }); continue; }
+      this.segments.push({ first: BigInt(f.slice(0, 20)), file, bytes: fs.statSync(file).size });
+      this.pendingCount += live.length;
+      for (const r of records) if (r.seq > this.lastSeq) this.lastSeq = r.seq;
+    }
+    this.tornBytes = torn;
+    if (this.acked > this.lastSeq) this.lastSeq = this.acked;
+  }
+
+  private loadWriterId(): number {
+    const f = path.join(this.opts.dir, 'writer_id');
+    try { return Number(fs.readFileSync(f, 'utf8').trim()) >>> 0; } catch { /* first use */ }
+    const id = crypto.randomBytes(4).readUInt32LE(0);
+    fs.writeFileSync(f, `${id}\n`);
+    return id;
+  }
+
+  private readAck(): bigint {
+    try { return BigInt(fs.readFileSync(path.join(this.opts.dir, 'ack'), 'utf8').trim()); } catch { return 0n; }
+  }
+
+  /** the last seq used on disk: a writer continues after it */
+  get maxSeq(): bigint { return this.lastSeq; }
+  get pending(): number { return this.pendingCount; }
+  get bytes(): number { return this.segments.reduce((n, s) => n + s.bytes, 0); }
+
+  /** false (nothing written) when it would pass the budget */
+  append(r: NativeBatchRecord): boolean {
+    const buf = encodeRecord(r);
+    if (this.bytes + buf.length > this.opts.budgetBytes) return false;
+    let seg = this.writeFd !== null ? this.segments[this.segments.length - 1] : undefined;
+    if (!seg || seg.bytes + buf.length > this.segmentBytes) {
+      this.closeWriter();
+      seg = { first: r.seq, file: path.join(this.opts.dir, `${r.seq.toString().padStart(20, '0')}.seg`), bytes: 0 };
+      this.segments.push(seg);
+      this.writeFd = fs.openSync(seg.file, 'a');
+    }
+    fs.writeSync(this.writeFd!, buf);
+    seg.bytes += buf.length;
+    this.pendingCount++;
+    if (r.seq > this.lastSeq) this.lastSeq = r.seq;
+    return true;
+  }
+
+  /** The oldest unacknowledged record, or null. */
+  peek(): NativeBatchRecord | null {
+    while (!this.head.length) {
+      const seg = this.segments[0];
+      if (!seg) return null;
+      // never read the segment being appended to: start a new one instead
+      if (this.writeFd !== null && this.segments.length === 1) this.closeWriter();
+      this.head = decodeRecords(fs.readFileSync(seg.file)).records.filter((r) => r.seq > this.acked);
+      this.headSeg = seg;
+      if (!this.head.length) this.dropHeadSegment();
+    }
+    return this.head[0]!;
+  }
+
+  /** ClickHouse confirmed the record peek() returned. */
+  ack(seq: bigint): void {
+    const r = this.head[0];
+    if (!r || r.seq !== seq) throw new Error(`spool ack out of order: ${seq} (head ${r?.seq})`);
+    this.head.shift();
+    this.acked = seq;
+    this.pendingCount--;
+    const tmp = path.join(this.opts.dir, 'ack.tmp');
+    fs.writeFileSync(tmp, `${seq}\n`);
+    fs.renameSync(tmp, path.join(this.opts.dir, 'ack'));
+    if (!this.head.length) this.dropHeadSegment();
+  }
+
+  private dropHeadSegment(): void {
+    const seg = this.headSeg ?? this.segments[0];
+    if (!seg) return;
+    fs.rmSync(seg.file, { force: true });
+    this.segments.splice(this.segments.indexOf(seg), 1);
+    this.headSeg = null;
+  }
+
+  private closeWriter(): void {
+    if (this.writeFd === null) return;
+    fs.fsyncSync(this.writeFd);
+    fs.closeSync(this.writeFd);
+    this.writeFd = null;
+  }
+
+  /** fsync and close. Idempotent. */
+  close(): void { this.closeWriter(); }
+}

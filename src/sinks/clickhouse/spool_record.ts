@@ -1,0 +1,59 @@
+// proto/tcplens.proto NativeBatch, loaded with protobufjs at first use.
+import * as path from 'path';
+import * as protobuf from 'protobufjs';
+
+export interface NativeBatchRecord {
+  seq: bigint;
+  table: string;
+  rows: number;
+  columns: string[];
+  native: Uint8Array;
+  batchId: bigint;
+  minTs: number;
+  maxTs: number;
+  maybeLanded: boolean;
+  createdNs: bigint;
+}
+
+export const PROTO_FILE = path.join(__dirname, '..', '..', '..', '..', 'proto', 'tcplens.proto');
+
+let type: protobuf.Type | null = null;
+function nativeBatchType(): protobuf.Type {
+  type ??= protobuf.loadSync(PROTO_FILE).lookupType('tcplens.NativeBatch');
+  return type;
+}
+
+const toLong = (v: bigint): protobuf.Long => protobuf.util.LongBits.from(v.toString()).toLong(true) as protobuf.Long;
+const fromLong = (v: unknown): bigint => (typeof v === 'number' ? BigInt(v) : BigInt((v as protobuf.Long).toString()));
+
+/** varint length + message */
+export function encodeRecord(r: NativeBatchRecord): Uint8Array {
+  const t = nativeBatchType();
+  return t.encodeDelimited(t.fromObject({
+    seq: toLong(r.seq), table: r.table, rows: r.rows, columns: r.columns, native: r.native,
+    batchId: toLong(r.batchId), minTs: r.minTs, maxTs: r.maxTs, maybeLanded: r.maybeLanded, createdNs: toLong(r.createdNs),
+  })).finish();
+}
+
+/** Every complete record of a length-delimited stream; `torn` = trailing bytes of a cut-off record. */
+export function decodeRecords(buf: Uint8Array): { records: NativeBatchRecord[]; torn: number } {
+  const t = nativeBatchType();
+  const reader = protobuf.Reader.create(buf);
+  const records: NativeBatchRecord[] = [];
+  let last = 0;
+  while (reader.pos < reader.len) {
+    try {
+      const m = t.decodeDelimited(reader) as unknown as Record<string, unknown>;
+      records.push({
+        seq: fromLong(m['seq'] ?? 0), table: String(m['table'] ?? ''), rows: Number(m['rows'] ?? 0),
+        columns: (m['columns'] as string[] | undefined) ?? [], native: (m['native'] as Uint8Array | undefined) ?? new Uint8Array(0),
+        batchId: fromLong(m['batchId'] ?? 0), minTs: Number(m['minTs'] ?? 0), maxTs: Number(m['maxTs'] ?? 0),
+        maybeLanded: Boolean(m['maybeLanded']), createdNs: fromLong(m['createdNs'] ?? 0),
+      });
+      last = reader.pos;
+    } catch {
+      break; // a record cut short by a crash mid-write
+    }
+  }
+  return { records, torn: buf.length - last };
+}

@@ -1,0 +1,68 @@
+// Private ClickHouse servers for tests: temp dir, free ports, removed after.
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as net from 'net';
+import { execFileSync } from 'child_process';
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
+import { LocalClickHouse } from '../../src/sinks/clickhouse/local_server';
+
+export function haveClickHouse(): boolean {
+  try { execFileSync('which', ['clickhouse-server'], { stdio: 'ignore' }); return true; } catch { return false; }
+}
+
+/** A port nobody listens on now (bound then released by the kernel's choice). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface TestServer {
+  server: LocalClickHouse;
+  url: string;
+  client: ClickHouseClient;
+  /** a fresh database name, unique per call */
+  freshDb(tag?: string): string;
+  /** stops the server and removes its directory */
+  cleanup(): Promise<void>;
+}
+
+let dbCounter = 0;
+
+export interface TestPorts { http: number; tcp: number; interserver: number }
+
+export async function testPorts(): Promise<TestPorts> {
+  return { http: await freePort(), tcp: await freePort(), interserver: await freePort() };
+}
+
+/** Starts a server in a fresh temp dir (on `ports`, default fresh ones). */
+export async function startTestServer(opts: { ports?: TestPorts; extraConfig?: string } = {}): Promise<TestServer> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tlch-'));
+  const { http, tcp, interserver } = opts.ports ?? await testPorts();
+  const server = new LocalClickHouse({ dir, httpPort: http, tcpPort: tcp, interserverPort: interserver, ...(opts.extraConfig ? { extraConfig: opts.extraConfig } : {}) });
+  await server.start();
+  const client = createClient({ url: server.url, log: { level: ClickHouseLogLevel.OFF } });
+  return {
+    server,
+    url: server.url,
+    client,
+    freshDb: (tag = 't') => `tlt_${tag}_${process.pid}_${++dbCounter}`,
+    cleanup: async () => {
+      await client.close().catch(() => undefined);
+      await server.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Rows of a query as objects (JSONEachRow; u64 come back as strings). */
+export async function rows<T = Record<string, unknown>>(client: ClickHouseClient, query: string): Promise<T[]> {
+  const rs = await client.query({ query, format: 'JSONEachRow' });
+  return rs.json<T>();
+}

@@ -1,0 +1,54 @@
+// BPF program run count and time of the programs this process holds, with
+// run-time accounting switched on through BPF_ENABLE_STATS (scoped to our fd).
+import { expect } from 'chai';
+import * as fs from 'fs';
+import { BpfProgStats } from '../../src/metrics/bpf_stats';
+import { bpfStatsAddon } from '../../src/native/bpf_stats';
+import { startMetrics } from '../../src/metrics/server';
+import { Logger } from '../../src/util/log';
+import { isRoot } from '../helpers/netns';
+import { scrape } from './scrape';
+
+describe('BPF program stats', () => {
+  before(function () {
+    if (!isRoot()) { console.log('    skipped: needs root (CAP_BPF, CAP_SYS_ADMIN) to load a BPF program'); this.skip(); }
+  });
+
+  it('counts every run of a program we hold, and its kernel time, while stats are on', async () => {
+    const bpf = bpfStatsAddon();
+    const fd = bpf.selftestLoad();
+    const m = await startMetrics({ listen: '127.0.0.1:0', logger: new Logger({ write: () => undefined }) }, {});
+    try {
+      const s0 = await scrape(m.url);
+      expect(s0.get('tcplens_bpf_stats_enabled')).to.equal(1);
+      const before = s0.get('tcplens_bpf_prog_runs_total', { program: 'tl_selftest' }) ?? 0;
+      bpf.selftestRun(fd, 5000);
+      const s1 = await scrape(m.url);
+      expect(s1.get('tcplens_bpf_prog_runs_total', { program: 'tl_selftest' })! - before).to.equal(5000);
+      expect(s1.get('tcplens_bpf_prog_run_seconds_total', { program: 'tl_selftest' })).to.be.greaterThan(0);
+    } finally {
+      await m.close();
+      fs.closeSync(fd);
+    }
+  });
+
+  it('closing turns our accounting off: runs are no longer counted (unless the sysctl is on)', function () {
+    if (fs.readFileSync('/proc/sys/kernel/bpf_stats_enabled', 'utf8').trim() === '1') this.skip();
+    const bpf = bpfStatsAddon();
+    const fd = bpf.selftestLoad();
+    const stats = new BpfProgStats();
+    try {
+      expect(stats.enabled).to.equal(true);
+      bpf.selftestRun(fd, 100);
+      stats.close();
+      stats.close();  // idempotent
+      expect(stats.enabled).to.equal(false);
+      bpf.selftestRun(fd, 100);
+      const p = stats.read().programs.find((x) => x.name === 'tl_selftest')!;
+      expect(p.runCnt).to.equal(100);
+      expect(bpf.progStats(0)).to.equal(null);  // stdin is not a BPF program
+    } finally {
+      fs.closeSync(fd);
+    }
+  });
+});

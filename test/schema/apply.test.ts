@@ -1,0 +1,89 @@
+// `tcplens schema apply` against a real 18.16 server: a server without the
+// tables gets them, applying twice changes nothing, a changed migration is
+// refused, the CLI keeps credentials out of argv, and 18.16's stand-in for
+// TTL drops expired day partitions.
+import { expect } from 'chai';
+import { execFile } from 'child_process';
+import * as path from 'path';
+import { applySchema, loadMigrations, tableNames } from '../../src/sinks/clickhouse/schema';
+import { haveClickHouse, rows, startTestServer, type TestServer } from '../helpers/clickhouse';
+
+const CLI = path.join(__dirname, '..', '..', '..', 'bin', 'tcplens.js');
+
+function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile('node', [CLI, ...args], { env: { ...process.env, ...env } }, (err, stdout, stderr) => {
+      resolve({ code: err ? (err as { code?: number }).code ?? 1 : 0, stdout, stderr });
+    });
+  });
+}
+
+/** name -> create statement of every table in db */
+async function tables(t: TestServer, db: string): Promise<Map<string, string>> {
+  const r = await rows<{ name: string; create_table_query: string }>(t.client, `SELECT name, create_table_query FROM system.tables WHERE database = '${db}'`);
+  return new Map(r.map((x) => [x.name, x.create_table_query]));
+}
+
+describe('schema apply on a real ClickHouse', function () {
+  this.timeout(60_000);
+  let t: TestServer;
+  before(async function () {
+    if (!haveClickHouse()) { this.skip(); return; } // bootstrap.sh installs clickhouse-server; CI has it
+    t = await startTestServer();
+  });
+  after(async () => { await t?.cleanup(); });
+
+  it('creates every table on an empty server; a second apply changes nothing', async () => {
+    const db = t.freshDb('ap');
+    const first = await applySchema(t.client, { database: db, ttlDays: 0 });
+    expect(first.dialect.modern).to.equal(false);
+    expect(first.applied).to.have.length(loadMigrations().length);
+    const before = await tables(t, db);
+    expect([...before.keys()]).to.have.members([...tableNames(), 'schema_migrations']);
+    const second = await applySchema(t.client, { database: db, ttlDays: 0 });
+    expect(second.applied).to.deep.equal([]);
+    expect(second.skipped).to.have.length(loadMigrations().length);
+    expect(await tables(t, db)).to.deep.equal(before);
+    const recorded = await rows<{ n: string }>(t.client, `SELECT count() AS n FROM ${db}.schema_migrations`);
+    expect(Number(recorded[0]!.n)).to.equal(loadMigrations().length);
+  });
+
+  it('refuses a migration whose text changed after it was applied', async () => {
+    const db = t.freshDb('ck');
+    await applySchema(t.client, { database: db });
+    await t.client.command({ query: `ALTER TABLE ${db}.schema_migrations UPDATE checksum = 'other' WHERE version = 1` });
+    await new Promise((r) => setTimeout(r, 300)); // mutations apply asynchronously
+    let err: Error | null = null;
+    try { await applySchema(t.client, { database: db }); } catch (e) { err = e as Error; }
+    expect(err?.message).to.match(/migration 001_tcp_snapshots changed after it was applied/);
+  });
+
+  it('18.16 has no TTL: apply drops day partitions older than --ttl-days, keeps the rest', async () => {
+    const db = t.freshDb('ttl');
+    await applySchema(t.client, { database: db, ttlDays: 0 });
+    const old = Math.floor(Date.now() / 1000) - 10 * 86400;
+    const now = Math.floor(Date.now() / 1000);
+    await t.client.command({ query: `INSERT INTO ${db}.poll_cycles (host, ts, sockets) VALUES ('a', ${old}, 1), ('a', ${now}, 2)` });
+    const r = await applySchema(t.client, { database: db, ttlDays: 3 });
+    expect(r.expiredPartitions).to.equal(1);
+    const left = await rows<{ sockets: number }>(t.client, `SELECT sockets FROM ${db}.poll_cycles`);
+    expect(left.map((x) => Number(x.sockets))).to.deep.equal([2]);
+  });
+
+  it('the CLI applies with the URL from the environment, and rejects credentials in the URL', async () => {
+    const db = t.freshDb('cli');
+    const ok = await cli(['schema', 'apply', '--database', db], { TCPLENS_CLICKHOUSE_URL: t.url });
+    expect(ok.code, ok.stderr).to.equal(0);
+    expect(ok.stdout).to.match(/ClickHouse 18\.16\.\d+; applied 001_tcp_snapshots/);
+    expect((await tables(t, db)).size).to.equal(tableNames().length + 1);
+    const bad = await cli(['schema', 'apply', '--clickhouse-url', `http://default:sekret@127.0.0.1:1/`]);
+    expect(bad.code).to.equal(2);
+    expect(bad.stderr).to.match(/must not carry credentials/);
+    expect(bad.stderr).to.not.include('sekret');
+    const down = await cli(['schema', 'apply', '--database', db], { TCPLENS_CLICKHOUSE_URL: 'http://127.0.0.1:1', TCPLENS_CLICKHOUSE_PASSWORD: 'sekret' });
+    expect(down.code).to.not.equal(0);
+    expect(down.stderr).to.match(/^tcplens: schema apply on http:\/\/127.0.0.1:1 \(user default, database /);
+    expect(down.stderr.trim().split('\n')).to.have.length(1);
+    expect(down.stderr).to.not.include('sekret');
+  });
+});
