@@ -11,6 +11,7 @@ import { ClickHouseSink } from '../../../src/sinks/clickhouse/sink';
 import { applySchema } from '../../../src/sinks/clickhouse/schema';
 import { LocalClickHouse } from '../../../src/sinks/clickhouse/local_server';
 import type { PollCycleRow } from '../../../src/sinks/clickhouse/encoders';
+import { CutProxy } from '../../helpers/cut_proxy';
 import { freePort, haveClickHouse, rows, startTestServer, type TestServer } from '../../helpers/clickhouse';
 
 const OUTAGE_MS = Number(process.env['TCPLENS_TEST_OUTAGE_MS'] ?? 3000);
@@ -75,6 +76,28 @@ describe('ClickHouse sink through an outage', function () {
     expect(st.spool_batches).to.equal(0);
     expect(fs.readdirSync(spoolDir).filter((f) => f.endsWith('.seg'))).to.deep.equal([]);
     expect(st.insert_latency.count).to.be.greaterThan(0);
+  });
+
+  it('an INSERT whose response is lost is found in ClickHouse and not sent again', async () => {
+    const db = t.freshDb('lost');
+    await applySchema(t.client, { database: db });
+    const proxy = new CutProxy(t.server.opts.httpPort);
+    await proxy.start();
+    try {
+      proxy.cutInserts = 2;
+      const sink = new ClickHouseSink({ clickhouse: { url: `http://127.0.0.1:${proxy.port}`, user: 'default', password: '', database: db }, host: 'h', flushIntervalMs: 20, backoffInitialMs: 20, maxAttempts: 5 });
+      await sink.start();
+      for (let i = 0; i < 5; i++) { sink.writePollCycles(rowsFor(i)); await sleep(60); }
+      await sink.close();
+      expect(proxy.cut).to.equal(2); // two inserts landed without an answer
+      const c = sink.stats().tables['poll_cycles']!;
+      expect(c.batches_deduplicated).to.equal(2);
+      expect(c.rows_written).to.equal(250);
+      const [n] = await rows<{ n: string; u: string }>(t.client, `SELECT count() AS n, uniqExact(sockets) AS u FROM ${db}.poll_cycles`);
+      expect([Number(n!.n), Number(n!.u)]).to.deep.equal([250, 250]);
+    } finally {
+      await proxy.stop();
+    }
   });
 
   it('spool budget exceeded: the excess is dropped and counted, the rest replays at the next start', async () => {
