@@ -12,7 +12,7 @@ import { applySchema } from '../../../src/sinks/clickhouse/schema';
 import { LocalClickHouse } from '../../../src/sinks/clickhouse/local_server';
 import type { PollCycleRow } from '../../../src/sinks/clickhouse/encoders';
 import { CutProxy } from '../../helpers/cut_proxy';
-import { freePort, haveClickHouse, rows, startTestServer, type TestServer } from '../../helpers/clickhouse';
+import { freePort, rows, sharedServer } from '../../helpers/clickhouse';
 
 const OUTAGE_MS = Number(process.env['TCPLENS_TEST_OUTAGE_MS'] ?? 3000);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -25,18 +25,11 @@ function rowsFor(id: number): PollCycleRow[] {
 
 describe('ClickHouse sink through an outage', function () {
   this.timeout(120_000);
-  let t: TestServer;
+  const t = sharedServer();
   const dirs: string[] = [];
   const tmp = (): string => { const d = fs.mkdtempSync(path.join(os.tmpdir(), 'tlspool-')); dirs.push(d); return d; };
 
-  before(async function () {
-    if (!haveClickHouse()) { this.skip(); return; } // bootstrap.sh installs clickhouse-server; CI has it
-    t = await startTestServer();
-  });
-  after(async () => {
-    await t?.cleanup();
-    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-  });
+  after(() => { for (const d of dirs) fs.rmSync(d, { recursive: true, force: true }); });
 
   it(`server stopped for ${OUTAGE_MS} ms mid-write: every row once after replay, counters equal count()`, async () => {
     const db = t.freshDb('out');

@@ -8,18 +8,13 @@ import * as path from 'path';
 import * as readline from 'readline';
 import { applySchema } from '../../../src/sinks/clickhouse/schema';
 import { ClickHouseSink } from '../../../src/sinks/clickhouse/sink';
-import { freePort, haveClickHouse, rows, startTestServer, type TestServer } from '../../helpers/clickhouse';
+import { freePort, rows, sharedServer } from '../../helpers/clickhouse';
 
 const WRITER = path.join(__dirname, '..', '..', 'helpers', 'sink_writer.js');
 
 describe('ClickHouse sink on SIGTERM', function () {
   this.timeout(60_000);
-  let t: TestServer;
-  before(async function () {
-    if (!haveClickHouse()) { this.skip(); return; } // bootstrap.sh installs clickhouse-server; CI has it
-    t = await startTestServer();
-  });
-  after(async () => { await t?.cleanup(); });
+  const t = sharedServer();
 
   /** runs the writer ~700 ms, SIGTERMs it; returns its last line's counts */
   async function runAndKill(url: string, db: string, spool: string): Promise<{ accepted: number; written: number }> {
