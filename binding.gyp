@@ -16,7 +16,8 @@
         "native/libbpf_pic_shim.c",
         "native/events.c",
         "native/comm_dict.c",
-        "native/napi_events.cc"
+        "native/napi_events.cc",
+        "native/probe_tracing.c"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

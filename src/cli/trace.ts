@@ -108,6 +108,7 @@ export async function runTrace(args: TraceArgs): Promise<number> {
   let first = true;
   if (args.format === 'table') await out.write(`${EVENT_TABLE_HEADER}\n`);
   if (args.format === 'json') await out.write('[');
+  await out.flush();  // the header says the programs are attached
   const timer = source.drainEvery(intervalMs, async (b, ctx) => {
     if (args.format === 'none') return;
     for (let i = 0; i < b.rows; i++) {
