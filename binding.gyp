@@ -15,7 +15,11 @@
         "native/probe.c",
         "native/libbpf_pic_shim.c",
         "native/napi_bpfstats.cc",
-        "native/bpf_stats.c"
+        "native/bpf_stats.c",
+        "native/events.c",
+        "native/comm_dict.c",
+        "native/napi_events.cc",
+        "native/probe_tracing.c"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -5,7 +5,8 @@ export type ErrorCode =
   | 'ENOADDON'    // native addon missing
   | 'EPREFLIGHT'  // a fatal preflight check
   | 'EPOLL'       // the poll view cannot run at all
-  | 'ECLICKHOUSE'; // ClickHouse config, server or schema problem
+  | 'ECLICKHOUSE' // ClickHouse config, server or schema problem
+  | 'EEVENTS';    // the events view cannot run (not built, no capability, load failed)
 
 export class TcplensError extends Error {
   constructor(readonly code: ErrorCode, message: string) {
