@@ -4,7 +4,8 @@ export type ErrorCode =
   | 'ENETNS'      // a namespace selector that names nothing
   | 'ENOADDON'    // native addon missing
   | 'EPREFLIGHT'  // a fatal preflight check
-  | 'EPOLL';      // the poll view cannot run at all
+  | 'EPOLL'       // the poll view cannot run at all
+  | 'ESAMPLES';   // the samples view cannot run
 
 export class TcplensError extends Error {
   constructor(readonly code: ErrorCode, message: string) {
