@@ -4,6 +4,7 @@
 #include <napi.h>
 #include <cerrno>
 #include <cstring>
+#include <fcntl.h>
 #include "napi_util.h"
 extern "C" {
 #include "sampler.h"
@@ -65,6 +66,7 @@ class Sampler : public Napi::ObjectWrap<Sampler> {
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "Sampler", {
       InstanceMethod("begin", &Sampler::Begin),
+      InstanceMethod("beginFile", &Sampler::BeginFile),
       InstanceMethod("fill", &Sampler::Fill),
       InstanceMethod("stats", &Sampler::Stats),
       InstanceMethod("close", &Sampler::Close),
@@ -74,9 +76,15 @@ class Sampler : public Napi::ObjectWrap<Sampler> {
 
   // new Sampler({ tgid?: number, all?: boolean }): loads and attaches; throws
   // an Error with .code (errno name) and a one-line reason on failure.
+  // new Sampler({ replay: true }) loads nothing: beginFile() feeds it records.
   explicit Sampler(const Napi::CallbackInfo &info) : Napi::ObjectWrap<Sampler>(info) {
     Napi::Env env = info.Env();
     Napi::Object o = info[0].IsObject() ? info[0].As<Napi::Object>() : Napi::Object::New(env);
+    if (o.Has("replay") && o.Get("replay").ToBoolean()) {
+      s_ = tl_sampler_new_replay();
+      if (!s_) ErrnoError(env, ENOMEM, "sampler").ThrowAsJavaScriptException();
+      return;
+    }
     tl_sampler_opts opts{};
     opts.tgid = o.Has("tgid") ? o.Get("tgid").As<Napi::Number>().Uint32Value() : 0;
     opts.all_tasks = o.Has("all") && o.Get("all").ToBoolean();
@@ -124,6 +132,19 @@ class Sampler : public Napi::ObjectWrap<Sampler> {
     SetNum(o, "seq", tl_sampler_pass_seq(s_));
     o.Set("tsNs", Napi::BigInt::New(env, (uint64_t)tl_sampler_pass_ts(s_)));
     return o;
+  }
+
+  // beginFile('tasks'|'owners', path): a pass over recorded iterator output
+  Napi::Value BeginFile(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    tl_sample_pass pass;
+    if (!Usable(env) || !PassArg(env, info[0], &pass)) return env.Undefined();
+    std::string path = info[1].ToString().Utf8Value();
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) { ErrnoError(env, errno, path).ThrowAsJavaScriptException(); return env.Undefined(); }
+    tl_sampler_begin_fd(s_, pass, fd);
+    pass_ = pass;
+    return env.Undefined();
   }
 
   Napi::Value Fill(const Napi::CallbackInfo &info);

@@ -14,14 +14,14 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "task_sampler.skel.h"
+#else
+#define TL_HAVE_SAMPLER 0
+#endif
 #include "../bpf/task_sampler.h"
 _Static_assert(TL_TF_ON_CPU == TL_SMF_ON_CPU && TL_TF_RUNNABLE == TL_SMF_RUNNABLE &&
 	       TL_TF_IN_SYSCALL == TL_SMF_IN_SYSCALL && TL_TF_SOCKET == TL_SMF_SOCKET &&
 	       TL_TF_NO_COOKIE == TL_SMF_NO_COOKIE && TL_TF_KTHREAD == TL_SMF_KTHREAD,
 	       "wire flags are the column flags");
-#else
-#define TL_HAVE_SAMPLER 0
-#endif
 
 /* ---- layouts ---------------------------------------------------------- */
 
@@ -263,13 +263,41 @@ static void end_pass(struct tl_sampler *s)
 /* Records of the pass that will never be read, when a pass is cut short. */
 static void drop_rest(struct tl_sampler *s)
 {
-	size_t rec = s->pass == TL_PASS_OWNERS ? 64 : 104;
+	size_t rec = s->pass == TL_PASS_OWNERS ? sizeof(struct tl_owner_rec) : sizeof(struct tl_task_rec);
 
 	if (s->iter_fd >= 0 && s->len > s->off)
 		s->st.dropped += (s->len - s->off + rec - 1) / rec;
 	if (s->iter_fd >= 0 && !s->eof)
 		s->st.dropped++; /* at least one more record was never read */
 	end_pass(s);
+}
+
+struct tl_sampler *tl_sampler_new_replay(void)
+{
+	struct tl_sampler *s = calloc(1, sizeof(*s));
+
+	if (s && !(s->buf = malloc(TL_READ_BUF))) {
+		free(s);
+		return NULL;
+	}
+	if (s)
+		s->iter_fd = -1;
+	return s;
+}
+
+int tl_sampler_begin_fd(struct tl_sampler *s, enum tl_sample_pass pass, int fd)
+{
+	drop_rest(s);
+	s->iter_fd = fd;
+	s->pass = pass;
+	s->pass_ts = tl_now_realtime_ns();
+	s->pass_seq++;
+	s->st.iterations++;
+	if (pass == TL_PASS_OWNERS)
+		s->st.owner_passes++;
+	else
+		s->st.task_passes++;
+	return 0;
 }
 
 int tl_sampler_begin(struct tl_sampler *s, enum tl_sample_pass pass)
@@ -283,26 +311,16 @@ int tl_sampler_begin(struct tl_sampler *s, enum tl_sample_pass pass)
 
 	if (!s->skel)
 		return -EBADF;
-	drop_rest(s);
 	fd = bpf_iter_create(bpf_link__fd(s->links[pass == TL_PASS_OWNERS]));
 	if (fd < 0)
 		return -errno;
-	s->iter_fd = fd;
-	s->pass = pass;
-	s->pass_ts = tl_now_realtime_ns();
-	s->pass_seq++;
-	s->st.iterations++;
-	if (pass == TL_PASS_OWNERS)
-		s->st.owner_passes++;
-	else
-		s->st.task_passes++;
+	tl_sampler_begin_fd(s, pass, fd);
 	s->st.duration_ns += mono_now_ns() - t0;
 	s->st.cpu_ns += cpu_now_ns() - c0;
 	return 0;
 #endif
 }
 
-#if TL_HAVE_SAMPLER
 static void put_task(struct tl_sampler *s, struct tl_sample_cols *c, uint32_t i, const struct tl_task_rec *r)
 {
 	memcpy(c->src[i], r->saddr, 16);
@@ -379,19 +397,14 @@ static void consume(struct tl_sampler *s, struct tl_sample_batch *b)
 		s->off += want_size;
 	}
 }
-#endif
 
 int tl_sampler_fill(struct tl_sampler *s, struct tl_sample_batch *b, int *done)
 {
-	*done = 1;
-	b->rows = 0;
-#if !TL_HAVE_SAMPLER
-	(void)s;
-	return -ENOSYS;
-#else
 	uint64_t t0 = mono_now_ns(), c0 = cpu_now_ns();
 	int rc = 0;
 
+	*done = 1;
+	b->rows = 0;
 	if (s->iter_fd < 0)
 		return 0;
 	*done = 0;
@@ -435,7 +448,6 @@ int tl_sampler_fill(struct tl_sampler *s, struct tl_sample_batch *b, int *done)
 	s->st.duration_ns += mono_now_ns() - t0;
 	s->st.cpu_ns += cpu_now_ns() - c0;
 	return rc;
-#endif
 }
 
 void tl_sampler_stats(struct tl_sampler *s, struct tl_sampler_stats *st)

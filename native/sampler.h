@@ -78,6 +78,11 @@ struct tl_sampler;
 
 /* 0 or -errno; on failure *err holds a one-line reason (libbpf's last message). */
 int tl_sampler_open(struct tl_sampler **out, const struct tl_sampler_opts *o, char *err, size_t errlen);
+/* A sampler that loads nothing: tl_sampler_begin_fd() replays recorded
+ * iterator output through the same reader (tests of malformed input). */
+struct tl_sampler *tl_sampler_new_replay(void);
+/* Starts a pass reading fd (owned from now on) instead of an iterator. */
+int tl_sampler_begin_fd(struct tl_sampler *s, enum tl_sample_pass pass, int fd);
 /* Starts a pass; -errno on failure (a pass still running is abandoned and counted). */
 int tl_sampler_begin(struct tl_sampler *s, enum tl_sample_pass pass);
 /* Fills b with the pass's next records; *done once the iterator hit EOF and

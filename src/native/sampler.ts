@@ -44,6 +44,8 @@ export interface SamplerStats {
 export interface NativeSampler {
   readonly closed: boolean;
   begin(pass: SamplePass): { seq: number; tsNs: bigint };
+  /** a pass over recorded iterator output (a `{ replay: true }` sampler) */
+  beginFile(pass: SamplePass, path: string): void;
   fill(buffer: ArrayBuffer, capacity: number): Promise<SampleFillResult>;
   stats(): SamplerStats;
   close(): void;
@@ -53,7 +55,7 @@ export interface SamplerAddon {
   sampleLayout(pass: SamplePass, capacity: number): NativeLayout;
   /** '' when the addon was built with the task_sampler skeleton, else why not */
   samplerUnbuilt(): string;
-  Sampler: new (opts: { tgid?: number; all?: boolean }) => NativeSampler;
+  Sampler: new (opts: { tgid?: number; all?: boolean; replay?: boolean }) => NativeSampler;
 }
 
 export function samplerAddon(): SamplerAddon {
