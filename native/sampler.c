@@ -185,8 +185,6 @@ static int capture_print(enum libbpf_print_level level, const char *fmt, va_list
 
 int tl_sampler_open(struct tl_sampler **out, const struct tl_sampler_opts *o, char *err, size_t errlen)
 {
-	struct tl_sampler *s;
-
 	*out = NULL;
 	if (errlen)
 		err[0] = '\0';
@@ -195,6 +193,7 @@ int tl_sampler_open(struct tl_sampler **out, const struct tl_sampler_opts *o, ch
 	snprintf(err, errlen, "%s", tl_sampler_unbuilt_reason());
 	return -ENOSYS;
 #else
+	struct tl_sampler *s;
 	int rc = 0;
 	const char *step = "open";
 	libbpf_print_fn_t prev;
