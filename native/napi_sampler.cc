@@ -88,6 +88,7 @@ class Sampler : public Napi::ObjectWrap<Sampler> {
     tl_sampler_opts opts{};
     opts.tgid = o.Has("tgid") ? o.Get("tgid").As<Napi::Number>().Uint32Value() : 0;
     opts.all_tasks = o.Has("all") && o.Get("all").ToBoolean();
+    opts.run_stats = o.Has("runStats") && o.Get("runStats").ToBoolean();
     char err[512];
     int rc = tl_sampler_open(&s_, &opts, err, sizeof(err));
     if (rc < 0) {
@@ -162,6 +163,8 @@ class Sampler : public Napi::ObjectWrap<Sampler> {
     TL_STAT("carried", carried) TL_STAT("dropped", dropped) TL_STAT("readErrors", read_errors)
     TL_STAT("commOverflow", comm_overflow) TL_STAT("tasksSeen", tasks_seen)
     TL_STAT("tasksEmitted", tasks_emitted) TL_STAT("writeErrors", write_errors)
+    TL_STAT("bpfRunNsTasks", bpf_run_ns_tasks) TL_STAT("bpfRunsTasks", bpf_runs_tasks)
+    TL_STAT("bpfRunNsOwners", bpf_run_ns_owners) TL_STAT("bpfRunsOwners", bpf_runs_owners)
 #undef TL_STAT
     return o;
   }

@@ -128,6 +128,7 @@ struct tl_sampler {
 #if TL_HAVE_SAMPLER
 	struct task_sampler *skel;
 	struct bpf_link *links[2];
+	int stats_fd;           /* BPF_STATS_RUN_TIME kept on while >= 0 */
 #endif
 	int iter_fd;            /* the pass being read, or -1 */
 	enum tl_sample_pass pass;
@@ -205,6 +206,7 @@ int tl_sampler_open(struct tl_sampler **out, const struct tl_sampler_opts *o, ch
 		return -ENOMEM;
 	}
 	s->iter_fd = -1;
+	s->stats_fd = o->run_stats ? bpf_enable_stats(BPF_STATS_RUN_TIME) : -1;
 	cap_err = err;
 	cap_len = errlen;
 	prev = libbpf_set_print(capture_print);
@@ -279,8 +281,12 @@ struct tl_sampler *tl_sampler_new_replay(void)
 		free(s);
 		return NULL;
 	}
-	if (s)
+	if (s) {
 		s->iter_fd = -1;
+#if TL_HAVE_SAMPLER
+		s->stats_fd = -1;  /* calloc's 0 would be stdin */
+#endif
+	}
 	return s;
 }
 
@@ -449,6 +455,20 @@ int tl_sampler_fill(struct tl_sampler *s, struct tl_sample_batch *b, int *done)
 	return rc;
 }
 
+#if TL_HAVE_SAMPLER
+static void prog_runs(const struct bpf_program *p, uint64_t *ns, uint64_t *cnt)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len) == 0) {
+		*ns = info.run_time_ns;
+		*cnt = info.run_cnt;
+	}
+}
+#endif
+
 void tl_sampler_stats(struct tl_sampler *s, struct tl_sampler_stats *st)
 {
 	*st = s->st;
@@ -460,6 +480,12 @@ void tl_sampler_stats(struct tl_sampler *s, struct tl_sampler_stats *st)
 		s->st.tasks_seen = st->tasks_seen;
 		s->st.tasks_emitted = st->tasks_emitted;
 		s->st.write_errors = st->write_errors;
+		prog_runs(s->skel->progs.sample_tasks, &st->bpf_run_ns_tasks, &st->bpf_runs_tasks);
+		prog_runs(s->skel->progs.sample_owners, &st->bpf_run_ns_owners, &st->bpf_runs_owners);
+		s->st.bpf_run_ns_tasks = st->bpf_run_ns_tasks;
+		s->st.bpf_runs_tasks = st->bpf_runs_tasks;
+		s->st.bpf_run_ns_owners = st->bpf_run_ns_owners;
+		s->st.bpf_runs_owners = st->bpf_runs_owners;
 	}
 #endif
 }
@@ -496,6 +522,9 @@ void tl_sampler_close(struct tl_sampler *s)
 	}
 	task_sampler__destroy(s->skel);
 	s->skel = NULL;
+	if (s->stats_fd >= 0)
+		close(s->stats_fd);
+	s->stats_fd = -1;
 #endif
 }
 

@@ -53,6 +53,7 @@ int tl_sample_batch_bind(struct tl_sample_batch *b, enum tl_sample_pass pass,
 struct tl_sampler_opts {
 	uint32_t tgid;      /* only this process (0 = all), filtered in the kernel */
 	int all_tasks;      /* 0 = active threads only (see task_sampler.bpf.c) */
+	int run_stats;      /* hold BPF_STATS_RUN_TIME on while open (benchmarks): fills bpf_run_* */
 };
 
 /* Cumulative counters; never reset. */
@@ -72,6 +73,9 @@ struct tl_sampler_stats {
 	uint64_t comm_overflow;/* comm names past the dictionary's size (column 0) */
 	/* from the BPF side */
 	uint64_t tasks_seen, tasks_emitted, write_errors;
+	/* kernel run time and runs of each program (0 unless run_stats, or
+	 * kernel.bpf_stats_enabled, is on) */
+	uint64_t bpf_run_ns_tasks, bpf_runs_tasks, bpf_run_ns_owners, bpf_runs_owners;
 };
 
 struct tl_sampler;

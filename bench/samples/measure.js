@@ -2,7 +2,8 @@
 // One tcplens sampler in this process: ITERS passes back to back, one JSON
 // line per pass with the process's CPU (user + sys, every thread: JS and the
 // libuv worker that reads the iterator), the reading thread's own CPU as the
-// addon counts it, rows, and the RSS the sampler added.
+// addon counts it, the BPF program's kernel run time (BPF_STATS_RUN_TIME,
+// held on by this process only while it runs), rows, and the RSS added.
 //   measure.js MODE ITERS     MODE: active | all | floor (iterate, emit nothing)
 const path = require('path');
 const { SampleSource, sampleAvailability } = require(path.join(__dirname, '../../dist/src/sources/samples.js'));
@@ -13,7 +14,7 @@ async function main() {
   const a = sampleAvailability();  // loads the addon: its RSS is not the sampler's
   if (!a.ok) { console.error(`measure: ${a.reason}`); process.exit(1); }
   // floor: a pid filter no thread matches; the kernel walks every task and stops at the filter
-  const opts = mode === 'floor' ? { pid: 0xfffffff0 } : { all: mode === 'all' };
+  const opts = { ...(mode === 'floor' ? { pid: 0xfffffff0 } : { all: mode === 'all' }), runStats: true };
   global.gc?.();
   const rss0 = process.memoryUsage().rss;
   const src = new SampleSource(opts);
@@ -33,7 +34,7 @@ async function main() {
     console.log(JSON.stringify({
       mode, iter: i, rows: r.rows, tasksSeen: s1.tasksSeen - s0.tasksSeen,
       cpuMs: (c.user + c.system) / 1000, userMs: c.user / 1000, sysMs: c.system / 1000,
-      readCpuMs: (s1.cpuNs - s0.cpuNs) / 1e6, wallMs,
+      readCpuMs: (s1.cpuNs - s0.cpuNs) / 1e6, bpfMs: (s1.bpfRunNsTasks - s0.bpfRunNsTasks) / 1e6, wallMs,
       rssAddedMB: (process.memoryUsage().rss - rss0) / 2 ** 20,
       dropped: s1.dropped, malformed: s1.malformed,
     }));

@@ -27,14 +27,14 @@ console.log(`tcplens samples benchmark: ${threads} farm threads (${recv} blocked
   `~${f(tasks, 0)} threads on the host; ${reps} rep(s) x ${iters} iterations, medians of warm iterations`);
 console.log('anchor: /proc sampler (proc_sampler.c: stat + syscall of every thread, fd link for socket syscalls: what ps/psn/xcapture v1 read)');
 console.log('');
-const head = ['mode', 'rows', 'tcplens cpu/iter ms', 'of it: read thread ms', 'wall ms', '/proc cpu/iter ms', '/proc rows', 'tcplens / proc'];
+const head = ['mode', 'rows', 'tcplens cpu/iter ms', 'of it: read thread ms', 'of it: BPF prog ms', 'wall ms', '/proc cpu/iter ms', '/proc rows', 'tcplens / proc'];
 const rowsOut = [head];
 for (const mode of ['active', 'all', 'floor']) {
   const cpu = stat('tcplens', mode, 'cpuMs');
   const proc = mode === 'floor' ? NaN : stat('proc', mode, 'cpuMs');
   rowsOut.push([
     mode === 'floor' ? 'floor (walk only)' : mode === 'all' ? 'all threads' : 'active only',
-    f(stat('tcplens', mode, 'rows'), 0), f(cpu, 3), f(stat('tcplens', mode, 'readCpuMs'), 3), f(stat('tcplens', mode, 'wallMs'), 3),
+    f(stat('tcplens', mode, 'rows'), 0), f(cpu, 3), f(stat('tcplens', mode, 'readCpuMs'), 3), f(stat('tcplens', mode, 'bpfMs'), 3), f(stat('tcplens', mode, 'wallMs'), 3),
     f(proc, 3), mode === 'floor' ? '-' : f(stat('proc', mode, 'rows'), 0), mode === 'floor' ? '-' : `${f(cpu / proc, 3)}x`,
   ]);
 }

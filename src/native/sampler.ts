@@ -39,6 +39,12 @@ export interface SamplerStats {
   tasksSeen: number;
   tasksEmitted: number;
   writeErrors: number;
+  /** kernel run time and runs of each BPF program: 0 unless opened with
+   * runStats (or kernel.bpf_stats_enabled is on) */
+  bpfRunNsTasks: number;
+  bpfRunsTasks: number;
+  bpfRunNsOwners: number;
+  bpfRunsOwners: number;
 }
 
 export interface NativeSampler {
@@ -55,7 +61,7 @@ export interface SamplerAddon {
   sampleLayout(pass: SamplePass, capacity: number): NativeLayout;
   /** '' when the addon was built with the task_sampler skeleton, else why not */
   samplerUnbuilt(): string;
-  Sampler: new (opts: { tgid?: number; all?: boolean; replay?: boolean }) => NativeSampler;
+  Sampler: new (opts: { tgid?: number; all?: boolean; replay?: boolean; runStats?: boolean }) => NativeSampler;
 }
 
 export function samplerAddon(): SamplerAddon {

@@ -16,6 +16,8 @@ export interface SampleOptions {
   all?: boolean;
   /** rows per batch */
   batchRows?: number;
+  /** keep the kernel's BPF run-time statistics on while open (benchmarks) */
+  runStats?: boolean;
 }
 
 export type Availability = { ok: true } | { ok: false; reason: string };
@@ -74,7 +76,7 @@ export class SampleSource {
     const a = sampleAvailability();
     if (!a.ok) throw new TcplensError('ESAMPLES', `samples view unavailable: ${a.reason}`);
     try {
-      this.native = new (samplerAddon().Sampler)({ tgid: this.opts.pid ?? 0, all: this.opts.all ?? false });
+      this.native = new (samplerAddon().Sampler)({ tgid: this.opts.pid ?? 0, all: this.opts.all ?? false, runStats: this.opts.runStats ?? false });
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
       throw new TcplensError('ESAMPLES', `samples view unavailable: eBPF load failed: ${err.message} (${err.code ?? 'EUNKNOWN'})`);

@@ -19,13 +19,14 @@ describe('bench/samples --smoke', function () {
     const out = r.stdout;
     expect(r.status, `exit ${r.status}\n${out}\n${r.stderr}`).to.equal(0);
     expect(out).to.match(/^tcplens samples benchmark: 200 farm threads \(100 blocked in recv/m);
-    const [aRows, aCpu, aRead, aWall, pCpu, pRows, ratio] = rowCells(out, 'active only');
+    const [aRows, aCpu, aRead, aBpf, aWall, pCpu, pRows, ratio] = rowCells(out, 'active only');
     // the 100 receivers are active for both samplers (plus whatever else runs)
     expect(Number(aRows)).to.be.at.least(100);
     expect(Number(pRows)).to.be.at.least(100);
-    for (const v of [aCpu, aRead, aWall, pCpu]) expect(Number(v)).to.be.above(0);
+    for (const v of [aCpu, aRead, aBpf, aWall, pCpu]) expect(Number(v)).to.be.above(0);
+    expect(Number(aBpf)).to.be.below(Number(aRead));  // the program runs inside the reading thread's read()
     expect(ratio).to.match(/^[\d.]+x$/);
-    const [allRows, allCpu, , , , allProcRows] = rowCells(out, 'all threads');
+    const [allRows, allCpu, , , , , allProcRows] = rowCells(out, 'all threads');
     expect(Number(allRows)).to.be.at.least(200);
     expect(Number(allRows)).to.be.above(Number(aRows));
     expect(Math.abs(Number(allRows) - Number(allProcRows))).to.be.below(50);  // same threads, sampled moments apart
