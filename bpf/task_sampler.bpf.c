@@ -75,6 +75,9 @@ static __always_inline void fill_socket(struct tl_task_rec *r, struct sock *sk)
 	r->sport = BPF_CORE_READ(c, skc_num);
 	r->dport = __builtin_bswap16(BPF_CORE_READ(c, skc_dport));
 	r->netns_inode = BPF_CORE_READ(c, skc_net.net, ns.inum);
+	/* bpf_get_socket_cookie() needs a trusted sock pointer, and one read
+	 * out of a task's fd table is not: read the cookie as it is. 0 means
+	 * nobody (inet_diag, SO_COOKIE, the owners pass) has generated it. */
 	r->cookie = BPF_CORE_READ(c, skc_cookie.counter);
 	if (r->family == TL_AF_INET) {
 		bpf_probe_read_kernel(r->saddr, 4, &c->skc_rcv_saddr);
@@ -113,9 +116,11 @@ int sample_tasks(struct bpf_iter__task *ctx)
 		struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(t);
 		long nr = regs ? TL_SYSCALL_NR(regs) : -1;
 
-		/* Negative: entered the kernel by an interrupt or exception,
-		 * not a syscall. For a thread running in user space these
-		 * registers are those of its last kernel entry. */
+		/* Negative: entered the kernel by an interrupt, not a syscall.
+		 * For a thread on a CPU in user space these registers are those
+		 * of its last kernel entry (the syscall may have returned); an
+		 * exception with an error code (a page fault in D) leaves that
+		 * code here. Exact for a thread asleep in a syscall. */
 		if (nr >= 0) {
 			r.syscall_nr = nr;
 			r.flags |= TL_TF_IN_SYSCALL;

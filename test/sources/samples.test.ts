@@ -85,6 +85,11 @@ describe('SampleSource (iter/task, iter/task_file) against a known workload', fu
       expect(r!.idiag_inode).to.equal(p!.inode);
       expect(r!.netns_inode).to.equal(p!.netns);
     }
+    // the "no cookie yet" flag is set exactly when the cookie is 0
+    const all = await samples(source({ all: true }));
+    for (const r of all.filter((x) => Number(x.flags) & SMF.SOCKET)) {
+      expect((Number(r.flags) & SMF.NO_COOKIE) !== 0, JSON.stringify(r)).to.equal(r.idiag_cookie === '0');
+    }
   });
 
   it('a busy thread shows on a CPU or runnable (state R)', async () => {
