@@ -7,6 +7,7 @@ void InitProbe(Napi::Env env, Napi::Object exports);
 void InitDestroy(Napi::Env env, Napi::Object exports);
 void InitBpfStats(Napi::Env env, Napi::Object exports);
 void InitEvents(Napi::Env env, Napi::Object exports);
+void InitSampler(Napi::Env env, Napi::Object exports);
 }
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -15,6 +16,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tl::InitDestroy(env, exports);
   tl::InitBpfStats(env, exports);
   tl::InitEvents(env, exports);
+  tl::InitSampler(env, exports);
   return exports;
 }
 
