@@ -1,9 +1,11 @@
 -- One row per socket per poll: every column of the poll view (native/poll_columns.h)
 -- under its kernel name; addresses as IPv6 bytes (IPv4 mapped), cong as its name.
--- A test checks this table against POLL_COLUMNS.
+-- view: 'poll' (a snapshot of a live socket) or 'destroy' (the kernel's final
+-- record of a socket it destroyed). A test checks this table against POLL_COLUMNS.
 CREATE TABLE IF NOT EXISTS {{db}}.tcp_snapshots {{on_cluster}} (
   host {{lc}},
   ts {{ts}}{{c_ts}},
+  view {{lc}},
   src FixedString(16),
   dst FixedString(16),
   ts_ns UInt64{{c_ts}},

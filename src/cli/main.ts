@@ -5,6 +5,7 @@ import * as poll from './poll';
 import * as preflight from './preflight';
 import * as schema from './schema';
 import * as trace from './trace';
+import * as run from './run';
 import * as sample from './sample';
 
 export function main(argv: string[]): void {
@@ -15,6 +16,7 @@ export function main(argv: string[]): void {
     .command(preflight)
     .command(schema)
     .command(trace)
+    .command(run)
     .command(sample)
     .demandCommand(1, 'name a command (see --help)')
     .strict()

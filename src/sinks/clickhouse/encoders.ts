@@ -19,6 +19,8 @@ export interface BatchEncodeOptions {
   dicts?: Record<string, readonly string[]>;
   /** for batches without a ts_ns column (owners): the time of the whole batch */
   tsNs?: bigint;
+  /** constant string columns placed after ts (e.g. the snapshot's view) */
+  consts?: Record<string, string>;
 }
 
 /** Any ColumnBatch: host, ts, then every column of the batch in its order. */
@@ -31,6 +33,7 @@ export function encodeColumnBatch(table: string, batch: ColumnBatch, o: BatchEnc
     : new BigUint64Array(rows).fill(o.tsNs ?? BigInt(Date.now()) * 1_000_000n);
   const ts = tsColumn('ts', tsNs, rows, o.dialect.modern);
   cols.push(ts.col);
+  for (const [name, value] of Object.entries(o.consts ?? {})) cols.push(constStringColumn(name, lc, value, rows));
   const families = batch.views['idiag_family'] instanceof Uint8Array ? batch.u8('idiag_family') : undefined;
   for (const c of batch.columns) {
     const dict = o.dicts?.[c.name];
@@ -49,10 +52,12 @@ export function encodeColumnBatch(table: string, batch: ColumnBatch, o: BatchEnc
 export interface SnapshotContext {
   /** congestion-control names of the batch's namespace: id k -> names[k-1] (PollSource's BatchContext.names) */
   names: readonly string[];
+  /** 'poll' (default) or 'destroy': the view the rows came from */
+  view?: 'poll' | 'destroy';
 }
 
 export const encodeSnapshots = (batch: ColumnBatch, ctx: SnapshotContext, host: string, dialect: Dialect): EncodedChunk =>
-  encodeColumnBatch('tcp_snapshots', batch, { host, dialect, dicts: { cong: ctx.names } });
+  encodeColumnBatch('tcp_snapshots', batch, { host, dialect, dicts: { cong: ctx.names }, consts: { view: ctx.view ?? 'poll' } });
 
 /** comms: the events view's comm dictionary (id k -> comms[k-1]) */
 export const encodeEvents = (batch: ColumnBatch, comms: readonly string[], host: string, dialect: Dialect): EncodedChunk =>

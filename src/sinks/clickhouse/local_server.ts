@@ -110,7 +110,9 @@ export class LocalClickHouse {
     }
     const bin = this.opts.binary ?? 'clickhouse-server';
     const proc = spawn(bin, [`--config-file=${path.join(d, 'config.xml')}`, `--pid-file=${this.pidFile}`], {
-      stdio: ['ignore', 'ignore', 'pipe'], detached: false,
+      // its own process group: a Ctrl-C meant for tcplens must not stop the server
+      // before tcplens has flushed into it
+      stdio: ['ignore', 'ignore', 'pipe'], detached: true,
     });
     this.proc = proc;
     let stderr = '';

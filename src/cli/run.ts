@@ -1,0 +1,90 @@
+// tcplens run: the main job. Preflight, schema, every view this host allows,
+// the flow table, the sink, and the metrics server, until SIGTERM/SIGINT or
+// --duration; then everything in memory is written (or spooled).
+import * as os from 'os';
+import type { Argv, ArgumentsCamelCase } from 'yargs';
+import { withRunOptions, type RunArgs } from '../run/options';
+import { parseNetnsSelector } from '../netns/select';
+import { parseDuration } from '../util/duration';
+import { usage } from '../util/errors';
+import { runPreflight, logPreflightOnce, exitCodeOf } from '../preflight';
+import { Sidecar } from '../run/sidecar';
+import { openSink } from '../run/open_sink';
+import { openPeriodicViews } from '../run/views';
+import { runStages, startRunMetrics } from '../run/metrics';
+import { log, parseLevel } from '../util/log';
+
+export const command = 'run';
+export const describe = 'The sidecar: every view, joined per flow, written to ClickHouse (or stdout/file), metrics on --listen';
+
+export const builder = (y: Argv): Argv<RunArgs> =>
+  withRunOptions(y)
+    .example('$0 run', 'local ClickHouse under ./.tcplens, every namespace, every 10s')
+    .example('TCPLENS_CLICKHOUSE_URL=http://ch:8123 TCPLENS_CLICKHOUSE_PASSWORD=... $0 run --interval 5s', 'a remote ClickHouse')
+    .example('$0 run --sink stdout --duration 30s', 'ndjson on stdout for 30 s, no ClickHouse') as unknown as Argv<RunArgs>;
+
+const VIEWS = ['poll', 'destroy', 'events', 'samples'] as const;
+type ViewName = (typeof VIEWS)[number];
+
+function parseViews(text: string): Set<ViewName> {
+  const out = new Set<ViewName>();
+  for (const v of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+    if (!(VIEWS as readonly string[]).includes(v)) throw usage(`--views: unknown view "${v}" (poll, destroy, events, samples)`);
+    out.add(v as ViewName);
+  }
+  if (!out.has('poll')) throw usage('--views: the poll view is required');
+  return out;
+}
+
+function check(args: RunArgs): void {
+  if (!(args.maxFlows >= 1)) throw usage('--max-flows: at least 1');
+  if (!(args.sampleHz > 0 && args.sampleHz <= 1000)) throw usage('--sample-hz: between 0 and 1000');
+  if (!(args.spoolBytes >= 0)) throw usage('--spool-bytes: 0 or more');
+  if (!(args.ttlDays >= 0)) throw usage('--ttl-days: 0 or more');
+}
+
+export async function runMain(args: RunArgs): Promise<number> {
+  check(args);
+  const intervalMs = parseDuration(args.interval, 'interval');
+  const drainMs = parseDuration(args.drainInterval, 'drain-interval');
+  const durationMs = args.duration !== undefined ? parseDuration(args.duration, 'duration') : 0;
+  const netns = parseNetnsSelector(args.netns);
+  const wanted = parseViews(args.views);
+  log.setLevel(parseLevel(args.logLevel));
+  const host = args.host ?? os.hostname();
+
+  const report = runPreflight({ netnsAll: args.netns.split(',').some((x) => x.trim() !== 'host') });
+  logPreflightOnce(report, (line) => log.warn('preflight', line));
+  if (exitCodeOf(report) !== 0) return 1;
+  const destroy = wanted.has('destroy') && report.views.destroy !== 'off';
+
+  const sink = await openSink(args, host, log);
+  const periodic = openPeriodicViews({ wanted, report, netns, sampleHz: args.sampleHz, drainMs, intervalMs }, log);
+  const sidecar = new Sidecar({ netns, intervalMs, drainMs, changesOnly: args.changesOnly, destroy, maxFlows: args.maxFlows }, sink.sink, periodic.views, log);
+  const metrics = await startRunMetrics(args, runStages(sidecar, sink.sink, sink.spoolBytes, periodic));
+  log.info('run.started', 'started', {
+    host, interval_ms: intervalMs, sink: sink.describe, listen: metrics.url,
+    views: ['poll', ...(destroy ? ['destroy'] : []), ...periodic.views.map((v) => v.name)],
+  });
+
+  const stop = (why: string) => (): void => { log.info('run.stopping', 'stopping', { why }); sidecar.stop(); };
+  const onTerm = stop('SIGTERM'), onInt = stop('SIGINT');
+  process.once('SIGTERM', onTerm);
+  process.once('SIGINT', onInt);
+  const timer = durationMs > 0 ? setTimeout(stop('duration'), durationMs) : null;
+  try {
+    await sidecar.run();
+  } finally {
+    if (timer) clearTimeout(timer);
+    process.removeListener('SIGTERM', onTerm);
+    process.removeListener('SIGINT', onInt);
+    await sink.sink.close();
+    await sink.close();
+    await metrics.close();
+  }
+  return 0;
+}
+
+export const handler = async (argv: ArgumentsCamelCase<RunArgs>): Promise<void> => {
+  process.exitCode = await runMain(argv);
+};
