@@ -82,6 +82,12 @@ export async function runMain(args: RunArgs): Promise<number> {
     await sink.close();
     await metrics.close();
   }
+  // What went where, per table: queued = written + spooled (+ dropped, counted).
+  const totals: Record<string, { queued: number; written: number; spooled: number; dropped: number }> = {};
+  for (const [t, c] of Object.entries(sink.sink.stats().tables)) {
+    totals[t] = { queued: c.rows_queued, written: c.rows_written, spooled: c.rows_spooled, dropped: c.rows_dropped };
+  }
+  log.info('run.totals', 'rows per table', { cycles: sidecar.stats().cycles, tables: totals });
   return 0;
 }
 

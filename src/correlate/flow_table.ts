@@ -130,9 +130,10 @@ export class FlowTable {
   /** An events batch (native/event_columns.h); comm ids index `names` (1-based). */
   observeEvents(b: ColumnBatch, names: readonly string[]): void {
     const cookie = b.u64('idiag_cookie'), nsCol = b.u64('netns_inode'), kind = b.u8('kind');
-    const flags = b.u8('flags'), ts = b.u64('ts_ns'), dur = b.u64('duration_ns');
+    const flags = b.u8('flags'), ts = b.u64('ts_ns'), dur = b.u64('duration_ns'), dport = b.u16('dport');
     const pid = b.u32('pid'), tgid = b.u32('tgid'), comm = b.u32('comm'), cg = b.u64('cgroup_id');
     for (let i = 0; i < b.rows; i++) {
+      if (dport[i] === 0) continue; // a listener's state change: not a flow
       if (cookie[i] === 0n) { this.s.unkeyed++; continue; }
       const f = this.flowOf(b, i, nsCol[i]!, true);
       if (!f) continue;

@@ -39,21 +39,10 @@ export async function openSink(args: RunArgs, host: string, log: Logger): Promis
   let cfg = clickhouseConfig({ 'clickhouse-url': args.clickhouseUrl, 'clickhouse-password-file': args.clickhousePasswordFile, database: args.database });
   let server: LocalClickHouse | null = null;
   if (!cfg) ({ cfg, server } = await localServer(args, log));
-  const client = makeClient(cfg);
-  try {
-    const r = await applySchema(client, { database: cfg.database, ttlDays: args.ttlDays });
-    log.info('schema.apply', 'schema ready', { applied: r.applied, already: r.skipped.length });
-  } catch (e) {
-    // An unreachable server is not fatal: rows spool until it is back. A
-    // server that answers and refuses the schema is.
-    const msg = String((e as Error).message ?? e).split('\n')[0]!;
-    if (!/ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|socket hang up|Timeout/i.test(msg)) {
-      await server?.stop();
-      throw new TcplensError('ECLICKHOUSE', `schema apply on ${describeCh(cfg)}: ${msg}`);
-    }
-    log.warn('schema.apply', 'ClickHouse unreachable: rows spool to disk until it is back (schema applied then by the next start)', { error: msg });
-  } finally {
-    await client.close();
+  if (args.cluster) {
+    log.info('schema.cluster', 'cluster mode: writing into the Distributed tables; the schema is the operator\'s (tcplens schema apply --cluster)', { cluster: args.cluster });
+  } else {
+    await ensureSchema(cfg, args, server, log);
   }
   const sink = createSink('clickhouse', { clickhouse: cfg, host, spoolDir: path.join(args.dataDir, 'spool'), spoolBytes: args.spoolBytes });
   await sink.start();
@@ -61,4 +50,39 @@ export async function openSink(args: RunArgs, host: string, log: Logger): Promis
     sink, describe: describeCh(cfg), spoolBytes: args.spoolBytes,
     close: async () => { await server?.stop(); },
   };
+}
+
+const unreachable = (msg: string): boolean => /ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|ECONNRESET|socket hang up|Timeout/i.test(msg);
+/** how often the schema is tried again while ClickHouse is unreachable at start */
+const SCHEMA_RETRY_MS = 5000;
+
+/** Applies the migrations. An unreachable server is not fatal: rows spool
+ * (and the insert retries wait) while the schema is tried again in the
+ * background. A server that answers and refuses the schema is fatal. */
+async function ensureSchema(cfg: ClickHouseConfig, args: RunArgs, server: LocalClickHouse | null, log: Logger): Promise<void> {
+  const attempt = async (): Promise<string | null> => {
+    const client = makeClient(cfg);
+    try {
+      const r = await applySchema(client, { database: cfg.database, ttlDays: args.ttlDays });
+      log.info('schema.apply', 'schema ready', { applied: r.applied, already: r.skipped.length });
+      return null;
+    } catch (e) {
+      return String((e as Error).message ?? e).split('\n')[0]!;
+    } finally {
+      await client.close();
+    }
+  };
+  const msg = await attempt();
+  if (msg === null) return;
+  if (!unreachable(msg)) {
+    await server?.stop();
+    throw new TcplensError('ECLICKHOUSE', `schema apply on ${describeCh(cfg)}: ${msg}`);
+  }
+  log.warn('schema.apply', 'ClickHouse unreachable: rows spool to disk; the schema is applied when it answers', { error: msg });
+  const retry = (): void => {
+    setTimeout(() => {
+      void attempt().then((m) => { if (m !== null) retry(); });
+    }, SCHEMA_RETRY_MS).unref();
+  };
+  retry();
 }

@@ -12,6 +12,10 @@ const RUN_OPTIONS: Record<string, Options> = {
   'clickhouse-url': { type: 'string', describe: 'ClickHouse HTTP URL; unset: start (or reuse) a local server with its data under --data-dir' },
   'clickhouse-password-file': { type: 'string', describe: 'file holding the ClickHouse password (or set TCPLENS_CLICKHOUSE_PASSWORD)' },
   database: { type: 'string', default: 'tcplens', describe: 'ClickHouse database' },
+  cluster: {
+    type: 'string',
+    describe: 'write into the fleet schema of ClickHouse cluster NAME (Distributed tables); the schema is applied once by the operator (tcplens schema apply --cluster NAME), not by every sidecar',
+  },
   'ttl-days': { type: 'number', default: 30, describe: 'days ClickHouse keeps rows (0 = forever)' },
   duration: { type: 'string', describe: 'stop after DURATION, flushing everything (default: run until SIGTERM/SIGINT)' },
   views: { type: 'string', default: 'poll,destroy,events,samples', describe: 'views to run when this host allows them' },
@@ -62,6 +66,7 @@ export interface RunArgs {
   clickhouseUrl?: string;
   clickhousePasswordFile?: string;
   database: string;
+  cluster?: string;
   ttlDays: number;
   duration?: string;
   views: string;

@@ -98,7 +98,7 @@ describe('tcplens trace', function () {
 
   it(`without ${DROP}: trace says why in one line and exits 1; poll and destroy still work`, () => {
     const capsh = (cmd: string): ReturnType<typeof spawnSync> =>
-      spawnSync('capsh', [`--drop=${DROP}`, '--', '-c', cmd], { cwd: ROOT, encoding: 'utf8' });
+      spawnSync('capsh', [`--drop=${DROP}`, '--', '-c', cmd], { cwd: ROOT, encoding: 'utf8', maxBuffer: 256 << 20 });  // the host may hold many sockets
     const t = capsh(`node ${BIN} trace --duration 1s`);
     expect(t.status).to.equal(1);
     const lines = String(t.stderr).trim().split('\n');

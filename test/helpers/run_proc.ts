@@ -1,0 +1,51 @@
+// `tcplens run` as a child process: its JSON log lines, its exit.
+import { spawn, type ChildProcess } from 'child_process';
+import * as path from 'path';
+import * as readline from 'readline';
+
+export const BIN = path.resolve(__dirname, '../../../bin/tcplens.js');
+
+export interface RunProc {
+  proc: ChildProcess;
+  /** every JSON log line so far */
+  logs: Array<Record<string, unknown>>;
+  /** other stderr lines (should stay empty) */
+  other: string[];
+  exited: Promise<number | null>;
+  /** resolves with the first log line whose key is `key` */
+  waitFor(key: string, timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** the last line with this key */
+  last(key: string): Record<string, unknown> | undefined;
+}
+
+export function startRun(args: string[], env: NodeJS.ProcessEnv = {}): RunProc {
+  const proc = spawn(process.execPath, [BIN, 'run', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const logs: Array<Record<string, unknown>> = [];
+  const other: string[] = [];
+  const waiters: Array<{ key: string; resolve: (l: Record<string, unknown>) => void }> = [];
+  readline.createInterface({ input: proc.stderr! }).on('line', (line) => {
+    let rec: Record<string, unknown>;
+    try { rec = JSON.parse(line) as Record<string, unknown>; } catch { other.push(line); return; }
+    logs.push(rec);
+    for (let i = waiters.length - 1; i >= 0; i--) {
+      if (waiters[i]!.key === rec['key']) { waiters[i]!.resolve(rec); waiters.splice(i, 1); }
+    }
+  });
+  proc.stdout!.resume();
+  const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+  return {
+    proc, logs, other, exited,
+    waitFor(key, timeoutMs = 30_000) {
+      const seen = logs.find((l) => l['key'] === key);
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`no "${key}" log line within ${timeoutMs} ms; stderr: ${JSON.stringify(logs.slice(-5))} ${other.join(' | ')}`)), timeoutMs);
+        waiters.push({ key, resolve: (l) => { clearTimeout(t); resolve(l); } });
+      });
+    },
+    last(key) {
+      for (let i = logs.length - 1; i >= 0; i--) if (logs[i]!['key'] === key) return logs[i];
+      return undefined;
+    },
+  };
+}
