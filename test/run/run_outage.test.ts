@@ -1,0 +1,104 @@
+// `tcplens run` when ClickHouse goes away for 30 s, and in cluster mode
+// (two real servers as shards behind Distributed tables).
+import { expect } from 'chai';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { renderAll } from '../../src/sinks/clickhouse/schema';
+import { LEGACY } from '../../src/sinks/clickhouse/dialect';
+import { createNetns, deleteNetns, isRoot } from '../helpers/netns';
+import { heldChurn } from '../helpers/churn';
+import { haveClickHouse, rows, startTestServer, testPorts, type TestServer } from '../helpers/clickhouse';
+import { startRun } from '../helpers/run_proc';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+type Totals = Record<string, { queued: number; written: number; spooled: number; dropped: number }>;
+/** the issue's figure: ClickHouse down for 30 s in the middle of a run */
+const OUTAGE_MS = 30_000;
+
+describe('tcplens run through a ClickHouse outage, and into a cluster', function () {
+  this.timeout(180_000);
+  let ns = '';
+  let ino = 0;
+  let dataDir = '';
+  const servers: TestServer[] = [];
+
+  beforeEach(function () {
+    if (!isRoot()) { console.log('    skipped: needs root to create network namespaces'); this.skip(); }
+    if (!haveClickHouse()) { console.log('    skipped: clickhouse-server not installed (scripts/bootstrap.sh installs it)'); this.skip(); }
+    ns = createNetns('runout');
+    ino = fs.statSync(`/run/netns/${ns}`).ino;
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tlrun-'));
+  });
+  afterEach(async () => {
+    if (ns) deleteNetns(ns);
+    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+    for (const s of servers.splice(0)) await s.cleanup();
+  });
+
+  it('ClickHouse stopped for 30 s: after replay every poll cycle is there once, and count() = what the sidecar queued', async () => {
+    const t = await startTestServer();
+    servers.push(t);
+    const held = await heldChurn(ns, 3, 100);
+    const db = t.freshDb('outage');
+    const r = startRun(['--netns', ns, '--database', db, '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--interval', '1s', '--views', 'poll,destroy'],
+      { TCPLENS_CLICKHOUSE_URL: t.url });
+    await r.waitFor('run.started');
+    await sleep(3000);
+    await t.server.stop();
+    await sleep(OUTAGE_MS);
+    await t.server.start();
+    await sleep(8000);  // the spool replays
+    r.proc.kill('SIGTERM');
+    expect(await r.exited).to.equal(0);
+    await held.release();
+    const totals = r.last('run.totals')!;
+    const cycles = totals['cycles'] as number;
+    const tables = totals['tables'] as Totals;
+    expect(cycles).to.be.at.least(35);
+    expect(tables['tcp_snapshots']!.spooled).to.be.greaterThan(0);  // the outage really happened to us
+
+    const pc = await rows<{ n: string; u: string }>(t.client, `SELECT count() AS n, uniqExact(ts_ns) AS u FROM ${db}.poll_cycles WHERE netns_inode = ${ino}`);
+    expect(Number(pc[0]!.n)).to.equal(cycles);
+    expect(Number(pc[0]!.u)).to.equal(cycles);
+    const sn = await rows<{ n: string; u: string }>(t.client,
+      `SELECT count() AS n, uniqExact(ts_ns, idiag_cookie) AS u FROM ${db}.tcp_snapshots WHERE view = 'poll' AND netns_inode = ${ino}`);
+    expect(Number(sn[0]!.n)).to.equal(cycles * 7);  // 6 connected + the listener, every cycle
+    expect(Number(sn[0]!.u)).to.equal(Number(sn[0]!.n));  // none twice
+    for (const [table, c] of Object.entries(tables)) {
+      const n = await rows<{ n: string }>(t.client, `SELECT count() AS n FROM ${db}.${table}`);
+      expect(c.dropped, table).to.equal(0);
+      expect(Number(n[0]!.n), table).to.equal(c.queued);
+    }
+  });
+
+  it('--cluster: rows go through the Distributed tables to both shards, none lost or doubled', async () => {
+    const ports = [await testPorts(), await testPorts()];
+    const extraConfig = `<remote_servers><tl_run>${ports.map((p) => `<shard><replica><host>127.0.0.1</host><port>${p.tcp}</port></replica></shard>`).join('')}</tl_run></remote_servers>`;
+    for (const p of ports) servers.push(await startTestServer({ ports: p, extraConfig }));
+    const db = servers[0]!.freshDb('cluster');
+    // What an operator does once per node (`tcplens schema print --cluster`); plain MergeTree locals, no ZooKeeper.
+    const ddl = renderAll({ database: db, dialect: LEGACY, cluster: 'tl_run', replicated: false, onCluster: false });
+    for (const s of servers) for (const stmt of ddl) await s.client.command({ query: stmt });
+    const held = await heldChurn(ns, 5, 100);
+    const r = startRun(['--netns', ns, '--database', db, '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--interval', '300ms', '--duration', '2s',
+      '--views', 'poll', '--cluster', 'tl_run'], { TCPLENS_CLICKHOUSE_URL: servers[0]!.url });
+    expect(await r.exited).to.equal(0);
+    await held.release();
+    const queued = (r.last('run.totals')!['tables'] as Totals)['tcp_snapshots']!.queued;
+    expect(queued).to.be.greaterThan(20);
+    // Distributed inserts reach the shards in the background: wait for them.
+    let perShard: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      perShard = [];
+      for (const s of servers) perShard.push(Number((await rows<{ n: string }>(s.client, `SELECT count() AS n FROM ${db}.tcp_snapshots_local`))[0]!.n));
+      if (perShard[0]! + perShard[1]! >= queued) break;
+      await sleep(200);
+    }
+    expect(perShard[0]! + perShard[1]!).to.equal(queued);
+    expect(perShard[0]).to.be.greaterThan(0);
+    expect(perShard[1]).to.be.greaterThan(0);
+    const total = await rows<{ n: string }>(servers[1]!.client, `SELECT count() AS n FROM ${db}.tcp_snapshots`);
+    expect(Number(total[0]!.n)).to.equal(queued);
+  });
+});
