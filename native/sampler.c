@@ -178,8 +178,8 @@ static int capture_print(enum libbpf_print_level level, const char *fmt, va_list
 	vsnprintf(line, sizeof(line), fmt, ap);
 	n = strcspn(line, "\n");
 	line[n] = '\0';
-	if (n > 0)
-		snprintf(cap_err, cap_len, "%s", line);
+	if (n > 0) /* libbpf's lines start with "libbpf: " already */
+		snprintf(cap_err, cap_len, "%s", strncmp(line, "libbpf: ", 8) == 0 ? line + 8 : line);
 	return 0;
 }
 #endif
@@ -245,7 +245,7 @@ fail:
 	{
 		char why[200];
 		snprintf(why, sizeof(why), "%s", err);
-		snprintf(err, errlen, "%s failed: %s%s%s", step, strerror(-rc), why[0] ? "; libbpf: " : "", why);
+		snprintf(err, errlen, "%s failed: %s%s%s%s", step, strerror(-rc), why[0] ? " (libbpf: " : "", why, why[0] ? ")" : "");
 	}
 	tl_sampler_free(s);
 	return rc;

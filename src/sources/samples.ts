@@ -79,7 +79,7 @@ export class SampleSource {
       this.native = new (samplerAddon().Sampler)({ tgid: this.opts.pid ?? 0, all: this.opts.all ?? false, runStats: this.opts.runStats ?? false });
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
-      throw new TcplensError('ESAMPLES', `samples view unavailable: eBPF load failed: ${err.message} (${err.code ?? 'EUNKNOWN'})`);
+      throw new TcplensError('ESAMPLES', `samples view unavailable: eBPF ${err.message} [${err.code ?? 'EUNKNOWN'}]`);
     }
   }
 
