@@ -64,6 +64,9 @@ export class SampleSource {
   private readonly tasks: SampleBatch;
   private readonly owners_: OwnerBatch;
 
+  /** Why this process cannot run the view (not built, no capability), before loading anything. */
+  static availability(): Availability { return sampleAvailability(); }
+
   constructor(private readonly opts: SampleOptions = {}) {
     const rows = opts.batchRows ?? 1024;
     this.tasks = new SampleBatch(rows);
