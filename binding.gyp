@@ -9,6 +9,7 @@
         "native/napi_destroy.cc",
         "native/napi_sampler.cc",
         "native/sampler.c",
+        "native/comm_dict.c",
         "native/destroy.c",
         "native/batch.c",
         "native/diag_parse.c",
