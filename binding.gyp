@@ -9,6 +9,7 @@
         "native/napi_destroy.cc",
         "native/napi_sampler.cc",
         "native/sampler.c",
+        "native/comm_dict.c",
         "native/destroy.c",
         "native/batch.c",
         "native/diag_parse.c",
@@ -19,7 +20,6 @@
         "native/napi_bpfstats.cc",
         "native/bpf_stats.c",
         "native/events.c",
-        "native/comm_dict.c",
         "native/napi_events.cc",
         "native/probe_tracing.c"
       ],

@@ -24,45 +24,48 @@ __u64 tasks_seen = 0;
 __u64 tasks_emitted = 0;
 __u64 write_errors = 0; /* bpf_seq_write failed: the record is lost */
 
+/* Kernel pointers read as plain numbers (out of the fd table, void *
+ * private_data) made walkable again: loads through them are probe loads
+ * (0 on a fault), several times cheaper than a helper call per field. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+#define TL_CAST(type, p) ((type *)bpf_rdonly_cast((p), bpf_core_type_id_kernel(type)))
+
 static __always_inline __u64 task_cgroup_id(struct task_struct *t)
 {
-	return BPF_CORE_READ(t, cgroups, dfl_cgrp, kn, id);
+	return t->cgroups->dfl_cgrp->kn->id;
 }
 
 /* The file behind fd in t's table, or NULL. The table may be resized or
  * the fd closed under us: every read is a probe read that yields 0. */
 static __always_inline struct file *task_fd_file(struct task_struct *t, __u64 fd)
 {
-	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
-	struct file **fds;
+	struct fdtable *fdt = t->files->fdt;
 	struct file *f = NULL;
 
-	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+	if (!fdt || fd >= fdt->max_fds)
 		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
-	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
-	return f;
+	bpf_probe_read_kernel(&f, sizeof(f), &fdt->fd[fd]);
+	return f ? TL_CAST(struct file, f) : NULL;
 }
 
 /* The TCP sock of a socket file, or NULL for anything else. */
 static __always_inline struct sock *file_tcp_sock(struct file *f, __u32 *ino)
 {
-	struct inode *inode = BPF_CORE_READ(f, f_inode);
+	struct inode *inode = f->f_inode;
 	struct socket *sock;
 	struct sock *sk;
 	__u16 family;
 
-	if ((BPF_CORE_READ(inode, i_mode) & TL_S_IFMT) != TL_S_IFSOCK)
+	if (!inode || (inode->i_mode & TL_S_IFMT) != TL_S_IFSOCK || !f->private_data)
 		return NULL;
-	sock = BPF_CORE_READ(f, private_data);
-	sk = BPF_CORE_READ(sock, sk);
+	sock = TL_CAST(struct socket, f->private_data);
+	sk = sock->sk;
 	if (!sk)
 		return NULL;
-	family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	if ((family != TL_AF_INET && family != TL_AF_INET6) ||
-	    BPF_CORE_READ(sk, sk_protocol) != TL_IPPROTO_TCP)
+	family = sk->__sk_common.skc_family;
+	if ((family != TL_AF_INET && family != TL_AF_INET6) || sk->sk_protocol != TL_IPPROTO_TCP)
 		return NULL;
-	*ino = (__u32)BPF_CORE_READ(inode, i_ino);
+	*ino = (__u32)inode->i_ino;
 	return sk;
 }
 
@@ -70,18 +73,18 @@ static __always_inline void fill_socket(struct tl_task_rec *r, struct sock *sk)
 {
 	struct sock_common *c = &sk->__sk_common;
 
-	r->family = BPF_CORE_READ(c, skc_family);
-	r->sk_state = BPF_CORE_READ(c, skc_state);
-	r->sport = BPF_CORE_READ(c, skc_num);
-	r->dport = __builtin_bswap16(BPF_CORE_READ(c, skc_dport));
-	r->netns_inode = BPF_CORE_READ(c, skc_net.net, ns.inum);
+	r->family = c->skc_family;
+	r->sk_state = c->skc_state;
+	r->sport = c->skc_num;
+	r->dport = __builtin_bswap16(c->skc_dport);
+	r->netns_inode = c->skc_net.net->ns.inum;
 	/* bpf_get_socket_cookie() needs a trusted sock pointer, and one read
 	 * out of a task's fd table is not: read the cookie as it is. 0 means
 	 * nobody (inet_diag, SO_COOKIE, the owners pass) has generated it. */
-	r->cookie = BPF_CORE_READ(c, skc_cookie.counter);
+	r->cookie = c->skc_cookie.counter;
 	if (r->family == TL_AF_INET) {
-		bpf_probe_read_kernel(r->saddr, 4, &c->skc_rcv_saddr);
-		bpf_probe_read_kernel(r->daddr, 4, &c->skc_daddr);
+		__builtin_memcpy(r->saddr, &c->skc_rcv_saddr, 4);
+		__builtin_memcpy(r->daddr, &c->skc_daddr, 4);
 	} else {
 		bpf_probe_read_kernel(r->saddr, 16, &c->skc_v6_rcv_saddr);
 		bpf_probe_read_kernel(r->daddr, 16, &c->skc_v6_daddr);
@@ -145,7 +148,7 @@ int sample_tasks(struct bpf_iter__task *ctx)
 	r.tgid = t->tgid;
 	r.state = state;
 	r.cgroup_id = task_cgroup_id(t);
-	bpf_probe_read_kernel_str(r.comm, sizeof(r.comm), t->comm);
+	__builtin_memcpy(r.comm, t->comm, sizeof(r.comm));
 	if (bpf_seq_write(ctx->meta->seq, &r, sizeof(r)))
 		write_errors++;
 	else

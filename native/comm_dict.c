@@ -56,17 +56,20 @@ uint32_t tl_comm_intern(struct tl_comm_dict *d, const uint8_t *comm)
 		if (d->slots[j])
 			return d->slots[j];
 	}
-	/* a new name: keep the load factor at most 1/2 */
-	if ((d->count + 1) * 2 > d->nslots) {
-		if (d->count >= TL_COMM_MAX || grow(d) < 0) {
-			d->overflow++;
-			return 0;
-		}
+	/* a new name: within the cap, with a load factor of at most 1/2 */
+	if (d->count >= TL_COMM_MAX || ((d->count + 1) * 2 > d->nslots && grow(d) < 0)) {
+		d->overflow++;
+		return 0;
 	}
 	j = probe(d, key);
 	memcpy(d->names[d->count], key, TL_COMM_LEN);
 	d->slots[j] = ++d->count;
 	return d->count;
+}
+
+const char *tl_comm_name(const struct tl_comm_dict *d, uint32_t id)
+{
+	return id >= 1 && id <= d->count ? d->names[id - 1] : "";
 }
 
 void tl_comm_free(struct tl_comm_dict *d)

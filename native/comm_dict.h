@@ -1,4 +1,4 @@
-/* Dictionary of process names (comm): column value = id (1-based), 0 =
+/* Dictionary of process names (comm), shared by the events and samples views: column value = id (1-based), 0 =
  * unknown. Unlike the congestion-name dictionary (a few names) a host has
  * thousands of comms, so this one is hashed and grows. New names are handed
  * to the caller once per batch. */
@@ -13,7 +13,7 @@ extern "C" {
 #endif
 
 #define TL_COMM_LEN 16
-#define TL_COMM_MAX (1u << 20)  /* past this, comm = 0 and counted */
+#define TL_COMM_MAX 65535u  /* past this, comm = 0 and counted */
 
 struct tl_comm_dict {
 	char (*names)[TL_COMM_LEN];  /* names[id - 1], NUL-padded */
@@ -27,6 +27,8 @@ struct tl_comm_dict {
 /* Returns the id of comm (up to 16 bytes, NUL-terminated or not); 0 when
  * the dictionary is full or out of memory (counted in overflow). */
 uint32_t tl_comm_intern(struct tl_comm_dict *d, const uint8_t *comm);
+/* The name of id, "" for 0 or an unknown id. */
+const char *tl_comm_name(const struct tl_comm_dict *d, uint32_t id);
 void tl_comm_free(struct tl_comm_dict *d);
 
 #ifdef __cplusplus

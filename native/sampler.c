@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include "sampler.h"
 #include "clock.h"
+#include "comm_dict.h"
 
 #if __has_include("task_sampler.skel.h")
 #define TL_HAVE_SAMPLER 1
@@ -64,60 +65,6 @@ int tl_sample_batch_bind(struct tl_sample_batch *b, enum tl_sample_pass pass,
 	b->capacity = capacity;
 	b->rows = 0;
 	return 0;
-}
-
-/* ---- comm dictionary: open addressing, ids 1..TL_COMM_MAX ------------- */
-
-#define TL_COMM_MAX 65535u
-#define TL_COMM_SLOTS (1u << 17) /* power of two, > 2 * TL_COMM_MAX */
-#define TL_COMM_LEN 16
-
-struct tl_comm_dict {
-	uint32_t *slots;             /* id or 0 */
-	char (*names)[TL_COMM_LEN];  /* names[id - 1] */
-	uint32_t count, cap, reported;
-};
-
-static uint32_t comm_hash(const char *s)
-{
-	uint32_t h = 2166136261u;
-	for (int i = 0; i < TL_COMM_LEN && s[i]; i++)
-		h = (h ^ (uint8_t)s[i]) * 16777619u;
-	return h;
-}
-
-/* 0 when the dictionary is full (or out of memory). */
-static uint32_t comm_intern(struct tl_comm_dict *d, const uint8_t *raw)
-{
-	char s[TL_COMM_LEN];
-	uint32_t h, id;
-
-	memcpy(s, raw, TL_COMM_LEN);
-	s[TL_COMM_LEN - 1] = '\0';
-	for (int i = (int)strnlen(s, TL_COMM_LEN); i < TL_COMM_LEN; i++)
-		s[i] = '\0'; /* equal names compare equal byte for byte */
-	if (!d->slots && !(d->slots = calloc(TL_COMM_SLOTS, sizeof(uint32_t))))
-		return 0;
-	for (h = comm_hash(s) & (TL_COMM_SLOTS - 1);; h = (h + 1) & (TL_COMM_SLOTS - 1)) {
-		id = d->slots[h];
-		if (!id)
-			break;
-		if (memcmp(d->names[id - 1], s, TL_COMM_LEN) == 0)
-			return id;
-	}
-	if (d->count >= TL_COMM_MAX)
-		return 0;
-	if (d->count == d->cap) {
-		uint32_t ncap = d->cap ? d->cap * 2 : 256;
-		void *p = realloc(d->names, (size_t)ncap * TL_COMM_LEN);
-		if (!p)
-			return 0;
-		d->names = p;
-		d->cap = ncap;
-	}
-	memcpy(d->names[d->count], s, TL_COMM_LEN);
-	d->slots[h] = ++d->count;
-	return d->count;
 }
 
 /* ---- the sampler ------------------------------------------------------- */
@@ -178,8 +125,8 @@ static int capture_print(enum libbpf_print_level level, const char *fmt, va_list
 	vsnprintf(line, sizeof(line), fmt, ap);
 	n = strcspn(line, "\n");
 	line[n] = '\0';
-	if (n > 0)
-		snprintf(cap_err, cap_len, "%s", line);
+	if (n > 0) /* libbpf's lines start with "libbpf: " already */
+		snprintf(cap_err, cap_len, "%s", strncmp(line, "libbpf: ", 8) == 0 ? line + 8 : line);
 	return 0;
 }
 #endif
@@ -245,7 +192,7 @@ fail:
 	{
 		char why[200];
 		snprintf(why, sizeof(why), "%s", err);
-		snprintf(err, errlen, "%s failed: %s%s%s", step, strerror(-rc), why[0] ? "; libbpf: " : "", why);
+		snprintf(err, errlen, "%s failed: %s%s%s%s", step, strerror(-rc), why[0] ? " (libbpf: " : "", why, why[0] ? ")" : "");
 	}
 	tl_sampler_free(s);
 	return rc;
@@ -337,7 +284,7 @@ static void put_task(struct tl_sampler *s, struct tl_sample_cols *c, uint32_t i,
 	c->sample_seq[i] = s->pass_seq;
 	c->pid[i] = r->pid;
 	c->tgid[i] = r->tgid;
-	c->comm[i] = comm_intern(&s->dict, r->comm);
+	c->comm[i] = tl_comm_intern(&s->dict, r->comm);
 	if (!c->comm[i])
 		s->st.comm_overflow++;
 	c->task_state[i] = r->state;
@@ -359,7 +306,7 @@ static void put_owner(struct tl_sampler *s, struct tl_owner_cols *c, uint32_t i,
 	c->tgid[i] = r->tgid;
 	c->pid[i] = r->pid;
 	c->fd[i] = r->fd;
-	c->comm[i] = comm_intern(&s->dict, r->comm);
+	c->comm[i] = tl_comm_intern(&s->dict, r->comm);
 	if (!c->comm[i])
 		s->st.comm_overflow++;
 }
@@ -499,7 +446,7 @@ uint32_t tl_sampler_new_names(struct tl_sampler *s, uint32_t *from)
 
 const char *tl_sampler_name(struct tl_sampler *s, uint32_t id)
 {
-	return id >= 1 && id <= s->dict.count ? s->dict.names[id - 1] : "";
+	return tl_comm_name(&s->dict, id);
 }
 
 uint64_t tl_sampler_pass_ts(struct tl_sampler *s) { return s->pass_ts; }
@@ -534,7 +481,6 @@ void tl_sampler_free(struct tl_sampler *s)
 		return;
 	tl_sampler_close(s);
 	free(s->buf);
-	free(s->dict.slots);
-	free(s->dict.names);
+	tl_comm_free(&s->dict);
 	free(s);
 }

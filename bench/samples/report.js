@@ -15,7 +15,7 @@ const median = (xs) => {
 function stat(tool, mode, key) {
   const per = [];
   for (let r = 1; r <= Number(reps); r++) {
-    const xs = runs.filter((x) => x.tool === tool && x.mode === mode && x.rep === r && x.iter > 0).map((x) => x[key]);
+    const xs = runs.filter((x) => x.tool === tool && x.mode === mode && x.rep === r && x.iter > 0 && x[key] !== undefined).map((x) => x[key]);
     if (xs.length) per.push(median(xs));
   }
   return median(per);
@@ -42,8 +42,8 @@ const w = head.map((_, i) => Math.max(...rowsOut.map((r) => String(r[i]).length)
 for (const r of rowsOut) console.log(r.map((c, i) => String(c).padEnd(w[i])).join('  ').trimEnd());
 
 const rss = median(Array.from({ length: Number(reps) }, (_, k) => Math.max(
-  ...runs.filter((x) => x.tool === 'tcplens' && x.mode === 'all' && x.rep === k + 1).map((x) => x.rssAddedMB))));
-const lost = runs.filter((x) => x.tool === 'tcplens').reduce((a, x) => Math.max(a, x.dropped + x.malformed), 0);
+  ...runs.filter((x) => x.tool === 'tcplens' && x.mode === 'all' && x.rep === k + 1 && x.rssAddedMB !== undefined).map((x) => x.rssAddedMB))));
+const lost = runs.filter((x) => x.tool === 'tcplens' && x.dropped !== undefined).reduce((a, x) => Math.max(a, x.dropped + x.malformed), 0);
 const all = stat('tcplens', 'all', 'cpuMs');
 const perTask = all / stat('tcplens', 'all', 'tasksSeen') * 1000;
 console.log('');

@@ -64,6 +64,9 @@ export class SampleSource {
   private readonly tasks: SampleBatch;
   private readonly owners_: OwnerBatch;
 
+  /** Why this process cannot run the view (not built, no capability), before loading anything. */
+  static availability(): Availability { return sampleAvailability(); }
+
   constructor(private readonly opts: SampleOptions = {}) {
     const rows = opts.batchRows ?? 1024;
     this.tasks = new SampleBatch(rows);
@@ -79,7 +82,7 @@ export class SampleSource {
       this.native = new (samplerAddon().Sampler)({ tgid: this.opts.pid ?? 0, all: this.opts.all ?? false, runStats: this.opts.runStats ?? false });
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
-      throw new TcplensError('ESAMPLES', `samples view unavailable: eBPF load failed: ${err.message} (${err.code ?? 'EUNKNOWN'})`);
+      throw new TcplensError('ESAMPLES', `samples view unavailable: eBPF ${err.message} [${err.code ?? 'EUNKNOWN'}]`);
     }
   }
 

@@ -88,6 +88,15 @@ describe('tcplens sample', function () {
     expect(lines[0]).to.match(/^tcplens: samples view unavailable: .*CAP_BPF/);
   });
 
+  it('bpf() refused by seccomp (as container profiles do): the load failure in one line, exit 1', () => {
+    const r = spawnSync('python3', [`${__dirname}/../../../test/helpers/no_bpf.py`, 'node', BIN, 'sample', '-i', '1'], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.status).to.equal(1);
+    expect(r.stdout).to.equal('');
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).to.have.length(1);
+    expect(lines[0]).to.match(/^tcplens: samples view unavailable: eBPF (open|load) failed: Operation not permitted.*\[EPERM\]$/);
+  });
+
   it('with CAP_BPF + CAP_PERFMON but no CAP_SYS_ADMIN it runs (the iterators need no more on 6.x)', () => {
     const r = run(['sample', '-i', '1', '--pid', String(wl.pid), '--format', 'ndjson'], ['--drop=cap_sys_admin', '--', '-c']);
     expect(r.status, r.stderr).to.equal(0);

@@ -1,6 +1,6 @@
 // Shared by the samples view's tests: the thread workload and the reason a
 // test of the samples view cannot run here.
-import { sampleAvailability } from '../../src/sources/samples';
+import { SampleSource } from '../../src/sources/samples';
 import { isRoot, startPython } from './netns';
 
 export interface SampleThread {
@@ -27,6 +27,6 @@ export function startSampleWorkload(netns: string | null, spec: { recv?: number;
 /** null when the samples view can run here, else why not (for skip messages). */
 export function samplesSkipReason(): string | null {
   if (!isRoot()) return 'needs root (network namespaces, eBPF)';
-  const a = sampleAvailability();
+  const a = SampleSource.availability();
   return a.ok ? null : a.reason;
 }

@@ -106,6 +106,18 @@ describe('samples reader over crafted iterator output', () => {
     expect(st.dropped).to.equal(0);
   });
 
+  it('the comm dictionary holds 65535 names; past that the column is 0 and counted, never a crash', async () => {
+    const n = 65535 + 3;
+    const recs = Array.from({ length: n }, (_, i) => taskRec(1000 + i, `n${i}`, 1));
+    recs.push(taskRec(9, 'n7', 1));  // a name already known still resolves once the dictionary is full
+    const { rows, st, names } = await replay('tasks', Buffer.concat(recs), 4096);
+    expect(rows).to.have.length(n + 1);
+    expect(names).to.have.length(65535);
+    expect(rows[65534]!.comm).to.equal('n65534');
+    expect(rows.slice(65535).map((r) => r.comm)).to.deep.equal(['?', '?', '?', 'n7']);
+    expect(st.commOverflow).to.equal(3);
+  });
+
   it('owner records map inode -> tgid, fd, comm; a task record in an owners pass is malformed', async () => {
     const { rows, st } = await replay('owners', Buffer.concat([ownerRec(7, 70), ownerRec(8, 80)]), 8);
     expect(rows.map((r) => [r.tgid, r.idiag_inode, r.fd, r.comm])).to.deep.equal([[7, 70, 3, 'owner'], [8, 80, 3, 'owner']]);
