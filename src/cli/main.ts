@@ -3,6 +3,7 @@ import yargs from 'yargs';
 import { TcplensError } from '../util/errors';
 import * as poll from './poll';
 import * as preflight from './preflight';
+import * as loadgen from './loadgen';
 
 export function main(argv: string[]): void {
   yargs(argv)
@@ -10,6 +11,7 @@ export function main(argv: string[]): void {
     .usage('$0 <command> [options]\n\nTCP observability sidecar: watches every TCP socket of the host, in every network namespace.')
     .command(poll)
     .command(preflight)
+    .command(loadgen)
     .demandCommand(1, 'name a command (see --help)')
     .strict()
     .recommendCommands()
