@@ -4,6 +4,7 @@ import { TcplensError } from '../util/errors';
 import * as poll from './poll';
 import * as preflight from './preflight';
 import * as loadgen from './loadgen';
+import * as compare from './compare';
 
 export function main(argv: string[]): void {
   yargs(argv)
@@ -12,6 +13,7 @@ export function main(argv: string[]): void {
     .command(poll)
     .command(preflight)
     .command(loadgen)
+    .command(compare)
     .demandCommand(1, 'name a command (see --help)')
     .strict()
     .recommendCommands()

@@ -16,7 +16,14 @@ export interface TruthFlow {
   start_ns: string;   // connect() called
   connect_ns: string; // connected
   fin_ns: string;     // client shut down its side (bytes done and duration reached)
-  end_ns: string;     // socket closed in both directions
+  server_eof_ns: string; // the server read the client's FIN (and closes its side now)
+  client_end_ns: string; // the client's 'close' event
+  server_end_ns: string; // the server's 'close' event
+  /** the flow's close as the kernel saw it, best estimate: server_eof_ns
+   * (the server shuts down in the same loop turn and the loopback FIN/ACK
+   * exchange completes inside that syscall; both sockets then leave the
+   * tables). client_end_ns when the server never saw the flow. */
+  end_ns: string;
   /** planned payload each way, and what the peers actually received */
   up: number;
   down: number;

@@ -31,12 +31,21 @@ function main(): void {
   // client registers it once connected (no header bytes on the wire).
   const downByPort = new Map<number, number>();
   const waiting = new Map<number, (down: number) => void>();
-  const upReceived = new Map<number, number>();
+  // Whichever end closes last writes the flow's record (it has both ends' times).
+  const serverDone = new Map<number, { ns: bigint; eofNs: bigint; got: number }>();
+  const clientDone = new Map<number, () => void>();
   const server = net.createServer({ noDelay: true }, (c) => {
     const port = c.remotePort!;
     let got = 0;
     c.on('data', (d) => { got += d.length; });
-    c.on('end', () => { upReceived.set(port, got); });
+    let eofNs = 0n;
+    c.on('end', () => { eofNs = nowNs(); });
+    c.on('close', () => {
+      serverDone.set(port, { ns: nowNs(), eofNs, got });
+      const finish = clientDone.get(port);
+      clientDone.delete(port);
+      finish?.();
+    });
     c.on('error', () => { /* the client records the flow's error */ });
     const send = (down: number): void => { if (down > 0) c.write(payload.subarray(0, down)); };
     const down = downByPort.get(port);
@@ -62,7 +71,7 @@ function main(): void {
     open++; maxOpen = Math.max(maxOpen, open);
     const t: TruthFlow = {
       id: f.id, family: spec.family, netns_inode: netnsInode, src: host, sport: 0, dst: host, dport: port,
-      start_ns: String(startNs), connect_ns: '0', fin_ns: '0', end_ns: '0',
+      start_ns: String(startNs), connect_ns: '0', fin_ns: '0', server_eof_ns: '0', client_end_ns: '0', server_end_ns: '0', end_ns: '0',
       up: f.up, down: f.down, up_received: 0, down_received: 0, planned_ms: f.durationMs, error: '',
     };
     let written = f.up === 0, due = false, ended = false;
@@ -102,16 +111,26 @@ function main(): void {
     });
     s.on('error', (e) => { t.error = t.error || (e as NodeJS.ErrnoException).code || e.message; });
     s.on('close', () => {
-      t.end_ns = String(nowNs());
+      t.client_end_ns = String(nowNs());
       clearTimeout(timer);
       live.delete(s);
       downByPort.delete(t.sport);
-      // The server saw the client's FIN before the client saw the server's.
-      t.up_received = upReceived.get(t.sport) ?? 0;
-      upReceived.delete(t.sport);
-      if (!t.error && (t.up_received !== f.up || t.down_received !== f.down)) t.error = `short transfer ${t.up_received}/${f.up} up, ${t.down_received}/${f.down} down`;
-      open--;
-      record(t);
+      const finish = (): void => {
+        const srv = serverDone.get(t.sport);
+        serverDone.delete(t.sport);
+        t.up_received = srv?.got ?? 0;
+        t.server_eof_ns = String(srv?.eofNs ?? 0n);
+        // The kernel closes both sockets (they leave the socket tables) when the
+        // server's FIN is acked: right after the server reads EOF and shuts
+        // down, within one turn of its loop; the client hears of it later.
+        t.end_ns = srv && srv.eofNs > 0n ? String(srv.eofNs) : t.client_end_ns;
+        t.server_end_ns = String(srv?.ns ?? 0n);
+        if (!t.error && (t.up_received !== f.up || t.down_received !== f.down)) t.error = `short transfer ${t.up_received}/${f.up} up, ${t.down_received}/${f.down} down`;
+        open--;
+        record(t);
+      };
+      // A connection refused or reset never reached the server: nothing to wait for.
+      if (serverDone.has(t.sport) || t.connect_ns === '0') finish(); else clientDone.set(t.sport, finish);
     });
     // Exposed so "stop" can cut a long flow short.
     (s as net.Socket & { tlEnd?: () => void }).tlEnd = maybeEnd;
