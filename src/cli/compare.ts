@@ -26,6 +26,7 @@ interface CompareArgs {
   json?: boolean;
   svg?: string;
   truthOut?: string;
+  flowsOut?: string;
   fromClickhouse?: boolean;
   since: string;
   clickhouseUrl: string;
@@ -50,6 +51,7 @@ export const builder = (y: Argv): Argv<CompareArgs> =>
     .option('json', { type: 'boolean', describe: 'the report as JSON: {"views": [{view, interval_ms, flows_seen, ...}], ...}' })
     .option('svg', { type: 'string', describe: 'also write a chart (coverage and cost against poll interval) to this file' })
     .option('truth-out', { type: 'string', describe: 'with --loadgen: keep the ground truth (ndjson) here' })
+    .option('flows-out', { type: 'string', describe: 'write one JSON line per flow: which views saw it, when, and the bytes they had' })
     .option('from-clickhouse', { type: 'boolean', describe: 'predict coverage at --intervals from the flows stored in ClickHouse (tcp_flows) instead of measuring' })
     .option('since', { type: 'string', default: '1h', describe: 'with --from-clickhouse: the window, back from now' })
     .option('clickhouse-url', { type: 'string', default: 'http://127.0.0.1:8123', describe: 'with --from-clickhouse (credentials: CLICKHOUSE_USER, CLICKHOUSE_PASSWORD in the environment)' })
@@ -100,6 +102,7 @@ export async function runCompareCommand(args: CompareArgs): Promise<number> {
   const r = await runCompare({
     durationMs, intervalsMs, predictMs, views: views(args.views), sampleIntervalMs: parseDuration(args.sampleInterval, 'sample-interval'),
     seed: args.seed, ...(loadgen ? { loadgen } : {}), ...(args.netns ? { netns: args.netns } : {}), ...(args.truthOut ? { truthOut: args.truthOut } : {}),
+    ...(args.flowsOut ? { flowsOut: args.flowsOut } : {}),
     onProgress: (f, t) => bar.update(f, t),
   });
   bar.done();

@@ -18,7 +18,7 @@ import { readTruth, type TruthSummary } from '../loadgen/truth';
 import { formatSpec, type LoadSpec } from '../loadgen/spec';
 import { Rng } from '../loadgen/rng';
 import { ViewRunner, type ViewOutcome } from './runner';
-import { joinTruth, joinUnion, lifetimesMs } from './join';
+import { joinTruth, joinUnion, lifetimesMs, type Joined } from './join';
 import { buildReport, predictedOnly, type ViewReport } from './report';
 import { resolveNetns, parseNetnsSelector } from '../netns/select';
 import type { ViewName } from './views';
@@ -39,6 +39,8 @@ export interface CompareOptions {
   /** keep the workload's ground truth here */
   truthOut?: string;
   onProgress?: (fraction: number, text: string) => void;
+  /** write one JSON line per flow: what each view knew of it */
+  flowsOut?: string;
 }
 
 export interface CompareResult {
@@ -77,6 +79,24 @@ async function watch(until: Promise<unknown>, totalMs: number, o: CompareOptions
     await Promise.race([until.catch(() => undefined), sleep(PROGRESS_MS)]);
   }
   o.onProgress?.(1, text());
+}
+
+/** Per flow: its reference life and bytes, and per view label the first and
+ * last sighting and the bytes then (absent: the view never saw it). */
+function writeFlows(file: string, j: Joined, labels: readonly string[]): void {
+  const fd = fs.openSync(file, 'w');
+  try {
+    j.flows.forEach((f, i) => {
+      const views: Record<string, object> = {};
+      j.sights.forEach((m, v) => {
+        const s = m.get(i);
+        if (s) views[labels[v]!] = { first_ns: s.first_ns.toString(), last_ns: s.last_ns.toString(), bytes: s.bytes, final: s.final };
+      });
+      fs.writeSync(fd, `${JSON.stringify({ id: f.id, src: f.src, sport: f.sport, dst: f.dst, dport: f.dport, start_ns: f.start_ns.toString(), end_ns: f.end_ns?.toString() ?? null, bytes: f.bytes, views })}\n`);
+    });
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 export async function runCompare(o: CompareOptions): Promise<CompareResult> {
@@ -118,6 +138,7 @@ export async function runCompare(o: CompareOptions): Promise<CompareResult> {
     const joined = summary ? joinTruth(readTruth(truthFile), outcomes)
       : joinUnion(outcomes, new Set(resolveNetns(parseNetnsSelector(netns), false).namespaces.map((n) => n.inode)));
     const lifetimes = lifetimesMs(joined);
+    if (o.flowsOut) writeFlows(o.flowsOut, joined, runners.map((r) => r.label));
     return {
       mode: summary ? 'loadgen' : 'netns',
       netns,
