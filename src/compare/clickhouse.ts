@@ -2,7 +2,7 @@
 // with schema/queries/coverage_from_flows.sql, for any window and intervals.
 import * as fs from 'fs';
 import * as path from 'path';
-import { createClient } from '@clickhouse/client';
+import { createClient, ClickHouseLogLevel } from '@clickhouse/client';
 import { TcplensError, usage } from '../util/errors';
 
 const SQL = path.resolve(__dirname, '..', '..', '..', 'schema', 'queries', 'coverage_from_flows.sql');
@@ -43,6 +43,8 @@ export async function coverageFromClickhouse(o: ClickhouseOptions): Promise<Clic
     url: o.url,
     username: process.env.CLICKHOUSE_USER ?? 'default',
     password: process.env.CLICKHOUSE_PASSWORD ?? '',
+    // errors reach the user once, as one line, from here
+    log: { level: ClickHouseLogLevel.OFF },
   });
   try {
     const rs = await client.query({ query: coverageQuery(o), format: 'JSON' });

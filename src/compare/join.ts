@@ -69,8 +69,8 @@ function nearest(flows: readonly RefFlow[], cands: readonly number[], first: big
 }
 
 export function joinTruth(truth: readonly TruthFlow[], outcomes: readonly ViewOutcome[]): Joined {
-  const flows: RefFlow[] = truth.map((t, i) => ({
-    id: i, netns_inode: t.netns_inode, src: t.src, sport: t.sport, dst: t.dst, dport: t.dport,
+  const flows: RefFlow[] = truth.map((t) => ({
+    id: t.id, netns_inode: t.netns_inode, src: t.src, sport: t.sport, dst: t.dst, dport: t.dport,
     start_ns: BigInt(t.start_ns), end_ns: t.end_ns !== '0' ? BigInt(t.end_ns) : null, bytes: t.up + t.down,
   }));
   const byKey = new Map<string, number[]>();

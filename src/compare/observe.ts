@@ -22,6 +22,8 @@ export interface SockObs {
   state: number;
   bytes_acked: number;
   bytes_received: number;
+  /** payload sent, retransmissions excluded (tcpi_bytes_sent - tcpi_bytes_retrans); -1 = not in this view's columns */
+  payload_sent: number;
   /** the last counters are the close-time ones (destroy, events' close) */
   final: boolean;
 }
@@ -55,6 +57,8 @@ export class ObsTable {
     const state = has(stateCol) ? b.u8(stateCol) : null;
     const acked = has('tcpi_bytes_acked') ? b.u64('tcpi_bytes_acked') : null;
     const rcvd = has('tcpi_bytes_received') ? b.u64('tcpi_bytes_received') : null;
+    const sent = has('tcpi_bytes_sent') && has('tcpi_bytes_retrans') ? b.u64('tcpi_bytes_sent') : null;
+    const retrans = sent ? b.u64('tcpi_bytes_retrans') : null;
     for (let i = 0; i < b.rows; i++) {
       this.rows++;
       const st = state ? state[i]! : 0;
@@ -67,7 +71,7 @@ export class ObsTable {
         o = {
           netns_inode: Number(ns[i]), cookie: cookie[i]!.toString(), family: f === 10 ? 6 : 4,
           src: formatAddress(f, b.b16('src', i)), sport: sport[i]!, dst: formatAddress(f, b.b16('dst', i)), dport: dport[i]!,
-          first_ns: t, last_ns: t, sightings: 0, state: st, bytes_acked: -1, bytes_received: -1, final: false,
+          first_ns: t, last_ns: t, sightings: 0, state: st, bytes_acked: -1, bytes_received: -1, payload_sent: -1, final: false,
         };
         this.socks.set(key, o);
       }
@@ -77,24 +81,28 @@ export class ObsTable {
         o.last_ns = t;
         o.state = st;
         if (acked && rcvd) { o.bytes_acked = Number(acked[i]); o.bytes_received = Number(rcvd[i]); }
+        if (sent && retrans) o.payload_sent = Number(sent[i]! - retrans[i]!);
         o.final = typeof opts.final === 'function' ? opts.final(i) : opts.final === true;
       }
     }
   }
 }
 
-// Sequence space counts SYN and FIN: bytes_acked includes our SYN and, once
-// acked, our FIN; bytes_received includes the peer's FIN (see
-// test/sources/destroy.test.ts: a closed client shows data + 2 acked, data + 1 received).
+// Sequence space counts SYN and FIN: bytes_received includes the peer's FIN;
+// bytes_acked includes our FIN once acked, and our SYN on the active side only
+// (measured: a closed client shows data + 2 acked, its server data + 1; see
+// also test/sources/destroy.test.ts). tcpi_bytes_sent counts payload only, so
+// it is used when the view has it; events fall back to bytes_acked and
+// assume the active side (events carry the open kind for a better guess).
 const FIN_ACKED = new Set([5 /* FIN_WAIT2 */, 6 /* TIME_WAIT */, 7 /* CLOSE */]);
 const FIN_RECEIVED = new Set([6, 7, 8 /* CLOSE_WAIT */, 9 /* LAST_ACK */, 11 /* CLOSING */]);
 
-/** Payload bytes the socket had sent (acked) and received at its last sighting; null without counters. */
+/** Payload bytes the socket had sent and received at its last sighting; null without counters. */
 export function payloadOf(o: SockObs): { sent: number; received: number } | null {
   if (o.bytes_acked < 0) return null;
   const synAcked = o.state === 2 /* SYN_SENT */ ? 0 : 1;
   return {
-    sent: Math.max(0, o.bytes_acked - synAcked - (FIN_ACKED.has(o.state) ? 1 : 0)),
+    sent: o.payload_sent >= 0 ? o.payload_sent : Math.max(0, o.bytes_acked - synAcked - (FIN_ACKED.has(o.state) ? 1 : 0)),
     received: Math.max(0, o.bytes_received - (FIN_RECEIVED.has(o.state) ? 1 : 0)),
   };
 }

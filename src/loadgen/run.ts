@@ -48,8 +48,9 @@ export class Loadgen {
       { stdio: ['pipe', 'pipe', 'inherit'] });
     this.proc = proc;
     this.lines = readline.createInterface({ input: proc.stdout! })[Symbol.asyncIterator]();
-    const first = await this.nextLine('start');
-    return JSON.parse(first) as Ready;
+    const first = JSON.parse(await this.nextLine('start')) as Ready & { error?: string };
+    if (first.error) throw new TcplensError('EUSAGE', `loadgen: ${first.error}`);
+    return first;
   }
 
   private async nextLine(phase: string): Promise<string> {

@@ -19,10 +19,10 @@ export interface TruthFlow {
   server_eof_ns: string; // the server read the client's FIN (and closes its side now)
   client_end_ns: string; // the client's 'close' event
   server_end_ns: string; // the server's 'close' event
-  /** the flow's close as the kernel saw it, best estimate: server_eof_ns
-   * (the server shuts down in the same loop turn and the loopback FIN/ACK
-   * exchange completes inside that syscall; both sockets then leave the
-   * tables). client_end_ns when the server never saw the flow. */
+  /** the flow's close as the kernel saw it: server_eof_ns (the server
+   * close(2)s right then and the loopback FIN/ACK exchange completes inside
+   * that syscall; both sockets then leave the tables). client_end_ns when
+   * the server never saw the flow. */
   end_ns: string;
   /** planned payload each way, and what the peers actually received */
   up: number;

@@ -23,7 +23,13 @@ function main(): void {
   const flows = buildSchedule(spec);
   const host = spec.family === 4 ? '127.0.0.1' : '::1';
   const netnsInode = fs.statSync('/proc/self/ns/net').ino;
-  const out = fs.openSync(args.out, 'w');
+  let out: number;
+  try {
+    out = fs.openSync(args.out, 'w');
+  } catch (e) {
+    process.stdout.write(`${JSON.stringify({ error: `cannot write the ground truth: ${(e as Error).message}` })}\n`, () => process.exit(1));
+    return;
+  }
   const maxBytes = Math.max(spec.up, spec.down, 1);
   const payload = Buffer.alloc(maxBytes, 0x61);
 
@@ -34,12 +40,18 @@ function main(): void {
   // Whichever end closes last writes the flow's record (it has both ends' times).
   const serverDone = new Map<number, { ns: bigint; eofNs: bigint; got: number }>();
   const clientDone = new Map<number, () => void>();
-  const server = net.createServer({ noDelay: true }, (c) => {
+  // allowHalfOpen: the server closes its side itself, synchronously (below).
+  const server = net.createServer({ noDelay: true, allowHalfOpen: true }, (c) => {
     const port = c.remotePort!;
     let got = 0;
     c.on('data', (d) => { got += d.length; });
     let eofNs = 0n;
-    c.on('end', () => { eofNs = nowNs(); });
+    // The client shuts down only once it has all the reply, so at EOF every
+    // byte is exchanged. destroy() is close(2) now (a shutdown via end()
+    // would wait for a later turn of a busy loop): the FIN goes out, the
+    // client's kernel acks it inside this syscall on loopback, and both
+    // sockets leave the kernel's tables. eofNs is then the flow's close.
+    c.on('end', () => { eofNs = nowNs(); c.destroy(); });
     c.on('close', () => {
       serverDone.set(port, { ns: nowNs(), eofNs, got });
       const finish = clientDone.get(port);
@@ -120,9 +132,8 @@ function main(): void {
         serverDone.delete(t.sport);
         t.up_received = srv?.got ?? 0;
         t.server_eof_ns = String(srv?.eofNs ?? 0n);
-        // The kernel closes both sockets (they leave the socket tables) when the
-        // server's FIN is acked: right after the server reads EOF and shuts
-        // down, within one turn of its loop; the client hears of it later.
+        // The kernel closes both sockets (they leave the socket tables) when
+        // the server's FIN is acked: inside the close(2) right after eofNs.
         t.end_ns = srv && srv.eofNs > 0n ? String(srv.eofNs) : t.client_end_ns;
         t.server_end_ns = String(srv?.ns ?? 0n);
         if (!t.error && (t.up_received !== f.up || t.down_received !== f.down)) t.error = `short transfer ${t.up_received}/${f.up} up, ${t.down_received}/${f.down} down`;
