@@ -13,7 +13,11 @@
         "native/diag_dump.c",
         "native/netns.c",
         "native/probe.c",
-        "native/libbpf_pic_shim.c"
+        "native/libbpf_pic_shim.c",
+        "native/events.c",
+        "native/comm_dict.c",
+        "native/napi_events.cc",
+        "native/probe_tracing.c"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -5,12 +5,14 @@ namespace tl {
 void InitPoll(Napi::Env env, Napi::Object exports);
 void InitProbe(Napi::Env env, Napi::Object exports);
 void InitDestroy(Napi::Env env, Napi::Object exports);
+void InitEvents(Napi::Env env, Napi::Object exports);
 }
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tl::InitPoll(env, exports);
   tl::InitProbe(env, exports);
   tl::InitDestroy(env, exports);
+  tl::InitEvents(env, exports);
   return exports;
 }
 

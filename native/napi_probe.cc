@@ -36,6 +36,15 @@ static Napi::Value ProbeBpf(const Napi::CallbackInfo &info) {
   return Result(info.Env(), tl_probe_bpf_load());
 }
 
+static Napi::Value ProbeTpBtf(const Napi::CallbackInfo &info) {
+  std::string tp = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "inet_sock_set_state";
+  return Result(info.Env(), tl_probe_tp_btf(tp.c_str()));
+}
+
+static Napi::Value ProbeIterTask(const Napi::CallbackInfo &info) {
+  return Result(info.Env(), tl_probe_iter_task());
+}
+
 static Napi::Value ProbeSetns(const Napi::CallbackInfo &info) {
   std::string path = info[0].As<Napi::String>().Utf8Value();
   return Result(info.Env(), tl_probe_setns(path.c_str()));
@@ -47,6 +56,8 @@ void InitProbe(Napi::Env env, Napi::Object exports) {
   p.Set("destroy", Napi::Function::New(env, ProbeDestroy));
   p.Set("bpf", Napi::Function::New(env, ProbeBpf));
   p.Set("setns", Napi::Function::New(env, ProbeSetns));
+  p.Set("tpBtf", Napi::Function::New(env, ProbeTpBtf));
+  p.Set("iterTask", Napi::Function::New(env, ProbeIterTask));
   exports.Set("probe", p);
 }
 

@@ -8,14 +8,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=bpf/.output
 mkdir -p "$out"
-rm -f "$out"/*.skel.h "$out"/*.bpf.o
+rm -f "$out"/*.skel.h "$out"/*.bpf.o "$out"/bpf_skipped.h
 
 shopt -s nullglob
 progs=(bpf/*.bpf.c)
 [ "${#progs[@]}" -gt 0 ] || exit 0
 
 btf="${TCPLENS_BTF:-/sys/kernel/btf/vmlinux}"
-skip() { echo "build-bpf: $1: building without the eBPF views (events, samples)" >&2; exit 0; }
+skip() {
+  echo "build-bpf: $1: building without the eBPF views (events, samples)" >&2
+  # native/ reports this reason at run time ("not built: ...")
+  printf '#define TL_BPF_SKIPPED "%s"\n' "${1//\"/}" > "$out/bpf_skipped.h"
+  exit 0
+}
 command -v clang >/dev/null || skip "clang not found (apt-get install clang llvm)"
 command -v bpftool >/dev/null || skip "bpftool not found (apt-get install bpftool)"
 [ -r "$btf" ] || skip "no kernel BTF at $btf"

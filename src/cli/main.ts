@@ -5,6 +5,7 @@ import * as poll from './poll';
 import * as preflight from './preflight';
 import * as loadgen from './loadgen';
 import * as compare from './compare';
+import * as trace from './trace';
 
 export function main(argv: string[]): void {
   yargs(argv)
@@ -14,6 +15,7 @@ export function main(argv: string[]): void {
     .command(preflight)
     .command(loadgen)
     .command(compare)
+    .command(trace)
     .demandCommand(1, 'name a command (see --help)')
     .strict()
     .recommendCommands()

@@ -5,7 +5,7 @@ import { SS_STATE_NAMES } from './tcp_states';
 export const TABLE_HEADER = ['State', 'Recv-Q', 'Send-Q', 'Local Address:Port', 'Peer Address:Port', 'Netns'];
 const WIDTHS = [10, 7, 7, 40, 40, 0];
 
-function endpoint(addr: string | number | undefined, port: string | number | undefined): string {
+export function endpoint(addr: string | number | undefined, port: string | number | undefined): string {
   const a = String(addr);
   return a.includes(':') ? `[${a}]:${port}` : `${a}:${port}`;
 }

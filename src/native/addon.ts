@@ -124,6 +124,10 @@ export interface Addon {
     destroy(): ProbeResult;
     bpf(): ProbeResult;
     setns(path: string): ProbeResult;
+    /** load + attach a tp_btf program on a tracepoint (events view) */
+    tpBtf(tracepoint: string): ProbeResult;
+    /** load an iter/task program and create its link (samples view) */
+    iterTask(): ProbeResult;
   };
 }
 

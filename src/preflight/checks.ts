@@ -144,13 +144,46 @@ function bpfRow(f: Facts): CheckRow | null {
     fixes.join('; ') || 'check the kernel log and seccomp/LSM policy for bpf(2)');
 }
 
-function tracefsRow(f: Facts): CheckRow {
+// The rows below refine an eBPF that loads; when it does not, the eBPF row
+// above is the one warning, and they are left out.
+function tpBtfRow(f: Facts): CheckRow | null {
+  const t = f.probes.tpBtf;
+  if (!f.probes.bpf?.ok || !t) return null;
+  if (t.ok) return row('events: tp_btf', 'ok', 'a tp_btf program attaches to inet_sock_set_state: events with socket cookies');
+  const fallback = f.mounts.tracefs ? 'events fall back to classic tracepoints (no socket cookies: joined on 4-tuple + netns)'
+    : 'events view off (its classic-tracepoint fallback needs tracefs, which is not mounted)';
+  return row('events: tp_btf', 'warn', `attach fails with ${probeError(t)}: ${fallback}`,
+    f.mounts.tracefs ? 'use a kernel with BTF and tp_btf (5.5+)' : 'mount -t tracefs nodev /sys/kernel/tracing, or use a kernel with BTF and tp_btf (5.5+)');
+}
+
+function iterTaskRow(f: Facts): CheckRow | null {
+  const t = f.probes.iterTask;
+  if (!f.probes.bpf?.ok || !t) return null;
+  if (t.ok) return row('samples: iter/task', 'ok', 'an iter/task program loads and links: samples view');
+  return row('samples: iter/task', 'warn', `fails with ${probeError(t)}: samples view off`, 'use a kernel with BTF and task iterators (5.8+)');
+}
+
+function bpfStatsRow(f: Facts): CheckRow | null {
+  if (!f.probes.bpf?.ok || f.bpfStats === undefined) return null;
+  if (f.bpfStats) return row('bpf_stats', 'ok', 'kernel.bpf_stats_enabled=1: the eBPF views\' kernel CPU is measured per program');
+  return row('bpf_stats', 'warn',
+    `${f.bpfStats === null ? 'unknown' : 'off'}: the eBPF views' kernel CPU cannot be measured (run time per program)`,
+    'sysctl -w kernel.bpf_stats_enabled=1 (costs ~20 ns per program run)');
+}
+
+/** eBPF cannot load at all: its one warning says so, and the rows that only
+ * matter to eBPF (tracefs, bpffs) stay out of the way. */
+const bpfOff = (f: Facts): boolean => f.probes.bpf !== null && !f.probes.bpf.ok;
+
+function tracefsRow(f: Facts): CheckRow | null {
+  if (bpfOff(f)) return null;
   if (f.mounts.tracefs) return row('tracefs', 'ok', `mounted at ${f.mounts.tracefs}: classic-tracepoint fallback for events`);
   return row('tracefs', 'warn', 'not mounted: the classic-tracepoint fallback of the events view fails (tp_btf does not need it)',
     'mount -t tracefs nodev /sys/kernel/tracing');
 }
 
-function bpffsRow(f: Facts): CheckRow {
+function bpffsRow(f: Facts): CheckRow | null {
+  if (bpfOff(f)) return null;
   if (f.mounts.bpffs) return row('bpffs', 'ok', `mounted at ${BPFFS_PATH}: eBPF objects can be pinned`);
   return row('bpffs', 'warn', `not mounted at ${BPFFS_PATH}: eBPF objects cannot be pinned (only pinning needs it)`,
     `mount -t bpf bpf ${BPFFS_PATH}`);
@@ -193,7 +226,7 @@ export function decideChecks(f: Facts, opts: CheckOptions = {}): CheckRow[] {
   const netnsAll = opts.netnsAll ?? true;
   const rows: (CheckRow | null)[] = [
     addonRow(f), kernelRow(f), diagRow(f), netAdminRow(f), sysAdminRow(f, netnsAll), ptraceRow(f, netnsAll),
-    destroyRow(f), bpfRow(f), tracefsRow(f), bpffsRow(f), sysResourceRow(f), memlockRow(f), nofileRow(f),
+    destroyRow(f), bpfRow(f), tpBtfRow(f), iterTaskRow(f), bpfStatsRow(f), tracefsRow(f), bpffsRow(f), sysResourceRow(f), memlockRow(f), nofileRow(f),
   ];
   return rows.filter((r): r is CheckRow => r !== null);
 }
@@ -205,9 +238,9 @@ export function decideViews(f: Facts): Views {
   return {
     poll: !pollOk ? 'off' : bit(p.diag!.attrs, INET_DIAG_MARK) ? 'ok' : 'degraded',
     destroy: p.destroy?.ok ? 'ok' : 'off',
-    events: !bpfOk ? 'off' : f.btf ? 'ok' : f.mounts.tracefs ? 'degraded' : 'off',
+    events: !bpfOk ? 'off' : f.btf && (p.tpBtf?.ok ?? true) ? 'ok' : f.mounts.tracefs ? 'degraded' : 'off',
     // Task iterators are BTF-typed programs: no BTF, no samples.
-    samples: bpfOk && f.btf ? 'ok' : 'off',
+    samples: bpfOk && f.btf && (p.iterTask?.ok ?? true) ? 'ok' : 'off',
     netns: p.setns?.ok ? 'all' : 'own',
   };
 }

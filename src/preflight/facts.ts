@@ -1,5 +1,6 @@
 // Everything the checks are decided from, gathered once: cheap file reads and
 // the real probes. Kept apart from checks.ts so the decisions stay pure.
+import * as fs from 'fs';
 import { discoverAll } from '../netns/discover';
 import { readCapEff } from './caps';
 import { hasBtf, kernelVersion, type KernelVersion } from './kernel';
@@ -16,6 +17,18 @@ export interface Facts {
   probes: Probes;
   /** /proc/PID/ns/net entries we could not stat right now */
   unreadableProcNetns: number;
+  /** kernel.bpf_stats_enabled (per-program run time and count); null: unknown */
+  bpfStats?: boolean | null;
+}
+
+export const BPF_STATS_SYSCTL = '/proc/sys/kernel/bpf_stats_enabled';
+
+function readBpfStats(): boolean | null {
+  try {
+    return fs.readFileSync(BPF_STATS_SYSCTL, 'utf8').trim() !== '0';
+  } catch {
+    return null;
+  }
 }
 
 function unreadableNow(): number {
@@ -35,5 +48,6 @@ export function gatherFacts(): Facts {
     btf: hasBtf(),
     probes: runProbes(),
     unreadableProcNetns: unreadableNow(),
+    bpfStats: readBpfStats(),
   };
 }

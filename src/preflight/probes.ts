@@ -16,6 +16,10 @@ export interface Probes {
   bpf: ProbeResult | null;
   /** setns into our own /proc/self/ns/net: needs CAP_SYS_ADMIN like any other */
   setns: ProbeResult | null;
+  /** tp_btf on inet_sock_set_state, loaded and attached (events view) */
+  tpBtf?: ProbeResult | null;
+  /** an iter/task program and its link (samples view) */
+  iterTask?: ProbeResult | null;
 }
 
 export const SELF_NETNS = '/proc/self/ns/net';
@@ -33,6 +37,8 @@ export function runProbes(): Probes {
     destroy: probe.destroy(),
     bpf: probe.bpf(),
     setns: probe.setns(SELF_NETNS),
+    tpBtf: probe.tpBtf('inet_sock_set_state'),
+    iterTask: probe.iterTask(),
   };
 }
 

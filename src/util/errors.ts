@@ -4,7 +4,8 @@ export type ErrorCode =
   | 'ENETNS'      // a namespace selector that names nothing
   | 'ENOADDON'    // native addon missing
   | 'EPREFLIGHT'  // a fatal preflight check
-  | 'EPOLL';      // the poll view cannot run at all
+  | 'EPOLL'       // the poll view cannot run at all
+  | 'EEVENTS';    // the events view cannot run (not built, no capability, load failed)
 
 export class TcplensError extends Error {
   constructor(readonly code: ErrorCode, message: string) {

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# bench/events: loopback connection churn at the machine's top rate with
+# tracing off, with tcplens's events view, and with a bpftrace in-kernel
+# counter on the same tracepoint, interleaved reps, medians, ratios vs off.
+# Usage: bench/events/run.sh [--conns N] [--reps R] [--smoke]
+# Needs root, a built tcplens (npm run build) and bpftrace. See README.md.
+set -euo pipefail
+
+CONNS=60000 REPS=5
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --conns) CONNS=$2; shift 2 ;;
+    --reps) REPS=$2; shift 2 ;;
+    --smoke) CONNS=3000 REPS=1; shift ;;
+    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
+    *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+[ "$(id -u)" = 0 ] || { echo "run.sh: needs root (network namespaces, eBPF)" >&2; exit 2; }
+command -v bpftrace >/dev/null || { echo "run.sh: bpftrace not found (apt-get install bpftrace)" >&2; exit 2; }
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+[ -f "$ROOT/dist/src/sources/events.js" ] || { echo "run.sh: build tcplens first (npm run build)" >&2; exit 2; }
+node -e "const a=require('$ROOT/dist/src/sources/events.js').eventsAvailability(); if(!a.ok){console.error('run.sh: events view unavailable: '+a.reason); process.exit(2)}"
+B=$HERE/build
+mkdir -p "$B"
+[ "$B/churn" -nt "$HERE/churn.c" ] || cc -O2 -Wall -Wextra -o "$B/churn" "$HERE/churn.c"
+
+NS=tlevbench-$$-$RANDOM
+MOUNTED=""
+cleanup() {
+  ip netns delete "$NS" 2>/dev/null || true
+  [ -z "$MOUNTED" ] || umount /sys/kernel/tracing 2>/dev/null || true
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# bpftrace attaches classic tracepoints, which need tracefs (not mounted at
+# boot here); we unmount it again only if we mounted it.
+if ! grep -q ' /sys/kernel/tracing tracefs ' /proc/mounts; then
+  mount -t tracefs nodev /sys/kernel/tracing
+  MOUNTED=1
+fi
+ip netns add "$NS"
+ip -n "$NS" link set lo up
+node "$HERE/bench.js" "$NS" "$B/churn" "$CONNS" "$REPS"

@@ -1,0 +1,87 @@
+/* Kernel-only helpers of tcp_events.bpf.c: reading a socket into an event.
+ * Everything goes through BPF_CORE_READ (bpf_probe_read_kernel), so the same
+ * code serves tp_btf programs and the classic-tracepoint fallback, where the
+ * socket is a plain pointer from the tracepoint record. */
+#ifndef TCPLENS_TCP_EVENTS_BPF_H
+#define TCPLENS_TCP_EVENTS_BPF_H
+
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "tcp_events.h"
+
+#define AF_INET 2
+#define AF_INET6 10
+
+enum {
+	TL_TCP_ESTABLISHED = 1, TL_TCP_SYN_SENT = 2, TL_TCP_SYN_RECV = 3,
+	TL_TCP_CLOSE = 7, TL_TCP_LISTEN = 10,
+};
+
+static __always_inline __u64 sk_netns(const struct sock *sk)
+{
+	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+}
+
+/* Family, addresses and ports of sk into e. */
+static __always_inline void sk_tuple(struct tl_event *e, const struct sock *sk)
+{
+	e->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	e->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	e->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (e->family == AF_INET6) {
+		BPF_CORE_READ_INTO(&e->saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+		BPF_CORE_READ_INTO(&e->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	} else {
+		BPF_CORE_READ_INTO((__u32 *)e->saddr, sk, __sk_common.skc_rcv_saddr);
+		BPF_CORE_READ_INTO((__u32 *)e->daddr, sk, __sk_common.skc_daddr);
+	}
+}
+
+/* The close-time counters, as tcp_info reports them (tcp_get_info()). */
+static __always_inline void sk_final(struct tl_event *e, const struct sock *sk)
+{
+	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+
+	e->bytes_acked = BPF_CORE_READ(tp, bytes_acked);
+	e->bytes_received = BPF_CORE_READ(tp, bytes_received);
+	e->segs_in = BPF_CORE_READ(tp, segs_in);
+	e->segs_out = BPF_CORE_READ(tp, segs_out);
+	e->total_retrans = BPF_CORE_READ(tp, total_retrans);
+	e->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
+	e->rttvar_us = BPF_CORE_READ(tp, mdev_us) >> 2;
+	e->delivered = BPF_CORE_READ(tp, delivered);
+	e->lost = BPF_CORE_READ(tp, lost_out);
+	e->flags |= TL_EVFL_FINAL;
+}
+
+/* A reset sent without a socket (no listener on the port): the tuple comes
+ * from the packet it answers, reversed (our reset goes back to its source). */
+static __always_inline void skb_tuple_reversed(struct tl_event *e, const struct sk_buff *skb)
+{
+	unsigned char *head = BPF_CORE_READ(skb, head);
+	__u16 nh = BPF_CORE_READ(skb, network_header);
+	__u16 th = BPF_CORE_READ(skb, transport_header);
+	struct tcphdr t = {};
+	__u8 ver = 0;
+
+	bpf_probe_read_kernel(&ver, 1, head + nh);
+	if ((ver >> 4) == 4) {
+		struct iphdr ip = {};
+		bpf_probe_read_kernel(&ip, sizeof(ip), head + nh);
+		e->family = AF_INET;
+		__builtin_memcpy(e->saddr, &ip.daddr, 4);
+		__builtin_memcpy(e->daddr, &ip.saddr, 4);
+	} else if ((ver >> 4) == 6) {
+		struct ipv6hdr ip6 = {};
+		bpf_probe_read_kernel(&ip6, sizeof(ip6), head + nh);
+		e->family = AF_INET6;
+		__builtin_memcpy(e->saddr, &ip6.daddr, 16);
+		__builtin_memcpy(e->daddr, &ip6.saddr, 16);
+	}
+	bpf_probe_read_kernel(&t, sizeof(t), head + th);
+	e->sport = bpf_ntohs(t.dest);
+	e->dport = bpf_ntohs(t.source);
+	e->netns_inode = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
+}
+
+#endif

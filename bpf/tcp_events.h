@@ -1,0 +1,64 @@
+/* Wire format of the events view: one record per event in the BPF ring
+ * buffer, written by tcp_events.bpf.c and read by native/events.c.
+ * Only fixed-width types, largest first, explicit padding, size asserted:
+ * both sides compile this same header. */
+#ifndef TCPLENS_TCP_EVENTS_H
+#define TCPLENS_TCP_EVENTS_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* Filter capacities of the const volatile settings. */
+#define TL_EV_MAX_NETNS 8
+#define TL_EV_MAX_PORTS 8
+
+/* Kind values and flag bits are native/event_columns.h's (enum
+ * tl_event_kind, TL_EVF_*); repeated here as plain numbers so the BPF side
+ * needs no native header. test/sources/events.test.ts reads them back. */
+#define TL_EVK_ACTIVE_OPEN 1
+#define TL_EVK_PASSIVE_OPEN 2
+#define TL_EVK_CLOSE 3
+#define TL_EVK_STATE 4
+#define TL_EVK_RETRANSMIT 5
+#define TL_EVK_RESET_SENT 6
+#define TL_EVK_RESET_RECEIVED 7
+#define TL_EVK_ALL 0xfe /* bits 1..7 */
+
+#define TL_EVFL_FINAL 0x01
+#define TL_EVFL_PROC 0x02
+#define TL_EVFL_NOCOOKIE 0x04
+
+struct tl_event {
+	__u64 ts_ns;          /* CLOCK_MONOTONIC (bpf_ktime_get_ns); user space makes it wall time */
+	__u64 cookie;         /* bpf_get_socket_cookie; 0 with TL_EVFL_NOCOOKIE */
+	__u64 netns_inode;
+	__u64 cgroup_id;      /* owner's cgroup v2 id (TL_EVFL_PROC) */
+	__u64 duration_ns;    /* close: now - birth, 0 when the birth was not seen */
+	__u64 bytes_acked;    /* close only (TL_EVFL_FINAL): tcp_sock counters */
+	__u64 bytes_received;
+	__u32 pid;            /* owner thread id (TL_EVFL_PROC) */
+	__u32 tgid;           /* owner process id (TL_EVFL_PROC) */
+	__u32 segs_in;
+	__u32 segs_out;
+	__u32 total_retrans;
+	__u32 srtt_us;        /* unscaled: tcp_sock.srtt_us >> 3 */
+	__u32 rttvar_us;      /* unscaled: tcp_sock.mdev_us >> 2 */
+	__u32 delivered;
+	__u32 lost;           /* tcp_sock.lost_out, as tcp_info's tcpi_lost */
+	__u16 sport;          /* host byte order (local port) */
+	__u16 dport;          /* host byte order (remote port) */
+	__u8 saddr[16];       /* network byte order; IPv4 in the first 4 bytes */
+	__u8 daddr[16];       /* network byte order; IPv4 in the first 4 bytes */
+	__u8 comm[16];        /* owner's comm, NUL-padded (TL_EVFL_PROC) */
+	__u8 kind;            /* TL_EVK_* */
+	__u8 family;          /* AF_INET or AF_INET6 */
+	__u8 oldstate;        /* TCP_* states; both = current state for non-state kinds */
+	__u8 newstate;
+	__u8 flags;           /* TL_EVFL_* */
+	__u8 pad[11];         /* to a multiple of 8 */
+};
+
+_Static_assert(sizeof(struct tl_event) == 160, "struct tl_event is a wire format");
+
+#endif

@@ -1,0 +1,97 @@
+/* The events view's C core: loads bpf/tcp_events.bpf.c (open -> set the
+ * const volatile settings -> load -> attach), drains its ring buffer into
+ * event-layout column batches (event_columns.h), and counts everything it
+ * reads, skips and loses. One idempotent cleanup path: tl_events_close(). */
+#ifndef TCPLENS_EVENTS_H
+#define TCPLENS_EVENTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "batch.h"
+#include "event_columns.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct tl_event_cols {
+#define TL_DECL_EVCOL(name, type) TL_CTYPE_##type *name;
+	TL_EVENT_COLUMNS(TL_DECL_EVCOL)
+#undef TL_DECL_EVCOL
+};
+
+#define TL_EVENT_NCOLS (sizeof(struct tl_event_cols) / sizeof(void *))
+
+struct tl_event_batch {
+	uint32_t capacity;
+	uint32_t rows;
+	struct tl_event_cols c;
+};
+
+/* Fills desc[TL_EVENT_NCOLS] for `capacity` rows; returns the bytes needed. */
+size_t tl_event_layout(uint32_t capacity, struct tl_column_desc *desc);
+
+/* Points b's columns into buf; -1 when buf is too small or misaligned. */
+int tl_event_batch_bind(struct tl_event_batch *b, void *buf, size_t bytes, uint32_t capacity);
+
+#define TL_EVCFG_MAX_NETNS 8
+#define TL_EVCFG_MAX_PORTS 8
+
+struct tl_events_config {
+	uint64_t netns[TL_EVCFG_MAX_NETNS];
+	uint32_t n_netns;        /* 0: every namespace */
+	uint16_t ports[TL_EVCFG_MAX_PORTS];
+	uint32_t n_ports;        /* 0: every port */
+	uint32_t kinds;          /* bit k keeps kind k; 0: all */
+	uint32_t states;         /* kind STATE: bit s keeps new state s; 0: all */
+	uint32_t ring_bytes;     /* power of two, >= page size; 0: 8 MiB */
+	int mode;                /* 0: tp_btf, else classic tracepoints; -1: tp_btf, then fall back */
+};
+
+enum tl_events_mode { TL_EVMODE_TP_BTF = 0, TL_EVMODE_TRACEPOINT = 1 };
+
+struct tl_events_stats {
+	uint64_t events;         /* rows written to batches */
+	uint64_t bytes;          /* ring-buffer bytes read */
+	uint64_t batches;        /* drains that returned rows */
+	uint64_t malformed;      /* records too short or with impossible values: skipped */
+	uint64_t comm_overflow;  /* comms not interned (dictionary full): comm = 0 */
+};
+
+struct tl_events;
+
+/* 1 when the eBPF object was built into this addon; else 0 and *why says
+ * why not (the build's reason). */
+int tl_events_built(const char **why);
+
+/* Opens, configures, loads and attaches. 0, or -errno with err filled with
+ * what failed (e.g. "load tcp_events: Operation not permitted"). */
+int tl_events_open(const struct tl_events_config *cfg, struct tl_events **out, char *err, size_t errlen);
+
+enum tl_events_mode tl_events_mode(const struct tl_events *e);
+uint32_t tl_events_ring_bytes(const struct tl_events *e);
+
+/* Moves what the ring holds now into b (b->rows = 0 first), converting
+ * monotonic to wall time with one offset taken at the call (*offset_ns).
+ * Stops when the batch is full (*more = 1; the rest stays in the ring).
+ * Returns rows written or -errno. Never blocks. */
+int tl_events_drain(struct tl_events *e, struct tl_event_batch *b, int *more, int64_t *offset_ns);
+
+/* Ring-buffer writes that failed (ring full), per possible CPU, into
+ * lost[max]; returns the number of CPUs or -errno. */
+int tl_events_lost(struct tl_events *e, uint64_t *lost, int max);
+
+const struct tl_events_stats *tl_events_stats(const struct tl_events *e);
+
+/* Comm dictionary: names [from, count) as NUL-padded 16-byte strings. */
+uint32_t tl_events_comm_count(const struct tl_events *e);
+const char *tl_events_comm(const struct tl_events *e, uint32_t id);
+uint32_t tl_events_comm_take(struct tl_events *e, uint32_t *from);
+
+/* Detaches, unloads and frees; NULL is fine. */
+void tl_events_close(struct tl_events *e);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,269 @@
+// N-API glue for the events view: eventLayout(), eventsBuilt() and class
+// EventTracer. Loading, draining and counting live in the C core (events.c);
+// this file only moves buffers and counters across the boundary.
+#include <napi.h>
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <vector>
+#include "napi_util.h"
+extern "C" {
+#include "events.h"
+}
+
+namespace tl {
+
+static const char *ColType(tl_coltype t) {
+  switch (t) {
+    case TL_U8: return "u8";
+    case TL_U16: return "u16";
+    case TL_U32: return "u32";
+    case TL_U64: return "u64";
+    case TL_B16: return "b16";
+  }
+  return "?";
+}
+
+// eventLayout(capacity) -> { capacity, bytes, columns: [{name, type, offset, tcpiEnd: 0}] }
+static Napi::Value EventLayout(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  uint32_t cap = info[0].As<Napi::Number>().Uint32Value();
+  tl_column_desc desc[TL_EVENT_NCOLS];
+  size_t bytes = tl_event_layout(cap, desc);
+  Napi::Array cols = Napi::Array::New(env, TL_EVENT_NCOLS);
+  for (size_t i = 0; i < TL_EVENT_NCOLS; i++) {
+    Napi::Object c = Napi::Object::New(env);
+    c.Set("name", desc[i].name);
+    c.Set("type", ColType(desc[i].type));
+    SetNum(c, "offset", (double)desc[i].offset);
+    SetNum(c, "tcpiEnd", 0);
+    cols.Set(i, c);
+  }
+  Napi::Object o = Napi::Object::New(env);
+  SetNum(o, "capacity", cap);
+  SetNum(o, "bytes", (double)bytes);
+  o.Set("columns", cols);
+  return o;
+}
+
+// eventsBuilt() -> { built, reason? }
+static Napi::Value EventsBuilt(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  const char *why = nullptr;
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("built", Napi::Boolean::New(env, tl_events_built(&why) != 0));
+  if (why) o.Set("reason", Napi::String::New(env, why));
+  return o;
+}
+
+static uint32_t U32Opt(Napi::Object o, const char *k, uint32_t dflt) {
+  return o.Has(k) && o.Get(k).IsNumber() ? o.Get(k).As<Napi::Number>().Uint32Value() : dflt;
+}
+
+static bool ParseConfig(Napi::Env env, Napi::Object o, tl_events_config *c) {
+  memset(c, 0, sizeof(*c));
+  c->kinds = U32Opt(o, "kinds", 0);
+  c->states = U32Opt(o, "states", 0);
+  c->ring_bytes = U32Opt(o, "ringBytes", 0);
+  c->mode = -1;
+  if (o.Has("mode") && o.Get("mode").IsString()) {
+    std::string m = o.Get("mode").As<Napi::String>().Utf8Value();
+    c->mode = m == "tp_btf" ? 0 : m == "tracepoint" ? 1 : -1;
+  }
+  if (o.Has("netns") && o.Get("netns").IsArray()) {
+    Napi::Array a = o.Get("netns").As<Napi::Array>();
+    if (a.Length() > TL_EVCFG_MAX_NETNS) {
+      Napi::RangeError::New(env, "at most 8 network namespaces").ThrowAsJavaScriptException();
+      return false;
+    }
+    for (uint32_t i = 0; i < a.Length(); i++) c->netns[i] = (uint64_t)a.Get(i).As<Napi::Number>().Int64Value();
+    c->n_netns = a.Length();
+  }
+  if (o.Has("ports") && o.Get("ports").IsArray()) {
+    Napi::Array a = o.Get("ports").As<Napi::Array>();
+    if (a.Length() > TL_EVCFG_MAX_PORTS) {
+      Napi::RangeError::New(env, "at most 8 ports").ThrowAsJavaScriptException();
+      return false;
+    }
+    for (uint32_t i = 0; i < a.Length(); i++) c->ports[i] = (uint16_t)a.Get(i).As<Napi::Number>().Uint32Value();
+    c->n_ports = a.Length();
+  }
+  return true;
+}
+
+class EventTracer : public Napi::ObjectWrap<EventTracer> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "EventTracer", {
+      InstanceMethod("drain", &EventTracer::Drain),
+      InstanceMethod("stats", &EventTracer::Stats),
+      InstanceMethod("close", &EventTracer::Close),
+      InstanceAccessor("mode", &EventTracer::Mode, nullptr),
+      InstanceAccessor("ringBytes", &EventTracer::RingBytes, nullptr),
+      InstanceAccessor("closed", &EventTracer::Closed, nullptr),
+    });
+  }
+
+  // new EventTracer({ netns?, ports?, kinds?, states?, ringBytes?, mode? }): loads and attaches
+  explicit EventTracer(const Napi::CallbackInfo &info) : Napi::ObjectWrap<EventTracer>(info) {
+    Napi::Env env = info.Env();
+    tl_events_config cfg;
+    if (!ParseConfig(env, info[0].IsObject() ? info[0].As<Napi::Object>() : Napi::Object::New(env), &cfg)) return;
+    char err[512] = "";
+    int rc = tl_events_open(&cfg, &e_, err, sizeof(err));
+    if (rc < 0) {
+      Napi::Error x = Napi::Error::New(env, err);
+      const char *name = strerrorname_np(-rc);
+      x.Set("code", Napi::String::New(env, name ? name : "EUNKNOWN"));
+      x.Set("errno", Napi::Number::New(env, -rc));
+      x.ThrowAsJavaScriptException();
+    }
+  }
+
+  ~EventTracer() override { tl_events_close(e_); }
+
+  tl_events *events() { return e_; }
+
+  Napi::Array TakeNames(Napi::Env env) {
+    uint32_t from = 0, to = tl_events_comm_take(e_, &from);
+    Napi::Array a = Napi::Array::New(env, to - from);
+    for (uint32_t id = from + 1, k = 0; id <= to; id++, k++)
+      a.Set(k, Napi::String::New(env, tl_events_comm(e_, id), strnlen(tl_events_comm(e_, id), 16)));
+    return a;
+  }
+
+  void SetBusy(bool b) {
+    busy_ = b;
+    if (!b && close_pending_) DoClose();
+  }
+
+ private:
+  bool Usable(Napi::Env env) {
+    if (!e_) { Napi::Error::New(env, "EventTracer is closed").ThrowAsJavaScriptException(); return false; }
+    if (busy_) { Napi::Error::New(env, "EventTracer: a drain is already running").ThrowAsJavaScriptException(); return false; }
+    return true;
+  }
+
+  Napi::Value Drain(const Napi::CallbackInfo &info);
+
+  Napi::Value Stats(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    if (!e_) { Napi::Error::New(env, "EventTracer is closed").ThrowAsJavaScriptException(); return env.Undefined(); }
+    const struct tl_events_stats *s = tl_events_stats(e_);
+    Napi::Object o = Napi::Object::New(env);
+    SetNum(o, "events", (double)s->events);
+    SetNum(o, "bytes", (double)s->bytes);
+    SetNum(o, "batches", (double)s->batches);
+    SetNum(o, "malformed", (double)s->malformed);
+    SetNum(o, "commOverflow", (double)s->comm_overflow);
+    std::vector<uint64_t> lost(1024);
+    int n = tl_events_lost(e_, lost.data(), (int)lost.size());
+    Napi::Array per = Napi::Array::New(env, n > 0 ? n : 0);
+    double total = 0;
+    for (int i = 0; i < n && i < (int)lost.size(); i++) {
+      per.Set(i, Napi::Number::New(env, (double)lost[i]));
+      total += (double)lost[i];
+    }
+    SetNum(o, "lost", total);
+    o.Set("lostPerCpu", per);
+    if (n < 0) SetNum(o, "lostErrno", -n);
+    return o;
+  }
+
+  void DoClose() {
+    tl_events_close(e_);
+    e_ = nullptr;
+    close_pending_ = false;
+  }
+
+  // close(): detaches and unloads; idempotent; waits for a running drain.
+  Napi::Value Close(const Napi::CallbackInfo &info) {
+    if (busy_) close_pending_ = true;
+    else DoClose();
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Mode(const Napi::CallbackInfo &info) {
+    if (!e_) return info.Env().Null();
+    return Napi::String::New(info.Env(), tl_events_mode(e_) == TL_EVMODE_TP_BTF ? "tp_btf" : "tracepoint");
+  }
+  Napi::Value RingBytes(const Napi::CallbackInfo &info) {
+    return Napi::Number::New(info.Env(), e_ ? tl_events_ring_bytes(e_) : 0);
+  }
+  Napi::Value Closed(const Napi::CallbackInfo &info) {
+    return Napi::Boolean::New(info.Env(), !e_ || close_pending_);
+  }
+
+  tl_events *e_ = nullptr;
+  bool busy_ = false;
+  bool close_pending_ = false;
+};
+
+// Drains the ring on the libuv pool: the JS thread never walks the ring.
+class EventDrainWorker : public Napi::AsyncWorker {
+ public:
+  EventDrainWorker(Napi::Env env, EventTracer *t, Napi::Object self, Napi::ArrayBuffer ab, tl_event_batch b)
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), t_(t), b_(b) {
+    self_ = Napi::Persistent(self);
+    buf_ = Napi::Persistent(ab);
+  }
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+  void Execute() override { rc_ = tl_events_drain(t_->events(), &b_, &more_, &offset_); }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::Object o = Napi::Object::New(env);
+    SetNum(o, "rows", b_.rows);
+    o.Set("more", Napi::Boolean::New(env, more_ != 0));
+    SetNum(o, "errno", rc_ < 0 ? -rc_ : 0);
+    if (rc_ < 0) {
+      const char *name = strerrorname_np(-rc_);
+      o.Set("code", Napi::String::New(env, name ? name : "EUNKNOWN"));
+    }
+    SetNum(o, "offsetNs", (double)offset_);
+    o.Set("names", t_->TakeNames(env));
+    t_->SetBusy(false);
+    deferred_.Resolve(o);
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  EventTracer *t_;
+  tl_event_batch b_;
+  Napi::ObjectReference self_;
+  Napi::Reference<Napi::ArrayBuffer> buf_;
+  int rc_ = 0;
+  int more_ = 0;
+  int64_t offset_ = 0;
+};
+
+// drain(buffer: ArrayBuffer, capacity) -> Promise<{ rows, more, errno, code?, offsetNs, names }>
+Napi::Value EventTracer::Drain(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (!Usable(env)) return env.Undefined();
+  if (!info[0].IsArrayBuffer() || !info[1].IsNumber()) {
+    Napi::TypeError::New(env, "expected (ArrayBuffer, capacity)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::ArrayBuffer ab = info[0].As<Napi::ArrayBuffer>();
+  uint32_t cap = info[1].As<Napi::Number>().Uint32Value();
+  tl_event_batch b;
+  if (cap == 0 || tl_event_batch_bind(&b, ab.Data(), ab.ByteLength(), cap) < 0) {
+    Napi::RangeError::New(env, "event batch buffer too small or misaligned for capacity").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  busy_ = true;
+  auto *w = new EventDrainWorker(env, this, info.This().As<Napi::Object>(), ab, b);
+  Napi::Promise p = w->Promise();
+  w->Queue();
+  return p;
+}
+
+void InitEvents(Napi::Env env, Napi::Object exports) {
+  exports.Set("eventLayout", Napi::Function::New(env, EventLayout));
+  exports.Set("eventsBuilt", Napi::Function::New(env, EventsBuilt));
+  exports.Set("EventTracer", EventTracer::Define(env));
+}
+
+}  // namespace tl
