@@ -26,6 +26,8 @@ export interface SockObs {
   payload_sent: number;
   /** the last counters are the close-time ones (destroy, events' close) */
   final: boolean;
+  /** the view saw a passive open (accept side): its bytes_acked lacks the SYN */
+  passive: boolean;
 }
 
 // Not a flow's socket: listeners, time-wait and request minisockets (a
@@ -41,6 +43,8 @@ export interface BatchReadOptions {
   final?: boolean | ((row: number) => boolean);
   /** rows to skip (e.g. events that are not about a flow) */
   skip?: (row: number) => boolean;
+  /** rows that say the socket was opened passively */
+  passive?: (row: number) => boolean;
 }
 
 export class ObsTable {
@@ -63,7 +67,8 @@ export class ObsTable {
       this.rows++;
       const st = state ? state[i]! : 0;
       if (sport[i] === 0 || dport[i] === 0 || NOT_FLOW_STATES.has(st) || opts.skip?.(i)) { this.ignored++; continue; }
-      const key = `${ns[i]}:${cookie[i]}`;
+      // No cookie (classic tracepoint fallback): the 4-tuple is the key.
+      const key = cookie[i] !== 0n ? `${ns[i]}:${cookie[i]}` : `${ns[i]}:${sport[i]}:${dport[i]}:${Buffer.from(b.b16('src', i)).toString('hex')}:${Buffer.from(b.b16('dst', i)).toString('hex')}`;
       const t = ts[i]!.toString();
       let o = this.socks.get(key);
       if (!o) {
@@ -71,11 +76,12 @@ export class ObsTable {
         o = {
           netns_inode: Number(ns[i]), cookie: cookie[i]!.toString(), family: f === 10 ? 6 : 4,
           src: formatAddress(f, b.b16('src', i)), sport: sport[i]!, dst: formatAddress(f, b.b16('dst', i)), dport: dport[i]!,
-          first_ns: t, last_ns: t, sightings: 0, state: st, bytes_acked: -1, bytes_received: -1, payload_sent: -1, final: false,
+          first_ns: t, last_ns: t, sightings: 0, state: st, bytes_acked: -1, bytes_received: -1, payload_sent: -1, final: false, passive: false,
         };
         this.socks.set(key, o);
       }
       o.sightings++;
+      if (opts.passive?.(i)) o.passive = true;
       if (BigInt(t) < BigInt(o.first_ns)) o.first_ns = t;
       if (BigInt(t) >= BigInt(o.last_ns)) {
         o.last_ns = t;
@@ -92,15 +98,15 @@ export class ObsTable {
 // bytes_acked includes our FIN once acked, and our SYN on the active side only
 // (measured: a closed client shows data + 2 acked, its server data + 1; see
 // also test/sources/destroy.test.ts). tcpi_bytes_sent counts payload only, so
-// it is used when the view has it; events fall back to bytes_acked and
-// assume the active side (events carry the open kind for a better guess).
+// it is used when the view has it; events fall back to bytes_acked and the
+// open kind they saw.
 const FIN_ACKED = new Set([5 /* FIN_WAIT2 */, 6 /* TIME_WAIT */, 7 /* CLOSE */]);
 const FIN_RECEIVED = new Set([6, 7, 8 /* CLOSE_WAIT */, 9 /* LAST_ACK */, 11 /* CLOSING */]);
 
 /** Payload bytes the socket had sent and received at its last sighting; null without counters. */
 export function payloadOf(o: SockObs): { sent: number; received: number } | null {
   if (o.bytes_acked < 0) return null;
-  const synAcked = o.state === 2 /* SYN_SENT */ ? 0 : 1;
+  const synAcked = o.state === 2 /* SYN_SENT */ || o.passive ? 0 : 1;
   return {
     sent: o.payload_sent >= 0 ? o.payload_sent : Math.max(0, o.bytes_acked - synAcked - (FIN_ACKED.has(o.state) ? 1 : 0)),
     received: Math.max(0, o.bytes_received - (FIN_RECEIVED.has(o.state) ? 1 : 0)),
