@@ -7,6 +7,8 @@
         "native/napi_poll.cc",
         "native/napi_probe.cc",
         "native/napi_destroy.cc",
+        "native/napi_sampler.cc",
+        "native/sampler.c",
         "native/destroy.c",
         "native/batch.c",
         "native/diag_parse.c",

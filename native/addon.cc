@@ -6,6 +6,7 @@ void InitPoll(Napi::Env env, Napi::Object exports);
 void InitProbe(Napi::Env env, Napi::Object exports);
 void InitDestroy(Napi::Env env, Napi::Object exports);
 void InitEvents(Napi::Env env, Napi::Object exports);
+void InitSampler(Napi::Env env, Napi::Object exports);
 }
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -13,6 +14,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tl::InitProbe(env, exports);
   tl::InitDestroy(env, exports);
   tl::InitEvents(env, exports);
+  tl::InitSampler(env, exports);
   return exports;
 }
 

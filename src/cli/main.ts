@@ -6,6 +6,7 @@ import * as preflight from './preflight';
 import * as loadgen from './loadgen';
 import * as compare from './compare';
 import * as trace from './trace';
+import * as sample from './sample';
 
 export function main(argv: string[]): void {
   yargs(argv)
@@ -16,6 +17,7 @@ export function main(argv: string[]): void {
     .command(loadgen)
     .command(compare)
     .command(trace)
+    .command(sample)
     .demandCommand(1, 'name a command (see --help)')
     .strict()
     .recommendCommands()

@@ -5,7 +5,8 @@ export type ErrorCode =
   | 'ENOADDON'    // native addon missing
   | 'EPREFLIGHT'  // a fatal preflight check
   | 'EPOLL'       // the poll view cannot run at all
-  | 'EEVENTS';    // the events view cannot run (not built, no capability, load failed)
+  | 'EEVENTS'     // the events view cannot run (not built, no capability, load failed)
+  | 'ESAMPLES';   // the samples view cannot run
 
 export class TcplensError extends Error {
   constructor(readonly code: ErrorCode, message: string) {

@@ -5,15 +5,9 @@ import { expect } from 'chai';
 import { spawnSync } from 'child_process';
 import * as path from 'path';
 import { isRoot } from '../helpers/netns';
+import { rowCells } from '../helpers/bench';
 
 const ROOT = path.resolve(__dirname, '../../..');
-
-/** The numeric cells of a table row that starts with `label`. */
-function rowCells(out: string, label: string): string[] {
-  const line = out.split('\n').find((l) => l.startsWith(label));
-  expect(line, `row "${label}" in:\n${out}`).to.be.a('string');
-  return line!.slice(label.length).trim().split(/\s+/);
-}
 
 describe('bench/poll --smoke', function () {
   this.timeout(120_000);

@@ -62,24 +62,30 @@ const WORKLOAD = `${__dirname}/../../../test/helpers/workload.py`;
 /** Starts test/helpers/workload.py in the namespace with a JSON spec; resolves
  * when it has set everything up and printed its sockets. */
 export function startWorkload(netns: string | null, spec: object): Promise<Workload> {
-  const argv = ['python3', WORKLOAD, JSON.stringify(spec)];
+  return startPython<WorkloadInfo>(WORKLOAD, netns, spec);
+}
+
+/** Runs a python helper (argv[1] = JSON spec) in the namespace; resolves with
+ * the JSON of its first output line. It exits when its stdin closes. */
+export function startPython<T>(script: string, netns: string | null, spec: object): Promise<{ proc: ChildProcess; info: T; stop(): Promise<void> }> {
+  const argv = ['python3', script, JSON.stringify(spec)];
   const proc = netns ? spawn('ip', ['netns', 'exec', netns, ...argv], { stdio: ['pipe', 'pipe', 'inherit'] })
     : spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     const rl = readline.createInterface({ input: proc.stdout! });
-    const timer = setTimeout(() => reject(new Error('workload did not start in 20 s')), 20_000);
-    proc.once('exit', (code) => { clearTimeout(timer); reject(new Error(`workload exited early (${code})`)); });
+    const timer = setTimeout(() => reject(new Error(`${script} did not start in 20 s`)), 20_000);
+    proc.once('exit', (code) => { clearTimeout(timer); reject(new Error(`${script} exited early (${code})`)); });
     rl.once('line', (line) => {
       clearTimeout(timer);
       proc.removeAllListeners('exit');
-      const info = JSON.parse(line) as WorkloadInfo;
+      const info = JSON.parse(line) as T;
       resolve({
         proc,
         info,
         stop: () => new Promise<void>((res) => {
           if (proc.exitCode !== null) return res();
           proc.once('exit', () => res());
-          proc.stdin!.end();  // the workload exits when stdin closes
+          proc.stdin!.end();  // the helper exits when stdin closes
           setTimeout(() => proc.kill('SIGKILL'), 5000).unref();
         }),
       });

@@ -1,0 +1,262 @@
+// N-API glue for the samples view: sampleLayout(), samplerUnbuilt() and
+// class Sampler. Iterator passes run in the C core (sampler.c); every fill
+// runs on the libuv pool and writes a whole batch into a JS ArrayBuffer.
+#include <napi.h>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include "napi_util.h"
+extern "C" {
+#include "sampler.h"
+}
+
+namespace tl {
+
+static const char *ColType(tl_coltype t) {
+  switch (t) {
+    case TL_U8: return "u8";
+    case TL_U16: return "u16";
+    case TL_U32: return "u32";
+    case TL_U64: return "u64";
+    case TL_B16: return "b16";
+  }
+  return "?";
+}
+
+static bool PassArg(Napi::Env env, Napi::Value v, tl_sample_pass *pass) {
+  std::string k = v.IsString() ? v.As<Napi::String>().Utf8Value() : "";
+  if (k == "tasks") { *pass = TL_PASS_TASKS; return true; }
+  if (k == "owners") { *pass = TL_PASS_OWNERS; return true; }
+  Napi::TypeError::New(env, "expected 'tasks' or 'owners'").ThrowAsJavaScriptException();
+  return false;
+}
+
+// sampleLayout('tasks'|'owners', capacity) -> { capacity, bytes, columns: [{name, type, offset, tcpiEnd: 0}] }
+static Napi::Value SampleLayout(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  tl_sample_pass pass;
+  if (!PassArg(env, info[0], &pass)) return env.Undefined();
+  uint32_t cap = info[1].As<Napi::Number>().Uint32Value();
+  tl_column_desc desc[TL_SAMPLE_NCOLS > TL_OWNER_NCOLS ? TL_SAMPLE_NCOLS : TL_OWNER_NCOLS];
+  size_t n = pass == TL_PASS_OWNERS ? TL_OWNER_NCOLS : TL_SAMPLE_NCOLS;
+  size_t bytes = tl_sample_layout(pass, cap, desc);
+  Napi::Array cols = Napi::Array::New(env, n);
+  for (size_t i = 0; i < n; i++) {
+    Napi::Object c = Napi::Object::New(env);
+    c.Set("name", desc[i].name);
+    c.Set("type", ColType(desc[i].type));
+    SetNum(c, "offset", (double)desc[i].offset);
+    SetNum(c, "tcpiEnd", 0);
+    cols.Set(i, c);
+  }
+  Napi::Object o = Napi::Object::New(env);
+  SetNum(o, "capacity", cap);
+  SetNum(o, "bytes", (double)bytes);
+  o.Set("columns", cols);
+  return o;
+}
+
+// samplerUnbuilt() -> '' when the addon has the skeleton, else why not
+static Napi::Value SamplerUnbuilt(const Napi::CallbackInfo &info) {
+  return Napi::String::New(info.Env(), tl_sampler_unbuilt_reason());
+}
+
+class Sampler : public Napi::ObjectWrap<Sampler> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "Sampler", {
+      InstanceMethod("begin", &Sampler::Begin),
+      InstanceMethod("beginFile", &Sampler::BeginFile),
+      InstanceMethod("fill", &Sampler::Fill),
+      InstanceMethod("stats", &Sampler::Stats),
+      InstanceMethod("close", &Sampler::Close),
+      InstanceAccessor("closed", &Sampler::Closed, nullptr),
+    });
+  }
+
+  // new Sampler({ tgid?: number, all?: boolean }): loads and attaches; throws
+  // an Error with .code (errno name) and a one-line reason on failure.
+  // new Sampler({ replay: true }) loads nothing: beginFile() feeds it records.
+  explicit Sampler(const Napi::CallbackInfo &info) : Napi::ObjectWrap<Sampler>(info) {
+    Napi::Env env = info.Env();
+    Napi::Object o = info[0].IsObject() ? info[0].As<Napi::Object>() : Napi::Object::New(env);
+    if (o.Has("replay") && o.Get("replay").ToBoolean()) {
+      s_ = tl_sampler_new_replay();
+      if (!s_) ErrnoError(env, ENOMEM, "sampler").ThrowAsJavaScriptException();
+      return;
+    }
+    tl_sampler_opts opts{};
+    opts.tgid = o.Has("tgid") ? o.Get("tgid").As<Napi::Number>().Uint32Value() : 0;
+    opts.all_tasks = o.Has("all") && o.Get("all").ToBoolean();
+    opts.run_stats = o.Has("runStats") && o.Get("runStats").ToBoolean();
+    char err[512];
+    int rc = tl_sampler_open(&s_, &opts, err, sizeof(err));
+    if (rc < 0) {
+      Napi::Error e = Napi::Error::New(env, err);
+      const char *name = strerrorname_np(-rc);
+      e.Set("code", Napi::String::New(env, name ? name : "EUNKNOWN"));
+      e.Set("errno", Napi::Number::New(env, -rc));
+      e.ThrowAsJavaScriptException();
+    }
+  }
+
+  ~Sampler() override { tl_sampler_free(s_); }
+
+  tl_sampler *core() { return s_; }
+  void SetBusy(bool b) { busy_ = b; if (!b && close_pending_) DoClose(); }
+
+  // New comm names since the last call (ids continue the dictionary).
+  Napi::Array TakeNames(Napi::Env env) {
+    uint32_t from = 0, to = tl_sampler_new_names(s_, &from);
+    Napi::Array a = Napi::Array::New(env, to - from);
+    for (uint32_t id = from + 1, k = 0; id <= to; id++, k++)
+      a.Set(k, Napi::String::New(env, tl_sampler_name(s_, id)));
+    return a;
+  }
+
+ private:
+  bool Usable(Napi::Env env) {
+    if (!s_ || closed_) { Napi::Error::New(env, "Sampler is closed").ThrowAsJavaScriptException(); return false; }
+    if (busy_) { Napi::Error::New(env, "Sampler: a fill is already running").ThrowAsJavaScriptException(); return false; }
+    return true;
+  }
+
+  // begin('tasks'|'owners') -> { seq, tsNs }: creates the iterator; fill() reads it
+  Napi::Value Begin(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    tl_sample_pass pass;
+    if (!Usable(env) || !PassArg(env, info[0], &pass)) return env.Undefined();
+    int rc = tl_sampler_begin(s_, pass);
+    if (rc < 0) { ErrnoError(env, -rc, "bpf_iter_create").ThrowAsJavaScriptException(); return env.Undefined(); }
+    pass_ = pass;
+    Napi::Object o = Napi::Object::New(env);
+    SetNum(o, "seq", tl_sampler_pass_seq(s_));
+    o.Set("tsNs", Napi::BigInt::New(env, (uint64_t)tl_sampler_pass_ts(s_)));
+    return o;
+  }
+
+  // beginFile('tasks'|'owners', path): a pass over recorded iterator output
+  Napi::Value BeginFile(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    tl_sample_pass pass;
+    if (!Usable(env) || !PassArg(env, info[0], &pass)) return env.Undefined();
+    std::string path = info[1].ToString().Utf8Value();
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) { ErrnoError(env, errno, path).ThrowAsJavaScriptException(); return env.Undefined(); }
+    tl_sampler_begin_fd(s_, pass, fd);
+    pass_ = pass;
+    return env.Undefined();
+  }
+
+  Napi::Value Fill(const Napi::CallbackInfo &info);
+
+  Napi::Value Stats(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    struct tl_sampler_stats st{};
+    if (s_) tl_sampler_stats(s_, &st);
+    Napi::Object o = Napi::Object::New(env);
+#define TL_STAT(js, f) SetNum(o, js, (double)st.f);
+    TL_STAT("iterations", iterations) TL_STAT("taskPasses", task_passes)
+    TL_STAT("ownerPasses", owner_passes) TL_STAT("durationNs", duration_ns)
+    TL_STAT("cpuNs", cpu_ns) TL_STAT("records", records) TL_STAT("bytes", bytes)
+    TL_STAT("malformed", malformed) TL_STAT("rows", rows) TL_STAT("batches", batches)
+    TL_STAT("carried", carried) TL_STAT("dropped", dropped) TL_STAT("readErrors", read_errors)
+    TL_STAT("commOverflow", comm_overflow) TL_STAT("tasksSeen", tasks_seen)
+    TL_STAT("tasksEmitted", tasks_emitted) TL_STAT("writeErrors", write_errors)
+    TL_STAT("bpfRunNsTasks", bpf_run_ns_tasks) TL_STAT("bpfRunsTasks", bpf_runs_tasks)
+    TL_STAT("bpfRunNsOwners", bpf_run_ns_owners) TL_STAT("bpfRunsOwners", bpf_runs_owners)
+#undef TL_STAT
+    return o;
+  }
+
+  void DoClose() {
+    tl_sampler_close(s_);
+    closed_ = true;
+    close_pending_ = false;
+  }
+
+  // close(): idempotent; waits for a running fill to finish first.
+  Napi::Value Close(const Napi::CallbackInfo &info) {
+    if (busy_) close_pending_ = true;
+    else DoClose();
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Closed(const Napi::CallbackInfo &info) {
+    return Napi::Boolean::New(info.Env(), !s_ || closed_ || close_pending_);
+  }
+
+  tl_sampler *s_ = nullptr;
+  tl_sample_pass pass_ = TL_PASS_TASKS;
+  bool busy_ = false;
+  bool closed_ = false;
+  bool close_pending_ = false;
+  friend class SampleFillWorker;
+};
+
+// Runs tl_sampler_fill on the libuv pool; resolves { rows, done, errno, code?, names }.
+class SampleFillWorker : public Napi::AsyncWorker {
+ public:
+  SampleFillWorker(Napi::Env env, Sampler *s, Napi::Object self, Napi::ArrayBuffer ab, tl_sample_batch b)
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), s_(s), batch_(b) {
+    self_ = Napi::Persistent(self);
+    buf_ = Napi::Persistent(ab);
+  }
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+  void Execute() override { rc_ = tl_sampler_fill(s_->core(), &batch_, &done_); }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::Object o = Napi::Object::New(env);
+    SetNum(o, "rows", batch_.rows);
+    o.Set("done", Napi::Boolean::New(env, done_ != 0));
+    SetNum(o, "errno", rc_ < 0 ? -rc_ : 0);
+    if (rc_ < 0) {
+      const char *name = strerrorname_np(-rc_);
+      o.Set("code", Napi::String::New(env, name ? name : "EUNKNOWN"));
+    }
+    o.Set("names", s_->TakeNames(env));
+    s_->SetBusy(false);
+    deferred_.Resolve(o);
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  Sampler *s_;
+  tl_sample_batch batch_;
+  Napi::ObjectReference self_;
+  Napi::Reference<Napi::ArrayBuffer> buf_;
+  int rc_ = 0;
+  int done_ = 0;
+};
+
+// fill(buffer: ArrayBuffer, capacity) -> Promise<{ rows, done, errno, code?, names }>
+// The buffer is in the layout of the pass begun last.
+Napi::Value Sampler::Fill(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (!Usable(env)) return env.Undefined();
+  if (!info[0].IsArrayBuffer() || !info[1].IsNumber()) {
+    Napi::TypeError::New(env, "expected (ArrayBuffer, capacity)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::ArrayBuffer ab = info[0].As<Napi::ArrayBuffer>();
+  tl_sample_batch b;
+  if (tl_sample_batch_bind(&b, pass_, ab.Data(), ab.ByteLength(), info[1].As<Napi::Number>().Uint32Value()) < 0) {
+    Napi::RangeError::New(env, "batch buffer too small or misaligned for capacity").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  busy_ = true;
+  auto *w = new SampleFillWorker(env, this, info.This().As<Napi::Object>(), ab, b);
+  Napi::Promise p = w->Promise();
+  w->Queue();
+  return p;
+}
+
+void InitSampler(Napi::Env env, Napi::Object exports) {
+  exports.Set("sampleLayout", Napi::Function::New(env, SampleLayout));
+  exports.Set("samplerUnbuilt", Napi::Function::New(env, SamplerUnbuilt));
+  exports.Set("Sampler", Sampler::Define(env));
+}
+
+}  // namespace tl

@@ -1,0 +1,132 @@
+// The samples view: what every thread is doing (state, syscall, the TCP
+// socket it blocks on) from an eBPF task iterator, one pass per sample, and
+// which process owns each TCP socket from a task_file iterator. Whole
+// column batches go to the consumer; the native side reads the iterators off
+// the JS thread.
+import { samplerAddon, type NativeSampler, type SamplePass, type SamplerStats } from '../native/sampler';
+import { OwnerBatch, SampleBatch } from '../layout/sample_columns';
+import type { ColumnBatch } from '../layout/batch';
+import { CAP, hasCap, readCapEff } from '../preflight/caps';
+import { TcplensError } from '../util/errors';
+
+export interface SampleOptions {
+  /** only this process (tgid), filtered in the kernel */
+  pid?: number;
+  /** every thread, not only the active ones */
+  all?: boolean;
+  /** rows per batch */
+  batchRows?: number;
+  /** keep the kernel's BPF run-time statistics on while open (benchmarks) */
+  runStats?: boolean;
+}
+
+export type Availability = { ok: true } | { ok: false; reason: string };
+
+/** Context of a batch: the comm dictionary so far (id = index + 1) and the pass. */
+export interface SampleContext {
+  names: readonly string[];
+  seq: number;
+  /** wall clock of the pass, ns since the epoch */
+  tsNs: bigint;
+}
+
+export interface PassResult {
+  seq: number;
+  tsNs: bigint;
+  rows: number;
+  batches: number;
+  durationMs: number;
+}
+
+export type SampleConsumer = (batch: SampleBatch, ctx: SampleContext) => void | Promise<void>;
+export type OwnerConsumer = (batch: OwnerBatch, ctx: SampleContext) => void | Promise<void>;
+
+/** Why this process cannot run the samples view, before trying to load it. */
+export function sampleAvailability(): Availability {
+  let unbuilt: string;
+  try {
+    unbuilt = samplerAddon().samplerUnbuilt();
+  } catch (e) {
+    return { ok: false, reason: (e as Error).message };
+  }
+  if (unbuilt) return { ok: false, reason: unbuilt };
+  const eff = readCapEff();
+  const bpfOk = (hasCap(eff, CAP.BPF) && hasCap(eff, CAP.PERFMON)) || hasCap(eff, CAP.SYS_ADMIN);
+  if (!bpfOk) {
+    return { ok: false, reason: 'no CAP_BPF + CAP_PERFMON (or CAP_SYS_ADMIN): the samples view loads eBPF task iterators' };
+  }
+  return { ok: true };
+}
+
+export class SampleSource {
+  private native: NativeSampler | null = null;
+  private readonly names: string[] = [];
+  private readonly tasks: SampleBatch;
+  private readonly owners_: OwnerBatch;
+
+  constructor(private readonly opts: SampleOptions = {}) {
+    const rows = opts.batchRows ?? 1024;
+    this.tasks = new SampleBatch(rows);
+    this.owners_ = new OwnerBatch(rows);
+  }
+
+  /** Checks, loads and attaches; throws TcplensError('ESAMPLES') with one line saying why not. */
+  start(): void {
+    if (this.native) return;
+    const a = sampleAvailability();
+    if (!a.ok) throw new TcplensError('ESAMPLES', `samples view unavailable: ${a.reason}`);
+    try {
+      this.native = new (samplerAddon().Sampler)({ tgid: this.opts.pid ?? 0, all: this.opts.all ?? false, runStats: this.opts.runStats ?? false });
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      throw new TcplensError('ESAMPLES', `samples view unavailable: eBPF ${err.message} [${err.code ?? 'EUNKNOWN'}]`);
+    }
+  }
+
+  /** One iter/task pass: every sampled thread, in whole batches. The batch
+   * is reused: read it before the consumer's promise resolves. */
+  sample(consume: SampleConsumer): Promise<PassResult> {
+    return this.pass('tasks', this.tasks, consume as (b: ColumnBatch, c: SampleContext) => void | Promise<void>);
+  }
+
+  /** One iter/task_file pass: every (process, TCP socket fd). Generates the
+   * cookie of sockets nobody asked for yet, so later samples carry it too. */
+  owners(consume: OwnerConsumer): Promise<PassResult> {
+    return this.pass('owners', this.owners_, consume as (b: ColumnBatch, c: SampleContext) => void | Promise<void>);
+  }
+
+  private async pass(kind: SamplePass, batch: ColumnBatch, consume: (b: ColumnBatch, c: SampleContext) => void | Promise<void>): Promise<PassResult> {
+    const n = this.native;
+    if (!n || n.closed) throw new TcplensError('ESAMPLES', 'SampleSource: not started, or closed');
+    const t0 = process.hrtime.bigint();
+    const { seq, tsNs } = n.begin(kind);
+    const res: PassResult = { seq, tsNs, rows: 0, batches: 0, durationMs: 0 };
+    for (;;) {
+      const r = await n.fill(batch.buffer, batch.capacity);
+      if (r.names.length) this.names.push(...r.names);
+      if (r.rows > 0) {
+        batch.rows = r.rows;
+        res.rows += r.rows;
+        res.batches++;
+        await consume(batch, { names: this.names, seq, tsNs });
+      }
+      if (r.errno) throw new TcplensError('ESAMPLES', `samples: reading the ${kind} iterator failed: ${r.code ?? r.errno}`);
+      if (r.done) break;
+    }
+    res.durationMs = Number(process.hrtime.bigint() - t0) / 1e6;
+    return res;
+  }
+
+  /** Cumulative counters; null before start(). */
+  stats(): SamplerStats | null {
+    return this.native ? this.native.stats() : null;
+  }
+
+  /** The comm dictionary so far (id = index + 1). */
+  commNames(): readonly string[] { return this.names; }
+
+  /** Detaches and unloads. Idempotent. */
+  close(): void {
+    this.native?.close();
+  }
+}
