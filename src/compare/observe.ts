@@ -59,6 +59,9 @@ export class ObsTable {
     const fam = b.u8('idiag_family'), sport = b.u16('sport'), dport = b.u16('dport');
     const stateCol = opts.stateColumn ?? 'idiag_state';
     const state = has(stateCol) ? b.u8(stateCol) : null;
+    // tcp_info's own state is read next to its counters (idiag_state earlier,
+    // outside the socket lock): the FIN corrections below need that one.
+    const infoState = stateCol === 'idiag_state' && has('tcpi_state') ? b.u8('tcpi_state') : null;
     const acked = has('tcpi_bytes_acked') ? b.u64('tcpi_bytes_acked') : null;
     const rcvd = has('tcpi_bytes_received') ? b.u64('tcpi_bytes_received') : null;
     const sent = has('tcpi_bytes_sent') && has('tcpi_bytes_retrans') ? b.u64('tcpi_bytes_sent') : null;
@@ -85,7 +88,7 @@ export class ObsTable {
       if (BigInt(t) < BigInt(o.first_ns)) o.first_ns = t;
       if (BigInt(t) >= BigInt(o.last_ns)) {
         o.last_ns = t;
-        o.state = st;
+        o.state = infoState && infoState[i] ? infoState[i]! : st;
         if (acked && rcvd) { o.bytes_acked = Number(acked[i]); o.bytes_received = Number(rcvd[i]); }
         if (sent && retrans) o.payload_sent = Number(sent[i]! - retrans[i]!);
         o.final = typeof opts.final === 'function' ? opts.final(i) : opts.final === true;

@@ -13,7 +13,7 @@ export interface ViewReport {
   flows_seen: number;
   flows_missed: number;
   coverage: number | null;
-  /** poll: the mean of min(1, lifetime / interval) over flows; push views: 1 */
+  /** poll: the mean of min(1, lifetime / interval) over flows; push views: 1; samples: null */
   predicted_coverage: number | null;
   predicted_sigma: number | null;
   /** payload both ways; null when the view has no byte counters */
@@ -109,8 +109,10 @@ export function buildReport(j: Joined, outcomes: readonly ViewOutcome[], lifetim
       flows_seen: r ? seen : 0,
       flows_missed: r ? total - seen : total,
       coverage: r && total ? round(seen / total, 5) : null,
-      predicted_coverage: pollLike ? round(predictCoverage(lifetimes, out.interval_ms), 5) : 1,
-      predicted_sigma: pollLike ? round(coverageSigma(lifetimes, out.interval_ms), 5) : 0,
+      // Samples see a flow only while a thread blocks on its socket (an
+      // event loop never does): lifetimes alone cannot predict that.
+      predicted_coverage: out.view === 'poll' ? round(predictCoverage(lifetimes, out.interval_ms), 5) : pollLike ? null : 1,
+      predicted_sigma: out.view === 'poll' ? round(coverageSigma(lifetimes, out.interval_ms), 5) : pollLike ? null : 0,
       bytes_total: hasBytes && known ? bytesTotal : null,
       bytes_seen: hasBytes ? seenBytes : null,
       bytes_missed: hasBytes && known ? unseenBytes + after : null,

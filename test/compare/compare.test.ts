@@ -37,14 +37,46 @@ const view = (r: CompareResult, name: string, interval: number | null = null): V
 };
 const lifeMs = (t: TruthFlow): number => Number(BigInt(t.end_ns) - BigInt(t.start_ns)) / 1e6;
 
-/** The events and samples views are built on other branches: until they are
- * part of the build they must say so; once they are, they are checked. */
-function checkPushViews(r: CompareResult, n: number): void {
-  for (const name of ['events', 'samples']) {
-    const v = r.views.find((x) => x.view === name)!;
-    expect(v, name).to.exist;
-    if (!v.available) { expect(v.reason).to.match(/not in this build|failed|unavailable|EPERM|ENOENT/); continue; }
-    if (name === 'events') { expect(v.flows_seen).to.equal(n); expect(v.flows_exact).to.equal(n); }
+/** Random-phase polling of exactly these flows, simulated from the truth
+ * alone: the spread of the share seen over phases. Unlike the binomial it
+ * holds when a starved workload makes flows overlap in clusters. */
+function phaseSpread(truth: readonly TruthFlow[], P: number, phases = 400): number {
+  const t0 = truth.reduce((m, t) => (BigInt(t.start_ns) < m ? BigInt(t.start_ns) : m), BigInt(truth[0]!.start_ns));
+  const spans = truth.map((t) => [Number(BigInt(t.start_ns) - t0) / 1e6, Number(BigInt(t.end_ns) - t0) / 1e6] as const);
+  const shares: number[] = [];
+  for (let k = 0; k < phases; k++) {
+    const phase = ((k + 0.5) / phases) * P;
+    let seen = 0;
+    for (const [s, e] of spans) if (phase + Math.ceil((s - phase) / P) * P <= e) seen++;
+    shares.push(seen / spans.length);
+  }
+  const mean = shares.reduce((a, b) => a + b, 0) / phases;
+  return Math.sqrt(shares.reduce((a, b) => a + (b - mean) ** 2, 0) / phases);
+}
+
+/** The eBPF views need a build with BPF and the capabilities: CI has both,
+ * so they must run; elsewhere they must say why not. */
+function checkEbpfViews(r: CompareResult, truth: readonly TruthFlow[]): void {
+  const n = truth.length;
+  const events = r.views.find((x) => x.view === 'events')!;
+  const samples = r.views.find((x) => x.view === 'samples')!;
+  for (const v of [events, samples]) {
+    expect(v, v.view).to.exist;
+    if (!v.available) {
+      console.log(`    (${v.view} not measured: ${v.reason})`);
+      expect(v.reason).to.be.a('string').and.not.equal('');
+    }
+  }
+  if (events.available) {
+    expect(events.flows_seen).to.equal(n);
+    expect(events.flows_exact).to.equal(n);  // close-time counters: exact bytes for every flow
+    expect(events.bytes_seen).to.equal(truth.reduce((a, t) => a + t.up_received + t.down_received, 0));
+    expect(events.drops).to.equal(0);
+  }
+  if (samples.available) {
+    expect(samples.ticks).to.be.above(0);
+    expect(samples.flows_seen).to.be.at.most(n);
+    expect(samples.bytes_seen).to.equal(null);  // samples carry no counters
   }
 }
 
@@ -100,9 +132,11 @@ describe('tcplens compare --loadgen', function () {
         const v = view(run.report, 'poll', P);
         const expected = run.truth.reduce((a, t) => a + Math.min(1, lifeMs(t) / P), 0) / N;  // from the truth, not from tcplens
         expect(v.predicted_coverage!, `predicted ${P}`).to.be.closeTo(expected, 1e-4);
-        // 2 percentage points; at 10 ms a 5 ms flow's close is known only to
-        // the workload's event loop (~0.2 ms, i.e. ~2 points), so allow 4 sigma there.
-        const tol = P === 10 ? Math.max(0.02, 4 * v.predicted_sigma!) : 0.02;
+        // 2 percentage points, or 4 sigma of this workload's own spread when
+        // that is wider (a starved workload closes flows in bursts); at 10 ms
+        // a 5 ms flow's close is known to ~0.2 ms, i.e. ~2 points, so 4 binomial sigma there too.
+        const spread = phaseSpread(run.truth, P);
+        const tol = Math.max(0.02, 4 * spread, P === 10 ? 4 * v.predicted_sigma! : 0);
         expect(Math.abs(v.coverage! - v.predicted_coverage!), `poll ${P} ms: measured ${v.coverage} vs predicted ${v.predicted_coverage}`).to.be.at.most(tol);
         expect(v.flows_seen + v.flows_missed).to.equal(N);
       }
@@ -110,19 +144,24 @@ describe('tcplens compare --loadgen', function () {
       expect(extra.predicted_coverage!).to.be.closeTo(run.truth.reduce((a, t) => a + lifeMs(t), 0) / N / 10_000, 1e-5);
     });
 
-    it('a poll never reports more bytes than a flow moved, and what it missed adds up', () => {
+    it('a poll never reports more bytes than a flow moved (but a FIN byte), and what it missed adds up', () => {
       const byId = new Map(run.truth.map((t) => [t.id, t]));
       for (const P of [10, 100, 1000]) {
         const label = `poll ${P} ms`;
-        let seenBytes = 0, missed = 0;
+        let seenBytes = 0, missed = 0, finRace = 0, seen = 0;
         for (const f of run.flows) {
           const t = byId.get(f.id)!, b = f.views[label]?.bytes;
           const truthBytes = t.up_received + t.down_received;
           if (b === undefined || b === null) { missed += truthBytes; continue; }
-          expect(b, `${label} flow ${f.id}`).to.be.at.most(truthBytes);
+          // inet_diag reads a socket's state outside the socket lock and its
+          // counters inside: a FIN landing in between is counted as payload.
+          expect(b, `${label} flow ${f.id}`).to.be.at.most(truthBytes + 1);
+          if (b > truthBytes) finRace++;
+          seen++;
           seenBytes += b;
-          missed += truthBytes - b;
+          missed += Math.max(0, truthBytes - b);
         }
+        expect(finRace, `${label}: flows a FIN byte over`).to.be.at.most(Math.max(2, seen / 100));
         const v = view(run.report, 'poll', P);
         expect(v.bytes_seen).to.equal(seenBytes);
         expect(v.bytes_missed).to.equal(missed);
@@ -131,7 +170,7 @@ describe('tcplens compare --loadgen', function () {
       }
     });
 
-    it('reports events and samples as measured, or says why not', () => checkPushViews(run.report, N));
+    it('the events view sees every flow with exact bytes; samples are measured (or say why not)', () => checkEbpfViews(run.report, run.truth));
 
     it('draws the chart: a point per measured interval, in a well-formed SVG', () => {
       expect(run.svg.startsWith('<svg ')).to.equal(true);
@@ -148,9 +187,10 @@ describe('tcplens compare --loadgen', function () {
     const long = r.truth.filter((t) => t.planned_ms === 1200);
     expect(long.length).to.be.above(5);
     const flows = new Map(r.flows.map((f) => [f.id, f]));
+    const events = view(r.report, 'events').available ? ['events'] : [];
     for (const t of long) {
       const f = flows.get(t.id)!;
-      for (const label of ['poll 100 ms', 'poll 1000 ms', 'destroy']) expect(f.views[label], `${label} saw flow ${t.id}`).to.exist;
+      for (const label of ['poll 100 ms', 'poll 1000 ms', 'destroy', ...events]) expect(f.views[label], `${label} saw flow ${t.id}`).to.exist;
       expect(f.views.destroy!.bytes).to.equal(4096);
     }
     expect(view(r.report, 'destroy').flows_seen).to.equal(300);

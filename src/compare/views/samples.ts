@@ -1,28 +1,26 @@
-// The samples view as compare drives it: an xcapture-style task sampler
-// (src/sources/samples.ts, columns per native/sample_columns.h) at
-// 1000/intervalMs Hz. A flow is seen when a sampled thread waits on its
-// socket; samples carry no byte counters.
-import { loadSource, numericStats, rowsOf } from './optional';
+// The samples view as compare drives it: one eBPF task-iterator pass per
+// tick (src/sources/samples.ts, columns per native/sample_columns.h), every
+// thread included (--all), so a thread blocked on a flow's socket is a
+// sighting of that flow. Samples carry no byte counters.
+import { SampleSource, sampleAvailability } from '../../sources/samples';
 import type { DriverFactory } from './driver';
-import type { ObsTable } from '../observe';
-import type { ColumnBatch } from '../../layout/batch';
+import { numericStats } from './optional';
 
 const TL_SMF_SOCKET = 0x08;
 
 export const samplesDriver: DriverFactory = (opts) => {
-  const Ctor = loadSource('../../sources/samples', 'SampleSource');
-  if ('unavailable' in Ctor) return Ctor;
-  const src = new Ctor({ netns: opts.netns, hz: 1000 / opts.intervalMs, intervalMs: opts.intervalMs });
-  const read = (obs: ObsTable) => (b: ColumnBatch): void => {
-    const flags = b.u8('flags');
-    obs.observeBatch(b, { skip: (i) => (flags[i]! & TL_SMF_SOCKET) === 0 });
-  };
+  const a = sampleAvailability();
+  if (!a.ok) return { unavailable: a.reason };
+  const src = new SampleSource({ all: true });
   return {
     tickMs: opts.intervalMs,
-    start: async () => { await src.start?.(); },
-    tick: async (obs) => rowsOf(await src.drain(read(obs))),
-    finish: async (obs) => { await src.drain(read(obs)); },
-    counters: () => numericStats(src.stats?.()),
+    start: async () => { src.start(); },
+    tick: async (obs) => (await src.sample((b) => {
+      const flags = b.u8('flags');
+      obs.observeBatch(b, { skip: (i) => (flags[i]! & TL_SMF_SOCKET) === 0 });
+    })).rows,
+    finish: async () => {},
+    counters: () => numericStats(src.stats()),
     close: () => src.close(),
   };
 };
