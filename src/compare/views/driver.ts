@@ -1,6 +1,7 @@
 // A view driver: what compare needs from any view to measure it. One driver
 // runs per child process (see ../view_worker.ts), which times every tick and
-// reports the cost. Adding a view = one file with a factory + one line in
+// reports the cost. Adding a view = one file with a factory (start, tick,
+// finish, counters, close; rows go to ObsTable.observeBatch) + one line in
 // ./index.ts.
 import type { ObsTable } from '../observe';
 import type { NetnsSelector } from '../../netns/select';
@@ -25,7 +26,7 @@ export interface ViewDriver {
   close(): void;
 }
 
-/** null: the view's source is not part of this build (say why). */
+/** { unavailable }: the view cannot run here (not built, no capability): say why. */
 export type DriverFactory = (opts: DriverOptions) => ViewDriver | { unavailable: string };
 
 /** Sums numeric fields of per-namespace stats objects. */

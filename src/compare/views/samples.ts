@@ -4,7 +4,7 @@
 // sighting of that flow. Samples carry no byte counters.
 import { SampleSource, sampleAvailability } from '../../sources/samples';
 import type { DriverFactory } from './driver';
-import { numericStats } from './optional';
+import { numericStats } from './stats';
 
 const TL_SMF_SOCKET = 0x08;
 
