@@ -99,12 +99,20 @@ export async function runCompareCommand(args: CompareArgs): Promise<number> {
   const loadgen = args.loadgen !== undefined ? parseSpec(args.loadgen) : undefined;
   if (!loadgen && !args.netns) throw usage('compare: name what to watch: --loadgen SPEC (a workload with ground truth) or --netns NAME');
   const bar = progressBar();
+  // Ctrl-C ends the run early but still reports, and removes what it made.
+  const ac = new AbortController();
+  const onSignal = (): void => ac.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   const r = await runCompare({
+    signal: ac.signal,
     durationMs, intervalsMs, predictMs, views: views(args.views), sampleIntervalMs: parseDuration(args.sampleInterval, 'sample-interval'),
     seed: args.seed, ...(loadgen ? { loadgen } : {}), ...(args.netns ? { netns: args.netns } : {}), ...(args.truthOut ? { truthOut: args.truthOut } : {}),
     ...(args.flowsOut ? { flowsOut: args.flowsOut } : {}),
     onProgress: (f, t) => bar.update(f, t),
   });
+  process.removeListener('SIGINT', onSignal);
+  process.removeListener('SIGTERM', onSignal);
   bar.done();
   if (args.svg) fs.writeFileSync(args.svg, renderSvg(r));
   process.stdout.write(args.json ? `${JSON.stringify(r, null, 1)}\n` : formatTable(r));

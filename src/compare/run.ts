@@ -39,6 +39,8 @@ export interface CompareOptions {
   /** keep the workload's ground truth here */
   truthOut?: string;
   onProgress?: (fraction: number, text: string) => void;
+  /** ends the run early (Ctrl-C): the workload stops starting flows, the report covers what ran */
+  signal?: AbortSignal;
   /** write one JSON line per flow: what each view knew of it */
   flowsOut?: string;
 }
@@ -126,11 +128,13 @@ export async function runCompare(o: CompareOptions): Promise<CompareResult> {
       const span = scheduleSpanMs(buildSchedule(o.loadgen));
       const finished = lg.go();
       const timeout = setTimeout(() => lg!.stop(), o.durationMs);
+      o.signal?.addEventListener('abort', () => lg!.stop(), { once: true });
       await watch(finished, span, o, () => `workload ${formatSpec(o.loadgen!).split(',').slice(0, 3).join(',')}`);
       clearTimeout(timeout);
       summary = await finished;
     } else {
-      await watch(sleep(o.durationMs), o.durationMs, o, () => `watching ${netns}`);
+      const aborted = new Promise<void>((res) => (o.signal?.aborted ? res() : o.signal?.addEventListener('abort', () => res(), { once: true })));
+      await watch(Promise.race([sleep(o.durationMs), aborted]), o.durationMs, o, () => `watching ${netns}`);
     }
     await sleep(SETTLE_MS);
     const outcomes: ViewOutcome[] = await Promise.all(runners.map((r) => r.stop()));

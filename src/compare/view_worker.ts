@@ -94,6 +94,9 @@ async function run(args: WorkerArgs, driver: ViewDriver): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  // Ctrl-C reaches the whole process group: the parent stops us over stdin
+  // so that what we saw is still reported.
+  process.on('SIGINT', () => {});
   const args = JSON.parse(process.argv[2] ?? '{}') as WorkerArgs;
   const made = DRIVERS[args.view]({ netns: parseNetnsSelector(args.netns), intervalMs: args.intervalMs });
   if ('unavailable' in made) { await say({ unavailable: made.unavailable }); return; }

@@ -18,6 +18,8 @@ const LATE_MS = 5;
 interface Args { spec: LoadSpec; out: string }
 
 function main(): void {
+  // Ctrl-C reaches the whole process group: the parent says "stop" instead.
+  process.on('SIGINT', () => {});
   const args = JSON.parse(process.argv[2] ?? '{}') as Args;
   const { spec } = args;
   const flows = buildSchedule(spec);
