@@ -39,7 +39,10 @@ export interface ViewReport {
   unmatched_sockets: number;
   // cost, measured in the view's own process over the run
   ticks: number;
+  /** grid slots missed because a tick overran (a starved or slow poller) */
   skipped_ticks: number;
+  /** the run's window / ticks: how often the view really polled */
+  effective_interval_ms: number | null;
   rows: number;
   cpu_us: number | null;
   cpu_user_us: number | null;
@@ -127,6 +130,7 @@ export function buildReport(j: Joined, outcomes: readonly ViewOutcome[], lifetim
       unmatched_sockets: j.unmatched[v]!,
       ticks: r?.ticks ?? 0,
       skipped_ticks: r?.skipped_ticks ?? 0,
+      effective_interval_ms: r && r.ticks ? round(r.window_ms / r.ticks, 1) : null,
       rows: r?.rows ?? 0,
       cpu_us: c ? c.cpu_us : null,
       cpu_user_us: c ? c.cpu_user_us : null,
