@@ -33,7 +33,10 @@ export function formatTable(r: CompareResult): string {
     ? `workload ${r.workload.spec}: ${r.flows_total} flows (${r.workload.summary.errors} failed, ${r.workload.summary.late} started late, at most ${r.workload.summary.max_concurrent} open) in netns ${r.netns}`
     : `netns ${r.netns}: ${r.flows_total} sockets seen by any view in ${(r.duration_ms / 1000).toFixed(1)} s`;
   const missing = r.views.filter((v) => !v.available).map((v) => `${label(v)}: not measured (${v.reason})`);
+  // A poller that could not keep its interval saw less than the interval promises.
+  const starved = r.views.filter((v) => v.view === 'poll' && v.skipped_ticks > v.ticks / 20)
+    .map((v) => `${label(v)}: kept ${v.effective_interval_ms} ms on average (${v.skipped_ticks} ticks skipped: a cycle took longer than the interval, or no CPU)`);
   const extra = r.predictions.filter((p) => !r.views.some((v) => v.view === 'poll' && v.interval_ms === p.interval_ms));
   const pred = extra.length ? [`predicted coverage at other intervals (${r.lifetimes_source}): ${extra.map((p) => `${p.interval_ms} ms ${pct(p.predicted_coverage)}`).join(', ')}`] : [];
-  return [head, '', 'coverage', cover, '', 'cost (each view in its own process, over the run)', cost, ...(missing.length ? ['', ...missing] : []), ...pred, ''].join('\n');
+  return [head, '', 'coverage', cover, '', 'cost (each view in its own process, over the run)', cost, ...(missing.length || starved.length ? ['', ...starved, ...missing] : []), ...pred, ''].join('\n');
 }
