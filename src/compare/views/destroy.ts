@@ -1,7 +1,8 @@
 // The destroy view as compare drives it: subscribed before the workload
 // starts, its queue drained every tick; every record is a final one.
 import { DestroySource } from '../../sources/destroy';
-import { sumStats, type DriverFactory } from './driver';
+import type { DriverFactory } from './driver';
+import { numericStats } from './stats';
 
 /** The kernel queues destroy records; draining often keeps the queue small. */
 export const DESTROY_DRAIN_MS = 20;
@@ -17,7 +18,7 @@ export const destroyDriver: DriverFactory = (opts) => {
     start: async () => { src.refresh(); },
     tick: async (obs) => { src.refresh(); return drain(obs); },
     finish: async (obs) => { await new Promise((r) => setTimeout(r, SETTLE_MS)); await drain(obs); },
-    counters: () => sumStats(src.stats().map((s) => s.stats)),
+    counters: () => numericStats(src.stats().map((s) => s.stats)),
     close: () => src.close(),
   };
 };

@@ -28,13 +28,3 @@ export interface ViewDriver {
 
 /** { unavailable }: the view cannot run here (not built, no capability): say why. */
 export type DriverFactory = (opts: DriverOptions) => ViewDriver | { unavailable: string };
-
-/** Sums numeric fields of per-namespace stats objects. */
-export function sumStats(list: ReadonlyArray<object | null>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const s of list) {
-    if (!s) continue;
-    for (const [k, v] of Object.entries(s)) if (typeof v === 'number') out[k] = (out[k] ?? 0) + v;
-  }
-  return out;
-}

@@ -2,7 +2,8 @@
 // kernel only for the states a flow's socket passes through.
 import { PollSource } from '../../sources/poll';
 import { FLOW_STATES_MASK } from '../observe';
-import { sumStats, type DriverFactory } from './driver';
+import type { DriverFactory } from './driver';
+import { numericStats } from './stats';
 
 export const pollDriver: DriverFactory = (opts) => {
   const src = new PollSource({ netns: opts.netns, states: FLOW_STATES_MASK });
@@ -11,7 +12,7 @@ export const pollDriver: DriverFactory = (opts) => {
     start: async () => { /* the first cycle opens the namespaces */ },
     tick: async (obs) => (await src.cycle((b) => obs.observeBatch(b))).sockets,
     finish: async () => {},
-    counters: () => sumStats(src.stats().map((s) => s.stats)),
+    counters: () => numericStats(src.stats().map((s) => s.stats)),
     close: () => src.close(),
   };
 };

@@ -1,5 +1,5 @@
-// Counters of sources whose stats are objects of numbers (or per-namespace
-// arrays of them): flattened and summed for the report.
+// A source's counters for the report: an object of numbers, or one per
+// namespace (summed); nested "stats" objects are read through.
 
 export function numericStats(s: unknown): Record<string, number> {
   const out: Record<string, number> = {};
