@@ -6,6 +6,8 @@ import * as preflight from './preflight';
 import * as schema from './schema';
 import * as trace from './trace';
 import * as run from './run';
+import * as loadgen from './loadgen';
+import * as compare from './compare';
 import * as sample from './sample';
 
 export function main(argv: string[]): void {
@@ -14,9 +16,11 @@ export function main(argv: string[]): void {
     .usage('$0 <command> [options]\n\nTCP observability sidecar: watches every TCP socket of the host, in every network namespace.')
     .command(poll)
     .command(preflight)
+    .command(run)
     .command(schema)
     .command(trace)
-    .command(run)
+    .command(loadgen)
+    .command(compare)
     .command(sample)
     .demandCommand(1, 'name a command (see --help)')
     .strict()

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# bench/compare: the cost columns of `tcplens compare` beside their anchors
+# measured in the same run on the same namespace: `ss -tinmHO` per poll, and
+# a bpftrace in-kernel counter on sock:inet_sock_set_state per event; as
+# ratios, medians of several reps.
+# Usage: bench/compare/run.sh [--reps R] [--spec SPEC] [--intervals LIST] [--ss-interval MS] [--smoke]
+# Needs root, a built tcplens (npm run build) and bpftrace. See README.md.
+set -euo pipefail
+[ "$(id -u)" = 0 ] || { echo "run.sh: needs root (network namespaces, eBPF)" >&2; exit 2; }
+command -v bpftrace >/dev/null || { echo "run.sh: bpftrace not found (apt-get install bpftrace)" >&2; exit 2; }
+command -v bpftool >/dev/null || { echo "run.sh: bpftool not found (apt-get install bpftool)" >&2; exit 2; }
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+[ -f "$ROOT/dist/src/compare/run.js" ] || { echo "run.sh: build tcplens first (npm run build)" >&2; exit 2; }
+# Classic tracepoints (bpftrace's sock:inet_sock_set_state) need tracefs.
+if ! grep -q ' /sys/kernel/tracing tracefs ' /proc/mounts; then
+  mount -t tracefs nodev /sys/kernel/tracing || { echo "run.sh: cannot mount tracefs on /sys/kernel/tracing" >&2; exit 2; }
+fi
+B=$HERE/build
+mkdir -p "$B"
+# the rusage wrapper of bench/poll: wait4() gives exactly the child's CPU
+[ "$B/rusage" -nt "$ROOT/bench/poll/rusage.c" ] || cc -O2 -Wall -Wextra -o "$B/rusage" "$ROOT/bench/poll/rusage.c"
+exec node "$HERE/bench.js" --rusage "$B/rusage" "$@"

@@ -1,0 +1,106 @@
+// One view in a process of its own, so its cost is its own: started by
+// runner.ts. Protocol on stdio, one JSON line each way per step:
+//   -> {"ready":true} | {"unavailable":"why"}      <- "go" (the workload starts)
+//   <- "stop" (the workload ended)                  -> {"result":{...},"socks":[...]}
+// Ticks run on a fixed grid (go + phase + k * tick) so a slow tick does not
+// shift the later ones; slots missed because a tick overran are counted.
+import * as readline from 'readline';
+import { performance } from 'perf_hooks';
+import { DRIVERS, type ViewName } from './views';
+import { ObsTable, type SockObs } from './observe';
+import { CostMeter, type Cost } from './cost';
+import { parseNetnsSelector } from '../netns/select';
+import type { ViewDriver } from './views/driver';
+
+export interface WorkerArgs {
+  view: ViewName;
+  netns: string;
+  intervalMs: number;
+  /** offset of the tick grid from "go", ms: a random phase in [0, tick) */
+  phaseMs: number;
+}
+
+export interface WorkerResult {
+  view: ViewName;
+  interval_ms: number;
+  tick_ms: number;
+  phase_ms: number;
+  ticks: number;
+  skipped_ticks: number;
+  rows: number;
+  ignored_rows: number;
+  window_ms: number;
+  cost: Cost;
+  counters: Record<string, number>;
+  tick_errors: number;
+  last_error?: string;
+}
+
+const say = (o: object): Promise<void> => new Promise((res) => process.stdout.write(`${JSON.stringify(o)}\n`, () => res()));
+
+function delta(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(b)) out[k] = v - (a[k] ?? 0);
+  return out;
+}
+
+async function run(args: WorkerArgs, driver: ViewDriver): Promise<void> {
+  const obs = new ObsTable();
+  const meter = new CostMeter();
+  await driver.start(obs);
+  let wake: () => void = () => {};
+  let stopping = false;
+  let go: () => void = () => {};
+  const started = new Promise<void>((res) => { go = res; });
+  const rl = readline.createInterface({ input: process.stdin });
+  rl.on('line', (l) => { if (l.trim() === 'go') go(); if (l.trim() === 'stop') { stopping = true; wake(); } });
+  rl.on('close', () => { stopping = true; go(); wake(); });
+  await say({ ready: true });
+  await started;
+
+  const counters0 = driver.counters();
+  meter.begin();
+  const t0 = performance.now();
+  const tick = driver.tickMs;
+  const base = t0 + args.phaseMs;
+  let k = 0, ticks = 0, skipped = 0, rows = 0, errors = 0;
+  let lastError: string | undefined;
+  while (!stopping) {
+    const wait = base + k * tick - performance.now();
+    if (wait > 0) await new Promise<void>((res) => { const t = setTimeout(res, wait); wake = () => { clearTimeout(t); res(); }; });
+    if (stopping) break;
+    try {
+      rows += await meter.time(() => driver.tick(obs));
+    } catch (e) {
+      errors++;
+      lastError = (e as Error).message;
+    }
+    ticks++;
+    const next = Math.floor((performance.now() - base) / tick) + 1;
+    skipped += Math.max(0, next - (k + 1));
+    k = next;
+  }
+  await meter.time(() => driver.finish(obs));
+  const window = performance.now() - t0;
+  const result: WorkerResult = {
+    view: args.view, interval_ms: args.intervalMs, tick_ms: tick, phase_ms: args.phaseMs,
+    ticks, skipped_ticks: skipped, rows, ignored_rows: obs.ignored, window_ms: window,
+    cost: meter.end(), counters: delta(counters0, driver.counters()), tick_errors: errors,
+    ...(lastError ? { last_error: lastError } : {}),
+  };
+  driver.close();
+  const socks: SockObs[] = [...obs.socks.values()];
+  await say({ result, socks });
+}
+
+async function main(): Promise<void> {
+  // Ctrl-C reaches the whole process group: the parent stops us over stdin
+  // so that what we saw is still reported.
+  process.on('SIGINT', () => {});
+  const args = JSON.parse(process.argv[2] ?? '{}') as WorkerArgs;
+  const made = DRIVERS[args.view]({ netns: parseNetnsSelector(args.netns), intervalMs: args.intervalMs });
+  if ('unavailable' in made) { await say({ unavailable: made.unavailable }); return; }
+  await run(args, made);
+}
+
+main().then(() => process.exit(0), async (e: Error) => { await say({ error: e.message }); process.exit(1); });

@@ -1,0 +1,30 @@
+// A view driver: what compare needs from any view to measure it. One driver
+// runs per child process (see ../view_worker.ts), which times every tick and
+// reports the cost. Adding a view = one file with a factory (start, tick,
+// finish, counters, close; rows go to ObsTable.observeBatch) + one line in
+// ./index.ts.
+import type { ObsTable } from '../observe';
+import type { NetnsSelector } from '../../netns/select';
+
+export interface DriverOptions {
+  netns: NetnsSelector;
+  /** poll: the interval; samples: the sampling period; others: how often to drain */
+  intervalMs: number;
+}
+
+export interface ViewDriver {
+  /** ms between ticks (the poll interval, or the drain period of a push view) */
+  readonly tickMs: number;
+  /** open, subscribe, attach: after this resolves the view catches everything */
+  start(obs: ObsTable): Promise<void>;
+  /** one unit of work (a poll cycle, a ring or queue drain); returns rows handled */
+  tick(obs: ObsTable): Promise<number>;
+  /** the last drain after the workload ended (push views: what is still queued) */
+  finish(obs: ObsTable): Promise<void>;
+  /** cumulative kernel-side counters: syscalls, bytes, drops (summed over namespaces) */
+  counters(): Record<string, number>;
+  close(): void;
+}
+
+/** { unavailable }: the view cannot run here (not built, no capability): say why. */
+export type DriverFactory = (opts: DriverOptions) => ViewDriver | { unavailable: string };
