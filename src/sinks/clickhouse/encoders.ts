@@ -2,7 +2,7 @@
 // few plain-row tables (flows, poll cycles, coverage) into EncodedChunks whose
 // column names and types equal the schema/ tables'. Every encoder copies what
 // it needs, so the caller may reuse its batch as soon as the call returns.
-import type { ColumnBatch } from '../../layout/batch';
+import { TYPE_WIDTH, type ColumnBatch, type PlacedColumn } from '../../layout/batch';
 import type { FlowRow } from '../../correlate/flow_row';
 import { type Dialect, lcType } from './dialect';
 import {
@@ -21,9 +21,13 @@ export interface BatchEncodeOptions {
   tsNs?: bigint;
 }
 
-/** Any ColumnBatch: host, ts, then every column of the batch in its order. */
+/** Any ColumnBatch: host, ts, then every column of the batch in its order.
+ * The batch's buffer is copied once, whole (one memcpy); the fixed-width
+ * columns are views into that copy, so the caller may reuse its batch. */
 export function encodeColumnBatch(table: string, batch: ColumnBatch, o: BatchEncodeOptions): EncodedChunk {
   const rows = batch.rows;
+  const copy = batch.buffer.slice(0);
+  const own = (c: PlacedColumn): Uint8Array => new Uint8Array(copy, c.offset, rows * TYPE_WIDTH[c.type]);
   const lc = lcType(o.dialect);
   const cols: EncodedColumn[] = [constStringColumn('host', lc, o.host, rows)];
   const tsNs = batch.views['ts_ns'] instanceof BigUint64Array
@@ -38,9 +42,9 @@ export function encodeColumnBatch(table: string, batch: ColumnBatch, o: BatchEnc
       cols.push(dictStringColumn(c.name, lc, batch.views[c.name] as Uint16Array | Uint32Array, rows, dict));
     } else if (c.type === 'b16') {
       if (!families) throw new Error(`${table}: address column ${c.name} without idiag_family`);
-      cols.push(addressColumn(c.name, batch.views[c.name] as Uint8Array, families, rows));
+      cols.push(addressColumn(c.name, own(c), families, rows));
     } else {
-      cols.push(fixedColumn(c.name, INT_TYPE[c.type], batch.views[c.name]!, rows));
+      cols.push(fixedColumn(c.name, INT_TYPE[c.type], own(c), rows));
     }
   }
   return { table, rows, columns: cols, minTs: ts.minTs, maxTs: ts.maxTs };

@@ -19,7 +19,7 @@ import { ChunkSink } from '../sink';
 import { LatencyHistogram, type SinkStats } from '../stats';
 import { Batcher, type Pending } from './batcher';
 import { type Dialect, insertSettings } from './dialect';
-import { constU64Column, mergeToBlock, type EncodedChunk } from './native_format';
+import { concatParts, constU64Column, mergeToParts, type EncodedChunk } from './native_format';
 import { Backoff, maybeLanded, Sleeper } from './retry';
 import { detectDialect } from './schema';
 import { Spool } from './spool';
@@ -52,7 +52,8 @@ export interface ClickHouseSinkOptions {
   dialect?: Dialect;
 }
 
-type Batch = NativeBatchRecord;
+/** a sealed batch: in memory as parts (streamed), `native` filled when it is spooled */
+type Batch = NativeBatchRecord & { parts?: Uint8Array[]; bytes?: number };
 
 export class ClickHouseSink extends ChunkSink {
   readonly kind = 'clickhouse';
@@ -118,9 +119,9 @@ export class ClickHouseSink extends ChunkSink {
   private seal(p: Pending): void {
     const seq = ++this.seq;
     const batchId = (BigInt(this.writerId) << 32n) | (seq & 0xffffffffn);
-    const { block, rows, columns } = mergeToBlock(p.chunks, (n) => [constU64Column('tl_batch', batchId, n)]);
+    const { parts, bytes, rows, columns } = mergeToParts(p.chunks, (n) => [constU64Column('tl_batch', batchId, n)]);
     const b: Batch = {
-      seq, table: p.table, rows, columns, native: block, batchId,
+      seq, table: p.table, rows, columns, native: new Uint8Array(0), parts, bytes, batchId,
       minTs: Math.min(...p.chunks.map((c) => c.minTs)), maxTs: Math.max(...p.chunks.map((c) => c.maxTs)),
       maybeLanded: false, createdNs: BigInt(Date.now()) * 1_000_000n,
     };
@@ -128,7 +129,7 @@ export class ClickHouseSink extends ChunkSink {
     if (this.spool?.pending || this.outage) this.toSpool(b);
     else {
       this.outbox.push(b);
-      this.outboxBytes += b.native.length;
+      this.outboxBytes += b.bytes ?? b.native.length;
       while (this.outboxBytes > (this.opts.maxQueueBytes ?? 64 << 20) && this.outbox.length > 1) this.toSpool(this.shiftOutbox());
     }
     this.kick();
@@ -136,12 +137,13 @@ export class ClickHouseSink extends ChunkSink {
 
   private shiftOutbox(): Batch {
     const b = this.outbox.shift()!;
-    this.outboxBytes -= b.native.length;
+    this.outboxBytes -= b.bytes ?? b.native.length;
     return b;
   }
 
   private toSpool(b: Batch): void {
     const c = this.table(b.table);
+    if (b.parts) { b.native = concatParts(b.parts); delete b.parts; }
     if (this.spool?.append(b)) { c.rows_spooled += b.rows; c.batches_spooled++; return; }
     this.drop(b.table, b.rows);
   }
@@ -196,7 +198,7 @@ export class ClickHouseSink extends ChunkSink {
       }
       const res = await this.client.exec({
         query: `INSERT INTO ${this.database}.${b.table} (${b.columns.join(', ')}) FORMAT Native`,
-        values: Readable.from([Buffer.from(b.native.buffer, b.native.byteOffset, b.native.length)]),
+        values: Readable.from([b.parts ? concatParts(b.parts) : b.native]), // one write: many small ones cost more than the copy
         clickhouse_settings: insertSettings(this.dialect) as never,
       });
       for await (const _ of res.stream) { /* drain the (empty) response */ }
