@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as http from 'http';
 import { TcplensError } from '../../util/errors';
+import type { ClickHouseConfig } from './config';
 
 export interface LocalServerOptions {
   /** data, logs and config live here (created) */
@@ -20,6 +21,8 @@ export interface LocalServerOptions {
   /** ms to wait for /ping; default 30 s (18.16 needs a few seconds) */
   readyTimeoutMs?: number;
   binary?: string;
+  /** own process group, not waited for: the server outlives this process (tcplens run) */
+  detached?: boolean;
 }
 
 function configXml(o: LocalServerOptions, dir: string): string {
@@ -109,18 +112,25 @@ export class LocalClickHouse {
       throw new TcplensError('ECLICKHOUSE', `port ${this.opts.httpPort} already answers as a ClickHouse server not started from ${d}`);
     }
     const bin = this.opts.binary ?? 'clickhouse-server';
-    const proc = spawn(bin, [`--config-file=${path.join(d, 'config.xml')}`, `--pid-file=${this.pidFile}`], {
-      stdio: ['ignore', 'ignore', 'pipe'], detached: false,
+    // stderr to a file, not a pipe: the server may outlive us (reused by the next run)
+    const errFile = path.join(d, 'log', 'stderr.log');
+    const errFd = fs.openSync(errFile, 'a');
+    const proc = spawn(bin, [`--config-file=${path.join(d, 'config.xml')}`, `--pidfile=${this.pidFile}`], {
+      stdio: ['ignore', 'ignore', errFd], detached: this.opts.detached ?? false,
     });
+    fs.closeSync(errFd);
+    if (this.opts.detached) proc.unref();
     this.proc = proc;
-    let stderr = '';
-    proc.stderr?.on('data', (b: Buffer) => { if (stderr.length < 4096) stderr += b.toString(); });
     let exited: number | null = null;
+    let spawnError = '';
     proc.once('exit', (code) => { exited = code ?? -1; });
-    proc.once('error', (e) => { exited = -1; stderr += String(e); });
+    proc.once('error', (e) => { exited = -1; spawnError = String(e.message); });
     const deadline = Date.now() + (this.opts.readyTimeoutMs ?? 30_000);
     while (Date.now() < deadline) {
-      if (exited !== null) throw new TcplensError('ECLICKHOUSE', `clickhouse-server exited (${exited}): ${stderr.trim().split('\n').pop() ?? ''} (log: ${d}/log/error.log)`);
+      if (exited !== null) {
+        const last = spawnError || fs.readFileSync(errFile, 'utf8').trim().split('\n').pop() || '';
+        throw new TcplensError('ECLICKHOUSE', `clickhouse-server exited (${exited}): ${last} (logs: ${d}/log/)`);
+      }
       if (await ping(this.opts.httpPort, 500)) return;
       await sleep(150);
     }
@@ -142,4 +152,15 @@ export class LocalClickHouse {
     try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
     await sleep(50);
   }
+}
+
+/** Defaults for `tcplens run` without a configured ClickHouse. */
+export const LOCAL_DEFAULTS = { dir: '.tcplens/clickhouse', httpPort: 18123, tcpPort: 19000, interserverPort: 19009 };
+
+/** Starts (or reuses) the private server `run` falls back to, detached so the
+ * next run reuses it; returns it and the config to write to (database tcplens). */
+export async function ensureLocalServer(o: Partial<LocalServerOptions> = {}): Promise<{ server: LocalClickHouse; config: ClickHouseConfig }> {
+  const server = new LocalClickHouse({ ...LOCAL_DEFAULTS, detached: true, ...o });
+  await server.start();
+  return { server, config: { url: server.url, user: 'default', password: '', database: 'tcplens' } };
 }
