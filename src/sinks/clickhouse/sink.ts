@@ -20,7 +20,7 @@ import { LatencyHistogram, type SinkStats } from '../stats';
 import { Batcher, type Pending } from './batcher';
 import { type Dialect, insertSettings } from './dialect';
 import { concatParts, constU64Column, mergeToParts, type EncodedChunk } from './native_format';
-import { Backoff, maybeLanded, Sleeper } from './retry';
+import { Backoff, maybeLanded, serverRefused, Sleeper } from './retry';
 import { detectDialect } from './schema';
 import { Spool } from './spool';
 import type { NativeBatchRecord } from './spool_record';
@@ -40,6 +40,8 @@ export interface ClickHouseSinkOptions {
   maxQueueBytes?: number;
   /** failed attempts on a batch before ClickHouse is called unreachable and batches spool (default 3) */
   maxAttempts?: number;
+  /** server exceptions (not network failures) on one batch before it is dropped, counted (default 10) */
+  maxRejections?: number;
   backoffInitialMs?: number;
   backoffMaxMs?: number;
   /** spool directory; none = batches that cannot be written are dropped (counted) */
@@ -73,6 +75,8 @@ export class ClickHouseSink extends ChunkSink {
   private outage = false;
   private closed = false;
   private lastError: string | undefined;
+  /** the last failed attempt was an exception from the server, not a network failure */
+  private lastRejected = false;
 
   constructor(readonly opts: ClickHouseSinkOptions) {
     super(opts.host);
@@ -178,6 +182,15 @@ export class ClickHouseSink extends ChunkSink {
       }
       c.batches_retried++;
       attempts.set(b, (attempts.get(b) ?? 0) + 1);
+      const refusals = (rejections.get(b) ?? 0) + (this.lastRejected ? 1 : 0);
+      rejections.set(b, refusals);
+      if (refusals >= (this.opts.maxRejections ?? 10)) {
+        // the server keeps refusing this batch (not unreachable): it would block
+        // every batch behind it forever, so it is dropped and counted
+        if (fromSpool) this.spool!.ack(b.seq); else this.shiftOutbox();
+        this.drop(b.table, b.rows);
+        continue;
+      }
       if (!fromSpool && (attempts.get(b)! >= (this.opts.maxAttempts ?? 3) || this.closed)) {
         // unreachable: everything in memory goes to disk, in order
         this.outage = true;
@@ -191,6 +204,7 @@ export class ClickHouseSink extends ChunkSink {
   /** One attempt; true when ClickHouse has the rows (inserted now or found from an earlier attempt). */
   private async insert(b: Batch): Promise<boolean> {
     const t0 = process.hrtime.bigint();
+    this.lastRejected = false;
     try {
       if (b.maybeLanded || (b === this.spool?.peek() && b.seq === this.firstReplaySeq())) {
         const landed = await this.countLanded(b);
@@ -206,6 +220,7 @@ export class ClickHouseSink extends ChunkSink {
       return true;
     } catch (e) {
       this.lastError = String((e as Error).message ?? e).split('\n')[0];
+      this.lastRejected = serverRefused(e);
       if (maybeLanded(e)) b.maybeLanded = true;
       return false;
     }
@@ -268,6 +283,7 @@ export class ClickHouseSink extends ChunkSink {
 }
 
 const attempts = new WeakMap<Batch, number>();
+const rejections = new WeakMap<Batch, number>();
 
 /** a string literal's body (18.16 has no query parameters) */
 const sqlString = (s: string): string => s.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
