@@ -4,7 +4,12 @@
 // it needs, so the caller may reuse its batch as soon as the call returns.
 import { TYPE_WIDTH, type ColumnBatch, type PlacedColumn } from '../../layout/batch';
 import type { FlowRow } from '../../correlate/flow_row';
-import { type Dialect, lcType } from './dialect';
+import type { Dialect } from './dialect';
+
+/** Dictionary strings (LowCardinality(String) in modern DDL) travel as plain
+ * String: LowCardinality has its own Native serialization; the insert setting
+ * low_cardinality_allow_in_native_format=0 makes the server convert. */
+const LC_WIRE = 'String';
 import {
   addressColumn, constStringColumn, dictStringColumn, fixedColumn, stringColumn, tsColumn,
   type EncodedChunk, type EncodedColumn,
@@ -28,7 +33,7 @@ export function encodeColumnBatch(table: string, batch: ColumnBatch, o: BatchEnc
   const rows = batch.rows;
   const copy = batch.buffer.slice(0);
   const own = (c: PlacedColumn): Uint8Array => new Uint8Array(copy, c.offset, rows * TYPE_WIDTH[c.type]);
-  const lc = lcType(o.dialect);
+  const lc = LC_WIRE;
   const cols: EncodedColumn[] = [constStringColumn('host', lc, o.host, rows)];
   const tsNs = batch.views['ts_ns'] instanceof BigUint64Array
     ? batch.u64('ts_ns')
@@ -70,7 +75,7 @@ export const encodeOwners = (batch: ColumnBatch, comms: readonly string[], tsNs:
 
 // ---- plain rows ----------------------------------------------------------------
 
-/** A column of a plain-row table: its ClickHouse type ('lc' = the dialect's dictionary string). */
+/** A column of a plain-row table: its ClickHouse type ('lc' = LowCardinality(String) in modern DDL). */
 export type RowColumnType = 'UInt8' | 'UInt16' | 'UInt32' | 'UInt64' | 'String' | 'lc';
 export type RowSpec<R> = ReadonlyArray<readonly [keyof R & string, RowColumnType]>;
 
@@ -79,7 +84,7 @@ const ARRAY_OF = { UInt8: Uint8Array, UInt16: Uint16Array, UInt32: Uint32Array }
 /** Plain row objects into a chunk: host, ts (from tsNs(row)), then `spec` columns. */
 export function encodeRows<R>(table: string, rows: readonly R[], spec: RowSpec<R>, tsNs: (r: R) => bigint, host: string, dialect: Dialect): EncodedChunk {
   const n = rows.length;
-  const lc = lcType(dialect);
+  const lc = LC_WIRE;
   const tsArr = BigUint64Array.from(rows, tsNs);
   const ts = tsColumn('ts', tsArr, n, dialect.modern);
   const cols: EncodedColumn[] = [constStringColumn('host', lc, host, n), ts.col];

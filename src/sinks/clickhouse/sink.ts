@@ -18,7 +18,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { ChunkSink } from '../sink';
 import { LatencyHistogram, type SinkStats } from '../stats';
 import { Batcher, type Pending } from './batcher';
-import { type Dialect, insertSettings } from './dialect';
+import { type Dialect, insertSettings, LEGACY } from './dialect';
 import { concatParts, constU64Column, mergeToParts, type EncodedChunk } from './native_format';
 import { Backoff, maybeLanded, serverRefused, Sleeper } from './retry';
 import { detectDialect } from './schema';
@@ -92,15 +92,15 @@ export class ClickHouseSink extends ChunkSink {
 
   get database(): string { return this.opts.clickhouse.database; }
 
-  /** Detects the server version (unless given); if ClickHouse is down, assumes
-   * the oldest dialect and starts in outage mode (batches spool). */
+  /** Detects the server version (unless opts.dialect is given). If ClickHouse
+   * is down now, the 18.16 dialect is assumed (pass opts.dialect for a modern
+   * server that may be down at start) and batches go the retry/spool way. */
   async start(): Promise<void> {
     if (!this.dialect) {
       try {
         this.dialect = await detectDialect(this.client);
       } catch (e) {
         this.lastError = String((e as Error).message ?? e);
-        const { LEGACY } = await import('./dialect');
         this.dialect = LEGACY;
       }
     }
