@@ -26,17 +26,35 @@ export interface BatchEncodeOptions {
   tsNs?: bigint;
 }
 
+/** The used rows of every column copied into one new buffer (one
+ * allocation, one copy per column, only `rows` values each, so a large,
+ * mostly empty batch costs what its rows cost); returns a view per column. */
+function copyColumns(batch: ColumnBatch, rows: number): Map<string, Uint8Array> {
+  const sizes = batch.columns.map((c) => (rows * TYPE_WIDTH[c.type] + 7) & ~7);
+  const dst = new Uint8Array(sizes.reduce((a, b) => a + b, 0));
+  const out = new Map<string, Uint8Array>();
+  let off = 0;
+  batch.columns.forEach((c, k) => {
+    const n = rows * TYPE_WIDTH[c.type];
+    dst.set(new Uint8Array(batch.buffer, c.offset, n), off);
+    out.set(c.name, dst.subarray(off, off + n));
+    off += sizes[k]!;
+  });
+  return out;
+}
+
 /** Any ColumnBatch: host, ts, then every column of the batch in its order.
- * The batch's buffer is copied once, whole (one memcpy); the fixed-width
- * columns are views into that copy, so the caller may reuse its batch. */
+ * The used part of the batch is copied once; the fixed-width columns are
+ * views into that copy, so the caller may reuse its batch. */
 export function encodeColumnBatch(table: string, batch: ColumnBatch, o: BatchEncodeOptions): EncodedChunk {
   const rows = batch.rows;
-  const copy = batch.buffer.slice(0);
-  const own = (c: PlacedColumn): Uint8Array => new Uint8Array(copy, c.offset, rows * TYPE_WIDTH[c.type]);
+  const copy = copyColumns(batch, rows);
+  const own = (c: PlacedColumn): Uint8Array => copy.get(c.name)!;
   const lc = LC_WIRE;
   const cols: EncodedColumn[] = [constStringColumn('host', lc, o.host, rows)];
-  const tsNs = batch.views['ts_ns'] instanceof BigUint64Array
-    ? batch.u64('ts_ns')
+  const tsBytes = copy.get('ts_ns'); // the copy: DateTime64 sends these bytes as they are
+  const tsNs = tsBytes
+    ? new BigUint64Array(tsBytes.buffer, tsBytes.byteOffset, rows)
     : new BigUint64Array(rows).fill(o.tsNs ?? BigInt(Date.now()) * 1_000_000n);
   const ts = tsColumn('ts', tsNs, rows, o.dialect.modern);
   cols.push(ts.col);
