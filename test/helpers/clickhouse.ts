@@ -11,8 +11,19 @@ export function haveClickHouse(): boolean {
   try { execFileSync('which', ['clickhouse-server'], { stdio: 'ignore' }); return true; } catch { return false; }
 }
 
-/** A port nobody listens on now (bound then released by the kernel's choice). */
-export function freePort(): Promise<number> {
+const handedOut = new Set<number>();
+
+/** A port nobody listens on now (bound then released by the kernel's choice),
+ * never the same twice in this process: the kernel may offer a just-released
+ * port again, and two servers given one port fail half-started. */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const p = await kernelPort();
+    if (!handedOut.has(p)) { handedOut.add(p); return p; }
+  }
+}
+
+function kernelPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
     s.once('error', reject);

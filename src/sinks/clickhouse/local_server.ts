@@ -25,6 +25,8 @@ export interface LocalServerOptions {
   detached?: boolean;
 }
 
+// keep_alive_timeout well above the client's idle-socket TTL (2.5 s): else the
+// client may reuse a socket the server is closing ("socket hang up")
 function configXml(o: LocalServerOptions, dir: string): string {
   return `<?xml version="1.0"?>
 <yandex>
@@ -35,7 +37,7 @@ function configXml(o: LocalServerOptions, dir: string): string {
   <interserver_http_port>${o.interserverPort ?? o.tcpPort + 9}</interserver_http_port>
   <interserver_http_host>127.0.0.1</interserver_http_host>
   <max_connections>256</max_connections>
-  <keep_alive_timeout>3</keep_alive_timeout>
+  <keep_alive_timeout>10</keep_alive_timeout>
   <max_concurrent_queries>50</max_concurrent_queries>
   <uncompressed_cache_size>67108864</uncompressed_cache_size>
   <mark_cache_size>67108864</mark_cache_size>
