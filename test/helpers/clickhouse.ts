@@ -42,6 +42,8 @@ export interface TestServer {
   freshDb(tag?: string): string;
   /** stops the server and removes its directory */
   cleanup(): Promise<void>;
+  /** the last lines of the server's error log (for a failed test's report) */
+  errorLog(lines?: number): string;
 }
 
 let dbCounter = 0;
@@ -64,6 +66,9 @@ export async function startTestServer(opts: { ports?: TestPorts; extraConfig?: s
     url: server.url,
     client,
     freshDb: (tag = 't') => `tlt_${tag}_${process.pid}_${++dbCounter}`,
+    errorLog: (lines = 20) => {
+      try { return fs.readFileSync(path.join(dir, 'log', 'error.log'), 'utf8').trim().split('\n').slice(-lines).join('\n'); } catch { return '(no error log)'; }
+    },
     cleanup: async () => {
       await client.close().catch(() => undefined);
       await server.stop();

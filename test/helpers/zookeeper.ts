@@ -14,9 +14,15 @@ export const haveZooKeeper = (): boolean => fs.existsSync(JAR) && fs.existsSync(
 
 export interface TestZooKeeper { port: number; stop(): Promise<void> }
 
-const connects = (port: number): Promise<boolean> => new Promise((resolve) => {
-  const s = net.connect(port, '127.0.0.1');
-  s.once('connect', () => { s.destroy(); resolve(true); });
+/** ZooKeeper's `srvr` answers "Mode: standalone" once it serves sessions. An
+ * open port is not enough: 18.16's DDL worker segfaults when its first
+ * ZooKeeper session fails, so the servers may start only after this. */
+const serving = (port: number): Promise<boolean> => new Promise((resolve) => {
+  let out = '';
+  const s = net.connect(port, '127.0.0.1', () => s.write('srvr'));
+  s.setTimeout(1000, () => { s.destroy(); resolve(false); });
+  s.on('data', (d: Buffer) => { out += d.toString(); });
+  s.once('close', () => resolve(/Mode: standalone/.test(out)));
   s.once('error', () => resolve(false));
 });
 
@@ -24,7 +30,7 @@ export async function startZooKeeper(): Promise<TestZooKeeper> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tlzk-'));
   const port = await freePort();
   const cfg = path.join(dir, 'zoo.cfg');
-  fs.writeFileSync(cfg, `tickTime=500\ninitLimit=10\nsyncLimit=5\ndataDir=${dir}/data\nclientPort=${port}\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\n`);
+  fs.writeFileSync(cfg, `tickTime=500\ninitLimit=10\nsyncLimit=5\ndataDir=${dir}/data\nclientPort=${port}\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\n4lw.commands.whitelist=srvr\n`);
   const proc: ChildProcess = spawn('java', ['-Xmx256m', '-cp', `/etc/zookeeper/conf:${JAR}`, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', cfg], { stdio: 'ignore' });
   const stop = async (): Promise<void> => {
     if (proc.exitCode === null) {
@@ -36,7 +42,7 @@ export async function startZooKeeper(): Promise<TestZooKeeper> {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     if (proc.exitCode !== null) break;
-    if (await connects(port)) return { port, stop };
+    if (await serving(port)) return { port, stop };
     await new Promise((r) => setTimeout(r, 200));
   }
   await stop();

@@ -85,6 +85,9 @@ describe('cluster schema: two shards behind a Distributed table', function () {
       zk = await startZooKeeper();
       servers.push(...await startShards(zk.port));
     });
+    afterEach(function () {
+      if (this.currentTest?.state === 'failed') for (const s of servers) console.log(`--- ${s.url} error.log:\n${s.errorLog()}`);
+    });
     after(async () => { for (const s of servers) await s.cleanup(); await zk?.stop(); });
 
     it('schema apply --cluster through one node creates the tables on both; rows reach both shards once', async () => {
