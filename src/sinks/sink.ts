@@ -51,6 +51,12 @@ export abstract class ChunkSink implements Sink {
     return (this.counters[name] ??= newCounters());
   }
 
+  /** the dialect chunks are encoded for: known once start() resolved */
+  private get d(): Dialect {
+    if (!this.dialect) throw new Error(`${this.constructor.name}: await start() before writing`);
+    return this.dialect;
+  }
+
   private put(chunk: EncodedChunk): void {
     if (chunk.rows === 0) return;
     const c = this.table(chunk.table);
@@ -59,11 +65,11 @@ export abstract class ChunkSink implements Sink {
     this.accept(chunk);
   }
 
-  writeSnapshots(batch: ColumnBatch, ctx: SnapshotContext): void { this.put(encodeSnapshots(batch, ctx, this.host, this.dialect)); }
-  writeEvents(batch: ColumnBatch, comms: readonly string[]): void { this.put(encodeEvents(batch, comms, this.host, this.dialect)); }
-  writeSamples(batch: ColumnBatch, comms: readonly string[]): void { this.put(encodeSamples(batch, comms, this.host, this.dialect)); }
-  writeOwners(batch: ColumnBatch, comms: readonly string[], tsNs: bigint): void { this.put(encodeOwners(batch, comms, tsNs, this.host, this.dialect)); }
-  writeFlows(rows: readonly FlowRow[]): void { this.put(encodeFlows(rows, this.host, this.dialect)); }
-  writePollCycles(rows: readonly PollCycleRow[]): void { this.put(encodePollCycles(rows, this.host, this.dialect)); }
-  writeCoverage(rows: readonly CoverageRow[]): void { this.put(encodeCoverage(rows, this.host, this.dialect)); }
+  writeSnapshots(batch: ColumnBatch, ctx: SnapshotContext): void { this.put(encodeSnapshots(batch, ctx, this.host, this.d)); }
+  writeEvents(batch: ColumnBatch, comms: readonly string[]): void { this.put(encodeEvents(batch, comms, this.host, this.d)); }
+  writeSamples(batch: ColumnBatch, comms: readonly string[]): void { this.put(encodeSamples(batch, comms, this.host, this.d)); }
+  writeOwners(batch: ColumnBatch, comms: readonly string[], tsNs: bigint): void { this.put(encodeOwners(batch, comms, tsNs, this.host, this.d)); }
+  writeFlows(rows: readonly FlowRow[]): void { this.put(encodeFlows(rows, this.host, this.d)); }
+  writePollCycles(rows: readonly PollCycleRow[]): void { this.put(encodePollCycles(rows, this.host, this.d)); }
+  writeCoverage(rows: readonly CoverageRow[]): void { this.put(encodeCoverage(rows, this.host, this.d)); }
 }

@@ -11,8 +11,19 @@ export function haveClickHouse(): boolean {
   try { execFileSync('which', ['clickhouse-server'], { stdio: 'ignore' }); return true; } catch { return false; }
 }
 
-/** A port nobody listens on now (bound then released by the kernel's choice). */
-export function freePort(): Promise<number> {
+const handedOut = new Set<number>();
+
+/** A port nobody listens on now (bound then released by the kernel's choice),
+ * never the same twice in this process: the kernel may offer a just-released
+ * port again, and two servers given one port fail half-started. */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const p = await kernelPort();
+    if (!handedOut.has(p)) { handedOut.add(p); return p; }
+  }
+}
+
+function kernelPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
     s.once('error', reject);
@@ -31,6 +42,8 @@ export interface TestServer {
   freshDb(tag?: string): string;
   /** stops the server and removes its directory */
   cleanup(): Promise<void>;
+  /** the last lines of the server's error log (for a failed test's report) */
+  errorLog(lines?: number): string;
 }
 
 let dbCounter = 0;
@@ -53,6 +66,9 @@ export async function startTestServer(opts: { ports?: TestPorts; extraConfig?: s
     url: server.url,
     client,
     freshDb: (tag = 't') => `tlt_${tag}_${process.pid}_${++dbCounter}`,
+    errorLog: (lines = 20) => {
+      try { return fs.readFileSync(path.join(dir, 'log', 'error.log'), 'utf8').trim().split('\n').slice(-lines).join('\n'); } catch { return '(no error log)'; }
+    },
     cleanup: async () => {
       await client.close().catch(() => undefined);
       await server.stop();

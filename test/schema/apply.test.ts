@@ -81,4 +81,20 @@ describe('schema apply on a real ClickHouse', function () {
     expect(down.stderr.trim().split('\n')).to.have.length(1);
     expect(down.stderr).to.not.include('sekret');
   });
+
+  it('schema print renders without a server: modern fleet DDL for a given version; bad flags in one line', async () => {
+    const r = await cli(['schema', 'print', '--cluster', 'fleet', '--server-version', '24.8', '--database', 'obs', '--ttl-days', '14']);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/^-- tcplens schema for ClickHouse 24\.8, cluster fleet\n/);
+    expect(r.stdout).to.include('CREATE DATABASE IF NOT EXISTS obs ON CLUSTER fleet;');
+    expect(r.stdout).to.include("ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/obs/tcp_flows_local', '{replica}')");
+    expect(r.stdout).to.include('TTL toDateTime(ts) + toIntervalDay(14)');
+    expect(r.stdout.match(/ENGINE = Distributed\(fleet, obs, \w+_local, rand\(\)\);/g)).to.have.length(tableNames().length);
+    const bad = await cli(['schema', 'print', '--ttl-days', '-3']);
+    expect(bad.code).to.equal(2);
+    expect(bad.stderr.trim()).to.equal('tcplens: --ttl-days: a whole number of days >= 0 expected, got -3');
+    const badDb = await cli(['schema', 'print', '--database', 'a-b']);
+    expect(badDb.code).to.equal(2);
+    expect(badDb.stderr.trim()).to.equal("tcplens: bad database name 'a-b': letters, digits and _ only");
+  });
 });

@@ -2,9 +2,14 @@
 // few plain-row tables (flows, poll cycles, coverage) into EncodedChunks whose
 // column names and types equal the schema/ tables'. Every encoder copies what
 // it needs, so the caller may reuse its batch as soon as the call returns.
-import type { ColumnBatch } from '../../layout/batch';
+import { TYPE_WIDTH, type ColumnBatch, type PlacedColumn } from '../../layout/batch';
 import type { FlowRow } from '../../correlate/flow_row';
-import { type Dialect, lcType } from './dialect';
+import type { Dialect } from './dialect';
+
+/** Dictionary strings (LowCardinality(String) in modern DDL) travel as plain
+ * String: LowCardinality has its own Native serialization; the insert setting
+ * low_cardinality_allow_in_native_format=0 makes the server convert. */
+const LC_WIRE = 'String';
 import {
   addressColumn, constStringColumn, dictStringColumn, fixedColumn, stringColumn, tsColumn,
   type EncodedChunk, type EncodedColumn,
@@ -23,13 +28,35 @@ export interface BatchEncodeOptions {
   consts?: Record<string, string>;
 }
 
-/** Any ColumnBatch: host, ts, then every column of the batch in its order. */
+/** The used rows of every column copied into one new buffer (one
+ * allocation, one copy per column, only `rows` values each, so a large,
+ * mostly empty batch costs what its rows cost); returns a view per column. */
+function copyColumns(batch: ColumnBatch, rows: number): Map<string, Uint8Array> {
+  const sizes = batch.columns.map((c) => (rows * TYPE_WIDTH[c.type] + 7) & ~7);
+  const dst = new Uint8Array(sizes.reduce((a, b) => a + b, 0));
+  const out = new Map<string, Uint8Array>();
+  let off = 0;
+  batch.columns.forEach((c, k) => {
+    const n = rows * TYPE_WIDTH[c.type];
+    dst.set(new Uint8Array(batch.buffer, c.offset, n), off);
+    out.set(c.name, dst.subarray(off, off + n));
+    off += sizes[k]!;
+  });
+  return out;
+}
+
+/** Any ColumnBatch: host, ts, then every column of the batch in its order.
+ * The used part of the batch is copied once; the fixed-width columns are
+ * views into that copy, so the caller may reuse its batch. */
 export function encodeColumnBatch(table: string, batch: ColumnBatch, o: BatchEncodeOptions): EncodedChunk {
   const rows = batch.rows;
-  const lc = lcType(o.dialect);
+  const copy = copyColumns(batch, rows);
+  const own = (c: PlacedColumn): Uint8Array => copy.get(c.name)!;
+  const lc = LC_WIRE;
   const cols: EncodedColumn[] = [constStringColumn('host', lc, o.host, rows)];
-  const tsNs = batch.views['ts_ns'] instanceof BigUint64Array
-    ? batch.u64('ts_ns')
+  const tsBytes = copy.get('ts_ns'); // the copy: DateTime64 sends these bytes as they are
+  const tsNs = tsBytes
+    ? new BigUint64Array(tsBytes.buffer, tsBytes.byteOffset, rows)
     : new BigUint64Array(rows).fill(o.tsNs ?? BigInt(Date.now()) * 1_000_000n);
   const ts = tsColumn('ts', tsNs, rows, o.dialect.modern);
   cols.push(ts.col);
@@ -41,9 +68,9 @@ export function encodeColumnBatch(table: string, batch: ColumnBatch, o: BatchEnc
       cols.push(dictStringColumn(c.name, lc, batch.views[c.name] as Uint16Array | Uint32Array, rows, dict));
     } else if (c.type === 'b16') {
       if (!families) throw new Error(`${table}: address column ${c.name} without idiag_family`);
-      cols.push(addressColumn(c.name, batch.views[c.name] as Uint8Array, families, rows));
+      cols.push(addressColumn(c.name, own(c), families, rows));
     } else {
-      cols.push(fixedColumn(c.name, INT_TYPE[c.type], batch.views[c.name]!, rows));
+      cols.push(fixedColumn(c.name, INT_TYPE[c.type], own(c), rows));
     }
   }
   return { table, rows, columns: cols, minTs: ts.minTs, maxTs: ts.maxTs };
@@ -71,7 +98,7 @@ export const encodeOwners = (batch: ColumnBatch, comms: readonly string[], tsNs:
 
 // ---- plain rows ----------------------------------------------------------------
 
-/** A column of a plain-row table: its ClickHouse type ('lc' = the dialect's dictionary string). */
+/** A column of a plain-row table: its ClickHouse type ('lc' = LowCardinality(String) in modern DDL). */
 export type RowColumnType = 'UInt8' | 'UInt16' | 'UInt32' | 'UInt64' | 'String' | 'lc';
 export type RowSpec<R> = ReadonlyArray<readonly [keyof R & string, RowColumnType]>;
 
@@ -80,7 +107,7 @@ const ARRAY_OF = { UInt8: Uint8Array, UInt16: Uint16Array, UInt32: Uint32Array }
 /** Plain row objects into a chunk: host, ts (from tsNs(row)), then `spec` columns. */
 export function encodeRows<R>(table: string, rows: readonly R[], spec: RowSpec<R>, tsNs: (r: R) => bigint, host: string, dialect: Dialect): EncodedChunk {
   const n = rows.length;
-  const lc = lcType(dialect);
+  const lc = LC_WIRE;
   const tsArr = BigUint64Array.from(rows, tsNs);
   const ts = tsColumn('ts', tsArr, n, dialect.modern);
   const cols: EncodedColumn[] = [constStringColumn('host', lc, host, n), ts.col];

@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as http from 'http';
 import { TcplensError } from '../../util/errors';
+import type { ClickHouseConfig } from './config';
 
 export interface LocalServerOptions {
   /** data, logs and config live here (created) */
@@ -20,8 +21,12 @@ export interface LocalServerOptions {
   /** ms to wait for /ping; default 30 s (18.16 needs a few seconds) */
   readyTimeoutMs?: number;
   binary?: string;
+  /** own process group, not waited for: the server outlives this process (tcplens run) */
+  detached?: boolean;
 }
 
+// keep_alive_timeout well above the client's idle-socket TTL (2.5 s): else the
+// client may reuse a socket the server is closing ("socket hang up")
 function configXml(o: LocalServerOptions, dir: string): string {
   return `<?xml version="1.0"?>
 <yandex>
@@ -32,7 +37,7 @@ function configXml(o: LocalServerOptions, dir: string): string {
   <interserver_http_port>${o.interserverPort ?? o.tcpPort + 9}</interserver_http_port>
   <interserver_http_host>127.0.0.1</interserver_http_host>
   <max_connections>256</max_connections>
-  <keep_alive_timeout>3</keep_alive_timeout>
+  <keep_alive_timeout>10</keep_alive_timeout>
   <max_concurrent_queries>50</max_concurrent_queries>
   <uncompressed_cache_size>67108864</uncompressed_cache_size>
   <mark_cache_size>67108864</mark_cache_size>
@@ -109,20 +114,25 @@ export class LocalClickHouse {
       throw new TcplensError('ECLICKHOUSE', `port ${this.opts.httpPort} already answers as a ClickHouse server not started from ${d}`);
     }
     const bin = this.opts.binary ?? 'clickhouse-server';
-    const proc = spawn(bin, [`--config-file=${path.join(d, 'config.xml')}`, `--pid-file=${this.pidFile}`], {
-      // its own process group: a Ctrl-C meant for tcplens must not stop the server
-      // before tcplens has flushed into it
-      stdio: ['ignore', 'ignore', 'pipe'], detached: true,
+    // stderr to a file, not a pipe: the server may outlive us (reused by the next run)
+    const errFile = path.join(d, 'log', 'stderr.log');
+    const errFd = fs.openSync(errFile, 'a');
+    const proc = spawn(bin, [`--config-file=${path.join(d, 'config.xml')}`, `--pidfile=${this.pidFile}`], {
+      stdio: ['ignore', 'ignore', errFd], detached: this.opts.detached ?? false,
     });
+    fs.closeSync(errFd);
+    if (this.opts.detached) proc.unref();
     this.proc = proc;
-    let stderr = '';
-    proc.stderr?.on('data', (b: Buffer) => { if (stderr.length < 4096) stderr += b.toString(); });
     let exited: number | null = null;
+    let spawnError = '';
     proc.once('exit', (code) => { exited = code ?? -1; });
-    proc.once('error', (e) => { exited = -1; stderr += String(e); });
+    proc.once('error', (e) => { exited = -1; spawnError = String(e.message); });
     const deadline = Date.now() + (this.opts.readyTimeoutMs ?? 30_000);
     while (Date.now() < deadline) {
-      if (exited !== null) throw new TcplensError('ECLICKHOUSE', `clickhouse-server exited (${exited}): ${stderr.trim().split('\n').pop() ?? ''} (log: ${d}/log/error.log)`);
+      if (exited !== null) {
+        const last = spawnError || fs.readFileSync(errFile, 'utf8').trim().split('\n').pop() || '';
+        throw new TcplensError('ECLICKHOUSE', `clickhouse-server exited (${exited}): ${last} (logs: ${d}/log/)`);
+      }
       if (await ping(this.opts.httpPort, 500)) return;
       await sleep(150);
     }
@@ -144,4 +154,15 @@ export class LocalClickHouse {
     try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
     await sleep(50);
   }
+}
+
+/** Defaults for `tcplens run` without a configured ClickHouse. */
+export const LOCAL_DEFAULTS = { dir: '.tcplens/clickhouse', httpPort: 18123, tcpPort: 19000, interserverPort: 19009 };
+
+/** Starts (or reuses) the private server `run` falls back to, detached so the
+ * next run reuses it; returns it and the config to write to (database tcplens). */
+export async function ensureLocalServer(o: Partial<LocalServerOptions> = {}): Promise<{ server: LocalClickHouse; config: ClickHouseConfig }> {
+  const server = new LocalClickHouse({ ...LOCAL_DEFAULTS, detached: true, ...o });
+  await server.start();
+  return { server, config: { url: server.url, user: 'default', password: '', database: 'tcplens' } };
 }

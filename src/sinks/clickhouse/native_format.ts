@@ -85,11 +85,11 @@ const FIXED_WIDTH: Record<string, number> = { UInt8: 1, UInt16: 2, UInt32: 4, UI
 
 export function fixedWidth(type: string): number | undefined { return FIXED_WIDTH[type]; }
 
-/** The first `rows` values of a typed array, copied as bytes. */
+/** The first `rows` values of a typed array as bytes: a view, not a copy
+ * (the caller owns `view` and must not change it afterwards). */
 export function fixedColumn(name: string, type: string, view: ArrayBufferView, rows: number): EncodedColumn {
   const width = FIXED_WIDTH[type]!;
-  const src = new Uint8Array(view.buffer, view.byteOffset, rows * width);
-  return { name, type, data: src.slice() };
+  return { name, type, data: new Uint8Array(view.buffer, view.byteOffset, rows * width) };
 }
 
 /** One string repeated for every row (host). */
@@ -125,9 +125,10 @@ export function stringColumn(name: string, type: string, values: readonly string
 }
 
 /** Addresses as FixedString(16) in IPv6 form: the kernel's IPv4 layout (4 bytes
- * at the start) becomes ::ffff:a.b.c.d so IPv6NumToString and the IPv6 type read it. */
+ * at the start) becomes ::ffff:a.b.c.d so IPv6NumToString and the IPv6 type read it.
+ * Rewrites `raw` in place: pass a copy you own. */
 export function addressColumn(name: string, raw: Uint8Array, families: Uint8Array, rows: number): EncodedColumn {
-  const out = raw.slice(0, rows * 16);
+  const out = raw.subarray(0, rows * 16);
   for (let i = 0; i < rows; i++) {
     if (families[i] !== 2) continue;
     const o = i * 16;
@@ -168,27 +169,43 @@ export function tsColumn(name: string, tsNs: BigUint64Array, rows: number, dateT
 // ---- blocks ----------------------------------------------------------------
 
 /** Merges chunks of one table (same columns, same order) into one Native
- * block, adding constant columns (the batch id) at the end. */
-export function mergeToBlock(chunks: readonly EncodedChunk[], extra: (rows: number) => EncodedColumn[] = () => []): { block: Buffer; rows: number; columns: string[] } {
+ * block, adding constant columns (the batch id) at the end. The block is
+ * returned as parts (headers + the chunks' own column bytes, not copied again)
+ * to be streamed to the server; concatParts() makes one buffer of them (spool). */
+export function mergeToParts(chunks: readonly EncodedChunk[], extra: (rows: number) => EncodedColumn[] = () => []): { parts: Uint8Array[]; bytes: number; rows: number; columns: string[] } {
   const rows = chunks.reduce((n, c) => n + c.rows, 0);
   const first = chunks[0]!;
   const extras = extra(rows);
-  let size = 20 + extras.reduce((n, c) => n + c.data.length + c.name.length + c.type.length + 4, 0);
-  for (const c of chunks) for (const col of c.columns) size += col.data.length + col.name.length + col.type.length + 4;
-  const w = new ByteWriter(size);
-  w.varint(first.columns.length + extras.length);
-  w.varint(rows);
-  first.columns.forEach((col, k) => {
+  const parts: Uint8Array[] = [];
+  const head = new ByteWriter(32);
+  head.varint(first.columns.length + extras.length);
+  head.varint(rows);
+  parts.push(head.take());
+  const columnHead = (col: EncodedColumn): void => {
+    const w = new ByteWriter(col.name.length + col.type.length + 4);
     w.string(col.name);
     w.string(col.type);
+    parts.push(w.take());
+  };
+  first.columns.forEach((col, k) => {
+    columnHead(col);
     for (const c of chunks) {
       const cc = c.columns[k]!;
       if (cc.name !== col.name) throw new Error(`chunk columns differ for ${first.table}: ${cc.name} vs ${col.name}`);
-      w.bytes(cc.data);
+      parts.push(cc.data);
     }
   });
-  for (const col of extras) { w.string(col.name); w.string(col.type); w.bytes(col.data); }
-  return { block: w.buf.subarray(0, w.len), rows, columns: [...first.columns.map((c) => c.name), ...extras.map((c) => c.name)] };
+  for (const col of extras) { columnHead(col); parts.push(col.data); }
+  const bytes = parts.reduce((n, p) => n + p.length, 0);
+  return { parts, bytes, rows, columns: [...first.columns.map((c) => c.name), ...extras.map((c) => c.name)] };
+}
+
+export const concatParts = (parts: readonly Uint8Array[]): Buffer => Buffer.concat(parts);
+
+/** mergeToParts as one buffer. */
+export function mergeToBlock(chunks: readonly EncodedChunk[], extra?: (rows: number) => EncodedColumn[]): { block: Buffer; rows: number; columns: string[] } {
+  const m = mergeToParts(chunks, extra);
+  return { block: concatParts(m.parts), rows: m.rows, columns: m.columns };
 }
 
 // ---- decoding (stdout sink, tests) ------------------------------------------

@@ -14,11 +14,18 @@ export class Backoff {
 
 const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
 
+/** The server answered with an exception (it refused the query). The client
+ * parses modern servers' errors into ClickHouseError; 18.16's older text
+ * ("Code: 16, e.displayText() = ...") comes back as a plain Error. */
+export function serverRefused(e: unknown): boolean {
+  return e instanceof ClickHouseError || /^Code: \d+[.,]/.test(String((e as Error | undefined)?.message ?? ''));
+}
+
 /** True when the insert may have been applied although we saw an error: the
  * request went out and no answer came back (reset, timeout). A server
  * exception or a refused connection means it was not applied. */
 export function maybeLanded(e: unknown): boolean {
-  if (e instanceof ClickHouseError) return false;
+  if (serverRefused(e)) return false;
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
   return !(code && NEVER_SENT.has(code));
 }

@@ -9,6 +9,7 @@ import * as path from 'path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { type Dialect, dialectFor, lcType, tsType } from './dialect';
 import { TcplensError } from '../../util/errors';
+import { serverRefused } from './retry';
 
 export const SCHEMA_DIR = path.join(__dirname, '..', '..', '..', '..', 'schema');
 
@@ -110,6 +111,20 @@ export async function detectDialect(client: ClickHouseClient): Promise<Dialect> 
   return dialectFor(row?.v ?? '0');
 }
 
+/** A DDL statement, tried again on a network failure: every statement here is
+ * IF NOT EXISTS, so running it twice is harmless. Server exceptions are final. */
+async function ddl(client: ClickHouseClient, query: string, attempts = 3): Promise<void> {
+  for (let i = 1; ; i++) {
+    try {
+      await client.command({ query });
+      return;
+    } catch (e) {
+      if (i >= attempts || serverRefused(e)) throw e;
+      await new Promise((r) => setTimeout(r, 200 * i));
+    }
+  }
+}
+
 export interface ApplyResult { dialect: Dialect; applied: string[]; skipped: string[]; expiredPartitions: number }
 
 /** Applies every migration not yet recorded, then enforces the TTL. */
@@ -118,9 +133,9 @@ export async function applySchema(client: ClickHouseClient, o: Omit<RenderOption
   const opts: RenderOptions = { ...o, dialect };
   const db = checkIdentifier('database', o.database);
   const [createDb] = renderAll({ ...opts }, []);
-  await client.command({ query: createDb! });
+  await ddl(client, createDb!);
   // local to the node we talk to: records what this node has applied
-  await client.command({ query: `CREATE TABLE IF NOT EXISTS ${db}.schema_migrations (version UInt32, name String, checksum String, applied_at DateTime) ENGINE = MergeTree() ORDER BY version` });
+  await ddl(client, `CREATE TABLE IF NOT EXISTS ${db}.schema_migrations (version UInt32, name String, checksum String, applied_at DateTime) ENGINE = MergeTree() ORDER BY version`);
   const rs = await client.query({ query: `SELECT version, checksum FROM ${db}.schema_migrations`, format: 'JSONEachRow' });
   const done = new Map((await rs.json<{ version: number; checksum: string }>()).map((r) => [Number(r.version), r.checksum]));
   const result: ApplyResult = { dialect, applied: [], skipped: [], expiredPartitions: 0 };
@@ -132,7 +147,7 @@ export async function applySchema(client: ClickHouseClient, o: Omit<RenderOption
       result.skipped.push(label);
       continue;
     }
-    for (const sql of renderMigration(m, opts)) await client.command({ query: sql });
+    for (const sql of renderMigration(m, opts)) await ddl(client, sql);
     await client.insert({ table: `${db}.schema_migrations`, values: [{ version: m.version, name: m.name, checksum: m.checksum, applied_at: Math.floor(Date.now() / 1000) }], format: 'JSONEachRow' });
     result.applied.push(label);
   }

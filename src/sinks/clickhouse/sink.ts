@@ -18,9 +18,9 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { ChunkSink } from '../sink';
 import { LatencyHistogram, type SinkStats } from '../stats';
 import { Batcher, type Pending } from './batcher';
-import { type Dialect, insertSettings } from './dialect';
-import { constU64Column, mergeToBlock, type EncodedChunk } from './native_format';
-import { Backoff, maybeLanded, Sleeper } from './retry';
+import { type Dialect, insertSettings, LEGACY } from './dialect';
+import { concatParts, constU64Column, mergeToParts, type EncodedChunk } from './native_format';
+import { Backoff, maybeLanded, serverRefused, Sleeper } from './retry';
 import { detectDialect } from './schema';
 import { Spool } from './spool';
 import type { NativeBatchRecord } from './spool_record';
@@ -40,6 +40,8 @@ export interface ClickHouseSinkOptions {
   maxQueueBytes?: number;
   /** failed attempts on a batch before ClickHouse is called unreachable and batches spool (default 3) */
   maxAttempts?: number;
+  /** server exceptions (not network failures) on one batch before it is dropped, counted (default 10) */
+  maxRejections?: number;
   backoffInitialMs?: number;
   backoffMaxMs?: number;
   /** spool directory; none = batches that cannot be written are dropped (counted) */
@@ -52,7 +54,8 @@ export interface ClickHouseSinkOptions {
   dialect?: Dialect;
 }
 
-type Batch = NativeBatchRecord;
+/** a sealed batch: in memory as parts (streamed), `native` filled when it is spooled */
+type Batch = NativeBatchRecord & { parts?: Uint8Array[]; bytes?: number };
 
 export class ClickHouseSink extends ChunkSink {
   readonly kind = 'clickhouse';
@@ -72,6 +75,8 @@ export class ClickHouseSink extends ChunkSink {
   private outage = false;
   private closed = false;
   private lastError: string | undefined;
+  /** the last failed attempt was an exception from the server, not a network failure */
+  private lastRejected = false;
 
   constructor(readonly opts: ClickHouseSinkOptions) {
     super(opts.host);
@@ -87,15 +92,15 @@ export class ClickHouseSink extends ChunkSink {
 
   get database(): string { return this.opts.clickhouse.database; }
 
-  /** Detects the server version (unless given); if ClickHouse is down, assumes
-   * the oldest dialect and starts in outage mode (batches spool). */
+  /** Detects the server version (unless opts.dialect is given). If ClickHouse
+   * is down now, the 18.16 dialect is assumed (pass opts.dialect for a modern
+   * server that may be down at start) and batches go the retry/spool way. */
   async start(): Promise<void> {
     if (!this.dialect) {
       try {
         this.dialect = await detectDialect(this.client);
       } catch (e) {
         this.lastError = String((e as Error).message ?? e);
-        const { LEGACY } = await import('./dialect');
         this.dialect = LEGACY;
       }
     }
@@ -118,9 +123,9 @@ export class ClickHouseSink extends ChunkSink {
   private seal(p: Pending): void {
     const seq = ++this.seq;
     const batchId = (BigInt(this.writerId) << 32n) | (seq & 0xffffffffn);
-    const { block, rows, columns } = mergeToBlock(p.chunks, (n) => [constU64Column('tl_batch', batchId, n)]);
+    const { parts, bytes, rows, columns } = mergeToParts(p.chunks, (n) => [constU64Column('tl_batch', batchId, n)]);
     const b: Batch = {
-      seq, table: p.table, rows, columns, native: block, batchId,
+      seq, table: p.table, rows, columns, native: new Uint8Array(0), parts, bytes, batchId,
       minTs: Math.min(...p.chunks.map((c) => c.minTs)), maxTs: Math.max(...p.chunks.map((c) => c.maxTs)),
       maybeLanded: false, createdNs: BigInt(Date.now()) * 1_000_000n,
     };
@@ -128,7 +133,7 @@ export class ClickHouseSink extends ChunkSink {
     if (this.spool?.pending || this.outage) this.toSpool(b);
     else {
       this.outbox.push(b);
-      this.outboxBytes += b.native.length;
+      this.outboxBytes += b.bytes ?? b.native.length;
       while (this.outboxBytes > (this.opts.maxQueueBytes ?? 64 << 20) && this.outbox.length > 1) this.toSpool(this.shiftOutbox());
     }
     this.kick();
@@ -136,12 +141,13 @@ export class ClickHouseSink extends ChunkSink {
 
   private shiftOutbox(): Batch {
     const b = this.outbox.shift()!;
-    this.outboxBytes -= b.native.length;
+    this.outboxBytes -= b.bytes ?? b.native.length;
     return b;
   }
 
   private toSpool(b: Batch): void {
     const c = this.table(b.table);
+    if (b.parts) { b.native = concatParts(b.parts); delete b.parts; }
     if (this.spool?.append(b)) { c.rows_spooled += b.rows; c.batches_spooled++; return; }
     this.drop(b.table, b.rows);
   }
@@ -176,6 +182,15 @@ export class ClickHouseSink extends ChunkSink {
       }
       c.batches_retried++;
       attempts.set(b, (attempts.get(b) ?? 0) + 1);
+      const refusals = (rejections.get(b) ?? 0) + (this.lastRejected ? 1 : 0);
+      rejections.set(b, refusals);
+      if (refusals >= (this.opts.maxRejections ?? 10)) {
+        // the server keeps refusing this batch (not unreachable): it would block
+        // every batch behind it forever, so it is dropped and counted
+        if (fromSpool) this.spool!.ack(b.seq); else this.shiftOutbox();
+        this.drop(b.table, b.rows);
+        continue;
+      }
       if (!fromSpool && (attempts.get(b)! >= (this.opts.maxAttempts ?? 3) || this.closed)) {
         // unreachable: everything in memory goes to disk, in order
         this.outage = true;
@@ -189,6 +204,7 @@ export class ClickHouseSink extends ChunkSink {
   /** One attempt; true when ClickHouse has the rows (inserted now or found from an earlier attempt). */
   private async insert(b: Batch): Promise<boolean> {
     const t0 = process.hrtime.bigint();
+    this.lastRejected = false;
     try {
       if (b.maybeLanded || (b === this.spool?.peek() && b.seq === this.firstReplaySeq())) {
         const landed = await this.countLanded(b);
@@ -196,7 +212,7 @@ export class ClickHouseSink extends ChunkSink {
       }
       const res = await this.client.exec({
         query: `INSERT INTO ${this.database}.${b.table} (${b.columns.join(', ')}) FORMAT Native`,
-        values: Readable.from([Buffer.from(b.native.buffer, b.native.byteOffset, b.native.length)]),
+        values: Readable.from([b.parts ? concatParts(b.parts) : b.native]), // one write: many small ones cost more than the copy
         clickhouse_settings: insertSettings(this.dialect) as never,
       });
       for await (const _ of res.stream) { /* drain the (empty) response */ }
@@ -204,6 +220,7 @@ export class ClickHouseSink extends ChunkSink {
       return true;
     } catch (e) {
       this.lastError = String((e as Error).message ?? e).split('\n')[0];
+      this.lastRejected = serverRefused(e);
       if (maybeLanded(e)) b.maybeLanded = true;
       return false;
     }
@@ -266,6 +283,7 @@ export class ClickHouseSink extends ChunkSink {
 }
 
 const attempts = new WeakMap<Batch, number>();
+const rejections = new WeakMap<Batch, number>();
 
 /** a string literal's body (18.16 has no query parameters) */
 const sqlString = (s: string): string => s.replace(/\\/g, '\\\\').replace(/'/g, "\\'");

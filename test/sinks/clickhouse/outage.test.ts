@@ -93,6 +93,26 @@ describe('ClickHouse sink through an outage', function () {
     }
   });
 
+  it('a batch the server keeps refusing is dropped and counted, and does not block the others', async () => {
+    const db = t.freshDb('poison');
+    await applySchema(t.client, { database: db });
+    await t.client.command({ query: `DROP TABLE ${db}.poll_cycles` });
+    await t.client.command({ query: `CREATE TABLE ${db}.poll_cycles (host String, ts DateTime) ENGINE = MergeTree() ORDER BY ts` });
+    const sink = new ClickHouseSink({ clickhouse: { url: t.url, user: 'default', password: '', database: db }, host: 'h', flushIntervalMs: 20, backoffInitialMs: 20, backoffMaxMs: 50, maxRejections: 3, spoolDir: tmp() });
+    await sink.start();
+    sink.writePollCycles(rowsFor(0));
+    const deadline = Date.now() + 10_000;
+    while (!sink.stats().tables['poll_cycles']!.rows_dropped && Date.now() < deadline) await sleep(20);
+    sink.writeCoverage([{ ts_ns: BigInt(Date.now()) * 1_000_000n, run_id: 'r', view: 'poll', interval_ms: 1, window_ms: 1, flows_seen: 1, flows_missed: 0, flows_late: 0, bytes_seen: 0, bytes_missed: 0, events: 0, dropped: 0, cpu_us: 0 }]);
+    await sink.close(10_000);
+    const st = sink.stats();
+    expect(st.tables['poll_cycles']).to.include({ rows_dropped: 50, batches_dropped: 1, rows_written: 0 });
+    expect(st.tables['coverage']).to.include({ rows_written: 1, rows_dropped: 0 });
+    expect(st.last_error).to.match(/sockets|column/i);
+    const [n] = await rows<{ n: string }>(t.client, `SELECT count() AS n FROM ${db}.coverage`);
+    expect(Number(n!.n)).to.equal(1);
+  });
+
   it('spool budget exceeded: the excess is dropped and counted, the rest replays at the next start', async () => {
     const db = t.freshDb('bud');
     await applySchema(t.client, { database: db });

@@ -1,0 +1,35 @@
+// openSink() as `tcplens run` calls it: flags -> a started sink, schema applied.
+import { expect } from 'chai';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { openSink, parseBytes, type SinkFlags } from '../../src/sinks/options';
+import { rows, sharedServer } from '../helpers/clickhouse';
+
+describe('openSink (flags of tcplens run)', function () {
+  this.timeout(60_000);
+  const t = sharedServer();
+
+  it('parses sizes, and rejects nonsense in one line', () => {
+    expect([parseBytes('256MiB'), parseBytes('1g'), parseBytes('1048576'), parseBytes('1.5k')]).to.deep.equal([256 * 1024 ** 2, 1e9, 1048576, 1500]);
+    expect(() => parseBytes('lots')).to.throw(/--spool-bytes: a size like 256MiB, 1GB or 1048576 expected, got 'lots'/);
+  });
+
+  it('--sink clickhouse with --clickhouse-url: applies the schema, writes, describes itself without secrets', async () => {
+    const spool = fs.mkdtempSync(path.join(os.tmpdir(), 'tlopen-'));
+    const pwFile = path.join(spool, 'pw');
+    fs.writeFileSync(pwFile, '\n'); // the default user has an empty password
+    try {
+      const db = t.freshDb('open');
+      const args: SinkFlags = { sink: 'clickhouse', 'clickhouse-url': t.url, 'clickhouse-password-file': pwFile, database: db, 'spool-dir': spool, 'spool-bytes': '1MiB', 'ttl-days': 7, 'schema-apply': true };
+      const { sink, describe } = await openSink(args, { host: 'open-host' });
+      expect(describe).to.equal(`ClickHouse ${t.url} (user default, database ${db})`);
+      sink.writeCoverage([{ ts_ns: BigInt(Date.now()) * 1_000_000n, run_id: 'r', view: 'events', interval_ms: 0, window_ms: 1000, flows_seen: 3, flows_missed: 0, flows_late: 0, bytes_seen: 0, bytes_missed: 0, events: 9, dropped: 0, cpu_us: 1 }]);
+      await sink.close();
+      const got = await rows<{ host: string; view: string; events: string }>(t.client, `SELECT host, view, events FROM ${db}.coverage`);
+      expect(got).to.deep.equal([{ host: 'open-host', view: 'events', events: '9' }]);
+    } finally {
+      fs.rmSync(spool, { recursive: true, force: true });
+    }
+  });
+});
