@@ -190,15 +190,15 @@ static __always_inline __u8 kind_of(int old, int new)
 	return TL_EVK_STATE;
 }
 
-static __always_inline int on_state(const struct sock *sk, int old, int new, __u64 key, __u8 flags)
+static __always_inline int on_state(const struct sock *sk, int old, int new, __u64 key, __u8 flags, bool btf)
 {
 	struct tl_event e = {};
 	struct tl_sock_info *si;
 
-	e.netns_inode = sk_netns(sk);
+	e.netns_inode = sk_netns(sk, btf);
 	if (!netns_ok(e.netns_inode))
 		return 0;
-	sk_tuple(&e, sk);
+	sk_tuple(&e, sk, btf);
 	/* By the final move to CLOSE the kernel may have released the local
 	 * port (skc_num = 0): use the one the socket had while established. */
 	si = bpf_map_lookup_elem(&socks, &key);
@@ -227,7 +227,7 @@ static __always_inline int on_state(const struct sock *sk, int old, int new, __u
 	if (e.kind == TL_EVK_CLOSE) {
 		if (si && si->birth_ns)
 			e.duration_ns = e.ts_ns - si->birth_ns;
-		sk_final(&e, sk);
+		sk_final(&e, sk, btf);
 		bpf_map_delete_elem(&socks, &key);
 	}
 	emit(&e);
@@ -235,22 +235,22 @@ static __always_inline int on_state(const struct sock *sk, int old, int new, __u
 }
 
 /* Retransmits and resets: one event on the socket as it is now. */
-static __always_inline int on_sock(const struct sock *sk, __u8 kind, __u64 key, __u8 flags)
+static __always_inline int on_sock(const struct sock *sk, __u8 kind, __u64 key, __u8 flags, bool btf)
 {
 	struct tl_event e = {};
 	struct tl_sock_info *si;
 
 	if (!(keep_kinds & (1u << kind)))
 		return 0;
-	e.netns_inode = sk_netns(sk);
+	e.netns_inode = sk_netns(sk, btf);
 	if (!netns_ok(e.netns_inode))
 		return 0;
-	sk_tuple(&e, sk);
+	sk_tuple(&e, sk, btf);
 	if (!ports_ok(e.sport, e.dport))
 		return 0;
 	e.ts_ns = bpf_ktime_get_ns();
 	e.kind = kind;
-	e.oldstate = e.newstate = BPF_CORE_READ(sk, __sk_common.skc_state);
+	e.oldstate = e.newstate = sk_state(sk, btf);
 	e.flags = flags;
 	if (!(flags & TL_EVFL_NOCOOKIE))
 		e.cookie = key;
@@ -281,7 +281,7 @@ static __always_inline int on_orphan_reset(const struct sk_buff *skb, __u8 flags
 
 static __always_inline bool is_tcp(const struct sock *sk)
 {
-	return BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP;
+	return sk->sk_protocol == IPPROTO_TCP;
 }
 
 #define COOKIE(sk) bpf_get_socket_cookie((void *)(sk))
@@ -291,7 +291,7 @@ int BPF_PROG(btf_set_state, const struct sock *sk, const int old, const int new)
 {
 	if (!sk || !is_tcp(sk))
 		return 0;
-	return on_state(sk, old, new, COOKIE(sk), 0);
+	return on_state(sk, old, new, COOKIE(sk), 0, true);
 }
 
 SEC("tp_btf/tcp_retransmit_skb")
@@ -299,7 +299,7 @@ int BPF_PROG(btf_retransmit, const struct sock *sk)
 {
 	if (!sk)
 		return 0;
-	return on_sock(sk, TL_EVK_RETRANSMIT, COOKIE(sk), 0);
+	return on_sock(sk, TL_EVK_RETRANSMIT, COOKIE(sk), 0, true);
 }
 
 SEC("tp_btf/tcp_send_reset")
@@ -307,7 +307,7 @@ int BPF_PROG(btf_send_reset, const struct sock *sk, const struct sk_buff *skb)
 {
 	if (!sk)
 		return on_orphan_reset(skb, 0);
-	return on_sock(sk, TL_EVK_RESET_SENT, COOKIE(sk), 0);
+	return on_sock(sk, TL_EVK_RESET_SENT, COOKIE(sk), 0, true);
 }
 
 SEC("tp_btf/tcp_receive_reset")
@@ -315,7 +315,7 @@ int BPF_PROG(btf_receive_reset, struct sock *sk)
 {
 	if (!sk)
 		return 0;
-	return on_sock(sk, TL_EVK_RESET_RECEIVED, COOKIE(sk), 0);
+	return on_sock(sk, TL_EVK_RESET_RECEIVED, COOKIE(sk), 0, true);
 }
 
 /* Fallback: classic tracepoints (need tracefs mounted). No cookie helper
@@ -327,7 +327,7 @@ int tp_set_state(struct trace_event_raw_inet_sock_set_state *a)
 
 	if (!sk || a->protocol != IPPROTO_TCP)
 		return 0;
-	return on_state(sk, a->oldstate, a->newstate, (__u64)sk, TL_EVFL_NOCOOKIE);
+	return on_state(sk, a->oldstate, a->newstate, (__u64)sk, TL_EVFL_NOCOOKIE, false);
 }
 
 SEC("tracepoint/tcp/tcp_retransmit_skb")
@@ -335,7 +335,7 @@ int tp_retransmit(struct trace_event_raw_tcp_retransmit_skb *a)
 {
 	const struct sock *sk = a->skaddr;
 
-	return on_sock(sk, TL_EVK_RETRANSMIT, (__u64)sk, TL_EVFL_NOCOOKIE);
+	return on_sock(sk, TL_EVK_RETRANSMIT, (__u64)sk, TL_EVFL_NOCOOKIE, false);
 }
 
 SEC("tracepoint/tcp/tcp_send_reset")
@@ -345,7 +345,7 @@ int tp_send_reset(struct trace_event_raw_tcp_send_reset *a)
 
 	if (!sk)
 		return on_orphan_reset(a->skbaddr, TL_EVFL_NOCOOKIE);
-	return on_sock(sk, TL_EVK_RESET_SENT, (__u64)sk, TL_EVFL_NOCOOKIE);
+	return on_sock(sk, TL_EVK_RESET_SENT, (__u64)sk, TL_EVFL_NOCOOKIE, false);
 }
 
 SEC("tracepoint/tcp/tcp_receive_reset")
@@ -353,5 +353,5 @@ int tp_receive_reset(struct trace_event_raw_tcp_event_sk *a)
 {
 	const struct sock *sk = a->skaddr;
 
-	return on_sock(sk, TL_EVK_RESET_RECEIVED, (__u64)sk, TL_EVFL_NOCOOKIE);
+	return on_sock(sk, TL_EVK_RESET_RECEIVED, (__u64)sk, TL_EVFL_NOCOOKIE, false);
 }

@@ -102,7 +102,7 @@ export async function runTrace(args: TraceArgs): Promise<number> {
     throw e;
   }
   if (source.mode === 'tracepoint') {
-    process.stderr.write('tcplens: events: tp_btf unavailable, using classic tracepoints: no socket cookies (join on 4-tuple + netns)\n');
+    process.stderr.write('tcplens: events: using classic tracepoints (tp_btf unavailable or --mode tracepoint): no socket cookies, join on 4-tuple + netns\n');
   }
   const out = new Output();
   let first = true;
