@@ -57,7 +57,7 @@ struct tl_sock_info {
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 262144);
 	__type(key, __u64);
 	__type(value, struct tl_sock_info);
@@ -136,49 +136,6 @@ static __always_inline void emit(struct tl_event *e)
 	}
 }
 
-/* Birth, owner and listener bookkeeping for one state change. Returns
- * true when it (re)created the socket's entry. */
-static __always_inline bool track(const struct tl_event *e, __u64 key, int old, int new)
-{
-	struct tl_sock_info si = { .sport = e->sport };
-	bool born = false;
-
-	if ((old == TL_TCP_CLOSE && (new == TL_TCP_SYN_SENT || new == TL_TCP_LISTEN))) {
-		/* connect() and listen() run in the owner's process context */
-		si.birth_ns = e->ts_ns;
-		current_owner(&si.o);
-		si.has_owner = 1;
-		bpf_map_update_elem(&socks, &key, &si, BPF_ANY);
-		born = true;
-	} else if (new == TL_TCP_SYN_RECV) {
-		/* a passive child, cloned from its listener in softirq: the
-		 * owner is the listener's */
-		struct tl_listen_key lk = { .netns = e->netns_inode, .port = e->sport };
-		struct tl_listener *l = bpf_map_lookup_elem(&listeners, &lk);
-		si.birth_ns = e->ts_ns;
-		if (l && !l->ambiguous) {
-			si.o = l->o;
-			si.has_owner = 1;
-		}
-		bpf_map_update_elem(&socks, &key, &si, BPF_ANY);
-		born = true;
-	}
-	if (new == TL_TCP_LISTEN) {
-		struct tl_listen_key lk = { .netns = e->netns_inode, .port = e->sport };
-		struct tl_listener l = { .cookie = key }, *had = bpf_map_lookup_elem(&listeners, &lk);
-		current_owner(&l.o);
-		if (had && had->cookie != key && had->o.tgid != l.o.tgid)
-			l.ambiguous = 1;
-		bpf_map_update_elem(&listeners, &lk, &l, BPF_ANY);
-	} else if (old == TL_TCP_LISTEN && new == TL_TCP_CLOSE) {
-		struct tl_listen_key lk = { .netns = e->netns_inode, .port = e->sport };
-		struct tl_listener *had = bpf_map_lookup_elem(&listeners, &lk);
-		if (had && had->cookie == key)
-			bpf_map_delete_elem(&listeners, &lk);
-	}
-	return born;
-}
-
 static __always_inline __u8 kind_of(int old, int new)
 {
 	if (new == TL_TCP_ESTABLISHED && old == TL_TCP_SYN_SENT)
@@ -190,41 +147,95 @@ static __always_inline __u8 kind_of(int old, int new)
 	return TL_EVK_STATE;
 }
 
+/* A new socket's entry: birth time and owner. connect() and listen() run in
+ * the owner's process context; a passive child is cloned from its listener
+ * in softirq, and gets the listener's owner. */
+static __always_inline void birth(const struct tl_event *e, __u64 key, int old, int new)
+{
+	struct tl_sock_info si = { .birth_ns = e->ts_ns, .sport = e->sport };
+	struct tl_listen_key lk = { .netns = e->netns_inode, .port = e->sport };
+
+	if (new == TL_TCP_SYN_RECV) {
+		struct tl_listener *l = bpf_map_lookup_elem(&listeners, &lk);
+		if (l && !l->ambiguous) {
+			si.o = l->o;
+			si.has_owner = 1;
+		}
+	} else {
+		current_owner(&si.o);
+		si.has_owner = 1;
+	}
+	bpf_map_update_elem(&socks, &key, &si, BPF_ANY);
+	if (new == TL_TCP_LISTEN) {
+		struct tl_listener l = { .o = si.o, .cookie = key }, *had = bpf_map_lookup_elem(&listeners, &lk);
+		if (had && had->cookie != key && had->o.tgid != l.o.tgid)
+			l.ambiguous = 1;
+		bpf_map_update_elem(&listeners, &lk, &l, BPF_ANY);
+	}
+}
+
+static __always_inline void forget_listener(const struct tl_event *e, __u64 key)
+{
+	struct tl_listen_key lk = { .netns = e->netns_inode, .port = e->sport };
+	struct tl_listener *had = bpf_map_lookup_elem(&listeners, &lk);
+
+	if (had && had->cookie == key)
+		bpf_map_delete_elem(&listeners, &lk);
+}
+
+/* Runs on every TCP state change of the host, so the common case leaves
+ * early: a change that is neither kept, nor a birth, nor a close costs a
+ * few instructions (per connection 4 of 10 changes, with kind "state" off). */
 static __always_inline int on_state(const struct sock *sk, int old, int new, __u64 key, __u8 flags, bool btf)
 {
+	__u8 kind = kind_of(old, new);
+	bool keep = (keep_kinds & (1u << kind)) && (kind != TL_EVK_STATE || (keep_states & (1u << new)));
+	bool born = (old == TL_TCP_CLOSE && (new == TL_TCP_SYN_SENT || new == TL_TCP_LISTEN)) || new == TL_TCP_SYN_RECV;
+	struct tl_sock_info *si = NULL;
 	struct tl_event e = {};
-	struct tl_sock_info *si;
 
+	if (!keep && !born && kind != TL_EVK_CLOSE)
+		return 0;
 	e.netns_inode = sk_netns(sk, btf);
 	if (!netns_ok(e.netns_inode))
 		return 0;
 	sk_tuple(&e, sk, btf);
-	/* By the final move to CLOSE the kernel may have released the local
-	 * port (skc_num = 0): use the one the socket had while established. */
-	si = bpf_map_lookup_elem(&socks, &key);
-	if (si && e.sport == 0)
-		e.sport = si->sport;
-	if (!ports_ok(e.sport, e.dport))
+	if (!born) {
+		si = bpf_map_lookup_elem(&socks, &key);
+		/* by the final move to CLOSE the kernel may have released the
+		 * local port (skc_num = 0): use the one it had while established */
+		if (si && e.sport == 0)
+			e.sport = si->sport;
+	}
+	if (!ports_ok(e.sport, e.dport)) {
+		if (si && kind == TL_EVK_CLOSE)
+			bpf_map_delete_elem(&socks, &key);
 		return 0;
+	}
 	e.ts_ns = bpf_ktime_get_ns();
-	e.kind = kind_of(old, new);
+	if (born) {
+		birth(&e, key, old, new);
+		if (keep)
+			si = bpf_map_lookup_elem(&socks, &key);
+	} else if (si && new == TL_TCP_ESTABLISHED) {
+		si->sport = e.sport;  /* a client's port is chosen after SYN_SENT */
+	}
+	if (old == TL_TCP_LISTEN && new == TL_TCP_CLOSE)
+		forget_listener(&e, key);
+	if (!keep) {
+		if (kind == TL_EVK_CLOSE)
+			bpf_map_delete_elem(&socks, &key);
+		return 0;
+	}
+	e.kind = kind;
 	e.oldstate = old;
 	e.newstate = new;
 	e.flags = flags;
 	if (!(flags & TL_EVFL_NOCOOKIE))
 		e.cookie = key;
-	if (track(&e, key, old, new))
-		si = bpf_map_lookup_elem(&socks, &key);
-	if (si && new == TL_TCP_ESTABLISHED)
-		si->sport = e.sport;  /* a client's port is chosen after SYN_SENT */
-	if (!(keep_kinds & (1u << e.kind)) || (e.kind == TL_EVK_STATE && !(keep_states & (1u << new)))) {
-		if (e.kind == TL_EVK_CLOSE)
-			bpf_map_delete_elem(&socks, &key);
-		return 0;
-	}
 	if (si && si->has_owner)
 		put_owner(&e, &si->o);
-	if (e.kind == TL_EVK_CLOSE) {
+	if (kind == TL_EVK_CLOSE) {
 		if (si && si->birth_ns)
 			e.duration_ns = e.ts_ns - si->birth_ns;
 		sk_final(&e, sk, btf);
