@@ -30,10 +30,11 @@ struct {
 	__uint(max_entries, 8 << 20);  /* the loader sets the size */
 } events SEC(".maps");
 
-/* Failed ring-buffer writes (ring full), per CPU. */
+/* Per CPU: [0] failed ring-buffer writes (ring full), [1] sockets whose
+ * birth found the socket table full (no owner or lifetime for them). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, 2);
 	__type(key, __u32);
 	__type(value, __u64);
 } drops SEC(".maps");
@@ -126,14 +127,18 @@ static __always_inline void put_owner(struct tl_event *e, const struct tl_owner 
 	e->flags |= TL_EVFL_PROC;
 }
 
+static __always_inline void count_drop(__u32 which)
+{
+	__u64 *n = bpf_map_lookup_elem(&drops, &which);
+
+	if (n)
+		(*n)++;
+}
+
 static __always_inline void emit(struct tl_event *e)
 {
-	if (bpf_ringbuf_output(&events, e, sizeof(*e), BPF_RB_NO_WAKEUP) < 0) {
-		__u32 zero = 0;
-		__u64 *n = bpf_map_lookup_elem(&drops, &zero);
-		if (n)
-			(*n)++;
-	}
+	if (bpf_ringbuf_output(&events, e, sizeof(*e), BPF_RB_NO_WAKEUP) < 0)
+		count_drop(0);
 }
 
 static __always_inline __u8 kind_of(int old, int new)
@@ -165,7 +170,8 @@ static __always_inline void birth(const struct tl_event *e, __u64 key, int old, 
 		current_owner(&si.o);
 		si.has_owner = 1;
 	}
-	bpf_map_update_elem(&socks, &key, &si, BPF_ANY);
+	if (bpf_map_update_elem(&socks, &key, &si, BPF_ANY) < 0)
+		count_drop(1);
 	if (new == TL_TCP_LISTEN) {
 		struct tl_listener l = { .o = si.o, .cookie = key }, *had = bpf_map_lookup_elem(&listeners, &lk);
 		if (had && had->cookie != key && had->o.tgid != l.o.tgid)
