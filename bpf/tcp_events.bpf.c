@@ -60,6 +60,8 @@ struct tl_sock_info {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 262144);
+	/* memory follows the live sockets (a preallocated table is 31 MB) */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u64);
 	__type(value, struct tl_sock_info);
 } socks SEC(".maps");
@@ -83,7 +85,7 @@ struct tl_listener {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
+	__uint(max_entries, 4096);
 	__type(key, struct tl_listen_key);
 	__type(value, struct tl_listener);
 } listeners SEC(".maps");
