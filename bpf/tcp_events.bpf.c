@@ -30,10 +30,11 @@ struct {
 	__uint(max_entries, 8 << 20);  /* the loader sets the size */
 } events SEC(".maps");
 
-/* Failed ring-buffer writes (ring full), per CPU. */
+/* Per CPU: [0] failed ring-buffer writes (ring full), [1] sockets whose
+ * birth found the socket table full (no owner or lifetime for them). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, 2);
 	__type(key, __u32);
 	__type(value, __u64);
 } drops SEC(".maps");
@@ -57,8 +58,10 @@ struct tl_sock_info {
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 262144);
+	/* memory follows the live sockets (a preallocated table is 31 MB) */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u64);
 	__type(value, struct tl_sock_info);
 } socks SEC(".maps");
@@ -82,7 +85,7 @@ struct tl_listener {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
+	__uint(max_entries, 4096);
 	__type(key, struct tl_listen_key);
 	__type(value, struct tl_listener);
 } listeners SEC(".maps");
@@ -126,57 +129,18 @@ static __always_inline void put_owner(struct tl_event *e, const struct tl_owner 
 	e->flags |= TL_EVFL_PROC;
 }
 
-static __always_inline void emit(struct tl_event *e)
+static __always_inline void count_drop(__u32 which)
 {
-	if (bpf_ringbuf_output(&events, e, sizeof(*e), BPF_RB_NO_WAKEUP) < 0) {
-		__u32 zero = 0;
-		__u64 *n = bpf_map_lookup_elem(&drops, &zero);
-		if (n)
-			(*n)++;
-	}
+	__u64 *n = bpf_map_lookup_elem(&drops, &which);
+
+	if (n)
+		(*n)++;
 }
 
-/* Birth, owner and listener bookkeeping for one state change. Returns
- * true when it (re)created the socket's entry. */
-static __always_inline bool track(const struct tl_event *e, __u64 key, int old, int new)
+static __always_inline void emit(struct tl_event *e)
 {
-	struct tl_sock_info si = { .sport = e->sport };
-	bool born = false;
-
-	if ((old == TL_TCP_CLOSE && (new == TL_TCP_SYN_SENT || new == TL_TCP_LISTEN))) {
-		/* connect() and listen() run in the owner's process context */
-		si.birth_ns = e->ts_ns;
-		current_owner(&si.o);
-		si.has_owner = 1;
-		bpf_map_update_elem(&socks, &key, &si, BPF_ANY);
-		born = true;
-	} else if (new == TL_TCP_SYN_RECV) {
-		/* a passive child, cloned from its listener in softirq: the
-		 * owner is the listener's */
-		struct tl_listen_key lk = { .netns = e->netns_inode, .port = e->sport };
-		struct tl_listener *l = bpf_map_lookup_elem(&listeners, &lk);
-		si.birth_ns = e->ts_ns;
-		if (l && !l->ambiguous) {
-			si.o = l->o;
-			si.has_owner = 1;
-		}
-		bpf_map_update_elem(&socks, &key, &si, BPF_ANY);
-		born = true;
-	}
-	if (new == TL_TCP_LISTEN) {
-		struct tl_listen_key lk = { .netns = e->netns_inode, .port = e->sport };
-		struct tl_listener l = { .cookie = key }, *had = bpf_map_lookup_elem(&listeners, &lk);
-		current_owner(&l.o);
-		if (had && had->cookie != key && had->o.tgid != l.o.tgid)
-			l.ambiguous = 1;
-		bpf_map_update_elem(&listeners, &lk, &l, BPF_ANY);
-	} else if (old == TL_TCP_LISTEN && new == TL_TCP_CLOSE) {
-		struct tl_listen_key lk = { .netns = e->netns_inode, .port = e->sport };
-		struct tl_listener *had = bpf_map_lookup_elem(&listeners, &lk);
-		if (had && had->cookie == key)
-			bpf_map_delete_elem(&listeners, &lk);
-	}
-	return born;
+	if (bpf_ringbuf_output(&events, e, sizeof(*e), BPF_RB_NO_WAKEUP) < 0)
+		count_drop(0);
 }
 
 static __always_inline __u8 kind_of(int old, int new)
@@ -190,44 +154,99 @@ static __always_inline __u8 kind_of(int old, int new)
 	return TL_EVK_STATE;
 }
 
-static __always_inline int on_state(const struct sock *sk, int old, int new, __u64 key, __u8 flags)
+/* A new socket's entry: birth time and owner. connect() and listen() run in
+ * the owner's process context; a passive child is cloned from its listener
+ * in softirq, and gets the listener's owner. */
+static __always_inline void birth(const struct tl_event *e, __u64 key, int old, int new)
 {
-	struct tl_event e = {};
-	struct tl_sock_info *si;
+	struct tl_sock_info si = { .birth_ns = e->ts_ns, .sport = e->sport };
+	struct tl_listen_key lk = { .netns = e->netns_inode, .port = e->sport };
 
-	e.netns_inode = sk_netns(sk);
+	if (new == TL_TCP_SYN_RECV) {
+		struct tl_listener *l = bpf_map_lookup_elem(&listeners, &lk);
+		if (l && !l->ambiguous) {
+			si.o = l->o;
+			si.has_owner = 1;
+		}
+	} else {
+		current_owner(&si.o);
+		si.has_owner = 1;
+	}
+	if (bpf_map_update_elem(&socks, &key, &si, BPF_ANY) < 0)
+		count_drop(1);
+	if (new == TL_TCP_LISTEN) {
+		struct tl_listener l = { .o = si.o, .cookie = key }, *had = bpf_map_lookup_elem(&listeners, &lk);
+		if (had && had->cookie != key && had->o.tgid != l.o.tgid)
+			l.ambiguous = 1;
+		bpf_map_update_elem(&listeners, &lk, &l, BPF_ANY);
+	}
+}
+
+static __always_inline void forget_listener(const struct tl_event *e, __u64 key)
+{
+	struct tl_listen_key lk = { .netns = e->netns_inode, .port = e->sport };
+	struct tl_listener *had = bpf_map_lookup_elem(&listeners, &lk);
+
+	if (had && had->cookie == key)
+		bpf_map_delete_elem(&listeners, &lk);
+}
+
+/* Runs on every TCP state change of the host, so the common case leaves
+ * early: a change that is neither kept, nor a birth, nor a close costs a
+ * few instructions (per connection 4 of 10 changes, with kind "state" off). */
+static __always_inline int on_state(const struct sock *sk, int old, int new, __u64 key, __u8 flags, bool btf)
+{
+	__u8 kind = kind_of(old, new);
+	bool keep = (keep_kinds & (1u << kind)) && (kind != TL_EVK_STATE || (keep_states & (1u << new)));
+	bool born = (old == TL_TCP_CLOSE && (new == TL_TCP_SYN_SENT || new == TL_TCP_LISTEN)) || new == TL_TCP_SYN_RECV;
+	struct tl_sock_info *si = NULL;
+	struct tl_event e = {};
+
+	if (!keep && !born && kind != TL_EVK_CLOSE)
+		return 0;
+	e.netns_inode = sk_netns(sk, btf);
 	if (!netns_ok(e.netns_inode))
 		return 0;
-	sk_tuple(&e, sk);
-	/* By the final move to CLOSE the kernel may have released the local
-	 * port (skc_num = 0): use the one the socket had while established. */
-	si = bpf_map_lookup_elem(&socks, &key);
-	if (si && e.sport == 0)
-		e.sport = si->sport;
-	if (!ports_ok(e.sport, e.dport))
+	sk_tuple(&e, sk, btf);
+	if (!born) {
+		si = bpf_map_lookup_elem(&socks, &key);
+		/* by the final move to CLOSE the kernel may have released the
+		 * local port (skc_num = 0): use the one it had while established */
+		if (si && e.sport == 0)
+			e.sport = si->sport;
+	}
+	if (!ports_ok(e.sport, e.dport)) {
+		if (si && kind == TL_EVK_CLOSE)
+			bpf_map_delete_elem(&socks, &key);
 		return 0;
+	}
 	e.ts_ns = bpf_ktime_get_ns();
-	e.kind = kind_of(old, new);
+	if (born) {
+		birth(&e, key, old, new);
+		if (keep)
+			si = bpf_map_lookup_elem(&socks, &key);
+	} else if (si && new == TL_TCP_ESTABLISHED) {
+		si->sport = e.sport;  /* a client's port is chosen after SYN_SENT */
+	}
+	if (old == TL_TCP_LISTEN && new == TL_TCP_CLOSE)
+		forget_listener(&e, key);
+	if (!keep) {
+		if (kind == TL_EVK_CLOSE)
+			bpf_map_delete_elem(&socks, &key);
+		return 0;
+	}
+	e.kind = kind;
 	e.oldstate = old;
 	e.newstate = new;
 	e.flags = flags;
 	if (!(flags & TL_EVFL_NOCOOKIE))
 		e.cookie = key;
-	if (track(&e, key, old, new))
-		si = bpf_map_lookup_elem(&socks, &key);
-	if (si && new == TL_TCP_ESTABLISHED)
-		si->sport = e.sport;  /* a client's port is chosen after SYN_SENT */
-	if (!(keep_kinds & (1u << e.kind)) || (e.kind == TL_EVK_STATE && !(keep_states & (1u << new)))) {
-		if (e.kind == TL_EVK_CLOSE)
-			bpf_map_delete_elem(&socks, &key);
-		return 0;
-	}
 	if (si && si->has_owner)
 		put_owner(&e, &si->o);
-	if (e.kind == TL_EVK_CLOSE) {
+	if (kind == TL_EVK_CLOSE) {
 		if (si && si->birth_ns)
 			e.duration_ns = e.ts_ns - si->birth_ns;
-		sk_final(&e, sk);
+		sk_final(&e, sk, btf);
 		bpf_map_delete_elem(&socks, &key);
 	}
 	emit(&e);
@@ -235,22 +254,22 @@ static __always_inline int on_state(const struct sock *sk, int old, int new, __u
 }
 
 /* Retransmits and resets: one event on the socket as it is now. */
-static __always_inline int on_sock(const struct sock *sk, __u8 kind, __u64 key, __u8 flags)
+static __always_inline int on_sock(const struct sock *sk, __u8 kind, __u64 key, __u8 flags, bool btf)
 {
 	struct tl_event e = {};
 	struct tl_sock_info *si;
 
 	if (!(keep_kinds & (1u << kind)))
 		return 0;
-	e.netns_inode = sk_netns(sk);
+	e.netns_inode = sk_netns(sk, btf);
 	if (!netns_ok(e.netns_inode))
 		return 0;
-	sk_tuple(&e, sk);
+	sk_tuple(&e, sk, btf);
 	if (!ports_ok(e.sport, e.dport))
 		return 0;
 	e.ts_ns = bpf_ktime_get_ns();
 	e.kind = kind;
-	e.oldstate = e.newstate = BPF_CORE_READ(sk, __sk_common.skc_state);
+	e.oldstate = e.newstate = sk_state(sk, btf);
 	e.flags = flags;
 	if (!(flags & TL_EVFL_NOCOOKIE))
 		e.cookie = key;
@@ -281,7 +300,7 @@ static __always_inline int on_orphan_reset(const struct sk_buff *skb, __u8 flags
 
 static __always_inline bool is_tcp(const struct sock *sk)
 {
-	return BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP;
+	return sk->sk_protocol == IPPROTO_TCP;
 }
 
 #define COOKIE(sk) bpf_get_socket_cookie((void *)(sk))
@@ -291,7 +310,7 @@ int BPF_PROG(btf_set_state, const struct sock *sk, const int old, const int new)
 {
 	if (!sk || !is_tcp(sk))
 		return 0;
-	return on_state(sk, old, new, COOKIE(sk), 0);
+	return on_state(sk, old, new, COOKIE(sk), 0, true);
 }
 
 SEC("tp_btf/tcp_retransmit_skb")
@@ -299,7 +318,7 @@ int BPF_PROG(btf_retransmit, const struct sock *sk)
 {
 	if (!sk)
 		return 0;
-	return on_sock(sk, TL_EVK_RETRANSMIT, COOKIE(sk), 0);
+	return on_sock(sk, TL_EVK_RETRANSMIT, COOKIE(sk), 0, true);
 }
 
 SEC("tp_btf/tcp_send_reset")
@@ -307,7 +326,7 @@ int BPF_PROG(btf_send_reset, const struct sock *sk, const struct sk_buff *skb)
 {
 	if (!sk)
 		return on_orphan_reset(skb, 0);
-	return on_sock(sk, TL_EVK_RESET_SENT, COOKIE(sk), 0);
+	return on_sock(sk, TL_EVK_RESET_SENT, COOKIE(sk), 0, true);
 }
 
 SEC("tp_btf/tcp_receive_reset")
@@ -315,7 +334,7 @@ int BPF_PROG(btf_receive_reset, struct sock *sk)
 {
 	if (!sk)
 		return 0;
-	return on_sock(sk, TL_EVK_RESET_RECEIVED, COOKIE(sk), 0);
+	return on_sock(sk, TL_EVK_RESET_RECEIVED, COOKIE(sk), 0, true);
 }
 
 /* Fallback: classic tracepoints (need tracefs mounted). No cookie helper
@@ -327,7 +346,7 @@ int tp_set_state(struct trace_event_raw_inet_sock_set_state *a)
 
 	if (!sk || a->protocol != IPPROTO_TCP)
 		return 0;
-	return on_state(sk, a->oldstate, a->newstate, (__u64)sk, TL_EVFL_NOCOOKIE);
+	return on_state(sk, a->oldstate, a->newstate, (__u64)sk, TL_EVFL_NOCOOKIE, false);
 }
 
 SEC("tracepoint/tcp/tcp_retransmit_skb")
@@ -335,7 +354,7 @@ int tp_retransmit(struct trace_event_raw_tcp_retransmit_skb *a)
 {
 	const struct sock *sk = a->skaddr;
 
-	return on_sock(sk, TL_EVK_RETRANSMIT, (__u64)sk, TL_EVFL_NOCOOKIE);
+	return on_sock(sk, TL_EVK_RETRANSMIT, (__u64)sk, TL_EVFL_NOCOOKIE, false);
 }
 
 SEC("tracepoint/tcp/tcp_send_reset")
@@ -345,7 +364,7 @@ int tp_send_reset(struct trace_event_raw_tcp_send_reset *a)
 
 	if (!sk)
 		return on_orphan_reset(a->skbaddr, TL_EVFL_NOCOOKIE);
-	return on_sock(sk, TL_EVK_RESET_SENT, (__u64)sk, TL_EVFL_NOCOOKIE);
+	return on_sock(sk, TL_EVK_RESET_SENT, (__u64)sk, TL_EVFL_NOCOOKIE, false);
 }
 
 SEC("tracepoint/tcp/tcp_receive_reset")
@@ -353,5 +372,5 @@ int tp_receive_reset(struct trace_event_raw_tcp_event_sk *a)
 {
 	const struct sock *sk = a->skaddr;
 
-	return on_sock(sk, TL_EVK_RESET_RECEIVED, (__u64)sk, TL_EVFL_NOCOOKIE);
+	return on_sock(sk, TL_EVK_RESET_RECEIVED, (__u64)sk, TL_EVFL_NOCOOKIE, false);
 }

@@ -17,14 +17,42 @@ enum {
 	TL_TCP_CLOSE = 7, TL_TCP_LISTEN = 10,
 };
 
-static __always_inline __u64 sk_netns(const struct sock *sk)
+/* Two readers of the same fields: tp_btf programs get typed (BTF) socket
+ * pointers and load fields directly, CO-RE relocated through vmlinux.h's
+ * preserve_access_index (each bpf_probe_read_kernel would cost ~30-50 ns,
+ * a dozen per event); classic tracepoints only carry the socket's address,
+ * so the fallback reads through BPF_CORE_READ. `btf` is a compile-time
+ * constant at every call site, so each program keeps only its own path. */
+static __always_inline __u64 sk_netns(const struct sock *sk, bool btf)
 {
+	if (btf)
+		return sk->__sk_common.skc_net.net->ns.inum;
 	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 }
 
-/* Family, addresses and ports of sk into e. */
-static __always_inline void sk_tuple(struct tl_event *e, const struct sock *sk)
+static __always_inline __u8 sk_state(const struct sock *sk, bool btf)
 {
+	return btf ? sk->__sk_common.skc_state : BPF_CORE_READ(sk, __sk_common.skc_state);
+}
+
+/* Family, addresses and ports of sk into e. */
+static __always_inline void sk_tuple(struct tl_event *e, const struct sock *sk, bool btf)
+{
+	if (btf) {
+		const struct sock_common *c = &sk->__sk_common;
+		e->family = c->skc_family;
+		e->sport = c->skc_num;
+		e->dport = bpf_ntohs(c->skc_dport);
+		if (e->family == AF_INET6) {
+			__builtin_memcpy(e->saddr, c->skc_v6_rcv_saddr.in6_u.u6_addr8, 16);
+			__builtin_memcpy(e->daddr, c->skc_v6_daddr.in6_u.u6_addr8, 16);
+		} else {
+			__u32 s = c->skc_rcv_saddr, d = c->skc_daddr;
+			__builtin_memcpy(e->saddr, &s, 4);
+			__builtin_memcpy(e->daddr, &d, 4);
+		}
+		return;
+	}
 	e->family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	e->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
 	e->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
@@ -37,20 +65,32 @@ static __always_inline void sk_tuple(struct tl_event *e, const struct sock *sk)
 	}
 }
 
-/* The close-time counters, as tcp_info reports them (tcp_get_info()). */
-static __always_inline void sk_final(struct tl_event *e, const struct sock *sk)
-{
-	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+#define TL_TP_FINAL(e, tp, R) do { \
+	(e)->bytes_acked = R(tp, bytes_acked); \
+	(e)->bytes_received = R(tp, bytes_received); \
+	(e)->segs_in = R(tp, segs_in); \
+	(e)->segs_out = R(tp, segs_out); \
+	(e)->total_retrans = R(tp, total_retrans); \
+	(e)->srtt_us = R(tp, srtt_us) >> 3; \
+	(e)->rttvar_us = R(tp, mdev_us) >> 2; \
+	(e)->delivered = R(tp, delivered); \
+	(e)->lost = R(tp, lost_out); \
+} while (0)
+#define TL_DIRECT(p, f) ((p)->f)
 
-	e->bytes_acked = BPF_CORE_READ(tp, bytes_acked);
-	e->bytes_received = BPF_CORE_READ(tp, bytes_received);
-	e->segs_in = BPF_CORE_READ(tp, segs_in);
-	e->segs_out = BPF_CORE_READ(tp, segs_out);
-	e->total_retrans = BPF_CORE_READ(tp, total_retrans);
-	e->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
-	e->rttvar_us = BPF_CORE_READ(tp, mdev_us) >> 2;
-	e->delivered = BPF_CORE_READ(tp, delivered);
-	e->lost = BPF_CORE_READ(tp, lost_out);
+/* The close-time counters, as tcp_info reports them (tcp_get_info()). */
+static __always_inline void sk_final(struct tl_event *e, const struct sock *sk, bool btf)
+{
+	if (btf) {
+		/* a typed tcp_sock: direct loads past struct sock are allowed */
+		struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk);
+		if (!tp)
+			return;
+		TL_TP_FINAL(e, tp, TL_DIRECT);
+	} else {
+		const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+		TL_TP_FINAL(e, tp, BPF_CORE_READ);
+	}
 	e->flags |= TL_EVFL_FINAL;
 }
 

@@ -271,15 +271,29 @@ int tl_events_drain(struct tl_events *e, struct tl_event_batch *b, int *more, in
 
 int tl_events_lost(struct tl_events *e, uint64_t *lost, int max)
 {
+	return tl_events_drops(e, 0, lost, max);
+}
+
+uint64_t tl_events_table_full(struct tl_events *e)
+{
+	uint64_t v[1024] = { 0 }, sum = 0;
+	int n = tl_events_drops(e, 1, v, 1024);
+
+	for (int i = 0; i < n && i < 1024; i++)
+		sum += v[i];
+	return sum;
+}
+
+int tl_events_drops(struct tl_events *e, uint32_t which, uint64_t *lost, int max)
+{
 	int ncpu = libbpf_num_possible_cpus();
-	uint32_t zero = 0;
 
 	if (ncpu < 0)
 		return ncpu;
 	uint64_t *v = calloc((size_t)ncpu, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	if (bpf_map_lookup_elem(bpf_map__fd(e->skel->maps.drops), &zero, v) < 0) {
+	if (bpf_map_lookup_elem(bpf_map__fd(e->skel->maps.drops), &which, v) < 0) {
 		int rc = -errno;
 		free(v);
 		return rc;
@@ -339,6 +353,8 @@ enum tl_events_mode tl_events_mode(const struct tl_events *e) { return TL_EVMODE
 uint32_t tl_events_ring_bytes(const struct tl_events *e) { return 0; }
 int tl_events_drain(struct tl_events *e, struct tl_event_batch *b, int *more, int64_t *offset_ns) { return -ENOSYS; }
 int tl_events_lost(struct tl_events *e, uint64_t *lost, int max) { return -ENOSYS; }
+int tl_events_drops(struct tl_events *e, uint32_t which, uint64_t *lost, int max) { return -ENOSYS; }
+uint64_t tl_events_table_full(struct tl_events *e) { return 0; }
 const struct tl_events_stats *tl_events_stats(const struct tl_events *e) { static struct tl_events_stats z; return &z; }
 uint32_t tl_events_comm_count(const struct tl_events *e) { return 0; }
 const char *tl_events_comm(const struct tl_events *e, uint32_t id) { return ""; }

@@ -81,6 +81,14 @@ int tl_events_drain(struct tl_events *e, struct tl_event_batch *b, int *more, in
  * lost[max]; returns the number of CPUs or -errno. */
 int tl_events_lost(struct tl_events *e, uint64_t *lost, int max);
 
+/* Counter `which` of the per-CPU drops map (0: ring full, 1: socket table
+ * full) per CPU, as tl_events_lost. */
+int tl_events_drops(struct tl_events *e, uint32_t which, uint64_t *lost, int max);
+
+/* Births that found the socket table full, all CPUs (those sockets' events
+ * come without owner and lifetime). */
+uint64_t tl_events_table_full(struct tl_events *e);
+
 const struct tl_events_stats *tl_events_stats(const struct tl_events *e);
 
 /* Comm dictionary: names [from, count) as NUL-padded 16-byte strings. */

@@ -165,6 +165,7 @@ class EventTracer : public Napi::ObjectWrap<EventTracer> {
       total += (double)lost[i];
     }
     SetNum(o, "lost", total);
+    SetNum(o, "tableFull", (double)tl_events_table_full(e_));
     o.Set("lostPerCpu", per);
     if (n < 0) SetNum(o, "lostErrno", -n);
     return o;

@@ -29,8 +29,10 @@ mkdir -p "$B"
 
 NS=tlevbench-$$-$RANDOM
 MOUNTED=""
+STATS=$(cat /proc/sys/kernel/bpf_stats_enabled 2>/dev/null || echo 0)
 cleanup() {
   ip netns delete "$NS" 2>/dev/null || true
+  sysctl -qw kernel.bpf_stats_enabled="$STATS" 2>/dev/null || true
   [ -z "$MOUNTED" ] || umount /sys/kernel/tracing 2>/dev/null || true
 }
 trap cleanup EXIT
@@ -42,6 +44,8 @@ if ! grep -q ' /sys/kernel/tracing tracefs ' /proc/mounts; then
   mount -t tracefs nodev /sys/kernel/tracing
   MOUNTED=1
 fi
+# per-program run time, for the probe cost column; restored on exit
+sysctl -qw kernel.bpf_stats_enabled=1
 ip netns add "$NS"
 ip -n "$NS" link set lo up
 node "$HERE/bench.js" "$NS" "$B/churn" "$CONNS" "$REPS"

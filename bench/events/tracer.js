@@ -4,7 +4,7 @@
 // once attached; the first stdin line starts the measured window (CPU of
 // this whole process, every thread); stdin EOF ends it with one last drain
 // and prints one JSON line: events, lost, batches, malformed, cpu_us.
-//   node tracer.js NETNS_NAME [DRAIN_MS]
+//   node tracer.js NETNS_NAME [DRAIN_MS] [KINDS_MASK]  (mask 0: every kind)
 const fs = require('fs');
 const path = require('path');
 const readline = require('readline');
@@ -12,7 +12,7 @@ const { EventSource } = require(path.join(__dirname, '../../dist/src/sources/eve
 
 const ino = fs.statSync(`/run/netns/${process.argv[2]}`).ino;
 const drainMs = Number(process.argv[3] || 100);
-const src = new EventSource({ netns: [ino] });
+const src = new EventSource({ netns: [ino], kinds: Number(process.argv[4] || 0) });
 src.start();
 let events = 0;
 const timer = src.drainEvery(drainMs, (b) => { events += b.rows; }, (e) => { process.stderr.write(`${e.message}\n`); });

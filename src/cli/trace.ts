@@ -102,7 +102,7 @@ export async function runTrace(args: TraceArgs): Promise<number> {
     throw e;
   }
   if (source.mode === 'tracepoint') {
-    process.stderr.write('tcplens: events: tp_btf unavailable, using classic tracepoints: no socket cookies (join on 4-tuple + netns)\n');
+    process.stderr.write('tcplens: events: using classic tracepoints (tp_btf unavailable or --mode tracepoint): no socket cookies, join on 4-tuple + netns\n');
   }
   const out = new Output();
   let first = true;
@@ -137,6 +137,7 @@ export async function runTrace(args: TraceArgs): Promise<number> {
   if (st.lost > 0) {
     process.stderr.write(`tcplens: events lost: ${st.lost} (the ring buffer was full; raise --ring-bytes or lower --interval)\n`);
   }
+  if (st.tableFull > 0) process.stderr.write(`tcplens: events: ${st.tableFull} sockets born while the kernel socket table was full: no owner or lifetime for them\n`);
   if (st.malformed > 0) process.stderr.write(`tcplens: events skipped as malformed: ${st.malformed}\n`);
   return 0;
 }

@@ -41,6 +41,8 @@ export interface EventTracerStats {
   /** records the kernel could not write (ring full), all CPUs */
   lost: number;
   lostPerCpu: number[];
+  /** sockets born while the kernel-side socket table was full: no owner, no lifetime */
+  tableFull: number;
   lostErrno?: number;
 }
 

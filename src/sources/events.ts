@@ -125,7 +125,7 @@ export class EventSource {
     const t = this.tracer;
     if (this.final) return this.final;
     if (!t || t.closed) {
-      return { events: 0, bytes: 0, batches: 0, malformed: 0, commOverflow: 0, lost: 0, lostPerCpu: [], mode: null, ringBytes: 0 };
+      return { events: 0, bytes: 0, batches: 0, malformed: 0, commOverflow: 0, lost: 0, lostPerCpu: [], tableFull: 0, mode: null, ringBytes: 0 };
     }
     return { ...t.stats(), mode: t.mode, ringBytes: t.ringBytes };
   }

@@ -4,6 +4,7 @@
 // loss accounting with a ring made too small, and passive-open owners.
 import { expect } from 'chai';
 import { execFileSync, spawn } from 'child_process';
+import * as fs from 'fs';
 import * as path from 'path';
 import * as readline from 'readline';
 import { EventSource } from '../../src/sources/events';
@@ -242,6 +243,33 @@ describe('EventSource (eBPF events, real kernel)', function () {
     for (const r of active) expect([r.tgid, r.comm]).to.deep.equal([client.pid, 'python3']);
     // The server's closes happen in its own close() or in softirq: still its own.
     for (const r of connCloses(rows).filter((x) => x.sport === port)) expect(r.tgid).to.equal(server.pid);
+  });
+
+  it('the classic-tracepoint fallback sees the same opens and closes, flagged as without cookies', async function () {
+    // tracefs is not mounted at boot on every host: mount it for this test only.
+    const mounted = fs.readFileSync('/proc/mounts', 'utf8').includes(' /sys/kernel/tracing tracefs ');
+    if (!mounted) execFileSync('mount', ['-t', 'tracefs', 'nodev', '/sys/kernel/tracing']);
+    try {
+      const src = track(nsEvents(ns, { mode: 'tracepoint' }));
+      expect(src.mode).to.equal('tracepoint');
+      const N = 10, BYTES = 500;
+      churn(ns, N, BYTES);
+      await settle();
+      const rows = await collectEvents(src);
+      expect(count(rows, 'active_open')).to.equal(N);
+      expect(count(rows, 'passive_open')).to.equal(N);
+      const closes = connCloses(rows);
+      expect(closes).to.have.length(2 * N);
+      for (const r of rows) {
+        expect(r.flags & EVF.NOCOOKIE).to.equal(EVF.NOCOOKIE);
+        expect(r.cookie).to.equal('0');
+      }
+      expect(closes.filter((r) => r.acked === BYTES + 2 && r.received === BYTES / 2 + 1)).to.have.length(N);  // clients
+      expect(closes.every((r) => r.flags & EVF.PROC)).to.equal(true);
+    } finally {
+      for (const s of open.splice(0)) s.close();
+      if (!mounted) execFileSync('umount', ['/sys/kernel/tracing']);
+    }
   });
 
   it('wall-clock timestamps: within this test\'s run', async () => {

@@ -1,0 +1,43 @@
+// Keeps bench/events working: runs its --smoke mode (3,000 connections,
+// one rep) for real and checks every row is there with sane figures, and
+// that tcplens read exactly the events the churn made, losing none.
+import { expect } from 'chai';
+import { spawnSync } from 'child_process';
+import * as path from 'path';
+import { isRoot } from '../helpers/netns';
+import { EventSource } from '../../src/sources/events';
+
+const ROOT = path.resolve(__dirname, '../../..');
+
+function cells(out: string, label: string): string[] {
+  const line = out.split('\n').find((l) => l.startsWith(label));
+  expect(line, `row "${label}" in:\n${out}`).to.be.a('string');
+  return line!.slice(label.length).trim().split(/\s+/);
+}
+
+describe('bench/events --smoke', function () {
+  this.timeout(180_000);
+
+  it('measures churn off, with tcplens (every kind, sidecar kinds) and with bpftrace, and tcplens loses nothing', function () {
+    if (!isRoot()) { console.log('    skipped: needs root (namespaces, eBPF)'); this.skip(); }
+    const a = EventSource.availability();
+    if (!a.ok) { console.log(`    skipped: events view unavailable here: ${a.reason}`); this.skip(); }
+    const r = spawnSync('bash', [path.join(ROOT, 'bench/events/run.sh'), '--smoke'], { cwd: ROOT, encoding: 'utf8' });
+    const out = r.stdout;
+    expect(r.status, `exit ${r.status}\n${out}\n${r.stderr}`).to.equal(0);
+    expect(out).to.match(/^tcplens events benchmark: 3000 loopback connections per run/m);
+    for (const label of ['tracing off', 'tcplens, every kind (10 events/conn)', 'tcplens, sidecar kinds (4 events/conn)',
+      'bpftrace count() on sock:inet_sock_set_state']) {
+      const [rate, xOff, cpu, cpuX] = cells(out, label).map(Number);
+      for (const v of [rate, xOff, cpu, cpuX]) expect(v, `${label}: ${v}`).to.be.above(0);
+    }
+    expect(cells(out, 'tcplens, every kind (10 events/conn)').slice(4, 6)).to.deep.equal(['10.00', 'ev/conn,']);
+    expect(cells(out, 'tcplens, sidecar kinds (4 events/conn)').slice(4, 6)).to.deep.equal(['4.00', 'ev/conn,']);
+    expect(out).to.match(/probe \d+ ns\/run/);
+    expect(out).to.match(/^every event seen: tcplens read exactly the expected events in 1\/1 \(every kind\) and 1\/1 \(sidecar\) reps/m);
+    expect(out).to.match(/^goal \(every kind\): .*zero loss: MET \(0 of 30002 events\)/m);
+    expect(out).to.match(/^goal \(sidecar kinds\): .*zero loss: MET \(0 of 12001 events\)/m);
+    // bpftrace mounted tracefs for itself only if it was not mounted before
+    expect(r.stderr).to.not.match(/Error|ERROR/);
+  });
+});
