@@ -3,13 +3,14 @@
 // --duration; then everything in memory is written (or spooled).
 import * as os from 'os';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
-import { withRunOptions, type RunArgs } from '../run/options';
+import { envProblems, withRunOptions, type RunArgs } from '../run/options';
 import { parseNetnsSelector } from '../netns/select';
 import { parseDuration } from '../util/duration';
 import { usage } from '../util/errors';
 import { runPreflight, logPreflightOnce, exitCodeOf } from '../preflight';
 import { Sidecar } from '../run/sidecar';
-import { openSink } from '../run/open_sink';
+import { openSink, parseBytes } from '../sinks/options';
+import { clickhouseConfig } from '../sinks/clickhouse/config';
 import { openPeriodicViews } from '../run/views';
 import { runStages, startRunMetrics } from '../run/metrics';
 import { log, parseLevel } from '../util/log';
@@ -39,18 +40,22 @@ function parseViews(text: string): Set<ViewName> {
 function check(args: RunArgs): void {
   if (!(args.maxFlows >= 1)) throw usage('--max-flows: at least 1');
   if (!(args.sampleHz > 0 && args.sampleHz <= 1000)) throw usage('--sample-hz: between 0 and 1000');
-  if (!(args.spoolBytes >= 0)) throw usage('--spool-bytes: 0 or more');
-  if (!(args.ttlDays >= 0)) throw usage('--ttl-days: 0 or more');
+  if (!(Number.isInteger(args['ttl-days']) && args['ttl-days'] >= 0)) throw usage('--ttl-days: a whole number of days, 0 or more');
 }
 
 export async function runMain(args: RunArgs): Promise<number> {
+  if (envProblems.length) throw usage(envProblems[0]!);
   check(args);
+  // bad sink settings fail now, not after preflight
+  if (args.sink === 'clickhouse') clickhouseConfig(args);
+  else if (args.sink !== 'stdout' && !/^file:./.test(args.sink)) throw usage(`--sink: clickhouse, stdout or file:PATH expected, got '${args.sink}'`);
   const intervalMs = parseDuration(args.interval, 'interval');
   const drainMs = parseDuration(args.drainInterval, 'drain-interval');
   const durationMs = args.duration !== undefined ? parseDuration(args.duration, 'duration') : 0;
   const netns = parseNetnsSelector(args.netns);
   const wanted = parseViews(args.views);
   log.setLevel(parseLevel(args.logLevel));
+  const spoolBudget = parseBytes(args['spool-bytes']);
   const host = args.host ?? os.hostname();
 
   const report = runPreflight({ netnsAll: args.netns.split(',').some((x) => x.trim() !== 'host') });
@@ -58,10 +63,10 @@ export async function runMain(args: RunArgs): Promise<number> {
   if (exitCodeOf(report) !== 0) return 1;
   const destroy = wanted.has('destroy') && report.views.destroy !== 'off';
 
-  const sink = await openSink(args, host, log);
+  const sink = await openSink(args, { host, ...(args.cluster ? { cluster: args.cluster } : {}) });
   const periodic = openPeriodicViews({ wanted, report, netns, sampleHz: args.sampleHz, drainMs, intervalMs }, log);
   const sidecar = new Sidecar({ netns, intervalMs, drainMs, changesOnly: args.changesOnly, destroy, maxFlows: args.maxFlows }, sink.sink, periodic.views, log);
-  const metrics = await startRunMetrics(args, runStages(sidecar, sink.sink, sink.spoolBytes, periodic));
+  const metrics = await startRunMetrics(args, runStages(sidecar, sink.sink, spoolBudget, periodic));
   log.info('run.started', 'started', {
     host, interval_ms: intervalMs, sink: sink.describe, listen: metrics.url,
     views: ['poll', ...(destroy ? ['destroy'] : []), ...periodic.views.map((v) => v.name)],
@@ -79,7 +84,6 @@ export async function runMain(args: RunArgs): Promise<number> {
     process.removeListener('SIGTERM', onTerm);
     process.removeListener('SIGINT', onInt);
     await sink.sink.close();
-    await sink.close();
     await metrics.close();
   }
   // What went where, per table: queued = written + spooled (+ dropped, counted).

@@ -31,5 +31,5 @@ export function runStages(sidecar: Sidecar, sink: Sink, spoolBytes: number, peri
 }
 
 export function startRunMetrics(args: RunArgs, stages: PipelineStages): Promise<MetricsHandle> {
-  return startMetrics(metricsOptions({ listen: args.listen, debugEndpoints: args.debugEndpoints, logLevel: args.logLevel }), stages);
+  return startMetrics(metricsOptions(args), stages);
 }

@@ -1,83 +1,85 @@
-// `tcplens run` settings: each is a flag, a key of the --config JSON file,
-// or a TCPLENS_* environment variable, in that order of precedence. Credentials are never
-// flags: TCPLENS_CLICKHOUSE_USER / TCPLENS_CLICKHOUSE_PASSWORD or
-// --clickhouse-password-file (see src/sinks/clickhouse/config.ts).
+// `tcplens run` settings: the sink's flags (src/sinks/options.ts), the
+// metrics server's (src/metrics/flags.ts) and run's own. Every flag may also
+// come from a key of the --config JSON file or from a TCPLENS_* environment
+// variable (TCPLENS_ + the flag in capitals, '-' as '_'), in that order of
+// precedence. Credentials are never flags: TCPLENS_CLICKHOUSE_USER /
+// TCPLENS_CLICKHOUSE_PASSWORD or --clickhouse-password-file.
 import type { Argv, Options } from 'yargs';
+import { sinkOptions, type SinkFlags } from '../sinks/options';
+import { metricsFlags, type MetricsFlags } from '../metrics/flags';
+import { usage } from '../util/errors';
 
-/** flag name -> yargs option; the env variable is TCPLENS_ + NAME_IN_CAPS. */
 const RUN_OPTIONS: Record<string, Options> = {
   interval: { type: 'string', default: '10s', describe: 'poll every DURATION' },
   netns: { type: 'string', default: 'all', describe: 'namespaces: all, host, a name under /run/netns, or a path; comma-separated' },
-  sink: { type: 'string', default: 'clickhouse', describe: 'clickhouse, stdout (ndjson), or file:PATH (length-delimited protobuf)' },
-  'clickhouse-url': { type: 'string', describe: 'ClickHouse HTTP URL; unset: start (or reuse) a local server with its data under --data-dir' },
-  'clickhouse-password-file': { type: 'string', describe: 'file holding the ClickHouse password (or set TCPLENS_CLICKHOUSE_PASSWORD)' },
-  database: { type: 'string', default: 'tcplens', describe: 'ClickHouse database' },
   cluster: {
     type: 'string',
-    describe: 'write into the fleet schema of ClickHouse cluster NAME (Distributed tables); the schema is applied once by the operator (tcplens schema apply --cluster NAME), not by every sidecar',
+    describe: 'write into the fleet schema of ClickHouse cluster NAME (Distributed tables); the operator applies it once (tcplens schema apply --cluster NAME), so the sidecar does not',
   },
-  'ttl-days': { type: 'number', default: 30, describe: 'days ClickHouse keeps rows (0 = forever)' },
   duration: { type: 'string', describe: 'stop after DURATION, flushing everything (default: run until SIGTERM/SIGINT)' },
   views: { type: 'string', default: 'poll,destroy,events,samples', describe: 'views to run when this host allows them' },
   'changes-only': { type: 'boolean', default: false, describe: 'tcp_snapshots: only sockets whose state or counters moved since their previous poll' },
   'sample-hz': { type: 'number', default: 1, describe: 'task samples per second (samples view)' },
   'drain-interval': { type: 'string', default: '200ms', describe: 'how often the destroy and events views are emptied' },
   'max-flows': { type: 'number', default: 1_000_000, describe: 'open flows kept at most; past it the least recently seen are evicted (counted)' },
-  'data-dir': { type: 'string', default: '.tcplens', describe: 'where the spool and the local ClickHouse keep their files' },
-  'spool-bytes': { type: 'number', default: 1 << 30, describe: 'disk budget of the spool while ClickHouse is unreachable; past it batches are dropped (counted)' },
-  listen: { type: 'string', default: '127.0.0.1:9088', describe: 'HTTP address of /metrics, /healthz, /readyz' },
-  'debug-endpoints': { type: 'boolean', default: false, describe: 'serve /debug/profile and /debug/heap' },
-  'log-level': { choices: ['debug', 'info', 'warn', 'error'], default: 'info', describe: 'log level (JSON lines on stderr)' },
   host: { type: 'string', describe: 'host name written with every row (default: os.hostname())' },
 };
 
 export const envName = (flag: string): string => `TCPLENS_${flag.replace(/-/g, '_').toUpperCase()}`;
 
-/** Coerces an environment value to the option's type; throws on nonsense. */
-function fromEnv(flag: string, o: Options, raw: string): unknown {
-  if (o.type === 'number') {
+/** An environment value in the option's type; one clear error otherwise. */
+function fromEnv(name: string, type: 'number' | 'boolean' | 'string', raw: string): unknown {
+  if (type === 'number') {
     const n = Number(raw);
-    if (!Number.isFinite(n)) throw new Error(`${envName(flag)}: "${raw}" is not a number`);
+    if (raw.trim() === '' || !Number.isFinite(n)) throw usage(`${name}: "${raw}" is not a number`);
     return n;
   }
-  if (o.type === 'boolean') {
+  if (type === 'boolean') {
     if (/^(1|true|yes|on)$/i.test(raw)) return true;
     if (/^(0|false|no|off)$/i.test(raw)) return false;
-    throw new Error(`${envName(flag)}: "${raw}" is not a boolean (true/false)`);
+    throw usage(`${name}: "${raw}" is not a boolean (true/false)`);
   }
   return raw;
 }
 
-export function withRunOptions(y: Argv, env: NodeJS.ProcessEnv = process.env): Argv {
+/** Environment values that could not be used: reported by the command's
+ * handler (a builder cannot fail cleanly in yargs). */
+export const envProblems: string[] = [];
+
+/** Every flag defined so far takes its default from TCPLENS_<FLAG> when set. */
+export function envDefaults<T>(y: Argv<T>, env: NodeJS.ProcessEnv = process.env): Argv<T> {
+  // getOptions() exists at run time; @types/yargs does not declare it
+  const o = (y as unknown as { getOptions(): { key: Record<string, unknown>; number: string[]; boolean: string[] } }).getOptions();
   let out = y;
-  for (const [flag, o] of Object.entries(RUN_OPTIONS)) {
+  for (const flag of Object.keys(o.key)) {
     const raw = env[envName(flag)];
-    const opt: Options = { ...o, describe: `${o.describe} [env ${envName(flag)}]` };
-    if (raw !== undefined && raw !== '') opt.default = fromEnv(flag, o, raw);
-    out = out.option(flag, opt);
+    if (raw === undefined || raw === '' || flag === 'help' || flag === 'version' || flag === 'config') continue;
+    const type = o.number.includes(flag) ? 'number' : o.boolean.includes(flag) ? 'boolean' : 'string';
+    try {
+      out = out.default(flag, fromEnv(envName(flag), type, raw));
+    } catch (e) {
+      envProblems.push((e as Error).message);
+    }
   }
-  return out.config('config', 'JSON file of settings, keys named as the flags (flags win over it, it wins over TCPLENS_* variables)');
+  return out;
 }
 
-export interface RunArgs {
+export function withRunOptions(y: Argv, env: NodeJS.ProcessEnv = process.env): Argv<RunArgs> {
+  const all = metricsFlags(sinkOptions(y.options(RUN_OPTIONS)));
+  return envDefaults(all, env)
+    .config('config', 'JSON file of settings, keys named as the flags (flags win over it, it wins over TCPLENS_* variables)')
+    .epilogue('Every flag can also be set as TCPLENS_<FLAG> (e.g. TCPLENS_INTERVAL=5s, TCPLENS_CLICKHOUSE_URL=http://ch:8123).') as unknown as Argv<RunArgs>;
+}
+
+export interface RunArgs extends SinkFlags, MetricsFlags {
   interval: string;
   netns: string;
-  sink: string;
-  clickhouseUrl?: string;
-  clickhousePasswordFile?: string;
-  database: string;
   cluster?: string;
-  ttlDays: number;
   duration?: string;
   views: string;
   changesOnly: boolean;
   sampleHz: number;
   drainInterval: string;
   maxFlows: number;
-  dataDir: string;
-  spoolBytes: number;
-  listen: string;
-  debugEndpoints: boolean;
-  logLevel: 'debug' | 'info' | 'warn' | 'error';
   host?: string;
 }

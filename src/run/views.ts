@@ -10,6 +10,8 @@ import type { Logger } from '../util/log';
 import type { PeriodicView } from './sidecar';
 import type { EventsStageStats, SamplesStageStats, StatsProvider } from '../metrics/stages';
 
+/** event kinds 1-3 and 5-7 (not 4, other state changes) */
+const FLOW_KINDS = 0xee;
 /** the kernel-side namespace filter holds at most this many inodes */
 const MAX_NETNS_FILTER = 8;
 
@@ -42,7 +44,9 @@ function netnsFilter(sel: NetnsSelector, log: Logger): number[] {
 function startEvents(req: ViewsRequest, log: Logger): { view: PeriodicView; stats: StatsProvider<EventsStageStats> } | null {
   const a = EventSource.availability();
   if (!a.ok) { log.warn('view.events', `events view off: ${a.reason}`); return null; }
-  const src = new EventSource({ netns: netnsFilter(req.netns, log) });
+  // Opens, closes, retransmits and resets: other state changes cost probe time
+  // and say nothing the flow table uses (kinds bit k = event kind k).
+  const src = new EventSource({ netns: netnsFilter(req.netns, log), kinds: FLOW_KINDS });
   try {
     src.start();
   } catch (e) {

@@ -10,9 +10,10 @@
 //   process.once('SIGTERM', () => void sink.close().then(() => process.exit(0)));
 //   metrics: sink.stats() at scrape time
 import type { Argv } from 'yargs';
-import { usage } from '../util/errors';
+import { TcplensError, usage } from '../util/errors';
+import { log } from '../util/log';
 import { createSink, type Sink } from './index';
-import { clickhouseConfig, clickhouseOptions, describe as describeCh, makeClient, type ClickHouseFlags } from './clickhouse/config';
+import { clickhouseConfig, clickhouseOptions, describe as describeCh, makeClient, type ClickHouseConfig, type ClickHouseFlags } from './clickhouse/config';
 import { ensureLocalServer, type LocalClickHouse } from './clickhouse/local_server';
 import { applySchema } from './clickhouse/schema';
 
@@ -51,10 +52,45 @@ export interface OpenedSink {
   localServer?: LocalClickHouse;
 }
 
-export async function openSink(args: SinkFlags, o: { host?: string } = {}): Promise<OpenedSink> {
+const unreachable = (msg: string): boolean => /ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|ECONNRESET|socket hang up|Timeout/i.test(msg);
+/** how often the schema is tried again while ClickHouse is unreachable at start */
+const SCHEMA_RETRY_MS = 5000;
+
+/** Applies the migrations. An unreachable server is not fatal: rows spool
+ * while the schema is tried again in the background. A server that answers
+ * and refuses the schema is fatal. */
+async function ensureSchema(config: ClickHouseConfig, ttlDays: number, localServer?: LocalClickHouse): Promise<void> {
+  const attempt = async (): Promise<string | null> => {
+    const client = makeClient(config);
+    try {
+      const r = await applySchema(client, { database: config.database, ttlDays });
+      log.info('schema.apply', 'schema ready', { applied: r.applied, already: r.skipped.length });
+      return null;
+    } catch (e) {
+      return String((e as Error).message ?? e).split('\n')[0]!;
+    } finally {
+      await client.close();
+    }
+  };
+  const msg = await attempt();
+  if (msg === null) return;
+  if (!unreachable(msg)) {
+    if (localServer && !localServer.reused) await localServer.stop();
+    throw new TcplensError('ECLICKHOUSE', `schema apply on ${describeCh(config)}: ${msg}`);
+  }
+  log.warn('schema.apply', 'ClickHouse unreachable: rows spool to disk; the schema is applied when it answers', { error: msg });
+  const retry = (): void => {
+    setTimeout(() => { void attempt().then((m) => { if (m !== null) retry(); }); }, SCHEMA_RETRY_MS).unref();
+  };
+  retry();
+}
+
+/** o.cluster: writing into a cluster's Distributed tables, whose schema the
+ * operator applies once (tcplens schema apply --cluster), not every sidecar. */
+export async function openSink(args: SinkFlags, o: { host?: string; cluster?: string } = {}): Promise<OpenedSink> {
   const spoolBytes = parseBytes(args['spool-bytes']);
   if (args.sink !== 'clickhouse') {
-    const sink = createSink(args.sink, o);
+    const sink = createSink(args.sink, { host: o.host });
     await sink.start();
     return { sink, describe: args.sink };
   }
@@ -65,11 +101,12 @@ export async function openSink(args: SinkFlags, o: { host?: string } = {}): Prom
     localServer = local.server;
     config = { ...local.config, database: args.database ?? 'tcplens' };
   }
-  if (args['schema-apply']) {
-    const client = makeClient(config);
-    try { await applySchema(client, { database: config.database, ttlDays: args['ttl-days'] }); } finally { await client.close(); }
+  if (o.cluster) {
+    log.info('schema.cluster', "cluster mode: writing into the Distributed tables; their schema is the operator's (tcplens schema apply --cluster)", { cluster: o.cluster });
+  } else if (args['schema-apply']) {
+    await ensureSchema(config, args['ttl-days'], localServer);
   }
-  const sink = createSink('clickhouse', { ...o, clickhouse: config, spoolDir: args['spool-dir'], spoolBytes });
+  const sink = createSink('clickhouse', { host: o.host, clickhouse: config, spoolDir: args['spool-dir'], spoolBytes });
   await sink.start();
   return { sink, describe: `ClickHouse ${describeCh(config)}${localServer ? ` (private server, data under ${localServer.dir})` : ''}`, ...(localServer ? { localServer } : {}) };
 }

@@ -35,7 +35,7 @@ describe('tcplens run (real namespace, real ClickHouse)', function () {
     if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
-  const common = (db: string): string[] => ['--netns', ns, '--database', db, '--data-dir', dataDir, '--listen', '127.0.0.1:0'];
+  const common = (db: string): string[] => ['--netns', ns, '--database', db, '--spool-dir', dataDir, '--listen', '127.0.0.1:0'];
 
   it('writes every socket of the workload in every poll cycle, as the poll view reads it', async () => {
     const held = await heldChurn(ns, 5, 1000);

@@ -41,7 +41,7 @@ describe('tcplens run through a ClickHouse outage, and into a cluster', function
     servers.push(t);
     const held = await heldChurn(ns, 3, 100);
     const db = t.freshDb('outage');
-    const r = startRun(['--netns', ns, '--database', db, '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--interval', '1s', '--views', 'poll,destroy'],
+    const r = startRun(['--netns', ns, '--database', db, '--listen', '127.0.0.1:0', '--interval', '1s', '--views', 'poll,destroy'],
       { TCPLENS_CLICKHOUSE_URL: t.url });
     await r.waitFor('run.started');
     await sleep(3000);
@@ -81,7 +81,7 @@ describe('tcplens run through a ClickHouse outage, and into a cluster', function
     const ddl = renderAll({ database: db, dialect: LEGACY, cluster: 'tl_run', replicated: false, onCluster: false });
     for (const s of servers) for (const stmt of ddl) await s.client.command({ query: stmt });
     const held = await heldChurn(ns, 5, 100);
-    const r = startRun(['--netns', ns, '--database', db, '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--interval', '300ms', '--duration', '2s',
+    const r = startRun(['--netns', ns, '--database', db, '--listen', '127.0.0.1:0', '--interval', '300ms', '--duration', '2s',
       '--views', 'poll', '--cluster', 'tl_run'], { TCPLENS_CLICKHOUSE_URL: servers[0]!.url });
     expect(await r.exited).to.equal(0);
     await held.release();

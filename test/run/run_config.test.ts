@@ -1,0 +1,63 @@
+// `tcplens run` settings: flags, --config JSON, TCPLENS_* variables, and the
+// one-line errors for bad ones (no ClickHouse needed: --sink stdout).
+import { expect } from 'chai';
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { createNetns, deleteNetns, isRoot } from '../helpers/netns';
+import { BIN, startRun } from '../helpers/run_proc';
+
+describe('tcplens run settings', function () {
+  this.timeout(60_000);
+  let ns = '';
+  let dir = '';
+  beforeEach(function () {
+    if (!isRoot()) { console.log('    skipped: needs root to create network namespaces'); this.skip(); }
+    ns = createNetns('runcfg');
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tlcfg-'));
+  });
+  afterEach(() => {
+    if (ns) deleteNetns(ns);
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const quick = (): string[] => ['--netns', ns, '--sink', 'stdout', '--duration', '300ms', '--listen', '127.0.0.1:0', '--views', 'poll'];
+
+  it('takes TCPLENS_* variables, and a --config file wins over them', async () => {
+    const a = startRun(quick(), { TCPLENS_INTERVAL: '700ms' });
+    expect(await a.exited).to.equal(0);
+    expect(a.last('run.started')!['interval_ms']).to.equal(700);
+    const cfg = path.join(dir, 'tcplens.json');
+    fs.writeFileSync(cfg, JSON.stringify({ interval: '900ms' }));
+    const b = startRun([...quick(), '--config', cfg], { TCPLENS_INTERVAL: '700ms' });
+    expect(await b.exited).to.equal(0);
+    expect(b.last('run.started')!['interval_ms']).to.equal(900);
+    const c = startRun([...quick(), '--config', cfg, '--interval', '1100ms']);
+    expect(await c.exited).to.equal(0);
+    expect(c.last('run.started')!['interval_ms']).to.equal(1100);
+  });
+
+  it('bad settings: one line, exit 2, and a password in a URL is neither used nor echoed', () => {
+    const run = (args: string[], env: NodeJS.ProcessEnv = {}): { status: number | null; err: string } => {
+      const r = spawnSync(process.execPath, [BIN, 'run', ...args], { env: { ...process.env, ...env }, encoding: 'utf8' });
+      return { status: r.status, err: r.stderr };
+    };
+    const cfg = path.join(dir, 'bad.json');
+    fs.writeFileSync(cfg, JSON.stringify({ bogus: 1 }));
+    for (const [args, env, why] of [
+      [['--interval', 'soon'], {}, /--interval: "soon" is not a duration/],
+      [[], { TCPLENS_MAX_FLOWS: 'lots' }, /TCPLENS_MAX_FLOWS: "lots" is not a number/],
+      [['--views', 'poll,magic'], {}, /--views: unknown view "magic"/],
+      [['--config', cfg], {}, /Unknown argument: bogus/],
+      [['--clickhouse-url', 'http://me:hunter2@ch:8123'], {}, /must not carry credentials/],
+      [['--sink', 'kafka'], {}, /--sink: clickhouse, stdout or file:PATH expected/],
+    ] as const) {
+      const r = run([...args], env);
+      expect(r.status, String(why)).to.equal(2);
+      expect(r.err.trim().split('\n'), r.err).to.have.length(1);
+      expect(r.err).to.match(why);
+      expect(r.err).to.not.include('hunter2');
+    }
+  });
+});
