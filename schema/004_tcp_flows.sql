@@ -28,6 +28,8 @@ CREATE TABLE IF NOT EXISTS {{db}}.tcp_flows {{on_cluster}} (
   tcpi_total_retrans UInt32{{c_u}},
   tcpi_rtt UInt32{{c_u}},
   bytes_unpolled UInt64{{c_u}},
+  peak_bytes_per_s UInt64{{c_u}},
+  peak_retrans UInt32{{c_u}},
   retransmit_events UInt32{{c_u}},
   reset_events UInt32{{c_u}},
   pid UInt32,

@@ -47,6 +47,9 @@ export class Flow {
   tgid = 0;
   comm = '';
   cgroup_id = 0n;
+  /** highest rate and most retransmits between two consecutive polls */
+  peakBytesPerS = 0n;
+  peakRetrans = 0;
   /** TCP state at the last poll */
   state = 0;
   /** socket inode (poll, destroy): joins the task_file owner map */
@@ -77,6 +80,12 @@ export class Flow {
     this.polls++;
     this.prevPoll = this.lastPoll;
     this.lastPoll = c;
+    const d = this.delta();
+    if (d && d.dt_ns > 0n) {
+      const bps = ((d.bytes_acked + d.bytes_received) * 1_000_000_000n) / d.dt_ns;
+      if (bps > this.peakBytesPerS) this.peakBytesPerS = bps;
+      if (d.retrans > this.peakRetrans) this.peakRetrans = d.retrans;
+    }
   }
 
   /** Counter change between the last two polls, null before the second. */
@@ -138,6 +147,8 @@ export class Flow {
       tcpi_total_retrans: f?.tcpi_total_retrans ?? 0,
       tcpi_rtt: f?.tcpi_rtt ?? 0,
       bytes_unpolled: unpolled > 0n ? unpolled : 0n,
+      peak_bytes_per_s: this.peakBytesPerS,
+      peak_retrans: this.peakRetrans,
       retransmit_events: this.retransmitEvents,
       reset_events: this.resetEvents,
       pid: this.pid,

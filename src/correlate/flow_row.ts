@@ -43,6 +43,10 @@ export interface FlowRow {
   tcpi_rtt: number;         // µs
   /** bytes moved after the last poll saw the flow (final - last poll); all of them when no poll saw it */
   bytes_unpolled: bigint;
+  /** from the deltas between consecutive polls: the highest rate (bytes acked +
+   * received per second) and the most retransmits in one interval; 0 before a second poll */
+  peak_bytes_per_s: bigint;
+  peak_retrans: number;
   retransmit_events: number;
   reset_events: number;
   pid: number;

@@ -32,7 +32,7 @@ function flow(dst: string, segsOut: number, retrans: number, rttUs: number, clos
     views: 1, open_ns: closeNs - 1_000_000n, close_ns: closeNs, first_seen_ns: closeNs - 1_000_000n, last_seen_ns: closeNs,
     first_poll_ns: 0n, last_poll_ns: 0n, polls: 0, duration_ns: 1_000_000n, final_source: 'destroy', direction: 1,
     tcpi_bytes_acked: 1000n, tcpi_bytes_received: 1000n, tcpi_segs_in: segsOut, tcpi_segs_out: segsOut, tcpi_total_retrans: retrans,
-    tcpi_rtt: rttUs, bytes_unpolled: 0n, retransmit_events: retrans, reset_events: resets, pid: 1, tgid: 1, comm: 'curl', cgroup_id: 0n, evicted: 0,
+    tcpi_rtt: rttUs, bytes_unpolled: 0n, peak_bytes_per_s: 0n, peak_retrans: 0, retransmit_events: retrans, reset_events: resets, pid: 1, tgid: 1, comm: 'curl', cgroup_id: 0n, evicted: 0,
   };
 }
 

@@ -132,7 +132,7 @@ export const FLOW_SPEC: RowSpec<FlowRow> = [
   ['first_poll_ns', 'UInt64'], ['last_poll_ns', 'UInt64'], ['polls', 'UInt32'], ['duration_ns', 'UInt64'],
   ['final_source', 'lc'], ['direction', 'UInt8'], ['tcpi_bytes_acked', 'UInt64'], ['tcpi_bytes_received', 'UInt64'],
   ['tcpi_segs_in', 'UInt32'], ['tcpi_segs_out', 'UInt32'], ['tcpi_total_retrans', 'UInt32'], ['tcpi_rtt', 'UInt32'],
-  ['bytes_unpolled', 'UInt64'], ['retransmit_events', 'UInt32'], ['reset_events', 'UInt32'],
+  ['bytes_unpolled', 'UInt64'], ['peak_bytes_per_s', 'UInt64'], ['peak_retrans', 'UInt32'], ['retransmit_events', 'UInt32'], ['reset_events', 'UInt32'],
   ['pid', 'UInt32'], ['tgid', 'UInt32'], ['comm', 'lc'], ['cgroup_id', 'UInt64'], ['evicted', 'UInt8'],
 ];
 

@@ -83,7 +83,7 @@ describe('ClickHouse Native encoders against a real server', function () {
       netns_inode: 4026532000n, idiag_cookie: BIG, idiag_family: 10, src: '2001:db8::1', sport: 40000, dst: '2001:db8::2', dport: 443,
       views: 15, open_ns: ns - 5_000_000_000n, close_ns: ns, first_seen_ns: ns - 5n, last_seen_ns: ns, first_poll_ns: ns - 4n, last_poll_ns: ns - 1n,
       polls: 4, duration_ns: 5_000_000_000n, final_source: 'events', direction: 1, tcpi_bytes_acked: 2n ** 60n, tcpi_bytes_received: 77n,
-      tcpi_segs_in: 10, tcpi_segs_out: 11, tcpi_total_retrans: 2, tcpi_rtt: 250, bytes_unpolled: 5n, retransmit_events: 2, reset_events: 0,
+      tcpi_segs_in: 10, tcpi_segs_out: 11, tcpi_total_retrans: 2, tcpi_rtt: 250, bytes_unpolled: 5n, peak_bytes_per_s: 123456789012n, peak_retrans: 3, retransmit_events: 2, reset_events: 0,
       pid: 123, tgid: 120, comm: 'ssh', cgroup_id: BIG, evicted: 0,
     };
     sink.writeFlows([flow, { ...flow, idiag_cookie: 1n, close_ns: 0n, src: '10.0.0.1', final_source: 'poll', comm: '' }]);
