@@ -12,9 +12,11 @@ import { formatTable } from '../compare/table';
 import { renderSvg } from '../compare/svg';
 import { progressBar } from '../compare/progress';
 import { coverageFromClickhouse } from '../compare/clickhouse';
+import { storeCoverage } from '../compare/store';
+import { clickhouseConfig, clickhouseOptions, type ClickHouseFlags } from '../sinks/clickhouse/config';
 import type { ViewName } from '../compare/views';
 
-interface CompareArgs {
+interface CompareArgs extends ClickHouseFlags {
   duration: string;
   intervals: string;
   predict?: string;
@@ -29,8 +31,6 @@ interface CompareArgs {
   flowsOut?: string;
   fromClickhouse?: boolean;
   since: string;
-  clickhouseUrl: string;
-  clickhouseDatabase: string;
 }
 
 const ALL_VIEWS: ViewName[] = ['poll', 'destroy', 'events', 'samples'];
@@ -39,7 +39,7 @@ export const command = 'compare';
 export const describe = 'Polling vs sampling vs events: what each view sees, misses and costs, side by side';
 
 export const builder = (y: Argv): Argv<CompareArgs> =>
-  y
+  clickhouseOptions(y)
     .option('duration', { type: 'string', default: '60s', describe: 'how long to watch (with --loadgen: the most the workload may take)' })
     .option('intervals', { type: 'string', default: '10ms,100ms,1s,10s', describe: 'poll intervals, each measured by a poller of its own' })
     .option('predict', { type: 'string', describe: 'more intervals to predict coverage for (not measured), e.g. 30s,1m' })
@@ -54,8 +54,6 @@ export const builder = (y: Argv): Argv<CompareArgs> =>
     .option('flows-out', { type: 'string', describe: 'write one JSON line per flow: which views saw it, when, and the bytes they had' })
     .option('from-clickhouse', { type: 'boolean', describe: 'predict coverage at --intervals from the flows stored in ClickHouse (tcp_flows) instead of measuring' })
     .option('since', { type: 'string', default: '1h', describe: 'with --from-clickhouse: the window, back from now' })
-    .option('clickhouse-url', { type: 'string', default: 'http://127.0.0.1:8123', describe: 'with --from-clickhouse (credentials: CLICKHOUSE_USER, CLICKHOUSE_PASSWORD in the environment)' })
-    .option('clickhouse-database', { type: 'string', default: 'tcplens' })
     .example('$0 compare --loadgen rate=200,duration=5ms,flows=1000 --intervals 10ms,100ms,1s', 'coverage and cost of each view against a known workload')
     .example('$0 compare --netns web --duration 60s --svg cmp.svg', 'what each view sees of a real namespace for a minute')
     .example('$0 compare --from-clickhouse --since 1h --intervals 1s,10s,1m', 'what slower polling would have missed last hour') as unknown as Argv<CompareArgs>;
@@ -77,7 +75,9 @@ async function fromClickhouse(args: CompareArgs): Promise<number> {
   const iv = [...new Set([...intervals(args.intervals, 'intervals'), ...(args.predict ? intervals(args.predict, 'predict') : [])])].sort((a, b) => a - b);
   const untilNs = BigInt(Date.now()) * 1_000_000n;
   const sinceNs = untilNs - BigInt(Math.round(parseDuration(args.since, 'since'))) * 1_000_000n;
-  const rows = await coverageFromClickhouse({ url: args.clickhouseUrl, database: args.clickhouseDatabase, intervalsMs: iv, sinceNs, untilNs });
+  const cfg = clickhouseConfig(args);
+  if (!cfg) throw usage('--from-clickhouse: name the server: --clickhouse-url or TCPLENS_CLICKHOUSE_URL');
+  const rows = await coverageFromClickhouse(cfg, { intervalsMs: iv, sinceNs, untilNs });
   if (args.json) {
     process.stdout.write(`${JSON.stringify({ source: 'clickhouse', since_ns: sinceNs.toString(), until_ns: untilNs.toString(), predictions: rows })}\n`);
   } else {
@@ -97,6 +97,8 @@ export async function runCompareCommand(args: CompareArgs): Promise<number> {
   const predictMs = args.predict ? intervals(args.predict, 'predict') : [];
   const durationMs = parseDuration(args.duration, 'duration');
   const loadgen = args.loadgen !== undefined ? parseSpec(args.loadgen) : undefined;
+  // With a ClickHouse configured, the run's rows also go to its coverage table.
+  const store = clickhouseConfig(args);
   if (!loadgen && !args.netns) throw usage('compare: name what to watch: --loadgen SPEC (a workload with ground truth) or --netns NAME');
   const bar = progressBar();
   // Ctrl-C ends the run early but still reports, and removes what it made.
@@ -116,6 +118,10 @@ export async function runCompareCommand(args: CompareArgs): Promise<number> {
   bar.done();
   if (args.svg) fs.writeFileSync(args.svg, renderSvg(r));
   process.stdout.write(args.json ? `${JSON.stringify(r, null, 1)}\n` : formatTable(r));
+  if (store) {
+    const s = await storeCoverage(store, r);
+    process.stderr.write(`stored ${s.rows} coverage rows in ${store.database}.coverage (run_id ${s.runId})\n`);
+  }
   return r.workload && r.workload.summary.errors > 0 ? 1 : 0;
 }
 

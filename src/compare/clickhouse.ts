@@ -2,7 +2,7 @@
 // with schema/queries/coverage_from_flows.sql, for any window and intervals.
 import * as fs from 'fs';
 import * as path from 'path';
-import { createClient, ClickHouseLogLevel } from '@clickhouse/client';
+import { makeClient, type ClickHouseConfig } from '../sinks/clickhouse/config';
 import { TcplensError, usage } from '../util/errors';
 
 const SQL = path.resolve(__dirname, '..', '..', '..', 'schema', 'queries', 'coverage_from_flows.sql');
@@ -18,7 +18,6 @@ export interface ClickhouseCoverage {
 }
 
 export interface ClickhouseOptions {
-  url: string;
   database: string;
   intervalsMs: number[];
   sinceNs: bigint;
@@ -27,7 +26,7 @@ export interface ClickhouseOptions {
 
 /** The query text with its parameters in place; every value is checked, none is quoted user text. */
 export function coverageQuery(o: ClickhouseOptions): string {
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(o.database)) throw usage(`--clickhouse-database: "${o.database}" is not a plain identifier`);
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(o.database)) throw usage(`--database: "${o.database}" is not a plain identifier`);
   const ints = o.intervalsMs.map((p) => {
     if (!(p > 0 && Number.isFinite(p))) throw usage(`--intervals: ${p} is not a positive interval`);
     return String(+p.toFixed(6));
@@ -37,15 +36,10 @@ export function coverageQuery(o: ClickhouseOptions): string {
     .replace('{since_ns}', o.sinceNs.toString()).replace('{until_ns}', o.untilNs.toString()).trim().replace(/FORMAT JSON$/, '');
 }
 
-/** Credentials come from the environment (CLICKHOUSE_USER, CLICKHOUSE_PASSWORD), never argv. */
-export async function coverageFromClickhouse(o: ClickhouseOptions): Promise<ClickhouseCoverage[]> {
-  const client = createClient({
-    url: o.url,
-    username: process.env.CLICKHOUSE_USER ?? 'default',
-    password: process.env.CLICKHOUSE_PASSWORD ?? '',
-    // errors reach the user once, as one line, from here
-    log: { level: ClickHouseLogLevel.OFF },
-  });
+/** Credentials: TCPLENS_CLICKHOUSE_USER / _PASSWORD or --clickhouse-password-file (src/sinks/clickhouse/config.ts), never argv. */
+export async function coverageFromClickhouse(cfg: ClickHouseConfig, q: Omit<ClickhouseOptions, 'database'>): Promise<ClickhouseCoverage[]> {
+  const o: ClickhouseOptions = { ...q, database: cfg.database };
+  const client = makeClient(cfg);
   try {
     const rs = await client.query({ query: coverageQuery(o), format: 'JSON' });
     const body = (await rs.json()) as { data: Array<Record<string, string | number>> };
@@ -57,9 +51,9 @@ export async function coverageFromClickhouse(o: ClickhouseOptions): Promise<Clic
   } catch (e) {
     const msg = (e as Error).message.split('\n')[0]!;
     if (/UNKNOWN_TABLE|doesn't exist|Code: 60\b/.test(msg)) {
-      throw new TcplensError('EUSAGE', `--from-clickhouse needs the ClickHouse sink: table ${o.database}.tcp_flows does not exist at ${o.url}`);
+      throw new TcplensError('EUSAGE', `--from-clickhouse needs the ClickHouse sink: table ${o.database}.tcp_flows does not exist at ${cfg.url}`);
     }
-    if (/ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|socket hang up/.test(msg)) throw new TcplensError('EUSAGE', `--from-clickhouse: cannot reach ClickHouse at ${o.url} (${msg})`);
+    if (/ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|socket hang up/.test(msg)) throw new TcplensError('EUSAGE', `--from-clickhouse: cannot reach ClickHouse at ${cfg.url} (${msg})`);
     throw new TcplensError('EUSAGE', `--from-clickhouse: ${msg}`);
   } finally {
     await client.close();

@@ -3,6 +3,7 @@
 // FlowRow's fields), only flows closed inside the window, computed by
 // schema/queries/coverage_from_flows.sql; a missing table is one clear line.
 import { expect } from 'chai';
+import { createClient, ClickHouseLogLevel } from '@clickhouse/client';
 import { spawn, spawnSync, execFileSync, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -75,9 +76,28 @@ describe('tcplens compare --from-clickhouse', function () {
   });
 
   it('a database without the sink\'s table: one line saying so, exit 2', () => {
-    const r = spawnSync(process.execPath, [BIN, 'compare', '--from-clickhouse', '--clickhouse-url', url, '--clickhouse-database', 'nosink'], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [BIN, 'compare', '--from-clickhouse', '--clickhouse-url', url, '--database', 'nosink'], { encoding: 'utf8' });
     expect(r.status).to.equal(2);
     expect(r.stderr.trim().split('\n')).to.have.length(1);
     expect(r.stderr).to.match(/needs the ClickHouse sink: table nosink\.tcp_flows does not exist/);
+  });
+
+  it('a measured run stores one coverage row per view and interval, equal to its report', async function () {
+    this.timeout(120_000);
+    const r = spawnSync(process.execPath, [BIN, 'compare', '--loadgen', 'rate=200,flows=60,duration=5ms,bytes=1k,seed=3',
+      '--intervals', '100ms,1s', '--views', 'poll,destroy', '--duration', '20s', '--json', '--database', 'cmpstore'],
+    { encoding: 'utf8', env: { ...process.env, TCPLENS_CLICKHOUSE_URL: url } });
+    expect(r.status, r.stderr).to.equal(0);
+    const report = JSON.parse(r.stdout) as { views: Array<{ view: string; interval_ms: number | null; flows_seen: number; flows_missed: number; rows: number }> };
+    const runId = /run_id ([0-9a-f-]{36})/.exec(r.stderr)?.[1];
+    expect(runId, r.stderr).to.be.a('string');
+    const client = createClient({ url, log: { level: ClickHouseLogLevel.OFF } });
+    const rs = await client.query({ query: `SELECT view, interval_ms, flows_seen, flows_missed, events FROM cmpstore.coverage WHERE run_id = '${runId}' ORDER BY view, interval_ms`, format: 'JSONEachRow' });
+    const stored = await rs.json<{ view: string; interval_ms: number; flows_seen: string; flows_missed: string; events: string }>();
+    await client.close();
+    const want = report.views.map((v) => ({ view: v.view, interval_ms: v.interval_ms ?? 0, flows_seen: String(v.flows_seen), flows_missed: String(v.flows_missed), events: String(v.rows) }))
+      .sort((a, b) => (a.view === b.view ? a.interval_ms - b.interval_ms : a.view < b.view ? -1 : 1));
+    expect(stored).to.deep.equal(want);
+    expect(stored.map((s) => s.view)).to.deep.equal(['destroy', 'poll', 'poll']);
   });
 });
