@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { ColumnBatch, PollBatch } from '../../../src/layout/batch';
 import { LEGACY, MODERN, type Dialect } from '../../../src/sinks/clickhouse/dialect';
 import { renderAll } from '../../../src/sinks/clickhouse/schema';
-import { encodeColumnBatch, encodeCoverage, encodeFlows, encodePollCycles } from '../../../src/sinks/clickhouse/encoders';
+import { encodeColumnBatch, encodeCoverage, encodeFlows, encodePollCycles, encodeSnapshots } from '../../../src/sinks/clickhouse/encoders';
 import type { EncodedChunk } from '../../../src/sinks/clickhouse/native_format';
 import type { FlowRow } from '../../../src/correlate/flow_row';
 import { columnsFromHeader } from '../../helpers/columns_h';
@@ -30,7 +30,7 @@ describe('encoder types equal the DDL types', () => {
   for (const [label, d] of [['18.16', LEGACY], ['modern', MODERN]] as const) {
     it(`${label}: every table`, () => {
       const one = <T extends ColumnBatch>(b: T): T => { b.rows = 1; return b; };
-      check(d, encodeColumnBatch('tcp_snapshots', one(new PollBatch(1)), { host: 'h', dialect: d, dicts: { cong: [] } }));
+      check(d, encodeSnapshots(one(new PollBatch(1)), { names: [], view: 'destroy' }, 'h', d));
       check(d, encodeColumnBatch('tcp_events', one(new ColumnBatch(1, columnsFromHeader('event_columns.h', 'TL_EVENT_COLUMNS'))), { host: 'h', dialect: d, dicts: { comm: [] } }));
       check(d, encodeColumnBatch('task_samples', one(new ColumnBatch(1, columnsFromHeader('sample_columns.h', 'TL_SAMPLE_COLUMNS'))), { host: 'h', dialect: d, dicts: { comm: [] } }));
       check(d, encodeColumnBatch('socket_owners', one(new ColumnBatch(1, columnsFromHeader('sample_columns.h', 'TL_OWNER_COLUMNS'))), { host: 'h', dialect: d, dicts: { comm: [] }, tsNs: 1n }));
