@@ -64,7 +64,8 @@ export async function runMain(args: RunArgs): Promise<number> {
   const destroy = wanted.has('destroy') && report.views.destroy !== 'off';
 
   const sink = await openSink(args, { host, ...(args.cluster ? { cluster: args.cluster } : {}) });
-  const periodic = openPeriodicViews({ wanted, report, netns, sampleHz: args.sampleHz, drainMs, intervalMs }, log);
+  const ownersMs = parseDuration(args.ownersInterval, 'owners-interval');
+  const periodic = openPeriodicViews({ wanted, report, netns, sampleHz: args.sampleHz, drainMs, ownersMs }, log);
   const sidecar = new Sidecar({ netns, intervalMs, drainMs, changesOnly: args.changesOnly, destroy, maxFlows: args.maxFlows }, sink.sink, periodic.views, log);
   const metrics = await startRunMetrics(args, runStages(sidecar, sink.sink, spoolBudget, periodic));
   log.info('run.started', 'started', {

@@ -50,6 +50,8 @@ export class Flow {
   /** highest rate and most retransmits between two consecutive polls */
   peakBytesPerS = 0n;
   peakRetrans = 0;
+  /** the namespace's poll cycle that last saw the flow (close by absence) */
+  cycle = 0;
   /** TCP state at the last poll */
   state = 0;
   /** socket inode (poll, destroy): joins the task_file owner map */
@@ -75,17 +77,26 @@ export class Flow {
     if (ts > this.last_seen_ns) this.last_seen_ns = ts;
   }
 
-  poll(c: Counters): void {
-    if (this.polls === 0) this.first_poll_ns = c.ts_ns;
+  /** A poll's counters; returns whether they moved since the previous poll.
+   * The two counter records are swapped and refilled, not reallocated. */
+  poll(ts: bigint, acked: bigint, received: bigint, segsIn: number, segsOut: number, retrans: number, rtt: number): boolean {
+    if (this.polls === 0) this.first_poll_ns = ts;
     this.polls++;
+    const c = this.prevPoll ?? ({} as Counters);
     this.prevPoll = this.lastPoll;
     this.lastPoll = c;
+    c.ts_ns = ts; c.tcpi_bytes_acked = acked; c.tcpi_bytes_received = received;
+    c.tcpi_segs_in = segsIn; c.tcpi_segs_out = segsOut; c.tcpi_total_retrans = retrans; c.tcpi_rtt = rtt;
+    const p = this.prevPoll;
+    const moved = !p || p.tcpi_bytes_acked !== acked || p.tcpi_bytes_received !== received ||
+      p.tcpi_segs_in !== segsIn || p.tcpi_segs_out !== segsOut || p.tcpi_total_retrans !== retrans;
     const d = this.delta();
     if (d && d.dt_ns > 0n) {
       const bps = ((d.bytes_acked + d.bytes_received) * 1_000_000_000n) / d.dt_ns;
       if (bps > this.peakBytesPerS) this.peakBytesPerS = bps;
       if (d.retrans > this.peakRetrans) this.peakRetrans = d.retrans;
     }
+    return moved;
   }
 
   /** Counter change between the last two polls, null before the second. */
@@ -100,10 +111,11 @@ export class Flow {
     };
   }
 
-  /** Offers final counters; kept only when the source ranks at least as high. */
+  /** Offers final counters; kept only when the source ranks at least as high.
+   * The record is copied: a poll reuses its own. */
   offerFinal(src: FinalSource, c: Counters): void {
     if (RANK[src] < RANK[this.finalSource]) return;
-    this.final = c;
+    this.final = { ...c };
     this.finalSource = src;
   }
 

@@ -54,8 +54,6 @@ export class FlowTable {
   private readonly byNs = new Map<bigint, Map<bigint, Flow>>();
   private readonly closing = new Set<Flow>();
   private readonly owners = new Map<bigint, Map<number, Owner>>();
-  /** per namespace: cycle number of the last poll that saw each flow */
-  private readonly lastCycle = new WeakMap<Flow, number>();
   private readonly cycles = new Map<bigint, number>();
   private readonly recent = new Map<string, number>();
   private sinceSweep = 0;
@@ -77,18 +75,23 @@ export class FlowTable {
    * rows that differ from the flow's previous poll (new flow, state or
    * counters moved) and for rows that are not flows (listeners, TIME_WAIT). */
   observePoll(b: ColumnBatch, ns: bigint, changed?: Uint8Array): void {
+    // Runs for every socket every cycle: column views hoisted, no allocation
+    // for a known flow (its two counter records are reused).
     const cycle = this.cycles.get(ns) ?? 0;
     const state = b.u8('idiag_state'), dport = b.u16('dport'), ino = b.u32('idiag_inode');
+    const cookie = b.u64('idiag_cookie'), ts = b.u64('ts_ns'), acked = b.u64('tcpi_bytes_acked'), recv = b.u64('tcpi_bytes_received');
+    const segsIn = b.u32('tcpi_segs_in'), segsOut = b.u32('tcpi_segs_out'), retrans = b.u32('tcpi_total_retrans'), rtt = b.u32('tcpi_rtt');
+    let m = this.byNs.get(ns);
     for (let i = 0; i < b.rows; i++) {
       if (!isFlowRow(state[i]!, dport[i]!)) { if (changed) changed[i] = 1; continue; }
-      const f = this.flowOf(b, i, ns);
-      const c = countersOf(b, i);
-      if (changed) changed[i] = f.polls === 0 || f.state !== state[i] || moved(f.lastPoll!, c) ? 1 : 0;
+      const f = m?.get(cookie[i]!) ?? this.flowOf(b, i, ns);
+      m ??= this.byNs.get(ns);
+      const moved = f.poll(ts[i]!, acked[i]!, recv[i]!, segsIn[i]!, segsOut[i]!, retrans[i]!, rtt[i]!);
+      if (changed) changed[i] = f.polls === 1 || f.state !== state[i] || moved ? 1 : 0;
       f.state = state[i]!;
-      f.seen(VIEW_POLL, c.ts_ns);
-      f.poll(c);
+      f.seen(VIEW_POLL, ts[i]!);
       if (ino[i]) f.inode = ino[i]!;
-      this.lastCycle.set(f, cycle);
+      f.cycle = cycle;
     }
   }
 
@@ -108,7 +111,7 @@ export class FlowTable {
     if (!flows) return;
     for (const f of flows.values()) {
       if (f.closed || f.polls === 0) continue;
-      if ((this.lastCycle.get(f) ?? cycle) < cycle) this.close(f, 0n);
+      if (f.cycle < cycle) this.close(f, 0n);
     }
   }
 
@@ -279,12 +282,6 @@ export class FlowTable {
 
 function isFlowRow(state: number, dport: number): boolean {
   return dport !== 0 && state !== TCP_LISTEN && state !== TCP_TIME_WAIT && state !== TCP_NEW_SYN_RECV;
-}
-
-function moved(a: Counters, b: Counters): boolean {
-  return a.tcpi_bytes_acked !== b.tcpi_bytes_acked || a.tcpi_bytes_received !== b.tcpi_bytes_received ||
-    a.tcpi_segs_in !== b.tcpi_segs_in || a.tcpi_segs_out !== b.tcpi_segs_out ||
-    a.tcpi_total_retrans !== b.tcpi_total_retrans;
 }
 
 function countersOf(b: ColumnBatch, i: number): Counters {

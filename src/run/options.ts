@@ -20,6 +20,10 @@ const RUN_OPTIONS: Record<string, Options> = {
   views: { type: 'string', default: 'poll,destroy,events,samples', describe: 'views to run when this host allows them' },
   'changes-only': { type: 'boolean', default: false, describe: 'tcp_snapshots: only sockets whose state or counters moved since their previous poll' },
   'sample-hz': { type: 'number', default: 1, describe: 'task samples per second (samples view)' },
+  'owners-interval': {
+    type: 'string', default: '60s',
+    describe: 'how often the socket -> process map is rebuilt (a walk of every fd of every process); new flows get their owner from the events view meanwhile',
+  },
   'drain-interval': { type: 'string', default: '200ms', describe: 'how often the destroy and events views are emptied' },
   'max-flows': { type: 'number', default: 1_000_000, describe: 'open flows kept at most; past it the least recently seen are evicted (counted)' },
   host: { type: 'string', describe: 'host name written with every row (default: os.hostname())' },
@@ -79,6 +83,7 @@ export interface RunArgs extends SinkFlags, MetricsFlags {
   views: string;
   changesOnly: boolean;
   sampleHz: number;
+  ownersInterval: string;
   drainInterval: string;
   maxFlows: number;
   host?: string;

@@ -21,7 +21,7 @@ export interface ViewsRequest {
   netns: NetnsSelector;
   sampleHz: number;
   drainMs: number;
-  intervalMs: number;
+  ownersMs: number;
 }
 
 export interface PeriodicViews {
@@ -97,7 +97,7 @@ function startSamples(req: ViewsRequest, log: Logger): { views: PeriodicView[]; 
   };
   const owners: PeriodicView = {
     name: 'owners',
-    everyMs: req.intervalMs,
+    everyMs: req.ownersMs,
     async tick(table, sink) {
       let first = true;
       await src.owners((b, ctx) => {
