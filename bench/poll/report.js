@@ -118,7 +118,26 @@ const tlSteady = {
   ...Object.fromEntries(['user', 'sys', 'total', 'wall', 'rss'].map((k) => [k, median(steadyPer.map((p) => p[k]))])),
 };
 
+// With --sink: the whole `tcplens run` process (poll, destroy, events, samples,
+// flow table, Native encoding, HTTP inserts into a private ClickHouse, metrics)
+// for a fixed duration, minus the same run on the empty namespace (start-up,
+// schema, timers, the other views' idle cost), per cycle it ran and socket.
+const sinkCycles = (r) => { try { return JSON.parse(r.out.replace(/\\"/g, '"')).cycles; } catch { return NaN; } };
+const sinkEmpty = pick('sink', 'empty').filter((r) => r.ru.exit === 0);
+const sinkBase = median(sinkEmpty.map((r) => r.ru.user_us + r.ru.sys_us));
+const sinkBaseUser = median(sinkEmpty.map((r) => r.ru.user_us)), sinkBaseSys = median(sinkEmpty.map((r) => r.ru.sys_us));
+const sinkPer = pick('sink', 'full').filter((r) => r.ru.exit === 0 && socketsOf(r) > 0 && sinkCycles(r) > 0).map((r) => {
+  const d = sinkCycles(r) * socketsOf(r);
+  return { user: (r.ru.user_us - sinkBaseUser) / d, sys: (r.ru.sys_us - sinkBaseSys) / d, total: (r.ru.user_us + r.ru.sys_us - sinkBase) / d,
+    wall: NaN, rss: r.ru.maxrss_kb / 1024, cycles: sinkCycles(r) };
+});
+const tlSink = {
+  label: 'tcplens run + ClickHouse sink (per cycle)', runs: sinkPer.length, of: pick('sink', 'full').length,
+  ...Object.fromEntries(['user', 'sys', 'total', 'wall', 'rss'].map((k) => [k, median(sinkPer.map((p) => p[k]))])),
+};
+
 const f = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '-');
+const goal = (ok) => (Number.isFinite(ok) ? (ok ? 'MET' : 'NOT MET') : 'n/a');
 // No ratio of a figure that noise pushed to or below zero (tiny runs minus their anchor).
 const ratio = (a, b) => (a > 0 && b > 0 ? a / b : NaN);
 const sockets = median([...floorCount.values()]);
@@ -135,7 +154,7 @@ const line = (cells) => cells.map((c, i) => (i === 0 ? String(c).padEnd(w[i]) : 
 out.push(line(head));
 out.push(line(w.map((n) => '-'.repeat(n))));
 for (const [r, fl, s] of [[floor, floor, ss], [ss, floor, ss], [tl, floor, ss], [tlCycle, floor, ss], [tlSub, floorSub, ssSub],
-  [tlSteady, floor, ss]]) {
+  [tlSteady, floor, ss], ...(tlSink.of ? [[tlSink, floor, ss]] : [])]) {
   out.push(line([r.label, f(r.user, 3), f(r.sys, 3), f(r.total, 3), f(r.wall, 1), f(r.rss, 1),
     f(ratio(r.total, fl.total)), f(ratio(s.total, r.total)), `${r.runs}/${r.of}`]));
 }
@@ -150,9 +169,15 @@ out.push(`cross-check of row 6: (sidecar process CPU - --once process CPU) / ${f
   + ' (adds work outside the self-reported window: output, timers, GC between cycles; and the --interval preflight, once)');
 out.push('rows 1-4 and 6 are against the whole floor and ss processes (their own start-up is the small anchor above);');
 out.push(`row 5 is against the floor and ss minus their own start-up anchors: floor ${f(floorSub.total, 3)}, ss ${f(ssSub.total, 3)} us/sock`);
+if (tlSink.of) {
+  out.push(`row 7: \`tcplens run\` with the ClickHouse sink (every view, ${f(median(sinkPer.map((p) => p.cycles)), 0)} cycles a run): (process CPU - the same run`
+    + ` on the empty netns, ${f(sinkBase / 1000, 0)} ms) / cycles / sockets; maxRSS = the whole process's; the server's own CPU is not counted`);
+  const x = ratio(tlSink.total, floor.total);
+  out.push(`goal sidecar with the sink: <= 2x floor per socket per cycle: ${f(x)}x ${goal(Number.isFinite(x) ? +(x <= 2) : NaN)};`
+    + ` RSS < 150 MB: ${f(tlSink.rss, 1)} MB ${goal(Number.isFinite(tlSink.rss) ? +(tlSink.rss < 150) : NaN)}`);
+}
 out.push('user/sys split is tick-sampled by the kernel; the total is exact');
 out.push('');
-const goal = (ok) => (Number.isFinite(ok) ? (ok ? 'MET' : 'NOT MET') : 'n/a');
 for (const [r, fl, s] of [[tl, floor, ss], [tlCycle, floor, ss], [tlSub, floorSub, ssSub], [tlSteady, floor, ss]]) {
   const xf = ratio(r.total, fl.total), xs = ratio(s.total, r.total);
   out.push(`goal ${r.label.replace('tcplens ', '')}: tcplens <= 1.2x floor: ${f(xf)}x ${goal(Number.isFinite(xf) ? +(xf <= 1.2) : NaN)};`

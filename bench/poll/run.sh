@@ -2,18 +2,21 @@
 # bench/poll: CPU per socket of one full poll, side by side from one run:
 # the raw inet_diag dump floor, `ss -tinmHO`, `tcplens poll --once`, and the
 # steady-state cycle of a long-running `tcplens poll --interval` (sidecar).
-# Usage: bench/poll/run.sh [--sockets N] [--reps R] [--farms F] [--v6 PCT] [--smoke] [--keep DIR]
+# With --sink, also `tcplens run` writing every poll into a private ClickHouse
+# (the whole sidecar, sink on), minus the same run on an empty namespace.
+# Usage: bench/poll/run.sh [--sockets N] [--reps R] [--farms F] [--v6 PCT] [--sink] [--smoke] [--keep DIR]
 # Needs root (network namespaces) and a built tcplens. See bench/poll/README.md.
 set -euo pipefail
 
-SOCKETS=99000 REPS=5 FARMS=0 V6PCT=0 KEEP=""
+SOCKETS=99000 REPS=5 FARMS=0 V6PCT=0 KEEP="" SINK=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --sockets) SOCKETS=$2; shift 2 ;;
     --reps) REPS=$2; shift 2 ;;
     --farms) FARMS=$2; shift 2 ;;
     --v6) V6PCT=$2; shift 2 ;;
-    --smoke) SOCKETS=2000 REPS=1 FARMS=2; shift ;;
+    --sink) SINK=1; shift ;;
+    --smoke) SOCKETS=2000 REPS=1 FARMS=2 SINK_DURATION=${SINK_DURATION:-4s}; shift ;;
     --keep) KEEP=$2; shift 2 ;;
     -h|--help) sed -n '2,5p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
@@ -44,6 +47,7 @@ cleanup() {
   exec 3>&-  # farms exit when their stdin reaches EOF
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  [ "$SINK" = 1 ] && node "$ROOT/bench/pipeline/ch.js" stop "$TMP/ch" 2>/dev/null
   ip netns delete "$NS" 2>/dev/null || true
   ip netns delete "$EMPTY" 2>/dev/null || true
   rm -f "$TMP/hold"  # a fifo: cp would block on it
@@ -74,6 +78,14 @@ run() {  # run CMD NSKIND REP
     # each); report.js drops the first (cold) cycle and takes the median of the rest.
     steady) ru=$(cd "$ROOT" && "$B/rusage" -o "$out" -e "$err" -- \
       node bin/tcplens.js poll --netns "$ns" --interval 1ms --count "$STEADY_CYCLES" --format none) ;;
+    # The whole sidecar with the ClickHouse sink: a fresh database per run; the
+    # cycle count comes from its run.totals log line (stdout: that line).
+    sink) ru=$(cd "$ROOT" && "$B/rusage" -o /dev/null -e "$err" -- \
+      node bin/tcplens.js run --netns "$ns" --interval "$SINK_INTERVAL" --duration "$SINK_DURATION" \
+        --clickhouse-url "$CH_URL" --database "b${rep}_$kind" --spool-dir "$TMP/spool" --listen 127.0.0.1:0 --log-level info)
+      grep '"run.totals"' "$err" >"$out" || true
+      [ -s "$out" ] || { echo "  sink: no totals line; its stderr ends:" >&2; tail -n3 "$err" >&2; }
+      : >"$err" ;;
   esac
   # First line of stdout (steady: all its summary lines, joined by '|'), escaped for JSON.
   local line
@@ -85,6 +97,14 @@ run() {  # run CMD NSKIND REP
 
 CMDS="floor ss tcplens"   # start-up anchors: one process, one dump each
 FULL_CMDS="$CMDS steady"  # on the farm: the same, then the sidecar's steady cycles
+if [ "$SINK" = 1 ]; then
+  # Long enough that start-up is a small share; slow enough that the server
+  # (one of 2 shared cores, ~66k rows/s of 118 columns) keeps up.
+  SINK_INTERVAL=${SINK_INTERVAL:-$(( SOCKETS > 20000 ? 3 : 1 ))s} SINK_DURATION=${SINK_DURATION:-15s}
+  CH_URL=$(node "$ROOT/bench/pipeline/ch.js" start "$TMP/ch")
+  echo "private ClickHouse at $CH_URL; sink rows: run --interval $SINK_INTERVAL --duration $SINK_DURATION" >&2
+  CMDS="$CMDS sink" FULL_CMDS="$FULL_CMDS sink"
+fi
 STEADY_CYCLES=6           # cycle 1 is cold (JIT, first touch) and dropped
 # Start-up anchors first, on the empty namespace while the farms do not exist
 # yet: the TCP hash table is global, so once the farms are up even an empty

@@ -51,6 +51,9 @@ export async function runMain(args: RunArgs): Promise<number> {
   else if (args.sink !== 'stdout' && !/^file:./.test(args.sink)) throw usage(`--sink: clickhouse, stdout or file:PATH expected, got '${args.sink}'`);
   const intervalMs = parseDuration(args.interval, 'interval');
   const drainMs = parseDuration(args.drainInterval, 'drain-interval');
+  const ownersMs = parseDuration(args.ownersInterval, 'owners-interval');
+  const ringBytes = parseBytes(args.ringBytes, '--ring-bytes');
+  if (ringBytes < 4096 || (ringBytes & (ringBytes - 1)) !== 0) throw usage('--ring-bytes: a power of two, at least 4KiB');
   const durationMs = args.duration !== undefined ? parseDuration(args.duration, 'duration') : 0;
   const netns = parseNetnsSelector(args.netns);
   const wanted = parseViews(args.views);
@@ -64,8 +67,7 @@ export async function runMain(args: RunArgs): Promise<number> {
   const destroy = wanted.has('destroy') && report.views.destroy !== 'off';
 
   const sink = await openSink(args, { host, ...(args.cluster ? { cluster: args.cluster } : {}) });
-  const ownersMs = parseDuration(args.ownersInterval, 'owners-interval');
-  const periodic = openPeriodicViews({ wanted, report, netns, sampleHz: args.sampleHz, drainMs, ownersMs }, log);
+  const periodic = openPeriodicViews({ wanted, report, netns, sampleHz: args.sampleHz, drainMs, ownersMs, ringBytes }, log);
   const sidecar = new Sidecar({ netns, intervalMs, drainMs, changesOnly: args.changesOnly, destroy, maxFlows: args.maxFlows }, sink.sink, periodic.views, log);
   const metrics = await startRunMetrics(args, runStages(sidecar, sink.sink, spoolBudget, periodic));
   log.info('run.started', 'started', {

@@ -25,6 +25,10 @@ const RUN_OPTIONS: Record<string, Options> = {
     describe: 'how often the socket -> process map is rebuilt (a walk of every fd of every process); new flows get their owner from the events view meanwhile',
   },
   'drain-interval': { type: 'string', default: '200ms', describe: 'how often the destroy and events views are emptied' },
+  'ring-bytes': {
+    type: 'string', default: '8MiB',
+    describe: 'events view ring buffer, a power of two: what a burst of events between two drains may fill before events are lost (counted)',
+  },
   'max-flows': { type: 'number', default: 1_000_000, describe: 'open flows kept at most; past it the least recently seen are evicted (counted)' },
   host: { type: 'string', describe: 'host name written with every row (default: os.hostname())' },
 };
@@ -85,6 +89,7 @@ export interface RunArgs extends SinkFlags, MetricsFlags {
   sampleHz: number;
   ownersInterval: string;
   drainInterval: string;
+  ringBytes: string;
   maxFlows: number;
   host?: string;
 }

@@ -22,6 +22,7 @@ export interface ViewsRequest {
   sampleHz: number;
   drainMs: number;
   ownersMs: number;
+  ringBytes: number;
 }
 
 export interface PeriodicViews {
@@ -46,7 +47,7 @@ function startEvents(req: ViewsRequest, log: Logger): { view: PeriodicView; stat
   if (!a.ok) { log.warn('view.events', `events view off: ${a.reason}`); return null; }
   // Opens, closes, retransmits and resets: other state changes cost probe time
   // and say nothing the flow table uses (kinds bit k = event kind k).
-  const src = new EventSource({ netns: netnsFilter(req.netns, log), kinds: FLOW_KINDS });
+  const src = new EventSource({ netns: netnsFilter(req.netns, log), kinds: FLOW_KINDS, ringBytes: req.ringBytes });
   try {
     src.start();
   } catch (e) {

@@ -1,6 +1,6 @@
 // Keeps bench/poll working: runs its --smoke mode (2,000 sockets, 1 rep) for
-// real and checks the table has the three commands, and the sidecar's steady
-// cycle, with sane figures.
+// real and checks the table has the three commands, the sidecar's steady
+// cycle, and (--sink) the whole `tcplens run` with its ClickHouse sink, with sane figures.
 import { expect } from 'chai';
 import { spawnSync } from 'child_process';
 import * as path from 'path';
@@ -14,7 +14,7 @@ describe('bench/poll --smoke', function () {
 
   it('measures the floor, ss, tcplens --once and the tcplens sidecar on the sockets it built', function () {
     if (!isRoot()) { console.log('    skipped: needs root to create network namespaces'); this.skip(); }
-    const r = spawnSync('bash', [path.join(ROOT, 'bench/poll/run.sh'), '--smoke'], { cwd: ROOT, encoding: 'utf8' });
+    const r = spawnSync('bash', [path.join(ROOT, 'bench/poll/run.sh'), '--smoke', '--sink'], { cwd: ROOT, encoding: 'utf8' });
     const out = r.stdout;
     expect(r.status, `exit ${r.status}\n${out}\n${r.stderr}`).to.equal(0);
 
@@ -43,5 +43,12 @@ describe('bench/poll --smoke', function () {
     expect(ok).to.equal('1/1');
     expect(out).to.match(/--count 6 --format none`: per rep, the median of cycles 2-6/);
     expect(out).to.match(/^goal sidecar \(steady cycle\): tcplens <= 1\.2x floor: [\d.]+x (MET|NOT MET); ss >= 3x tcplens: [\d.]+x (MET|NOT MET)/m);
+
+    // --sink: the whole `tcplens run` into a private ClickHouse, minus its empty-namespace run.
+    const sink = rowCells(out, 'tcplens run + ClickHouse sink (per cycle)');
+    expect(Number(sink[2]), `sink total: ${sink.join(' ')}`).to.be.above(0);
+    expect(Number(sink[4]), 'sink maxRSS').to.be.above(0);
+    expect(sink[7]).to.equal('1/1');
+    expect(out).to.match(/^goal sidecar with the sink: <= 2x floor per socket per cycle: [\d.]+x (MET|NOT MET); RSS < 150 MB: [\d.]+ MB (MET|NOT MET)/m);
   });
 });

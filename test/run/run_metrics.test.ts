@@ -83,10 +83,30 @@ describe('tcplens run: metrics and readiness of a real run', function () {
     expect(ready!.status).to.equal(503);
     expect(await ready!.text()).to.match(/spool over budget|sink failing/);
     m = await scrape();
-    expect(m.get('tcplens_sink_insert_errors_total', { table: 'tcp_snapshots' }) ?? 0).to.be.greaterThan(0);
+    const insertErrors = [...m.values.entries()].filter(([k]) => k.startsWith('tcplens_sink_insert_errors_total')).reduce((n, [, v]) => n + v, 0);
+    expect(insertErrors, 'failed inserts, all tables').to.be.greaterThan(0);
     expect(m.get('tcplens_sink_spool_bytes')).to.be.greaterThan(0);
     r.proc.kill('SIGTERM');
     expect(await r.exited).to.equal(0);
     await held.release();
+  });
+
+  it('a ring buffer too small for a burst: the lost-events counter is exactly the events not read', async function () {
+    if (!eventsAvailability().ok) { console.log(`    skipped: the events view cannot run here: ${(eventsAvailability() as { reason: string }).reason}`); this.skip(); }
+    const port = await freePort();
+    const r = startRun(['--netns', ns, '--sink', 'stdout', '--views', 'poll,events', '--ring-bytes', '4KiB', '--drain-interval', '2s',
+      '--interval', '10s', '--listen', `127.0.0.1:${port}`]);
+    await r.waitFor('run.started');
+    await sleep(500);
+    const N = 300;
+    churn(ns, N);  // 4 events a connection + the listener's close, far past 4 KiB (160-byte records)
+    await sleep(4500);
+    const m = parseExposition(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
+    r.proc.kill('SIGTERM');
+    expect(await r.exited).to.equal(0);
+    const read = m.get('tcplens_events_read_total', { program: 'tcp_events' })!;
+    const lost = m.get('tcplens_events_lost_total', { program: 'tcp_events' })!;
+    expect(lost).to.be.greaterThan(0);
+    expect(read + lost).to.equal(4 * N + 1);
   });
 });
