@@ -17,7 +17,8 @@ describe('tcplens compare: bad input', () => {
     [['compare', '--netns', 'host', '--views', 'poll,sniffer'], /--views: unknown view "sniffer"/],
     [['compare', '--netns', 'tl-no-such-netns-xyz', '--duration', '1s'], /no such network namespace/],
     [['compare', '--from-clickhouse', '--clickhouse-url', 'http://127.0.0.1:9'], /cannot reach ClickHouse at http:\/\/127\.0\.0\.1:9/],
-    [['compare', '--from-clickhouse', '--clickhouse-database', 'x;drop'], /not a plain identifier/],
+    [['compare', '--from-clickhouse', '--clickhouse-url', 'http://127.0.0.1:9', '--database', 'x;drop'], /bad database name 'x;drop'/],
+    [['compare', '--from-clickhouse'], /--from-clickhouse: name the server: --clickhouse-url or TCPLENS_CLICKHOUSE_URL/],
   ];
   for (const [args, re] of cases) {
     it(`${args.slice(1).join(' ')} -> one line, exit 2`, () => {

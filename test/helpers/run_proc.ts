@@ -18,8 +18,19 @@ export interface RunProc {
   last(key: string): Record<string, unknown> | undefined;
 }
 
+const live = new Set<ChildProcess>();
+
+/** Kills every run still alive (a failed test must not leave one behind:
+ * it would hold BPF programs, stats and ports). For afterEach. */
+export function killRuns(): void {
+  for (const p of live) p.kill('SIGKILL');
+  live.clear();
+}
+
 export function startRun(args: string[], env: NodeJS.ProcessEnv = {}): RunProc {
   const proc = spawn(process.execPath, [BIN, 'run', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  live.add(proc);
+  proc.once('exit', () => live.delete(proc));
   const logs: Array<Record<string, unknown>> = [];
   const other: string[] = [];
   const waiters: Array<{ key: string; resolve: (l: Record<string, unknown>) => void }> = [];

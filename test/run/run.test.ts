@@ -11,7 +11,7 @@ import { VIEW_DESTROY, VIEW_EVENTS, VIEW_POLL } from '../../src/correlate/flow_r
 import { createNetns, deleteNetns, isRoot } from '../helpers/netns';
 import { churn, heldChurn } from '../helpers/churn';
 import { haveClickHouse, rows, sharedServer } from '../helpers/clickhouse';
-import { startRun } from '../helpers/run_proc';
+import { killRuns, startRun } from '../helpers/run_proc';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 type Totals = Record<string, { queued: number; written: number; spooled: number; dropped: number }>;
@@ -31,6 +31,7 @@ describe('tcplens run (real namespace, real ClickHouse)', function () {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tlrun-'));
   });
   afterEach(() => {
+    killRuns();
     if (ns) deleteNetns(ns);
     if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
   });

@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { createNetns, deleteNetns, isRoot } from '../helpers/netns';
-import { BIN, startRun } from '../helpers/run_proc';
+import { BIN, killRuns, startRun } from '../helpers/run_proc';
 
 describe('tcplens run settings', function () {
   this.timeout(60_000);
@@ -18,6 +18,7 @@ describe('tcplens run settings', function () {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tlcfg-'));
   });
   afterEach(() => {
+    killRuns();
     if (ns) deleteNetns(ns);
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });

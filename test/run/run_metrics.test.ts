@@ -9,7 +9,7 @@ import { eventsAvailability } from '../../src/sources/events';
 import { createNetns, deleteNetns, isRoot } from '../helpers/netns';
 import { churn, heldChurn } from '../helpers/churn';
 import { freePort, haveClickHouse, startTestServer, type TestServer } from '../helpers/clickhouse';
-import { startRun } from '../helpers/run_proc';
+import { killRuns, startRun } from '../helpers/run_proc';
 import { parseExposition, type Scrape } from '../metrics/scrape';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -27,6 +27,7 @@ describe('tcplens run: metrics and readiness of a real run', function () {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tlmet-'));
   });
   afterEach(async () => {
+    killRuns();
     if (ns) deleteNetns(ns);
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
     await ch?.cleanup();

@@ -9,7 +9,7 @@ import { LEGACY } from '../../src/sinks/clickhouse/dialect';
 import { createNetns, deleteNetns, isRoot } from '../helpers/netns';
 import { heldChurn } from '../helpers/churn';
 import { haveClickHouse, rows, startTestServer, testPorts, type TestServer } from '../helpers/clickhouse';
-import { startRun } from '../helpers/run_proc';
+import { killRuns, startRun } from '../helpers/run_proc';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 type Totals = Record<string, { queued: number; written: number; spooled: number; dropped: number }>;
@@ -31,6 +31,7 @@ describe('tcplens run through a ClickHouse outage, and into a cluster', function
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tlrun-'));
   });
   afterEach(async () => {
+    killRuns();
     if (ns) deleteNetns(ns);
     if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
     for (const s of servers.splice(0)) await s.cleanup();
