@@ -10,12 +10,3 @@ export function viewsName(bits: number): string {
   const parts = NAMES.filter(([b]) => bits & b).map(([, n]) => n);
   return parts.length ? parts.join('+') : 'none';
 }
-
-export function viewsBits(name: string): number {
-  let bits = 0;
-  for (const part of name.split('+')) {
-    const hit = NAMES.find(([, n]) => n === part);
-    if (hit) bits |= hit[0];
-  }
-  return bits;
-}

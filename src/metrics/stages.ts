@@ -5,7 +5,6 @@
 // Nothing here is labelled by flow, address, port or namespace: per-namespace
 // figures are summed, and only a count of failing namespaces is kept.
 import type { HistogramSnapshot } from './histogram';
-import { VIEW_DESTROY, VIEW_EVENTS, VIEW_POLL, VIEW_SAMPLES } from '../correlate/flow_row';
 
 /** Netlink traffic and what went wrong in it, summed over namespaces. */
 export interface NetlinkCounters {
@@ -170,13 +169,8 @@ export interface PipelineStages {
   sink?: StatsProvider<SinkStageStats>;
 }
 
-const VIEW_NAMES: ReadonlyArray<[number, string]> = [[VIEW_POLL, 'poll'], [VIEW_DESTROY, 'destroy'], [VIEW_EVENTS, 'events'], [VIEW_SAMPLES, 'samples']];
-
 /** FlowRow.views bits -> "poll+events" (fixed order; "none" for 0): at most 16 label values. */
-export function viewsLabel(bits: number): string {
-  const names = VIEW_NAMES.filter(([b]) => (bits & b) !== 0).map(([, n]) => n);
-  return names.length ? names.join('+') : 'none';
-}
+export { viewsName as viewsLabel } from '../correlate/coverage';
 
 export function zeroNetlink(): NetlinkCounters {
   return {
