@@ -2,7 +2,7 @@
 // events) and the samplers in between, join everything in the flow table,
 // and hand rows to the sink. One loop, no overlapping timers: every view's
 // batch is read to the end before the next one is filled.
-import { PollSource, type CycleResult } from '../sources/poll';
+import { PollSource } from '../sources/poll';
 import { DestroySource } from '../sources/destroy';
 import { FlowTable } from '../correlate/flow_table';
 import { compactRows } from '../layout/compact';
@@ -31,15 +31,10 @@ export interface SidecarConfig {
   batchRows?: number;
 }
 
+/** The loop's own totals; the views' counters live in their Observed*
+ * wrappers (poll, destroy), which the metrics read. */
 export interface SidecarStats {
   cycles: number;
-  /** cycles that took longer than the interval */
-  overruns: number;
-  /** wall ms of the first complete poll cycle; 0 before */
-  firstPollMs: number;
-  lastCycleMs: number;
-  lastCycle: CycleResult | null;
-  destroyRows: number;
   flowRowsWritten: number;
 }
 
@@ -50,7 +45,7 @@ export class Sidecar {
   readonly poll: ObservedPoll;
   readonly destroy: ObservedDestroy | null;
   readonly table: FlowTable;
-  private readonly s: SidecarStats = { cycles: 0, overruns: 0, firstPollMs: 0, lastCycleMs: 0, lastCycle: null, destroyRows: 0, flowRowsWritten: 0 };
+  private readonly s: SidecarStats = { cycles: 0, flowRowsWritten: 0 };
   private readonly nsBytes = new Map<number, number>();
   private stopping = false;
   private wake: (() => void) | null = null;
@@ -99,10 +94,10 @@ export class Sidecar {
       while (!this.stopping) {
         const started = performance.now();
         await this.cycle();
-        const took = performance.now() - started;
-        if (took > this.cfg.intervalMs) this.s.overruns++;
-        // Between polls: empty the close views and run the samplers on their periods.
-        for (let now = performance.now(); !this.stopping && now - started < this.cfg.intervalMs; now = performance.now()) {
+        // Between polls: empty the close views and run the samplers on their
+        // periods; at least once, even after a cycle that overran the interval.
+        for (;;) {
+          const now = performance.now();
           await this.drain();
           for (const [v, at] of due) {
             if (now < at) continue;
@@ -110,7 +105,8 @@ export class Sidecar {
             await v.tick(this.table, this.sink);
           }
           const left = this.cfg.intervalMs - (performance.now() - started);
-          if (left > 0) await this.nap(Math.min(left, this.cfg.drainMs));
+          if (this.stopping || left <= 0) break;
+          await this.nap(Math.min(left, this.cfg.drainMs));
         }
       }
     } finally {
@@ -154,20 +150,16 @@ export class Sidecar {
     }
     this.sink.writePollCycles(rows);
     this.s.cycles++;
-    this.s.lastCycle = r;
-    this.s.lastCycleMs = Date.now();
-    if (!this.s.firstPollMs) this.s.firstPollMs = this.s.lastCycleMs;
   }
 
   /** Empties the destroy queues and hands finished flows to the sink. */
   private async drain(): Promise<void> {
     if (this.destroy) {
-      const d = await this.destroy.drain((b, ctx) => {
+      await this.destroy.drain((b, ctx) => {
         const ns = BigInt(ctx.ns.inode);
         this.table.observeDestroy(b, ns);
         this.sink.writeSnapshots(b, { names: ctx.names, view: 'destroy' });
       });
-      this.s.destroyRows += d.rows;
     }
     this.writeFlows(this.table.collect());
   }
