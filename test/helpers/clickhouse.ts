@@ -66,3 +66,17 @@ export async function rows<T = Record<string, unknown>>(client: ClickHouseClient
   const rs = await client.query({ query, format: 'JSONEachRow' });
   return rs.json<T>();
 }
+
+/** One server for a whole describe(): started in before(), removed in after().
+ * Tests share it, each in its own freshDb(). Skips when clickhouse-server is
+ * missing (scripts/bootstrap.sh installs it; CI always has it). */
+export function sharedServer(): TestServer {
+  const h = {} as TestServer;
+  before(async function () {
+    this.timeout(60_000);
+    if (!haveClickHouse()) { this.skip(); return; }
+    Object.assign(h, await startTestServer());
+  });
+  after(async () => { await h.cleanup?.(); });
+  return h;
+}

@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { execFile } from 'child_process';
 import * as path from 'path';
 import { applySchema, loadMigrations, tableNames } from '../../src/sinks/clickhouse/schema';
-import { haveClickHouse, rows, startTestServer, type TestServer } from '../helpers/clickhouse';
+import { rows, sharedServer, type TestServer } from '../helpers/clickhouse';
 
 const CLI = path.join(__dirname, '..', '..', '..', 'bin', 'tcplens.js');
 
@@ -26,12 +26,7 @@ async function tables(t: TestServer, db: string): Promise<Map<string, string>> {
 
 describe('schema apply on a real ClickHouse', function () {
   this.timeout(60_000);
-  let t: TestServer;
-  before(async function () {
-    if (!haveClickHouse()) { this.skip(); return; } // bootstrap.sh installs clickhouse-server; CI has it
-    t = await startTestServer();
-  });
-  after(async () => { await t?.cleanup(); });
+  const t = sharedServer();
 
   it('creates every table on an empty server; a second apply changes nothing', async () => {
     const db = t.freshDb('ap');

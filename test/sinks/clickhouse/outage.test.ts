@@ -11,7 +11,8 @@ import { ClickHouseSink } from '../../../src/sinks/clickhouse/sink';
 import { applySchema } from '../../../src/sinks/clickhouse/schema';
 import { LocalClickHouse } from '../../../src/sinks/clickhouse/local_server';
 import type { PollCycleRow } from '../../../src/sinks/clickhouse/encoders';
-import { freePort, haveClickHouse, rows, startTestServer, type TestServer } from '../../helpers/clickhouse';
+import { CutProxy } from '../../helpers/cut_proxy';
+import { freePort, rows, sharedServer } from '../../helpers/clickhouse';
 
 const OUTAGE_MS = Number(process.env['TCPLENS_TEST_OUTAGE_MS'] ?? 3000);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -24,18 +25,11 @@ function rowsFor(id: number): PollCycleRow[] {
 
 describe('ClickHouse sink through an outage', function () {
   this.timeout(120_000);
-  let t: TestServer;
+  const t = sharedServer();
   const dirs: string[] = [];
   const tmp = (): string => { const d = fs.mkdtempSync(path.join(os.tmpdir(), 'tlspool-')); dirs.push(d); return d; };
 
-  before(async function () {
-    if (!haveClickHouse()) { this.skip(); return; } // bootstrap.sh installs clickhouse-server; CI has it
-    t = await startTestServer();
-  });
-  after(async () => {
-    await t?.cleanup();
-    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-  });
+  after(() => { for (const d of dirs) fs.rmSync(d, { recursive: true, force: true }); });
 
   it(`server stopped for ${OUTAGE_MS} ms mid-write: every row once after replay, counters equal count()`, async () => {
     const db = t.freshDb('out');
@@ -75,6 +69,28 @@ describe('ClickHouse sink through an outage', function () {
     expect(st.spool_batches).to.equal(0);
     expect(fs.readdirSync(spoolDir).filter((f) => f.endsWith('.seg'))).to.deep.equal([]);
     expect(st.insert_latency.count).to.be.greaterThan(0);
+  });
+
+  it('an INSERT whose response is lost is found in ClickHouse and not sent again', async () => {
+    const db = t.freshDb('lost');
+    await applySchema(t.client, { database: db });
+    const proxy = new CutProxy(t.server.opts.httpPort);
+    await proxy.start();
+    try {
+      proxy.cutInserts = 2;
+      const sink = new ClickHouseSink({ clickhouse: { url: `http://127.0.0.1:${proxy.port}`, user: 'default', password: '', database: db }, host: 'h', flushIntervalMs: 20, backoffInitialMs: 20, maxAttempts: 5 });
+      await sink.start();
+      for (let i = 0; i < 5; i++) { sink.writePollCycles(rowsFor(i)); await sleep(60); }
+      await sink.close();
+      expect(proxy.cut).to.equal(2); // two inserts landed without an answer
+      const c = sink.stats().tables['poll_cycles']!;
+      expect(c.batches_deduplicated).to.equal(2);
+      expect(c.rows_written).to.equal(250);
+      const [n] = await rows<{ n: string; u: string }>(t.client, `SELECT count() AS n, uniqExact(sockets) AS u FROM ${db}.poll_cycles`);
+      expect([Number(n!.n), Number(n!.u)]).to.deep.equal([250, 250]);
+    } finally {
+      await proxy.stop();
+    }
   });
 
   it('spool budget exceeded: the excess is dropped and counted, the rest replays at the next start', async () => {

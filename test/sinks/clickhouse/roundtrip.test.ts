@@ -11,7 +11,7 @@ import { parseNetnsSelector } from '../../../src/netns/select';
 import { formatAddress } from '../../../src/format/address';
 import type { FlowRow } from '../../../src/correlate/flow_row';
 import { columnsFromHeader } from '../../helpers/columns_h';
-import { haveClickHouse, rows, startTestServer, type TestServer } from '../../helpers/clickhouse';
+import { rows, sharedServer, type TestServer } from '../../helpers/clickhouse';
 import { createNetns, deleteNetns, isRoot, startWorkload } from '../../helpers/netns';
 
 const BIG = 0xfedcba9876543210n; // > 2^53: must survive exactly
@@ -25,13 +25,7 @@ async function sinkFor(t: TestServer, db: string, host = 'h1'): Promise<ClickHou
 
 describe('ClickHouse Native encoders against a real server', function () {
   this.timeout(60_000);
-  let t: TestServer;
-
-  before(async function () {
-    if (!haveClickHouse()) { this.skip(); return; } // bootstrap.sh installs clickhouse-server; CI has it
-    t = await startTestServer();
-  });
-  after(async () => { await t?.cleanup(); });
+  const t = sharedServer();
 
   it('an events batch (every column type) reads back equal', async () => {
     const db = t.freshDb('ev');
