@@ -14,14 +14,14 @@ describe('metrics flags', () => {
 
   it('defaults: 127.0.0.1:9088, debug endpoints off, level info', () => {
     const o = metricsOptions(parse([]));
-    expect(o).to.include({ listen: '127.0.0.1:9088', debug: false });
+    expect(o).to.include({ listen: '127.0.0.1:9088', debug: false, bpfStats: true });
     expect(log.enabled('info')).to.equal(true);
     expect(log.enabled('debug')).to.equal(false);
   });
 
   it('takes the flags and sets the log level', () => {
-    const o = metricsOptions(parse(['--listen', '[::1]:9999', '--debug-endpoints', '--log-level', 'warn']));
-    expect(o).to.include({ listen: '[::1]:9999', debug: true });
+    const o = metricsOptions(parse(['--listen', '[::1]:9999', '--debug-endpoints', '--log-level', 'warn', '--no-bpf-stats']));
+    expect(o).to.include({ listen: '[::1]:9999', debug: true, bpfStats: false });
     expect(log.enabled('info')).to.equal(false);
   });
 

@@ -1,0 +1,23 @@
+// Keeps bench/metrics working: its --smoke mode prints every figure beside
+// its anchor with a ratio.
+import { expect } from 'chai';
+import { spawnSync } from 'child_process';
+import * as path from 'path';
+import { isRoot } from '../helpers/netns';
+
+const ROOT = path.resolve(__dirname, '../../..');
+
+describe('bench/metrics --smoke', function () {
+  this.timeout(120_000);
+
+  it('prints the scrape, observed cycle and BPF accounting costs beside their anchors', function () {
+    if (!isRoot()) { console.log('    skipped: needs root for namespaces and BPF'); this.skip(); }
+    const r = spawnSync('node', [path.join(ROOT, 'dist/bench/metrics/bench.js'), '--smoke'], { cwd: ROOT, encoding: 'utf8' });
+    expect(r.status, `${r.stdout}\n${r.stderr}`).to.equal(0);
+    for (const ratio of ['scrape/cycle', 'scrape/bare', 'observed/raw', 'on/off']) {
+      const m = new RegExp(`${ratio} = (\\d+\\.\\d+)`).exec(r.stdout);
+      expect(m, `${ratio} in:\n${r.stdout}`).to.not.equal(null);
+      expect(Number(m![1])).to.be.greaterThan(0);
+    }
+  });
+});
