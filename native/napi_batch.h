@@ -28,19 +28,8 @@ inline Napi::Array TakeNewNames(Napi::Env env, tl_dict *d) {
 }
 
 inline bool BindBatch(const Napi::CallbackInfo &info, int argi, tl_batch *b) {
-  Napi::Env env = info.Env();
-  if (!info[argi].IsArrayBuffer() || !info[argi + 1].IsNumber()) {
-    Napi::TypeError::New(env, "expected (ArrayBuffer, capacity)").ThrowAsJavaScriptException();
-    return false;
-  }
-  Napi::ArrayBuffer ab = info[argi].As<Napi::ArrayBuffer>();
-  uint32_t cap = info[argi + 1].As<Napi::Number>().Uint32Value();
-  if (tl_batch_bind(b, ab.Data(), ab.ByteLength(), cap) < 0) {
-    Napi::RangeError::New(env, "batch buffer too small or misaligned for capacity")
-        .ThrowAsJavaScriptException();
-    return false;
-  }
-  return true;
+  Napi::ArrayBuffer ab;
+  return BufferArgs(info, argi, &ab, [b](void *d, size_t n, uint32_t cap) { return tl_batch_bind(b, d, n, cap); });
 }
 
 }  // namespace tl

@@ -59,11 +59,7 @@ class DestroySocket : public Napi::ObjectWrap<DestroySocket> {
     Napi::Object o = Napi::Object::New(env);
     SetNum(o, "rows", b.rows);
     o.Set("more", Napi::Boolean::New(env, more != 0));
-    SetNum(o, "errno", rc < 0 ? -rc : 0);
-    if (rc < 0) {
-      const char *name = strerrorname_np(-rc);
-      o.Set("code", Napi::String::New(env, name ? name : "EUNKNOWN"));
-    }
+    PutErrno(o, rc);
     o.Set("names", TakeNewNames(env, &d_.dict));
     return o;
   }

@@ -13,37 +13,13 @@ extern "C" {
 
 namespace tl {
 
-static const char *ColType(tl_coltype t) {
-  switch (t) {
-    case TL_U8: return "u8";
-    case TL_U16: return "u16";
-    case TL_U32: return "u32";
-    case TL_U64: return "u64";
-    case TL_B16: return "b16";
-  }
-  return "?";
-}
-
 // eventLayout(capacity) -> { capacity, bytes, columns: [{name, type, offset, tcpiEnd: 0}] }
 static Napi::Value EventLayout(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   uint32_t cap = info[0].As<Napi::Number>().Uint32Value();
   tl_column_desc desc[TL_EVENT_NCOLS];
   size_t bytes = tl_event_layout(cap, desc);
-  Napi::Array cols = Napi::Array::New(env, TL_EVENT_NCOLS);
-  for (size_t i = 0; i < TL_EVENT_NCOLS; i++) {
-    Napi::Object c = Napi::Object::New(env);
-    c.Set("name", desc[i].name);
-    c.Set("type", ColType(desc[i].type));
-    SetNum(c, "offset", (double)desc[i].offset);
-    SetNum(c, "tcpiEnd", 0);
-    cols.Set(i, c);
-  }
-  Napi::Object o = Napi::Object::New(env);
-  SetNum(o, "capacity", cap);
-  SetNum(o, "bytes", (double)bytes);
-  o.Set("columns", cols);
-  return o;
+  return LayoutObject(env, cap, bytes, desc, TL_EVENT_NCOLS);
 }
 
 // eventsBuilt() -> { built, reason? }
@@ -111,13 +87,7 @@ class EventTracer : public Napi::ObjectWrap<EventTracer> {
     if (!ParseConfig(env, info[0].IsObject() ? info[0].As<Napi::Object>() : Napi::Object::New(env), &cfg)) return;
     char err[512] = "";
     int rc = tl_events_open(&cfg, &e_, err, sizeof(err));
-    if (rc < 0) {
-      Napi::Error x = Napi::Error::New(env, err);
-      const char *name = strerrorname_np(-rc);
-      x.Set("code", Napi::String::New(env, name ? name : "EUNKNOWN"));
-      x.Set("errno", Napi::Number::New(env, -rc));
-      x.ThrowAsJavaScriptException();
-    }
+    if (rc < 0) CodedError(env, -rc, err).ThrowAsJavaScriptException();
   }
 
   ~EventTracer() override { tl_events_close(e_); }
@@ -217,11 +187,7 @@ class EventDrainWorker : public Napi::AsyncWorker {
     Napi::Object o = Napi::Object::New(env);
     SetNum(o, "rows", b_.rows);
     o.Set("more", Napi::Boolean::New(env, more_ != 0));
-    SetNum(o, "errno", rc_ < 0 ? -rc_ : 0);
-    if (rc_ < 0) {
-      const char *name = strerrorname_np(-rc_);
-      o.Set("code", Napi::String::New(env, name ? name : "EUNKNOWN"));
-    }
+    PutErrno(o, rc_);
     SetNum(o, "offsetNs", (double)offset_);
     o.Set("names", t_->TakeNames(env));
     t_->SetBusy(false);
@@ -243,17 +209,12 @@ class EventDrainWorker : public Napi::AsyncWorker {
 Napi::Value EventTracer::Drain(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   if (!Usable(env)) return env.Undefined();
-  if (!info[0].IsArrayBuffer() || !info[1].IsNumber()) {
-    Napi::TypeError::New(env, "expected (ArrayBuffer, capacity)").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  Napi::ArrayBuffer ab = info[0].As<Napi::ArrayBuffer>();
-  uint32_t cap = info[1].As<Napi::Number>().Uint32Value();
+  Napi::ArrayBuffer ab;
   tl_event_batch b;
-  if (cap == 0 || tl_event_batch_bind(&b, ab.Data(), ab.ByteLength(), cap) < 0) {
-    Napi::RangeError::New(env, "event batch buffer too small or misaligned for capacity").ThrowAsJavaScriptException();
+  if (!BufferArgs(info, 0, &ab, [&b](void *d, size_t n, uint32_t cap) {
+        return cap == 0 ? -1 : tl_event_batch_bind(&b, d, n, cap);  // an empty batch would never drain
+      }))
     return env.Undefined();
-  }
   busy_ = true;
   auto *w = new EventDrainWorker(env, this, info.This().As<Napi::Object>(), ab, b);
   Napi::Promise p = w->Promise();

@@ -16,37 +16,13 @@ extern "C" {
 
 namespace tl {
 
-static const char *TypeName(tl_coltype t) {
-  switch (t) {
-    case TL_U8: return "u8";
-    case TL_U16: return "u16";
-    case TL_U32: return "u32";
-    case TL_U64: return "u64";
-    case TL_B16: return "b16";
-  }
-  return "?";
-}
-
 // layout(capacity) -> { capacity, bytes, columns: [{name, type, offset, tcpiEnd}] }
 static Napi::Value Layout(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   uint32_t cap = info[0].As<Napi::Number>().Uint32Value();
   tl_column_desc desc[TL_POLL_NCOLS];
   size_t bytes = tl_poll_layout(cap, desc);
-  Napi::Array cols = Napi::Array::New(env, TL_POLL_NCOLS);
-  for (size_t i = 0; i < TL_POLL_NCOLS; i++) {
-    Napi::Object c = Napi::Object::New(env);
-    c.Set("name", desc[i].name);
-    c.Set("type", TypeName(desc[i].type));
-    SetNum(c, "offset", (double)desc[i].offset);
-    SetNum(c, "tcpiEnd", desc[i].tcpi_end);
-    cols.Set(i, c);
-  }
-  Napi::Object o = Napi::Object::New(env);
-  SetNum(o, "capacity", cap);
-  SetNum(o, "bytes", (double)bytes);
-  o.Set("columns", cols);
-  return o;
+  return LayoutObject(env, cap, bytes, desc, TL_POLL_NCOLS);
 }
 
 // replay(recording: Uint8Array, buffer: ArrayBuffer, capacity, netnsInode?)
@@ -234,11 +210,7 @@ class FillWorker : public Napi::AsyncWorker {
     Napi::Object o = Napi::Object::New(env);
     SetNum(o, "rows", batch_.rows);
     o.Set("done", Napi::Boolean::New(env, done_ != 0));
-    SetNum(o, "errno", rc_ < 0 ? -rc_ : 0);
-    if (rc_ < 0) {
-      const char *name = strerrorname_np(-rc_);
-      o.Set("code", Napi::String::New(env, name ? name : "EUNKNOWN"));
-    }
+    PutErrno(o, rc_);
     o.Set("names", TakeNewNames(env, &s_->dump()->dict));
     s_->SetBusy(false);
     deferred_.Resolve(o);

@@ -11,12 +11,8 @@ namespace tl {
 static Napi::Object Result(Napi::Env env, int rc) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("ok", Napi::Boolean::New(env, rc == 0));
-  SetNum(o, "errno", rc < 0 ? -rc : 0);
-  if (rc < 0) {
-    const char *name = strerrorname_np(-rc);
-    o.Set("code", Napi::String::New(env, name ? name : "EUNKNOWN"));
-    o.Set("message", Napi::String::New(env, strerror(-rc)));
-  }
+  PutErrno(o, rc);
+  if (rc < 0) o.Set("message", Napi::String::New(env, strerror(-rc)));
   return o;
 }
 

@@ -12,17 +12,6 @@ extern "C" {
 
 namespace tl {
 
-static const char *ColType(tl_coltype t) {
-  switch (t) {
-    case TL_U8: return "u8";
-    case TL_U16: return "u16";
-    case TL_U32: return "u32";
-    case TL_U64: return "u64";
-    case TL_B16: return "b16";
-  }
-  return "?";
-}
-
 static bool PassArg(Napi::Env env, Napi::Value v, tl_sample_pass *pass) {
   std::string k = v.IsString() ? v.As<Napi::String>().Utf8Value() : "";
   if (k == "tasks") { *pass = TL_PASS_TASKS; return true; }
@@ -40,20 +29,7 @@ static Napi::Value SampleLayout(const Napi::CallbackInfo &info) {
   tl_column_desc desc[TL_SAMPLE_NCOLS > TL_OWNER_NCOLS ? TL_SAMPLE_NCOLS : TL_OWNER_NCOLS];
   size_t n = pass == TL_PASS_OWNERS ? TL_OWNER_NCOLS : TL_SAMPLE_NCOLS;
   size_t bytes = tl_sample_layout(pass, cap, desc);
-  Napi::Array cols = Napi::Array::New(env, n);
-  for (size_t i = 0; i < n; i++) {
-    Napi::Object c = Napi::Object::New(env);
-    c.Set("name", desc[i].name);
-    c.Set("type", ColType(desc[i].type));
-    SetNum(c, "offset", (double)desc[i].offset);
-    SetNum(c, "tcpiEnd", 0);
-    cols.Set(i, c);
-  }
-  Napi::Object o = Napi::Object::New(env);
-  SetNum(o, "capacity", cap);
-  SetNum(o, "bytes", (double)bytes);
-  o.Set("columns", cols);
-  return o;
+  return LayoutObject(env, cap, bytes, desc, n);
 }
 
 // samplerUnbuilt() -> '' when the addon has the skeleton, else why not
@@ -91,13 +67,7 @@ class Sampler : public Napi::ObjectWrap<Sampler> {
     opts.run_stats = o.Has("runStats") && o.Get("runStats").ToBoolean();
     char err[512];
     int rc = tl_sampler_open(&s_, &opts, err, sizeof(err));
-    if (rc < 0) {
-      Napi::Error e = Napi::Error::New(env, err);
-      const char *name = strerrorname_np(-rc);
-      e.Set("code", Napi::String::New(env, name ? name : "EUNKNOWN"));
-      e.Set("errno", Napi::Number::New(env, -rc));
-      e.ThrowAsJavaScriptException();
-    }
+    if (rc < 0) CodedError(env, -rc, err).ThrowAsJavaScriptException();
   }
 
   ~Sampler() override { tl_sampler_free(s_); }
@@ -211,11 +181,7 @@ class SampleFillWorker : public Napi::AsyncWorker {
     Napi::Object o = Napi::Object::New(env);
     SetNum(o, "rows", batch_.rows);
     o.Set("done", Napi::Boolean::New(env, done_ != 0));
-    SetNum(o, "errno", rc_ < 0 ? -rc_ : 0);
-    if (rc_ < 0) {
-      const char *name = strerrorname_np(-rc_);
-      o.Set("code", Napi::String::New(env, name ? name : "EUNKNOWN"));
-    }
+    PutErrno(o, rc_);
     o.Set("names", s_->TakeNames(env));
     s_->SetBusy(false);
     deferred_.Resolve(o);
@@ -236,16 +202,11 @@ class SampleFillWorker : public Napi::AsyncWorker {
 Napi::Value Sampler::Fill(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   if (!Usable(env)) return env.Undefined();
-  if (!info[0].IsArrayBuffer() || !info[1].IsNumber()) {
-    Napi::TypeError::New(env, "expected (ArrayBuffer, capacity)").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  Napi::ArrayBuffer ab = info[0].As<Napi::ArrayBuffer>();
+  Napi::ArrayBuffer ab;
   tl_sample_batch b;
-  if (tl_sample_batch_bind(&b, pass_, ab.Data(), ab.ByteLength(), info[1].As<Napi::Number>().Uint32Value()) < 0) {
-    Napi::RangeError::New(env, "batch buffer too small or misaligned for capacity").ThrowAsJavaScriptException();
+  tl_sample_pass pass = pass_;
+  if (!BufferArgs(info, 0, &ab, [&b, pass](void *d, size_t n, uint32_t cap) { return tl_sample_batch_bind(&b, pass, d, n, cap); }))
     return env.Undefined();
-  }
   busy_ = true;
   auto *w = new SampleFillWorker(env, this, info.This().As<Napi::Object>(), ab, b);
   Napi::Promise p = w->Promise();

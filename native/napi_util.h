@@ -6,21 +6,86 @@
 #include <linux/netlink.h>
 extern "C" {
 #include "netns.h"
+#include "batch.h"
 }
 
 namespace tl {
 
-// Throws a JS Error with .code (errno name) and .errno, like Node's own.
-inline Napi::Error ErrnoError(Napi::Env env, int err, const std::string &what) {
-  Napi::Error e = Napi::Error::New(env, what + ": " + strerror(err));
+inline const char *ErrnoName(int err) {
   const char *name = strerrorname_np(err);
-  e.Set("code", Napi::String::New(env, name ? name : "EUNKNOWN"));
+  return name ? name : "EUNKNOWN";
+}
+
+// A JS Error carrying .code (errno name) and .errno, like Node's own.
+inline Napi::Error CodedError(Napi::Env env, int err, const std::string &message) {
+  Napi::Error e = Napi::Error::New(env, message);
+  e.Set("code", Napi::String::New(env, ErrnoName(err)));
   e.Set("errno", Napi::Number::New(env, err));
   return e;
 }
 
+// The same, with strerror(err) after `what`.
+inline Napi::Error ErrnoError(Napi::Env env, int err, const std::string &what) {
+  return CodedError(env, err, what + ": " + strerror(err));
+}
+
 inline void SetNum(Napi::Object o, const char *k, double v) {
   o.Set(k, Napi::Number::New(o.Env(), v));
+}
+
+// A result's errno (0 when rc >= 0) and, for a failure, its code.
+inline void PutErrno(Napi::Object o, int rc) {
+  SetNum(o, "errno", rc < 0 ? -rc : 0);
+  if (rc < 0) o.Set("code", Napi::String::New(o.Env(), ErrnoName(-rc)));
+}
+
+// Reads (ArrayBuffer, capacity) at info[argi] and binds a view's batch to
+// it with bind(data, bytes, capacity) (< 0: too small or misaligned). On
+// failure throws and returns false. *ab keeps the buffer for async work.
+template <typename Bind>
+inline bool BufferArgs(const Napi::CallbackInfo &info, int argi, Napi::ArrayBuffer *ab, Bind bind) {
+  Napi::Env env = info.Env();
+  if (!info[argi].IsArrayBuffer() || !info[argi + 1].IsNumber()) {
+    Napi::TypeError::New(env, "expected (ArrayBuffer, capacity)").ThrowAsJavaScriptException();
+    return false;
+  }
+  *ab = info[argi].As<Napi::ArrayBuffer>();
+  uint32_t cap = info[argi + 1].As<Napi::Number>().Uint32Value();
+  if (bind(ab->Data(), ab->ByteLength(), cap) < 0) {
+    Napi::RangeError::New(env, "batch buffer too small or misaligned for capacity").ThrowAsJavaScriptException();
+    return false;
+  }
+  return true;
+}
+
+inline const char *ColTypeName(tl_coltype t) {
+  switch (t) {
+    case TL_U8: return "u8";
+    case TL_U16: return "u16";
+    case TL_U32: return "u32";
+    case TL_U64: return "u64";
+    case TL_B16: return "b16";
+  }
+  return "?";
+}
+
+// { capacity, bytes, columns: [{name, type, offset, tcpiEnd}] }: the JS face
+// of any view's layout (poll, events, samples), which src/layout mirrors.
+inline Napi::Object LayoutObject(Napi::Env env, uint32_t cap, size_t bytes, const tl_column_desc *desc, size_t n) {
+  Napi::Array cols = Napi::Array::New(env, n);
+  for (size_t i = 0; i < n; i++) {
+    Napi::Object c = Napi::Object::New(env);
+    c.Set("name", desc[i].name);
+    c.Set("type", ColTypeName(desc[i].type));
+    SetNum(c, "offset", (double)desc[i].offset);
+    SetNum(c, "tcpiEnd", desc[i].tcpi_end);
+    cols.Set(i, c);
+  }
+  Napi::Object o = Napi::Object::New(env);
+  SetNum(o, "capacity", cap);
+  SetNum(o, "bytes", (double)bytes);
+  o.Set("columns", cols);
+  return o;
 }
 
 // Opens a NETLINK_SOCK_DIAG socket in the namespace named by info[0] (a netns
