@@ -25,32 +25,32 @@ static int load_tracing(const char *name, enum bpf_attach_type type)
 	return fd < 0 ? (fd < -1 ? fd : -errno) : fd;
 }
 
+/* The result of attaching program fd (link: the attach call's return):
+ * 0 or -errno; closes both. */
+static int attached(int fd, int link)
+{
+	int rc = link < 0 ? (link < -1 ? link : -errno) : 0;
+
+	if (link >= 0)
+		close(link);
+	close(fd);
+	return rc;
+}
+
 int tl_probe_tp_btf(const char *tracepoint)
 {
-	int fd = load_tracing(tracepoint, BPF_TRACE_RAW_TP), link;
+	int fd = load_tracing(tracepoint, BPF_TRACE_RAW_TP);
 
 	if (fd < 0)
 		return fd;
-	link = bpf_raw_tracepoint_open(NULL, fd);
-	if (link < 0)
-		link = link < -1 ? link : -errno;
-	else
-		close(link);
-	close(fd);
-	return link < 0 ? link : 0;
+	return attached(fd, bpf_raw_tracepoint_open(NULL, fd));
 }
 
 int tl_probe_iter_task(void)
 {
-	int fd = load_tracing("task", BPF_TRACE_ITER), link;
+	int fd = load_tracing("task", BPF_TRACE_ITER);
 
 	if (fd < 0)
 		return fd;
-	link = bpf_link_create(fd, 0, BPF_TRACE_ITER, NULL);
-	if (link < 0)
-		link = link < -1 ? link : -errno;
-	else
-		close(link);
-	close(fd);
-	return link < 0 ? link : 0;
+	return attached(fd, bpf_link_create(fd, 0, BPF_TRACE_ITER, NULL));
 }

@@ -46,7 +46,8 @@ export class Sidecar {
   readonly destroy: ObservedDestroy | null;
   readonly table: FlowTable;
   private readonly s: SidecarStats = { cycles: 0, flowRowsWritten: 0 };
-  private readonly nsBytes = new Map<number, number>();
+  /** netlink bytes each namespace's socket had read at the last cycle's end */
+  private nsBytes = new Map<number, number>();
   private stopping = false;
   private wake: (() => void) | null = null;
 
@@ -73,12 +74,18 @@ export class Sidecar {
   }
 
   /** Netlink bytes read from namespace `inode` since the last call. */
-  private bytesSince(inode: number): number {
-    const st = this.poll.source.stats().find((x) => x.ns.inode === inode)?.stats;
-    const now = st ? st.bytes : 0;
-    const before = this.nsBytes.get(inode) ?? 0;
-    this.nsBytes.set(inode, now);
-    return now >= before ? now - before : now;
+  /** Netlink bytes each namespace read since the last call: one stats() read
+   * a cycle; namespaces that went away are forgotten. */
+  private bytesSinceLast(): Map<number, number> {
+    const now = new Map<number, number>();
+    for (const x of this.poll.source.stats()) now.set(x.ns.inode, x.stats?.bytes ?? 0);
+    const delta = new Map<number, number>();
+    for (const [ino, b] of now) {
+      const before = this.nsBytes.get(ino) ?? 0;
+      delta.set(ino, b >= before ? b - before : b);
+    }
+    this.nsBytes = now;
+    return delta;
   }
 
   /** Asks the loop to finish: it flushes everything and resolves run(). */
@@ -135,6 +142,7 @@ export class Sidecar {
       if (b.rows > 0) this.sink.writeSnapshots(b, { names: ctx.names, view: 'poll' });
     });
     const ts = BigInt(r.startedMs) * 1_000_000n;
+    const nsBytes = this.bytesSinceLast();
     const rows: PollCycleRow[] = [];
     for (const n of r.namespaces) {
       const ns = BigInt(n.ns.inode);
@@ -142,7 +150,7 @@ export class Sidecar {
       if (n.errno === 0) this.table.endCycle(ns);
       this.table.beginCycle(ns);
       if (n.errno) this.log.warn(`poll.failed.${n.ns.name}`, 'poll failed in a namespace', { netns: n.ns.name, code: n.code, errno: n.errno });
-      const bytes = this.bytesSince(n.ns.inode);
+      const bytes = nsBytes.get(n.ns.inode) ?? 0;
       rows.push({
         ts_ns: ts, netns_inode: ns, netns_name: n.ns.name, duration_us: Math.round(r.durationMs * 1000),
         sockets: n.sockets, batches: r.batches, bytes, errors: n.errno || n.code ? 1 : 0, errno: n.errno, error_code: n.code ?? '',
