@@ -1,5 +1,7 @@
 // `tcplens run` as a child process: its JSON log lines, its exit.
 import { spawn, type ChildProcess } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import * as readline from 'readline';
 
@@ -27,10 +29,18 @@ export function killRuns(): void {
   live.clear();
 }
 
+/** Starts `tcplens run args`. Unless args name a --spool-dir, the run gets a
+ * private one, removed when it exits: the default (.tcplens/spool under the
+ * working directory) would carry one test's unsent batches into the next. */
 export function startRun(args: string[], env: NodeJS.ProcessEnv = {}): RunProc {
-  const proc = spawn(process.execPath, [BIN, 'run', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const spool = args.includes('--spool-dir') ? null : fs.mkdtempSync(path.join(os.tmpdir(), 'tlspool-'));
+  const proc = spawn(process.execPath, [BIN, 'run', ...args, ...(spool ? ['--spool-dir', spool] : [])],
+    { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(proc);
-  proc.once('exit', () => live.delete(proc));
+  proc.once('exit', () => {
+    live.delete(proc);
+    if (spool) fs.rmSync(spool, { recursive: true, force: true });
+  });
   const logs: Array<Record<string, unknown>> = [];
   const other: string[] = [];
   const waiters: Array<{ key: string; resolve: (l: Record<string, unknown>) => void }> = [];

@@ -49,7 +49,9 @@ describe('tcplens run through a ClickHouse outage, and into a cluster', function
     await t.server.stop();
     await sleep(OUTAGE_MS);
     await t.server.start();
-    await sleep(8000);  // the spool replays
+    // the sender retries within its backoff cap (10 s) and replays the spool
+    await r.waitFor('sink.replayed', 60_000);
+    await sleep(2000);  // and writes directly again
     r.proc.kill('SIGTERM');
     expect(await r.exited).to.equal(0);
     await held.release();
@@ -58,6 +60,8 @@ describe('tcplens run through a ClickHouse outage, and into a cluster', function
     const tables = totals['tables'] as Totals;
     expect(cycles).to.be.at.least(35);
     expect(tables['tcp_snapshots']!.spooled).to.be.greaterThan(0);  // the outage really happened to us
+    expect(r.last('sink.outage')?.['level']).to.equal('warn');  // and was said once, when it began
+    expect(r.logs.filter((l) => l['key'] === 'sink.outage')).to.have.length(1);
 
     const pc = await rows<{ n: string; u: string }>(t.client, `SELECT count() AS n, uniqExact(ts_ns) AS u FROM ${db}.poll_cycles WHERE netns_inode = ${ino}`);
     expect(Number(pc[0]!.n)).to.equal(cycles);

@@ -25,6 +25,7 @@ import { detectDialect } from './schema';
 import { Spool } from './spool';
 import type { NativeBatchRecord } from './spool_record';
 import { makeClient, type ClickHouseConfig } from './config';
+import { log } from '../../util/log';
 
 export interface ClickHouseSinkOptions {
   clickhouse: ClickHouseConfig;
@@ -77,6 +78,10 @@ export class ClickHouseSink extends ChunkSink {
   private lastError: string | undefined;
   /** the last failed attempt was an exception from the server, not a network failure */
   private lastRejected = false;
+  /** insert attempts made (close() waits for one more before giving up on the spool) */
+  private attemptsMade = 0;
+  /** replayed since the spool last ran empty (for the "replayed" log line) */
+  private replayedRun = { batches: 0, rows: 0 };
 
   constructor(readonly opts: ClickHouseSinkOptions) {
     super(opts.host);
@@ -127,7 +132,7 @@ export class ClickHouseSink extends ChunkSink {
     const b: Batch = {
       seq, table: p.table, rows, columns, native: new Uint8Array(0), parts, bytes, batchId,
       minTs: Math.min(...p.chunks.map((c) => c.minTs)), maxTs: Math.max(...p.chunks.map((c) => c.maxTs)),
-      maybeLanded: false, createdNs: BigInt(Date.now()) * 1_000_000n,
+      maybeLanded: false, createdNs: BigInt(Date.now()) * 1_000_000n, database: this.database,
     };
     // order: once anything is spooled, later batches queue behind it on disk
     if (this.spool?.pending || this.outage) this.toSpool(b);
@@ -171,11 +176,13 @@ export class ClickHouseSink extends ChunkSink {
       if (!b) { this.outage = false; return; }
       if (this.closed && fromSpool) return; // on disk already: the next start replays it
       const ok = await this.insert(b);
+      this.attemptsMade++;
       const c = this.table(b.table);
       if (ok) {
         this.backoff.reset();
+        if (this.outage) log.info('sink.recovered', 'ClickHouse answers again: replaying the spool', { spool_batches: this.spool?.pending ?? 0 });
         this.outage = false;
-        if (fromSpool) { this.spool!.ack(b.seq); c.rows_replayed += b.rows; c.batches_replayed++; } else this.shiftOutbox();
+        if (fromSpool) { this.spool!.ack(b.seq); c.rows_replayed += b.rows; c.batches_replayed++; this.replayed(b.rows); } else this.shiftOutbox();
         c.rows_written += b.rows;
         c.batches_written++;
         continue;
@@ -193,12 +200,24 @@ export class ClickHouseSink extends ChunkSink {
       }
       if (!fromSpool && (attempts.get(b)! >= (this.opts.maxAttempts ?? 3) || this.closed)) {
         // unreachable: everything in memory goes to disk, in order
+        if (!this.outage) {
+          log.warn('sink.outage', this.spool ? 'ClickHouse unreachable: batches spool to disk until it answers' : 'ClickHouse unreachable and no spool: batches are dropped (counted)',
+            { error: this.lastError, ...(this.spool ? { spool_dir: this.opts.spoolDir } : {}) });
+        }
         this.outage = true;
         while (this.outbox.length) this.toSpool(this.shiftOutbox());
       }
       if (this.closed && (fromSpool || !this.spool)) return;
       await this.sleeper.sleep(this.backoff.next());
     }
+  }
+
+  private replayed(rows: number): void {
+    this.replayedRun.batches++;
+    this.replayedRun.rows += rows;
+    if (this.spool!.pending) return;
+    log.info('sink.replayed', 'spool replayed: every batch it held is in ClickHouse', { ...this.replayedRun });
+    this.replayedRun = { batches: 0, rows: 0 };
   }
 
   /** One attempt; true when ClickHouse has the rows (inserted now or found from an earlier attempt). */
@@ -211,7 +230,7 @@ export class ClickHouseSink extends ChunkSink {
         if (landed > 0) { this.table(b.table).batches_deduplicated++; return true; }
       }
       const res = await this.client.exec({
-        query: `INSERT INTO ${this.database}.${b.table} (${b.columns.join(', ')}) FORMAT Native`,
+        query: `INSERT INTO ${b.database || this.database}.${b.table} (${b.columns.join(', ')}) FORMAT Native`,
         values: Readable.from([b.parts ? concatParts(b.parts) : b.native]), // one write: many small ones cost more than the copy
         clickhouse_settings: insertSettings(this.dialect) as never,
       });
@@ -235,18 +254,22 @@ export class ClickHouseSink extends ChunkSink {
 
   private async countLanded(b: Batch): Promise<number> {
     const rs = await this.client.query({
-      query: `SELECT count() AS n FROM ${this.database}.${b.table} WHERE host = '${sqlString(this.host)}' AND ts >= toDateTime(${b.minTs}) AND ts < toDateTime(${b.maxTs + 1}) AND tl_batch = ${b.batchId}`,
+      query: `SELECT count() AS n FROM ${b.database || this.database}.${b.table} WHERE host = '${sqlString(this.host)}' AND ts >= toDateTime(${b.minTs}) AND ts < toDateTime(${b.maxTs + 1}) AND tl_batch = ${b.batchId}`,
       format: 'JSONEachRow',
     });
     const [row] = await rs.json<{ n: string | number }>();
     return Number(row?.n ?? 0);
   }
 
-  /** Seals everything pending and waits until it is written or spooled (at most timeoutMs). */
+  /** Seals everything pending and waits until it is written or spooled (at most
+   * timeoutMs). During an outage one more attempt is made now rather than after
+   * the backoff: if ClickHouse is back, the spool replays before we return. */
   async flush(timeoutMs = 10_000): Promise<void> {
     this.sealDue(true);
     const deadline = Date.now() + timeoutMs;
-    while ((this.outbox.length || (this.spool?.pending && !this.outage)) && Date.now() < deadline) {
+    const tried = this.attemptsMade;
+    this.sleeper.wake();
+    while ((this.outbox.length || (this.spool?.pending && (!this.outage || this.attemptsMade === tried))) && Date.now() < deadline) {
       this.kick();
       await new Promise((r) => setTimeout(r, 20));
     }

@@ -13,6 +13,8 @@ export interface NativeBatchRecord {
   maxTs: number;
   maybeLanded: boolean;
   createdNs: bigint;
+  /** target database ('' = the writer's current one) */
+  database?: string;
 }
 
 export const PROTO_FILE = path.join(__dirname, '..', '..', '..', '..', 'proto', 'tcplens.proto');
@@ -32,6 +34,7 @@ export function encodeRecord(r: NativeBatchRecord): Uint8Array {
   return t.encodeDelimited(t.fromObject({
     seq: toLong(r.seq), table: r.table, rows: r.rows, columns: r.columns, native: r.native,
     batchId: toLong(r.batchId), minTs: r.minTs, maxTs: r.maxTs, maybeLanded: r.maybeLanded, createdNs: toLong(r.createdNs),
+    database: r.database ?? '',
   })).finish();
 }
 
@@ -49,6 +52,7 @@ export function decodeRecords(buf: Uint8Array): { records: NativeBatchRecord[]; 
         columns: (m['columns'] as string[] | undefined) ?? [], native: (m['native'] as Uint8Array | undefined) ?? new Uint8Array(0),
         batchId: fromLong(m['batchId'] ?? 0), minTs: Number(m['minTs'] ?? 0), maxTs: Number(m['maxTs'] ?? 0),
         maybeLanded: Boolean(m['maybeLanded']), createdNs: fromLong(m['createdNs'] ?? 0),
+        database: String(m['database'] ?? ''),
       });
       last = reader.pos;
     } catch {

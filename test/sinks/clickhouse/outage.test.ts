@@ -129,8 +129,11 @@ describe('ClickHouse sink through an outage', function () {
     expect(c.rows_spooled + c.rows_dropped).to.equal(60 * 50);
     expect(c.rows_written).to.equal(0);
     expect(down.stats().spool_bytes).to.be.at.most(16 * 1024);
-    // the next run with ClickHouse up replays the spool left on disk
-    const up = new ClickHouseSink({ ...opts, clickhouse: { url: t.url, user: 'default', password: '', database: db } });
+    // the next run with ClickHouse up replays the spool left on disk, into the
+    // database the batches were written for even when it now writes elsewhere
+    const other = t.freshDb('bud2');
+    await applySchema(t.client, { database: other });
+    const up = new ClickHouseSink({ ...opts, clickhouse: { url: t.url, user: 'default', password: '', database: other } });
     await up.start();
     await up.flush(20_000);
     await up.close();
@@ -138,5 +141,7 @@ describe('ClickHouse sink through an outage', function () {
     expect(Number(n!.n)).to.equal(c.rows_spooled);
     expect(Number(n!.u)).to.equal(c.rows_spooled);
     expect(up.stats().tables['poll_cycles']!.rows_replayed).to.equal(c.rows_spooled);
+    const [o] = await rows<{ n: string }>(t.client, `SELECT count() AS n FROM ${other}.poll_cycles`);
+    expect(Number(o!.n)).to.equal(0);
   });
 });
