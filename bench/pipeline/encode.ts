@@ -14,7 +14,7 @@ import { PollBatch } from '../../src/layout/batch';
 import { POLL_COLUMNS } from '../../src/layout/poll_columns';
 import { LEGACY } from '../../src/sinks/clickhouse/dialect';
 import { encodeSnapshots } from '../../src/sinks/clickhouse/encoders';
-import { concatParts, constU64Column, mergeToBlock, mergeToParts, type EncodedChunk } from '../../src/sinks/clickhouse/native_format';
+import { StagePool, TableStage, type StagedBatch } from '../../src/sinks/clickhouse/stage';
 import { applySchema } from '../../src/sinks/clickhouse/schema';
 import { LocalClickHouse } from '../../src/sinks/clickhouse/local_server';
 
@@ -80,21 +80,21 @@ function makeObjects(batches: PollBatch[]): Array<Record<string, unknown>> {
 
 const BLOCK_ROWS = 50_000; // the sink's default maxBatchRows
 
-/** Encodes every batch and merges them into insert-sized blocks, as the sink does. */
-function encodeAll(batches: PollBatch[]): Uint8Array[][] {
-  const blocks: Uint8Array[][] = [];
-  let chunks: EncodedChunk[] = [];
-  let rows = 0;
-  const seal = (): void => { blocks.push(mergeToParts(chunks, (n) => [constU64Column('tl_batch', 1n, n)]).parts); chunks = []; rows = 0; };
+/** Encodes every batch and stages them into insert-sized blocks, as the
+ * sink does (buffers from a pool that blocks return to once inserted). */
+const pool = new StagePool();
+const TL_BATCH = [{ name: 'tl_batch', type: 'UInt64', value: new Uint8Array(8) }];
+function encodeAll(batches: PollBatch[]): StagedBatch[] {
+  const blocks: StagedBatch[] = [];
+  const stage = new TableStage('tcp_snapshots', pool);
   for (let done = 0, k = 0; done < ROWS; done += BATCH, k++) {
     const b = batches[k % batches.length]!;
     b.rows = Math.min(BATCH, ROWS - done);
-    chunks.push(encodeSnapshots(b, { names: CONGS }, 'bench', LEGACY));
-    rows += b.rows;
-    if (rows >= BLOCK_ROWS) seal();
+    stage.append(encodeSnapshots(b, { names: CONGS }, 'bench', LEGACY));
+    if (stage.rows >= BLOCK_ROWS) blocks.push(stage.seal(TL_BATCH));
   }
   for (const b of batches) b.rows = BATCH;
-  if (chunks.length) seal();
+  if (stage.rows) blocks.push(stage.seal(TL_BATCH));
   return blocks;
 }
 
@@ -107,10 +107,11 @@ async function measure(fn: () => Promise<void> | void): Promise<{ cpu: number; w
 }
 const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]!; };
 
-async function insertNative(client: ClickHouseClient, db: string, blocks: Uint8Array[][], columns: string[]): Promise<void> {
+async function insertNative(client: ClickHouseClient, db: string, blocks: StagedBatch[]): Promise<void> {
   for (const block of blocks) {
-    const r = await client.exec({ query: `INSERT INTO ${db}.tcp_snapshots (${columns.join(', ')}) FORMAT Native`, values: Readable.from([concatParts(block)]) });
+    const r = await client.exec({ query: `INSERT INTO ${db}.tcp_snapshots (${block.columns.join(', ')}) FORMAT Native`, values: Readable.from(block.parts) });
     for await (const _ of r.stream) { /* drain */ }
+    block.release();
   }
 }
 
@@ -127,16 +128,15 @@ async function main(): Promise<void> {
     const db = 'tlbench';
     await applySchema(client, { database: db });
     const batches = makeBatches();
-    const columns = mergeToBlock([encodeSnapshots(batches[0]!, { names: CONGS }, 'bench', LEGACY)], (n) => [constU64Column('tl_batch', 1n, n)]).columns;
     const res: Record<string, { cpu: number[]; wall: number[] }> = {};
     const rec = (k: string, m: { cpu: number; wall: number }): void => { (res[k] ??= { cpu: [], wall: [] }).cpu.push(m.cpu); res[k]!.wall.push(m.wall); };
     // each path runs with only its own data on the heap: the anchor's 100k's
     // of row objects would slow every GC of ours, and the reverse
     await client.command({ query: `TRUNCATE TABLE ${db}.tcp_snapshots` });
-    encodeAll(batches); // warm-up (JIT)
+    for (const b of encodeAll(batches)) b.release(); // warm-up (JIT, pool)
     for (let r = 0; r < REPS; r++) {
-      rec('encode', await measure(() => { encodeAll(batches); }));
-      rec('native-insert', await measure(() => insertNative(client, db, encodeAll(batches), columns)));
+      rec('encode', await measure(() => { for (const b of encodeAll(batches)) b.release(); }));
+      rec('native-insert', await measure(() => insertNative(client, db, encodeAll(batches))));
     }
     const objects = makeObjects(batches);
     for (let r = 0; r < REPS; r++) {

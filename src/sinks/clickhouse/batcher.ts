@@ -1,6 +1,7 @@
-// Per-table accumulation of encoded chunks until a batch is due: by rows, by
-// bytes (checked on every add) or by age (checked by the sink's timer).
-import { chunkBytes, type EncodedChunk } from './native_format';
+// Per-table staging of encoded chunks until a batch is due: by rows, by bytes
+// (checked on every add) or by age (checked by the sink's timer).
+import type { EncodedChunk } from './native_format';
+import { StagePool, TableStage } from './stage';
 
 export interface BatchLimits {
   maxRows: number;
@@ -8,33 +9,29 @@ export interface BatchLimits {
   maxAgeMs: number;
 }
 
-export interface Pending { table: string; chunks: EncodedChunk[]; rows: number; bytes: number; since: number }
-
 export class Batcher {
-  private readonly pending = new Map<string, Pending>();
+  private readonly stages = new Map<string, TableStage>();
+  readonly pool = new StagePool();
   constructor(readonly limits: BatchLimits) {}
 
-  /** adds a chunk; returns the table's pending batch when it is full */
-  add(chunk: EncodedChunk): Pending | null {
-    let p = this.pending.get(chunk.table);
-    if (!p) { p = { table: chunk.table, chunks: [], rows: 0, bytes: 0, since: Date.now() }; this.pending.set(chunk.table, p); }
-    p.chunks.push(chunk);
-    p.rows += chunk.rows;
-    p.bytes += chunkBytes(chunk);
-    if (p.rows >= this.limits.maxRows || p.bytes >= this.limits.maxBytes) { this.pending.delete(chunk.table); return p; }
-    return null;
+  /** copies a chunk into its table's stage; returns the stage when its batch is full */
+  add(chunk: EncodedChunk): TableStage | null {
+    let st = this.stages.get(chunk.table);
+    if (!st) this.stages.set(chunk.table, (st = new TableStage(chunk.table, this.pool)));
+    st.append(chunk);
+    return st.rows >= this.limits.maxRows || st.bytes >= this.limits.maxBytes ? st : null;
   }
 
-  /** batches older than maxAge (or all, for flush) */
-  due(all = false): Pending[] {
+  /** stages with rows older than maxAge (or all with rows, for flush) */
+  due(all = false): TableStage[] {
     const now = Date.now();
-    const out: Pending[] = [];
-    for (const [t, p] of this.pending) {
-      if (all || now - p.since >= this.limits.maxAgeMs) { out.push(p); this.pending.delete(t); }
+    const out: TableStage[] = [];
+    for (const st of this.stages.values()) {
+      if (st.rows > 0 && (all || now - st.since >= this.limits.maxAgeMs)) out.push(st);
     }
     return out;
   }
 
-  get rows(): number { let n = 0; for (const p of this.pending.values()) n += p.rows; return n; }
-  get bytes(): number { let n = 0; for (const p of this.pending.values()) n += p.bytes; return n; }
+  get rows(): number { let n = 0; for (const st of this.stages.values()) n += st.rows; return n; }
+  get bytes(): number { let n = 0; for (const st of this.stages.values()) n += st.bytes; return n; }
 }

@@ -1,8 +1,9 @@
 // Per-table encoders: column batches (poll, events, samples, owners) and the
 // few plain-row tables (flows, poll cycles, coverage) into EncodedChunks whose
-// column names and types equal the schema/ tables'. Every encoder copies what
-// it needs, so the caller may reuse its batch as soon as the call returns.
-import { TYPE_WIDTH, type ColumnBatch, type PlacedColumn } from '../../layout/batch';
+// column names and types equal the schema/ tables'. The chunks of column
+// batches are transient (views of the batch and of scratch space, see
+// native_format.ts): the sink copies them before the caller reuses its batch.
+import type { ColumnBatch } from '../../layout/batch';
 import type { FlowRow } from '../../correlate/flow_row';
 import type { Dialect } from './dialect';
 
@@ -28,35 +29,14 @@ export interface BatchEncodeOptions {
   consts?: Record<string, string>;
 }
 
-/** The used rows of every column copied into one new buffer (one
- * allocation, one copy per column, only `rows` values each, so a large,
- * mostly empty batch costs what its rows cost); returns a view per column. */
-function copyColumns(batch: ColumnBatch, rows: number): Map<string, Uint8Array> {
-  const sizes = batch.columns.map((c) => (rows * TYPE_WIDTH[c.type] + 7) & ~7);
-  const dst = new Uint8Array(sizes.reduce((a, b) => a + b, 0));
-  const out = new Map<string, Uint8Array>();
-  let off = 0;
-  batch.columns.forEach((c, k) => {
-    const n = rows * TYPE_WIDTH[c.type];
-    dst.set(new Uint8Array(batch.buffer, c.offset, n), off);
-    out.set(c.name, dst.subarray(off, off + n));
-    off += sizes[k]!;
-  });
-  return out;
-}
-
 /** Any ColumnBatch: host, ts, then every column of the batch in its order.
- * The used part of the batch is copied once; the fixed-width columns are
- * views into that copy, so the caller may reuse its batch. */
+ * Fixed-width columns are views of the batch itself (transient chunk). */
 export function encodeColumnBatch(table: string, batch: ColumnBatch, o: BatchEncodeOptions): EncodedChunk {
   const rows = batch.rows;
-  const copy = copyColumns(batch, rows);
-  const own = (c: PlacedColumn): Uint8Array => copy.get(c.name)!;
   const lc = LC_WIRE;
   const cols: EncodedColumn[] = [constStringColumn('host', lc, o.host, rows)];
-  const tsBytes = copy.get('ts_ns'); // the copy: DateTime64 sends these bytes as they are
-  const tsNs = tsBytes
-    ? new BigUint64Array(tsBytes.buffer, tsBytes.byteOffset, rows)
+  const tsNs = batch.views['ts_ns'] instanceof BigUint64Array
+    ? batch.u64('ts_ns')  // DateTime64 sends these bytes as they are
     : new BigUint64Array(rows).fill(o.tsNs ?? BigInt(Date.now()) * 1_000_000n);
   const ts = tsColumn('ts', tsNs, rows, o.dialect.modern);
   cols.push(ts.col);
@@ -68,9 +48,9 @@ export function encodeColumnBatch(table: string, batch: ColumnBatch, o: BatchEnc
       cols.push(dictStringColumn(c.name, lc, batch.views[c.name] as Uint16Array | Uint32Array, rows, dict));
     } else if (c.type === 'b16') {
       if (!families) throw new Error(`${table}: address column ${c.name} without idiag_family`);
-      cols.push(addressColumn(c.name, own(c), families, rows));
+      cols.push(addressColumn(c.name, batch.views[c.name] as Uint8Array, families, rows));
     } else {
-      cols.push(fixedColumn(c.name, INT_TYPE[c.type], own(c), rows));
+      cols.push(fixedColumn(c.name, INT_TYPE[c.type], batch.views[c.name]!, rows));
     }
   }
   return { table, rows, columns: cols, minTs: ts.minTs, maxTs: ts.maxTs };

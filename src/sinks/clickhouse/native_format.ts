@@ -5,8 +5,13 @@
 // copied as whole slices: no object per row.
 //
 // The encoders produce an EncodedChunk (one byte run per column) rather than
-// a finished block so the batcher can merge many chunks of one table into a
+// a finished block so the sink can stage many chunks of one table into a
 // single block per INSERT (one block = one part = one atomic insert).
+//
+// A chunk is transient: its columns are views of the caller's batch or of
+// scratch buffers that the next encode call overwrites, so a sink copies what
+// it keeps inside its accept() (stage.ts does; that copy is the only one).
+// Encoding a 100k-socket poll allocates nothing per batch this way.
 
 /** One column of a chunk: its Native type and its encoded values. */
 export interface EncodedColumn {
@@ -85,18 +90,34 @@ const FIXED_WIDTH: Record<string, number> = { UInt8: 1, UInt16: 2, UInt32: 4, UI
 
 export function fixedWidth(type: string): number | undefined { return FIXED_WIDTH[type]; }
 
-/** The first `rows` values of a typed array as bytes: a view, not a copy
- * (the caller owns `view` and must not change it afterwards). */
+/** Reusable scratch space for transient columns, one per (slot) name: valid
+ * until the next encode call that uses the same slot. */
+const scratchWriters = new Map<string, ByteWriter>();
+function scratch(slot: string): ByteWriter {
+  let w = scratchWriters.get(slot);
+  if (!w) scratchWriters.set(slot, (w = new ByteWriter(4096)));
+  w.len = 0;
+  return w;
+}
+/** `n` bytes of scratch space as a view (contents undefined) */
+function scratchBytes(slot: string, n: number): Uint8Array {
+  const w = scratch(slot);
+  w.ensure(n);
+  w.len = n;
+  return w.buf.subarray(0, n);
+}
+
+/** The first `rows` values of a typed array as bytes: a view, not a copy. */
 export function fixedColumn(name: string, type: string, view: ArrayBufferView, rows: number): EncodedColumn {
   const width = FIXED_WIDTH[type]!;
   return { name, type, data: new Uint8Array(view.buffer, view.byteOffset, rows * width) };
 }
 
-/** One string repeated for every row (host). */
+/** One string repeated for every row (host). Transient (scratch). */
 export function constStringColumn(name: string, type: string, value: string, rows: number): EncodedColumn {
-  const w = new ByteWriter(1 + rows * (value.length + 1));
+  const w = scratch(`const:${name}`);
   w.repeat(encodedString(value), rows);
-  return { name, type, data: w.take() };
+  return { name, type, data: w.buf.subarray(0, w.len) };
 }
 
 /** One u64 repeated for every row (a batch id). */
@@ -108,14 +129,23 @@ export function constU64Column(name: string, value: bigint, rows: number): Encod
   return { name, type: 'UInt64', data: w.take() };
 }
 
-/** Dictionary ids (1-based; 0 = unknown -> '') into strings. */
+/** Dictionary ids (1-based; 0 = unknown -> '') into strings. Transient (scratch). */
 export function dictStringColumn(name: string, type: string, ids: Uint16Array | Uint32Array, rows: number, dict: readonly string[]): EncodedColumn {
-  const enc: Uint8Array[] = [encodedString('')];
-  for (const s of dict) enc.push(encodedString(s));
+  const enc = encodedDict(dict);
   const empty = enc[0]!;
-  const w = new ByteWriter(rows * 8 + 16);
+  const w = scratch(`dict:${name}`);
   for (let i = 0; i < rows; i++) w.bytes(enc[ids[i]!] ?? empty);
-  return { name, type, data: w.take() };
+  return { name, type, data: w.buf.subarray(0, w.len) };
+}
+
+/** A dictionary's strings Native-encoded ('' first), cached while the
+ * dictionary only grows (the views' dictionaries are append-only). */
+const dictCache = new WeakMap<readonly string[], Uint8Array[]>();
+function encodedDict(dict: readonly string[]): Uint8Array[] {
+  let enc = dictCache.get(dict);
+  if (!enc) dictCache.set(dict, (enc = [encodedString('')]));
+  for (let k = enc.length - 1; k < dict.length; k++) enc.push(encodedString(dict[k]!));
+  return enc;
 }
 
 export function stringColumn(name: string, type: string, values: readonly string[]): EncodedColumn {
@@ -126,9 +156,10 @@ export function stringColumn(name: string, type: string, values: readonly string
 
 /** Addresses as FixedString(16) in IPv6 form: the kernel's IPv4 layout (4 bytes
  * at the start) becomes ::ffff:a.b.c.d so IPv6NumToString and the IPv6 type read it.
- * Rewrites `raw` in place: pass a copy you own. */
+ * `raw` is left alone; the result is transient (scratch). */
 export function addressColumn(name: string, raw: Uint8Array, families: Uint8Array, rows: number): EncodedColumn {
-  const out = raw.subarray(0, rows * 16);
+  const out = scratchBytes(`addr:${name}`, rows * 16);
+  out.set(raw.subarray(0, rows * 16));
   for (let i = 0; i < rows; i++) {
     if (families[i] !== 2) continue;
     const o = i * 16;
@@ -155,7 +186,7 @@ export function tsColumn(name: string, tsNs: BigUint64Array, rows: number, dateT
   const halves = new Uint32Array(tsNs.buffer, tsNs.byteOffset, rows * 2);
   let minTs = rows ? Infinity : 0;
   let maxTs = 0;
-  const secs = dateTime64 ? null : new Uint32Array(rows);
+  const secs = dateTime64 ? null : u32Scratch(`ts:${name}`, rows);
   for (let i = 0; i < rows; i++) {
     const s = secondsOf(halves, tsNs, i);
     if (secs) secs[i] = s;
@@ -163,7 +194,13 @@ export function tsColumn(name: string, tsNs: BigUint64Array, rows: number, dateT
     if (s > maxTs) maxTs = s;
   }
   if (!secs) return { col: fixedColumn(name, 'DateTime64(9)', tsNs, rows), minTs, maxTs };
-  return { col: { name, type: 'DateTime', data: new Uint8Array(secs.buffer) }, minTs, maxTs };
+  return { col: { name, type: 'DateTime', data: new Uint8Array(secs.buffer, secs.byteOffset, rows * 4) }, minTs, maxTs };
+}
+
+function u32Scratch(slot: string, n: number): Uint32Array {
+  const b = scratchBytes(slot, n * 4 + 4);
+  const off = (4 - (b.byteOffset & 3)) & 3;  // Buffer pool slices need not be 4-aligned
+  return new Uint32Array(b.buffer, b.byteOffset + off, n);
 }
 
 // ---- blocks ----------------------------------------------------------------

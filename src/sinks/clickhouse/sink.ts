@@ -17,9 +17,10 @@ import { Readable } from 'stream';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { ChunkSink } from '../sink';
 import { LatencyHistogram, type SinkStats } from '../stats';
-import { Batcher, type Pending } from './batcher';
+import { Batcher } from './batcher';
 import { type Dialect, insertSettings, LEGACY } from './dialect';
-import { concatParts, constU64Column, mergeToParts, type EncodedChunk } from './native_format';
+import { concatParts, type EncodedChunk } from './native_format';
+import type { TableStage } from './stage';
 import { Backoff, maybeLanded, serverRefused, Sleeper } from './retry';
 import { detectDialect } from './schema';
 import { Spool } from './spool';
@@ -55,8 +56,9 @@ export interface ClickHouseSinkOptions {
   dialect?: Dialect;
 }
 
-/** a sealed batch: in memory as parts (streamed), `native` filled when it is spooled */
-type Batch = NativeBatchRecord & { parts?: Uint8Array[]; bytes?: number };
+/** a sealed batch: in memory as staged parts (streamed; `release` returns
+ * their buffers to the pool), `native` filled when it is spooled */
+type Batch = NativeBatchRecord & { parts?: Uint8Array[]; bytes?: number; release?: () => void };
 
 export class ClickHouseSink extends ChunkSink {
   readonly kind = 'clickhouse';
@@ -78,6 +80,8 @@ export class ClickHouseSink extends ChunkSink {
   private lastError: string | undefined;
   /** the last failed attempt was an exception from the server, not a network failure */
   private lastRejected = false;
+  /** the batch being sent now */
+  private inflight: Batch | null = null;
   /** insert attempts made (close() waits for one more before giving up on the spool) */
   private attemptsMade = 0;
   /** replayed since the spool last ran empty (for the "replayed" log line) */
@@ -125,13 +129,15 @@ export class ClickHouseSink extends ChunkSink {
     for (const p of this.batcher.due(all)) this.seal(p);
   }
 
-  private seal(p: Pending): void {
+  private seal(st: TableStage): void {
     const seq = ++this.seq;
     const batchId = (BigInt(this.writerId) << 32n) | (seq & 0xffffffffn);
-    const { parts, bytes, rows, columns } = mergeToParts(p.chunks, (n) => [constU64Column('tl_batch', batchId, n)]);
+    const id = new Uint8Array(8);
+    new DataView(id.buffer).setBigUint64(0, batchId, true);
+    const s = st.seal([{ name: 'tl_batch', type: 'UInt64', value: id }]);
     const b: Batch = {
-      seq, table: p.table, rows, columns, native: new Uint8Array(0), parts, bytes, batchId,
-      minTs: Math.min(...p.chunks.map((c) => c.minTs)), maxTs: Math.max(...p.chunks.map((c) => c.maxTs)),
+      seq, table: s.table, rows: s.rows, columns: s.columns, native: new Uint8Array(0), parts: s.parts, bytes: s.bytes,
+      release: s.release, batchId, minTs: s.minTs, maxTs: s.maxTs,
       maybeLanded: false, createdNs: BigInt(Date.now()) * 1_000_000n, database: this.database,
     };
     // order: once anything is spooled, later batches queue behind it on disk
@@ -139,22 +145,37 @@ export class ClickHouseSink extends ChunkSink {
     else {
       this.outbox.push(b);
       this.outboxBytes += b.bytes ?? b.native.length;
-      while (this.outboxBytes > (this.opts.maxQueueBytes ?? 64 << 20) && this.outbox.length > 1) this.toSpool(this.shiftOutbox());
+      if (this.outboxBytes > (this.opts.maxQueueBytes ?? 64 << 20)) this.spillOutbox(this.opts.maxQueueBytes ?? 64 << 20);
     }
     this.kick();
   }
 
-  private shiftOutbox(): Batch {
-    const b = this.outbox.shift()!;
-    this.outboxBytes -= b.bytes ?? b.native.length;
-    return b;
+  private shiftOutbox(at = 0): Batch {
+    const [b] = this.outbox.splice(at, 1);
+    this.outboxBytes -= b!.bytes ?? b!.native.length;
+    return b!;
+  }
+
+  /** Moves in-memory batches to the spool, oldest first, until at most
+   * `keepBytes` remain, never the one being sent now (its buffers are on the
+   * wire; if that send fails it follows the others to disk, out of order). */
+  private spillOutbox(keepBytes = 0): void {
+    const at = this.inflight !== null && this.outbox[0] === this.inflight ? 1 : 0;
+    while (this.outbox.length > at && this.outboxBytes > keepBytes) this.toSpool(this.shiftOutbox(at));
   }
 
   private toSpool(b: Batch): void {
     const c = this.table(b.table);
-    if (b.parts) { b.native = concatParts(b.parts); delete b.parts; }
+    if (b.parts) { b.native = concatParts(b.parts); this.done(b); }
     if (this.spool?.append(b)) { c.rows_spooled += b.rows; c.batches_spooled++; return; }
     this.drop(b.table, b.rows);
+  }
+
+  /** the batch's staged buffers go back to the pool */
+  private done(b: Batch): void {
+    delete b.parts;
+    b.release?.();
+    delete b.release;
   }
 
   private drop(table: string, rows: number): void {
@@ -175,14 +196,16 @@ export class ClickHouseSink extends ChunkSink {
       const b = fromSpool ?? this.outbox[0];
       if (!b) { this.outage = false; return; }
       if (this.closed && fromSpool) return; // on disk already: the next start replays it
+      this.inflight = b;
       const ok = await this.insert(b);
+      this.inflight = null;
       this.attemptsMade++;
       const c = this.table(b.table);
       if (ok) {
         this.backoff.reset();
         if (this.outage) log.info('sink.recovered', 'ClickHouse answers again: replaying the spool', { spool_batches: this.spool?.pending ?? 0 });
         this.outage = false;
-        if (fromSpool) { this.spool!.ack(b.seq); c.rows_replayed += b.rows; c.batches_replayed++; this.replayed(b.rows); } else this.shiftOutbox();
+        if (fromSpool) { this.spool!.ack(b.seq); c.rows_replayed += b.rows; c.batches_replayed++; this.replayed(b.rows); } else this.done(this.shiftOutbox());
         c.rows_written += b.rows;
         c.batches_written++;
         continue;
@@ -194,7 +217,7 @@ export class ClickHouseSink extends ChunkSink {
       if (refusals >= (this.opts.maxRejections ?? 10)) {
         // the server keeps refusing this batch (not unreachable): it would block
         // every batch behind it forever, so it is dropped and counted
-        if (fromSpool) this.spool!.ack(b.seq); else this.shiftOutbox();
+        if (fromSpool) this.spool!.ack(b.seq); else this.done(this.shiftOutbox());
         this.drop(b.table, b.rows);
         continue;
       }
@@ -205,7 +228,7 @@ export class ClickHouseSink extends ChunkSink {
             { error: this.lastError, ...(this.spool ? { spool_dir: this.opts.spoolDir } : {}) });
         }
         this.outage = true;
-        while (this.outbox.length) this.toSpool(this.shiftOutbox());
+        this.spillOutbox();
       }
       if (this.closed && (fromSpool || !this.spool)) return;
       await this.sleeper.sleep(this.backoff.next());
@@ -231,7 +254,7 @@ export class ClickHouseSink extends ChunkSink {
       }
       const res = await this.client.exec({
         query: `INSERT INTO ${b.database || this.database}.${b.table} (${b.columns.join(', ')}) FORMAT Native`,
-        values: Readable.from([b.parts ? concatParts(b.parts) : b.native]), // one write: many small ones cost more than the copy
+        values: Readable.from(b.parts ?? [b.native]),  // streamed as staged: no copy into one buffer
         clickhouse_settings: insertSettings(this.dialect) as never,
       });
       for await (const _ of res.stream) { /* drain the (empty) response */ }
@@ -274,7 +297,7 @@ export class ClickHouseSink extends ChunkSink {
       await new Promise((r) => setTimeout(r, 20));
     }
     // still not written: keep it on disk rather than in memory
-    while (this.outbox.length) this.toSpool(this.shiftOutbox());
+    this.spillOutbox();
   }
 
   /** SIGTERM/SIGINT path: flush (written or spooled), stop the sender, close the client. */
@@ -285,7 +308,7 @@ export class ClickHouseSink extends ChunkSink {
     this.closed = true;
     this.sleeper.wake();
     await this.pumping;
-    while (this.outbox.length) this.toSpool(this.shiftOutbox());
+    this.spillOutbox();
     this.spool?.close();
     await this.client.close();
   }
