@@ -13,12 +13,13 @@ export interface Counters {
   tcpi_rtt: number;
 }
 
-/** What a poll of the flow gives besides counters. */
+/** Counter change between two polls. Numbers: bytes are exact below 2^53
+ * (8 PiB), ns since the epoch to ~256 ns, plenty for rates. */
 export interface Delta {
   /** ns between the two polls */
-  dt_ns: bigint;
-  bytes_acked: bigint;
-  bytes_received: bigint;
+  dt_ns: number;
+  bytes_acked: number;
+  bytes_received: number;
   retrans: number;
 }
 
@@ -35,9 +36,12 @@ export class Flow {
   lifetime_ns = 0n;
   first_poll_ns = 0n;
   polls = 0;
-  /** the last two polls: deltas between consecutive snapshots */
-  lastPoll: Counters | null = null;
-  prevPoll: Counters | null = null;
+  /** The last two polls, kept as numbers: a poll of every socket every cycle
+   * updates them in place, where BigInts would allocate (and promote) ~10
+   * heap objects per socket per cycle. lastTs is the exact poll time. */
+  lastTs = 0n;
+  private lt = 0; private la = 0; private lr = 0; private lsi = 0; private lso = 0; private lre = 0; private lrtt = 0;
+  private pt = 0; private pa = 0; private pr = 0; private pre = 0;
   final: Counters | null = null;
   finalSource: FinalSource = 'none';
   direction = 0;
@@ -47,8 +51,8 @@ export class Flow {
   tgid = 0;
   comm = '';
   cgroup_id = 0n;
-  /** highest rate and most retransmits between two consecutive polls */
-  peakBytesPerS = 0n;
+  /** highest rate (bytes/s) and most retransmits between two consecutive polls */
+  peakBytesPerS = 0;
   peakRetrans = 0;
   /** the namespace's poll cycle that last saw the flow (close by absence) */
   cycle = 0;
@@ -78,36 +82,36 @@ export class Flow {
   }
 
   /** A poll's counters; returns whether they moved since the previous poll.
-   * The two counter records are swapped and refilled, not reallocated. */
-  poll(ts: bigint, acked: bigint, received: bigint, segsIn: number, segsOut: number, retrans: number, rtt: number): boolean {
-    if (this.polls === 0) this.first_poll_ns = ts;
+   * `ts` is the exact time (shared by a batch's rows), `tsNum` the same as a number. */
+  poll(ts: bigint, tsNum: number, acked: number, received: number, segsIn: number, segsOut: number, retrans: number, rtt: number): boolean {
+    const first = this.polls === 0;
+    if (first) this.first_poll_ns = ts;
     this.polls++;
-    const c = this.prevPoll ?? ({} as Counters);
-    this.prevPoll = this.lastPoll;
-    this.lastPoll = c;
-    c.ts_ns = ts; c.tcpi_bytes_acked = acked; c.tcpi_bytes_received = received;
-    c.tcpi_segs_in = segsIn; c.tcpi_segs_out = segsOut; c.tcpi_total_retrans = retrans; c.tcpi_rtt = rtt;
-    const p = this.prevPoll;
-    const moved = !p || p.tcpi_bytes_acked !== acked || p.tcpi_bytes_received !== received ||
-      p.tcpi_segs_in !== segsIn || p.tcpi_segs_out !== segsOut || p.tcpi_total_retrans !== retrans;
-    const d = this.delta();
-    if (d && d.dt_ns > 0n) {
-      const bps = ((d.bytes_acked + d.bytes_received) * 1_000_000_000n) / d.dt_ns;
+    const moved = first || this.la !== acked || this.lr !== received || this.lsi !== segsIn || this.lso !== segsOut || this.lre !== retrans;
+    this.pt = this.lt; this.pa = this.la; this.pr = this.lr; this.pre = this.lre;
+    this.lastTs = ts;
+    this.lt = tsNum; this.la = acked; this.lr = received; this.lsi = segsIn; this.lso = segsOut; this.lre = retrans; this.lrtt = rtt;
+    const dt = tsNum - this.pt;
+    if (!first && dt > 0) {
+      const bps = Math.floor(((acked - this.pa) + (received - this.pr)) * 1e9 / dt);
       if (bps > this.peakBytesPerS) this.peakBytesPerS = bps;
-      if (d.retrans > this.peakRetrans) this.peakRetrans = d.retrans;
+      if (retrans - this.pre > this.peakRetrans) this.peakRetrans = retrans - this.pre;
     }
     return moved;
   }
 
   /** Counter change between the last two polls, null before the second. */
   delta(): Delta | null {
-    const a = this.prevPoll, b = this.lastPoll;
-    if (!a || !b) return null;
+    if (this.polls < 2) return null;
+    return { dt_ns: this.lt - this.pt, bytes_acked: this.la - this.pa, bytes_received: this.lr - this.pr, retrans: this.lre - this.pre };
+  }
+
+  /** the last poll's counters, null before the first */
+  get lastPoll(): Counters | null {
+    if (this.polls === 0) return null;
     return {
-      dt_ns: b.ts_ns - a.ts_ns,
-      bytes_acked: b.tcpi_bytes_acked - a.tcpi_bytes_acked,
-      bytes_received: b.tcpi_bytes_received - a.tcpi_bytes_received,
-      retrans: b.tcpi_total_retrans - a.tcpi_total_retrans,
+      ts_ns: this.lastTs, tcpi_bytes_acked: BigInt(this.la), tcpi_bytes_received: BigInt(this.lr),
+      tcpi_segs_in: this.lsi, tcpi_segs_out: this.lso, tcpi_total_retrans: this.lre, tcpi_rtt: this.lrtt,
     };
   }
 
@@ -127,10 +131,11 @@ export class Flow {
   }
 
   toRow(evicted: boolean): FlowRow {
-    const f = this.final ?? this.lastPoll;
-    const src: FinalSource = this.final ? this.finalSource : this.lastPoll ? 'poll' : 'none';
+    const last = this.lastPoll;
+    const f = this.final ?? last;
+    const src: FinalSource = this.final ? this.finalSource : last ? 'poll' : 'none';
     const total = (c: Counters | null): bigint => (c ? c.tcpi_bytes_acked + c.tcpi_bytes_received : 0n);
-    const unpolled = total(f) - total(this.lastPoll);
+    const unpolled = total(f) - total(last);
     const duration = this.lifetime_ns > 0n ? this.lifetime_ns
       : this.open_ns > 0n && this.close_ns > this.open_ns ? this.close_ns - this.open_ns : 0n;
     return {
@@ -147,7 +152,7 @@ export class Flow {
       first_seen_ns: this.first_seen_ns,
       last_seen_ns: this.last_seen_ns,
       first_poll_ns: this.first_poll_ns,
-      last_poll_ns: this.lastPoll?.ts_ns ?? 0n,
+      last_poll_ns: last?.ts_ns ?? 0n,
       polls: this.polls,
       duration_ns: duration,
       final_source: src,
@@ -159,7 +164,7 @@ export class Flow {
       tcpi_total_retrans: f?.tcpi_total_retrans ?? 0,
       tcpi_rtt: f?.tcpi_rtt ?? 0,
       bytes_unpolled: unpolled > 0n ? unpolled : 0n,
-      peak_bytes_per_s: this.peakBytesPerS,
+      peak_bytes_per_s: BigInt(this.peakBytesPerS),
       peak_retrans: this.peakRetrans,
       retransmit_events: this.retransmitEvents,
       reset_events: this.resetEvents,

@@ -79,17 +79,22 @@ export class FlowTable {
     // for a known flow (its two counter records are reused).
     const cycle = this.cycles.get(ns) ?? 0;
     const state = b.u8('idiag_state'), dport = b.u16('dport'), ino = b.u32('idiag_inode');
-    const cookie = b.u64('idiag_cookie'), ts = b.u64('ts_ns'), acked = b.u64('tcpi_bytes_acked'), recv = b.u64('tcpi_bytes_received');
+    const cookie = b.u64('idiag_cookie'), ts = b.u64('ts_ns');
+    // u64 columns read as two u32 halves: a number, no BigInt per row
+    const tsH = halves(b, 'ts_ns'), acked = halves(b, 'tcpi_bytes_acked'), recv = halves(b, 'tcpi_bytes_received');
     const segsIn = b.u32('tcpi_segs_in'), segsOut = b.u32('tcpi_segs_out'), retrans = b.u32('tcpi_total_retrans'), rtt = b.u32('tcpi_rtt');
     let m = this.byNs.get(ns);
+    let tsBig = 0n, tsLo = -1, tsHi = -1;  // a batch's rows share few times: one BigInt each
     for (let i = 0; i < b.rows; i++) {
       if (!isFlowRow(state[i]!, dport[i]!)) { if (changed) changed[i] = 1; continue; }
       const f = m?.get(cookie[i]!) ?? this.flowOf(b, i, ns);
       m ??= this.byNs.get(ns);
-      const moved = f.poll(ts[i]!, acked[i]!, recv[i]!, segsIn[i]!, segsOut[i]!, retrans[i]!, rtt[i]!);
+      const lo = tsH[2 * i]!, hi = tsH[2 * i + 1]!;
+      if (lo !== tsLo || hi !== tsHi) { tsBig = ts[i]!; tsLo = lo; tsHi = hi; }
+      const moved = f.poll(tsBig, hi * 4294967296 + lo, u64n(acked, i), u64n(recv, i), segsIn[i]!, segsOut[i]!, retrans[i]!, rtt[i]!);
       if (changed) changed[i] = f.polls === 1 || f.state !== state[i] || moved ? 1 : 0;
       f.state = state[i]!;
-      f.seen(VIEW_POLL, ts[i]!);
+      f.seen(VIEW_POLL, tsBig);
       if (ino[i]) f.inode = ino[i]!;
       f.cycle = cycle;
     }
@@ -279,6 +284,14 @@ export class FlowTable {
     for (const f of all.slice(0, n)) this.evictedRows.push(this.finish(f, true));
   }
 }
+
+/** a u64 column as little-endian u32 pairs */
+function halves(b: ColumnBatch, name: string): Uint32Array {
+  const v = b.u64(name);
+  return new Uint32Array(v.buffer, v.byteOffset, v.length * 2);
+}
+/** row i of a halves() view as a number (exact below 2^53) */
+const u64n = (h: Uint32Array, i: number): number => h[2 * i + 1]! * 4294967296 + h[2 * i]!;
 
 function isFlowRow(state: number, dport: number): boolean {
   return dport !== 0 && state !== TCP_LISTEN && state !== TCP_TIME_WAIT && state !== TCP_NEW_SYN_RECV;

@@ -8,7 +8,7 @@ const c = (sec: number, acked: number, received: number, retrans = 0): Counters 
 });
 
 const poll = (f: Flow, x: Counters): boolean =>
-  f.poll(x.ts_ns, x.tcpi_bytes_acked, x.tcpi_bytes_received, x.tcpi_segs_in, x.tcpi_segs_out, x.tcpi_total_retrans, x.tcpi_rtt);
+  f.poll(x.ts_ns, Number(x.ts_ns), Number(x.tcpi_bytes_acked), Number(x.tcpi_bytes_received), x.tcpi_segs_in, x.tcpi_segs_out, x.tcpi_total_retrans, x.tcpi_rtt);
 
 describe('Flow', () => {
   it('keeps the delta of the last two polls and the peak rate and retransmits of any interval', () => {
@@ -18,7 +18,7 @@ describe('Flow', () => {
     expect(poll(f, c(12, 5_000, 1_000, 3))).to.equal(true);  // 5,000 bytes in 2 s, 3 retransmits
     expect(poll(f, c(13, 6_000, 1_000, 4))).to.equal(true);  // 1,000 bytes in 1 s, 1 retransmit
     expect(poll(f, c(14, 6_000, 1_000, 4))).to.equal(false); // idle
-    expect(f.delta()).to.deep.equal({ dt_ns: 1_000_000_000n, bytes_acked: 0n, bytes_received: 0n, retrans: 0 });
+    expect(f.delta()).to.deep.equal({ dt_ns: 1_000_000_000, bytes_acked: 0, bytes_received: 0, retrans: 0 });
     const row = f.toRow(false);
     expect(row.peak_bytes_per_s).to.equal(2_500n);
     expect(row.peak_retrans).to.equal(3);
