@@ -279,13 +279,15 @@ export class FlowTable {
 
   /** A new flow enters the table (and the tuple index, once there is one). */
   private add(f: Flow, key?: string): void {
+    // Evict first: no view has marked the new flow seen yet, so it would be
+    // the least recently seen and leave at once, written with no views.
+    if (this.size >= this.maxFlows) this.evict();
     let m = this.byNs.get(f.netns_inode);
     if (!m) this.byNs.set(f.netns_inode, (m = new Map()));
     m.set(f.idiag_cookie, f);
     this.tuples?.add(f, key);
     this.size++;
     this.s.opened++;
-    if (this.size > this.maxFlows) this.evict();
   }
 
   private *flows(): Generator<Flow> {

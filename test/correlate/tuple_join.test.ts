@@ -181,4 +181,16 @@ describe('FlowTable: cookieless events joined on (netns, 4-tuple)', () => {
     events({ kind: EV_ACTIVE_OPEN, t: CLIENT, ts: 130n }, { kind: EV_RESET_SENT, t: CLIENT, ts: 140n, newstate: CLOSE });
     expect(table.stats()).to.include({ unkeyed: 4, tracked: 1, tupleJoined: 2 });
   });
+
+  it('over the cap the least recently seen leaves before the new flow enters (not the new flow itself), written with cookie 0 and gone from the index', () => {
+    table = new FlowTable({ now: () => clock, closeGraceMs: GRACE, maxFlows: 2 });
+    const t = (sport: number): Tuple => ({ ...CLIENT, sport });
+    events({ kind: EV_ACTIVE_OPEN, t: t(1), ts: 100n }, { kind: EV_ACTIVE_OPEN, t: t(2), ts: 200n }, { kind: EV_ACTIVE_OPEN, t: t(3), ts: 300n });
+    const evicted = table.collect();
+    expect(evicted.map((r) => [r.sport, r.idiag_cookie, r.evicted, r.views])).to.deep.equal([[1, 0n, 1, VIEW_EVENTS]]);
+    expect(table.stats()).to.include({ tracked: 2, evicted: 1 });
+    // the evicted tuple's next report starts a flow again (no stale index entry)
+    events({ kind: EV_RETRANSMIT, t: t(1), ts: 400n });
+    expect(table.stats()).to.include({ opened: 4, evicted: 2 });
+  });
 });
