@@ -23,6 +23,10 @@ export interface Delta {
   retrans: number;
 }
 
+/** Bit 63 marks the key of a flow no cookie has named yet (cookieless events):
+ * kernel cookies count up from 1 and never reach it. Never written out. */
+export const SYNTHETIC_COOKIE = 1n << 63n;
+
 /** Final-counter precedence: a later source never overrides a better one. */
 const RANK: Record<FinalSource, number> = { none: 0, poll: 1, destroy: 2, events: 3 };
 
@@ -67,7 +71,8 @@ export class Flow {
 
   constructor(
     readonly netns_inode: bigint,
-    readonly idiag_cookie: bigint,
+    /** the table's key: the socket cookie, or a synthetic one until the cookie arrives */
+    public idiag_cookie: bigint,
     readonly idiag_family: number,
     readonly src: string,
     readonly sport: number,
@@ -140,7 +145,7 @@ export class Flow {
       : this.open_ns > 0n && this.close_ns > this.open_ns ? this.close_ns - this.open_ns : 0n;
     return {
       netns_inode: this.netns_inode,
-      idiag_cookie: this.idiag_cookie,
+      idiag_cookie: this.idiag_cookie >= SYNTHETIC_COOKIE ? 0n : this.idiag_cookie,
       idiag_family: this.idiag_family,
       src: this.src,
       sport: this.sport,

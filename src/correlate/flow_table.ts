@@ -1,24 +1,27 @@
 // The flow table: one Flow per (netns inode, socket cookie), fed by every
 // view's column batches, handing finished flows to the sinks as FlowRows.
+// Events without a cookie (classic-tracepoint fallback) join on the 4-tuple.
 // Memory is bounded: finished flows leave once collected, and a cap on the
 // table evicts the least recently seen flows (counted, and written flagged).
 import type { ColumnBatch } from '../layout/batch';
 import { formatAddress } from '../format/address';
-import { Flow, type Counters } from './flow';
+import { Flow, SYNTHETIC_COOKIE, type Counters } from './flow';
+import { TupleIndex, flowTuple, tupleKey } from './tuple_index';
 import { VIEW_DESTROY, VIEW_EVENTS, VIEW_POLL, VIEW_SAMPLES, type FlowRow } from './flow_row';
 import { viewsName } from './coverage';
 
 /** Event kinds (native/event_columns.h enum tl_event_kind). */
 export const EV_ACTIVE_OPEN = 1, EV_PASSIVE_OPEN = 2, EV_CLOSE = 3, EV_STATE = 4,
   EV_RETRANSMIT = 5, EV_RESET_SENT = 6, EV_RESET_RECEIVED = 7;
-const EVF_FINAL = 0x01, EVF_PROC = 0x02;
+const EVF_FINAL = 0x01, EVF_PROC = 0x02, EVF_NOCOOKIE = 0x04;
 const SMF_SOCKET = 0x08;
 /** States whose sockets are not flows of their own: TIME_WAIT and request
  * sockets carry cookies of their own; listeners have no peer. */
 /** how long a written flow's key absorbs late reports */
 const RECENT_MS = 60_000;
-const recentKey = (ns: bigint, cookie: bigint): string => `${ns}:${cookie}`;
-const TCP_TIME_WAIT = 6, TCP_LISTEN = 10, TCP_NEW_SYN_RECV = 12;
+/** (ns, cookie) or (ns, tuple key): the two never collide (a tuple key has '|') */
+const recentKey = (ns: bigint, key: bigint | string): string => `${ns}:${key}`;
+const TCP_TIME_WAIT = 6, TCP_CLOSE = 7, TCP_LISTEN = 10, TCP_NEW_SYN_RECV = 12;
 
 export interface FlowTableOptions {
   /** open flows kept at most; past it the least recently seen are evicted */
@@ -42,8 +45,13 @@ export interface FlowStats {
   missedByPoll: number;
   /** bytes that moved after the last poll of their flow */
   bytesUnpolled: bigint;
-  /** event and sample rows that name no flow we can key (cookie 0) */
+  /** event and sample rows that name no flow we can key: cookie 0 and no tuple
+   * to join on (no NOCOOKIE flag, no local port yet, or a reset no socket sent) */
   unkeyed: number;
+  /** cookieless events (classic-tracepoint fallback) keyed by (netns, 4-tuple) */
+  tupleJoined: number;
+  /** flows known by their tuple alone until a poll or destroy row brought the cookie */
+  adopted: number;
   /** close reports that came after their flow was written (absorbed) */
   late: number;
 }
@@ -56,13 +64,16 @@ export class FlowTable {
   private readonly owners = new Map<bigint, Map<number, Owner>>();
   private readonly cycles = new Map<bigint, number>();
   private readonly recent = new Map<string, number>();
+  /** built on the first cookieless event: until then no flow pays for it */
+  private tuples: TupleIndex | null = null;
+  private synthetic = 0n;
   private sinceSweep = 0;
   private size = 0;
   private readonly maxFlows: number;
   private readonly graceMs: number;
   private readonly now: () => number;
   private readonly evictedRows: FlowRow[] = [];
-  private readonly s = { opened: 0, closed: 0, written: 0, evicted: 0, missedByPoll: 0, unkeyed: 0, late: 0, bytesUnpolled: 0n };
+  private readonly s = { opened: 0, closed: 0, written: 0, evicted: 0, missedByPoll: 0, unkeyed: 0, tupleJoined: 0, adopted: 0, late: 0, bytesUnpolled: 0n };
   private readonly coverage = new Map<number, number>();
 
   constructor(opts: FlowTableOptions = {}) {
@@ -142,8 +153,10 @@ export class FlowTable {
     const pid = b.u32('pid'), tgid = b.u32('tgid'), comm = b.u32('comm'), cg = b.u64('cgroup_id');
     for (let i = 0; i < b.rows; i++) {
       if (dport[i] === 0) continue; // a listener's state change: not a flow
-      if (cookie[i] === 0n) { this.s.unkeyed++; continue; }
-      const f = this.flowOf(b, i, nsCol[i]!, true);
+      let f: Flow | null;
+      if (cookie[i] !== 0n) f = this.flowOf(b, i, nsCol[i]!, true);
+      else if (flags[i]! & EVF_NOCOOKIE) f = this.flowOfTuple(b, i, nsCol[i]!);
+      else { this.s.unkeyed++; continue; }
       if (!f) continue;
       const t = ts[i]!;
       f.seen(VIEW_EVENTS, t);
@@ -223,19 +236,67 @@ export class FlowTable {
   private flowOf(b: ColumnBatch, i: number, ns: bigint): Flow;
   private flowOf(b: ColumnBatch, i: number, ns: bigint, late = false): Flow | null {
     const cookie = b.u64('idiag_cookie')[i]!;
-    let m = this.byNs.get(ns);
-    if (!m) this.byNs.set(ns, (m = new Map()));
-    let f = m.get(cookie);
+    let f = this.byNs.get(ns)?.get(cookie);
     if (f) return f;
     if (late && this.recent.has(recentKey(ns, cookie))) { this.s.late++; return null; }
-    const fam = b.u8('idiag_family')[i]!;
-    f = new Flow(ns, cookie, fam, formatAddress(fam, b.b16('src', i)), b.u16('sport')[i]!,
-      formatAddress(fam, b.b16('dst', i)), b.u16('dport')[i]!);
-    m.set(cookie, f);
+    const fam = b.u8('idiag_family')[i]!, src = formatAddress(fam, b.b16('src', i)), dst = formatAddress(fam, b.b16('dst', i));
+    const sport = b.u16('sport')[i]!, dport = b.u16('dport')[i]!;
+    const key = this.tuples ? tupleKey(fam, src, sport, dst, dport) : undefined;
+    f = key === undefined ? undefined : this.tuples!.get(ns, key);
+    if (f && f.idiag_cookie >= SYNTHETIC_COOKIE) {
+      // cookieless events saw this socket first: re-keyed, not a second flow
+      const m = this.byNs.get(ns)!;
+      m.delete(f.idiag_cookie);
+      f.idiag_cookie = cookie;
+      m.set(cookie, f);
+      this.s.adopted++;
+      return f;
+    }
+    f = new Flow(ns, cookie, fam, src, sport, dst, dport);
+    this.add(f, key);
+    return f;
+  }
+
+  /** A cookieless event's flow, by (ns, 4-tuple); made when no view saw it
+   * yet, under a synthetic key until a poll or destroy row brings its cookie. */
+  private flowOfTuple(b: ColumnBatch, i: number, ns: bigint): Flow | null {
+    const sport = b.u16('sport')[i]!, dport = b.u16('dport')[i]!;
+    // no local port yet (a connect's move to SYN_SENT): no tuple to join on
+    if (sport === 0) { this.s.unkeyed++; return null; }
+    this.tuples ??= new TupleIndex(this.flows());
+    const fam = b.u8('idiag_family')[i]!, src = formatAddress(fam, b.b16('src', i)), dst = formatAddress(fam, b.b16('dst', i));
+    const key = tupleKey(fam, src, sport, dst, dport);
+    const kind = b.u8('kind')[i]!, opens = kind === EV_ACTIVE_OPEN || kind === EV_PASSIVE_OPEN;
+    let f = this.tuples.get(ns, key);
+    // An open after its tuple's flow closed is the tuple reused, unless it
+    // predates the flow (that flow's own open, drained after a poll saw it).
+    if (f && !(opens && f.closed && b.u64('ts_ns')[i]! >= f.first_seen_ns)) { this.s.tupleJoined++; return f; }
+    if (!f && !opens) {
+      if (this.recent.has(recentKey(ns, key))) { this.s.late++; return null; }
+      // The fallback flags a reset answering a packet no socket owns too: no flow.
+      if (kind === EV_RESET_SENT && b.u8('newstate')[i] === TCP_CLOSE) { this.s.unkeyed++; return null; }
+    }
+    f = new Flow(ns, SYNTHETIC_COOKIE | ++this.synthetic, fam, src, sport, dst, dport);
+    this.add(f, key);
+    this.s.tupleJoined++;
+    return f;
+  }
+
+  /** A new flow enters the table (and the tuple index, once there is one). */
+  private add(f: Flow, key?: string): void {
+    // Evict first: no view has marked the new flow seen yet, so it would be
+    // the least recently seen and leave at once, written with no views.
+    if (this.size >= this.maxFlows) this.evict();
+    let m = this.byNs.get(f.netns_inode);
+    if (!m) this.byNs.set(f.netns_inode, (m = new Map()));
+    m.set(f.idiag_cookie, f);
+    this.tuples?.add(f, key);
     this.size++;
     this.s.opened++;
-    if (this.size > this.maxFlows) this.evict();
-    return f;
+  }
+
+  private *flows(): Generator<Flow> {
+    for (const m of this.byNs.values()) yield* m.values();
   }
 
   private close(f: Flow, ts: bigint): void {
@@ -256,7 +317,9 @@ export class FlowTable {
     const m = this.byNs.get(f.netns_inode);
     if (m?.delete(f.idiag_cookie)) this.size--;
     if (m && m.size === 0) this.byNs.delete(f.netns_inode);
-    if (!evicted) this.remember(f);
+    const tuple = this.tuples ? flowTuple(f) : '';
+    if (tuple) this.tuples!.remove(f, tuple);
+    if (!evicted) this.remember(f, tuple);
     const row = f.toRow(evicted);
     this.s.written++;
     if (evicted) this.s.evicted++;
@@ -266,10 +329,12 @@ export class FlowTable {
     return row;
   }
 
-  /** Keys of written flows, for a while: late reports of them are absorbed. */
-  private remember(f: Flow): void {
+  /** Keys of written flows, for a while: late reports of them are absorbed.
+   * With the tuple index, the tuple too (cookieless reports; an open is a new flow). */
+  private remember(f: Flow, tuple: string): void {
     const now = this.now();
-    this.recent.set(recentKey(f.netns_inode, f.idiag_cookie), now + RECENT_MS);
+    if (f.idiag_cookie < SYNTHETIC_COOKIE) this.recent.set(recentKey(f.netns_inode, f.idiag_cookie), now + RECENT_MS);
+    if (tuple) this.recent.set(recentKey(f.netns_inode, tuple), now + RECENT_MS);
     if (++this.sinceSweep < 4096) return;
     this.sinceSweep = 0;
     for (const [k, until] of this.recent) if (until <= now) this.recent.delete(k);
@@ -277,8 +342,7 @@ export class FlowTable {
 
   /** Over the cap: the least recently seen 1% leave, flagged evicted. */
   private evict(): void {
-    const all: Flow[] = [];
-    for (const m of this.byNs.values()) for (const f of m.values()) all.push(f);
+    const all = [...this.flows()];
     all.sort((a, b) => (a.last_seen_ns < b.last_seen_ns ? -1 : a.last_seen_ns > b.last_seen_ns ? 1 : 0));
     const n = Math.max(1, Math.ceil(this.maxFlows / 100));
     for (const f of all.slice(0, n)) this.evictedRows.push(this.finish(f, true));

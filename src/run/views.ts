@@ -11,7 +11,7 @@ import type { PeriodicView } from './sidecar';
 import type { EventsStageStats, SamplesStageStats, StatsProvider } from '../metrics/stages';
 
 /** event kinds 1-3 and 5-7 (not 4, other state changes) */
-const FLOW_KINDS = 0xee;
+export const FLOW_KINDS = 0xee;
 /** the kernel-side namespace filter holds at most this many inodes */
 const MAX_NETNS_FILTER = 8;
 

@@ -9,6 +9,7 @@ import { parseNetnsSelector } from '../../src/netns/select';
 import { createNetns, deleteNetns, isRoot } from '../helpers/netns';
 import { churn, heldChurn, type ChurnTruth } from '../helpers/churn';
 import { compactRows } from '../../src/layout/compact';
+import { pollInto } from '../helpers/flows';
 
 const settle = (ms = 300): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -35,17 +36,7 @@ describe('FlowTable (poll + destroy joined on the cookie)', function () {
     if (ns) deleteNetns(ns);
   });
 
-  async function pollOnce(): Promise<void> {
-    let inode = 0n;
-    const r = await poll.cycle((b, ctx) => {
-      inode = BigInt(ctx.ns.inode);
-      table.observePoll(b, inode);
-    });
-    const n = r.namespaces[0]!;
-    inode = BigInt(n.ns.inode);
-    table.endCycle(inode);
-    table.beginCycle(inode);
-  }
+  const pollOnce = (): Promise<void> => pollInto(poll, table);
   async function drainDestroy(): Promise<void> {
     await settle();
     await destroy.drain((b, ctx) => table.observeDestroy(b, BigInt(ctx.ns.inode)));

@@ -1,0 +1,107 @@
+// The events view forced into its classic-tracepoint fallback (no cookies)
+// joined with the poll view on the real kernel: every connection of a fresh
+// namespace is one flow with both views and the poll's cookie, whichever
+// view saw it first.
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import { expect } from 'chai';
+import { FlowTable } from '../../src/correlate/flow_table';
+import { VIEW_EVENTS, VIEW_POLL, type FlowRow } from '../../src/correlate/flow_row';
+import { EventSource } from '../../src/sources/events';
+import { PollSource } from '../../src/sources/poll';
+import { parseNetnsSelector } from '../../src/netns/select';
+import { createNetns, deleteNetns, isRoot } from '../helpers/netns';
+import { heldChurn, type ChurnTruth } from '../helpers/churn';
+import { nsEvents } from '../helpers/events';
+import { FLOW_KINDS } from '../../src/run/views';
+import { pollInto } from '../helpers/flows';
+
+const settle = (ms = 300): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const TRACEFS = '/sys/kernel/tracing';
+
+describe('FlowTable: classic-tracepoint events joined to polls on (netns, 4-tuple) (real kernel)', function () {
+  this.timeout(60_000);
+  let ns = '';
+  let mounted = true;
+  let poll: PollSource | undefined;
+  let events: EventSource | undefined;
+  let clock = 0;
+  let table: FlowTable;
+
+  before(function () {
+    if (!isRoot()) { console.log('    skipped: needs root for network namespaces and eBPF'); this.skip(); }
+    const a = EventSource.availability();
+    if (!a.ok) { console.log(`    skipped: events view unavailable here: ${a.reason}`); this.skip(); }
+    // classic tracepoints need tracefs, not mounted at boot on every host: mount it for these tests only
+    mounted = fs.readFileSync('/proc/mounts', 'utf8').includes(` ${TRACEFS} tracefs `);
+    if (!mounted) execFileSync('mount', ['-t', 'tracefs', 'nodev', TRACEFS]);
+  });
+  after(() => { if (!mounted) execFileSync('umount', [TRACEFS]); });
+  beforeEach(() => {
+    ns = createNetns('tuple');
+    poll = new PollSource({ netns: parseNetnsSelector(ns) });
+    events = undefined;  // each test starts its own, with the kinds it keeps
+    clock = 0;
+    table = new FlowTable({ now: () => clock, closeGraceMs: 1000 });
+  });
+  afterEach(() => {
+    events?.close();
+    poll?.close();
+    if (ns) deleteNetns(ns);
+  });
+
+  const pollOnce = (): Promise<void> => pollInto(poll!, table);
+  async function drainEvents(): Promise<void> {
+    await settle();
+    await events!.drain((b, ctx) => table.observeEvents(b, ctx.names));
+  }
+  function expectJoined(rows: FlowRow[], truth: ChurnTruth, n: number): void {
+    expect(events!.mode).to.equal('tracepoint');
+    expect(rows).to.have.length(2 * n);
+    expect(new Set(rows.map((r) => r.idiag_cookie)).size).to.equal(2 * n);
+    const port = truth.listener[1];
+    for (const f of truth.flows) {
+      const client = rows.find((r) => r.sport === f.sport && r.dport === port);
+      const server = rows.find((r) => r.sport === port && r.dport === f.sport);
+      expect(client, `client ${f.sport}`).to.include({ views: VIEW_POLL | VIEW_EVENTS, direction: 1, final_source: 'events', polls: 1 });
+      expect(server, `server of ${f.sport}`).to.include({ views: VIEW_POLL | VIEW_EVENTS, direction: 2, final_source: 'events', polls: 1 });
+      for (const r of [client!, server!]) {
+        expect(r.idiag_cookie).to.not.equal(0n);
+        expect(r.open_ns > 0n && r.close_ns > r.open_ns).to.equal(true);
+      }
+    }
+    const st = table.stats();
+    expect(st.coverage).to.deep.equal({ 'poll+events': 2 * n });
+    expect(st.tracked).to.equal(0);
+  }
+
+  it('polled first: N connections are 2N flows, poll+events, each with its poll cookie', async () => {
+    const N = 10, BYTES = 1000;
+    events = nsEvents(ns, { mode: 'tracepoint', kinds: FLOW_KINDS });  // as `run` keeps them
+    const held = await heldChurn(ns, N, BYTES);
+    await pollOnce();
+    const truth = await held.release();
+    await drainEvents();  // opens and closes, no cookies
+    await pollOnce();
+    clock += 1000;
+    expectJoined(table.collect(), truth, N);
+    expect(table.stats()).to.include({ adopted: 0, tupleJoined: 4 * N, unkeyed: 0 });  // one open and one close per socket
+  });
+
+  it('events first, every state change kept: the poll adopts the cookieless flows, still 2N flows', async () => {
+    const N = 10, BYTES = 1000;
+    events = nsEvents(ns, { mode: 'tracepoint' });
+    const held = await heldChurn(ns, N, BYTES);
+    await drainEvents();  // the opens make 2N cookieless flows
+    expect(table.stats()).to.include({ tracked: 2 * N, opened: 2 * N });
+    await pollOnce();
+    expect(table.stats()).to.include({ tracked: 2 * N, opened: 2 * N, adopted: 2 * N });
+    const truth = await held.release();
+    await drainEvents();
+    await pollOnce();
+    clock += 1000;
+    expectJoined(table.collect(), truth, N);
+    // each client's move to SYN_SENT comes before its port is chosen: no tuple
+    expect(table.stats().unkeyed).to.equal(N);
+  });
+});
