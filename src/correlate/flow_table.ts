@@ -62,6 +62,8 @@ export class FlowTable {
   private readonly byNs = new Map<bigint, Map<bigint, Flow>>();
   private readonly closing = new Set<Flow>();
   private readonly owners = new Map<bigint, Map<number, Owner>>();
+  /** the Owner objects of the current owners pass, by pid */
+  private readonly ownerOf = new Map<number, Owner>();
   private readonly cycles = new Map<bigint, number>();
   private readonly recent = new Map<string, number>();
   /** built on the first cookieless event: until then no flow pays for it */
@@ -196,13 +198,17 @@ export class FlowTable {
 
   /** Replaces the socket-inode -> process map (one iter/task_file pass). */
   setOwners(b: ColumnBatch, names: readonly string[], first: boolean): void {
-    if (first) this.owners.clear();
+    if (first) { this.owners.clear(); this.ownerOf.clear(); }
     const nsCol = b.u64('netns_inode'), ino = b.u32('idiag_inode'), pid = b.u32('pid'), tgid = b.u32('tgid');
     const comm = b.u32('comm'), cg = b.u64('cgroup_id');
     for (let i = 0; i < b.rows; i++) {
       let m = this.owners.get(nsCol[i]!);
       if (!m) this.owners.set(nsCol[i]!, (m = new Map()));
-      m.set(ino[i]!, { pid: pid[i]!, tgid: tgid[i]!, comm: names[comm[i]! - 1] ?? '', cgroup: cg[i]! });
+      // one Owner per thread, shared by its sockets (100k sockets, a few processes)
+      let o = this.ownerOf.get(pid[i]!);
+      const name = names[comm[i]! - 1] ?? '';
+      if (!o || o.tgid !== tgid[i] || o.comm !== name || o.cgroup !== cg[i]) this.ownerOf.set(pid[i]!, (o = { pid: pid[i]!, tgid: tgid[i]!, comm: name, cgroup: cg[i]! }));
+      m.set(ino[i]!, o);
     }
   }
 
