@@ -66,8 +66,12 @@ async function run(args: WorkerArgs, driver: ViewDriver): Promise<void> {
   let k = 0, ticks = 0, skipped = 0, rows = 0, errors = 0;
   let lastError: string | undefined;
   while (!stopping) {
-    const wait = base + k * tick - performance.now();
-    if (wait > 0) await new Promise<void>((res) => { const t = setTimeout(res, wait); wake = () => { clearTimeout(t); res(); }; });
+    // Node's timers count from the loop's cached clock and may fire early:
+    // wait again until slot k has really come (an early tick would poll slot
+    // k twice, and a 10 ms poller then polled every ~6 ms)
+    for (let wait = base + k * tick - performance.now(); wait > 0 && !stopping; wait = base + k * tick - performance.now()) {
+      await new Promise<void>((res) => { const t = setTimeout(res, Math.ceil(wait)); wake = () => { clearTimeout(t); res(); }; });
+    }
     if (stopping) break;
     try {
       rows += await meter.time(() => driver.tick(obs));
@@ -76,8 +80,8 @@ async function run(args: WorkerArgs, driver: ViewDriver): Promise<void> {
       lastError = (e as Error).message;
     }
     ticks++;
-    const next = Math.floor((performance.now() - base) / tick) + 1;
-    skipped += Math.max(0, next - (k + 1));
+    const next = Math.max(k + 1, Math.floor((performance.now() - base) / tick) + 1);
+    skipped += next - (k + 1);
     k = next;
   }
   await meter.time(() => driver.finish(obs));
