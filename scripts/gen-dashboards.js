@@ -109,6 +109,7 @@ function pipeline() {
     [`rate(tcplens_flows_opened_total{${SEL}}[$__rate_interval])`, 'opened/s {{instance}}'],
     [`rate(tcplens_flows_closed_total{${SEL}}[$__rate_interval])`, 'closed/s {{instance}}'],
     [`rate(tcplens_flows_evicted_total{${SEL}}[$__rate_interval])`, 'evicted/s {{instance}}'],
+    [`rate(tcplens_flows_reports_total{outcome="unkeyed",${SEL}}[$__rate_interval])`, 'unkeyed reports/s {{instance}}'],
   ]));
   b.panel(ts('Finished flows by the views that saw them', [[`sum by (views) (rate(tcplens_flows_by_views_total{${SEL}}[$__rate_interval]))`, '{{views}}']], 'ops', { stack: true }), 16);
 

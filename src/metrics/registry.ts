@@ -3,7 +3,7 @@
 // errors and drops, so a mismatch points at the stage that lost something.
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { MetricSet, type Sample } from './collected';
-import { SINK_OUTCOMES, SINK_STATES, type NamespaceCounters, type NetlinkCounters, type PipelineStages } from './stages';
+import { FLOW_REPORT_OUTCOMES, SINK_OUTCOMES, SINK_STATES, type NamespaceCounters, type NetlinkCounters, type PipelineStages } from './stages';
 import { BpfProgStats } from './bpf_stats';
 import { LEVELS, type Logger } from '../util/log';
 
@@ -101,7 +101,9 @@ function flowsMetrics(reg: Registry, stages: PipelineStages): void {
     .counter('tcplens_flows_closed_total', 'flows finished by a close', (s) => s.closed)
     .counter('tcplens_flows_evicted_total', 'flows pushed out by the table cap before they closed', (s) => s.evicted)
     .counter('tcplens_flows_by_views_total', 'finished flows by the combination of views that saw them',
-      (s) => Object.entries(s.byViews).map(([views, value]) => ({ labels: { views }, value })));
+      (s) => Object.entries(s.byViews).map(([views, value]) => ({ labels: { views }, value })))
+    .counter('tcplens_flows_reports_total', 'view reports that did not simply update a flow (unkeyed = dropped: no cookie, no 4-tuple; late = absorbed after the flow was written)',
+      (s) => FLOW_REPORT_OUTCOMES.map((outcome) => ({ labels: { outcome }, value: s.reports?.[outcome] ?? 0 })));
 }
 
 function sinkMetrics(reg: Registry, stages: PipelineStages): void {

@@ -120,7 +120,16 @@ export interface FlowsStageStats {
   evicted: number;
   /** finished flows by the combination of views that saw them; key from viewsLabel() */
   byViews: Record<string, number>;
+  /** view reports that did not simply update a flow: see FLOW_REPORT_OUTCOMES */
+  reports?: Partial<Record<FlowReportOutcome, number>>;
 }
+
+/** unkeyed: an event or sample naming no flow (cookie 0, no 4-tuple): dropped;
+ * late: a close report after its flow was written: absorbed; tuple_joined: a
+ * cookieless event joined on its 4-tuple; adopted: a cookieless flow re-keyed
+ * under the cookie a poll or destroy row brought. */
+export const FLOW_REPORT_OUTCOMES = ['unkeyed', 'late', 'tuple_joined', 'adopted'] as const;
+export type FlowReportOutcome = typeof FLOW_REPORT_OUTCOMES[number];
 
 export const SINK_OUTCOMES = ['queued', 'written', 'retried', 'spooled', 'replayed', 'dropped'] as const;
 export type SinkOutcome = typeof SINK_OUTCOMES[number];

@@ -13,7 +13,10 @@ export function flowsProvider(sidecar: Sidecar): { stats(): FlowsStageStats } {
   return {
     stats() {
       const s = sidecar.table.stats();
-      return { open: s.tracked, opened: s.opened, closed: s.closed, evicted: s.evicted, byViews: s.coverage };
+      return {
+        open: s.tracked, opened: s.opened, closed: s.closed, evicted: s.evicted, byViews: s.coverage,
+        reports: { unkeyed: s.unkeyed, late: s.late, tuple_joined: s.tupleJoined, adopted: s.adopted },
+      };
     },
   };
 }

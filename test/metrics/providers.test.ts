@@ -35,6 +35,7 @@ describe('metrics from stage providers', () => {
     o.flows.open = 17; o.flows.closed = 90; o.flows.evicted = 2;
     o.flows.byViews[viewsLabel(VIEW_POLL | VIEW_DESTROY | VIEW_EVENTS)] = 70;
     o.flows.byViews[viewsLabel(VIEW_EVENTS)] = 20;
+    o.flows.reports = { unkeyed: 5, late: 4, tuple_joined: 3 };
     o.sink.tables.tcp_flows!.rows_queued = 500; o.sink.tables.tcp_flows!.rows_written = 480; o.sink.tables.tcp_flows!.rows_dropped = 20;
     (o.sink.insert_latency as CumulativeHistogram).observe(0.02);
     const s = await scrape(m.url);
@@ -46,6 +47,9 @@ describe('metrics from stage providers', () => {
     expect(s.get('tcplens_flows_open')).to.equal(17);
     expect(s.get('tcplens_flows_by_views_total', { views: 'poll+destroy+events' })).to.equal(70);
     expect(s.get('tcplens_flows_by_views_total', { views: 'events' })).to.equal(20);
+    expect(s.get('tcplens_flows_reports_total', { outcome: 'unkeyed' })).to.equal(5);
+    expect(s.get('tcplens_flows_reports_total', { outcome: 'late' })).to.equal(4);
+    expect(s.get('tcplens_flows_reports_total', { outcome: 'adopted' })).to.equal(0);
     expect(s.get('tcplens_sink_rows_total', { table: 'tcp_flows', outcome: 'queued' })).to.equal(500);
     expect(s.get('tcplens_sink_rows_total', { table: 'tcp_flows', outcome: 'dropped' })).to.equal(20);
     expect(s.get('tcplens_sink_insert_duration_seconds_bucket', { le: '0.025' })).to.equal(1);
