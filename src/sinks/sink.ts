@@ -1,6 +1,6 @@
 // The interface `tcplens run` writes through, whatever the destination
 // (ClickHouse, stdout ndjson, a protobuf file). Every write* call encodes at
-// once (copies the batch), so the caller may reuse its batch right after.
+// once into what the sink keeps (its copy), so the caller may reuse its batch right after.
 // Writes never throw for overload: what cannot be kept is dropped and counted.
 import * as os from 'os';
 import type { ColumnBatch } from '../layout/batch';
