@@ -15,12 +15,12 @@ export const EV_ACTIVE_OPEN = 1, EV_PASSIVE_OPEN = 2, EV_CLOSE = 3, EV_STATE = 4
   EV_RETRANSMIT = 5, EV_RESET_SENT = 6, EV_RESET_RECEIVED = 7;
 const EVF_FINAL = 0x01, EVF_PROC = 0x02, EVF_NOCOOKIE = 0x04;
 const SMF_SOCKET = 0x08;
-/** States whose sockets are not flows of their own: TIME_WAIT and request
- * sockets carry cookies of their own; listeners have no peer. */
 /** how long a written flow's key absorbs late reports */
 const RECENT_MS = 60_000;
 /** (ns, cookie) or (ns, tuple key): the two never collide (a tuple key has '|') */
 const recentKey = (ns: bigint, key: bigint | string): string => `${ns}:${key}`;
+/** States whose sockets are not flows of their own: TIME_WAIT and request
+ * sockets carry cookies of their own; listeners have no peer. */
 const TCP_TIME_WAIT = 6, TCP_CLOSE = 7, TCP_LISTEN = 10, TCP_NEW_SYN_RECV = 12;
 
 export interface FlowTableOptions {
