@@ -82,8 +82,11 @@ run() {  # run CMD NSKIND REP
     # cycle count comes from its run.totals log line (stdout: that line).
     sink) ru=$(cd "$ROOT" && "$B/rusage" -o /dev/null -e "$err" -- \
       node bin/tcplens.js run --netns "$ns" --interval "$SINK_INTERVAL" --duration "$SINK_DURATION" \
-        --clickhouse-url "$CH_URL" --database "b${rep}_$kind" --spool-dir "$TMP/spool" --listen 127.0.0.1:0 --log-level info)
-      grep '"run.totals"' "$err" >"$out" || true
+        --clickhouse-url "$CH_URL" --database "b${rep}_$kind" --spool-dir "$TMP/spool" --listen 127.0.0.1:0 --log-level debug)
+      # one line: the totals, plus the process CPU logged at the end of every cycle (steady state: cycle 2 on)
+      node -e 'const ls = require("fs").readFileSync(process.argv[1], "utf8").split("\n").filter(Boolean).map((l) => { try { return JSON.parse(l); } catch { return {}; } });
+        const t = ls.find((l) => l.key === "run.totals"); const c = ls.filter((l) => l.key === "run.cycle");
+        if (t) console.log(JSON.stringify({ cycles: t.cycles, cycle_cpu_us: c.map((l) => l.process_cpu_us) }));' "$err" >"$out" || true
       [ -s "$out" ] || { echo "  sink: no totals line; its stderr ends:" >&2; tail -n3 "$err" >&2; }
       : >"$err" ;;
   esac

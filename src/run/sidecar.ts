@@ -158,6 +158,8 @@ export class Sidecar {
     }
     this.sink.writePollCycles(rows);
     this.s.cycles++;
+    const cpu = process.cpuUsage();
+    this.log.debug('run.cycle', 'poll cycle done', { cycle: this.s.cycles, sockets: r.sockets, duration_ms: Math.round(r.durationMs), process_cpu_us: cpu.user + cpu.system });
   }
 
   /** Empties the destroy queues and hands finished flows to the sink. */
