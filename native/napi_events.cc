@@ -170,56 +170,31 @@ class EventTracer : public Napi::ObjectWrap<EventTracer> {
   bool close_pending_ = false;
 };
 
-// Drains the ring on the libuv pool: the JS thread never walks the ring.
-class EventDrainWorker : public Napi::AsyncWorker {
- public:
-  EventDrainWorker(Napi::Env env, EventTracer *t, Napi::Object self, Napi::ArrayBuffer ab, tl_event_batch b)
-      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), t_(t), b_(b) {
-    self_ = Napi::Persistent(self);
-    buf_ = Napi::Persistent(ab);
-  }
-  Napi::Promise Promise() { return deferred_.Promise(); }
-
-  void Execute() override { rc_ = tl_events_drain(t_->events(), &b_, &more_, &offset_); }
-
-  void OnOK() override {
-    Napi::Env env = Env();
-    Napi::Object o = Napi::Object::New(env);
-    SetNum(o, "rows", b_.rows);
-    o.Set("more", Napi::Boolean::New(env, more_ != 0));
-    PutErrno(o, rc_);
-    SetNum(o, "offsetNs", (double)offset_);
-    o.Set("names", t_->TakeNames(env));
-    t_->SetBusy(false);
-    deferred_.Resolve(o);
-  }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  EventTracer *t_;
-  tl_event_batch b_;
-  Napi::ObjectReference self_;
-  Napi::Reference<Napi::ArrayBuffer> buf_;
-  int rc_ = 0;
-  int more_ = 0;
-  int64_t offset_ = 0;
-};
-
 // drain(buffer: ArrayBuffer, capacity) -> Promise<{ rows, more, errno, code?, offsetNs, names }>
 Napi::Value EventTracer::Drain(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   if (!Usable(env)) return env.Undefined();
   Napi::ArrayBuffer ab;
-  tl_event_batch b;
-  if (!BufferArgs(info, 0, &ab, [&b](void *d, size_t n, uint32_t cap) {
-        return cap == 0 ? -1 : tl_event_batch_bind(&b, d, n, cap);  // an empty batch would never drain
+  struct Job { tl_event_batch b; int rc = 0; int more = 0; int64_t offset = 0; };
+  auto j = std::make_shared<Job>();
+  if (!BufferArgs(info, 0, &ab, [&j](void *d, size_t n, uint32_t cap) {
+        return cap == 0 ? -1 : tl_event_batch_bind(&j->b, d, n, cap);  // an empty batch would never drain
       }))
     return env.Undefined();
   busy_ = true;
-  auto *w = new EventDrainWorker(env, this, info.This().As<Napi::Object>(), ab, b);
-  Napi::Promise p = w->Promise();
-  w->Queue();
-  return p;
+  // the ring is drained on the libuv pool: the JS thread never walks it
+  return PoolFillWorker::Start(env, info.This().As<Napi::Object>(), ab,
+      [this, j] { j->rc = tl_events_drain(events(), &j->b, &j->more, &j->offset); },
+      [this, j](Napi::Env env) {
+        Napi::Object o = Napi::Object::New(env);
+        SetNum(o, "rows", j->b.rows);
+        o.Set("more", Napi::Boolean::New(env, j->more != 0));
+        PutErrno(o, j->rc);
+        SetNum(o, "offsetNs", (double)j->offset);
+        o.Set("names", TakeNames(env));
+        SetBusy(false);
+        return o;
+      });
 }
 
 void InitEvents(Napi::Env env, Napi::Object exports) {

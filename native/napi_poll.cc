@@ -106,7 +106,6 @@ class DiagSocket : public Napi::ObjectWrap<DiagSocket> {
   void SetBusy(bool b) { busy_ = b; if (!b && close_pending_) DoClose(); }
 
  private:
-  friend class FillWorker;
 
   bool Usable(Napi::Env env) {
     if (!open_) { Napi::Error::New(env, "DiagSocket is closed").ThrowAsJavaScriptException(); return false; }
@@ -193,50 +192,21 @@ class DiagSocket : public Napi::ObjectWrap<DiagSocket> {
   bool close_pending_ = false;
 };
 
-// Runs tl_dump_fill on the libuv pool; resolves { rows, done, errno, names }.
-class FillWorker : public Napi::AsyncWorker {
- public:
-  FillWorker(Napi::Env env, DiagSocket *s, Napi::Object self, Napi::ArrayBuffer ab, tl_batch b)
-      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), s_(s), batch_(b) {
-    self_ = Napi::Persistent(self);
-    buf_ = Napi::Persistent(ab);
-  }
-  Napi::Promise Promise() { return deferred_.Promise(); }
-
-  void Execute() override { rc_ = tl_dump_fill(s_->dump(), &batch_, &done_); }
-
-  void OnOK() override {
-    Napi::Env env = Env();
-    Napi::Object o = Napi::Object::New(env);
-    SetNum(o, "rows", batch_.rows);
-    o.Set("done", Napi::Boolean::New(env, done_ != 0));
-    PutErrno(o, rc_);
-    o.Set("names", TakeNewNames(env, &s_->dump()->dict));
-    s_->SetBusy(false);
-    deferred_.Resolve(o);
-  }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  DiagSocket *s_;
-  tl_batch batch_;
-  Napi::ObjectReference self_;
-  Napi::Reference<Napi::ArrayBuffer> buf_;
-  int rc_ = 0;
-  int done_ = 0;
-};
-
 // fill(buffer: ArrayBuffer, capacity) -> Promise<{ rows, done, errno, code?, names }>
 Napi::Value DiagSocket::Fill(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   if (!Usable(env)) return env.Undefined();
-  tl_batch b;
-  if (!BindBatch(info, 0, &b)) return env.Undefined();
+  struct Job { tl_batch b; int rc = 0; int done = 0; };
+  auto j = std::make_shared<Job>();
+  if (!BindBatch(info, 0, &j->b)) return env.Undefined();
   busy_ = true;
-  auto *w = new FillWorker(env, this, info.This().As<Napi::Object>(), info[0].As<Napi::ArrayBuffer>(), b);
-  Napi::Promise p = w->Promise();
-  w->Queue();
-  return p;
+  return PoolFillWorker::Start(env, info.This().As<Napi::Object>(), info[0].As<Napi::ArrayBuffer>(),
+      [this, j] { j->rc = tl_dump_fill(dump(), &j->b, &j->done); },
+      [this, j](Napi::Env env) {
+        Napi::Object o = FillResult(env, j->b.rows, j->done, j->rc, TakeNewNames(env, &dump()->dict));
+        SetBusy(false);
+        return o;
+      });
 }
 
 void InitPoll(Napi::Env env, Napi::Object exports) {

@@ -161,40 +161,6 @@ class Sampler : public Napi::ObjectWrap<Sampler> {
   bool busy_ = false;
   bool closed_ = false;
   bool close_pending_ = false;
-  friend class SampleFillWorker;
-};
-
-// Runs tl_sampler_fill on the libuv pool; resolves { rows, done, errno, code?, names }.
-class SampleFillWorker : public Napi::AsyncWorker {
- public:
-  SampleFillWorker(Napi::Env env, Sampler *s, Napi::Object self, Napi::ArrayBuffer ab, tl_sample_batch b)
-      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), s_(s), batch_(b) {
-    self_ = Napi::Persistent(self);
-    buf_ = Napi::Persistent(ab);
-  }
-  Napi::Promise Promise() { return deferred_.Promise(); }
-
-  void Execute() override { rc_ = tl_sampler_fill(s_->core(), &batch_, &done_); }
-
-  void OnOK() override {
-    Napi::Env env = Env();
-    Napi::Object o = Napi::Object::New(env);
-    SetNum(o, "rows", batch_.rows);
-    o.Set("done", Napi::Boolean::New(env, done_ != 0));
-    PutErrno(o, rc_);
-    o.Set("names", s_->TakeNames(env));
-    s_->SetBusy(false);
-    deferred_.Resolve(o);
-  }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  Sampler *s_;
-  tl_sample_batch batch_;
-  Napi::ObjectReference self_;
-  Napi::Reference<Napi::ArrayBuffer> buf_;
-  int rc_ = 0;
-  int done_ = 0;
 };
 
 // fill(buffer: ArrayBuffer, capacity) -> Promise<{ rows, done, errno, code?, names }>
@@ -203,15 +169,19 @@ Napi::Value Sampler::Fill(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   if (!Usable(env)) return env.Undefined();
   Napi::ArrayBuffer ab;
-  tl_sample_batch b;
+  struct Job { tl_sample_batch b; int rc = 0; int done = 0; };
+  auto j = std::make_shared<Job>();
   tl_sample_pass pass = pass_;
-  if (!BufferArgs(info, 0, &ab, [&b, pass](void *d, size_t n, uint32_t cap) { return tl_sample_batch_bind(&b, pass, d, n, cap); }))
+  if (!BufferArgs(info, 0, &ab, [&j, pass](void *d, size_t n, uint32_t cap) { return tl_sample_batch_bind(&j->b, pass, d, n, cap); }))
     return env.Undefined();
   busy_ = true;
-  auto *w = new SampleFillWorker(env, this, info.This().As<Napi::Object>(), ab, b);
-  Napi::Promise p = w->Promise();
-  w->Queue();
-  return p;
+  return PoolFillWorker::Start(env, info.This().As<Napi::Object>(), ab,
+      [this, j] { j->rc = tl_sampler_fill(core(), &j->b, &j->done); },
+      [this, j](Napi::Env env) {
+        Napi::Object o = FillResult(env, j->b.rows, j->done, j->rc, TakeNames(env));
+        SetBusy(false);
+        return o;
+      });
 }
 
 void InitSampler(Napi::Env env, Napi::Object exports) {

@@ -2,6 +2,8 @@
 #pragma once
 #include <napi.h>
 #include <cstring>
+#include <functional>
+#include <memory>
 #include <string>
 #include <linux/netlink.h>
 extern "C" {
@@ -100,5 +102,48 @@ inline int OpenNetnsSocket(const Napi::CallbackInfo &info, uint64_t *ino) {
   }
   return fd;
 }
+
+// What a poll or samples fill resolves with: { rows, done, errno, code?, names }.
+inline Napi::Object FillResult(Napi::Env env, double rows, int done, int rc, Napi::Value names) {
+  Napi::Object o = Napi::Object::New(env);
+  SetNum(o, "rows", rows);
+  o.Set("done", Napi::Boolean::New(env, done != 0));
+  PutErrno(o, rc);
+  o.Set("names", names);
+  return o;
+}
+
+// One batch filled on the libuv pool (the poll, samples and events views):
+// `work` runs on a pool thread and writes into the JS-owned buffer, which this
+// keeps alive with its JS owner until `result` (on the JS thread) builds the
+// object the promise resolves with.
+class PoolFillWorker : public Napi::AsyncWorker {
+ public:
+  using Work = std::function<void()>;
+  using Result = std::function<Napi::Object(Napi::Env)>;
+
+  static Napi::Promise Start(Napi::Env env, Napi::Object self, Napi::ArrayBuffer ab, Work work, Result result) {
+    auto *w = new PoolFillWorker(env, self, ab, std::move(work), std::move(result));
+    Napi::Promise p = w->deferred_.Promise();
+    w->Queue();
+    return p;
+  }
+
+  void Execute() override { work_(); }
+  void OnOK() override { deferred_.Resolve(result_(Env())); }
+
+ private:
+  PoolFillWorker(Napi::Env env, Napi::Object self, Napi::ArrayBuffer ab, Work work, Result result)
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), work_(std::move(work)), result_(std::move(result)) {
+    self_ = Napi::Persistent(self);
+    buf_ = Napi::Persistent(ab);
+  }
+
+  Napi::Promise::Deferred deferred_;
+  Work work_;
+  Result result_;
+  Napi::ObjectReference self_;
+  Napi::Reference<Napi::ArrayBuffer> buf_;
+};
 
 }  // namespace tl
