@@ -21,7 +21,7 @@
         "native/bpf_stats.c",
         "native/events.c",
         "native/napi_events.cc",
-        "native/probe_tracing.c"
+        "native/bpf_parts.c"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -24,11 +24,52 @@ __u64 tasks_seen = 0;
 __u64 tasks_emitted = 0;
 __u64 write_errors = 0; /* bpf_seq_write failed: the record is lost */
 
-/* Kernel pointers read as plain numbers (out of the fd table, void *
- * private_data) made walkable again: loads through them are probe loads
- * (0 on a fault), several times cheaper than a helper call per field. */
-extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+/* The test hook (TCPLENS_TEST_REFUSE): a program whose bit is set reads
+ * 32 KiB past its context, which the verifier refuses for every kind of
+ * program, as a kernel that cannot run it would. With the bit clear (always,
+ * in production) the branch is dead code on a known constant, which the
+ * verifier never walks. */
+const volatile __u32 refuse = 0;
+#define TL_REFUSE_IF(bit, ctx) do { \
+	if (refuse & (1u << (bit))) \
+		return (int)((volatile __u64 *)(ctx))[4096]; \
+} while (0)
+
+/* Two parts, each in variants; the loader (native/sampler.c) loads, per
+ * part, the first variant the running kernel accepts:
+ *   tasks (iter/task, 5.8+):
+ *     sample_tasks        pointers out of the fd table and private_data made
+ *                         walkable with the bpf_rdonly_cast kfunc (6.2+):
+ *                         plain loads, several times cheaper than a helper
+ *                         call per field;
+ *     sample_tasks_rd     the same fields through bpf_probe_read_kernel
+ *                         (BPF_CORE_READ), with bpf_task_pt_regs (5.15+);
+ *     sample_tasks_stack  the same, finding the syscall registers at the top
+ *                         of the task's kernel stack as task_pt_regs() does
+ *                         (x86-64), for kernels without bpf_task_pt_regs.
+ *   owners (iter/task_file, 5.8+):
+ *     sample_owners       bpf_sock_from_file (5.11+) and
+ *                         bpf_get_socket_cookie, which generates the cookie
+ *                         like inet_diag does; refused where sock->sk is an
+ *                         untrusted pointer (6.18);
+ *     sample_owners_rd    the socket found by its inode mode, the cookie read
+ *                         as the kernel holds it (0 until someone generated
+ *                         it: the owner map still joins on the inode).
+ * The kfunc is __weak: a kernel without it loads the other variants. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
 #define TL_CAST(type, p) ((type *)bpf_rdonly_cast((p), bpf_core_type_id_kernel(type)))
+
+/* task->state (long) became task->__state (unsigned int) in 5.14. */
+struct task_struct___pre514 {
+	long state;
+} __attribute__((preserve_access_index));
+
+static __always_inline unsigned int task_state(struct task_struct *t)
+{
+	if (bpf_core_field_exists(t->__state))
+		return BPF_CORE_READ(t, __state);
+	return (unsigned int)BPF_CORE_READ((struct task_struct___pre514 *)t, state);
+}
 
 static __always_inline __u64 task_cgroup_id(struct task_struct *t)
 {
@@ -45,46 +86,78 @@ static __always_inline struct file *task_fd_file(struct task_struct *t, __u64 fd
 	if (!fdt || fd >= fdt->max_fds)
 		return NULL;
 	bpf_probe_read_kernel(&f, sizeof(f), &fdt->fd[fd]);
-	return f ? TL_CAST(struct file, f) : NULL;
+	return f;
 }
 
-/* The TCP sock of a socket file, or NULL for anything else. */
-static __always_inline struct sock *file_tcp_sock(struct file *f, __u32 *ino)
+/* The TCP sock of a socket file, or NULL for anything else. `cast`: read
+ * through bpf_rdonly_cast pointers, else through probe reads. */
+static __always_inline struct sock *file_tcp_sock(struct file *f, __u32 *ino, bool cast)
 {
-	struct inode *inode = f->f_inode;
+	struct inode *inode;
 	struct socket *sock;
 	struct sock *sk;
-	__u16 family;
+	__u16 family, proto;
 
-	if (!inode || (inode->i_mode & TL_S_IFMT) != TL_S_IFSOCK || !f->private_data)
+	if (cast) {
+		f = TL_CAST(struct file, f);
+		inode = f->f_inode;
+		if (!inode || (inode->i_mode & TL_S_IFMT) != TL_S_IFSOCK || !f->private_data)
+			return NULL;
+		sock = TL_CAST(struct socket, f->private_data);
+		sk = sock->sk;
+		if (!sk)
+			return NULL;
+		family = sk->__sk_common.skc_family;
+		proto = sk->sk_protocol;
+		*ino = (__u32)inode->i_ino;
+	} else {
+		inode = BPF_CORE_READ(f, f_inode);
+		if (!inode || (BPF_CORE_READ(inode, i_mode) & TL_S_IFMT) != TL_S_IFSOCK)
+			return NULL;
+		sock = BPF_CORE_READ(f, private_data);
+		sk = sock ? BPF_CORE_READ(sock, sk) : NULL;
+		if (!sk)
+			return NULL;
+		family = BPF_CORE_READ(sk, __sk_common.skc_family);
+		proto = BPF_CORE_READ(sk, sk_protocol);
+		*ino = (__u32)BPF_CORE_READ(inode, i_ino);
+	}
+	if ((family != TL_AF_INET && family != TL_AF_INET6) || proto != TL_IPPROTO_TCP)
 		return NULL;
-	sock = TL_CAST(struct socket, f->private_data);
-	sk = sock->sk;
-	if (!sk)
-		return NULL;
-	family = sk->__sk_common.skc_family;
-	if ((family != TL_AF_INET && family != TL_AF_INET6) || sk->sk_protocol != TL_IPPROTO_TCP)
-		return NULL;
-	*ino = (__u32)inode->i_ino;
 	return sk;
 }
 
-static __always_inline void fill_socket(struct tl_task_rec *r, struct sock *sk)
+static __always_inline void fill_socket(struct tl_task_rec *r, struct sock *sk, bool cast)
 {
-	struct sock_common *c = &sk->__sk_common;
+	struct sock_common *c;
 
-	r->family = c->skc_family;
-	r->sk_state = c->skc_state;
-	r->sport = c->skc_num;
-	r->dport = __builtin_bswap16(c->skc_dport);
-	r->netns_inode = c->skc_net.net->ns.inum;
+	if (cast) {
+		c = &TL_CAST(struct sock, sk)->__sk_common;
+		r->family = c->skc_family;
+		r->sk_state = c->skc_state;
+		r->sport = c->skc_num;
+		r->dport = __builtin_bswap16(c->skc_dport);
+		r->netns_inode = c->skc_net.net->ns.inum;
+		r->cookie = c->skc_cookie.counter;
+	} else {
+		c = &sk->__sk_common;
+		r->family = BPF_CORE_READ(c, skc_family);
+		r->sk_state = BPF_CORE_READ(c, skc_state);
+		r->sport = BPF_CORE_READ(c, skc_num);
+		r->dport = __builtin_bswap16(BPF_CORE_READ(c, skc_dport));
+		r->netns_inode = BPF_CORE_READ(c, skc_net.net, ns.inum);
+		r->cookie = BPF_CORE_READ(c, skc_cookie.counter);
+	}
 	/* bpf_get_socket_cookie() needs a trusted sock pointer, and one read
 	 * out of a task's fd table is not: read the cookie as it is. 0 means
 	 * nobody (inet_diag, SO_COOKIE, the owners pass) has generated it. */
-	r->cookie = c->skc_cookie.counter;
-	if (r->family == TL_AF_INET) {
-		__builtin_memcpy(r->saddr, &c->skc_rcv_saddr, 4);
-		__builtin_memcpy(r->daddr, &c->skc_daddr, 4);
+	if (cast && r->family == TL_AF_INET) {
+		__u32 s = c->skc_rcv_saddr, d = c->skc_daddr;
+		__builtin_memcpy(r->saddr, &s, 4);
+		__builtin_memcpy(r->daddr, &d, 4);
+	} else if (r->family == TL_AF_INET) {
+		bpf_probe_read_kernel(r->saddr, 4, &c->skc_rcv_saddr);
+		bpf_probe_read_kernel(r->daddr, 4, &c->skc_daddr);
 	} else {
 		bpf_probe_read_kernel(r->saddr, 16, &c->skc_v6_rcv_saddr);
 		bpf_probe_read_kernel(r->daddr, 16, &c->skc_v6_daddr);
@@ -92,8 +165,19 @@ static __always_inline void fill_socket(struct tl_task_rec *r, struct sock *sk)
 	r->flags |= TL_TF_SOCKET | (r->cookie ? 0 : TL_TF_NO_COOKIE);
 }
 
-SEC("iter/task")
-int sample_tasks(struct bpf_iter__task *ctx)
+enum regs_from { REGS_HELPER, REGS_STACK };
+
+/* The registers a task entered the kernel with. */
+static __always_inline struct pt_regs *task_regs(struct task_struct *t, enum regs_from how)
+{
+	if (how == REGS_HELPER)
+		return (struct pt_regs *)bpf_task_pt_regs(t);
+	/* task_pt_regs(): the top of the kernel stack, minus one pt_regs */
+	void *stack = t->stack;
+	return stack ? (struct pt_regs *)(stack + TL_THREAD_SIZE) - 1 : NULL;
+}
+
+static __always_inline int sample_task(struct bpf_iter__task *ctx, bool cast, enum regs_from how)
 {
 	struct task_struct *t = ctx->task;
 	struct tl_task_rec r;
@@ -106,7 +190,7 @@ int sample_tasks(struct bpf_iter__task *ctx)
 		return 0;
 	tasks_seen++;
 	__builtin_memset(&r, 0, sizeof(r));
-	state = t->__state;
+	state = task_state(t);
 	kthread = t->flags & TL_PF_KTHREAD;
 	r.syscall_nr = TL_NO_SYSCALL;
 	if (t->on_cpu)
@@ -116,9 +200,17 @@ int sample_tasks(struct bpf_iter__task *ctx)
 	if (kthread) {
 		r.flags |= TL_TF_KTHREAD;
 	} else {
-		struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(t);
-		long nr = regs ? TL_SYSCALL_NR(regs) : -1;
+		struct pt_regs *regs = task_regs(t, how);
+		long nr = -1;
+		__u64 fd = 0;
 
+		if (regs && how == REGS_HELPER) {
+			nr = TL_SYSCALL_NR(regs);
+			fd = TL_SYSCALL_ARG0(regs);
+		} else if (regs) {
+			nr = BPF_CORE_READ(regs, TL_SYSCALL_NR_FIELD);
+			fd = BPF_CORE_READ(regs, TL_SYSCALL_ARG0_FIELD);
+		}
 		/* Negative: entered the kernel by an interrupt, not a syscall.
 		 * For a thread on a CPU in user space these registers are those
 		 * of its last kernel entry (the syscall may have returned); an
@@ -129,11 +221,11 @@ int sample_tasks(struct bpf_iter__task *ctx)
 			r.flags |= TL_TF_IN_SYSCALL;
 			/* Only a sleeping thread is still inside its syscall. */
 			if (!(r.flags & TL_TF_ON_CPU) && fd_syscall(nr)) {
-				struct file *f = task_fd_file(t, TL_SYSCALL_ARG0(regs));
-				struct sock *sk = f ? file_tcp_sock(f, &r.ino) : NULL;
+				struct file *f = task_fd_file(t, fd);
+				struct sock *sk = f ? file_tcp_sock(f, &r.ino, cast) : NULL;
 
 				if (sk)
-					fill_socket(&r, sk);
+					fill_socket(&r, sk, cast);
 			}
 		}
 	}
@@ -156,14 +248,57 @@ int sample_tasks(struct bpf_iter__task *ctx)
 	return 0;
 }
 
+SEC("iter/task")
+int sample_tasks(struct bpf_iter__task *ctx)
+{
+	TL_REFUSE_IF(TL_SMP_sample_tasks, ctx);
+	return sample_task(ctx, true, REGS_HELPER);
+}
+
+SEC("iter/task")
+int sample_tasks_rd(struct bpf_iter__task *ctx)
+{
+	TL_REFUSE_IF(TL_SMP_sample_tasks_rd, ctx);
+	return sample_task(ctx, false, REGS_HELPER);
+}
+
+SEC("iter/task")
+int sample_tasks_stack(struct bpf_iter__task *ctx)
+{
+	TL_REFUSE_IF(TL_SMP_sample_tasks_stack, ctx);
+	return sample_task(ctx, false, REGS_STACK);
+}
+
+static __always_inline int put_owner(struct bpf_iter__task_file *ctx, struct task_struct *t, struct file *f,
+				     struct sock *sk, __u64 cookie)
+{
+	struct tl_owner_rec r;
+
+	__builtin_memset(&r, 0, sizeof(r));
+	r.kind = TL_REC_OWNER;
+	r.size = sizeof(r);
+	r.cookie = cookie;
+	r.netns_inode = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	r.cgroup_id = task_cgroup_id(t);
+	r.ino = (__u32)BPF_CORE_READ(f, f_inode, i_ino);
+	r.tgid = t->tgid;
+	r.pid = t->pid;
+	r.fd = ctx->fd;
+	bpf_probe_read_kernel_str(r.comm, sizeof(r.comm), t->comm);
+	if (bpf_seq_write(ctx->meta->seq, &r, sizeof(r)))
+		write_errors++;
+	return 0;
+}
+
 SEC("iter/task_file")
 int sample_owners(struct bpf_iter__task_file *ctx)
 {
 	struct task_struct *t = ctx->task;
 	struct file *f = ctx->file;
-	struct tl_owner_rec r;
 	struct socket *sock;
 	struct sock *sk;
+
+	TL_REFUSE_IF(TL_SMP_sample_owners, ctx);
 
 	if (!t || !f)
 		return 0;
@@ -177,20 +312,27 @@ int sample_owners(struct bpf_iter__task_file *ctx)
 		    sk->__sk_common.skc_family != TL_AF_INET6) ||
 	    sk->sk_protocol != TL_IPPROTO_TCP)
 		return 0;
-	__builtin_memset(&r, 0, sizeof(r));
-	r.kind = TL_REC_OWNER;
-	r.size = sizeof(r);
 	/* Generates the cookie when nobody has asked for it yet, exactly as
 	 * inet_diag does, so the value joins the poll view's idiag_cookie. */
-	r.cookie = bpf_get_socket_cookie(sk);
-	r.netns_inode = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
-	r.cgroup_id = task_cgroup_id(t);
-	r.ino = (__u32)BPF_CORE_READ(f, f_inode, i_ino);
-	r.tgid = t->tgid;
-	r.pid = t->pid;
-	r.fd = ctx->fd;
-	bpf_probe_read_kernel_str(r.comm, sizeof(r.comm), t->comm);
-	if (bpf_seq_write(ctx->meta->seq, &r, sizeof(r)))
-		write_errors++;
-	return 0;
+	return put_owner(ctx, t, f, sk, bpf_get_socket_cookie(sk));
+}
+
+SEC("iter/task_file")
+int sample_owners_rd(struct bpf_iter__task_file *ctx)
+{
+	struct task_struct *t = ctx->task;
+	struct file *f = ctx->file;
+	struct sock *sk;
+	__u32 ino;
+
+	TL_REFUSE_IF(TL_SMP_sample_owners_rd, ctx);
+
+	if (!t || !f)
+		return 0;
+	if (filter_tgid && t->tgid != filter_tgid)
+		return 0;
+	sk = file_tcp_sock(f, &ino, false);
+	if (!sk)
+		return 0;
+	return put_owner(ctx, t, f, sk, BPF_CORE_READ(sk, __sk_common.skc_cookie.counter));
 }

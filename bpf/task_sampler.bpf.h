@@ -18,6 +18,12 @@ static __always_inline bool fd_syscall(long nr)
 }
 #define TL_SYSCALL_NR(r) ((long)(r)->orig_ax)
 #define TL_SYSCALL_ARG0(r) ((r)->di)
+#define TL_SYSCALL_NR_FIELD orig_ax
+#define TL_SYSCALL_ARG0_FIELD di
+/* THREAD_SIZE without KASAN (Debian's kernels); the syscall registers sit
+ * at its top (TOP_OF_KERNEL_STACK_PADDING is 0 on x86-64 without FRED,
+ * and kernels with FRED have bpf_task_pt_regs) */
+#define TL_THREAD_SIZE (16384)
 #elif defined(__TARGET_ARCH_arm64)
 /* arm64 (asm-generic) numbers of the same syscalls. */
 static __always_inline bool fd_syscall(long nr)
@@ -31,6 +37,9 @@ static __always_inline bool fd_syscall(long nr)
 }
 #define TL_SYSCALL_NR(r) ((long)(r)->syscallno)
 #define TL_SYSCALL_ARG0(r) ((r)->orig_x0)
+#define TL_SYSCALL_NR_FIELD syscallno
+#define TL_SYSCALL_ARG0_FIELD orig_x0
+#define TL_THREAD_SIZE (16384)
 #else
 #error "task_sampler: add this architecture's syscall numbers"
 #endif

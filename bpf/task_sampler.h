@@ -24,6 +24,14 @@
 
 #define TL_NO_SYSCALL 0xffffffffu
 
+/* Program ids: bit n of the `refuse` setting, the test hook that makes the
+ * verifier refuse chosen programs (TCPLENS_TEST_REFUSE); native/sampler.c's
+ * table of parts and variants names programs by these ids. */
+enum tl_sampler_prog {
+	TL_SMP_sample_tasks, TL_SMP_sample_tasks_rd, TL_SMP_sample_tasks_stack,
+	TL_SMP_sample_owners, TL_SMP_sample_owners_rd,
+};
+
 /* iter/task: one per sampled thread. */
 struct tl_task_rec {
 	__u64 cookie;      /* sk->__sk_common.skc_cookie; 0 = not generated yet */

@@ -5,9 +5,17 @@
  * drains on a timer, because a wakeup per event costs more than the probe
  * (tcplife-style per-event wakeups slowed a churn by 31% here).
  *
- * tp_btf programs first; the classic tracepoint/ programs are the fallback
- * (autoload off unless the loader switches them on), keyed by socket address
- * and without cookies (TL_EVFL_NOCOOKIE: join on 4-tuple + netns). */
+ * Four parts (state changes, retransmits, sent resets, received resets),
+ * each written in up to three variants; the loader (native/events.c) loads,
+ * per part, the first variant the running kernel accepts:
+ *   btf_*   tp_btf + bpf_get_socket_cookie(): tracing programs have that
+ *           helper from 5.12; it generates the cookie if nobody has yet.
+ *   btfrd_* tp_btf, the cookie read from sk->skc_cookie (tp_btf: 5.5+);
+ *           0 while nobody (inet_diag, SO_COOKIE) has generated it.
+ *   tp_*    classic tracepoints (need tracefs), the cookie read the same way.
+ * An event without a cookie carries TL_EVFL_NOCOOKIE and joins its flow on
+ * (netns, 4-tuple). Per-socket state is keyed by the socket's address in
+ * every variant, so parts loaded in different variants still agree. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -24,6 +32,17 @@ const volatile __u16 port_filter[TL_EV_MAX_PORTS] = {};
 const volatile __u32 n_ports = 0;        /* 0: every port; else local or remote port matches */
 const volatile __u32 keep_kinds = TL_EVK_ALL;   /* bit k keeps kind k */
 const volatile __u32 keep_states = 0xffffffff;  /* kind STATE: bit s keeps new state s */
+
+/* The test hook (TCPLENS_TEST_REFUSE): a program whose bit is set reads
+ * 32 KiB past its context, which the verifier refuses for every kind of
+ * program, as a kernel that cannot run it would. With the bit clear (always,
+ * in production) the branch is dead code on a known constant, which the
+ * verifier never walks. */
+const volatile __u32 refuse = 0;
+#define TL_REFUSE_IF(bit, ctx) do { \
+	if (refuse & (1u << (bit))) \
+		return (int)((volatile __u64 *)(ctx))[4096]; \
+} while (0)
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -46,8 +65,7 @@ struct tl_owner {
 	__u8 comm[16];
 };
 
-/* Per socket (key: cookie, or the socket's address in the fallback): when it
- * was born and who owns it. LRU: sockets whose close we never see (they
+/* Per socket (key: the socket's address): when it was born and who owns it. LRU: sockets whose close we never see (they
  * predate us, or the table overflowed) age out instead of leaking. */
 struct tl_sock_info {
 	__u64 birth_ns;
@@ -78,7 +96,7 @@ struct tl_listen_key {
 
 struct tl_listener {
 	struct tl_owner o;
-	__u64 cookie;
+	__u64 sk;        /* the listening socket's address */
 	__u32 ambiguous;
 	__u32 pad;
 };
@@ -129,6 +147,13 @@ static __always_inline void put_owner(struct tl_event *e, const struct tl_owner 
 	e->flags |= TL_EVFL_PROC;
 }
 
+static __always_inline void put_cookie(struct tl_event *e, __u64 cookie)
+{
+	e->cookie = cookie;
+	if (!cookie)
+		e->flags |= TL_EVFL_NOCOOKIE;
+}
+
 static __always_inline void count_drop(__u32 which)
 {
 	__u64 *n = bpf_map_lookup_elem(&drops, &which);
@@ -175,8 +200,8 @@ static __always_inline void birth(const struct tl_event *e, __u64 key, int old, 
 	if (bpf_map_update_elem(&socks, &key, &si, BPF_ANY) < 0)
 		count_drop(1);
 	if (new == TL_TCP_LISTEN) {
-		struct tl_listener l = { .o = si.o, .cookie = key }, *had = bpf_map_lookup_elem(&listeners, &lk);
-		if (had && had->cookie != key && had->o.tgid != l.o.tgid)
+		struct tl_listener l = { .o = si.o,   .sk = key }, *had = bpf_map_lookup_elem(&listeners, &lk);
+		if (had && had->sk != key && had->o.tgid != l.o.tgid)
 			l.ambiguous = 1;
 		bpf_map_update_elem(&listeners, &lk, &l, BPF_ANY);
 	}
@@ -187,15 +212,16 @@ static __always_inline void forget_listener(const struct tl_event *e, __u64 key)
 	struct tl_listen_key lk = { .netns = e->netns_inode, .port = e->sport };
 	struct tl_listener *had = bpf_map_lookup_elem(&listeners, &lk);
 
-	if (had && had->cookie == key)
+	if (had && had->sk == key)
 		bpf_map_delete_elem(&listeners, &lk);
 }
 
 /* Runs on every TCP state change of the host, so the common case leaves
  * early: a change that is neither kept, nor a birth, nor a close costs a
  * few instructions (per connection 4 of 10 changes, with kind "state" off). */
-static __always_inline int on_state(const struct sock *sk, int old, int new, __u64 key, __u8 flags, bool btf)
+static __always_inline int on_state(const struct sock *sk, int old, int new, __u64 cookie, bool btf)
 {
+	__u64 key = (__u64)sk;
 	__u8 kind = kind_of(old, new);
 	bool keep = (keep_kinds & (1u << kind)) && (kind != TL_EVK_STATE || (keep_states & (1u << new)));
 	bool born = (old == TL_TCP_CLOSE && (new == TL_TCP_SYN_SENT || new == TL_TCP_LISTEN)) || new == TL_TCP_SYN_RECV;
@@ -238,9 +264,7 @@ static __always_inline int on_state(const struct sock *sk, int old, int new, __u
 	e.kind = kind;
 	e.oldstate = old;
 	e.newstate = new;
-	e.flags = flags;
-	if (!(flags & TL_EVFL_NOCOOKIE))
-		e.cookie = key;
+	put_cookie(&e, cookie);
 	if (si && si->has_owner)
 		put_owner(&e, &si->o);
 	if (kind == TL_EVK_CLOSE) {
@@ -254,8 +278,9 @@ static __always_inline int on_state(const struct sock *sk, int old, int new, __u
 }
 
 /* Retransmits and resets: one event on the socket as it is now. */
-static __always_inline int on_sock(const struct sock *sk, __u8 kind, __u64 key, __u8 flags, bool btf)
+static __always_inline int on_sock(const struct sock *sk, __u8 kind, __u64 cookie, bool btf)
 {
+	__u64 key = (__u64)sk;
 	struct tl_event e = {};
 	struct tl_sock_info *si;
 
@@ -270,9 +295,7 @@ static __always_inline int on_sock(const struct sock *sk, __u8 kind, __u64 key, 
 	e.ts_ns = bpf_ktime_get_ns();
 	e.kind = kind;
 	e.oldstate = e.newstate = sk_state(sk, btf);
-	e.flags = flags;
-	if (!(flags & TL_EVFL_NOCOOKIE))
-		e.cookie = key;
+	put_cookie(&e, cookie);
 	si = bpf_map_lookup_elem(&socks, &key);
 	if (si && si->has_owner)
 		put_owner(&e, &si->o);
@@ -281,7 +304,7 @@ static __always_inline int on_sock(const struct sock *sk, __u8 kind, __u64 key, 
 }
 
 /* A reset answering a packet no socket owns (e.g. a SYN to a closed port). */
-static __always_inline int on_orphan_reset(const struct sk_buff *skb, __u8 flags)
+static __always_inline int on_orphan_reset(const struct sk_buff *skb)
 {
 	struct tl_event e = {};
 
@@ -293,7 +316,7 @@ static __always_inline int on_orphan_reset(const struct sk_buff *skb, __u8 flags
 	e.ts_ns = bpf_ktime_get_ns();
 	e.kind = TL_EVK_RESET_SENT;
 	e.oldstate = e.newstate = TL_TCP_CLOSE;
-	e.flags = flags;
+	e.flags = TL_EVFL_NOCOOKIE;
 	emit(&e);
 	return 0;
 }
@@ -303,50 +326,61 @@ static __always_inline bool is_tcp(const struct sock *sk)
 	return sk->sk_protocol == IPPROTO_TCP;
 }
 
-#define COOKIE(sk) bpf_get_socket_cookie((void *)(sk))
+/* The cookie two ways: generated by the helper (tp_btf, 5.12+), or read as
+ * the kernel holds it (0 until someone generated it). */
+#define COOKIE_GEN(sk) bpf_get_socket_cookie((void *)(sk))
+#define COOKIE_READ(sk) sk_cookie((sk), true)
 
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(btf_set_state, const struct sock *sk, const int old, const int new)
-{
-	if (!sk || !is_tcp(sk))
-		return 0;
-	return on_state(sk, old, new, COOKIE(sk), 0, true);
+/* One tp_btf program per part and cookie source. */
+#define TL_BTF_PROGS(pfx, COOKIE)							\
+SEC("tp_btf/inet_sock_set_state")							\
+int BPF_PROG(pfx##_set_state, const struct sock *sk, const int old, const int new)	\
+{											\
+	TL_REFUSE_IF(TL_EVP_##pfx##_set_state, ctx);					\
+	if (!sk || !is_tcp(sk))								\
+		return 0;								\
+	return on_state(sk, old, new, COOKIE(sk), true);				\
+}											\
+SEC("tp_btf/tcp_retransmit_skb")							\
+int BPF_PROG(pfx##_retransmit, const struct sock *sk)					\
+{											\
+	TL_REFUSE_IF(TL_EVP_##pfx##_retransmit, ctx);					\
+	if (!sk)									\
+		return 0;								\
+	return on_sock(sk, TL_EVK_RETRANSMIT, COOKIE(sk), true);			\
+}											\
+SEC("tp_btf/tcp_send_reset")								\
+int BPF_PROG(pfx##_send_reset, const struct sock *sk, const struct sk_buff *skb)	\
+{											\
+	TL_REFUSE_IF(TL_EVP_##pfx##_send_reset, ctx);					\
+	if (!sk)									\
+		return on_orphan_reset(skb);						\
+	return on_sock(sk, TL_EVK_RESET_SENT, COOKIE(sk), true);			\
+}											\
+SEC("tp_btf/tcp_receive_reset")								\
+int BPF_PROG(pfx##_receive_reset, struct sock *sk)					\
+{											\
+	TL_REFUSE_IF(TL_EVP_##pfx##_receive_reset, ctx);				\
+	if (!sk)									\
+		return 0;								\
+	return on_sock(sk, TL_EVK_RESET_RECEIVED, COOKIE(sk), true);			\
 }
 
-SEC("tp_btf/tcp_retransmit_skb")
-int BPF_PROG(btf_retransmit, const struct sock *sk)
-{
-	if (!sk)
-		return 0;
-	return on_sock(sk, TL_EVK_RETRANSMIT, COOKIE(sk), 0, true);
-}
+TL_BTF_PROGS(btf, COOKIE_GEN)
+TL_BTF_PROGS(btfrd, COOKIE_READ)
 
-SEC("tp_btf/tcp_send_reset")
-int BPF_PROG(btf_send_reset, const struct sock *sk, const struct sk_buff *skb)
-{
-	if (!sk)
-		return on_orphan_reset(skb, 0);
-	return on_sock(sk, TL_EVK_RESET_SENT, COOKIE(sk), 0, true);
-}
-
-SEC("tp_btf/tcp_receive_reset")
-int BPF_PROG(btf_receive_reset, struct sock *sk)
-{
-	if (!sk)
-		return 0;
-	return on_sock(sk, TL_EVK_RESET_RECEIVED, COOKIE(sk), 0, true);
-}
-
-/* Fallback: classic tracepoints (need tracefs mounted). No cookie helper
- * here; the socket's address keys the per-socket state instead. */
+/* Classic tracepoints (need tracefs mounted): the socket is a plain
+ * address in the record, read through BPF_CORE_READ. */
 SEC("tracepoint/sock/inet_sock_set_state")
 int tp_set_state(struct trace_event_raw_inet_sock_set_state *a)
 {
 	const struct sock *sk = a->skaddr;
 
+	TL_REFUSE_IF(TL_EVP_tp_set_state, a);
+
 	if (!sk || a->protocol != IPPROTO_TCP)
 		return 0;
-	return on_state(sk, a->oldstate, a->newstate, (__u64)sk, TL_EVFL_NOCOOKIE, false);
+	return on_state(sk, a->oldstate, a->newstate, sk_cookie(sk, false), false);
 }
 
 SEC("tracepoint/tcp/tcp_retransmit_skb")
@@ -354,7 +388,11 @@ int tp_retransmit(struct trace_event_raw_tcp_retransmit_skb *a)
 {
 	const struct sock *sk = a->skaddr;
 
-	return on_sock(sk, TL_EVK_RETRANSMIT, (__u64)sk, TL_EVFL_NOCOOKIE, false);
+	TL_REFUSE_IF(TL_EVP_tp_retransmit, a);
+
+	if (!sk)
+		return 0;
+	return on_sock(sk, TL_EVK_RETRANSMIT, sk_cookie(sk, false), false);
 }
 
 SEC("tracepoint/tcp/tcp_send_reset")
@@ -362,9 +400,11 @@ int tp_send_reset(struct trace_event_raw_tcp_send_reset *a)
 {
 	const struct sock *sk = a->skaddr;
 
+	TL_REFUSE_IF(TL_EVP_tp_send_reset, a);
+
 	if (!sk)
-		return on_orphan_reset(a->skbaddr, TL_EVFL_NOCOOKIE);
-	return on_sock(sk, TL_EVK_RESET_SENT, (__u64)sk, TL_EVFL_NOCOOKIE, false);
+		return on_orphan_reset(a->skbaddr);
+	return on_sock(sk, TL_EVK_RESET_SENT, sk_cookie(sk, false), false);
 }
 
 SEC("tracepoint/tcp/tcp_receive_reset")
@@ -372,5 +412,9 @@ int tp_receive_reset(struct trace_event_raw_tcp_event_sk *a)
 {
 	const struct sock *sk = a->skaddr;
 
-	return on_sock(sk, TL_EVK_RESET_RECEIVED, (__u64)sk, TL_EVFL_NOCOOKIE, false);
+	TL_REFUSE_IF(TL_EVP_tp_receive_reset, a);
+
+	if (!sk)
+		return 0;
+	return on_sock(sk, TL_EVK_RESET_RECEIVED, sk_cookie(sk, false), false);
 }

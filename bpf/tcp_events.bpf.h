@@ -30,6 +30,15 @@ static __always_inline __u64 sk_netns(const struct sock *sk, bool btf)
 	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 }
 
+/* The socket's cookie as the kernel holds it: 0 until somebody (inet_diag,
+ * SO_COOKIE, bpf_get_socket_cookie) generated it. */
+static __always_inline __u64 sk_cookie(const struct sock *sk, bool btf)
+{
+	if (btf)
+		return sk->__sk_common.skc_cookie.counter;
+	return BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+}
+
 static __always_inline __u8 sk_state(const struct sock *sk, bool btf)
 {
 	return btf ? sk->__sk_common.skc_state : BPF_CORE_READ(sk, __sk_common.skc_state);

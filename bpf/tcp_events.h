@@ -29,9 +29,18 @@
 #define TL_EVFL_PROC 0x02
 #define TL_EVFL_NOCOOKIE 0x04
 
+/* Program ids: bit n of the `refuse` setting, the test hook that makes the
+ * verifier refuse chosen programs (TCPLENS_TEST_REFUSE). The loader's table
+ * of parts and variants (native/events.c) names programs by these ids. */
+enum tl_events_prog {
+	TL_EVP_btf_set_state, TL_EVP_btf_retransmit, TL_EVP_btf_send_reset, TL_EVP_btf_receive_reset,
+	TL_EVP_btfrd_set_state, TL_EVP_btfrd_retransmit, TL_EVP_btfrd_send_reset, TL_EVP_btfrd_receive_reset,
+	TL_EVP_tp_set_state, TL_EVP_tp_retransmit, TL_EVP_tp_send_reset, TL_EVP_tp_receive_reset,
+};
+
 struct tl_event {
 	__u64 ts_ns;          /* CLOCK_MONOTONIC (bpf_ktime_get_ns); user space makes it wall time */
-	__u64 cookie;         /* bpf_get_socket_cookie; 0 with TL_EVFL_NOCOOKIE */
+	__u64 cookie;         /* the socket cookie; 0 (with TL_EVFL_NOCOOKIE) when not generated yet */
 	__u64 netns_inode;
 	__u64 cgroup_id;      /* owner's cgroup v2 id (TL_EVFL_PROC) */
 	__u64 duration_ns;    /* close: now - birth, 0 when the birth was not seen */

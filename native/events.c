@@ -6,6 +6,27 @@
 #include <unistd.h>
 #include "events.h"
 #include "comm_dict.h"
+#include "../bpf/tcp_events.h"  /* the wire struct and program ids, shared with the BPF side */
+
+/* The view's parts, each in the variants bpf/tcp_events.bpf.c writes, best
+ * first; the loader runs per part the first one the kernel accepts. */
+#define TL_EV_VARIANTS(part, needs_tp)								\
+	{ "btf_" #part, TL_EVP_btf_##part, NULL,						\
+	  "tp_btf (5.5+) and bpf_get_socket_cookie in tracing programs (5.12+)" },		\
+	{ "btfrd_" #part, TL_EVP_btfrd_##part, NULL, "tp_btf (5.5+); cookies read, not generated" }, \
+	{ "tp_" #part, TL_EVP_tp_##part, NULL, "tracefs mounted and the " needs_tp " tracepoint; cookies read" }
+static const struct tl_variant v_state[] = { TL_EV_VARIANTS(set_state, "sock:inet_sock_set_state (4.16+)") };
+static const struct tl_variant v_retrans[] = { TL_EV_VARIANTS(retransmit, "tcp:tcp_retransmit_skb") };
+static const struct tl_variant v_rst_sent[] = { TL_EV_VARIANTS(send_reset, "tcp:tcp_send_reset") };
+static const struct tl_variant v_rst_recv[] = { TL_EV_VARIANTS(receive_reset, "tcp:tcp_receive_reset") };
+#define TL_NV(v) (int)(sizeof(v) / sizeof((v)[0]))
+const struct tl_part tl_event_parts[TL_EVENTS_NPARTS] = {
+	{ "state", v_state, TL_NV(v_state) },
+	{ "retransmit", v_retrans, TL_NV(v_retrans) },
+	{ "reset_sent", v_rst_sent, TL_NV(v_rst_sent) },
+	{ "reset_received", v_rst_recv, TL_NV(v_rst_recv) },
+};
+
 
 
 static const struct tl_coldef event_defs[] = {
@@ -38,8 +59,8 @@ int tl_event_batch_bind(struct tl_event_batch *b, void *buf, size_t bytes, uint3
 #if __has_include("tcp_events.skel.h")
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
-#include "../bpf/tcp_events.h"  /* the wire struct, shared with the BPF side */
 #include "tcp_events.skel.h"
+#include "bpf_parts.h"
 
 _Static_assert(TL_EVK_ACTIVE_OPEN == TL_EV_ACTIVE_OPEN && TL_EVK_RESET_RECEIVED == TL_EV_RESET_RECEIVED,
 	       "bpf/tcp_events.h kinds follow native/event_columns.h");
@@ -49,6 +70,7 @@ _Static_assert(TL_EV_MAX_NETNS == TL_EVCFG_MAX_NETNS && TL_EV_MAX_PORTS == TL_EV
 
 struct tl_events {
 	struct tcp_events *skel;
+	struct tl_part_state parts[TL_EVENTS_NPARTS];
 	struct ring_buffer *rb;
 	enum tl_events_mode mode;
 	uint32_t ring_bytes;
@@ -125,39 +147,24 @@ static int on_record(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-static void set_progs(struct tcp_events *s, enum tl_events_mode m)
-{
-	bool btf = m == TL_EVMODE_TP_BTF;
-	bpf_program__set_autoload(s->progs.btf_set_state, btf);
-	bpf_program__set_autoload(s->progs.btf_retransmit, btf);
-	bpf_program__set_autoload(s->progs.btf_send_reset, btf);
-	bpf_program__set_autoload(s->progs.btf_receive_reset, btf);
-	bpf_program__set_autoload(s->progs.tp_set_state, !btf);
-	bpf_program__set_autoload(s->progs.tp_retransmit, !btf);
-	bpf_program__set_autoload(s->progs.tp_send_reset, !btf);
-	bpf_program__set_autoload(s->progs.tp_receive_reset, !btf);
-}
+/* variants 0 and 1 are tp_btf, 2 the classic tracepoint */
+#define TL_EV_BTF_VARIANTS 0x3u
+#define TL_EV_TP_VARIANTS 0x4u
 
-/* libbpf logs only warnings and errors, to our stderr (the CLI's) */
-static int quiet_log(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	return level == LIBBPF_WARN && getenv("TCPLENS_LIBBPF_DEBUG") ? vfprintf(stderr, fmt, ap) : 0;
-}
+struct open_ctx {
+	struct tl_events *e;
+	const struct tl_events_config *cfg;
+};
 
-static int open_mode(const struct tl_events_config *cfg, enum tl_events_mode mode, struct tl_events *e,
-		     char *err, size_t errlen)
+static struct bpf_object *ev_open(void *view, uint32_t refuse)
 {
+	struct open_ctx *c = view;
+	const struct tl_events_config *cfg = c->cfg;
 	struct tcp_events *s = tcp_events__open();
-	int rc;
 
-	if (!s) {
-		rc = -errno;
-		snprintf(err, errlen, "open tcp_events: %s", strerror(-rc));
-		return rc;
-	}
-	e->skel = s;
-	e->mode = mode;
-	set_progs(s, mode);
+	c->e->skel = s;
+	if (!s)
+		return NULL;
 	for (uint32_t i = 0; i < cfg->n_netns && i < TL_EV_MAX_NETNS; i++)
 		s->rodata->netns_filter[i] = cfg->netns[i];
 	s->rodata->n_netns = cfg->n_netns < TL_EV_MAX_NETNS ? cfg->n_netns : TL_EV_MAX_NETNS;
@@ -168,41 +175,50 @@ static int open_mode(const struct tl_events_config *cfg, enum tl_events_mode mod
 		s->rodata->keep_kinds = cfg->kinds;
 	if (cfg->states)
 		s->rodata->keep_states = cfg->states;
-	rc = bpf_map__set_max_entries(s->maps.events, e->ring_bytes);
-	if (rc < 0) {
-		snprintf(err, errlen, "ring buffer size %u: %s", e->ring_bytes, strerror(-rc));
-		return rc;
-	}
-	rc = tcp_events__load(s);
-	if (rc < 0) {
-		rc = rc < -1 ? rc : -errno;
-		snprintf(err, errlen, "load tcp_events (%s): %s", mode == TL_EVMODE_TP_BTF ? "tp_btf" : "tracepoint", strerror(-rc));
-		return rc;
-	}
-	rc = tcp_events__attach(s);
-	if (rc < 0) {
-		rc = rc < -1 ? rc : -errno;
-		snprintf(err, errlen, "attach tcp_events (%s): %s%s", mode == TL_EVMODE_TP_BTF ? "tp_btf" : "tracepoint",
-			 strerror(-rc), mode == TL_EVMODE_TRACEPOINT && rc == -ENOENT
-			 ? " (is tracefs mounted? mount -t tracefs nodev /sys/kernel/tracing)" : "");
-		return rc;
-	}
-	return 0;
+	s->rodata->refuse = refuse;
+	if (bpf_map__set_max_entries(s->maps.events, c->e->ring_bytes) < 0)
+		return NULL;
+	return s->obj;
 }
+
+static int ev_load(void *view)
+{
+	return tcp_events__load(((struct open_ctx *)view)->e->skel);
+}
+
+static void ev_destroy(void *view)
+{
+	struct tl_events *e = ((struct open_ctx *)view)->e;
+	tcp_events__destroy(e->skel);
+	e->skel = NULL;
+}
+
+static const struct tl_parts_ops ev_ops = { ev_open, ev_load, ev_destroy };
 
 static void unload(struct tl_events *e)
 {
 	ring_buffer__free(e->rb);
 	e->rb = NULL;
+	tl_parts_detach(e->parts, TL_EVENTS_NPARTS);
 	tcp_events__destroy(e->skel);
 	e->skel = NULL;
 }
 
-int tl_events_open(const struct tl_events_config *cfg, struct tl_events **out, char *err, size_t errlen)
+/* Every part off: one line that says why, part by part. */
+static void all_off(const struct tl_events *e, char *err, size_t errlen)
+{
+	size_t n = (size_t)snprintf(err, errlen, "no part of the events view loads on this kernel:");
+	for (int i = 0; i < TL_EVENTS_NPARTS && n < errlen; i++)
+		n += (size_t)snprintf(err + n, errlen - n, " %s: %s.", tl_event_parts[i].name, e->parts[i].why);
+}
+
+int tl_events_open(const struct tl_events_config *cfg, struct tl_events **out, struct tl_part_info *parts,
+		   char *err, size_t errlen)
 {
 	struct tl_events *e;
 	uint32_t rb = cfg->ring_bytes ? cfg->ring_bytes : 8u << 20;
 	long page = sysconf(_SC_PAGESIZE);
+	struct open_ctx ctx;
 	int rc;
 
 	*out = NULL;
@@ -216,32 +232,46 @@ int tl_events_open(const struct tl_events_config *cfg, struct tl_events **out, c
 		return -ENOMEM;
 	}
 	e->ring_bytes = rb;
-	libbpf_set_print(quiet_log);
-	rc = open_mode(cfg, cfg->mode > 0 ? TL_EVMODE_TRACEPOINT : TL_EVMODE_TP_BTF, e, err, errlen);
-	if (rc < 0 && cfg->mode < 0 && rc != -EPERM) {
-		/* tp_btf unusable (no BTF for these tracepoints?): classic tracepoints */
-		char first[256];
-		snprintf(first, sizeof(first), "%s", err);
-		unload(e);
-		rc = open_mode(cfg, TL_EVMODE_TRACEPOINT, e, err, errlen);
-		if (rc < 0) {
-			size_t n = strlen(err);
-			snprintf(err + n, errlen - n, "; before that %s", first);
+	if (cfg->mode >= 0) {
+		/* a forced mode rules out the other kind of program */
+		uint32_t skip = cfg->mode == TL_EVMODE_TP_BTF ? TL_EV_TP_VARIANTS : TL_EV_BTF_VARIANTS;
+		for (int i = 0; i < TL_EVENTS_NPARTS; i++) {
+			e->parts[i].skip = skip;
+			snprintf(e->parts[i].why, sizeof(e->parts[i].why), "%s only (mode)",
+				 cfg->mode == TL_EVMODE_TP_BTF ? "tp_btf" : "classic tracepoints");
 		}
 	}
+	ctx.e = e;
+	ctx.cfg = cfg;
+	rc = tl_parts_load(tl_event_parts, TL_EVENTS_NPARTS, e->parts, &ev_ops, &ctx, err, errlen);
+	if (parts)
+		tl_parts_info(tl_event_parts, e->parts, TL_EVENTS_NPARTS, parts);
 	if (rc == 0) {
+		all_off(e, err, errlen);
+		rc = -EOPNOTSUPP;
+	} else if (rc > 0) {
+		const char *p = e->parts[0].variant >= 0 ? tl_event_parts[0].variants[e->parts[0].variant].prog : "";
+		e->mode = strncmp(p, "tp_", 3) == 0 ? TL_EVMODE_TRACEPOINT : TL_EVMODE_TP_BTF;
 		e->rb = ring_buffer__new(bpf_map__fd(e->skel->maps.events), on_record, e, NULL);
+		rc = 0;
 		if (!e->rb) {
 			rc = -errno;
 			snprintf(err, errlen, "ring buffer: %s", strerror(-rc));
 		}
 	}
 	if (rc < 0) {
+		if (parts)
+			tl_parts_fail_all(parts, TL_EVENTS_NPARTS, err);
 		tl_events_close(e);
 		return rc;
 	}
 	*out = e;
 	return 0;
+}
+
+void tl_events_parts_info(const struct tl_events *e, struct tl_part_info *parts)
+{
+	tl_parts_info(tl_event_parts, e->parts, TL_EVENTS_NPARTS, parts);
 }
 
 enum tl_events_mode tl_events_mode(const struct tl_events *e) { return e->mode; }
@@ -342,13 +372,22 @@ int tl_events_built(const char **why)
 	return 0;
 }
 
-int tl_events_open(const struct tl_events_config *cfg, struct tl_events **out, char *err, size_t errlen)
+int tl_events_open(const struct tl_events_config *cfg, struct tl_events **out, struct tl_part_info *parts,
+		   char *err, size_t errlen)
 {
 	*out = NULL;
+	if (parts)
+		for (int i = 0; i < TL_EVENTS_NPARTS; i++) {
+			memset(&parts[i], 0, sizeof(parts[i]));
+			parts[i].part = tl_event_parts[i].name;
+			parts[i].prog = "";
+			snprintf(parts[i].why, sizeof(parts[i].why), "not built: %s", TL_BPF_SKIPPED);
+		}
 	snprintf(err, errlen, "not built: %s", TL_BPF_SKIPPED);
 	return -ENOSYS;
 }
 
+void tl_events_parts_info(const struct tl_events *e, struct tl_part_info *parts) {}
 enum tl_events_mode tl_events_mode(const struct tl_events *e) { return TL_EVMODE_TP_BTF; }
 uint32_t tl_events_ring_bytes(const struct tl_events *e) { return 0; }
 int tl_events_drain(struct tl_events *e, struct tl_event_batch *b, int *more, int64_t *offset_ns) { return -ENOSYS; }

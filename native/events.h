@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include "batch.h"
 #include "event_columns.h"
+#include "bpf_parts.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -45,7 +46,7 @@ struct tl_events_config {
 	uint32_t kinds;          /* bit k keeps kind k; 0: all */
 	uint32_t states;         /* kind STATE: bit s keeps new state s; 0: all */
 	uint32_t ring_bytes;     /* power of two, >= page size; 0: 8 MiB */
-	int mode;                /* 0: tp_btf, else classic tracepoints; -1: tp_btf, then fall back */
+	int mode;                /* 0: tp_btf only, 1: classic tracepoints only; -1: per part, the first that loads */
 };
 
 enum tl_events_mode { TL_EVMODE_TP_BTF = 0, TL_EVMODE_TRACEPOINT = 1 };
@@ -64,10 +65,23 @@ struct tl_events;
  * why not (the build's reason). */
 int tl_events_built(const char **why);
 
-/* Opens, configures, loads and attaches. 0, or -errno with err filled with
- * what failed (e.g. "load tcp_events: Operation not permitted"). */
-int tl_events_open(const struct tl_events_config *cfg, struct tl_events **out, char *err, size_t errlen);
+/* The view's parts: state (opens, closes, state changes), retransmit,
+ * reset_sent, reset_received; each loads in the first variant the kernel
+ * accepts (see events.c), or is off with the reason. */
+#define TL_EVENTS_NPARTS 4
+extern const struct tl_part tl_event_parts[TL_EVENTS_NPARTS];
 
+/* Opens, configures, loads and attaches each part it can. 0, or -errno with
+ * err filled with what failed (-EOPNOTSUPP: every part refused). parts
+ * (TL_EVENTS_NPARTS entries, may be NULL) says what became of each part,
+ * on failure too. */
+int tl_events_open(const struct tl_events_config *cfg, struct tl_events **out, struct tl_part_info *parts,
+		   char *err, size_t errlen);
+
+/* What became of each part (TL_EVENTS_NPARTS entries). */
+void tl_events_parts_info(const struct tl_events *e, struct tl_part_info *parts);
+
+/* The state part's kind of program (classic tracepoints carry no BTF). */
 enum tl_events_mode tl_events_mode(const struct tl_events *e);
 uint32_t tl_events_ring_bytes(const struct tl_events *e);
 

@@ -77,17 +77,20 @@ class EventTracer : public Napi::ObjectWrap<EventTracer> {
       InstanceAccessor("mode", &EventTracer::Mode, nullptr),
       InstanceAccessor("ringBytes", &EventTracer::RingBytes, nullptr),
       InstanceAccessor("closed", &EventTracer::Closed, nullptr),
+      InstanceAccessor("parts", &EventTracer::Parts, nullptr),
     });
   }
 
-  // new EventTracer({ netns?, ports?, kinds?, states?, ringBytes?, mode? }): loads and attaches
+  // new EventTracer({ netns?, ports?, kinds?, states?, ringBytes?, mode? }): loads and
+  // attaches every part it can; throws (with .parts) when none loads
   explicit EventTracer(const Napi::CallbackInfo &info) : Napi::ObjectWrap<EventTracer>(info) {
     Napi::Env env = info.Env();
     tl_events_config cfg;
     if (!ParseConfig(env, info[0].IsObject() ? info[0].As<Napi::Object>() : Napi::Object::New(env), &cfg)) return;
-    char err[512] = "";
-    int rc = tl_events_open(&cfg, &e_, err, sizeof(err));
-    if (rc < 0) CodedError(env, -rc, err).ThrowAsJavaScriptException();
+    char err[4096] = "";
+    tl_part_info parts[TL_EVENTS_NPARTS];
+    int rc = tl_events_open(&cfg, &e_, parts, err, sizeof(err));
+    if (!ThrowIfNoParts(env, rc, err, parts, TL_EVENTS_NPARTS)) tl_events_parts_info(e_, parts_);
   }
 
   ~EventTracer() override { tl_events_close(e_); }
@@ -164,7 +167,12 @@ class EventTracer : public Napi::ObjectWrap<EventTracer> {
   Napi::Value Closed(const Napi::CallbackInfo &info) {
     return Napi::Boolean::New(info.Env(), !e_ || close_pending_);
   }
+  // [{ part, program, up, why }] as loaded (kept after close)
+  Napi::Value Parts(const Napi::CallbackInfo &info) {
+    return PartsArray(info.Env(), parts_, TL_EVENTS_NPARTS);
+  }
 
+  tl_part_info parts_[TL_EVENTS_NPARTS] = {};
   tl_events *e_ = nullptr;
   bool busy_ = false;
   bool close_pending_ = false;

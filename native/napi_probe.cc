@@ -1,9 +1,12 @@
-// N-API glue for the preflight probes: each returns { ok, errno, code, ... }.
+// N-API glue for the preflight probes: each returns { ok, errno, code, ... };
+// and the eBPF views' parts and variants (what each needs of the kernel).
 #include <napi.h>
 #include <cstring>
 #include "napi_util.h"
 extern "C" {
 #include "probe.h"
+#include "events.h"
+#include "sampler.h"
 }
 
 namespace tl {
@@ -32,13 +35,32 @@ static Napi::Value ProbeBpf(const Napi::CallbackInfo &info) {
   return Result(info.Env(), tl_probe_bpf_load());
 }
 
-static Napi::Value ProbeTpBtf(const Napi::CallbackInfo &info) {
-  std::string tp = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "inet_sock_set_state";
-  return Result(info.Env(), tl_probe_tp_btf(tp.c_str()));
+static Napi::Array PartDefs(Napi::Env env, const tl_part *parts, int n) {
+  Napi::Array a = Napi::Array::New(env, n);
+  for (int i = 0; i < n; i++) {
+    Napi::Object p = Napi::Object::New(env);
+    Napi::Array vs = Napi::Array::New(env, parts[i].n);
+    for (int j = 0; j < parts[i].n; j++) {
+      Napi::Object v = Napi::Object::New(env);
+      v.Set("program", parts[i].variants[j].prog);
+      v.Set("needs", parts[i].variants[j].needs);
+      vs.Set(j, v);
+    }
+    p.Set("part", parts[i].name);
+    p.Set("variants", vs);
+    a.Set(i, p);
+  }
+  return a;
 }
 
-static Napi::Value ProbeIterTask(const Napi::CallbackInfo &info) {
-  return Result(info.Env(), tl_probe_iter_task());
+// viewParts() -> { events: [{ part, variants: [{ program, needs }] }], samples: [...] },
+// variants in the order the loader tries them
+static Napi::Value ViewParts(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("events", PartDefs(env, tl_event_parts, TL_EVENTS_NPARTS));
+  o.Set("samples", PartDefs(env, tl_sampler_parts, TL_SAMPLER_NPARTS));
+  return o;
 }
 
 static Napi::Value ProbeSetns(const Napi::CallbackInfo &info) {
@@ -52,9 +74,8 @@ void InitProbe(Napi::Env env, Napi::Object exports) {
   p.Set("destroy", Napi::Function::New(env, ProbeDestroy));
   p.Set("bpf", Napi::Function::New(env, ProbeBpf));
   p.Set("setns", Napi::Function::New(env, ProbeSetns));
-  p.Set("tpBtf", Napi::Function::New(env, ProbeTpBtf));
-  p.Set("iterTask", Napi::Function::New(env, ProbeIterTask));
   exports.Set("probe", p);
+  exports.Set("viewParts", Napi::Function::New(env, ViewParts));
 }
 
 }  // namespace tl

@@ -47,11 +47,13 @@ class Sampler : public Napi::ObjectWrap<Sampler> {
       InstanceMethod("stats", &Sampler::Stats),
       InstanceMethod("close", &Sampler::Close),
       InstanceAccessor("closed", &Sampler::Closed, nullptr),
+      InstanceAccessor("parts", &Sampler::Parts, nullptr),
     });
   }
 
-  // new Sampler({ tgid?: number, all?: boolean }): loads and attaches; throws
-  // an Error with .code (errno name) and a one-line reason on failure.
+  // new Sampler({ tgid?: number, all?: boolean }): loads and attaches every
+  // part it can; throws an Error with .code (errno name), .parts and a
+  // one-line reason when none loads.
   // new Sampler({ replay: true }) loads nothing: beginFile() feeds it records.
   explicit Sampler(const Napi::CallbackInfo &info) : Napi::ObjectWrap<Sampler>(info) {
     Napi::Env env = info.Env();
@@ -65,9 +67,12 @@ class Sampler : public Napi::ObjectWrap<Sampler> {
     opts.tgid = o.Has("tgid") ? o.Get("tgid").As<Napi::Number>().Uint32Value() : 0;
     opts.all_tasks = o.Has("all") && o.Get("all").ToBoolean();
     opts.run_stats = o.Has("runStats") && o.Get("runStats").ToBoolean();
-    char err[512];
-    int rc = tl_sampler_open(&s_, &opts, err, sizeof(err));
-    if (rc < 0) CodedError(env, -rc, err).ThrowAsJavaScriptException();
+    char err[4096];
+    tl_part_info parts[TL_SAMPLER_NPARTS];
+    int rc = tl_sampler_open(&s_, &opts, parts, err, sizeof(err));
+    if (ThrowIfNoParts(env, rc, err, parts, TL_SAMPLER_NPARTS)) return;
+    tl_sampler_parts_info(s_, parts_);
+    have_parts_ = true;
   }
 
   ~Sampler() override { tl_sampler_free(s_); }
@@ -155,11 +160,17 @@ class Sampler : public Napi::ObjectWrap<Sampler> {
   Napi::Value Closed(const Napi::CallbackInfo &info) {
     return Napi::Boolean::New(info.Env(), !s_ || closed_ || close_pending_);
   }
+  // [{ part, program, up, why }] as loaded; [] for a replay sampler
+  Napi::Value Parts(const Napi::CallbackInfo &info) {
+    return have_parts_ ? PartsArray(info.Env(), parts_, TL_SAMPLER_NPARTS) : Napi::Array::New(info.Env());
+  }
 
   tl_sampler *s_ = nullptr;
   tl_sample_pass pass_ = TL_PASS_TASKS;
   bool busy_ = false;
   bool closed_ = false;
+  tl_part_info parts_[TL_SAMPLER_NPARTS] = {};
+  bool have_parts_ = false;
   bool close_pending_ = false;
 };
 

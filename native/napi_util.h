@@ -9,6 +9,7 @@
 extern "C" {
 #include "netns.h"
 #include "batch.h"
+#include "bpf_parts.h"
 }
 
 namespace tl {
@@ -33,6 +34,30 @@ inline Napi::Error ErrnoError(Napi::Env env, int err, const std::string &what) {
 
 inline void SetNum(Napi::Object o, const char *k, double v) {
   o.Set(k, Napi::Number::New(o.Env(), v));
+}
+
+// [{ part, program, up, why }]: what became of each part of an eBPF view.
+inline Napi::Array PartsArray(Napi::Env env, const tl_part_info *p, int n) {
+  Napi::Array a = Napi::Array::New(env, n);
+  for (int i = 0; i < n; i++) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("part", Napi::String::New(env, p[i].part ? p[i].part : ""));
+    o.Set("program", Napi::String::New(env, p[i].prog ? p[i].prog : ""));
+    o.Set("up", Napi::Boolean::New(env, p[i].up != 0));
+    o.Set("why", Napi::String::New(env, p[i].why));
+    a.Set(i, o);
+  }
+  return a;
+}
+
+// A view's load failed (rc < 0): throws a coded error carrying every part's
+// reason as .parts. Returns whether it threw.
+inline bool ThrowIfNoParts(Napi::Env env, int rc, const char *err, const tl_part_info *parts, int n) {
+  if (rc >= 0) return false;
+  Napi::Error e = CodedError(env, -rc, err);
+  e.Set("parts", PartsArray(env, parts, n));
+  e.ThrowAsJavaScriptException();
+  return true;
 }
 
 // A result's errno (0 when rc >= 0) and, for a failure, its code.

@@ -20,13 +20,6 @@ int tl_probe_destroy_groups(void);
  * CAP_BPF + CAP_PERFMON (or CAP_SYS_ADMIN). 0 or -errno. */
 int tl_probe_bpf_load(void);
 
-/* Loads a tp_btf program on the named tracepoint (e.g. "inet_sock_set_state")
- * and attaches it for a moment (events view). 0 or -errno. */
-int tl_probe_tp_btf(const char *tracepoint);
-
-/* Loads an iter/task program and creates its link (samples view). 0 or -errno. */
-int tl_probe_iter_task(void);
-
 /* Enters the network namespace at path on a scratch thread and comes back.
  * 0 or -errno (EPERM without CAP_SYS_ADMIN). */
 int tl_probe_setns(const char *path);

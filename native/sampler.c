@@ -15,6 +15,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "task_sampler.skel.h"
+#include "bpf_parts.h"
 #else
 #define TL_HAVE_SAMPLER 0
 #endif
@@ -67,6 +68,23 @@ int tl_sample_batch_bind(struct tl_sample_batch *b, enum tl_sample_pass pass,
 	return 0;
 }
 
+/* The view's parts, each in the variants bpf/task_sampler.bpf.c writes, best
+ * first; the loader runs per part the first one the kernel accepts. */
+static const struct tl_variant v_tasks[] = {
+	{ "sample_tasks", TL_SMP_sample_tasks, "bpf_rdonly_cast", "iter/task (5.8+), the bpf_rdonly_cast kfunc (6.2+)" },
+	{ "sample_tasks_rd", TL_SMP_sample_tasks_rd, NULL, "iter/task (5.8+), bpf_task_pt_regs (5.15+)" },
+	{ "sample_tasks_stack", TL_SMP_sample_tasks_stack, NULL, "iter/task (5.8+)" },
+};
+static const struct tl_variant v_owners[] = {
+	{ "sample_owners", TL_SMP_sample_owners, NULL,
+	  "iter/task_file (5.8+), bpf_sock_from_file (5.11+), bpf_get_socket_cookie on its socket (refused by 6.18)" },
+	{ "sample_owners_rd", TL_SMP_sample_owners_rd, NULL, "iter/task_file (5.8+); cookies read, not generated" },
+};
+const struct tl_part tl_sampler_parts[TL_SAMPLER_NPARTS] = {
+	[TL_PASS_TASKS] = { "tasks", v_tasks, (int)(sizeof(v_tasks) / sizeof(v_tasks[0])) },
+	[TL_PASS_OWNERS] = { "owners", v_owners, (int)(sizeof(v_owners) / sizeof(v_owners[0])) },
+};
+
 /* ---- the sampler ------------------------------------------------------- */
 
 #define TL_READ_BUF (128u << 10) /* > the iterator's seq_file buffer (8 pages) */
@@ -74,7 +92,9 @@ int tl_sample_batch_bind(struct tl_sample_batch *b, enum tl_sample_pass pass,
 struct tl_sampler {
 #if TL_HAVE_SAMPLER
 	struct task_sampler *skel;
-	struct bpf_link *links[2];
+	struct tl_part_state parts[TL_SAMPLER_NPARTS];  /* indexed by enum tl_sample_pass */
+	const struct tl_sampler_opts *opts;             /* while opening */
+	int loaded;                                     /* parts[] says what the loader did */
 	int stats_fd;           /* BPF_STATS_RUN_TIME kept on while >= 0 */
 #endif
 	int iter_fd;            /* the pass being read, or -1 */
@@ -110,42 +130,60 @@ const char *tl_sampler_unbuilt_reason(void)
 }
 
 #if TL_HAVE_SAMPLER
-/* libbpf's messages while opening, kept instead of printed: the last
- * warning is the one-line reason the caller reports. */
-static __thread char *cap_err;
-static __thread size_t cap_len;
-
-static int capture_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+static struct bpf_object *sm_open(void *view, uint32_t refuse)
 {
-	char line[256];
-	size_t n;
+	struct tl_sampler *s = view;
 
-	if (level == LIBBPF_DEBUG || !cap_err || !cap_len)
-		return 0;
-	vsnprintf(line, sizeof(line), fmt, ap);
-	n = strcspn(line, "\n");
-	line[n] = '\0';
-	if (n > 0) /* libbpf's lines start with "libbpf: " already */
-		snprintf(cap_err, cap_len, "%s", strncmp(line, "libbpf: ", 8) == 0 ? line + 8 : line);
-	return 0;
+	s->skel = task_sampler__open();
+	if (!s->skel)
+		return NULL;
+	s->skel->rodata->filter_tgid = s->opts->tgid;
+	s->skel->rodata->all_tasks = s->opts->all_tasks != 0;
+	s->skel->rodata->refuse = refuse;
+	return s->skel->obj;
 }
+
+static int sm_load(void *view)
+{
+	return task_sampler__load(((struct tl_sampler *)view)->skel);
+}
+
+static void sm_destroy(void *view)
+{
+	struct tl_sampler *s = view;
+	task_sampler__destroy(s->skel);
+	s->skel = NULL;
+}
+
+static const struct tl_parts_ops sm_ops = { sm_open, sm_load, sm_destroy };
 #endif
 
-int tl_sampler_open(struct tl_sampler **out, const struct tl_sampler_opts *o, char *err, size_t errlen)
+static void unbuilt_parts(struct tl_part_info *parts)
+{
+	for (int i = 0; parts && i < TL_SAMPLER_NPARTS; i++) {
+		memset(&parts[i], 0, sizeof(parts[i]));
+		parts[i].part = tl_sampler_parts[i].name;
+		parts[i].prog = "";
+		snprintf(parts[i].why, sizeof(parts[i].why), "%s", tl_sampler_unbuilt_reason());
+	}
+}
+
+int tl_sampler_open(struct tl_sampler **out, const struct tl_sampler_opts *o, struct tl_part_info *parts,
+		    char *err, size_t errlen)
 {
 	*out = NULL;
 	if (errlen)
 		err[0] = '\0';
 #if !TL_HAVE_SAMPLER
 	(void)o;
+	unbuilt_parts(parts);
 	snprintf(err, errlen, "%s", tl_sampler_unbuilt_reason());
 	return -ENOSYS;
 #else
 	struct tl_sampler *s;
-	int rc = 0;
-	const char *step = "open";
-	libbpf_print_fn_t prev;
+	int rc;
 
+	(void)unbuilt_parts;
 	s = calloc(1, sizeof(*s));
 	if (!s || !(s->buf = malloc(TL_READ_BUF))) {
 		free(s);
@@ -154,49 +192,38 @@ int tl_sampler_open(struct tl_sampler **out, const struct tl_sampler_opts *o, ch
 	}
 	s->iter_fd = -1;
 	s->stats_fd = o->run_stats ? bpf_enable_stats(BPF_STATS_RUN_TIME) : -1;
-	cap_err = err;
-	cap_len = errlen;
-	prev = libbpf_set_print(capture_print);
-	s->skel = task_sampler__open();
-	if (!s->skel) {
-		rc = -errno;
-		goto fail;
+	s->opts = o;
+	rc = tl_parts_load(tl_sampler_parts, TL_SAMPLER_NPARTS, s->parts, &sm_ops, s, err, errlen);
+	s->opts = NULL;
+	s->loaded = 1;
+	if (parts)
+		tl_parts_info(tl_sampler_parts, s->parts, TL_SAMPLER_NPARTS, parts);
+	if (rc == 0) {
+		snprintf(err, errlen, "no part of the samples view loads on this kernel: tasks: %s. owners: %s.",
+			 s->parts[TL_PASS_TASKS].why, s->parts[TL_PASS_OWNERS].why);
+		rc = -EOPNOTSUPP;
 	}
-	s->skel->rodata->filter_tgid = o->tgid;
-	s->skel->rodata->all_tasks = o->all_tasks != 0;
-	step = "load";
-	rc = task_sampler__load(s->skel);
-	if (rc)
-		goto fail;
-	step = "attach iter/task";
-	s->links[0] = bpf_program__attach_iter(s->skel->progs.sample_tasks, NULL);
-	if (!s->links[0]) {
-		rc = -errno;
-		goto fail;
+	if (rc < 0) {
+		if (parts)
+			tl_parts_fail_all(parts, TL_SAMPLER_NPARTS, err);
+		tl_sampler_free(s);
+		return rc;
 	}
-	step = "attach iter/task_file";
-	s->links[1] = bpf_program__attach_iter(s->skel->progs.sample_owners, NULL);
-	if (!s->links[1]) {
-		rc = -errno;
-		goto fail;
-	}
-	libbpf_set_print(prev);
-	cap_err = NULL;
 	*out = s;
 	return 0;
-fail:
-	libbpf_set_print(prev);
-	cap_err = NULL;
-	if (rc >= 0)
-		rc = -EINVAL;
-	{
-		char why[200];
-		snprintf(why, sizeof(why), "%s", err);
-		snprintf(err, errlen, "%s failed: %s%s%s%s", step, strerror(-rc), why[0] ? " (libbpf: " : "", why, why[0] ? ")" : "");
-	}
-	tl_sampler_free(s);
-	return rc;
 #endif
+}
+
+void tl_sampler_parts_info(const struct tl_sampler *s, struct tl_part_info *parts)
+{
+#if TL_HAVE_SAMPLER
+	if (s->loaded) {
+		tl_parts_info(tl_sampler_parts, s->parts, TL_SAMPLER_NPARTS, parts);
+		return;
+	}
+#endif
+	(void)s;
+	unbuilt_parts(parts);
 }
 
 static void end_pass(struct tl_sampler *s)
@@ -263,7 +290,9 @@ int tl_sampler_begin(struct tl_sampler *s, enum tl_sample_pass pass)
 
 	if (!s->skel)
 		return -EBADF;
-	fd = bpf_iter_create(bpf_link__fd(s->links[pass == TL_PASS_OWNERS]));
+	if (!s->parts[pass].link)
+		return -EOPNOTSUPP;  /* this part did not load on this kernel */
+	fd = bpf_iter_create(bpf_link__fd(s->parts[pass].link));
 	if (fd < 0)
 		return -errno;
 	tl_sampler_begin_fd(s, pass, fd);
@@ -403,13 +432,19 @@ int tl_sampler_fill(struct tl_sampler *s, struct tl_sample_batch *b, int *done)
 }
 
 #if TL_HAVE_SAMPLER
-static void prog_runs(const struct bpf_program *p, uint64_t *ns, uint64_t *cnt)
+/* Kernel run time and runs of the program that serves `pass` (if up). */
+static void prog_runs(struct tl_sampler *s, enum tl_sample_pass pass, uint64_t *ns, uint64_t *cnt)
 {
 	struct bpf_prog_info info;
 	__u32 len = sizeof(info);
+	int v = s->parts[pass].variant;
+	const struct bpf_program *p;
 
+	if (v < 0)
+		return;
+	p = bpf_object__find_program_by_name(s->skel->obj, tl_sampler_parts[pass].variants[v].prog);
 	memset(&info, 0, sizeof(info));
-	if (bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len) == 0) {
+	if (p && bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len) == 0) {
 		*ns = info.run_time_ns;
 		*cnt = info.run_cnt;
 	}
@@ -427,8 +462,8 @@ void tl_sampler_stats(struct tl_sampler *s, struct tl_sampler_stats *st)
 		s->st.tasks_seen = st->tasks_seen;
 		s->st.tasks_emitted = st->tasks_emitted;
 		s->st.write_errors = st->write_errors;
-		prog_runs(s->skel->progs.sample_tasks, &st->bpf_run_ns_tasks, &st->bpf_runs_tasks);
-		prog_runs(s->skel->progs.sample_owners, &st->bpf_run_ns_owners, &st->bpf_runs_owners);
+		prog_runs(s, TL_PASS_TASKS, &st->bpf_run_ns_tasks, &st->bpf_runs_tasks);
+		prog_runs(s, TL_PASS_OWNERS, &st->bpf_run_ns_owners, &st->bpf_runs_owners);
 		s->st.bpf_run_ns_tasks = st->bpf_run_ns_tasks;
 		s->st.bpf_runs_tasks = st->bpf_runs_tasks;
 		s->st.bpf_run_ns_owners = st->bpf_run_ns_owners;
@@ -463,10 +498,7 @@ void tl_sampler_close(struct tl_sampler *s)
 		struct tl_sampler_stats st;
 		tl_sampler_stats(s, &st);
 	}
-	for (int i = 0; i < 2; i++) {
-		bpf_link__destroy(s->links[i]);
-		s->links[i] = NULL;
-	}
+	tl_parts_detach(s->parts, TL_SAMPLER_NPARTS);
 	task_sampler__destroy(s->skel);
 	s->skel = NULL;
 	if (s->stats_fd >= 0)

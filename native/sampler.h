@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include "batch.h"
 #include "sample_columns.h"
+#include "bpf_parts.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -80,14 +81,26 @@ struct tl_sampler_stats {
 
 struct tl_sampler;
 
-/* 0 or -errno; on failure *err holds a one-line reason (libbpf's last message). */
-int tl_sampler_open(struct tl_sampler **out, const struct tl_sampler_opts *o, char *err, size_t errlen);
+/* Parts: tasks (iter/task) and owners (iter/task_file), indexed by enum
+ * tl_sample_pass; each loads in the first variant the kernel accepts. */
+#define TL_SAMPLER_NPARTS 2
+extern const struct tl_part tl_sampler_parts[TL_SAMPLER_NPARTS];
+
+/* Loads and attaches each part it can. 0 or -errno; on failure *err holds a
+ * one-line reason (-EOPNOTSUPP: every part refused, each one's reason).
+ * parts (TL_SAMPLER_NPARTS entries, may be NULL) says what became of each
+ * part, on failure too. */
+int tl_sampler_open(struct tl_sampler **out, const struct tl_sampler_opts *o, struct tl_part_info *parts,
+		    char *err, size_t errlen);
+/* What became of each part (TL_SAMPLER_NPARTS entries). */
+void tl_sampler_parts_info(const struct tl_sampler *s, struct tl_part_info *parts);
 /* A sampler that loads nothing: tl_sampler_begin_fd() replays recorded
  * iterator output through the same reader (tests of malformed input). */
 struct tl_sampler *tl_sampler_new_replay(void);
 /* Starts a pass reading fd (owned from now on) instead of an iterator. */
 int tl_sampler_begin_fd(struct tl_sampler *s, enum tl_sample_pass pass, int fd);
-/* Starts a pass; -errno on failure (a pass still running is abandoned and counted). */
+/* Starts a pass; -errno on failure (-EOPNOTSUPP: that part is off; a pass
+ * still running is abandoned and counted). */
 int tl_sampler_begin(struct tl_sampler *s, enum tl_sample_pass pass);
 /* Fills b with the pass's next records; *done once the iterator hit EOF and
  * everything read was delivered. 0 or -errno (the pass then ends). */

@@ -12,6 +12,7 @@ import { Sidecar } from '../run/sidecar';
 import { openSink, parseBytes } from '../sinks/options';
 import { clickhouseConfig } from '../sinks/clickhouse/config';
 import { openPeriodicViews } from '../run/views';
+import { partsSummary } from '../sources/parts';
 import { runStages, startRunMetrics } from '../run/metrics';
 import { log, parseLevel } from '../util/log';
 
@@ -73,6 +74,8 @@ export async function runMain(args: RunArgs): Promise<number> {
   log.info('run.started', 'started', {
     host, interval_ms: intervalMs, sink: sink.describe, listen: metrics.url,
     views: ['poll', ...(destroy ? ['destroy'] : []), ...periodic.views.map((v) => v.name)],
+    // each eBPF part: the variant running, or "off" (a warning above says why)
+    parts: { events: partsSummary(periodic.parts.events), samples: partsSummary(periodic.parts.samples) },
   });
 
   const stop = (why: string) => (): void => { log.info('run.stopping', 'stopping', { why }); sidecar.stop(); };

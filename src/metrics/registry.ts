@@ -125,6 +125,12 @@ function sinkMetrics(reg: Registry, stages: PipelineStages): void {
       (s) => (s.lastOkMs === null ? [] : s.lastOkMs / 1000));
 }
 
+function partMetrics(reg: Registry, stages: PipelineStages): void {
+  new MetricSet(reg, () => stages.parts?.stats())
+    .gauge('tcplens_view_part_up', '1 when a part of a view runs (program: the variant the kernel accepted), 0 when it is off (the start log says why)',
+      (s) => s.map((p) => ({ labels: { view: p.view, part: p.part, program: p.program }, value: p.up ? 1 : 0 })));
+}
+
 function bpfMetrics(reg: Registry, bpf: BpfProgStats | undefined): void {
   new MetricSet(reg, () => (bpf ? bpf.read() : undefined))
     .gauge('tcplens_bpf_stats_enabled', '1 when the kernel counts BPF program run time (BPF_ENABLE_STATS)', (s) => (s.enabled ? 1 : 0))
@@ -144,6 +150,7 @@ export function createRegistry(stages: PipelineStages, opts: RegistryOptions): R
   samplesMetrics(reg, stages);
   flowsMetrics(reg, stages);
   sinkMetrics(reg, stages);
+  partMetrics(reg, stages);
   bpfMetrics(reg, opts.bpfStats);
   new MetricSet(reg, () => opts.logger)
     .counter('tcplens_log_lines_total', 'log lines written, by level', (l) => LEVELS.map((level) => ({ labels: { level }, value: l.written[level] })))

@@ -164,6 +164,17 @@ export interface SinkStageStats {
   insertSeconds: HistogramSnapshot;
 }
 
+/** One part of a view and whether it runs: the eBPF views' parts as loaded
+ * (events: state, retransmit, reset_sent, reset_received; samples: tasks,
+ * owners), poll and destroy as one part each. A fixed, small set. */
+export interface ViewPartStats {
+  view: string;
+  part: string;
+  /** the variant running; "" when off */
+  program: string;
+  up: boolean;
+}
+
 export interface StatsProvider<T> {
   stats(): T;
 }
@@ -176,6 +187,7 @@ export interface PipelineStages {
   samples?: StatsProvider<SamplesStageStats>;
   flows?: StatsProvider<FlowsStageStats>;
   sink?: StatsProvider<SinkStageStats>;
+  parts?: StatsProvider<ViewPartStats[]>;
 }
 
 /** FlowRow.views bits -> "poll+events" (fixed order; "none" for 0): at most 16 label values. */

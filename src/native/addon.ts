@@ -114,6 +114,26 @@ export interface ProbeResult {
   message?: string;
 }
 
+/** What became of one part of an eBPF view at load (native/bpf_parts.h). */
+export interface ViewPart {
+  /** "state", "retransmit", "reset_sent", "reset_received"; "tasks", "owners" */
+  part: string;
+  /** the variant running ("btf_set_state"); "" when off */
+  program: string;
+  up: boolean;
+  /** off: why every variant failed (the verifier's last lines); up: why earlier variants did ("" if none) */
+  why: string;
+}
+
+/** A part's variants in the order the loader tries them, with what each needs of the kernel. */
+export interface PartDef {
+  part: string;
+  variants: Array<{ program: string; needs: string }>;
+}
+
+/** The error a view's constructor throws when no part loads: every part's reason. */
+export type ViewLoadError = Error & { code?: string; parts?: ViewPart[] };
+
 export interface Addon {
   layout(capacity: number): NativeLayout;
   replay(recording: Uint8Array, buffer: ArrayBuffer, capacity: number, netnsInode?: number): ReplayResult;
@@ -124,11 +144,9 @@ export interface Addon {
     destroy(): ProbeResult;
     bpf(): ProbeResult;
     setns(path: string): ProbeResult;
-    /** load + attach a tp_btf program on a tracepoint (events view) */
-    tpBtf(tracepoint: string): ProbeResult;
-    /** load an iter/task program and create its link (samples view) */
-    iterTask(): ProbeResult;
   };
+  /** the eBPF views' parts and variants, from the native tables */
+  viewParts(): { events: PartDef[]; samples: PartDef[] };
 }
 
 let cached: Addon | undefined;

@@ -1,6 +1,6 @@
 // Typed face of the events view's exports (native/napi_events.cc), kept
 // apart from addon.ts so the views' interfaces merge without conflicts.
-import { addon, type NativeLayout } from './addon';
+import { addon, type NativeLayout, type ViewPart } from './addon';
 
 export interface EventTracerConfig {
   /** network namespace inodes to keep (at most 8); empty: all */
@@ -13,7 +13,7 @@ export interface EventTracerConfig {
   states?: number;
   /** ring buffer bytes: a power of two, at least a page; default 8 MiB */
   ringBytes?: number;
-  /** auto: tp_btf, falling back to classic tracepoints */
+  /** auto: per part, tp_btf, falling back to classic tracepoints; else only that kind */
   mode?: 'auto' | 'tp_btf' | 'tracepoint';
 }
 
@@ -47,7 +47,10 @@ export interface EventTracerStats {
 }
 
 export interface EventTracer {
+  /** the kind of program the state part runs */
   readonly mode: 'tp_btf' | 'tracepoint' | null;
+  /** what became of each part at load (kept after close) */
+  readonly parts: ViewPart[];
   readonly ringBytes: number;
   readonly closed: boolean;
   drain(buffer: ArrayBuffer, capacity: number): Promise<EventDrainResult>;
@@ -58,7 +61,7 @@ export interface EventTracer {
 export interface EventsAddon {
   eventLayout(capacity: number): NativeLayout;
   eventsBuilt(): { built: boolean; reason?: string };
-  /** loads and attaches; throws an Error with .code (errno name) */
+  /** loads and attaches every part it can; throws a ViewLoadError (.code, .parts) when none loads */
   EventTracer: new (config?: EventTracerConfig) => EventTracer;
 }
 

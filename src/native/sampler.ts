@@ -1,6 +1,6 @@
 // Typed face of the samples view's part of the addon (native/napi_sampler.cc),
 // kept apart from addon.ts so views can be merged independently.
-import { addon, type NativeLayout } from './addon';
+import { addon, type NativeLayout, type ViewPart } from './addon';
 
 export type SamplePass = 'tasks' | 'owners';
 
@@ -49,6 +49,8 @@ export interface SamplerStats {
 
 export interface NativeSampler {
   readonly closed: boolean;
+  /** what became of each part at load ([] for a replay sampler) */
+  readonly parts: ViewPart[];
   begin(pass: SamplePass): { seq: number; tsNs: bigint };
   /** a pass over recorded iterator output (a `{ replay: true }` sampler) */
   beginFile(pass: SamplePass, path: string): void;
@@ -61,6 +63,7 @@ export interface SamplerAddon {
   sampleLayout(pass: SamplePass, capacity: number): NativeLayout;
   /** '' when the addon was built with the task_sampler skeleton, else why not */
   samplerUnbuilt(): string;
+  /** loads and attaches every part it can; throws a ViewLoadError (.code, .parts) when none loads */
   Sampler: new (opts: { tgid?: number; all?: boolean; replay?: boolean; runStats?: boolean }) => NativeSampler;
 }
 

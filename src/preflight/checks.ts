@@ -6,6 +6,8 @@ import { atLeast, BTF_VMLINUX } from './kernel';
 import { formatBytes, formatCount } from './limits';
 import { BPFFS_PATH } from './mounts';
 import { INET_DIAG_CLASS_ID, INET_DIAG_MARK, probeError } from './probes';
+import { isFallback, needsOf, viewStateOf, type BpfView } from '../sources/parts';
+import type { ViewPart } from '../native/addon';
 
 export type Status = 'ok' | 'warn' | 'fatal';
 
@@ -54,6 +56,12 @@ function diagRow(f: Facts): CheckRow | null {
   const d = f.probes.diag;
   if (!d) return null;  // no addon: its own fatal row says so
   if (d.ok) return row('inet_diag dump', 'ok', 'works: poll view (a one-socket lookup of our own listener was answered)');
+  // ENOENT: the kernel has no handler for TCP sock_diag requests (modules not
+  // loaded and not autoloadable here, or not built)
+  if (d.code === 'ENOENT') {
+    return row('inet_diag dump', 'fatal', `fails with ${probeError(d)}: the kernel has no inet_diag handler for TCP, tcplens cannot run`,
+      'modprobe inet_diag tcp_diag (and inet_diag in /etc/modules-load.d/); or build the kernel with CONFIG_INET_DIAG=y/m and CONFIG_INET_TCP_DIAG=y/m');
+  }
   return row('inet_diag dump', 'fatal', `fails with ${probeError(d)}: no poll view, tcplens cannot run`,
     'allow AF_NETLINK/NETLINK_SOCK_DIAG sockets (seccomp profile, LSM policy); kernel needs CONFIG_INET_DIAG + CONFIG_INET_TCP_DIAG');
 }
@@ -146,21 +154,33 @@ function bpfRow(f: Facts): CheckRow | null {
 
 // The rows below refine an eBPF that loads; when it does not, the eBPF row
 // above is the one warning, and they are left out.
-function tpBtfRow(f: Facts): CheckRow | null {
-  const t = f.probes.tpBtf;
-  if (!f.probes.bpf?.ok || !t) return null;
-  if (t.ok) return row('events: tp_btf', 'ok', 'a tp_btf program attaches to inet_sock_set_state: events with socket cookies');
-  const fallback = f.mounts.tracefs ? 'events fall back to classic tracepoints (no socket cookies: joined on 4-tuple + netns)'
-    : 'events view off (its classic-tracepoint fallback needs tracefs, which is not mounted)';
-  return row('events: tp_btf', 'warn', `attach fails with ${probeError(t)}: ${fallback}`,
-    f.mounts.tracefs ? 'use a kernel with BTF and tp_btf (5.5+)' : 'mount -t tracefs nodev /sys/kernel/tracing, or use a kernel with BTF and tp_btf (5.5+)');
+
+const EVENTS_FIX = 'a kernel with BTF and tp_btf (5.5+); or mount -t tracefs nodev /sys/kernel/tracing for its classic-tracepoint variant';
+const SAMPLES_FIX = 'a kernel with BTF and task iterators (5.8+)';
+
+/** What to do about a part the kernel refused, from the reasons it gave. */
+function partFix(view: BpfView, p: ViewPart, f: Facts): string {
+  if (/Operation not permitted|EPERM/.test(p.why) && !/refused \(Permission denied\)/.test(p.why)) {
+    return 'grant CAP_BPF + CAP_PERFMON (or CAP_SYS_ADMIN)';
+  }
+  if (view === 'events') return f.mounts.tracefs ? 'a kernel with BTF and tp_btf (5.5+)' : EVENTS_FIX;
+  return SAMPLES_FIX;
 }
 
-function iterTaskRow(f: Facts): CheckRow | null {
-  const t = f.probes.iterTask;
-  if (!f.probes.bpf?.ok || !t) return null;
-  if (t.ok) return row('samples: iter/task', 'ok', 'an iter/task program loads and links: samples view');
-  return row('samples: iter/task', 'warn', `fails with ${probeError(t)}: samples view off`, 'use a kernel with BTF and task iterators (5.8+)');
+/** One row per part of an eBPF view: the variant it runs (and what that
+ * gives up), or off with the kernel's own words. */
+function partRows(f: Facts, view: BpfView): CheckRow[] {
+  const probe = f.probes[view];
+  if (!f.probes.bpf?.ok || !probe) return [];
+  return probe.parts.map((p) => {
+    const name = `${view}: ${p.part}`;
+    if (!p.up) return row(name, 'warn', `off: ${p.why}`, partFix(view, p, f));
+    const runs = `runs as ${p.program} (${needsOf(view, p.program)})`;
+    if (!isFallback(view, p)) return row(name, 'ok', runs);
+    // a classic tracepoint has no BTF: its cookies are 0 until inet_diag makes them
+    const status: Status = p.program.startsWith('tp_') ? 'warn' : 'ok';
+    return row(name, status, `${runs}; the kernel refused the better variants: ${p.why}`, status === 'warn' ? partFix(view, p, f) : '');
+  });
 }
 
 function bpfStatsRow(f: Facts): CheckRow | null {
@@ -226,7 +246,7 @@ export function decideChecks(f: Facts, opts: CheckOptions = {}): CheckRow[] {
   const netnsAll = opts.netnsAll ?? true;
   const rows: (CheckRow | null)[] = [
     addonRow(f), kernelRow(f), diagRow(f), netAdminRow(f), sysAdminRow(f, netnsAll), ptraceRow(f, netnsAll),
-    destroyRow(f), bpfRow(f), tpBtfRow(f), iterTaskRow(f), bpfStatsRow(f), tracefsRow(f), bpffsRow(f), sysResourceRow(f), memlockRow(f), nofileRow(f),
+    destroyRow(f), bpfRow(f), ...partRows(f, 'events'), ...partRows(f, 'samples'), bpfStatsRow(f), tracefsRow(f), bpffsRow(f), sysResourceRow(f), memlockRow(f), nofileRow(f),
   ];
   return rows.filter((r): r is CheckRow => r !== null);
 }
@@ -234,13 +254,17 @@ export function decideChecks(f: Facts, opts: CheckOptions = {}): CheckRow[] {
 export function decideViews(f: Facts): Views {
   const p = f.probes;
   const pollOk = !!p.diag?.ok;
-  const bpfOk = !!p.bpf?.ok;
   return {
     poll: !pollOk ? 'off' : bit(p.diag!.attrs, INET_DIAG_MARK) ? 'ok' : 'degraded',
     destroy: p.destroy?.ok ? 'ok' : 'off',
-    events: !bpfOk ? 'off' : f.btf && (p.tpBtf?.ok ?? true) ? 'ok' : f.mounts.tracefs ? 'degraded' : 'off',
-    // Task iterators are BTF-typed programs: no BTF, no samples.
-    samples: bpfOk && f.btf && (p.iterTask?.ok ?? true) ? 'ok' : 'off',
+    // what loading the views' own programs gave, part by part
+    events: p.events ? viewStateOf(p.events.parts) : 'off',
+    samples: p.samples ? viewStateOf(p.samples.parts) : 'off',
     netns: p.setns?.ok ? 'all' : 'own',
   };
+}
+
+/** Each part of the eBPF views as the preflight's load left it. */
+export function decideParts(f: Facts): Record<BpfView, ViewPart[]> {
+  return { events: f.probes.events?.parts ?? [], samples: f.probes.samples?.parts ?? [] };
 }

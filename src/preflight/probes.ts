@@ -1,5 +1,6 @@
 // The real probes: each tries the operation a view depends on, once.
 import { addon, type ProbeResult } from '../native/addon';
+import { probeEventsView, probeSamplesView, type ViewProbe } from './view_probes';
 
 /** INET_DIAG_* attribute numbers the verdict reads from the diag probe's bitmask. */
 export const INET_DIAG_MARK = 15;
@@ -16,10 +17,10 @@ export interface Probes {
   bpf: ProbeResult | null;
   /** setns into our own /proc/self/ns/net: needs CAP_SYS_ADMIN like any other */
   setns: ProbeResult | null;
-  /** tp_btf on inet_sock_set_state, loaded and attached (events view) */
-  tpBtf?: ProbeResult | null;
-  /** an iter/task program and its link (samples view) */
-  iterTask?: ProbeResult | null;
+  /** the events view's own programs, loaded part by part and closed */
+  events?: ViewProbe | null;
+  /** the samples view's own programs, loaded part by part and closed */
+  samples?: ViewProbe | null;
 }
 
 export const SELF_NETNS = '/proc/self/ns/net';
@@ -37,8 +38,8 @@ export function runProbes(): Probes {
     destroy: probe.destroy(),
     bpf: probe.bpf(),
     setns: probe.setns(SELF_NETNS),
-    tpBtf: probe.tpBtf('inet_sock_set_state'),
-    iterTask: probe.iterTask(),
+    events: probeEventsView(),
+    samples: probeSamplesView(),
   };
 }
 

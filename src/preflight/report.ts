@@ -1,6 +1,7 @@
 // The preflight report: verdict, table for people, JSON for machines, and the
 // once-per-process log lines of long-running commands.
 import type { CheckRow, Views } from './checks';
+import type { ViewPart } from '../native/addon';
 
 export type Verdict = 'ok' | 'degraded' | 'fatal';
 
@@ -8,6 +9,8 @@ export interface PreflightReport {
   verdict: Verdict;
   checks: CheckRow[];
   views: Views;
+  /** each part of the eBPF views: the variant that loaded, or off and why */
+  parts: { events: ViewPart[]; samples: ViewPart[] };
 }
 
 export function verdictOf(checks: readonly CheckRow[]): Verdict {

@@ -3,7 +3,7 @@
 import { startMetrics, type MetricsHandle } from '../metrics/server';
 import { metricsOptions } from '../metrics/flags';
 import { observeSink } from '../metrics/sink_stage';
-import type { FlowsStageStats, PipelineStages } from '../metrics/stages';
+import type { FlowsStageStats, PipelineStages, ViewPartStats } from '../metrics/stages';
 import type { Sink } from '../sinks';
 import type { Sidecar } from './sidecar';
 import type { PeriodicViews } from './views';
@@ -21,8 +21,20 @@ export function flowsProvider(sidecar: Sidecar): { stats(): FlowsStageStats } {
   };
 }
 
+/** Every part of every view, up or not, fixed at start. */
+export function partsOf(sidecar: Sidecar, periodic: PeriodicViews): ViewPartStats[] {
+  return [
+    { view: 'poll', part: 'dump', program: 'inet_diag', up: true },
+    { view: 'destroy', part: 'multicast', program: sidecar.destroy ? 'sock_diag' : '', up: !!sidecar.destroy },
+    ...(['events', 'samples'] as const).flatMap((view) =>
+      periodic.parts[view].map((p) => ({ view, part: p.part, program: p.program, up: p.up }))),
+  ];
+}
+
 export function runStages(sidecar: Sidecar, sink: Sink, spoolBytes: number, periodic: PeriodicViews): PipelineStages {
+  const parts = partsOf(sidecar, periodic);
   return {
+    parts: { stats: () => parts },
     poll: sidecar.poll,
     ...(sidecar.destroy ? { destroy: sidecar.destroy } : {}),
     ...(periodic.events ? { events: periodic.events } : {}),

@@ -5,6 +5,8 @@
 import { ColumnBatch } from '../layout/batch';
 import { EVENT_COLUMNS } from '../layout/event_columns';
 import { eventsAddon, type EventTracer, type EventTracerConfig, type EventTracerStats } from '../native/events_addon';
+import type { ViewPart } from '../native/addon';
+import { allOff, partsOfError } from './parts';
 import { CAP, hasCap, readCapEff } from '../preflight/caps';
 import { TcplensError } from '../util/errors';
 
@@ -29,6 +31,10 @@ export interface EventSourceStats extends EventTracerStats {
   mode: 'tp_btf' | 'tracepoint' | null;
   ringBytes: number;
 }
+
+/** Event kinds 1-3 and 5-7 (opens, closes, retransmits, resets; not 4, other
+ * state changes): what the flow table uses (bit k = event kind k). */
+export const FLOW_KINDS = 0xee;
 
 export class EventBatch extends ColumnBatch {
   constructor(capacity: number) { super(capacity, EVENT_COLUMNS); }
@@ -55,6 +61,7 @@ export class EventSource {
   private draining: Promise<unknown> | null = null;
   /** the counters at close(), so they can be reported afterwards */
   private final: EventSourceStats | null = null;
+  private parts_: ViewPart[] = [];
 
   constructor(private readonly opts: EventOptions = {}) {
     this.batch = new EventBatch(opts.batchRows ?? 1024);
@@ -64,19 +71,28 @@ export class EventSource {
     return eventsAvailability();
   }
 
-  /** Loads and attaches the programs; throws TcplensError EEVENTS with the
-   * reason (not built, no capability, load or attach failed). */
+  /** Loads and attaches every part the kernel accepts (parts() says which);
+   * throws TcplensError EEVENTS with the reason when none runs (not built,
+   * no capability, every part refused). */
   start(): void {
     if (this.tracer) return;
     const a = eventsAvailability();
-    if (!a.ok) throw new TcplensError('EEVENTS', `events view unavailable: ${a.reason}`);
+    if (!a.ok) {
+      this.parts_ = allOff('events', a.reason);
+      throw new TcplensError('EEVENTS', `events view unavailable: ${a.reason}`);
+    }
     const { batchRows: _b, ...config } = this.opts;
     try {
       this.tracer = new (eventsAddon().EventTracer)(config);
     } catch (e) {
+      this.parts_ = partsOfError('events', e);
       throw new TcplensError('EEVENTS', `events view unavailable: load failed: ${(e as Error).message}`);
     }
+    this.parts_ = this.tracer.parts;
   }
+
+  /** Each part as the last start() left it: running variant, or off and why. */
+  parts(): ViewPart[] { return this.parts_; }
 
   get mode(): 'tp_btf' | 'tracepoint' | null { return this.tracer?.mode ?? null; }
 

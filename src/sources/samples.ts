@@ -8,6 +8,8 @@ import { OwnerBatch, SampleBatch } from '../layout/sample_columns';
 import type { ColumnBatch } from '../layout/batch';
 import { CAP, hasCap, readCapEff } from '../preflight/caps';
 import { TcplensError } from '../util/errors';
+import type { ViewPart } from '../native/addon';
+import { allOff, partsOfError } from './parts';
 
 export interface SampleOptions {
   /** only this process (tgid), filtered in the kernel */
@@ -63,6 +65,7 @@ export class SampleSource {
   private readonly names: string[] = [];
   private readonly tasks: SampleBatch;
   private readonly owners_: OwnerBatch;
+  private parts_: ViewPart[] = [];
 
   /** Why this process cannot run the view (not built, no capability), before loading anything. */
   static availability(): Availability { return sampleAvailability(); }
@@ -73,17 +76,32 @@ export class SampleSource {
     this.owners_ = new OwnerBatch(rows);
   }
 
-  /** Checks, loads and attaches; throws TcplensError('ESAMPLES') with one line saying why not. */
+  /** Checks, loads and attaches every part the kernel accepts (parts() says
+   * which); throws TcplensError('ESAMPLES') with one line saying why when
+   * none runs. */
   start(): void {
     if (this.native) return;
     const a = sampleAvailability();
-    if (!a.ok) throw new TcplensError('ESAMPLES', `samples view unavailable: ${a.reason}`);
+    if (!a.ok) {
+      this.parts_ = allOff('samples', a.reason);
+      throw new TcplensError('ESAMPLES', `samples view unavailable: ${a.reason}`);
+    }
     try {
       this.native = new (samplerAddon().Sampler)({ tgid: this.opts.pid ?? 0, all: this.opts.all ?? false, runStats: this.opts.runStats ?? false });
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
+      this.parts_ = partsOfError('samples', e);
       throw new TcplensError('ESAMPLES', `samples view unavailable: eBPF ${err.message} [${err.code ?? 'EUNKNOWN'}]`);
     }
+    this.parts_ = this.native.parts;
+  }
+
+  /** Each part (tasks, owners) as the last start() left it. */
+  parts(): ViewPart[] { return this.parts_; }
+
+  /** Whether a pass of this kind can run (its part loaded). */
+  has(kind: SamplePass): boolean {
+    return this.parts_.some((p) => p.part === kind && p.up);
   }
 
   /** One iter/task pass: every sampled thread, in whole batches. The batch
@@ -101,6 +119,10 @@ export class SampleSource {
   private async pass(kind: SamplePass, batch: ColumnBatch, consume: (b: ColumnBatch, c: SampleContext) => void | Promise<void>): Promise<PassResult> {
     const n = this.native;
     if (!n || n.closed) throw new TcplensError('ESAMPLES', 'SampleSource: not started, or closed');
+    if (!this.has(kind)) {
+      const why = this.parts_.find((p) => p.part === kind)?.why ?? 'unknown part';
+      throw new TcplensError('ESAMPLES', `samples: the ${kind} part is off on this kernel: ${why}`);
+    }
     const t0 = process.hrtime.bigint();
     const { seq, tsNs } = n.begin(kind);
     const res: PassResult = { seq, tsNs, rows: 0, batches: 0, durationMs: 0 };

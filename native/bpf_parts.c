@@ -1,0 +1,367 @@
+/* Part-by-part loading of an eBPF view (see bpf_parts.h). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "bpf_parts.h"
+
+/* ---- what libbpf said ---------------------------------------------------- */
+
+/* The warnings of one load attempt: the first program named ("prog 'x': ...")
+ * and the tail of the text (the verifier's log comes in one message; its
+ * last lines are the reason). Per thread: views load on the JS thread, but
+ * nothing here depends on it. */
+#define TL_CAPTURE 8192
+static __thread struct {
+	char text[TL_CAPTURE];
+	size_t len;
+	char culprit[64];
+	char first[256];  /* the first warning: the cause, when one failure leads to others */
+	char last[256];
+} cap;
+
+static void capture_reset(void)
+{
+	cap.len = 0;
+	cap.text[0] = '\0';
+	cap.culprit[0] = '\0';
+	cap.first[0] = '\0';
+}
+
+static void capture_append(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n >= TL_CAPTURE) { /* a long verifier log: its tail says why */
+		s += n - (TL_CAPTURE - 1);
+		n = TL_CAPTURE - 1;
+	}
+	if (cap.len + n >= TL_CAPTURE) {
+		size_t drop = cap.len + n - (TL_CAPTURE - 1);
+		memmove(cap.text, cap.text + drop, cap.len - drop);
+		cap.len -= drop;
+	}
+	memcpy(cap.text + cap.len, s, n);
+	cap.len += n;
+	cap.text[cap.len] = '\0';
+}
+
+static int capture_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	static char msg[1 << 16];  /* the verifier's log can be long; tail kept */
+	va_list copy;
+	const char *p;
+
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	va_copy(copy, ap);
+	if (getenv("TCPLENS_LIBBPF_DEBUG"))
+		vfprintf(stderr, fmt, copy);
+	va_end(copy);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	capture_append(msg);
+	/* libbpf names the program it was working on: "prog 'name': ..." */
+	if (!cap.culprit[0] && (p = strstr(msg, "prog '")) != NULL) {
+		const char *e = strchr(p + 6, '\'');
+		size_t n = e ? (size_t)(e - (p + 6)) : 0;
+		if (n > 0 && n < sizeof(cap.culprit)) {
+			memcpy(cap.culprit, p + 6, n);
+			cap.culprit[n] = '\0';
+		}
+	}
+	p = msg;
+	while (*p == ' ' || *p == '\n')
+		p++;
+	if (*p) {
+		snprintf(cap.last, sizeof(cap.last), "%.*s", (int)sizeof(cap.last) - 1,
+			 strncmp(p, "libbpf: ", 8) == 0 ? p + 8 : p);
+		cap.last[strcspn(cap.last, "\n")] = '\0';
+		/* (libbpf warns of the memlock limit before every load without
+		 * CAP_SYS_RESOURCE, whatever fails next) */
+		if (!cap.first[0] && strncmp(cap.last, "Failed to bump RLIMIT_MEMLOCK", 29) != 0)
+			memcpy(cap.first, cap.last, sizeof(cap.first));
+	}
+	return 0;
+}
+
+void tl_parts_quiet_libbpf(void)
+{
+	libbpf_set_print(capture_print);
+}
+
+const char *tl_parts_last_warning(void)
+{
+	return cap.last;
+}
+
+/* The reason in the captured text: the verifier's last lines (without its
+ * "processed N insns" summary), or libbpf's last line when the kernel never
+ * saw the program (no such attach target, a CO-RE relocation). */
+static void reason(char *out, size_t len)
+{
+	const char *begin = strstr(cap.text, "-- BEGIN PROG LOAD LOG --");
+	const char *end = begin ? strstr(begin, "-- END PROG LOAD LOG --") : NULL;
+	const char *lines[2] = { 0 };
+	size_t lens[2] = { 0 };
+	int k = 0;
+
+	if (!begin || !end) {
+		snprintf(out, len, "%s", cap.last[0] ? cap.last : "refused (no message)");
+		return;
+	}
+	/* walk the log backwards, keeping the last two meaningful lines: the
+	 * instruction refused and the verifier's complaint (not the source
+	 * lines, "; ...", that BTF line info interleaves) */
+	for (const char *p = end; p > begin && k < 2;) {
+		const char *q = p - 1;
+		while (q > begin && *(q - 1) != '\n')
+			q--;
+		size_t n = (size_t)(p - q);
+		while (n && (q[n - 1] == '\n' || q[n - 1] == ' '))
+			n--;
+		if (n && strncmp(q, "processed ", 10) != 0 && strncmp(q, "-- BEGIN", 8) != 0 &&
+		    strncmp(q, "verification time", 17) != 0 && strncmp(q, "stack depth", 11) != 0 &&
+		    strncmp(q, "libbpf: ", 8) != 0 && strncmp(q, "; ", 2) != 0) {
+			lines[k] = q;
+			lens[k] = n;
+			k++;
+		}
+		p = q;
+		if (q <= begin)
+			break;
+	}
+	out[0] = '\0';
+	for (int i = k - 1; i >= 0; i--) {
+		size_t used = strlen(out);
+		snprintf(out + used, len - used, "%s%.*s", used ? " | " : "", (int)lens[i], lines[i]);
+	}
+	if (!out[0])
+		snprintf(out, len, "%s", cap.last);
+}
+
+/* ---- the test hook ---------------------------------------------------------- */
+
+int tl_parts_test_refused(const char *part, const char *prog)
+{
+	const char *list = getenv("TCPLENS_TEST_REFUSE");
+	char buf[512], *save = NULL;
+
+	if (!list || !*list)
+		return 0;
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (char *t = strtok_r(buf, ", ", &save); t; t = strtok_r(NULL, ", ", &save))
+		if (strcmp(t, part) == 0 || strcmp(t, prog) == 0)
+			return 1;
+	return 0;
+}
+
+/* ---- loading --------------------------------------------------------------- */
+
+static void note(struct tl_part_state *s, const char *prog, const char *why)
+{
+	size_t used = strlen(s->why);
+	snprintf(s->why + used, sizeof(s->why) - used, "%s%s: %s", used ? "; " : "", prog, why);
+}
+
+static int kfunc_in_kernel(const char *name)
+{
+	static __thread struct btf *vmlinux;
+	static __thread int tried;
+
+	if (!tried) {
+		tried = 1;
+		vmlinux = btf__load_vmlinux_btf();
+		if (libbpf_get_error(vmlinux))
+			vmlinux = NULL;
+	}
+	/* without BTF nothing BTF-typed loads anyway; let the kernel say so */
+	return !vmlinux || btf__find_by_name_kind(vmlinux, name, BTF_KIND_FUNC) > 0;
+}
+
+/* Moves each part's cursor past the variants that cannot load here. */
+static void skip_unusable(const struct tl_part *parts, int n, struct tl_part_state *st)
+{
+	for (int i = 0; i < n; i++) {
+		while (st[i].next < parts[i].n) {
+			const struct tl_variant *v = &parts[i].variants[st[i].next];
+			if (st[i].skip & (1u << st[i].next)) {
+				st[i].next++;
+				continue;
+			}
+			if (v->kfunc && !kfunc_in_kernel(v->kfunc)) {
+				char why[160];
+				snprintf(why, sizeof(why), "the kernel has no kfunc %s (needs %s)", v->kfunc, v->needs);
+				note(&st[i], v->prog, why);
+				st[i].next++;
+				continue;
+			}
+			break;
+		}
+	}
+}
+
+static uint32_t refuse_mask(const struct tl_part *parts, int n, const struct tl_part_state *st)
+{
+	uint32_t m = 0;
+
+	for (int i = 0; i < n; i++)
+		if (st[i].next < parts[i].n) {
+			const struct tl_variant *v = &parts[i].variants[st[i].next];
+			if (tl_parts_test_refused(parts[i].name, v->prog))
+				m |= 1u << v->bit;
+		}
+	return m;
+}
+
+/* The part whose current variant is program `name`, or -1. */
+static int part_of(const struct tl_part *parts, int n, const struct tl_part_state *st, const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (st[i].next < parts[i].n && strcmp(parts[i].variants[st[i].next].prog, name) == 0)
+			return i;
+	return -1;
+}
+
+/* One attempt: open, choose the programs, load. 0, or the failing part's
+ * index + 1 (its variant refused), or -errno for the object itself. */
+static int attempt(const struct tl_part *parts, int n, struct tl_part_state *st,
+		   const struct tl_parts_ops *ops, void *view, struct bpf_object **objp, char *err, size_t errlen)
+{
+	struct bpf_object *obj;
+	struct bpf_program *p;
+	int rc, culprit;
+
+	capture_reset();
+	obj = *objp = ops->open(view, refuse_mask(parts, n, st));
+	if (!obj) {
+		rc = errno ? -errno : -EINVAL;
+		snprintf(err, errlen, "open: %s%s%s", strerror(-rc), cap.first[0] ? ": " : "", cap.first);
+		return rc;
+	}
+	bpf_object__for_each_program(p, obj)
+		bpf_program__set_autoload(p, part_of(parts, n, st, bpf_program__name(p)) >= 0);
+	rc = ops->load(view);
+	if (rc == 0)
+		return 0;
+	rc = rc < -1 ? rc : (errno ? -errno : -EINVAL);
+	culprit = cap.culprit[0] ? part_of(parts, n, st, cap.culprit) : -1;
+	if (culprit < 0) {
+		snprintf(err, errlen, "load: %s%s%s", strerror(-rc), cap.first[0] ? ": " : "", cap.first);
+		return rc;
+	}
+	{
+		char why[TL_PART_WHY / 2], line[TL_PART_WHY / 2 + 64];
+		reason(why, sizeof(why));
+		snprintf(line, sizeof(line), "refused (%s): %s", strerror(-rc), why);
+		note(&st[culprit], parts[culprit].variants[st[culprit].next].prog, line);
+	}
+	return culprit + 1;
+}
+
+void tl_parts_detach(struct tl_part_state *st, int n)
+{
+	for (int i = 0; i < n; i++) {
+		bpf_link__destroy(st[i].link);
+		st[i].link = NULL;
+	}
+}
+
+int tl_parts_load(const struct tl_part *parts, int n, struct tl_part_state *st,
+		  const struct tl_parts_ops *ops, void *view, char *err, size_t errlen)
+{
+	int tries = 0, up = 0, rc = 0;
+
+	tl_parts_quiet_libbpf();
+
+	for (int i = 0; i < n; i++) {
+		st[i].variant = -1;
+		st[i].next = 0;
+		st[i].link = NULL;
+	}
+	for (;;) {
+		struct bpf_object *obj = NULL;
+		int todo = 0, again = 0;
+
+		skip_unusable(parts, n, st);
+		for (int i = 0; i < n; i++)
+			todo += st[i].next < parts[i].n;
+		if (!todo)
+			break;  /* every part off: nothing to load */
+		/* each refusal removes one variant: bounded by their number */
+		if (++tries > 64) {
+			rc = -ELOOP;
+			snprintf(err, errlen, "load: gave up after %d attempts", tries - 1);
+			break;
+		}
+		rc = attempt(parts, n, st, ops, view, &obj, err, errlen);
+		if (rc < 0)
+			break;
+		if (rc > 0) {
+			st[rc - 1].next++;
+			ops->destroy(view);
+			rc = 0;
+			continue;
+		}
+		/* loaded: attach each part on its own */
+		for (int i = 0; i < n && !again; i++) {
+			const struct tl_variant *v;
+			struct bpf_program *p;
+
+			if (st[i].next >= parts[i].n)
+				continue;
+			v = &parts[i].variants[st[i].next];
+			capture_reset();
+			p = bpf_object__find_program_by_name(obj, v->prog);
+			st[i].link = p ? bpf_program__attach(p) : NULL;
+			if (!st[i].link) {
+				int e = p ? errno : ENOENT;
+				char line[TL_PART_WHY / 2];
+				snprintf(line, sizeof(line), "attach failed: %s%s%s", strerror(e),
+					 cap.last[0] ? ": " : "", cap.last);
+				note(&st[i], v->prog, line);
+				st[i].next++;
+				/* a later variant exists: load again without this one */
+				if (st[i].next < parts[i].n)
+					again = 1;
+			}
+		}
+		if (again) {
+			tl_parts_detach(st, n);
+			ops->destroy(view);
+			continue;
+		}
+		break;
+	}
+	if (rc < 0) {
+		tl_parts_detach(st, n);
+		ops->destroy(view);
+		return rc;
+	}
+	for (int i = 0; i < n; i++) {
+		st[i].variant = st[i].link ? st[i].next : -1;
+		up += st[i].link != NULL;
+	}
+	if (!up)
+		ops->destroy(view);
+	return up;
+}
+
+void tl_parts_info(const struct tl_part *parts, const struct tl_part_state *st, int n, struct tl_part_info *out)
+{
+	for (int i = 0; i < n; i++) {
+		out[i].part = parts[i].name;
+		out[i].up = st[i].variant >= 0;
+		out[i].prog = out[i].up ? parts[i].variants[st[i].variant].prog : "";
+		snprintf(out[i].why, sizeof(out[i].why), "%s", st[i].why);
+	}
+}
+
+void tl_parts_fail_all(struct tl_part_info *out, int n, const char *err)
+{
+	for (int i = 0; i < n; i++)
+		if (!out[i].up && !out[i].why[0])
+			snprintf(out[i].why, sizeof(out[i].why), "%s", err);
+}

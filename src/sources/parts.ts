@@ -1,0 +1,54 @@
+// The parts of the eBPF views (events: state, retransmit, reset_sent,
+// reset_received; samples: tasks, owners) as a load left them: which variant
+// runs, and why the others do not. The loader (native/bpf_parts.c) decides;
+// this file only names and words it for logs, preflight and metrics.
+import { addon, type PartDef, type ViewPart } from '../native/addon';
+
+export type BpfView = 'events' | 'samples';
+
+/** The native tables: each view's parts and their variants, best first; [] without the addon. */
+export function partDefs(view: BpfView): PartDef[] {
+  try {
+    return addon().viewParts()[view];
+  } catch {
+    return [];
+  }
+}
+
+/** Every part of `view` off for one reason (not built, no capability). */
+export function allOff(view: BpfView, why: string): ViewPart[] {
+  return partDefs(view).map((d) => ({ part: d.part, program: '', up: false, why }));
+}
+
+/** The parts a failed load reported (the error's .parts), else every part off with its message. */
+export function partsOfError(view: BpfView, e: unknown): ViewPart[] {
+  const parts = (e as { parts?: ViewPart[] }).parts;
+  return parts && parts.length ? parts : allOff(view, (e as Error).message);
+}
+
+/** The variant a part runs is not its first choice (the kernel refused better ones). */
+export function isFallback(view: BpfView, p: ViewPart): boolean {
+  const first = partDefs(view).find((d) => d.part === p.part)?.variants[0]?.program;
+  return p.up && first !== undefined && p.program !== first;
+}
+
+/** What the running variant needs and gives up, from the native table. */
+export function needsOf(view: BpfView, program: string): string {
+  for (const d of partDefs(view)) {
+    const v = d.variants.find((x) => x.program === program);
+    if (v) return v.needs;
+  }
+  return '';
+}
+
+/** "state=btf_set_state retransmit=off ..." for one log field. */
+export const partsSummary = (parts: readonly ViewPart[]): Record<string, string> =>
+  Object.fromEntries(parts.map((p) => [p.part, p.up ? p.program : 'off']));
+
+/** Whether a view with these parts runs at all, fully, or in part. */
+export function viewStateOf(parts: readonly ViewPart[]): 'ok' | 'degraded' | 'off' {
+  const up = parts.filter((p) => p.up).length;
+  if (up === 0) return 'off';
+  // classic tracepoints carry no BTF: cookies only where inet_diag made them
+  return up < parts.length || parts.some((p) => p.program.startsWith('tp_')) ? 'degraded' : 'ok';
+}
