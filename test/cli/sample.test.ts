@@ -94,7 +94,7 @@ describe('tcplens sample', function () {
     expect(r.stdout).to.equal('');
     const lines = r.stderr.trim().split('\n');
     expect(lines).to.have.length(1);
-    expect(lines[0]).to.match(/^tcplens: samples view unavailable: eBPF (open|load) failed: Operation not permitted.*\[EPERM\]$/);
+    expect(lines[0]).to.match(/^tcplens: samples view unavailable: eBPF (open|load): Operation not permitted.*\[EPERM\]$/);
   });
 
   it('with CAP_BPF + CAP_PERFMON but no CAP_SYS_ADMIN it runs (the iterators need no more on 6.x)', () => {
