@@ -29,12 +29,14 @@ export function killRuns(): void {
   live.clear();
 }
 
-/** Starts `tcplens run args`. Unless args name a --spool-dir, the run gets a
+/** Starts `tcplens run args` (under `wrap`, when given). Unless args name a --spool-dir, the run gets a
  * private one, removed when it exits: the default (.tcplens/spool under the
  * working directory) would carry one test's unsent batches into the next. */
-export function startRun(args: string[], env: NodeJS.ProcessEnv = {}): RunProc {
+export function startRun(args: string[], env: NodeJS.ProcessEnv = {}, wrap: string[] = []): RunProc {
   const spool = args.includes('--spool-dir') ? null : fs.mkdtempSync(path.join(os.tmpdir(), 'tlspool-'));
-  const proc = spawn(process.execPath, [BIN, 'run', ...args, ...(spool ? ['--spool-dir', spool] : [])],
+  // wrap: a command line before `node` (capsh, unshare, a seccomp wrapper)
+  const argv = [process.execPath, BIN, 'run', ...args, ...(spool ? ['--spool-dir', spool] : [])];
+  const proc = spawn(wrap[0] ?? argv[0]!, [...wrap.slice(1), ...(wrap.length ? argv : argv.slice(1))],
     { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(proc);
   proc.once('exit', () => {
