@@ -85,6 +85,13 @@ export async function runSample(args: SampleArgs): Promise<number> {
     }
     throw e;
   }
+  const pass = args.owners ? 'owners' : 'tasks';
+  if (!source.has(pass)) {
+    const why = source.parts().find((p) => p.part === pass)?.why ?? '';
+    process.stderr.write(`tcplens: samples: the ${pass} part is off on this kernel: ${why}\n`);
+    source.close();
+    return 1;
+  }
   const out = new Output();
   let stop = false;
   const onSignal = (): void => { stop = true; };

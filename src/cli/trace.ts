@@ -1,6 +1,7 @@
 // tcplens trace: the events view live, like tcplife/tcpstates: every open,
 // close, state change, retransmit and reset, with the socket cookie.
 import type { Argv, ArgumentsCamelCase } from 'yargs';
+import { partWarnings } from '../sources/parts';
 import { EventSource } from '../sources/events';
 import { EVENT_KINDS } from '../layout/event_columns';
 import { eventTableRow, eventToRecord, EVENT_TABLE_HEADER } from '../format/event_record';
@@ -101,9 +102,7 @@ export async function runTrace(args: TraceArgs): Promise<number> {
     }
     throw e;
   }
-  if (source.mode === 'tracepoint') {
-    process.stderr.write('tcplens: events: using classic tracepoints (tp_btf unavailable or --mode tracepoint): no socket cookies, join on 4-tuple + netns\n');
-  }
+  for (const line of partWarnings('events', source.parts())) process.stderr.write(`tcplens: ${line}\n`);
   const out = new Output();
   let first = true;
   if (args.format === 'table') await out.write(`${EVENT_TABLE_HEADER}\n`);

@@ -52,3 +52,13 @@ export function viewStateOf(parts: readonly ViewPart[]): 'ok' | 'degraded' | 'of
   // classic tracepoints carry no BTF: cookies only where inet_diag made them
   return up < parts.length || parts.some((p) => p.program.startsWith('tp_')) ? 'degraded' : 'ok';
 }
+
+/** One line per part a command loses: off (with the kernel's words), or on a
+ * classic tracepoint (no BTF: cookies only where inet_diag made them). */
+export function partWarnings(view: BpfView, parts: readonly ViewPart[]): string[] {
+  return parts.flatMap((p) => {
+    if (!p.up) return [`${view}: part ${p.part} off on this kernel: ${p.why}`];
+    if (p.program.startsWith('tp_')) return [`${view}: part ${p.part} runs on a classic tracepoint (${p.program}): cookies only for sockets inet_diag saw; joined on 4-tuple + netns otherwise`];
+    return [];
+  });
+}
