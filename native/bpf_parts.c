@@ -10,50 +10,50 @@
 
 /* ---- what libbpf said ---------------------------------------------------- */
 
-/* The warnings of one load attempt: the first program named ("prog 'x': ...")
- * and the tail of the text (the verifier's log comes in one message; its
- * last lines are the reason). Per thread: views load on the JS thread, but
- * nothing here depends on it. */
-#define TL_CAPTURE 8192
+/* The warnings of one load attempt: the first program named ("prog 'x': ..."),
+ * the first and last warning, and the tail of the verifier's log (its last
+ * lines are the reason). Per thread: views load on the JS thread, but nothing
+ * here depends on it. */
 static __thread struct {
-	char text[TL_CAPTURE];
-	size_t len;
 	char culprit[64];
 	char first[256];  /* the first warning: the cause, when one failure leads to others */
 	char last[256];
+	char log[2048];   /* the tail of the verifier's log (one message, however long) */
 } cap;
 
 static void capture_reset(void)
 {
-	cap.len = 0;
-	cap.text[0] = '\0';
 	cap.culprit[0] = '\0';
 	cap.first[0] = '\0';
+	cap.last[0] = '\0';
+	cap.log[0] = '\0';
 }
 
-static void capture_append(const char *s)
+/* The verifier's log of a refused program: libbpf prints it in one message
+ * between BEGIN and END markers; keep the lines before END. */
+static void keep_log(const char *msg)
 {
-	size_t n = strlen(s);
+	const char *b = strstr(msg, "-- BEGIN PROG LOAD LOG --");
+	const char *e = b ? strstr(b, "-- END PROG LOAD LOG --") : NULL;
+	size_t n;
 
-	if (n >= TL_CAPTURE) { /* a long verifier log: its tail says why */
-		s += n - (TL_CAPTURE - 1);
-		n = TL_CAPTURE - 1;
+	if (!b || !e)
+		return;
+	b += strlen("-- BEGIN PROG LOAD LOG --");
+	n = (size_t)(e - b);
+	if (n >= sizeof(cap.log)) {
+		b = e - (sizeof(cap.log) - 1);
+		n = sizeof(cap.log) - 1;
 	}
-	if (cap.len + n >= TL_CAPTURE) {
-		size_t drop = cap.len + n - (TL_CAPTURE - 1);
-		memmove(cap.text, cap.text + drop, cap.len - drop);
-		cap.len -= drop;
-	}
-	memcpy(cap.text + cap.len, s, n);
-	cap.len += n;
-	cap.text[cap.len] = '\0';
+	memcpy(cap.log, b, n);
+	cap.log[n] = '\0';
 }
 
 static int capture_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	static char msg[1 << 16];  /* the verifier's log can be long; tail kept */
-	va_list copy;
+	char *msg = NULL;
 	const char *p;
+	va_list copy;
 
 	if (level == LIBBPF_DEBUG)
 		return 0;
@@ -61,8 +61,9 @@ static int capture_print(enum libbpf_print_level level, const char *fmt, va_list
 	if (getenv("TCPLENS_LIBBPF_DEBUG"))
 		vfprintf(stderr, fmt, copy);
 	va_end(copy);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	capture_append(msg);
+	if (vasprintf(&msg, fmt, ap) < 0)  /* whole: a verifier log runs to megabytes */
+		return 0;
+	keep_log(msg);
 	/* libbpf names the program it was working on: "prog 'name': ..." */
 	if (!cap.culprit[0] && (p = strstr(msg, "prog '")) != NULL) {
 		const char *e = strchr(p + 6, '\'');
@@ -72,9 +73,8 @@ static int capture_print(enum libbpf_print_level level, const char *fmt, va_list
 			cap.culprit[n] = '\0';
 		}
 	}
-	p = msg;
-	while (*p == ' ' || *p == '\n')
-		p++;
+	for (p = msg; *p == ' ' || *p == '\n'; p++)
+		;
 	if (*p) {
 		snprintf(cap.last, sizeof(cap.last), "%.*s", (int)sizeof(cap.last) - 1,
 			 strncmp(p, "libbpf: ", 8) == 0 ? p + 8 : p);
@@ -84,6 +84,7 @@ static int capture_print(enum libbpf_print_level level, const char *fmt, va_list
 		if (!cap.first[0] && strncmp(cap.last, "Failed to bump RLIMIT_MEMLOCK", 29) != 0)
 			memcpy(cap.first, cap.last, sizeof(cap.first));
 	}
+	free(msg);
 	return 0;
 }
 
@@ -97,18 +98,17 @@ const char *tl_parts_last_warning(void)
 	return cap.last;
 }
 
-/* The reason in the captured text: the verifier's last lines (without its
+/* Why a program was refused: the verifier's last lines (without its
  * "processed N insns" summary), or libbpf's last line when the kernel never
  * saw the program (no such attach target, a CO-RE relocation). */
 static void reason(char *out, size_t len)
 {
-	const char *begin = strstr(cap.text, "-- BEGIN PROG LOAD LOG --");
-	const char *end = begin ? strstr(begin, "-- END PROG LOAD LOG --") : NULL;
+	const char *begin = cap.log, *end = cap.log + strlen(cap.log);
 	const char *lines[2] = { 0 };
 	size_t lens[2] = { 0 };
 	int k = 0;
 
-	if (!begin || !end) {
+	if (!cap.log[0]) {
 		snprintf(out, len, "%s", cap.last[0] ? cap.last : "refused (no message)");
 		return;
 	}
@@ -122,16 +122,13 @@ static void reason(char *out, size_t len)
 		size_t n = (size_t)(p - q);
 		while (n && (q[n - 1] == '\n' || q[n - 1] == ' '))
 			n--;
-		if (n && strncmp(q, "processed ", 10) != 0 && strncmp(q, "-- BEGIN", 8) != 0 &&
-		    strncmp(q, "verification time", 17) != 0 && strncmp(q, "stack depth", 11) != 0 &&
-		    strncmp(q, "libbpf: ", 8) != 0 && strncmp(q, "; ", 2) != 0) {
+		if (n && strncmp(q, "processed ", 10) != 0 && strncmp(q, "verification time", 17) != 0 &&
+		    strncmp(q, "stack depth", 11) != 0 && strncmp(q, "; ", 2) != 0) {
 			lines[k] = q;
 			lens[k] = n;
 			k++;
 		}
 		p = q;
-		if (q <= begin)
-			break;
 	}
 	out[0] = '\0';
 	for (int i = k - 1; i >= 0; i--) {

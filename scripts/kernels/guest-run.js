@@ -14,12 +14,15 @@ const path = require('path');
 
 const ROOT = path.resolve(__dirname, '../..');
 const DIST = path.join(ROOT, 'dist');
-// Everything that touches the kernel: the native views, their sources (every
-// eBPF variant), preflight's verdicts against what run starts, a run with
-// every view, and the classic-tracepoint join. Tests that need ClickHouse or
-// only exercise user space run once, on the host, in the whole suite.
+// Everything that touches the kernel: the native layouts against its BTF,
+// the views' sources (every eBPF variant), preflight's verdicts against what
+// run starts, a run with every view, and the classic-tracepoint join. Tests
+// that need ClickHouse or only exercise user space (the parsers' replays)
+// run once, on the host, in the whole suite.
 const TESTS = [
-  'test/native',
+  'test/native/layout.test.js',
+  'test/native/event_layout.test.js',
+  'test/native/sample_layout.test.js',
   'test/sources',
   'test/preflight/ebpf_rows.test.js',
   'test/preflight/verdicts.test.js',

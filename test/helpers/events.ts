@@ -19,6 +19,12 @@ export function nsEvents(ns: string, opts: EventOptions = {}): EventSource {
   return src;
 }
 
+/** Whether the source's state changes carry cookies generated at the event
+ * (tp_btf with bpf_get_socket_cookie, 5.12+), or only those inet_diag made
+ * before (the variants older kernels run: 0 for a socket never polled). */
+export const cookiesGenerated = (src: EventSource): boolean =>
+  src.parts().find((p) => p.part === 'state')?.program.startsWith('btf_') ?? false;
+
 export async function collectEvents(src: EventSource): Promise<EventRow[]> {
   const rows: EventRow[] = [];
   await src.drain((b, ctx) => {

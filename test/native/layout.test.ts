@@ -129,14 +129,15 @@ describe('tcp_info columns vs the running kernel (BTF)', function () {
     expect(missing, 'tcp_info members without a column').to.deep.equal([]);
   });
 
-  it('every tcp_info column is a kernel member, and its tcpiEnd is where the member ends', () => {
+  it('every tcp_info member of this kernel is a column ending where the member ends; newer columns lie past its end', () => {
     const tcpi = POLL_COLUMNS.filter((c) => c.tcpiEnd > 0);
-    expect(tcpi.length).to.equal(k.members.size);
     for (const c of tcpi) {
-      expect(k.members.has(c.name), `${c.name} is not in the kernel struct`).to.equal(true);
-      expect(c.tcpiEnd, `${c.name} ends at`).to.equal(k.members.get(c.name));
+      if (k.members.has(c.name)) expect(c.tcpiEnd, `${c.name} ends at`).to.equal(k.members.get(c.name));
+      // a member added after this kernel: zero-filled from its shorter tcp_info (counted as short_info)
+      else expect(c.tcpiEnd, `${c.name} is not in this kernel's struct, so it must lie past its end`).to.be.greaterThan(k.size);
     }
+    expect(tcpi.filter((c) => k.members.has(c.name)).length).to.equal(k.members.size);
     // A tcp_info of the kernel's full size decodes every member column.
-    expect(Math.max(...tcpi.map((c) => c.tcpiEnd))).to.equal(k.size);
+    expect(Math.max(...tcpi.map((c) => c.tcpiEnd))).to.be.at.least(k.size);
   });
 });

@@ -5,6 +5,7 @@
 import { expect } from 'chai';
 import { execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import * as readline from 'readline';
 import { EventSource } from '../../src/sources/events';
@@ -13,7 +14,7 @@ import { PollSource } from '../../src/sources/poll';
 import { parseNetnsSelector } from '../../src/netns/select';
 import { EVF } from '../../src/layout/event_columns';
 import { createNetns, deleteNetns, isRoot } from '../helpers/netns';
-import { collectEvents, nsEvents, type EventRow } from '../helpers/events';
+import { collectEvents, cookiesGenerated, nsEvents, type EventRow } from '../helpers/events';
 
 const CHURN = path.resolve(__dirname, '../../../test/helpers/churn.py');
 const settle = (ms = 300): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -58,10 +59,12 @@ describe('EventSource (eBPF events, real kernel)', function () {
     const truth = churn(ns, N, BYTES);
     await settle();
     const rows = await collectEvents(src);
+    // the destroy view's final record of each socket, by 4-tuple (events of
+    // kernels before 5.12 carry no cookie for a socket never polled)
     const final = new Map<string, { acked: number; received: number; segsIn: number; segsOut: number; retrans: number; delivered: number }>();
     await destroy.drain((b) => {
       for (let i = 0; i < b.rows; i++) {
-        final.set(b.u64('idiag_cookie')[i]!.toString(), {
+        final.set(`${b.u16('sport')[i]}>${b.u16('dport')[i]}`, {
           acked: Number(b.u64('tcpi_bytes_acked')[i]!), received: Number(b.u64('tcpi_bytes_received')[i]!),
           segsIn: b.u32('tcpi_segs_in')[i]!, segsOut: b.u32('tcpi_segs_out')[i]!,
           retrans: b.u32('tcpi_total_retrans')[i]!, delivered: b.u32('tcpi_delivered')[i]!,
@@ -73,7 +76,8 @@ describe('EventSource (eBPF events, real kernel)', function () {
     expect(count(rows, 'passive_open')).to.equal(N);
     const closes = connCloses(rows);
     expect(closes).to.have.length(2 * N);
-    expect(new Set(closes.map((r) => r.cookie)).size).to.equal(2 * N);
+    if (cookiesGenerated(src)) expect(new Set(closes.map((r) => r.cookie)).size).to.equal(2 * N);
+    else for (const r of closes) expect([r.cookie, r.flags & EVF.NOCOOKIE]).to.deep.equal(['0', EVF.NOCOOKIE]);
     expect(src.stats().lost).to.equal(0);
     expect(src.stats().malformed).to.equal(0);
 
@@ -93,8 +97,8 @@ describe('EventSource (eBPF events, real kernel)', function () {
         expect(c.flags & EVF.FINAL).to.equal(EVF.FINAL);
         expect(c.durationNs).to.be.greaterThan(0);
         expect(c.rtt).to.be.greaterThan(0);
-        const d = final.get(c.cookie);
-        expect(d, `destroy record for cookie ${c.cookie}`).to.exist;
+        const d = final.get(`${c.sport}>${c.dport}`);
+        expect(d, `destroy record of ${c.sport}>${c.dport}`).to.exist;
         expect({ acked: c.acked, received: c.received, segsIn: c.segsIn, segsOut: c.segsOut, retrans: c.retrans, delivered: c.delivered })
           .to.deep.equal(d);
       }
@@ -119,7 +123,9 @@ describe('EventSource (eBPF events, real kernel)', function () {
     const rows = await collectEvents(src);
     const opened = rows.filter((r) => r.kind === 'active_open' || r.kind === 'passive_open').map((r) => r.cookie);
     const closed = connCloses(rows).map((r) => r.cookie);
-    expect([...opened].sort()).to.deep.equal([...live].sort());
+    // opens came before the poll: their cookie exists only where the event generates it
+    if (cookiesGenerated(src)) expect([...opened].sort()).to.deep.equal([...live].sort());
+    else expect(opened).to.deep.equal(Array(2 * N).fill('0'));
     expect([...closed].sort()).to.deep.equal([...live].sort());
   });
 
@@ -150,8 +156,9 @@ describe('EventSource (eBPF events, real kernel)', function () {
     expect(client, 'the client\'s active open').to.exist;
     const rtx = rows.filter((r) => r.kind === 'retransmit');
     expect(rtx.length).to.be.greaterThan(0);
-    for (const r of rtx) expect(r.cookie, 'retransmits come from the sender').to.equal(client.cookie);
-    const close = connCloses(rows).find((r) => r.cookie === client.cookie)!;
+    for (const r of rtx) expect([r.sport, r.dport, r.cookie], 'retransmits come from the sender').to.deep.equal([client.sport, 18080, client.cookie]);
+    const close = connCloses(rows).find((r) => r.sport === client.sport && r.dport === 18080)!;
+    expect(close.cookie).to.equal(client.cookie);
     expect(close.retrans).to.be.at.least(1);
   });
 
@@ -170,11 +177,18 @@ describe('EventSource (eBPF events, real kernel)', function () {
     const syn = rows.find((r) => r.kind === 'state' && r.newstate === 2 && r.dport === 18081)!;  // -> SYN_SENT
     expect(syn, 'the client going SYN_SENT').to.exist;
     const got = rows.filter((r) => r.kind === 'reset_received');
-    expect(got.map((r) => r.cookie)).to.deep.equal([syn.cookie]);
+    expect(got.map((r) => [r.cookie, r.dport])).to.deep.equal([[syn.cookie, 18081]]);
     const sent = rows.filter((r) => r.kind === 'reset_sent');
-    expect(sent).to.have.length(1);
-    expect([sent[0]!.sport, sent[0]!.dport]).to.deep.equal([18081, got[0]!.sport]);
-    expect(sent[0]!.cookie).to.equal('0');
+    // the kernel traces a reset sent without a socket from 6.10 on ("trace: tcp:
+    // fully support trace_tcp_send_reset"); before, only resets of full sockets
+    const [maj, min] = os.release().split('.').map(Number) as [number, number];
+    if (maj < 6 || (maj === 6 && min < 10)) {
+      expect(sent, `kernel ${os.release()}: no trace of a reset without a socket`).to.have.length(0);
+    } else {
+      expect(sent).to.have.length(1);
+      expect([sent[0]!.sport, sent[0]!.dport]).to.deep.equal([18081, got[0]!.sport]);
+      expect(sent[0]!.cookie).to.equal('0');
+    }
     expect(connCloses(rows).map((r) => r.cookie)).to.deep.equal([syn.cookie]);
   });
 
@@ -206,7 +220,9 @@ describe('EventSource (eBPF events, real kernel)', function () {
     const key = (r: EventRow): string => `${r.kind} ${r.cookie} ${r.oldstate}->${r.newstate}`;
     expect(b.map(key)).to.deep.equal(a.map(key));
     // each drain takes its own wall-minus-monotonic offset: equal within a few µs
-    b.forEach((r, i) => expect(Number(r.tsNs - a[i]!.tsNs)).to.be.within(-100_000, 100_000));
+    // on a machine, within a few hundred under emulation (the kernel matrix's TCG
+    // guests): 2 ms still tells a converted stamp from a raw or a doubled one
+    b.forEach((r, i) => expect(Number(r.tsNs - a[i]!.tsNs)).to.be.within(-2_000_000, 2_000_000));
     expect(pieces.stats().batches - st0.batches).to.equal(Math.ceil(b.length / 7));
   });
 

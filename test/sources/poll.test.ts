@@ -37,7 +37,8 @@ describe('PollSource across namespaces', function () {
     src.close();
     expect(perNs.get(a)).to.equal(6);
     expect(perNs.get(b)).to.equal(1);
-    expect(perNs.has('host')).to.equal(true);
+    // our own namespace is polled too (it may hold no socket: a bare guest)
+    expect(r.namespaces.some((n) => n.ns.name === 'host')).to.equal(true);
     // each namespace once, even though our own is also every process's /proc/PID/ns/net
     const names = r.namespaces.map((n) => n.ns.inode);
     expect(new Set(names).size).to.equal(names.length);
