@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,13 +89,30 @@ int tl_events_built(const char **why)
 	return 1;
 }
 
+static int64_t ts_ns(const struct timespec *t)
+{
+	return (int64_t)t->tv_sec * 1000000000ll + t->tv_nsec;
+}
+
+/* CLOCK_REALTIME - CLOCK_MONOTONIC. A thread preempted between the two reads
+ * would skew every stamp of the batch by the preemption (milliseconds on a
+ * loaded or emulated host): read the wall clock between two monotonic reads,
+ * a few times, and keep the tightest bracket. */
 static int64_t wall_minus_mono(void)
 {
-	struct timespec w, m;
+	int64_t best = 0, window = INT64_MAX;
 
-	clock_gettime(CLOCK_REALTIME, &w);
-	clock_gettime(CLOCK_MONOTONIC, &m);
-	return ((int64_t)w.tv_sec - m.tv_sec) * 1000000000ll + ((int64_t)w.tv_nsec - m.tv_nsec);
+	for (int i = 0; i < 4; i++) {
+		struct timespec m1, w, m2;
+		clock_gettime(CLOCK_MONOTONIC, &m1);
+		clock_gettime(CLOCK_REALTIME, &w);
+		clock_gettime(CLOCK_MONOTONIC, &m2);
+		if (ts_ns(&m2) - ts_ns(&m1) < window) {
+			window = ts_ns(&m2) - ts_ns(&m1);
+			best = ts_ns(&w) - (ts_ns(&m1) + (ts_ns(&m2) - ts_ns(&m1)) / 2);
+		}
+	}
+	return best;
 }
 
 static int on_record(void *ctx, void *data, size_t len)

@@ -35,6 +35,7 @@ export function otherStages(limits = { queueCapacityRows: 1000, spoolBudgetBytes
       samples: { stats: () => samples },
       flows: { stats: () => flows },
       sink: observeSink({ stats: () => sink }, limits),
+      parts: { stats: () => [{ view: 'samples', part: 'owners', program: 'sample_owners', up: true }] },
     },
   };
 }

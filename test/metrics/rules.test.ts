@@ -20,7 +20,8 @@ describe('alert rules (promtool)', () => {
   it('promtool check rules: valid, every rule found', () => {
     const r = run('check', 'rules', 'tcplens-rules.yml');
     expect(r.code, r.out).to.equal(0);
-    expect(r.out).to.match(/SUCCESS: 10 rules found/);
+    const rules = [...fs.readFileSync(path.join(DIR, 'tcplens-rules.yml'), 'utf8').matchAll(/^\s+- alert: /gm)].length;
+    expect(r.out).to.match(new RegExp(`SUCCESS: ${rules} rules found`));
   });
 
   it('promtool test rules: every alert fires when it must and not before', () => {
