@@ -25,6 +25,7 @@ const TESTS = [
   'test/native/sample_layout.test.js',
   'test/sources',
   'test/preflight/ebpf_rows.test.js',
+  'test/preflight/no_inet_diag.test.js',
   'test/preflight/verdicts.test.js',
   'test/run/run_views.test.js',
   'test/correlate/tuple_fallback.test.js',
