@@ -88,14 +88,11 @@ static int capture_print(enum libbpf_print_level level, const char *fmt, va_list
 	return 0;
 }
 
-void tl_parts_quiet_libbpf(void)
+/* libbpf's warnings are kept, not printed (TCPLENS_LIBBPF_DEBUG=1 prints
+ * them too): they are the reasons a part is off. */
+static void quiet_libbpf(void)
 {
 	libbpf_set_print(capture_print);
-}
-
-const char *tl_parts_last_warning(void)
-{
-	return cap.last;
 }
 
 /* Why a program was refused: the verifier's last lines (without its
@@ -141,7 +138,7 @@ static void reason(char *out, size_t len)
 
 /* ---- the test hook ---------------------------------------------------------- */
 
-int tl_parts_test_refused(const char *part, const char *prog)
+static int test_refused(const char *part, const char *prog)
 {
 	const char *list = getenv("TCPLENS_TEST_REFUSE");
 	char buf[512], *save = NULL;
@@ -207,7 +204,7 @@ static uint32_t refuse_mask(const struct tl_part *parts, int n, const struct tl_
 	for (int i = 0; i < n; i++)
 		if (st[i].next < parts[i].n) {
 			const struct tl_variant *v = &parts[i].variants[st[i].next];
-			if (tl_parts_test_refused(parts[i].name, v->prog))
+			if (test_refused(parts[i].name, v->prog))
 				m |= 1u << v->bit;
 		}
 	return m;
@@ -271,7 +268,7 @@ int tl_parts_load(const struct tl_part *parts, int n, struct tl_part_state *st,
 {
 	int tries = 0, up = 0, rc = 0;
 
-	tl_parts_quiet_libbpf();
+	quiet_libbpf();
 
 	for (int i = 0; i < n; i++) {
 		st[i].variant = -1;

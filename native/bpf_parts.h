@@ -6,7 +6,7 @@
  * on its own: a part the kernel refuses in every variant is off with the
  * verifier's last words, and the other parts run.
  *
- * Needs libbpf (the caller includes it only when the skeletons were built).
+ * The tables and reports here need no libbpf; bpf_parts.c does.
  */
 #ifndef TCPLENS_BPF_PARTS_H
 #define TCPLENS_BPF_PARTS_H
@@ -81,16 +81,9 @@ void tl_parts_fail_all(struct tl_part_info *out, int n, const char *err);
 /* Destroys the parts' links (before the object). Idempotent. */
 void tl_parts_detach(struct tl_part_state *st, int n);
 
-/* Whether `name` (a program or a part) is listed in TCPLENS_TEST_REFUSE, the
- * test hook that makes the verifier refuse chosen programs (comma-separated
- * program or part names): the failure path of a real kernel, on any kernel. */
-int tl_parts_test_refused(const char *part, const char *prog);
-
-/* libbpf's warnings are kept, not printed (TCPLENS_LIBBPF_DEBUG=1 prints
- * them too): the last one is the reason an open or load failed. */
-void tl_parts_quiet_libbpf(void);
-/* The last warning libbpf gave on this thread ("" if none). */
-const char *tl_parts_last_warning(void);
+/* TCPLENS_TEST_REFUSE (comma-separated program or part names) is a test hook:
+ * the listed programs get their `refuse` bit set, and the verifier refuses
+ * them, as a kernel that cannot run them would. */
 
 #ifdef __cplusplus
 }

@@ -28,8 +28,6 @@ const struct tl_part tl_event_parts[TL_EVENTS_NPARTS] = {
 	{ "reset_received", v_rst_recv, TL_NV(v_rst_recv) },
 };
 
-
-
 static const struct tl_coldef event_defs[] = {
 #define TL_DEF_EVCOL(n, t) { #n, TL_##t },
 	TL_EVENT_COLUMNS(TL_DEF_EVCOL)
