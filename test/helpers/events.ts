@@ -25,9 +25,12 @@ export function nsEvents(ns: string, opts: EventOptions = {}): EventSource {
 export const cookiesGenerated = (src: EventSource): boolean =>
   src.parts().find((p) => p.part === 'state')?.program.startsWith('btf_') ?? false;
 
-export async function collectEvents(src: EventSource): Promise<EventRow[]> {
+/** Every event the source holds now; `offsets` receives each batch's
+ * wall-minus-monotonic offset. */
+export async function collectEvents(src: EventSource, offsets: number[] = []): Promise<EventRow[]> {
   const rows: EventRow[] = [];
   await src.drain((b, ctx) => {
+    offsets.push(ctx.offsetNs);
     for (let i = 0; i < b.rows; i++) {
       const comm = b.u32('comm')[i]!;
       rows.push({

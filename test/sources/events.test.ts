@@ -59,24 +59,30 @@ describe('EventSource (eBPF events, real kernel)', function () {
     const truth = churn(ns, N, BYTES);
     await settle();
     const rows = await collectEvents(src);
-    // the destroy view's final record of each socket, by 4-tuple (events of
-    // kernels before 5.12 carry no cookie for a socket never polled)
+    // the destroy view's final record of each socket, by cookie; by 4-tuple
+    // where the events carry none (kernels before 5.12, a socket never polled)
+    const byCookie = cookiesGenerated(src);
+    const keyOf = (r: { cookie: string; sport: number; dport: number }): string => (byCookie ? r.cookie : `${r.sport}>${r.dport}`);
     const final = new Map<string, { acked: number; received: number; segsIn: number; segsOut: number; retrans: number; delivered: number }>();
-    await destroy.drain((b) => {
-      for (let i = 0; i < b.rows; i++) {
-        final.set(`${b.u16('sport')[i]}>${b.u16('dport')[i]}`, {
-          acked: Number(b.u64('tcpi_bytes_acked')[i]!), received: Number(b.u64('tcpi_bytes_received')[i]!),
-          segsIn: b.u32('tcpi_segs_in')[i]!, segsOut: b.u32('tcpi_segs_out')[i]!,
-          retrans: b.u32('tcpi_total_retrans')[i]!, delivered: b.u32('tcpi_delivered')[i]!,
-        });
-      }
-    });
+    // the kernel broadcasts destroys from a workqueue: on a loaded host they
+    // may trail the close events; wait for the 2N (+ the listener's) a while
+    for (const until = Date.now() + 10_000; final.size <= 2 * N && Date.now() < until; await settle(100)) {
+      await destroy.drain((b) => {
+        for (let i = 0; i < b.rows; i++) {
+          final.set(keyOf({ cookie: b.u64('idiag_cookie')[i]!.toString(), sport: b.u16('sport')[i]!, dport: b.u16('dport')[i]! }), {
+            acked: Number(b.u64('tcpi_bytes_acked')[i]!), received: Number(b.u64('tcpi_bytes_received')[i]!),
+            segsIn: b.u32('tcpi_segs_in')[i]!, segsOut: b.u32('tcpi_segs_out')[i]!,
+            retrans: b.u32('tcpi_total_retrans')[i]!, delivered: b.u32('tcpi_delivered')[i]!,
+          });
+        }
+      });
+    }
     destroy.close();
     expect(count(rows, 'active_open')).to.equal(N);
     expect(count(rows, 'passive_open')).to.equal(N);
     const closes = connCloses(rows);
     expect(closes).to.have.length(2 * N);
-    if (cookiesGenerated(src)) expect(new Set(closes.map((r) => r.cookie)).size).to.equal(2 * N);
+    if (byCookie) expect(new Set(closes.map((r) => r.cookie)).size).to.equal(2 * N);
     else for (const r of closes) expect([r.cookie, r.flags & EVF.NOCOOKIE]).to.deep.equal(['0', EVF.NOCOOKIE]);
     expect(src.stats().lost).to.equal(0);
     expect(src.stats().malformed).to.equal(0);
@@ -91,14 +97,17 @@ describe('EventSource (eBPF events, real kernel)', function () {
       // FIN; the client's bytes_acked includes its SYN (acked through
       // tcp_ack) and FIN, the server's only its FIN (its SYN-ACK is acked
       // on the SYN_RECV path, which sets snd_una without counting).
-      expect([client!.acked, client!.received]).to.deep.equal([BYTES + 2, BYTES / 2 + 1]);
+      // (the peer's FIN counts only if it came before the client's socket was
+      // released to a FIN_WAIT2 timewait socket: a race a loaded host loses)
+      expect(client!.acked).to.equal(BYTES + 2);
+      expect(client!.received).to.be.oneOf([BYTES / 2, BYTES / 2 + 1]);
       expect([server!.acked, server!.received]).to.deep.equal([BYTES / 2 + 1, BYTES + 1]);
       for (const c of [client!, server!]) {
         expect(c.flags & EVF.FINAL).to.equal(EVF.FINAL);
         expect(c.durationNs).to.be.greaterThan(0);
         expect(c.rtt).to.be.greaterThan(0);
-        const d = final.get(`${c.sport}>${c.dport}`);
-        expect(d, `destroy record of ${c.sport}>${c.dport}`).to.exist;
+        const d = final.get(keyOf(c));
+        expect(d, `destroy record of ${c.sport}>${c.dport} (cookie ${c.cookie})`).to.exist;
         expect({ acked: c.acked, received: c.received, segsIn: c.segsIn, segsOut: c.segsOut, retrans: c.retrans, delivered: c.delivered })
           .to.deep.equal(d);
       }
@@ -213,16 +222,21 @@ describe('EventSource (eBPF events, real kernel)', function () {
     const pieces = track(nsEvents(ns, { batchRows: 7 }));
     churn(ns, 30);
     await settle();
-    const a = await collectEvents(whole);
+    const offsets: number[] = [];
+    const a = await collectEvents(whole, offsets);
     const st0 = pieces.stats();
-    const b = await collectEvents(pieces);
+    const b = await collectEvents(pieces, offsets);
     expect(b.length).to.be.greaterThan(7 * 3);
     const key = (r: EventRow): string => `${r.kind} ${r.cookie} ${r.oldstate}->${r.newstate}`;
     expect(b.map(key)).to.deep.equal(a.map(key));
-    // each drain takes its own wall-minus-monotonic offset: equal within a few µs
-    // on a machine, within a few hundred under emulation (the kernel matrix's TCG
-    // guests): 2 ms still tells a converted stamp from a raw or a doubled one
-    b.forEach((r, i) => expect(Number(r.tsNs - a[i]!.tsNs)).to.be.within(-2_000_000, 2_000_000));
+    // each drain takes its own wall-minus-monotonic offset: the same within a
+    // few µs (no clock was set meanwhile)
+    expect(offsets.length).to.be.greaterThan(2);
+    for (const o of offsets) expect(Math.abs(o - offsets[0]!), 'offsets of the drains').to.be.below(1_000_000);
+    // two programs stamped each event, one after the other: apart by what ran
+    // between them (on a loaded emulated host, a descheduled vCPU: ms), never by
+    // a conversion error (the offset itself: decades)
+    b.forEach((r, i) => expect(Number(r.tsNs - a[i]!.tsNs)).to.be.within(-50_000_000, 50_000_000));
     expect(pieces.stats().batches - st0.batches).to.equal(Math.ceil(b.length / 7));
   });
 

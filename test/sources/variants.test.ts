@@ -113,7 +113,8 @@ describe('eBPF variants: each one the kernel accepts reports what the best one d
             const port = truth.listener[1];
             for (const f of truth.flows) {
               const c = closes.find((r) => r.sport === f.sport && r.dport === port)!;
-              expect([c.acked, c.received]).to.deep.equal([BYTES + 2, BYTES / 2 + 1]);  // + SYN and FIN
+              expect(c.acked).to.equal(BYTES + 2);  // + SYN and FIN
+              expect(c.received).to.be.oneOf([BYTES / 2, BYTES / 2 + 1]);  // + the peer's FIN, if it came first
             }
           } finally {
             src.close();
