@@ -23,7 +23,7 @@ enum tl_event_kind {
 /* flags bits */
 #define TL_EVF_FINAL    0x01 /* tcpi_* and duration_ns hold the close-time counters */
 #define TL_EVF_PROC     0x02 /* pid/tgid/comm/cgroup_id are the socket's owner */
-#define TL_EVF_NOCOOKIE 0x04 /* classic tracepoint fallback: join on 4-tuple + netns */
+#define TL_EVF_NOCOOKIE 0x04 /* no cookie (a variant that reads it, before anyone made it): join on 4-tuple + netns */
 
 /* All columns, largest first: X(name, type). */
 #define TL_EVENT_COLUMNS(X) \

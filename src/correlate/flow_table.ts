@@ -1,6 +1,6 @@
 // The flow table: one Flow per (netns inode, socket cookie), fed by every
 // view's column batches, handing finished flows to the sinks as FlowRows.
-// Events without a cookie (classic-tracepoint fallback) join on the 4-tuple.
+// Events without a cookie (from variants that read it, before a poll made it) join on the 4-tuple.
 // Memory is bounded: finished flows leave once collected, and a cap on the
 // table evicts the least recently seen flows (counted, and written flagged).
 import type { ColumnBatch } from '../layout/batch';
@@ -48,7 +48,7 @@ export interface FlowStats {
   /** event and sample rows that name no flow we can key: cookie 0 and no tuple
    * to join on (no NOCOOKIE flag, no local port yet, or a reset no socket sent) */
   unkeyed: number;
-  /** cookieless events (classic-tracepoint fallback) keyed by (netns, 4-tuple) */
+  /** cookieless events (variants that read the cookie, before anything generated it) keyed by (netns, 4-tuple) */
   tupleJoined: number;
   /** flows known by their tuple alone until a poll or destroy row brought the cookie */
   adopted: number;
@@ -279,7 +279,7 @@ export class FlowTable {
     if (f && !(opens && f.closed && b.u64('ts_ns')[i]! >= f.first_seen_ns)) { this.s.tupleJoined++; return f; }
     if (!f && !opens) {
       if (this.recent.has(recentKey(ns, key))) { this.s.late++; return null; }
-      // The fallback flags a reset answering a packet no socket owns too: no flow.
+      // A reset answering a packet no socket owns is cookieless too: no flow.
       if (kind === EV_RESET_SENT && b.u8('newstate')[i] === TCP_CLOSE) { this.s.unkeyed++; return null; }
     }
     f = new Flow(ns, SYNTHETIC_COOKIE | ++this.synthetic, fam, src, sport, dst, dport);

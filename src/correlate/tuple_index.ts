@@ -1,7 +1,8 @@
 // (netns, 4-tuple) -> Flow: the join key of events that carry no socket
-// cookie (the classic-tracepoint fallback of the events view). The flow table
-// builds it on the first such event and keeps it in step from then on, so
-// hosts with tp_btf (cookies everywhere) never pay for it.
+// cookie (the events view's variants that read the cookie, on kernels before
+// 5.12 or without tp_btf, for sockets nothing generated one for yet). The flow
+// table builds it on the first such event and keeps it in step from then on,
+// so hosts whose events generate cookies never pay for it.
 import type { Flow } from './flow';
 
 /** One key per direction: a connection's two sockets in one namespace differ. */
