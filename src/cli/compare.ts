@@ -4,7 +4,7 @@
 // workload, also each view's error against the ground truth.
 import * as fs from 'fs';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
-import { parseDuration } from '../util/duration';
+import { parseDuration } from '../util/units';
 import { usage } from '../util/errors';
 import { parseSpec } from '../loadgen/spec';
 import { runCompare } from '../compare/run';

@@ -5,7 +5,7 @@ import { PollSource, type CycleResult } from '../sources/poll';
 import { DestroySource } from '../sources/destroy';
 import { parseNetnsSelector } from '../netns/select';
 import { parseStates } from '../format/tcp_states';
-import { parseDuration } from '../util/duration';
+import { parseDuration } from '../util/units';
 import { BatchPrinter, type Format } from '../format/printer';
 import { Output } from '../util/output';
 import { usage } from '../util/errors';

@@ -6,7 +6,7 @@ import { EventSource } from '../sources/events';
 import { EVENT_KINDS } from '../layout/event_columns';
 import { eventTableRow, eventToRecord, EVENT_TABLE_HEADER } from '../format/event_record';
 import { parseNetnsSelector, resolveNetns } from '../netns/select';
-import { parseDuration } from '../util/duration';
+import { parseDuration, parseRingBytes } from '../util/units';
 import { Output } from '../util/output';
 import { TcplensError, usage } from '../util/errors';
 
@@ -65,16 +65,6 @@ export function parsePorts(text: string | undefined): number[] {
   });
   if (ports.length === 0 || ports.length > 8) throw usage('--ports: between 1 and 8 ports');
   return ports;
-}
-
-export function parseRingBytes(text: string): number {
-  const m = /^\s*(\d+)\s*([kKmMgG]?)i?[bB]?\s*$/.exec(text);
-  const mult: Record<string, number> = { '': 1, k: 1024, m: 1 << 20, g: 1 << 30 };
-  const n = m ? Number(m[1]) * mult[m[2]!.toLowerCase()]! : NaN;
-  if (!(n >= 4096) || n > 1 << 30 || (n & (n - 1)) !== 0) {
-    throw usage(`--ring-bytes: "${text}" must be a power of two between 4k and 1g (e.g. 64k, 8m)`);
-  }
-  return n;
 }
 
 function netnsInodes(text: string): number[] {

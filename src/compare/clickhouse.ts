@@ -3,6 +3,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { makeClient, type ClickHouseConfig } from '../sinks/clickhouse/config';
+import { unreachable } from '../sinks/clickhouse/retry';
 import { TcplensError, usage } from '../util/errors';
 
 const SQL = path.resolve(__dirname, '..', '..', '..', 'schema', 'queries', 'coverage_from_flows.sql');
@@ -53,7 +54,7 @@ export async function coverageFromClickhouse(cfg: ClickHouseConfig, q: Omit<Clic
     if (/UNKNOWN_TABLE|doesn't exist|Code: 60\b/.test(msg)) {
       throw new TcplensError('EUSAGE', `--from-clickhouse needs the ClickHouse sink: table ${o.database}.tcp_flows does not exist at ${cfg.url}`);
     }
-    if (/ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|socket hang up/.test(msg)) throw new TcplensError('EUSAGE', `--from-clickhouse: cannot reach ClickHouse at ${cfg.url} (${msg})`);
+    if (unreachable(e)) throw new TcplensError('EUSAGE', `--from-clickhouse: cannot reach ClickHouse at ${cfg.url} (${msg})`);
     throw new TcplensError('EUSAGE', `--from-clickhouse: ${msg}`);
   } finally {
     await client.close();

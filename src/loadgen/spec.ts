@@ -2,6 +2,7 @@
 // One parser for `tcplens loadgen SPEC` and `tcplens compare --loadgen SPEC`;
 // every mistake is one line naming the key and what would be accepted.
 import { usage } from '../util/errors';
+import { durationMs, sizeBytes } from '../util/units';
 
 /** How long a flow stays open, connect to close. All times in ms. */
 export type DurationDist =
@@ -41,23 +42,18 @@ const MAX_BYTES = 1 << 30;
 
 const bad = (what: string): Error => usage(`--loadgen: ${what} (${SPEC_HELP})`);
 
-const TIME_UNITS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000 };
-
 /** "5ms", "1.5s", "250us" -> ms; a bare number is ms. */
 export function parseSpecDuration(text: string, key: string): number {
-  const m = /^(\d+(?:\.\d+)?)(us|ms|s|m)?$/.exec(text);
-  if (!m) throw bad(`${key}: "${text}" is not a duration like 5ms, 1.5s or 250us`);
-  const ms = Number(m[1]) * TIME_UNITS[m[2] ?? 'ms']!;
+  const ms = durationMs(text, 'ms');
+  if (ms === null) throw bad(`${key}: "${text}" is not a duration like 5ms, 1.5s or 250us`);
   if (!(ms > 0)) throw bad(`${key}: must be greater than zero`);
   return ms;
 }
 
 /** "4k" -> 4096, "1m" -> 1048576, "100" -> 100. */
 export function parseSize(text: string, key: string): number {
-  const m = /^(\d+)([kKmMgG]?)$/.exec(text);
-  if (!m) throw bad(`${key}: "${text}" is not a byte count like 100, 4k or 1m`);
-  const mult = { '': 1, k: 1024, m: 1 << 20, g: 1 << 30 }[m[2]!.toLowerCase()]!;
-  const n = Number(m[1]) * mult;
+  const n = sizeBytes(text);
+  if (n === null) throw bad(`${key}: "${text}" is not a byte count like 100, 4k or 1m`);
   if (n > MAX_BYTES) throw bad(`${key}: at most 1g per direction`);
   return n;
 }

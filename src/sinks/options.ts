@@ -10,12 +10,14 @@
 //   process.once('SIGTERM', () => void sink.close().then(() => process.exit(0)));
 //   metrics: sink.stats() at scrape time
 import type { Argv } from 'yargs';
-import { TcplensError, usage } from '../util/errors';
+import { TcplensError } from '../util/errors';
 import { log } from '../util/log';
+import { parseSize } from '../util/units';
 import { createSink, type Sink } from './index';
 import { clickhouseConfig, clickhouseOptions, describe as describeCh, makeClient, type ClickHouseConfig, type ClickHouseFlags } from './clickhouse/config';
 import { ensureLocalServer, type LocalClickHouse } from './clickhouse/local_server';
 import { applySchema } from './clickhouse/schema';
+import { unreachable } from './clickhouse/retry';
 
 export interface SinkFlags extends ClickHouseFlags {
   sink: string;
@@ -34,16 +36,6 @@ export function sinkOptions<T>(y: Argv<T>): Argv<T & SinkFlags> {
     .option('schema-apply', { type: 'boolean', default: true, describe: 'apply the schema migrations at start (idempotent)' }) as unknown as Argv<T & SinkFlags>;
 }
 
-const UNITS: Record<string, number> = { '': 1, b: 1, k: 1e3, kb: 1e3, kib: 1024, m: 1e6, mb: 1e6, mib: 1024 ** 2, g: 1e9, gb: 1e9, gib: 1024 ** 3 };
-
-/** "256MiB", "1g", "1048576" -> bytes */
-export function parseBytes(text: string, flag = '--spool-bytes'): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(String(text));
-  const unit = m ? UNITS[m[2]!.toLowerCase()] : undefined;
-  if (!m || unit === undefined) throw usage(`${flag}: a size like 256MiB, 1GB or 1048576 expected, got '${text}'`);
-  return Math.floor(Number(m[1]) * unit);
-}
-
 export interface OpenedSink {
   sink: Sink;
   /** for logs, without credentials */
@@ -52,7 +44,6 @@ export interface OpenedSink {
   localServer?: LocalClickHouse;
 }
 
-const unreachable = (msg: string): boolean => /ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|ECONNRESET|socket hang up|Timeout/i.test(msg);
 /** how often the schema is tried again while ClickHouse is unreachable at start */
 const SCHEMA_RETRY_MS = 5000;
 
@@ -60,21 +51,22 @@ const SCHEMA_RETRY_MS = 5000;
  * while the schema is tried again in the background. A server that answers
  * and refuses the schema is fatal. */
 async function ensureSchema(config: ClickHouseConfig, ttlDays: number, localServer?: LocalClickHouse): Promise<void> {
-  const attempt = async (): Promise<string | null> => {
+  const attempt = async (): Promise<unknown> => {
     const client = makeClient(config);
     try {
       const r = await applySchema(client, { database: config.database, ttlDays });
       log.info('schema.apply', 'schema ready', { applied: r.applied, already: r.skipped.length });
       return null;
     } catch (e) {
-      return String((e as Error).message ?? e).split('\n')[0]!;
+      return e ?? new Error('unknown error');
     } finally {
       await client.close();
     }
   };
-  const msg = await attempt();
-  if (msg === null) return;
-  if (!unreachable(msg)) {
+  const err = await attempt();
+  if (err === null) return;
+  const msg = String((err as Error).message ?? err).split('\n')[0]!;
+  if (!unreachable(err)) {
     if (localServer && !localServer.reused) await localServer.stop();
     throw new TcplensError('ECLICKHOUSE', `schema apply on ${describeCh(config)}: ${msg}`);
   }
@@ -88,7 +80,7 @@ async function ensureSchema(config: ClickHouseConfig, ttlDays: number, localServ
 /** o.cluster: writing into a cluster's Distributed tables, whose schema the
  * operator applies once (tcplens schema apply --cluster), not every sidecar. */
 export async function openSink(args: SinkFlags, o: { host?: string; cluster?: string } = {}): Promise<OpenedSink> {
-  const spoolBytes = parseBytes(args['spool-bytes']);
+  const spoolBytes = parseSize(args['spool-bytes'], '--spool-bytes');
   if (args.sink !== 'clickhouse') {
     const sink = createSink(args.sink, { host: o.host });
     await sink.start();

@@ -13,6 +13,17 @@ export class Backoff {
 }
 
 const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+/** the connection broke or never answered: the server may be fine, the path is not */
+const NO_ANSWER = new Set([...NEVER_SENT, 'ECONNRESET', 'ETIMEDOUT', 'EPIPE']);
+
+/** ClickHouse cannot be reached (no server, no route, no answer), as opposed
+ * to a server that answered and refused: one check, by the error's code (the
+ * client's own request timeout carries none: it is known by its message). */
+export function unreachable(e: unknown): boolean {
+  const err = e as NodeJS.ErrnoException | undefined;
+  if (err?.code && NO_ANSWER.has(err.code)) return true;
+  return !serverRefused(e) && /^Timeout error/.test(String(err?.message ?? ''));
+}
 
 /** The server answered with an exception (it refused the query). The client
  * parses modern servers' errors into ClickHouseError; 18.16's older text
