@@ -10,19 +10,29 @@
 #ifndef __VMLINUX_H__
 #include <linux/types.h>
 #endif
+#ifdef __cplusplus  /* the N-API glue reads the kinds and flags too */
+#define _Static_assert static_assert
+#endif
 
 #define TL_REC_TASK  0x5431 /* "T1": struct tl_task_rec */
 #define TL_REC_OWNER 0x4f31 /* "O1": struct tl_owner_rec */
 
-/* tl_task_rec.flags (same bits as TL_SMF_* in native/sample_columns.h) */
-#define TL_TF_ON_CPU      0x01 /* task->on_cpu: running on a CPU */
-#define TL_TF_RUNNABLE    0x02 /* TASK_RUNNING but not on a CPU */
-#define TL_TF_IN_SYSCALL  0x04 /* syscall_nr is the syscall it entered */
-#define TL_TF_SOCKET      0x08 /* its fd argument is a TCP socket: socket fields valid */
-#define TL_TF_NO_COOKIE   0x10 /* socket found, but the kernel has not generated its cookie yet */
-#define TL_TF_KTHREAD     0x20 /* a kernel thread (no syscalls) */
+/* tl_task_rec.flags, and the task samples' flags column: X(NAME, bit). The
+ * one source: native/ and the generated src/layout/sample_columns.ts read these. */
+#define TL_TASK_FLAGS(X) \
+	X(ON_CPU, 0x01)      /* task->on_cpu: running on a CPU */ \
+	X(RUNNABLE, 0x02)    /* TASK_RUNNING but not on a CPU */ \
+	X(IN_SYSCALL, 0x04)  /* syscall_nr is the syscall it entered */ \
+	X(SOCKET, 0x08)      /* its fd argument is a TCP socket: socket fields valid */ \
+	X(NO_COOKIE, 0x10)   /* socket found, but the kernel has not generated its cookie yet */ \
+	X(KTHREAD, 0x20)     /* a kernel thread (no syscalls) */
+enum tl_task_flag {
+#define TL_TF_ENUM(n, v) TL_TF_##n = v,
+	TL_TASK_FLAGS(TL_TF_ENUM)
+#undef TL_TF_ENUM
+};
 
-#define TL_NO_SYSCALL 0xffffffffu
+#define TL_NO_SYSCALL 0xffffffffu /* syscall_nr when not in a syscall */
 
 /* Program ids: bit n of the `refuse` setting, the test hook that makes the
  * verifier refuse chosen programs (TCPLENS_TEST_REFUSE); native/sampler.c's

@@ -8,26 +8,42 @@
 #ifndef __VMLINUX_H__
 #include <linux/types.h>
 #endif
+#ifdef __cplusplus  /* the N-API glue reads the kinds and flags too */
+#define _Static_assert static_assert
+#endif
 
 /* Filter capacities of the const volatile settings. */
 #define TL_EV_MAX_NETNS 8
 #define TL_EV_MAX_PORTS 8
 
-/* Kind values and flag bits are native/event_columns.h's (enum
- * tl_event_kind, TL_EVF_*); repeated here as plain numbers so the BPF side
- * needs no native header. test/sources/events.test.ts reads them back. */
-#define TL_EVK_ACTIVE_OPEN 1
-#define TL_EVK_PASSIVE_OPEN 2
-#define TL_EVK_CLOSE 3
-#define TL_EVK_STATE 4
-#define TL_EVK_RETRANSMIT 5
-#define TL_EVK_RESET_SENT 6
-#define TL_EVK_RESET_RECEIVED 7
+/* Event kinds: the record's and the kind column's values (bit k of
+ * keep_kinds keeps kind k). X(NAME, value, name in columns and logs). The one
+ * source: native/ and the generated src/layout/event_columns.ts read these. */
+#define TL_EVENT_KINDS(X) \
+	X(ACTIVE_OPEN, 1, active_open)       /* SYN_SENT -> ESTABLISHED (connect) */ \
+	X(PASSIVE_OPEN, 2, passive_open)     /* SYN_RECV -> ESTABLISHED (accept side) */ \
+	X(CLOSE, 3, close)                   /* -> CLOSE: final counters present */ \
+	X(STATE, 4, state)                   /* any other state change */ \
+	X(RETRANSMIT, 5, retransmit) \
+	X(RESET_SENT, 6, reset_sent) \
+	X(RESET_RECEIVED, 7, reset_received)
+enum tl_event_kind {
+#define TL_EVK_ENUM(n, v, s) TL_EVK_##n = v,
+	TL_EVENT_KINDS(TL_EVK_ENUM)
+#undef TL_EVK_ENUM
+};
 #define TL_EVK_ALL 0xfe /* bits 1..7 */
 
-#define TL_EVFL_FINAL 0x01
-#define TL_EVFL_PROC 0x02
-#define TL_EVFL_NOCOOKIE 0x04
+/* Flag bits of a record and of the flags column: X(NAME, bit). */
+#define TL_EVENT_FLAGS(X) \
+	X(FINAL, 0x01)     /* tcpi_* and duration_ns hold the close-time counters */ \
+	X(PROC, 0x02)      /* pid/tgid/comm/cgroup_id are the socket's owner */ \
+	X(NOCOOKIE, 0x04)  /* no cookie (a variant that reads it, before anyone made it): join on 4-tuple + netns */
+enum tl_event_flag {
+#define TL_EVFL_ENUM(n, v) TL_EVFL_##n = v,
+	TL_EVENT_FLAGS(TL_EVFL_ENUM)
+#undef TL_EVFL_ENUM
+};
 
 /* Program ids: bit n of the `refuse` setting, the test hook that makes the
  * verifier refuse chosen programs (TCPLENS_TEST_REFUSE). The loader's table

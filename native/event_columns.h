@@ -9,21 +9,9 @@
 #ifndef TCPLENS_EVENT_COLUMNS_H
 #define TCPLENS_EVENT_COLUMNS_H
 
-/* kind: what happened (the KIND column) */
-enum tl_event_kind {
-	TL_EV_ACTIVE_OPEN = 1,   /* SYN_SENT -> ESTABLISHED (connect) */
-	TL_EV_PASSIVE_OPEN = 2,  /* SYN_RECV -> ESTABLISHED (accept side) */
-	TL_EV_CLOSE = 3,         /* -> CLOSE: final counters present */
-	TL_EV_STATE = 4,         /* any other state change */
-	TL_EV_RETRANSMIT = 5,
-	TL_EV_RESET_SENT = 6,
-	TL_EV_RESET_RECEIVED = 7,
-};
-
-/* flags bits */
-#define TL_EVF_FINAL    0x01 /* tcpi_* and duration_ns hold the close-time counters */
-#define TL_EVF_PROC     0x02 /* pid/tgid/comm/cgroup_id are the socket's owner */
-#define TL_EVF_NOCOOKIE 0x04 /* no cookie (a variant that reads it, before anyone made it): join on 4-tuple + netns */
+/* Kinds and flags (the kind and flags columns) are the wire format's:
+ * TL_EVENT_KINDS and TL_EVENT_FLAGS in bpf/tcp_events.h. */
+#include "../bpf/tcp_events.h"
 
 /* All columns, largest first: X(name, type). */
 #define TL_EVENT_COLUMNS(X) \

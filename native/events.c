@@ -7,7 +7,6 @@
 #include <unistd.h>
 #include "events.h"
 #include "comm_dict.h"
-#include "../bpf/tcp_events.h"  /* the wire struct and program ids, shared with the BPF side */
 
 /* The view's parts, each in the variants bpf/tcp_events.bpf.c writes, best
  * first; the loader runs per part the first one the kernel accepts. */
@@ -61,10 +60,6 @@ int tl_event_batch_bind(struct tl_event_batch *b, void *buf, size_t bytes, uint3
 #include "tcp_events.skel.h"
 #include "bpf_parts.h"
 
-_Static_assert(TL_EVK_ACTIVE_OPEN == TL_EV_ACTIVE_OPEN && TL_EVK_RESET_RECEIVED == TL_EV_RESET_RECEIVED,
-	       "bpf/tcp_events.h kinds follow native/event_columns.h");
-_Static_assert(TL_EVFL_FINAL == TL_EVF_FINAL && TL_EVFL_PROC == TL_EVF_PROC && TL_EVFL_NOCOOKIE == TL_EVF_NOCOOKIE,
-	       "bpf/tcp_events.h flags follow native/event_columns.h");
 _Static_assert(TL_EV_MAX_NETNS == TL_EVCFG_MAX_NETNS && TL_EV_MAX_PORTS == TL_EVCFG_MAX_PORTS, "filter sizes");
 
 struct tl_events {
@@ -121,7 +116,7 @@ static int on_record(void *ctx, void *data, size_t len)
 	uint32_t r = b->rows;
 
 	e->st.bytes += len;
-	if (len < sizeof(*ev) || ev->kind < TL_EV_ACTIVE_OPEN || ev->kind > TL_EV_RESET_RECEIVED ||
+	if (len < sizeof(*ev) || ev->kind < TL_EVK_ACTIVE_OPEN || ev->kind > TL_EVK_RESET_RECEIVED ||
 	    (ev->family != 2 && ev->family != 10) || ev->oldstate > 15 || ev->newstate > 15) {
 		e->st.malformed++;
 		return 0;
@@ -137,7 +132,7 @@ static int on_record(void *ctx, void *data, size_t len)
 	b->c.tcpi_bytes_received[r] = ev->bytes_received;
 	b->c.pid[r] = ev->pid;
 	b->c.tgid[r] = ev->tgid;
-	b->c.comm[r] = (ev->flags & TL_EVF_PROC) ? tl_comm_intern(&e->comms, ev->comm) : 0;
+	b->c.comm[r] = (ev->flags & TL_EVFL_PROC) ? tl_comm_intern(&e->comms, ev->comm) : 0;
 	b->c.tcpi_segs_in[r] = ev->segs_in;
 	b->c.tcpi_segs_out[r] = ev->segs_out;
 	b->c.tcpi_total_retrans[r] = ev->total_retrans;

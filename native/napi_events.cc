@@ -22,6 +22,25 @@ static Napi::Value EventLayout(const Napi::CallbackInfo &info) {
   return LayoutObject(env, cap, bytes, desc, TL_EVENT_NCOLS);
 }
 
+// eventContract() -> { kinds: [{ name, value }], flags: { NAME: bit } }: the
+// wire format's (bpf/tcp_events.h), for scripts/gen-layout.js
+static Napi::Value EventContract(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  Napi::Array kinds = Napi::Array::New(env);
+  Napi::Object flags = Napi::Object::New(env);
+  uint32_t k = 0;
+#define TL_JS_KIND(n, v, s) { Napi::Object o = Napi::Object::New(env); o.Set("name", #s); SetNum(o, "value", v); kinds.Set(k++, o); }
+  TL_EVENT_KINDS(TL_JS_KIND)
+#undef TL_JS_KIND
+#define TL_JS_FLAG(n, v) SetNum(flags, #n, v);
+  TL_EVENT_FLAGS(TL_JS_FLAG)
+#undef TL_JS_FLAG
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("kinds", kinds);
+  o.Set("flags", flags);
+  return o;
+}
+
 // eventsBuilt() -> { built, reason? }
 static Napi::Value EventsBuilt(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
@@ -208,6 +227,7 @@ Napi::Value EventTracer::Drain(const Napi::CallbackInfo &info) {
 void InitEvents(Napi::Env env, Napi::Object exports) {
   exports.Set("eventLayout", Napi::Function::New(env, EventLayout));
   exports.Set("eventsBuilt", Napi::Function::New(env, EventsBuilt));
+  exports.Set("eventContract", Napi::Function::New(env, EventContract));
   exports.Set("EventTracer", EventTracer::Define(env));
 }
 

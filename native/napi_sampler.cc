@@ -32,6 +32,20 @@ static Napi::Value SampleLayout(const Napi::CallbackInfo &info) {
   return LayoutObject(env, cap, bytes, desc, n);
 }
 
+// sampleContract() -> { flags: { NAME: bit }, noSyscall }: the wire format's
+// (bpf/task_sampler.h), for scripts/gen-layout.js
+static Napi::Value SampleContract(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  Napi::Object flags = Napi::Object::New(env);
+#define TL_JS_FLAG(n, v) SetNum(flags, #n, v);
+  TL_TASK_FLAGS(TL_JS_FLAG)
+#undef TL_JS_FLAG
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("flags", flags);
+  SetNum(o, "noSyscall", TL_NO_SYSCALL);
+  return o;
+}
+
 // samplerUnbuilt() -> '' when the addon has the skeleton, else why not
 static Napi::Value SamplerUnbuilt(const Napi::CallbackInfo &info) {
   return Napi::String::New(info.Env(), tl_sampler_unbuilt_reason());
@@ -198,6 +212,7 @@ Napi::Value Sampler::Fill(const Napi::CallbackInfo &info) {
 void InitSampler(Napi::Env env, Napi::Object exports) {
   exports.Set("sampleLayout", Napi::Function::New(env, SampleLayout));
   exports.Set("samplerUnbuilt", Napi::Function::New(env, SamplerUnbuilt));
+  exports.Set("sampleContract", Napi::Function::New(env, SampleContract));
   exports.Set("Sampler", Sampler::Define(env));
 }
 

@@ -5,13 +5,9 @@
 #ifndef TCPLENS_SAMPLE_COLUMNS_H
 #define TCPLENS_SAMPLE_COLUMNS_H
 
-/* flags bits of a task sample */
-#define TL_SMF_ON_CPU   0x01 /* running on a CPU at the sample */
-#define TL_SMF_RUNNABLE 0x02 /* on a run queue, waiting for a CPU */
-#define TL_SMF_IN_SYSCALL 0x04 /* syscall_nr is valid */
-#define TL_SMF_SOCKET   0x08 /* blocked in a socket syscall: socket columns valid */
-#define TL_SMF_NO_COOKIE 0x10 /* socket found but its cookie not generated yet (idiag_cookie 0) */
-#define TL_SMF_KTHREAD  0x20 /* a kernel thread */
+/* The flags column's bits and NO_SYSCALL are the wire format's:
+ * TL_TASK_FLAGS and TL_NO_SYSCALL in bpf/task_sampler.h. */
+#include "../bpf/task_sampler.h"
 
 /* iter/task: one row per sampled thread per iteration. */
 #define TL_SAMPLE_COLUMNS(X) \

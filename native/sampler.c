@@ -19,12 +19,6 @@
 #else
 #define TL_HAVE_SAMPLER 0
 #endif
-#include "../bpf/task_sampler.h"
-_Static_assert(TL_TF_ON_CPU == TL_SMF_ON_CPU && TL_TF_RUNNABLE == TL_SMF_RUNNABLE &&
-	       TL_TF_IN_SYSCALL == TL_SMF_IN_SYSCALL && TL_TF_SOCKET == TL_SMF_SOCKET &&
-	       TL_TF_NO_COOKIE == TL_SMF_NO_COOKIE && TL_TF_KTHREAD == TL_SMF_KTHREAD,
-	       "wire flags are the column flags");
-
 /* ---- layouts ---------------------------------------------------------- */
 
 static const struct tl_coldef sample_defs[] = {

@@ -9,12 +9,9 @@ import { Flow, SYNTHETIC_COOKIE, type Counters } from './flow';
 import { TupleIndex, flowTuple, tupleKey } from './tuple_index';
 import { VIEW_DESTROY, VIEW_EVENTS, VIEW_POLL, VIEW_SAMPLES, type FlowRow } from './flow_row';
 import { viewsName } from './coverage';
+import { EV_KIND, EVF } from '../layout/event_columns';
+import { SMF } from '../layout/sample_columns';
 
-/** Event kinds (native/event_columns.h enum tl_event_kind). */
-export const EV_ACTIVE_OPEN = 1, EV_PASSIVE_OPEN = 2, EV_CLOSE = 3, EV_STATE = 4,
-  EV_RETRANSMIT = 5, EV_RESET_SENT = 6, EV_RESET_RECEIVED = 7;
-const EVF_FINAL = 0x01, EVF_PROC = 0x02, EVF_NOCOOKIE = 0x04;
-const SMF_SOCKET = 0x08;
 /** how long a written flow's key absorbs late reports */
 const RECENT_MS = 60_000;
 /** (ns, cookie) or (ns, tuple key): the two never collide (a tuple key has '|') */
@@ -157,27 +154,27 @@ export class FlowTable {
       if (dport[i] === 0) continue; // a listener's state change: not a flow
       let f: Flow | null;
       if (cookie[i] !== 0n) f = this.flowOf(b, i, nsCol[i]!, true);
-      else if (flags[i]! & EVF_NOCOOKIE) f = this.flowOfTuple(b, i, nsCol[i]!);
+      else if (flags[i]! & EVF.NOCOOKIE) f = this.flowOfTuple(b, i, nsCol[i]!);
       else { this.s.unkeyed++; continue; }
       if (!f) continue;
       const t = ts[i]!;
       f.seen(VIEW_EVENTS, t);
-      if (flags[i]! & EVF_PROC) f.owner(pid[i]!, tgid[i]!, names[comm[i]! - 1] ?? '', cg[i]!);
+      if (flags[i]! & EVF.PROC) f.owner(pid[i]!, tgid[i]!, names[comm[i]! - 1] ?? '', cg[i]!);
       switch (kind[i]) {
-        case EV_ACTIVE_OPEN: case EV_PASSIVE_OPEN:
-          f.direction = kind[i] === EV_ACTIVE_OPEN ? 1 : 2;
+        case EV_KIND.ACTIVE_OPEN: case EV_KIND.PASSIVE_OPEN:
+          f.direction = kind[i] === EV_KIND.ACTIVE_OPEN ? 1 : 2;
           if (f.open_ns === 0n || t < f.open_ns) f.open_ns = t;
           break;
-        case EV_CLOSE:
-          if (flags[i]! & EVF_FINAL) {
+        case EV_KIND.CLOSE:
+          if (flags[i]! & EVF.FINAL) {
             f.offerFinal('events', countersOf(b, i));
             f.lifetime_ns = dur[i]!;
           }
           this.close(f, t);
           break;
-        case EV_RETRANSMIT: f.retransmitEvents++; break;
-        case EV_RESET_SENT: case EV_RESET_RECEIVED: f.resetEvents++; break;
-        default: break; // EV_STATE: seen is all
+        case EV_KIND.RETRANSMIT: f.retransmitEvents++; break;
+        case EV_KIND.RESET_SENT: case EV_KIND.RESET_RECEIVED: f.resetEvents++; break;
+        default: break; // STATE: seen is all
       }
     }
   }
@@ -187,7 +184,7 @@ export class FlowTable {
     const cookie = b.u64('idiag_cookie'), nsCol = b.u64('netns_inode'), flags = b.u8('flags'), ts = b.u64('ts_ns');
     const pid = b.u32('pid'), tgid = b.u32('tgid'), comm = b.u32('comm'), cg = b.u64('cgroup_id');
     for (let i = 0; i < b.rows; i++) {
-      if (!(flags[i]! & SMF_SOCKET)) continue;
+      if (!(flags[i]! & SMF.SOCKET)) continue;
       if (cookie[i] === 0n) { this.s.unkeyed++; continue; }
       const f = this.byNs.get(nsCol[i]!)?.get(cookie[i]!);
       if (!f) continue; // a socket no other view knows yet: the next poll will
@@ -272,7 +269,7 @@ export class FlowTable {
     this.tuples ??= new TupleIndex(this.flows());
     const fam = b.u8('idiag_family')[i]!, src = formatAddress(fam, b.b16('src', i)), dst = formatAddress(fam, b.b16('dst', i));
     const key = tupleKey(fam, src, sport, dst, dport);
-    const kind = b.u8('kind')[i]!, opens = kind === EV_ACTIVE_OPEN || kind === EV_PASSIVE_OPEN;
+    const kind = b.u8('kind')[i]!, opens = kind === EV_KIND.ACTIVE_OPEN || kind === EV_KIND.PASSIVE_OPEN;
     let f = this.tuples.get(ns, key);
     // An open after its tuple's flow closed is the tuple reused, unless it
     // predates the flow (that flow's own open, drained after a poll saw it).
@@ -280,7 +277,7 @@ export class FlowTable {
     if (!f && !opens) {
       if (this.recent.has(recentKey(ns, key))) { this.s.late++; return null; }
       // A reset answering a packet no socket owns is cookieless too: no flow.
-      if (kind === EV_RESET_SENT && b.u8('newstate')[i] === TCP_CLOSE) { this.s.unkeyed++; return null; }
+      if (kind === EV_KIND.RESET_SENT && b.u8('newstate')[i] === TCP_CLOSE) { this.s.unkeyed++; return null; }
     }
     f = new Flow(ns, SYNTHETIC_COOKIE | ++this.synthetic, fam, src, sport, dst, dport);
     this.add(f, key);

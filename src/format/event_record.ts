@@ -1,7 +1,7 @@
 // One row of an events batch -> a plain object for human output (json,
 // ndjson, table). Field names are the column names, as in the poll view;
 // kind and states become text; fields the event does not carry are absent
-// (owner without TL_EVF_PROC, counters except on close, cookie in the
+// (owner without EVF.PROC, counters except on close, cookie in the
 // classic-tracepoint fallback).
 import type { ColumnBatch } from '../layout/batch';
 import { EVENT_KINDS, EVF } from '../layout/event_columns';

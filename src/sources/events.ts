@@ -2,8 +2,8 @@
 // from eBPF (bpf/tcp_events.bpf.c), drained from a ring buffer in whole
 // column batches. The kernel never wakes us per event (BPF_RB_NO_WAKEUP):
 // the caller drains on a timer (drainEvery, or drain() from its own loop).
-import { ColumnBatch } from '../layout/batch';
-import { EVENT_COLUMNS } from '../layout/event_columns';
+import type { ColumnBatch } from '../layout/batch';
+import { EV_KIND, EventBatch } from '../layout/event_columns';
 import { eventsAddon, type EventTracer, type EventTracerConfig, type EventTracerStats } from '../native/events_addon';
 import type { ViewPart } from '../native/addon';
 import { allOff, partsOfError } from './parts';
@@ -32,13 +32,14 @@ export interface EventSourceStats extends EventTracerStats {
   ringBytes: number;
 }
 
-/** Event kinds 1-3 and 5-7 (opens, closes, retransmits, resets; not 4, other
- * state changes): what the flow table uses (bit k = event kind k). */
-export const FLOW_KINDS = 0xee;
+export { EventBatch };
 
-export class EventBatch extends ColumnBatch {
-  constructor(capacity: number) { super(capacity, EVENT_COLUMNS); }
-}
+/** Bit k keeps event kind k (the tracer's `kinds`). */
+export const kindMask = (...kinds: Array<keyof typeof EV_KIND>): number => kinds.reduce((m, k) => m | (1 << EV_KIND[k]), 0);
+
+/** What the flow table uses: opens, closes, retransmits, resets; not the
+ * other state changes, which cost probe time and say nothing it keeps. */
+export const FLOW_KINDS = kindMask('ACTIVE_OPEN', 'PASSIVE_OPEN', 'CLOSE', 'RETRANSMIT', 'RESET_SENT', 'RESET_RECEIVED');
 
 /** Cheap checks that need no loading: built in, and the capabilities. */
 export function eventsAvailability(capEff: bigint = readCapEff()): Availability {

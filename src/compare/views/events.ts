@@ -2,18 +2,17 @@
 // no-wakeup ring buffer (src/sources/events.ts, columns per
 // native/event_columns.h), drained every tick. The first event of a socket
 // (SYN_SENT or an open) is its first sighting; the close event carries the
-// final counters (flags & TL_EVF_FINAL).
+// final counters (flags & EVF.FINAL).
 import { EventSource } from '../../sources/events';
 import { resolveNetns } from '../../netns/select';
 import type { DriverFactory } from './driver';
 import type { ObsTable } from '../observe';
 import type { ColumnBatch } from '../../layout/batch';
+import { EV_KIND, EVF } from '../../layout/event_columns';
 
 /** The ring is consumed in batches on a timer, never woken per event (ENVIRONMENT.md). */
 export const EVENTS_DRAIN_MS = 100;
 const SETTLE_MS = 150;
-const TL_EVF_FINAL = 0x01;
-const TL_EV_PASSIVE_OPEN = 2;
 /** the tracer filters on at most this many namespaces in the kernel */
 const MAX_NETNS_FILTER = 8;
 
@@ -24,7 +23,7 @@ export const eventsDriver: DriverFactory = (opts) => {
   const src = new EventSource({ netns: inodes.length <= MAX_NETNS_FILTER ? inodes : [] });
   const read = (obs: ObsTable) => (b: ColumnBatch): void => {
     const flags = b.u8('flags'), kind = b.u8('kind');
-    obs.observeBatch(b, { stateColumn: 'newstate', final: (i) => (flags[i]! & TL_EVF_FINAL) !== 0, passive: (i) => kind[i] === TL_EV_PASSIVE_OPEN });
+    obs.observeBatch(b, { stateColumn: 'newstate', final: (i) => (flags[i]! & EVF.FINAL) !== 0, passive: (i) => kind[i] === EV_KIND.PASSIVE_OPEN });
   };
   return {
     tickMs: EVENTS_DRAIN_MS,

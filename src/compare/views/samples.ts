@@ -5,8 +5,7 @@
 import { SampleSource, sampleAvailability } from '../../sources/samples';
 import type { DriverFactory } from './driver';
 import { numericStats } from './stats';
-
-const TL_SMF_SOCKET = 0x08;
+import { SMF } from '../../layout/sample_columns';
 
 export const samplesDriver: DriverFactory = (opts) => {
   const a = sampleAvailability();
@@ -17,7 +16,7 @@ export const samplesDriver: DriverFactory = (opts) => {
     start: async () => { src.start(); },
     tick: async (obs) => (await src.sample((b) => {
       const flags = b.u8('flags');
-      obs.observeBatch(b, { skip: (i) => (flags[i]! & TL_SMF_SOCKET) === 0 });
+      obs.observeBatch(b, { skip: (i) => (flags[i]! & SMF.SOCKET) === 0 });
     })).rows,
     finish: async () => {},
     counters: () => numericStats(src.stats()),
