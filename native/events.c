@@ -347,16 +347,7 @@ int tl_events_drops(struct tl_events *e, uint32_t which, uint64_t *lost, int max
 
 const struct tl_events_stats *tl_events_stats(const struct tl_events *e) { return &e->st; }
 
-uint32_t tl_events_comm_count(const struct tl_events *e) { return e->comms.count; }
-
-const char *tl_events_comm(const struct tl_events *e, uint32_t id) { return e->comms.names[id - 1]; }
-
-uint32_t tl_events_comm_take(struct tl_events *e, uint32_t *from)
-{
-	*from = e->comms.reported;
-	e->comms.reported = e->comms.count;
-	return e->comms.count;
-}
+struct tl_comm_dict *tl_events_comms(struct tl_events *e) { return &e->comms; }
 
 void tl_events_close(struct tl_events *e)
 {
@@ -406,9 +397,7 @@ int tl_events_lost(struct tl_events *e, uint64_t *lost, int max) { return -ENOSY
 int tl_events_drops(struct tl_events *e, uint32_t which, uint64_t *lost, int max) { return -ENOSYS; }
 uint64_t tl_events_table_full(struct tl_events *e) { return 0; }
 const struct tl_events_stats *tl_events_stats(const struct tl_events *e) { static struct tl_events_stats z; return &z; }
-uint32_t tl_events_comm_count(const struct tl_events *e) { return 0; }
-const char *tl_events_comm(const struct tl_events *e, uint32_t id) { return ""; }
-uint32_t tl_events_comm_take(struct tl_events *e, uint32_t *from) { *from = 0; return 0; }
+struct tl_comm_dict *tl_events_comms(struct tl_events *e) { static struct tl_comm_dict none; return &none; }
 void tl_events_close(struct tl_events *e) {}
 
 #endif

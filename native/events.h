@@ -10,6 +10,7 @@
 #include "batch.h"
 #include "event_columns.h"
 #include "bpf_parts.h"
+#include "comm_dict.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -105,10 +106,8 @@ uint64_t tl_events_table_full(struct tl_events *e);
 
 const struct tl_events_stats *tl_events_stats(const struct tl_events *e);
 
-/* Comm dictionary: names [from, count) as NUL-padded 16-byte strings. */
-uint32_t tl_events_comm_count(const struct tl_events *e);
-const char *tl_events_comm(const struct tl_events *e, uint32_t id);
-uint32_t tl_events_comm_take(struct tl_events *e, uint32_t *from);
+/* The comm dictionary of the comm column (ids 1-based). */
+struct tl_comm_dict *tl_events_comms(struct tl_events *e);
 
 /* Detaches, unloads and frees; NULL is fine. */
 void tl_events_close(struct tl_events *e);

@@ -2,6 +2,7 @@
 #pragma once
 #include <napi.h>
 #include "napi_util.h"
+#include "napi_wrap.h"
 extern "C" {
 #include "batch.h"
 #include "diag_parse.h"
@@ -17,14 +18,6 @@ inline void PutParseStats(Napi::Object o, const tl_parse_stats &p) {
   SetNum(o, "dumpIntr", (double)p.dump_intr);
   SetNum(o, "dictOverflow", (double)p.dict_overflow);
   SetNum(o, "foreign", (double)p.foreign);
-}
-
-inline Napi::Array TakeNewNames(Napi::Env env, tl_dict *d) {
-  Napi::Array a = Napi::Array::New(env, d->count - d->reported);
-  for (uint32_t i = d->reported, k = 0; i < d->count; i++, k++)
-    a.Set(k, Napi::String::New(env, d->names[i]));
-  d->reported = d->count;
-  return a;
 }
 
 inline bool BindBatch(const Napi::CallbackInfo &info, int argi, tl_batch *b) {

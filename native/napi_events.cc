@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 #include "napi_util.h"
+#include "napi_wrap.h"
 extern "C" {
 #include "events.h"
 }
@@ -86,7 +87,7 @@ static bool ParseConfig(Napi::Env env, Napi::Object o, tl_events_config *c) {
   return true;
 }
 
-class EventTracer : public Napi::ObjectWrap<EventTracer> {
+class EventTracer : public FillGuard<EventTracer> {
  public:
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "EventTracer", {
@@ -102,7 +103,7 @@ class EventTracer : public Napi::ObjectWrap<EventTracer> {
 
   // new EventTracer({ netns?, ports?, kinds?, states?, ringBytes?, mode? }): loads and
   // attaches every part it can; throws (with .parts) when none loads
-  explicit EventTracer(const Napi::CallbackInfo &info) : Napi::ObjectWrap<EventTracer>(info) {
+  explicit EventTracer(const Napi::CallbackInfo &info) : FillGuard<EventTracer>(info, "EventTracer") {
     Napi::Env env = info.Env();
     tl_events_config cfg;
     if (!ParseConfig(env, info[0].IsObject() ? info[0].As<Napi::Object>() : Napi::Object::New(env), &cfg)) return;
@@ -115,26 +116,14 @@ class EventTracer : public Napi::ObjectWrap<EventTracer> {
   ~EventTracer() override { tl_events_close(e_); }
 
   tl_events *events() { return e_; }
-
-  Napi::Array TakeNames(Napi::Env env) {
-    uint32_t from = 0, to = tl_events_comm_take(e_, &from);
-    Napi::Array a = Napi::Array::New(env, to - from);
-    for (uint32_t id = from + 1, k = 0; id <= to; id++, k++)
-      a.Set(k, Napi::String::New(env, tl_events_comm(e_, id), strnlen(tl_events_comm(e_, id), 16)));
-    return a;
-  }
-
-  void SetBusy(bool b) {
-    busy_ = b;
-    if (!b && close_pending_) DoClose();
+  bool IsOpen() const { return e_ != nullptr; }
+  // detaches and unloads
+  void Release() {
+    tl_events_close(e_);
+    e_ = nullptr;
   }
 
  private:
-  bool Usable(Napi::Env env) {
-    if (!e_) { Napi::Error::New(env, "EventTracer is closed").ThrowAsJavaScriptException(); return false; }
-    if (busy_) { Napi::Error::New(env, "EventTracer: a drain is already running").ThrowAsJavaScriptException(); return false; }
-    return true;
-  }
 
   Napi::Value Drain(const Napi::CallbackInfo &info);
 
@@ -163,28 +152,12 @@ class EventTracer : public Napi::ObjectWrap<EventTracer> {
     return o;
   }
 
-  void DoClose() {
-    tl_events_close(e_);
-    e_ = nullptr;
-    close_pending_ = false;
-  }
-
-  // close(): detaches and unloads; idempotent; waits for a running drain.
-  Napi::Value Close(const Napi::CallbackInfo &info) {
-    if (busy_) close_pending_ = true;
-    else DoClose();
-    return info.Env().Undefined();
-  }
-
   Napi::Value Mode(const Napi::CallbackInfo &info) {
     if (!e_) return info.Env().Null();
     return Napi::String::New(info.Env(), tl_events_mode(e_) == TL_EVMODE_TP_BTF ? "tp_btf" : "tracepoint");
   }
   Napi::Value RingBytes(const Napi::CallbackInfo &info) {
     return Napi::Number::New(info.Env(), e_ ? tl_events_ring_bytes(e_) : 0);
-  }
-  Napi::Value Closed(const Napi::CallbackInfo &info) {
-    return Napi::Boolean::New(info.Env(), !e_ || close_pending_);
   }
   // [{ part, program, up, why }] as loaded (kept after close)
   Napi::Value Parts(const Napi::CallbackInfo &info) {
@@ -193,8 +166,6 @@ class EventTracer : public Napi::ObjectWrap<EventTracer> {
 
   tl_part_info parts_[TL_EVENTS_NPARTS] = {};
   tl_events *e_ = nullptr;
-  bool busy_ = false;
-  bool close_pending_ = false;
 };
 
 // drain(buffer: ArrayBuffer, capacity) -> Promise<{ rows, more, errno, code?, offsetNs, names }>
@@ -208,7 +179,7 @@ Napi::Value EventTracer::Drain(const Napi::CallbackInfo &info) {
         return cap == 0 ? -1 : tl_event_batch_bind(&j->b, d, n, cap);  // an empty batch would never drain
       }))
     return env.Undefined();
-  busy_ = true;
+  Busy();
   // the ring is drained on the libuv pool: the JS thread never walks it
   return PoolFillWorker::Start(env, info.This().As<Napi::Object>(), ab,
       [this, j] { j->rc = tl_events_drain(events(), &j->b, &j->more, &j->offset); },
@@ -218,7 +189,7 @@ Napi::Value EventTracer::Drain(const Napi::CallbackInfo &info) {
         o.Set("more", Napi::Boolean::New(env, j->more != 0));
         PutErrno(o, j->rc);
         SetNum(o, "offsetNs", (double)j->offset);
-        o.Set("names", TakeNames(env));
+        o.Set("names", TakeNewNames(env, tl_events_comms(events())));
         SetBusy(false);
         return o;
       });

@@ -71,7 +71,7 @@ static Napi::Value Replay(const Napi::CallbackInfo &info) {
 }
 
 // One NETLINK_SOCK_DIAG socket inside one network namespace.
-class DiagSocket : public Napi::ObjectWrap<DiagSocket> {
+class DiagSocket : public FillGuard<DiagSocket> {
  public:
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "DiagSocket", {
@@ -87,7 +87,7 @@ class DiagSocket : public Napi::ObjectWrap<DiagSocket> {
   }
 
   // new DiagSocket(path?: string) — path of a netns file; omitted = our own.
-  explicit DiagSocket(const Napi::CallbackInfo &info) : Napi::ObjectWrap<DiagSocket>(info) {
+  explicit DiagSocket(const Napi::CallbackInfo &info) : FillGuard<DiagSocket>(info, "DiagSocket") {
     Napi::Env env = info.Env();
     uint64_t ino = 0;
     int fd = OpenNetnsSocket(info, &ino);
@@ -103,15 +103,13 @@ class DiagSocket : public Napi::ObjectWrap<DiagSocket> {
   ~DiagSocket() override { if (open_) tl_dump_close(&dump_); }
 
   tl_dump *dump() { return &dump_; }
-  void SetBusy(bool b) { busy_ = b; if (!b && close_pending_) DoClose(); }
+  bool IsOpen() const { return open_; }
+  void Release() {
+    if (open_) tl_dump_close(&dump_);
+    open_ = false;
+  }
 
  private:
-
-  bool Usable(Napi::Env env) {
-    if (!open_) { Napi::Error::New(env, "DiagSocket is closed").ThrowAsJavaScriptException(); return false; }
-    if (busy_) { Napi::Error::New(env, "DiagSocket: a fill is already running").ThrowAsJavaScriptException(); return false; }
-    return true;
-  }
 
   // begin({ families: 1|2|3, states: mask, ext: bits }) -> undefined; throws on send failure
   Napi::Value Begin(const Napi::CallbackInfo &info) {
@@ -166,30 +164,11 @@ class DiagSocket : public Napi::ObjectWrap<DiagSocket> {
     return out;
   }
 
-  void DoClose() {
-    if (open_) tl_dump_close(&dump_);
-    open_ = false;
-    close_pending_ = false;
-  }
-
-  // close(): idempotent; waits for a running fill to finish first.
-  Napi::Value Close(const Napi::CallbackInfo &info) {
-    if (busy_) close_pending_ = true;
-    else DoClose();
-    return info.Env().Undefined();
-  }
-
   Napi::Value NetnsInode(const Napi::CallbackInfo &info) {
     return Napi::Number::New(info.Env(), (double)dump_.netns_inode);
   }
-  Napi::Value Closed(const Napi::CallbackInfo &info) {
-    return Napi::Boolean::New(info.Env(), !open_ || close_pending_);
-  }
-
   tl_dump dump_{};
   bool open_ = false;
-  bool busy_ = false;
-  bool close_pending_ = false;
 };
 
 // fill(buffer: ArrayBuffer, capacity) -> Promise<{ rows, done, errno, code?, names }>
@@ -199,7 +178,7 @@ Napi::Value DiagSocket::Fill(const Napi::CallbackInfo &info) {
   struct Job { tl_batch b; int rc = 0; int done = 0; };
   auto j = std::make_shared<Job>();
   if (!BindBatch(info, 0, &j->b)) return env.Undefined();
-  busy_ = true;
+  Busy();
   return PoolFillWorker::Start(env, info.This().As<Napi::Object>(), info[0].As<Napi::ArrayBuffer>(),
       [this, j] { j->rc = tl_dump_fill(dump(), &j->b, &j->done); },
       [this, j](Napi::Env env) {

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include "napi_util.h"
+#include "napi_wrap.h"
 extern "C" {
 #include "sampler.h"
 }
@@ -51,7 +52,7 @@ static Napi::Value SamplerUnbuilt(const Napi::CallbackInfo &info) {
   return Napi::String::New(info.Env(), tl_sampler_unbuilt_reason());
 }
 
-class Sampler : public Napi::ObjectWrap<Sampler> {
+class Sampler : public FillGuard<Sampler> {
  public:
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "Sampler", {
@@ -69,7 +70,7 @@ class Sampler : public Napi::ObjectWrap<Sampler> {
   // part it can; throws an Error with .code (errno name), .parts and a
   // one-line reason when none loads.
   // new Sampler({ replay: true }) loads nothing: beginFile() feeds it records.
-  explicit Sampler(const Napi::CallbackInfo &info) : Napi::ObjectWrap<Sampler>(info) {
+  explicit Sampler(const Napi::CallbackInfo &info) : FillGuard<Sampler>(info, "Sampler") {
     Napi::Env env = info.Env();
     Napi::Object o = info[0].IsObject() ? info[0].As<Napi::Object>() : Napi::Object::New(env);
     if (o.Has("replay") && o.Get("replay").ToBoolean()) {
@@ -92,23 +93,14 @@ class Sampler : public Napi::ObjectWrap<Sampler> {
   ~Sampler() override { tl_sampler_free(s_); }
 
   tl_sampler *core() { return s_; }
-  void SetBusy(bool b) { busy_ = b; if (!b && close_pending_) DoClose(); }
-
-  // New comm names since the last call (ids continue the dictionary).
-  Napi::Array TakeNames(Napi::Env env) {
-    uint32_t from = 0, to = tl_sampler_new_names(s_, &from);
-    Napi::Array a = Napi::Array::New(env, to - from);
-    for (uint32_t id = from + 1, k = 0; id <= to; id++, k++)
-      a.Set(k, Napi::String::New(env, tl_sampler_name(s_, id)));
-    return a;
+  bool IsOpen() const { return s_ && !closed_; }
+  // releases links, programs, fds (the counters stay readable)
+  void Release() {
+    tl_sampler_close(s_);
+    closed_ = true;
   }
 
  private:
-  bool Usable(Napi::Env env) {
-    if (!s_ || closed_) { Napi::Error::New(env, "Sampler is closed").ThrowAsJavaScriptException(); return false; }
-    if (busy_) { Napi::Error::New(env, "Sampler: a fill is already running").ThrowAsJavaScriptException(); return false; }
-    return true;
-  }
 
   // begin('tasks'|'owners') -> { seq, tsNs }: creates the iterator; fill() reads it
   Napi::Value Begin(const Napi::CallbackInfo &info) {
@@ -158,22 +150,6 @@ class Sampler : public Napi::ObjectWrap<Sampler> {
     return o;
   }
 
-  void DoClose() {
-    tl_sampler_close(s_);
-    closed_ = true;
-    close_pending_ = false;
-  }
-
-  // close(): idempotent; waits for a running fill to finish first.
-  Napi::Value Close(const Napi::CallbackInfo &info) {
-    if (busy_) close_pending_ = true;
-    else DoClose();
-    return info.Env().Undefined();
-  }
-
-  Napi::Value Closed(const Napi::CallbackInfo &info) {
-    return Napi::Boolean::New(info.Env(), !s_ || closed_ || close_pending_);
-  }
   // [{ part, program, up, why }] as loaded; [] for a replay sampler
   Napi::Value Parts(const Napi::CallbackInfo &info) {
     return have_parts_ ? PartsArray(info.Env(), parts_, TL_SAMPLER_NPARTS) : Napi::Array::New(info.Env());
@@ -181,11 +157,9 @@ class Sampler : public Napi::ObjectWrap<Sampler> {
 
   tl_sampler *s_ = nullptr;
   tl_sample_pass pass_ = TL_PASS_TASKS;
-  bool busy_ = false;
   bool closed_ = false;
   tl_part_info parts_[TL_SAMPLER_NPARTS] = {};
   bool have_parts_ = false;
-  bool close_pending_ = false;
 };
 
 // fill(buffer: ArrayBuffer, capacity) -> Promise<{ rows, done, errno, code?, names }>
@@ -199,11 +173,11 @@ Napi::Value Sampler::Fill(const Napi::CallbackInfo &info) {
   tl_sample_pass pass = pass_;
   if (!BufferArgs(info, 0, &ab, [&j, pass](void *d, size_t n, uint32_t cap) { return tl_sample_batch_bind(&j->b, pass, d, n, cap); }))
     return env.Undefined();
-  busy_ = true;
+  Busy();
   return PoolFillWorker::Start(env, info.This().As<Napi::Object>(), ab,
       [this, j] { j->rc = tl_sampler_fill(core(), &j->b, &j->done); },
       [this, j](Napi::Env env) {
-        Napi::Object o = FillResult(env, j->b.rows, j->done, j->rc, TakeNames(env));
+        Napi::Object o = FillResult(env, j->b.rows, j->done, j->rc, TakeNewNames(env, tl_sampler_comms(core())));
         SetBusy(false);
         return o;
       });

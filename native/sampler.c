@@ -466,16 +466,9 @@ void tl_sampler_stats(struct tl_sampler *s, struct tl_sampler_stats *st)
 #endif
 }
 
-uint32_t tl_sampler_new_names(struct tl_sampler *s, uint32_t *from)
+struct tl_comm_dict *tl_sampler_comms(struct tl_sampler *s)
 {
-	*from = s->dict.reported;
-	s->dict.reported = s->dict.count;
-	return s->dict.count;
-}
-
-const char *tl_sampler_name(struct tl_sampler *s, uint32_t id)
-{
-	return tl_comm_name(&s->dict, id);
+	return &s->dict;
 }
 
 uint64_t tl_sampler_pass_ts(struct tl_sampler *s) { return s->pass_ts; }

@@ -16,6 +16,7 @@
 #include "batch.h"
 #include "sample_columns.h"
 #include "bpf_parts.h"
+#include "comm_dict.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -106,9 +107,8 @@ int tl_sampler_begin(struct tl_sampler *s, enum tl_sample_pass pass);
  * everything read was delivered. 0 or -errno (the pass then ends). */
 int tl_sampler_fill(struct tl_sampler *s, struct tl_sample_batch *b, int *done);
 void tl_sampler_stats(struct tl_sampler *s, struct tl_sampler_stats *st);
-/* comm dictionary: names [*from, count) are new since the last call. */
-uint32_t tl_sampler_new_names(struct tl_sampler *s, uint32_t *from);
-const char *tl_sampler_name(struct tl_sampler *s, uint32_t id);
+/* The comm dictionary of the comm columns (ids 1-based). */
+struct tl_comm_dict *tl_sampler_comms(struct tl_sampler *s);
 uint64_t tl_sampler_pass_ts(struct tl_sampler *s);
 uint32_t tl_sampler_pass_seq(struct tl_sampler *s);
 /* Releases links, programs, fds. Idempotent. */
