@@ -2,49 +2,24 @@
 // The samples view's batches: iter/task (one row per sampled thread per pass)
 // and iter/task_file (one row per process and TCP socket fd); flag bits.
 import { ColumnBatch } from './batch';
-import type { ColumnSpec } from './poll_columns';
+import { columnSpecs, type ColumnSpec } from './poll_columns';
 
-export const SAMPLE_COLUMNS: readonly ColumnSpec[] = [
-  { name: 'src', type: 'b16', tcpiEnd: 0 },
-  { name: 'dst', type: 'b16', tcpiEnd: 0 },
-  { name: 'ts_ns', type: 'u64', tcpiEnd: 0 },
-  { name: 'idiag_cookie', type: 'u64', tcpiEnd: 0 },
-  { name: 'netns_inode', type: 'u64', tcpiEnd: 0 },
-  { name: 'cgroup_id', type: 'u64', tcpiEnd: 0 },
-  { name: 'sample_seq', type: 'u32', tcpiEnd: 0 },
-  { name: 'pid', type: 'u32', tcpiEnd: 0 },
-  { name: 'tgid', type: 'u32', tcpiEnd: 0 },
-  { name: 'comm', type: 'u32', tcpiEnd: 0 },
-  { name: 'task_state', type: 'u32', tcpiEnd: 0 },
-  { name: 'syscall_nr', type: 'u32', tcpiEnd: 0 },
-  { name: 'idiag_inode', type: 'u32', tcpiEnd: 0 },
-  { name: 'sport', type: 'u16', tcpiEnd: 0 },
-  { name: 'dport', type: 'u16', tcpiEnd: 0 },
-  { name: 'idiag_family', type: 'u8', tcpiEnd: 0 },
-  { name: 'idiag_state', type: 'u8', tcpiEnd: 0 },
-  { name: 'flags', type: 'u8', tcpiEnd: 0 },
-];
+export const SAMPLE_COLUMNS: readonly ColumnSpec[] = columnSpecs([
+  ['b16', 'src', 'dst'],
+  ['u64', 'ts_ns', 'idiag_cookie', 'netns_inode', 'cgroup_id'],
+  ['u32', 'sample_seq', 'pid', 'tgid', 'comm', 'task_state', 'syscall_nr'],
+  ['u32', 'idiag_inode'],
+  ['u16', 'sport', 'dport'],
+  ['u8', 'idiag_family', 'idiag_state', 'flags'],
+]);
 
-export const OWNER_COLUMNS: readonly ColumnSpec[] = [
-  { name: 'idiag_cookie', type: 'u64', tcpiEnd: 0 },
-  { name: 'netns_inode', type: 'u64', tcpiEnd: 0 },
-  { name: 'cgroup_id', type: 'u64', tcpiEnd: 0 },
-  { name: 'idiag_inode', type: 'u32', tcpiEnd: 0 },
-  { name: 'tgid', type: 'u32', tcpiEnd: 0 },
-  { name: 'pid', type: 'u32', tcpiEnd: 0 },
-  { name: 'fd', type: 'u32', tcpiEnd: 0 },
-  { name: 'comm', type: 'u32', tcpiEnd: 0 },
-];
+export const OWNER_COLUMNS: readonly ColumnSpec[] = columnSpecs([
+  ['u64', 'idiag_cookie', 'netns_inode', 'cgroup_id'],
+  ['u32', 'idiag_inode', 'tgid', 'pid', 'fd', 'comm'],
+]);
 
 /** TL_TASK_FLAGS: bits of a task sample's flags column. */
-export const SMF = {
-  ON_CPU: 0x01,
-  RUNNABLE: 0x02,
-  IN_SYSCALL: 0x04,
-  SOCKET: 0x08,
-  NO_COOKIE: 0x10,
-  KTHREAD: 0x20,
-} as const;
+export const SMF = { ON_CPU: 0x01, RUNNABLE: 0x02, IN_SYSCALL: 0x04, SOCKET: 0x08, NO_COOKIE: 0x10, KTHREAD: 0x20 } as const;
 
 /** syscall_nr when the thread is not in a syscall (TL_NO_SYSCALL). */
 export const NO_SYSCALL = 0xffffffff;
