@@ -34,20 +34,9 @@ const flagObject = (flags) => `{ ${Object.entries(flags).map(([k, v]) => `${k}: 
 function render(a) {
   const poll = `${HEAD('native/poll_columns.h')}// The poll batch layout: column order, types, and for tcp_info members the
 // end offset in struct tcp_info (present iff tcpi_len >= tcpiEnd).
-import type { ColumnType } from '../native/addon';
+import { columnSpecs, type ColumnSpec } from './spec';
 
-export interface ColumnSpec {
-  readonly name: string;
-  readonly type: ColumnType;
-  readonly tcpiEnd: number;
-}
-
-/** [type, ...names] runs, or [type, name, tcpiEnd] for a tcp_info member. */
-export function columnSpecs(runs: ReadonlyArray<readonly [ColumnType, ...Array<string | number>]>): ColumnSpec[] {
-  return runs.flatMap(([type, ...rest]) => (typeof rest[1] === 'number'
-    ? [{ name: rest[0] as string, type, tcpiEnd: rest[1] }]
-    : (rest as string[]).map((name) => ({ name, type, tcpiEnd: 0 }))));
-}
+export type { ColumnSpec };
 
 export const POLL_COLUMNS: readonly ColumnSpec[] = columnSpecs([
 ${columns(a.layout(1).columns)}
@@ -59,7 +48,7 @@ ${columns(a.layout(1).columns)}
   ev.kinds.forEach((k) => { if (kinds[k.value] !== k.name) throw new Error(`event kind ${k.name}: values must run 1..n`); });
   const events = `${HEAD('native/event_columns.h and bpf/tcp_events.h')}// The events batch: columns in native order; kinds (index = value) and flag bits.
 import { ColumnBatch } from './batch';
-import { columnSpecs, type ColumnSpec } from './poll_columns';
+import { columnSpecs, type ColumnSpec } from './spec';
 
 export const EVENT_COLUMNS: readonly ColumnSpec[] = columnSpecs([
 ${columns(a.eventLayout(1).columns)}
@@ -84,7 +73,7 @@ export class EventBatch extends ColumnBatch {
   const samples = `${HEAD('native/sample_columns.h and bpf/task_sampler.h')}// The samples view's batches: iter/task (one row per sampled thread per pass)
 // and iter/task_file (one row per process and TCP socket fd); flag bits.
 import { ColumnBatch } from './batch';
-import { columnSpecs, type ColumnSpec } from './poll_columns';
+import { columnSpecs, type ColumnSpec } from './spec';
 
 export const SAMPLE_COLUMNS: readonly ColumnSpec[] = columnSpecs([
 ${columns(a.sampleLayout('tasks', 1).columns)}

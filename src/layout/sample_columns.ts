@@ -2,7 +2,7 @@
 // The samples view's batches: iter/task (one row per sampled thread per pass)
 // and iter/task_file (one row per process and TCP socket fd); flag bits.
 import { ColumnBatch } from './batch';
-import { columnSpecs, type ColumnSpec } from './poll_columns';
+import { columnSpecs, type ColumnSpec } from './spec';
 
 export const SAMPLE_COLUMNS: readonly ColumnSpec[] = columnSpecs([
   ['b16', 'src', 'dst'],

@@ -2,41 +2,32 @@
 // where a poll made them first) joined with the poll view on the real kernel:
 // every connection of a fresh namespace is one flow with both views and the
 // poll's cookie, whichever view saw it first.
-import { execFileSync } from 'child_process';
-import * as fs from 'fs';
 import { expect } from 'chai';
 import { FlowTable } from '../../src/correlate/flow_table';
 import { VIEW_EVENTS, VIEW_POLL, type FlowRow } from '../../src/correlate/flow_row';
 import { EventSource } from '../../src/sources/events';
 import { PollSource } from '../../src/sources/poll';
 import { parseNetnsSelector } from '../../src/netns/select';
-import { createNetns, deleteNetns, isRoot } from '../helpers/netns';
+import { createNetns, deleteNetns } from '../helpers/netns';
+import { eventsWithTracefs } from '../helpers/tracefs';
 import { heldChurn, type ChurnTruth } from '../helpers/churn';
 import { nsEvents } from '../helpers/events';
 import { FLOW_KINDS } from '../../src/run/views';
 import { pollInto } from '../helpers/flows';
 
 const settle = (ms = 300): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const TRACEFS = '/sys/kernel/tracing';
 
 describe('FlowTable: classic-tracepoint events joined to polls on (netns, 4-tuple) (real kernel)', function () {
   this.timeout(60_000);
   let ns = '';
-  let mounted = true;
   let poll: PollSource | undefined;
   let events: EventSource | undefined;
   let clock = 0;
   let table: FlowTable;
 
-  before(function () {
-    if (!isRoot()) { console.log('    skipped: needs root for network namespaces and eBPF'); this.skip(); }
-    const a = EventSource.availability();
-    if (!a.ok) { console.log(`    skipped: events view unavailable here: ${a.reason}`); this.skip(); }
-    // classic tracepoints need tracefs, not mounted at boot on every host: mount it for these tests only
-    mounted = fs.readFileSync('/proc/mounts', 'utf8').includes(` ${TRACEFS} tracefs `);
-    if (!mounted) execFileSync('mount', ['-t', 'tracefs', 'nodev', TRACEFS]);
-  });
-  after(() => { if (!mounted) execFileSync('umount', [TRACEFS]); });
+  const tracefs = eventsWithTracefs();
+  before(tracefs.before);
+  after(tracefs.after);
   beforeEach(() => {
     ns = createNetns('tuple');
     poll = new PollSource({ netns: parseNetnsSelector(ns) });

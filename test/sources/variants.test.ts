@@ -4,8 +4,6 @@
 // variant it refuses is named with the verifier's words. On the kernel matrix
 // this proves each fallback on the kernels that need it.
 import { expect } from 'chai';
-import { execFileSync } from 'child_process';
-import * as fs from 'fs';
 import { EventSource } from '../../src/sources/events';
 import { PollSource } from '../../src/sources/poll';
 import { SampleSource } from '../../src/sources/samples';
@@ -15,14 +13,14 @@ import { EVF } from '../../src/layout/event_columns';
 import { SMF } from '../../src/layout/sample_columns';
 import { ownerToRecord, sampleToRecord, type SampleRecord } from '../../src/format/sample_record';
 import type { ViewPart } from '../../src/native/addon';
-import { createNetns, deleteNetns, isRoot } from '../helpers/netns';
+import { createNetns, deleteNetns } from '../helpers/netns';
+import { eventsWithTracefs } from '../helpers/tracefs';
 import { collectEvents, netnsInode, type EventRow } from '../helpers/events';
 import { heldChurn } from '../helpers/churn';
 import { samplesSkipReason, startSampleWorkload, type SampleWorkloadInfo } from '../helpers/samples';
 
 const show = (r: EventRow): string => `${r.kind} ${r.sport}>${r.dport} cookie ${r.cookie} flags ${r.flags}`;
 const settle = (ms = 300): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const TRACEFS = '/sys/kernel/tracing';
 
 /** Runs fn with the verifier made to refuse `programs`. */
 async function refusing<T>(programs: string[], fn: () => Promise<T>): Promise<T> {
@@ -56,16 +54,9 @@ describe('eBPF variants: each one the kernel accepts reports what the best one d
 
   describe('events (state, retransmit, reset_sent, reset_received)', () => {
     let ns = '';
-    let mounted = true;
-    before(function () {
-      if (!isRoot()) { console.log('    skipped: needs root for network namespaces and eBPF'); this.skip(); }
-      const a = EventSource.availability();
-      if (!a.ok) { console.log(`    skipped: events view unavailable here: ${a.reason}`); this.skip(); }
-      // the classic-tracepoint variants need tracefs, not mounted at boot on every host
-      mounted = fs.readFileSync('/proc/mounts', 'utf8').includes(` ${TRACEFS} tracefs `);
-      if (!mounted) execFileSync('mount', ['-t', 'tracefs', 'nodev', TRACEFS]);
-    });
-    after(() => { if (!mounted) execFileSync('umount', [TRACEFS]); });
+    const tracefs = eventsWithTracefs();  // for the classic-tracepoint variants
+    before(tracefs.before);
+    after(tracefs.after);
     beforeEach(() => { ns = createNetns('var'); });
     afterEach(() => { if (ns) deleteNetns(ns); });
 
