@@ -3,7 +3,7 @@
 //  1. one /metrics scrape (every stage + default metrics), CPU, vs one poll
 //     cycle over the same namespaces (the work it describes) and vs a bare
 //     prom-client registry of default metrics (what any Node exporter pays);
-//  2. ObservedPoll.cycle (counting + per-namespace fold) vs PollSource.cycle,
+//  2. run's poll view tick (counting, per-namespace fold, flow table) vs PollSource.cycle,
 //     interleaved, over N namespaces;
 //  3. BPF run-time accounting on vs off: ns per run of a no-op program.
 // Usage: node dist/bench/metrics/bench.js [--namespaces N] [--reps R] [--smoke]
@@ -11,7 +11,8 @@ import { execFileSync } from 'child_process';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { PollSource } from '../../src/sources/poll';
 import { parseNetnsSelector } from '../../src/netns/select';
-import { ObservedPoll } from '../../src/metrics/poll_stage';
+import { pollView } from '../../src/run/views/poll';
+import { openOne } from '../../test/helpers/views';
 import { startMetrics } from '../../src/metrics/server';
 import { BpfProgStats } from '../../src/metrics/bpf_stats';
 import { bpfStatsAddon } from '../../src/native/bpf_stats';
@@ -42,17 +43,17 @@ async function main(): Promise<void> {
   try {
     const sel = parseNetnsSelector(names.join(','));
     const raw = new PollSource({ netns: sel });
-    const poll = new ObservedPoll(new PollSource({ netns: sel }), 1000);
-    const m = await startMetrics({ listen: '127.0.0.1:0', logger: new Logger({ write: () => undefined }), bpfStats: true }, { poll, ...otherStages().stages });
+    const poll = openOne(pollView, names.join(','));
+    const m = await startMetrics({ listen: '127.0.0.1:0', logger: new Logger({ write: () => undefined }), bpfStats: true }, { ...poll.stages, ...otherStages().stages });
     const bare = new Registry();
     collectDefaultMetrics({ register: bare });
-    await raw.cycle(() => undefined); await poll.cycle(() => undefined);  // warm: namespaces opened
+    await raw.cycle(() => undefined); await poll.tick();  // warm: namespaces opened
 
     const cycRaw: number[] = [], cycObs: number[] = [], scrapes: number[] = [], bares: number[] = [];
     let bytes = 0;
     for (let r = 0; r < REPS; r++) {
       cycRaw.push(await cpuOf(() => raw.cycle(() => undefined)));
-      cycObs.push(await cpuOf(() => poll.cycle(() => undefined)));
+      cycObs.push(await cpuOf(() => poll.tick()));
       scrapes.push(await cpuOf(async () => { bytes = (await m.registry.metrics()).length; }));
       bares.push(await cpuOf(() => bare.metrics()));
     }
@@ -61,7 +62,7 @@ async function main(): Promise<void> {
     console.log(`  /metrics scrape (all stages, ${bytes} bytes)     ${fmt(sc).padStart(10)}`);
     console.log(`    anchor: poll cycle over the same namespaces  ${fmt(cr).padStart(10)}   scrape/cycle = ${(sc / cr).toFixed(2)}`);
     console.log(`    anchor: bare prom-client default metrics     ${fmt(ba).padStart(10)}   scrape/bare = ${(sc / ba).toFixed(2)}`);
-    console.log(`  ObservedPoll.cycle                             ${fmt(co).padStart(10)}`);
+    console.log(`  run's poll view tick (counters, flow table)    ${fmt(co).padStart(10)}`);
     console.log(`    anchor: PollSource.cycle                     ${fmt(cr).padStart(10)}   observed/raw = ${(co / cr).toFixed(3)} (+${fmt(co - cr)} per cycle)`);
 
     // 3. BPF accounting: wall ns per run of a no-op program, stats on vs off (interleaved)
@@ -81,7 +82,7 @@ async function main(): Promise<void> {
     const [bon, boff] = [median(on), median(off)];
     console.log(`  BPF no-op program run, accounting on           ${bon.toFixed(1).padStart(7)} ns${sysctlOn ? '   (kernel.bpf_stats_enabled=1: "off" is on too)' : ''}`);
     console.log(`    anchor: accounting off                       ${boff.toFixed(1).padStart(7)} ns   on/off = ${(bon / boff).toFixed(2)} (+${(bon - boff).toFixed(1)} ns per run)`);
-    raw.close(); poll.source.close();
+    raw.close(); poll.view.close();
   } finally {
     for (const n of names) { try { execFileSync('ip', ['netns', 'delete', n], { stdio: 'ignore' }); } catch { /* gone */ } }
   }

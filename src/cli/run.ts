@@ -11,7 +11,8 @@ import { runPreflight, logPreflightOnce, exitCodeOf } from '../preflight';
 import { Sidecar } from '../run/sidecar';
 import { openSink } from '../sinks/options';
 import { clickhouseConfig } from '../sinks/clickhouse/config';
-import { openPeriodicViews } from '../run/views';
+import { openViews } from '../run/open_views';
+import { VIEW_FACTORIES } from '../run/views';
 import { partsSummary } from '../sources/parts';
 import { runStages, startRunMetrics } from '../run/metrics';
 import { log, parseLevel } from '../util/log';
@@ -25,14 +26,12 @@ export const builder = (y: Argv): Argv<RunArgs> =>
     .example('TCPLENS_CLICKHOUSE_URL=http://ch:8123 TCPLENS_CLICKHOUSE_PASSWORD=... $0 run --interval 5s', 'a remote ClickHouse')
     .example('$0 run --sink stdout --duration 30s', 'ndjson on stdout for 30 s, no ClickHouse') as unknown as Argv<RunArgs>;
 
-const VIEWS = ['poll', 'destroy', 'events', 'samples'] as const;
-type ViewName = (typeof VIEWS)[number];
-
-function parseViews(text: string): Set<ViewName> {
-  const out = new Set<ViewName>();
+function parseViews(text: string): Set<string> {
+  const known = VIEW_FACTORIES.map((f) => f.name);
+  const out = new Set<string>();
   for (const v of text.split(',').map((s) => s.trim()).filter(Boolean)) {
-    if (!(VIEWS as readonly string[]).includes(v)) throw usage(`--views: unknown view "${v}" (poll, destroy, events, samples)`);
-    out.add(v as ViewName);
+    if (!known.includes(v)) throw usage(`--views: unknown view "${v}" (${known.join(', ')})`);
+    out.add(v);
   }
   if (!out.has('poll')) throw usage('--views: the poll view is required');
   return out;
@@ -64,17 +63,18 @@ export async function runMain(args: RunArgs): Promise<number> {
   const report = runPreflight({ netnsAll: args.netns.split(',').some((x) => x.trim() !== 'host') });
   logPreflightOnce(report, (line) => log.warn('preflight', line));
   if (exitCodeOf(report) !== 0) return 1;
-  const destroy = wanted.has('destroy') && report.views.destroy !== 'off';
 
   const sink = await openSink(args, { host, ...(args.cluster ? { cluster: args.cluster } : {}) });
-  const periodic = openPeriodicViews({ wanted, report, netns, sampleHz: args.sampleHz, drainMs, ownersMs, ringBytes }, log);
-  const sidecar = new Sidecar({ netns, intervalMs, drainMs, changesOnly: args.changesOnly, destroy, maxFlows: args.maxFlows }, sink.sink, periodic.views, log);
-  const metrics = await startRunMetrics(args, runStages(sidecar, sink.sink, spoolBudget, periodic));
+  const opened = openViews(VIEW_FACTORIES, {
+    wanted, report, netns, intervalMs, drainMs, sampleHz: args.sampleHz, ownersMs, ringBytes, changesOnly: args.changesOnly,
+  }, log);
+  const sidecar = new Sidecar({ drainMs, maxFlows: args.maxFlows }, sink.sink, opened.views, log);
+  const metrics = await startRunMetrics(args, runStages(sidecar, sink.sink, spoolBudget, opened));
   log.info('run.started', 'started', {
     host, interval_ms: intervalMs, sink: sink.describe, listen: metrics.url,
-    views: ['poll', ...(destroy ? ['destroy'] : []), ...periodic.views.map((v) => v.name)],
+    views: opened.views.map((v) => v.name),
     // each eBPF part: the variant running, or "off" (a warning above says why)
-    parts: { events: partsSummary(periodic.parts.events), samples: partsSummary(periodic.parts.samples) },
+    parts: { events: partsSummary(opened.parts.events), samples: partsSummary(opened.parts.samples) },
   });
 
   const stop = (why: string) => (): void => { log.info('run.stopping', 'stopping', { why }); sidecar.stop(); };

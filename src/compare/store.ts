@@ -7,7 +7,7 @@ import type { ClickHouseConfig } from '../sinks/clickhouse/config';
 import { makeClient } from '../sinks/clickhouse/config';
 import { applySchema } from '../sinks/clickhouse/schema';
 import { ClickHouseSink } from '../sinks/clickhouse/sink';
-import type { CoverageRow } from '../sinks/clickhouse/encoders';
+import type { CoverageRow } from '../sinks/rows';
 import type { CompareResult } from './run';
 import { TcplensError } from '../util/errors';
 

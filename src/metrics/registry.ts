@@ -125,7 +125,13 @@ function sinkMetrics(reg: Registry, stages: PipelineStages): void {
       (s) => (s.lastOkMs === null ? [] : s.lastOkMs / 1000));
 }
 
-function partMetrics(reg: Registry, stages: PipelineStages): void {
+function viewMetrics(reg: Registry, stages: PipelineStages): void {
+  const per = (k: 'ticks' | 'rows' | 'seconds') => (s: Array<{ view: string; ticks: number; rows: number; seconds: number }>): Sample[] =>
+    s.map((v) => ({ labels: { view: v.view }, value: v[k] }));
+  new MetricSet(reg, () => stages.views?.stats())
+    .counter('tcplens_view_ticks_total', 'ticks of each view of the run loop (poll: cycles)', per('ticks'))
+    .counter('tcplens_view_rows_total', 'rows each view handed on to the flow table and the sink', per('rows'))
+    .counter('tcplens_view_tick_seconds_total', 'seconds each view spent in its ticks', per('seconds'));
   new MetricSet(reg, () => stages.parts?.stats())
     .gauge('tcplens_view_part_up', '1 when a part of a view runs (program: the variant the kernel accepted), 0 when it is off (the start log says why)',
       (s) => s.map((p) => ({ labels: { view: p.view, part: p.part, program: p.program }, value: p.up ? 1 : 0 })));
@@ -150,7 +156,7 @@ export function createRegistry(stages: PipelineStages, opts: RegistryOptions): R
   samplesMetrics(reg, stages);
   flowsMetrics(reg, stages);
   sinkMetrics(reg, stages);
-  partMetrics(reg, stages);
+  viewMetrics(reg, stages);
   bpfMetrics(reg, opts.bpfStats);
   new MetricSet(reg, () => opts.logger)
     .counter('tcplens_log_lines_total', 'log lines written, by level', (l) => LEVELS.map((level) => ({ labels: { level }, value: l.written[level] })))

@@ -175,6 +175,16 @@ export interface ViewPartStats {
   up: boolean;
 }
 
+/** What every view of `run` reports, whatever it is (src/run/view.ts). */
+export interface ViewTickStats {
+  view: string;
+  ticks: number;
+  /** rows handed on to the flow table and the sink */
+  rows: number;
+  /** seconds spent in its ticks */
+  seconds: number;
+}
+
 export interface StatsProvider<T> {
   stats(): T;
 }
@@ -188,6 +198,7 @@ export interface PipelineStages {
   flows?: StatsProvider<FlowsStageStats>;
   sink?: StatsProvider<SinkStageStats>;
   parts?: StatsProvider<ViewPartStats[]>;
+  views?: StatsProvider<ViewTickStats[]>;
 }
 
 /** FlowRow.views bits -> "poll+events" (fixed order; "none" for 0): at most 16 label values. */

@@ -6,7 +6,7 @@ import { observeSink } from '../metrics/sink_stage';
 import type { FlowsStageStats, PipelineStages, ViewPartStats } from '../metrics/stages';
 import type { Sink } from '../sinks';
 import type { Sidecar } from './sidecar';
-import type { PeriodicViews } from './views';
+import type { OpenedViews } from './open_views';
 import type { RunArgs } from './options';
 
 export function flowsProvider(sidecar: Sidecar): { stats(): FlowsStageStats } {
@@ -22,23 +22,22 @@ export function flowsProvider(sidecar: Sidecar): { stats(): FlowsStageStats } {
 }
 
 /** Every part of every view, up or not, fixed at start. */
-export function partsOf(sidecar: Sidecar, periodic: PeriodicViews): ViewPartStats[] {
+export function partsOf(opened: OpenedViews): ViewPartStats[] {
+  const running = new Set(opened.views.map((v) => v.name));
   return [
-    { view: 'poll', part: 'dump', program: 'inet_diag', up: true },
-    { view: 'destroy', part: 'multicast', program: sidecar.destroy ? 'sock_diag' : '', up: !!sidecar.destroy },
+    { view: 'poll', part: 'dump', program: 'inet_diag', up: running.has('poll') },
+    { view: 'destroy', part: 'multicast', program: running.has('destroy') ? 'sock_diag' : '', up: running.has('destroy') },
     ...(['events', 'samples'] as const).flatMap((view) =>
-      periodic.parts[view].map((p) => ({ view, part: p.part, program: p.program, up: p.up }))),
+      opened.parts[view].map((p) => ({ view, part: p.part, program: p.program, up: p.up }))),
   ];
 }
 
-export function runStages(sidecar: Sidecar, sink: Sink, spoolBytes: number, periodic: PeriodicViews): PipelineStages {
-  const parts = partsOf(sidecar, periodic);
+export function runStages(sidecar: Sidecar, sink: Sink, spoolBytes: number, opened: OpenedViews): PipelineStages {
+  const parts = partsOf(opened);
   return {
+    ...opened.stages,
     parts: { stats: () => parts },
-    poll: sidecar.poll,
-    ...(sidecar.destroy ? { destroy: sidecar.destroy } : {}),
-    ...(periodic.events ? { events: periodic.events } : {}),
-    ...(periodic.samples ? { samples: periodic.samples } : {}),
+    views: { stats: () => sidecar.viewStats() },
     flows: flowsProvider(sidecar),
     // The sink bounds its memory in bytes and spools past it: no row bound to report.
     sink: observeSink(sink, { queueCapacityRows: 0, spoolBudgetBytes: spoolBytes }),

@@ -9,8 +9,8 @@ import type { Dialect } from './clickhouse/dialect';
 import type { EncodedChunk } from './clickhouse/native_format';
 import {
   encodeCoverage, encodeEvents, encodeFlows, encodeOwners, encodePollCycles, encodeSamples, encodeSnapshots,
-  type CoverageRow, type PollCycleRow, type SnapshotContext,
 } from './clickhouse/encoders';
+import type { CoverageRow, PollCycleRow, SnapshotContext } from './rows';
 import { newCounters, type SinkStats, type TableCounters } from './stats';
 
 export interface Sink {

@@ -12,7 +12,7 @@ import { createNetns, deleteNetns } from '../helpers/netns';
 import { eventsWithTracefs } from '../helpers/tracefs';
 import { heldChurn, type ChurnTruth } from '../helpers/churn';
 import { nsEvents } from '../helpers/events';
-import { FLOW_KINDS } from '../../src/run/views';
+import { FLOW_KINDS } from '../../src/sources/events';
 import { pollInto } from '../helpers/flows';
 
 const settle = (ms = 300): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -2,7 +2,7 @@
 // closes the sink as `tcplens run` does and prints how many rows it accepted.
 // argv: url database spoolDir|-  ; prints "ready" once writing, "accepted N" at exit.
 import { ClickHouseSink } from '../../src/sinks/clickhouse/sink';
-import type { PollCycleRow } from '../../src/sinks/clickhouse/encoders';
+import type { PollCycleRow } from '../../src/sinks/rows';
 
 const [url, database, spoolDir] = process.argv.slice(2);
 const sink = new ClickHouseSink({

@@ -5,11 +5,9 @@
 import { expect } from 'chai';
 import * as fs from 'fs';
 import * as path from 'path';
-import { PollSource } from '../../src/sources/poll';
-import { DestroySource } from '../../src/sources/destroy';
-import { parseNetnsSelector } from '../../src/netns/select';
-import { ObservedPoll } from '../../src/metrics/poll_stage';
-import { ObservedDestroy } from '../../src/metrics/destroy_stage';
+import { pollView } from '../../src/run/views/poll';
+import { destroyView } from '../../src/run/views/destroy';
+import { openOne } from '../helpers/views';
 import { startMetrics } from '../../src/metrics/server';
 import { bpfStatsAddon } from '../../src/native/bpf_stats';
 import { Logger } from '../../src/util/log';
@@ -31,15 +29,14 @@ describe('metric names in dashboards and alert rules', function () {
 
   it('every tcplens_* name in deploy/ exists in a live scrape with at least one sample', async () => {
     ns = createNetns('names');
-    const sel = parseNetnsSelector(ns);
-    const poll = new ObservedPoll(new PollSource({ netns: sel }), 1000);
-    const destroy = new ObservedDestroy(new DestroySource({ netns: sel }));
+    const poll = openOne(pollView, ns);
+    const destroy = openOne(destroyView, ns);
     const prog = bpfStatsAddon().selftestLoad();  // a BPF program this process holds
-    const m = await startMetrics({ listen: '127.0.0.1:0', logger: new Logger({ write: () => undefined }) }, { poll, destroy, ...otherStages().stages });
+    const m = await startMetrics({ listen: '127.0.0.1:0', logger: new Logger({ write: () => undefined }) }, { ...poll.stages, ...destroy.stages, ...otherStages().stages });
     try {
-      await poll.cycle(() => undefined);
-      destroy.refresh();
-      await destroy.drain(() => undefined);
+      await poll.tick();
+      destroy.view.beforeCycle!();
+      await destroy.tick();
       const live = (await scrape(m.url)).names;
       const files = ['deploy/grafana/tcplens.json', 'deploy/prometheus/tcplens-rules.yml', 'deploy/prometheus/tcplens-rules.test.yml'];
       let checked = 0;
@@ -53,8 +50,8 @@ describe('metric names in dashboards and alert rules', function () {
       expect(checked).to.be.greaterThan(50);
     } finally {
       await m.close();
-      poll.source.close();
-      destroy.source.close();
+      poll.view.close();
+      destroy.view.close();
       fs.closeSync(prog);
     }
   });

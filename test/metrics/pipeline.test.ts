@@ -4,15 +4,13 @@
 import { expect } from 'chai';
 import { execFileSync } from 'child_process';
 import * as path from 'path';
-import { PollSource } from '../../src/sources/poll';
-import { DestroySource } from '../../src/sources/destroy';
-import { parseNetnsSelector } from '../../src/netns/select';
-import { ObservedPoll } from '../../src/metrics/poll_stage';
-import { ObservedDestroy } from '../../src/metrics/destroy_stage';
+import { pollView } from '../../src/run/views/poll';
+import { destroyView } from '../../src/run/views/destroy';
 import { startMetrics } from '../../src/metrics/server';
 import { Logger } from '../../src/util/log';
 import { createNetns, deleteNetns, isRoot, startWorkload, type Workload } from '../helpers/netns';
 import { scrape } from './scrape';
+import { openOne } from '../helpers/views';
 
 const CHURN = path.resolve(__dirname, '../../../test/helpers/churn.py');
 const quiet = new Logger({ write: () => undefined });
@@ -35,9 +33,9 @@ describe('metrics over the real poll and destroy views', function () {
   it('poll cycles, sockets and netlink traffic match the workload; /readyz turns 200 after the first poll', async () => {
     const a = createNetns('mA'); made.push(a);
     loads.push(await startWorkload(a, { pairs: [{ family: 4 }, { family: 6 }] }));  // 2 x (listener, client, server)
-    const poll = new ObservedPoll(new PollSource({ netns: parseNetnsSelector(a) }), 1000);
-    closers.push(() => poll.source.close());
-    const m = await startMetrics({ listen: '127.0.0.1:0', logger: quiet, bpfStats: false }, { poll });
+    const poll = openOne(pollView, a);
+    closers.push(() => poll.view.close());
+    const m = await startMetrics({ listen: '127.0.0.1:0', logger: quiet, bpfStats: false }, poll.stages);
     closers.push(() => m.close());
 
     const before = await fetch(`${m.url}/readyz`);
@@ -47,7 +45,7 @@ describe('metrics over the real poll and destroy views', function () {
 
     const CYCLES = 3;
     let seen = 0;
-    for (let i = 0; i < CYCLES; i++) await poll.cycle((b) => { seen += b.rows; });
+    for (let i = 0; i < CYCLES; i++) seen += await poll.tick();
     const s = await scrape(m.url);
     expect(s.get('tcplens_poll_cycles_total')).to.equal(CYCLES);
     expect(s.get('tcplens_poll_sockets')).to.equal(6);
@@ -72,12 +70,12 @@ describe('metrics over the real poll and destroy views', function () {
     const a = createNetns('mB'); made.push(a);
     const b = createNetns('mC'); made.push(b);
     loads.push(await startWorkload(b, { listeners: [{ family: 4 }] }));
-    const poll = new ObservedPoll(new PollSource({ netns: parseNetnsSelector(`${a},${b}`) }), 1000);
-    closers.push(() => poll.source.close());
-    const m = await startMetrics({ listen: '127.0.0.1:0', logger: quiet, bpfStats: false }, { poll });
+    const poll = openOne(pollView, `${a},${b}`);
+    closers.push(() => poll.view.close());
+    const m = await startMetrics({ listen: '127.0.0.1:0', logger: quiet, bpfStats: false }, poll.stages);
     closers.push(() => m.close());
 
-    await poll.cycle(() => undefined);
+    await poll.tick();
     let s = await scrape(m.url);
     expect(s.get('tcplens_netns_tracked', { view: 'poll' })).to.equal(2);
     expect(s.get('tcplens_netns_added_total', { view: 'poll' })).to.equal(2);
@@ -86,7 +84,7 @@ describe('metrics over the real poll and destroy views', function () {
 
     await loads.pop()!.stop();
     deleteNetns(b);
-    await poll.cycle(() => undefined);
+    await poll.tick();
     s = await scrape(m.url);
     expect(s.get('tcplens_netns_tracked', { view: 'poll' })).to.equal(1);
     expect(s.get('tcplens_netns_removed_total', { view: 'poll' })).to.equal(1);
@@ -96,7 +94,7 @@ describe('metrics over the real poll and destroy views', function () {
 
     // the same name again: a new namespace (new inode) appears under the selector
     execFileSync('ip', ['netns', 'add', b]);
-    await poll.cycle(() => undefined);
+    await poll.tick();
     s = await scrape(m.url);
     expect(s.get('tcplens_netns_tracked', { view: 'poll' })).to.equal(2);
     expect(s.get('tcplens_netns_added_total', { view: 'poll' })).to.equal(3);
@@ -106,15 +104,15 @@ describe('metrics over the real poll and destroy views', function () {
 
   it('destroy view: every destroyed socket of a churn is counted in and out', async () => {
     const ns = createNetns('mD'); made.push(ns);
-    const destroy = new ObservedDestroy(new DestroySource({ netns: parseNetnsSelector(ns) }));
-    closers.push(() => destroy.source.close());
-    const m = await startMetrics({ listen: '127.0.0.1:0', logger: quiet, bpfStats: false }, { destroy });
+    const destroy = openOne(destroyView, ns);
+    closers.push(() => destroy.view.close());
+    const m = await startMetrics({ listen: '127.0.0.1:0', logger: quiet, bpfStats: false }, destroy.stages);
     closers.push(() => m.close());
-    destroy.refresh();
+    destroy.view.beforeCycle!();
     const N = 10;
     execFileSync('ip', ['netns', 'exec', ns, 'python3', CHURN, String(N), '100'], { encoding: 'utf8' });
     await new Promise((r) => setTimeout(r, 300));
-    await destroy.drain(() => undefined);
+    await destroy.tick();
     const s = await scrape(m.url);
     expect(s.get('tcplens_destroy_rows_total')).to.equal(2 * N + 1);  // clients, accepted, listener
     expect(s.get('tcplens_netlink_rows_total', { view: 'destroy' })).to.equal(2 * N + 1);

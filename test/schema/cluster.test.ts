@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import { ClickHouseSink } from '../../src/sinks/clickhouse/sink';
 import { renderAll } from '../../src/sinks/clickhouse/schema';
 import { LEGACY } from '../../src/sinks/clickhouse/dialect';
-import type { PollCycleRow } from '../../src/sinks/clickhouse/encoders';
+import type { PollCycleRow } from '../../src/sinks/rows';
 import { applySchema, tableNames } from '../../src/sinks/clickhouse/schema';
 import { haveClickHouse, rows, startTestServer, testPorts, type TestServer } from '../helpers/clickhouse';
 import { haveZooKeeper, startZooKeeper, type TestZooKeeper } from '../helpers/zookeeper';

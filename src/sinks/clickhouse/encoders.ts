@@ -4,6 +4,7 @@
 // batches are transient (views of the batch and of scratch space, see
 // native_format.ts): the sink copies them before the caller reuses its batch.
 import type { ColumnBatch } from '../../layout/batch';
+import type { CoverageRow, PollCycleRow, SnapshotContext } from '../rows';
 import type { FlowRow } from '../../correlate/flow_row';
 import type { Dialect } from './dialect';
 
@@ -54,13 +55,6 @@ export function encodeColumnBatch(table: string, batch: ColumnBatch, o: BatchEnc
     }
   }
   return { table, rows, columns: cols, minTs: ts.minTs, maxTs: ts.maxTs };
-}
-
-export interface SnapshotContext {
-  /** congestion-control names of the batch's namespace: id k -> names[k-1] (PollSource's BatchContext.names) */
-  names: readonly string[];
-  /** 'poll' (default) or 'destroy': the view the rows came from */
-  view?: 'poll' | 'destroy';
 }
 
 export const encodeSnapshots = (batch: ColumnBatch, ctx: SnapshotContext, host: string, dialect: Dialect): EncodedChunk =>
@@ -122,22 +116,6 @@ export const flowTsNs = (f: FlowRow): bigint => (f.close_ns > 0n ? f.close_ns : 
 export const encodeFlows = (rows: readonly FlowRow[], host: string, dialect: Dialect): EncodedChunk =>
   encodeRows('tcp_flows', rows, FLOW_SPEC, flowTsNs, host, dialect);
 
-/** One namespace's share of one poll cycle (from PollSource's CycleResult.namespaces). */
-export interface PollCycleRow {
-  ts_ns: bigint;
-  netns_inode: number | bigint;
-  netns_name: string;
-  duration_us: number;
-  sockets: number;
-  batches: number;
-  /** netlink bytes read */
-  bytes: number | bigint;
-  /** 1 when the namespace could not be dumped (fully or partly) */
-  errors: number;
-  errno: number;
-  error_code: string;
-}
-
 export const POLL_CYCLE_SPEC: RowSpec<PollCycleRow> = [
   ['ts_ns', 'UInt64'], ['netns_inode', 'UInt64'], ['netns_name', 'String'], ['duration_us', 'UInt32'],
   ['sockets', 'UInt32'], ['batches', 'UInt32'], ['bytes', 'UInt64'], ['errors', 'UInt32'], ['errno', 'UInt32'], ['error_code', 'lc'],
@@ -145,23 +123,6 @@ export const POLL_CYCLE_SPEC: RowSpec<PollCycleRow> = [
 
 export const encodePollCycles = (rows: readonly PollCycleRow[], host: string, dialect: Dialect): EncodedChunk =>
   encodeRows('poll_cycles', rows, POLL_CYCLE_SPEC, (r) => r.ts_ns, host, dialect);
-
-/** One compare run's result for one view and interval. */
-export interface CoverageRow {
-  ts_ns: bigint;
-  run_id: string;
-  view: string;
-  interval_ms: number;
-  window_ms: number;
-  flows_seen: number | bigint;
-  flows_missed: number | bigint;
-  flows_late: number | bigint;
-  bytes_seen: number | bigint;
-  bytes_missed: number | bigint;
-  events: number | bigint;
-  dropped: number | bigint;
-  cpu_us: number | bigint;
-}
 
 export const COVERAGE_SPEC: RowSpec<CoverageRow> = [
   ['run_id', 'String'], ['view', 'lc'], ['interval_ms', 'UInt32'], ['window_ms', 'UInt32'],

@@ -10,7 +10,7 @@ import * as path from 'path';
 import { ClickHouseSink } from '../../../src/sinks/clickhouse/sink';
 import { applySchema } from '../../../src/sinks/clickhouse/schema';
 import { LocalClickHouse } from '../../../src/sinks/clickhouse/local_server';
-import type { PollCycleRow } from '../../../src/sinks/clickhouse/encoders';
+import type { PollCycleRow } from '../../../src/sinks/rows';
 import { CutProxy } from '../../helpers/cut_proxy';
 import { freePort, rows, sharedServer } from '../../helpers/clickhouse';
 

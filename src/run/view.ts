@@ -1,0 +1,62 @@
+// The one shape of a view in `tcplens run`: a name, a period, a tick that
+// reads what the kernel has now into the flow table and the sink, its
+// counters, and a close. A view is one file under src/run/views/ plus its
+// line in src/run/views/index.ts; the sidecar loop (sidecar.ts) and the
+// metrics (the generic tcplens_view_* set) need nothing else.
+import type { FlowTable } from '../correlate/flow_table';
+import type { ViewPart } from '../native/addon';
+import type { NetnsSelector } from '../netns/select';
+import type { PreflightReport } from '../preflight';
+import type { PipelineStages } from '../metrics/stages';
+import type { Sink } from '../sinks';
+import type { Logger } from '../util/log';
+
+export interface ViewContext {
+  table: FlowTable;
+  sink: Sink;
+  log: Logger;
+}
+
+export interface View {
+  /** its name in logs and in the tcplens_view_* metrics */
+  readonly name: string;
+  /** ticks this often; the first view opened (poll) paces the loop: its ticks are the cycles */
+  readonly everyMs: number;
+  /** reads what there is now into the table and the sink; resolves with the rows handed on */
+  tick(ctx: ViewContext): Promise<number>;
+  /** called before every cycle of the pacing view, and once before the first (namespace refresh) */
+  beforeCycle?(): void;
+  /** releases kernel objects; idempotent */
+  close(): void;
+}
+
+/** What `run` asks of the views: the settings every factory may read. */
+export interface ViewsRequest {
+  /** the views named by --views */
+  wanted: ReadonlySet<string>;
+  /** preflight's verdict: a view it found off is not tried again (absent: try every view) */
+  report?: PreflightReport;
+  netns: NetnsSelector;
+  intervalMs: number;
+  drainMs: number;
+  sampleHz: number;
+  ownersMs: number;
+  ringBytes: number;
+  changesOnly: boolean;
+  batchRows?: number;
+}
+
+/** What opening one view gave: its views (samples opens two), the stage
+ * counters the metrics read, and its eBPF parts as loaded. */
+export interface OpenedView {
+  views: View[];
+  stages?: Partial<PipelineStages>;
+  parts?: ViewPart[];
+}
+
+export interface ViewFactory {
+  /** as named by --views */
+  readonly name: string;
+  /** opens the view, or null with a warning logged (the host does not allow it) */
+  open(req: ViewsRequest, log: Logger): OpenedView | null;
+}

@@ -1,0 +1,67 @@
+// The events view in `run`: every --drain-interval, the ring buffer's opens,
+// closes, retransmits and resets into the flow table and tcp_events. Each
+// part (state, retransmit, reset_sent, reset_received) runs in the variant
+// the kernel accepted, or is off with a warning.
+import { EventSource, FLOW_KINDS } from '../../sources/events';
+import { resolveNetns, type NetnsSelector } from '../../netns/select';
+import type { EventsStageStats } from '../../metrics/stages';
+import type { Logger } from '../../util/log';
+import type { View, ViewContext, ViewFactory } from '../view';
+import { logParts } from './parts_log';
+
+/** the kernel-side namespace filter holds at most this many inodes */
+const MAX_NETNS_FILTER = 8;
+
+/** Namespace inodes for the in-kernel filter: none (= all) for "all" or past the filter's size. */
+function netnsFilter(sel: NetnsSelector, log: Logger): number[] {
+  if (sel.kind === 'all') return [];
+  const inodes = resolveNetns(sel, false).namespaces.map((n) => n.inode);
+  if (inodes.length > MAX_NETNS_FILTER) {
+    log.warn('events.netns', `more than ${MAX_NETNS_FILTER} namespaces selected: the events view traces every namespace`, { selected: inodes.length });
+    return [];
+  }
+  return inodes;
+}
+
+class EventsView implements View {
+  readonly name = 'events';
+  private drains = 0;
+  private rows = 0;
+
+  constructor(private readonly src: EventSource, readonly everyMs: number) {}
+
+  async tick({ table, sink }: ViewContext): Promise<number> {
+    const r = await this.src.drain((b, ctx) => {
+      table.observeEvents(b, ctx.names);
+      sink.writeEvents(b, ctx.names);
+    });
+    this.drains++;
+    this.rows += r.rows;
+    return r.rows;
+  }
+
+  stats(): EventsStageStats {
+    const s = this.src.stats();
+    return { programs: { tcp_events: { read: s.events, lost: s.lost } }, bytes: s.bytes, polls: this.drains, errors: s.malformed, rows: this.rows };
+  }
+
+  close(): void { this.src.close(); }
+}
+
+export const eventsView: ViewFactory = {
+  name: 'events',
+  open(req, log) {
+    if (req.report?.views.events === 'off') return { views: [], parts: req.report.parts.events };  // preflight said why
+    // the kinds the flow table uses: other state changes cost probe time and say nothing it keeps
+    const src = new EventSource({ netns: netnsFilter(req.netns, log), kinds: FLOW_KINDS, ringBytes: req.ringBytes });
+    try {
+      src.start();
+    } catch (e) {
+      log.warn('view.events', (e as Error).message);
+      return { views: [], parts: src.parts() };
+    }
+    logParts('events', src.parts(), log);
+    const v = new EventsView(src, req.drainMs);
+    return { views: [v], stages: { events: v }, parts: src.parts() };
+  },
+};

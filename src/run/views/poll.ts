@@ -1,0 +1,115 @@
+// The poll view in `run`: every --interval, one inet_diag dump of every
+// watched namespace into the flow table and tcp_snapshots, one poll_cycles
+// row per namespace. It paces the loop: its ticks are the cycles. Its own
+// counters feed the poll stage of the metrics (overruns, cycle durations,
+// the namespaces' netlink counters, folded before a vanished namespace's
+// socket is closed and its counts lost).
+import { PollSource, type CycleResult } from '../../sources/poll';
+import { compactRows } from '../../layout/compact';
+import type { PollCycleRow } from '../../sinks/rows';
+import { CumulativeHistogram } from '../../metrics/histogram';
+import { NsFold, netlinkOf } from '../../metrics/ns_fold';
+import { zeroNamespaces, type PollStageStats } from '../../metrics/stages';
+import type { View, ViewContext, ViewFactory, ViewsRequest } from '../view';
+import type { Logger } from '../../util/log';
+
+class PollView implements View {
+  readonly name = 'poll';
+  readonly everyMs: number;
+  private readonly fold = new NsFold();
+  private readonly hist = new CumulativeHistogram();
+  private readonly ns = zeroNamespaces();
+  /** netlink bytes each namespace's socket had read at the last cycle's end */
+  private nsBytes = new Map<number, number>();
+  private readonly s = { cycles: 0, overruns: 0, sockets: 0, lastSockets: 0, batches: 0, firstEnd: null as number | null, lastEnd: null as number | null };
+
+  constructor(readonly source: PollSource, private readonly req: ViewsRequest, log: Logger) {
+    this.everyMs = req.intervalMs;
+    source.onOpenError = (ns, e) => {
+      log.warn(`netns.open.poll.${ns.name}`, 'cannot enter network namespace', { view: 'poll', netns: ns.name, code: e.code, error: e.message });
+    };
+  }
+
+  /** One poll of every namespace: its rows to the table and the sink. */
+  async tick({ table, sink, log }: ViewContext): Promise<number> {
+    const r = await this.source.cycle((b, ctx) => {
+      const ns = BigInt(ctx.ns.inode);
+      if (this.req.changesOnly) {
+        const changed = new Uint8Array(b.rows);
+        table.observePoll(b, ns, changed);
+        compactRows(b, changed);
+      } else {
+        table.observePoll(b, ns);
+      }
+      if (b.rows > 0) sink.writeSnapshots(b, { names: ctx.names, view: 'poll' });
+    });
+    const ts = BigInt(r.startedMs) * 1_000_000n;
+    const rows: PollCycleRow[] = [];
+    const bytes = this.record(r);
+    for (const n of r.namespaces) {
+      const ns = BigInt(n.ns.inode);
+      // Only a complete dump proves that a flow it lacks is gone.
+      if (n.errno === 0) table.endCycle(ns);
+      table.beginCycle(ns);
+      if (n.errno) log.warn(`poll.failed.${n.ns.name}`, 'poll failed in a namespace', { netns: n.ns.name, code: n.code, errno: n.errno });
+      rows.push({
+        ts_ns: ts, netns_inode: ns, netns_name: n.ns.name, duration_us: Math.round(r.durationMs * 1000),
+        sockets: n.sockets, batches: r.batches, bytes: bytes.get(n.ns.inode) ?? 0, errors: n.errno || n.code ? 1 : 0, errno: n.errno, error_code: n.code ?? '',
+      });
+    }
+    sink.writePollCycles(rows);
+    const cpu = process.cpuUsage();
+    log.debug('run.cycle', 'poll cycle done', { cycle: this.s.cycles, sockets: r.sockets, duration_ms: Math.round(r.durationMs), process_cpu_us: cpu.user + cpu.system });
+    return r.sockets;
+  }
+
+  /** Counts the cycle; returns the netlink bytes each namespace read in it. */
+  private record(r: CycleResult): Map<number, number> {
+    const s = this.s;
+    s.cycles++;
+    if (this.everyMs > 0 && r.durationMs > this.everyMs) s.overruns++;
+    this.hist.observe(r.durationMs / 1000);
+    s.sockets += r.sockets;
+    s.lastSockets = r.sockets;
+    s.batches += r.batches;
+    const failing = r.namespaces.filter((n) => n.errno !== 0 || n.code !== undefined).length;
+    this.ns.tracked = r.namespaces.length;
+    this.ns.added += r.added;
+    this.ns.removed += r.removed;
+    this.ns.failing = failing;
+    this.ns.errors += failing;
+    this.ns.unreadable = r.unreadable;
+    const all = this.source.stats();
+    this.fold.fold(all.map((x) => ({ inode: x.ns.inode, counters: x.stats ? netlinkOf(x.stats) : null })));
+    s.lastEnd = r.startedMs + r.durationMs;
+    s.firstEnd ??= s.lastEnd;
+    // netlink bytes each namespace read since the last cycle; namespaces gone are forgotten
+    const now = new Map(all.map((x) => [x.ns.inode, x.stats?.bytes ?? 0]));
+    const delta = new Map<number, number>();
+    for (const [ino, b] of now) {
+      const before = this.nsBytes.get(ino) ?? 0;
+      delta.set(ino, b >= before ? b - before : b);
+    }
+    this.nsBytes = now;
+    return delta;
+  }
+
+  stats(): PollStageStats {
+    const s = this.s;
+    return {
+      intervalSeconds: this.everyMs / 1000, cycles: s.cycles, overruns: s.overruns, firstCycleEndMs: s.firstEnd, lastCycleEndMs: s.lastEnd,
+      sockets: s.sockets, lastSockets: s.lastSockets, batches: s.batches, cycleSeconds: this.hist,
+      netlink: { ...this.fold.total }, namespaces: { ...this.ns },
+    };
+  }
+
+  close(): void { this.source.close(); }
+}
+
+export const pollView: ViewFactory = {
+  name: 'poll',
+  open(req, log) {
+    const v = new PollView(new PollSource({ netns: req.netns, batchRows: req.batchRows }), req, log);
+    return { views: [v], stages: { poll: v } };
+  },
+};
