@@ -2,7 +2,7 @@
 // NativeBatch (proto/tcplens.proto), the spool's own format, so a file can be
 // loaded into ClickHouse later (each record is one INSERT ... FORMAT Native).
 import * as fs from 'fs';
-import { ChunkSink } from './sink';
+import { ChunkSink } from './clickhouse/chunk_sink';
 import { LatencyHistogram, type SinkStats } from './stats';
 import { LEGACY, type Dialect } from './clickhouse/dialect';
 import { mergeToBlock, type EncodedChunk } from './clickhouse/native_format';
@@ -11,12 +11,13 @@ import { TcplensError } from '../util/errors';
 
 export class FileSink extends ChunkSink {
   readonly kind = 'file';
-  protected dialect: Dialect = LEGACY;
+
   private fd: number | null = null;
   private seq = 0n;
   private bytes = 0;
 
-  constructor(readonly path: string, host?: string) { super(host); }
+  /** dialect: the ClickHouse the file's Native blocks are for (loaded later with INSERT ... FORMAT Native) */
+  constructor(readonly path: string, host?: string, protected readonly dialect: Dialect = LEGACY) { super(host); }
 
   async start(): Promise<void> {
     try {

@@ -18,6 +18,7 @@ import { clickhouseConfig, clickhouseOptions, describe as describeCh, makeClient
 import { ensureLocalServer, type LocalClickHouse } from './clickhouse/local_server';
 import { applySchema } from './clickhouse/schema';
 import { unreachable } from './clickhouse/retry';
+import { LEGACY, MODERN } from './clickhouse/dialect';
 
 export interface SinkFlags extends ClickHouseFlags {
   sink: string;
@@ -25,6 +26,7 @@ export interface SinkFlags extends ClickHouseFlags {
   'spool-bytes': string;
   'ttl-days': number;
   'schema-apply': boolean;
+  'file-dialect'?: string;
 }
 
 export function sinkOptions<T>(y: Argv<T>): Argv<T & SinkFlags> {
@@ -33,7 +35,11 @@ export function sinkOptions<T>(y: Argv<T>): Argv<T & SinkFlags> {
     .option('spool-dir', { type: 'string', default: '.tcplens/spool', describe: 'where batches wait while ClickHouse is unreachable' })
     .option('spool-bytes', { type: 'string', default: '256MiB', describe: 'spool budget; batches past it are dropped (counted)' })
     .option('ttl-days', { type: 'number', default: 30, describe: 'keep rows this many days (0 = forever)' })
-    .option('schema-apply', { type: 'boolean', default: true, describe: 'apply the schema migrations at start (idempotent)' }) as unknown as Argv<T & SinkFlags>;
+    .option('schema-apply', { type: 'boolean', default: true, describe: 'apply the schema migrations at start (idempotent)' })
+    .option('file-dialect', {
+      type: 'string', choices: ['legacy', 'modern'], default: 'legacy',
+      describe: '--sink file: the ClickHouse its Native blocks are for: legacy = 18.16 (DateTime in seconds), modern = 20.3+ (DateTime64(9))',
+    }) as unknown as Argv<T & SinkFlags>;
 }
 
 export interface OpenedSink {
@@ -82,7 +88,7 @@ async function ensureSchema(config: ClickHouseConfig, ttlDays: number, localServ
 export async function openSink(args: SinkFlags, o: { host?: string; cluster?: string } = {}): Promise<OpenedSink> {
   const spoolBytes = parseSize(args['spool-bytes'], '--spool-bytes');
   if (args.sink !== 'clickhouse') {
-    const sink = createSink(args.sink, { host: o.host });
+    const sink = createSink(args.sink, { host: o.host, fileDialect: args['file-dialect'] === 'modern' ? MODERN : LEGACY });
     await sink.start();
     return { sink, describe: args.sink };
   }

@@ -1,48 +1,46 @@
 // --sink stdout: one JSON object per row ({"table": ..., columns...}), for
-// users without ClickHouse. Rows are decoded from the same Native chunks the
-// ClickHouse sink sends, so both show the same columns under the same names.
-import { ChunkSink } from './sink';
-import { LatencyHistogram, type SinkStats } from './stats';
-import { LEGACY, type Dialect } from './clickhouse/dialect';
-import { decodeBlocks, mergeToBlock, type DecodedValue, type EncodedChunk } from './clickhouse/native_format';
-import { formatAddress } from '../format/address';
+// users without ClickHouse, read from the column batches as they come
+// (src/sinks/json_rows.ts): the same columns under the same names as the
+// ClickHouse tables.
+import * as os from 'os';
+import type { ColumnBatch } from '../layout/batch';
+import type { FlowRow } from '../correlate/flow_row';
+import type { Sink } from './sink';
+import type { CoverageRow, PollCycleRow, SnapshotContext } from './rows';
+import { COVERAGE, FLOWS, POLL_CYCLES, eventsTable, ownersTable, samplesTable, snapshotsTable } from './tables';
+import { batchRows, tableRows, type JsonRow } from './json_rows';
+import { LatencyHistogram, newCounters, type SinkStats, type TableCounters } from './stats';
 import { Output } from '../util/output';
 
-const V4_MAPPED = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff];
-
-/** JSON value of a decoded cell: u64 past 2^53 as a decimal string, addresses as text */
-function jsonValue(v: DecodedValue): string | number {
-  if (typeof v === 'bigint') return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString();
-  if (v instanceof Uint8Array) {
-    return V4_MAPPED.every((b, i) => v[i] === b) ? formatAddress(2, v.subarray(12)) : formatAddress(10, v);
-  }
-  return v;
-}
-
-export class StdoutSink extends ChunkSink {
+export class StdoutSink implements Sink {
   readonly kind = 'stdout';
-  protected dialect: Dialect = LEGACY;
   private readonly out: Output;
+  private readonly counters: Record<string, TableCounters> = {};
   private chain: Promise<void> = Promise.resolve();
 
-  constructor(host?: string, stream: NodeJS.WritableStream = process.stdout) {
-    super(host);
+  constructor(readonly host: string = os.hostname(), stream: NodeJS.WritableStream = process.stdout) {
     this.out = new Output(stream as never);
   }
 
   async start(): Promise<void> { /* nothing to connect */ }
 
-  protected accept(chunk: EncodedChunk): void {
-    const { block } = mergeToBlock([chunk]);
-    let text = '';
-    for (const row of decodeBlocks(block)) {
-      const o: Record<string, string | number> = { table: chunk.table };
-      for (const [k, v] of Object.entries(row)) o[k] = k === 'ts' ? new Date(Number(v) * 1000).toISOString() : jsonValue(v);
-      text += `${JSON.stringify(o)}\n`;
-    }
-    const c = this.table(chunk.table);
-    this.chain = this.chain.then(() => this.out.write(text)).then(() => { c.rows_written += chunk.rows; c.batches_written++; });
+  /** The rows are turned into text at once (the batch may be reused), written in order. */
+  private put(table: string, rows: JsonRow[]): void {
+    if (!rows.length) return;
+    const c = (this.counters[table] ??= newCounters());
+    c.rows_queued += rows.length;
+    c.batches_queued++;
+    const text = rows.map((r) => `${JSON.stringify(r)}\n`).join('');
+    this.chain = this.chain.then(() => this.out.write(text)).then(() => { c.rows_written += rows.length; c.batches_written++; });
   }
+
+  writeSnapshots(b: ColumnBatch, ctx: SnapshotContext): void { const t = snapshotsTable(ctx); this.put(t.table, batchRows(b, t, this.host)); }
+  writeEvents(b: ColumnBatch, comms: readonly string[]): void { const t = eventsTable(comms); this.put(t.table, batchRows(b, t, this.host)); }
+  writeSamples(b: ColumnBatch, comms: readonly string[]): void { const t = samplesTable(comms); this.put(t.table, batchRows(b, t, this.host)); }
+  writeOwners(b: ColumnBatch, comms: readonly string[], tsNs: bigint): void { const t = ownersTable(comms, tsNs); this.put(t.table, batchRows(b, t, this.host)); }
+  writeFlows(rows: readonly FlowRow[]): void { this.put(FLOWS.table, tableRows(rows, FLOWS, this.host)); }
+  writePollCycles(rows: readonly PollCycleRow[]): void { this.put(POLL_CYCLES.table, tableRows(rows, POLL_CYCLES, this.host)); }
+  writeCoverage(rows: readonly CoverageRow[]): void { this.put(COVERAGE.table, tableRows(rows, COVERAGE, this.host)); }
 
   async flush(): Promise<void> { await this.chain; await this.out.flush(); }
   async close(): Promise<void> { await this.flush(); }

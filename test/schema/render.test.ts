@@ -6,7 +6,7 @@ import { loadMigrations, renderAll, tableNames } from '../../src/sinks/clickhous
 import { LEGACY, MODERN } from '../../src/sinks/clickhouse/dialect';
 import { POLL_COLUMNS } from '../../src/layout/poll_columns';
 import { columnsFromHeader } from '../helpers/columns_h';
-import { FLOW_SPEC } from '../../src/sinks/clickhouse/encoders';
+import { FLOW_SPEC } from '../../src/sinks/tables';
 
 const COLUMN_LINE = /^ {2}(\w+) (UInt8|UInt16|UInt32|UInt64|String|FixedString\(16\)|DateTime|DateTime64\(9\)|LowCardinality\(String\))( CODEC\((DoubleDelta|T64), ZSTD\(1\)\))?,?$/;
 

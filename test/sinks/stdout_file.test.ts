@@ -9,7 +9,10 @@ import { ColumnBatch } from '../../src/layout/batch';
 import { StdoutSink } from '../../src/sinks/stdout';
 import { FileSink, readSinkFile } from '../../src/sinks/file';
 import { createSink } from '../../src/sinks';
-import { decodeBlocks } from '../../src/sinks/clickhouse/native_format';
+import { decodeBlocks, mergeToBlock } from '../../src/sinks/clickhouse/native_format';
+import { encodeBatch } from '../../src/sinks/clickhouse/encoders';
+import { ownersTable } from '../../src/sinks/tables';
+import { LEGACY, MODERN } from '../../src/sinks/clickhouse/dialect';
 import { columnsFromHeader } from '../helpers/columns_h';
 
 function ownersBatch(): ColumnBatch {
@@ -61,6 +64,40 @@ describe('stdout and file sinks', () => {
       const cov = decodeBlocks(recs[1]!.native);
       expect(cov[0]).to.include({ run_id: 'r1', view: 'poll', flows_missed: 1n, cpu_us: 99n });
       expect(recs[1]!.columns).to.include.members(['host', 'ts', 'run_id', 'cpu_us']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('stdout rows carry the columns the Native encoder writes, in its order, with the same values', async () => {
+    const stream = new PassThrough();
+    let text = '';
+    stream.on('data', (d: Buffer) => { text += d.toString(); });
+    const sink = new StdoutSink('h', stream);
+    const b = ownersBatch();
+    sink.writeOwners(b, ['sshd', 'curl'], 1_700_000_000_000_000_000n);
+    await sink.close();
+    const json = text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const native = decodeBlocks(mergeToBlock([encodeBatch(b, ownersTable(['sshd', 'curl'], 1_700_000_000_000_000_000n), 'h', LEGACY)]).block);
+    expect(json.map((r) => Object.keys(r).slice(1))).to.deep.equal(native.map((r) => Object.keys(r)));  // after "table"
+    const plain = (v: unknown): unknown => (typeof v === 'bigint' ? (v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString()) : v);
+    native.forEach((r, i) => {
+      for (const [k, v] of Object.entries(r)) if (k !== 'ts') expect(json[i]![k], k).to.equal(plain(v));
+      expect(json[i]!['ts']).to.equal(new Date(Number(r['ts']) * 1000).toISOString());
+    });
+  });
+
+  it('file: --file-dialect modern writes ts as DateTime64(9), to the nanosecond', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tlfile-'));
+    try {
+      const file = path.join(dir, 'out.pb');
+      const sink = createSink(`file:${file}`, { host: 'h', fileDialect: MODERN });
+      await sink.start();
+      sink.writeOwners(ownersBatch(), ['a', 'b'], 1_700_000_000_123_456_789n);
+      await sink.close();
+      const [rec] = readSinkFile(file);
+      // DateTime64(9) decodes to the nanosecond (a legacy DateTime would be a number of seconds)
+      expect(decodeBlocks(rec!.native)[0]!['ts']).to.equal(1_700_000_000_123_456_789n);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -5,6 +5,7 @@
 // native_format.ts): the sink copies them before the caller reuses its batch.
 import type { ColumnBatch } from '../../layout/batch';
 import type { CoverageRow, PollCycleRow, SnapshotContext } from '../rows';
+import { COVERAGE, FLOWS, POLL_CYCLES, snapshotsTable, type BatchTable, type RowSpec, type RowTable } from '../tables';
 import type { FlowRow } from '../../correlate/flow_row';
 import type { Dialect } from './dialect';
 
@@ -19,15 +20,9 @@ import {
 
 const INT_TYPE = { u8: 'UInt8', u16: 'UInt16', u32: 'UInt32', u64: 'UInt64' } as const;
 
-export interface BatchEncodeOptions {
+export interface BatchEncodeOptions extends Partial<BatchTable> {
   host: string;
   dialect: Dialect;
-  /** dictionary-encoded columns (cong, comm): id k -> names[k-1] */
-  dicts?: Record<string, readonly string[]>;
-  /** for batches without a ts_ns column (owners): the time of the whole batch */
-  tsNs?: bigint;
-  /** constant string columns placed after ts (e.g. the snapshot's view) */
-  consts?: Record<string, string>;
 }
 
 /** Any ColumnBatch: host, ts, then every column of the batch in its order.
@@ -57,24 +52,14 @@ export function encodeColumnBatch(table: string, batch: ColumnBatch, o: BatchEnc
   return { table, rows, columns: cols, minTs: ts.minTs, maxTs: ts.maxTs };
 }
 
+/** A view's batch for its table (src/sinks/tables.ts). */
+export const encodeBatch = (batch: ColumnBatch, t: BatchTable, host: string, dialect: Dialect): EncodedChunk =>
+  encodeColumnBatch(t.table, batch, { ...t, host, dialect });
+
 export const encodeSnapshots = (batch: ColumnBatch, ctx: SnapshotContext, host: string, dialect: Dialect): EncodedChunk =>
-  encodeColumnBatch('tcp_snapshots', batch, { host, dialect, dicts: { cong: ctx.names }, consts: { view: ctx.view ?? 'poll' } });
-
-/** comms: the events view's comm dictionary (id k -> comms[k-1]) */
-export const encodeEvents = (batch: ColumnBatch, comms: readonly string[], host: string, dialect: Dialect): EncodedChunk =>
-  encodeColumnBatch('tcp_events', batch, { host, dialect, dicts: { comm: comms } });
-
-export const encodeSamples = (batch: ColumnBatch, comms: readonly string[], host: string, dialect: Dialect): EncodedChunk =>
-  encodeColumnBatch('task_samples', batch, { host, dialect, dicts: { comm: comms } });
-
-export const encodeOwners = (batch: ColumnBatch, comms: readonly string[], tsNs: bigint, host: string, dialect: Dialect): EncodedChunk =>
-  encodeColumnBatch('socket_owners', batch, { host, dialect, dicts: { comm: comms }, tsNs });
+  encodeBatch(batch, snapshotsTable(ctx), host, dialect);
 
 // ---- plain rows ----------------------------------------------------------------
-
-/** A column of a plain-row table: its ClickHouse type ('lc' = LowCardinality(String) in modern DDL). */
-export type RowColumnType = 'UInt8' | 'UInt16' | 'UInt32' | 'UInt64' | 'String' | 'lc';
-export type RowSpec<R> = ReadonlyArray<readonly [keyof R & string, RowColumnType]>;
 
 const ARRAY_OF = { UInt8: Uint8Array, UInt16: Uint16Array, UInt32: Uint32Array } as const;
 
@@ -99,36 +84,12 @@ export function encodeRows<R>(table: string, rows: readonly R[], spec: RowSpec<R
   return { table, rows: n, columns: cols, minTs: ts.minTs, maxTs: ts.maxTs };
 }
 
-export const FLOW_SPEC: RowSpec<FlowRow> = [
-  ['netns_inode', 'UInt64'], ['idiag_cookie', 'UInt64'], ['idiag_family', 'UInt8'],
-  ['src', 'String'], ['sport', 'UInt16'], ['dst', 'String'], ['dport', 'UInt16'], ['views', 'UInt8'],
-  ['open_ns', 'UInt64'], ['close_ns', 'UInt64'], ['first_seen_ns', 'UInt64'], ['last_seen_ns', 'UInt64'],
-  ['first_poll_ns', 'UInt64'], ['last_poll_ns', 'UInt64'], ['polls', 'UInt32'], ['duration_ns', 'UInt64'],
-  ['final_source', 'lc'], ['direction', 'UInt8'], ['tcpi_bytes_acked', 'UInt64'], ['tcpi_bytes_received', 'UInt64'],
-  ['tcpi_segs_in', 'UInt32'], ['tcpi_segs_out', 'UInt32'], ['tcpi_total_retrans', 'UInt32'], ['tcpi_rtt', 'UInt32'],
-  ['bytes_unpolled', 'UInt64'], ['peak_bytes_per_s', 'UInt64'], ['peak_retrans', 'UInt32'], ['retransmit_events', 'UInt32'], ['reset_events', 'UInt32'],
-  ['pid', 'UInt32'], ['tgid', 'UInt32'], ['comm', 'lc'], ['cgroup_id', 'UInt64'], ['evicted', 'UInt8'],
-];
+/** Plain rows for their table (src/sinks/tables.ts). */
+export const encodeRowTable = <R>(rows: readonly R[], t: RowTable<R>, host: string, dialect: Dialect): EncodedChunk =>
+  encodeRows(t.table, rows, t.spec, t.tsNs, host, dialect);
 
-/** A flow's time: its close, else when it was last seen. */
-export const flowTsNs = (f: FlowRow): bigint => (f.close_ns > 0n ? f.close_ns : f.last_seen_ns);
-
-export const encodeFlows = (rows: readonly FlowRow[], host: string, dialect: Dialect): EncodedChunk =>
-  encodeRows('tcp_flows', rows, FLOW_SPEC, flowTsNs, host, dialect);
-
-export const POLL_CYCLE_SPEC: RowSpec<PollCycleRow> = [
-  ['ts_ns', 'UInt64'], ['netns_inode', 'UInt64'], ['netns_name', 'String'], ['duration_us', 'UInt32'],
-  ['sockets', 'UInt32'], ['batches', 'UInt32'], ['bytes', 'UInt64'], ['errors', 'UInt32'], ['errno', 'UInt32'], ['error_code', 'lc'],
-];
-
+export const encodeFlows = (rows: readonly FlowRow[], host: string, dialect: Dialect): EncodedChunk => encodeRowTable(rows, FLOWS, host, dialect);
 export const encodePollCycles = (rows: readonly PollCycleRow[], host: string, dialect: Dialect): EncodedChunk =>
-  encodeRows('poll_cycles', rows, POLL_CYCLE_SPEC, (r) => r.ts_ns, host, dialect);
-
-export const COVERAGE_SPEC: RowSpec<CoverageRow> = [
-  ['run_id', 'String'], ['view', 'lc'], ['interval_ms', 'UInt32'], ['window_ms', 'UInt32'],
-  ['flows_seen', 'UInt64'], ['flows_missed', 'UInt64'], ['flows_late', 'UInt64'], ['bytes_seen', 'UInt64'],
-  ['bytes_missed', 'UInt64'], ['events', 'UInt64'], ['dropped', 'UInt64'], ['cpu_us', 'UInt64'],
-];
-
+  encodeRowTable(rows, POLL_CYCLES, host, dialect);
 export const encodeCoverage = (rows: readonly CoverageRow[], host: string, dialect: Dialect): EncodedChunk =>
-  encodeRows('coverage', rows, COVERAGE_SPEC, (r) => r.ts_ns, host, dialect);
+  encodeRowTable(rows, COVERAGE, host, dialect);

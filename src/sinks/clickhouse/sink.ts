@@ -15,7 +15,7 @@
 // this check is what makes replay idempotent.
 import { Readable } from 'stream';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { ChunkSink } from '../sink';
+import { ChunkSink } from './chunk_sink';
 import { LatencyHistogram, type SinkStats } from '../stats';
 import { Batcher } from './batcher';
 import { type Dialect, insertSettings, LEGACY } from './dialect';
