@@ -29,43 +29,56 @@ uint16_t tl_dict_intern(struct tl_dict *d, const char *s, size_t len)
 	return (uint16_t)(++d->count);
 }
 
-static uint32_t get_u32(const struct rtattr *a)
-{
-	uint32_t v;
-	memcpy(&v, RTA_DATA(a), sizeof(v));
-	return v;
-}
+/* One message's attributes by type, and which were present and well formed.
+ * A short attribute (payload smaller than its field) is malformed: it reads
+ * as absent, and the message counts as a parse error. */
+struct attrs {
+	const struct rtattr *tb[TL_ATTR_MAX];
+	uint32_t present;
+	int bad;
+};
 
-/* Fills row i from one inet_diag_msg and its attributes. Returns 0, or -1
- * when an attribute was malformed (the row is still written with what was
- * readable before it). */
-static int fill_row(struct tl_parse_ctx *x, uint32_t i, const struct inet_diag_msg *m,
-		    const uint8_t *attrs, size_t alen)
+/* Indexes the attributes; stops at the first one that overruns. */
+static void index_attrs(struct attrs *at, const uint8_t *p, size_t len)
 {
-	const struct rtattr *tb[TL_ATTR_MAX] = { 0 };
-	struct tl_poll_cols *c = &x->batch->c;
-	struct tl_tcp_info ti;
-	uint32_t present = 0, tlen = 0;
-	int bad = 0;
-
-	while (alen >= sizeof(struct rtattr)) {
-		const struct rtattr *a = (const struct rtattr *)attrs;
+	memset(at, 0, sizeof(*at));
+	while (len >= sizeof(struct rtattr)) {
+		const struct rtattr *a = (const struct rtattr *)p;
 		size_t step;
 
-		if (a->rta_len < sizeof(struct rtattr) || a->rta_len > alen) {
-			bad = 1;
+		if (a->rta_len < sizeof(struct rtattr) || a->rta_len > len) {
+			at->bad = 1;
 			break;
 		}
 		if (a->rta_type < TL_ATTR_MAX) {
-			tb[a->rta_type] = a;
-			present |= 1u << a->rta_type;
+			at->tb[a->rta_type] = a;
+			at->present |= 1u << a->rta_type;
 		}
 		step = RTA_ALIGN(a->rta_len);
-		if (step >= alen)
+		if (step >= len)
 			break;
-		attrs += step;
-		alen -= step;
+		p += step;
+		len -= step;
 	}
+}
+
+/* Attribute t's payload when it holds at least n bytes; else NULL (and, when
+ * present but short, dropped as malformed). */
+static const void *attr(struct attrs *at, int t, size_t n)
+{
+	if (!at->tb[t])
+		return NULL;
+	if (RTA_PAYLOAD(at->tb[t]) >= n)
+		return RTA_DATA(at->tb[t]);
+	at->present &= ~(1u << t);
+	at->bad = 1;
+	return NULL;
+}
+
+/* The fixed part of the message: socket id, state, queues, owner. */
+static void fill_msg(struct tl_parse_ctx *x, uint32_t i, const struct inet_diag_msg *m)
+{
+	struct tl_poll_cols *c = &x->batch->c;
 
 	c->ts_ns[i] = x->ts_ns;
 	c->netns_inode[i] = x->netns_inode;
@@ -85,94 +98,102 @@ static int fill_row(struct tl_parse_ctx *x, uint32_t i, const struct inet_diag_m
 	c->idiag_wqueue[i] = m->idiag_wqueue;
 	c->idiag_uid[i] = m->idiag_uid;
 	c->idiag_inode[i] = m->idiag_inode;
+}
 
-	/* Short attributes (payload smaller than the field) count as malformed
-	 * and read as absent. */
-#define ATTR_OK(t, n) (tb[t] && RTA_PAYLOAD(tb[t]) >= (n))
-#define DROP(t) do { present &= ~(1u << (t)); bad = 1; } while (0)
+static uint32_t u32_at(const void *p)
+{
+	uint32_t v;
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
 
-	c->mark[i] = 0;
-	if (tb[INET_DIAG_MARK]) {
-		if (ATTR_OK(INET_DIAG_MARK, 4)) c->mark[i] = get_u32(tb[INET_DIAG_MARK]);
-		else DROP(INET_DIAG_MARK);
-	}
-	c->class_id[i] = 0;
-	if (tb[INET_DIAG_CLASS_ID]) {
-		if (ATTR_OK(INET_DIAG_CLASS_ID, 4)) c->class_id[i] = get_u32(tb[INET_DIAG_CLASS_ID]);
-		else DROP(INET_DIAG_CLASS_ID);
-	}
+/* Small scalar attributes: mark, class id, cgroup, TOS and friends. */
+static void fill_scalars(struct attrs *at, struct tl_poll_cols *c, uint32_t i)
+{
+	const void *v;
+
+	c->mark[i] = (v = attr(at, INET_DIAG_MARK, 4)) ? u32_at(v) : 0;
+	c->class_id[i] = (v = attr(at, INET_DIAG_CLASS_ID, 4)) ? u32_at(v) : 0;
 	c->cgroup_id[i] = 0;
-	if (tb[INET_DIAG_CGROUP_ID]) {
-		if (ATTR_OK(INET_DIAG_CGROUP_ID, 8)) memcpy(&c->cgroup_id[i], RTA_DATA(tb[INET_DIAG_CGROUP_ID]), 8);
-		else DROP(INET_DIAG_CGROUP_ID);
-	}
-#define U8_ATTR(t, col) \
-	c->col[i] = 0; \
-	if (tb[t]) { if (ATTR_OK(t, 1)) c->col[i] = *(const uint8_t *)RTA_DATA(tb[t]); else DROP(t); }
+	if ((v = attr(at, INET_DIAG_CGROUP_ID, 8)) != NULL)
+		memcpy(&c->cgroup_id[i], v, 8);
+#define U8_ATTR(t, col) c->col[i] = (v = attr(at, t, 1)) ? *(const uint8_t *)v : 0;
 	U8_ATTR(INET_DIAG_TOS, tos)
 	U8_ATTR(INET_DIAG_TCLASS, tclass)
 	U8_ATTR(INET_DIAG_SHUTDOWN, shutdown)
 	U8_ATTR(INET_DIAG_SKV6ONLY, v6only)
 #undef U8_ATTR
+}
 
-	{
-		struct inet_diag_meminfo mi = { 0 };
-		if (tb[INET_DIAG_MEMINFO]) {
-			if (ATTR_OK(INET_DIAG_MEMINFO, sizeof(mi))) memcpy(&mi, RTA_DATA(tb[INET_DIAG_MEMINFO]), sizeof(mi));
-			else DROP(INET_DIAG_MEMINFO);
-		}
-		c->idiag_rmem[i] = mi.idiag_rmem;
-		c->idiag_wmem[i] = mi.idiag_wmem;
-		c->idiag_fmem[i] = mi.idiag_fmem;
-		c->idiag_tmem[i] = mi.idiag_tmem;
-	}
-	{
-		/* SK_MEMINFO_VARS grows over kernels: take what is there. */
-		uint32_t sk[SK_MEMINFO_VARS] = { 0 };
-		if (tb[INET_DIAG_SKMEMINFO]) {
-			size_t n = RTA_PAYLOAD(tb[INET_DIAG_SKMEMINFO]);
-			memcpy(sk, RTA_DATA(tb[INET_DIAG_SKMEMINFO]), n < sizeof(sk) ? n : sizeof(sk));
-		}
-		c->skmem_rmem_alloc[i] = sk[SK_MEMINFO_RMEM_ALLOC];
-		c->skmem_rcvbuf[i] = sk[SK_MEMINFO_RCVBUF];
-		c->skmem_wmem_alloc[i] = sk[SK_MEMINFO_WMEM_ALLOC];
-		c->skmem_sndbuf[i] = sk[SK_MEMINFO_SNDBUF];
-		c->skmem_fwd_alloc[i] = sk[SK_MEMINFO_FWD_ALLOC];
-		c->skmem_wmem_queued[i] = sk[SK_MEMINFO_WMEM_QUEUED];
-		c->skmem_optmem[i] = sk[SK_MEMINFO_OPTMEM];
-		c->skmem_backlog[i] = sk[SK_MEMINFO_BACKLOG];
-		c->skmem_drops[i] = sk[SK_MEMINFO_DROPS];
-	}
-	{
-		struct tcp_bbr_info bbr = { 0 };
-		if (tb[INET_DIAG_BBRINFO]) {
-			if (ATTR_OK(INET_DIAG_BBRINFO, sizeof(bbr))) memcpy(&bbr, RTA_DATA(tb[INET_DIAG_BBRINFO]), sizeof(bbr));
-			else DROP(INET_DIAG_BBRINFO);
-		}
-		c->bbr_bw_lo[i] = bbr.bbr_bw_lo;
-		c->bbr_bw_hi[i] = bbr.bbr_bw_hi;
-		c->bbr_min_rtt[i] = bbr.bbr_min_rtt;
-		c->bbr_pacing_gain[i] = bbr.bbr_pacing_gain;
-		c->bbr_cwnd_gain[i] = bbr.bbr_cwnd_gain;
-	}
+/* Socket memory: INET_DIAG_MEMINFO and the SK_MEMINFO_* array. */
+static void fill_mem(struct attrs *at, struct tl_poll_cols *c, uint32_t i)
+{
+	struct inet_diag_meminfo mi = { 0 };
+	/* SK_MEMINFO_VARS grows over kernels: take what is there. */
+	uint32_t sk[SK_MEMINFO_VARS] = { 0 };
+	const void *v;
 
+	if ((v = attr(at, INET_DIAG_MEMINFO, sizeof(mi))) != NULL)
+		memcpy(&mi, v, sizeof(mi));
+	c->idiag_rmem[i] = mi.idiag_rmem;
+	c->idiag_wmem[i] = mi.idiag_wmem;
+	c->idiag_fmem[i] = mi.idiag_fmem;
+	c->idiag_tmem[i] = mi.idiag_tmem;
+	if (at->tb[INET_DIAG_SKMEMINFO]) {
+		size_t n = RTA_PAYLOAD(at->tb[INET_DIAG_SKMEMINFO]);
+		memcpy(sk, RTA_DATA(at->tb[INET_DIAG_SKMEMINFO]), n < sizeof(sk) ? n : sizeof(sk));
+	}
+	c->skmem_rmem_alloc[i] = sk[SK_MEMINFO_RMEM_ALLOC];
+	c->skmem_rcvbuf[i] = sk[SK_MEMINFO_RCVBUF];
+	c->skmem_wmem_alloc[i] = sk[SK_MEMINFO_WMEM_ALLOC];
+	c->skmem_sndbuf[i] = sk[SK_MEMINFO_SNDBUF];
+	c->skmem_fwd_alloc[i] = sk[SK_MEMINFO_FWD_ALLOC];
+	c->skmem_wmem_queued[i] = sk[SK_MEMINFO_WMEM_QUEUED];
+	c->skmem_optmem[i] = sk[SK_MEMINFO_OPTMEM];
+	c->skmem_backlog[i] = sk[SK_MEMINFO_BACKLOG];
+	c->skmem_drops[i] = sk[SK_MEMINFO_DROPS];
+}
+
+/* Congestion control: its name (dictionary id) and BBR's state. */
+static void fill_cong(struct tl_parse_ctx *x, struct attrs *at, uint32_t i)
+{
+	struct tl_poll_cols *c = &x->batch->c;
+	struct tcp_bbr_info bbr = { 0 };
+	const void *v;
+
+	if ((v = attr(at, INET_DIAG_BBRINFO, sizeof(bbr))) != NULL)
+		memcpy(&bbr, v, sizeof(bbr));
+	c->bbr_bw_lo[i] = bbr.bbr_bw_lo;
+	c->bbr_bw_hi[i] = bbr.bbr_bw_hi;
+	c->bbr_min_rtt[i] = bbr.bbr_min_rtt;
+	c->bbr_pacing_gain[i] = bbr.bbr_pacing_gain;
+	c->bbr_cwnd_gain[i] = bbr.bbr_cwnd_gain;
 	c->cong[i] = 0;
-	if (tb[INET_DIAG_CONG]) {
-		const char *s = (const char *)RTA_DATA(tb[INET_DIAG_CONG]);
-		size_t n = strnlen(s, RTA_PAYLOAD(tb[INET_DIAG_CONG]));
+	if (at->tb[INET_DIAG_CONG]) {
+		const char *s = (const char *)RTA_DATA(at->tb[INET_DIAG_CONG]);
+		size_t n = strnlen(s, RTA_PAYLOAD(at->tb[INET_DIAG_CONG]));
 		if (n > 0) {
 			c->cong[i] = tl_dict_intern(x->dict, s, n);
 			if (c->cong[i] == TL_DICT_OVERFLOW)
 				x->st->dict_overflow++;
 		}
 	}
+}
+
+/* struct tcp_info, as long as the kernel sent it (an older kernel's is
+ * shorter: the rest reads 0, and tcpi_len says where it ended). */
+static void fill_tcp_info(struct tl_parse_ctx *x, struct attrs *at, uint32_t i)
+{
+	struct tl_poll_cols *c = &x->batch->c;
+	struct tl_tcp_info ti;
+	uint32_t tlen = 0;
 
 	memset(&ti, 0, sizeof(ti));
-	if (tb[INET_DIAG_INFO]) {
-		tlen = RTA_PAYLOAD(tb[INET_DIAG_INFO]);
+	if (at->tb[INET_DIAG_INFO]) {
+		tlen = RTA_PAYLOAD(at->tb[INET_DIAG_INFO]);
 		if (tlen > sizeof(ti))
 			tlen = sizeof(ti);
-		memcpy(&ti, RTA_DATA(tb[INET_DIAG_INFO]), tlen);
+		memcpy(&ti, RTA_DATA(at->tb[INET_DIAG_INFO]), tlen);
 		if (tlen < sizeof(ti))
 			x->st->short_info++;
 	}
@@ -187,11 +208,24 @@ static int fill_row(struct tl_parse_ctx *x, uint32_t i, const struct inet_diag_m
 	c->tcpi_rcv_wscale[i] = ti.wscale >> 4;
 	c->tcpi_delivery_rate_app_limited[i] = ti.flags & 0x01;
 	c->tcpi_fastopen_client_fail[i] = (ti.flags >> 1) & 0x03;
+}
 
-	c->attrs[i] = present;
-#undef ATTR_OK
-#undef DROP
-	return bad ? -1 : 0;
+/* Fills row i from one inet_diag_msg and its attributes, family by family
+ * (as ss does). Returns 0, or -1 when an attribute was malformed (the row
+ * is still written with what was readable). */
+static int fill_row(struct tl_parse_ctx *x, uint32_t i, const struct inet_diag_msg *m,
+		    const uint8_t *attrs, size_t alen)
+{
+	struct attrs at;
+
+	index_attrs(&at, attrs, alen);
+	fill_msg(x, i, m);
+	fill_scalars(&at, &x->batch->c, i);
+	fill_mem(&at, &x->batch->c, i);
+	fill_cong(x, &at, i);
+	fill_tcp_info(x, &at, i);
+	x->batch->c.attrs[i] = at.present;
+	return at.bad ? -1 : 0;
 }
 
 enum tl_parse_result tl_parse_diag(struct tl_parse_ctx *x, const uint8_t *buf,

@@ -11,8 +11,8 @@ extern "C" {
 #endif
 
 /* Dictionary of congestion-control names: column value = id, 0 = none.
- * Ids are stable for the life of the dictionary; new names are reported
- * once to the caller (tl_dict_take_new). */
+ * Ids are stable for the life of the dictionary; names [reported, count)
+ * are new since the caller last took them (the glue's TakeNewNames). */
 #define TL_DICT_MAX 64
 #define TL_DICT_STRLEN 16
 #define TL_DICT_OVERFLOW 0xFFFFu

@@ -171,7 +171,6 @@ export function addressColumn(name: string, raw: Uint8Array, families: Uint8Arra
   return { name, type: 'FixedString(16)', data: out };
 }
 
-/** ts_ns (wall ns) as DateTime (UInt32 seconds) or DateTime64(9) (the ns as they are). */
 /** Wall seconds of a u64 ns value from its two u32 halves: a float divide,
  * exact except within a microsecond of a second boundary, where BigInt decides. */
 function secondsOf(halves: Uint32Array, tsNs: BigUint64Array, i: number): number {
@@ -245,7 +244,7 @@ export function mergeToBlock(chunks: readonly EncodedChunk[], extra?: (rows: num
   return { block: concatParts(m.parts), rows: m.rows, columns: m.columns };
 }
 
-// ---- decoding (stdout sink, tests) ------------------------------------------
+// ---- decoding (the file sink's readers, tests) -------------------------------
 
 export type DecodedValue = number | bigint | string | Uint8Array;
 
