@@ -57,7 +57,7 @@ function send(res: http.ServerResponse, status: number, body: string, type = 'te
 
 function tcplensVersion(): string {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
+     
     return (require('../../../package.json') as { version: string }).version;
   } catch {
     return 'unknown';

@@ -156,7 +156,7 @@ export function addon(): Addon {
   if (cached) return cached;
   const file = path.resolve(__dirname, '..', '..', '..', 'build', 'Release', 'tcplens.node');
   try {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
+     
     cached = require(file) as Addon;
   } catch (e) {
     const err = new Error(`tcplens native addon not loadable (${file}): ${(e as Error).message}; run "npm run build"`);

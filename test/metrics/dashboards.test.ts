@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 const ROOT = path.resolve(__dirname, '../../..');
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+ 
 const gen = require(path.join(ROOT, 'scripts/gen-dashboards.js')) as { dashboards(): Record<string, unknown> };
 
 describe('Grafana dashboards', () => {

@@ -12,7 +12,7 @@ import { SMF } from '../../src/layout/sample_columns';
 import { FLOW_KINDS } from '../../src/sources/events';
 
 const ROOT = path.resolve(__dirname, '../../..');
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+ 
 const { render } = require(path.join(ROOT, 'scripts/gen-layout.js')) as { render(a: unknown): Record<string, string> };
 
 describe('view contracts: generated from the native and wire headers', () => {
