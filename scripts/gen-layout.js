@@ -28,7 +28,10 @@ function columns(cols) {
   return out.map((r) => (typeof r === 'string' ? r : `  ['${r.type}', ${r.names.map((n) => `'${n}'`).join(', ')}],`)).join('\n');
 }
 
-const flagObject = (flags) => `{ ${Object.entries(flags).map(([k, v]) => `${k}: 0x${v.toString(16).padStart(2, '0')}`).join(', ')} }`;
+const flagObject = (flags) =>
+  `{ ${Object.entries(flags)
+    .map(([k, v]) => `${k}: 0x${v.toString(16).padStart(2, '0')}`)
+    .join(', ')} }`;
 
 /** { relative path: content } for the addon `a`. */
 function render(a) {
@@ -45,7 +48,9 @@ ${columns(a.layout(1).columns)}
 
   const ev = a.eventContract();
   const kinds = ['', ...ev.kinds.map((k) => k.name)];
-  ev.kinds.forEach((k) => { if (kinds[k.value] !== k.name) throw new Error(`event kind ${k.name}: values must run 1..n`); });
+  ev.kinds.forEach((k) => {
+    if (kinds[k.value] !== k.name) throw new Error(`event kind ${k.name}: values must run 1..n`);
+  });
   const events = `${HEAD('native/event_columns.h and bpf/tcp_events.h')}// The events batch: columns in native order; kinds (index = value) and flag bits.
 import { ColumnBatch } from './batch';
 import { columnSpecs, type ColumnSpec } from './spec';

@@ -26,32 +26,83 @@ const ROOT = path.join(__dirname, '..');
 const addon = require(path.join(ROOT, 'build', 'Release', 'tcplens.node'));
 
 // ss's state names, index = the kernel's TCP state number (include/net/tcp_states.h).
-const SS_STATES = ['UNKNOWN', 'ESTAB', 'SYN-SENT', 'SYN-RECV', 'FIN-WAIT-1', 'FIN-WAIT-2',
-  'TIME-WAIT', 'UNCONN', 'CLOSE-WAIT', 'LAST-ACK', 'LISTEN', 'CLOSING'];
+const SS_STATES = [
+  'UNKNOWN',
+  'ESTAB',
+  'SYN-SENT',
+  'SYN-RECV',
+  'FIN-WAIT-1',
+  'FIN-WAIT-2',
+  'TIME-WAIT',
+  'UNCONN',
+  'CLOSE-WAIT',
+  'LAST-ACK',
+  'LISTEN',
+  'CLOSING',
+];
 
 // ss -i "name:value" tokens -> poll columns. `scale`: ss prints ms, tcp_info has us.
 const SS_INFO = {
-  rto: ['tcpi_rto', 1000], ato: ['tcpi_ato', 1000],
-  mss: ['tcpi_snd_mss'], rcvmss: ['tcpi_rcv_mss'], advmss: ['tcpi_advmss'], pmtu: ['tcpi_pmtu'],
-  cwnd: ['tcpi_snd_cwnd'], ssthresh: ['tcpi_snd_ssthresh'],
-  bytes_sent: ['tcpi_bytes_sent'], bytes_retrans: ['tcpi_bytes_retrans'],
-  bytes_acked: ['tcpi_bytes_acked'], bytes_received: ['tcpi_bytes_received'],
-  segs_out: ['tcpi_segs_out'], segs_in: ['tcpi_segs_in'],
-  data_segs_out: ['tcpi_data_segs_out'], data_segs_in: ['tcpi_data_segs_in'],
-  delivered: ['tcpi_delivered'], rcv_space: ['tcpi_rcv_space'], rcv_ssthresh: ['tcpi_rcv_ssthresh'],
-  snd_wnd: ['tcpi_snd_wnd'], rcv_wnd: ['tcpi_rcv_wnd'], reordering: ['tcpi_reordering'],
+  rto: ['tcpi_rto', 1000],
+  ato: ['tcpi_ato', 1000],
+  mss: ['tcpi_snd_mss'],
+  rcvmss: ['tcpi_rcv_mss'],
+  advmss: ['tcpi_advmss'],
+  pmtu: ['tcpi_pmtu'],
+  cwnd: ['tcpi_snd_cwnd'],
+  ssthresh: ['tcpi_snd_ssthresh'],
+  bytes_sent: ['tcpi_bytes_sent'],
+  bytes_retrans: ['tcpi_bytes_retrans'],
+  bytes_acked: ['tcpi_bytes_acked'],
+  bytes_received: ['tcpi_bytes_received'],
+  segs_out: ['tcpi_segs_out'],
+  segs_in: ['tcpi_segs_in'],
+  data_segs_out: ['tcpi_data_segs_out'],
+  data_segs_in: ['tcpi_data_segs_in'],
+  delivered: ['tcpi_delivered'],
+  rcv_space: ['tcpi_rcv_space'],
+  rcv_ssthresh: ['tcpi_rcv_ssthresh'],
+  snd_wnd: ['tcpi_snd_wnd'],
+  rcv_wnd: ['tcpi_rcv_wnd'],
+  reordering: ['tcpi_reordering'],
 };
 // ss prints these counters only when non-zero (iproute2 misc/ss.c tcp_stats_print),
 // so with tcp info present, absent means 0.
-const SS_ZERO_SUPPRESSED = ['bytes_sent', 'bytes_retrans', 'bytes_acked', 'bytes_received',
-  'segs_out', 'segs_in', 'data_segs_out', 'data_segs_in'];
-const SKMEM = { r: 'skmem_rmem_alloc', rb: 'skmem_rcvbuf', t: 'skmem_wmem_alloc', tb: 'skmem_sndbuf',
-  f: 'skmem_fwd_alloc', w: 'skmem_wmem_queued', o: 'skmem_optmem', bl: 'skmem_backlog', d: 'skmem_drops' };
+const SS_ZERO_SUPPRESSED = [
+  'bytes_sent',
+  'bytes_retrans',
+  'bytes_acked',
+  'bytes_received',
+  'segs_out',
+  'segs_in',
+  'data_segs_out',
+  'data_segs_in',
+];
+const SKMEM = {
+  r: 'skmem_rmem_alloc',
+  rb: 'skmem_rcvbuf',
+  t: 'skmem_wmem_alloc',
+  tb: 'skmem_sndbuf',
+  f: 'skmem_fwd_alloc',
+  w: 'skmem_wmem_queued',
+  o: 'skmem_optmem',
+  bl: 'skmem_backlog',
+  d: 'skmem_drops',
+};
 // ss -e prints the shutdown mask as two arrows: '<' unless RCV_SHUTDOWN(1), '>' unless SEND_SHUTDOWN(2).
 const ARROWS = { '<->': 0, '-->': 1, '<--': 2, '---': 3 };
 
-const BASIC = ['idiag_family', 'idiag_state', 'sport', 'dport', 'idiag_inode', 'idiag_rqueue',
-  'idiag_wqueue', 'tcpi_bytes_acked', 'tcpi_bytes_received'];
+const BASIC = [
+  'idiag_family',
+  'idiag_state',
+  'sport',
+  'dport',
+  'idiag_inode',
+  'idiag_rqueue',
+  'idiag_wqueue',
+  'tcpi_bytes_acked',
+  'tcpi_bytes_received',
+];
 
 function splitHostPort(s) {
   const i = s.lastIndexOf(':');
@@ -71,9 +122,12 @@ function parseSsLine(line, congNames) {
   const local = splitHostPort(tok[3]);
   const peer = splitHostPort(tok[4]);
   const cols = {
-    idiag_state: state, idiag_family: local.v6 ? 10 : 2,
-    idiag_rqueue: Number(tok[1]), idiag_wqueue: Number(tok[2]),
-    sport: local.port, dport: peer.port,
+    idiag_state: state,
+    idiag_family: local.v6 ? 10 : 2,
+    idiag_rqueue: Number(tok[1]),
+    idiag_wqueue: Number(tok[2]),
+    sport: local.port,
+    dport: peer.port,
   };
   const out = { cookie: null, cong: undefined, src: local.host, dst: peer.host, cols };
   let info = false;
@@ -205,11 +259,11 @@ async function main() {
       }
       const s = { cookie, src: a.src, dst: a.dst, cong: a.cong === b.cong ? (a.cong ?? null) : null, cols, spec: {} };
       const w = specBy.get(`${cols.idiag_family}/${cols.sport}/${cols.dport}`);
-      if (w && (w.role === 'client')) {
+      if (w && w.role === 'client') {
         if (w.tos !== undefined) s.spec.tos = w.tos;
         if (w.tclass !== undefined) s.spec.tclass = w.tclass;
         if (w.mark !== undefined) s.spec.mark = w.mark;
-        if (w.shutdown === 'wr') s.spec.shutdown = 2;  // SEND_SHUTDOWN
+        if (w.shutdown === 'wr') s.spec.shutdown = 2; // SEND_SHUTDOWN
         if (w.cong !== undefined) s.spec.cong = w.cong;
       }
       for (const k of Object.keys(cols)) fields.add(k);
@@ -220,7 +274,8 @@ async function main() {
 
     // Tabular JSON, one socket per line: small and diffable.
     const header = {
-      comment: 'Expected decode of the .bin next to this file, read by ss (iproute2) in the same namespace before and after the dump; fields that moved between the two reads are left out (null). spec: what the workload set. Written by scripts/record-fixture.js.',
+      comment:
+        'Expected decode of the .bin next to this file, read by ss (iproute2) in the same namespace before and after the dump; fields that moved between the two reads are left out (null). spec: what the workload set. Written by scripts/record-fixture.js.',
       recording: path.basename(out),
       kernel: os.release(),
       ss: execFileSync('ss', ['-V'], { encoding: 'utf8' }).trim(),
@@ -230,12 +285,15 @@ async function main() {
       congNames: [...new Set(sockets.map((s) => s.cong).filter(Boolean))].sort(),
       fields: ['cookie', 'src', 'dst', 'cong', ...fieldList, 'spec'],
     };
-    const lines = sockets.map((s) => JSON.stringify([s.cookie, s.src, s.dst, s.cong,
-      ...fieldList.map((f) => (s.cols[f] === undefined ? null : s.cols[f])), s.spec]));
+    const lines = sockets.map((s) =>
+      JSON.stringify([s.cookie, s.src, s.dst, s.cong, ...fieldList.map((f) => (s.cols[f] === undefined ? null : s.cols[f])), s.spec]),
+    );
     const json = JSON.stringify(header, null, 2).replace(/\n}$/, `,\n  "sockets": [\n    ${lines.join(',\n    ')}\n  ]\n}\n`);
     fs.writeFileSync(out, rec);
     fs.writeFileSync(out.replace(/\.bin$/, '') + '.expect.json', json);
-    console.log(`${out}: ${rec.length} bytes, ${sizes.length} chunks (largest ${Math.max(...sizes)}), ${before.size} sockets; parse stats ${JSON.stringify({ rows: stats.rows, parseErrors: stats.parseErrors })}`);
+    console.log(
+      `${out}: ${rec.length} bytes, ${sizes.length} chunks (largest ${Math.max(...sizes)}), ${before.size} sockets; parse stats ${JSON.stringify({ rows: stats.rows, parseErrors: stats.parseErrors })}`,
+    );
   } finally {
     for (const h of helpers) await stopHelper(h);
   }

@@ -14,16 +14,24 @@ const { runCompare } = require(path.join(ROOT, 'dist/src/compare/run.js'));
 const { parseSpec, formatSpec } = require(path.join(ROOT, 'dist/src/loadgen/spec.js'));
 
 const argv = process.argv.slice(2);
-const opt = (name, def) => { const i = argv.indexOf(name); return i >= 0 ? argv[i + 1] : def; };
+const opt = (name, def) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : def;
+};
 const smoke = argv.includes('--smoke');
 const REPS = Number(opt('--reps', smoke ? 1 : 5));
 const SPEC = opt('--spec', smoke ? 'rate=300,flows=300,duration=exp:20ms,bytes=4k' : 'rate=400,flows=4000,duration=exp:20ms,bytes=4k');
-const INTERVALS = opt('--intervals', smoke ? '100ms,1s' : '10ms,100ms,1s').split(',').map((s) => (s.endsWith('ms') ? Number(s.slice(0, -2)) : Number(s.replace(/s$/, '')) * 1000));
+const INTERVALS = opt('--intervals', smoke ? '100ms,1s' : '10ms,100ms,1s')
+  .split(',')
+  .map((s) => (s.endsWith('ms') ? Number(s.slice(0, -2)) : Number(s.replace(/s$/, '')) * 1000));
 const SS_MS = Number(opt('--ss-interval', '100'));
 const RUSAGE = opt('--rusage');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const median = (xs) => { const a = xs.filter((x) => x !== null && Number.isFinite(x)).sort((x, y) => x - y); return a.length ? (a.length % 2 ? a[(a.length - 1) / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2) : null; };
+const median = (xs) => {
+  const a = xs.filter((x) => x !== null && Number.isFinite(x)).sort((x, y) => x - y);
+  return a.length ? (a.length % 2 ? a[(a.length - 1) / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2) : null;
+};
 const CLK_TCK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 
 /** utime + stime of a live process, µs */
@@ -45,16 +53,26 @@ function ssLoop(ns) {
       await sleep(Math.max(0, SS_MS - (Date.now() - t)));
     }
   })();
-  return { runs, stop: async () => { stop = true; await done; } };
+  return {
+    runs,
+    stop: async () => {
+      stop = true;
+      await done;
+    },
+  };
 }
 
 /** bpftrace counting the tracepoint in the kernel; resolves once attached. */
 async function startBpftrace() {
   const p = spawn('bpftrace', ['-e', 'tracepoint:sock:inet_sock_set_state { @n = count(); }'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  p.stdout.on('data', (d) => { out += d; });
+  p.stdout.on('data', (d) => {
+    out += d;
+  });
   let err = '';
-  p.stderr.on('data', (d) => { err += d; });
+  p.stderr.on('data', (d) => {
+    err += d;
+  });
   for (let i = 0; i < 200 && !/Attaching/.test(out); i++) {
     if (p.exitCode !== null) throw new Error(`bpftrace exited: ${err.trim()}`);
     await sleep(50);
@@ -125,27 +143,51 @@ async function rep(i) {
   try {
     const before = new Set(progStats().map((p) => p.id));
     const bt = await startBpftrace();
-    const bpftraceIds = new Set(progStats().filter((p) => !before.has(p.id) && p.name === PROG_NAMES.bpftrace).map((p) => p.id));
+    const bpftraceIds = new Set(
+      progStats()
+        .filter((p) => !before.has(p.id) && p.name === PROG_NAMES.bpftrace)
+        .map((p) => p.id),
+    );
     for (const id of bpftraceIds) before.add(id);
     const watch = bpfWatch(bpftraceIds, before);
     const ss = ssLoop(ns);
     const spec = parseSpec(SPEC);
-    spec.seed = spec.seed + i;  // each rep its own schedule, the same across runs
-    const r = await runCompare({ durationMs: 600_000, intervalsMs: INTERVALS, predictMs: [], loadgen: spec, netns: ns, views: ['poll', 'destroy', 'events', 'samples'], sampleIntervalMs: 10, seed: i + 1 });
+    spec.seed = spec.seed + i; // each rep its own schedule, the same across runs
+    const r = await runCompare({
+      durationMs: 600_000,
+      intervalsMs: INTERVALS,
+      predictMs: [],
+      loadgen: spec,
+      netns: ns,
+      views: ['poll', 'destroy', 'events', 'samples'],
+      sampleIntervalMs: 10,
+      seed: i + 1,
+    });
     await ss.stop();
     const bpf = await watch.stop();
     const b = await bt.stop();
     return { r, ss: ss.runs, bpf, bpftrace: b };
   } finally {
-    try { execFileSync('ip', ['netns', 'delete', ns]); } catch { /* gone */ }
+    try {
+      execFileSync('ip', ['netns', 'delete', ns]);
+    } catch {
+      /* gone */
+    }
   }
 }
 
-function fmt(x, d = 1) { return x === null || x === undefined ? '-' : x.toFixed(d); }
+function fmt(x, d = 1) {
+  return x === null || x === undefined ? '-' : x.toFixed(d);
+}
 
 async function main() {
   let statsWas = null;
-  try { statsWas = fs.readFileSync('/proc/sys/kernel/bpf_stats_enabled', 'utf8').trim(); fs.writeFileSync('/proc/sys/kernel/bpf_stats_enabled', '1'); } catch { statsWas = null; }
+  try {
+    statsWas = fs.readFileSync('/proc/sys/kernel/bpf_stats_enabled', 'utf8').trim();
+    fs.writeFileSync('/proc/sys/kernel/bpf_stats_enabled', '1');
+  } catch {
+    statsWas = null;
+  }
   const reps = [];
   try {
     for (let i = 0; i < REPS; i++) reps.push(await rep(i));
@@ -158,8 +200,12 @@ async function main() {
   const ssSys = median(reps.map((rr) => median(rr.ss.map((s) => s.sys_us))));
   const flows = reps[0].r.flows_total;
   const lines = [];
-  lines.push(`tcplens compare benchmark: ${formatSpec(parseSpec(SPEC))} (${flows} flows), ${REPS} rep(s), medians; anchors measured in the same run on the same namespace`);
-  lines.push(`ss -tinmHO every ${SS_MS} ms: ${fmt(ssPoll, 0)} us/poll (user ${fmt(ssUser, 0)}, sys ${fmt(ssSys, 0)}), ${median(reps.map((rr) => rr.ss.length))} polls per rep`);
+  lines.push(
+    `tcplens compare benchmark: ${formatSpec(parseSpec(SPEC))} (${flows} flows), ${REPS} rep(s), medians; anchors measured in the same run on the same namespace`,
+  );
+  lines.push(
+    `ss -tinmHO every ${SS_MS} ms: ${fmt(ssPoll, 0)} us/poll (user ${fmt(ssUser, 0)}, sys ${fmt(ssSys, 0)}), ${median(reps.map((rr) => rr.ss.length))} polls per rep`,
+  );
   lines.push('');
   lines.push(['view', 'coverage', 'tcplens cost', 'anchor', 'anchor/tcplens'].join(' | '));
   for (const P of INTERVALS) {
@@ -168,23 +214,49 @@ async function main() {
     lines.push(`poll ${P} ms | ${fmt(cov * 100, 2)}% | ${fmt(us, 0)} us/poll | ss ${fmt(ssPoll, 0)} us/poll | ${fmt(ssPoll / us, 2)}x`);
   }
   const dUs = median(reps.map((rr) => v(rr, 'destroy')?.cpu_us_per_row ?? null));
-  lines.push(`destroy | ${fmt(median(reps.map((rr) => v(rr, 'destroy')?.coverage)) * 100, 2)}% | ${fmt(dUs, 2)} us/close (user space) | - | -`);
+  lines.push(
+    `destroy | ${fmt(median(reps.map((rr) => v(rr, 'destroy')?.coverage)) * 100, 2)}% | ${fmt(dUs, 2)} us/close (user space) | - | -`,
+  );
   const ev = reps.map((rr) => v(rr, 'events')).filter((x) => x && x.available);
   if (ev.length) {
     const user = median(ev.map((x) => x.cpu_us_per_row));
-    const kern = median(reps.map((rr) => (rr.bpf.tcplens && rr.bpf.tcplens.run_cnt ? rr.bpf.tcplens.run_time_ns / rr.bpf.tcplens.run_cnt / 1000 : null)));
-    const btK = median(reps.map((rr) => (rr.bpf.bpftrace && rr.bpf.bpftrace.run_cnt ? rr.bpf.bpftrace.run_time_ns / rr.bpf.bpftrace.run_cnt / 1000 : null)));
+    const kern = median(
+      reps.map((rr) => (rr.bpf.tcplens && rr.bpf.tcplens.run_cnt ? rr.bpf.tcplens.run_time_ns / rr.bpf.tcplens.run_cnt / 1000 : null)),
+    );
+    const btK = median(
+      reps.map((rr) => (rr.bpf.bpftrace && rr.bpf.bpftrace.run_cnt ? rr.bpf.bpftrace.run_time_ns / rr.bpf.bpftrace.run_cnt / 1000 : null)),
+    );
     const btUser = median(reps.map((rr) => (rr.bpftrace.events ? rr.bpftrace.cpu_us / rr.bpftrace.events : null)));
-    lines.push(`events | ${fmt(median(ev.map((x) => x.coverage)) * 100, 2)}% | ${fmt(user, 2)} us/event user + ${fmt(kern, 3)} us/run kernel | bpftrace count ${fmt(btK, 3)} us/run kernel + ${fmt(btUser, 3)} us/event process | kernel ${fmt(btK / kern, 2)}x, total ${fmt((btK + btUser) / (user + kern), 2)}x`);
-    lines.push(`bpftrace counted ${median(reps.map((rr) => rr.bpftrace.events))} state changes per rep (host-wide); tcplens events rows per rep ${median(ev.map((x) => x.rows))} (this namespace)`);
+    lines.push(
+      `events | ${fmt(median(ev.map((x) => x.coverage)) * 100, 2)}% | ${fmt(user, 2)} us/event user + ${fmt(kern, 3)} us/run kernel | bpftrace count ${fmt(btK, 3)} us/run kernel + ${fmt(btUser, 3)} us/event process | kernel ${fmt(btK / kern, 2)}x, total ${fmt((btK + btUser) / (user + kern), 2)}x`,
+    );
+    lines.push(
+      `bpftrace counted ${median(reps.map((rr) => rr.bpftrace.events))} state changes per rep (host-wide); tcplens events rows per rep ${median(ev.map((x) => x.rows))} (this namespace)`,
+    );
   } else {
     lines.push(`events | not measured: ${reps[0] && v(reps[0], 'events')?.reason}`);
   }
   const sm = reps.map((rr) => v(rr, 'samples', 10)).filter((x) => x && x.available);
-  lines.push(sm.length ? `samples 10 ms | ${fmt(median(sm.map((x) => x.coverage)) * 100, 2)}% | ${fmt(median(sm.map((x) => x.cpu_us_per_tick)), 0)} us/pass | - | -` : `samples | not measured: ${reps[0] && v(reps[0], 'samples', 10)?.reason}`);
+  lines.push(
+    sm.length
+      ? `samples 10 ms | ${fmt(median(sm.map((x) => x.coverage)) * 100, 2)}% | ${fmt(median(sm.map((x) => x.cpu_us_per_tick)), 0)} us/pass | - | -`
+      : `samples | not measured: ${reps[0] && v(reps[0], 'samples', 10)?.reason}`,
+  );
   lines.push('');
-  lines.push('cpu % of one core over the run (each view its own process): ' + reps[0].r.views.filter((x) => x.available).map((x) => `${x.view}${x.interval_ms ? ` ${x.interval_ms}ms` : ''} ${fmt(median(reps.map((rr) => rr.r.views.find((y) => y.view === x.view && y.interval_ms === x.interval_ms)?.cpu_pct)), 2)}`).join(', '));
+  lines.push(
+    'cpu % of one core over the run (each view its own process): ' +
+      reps[0].r.views
+        .filter((x) => x.available)
+        .map(
+          (x) =>
+            `${x.view}${x.interval_ms ? ` ${x.interval_ms}ms` : ''} ${fmt(median(reps.map((rr) => rr.r.views.find((y) => y.view === x.view && y.interval_ms === x.interval_ms)?.cpu_pct)), 2)}`,
+        )
+        .join(', '),
+  );
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
-main().catch((e) => { process.stderr.write(`bench/compare: ${e.stack || e.message}\n`); process.exit(1); });
+main().catch((e) => {
+  process.stderr.write(`bench/compare: ${e.stack || e.message}\n`);
+  process.exit(1);
+});

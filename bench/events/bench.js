@@ -10,7 +10,7 @@ const path = require('path');
 const readline = require('readline');
 
 const [ns, churnBin, conns, reps] = [process.argv[2], process.argv[3], Number(process.argv[4]), Number(process.argv[5])];
-const EVENTS_PER_CONN = 10;  // 5 state changes on each side
+const EVENTS_PER_CONN = 10; // 5 state changes on each side
 // A sidecar's kinds: opens, closes, retransmits, resets (not the other
 // state changes): 4 events per connection.
 const SIDECAR_KINDS = 0xfe & ~(1 << 4);
@@ -19,7 +19,10 @@ const BPFTRACE = 'tracepoint:sock:inet_sock_set_state { @c = count(); }';
 
 function lines(proc) {
   const it = readline.createInterface({ input: proc.stdout })[Symbol.asyncIterator]();
-  return async () => { const r = await it.next(); return r.done ? null : r.value; };
+  return async () => {
+    const r = await it.next();
+    return r.done ? null : r.value;
+  };
 }
 
 async function churn() {
@@ -51,7 +54,7 @@ async function tcplens(kinds) {
   if ((await next()) !== 'ready') throw new Error('tracer did not start');
   p.stdin.write('go\n');
   const c = await churn();
-  await new Promise((r) => setTimeout(r, 150));  // let the last events reach the ring
+  await new Promise((r) => setTimeout(r, 150)); // let the last events reach the ring
   const prog = bpfStats('btf_set_state');
   p.stdin.end();
   const t = JSON.parse(await next());
@@ -64,7 +67,7 @@ async function bpftrace() {
   const next = lines(p);
   for (let l = await next(); l !== null && !/^Attaching/.test(l); l = await next());
   const c = await churn();
-  const prog = bpfStats('inet_sock_set_s');  // bpftrace's program, name cut to 15 characters
+  const prog = bpfStats('inet_sock_set_s'); // bpftrace's program, name cut to 15 characters
   p.kill('SIGINT');
   let count = NaN;
   for (let l = await next(); l !== null; l = await next()) {
@@ -76,7 +79,11 @@ async function bpftrace() {
 }
 
 const MODES = { off, tcplensAll, tcplensSidecar, bpftrace };
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
 
 (async () => {
   const runs = { off: [], tcplensAll: [], tcplensSidecar: [], bpftrace: [] };
@@ -86,7 +93,7 @@ const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.le
     for (let k = 0; k < rep % order.length; k++) order.push(order.shift());
     for (const m of order) {
       const r = await MODES[m]();
-      if (rep > 0) runs[m].push(r);  // rep 0 warms up (page cache, JIT, BTF parsing)
+      if (rep > 0) runs[m].push(r); // rep 0 warms up (page cache, JIT, BTF parsing)
     }
     process.stderr.write(rep === 0 ? 'warm-up done\n' : `rep ${rep}/${reps}\n`);
   }
@@ -96,8 +103,10 @@ const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.le
   const row = (label, rs, extra) => {
     const rate = median(rs.map((r) => r.churn.conn_per_s));
     const cpu = cpuPerConn(rs);
-    return `${label.padEnd(46)} ${rate.toFixed(0).padStart(8)} ${(rate / offRate).toFixed(3).padStart(7)} `
-      + `${cpu.toFixed(1).padStart(8)} ${(cpu / offCpu).toFixed(3).padStart(7)}  ${extra}`;
+    return (
+      `${label.padEnd(46)} ${rate.toFixed(0).padStart(8)} ${(rate / offRate).toFixed(3).padStart(7)} ` +
+      `${cpu.toFixed(1).padStart(8)} ${(cpu / offCpu).toFixed(3).padStart(7)}  ${extra}`
+    );
   };
   const perRun = (rs) => {
     const p = rs.map((r) => r.prog).filter(Boolean);
@@ -107,31 +116,63 @@ const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.le
     const t = rs.map((r) => r.tracer);
     const lost = t.reduce((a, x) => a + x.lost, 0);
     const complete = t.filter((x) => x.events === conns * perConn + (perConn === EVENTS_PER_CONN ? 2 : 1)).length;
-    return { lost, complete, n: t.length, all: t.reduce((a, x) => a + x.events + x.lost, 0),
-      text: `${median(t.map((x) => x.events / conns)).toFixed(2)} ev/conn, ${lost} lost, `
-        + `${median(t.map((x) => x.cpu_us / Math.max(1, x.events))).toFixed(2)} us CPU/ev (tracer), probe ${perRun(rs)}` };
+    return {
+      lost,
+      complete,
+      n: t.length,
+      all: t.reduce((a, x) => a + x.events + x.lost, 0),
+      text:
+        `${median(t.map((x) => x.events / conns)).toFixed(2)} ev/conn, ${lost} lost, ` +
+        `${median(t.map((x) => x.cpu_us / Math.max(1, x.events))).toFixed(2)} us CPU/ev (tracer), probe ${perRun(rs)}`,
+    };
   };
-  const ta = tracerCols(runs.tcplensAll, EVENTS_PER_CONN), ts = tracerCols(runs.tcplensSidecar, SIDECAR_PER_CONN);
+  const ta = tracerCols(runs.tcplensAll, EVENTS_PER_CONN),
+    ts = tracerCols(runs.tcplensSidecar, SIDECAR_PER_CONN);
   const bt = median(runs.bpftrace.map((r) => r.count / conns));
-  console.log(`tcplens events benchmark: ${conns} loopback connections per run (connect, accept, 64-byte exchange, close; one C process), `
-    + `${reps} reps interleaved, medians`);
-  console.log(`${'mode'.padEnd(46)} ${'conn/s'.padStart(8)} ${'x off'.padStart(7)} ${'us/conn'.padStart(8)} ${'x off'.padStart(7)}  events, loss, CPU`);
+  console.log(
+    `tcplens events benchmark: ${conns} loopback connections per run (connect, accept, 64-byte exchange, close; one C process), ` +
+      `${reps} reps interleaved, medians`,
+  );
+  console.log(
+    `${'mode'.padEnd(46)} ${'conn/s'.padStart(8)} ${'x off'.padStart(7)} ${'us/conn'.padStart(8)} ${'x off'.padStart(7)}  events, loss, CPU`,
+  );
   console.log(row('tracing off', runs.off, '-'));
   console.log(row('tcplens, every kind (10 events/conn)', runs.tcplensAll, ta.text));
   console.log(row('tcplens, sidecar kinds (4 events/conn)', runs.tcplensSidecar, ts.text));
-  console.log(row('bpftrace count() on sock:inet_sock_set_state', runs.bpftrace, `${bt.toFixed(2)} ev/conn (host-wide), probe ${perRun(runs.bpftrace)}`));
+  console.log(
+    row(
+      'bpftrace count() on sock:inet_sock_set_state',
+      runs.bpftrace,
+      `${bt.toFixed(2)} ev/conn (host-wide), probe ${perRun(runs.bpftrace)}`,
+    ),
+  );
   console.log('us/conn: CPU (user+sys) of the churn process per connection: the probes run in its context, so their kernel');
-  console.log('  cost is in it; unlike conn/s it does not move with other load on the host (load average at the end: '
-    + `${os.loadavg().map((x) => x.toFixed(1)).join(' ')} on ${os.cpus().length} CPUs)`);
+  console.log(
+    '  cost is in it; unlike conn/s it does not move with other load on the host (load average at the end: ' +
+      `${os
+        .loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' ')} on ${os.cpus().length} CPUs)`,
+  );
   console.log('probe: kernel.bpf_stats_enabled run time per run of the inet_sock_set_state program (every state change of the host)');
   console.log('sidecar kinds: opens, closes, retransmits, resets; every kind adds the other state changes (like tcpstates)');
-  console.log(`every event seen: tcplens read exactly the expected events in ${ta.complete}/${ta.n} (every kind) and ${ts.complete}/${ts.n} (sidecar) reps`);
+  console.log(
+    `every event seen: tcplens read exactly the expected events in ${ta.complete}/${ta.n} (every kind) and ${ts.complete}/${ts.n} (sidecar) reps`,
+  );
   const rate = (rs) => median(rs.map((r) => r.churn.conn_per_s)) / offRate;
   const cpu = (rs) => offCpu / cpuPerConn(rs);
   const verdict = (x) => `${x.toFixed(3)}x ${x >= 0.95 ? 'MET' : 'NOT MET'}`;
-  for (const [label, rs, t] of [['every kind', runs.tcplensAll, ta], ['sidecar kinds', runs.tcplensSidecar, ts]]) {
-    console.log(`goal (${label}): tcplens >= 0.95x tracing off: conn/s ${verdict(rate(rs))}, by CPU per connection ${verdict(cpu(rs))}; `
-      + `zero loss: ${t.lost === 0 ? 'MET' : 'NOT MET'} (${t.lost} of ${t.all} events)`);
+  for (const [label, rs, t] of [
+    ['every kind', runs.tcplensAll, ta],
+    ['sidecar kinds', runs.tcplensSidecar, ts],
+  ]) {
+    console.log(
+      `goal (${label}): tcplens >= 0.95x tracing off: conn/s ${verdict(rate(rs))}, by CPU per connection ${verdict(cpu(rs))}; ` +
+        `zero loss: ${t.lost === 0 ? 'MET' : 'NOT MET'} (${t.lost} of ${t.all} events)`,
+    );
   }
   console.log(`anchor: bpftrace conn/s ${rate(runs.bpftrace).toFixed(3)}x, by CPU per connection ${cpu(runs.bpftrace).toFixed(3)}x`);
-})().catch((e) => { console.error(`bench: ${e.message}`); process.exit(1); });
+})().catch((e) => {
+  console.error(`bench: ${e.message}`);
+  process.exit(1);
+});

@@ -15,15 +15,27 @@ const drainMs = Number(process.argv[3] || 100);
 const src = new EventSource({ netns: [ino], kinds: Number(process.argv[4] || 0) });
 src.start();
 let events = 0;
-const timer = src.drainEvery(drainMs, (b) => { events += b.rows; }, (e) => { process.stderr.write(`${e.message}\n`); });
+const timer = src.drainEvery(
+  drainMs,
+  (b) => {
+    events += b.rows;
+  },
+  (e) => {
+    process.stderr.write(`${e.message}\n`);
+  },
+);
 process.stdout.write('ready\n');
 let cpu0 = null;
 const rl = readline.createInterface({ input: process.stdin });
-rl.on('line', () => { if (!cpu0) cpu0 = process.cpuUsage(); });
+rl.on('line', () => {
+  if (!cpu0) cpu0 = process.cpuUsage();
+});
 rl.on('close', async () => {
   await timer.stop();
   const cpu = process.cpuUsage(cpu0 || undefined);
   const st = src.stats();
   src.close();
-  process.stdout.write(`${JSON.stringify({ events, lost: st.lost, batches: st.batches, malformed: st.malformed, cpu_us: cpu.user + cpu.system })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ events, lost: st.lost, batches: st.batches, malformed: st.malformed, cpu_us: cpu.user + cpu.system })}\n`,
+  );
 });

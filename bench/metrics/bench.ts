@@ -29,7 +29,10 @@ const NS = smoke ? 3 : arg('--namespaces', 50);
 const REPS = smoke ? 5 : arg('--reps', 41);
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const cpuUs = (): number => { const c = process.cpuUsage(); return c.user + c.system; };
+const cpuUs = (): number => {
+  const c = process.cpuUsage();
+  return c.user + c.system;
+};
 async function cpuOf(f: () => Promise<unknown>): Promise<number> {
   const t = cpuUs();
   await f();
@@ -44,17 +47,28 @@ async function main(): Promise<void> {
     const sel = parseNetnsSelector(names.join(','));
     const raw = new PollSource({ netns: sel });
     const poll = openOne(pollView, names.join(','));
-    const m = await startMetrics({ listen: '127.0.0.1:0', logger: new Logger({ write: () => undefined }), bpfStats: true }, { ...poll.stages, ...otherStages().stages });
+    const m = await startMetrics(
+      { listen: '127.0.0.1:0', logger: new Logger({ write: () => undefined }), bpfStats: true },
+      { ...poll.stages, ...otherStages().stages },
+    );
     const bare = new Registry();
     collectDefaultMetrics({ register: bare });
-    await raw.cycle(() => undefined); await poll.tick();  // warm: namespaces opened
+    await raw.cycle(() => undefined);
+    await poll.tick(); // warm: namespaces opened
 
-    const cycRaw: number[] = [], cycObs: number[] = [], scrapes: number[] = [], bares: number[] = [];
+    const cycRaw: number[] = [],
+      cycObs: number[] = [],
+      scrapes: number[] = [],
+      bares: number[] = [];
     let bytes = 0;
     for (let r = 0; r < REPS; r++) {
       cycRaw.push(await cpuOf(() => raw.cycle(() => undefined)));
       cycObs.push(await cpuOf(() => poll.tick()));
-      scrapes.push(await cpuOf(async () => { bytes = (await m.registry.metrics()).length; }));
+      scrapes.push(
+        await cpuOf(async () => {
+          bytes = (await m.registry.metrics()).length;
+        }),
+      );
       bares.push(await cpuOf(() => bare.metrics()));
     }
     const [cr, co, sc, ba] = [cycRaw, cycObs, scrapes, bares].map(median) as [number, number, number, number];
@@ -63,29 +77,50 @@ async function main(): Promise<void> {
     console.log(`    anchor: poll cycle over the same namespaces  ${fmt(cr).padStart(10)}   scrape/cycle = ${(sc / cr).toFixed(2)}`);
     console.log(`    anchor: bare prom-client default metrics     ${fmt(ba).padStart(10)}   scrape/bare = ${(sc / ba).toFixed(2)}`);
     console.log(`  run's poll view tick (counters, flow table)    ${fmt(co).padStart(10)}`);
-    console.log(`    anchor: PollSource.cycle                     ${fmt(cr).padStart(10)}   observed/raw = ${(co / cr).toFixed(3)} (+${fmt(co - cr)} per cycle)`);
+    console.log(
+      `    anchor: PollSource.cycle                     ${fmt(cr).padStart(10)}   observed/raw = ${(co / cr).toFixed(3)} (+${fmt(co - cr)} per cycle)`,
+    );
 
     // 3. BPF accounting: wall ns per run of a no-op program, stats on vs off (interleaved)
     const bpf = bpfStatsAddon();
     const fd = bpf.selftestLoad();
     const N = smoke ? 100_000 : 2_000_000;
-    const on: number[] = [], off: number[] = [];
+    const on: number[] = [],
+      off: number[] = [];
     const sysctlOn = fs.readFileSync('/proc/sys/kernel/bpf_stats_enabled', 'utf8').trim() === '1';
-    await m.close();  // releases the server's stats fd: "off" is really off
+    await m.close(); // releases the server's stats fd: "off" is really off
     for (let r = 0; r < (smoke ? 3 : 9); r++) {
       const s = new BpfProgStats();
-      let t = process.hrtime.bigint(); bpf.selftestRun(fd, N); on.push(Number(process.hrtime.bigint() - t) / N);
+      let t = process.hrtime.bigint();
+      bpf.selftestRun(fd, N);
+      on.push(Number(process.hrtime.bigint() - t) / N);
       s.close();
-      t = process.hrtime.bigint(); bpf.selftestRun(fd, N); off.push(Number(process.hrtime.bigint() - t) / N);
+      t = process.hrtime.bigint();
+      bpf.selftestRun(fd, N);
+      off.push(Number(process.hrtime.bigint() - t) / N);
     }
     fs.closeSync(fd);
     const [bon, boff] = [median(on), median(off)];
-    console.log(`  BPF no-op program run, accounting on           ${bon.toFixed(1).padStart(7)} ns${sysctlOn ? '   (kernel.bpf_stats_enabled=1: "off" is on too)' : ''}`);
-    console.log(`    anchor: accounting off                       ${boff.toFixed(1).padStart(7)} ns   on/off = ${(bon / boff).toFixed(2)} (+${(bon - boff).toFixed(1)} ns per run)`);
-    raw.close(); poll.view.close();
+    console.log(
+      `  BPF no-op program run, accounting on           ${bon.toFixed(1).padStart(7)} ns${sysctlOn ? '   (kernel.bpf_stats_enabled=1: "off" is on too)' : ''}`,
+    );
+    console.log(
+      `    anchor: accounting off                       ${boff.toFixed(1).padStart(7)} ns   on/off = ${(bon / boff).toFixed(2)} (+${(bon - boff).toFixed(1)} ns per run)`,
+    );
+    raw.close();
+    poll.view.close();
   } finally {
-    for (const n of names) { try { execFileSync('ip', ['netns', 'delete', n], { stdio: 'ignore' }); } catch { /* gone */ } }
+    for (const n of names) {
+      try {
+        execFileSync('ip', ['netns', 'delete', n], { stdio: 'ignore' });
+      } catch {
+        /* gone */
+      }
+    }
   }
 }
 
-main().catch((e) => { console.error(`bench/metrics: ${(e as Error).message}`); process.exit(1); });
+main().catch((e) => {
+  console.error(`bench/metrics: ${(e as Error).message}`);
+  process.exit(1);
+});

@@ -6,18 +6,37 @@ const net = require('net');
 const path = require('path');
 const { LocalClickHouse } = require(path.join(__dirname, '../../dist/src/sinks/clickhouse/local_server'));
 
-const freePort = () => new Promise((resolve, reject) => {
-  const s = net.createServer();
-  s.once('error', reject);
-  s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
-});
+const freePort = () =>
+  new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
 
 (async () => {
   const [cmd, dir] = process.argv.slice(2);
-  if (!dir || !['start', 'stop'].includes(cmd)) { console.error('usage: ch.js start|stop DIR'); process.exit(2); }
-  if (cmd === 'stop') { await new LocalClickHouse({ dir, httpPort: 0, tcpPort: 0 }).stop(); return; }
-  const ch = new LocalClickHouse({ dir, httpPort: await freePort(), tcpPort: await freePort(), interserverPort: await freePort(), detached: true });
+  if (!dir || !['start', 'stop'].includes(cmd)) {
+    console.error('usage: ch.js start|stop DIR');
+    process.exit(2);
+  }
+  if (cmd === 'stop') {
+    await new LocalClickHouse({ dir, httpPort: 0, tcpPort: 0 }).stop();
+    return;
+  }
+  const ch = new LocalClickHouse({
+    dir,
+    httpPort: await freePort(),
+    tcpPort: await freePort(),
+    interserverPort: await freePort(),
+    detached: true,
+  });
   await ch.start();
   console.log(ch.url);
-  process.exit(0);  // the server lives on (detached) until `ch.js stop DIR`
-})().catch((e) => { console.error(`ch.js: ${e.message}`); process.exit(1); });
+  process.exit(0); // the server lives on (detached) until `ch.js stop DIR`
+})().catch((e) => {
+  console.error(`ch.js: ${e.message}`);
+  process.exit(1);
+});

@@ -20,7 +20,10 @@ import { LocalClickHouse } from '../../src/sinks/clickhouse/local_server';
 
 const args = process.argv.slice(2);
 const smoke = args.includes('--smoke');
-const opt = (name: string, dflt: number): number => { const i = args.indexOf(name); return i >= 0 ? Number(args[i + 1]) : dflt; };
+const opt = (name: string, dflt: number): number => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : dflt;
+};
 const ROWS = opt('--rows', smoke ? 20_000 : 200_000);
 const REPS = opt('--reps', smoke ? 1 : 5);
 const BATCH = 512; // PollSource's batch size
@@ -33,7 +36,10 @@ const POOL = 16;
 function makeBatches(): PollBatch[] {
   const out: PollBatch[] = [];
   let seed = 12345;
-  const rnd = (): number => { seed = (seed * 1103515245 + 12345) >>> 0; return seed; };
+  const rnd = (): number => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return seed;
+  };
   const now = BigInt(Date.now()) * 1_000_000n;
   for (let done = 0; out.length < POOL; done += BATCH) {
     const b = new PollBatch(BATCH);
@@ -68,7 +74,10 @@ function makeObjects(batches: PollBatch[]): Array<Record<string, unknown>> {
       const r: Record<string, unknown> = { host: 'bench', ts: Number(b.u64('ts_ns')[i]! / 1_000_000_000n) };
       for (const c of POLL_COLUMNS) {
         if (c.type === 'b16') continue;
-        if (c.name === 'cong') { r['cong'] = CONGS[b.u16('cong')[i]! - 1]; continue; }
+        if (c.name === 'cong') {
+          r['cong'] = CONGS[b.u16('cong')[i]! - 1];
+          continue;
+        }
         const v = b.views[c.name]![i]!;
         r[c.name] = typeof v === 'bigint' ? (v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString()) : v;
       }
@@ -105,18 +114,32 @@ async function measure(fn: () => Promise<void> | void): Promise<{ cpu: number; w
   await fn();
   return { cpu: cpuSec(process.cpuUsage(c0)), wall: Number(process.hrtime.bigint() - t0) / 1e9 };
 }
-const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]!; };
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+};
 
 async function insertNative(client: ClickHouseClient, db: string, blocks: StagedBatch[]): Promise<void> {
   for (const block of blocks) {
-    const r = await client.exec({ query: `INSERT INTO ${db}.tcp_snapshots (${block.columns.join(', ')}) FORMAT Native`, values: Readable.from(block.parts) });
-    for await (const _ of r.stream) { /* drain */ }
+    const r = await client.exec({
+      query: `INSERT INTO ${db}.tcp_snapshots (${block.columns.join(', ')}) FORMAT Native`,
+      values: Readable.from(block.parts),
+    });
+    for await (const _ of r.stream) {
+      /* drain */
+    }
     block.release();
   }
 }
 
 function freePort(): Promise<number> {
-  return new Promise((resolve) => { const s = net.createServer(); s.listen(0, '127.0.0.1', () => { const p = (s.address() as net.AddressInfo).port; s.close(() => resolve(p)); }); });
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
 }
 
 async function main(): Promise<void> {
@@ -129,36 +152,66 @@ async function main(): Promise<void> {
     await applySchema(client, { database: db });
     const batches = makeBatches();
     const res: Record<string, { cpu: number[]; wall: number[] }> = {};
-    const rec = (k: string, m: { cpu: number; wall: number }): void => { (res[k] ??= { cpu: [], wall: [] }).cpu.push(m.cpu); res[k]!.wall.push(m.wall); };
+    const rec = (k: string, m: { cpu: number; wall: number }): void => {
+      (res[k] ??= { cpu: [], wall: [] }).cpu.push(m.cpu);
+      res[k]!.wall.push(m.wall);
+    };
     // each path runs with only its own data on the heap: the anchor's 100k's
     // of row objects would slow every GC of ours, and the reverse
     await client.command({ query: `TRUNCATE TABLE ${db}.tcp_snapshots` });
     for (const b of encodeAll(batches)) b.release(); // warm-up (JIT, pool)
     for (let r = 0; r < REPS; r++) {
-      rec('encode', await measure(() => { for (const b of encodeAll(batches)) b.release(); }));
+      rec(
+        'encode',
+        await measure(() => {
+          for (const b of encodeAll(batches)) b.release();
+        }),
+      );
       rec('native-insert', await measure(() => insertNative(client, db, encodeAll(batches))));
     }
     const objects = makeObjects(batches);
     for (let r = 0; r < REPS; r++) {
-      rec('json', await measure(() => { for (const o of objects) JSON.stringify(o); }));
-      rec('json-insert', await measure(async () => {
-        for (let i = 0; i < objects.length; i += BLOCK_ROWS) await client.insert({ table: `${db}.tcp_snapshots`, values: objects.slice(i, i + BLOCK_ROWS), format: 'JSONEachRow' });
-      }));
+      rec(
+        'json',
+        await measure(() => {
+          for (const o of objects) JSON.stringify(o);
+        }),
+      );
+      rec(
+        'json-insert',
+        await measure(async () => {
+          for (let i = 0; i < objects.length; i += BLOCK_ROWS)
+            await client.insert({ table: `${db}.tcp_snapshots`, values: objects.slice(i, i + BLOCK_ROWS), format: 'JSONEachRow' });
+        }),
+      );
     }
-    const [count] = await (await client.query({ query: `SELECT count() AS n FROM ${db}.tcp_snapshots`, format: 'JSONEachRow' })).json<{ n: string }>();
+    const [count] = await (
+      await client.query({ query: `SELECT count() AS n FROM ${db}.tcp_snapshots`, format: 'JSONEachRow' })
+    ).json<{ n: string }>();
     const m = (k: string): { cpu: number; wall: number } => ({ cpu: median(res[k]!.cpu), wall: median(res[k]!.wall) });
     const rate = (s: number): string => (ROWS / s / 1e6).toFixed(3);
-    const enc = m('encode'); const js = m('json'); const ni = m('native-insert'); const ji = m('json-insert');
-    process.stdout.write(`tcplens pipeline benchmark (encoder): ${ROWS} poll rows x ${POLL_COLUMNS.length + 3} columns, ${BATCH}-row batches, ${BLOCK_ROWS}-row inserts, ClickHouse ${(await (await client.query({ query: 'SELECT version() AS v', format: 'JSONEachRow' })).json<{ v: string }>())[0]!.v} local, medians of ${REPS} run(s); stored ${count!.n} rows (expected ${2 * REPS * ROWS})\n`);
-    process.stdout.write(`${'path'.padEnd(46)}${'client CPU s'.padStart(13)}${'Mrows/s/CPU'.padStart(13)}${'wall s'.padStart(9)}${'Mrows/s wall'.padStart(14)}${'x anchor'.padStart(10)}\n`);
+    const enc = m('encode');
+    const js = m('json');
+    const ni = m('native-insert');
+    const ji = m('json-insert');
+    process.stdout.write(
+      `tcplens pipeline benchmark (encoder): ${ROWS} poll rows x ${POLL_COLUMNS.length + 3} columns, ${BATCH}-row batches, ${BLOCK_ROWS}-row inserts, ClickHouse ${(await (await client.query({ query: 'SELECT version() AS v', format: 'JSONEachRow' })).json<{ v: string }>())[0]!.v} local, medians of ${REPS} run(s); stored ${count!.n} rows (expected ${2 * REPS * ROWS})\n`,
+    );
+    process.stdout.write(
+      `${'path'.padEnd(46)}${'client CPU s'.padStart(13)}${'Mrows/s/CPU'.padStart(13)}${'wall s'.padStart(9)}${'Mrows/s wall'.padStart(14)}${'x anchor'.padStart(10)}\n`,
+    );
     const line = (label: string, v: { cpu: number; wall: number }, anchorCpu: number | null): void => {
-      process.stdout.write(`${label.padEnd(46)}${v.cpu.toFixed(3).padStart(13)}${rate(v.cpu).padStart(13)}${v.wall.toFixed(3).padStart(9)}${rate(v.wall).padStart(14)}${(anchorCpu === null ? 'anchor' : `${(anchorCpu / v.cpu).toFixed(1)}x`).padStart(10)}\n`);
+      process.stdout.write(
+        `${label.padEnd(46)}${v.cpu.toFixed(3).padStart(13)}${rate(v.cpu).padStart(13)}${v.wall.toFixed(3).padStart(9)}${rate(v.wall).padStart(14)}${(anchorCpu === null ? 'anchor' : `${(anchorCpu / v.cpu).toFixed(1)}x`).padStart(10)}\n`,
+      );
     };
     line('JSON.stringify of row objects (anchor, no I/O)', js, null);
     line('Native encode from columns (ours, no I/O)', enc, js.cpu);
     line('insert() JSONEachRow from row objects (anchor)', ji, null);
     line('Native encode + INSERT FORMAT Native (ours)', ni, ji.cpu);
-    process.stdout.write(`server-accepted rows/s (wall): Native ${rate(ni.wall)} M vs JSONEachRow ${rate(ji.wall)} M = ${(ji.wall / ni.wall).toFixed(1)}x; encode goal >= 1 Mrows/s on one core: ${ROWS / enc.cpu >= 1e6 ? 'met' : 'NOT met'}\n`);
+    process.stdout.write(
+      `server-accepted rows/s (wall): Native ${rate(ni.wall)} M vs JSONEachRow ${rate(ji.wall)} M = ${(ji.wall / ni.wall).toFixed(1)}x; encode goal >= 1 Mrows/s on one core: ${ROWS / enc.cpu >= 1e6 ? 'met' : 'NOT met'}\n`,
+    );
   } finally {
     await client.close();
     await server.stop();
@@ -166,4 +219,7 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e) => { process.stderr.write(`bench/pipeline: ${(e as Error).message}\n`); process.exit(1); });
+main().catch((e) => {
+  process.stderr.write(`bench/pipeline: ${(e as Error).message}\n`);
+  process.exit(1);
+});

@@ -22,7 +22,9 @@ const END = '<!-- kernel-support:end -->';
 const ORDER = ['5.10', '6.1', '6.12', 'host'];
 
 function load(dir) {
-  const runs = fs.readdirSync(dir).filter((f) => f.endsWith('.json'))
+  const runs = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
     .map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')));
   if (!runs.length) throw new Error(`no kernel results in ${dir}`);
   return runs.sort((a, b) => ORDER.indexOf(a.kernel) - ORDER.indexOf(b.kernel));
@@ -39,7 +41,9 @@ function partCell(run, view, part, defs, notes) {
   if (!p) return 'n/a';
   const first = defs.variants[0].program;
   if (p.up && p.program === first) return `\`${p.program}\``;
-  const n = notes.push(`${heading(run)}, ${view} ${part}: ${p.up ? `runs as \`${p.program}\` because ` : 'off: '}${p.why.replace(/\|/g, '/')}`);
+  const n = notes.push(
+    `${heading(run)}, ${view} ${part}: ${p.up ? `runs as \`${p.program}\` because ` : 'off: '}${p.why.replace(/\|/g, '/')}`,
+  );
   return p.up ? `\`${p.program}\` [${n}]` : `**off** [${n}]`;
 }
 
@@ -67,7 +71,7 @@ function render(runs) {
   const table = lines.join('\n');
   const out = [BEGIN, '', table, ''];
   if (notes.length) {
-    out.push('Why a part runs a later variant, or is off (the verifier\'s last words, from the same runs):', '');
+    out.push("Why a part runs a later variant, or is off (the verifier's last words, from the same runs):", '');
     notes.forEach((n, i) => out.push(`${i + 1}. ${n}`));
     out.push('');
   }
@@ -84,7 +88,8 @@ function render(runs) {
 }
 
 function readmeSection(text) {
-  const b = text.indexOf(BEGIN), e = text.indexOf(END);
+  const b = text.indexOf(BEGIN),
+    e = text.indexOf(END);
   if (b < 0 || e < b) throw new Error(`README.md has no generated kernel support section (${BEGIN} ... ${END})`);
   return { b, e: e + END.length, section: text.slice(b, e + END.length) };
 }
@@ -100,9 +105,15 @@ function firstTable(section) {
 
 function main() {
   const [dir, mode] = process.argv.slice(2);
-  if (!dir) { console.error('usage: support-table.js RESULTS_DIR [--check|--write]'); process.exit(2); }
+  if (!dir) {
+    console.error('usage: support-table.js RESULTS_DIR [--check|--write]');
+    process.exit(2);
+  }
   const { section } = render(load(dir));
-  if (!mode) { process.stdout.write(`${section}\n`); return; }
+  if (!mode) {
+    process.stdout.write(`${section}\n`);
+    return;
+  }
   const text = fs.readFileSync(README, 'utf8');
   const cur = readmeSection(text);
   if (mode === '--write') {
@@ -110,10 +121,17 @@ function main() {
     console.log('support-table: README.md updated');
     return;
   }
-  if (mode !== '--check') { console.error(`support-table: unknown mode ${mode}`); process.exit(2); }
-  const want = firstTable(section), have = firstTable(cur.section);
-  if (want === have) { console.log('support-table: README.md\'s kernel table matches what the kernels did'); return; }
-  console.error('support-table: README.md\'s kernel table differs from what the kernels did in this run:');
+  if (mode !== '--check') {
+    console.error(`support-table: unknown mode ${mode}`);
+    process.exit(2);
+  }
+  const want = firstTable(section),
+    have = firstTable(cur.section);
+  if (want === have) {
+    console.log("support-table: README.md's kernel table matches what the kernels did");
+    return;
+  }
+  console.error("support-table: README.md's kernel table differs from what the kernels did in this run:");
   console.error(`--- README.md\n${have}\n--- this run\n${want}`);
   console.error('(if the change is intended: npm run test:kernels -- --write)');
   process.exit(1);

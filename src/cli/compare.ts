@@ -43,8 +43,14 @@ export const builder = (y: Argv): Argv<CompareArgs> =>
     .option('duration', { type: 'string', default: '60s', describe: 'how long to watch (with --loadgen: the most the workload may take)' })
     .option('intervals', { type: 'string', default: '10ms,100ms,1s,10s', describe: 'poll intervals, each measured by a poller of its own' })
     .option('predict', { type: 'string', describe: 'more intervals to predict coverage for (not measured), e.g. 30s,1m' })
-    .option('loadgen', { type: 'string', describe: 'run a workload with ground truth (see tcplens loadgen), e.g. rate=200,duration=exp:50ms,bytes=4k,flows=1000,seed=1' })
-    .option('netns', { type: 'string', describe: 'the namespace to watch (name under /run/netns, path, or host); with --loadgen: run the workload there' })
+    .option('loadgen', {
+      type: 'string',
+      describe: 'run a workload with ground truth (see tcplens loadgen), e.g. rate=200,duration=exp:50ms,bytes=4k,flows=1000,seed=1',
+    })
+    .option('netns', {
+      type: 'string',
+      describe: 'the namespace to watch (name under /run/netns, path, or host); with --loadgen: run the workload there',
+    })
     .option('views', { type: 'string', default: ALL_VIEWS.join(','), describe: 'views to compare (unavailable ones are reported as such)' })
     .option('sample-interval', { type: 'string', default: '10ms', describe: 'period of the samples view' })
     .option('seed', { type: 'number', default: 1, describe: 'seeds the random phase of every poller' })
@@ -52,38 +58,63 @@ export const builder = (y: Argv): Argv<CompareArgs> =>
     .option('svg', { type: 'string', describe: 'also write a chart (coverage and cost against poll interval) to this file' })
     .option('truth-out', { type: 'string', describe: 'with --loadgen: keep the ground truth (ndjson) here' })
     .option('flows-out', { type: 'string', describe: 'write one JSON line per flow: which views saw it, when, and the bytes they had' })
-    .option('from-clickhouse', { type: 'boolean', describe: 'predict coverage at --intervals from the flows stored in ClickHouse (tcp_flows) instead of measuring' })
+    .option('from-clickhouse', {
+      type: 'boolean',
+      describe: 'predict coverage at --intervals from the flows stored in ClickHouse (tcp_flows) instead of measuring',
+    })
     .option('since', { type: 'string', default: '1h', describe: 'with --from-clickhouse: the window, back from now' })
-    .example('$0 compare --loadgen rate=200,duration=5ms,flows=1000 --intervals 10ms,100ms,1s', 'coverage and cost of each view against a known workload')
+    .example(
+      '$0 compare --loadgen rate=200,duration=5ms,flows=1000 --intervals 10ms,100ms,1s',
+      'coverage and cost of each view against a known workload',
+    )
     .example('$0 compare --netns web --duration 60s --svg cmp.svg', 'what each view sees of a real namespace for a minute')
-    .example('$0 compare --from-clickhouse --since 1h --intervals 1s,10s,1m', 'what slower polling would have missed last hour') as unknown as Argv<CompareArgs>;
+    .example(
+      '$0 compare --from-clickhouse --since 1h --intervals 1s,10s,1m',
+      'what slower polling would have missed last hour',
+    ) as unknown as Argv<CompareArgs>;
 
 function intervals(text: string, flag: string): number[] {
-  const out = String(text).split(',').map((s) => s.trim()).filter(Boolean).map((s) => parseDuration(s, flag));
+  const out = String(text)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((s) => parseDuration(s, flag));
   if (!out.length) throw usage(`--${flag}: name at least one interval`);
   return [...new Set(out)].sort((a, b) => a - b);
 }
 
 function views(text: string): ViewName[] {
-  const out = String(text).split(',').map((s) => s.trim()).filter(Boolean);
+  const out = String(text)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const v of out) if (!(ALL_VIEWS as string[]).includes(v)) throw usage(`--views: unknown view "${v}" (${ALL_VIEWS.join(', ')})`);
   if (!out.length) throw usage('--views: name at least one view');
   return out as ViewName[];
 }
 
 async function fromClickhouse(args: CompareArgs): Promise<number> {
-  const iv = [...new Set([...intervals(args.intervals, 'intervals'), ...(args.predict ? intervals(args.predict, 'predict') : [])])].sort((a, b) => a - b);
+  const iv = [...new Set([...intervals(args.intervals, 'intervals'), ...(args.predict ? intervals(args.predict, 'predict') : [])])].sort(
+    (a, b) => a - b,
+  );
   const untilNs = BigInt(Date.now()) * 1_000_000n;
   const sinceNs = untilNs - BigInt(Math.round(parseDuration(args.since, 'since'))) * 1_000_000n;
   const cfg = clickhouseConfig(args);
   if (!cfg) throw usage('--from-clickhouse: name the server: --clickhouse-url or TCPLENS_CLICKHOUSE_URL');
   const rows = await coverageFromClickhouse(cfg, { intervalsMs: iv, sinceNs, untilNs });
   if (args.json) {
-    process.stdout.write(`${JSON.stringify({ source: 'clickhouse', since_ns: sinceNs.toString(), until_ns: untilNs.toString(), predictions: rows })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ source: 'clickhouse', since_ns: sinceNs.toString(), until_ns: untilNs.toString(), predictions: rows })}\n`,
+    );
   } else {
     const flows = rows[0]?.flows ?? 0;
-    process.stdout.write(`predicted poll coverage from ${flows} stored flows closed in the last ${args.since} (stored poll view saw ${rows[0] ? (rows[0].stored_poll_coverage * 100).toFixed(2) : '-'}%)\n`);
-    for (const r of rows) process.stdout.write(`${String(r.interval_ms).padStart(10)} ms  ${(r.predicted_coverage * 100).toFixed(2).padStart(7)}% +- ${(r.predicted_sigma * 100).toFixed(2)}\n`);
+    process.stdout.write(
+      `predicted poll coverage from ${flows} stored flows closed in the last ${args.since} (stored poll view saw ${rows[0] ? (rows[0].stored_poll_coverage * 100).toFixed(2) : '-'}%)\n`,
+    );
+    for (const r of rows)
+      process.stdout.write(
+        `${String(r.interval_ms).padStart(10)} ms  ${(r.predicted_coverage * 100).toFixed(2).padStart(7)}% +- ${(r.predicted_sigma * 100).toFixed(2)}\n`,
+      );
   }
   return 0;
 }
@@ -108,8 +139,15 @@ export async function runCompareCommand(args: CompareArgs): Promise<number> {
   process.once('SIGTERM', onSignal);
   const r = await runCompare({
     signal: ac.signal,
-    durationMs, intervalsMs, predictMs, views: views(args.views), sampleIntervalMs: parseDuration(args.sampleInterval, 'sample-interval'),
-    seed: args.seed, ...(loadgen ? { loadgen } : {}), ...(args.netns ? { netns: args.netns } : {}), ...(args.truthOut ? { truthOut: args.truthOut } : {}),
+    durationMs,
+    intervalsMs,
+    predictMs,
+    views: views(args.views),
+    sampleIntervalMs: parseDuration(args.sampleInterval, 'sample-interval'),
+    seed: args.seed,
+    ...(loadgen ? { loadgen } : {}),
+    ...(args.netns ? { netns: args.netns } : {}),
+    ...(args.truthOut ? { truthOut: args.truthOut } : {}),
     ...(args.flowsOut ? { flowsOut: args.flowsOut } : {}),
     onProgress: (f, t) => bar.update(f, t),
   });

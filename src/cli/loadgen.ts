@@ -23,7 +23,10 @@ export const builder = (y: Argv): Argv<LoadgenArgs> =>
     .option('netns', { type: 'string', describe: 'run in this namespace (under /run/netns) instead of a new one' })
     .option('plan', { type: 'boolean', describe: 'print the schedule (one JSON line per flow) and exit without running it' })
     .example('$0 loadgen rate=200,flows=1000,duration=5ms,bytes=4k,seed=1 --out truth.ndjson', '1,000 flows of 5 ms at 200/s')
-    .example('$0 loadgen rate=300,duration=bimodal:5ms:2s:0.02,flows=3000 --out t.ndjson', 'many short flows and a few long ones') as unknown as Argv<LoadgenArgs>;
+    .example(
+      '$0 loadgen rate=300,duration=bimodal:5ms:2s:0.02,flows=3000 --out t.ndjson',
+      'many short flows and a few long ones',
+    ) as unknown as Argv<LoadgenArgs>;
 
 export async function runLoadgen(args: LoadgenArgs): Promise<number> {
   const spec = parseSpec(args.spec);
@@ -39,8 +42,10 @@ export async function runLoadgen(args: LoadgenArgs): Promise<number> {
   process.once('SIGTERM', stop);
   try {
     const ready = await lg.start();
-    process.stderr.write(`loadgen: ${formatSpec(spec)} in netns ${lg.netns} (inode ${ready.netns_inode}), ` +
-      `server port ${ready.port}, planned span ${(scheduleSpanMs(buildSchedule(spec)) / 1000).toFixed(2)} s\n`);
+    process.stderr.write(
+      `loadgen: ${formatSpec(spec)} in netns ${lg.netns} (inode ${ready.netns_inode}), ` +
+        `server port ${ready.port}, planned span ${(scheduleSpanMs(buildSchedule(spec)) / 1000).toFixed(2)} s\n`,
+    );
     const sum = await lg.go();
     process.stdout.write(`${JSON.stringify({ ...sum, netns: lg.netns, out: args.out })}\n`);
     return sum.errors > 0 ? 1 : 0;

@@ -35,24 +35,38 @@ export const builder = (y: Argv): Argv<PollArgs> =>
     .option('interval', { type: 'string', describe: 'poll every DURATION (e.g. 1s, 500ms) until stopped' })
     .option('count', { type: 'number', describe: 'with --interval: stop after N polls' })
     .option('format', {
-      choices: ['table', 'json', 'ndjson', 'none'] as const, default: 'table' as Format,
+      choices: ['table', 'json', 'ndjson', 'none'] as const,
+      default: 'table' as Format,
       describe: 'table: like ss -tin; json: one array per poll; ndjson: one object per socket; none: a summary line only',
     })
     .option('netns', {
-      type: 'string', default: 'all',
-      describe: 'namespaces: all (every namespace of the host), host (our own), a name under /run/netns, or a path to a netns file; comma-separated',
+      type: 'string',
+      default: 'all',
+      describe:
+        'namespaces: all (every namespace of the host), host (our own), a name under /run/netns, or a path to a netns file; comma-separated',
     })
-    .option('states', { type: 'string', default: 'all', describe: 'TCP states to dump: all, connected, established, listen, time_wait, ... (comma-separated)' })
+    .option('states', {
+      type: 'string',
+      default: 'all',
+      describe: 'TCP states to dump: all, connected, established, listen, time_wait, ... (comma-separated)',
+    })
     .option('family', { type: 'string', choices: ['all', '4', '6'], default: 'all', describe: 'address family' })
     .option('destroy', {
       type: 'boolean',
       describe: 'add the destroy view: the final record of every socket destroyed between polls (records get "view": "poll" | "destroy")',
     })
-    .option('batch-rows', { type: 'number', default: 512, describe: 'sockets per native batch: 512 keeps a batch (~280 KB) in L2 cache, measured fastest' })
+    .option('batch-rows', {
+      type: 'number',
+      default: 512,
+      describe: 'sockets per native batch: 512 keeps a batch (~280 KB) in L2 cache, measured fastest',
+    })
     .conflicts('once', 'interval')
     .example('$0 poll --netns host', 'sockets of our own namespace, like ss -tin')
     .example('$0 poll --format ndjson --states established', 'one JSON object per established socket')
-    .example('$0 poll --interval 1s --destroy --format ndjson', 'every socket each second, and every close as it happens') as unknown as Argv<PollArgs>;
+    .example(
+      '$0 poll --interval 1s --destroy --format ndjson',
+      'every socket each second, and every close as it happens',
+    ) as unknown as Argv<PollArgs>;
 
 function familyMask(f: string): number {
   return f === '4' ? 1 : f === '6' ? 2 : 3;
@@ -62,8 +76,10 @@ function summary(r: CycleResult, cpu: NodeJS.CpuUsage, destroyed: number | null)
   const nsErr = r.namespaces.filter((n) => n.errno !== 0);
   const errs = nsErr.length ? `; ${nsErr.length} namespace(s) failed: ${nsErr.map((n) => `${n.ns.name} ${n.code}`).join(', ')}` : '';
   const d = destroyed === null ? '' : `; ${destroyed} destroyed since the last poll`;
-  return `polled ${r.sockets} sockets in ${r.namespaces.length} namespace(s) in ${r.durationMs.toFixed(1)} ms ` +
-    `(cpu user ${(cpu.user / 1000).toFixed(1)} ms, sys ${(cpu.system / 1000).toFixed(1)} ms; ${r.batches} batches)${d}${errs}`;
+  return (
+    `polled ${r.sockets} sockets in ${r.namespaces.length} namespace(s) in ${r.durationMs.toFixed(1)} ms ` +
+    `(cpu user ${(cpu.user / 1000).toFixed(1)} ms, sys ${(cpu.system / 1000).toFixed(1)} ms; ${r.batches} batches)${d}${errs}`
+  );
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((res) => setTimeout(res, ms));
@@ -73,12 +89,19 @@ export async function runPoll(args: PollArgs): Promise<number> {
   if (args.count !== undefined && !(args.count >= 1)) throw usage('--count: at least 1');
   const intervalMs = args.interval !== undefined ? parseDuration(args.interval, 'interval') : 0;
   const netns = parseNetnsSelector(args.netns);
-  const warn = (line: string): void => { process.stderr.write(`${line}\n`); };
-  const said = new Set<string>();
-  const onOpenError = (view: string) => (ns: { name: string }, e: { code: string; message: string }): void => {
-    const line = `tcplens: ${view}: cannot enter network namespace ${ns.name}: ${e.code} (${e.message})`;
-    if (!said.has(line)) { said.add(line); warn(line); }
+  const warn = (line: string): void => {
+    process.stderr.write(`${line}\n`);
   };
+  const said = new Set<string>();
+  const onOpenError =
+    (view: string) =>
+    (ns: { name: string }, e: { code: string; message: string }): void => {
+      const line = `tcplens: ${view}: cannot enter network namespace ${ns.name}: ${e.code} (${e.message})`;
+      if (!said.has(line)) {
+        said.add(line);
+        warn(line);
+      }
+    };
 
   // A long-running poll checks the host once and says what is degraded.
   if (intervalMs > 0) {
@@ -93,7 +116,7 @@ export async function runPoll(args: PollArgs): Promise<number> {
   const destroy = args.destroy ? new DestroySource({ netns, batchRows: args.batchRows }) : null;
   if (destroy) {
     destroy.onOpenError = onOpenError('destroy');
-    destroy.refresh();  // subscribe before the first poll: closes from now on are caught
+    destroy.refresh(); // subscribe before the first poll: closes from now on are caught
   }
   const printer = new BatchPrinter(new Output(), args.format, destroy !== null);
   const streaming = args.format !== 'json';
@@ -104,7 +127,9 @@ export async function runPoll(args: PollArgs): Promise<number> {
   };
 
   let stop = false;
-  const onSignal = (): void => { stop = true; };
+  const onSignal = (): void => {
+    stop = true;
+  };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
 
@@ -128,7 +153,10 @@ export async function runPoll(args: PollArgs): Promise<number> {
       // Wait for the next tick; streaming formats print closes as they come.
       for (let wait = started + intervalMs - Date.now(); wait > 0 && !stop; wait = started + intervalMs - Date.now()) {
         await sleep(destroy && streaming ? Math.min(wait, DESTROY_DRAIN_MS) : wait);
-        if (destroy && streaming) { await drainDestroy(); await printer.flush(); }
+        if (destroy && streaming) {
+          await drainDestroy();
+          await printer.flush();
+        }
       }
       if (stop) break;
     }

@@ -15,7 +15,8 @@ export const builder = (y: Argv): Argv<PreflightArgs> =>
   y
     .option('json', { type: 'boolean', describe: 'print { verdict, checks, views } as JSON' })
     .option('netns', {
-      type: 'string', default: 'all',
+      type: 'string',
+      default: 'all',
       describe: 'the namespaces you mean to watch: with only "host", CAP_SYS_ADMIN and CAP_SYS_PTRACE are not needed',
     })
     .example('$0 preflight', 'a table: check, status, what it is for, how to fix it')

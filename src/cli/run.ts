@@ -29,7 +29,10 @@ export const builder = (y: Argv): Argv<RunArgs> =>
 function parseViews(text: string): Set<string> {
   const known = VIEW_FACTORIES.map((f) => f.name);
   const out = new Set<string>();
-  for (const v of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const v of text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     if (!known.includes(v)) throw usage(`--views: unknown view "${v}" (${known.join(', ')})`);
     out.add(v);
   }
@@ -48,7 +51,8 @@ export async function runMain(args: RunArgs): Promise<number> {
   check(args);
   // bad sink settings fail now, not after preflight
   if (args.sink === 'clickhouse') clickhouseConfig(args);
-  else if (args.sink !== 'stdout' && !/^file:./.test(args.sink)) throw usage(`--sink: clickhouse, stdout or file:PATH expected, got '${args.sink}'`);
+  else if (args.sink !== 'stdout' && !/^file:./.test(args.sink))
+    throw usage(`--sink: clickhouse, stdout or file:PATH expected, got '${args.sink}'`);
   const intervalMs = parseDuration(args.interval, 'interval');
   const drainMs = parseDuration(args.drainInterval, 'drain-interval');
   const ownersMs = parseDuration(args.ownersInterval, 'owners-interval');
@@ -65,20 +69,39 @@ export async function runMain(args: RunArgs): Promise<number> {
   if (exitCodeOf(report) !== 0) return 1;
 
   const sink = await openSink(args, { host, ...(args.cluster ? { cluster: args.cluster } : {}) });
-  const opened = openViews(VIEW_FACTORIES, {
-    wanted, report, netns, intervalMs, drainMs, sampleHz: args.sampleHz, ownersMs, ringBytes, changesOnly: args.changesOnly,
-  }, log);
+  const opened = openViews(
+    VIEW_FACTORIES,
+    {
+      wanted,
+      report,
+      netns,
+      intervalMs,
+      drainMs,
+      sampleHz: args.sampleHz,
+      ownersMs,
+      ringBytes,
+      changesOnly: args.changesOnly,
+    },
+    log,
+  );
   const sidecar = new Sidecar({ drainMs, maxFlows: args.maxFlows }, sink.sink, opened.views, log);
   const metrics = await startRunMetrics(args, runStages(sidecar, sink.sink, spoolBudget, opened));
   log.info('run.started', 'started', {
-    host, interval_ms: intervalMs, sink: sink.describe, listen: metrics.url,
+    host,
+    interval_ms: intervalMs,
+    sink: sink.describe,
+    listen: metrics.url,
     views: opened.views.map((v) => v.name),
     // each eBPF part: the variant running, or "off" (a warning above says why)
     parts: { events: partsSummary(opened.parts.events), samples: partsSummary(opened.parts.samples) },
   });
 
-  const stop = (why: string) => (): void => { log.info('run.stopping', 'stopping', { why }); sidecar.stop(); };
-  const onTerm = stop('SIGTERM'), onInt = stop('SIGINT');
+  const stop = (why: string) => (): void => {
+    log.info('run.stopping', 'stopping', { why });
+    sidecar.stop();
+  };
+  const onTerm = stop('SIGTERM'),
+    onInt = stop('SIGINT');
   process.once('SIGTERM', onTerm);
   process.once('SIGINT', onInt);
   const timer = durationMs > 0 ? setTimeout(stop('duration'), durationMs) : null;

@@ -28,28 +28,41 @@ export const builder = (y: Argv): Argv<SampleArgs> =>
   y
     .option('frequency', { alias: 'F', type: 'number', default: 1, describe: 'samples per second (like xcapture -F)' })
     .option('iterations', {
-      alias: 'i', type: 'number',
+      alias: 'i',
+      type: 'number',
       describe: 'stop after N samples, as xcapture -i does (-F 10 -i 50 runs 5 s); default: until Ctrl-C',
     })
-    .option('all', { alias: 'a', type: 'boolean', describe: 'every thread; default: active ones only (on a CPU, runnable, in D state, or blocked on a TCP socket)' })
+    .option('all', {
+      alias: 'a',
+      type: 'boolean',
+      describe: 'every thread; default: active ones only (on a CPU, runnable, in D state, or blocked on a TCP socket)',
+    })
     .option('pid', { alias: 'p', type: 'number', describe: 'only this process (tgid); filtered in the kernel' })
     .option('format', {
-      choices: ['table', 'json', 'ndjson'] as const, default: 'table' as Format,
+      choices: ['table', 'json', 'ndjson'] as const,
+      default: 'table' as Format,
       describe: 'table: one line per thread (ST "+" = on a CPU); json: one array per sample; ndjson: one object per thread',
     })
     .option('owners', { type: 'boolean', describe: 'print the TCP socket -> process map (one task_file pass) instead of samples' })
     .option('batch-rows', { type: 'number', default: 1024, describe: 'rows per native batch' })
     .example('$0 sample -F 10 -i 5', 'five samples, 100 ms apart, of the active threads')
     .example('$0 sample --all --pid 1234 --format ndjson', 'every thread of process 1234, one JSON object each, once a second')
-    .example('$0 sample --owners --format json', 'which process owns each TCP socket (join on idiag_inode / idiag_cookie)') as unknown as Argv<SampleArgs>;
+    .example(
+      '$0 sample --owners --format json',
+      'which process owns each TCP socket (join on idiag_inode / idiag_cookie)',
+    ) as unknown as Argv<SampleArgs>;
 
 const sleep = (ms: number): Promise<void> => new Promise((res) => setTimeout(res, ms));
 
 /** Prints records as table lines, a JSON array per pass, or NDJSON. */
 class RecordPrinter {
   private first = true;
-  constructor(private readonly out: Output, private readonly format: Format,
-    private readonly header: () => string, private readonly row: (r: SampleRecord) => string) {}
+  constructor(
+    private readonly out: Output,
+    private readonly format: Format,
+    private readonly header: () => string,
+    private readonly row: (r: SampleRecord) => string,
+  ) {}
 
   async begin(withHeader: boolean): Promise<void> {
     this.first = true;
@@ -60,7 +73,10 @@ class RecordPrinter {
   async record(r: SampleRecord): Promise<void> {
     if (this.format === 'table') await this.out.write(`${this.row(r)}\n`);
     else if (this.format === 'ndjson') await this.out.write(`${JSON.stringify(r)}\n`);
-    else { await this.out.write(`${this.first ? '\n' : ',\n'}${JSON.stringify(r)}`); this.first = false; }
+    else {
+      await this.out.write(`${this.first ? '\n' : ',\n'}${JSON.stringify(r)}`);
+      this.first = false;
+    }
   }
 
   async end(): Promise<void> {
@@ -71,9 +87,11 @@ class RecordPrinter {
 
 export async function runSample(args: SampleArgs): Promise<number> {
   if (!(args.frequency > 0 && args.frequency <= 1000)) throw usage('-F/--frequency: between 0 and 1000 samples per second');
-  if (args.iterations !== undefined && !(Number.isInteger(args.iterations) && args.iterations >= 1)) throw usage('-i/--iterations: a whole number, at least 1');
+  if (args.iterations !== undefined && !(Number.isInteger(args.iterations) && args.iterations >= 1))
+    throw usage('-i/--iterations: a whole number, at least 1');
   if (args.pid !== undefined && !(Number.isInteger(args.pid) && args.pid >= 1 && args.pid < 2 ** 32)) throw usage('--pid: a process id');
-  if (!(Number.isInteger(args.batchRows) && args.batchRows >= 1 && args.batchRows <= 1 << 20)) throw usage('--batch-rows: between 1 and 1048576');
+  if (!(Number.isInteger(args.batchRows) && args.batchRows >= 1 && args.batchRows <= 1 << 20))
+    throw usage('--batch-rows: between 1 and 1048576');
 
   const source = new SampleSource({ pid: args.pid, all: args.all, batchRows: args.batchRows });
   try {
@@ -94,7 +112,9 @@ export async function runSample(args: SampleArgs): Promise<number> {
   }
   const out = new Output();
   let stop = false;
-  const onSignal = (): void => { stop = true; };
+  const onSignal = (): void => {
+    stop = true;
+  };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {

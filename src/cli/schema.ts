@@ -18,12 +18,28 @@ export const command = 'schema <action>';
 export const describe = 'ClickHouse schema: apply the migrations, or print the DDL';
 
 export const builder = (y: Argv): Argv<SchemaArgs> =>
-  clickhouseOptions(y
-    .positional('action', { choices: ['apply', 'print'] as const, describe: 'apply: create/upgrade the tables; print: write the DDL to stdout' })
-    .option('cluster', { type: 'string', describe: 'fleet variant: <table>_local (ReplicatedMergeTree) + Distributed <table>, ON CLUSTER NAME' })
-    .option('replicated', { type: 'boolean', default: true, describe: 'with --cluster: ReplicatedMergeTree locals (needs ZooKeeper); --no-replicated for plain MergeTree' })
-    .option('ttl-days', { type: 'number', default: 30, describe: 'drop rows older than this (0 = never); on 18.16 whole day partitions are dropped at apply' })
-    .option('server-version', { type: 'string', describe: 'print: render for this version (default: ask the server, else 18.16)' }))
+  clickhouseOptions(
+    y
+      .positional('action', {
+        choices: ['apply', 'print'] as const,
+        describe: 'apply: create/upgrade the tables; print: write the DDL to stdout',
+      })
+      .option('cluster', {
+        type: 'string',
+        describe: 'fleet variant: <table>_local (ReplicatedMergeTree) + Distributed <table>, ON CLUSTER NAME',
+      })
+      .option('replicated', {
+        type: 'boolean',
+        default: true,
+        describe: 'with --cluster: ReplicatedMergeTree locals (needs ZooKeeper); --no-replicated for plain MergeTree',
+      })
+      .option('ttl-days', {
+        type: 'number',
+        default: 30,
+        describe: 'drop rows older than this (0 = never); on 18.16 whole day partitions are dropped at apply',
+      })
+      .option('server-version', { type: 'string', describe: 'print: render for this version (default: ask the server, else 18.16)' }),
+  )
     .example('$0 schema apply', 'tables in database tcplens at $TCPLENS_CLICKHOUSE_URL')
     .example('$0 schema print --cluster fleet --server-version 24.8', 'fleet DDL for a modern cluster') as unknown as Argv<SchemaArgs>;
 
@@ -37,7 +53,13 @@ export async function handler(args: ArgumentsCamelCase<SchemaArgs>): Promise<voi
     let dialect = args['server-version'] ? dialectFor(args['server-version']) : LEGACY;
     if (!args['server-version'] && cfg) {
       const client = makeClient(cfg);
-      try { dialect = await detectDialect(client); } catch { /* server down: 18.16 rendering */ } finally { await client.close(); }
+      try {
+        dialect = await detectDialect(client);
+      } catch {
+        /* server down: 18.16 rendering */
+      } finally {
+        await client.close();
+      }
     }
     process.stdout.write(`-- tcplens schema for ClickHouse ${dialect.version}${args.cluster ? `, cluster ${args.cluster}` : ''}\n`);
     for (const s of renderAll({ ...base, dialect })) process.stdout.write(`${s};\n\n`);
@@ -47,7 +69,9 @@ export async function handler(args: ArgumentsCamelCase<SchemaArgs>): Promise<voi
   const client = makeClient(cfg);
   try {
     const r = await applySchema(client, base);
-    process.stdout.write(`${describeCh(cfg)}: ClickHouse ${r.dialect.version}; applied ${r.applied.length ? r.applied.join(', ') : 'nothing'}; already there ${r.skipped.length}${r.expiredPartitions ? `; dropped ${r.expiredPartitions} expired partitions` : ''}\n`);
+    process.stdout.write(
+      `${describeCh(cfg)}: ClickHouse ${r.dialect.version}; applied ${r.applied.length ? r.applied.join(', ') : 'nothing'}; already there ${r.skipped.length}${r.expiredPartitions ? `; dropped ${r.expiredPartitions} expired partitions` : ''}\n`,
+    );
   } catch (e) {
     if (e instanceof TcplensError) throw e;
     throw new TcplensError('ECLICKHOUSE', `schema apply on ${describeCh(cfg)}: ${String((e as Error).message ?? e).split('\n')[0]}`);

@@ -30,24 +30,43 @@ export const describe = 'Print TCP events live (eBPF): opens, closes, state chan
 export const builder = (y: Argv): Argv<TraceArgs> =>
   y
     .option('format', {
-      choices: ['table', 'json', 'ndjson', 'none'] as const, default: 'table' as TraceFormat,
+      choices: ['table', 'json', 'ndjson', 'none'] as const,
+      default: 'table' as TraceFormat,
       describe: 'table: one line per event; json: one array; ndjson: one object per event; none: a summary at the end',
     })
-    .option('netns', { type: 'string', default: 'all', describe: 'namespaces to keep: all, host, a name under /run/netns, or a path (at most 8, comma-separated)' })
+    .option('netns', {
+      type: 'string',
+      default: 'all',
+      describe: 'namespaces to keep: all, host, a name under /run/netns, or a path (at most 8, comma-separated)',
+    })
     .option('duration', { type: 'string', describe: 'stop after DURATION (e.g. 10s); default: until interrupted' })
     .option('ports', { type: 'string', describe: 'keep events whose local or remote port is one of these (at most 8, comma-separated)' })
-    .option('kinds', { type: 'string', default: 'all', describe: `event kinds to keep: all, ${EVENT_KINDS.slice(1).join(', ')} (comma-separated)` })
+    .option('kinds', {
+      type: 'string',
+      default: 'all',
+      describe: `event kinds to keep: all, ${EVENT_KINDS.slice(1).join(', ')} (comma-separated)`,
+    })
     .option('ring-bytes', { type: 'string', default: '8m', describe: 'ring buffer size: a power of two, at least 4k (e.g. 64k, 8m)' })
     .option('interval', { type: 'string', default: '100ms', describe: 'how often the ring buffer is drained' })
-    .option('mode', { choices: ['auto', 'tp_btf', 'tracepoint'] as const, default: 'auto' as const, describe: 'tp_btf programs, classic tracepoints, or tp_btf falling back to tracepoints' })
+    .option('mode', {
+      choices: ['auto', 'tp_btf', 'tracepoint'] as const,
+      default: 'auto' as const,
+      describe: 'tp_btf programs, classic tracepoints, or tp_btf falling back to tracepoints',
+    })
     .option('batch-rows', { type: 'number', default: 1024, describe: 'events per native batch' })
     .example('$0 trace', 'every TCP event of the host, one line each')
     .example('$0 trace --kinds close --format ndjson', 'one JSON object per closed socket, with its final counters')
-    .example('$0 trace --netns blue --ports 443 --duration 10s', 'events of port 443 in namespace blue for 10 seconds') as unknown as Argv<TraceArgs>;
+    .example(
+      '$0 trace --netns blue --ports 443 --duration 10s',
+      'events of port 443 in namespace blue for 10 seconds',
+    ) as unknown as Argv<TraceArgs>;
 
 export function parseKinds(text: string): number {
   let mask = 0;
-  for (const k of text.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean)) {
+  for (const k of text
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean)) {
     if (k === 'all') return 0;
     const i = EVENT_KINDS.indexOf(k as (typeof EVENT_KINDS)[number]);
     if (i <= 0) throw usage(`--kinds: unknown event kind "${k}" (one of: all, ${EVENT_KINDS.slice(1).join(', ')})`);
@@ -59,10 +78,14 @@ export function parseKinds(text: string): number {
 
 export function parsePorts(text: string | undefined): number[] {
   if (text === undefined) return [];
-  const ports = text.split(',').map((s) => s.trim()).filter(Boolean).map((p) => {
-    if (!/^\d+$/.test(p) || Number(p) < 1 || Number(p) > 65535) throw usage(`--ports: "${p}" is not a port (1-65535)`);
-    return Number(p);
-  });
+  const ports = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((p) => {
+      if (!/^\d+$/.test(p) || Number(p) < 1 || Number(p) > 65535) throw usage(`--ports: "${p}" is not a port (1-65535)`);
+      return Number(p);
+    });
   if (ports.length === 0 || ports.length > 8) throw usage('--ports: between 1 and 8 ports');
   return ports;
 }
@@ -80,8 +103,12 @@ export async function runTrace(args: TraceArgs): Promise<number> {
   const intervalMs = parseDuration(args.interval, 'interval');
   if (!(args.batchRows >= 1 && args.batchRows <= 1 << 20)) throw usage('--batch-rows: between 1 and 1048576');
   const source = new EventSource({
-    netns: netnsInodes(args.netns), ports: parsePorts(args.ports), kinds: parseKinds(args.kinds),
-    ringBytes: parseRingBytes(args.ringBytes), mode: args.mode, batchRows: args.batchRows,
+    netns: netnsInodes(args.netns),
+    ports: parsePorts(args.ports),
+    kinds: parseKinds(args.kinds),
+    ringBytes: parseRingBytes(args.ringBytes),
+    mode: args.mode,
+    batchRows: args.batchRows,
   });
   try {
     source.start();
@@ -97,20 +124,32 @@ export async function runTrace(args: TraceArgs): Promise<number> {
   let first = true;
   if (args.format === 'table') await out.write(`${EVENT_TABLE_HEADER}\n`);
   if (args.format === 'json') await out.write('[');
-  await out.flush();  // the header says the programs are attached
-  const timer = source.drainEvery(intervalMs, async (b, ctx) => {
-    if (args.format === 'none') return;
-    for (let i = 0; i < b.rows; i++) {
-      const rec = eventToRecord(b, i, ctx.names);
-      if (args.format === 'table') await out.write(`${eventTableRow(rec)}\n`);
-      else if (args.format === 'ndjson') await out.write(`${JSON.stringify(rec)}\n`);
-      else { await out.write(`${first ? '\n' : ',\n'}${JSON.stringify(rec)}`); first = false; }
-    }
-    await out.flush();
-  }, (e) => process.stderr.write(`tcplens: ${e.message}\n`));
+  await out.flush(); // the header says the programs are attached
+  const timer = source.drainEvery(
+    intervalMs,
+    async (b, ctx) => {
+      if (args.format === 'none') return;
+      for (let i = 0; i < b.rows; i++) {
+        const rec = eventToRecord(b, i, ctx.names);
+        if (args.format === 'table') await out.write(`${eventTableRow(rec)}\n`);
+        else if (args.format === 'ndjson') await out.write(`${JSON.stringify(rec)}\n`);
+        else {
+          await out.write(`${first ? '\n' : ',\n'}${JSON.stringify(rec)}`);
+          first = false;
+        }
+      }
+      await out.flush();
+    },
+    (e) => process.stderr.write(`tcplens: ${e.message}\n`),
+  );
 
   await new Promise<void>((resolve) => {
-    const done = (): void => { clearTimeout(t); process.removeListener('SIGINT', done); process.removeListener('SIGTERM', done); resolve(); };
+    const done = (): void => {
+      clearTimeout(t);
+      process.removeListener('SIGINT', done);
+      process.removeListener('SIGTERM', done);
+      resolve();
+    };
     const t = durationMs > 0 ? setTimeout(done, durationMs) : undefined;
     process.once('SIGINT', done);
     process.once('SIGTERM', done);
@@ -120,13 +159,18 @@ export async function runTrace(args: TraceArgs): Promise<number> {
   if (args.format === 'json') await out.write(first ? ']\n' : '\n]\n');
   const st = source.stats();
   if (args.format === 'none') {
-    await out.write(`events: ${st.events} read, ${st.lost} lost, ${st.batches} batches, ${st.bytes} bytes, ${st.malformed} malformed (${st.mode})\n`);
+    await out.write(
+      `events: ${st.events} read, ${st.lost} lost, ${st.batches} batches, ${st.bytes} bytes, ${st.malformed} malformed (${st.mode})\n`,
+    );
   }
   await out.flush();
   if (st.lost > 0) {
     process.stderr.write(`tcplens: events lost: ${st.lost} (the ring buffer was full; raise --ring-bytes or lower --interval)\n`);
   }
-  if (st.tableFull > 0) process.stderr.write(`tcplens: events: ${st.tableFull} sockets born while the kernel socket table was full: no owner or lifetime for them\n`);
+  if (st.tableFull > 0)
+    process.stderr.write(
+      `tcplens: events: ${st.tableFull} sockets born while the kernel socket table was full: no owner or lifetime for them\n`,
+    );
   if (st.malformed > 0) process.stderr.write(`tcplens: events skipped as malformed: ${st.malformed}\n`);
   return 0;
 }

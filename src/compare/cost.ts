@@ -65,12 +65,17 @@ export class CostMeter {
     const io = procIo();
     const ru = process.resourceUsage();
     return {
-      cpu_user_us: this.user, cpu_sys_us: this.sys, cpu_us: this.user + this.sys,
-      process_cpu_us: cpu.user + cpu.system, tick_wall_us: Math.round(this.wall),
-      syscr: io.syscr - this.io0.syscr, syscw: io.syscw - this.io0.syscw,
+      cpu_user_us: this.user,
+      cpu_sys_us: this.sys,
+      cpu_us: this.user + this.sys,
+      process_cpu_us: cpu.user + cpu.system,
+      tick_wall_us: Math.round(this.wall),
+      syscr: io.syscr - this.io0.syscr,
+      syscw: io.syscw - this.io0.syscw,
       voluntary_ctx_switches: ru.voluntaryContextSwitches - this.ru0.voluntaryContextSwitches,
       involuntary_ctx_switches: ru.involuntaryContextSwitches - this.ru0.involuntaryContextSwitches,
-      max_rss_kb: ru.maxRSS, heap_used_kb: Math.round(process.memoryUsage().heapUsed / 1024),
+      max_rss_kb: ru.maxRSS,
+      heap_used_kb: Math.round(process.memoryUsage().heapUsed / 1024),
     };
   }
 }

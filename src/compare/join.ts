@@ -10,7 +10,10 @@ import type { ViewOutcome } from './runner';
 export interface RefFlow {
   id: number;
   netns_inode: number;
-  src: string; sport: number; dst: string; dport: number;
+  src: string;
+  sport: number;
+  dst: string;
+  dport: number;
   start_ns: bigint;
   /** null: still open at the end, or no view saw it close */
   end_ns: bigint | null;
@@ -29,7 +32,8 @@ export interface FlowSight {
 }
 
 const tupleKey = (ns: number, src: string, sport: number, dst: string, dport: number): string => `${ns}|${src}|${sport}|${dst}|${dport}`;
-const cookieKey = (o: SockObs): string => (o.cookie !== '0' ? `${o.netns_inode}|c${o.cookie}` : tupleKey(o.netns_inode, o.src, o.sport, o.dst, o.dport));
+const cookieKey = (o: SockObs): string =>
+  o.cookie !== '0' ? `${o.netns_inode}|c${o.cookie}` : tupleKey(o.netns_inode, o.src, o.sport, o.dst, o.dport);
 
 /** Slack around a flow's life within which a sighting still belongs to it (ports are reused). */
 const SLACK_NS = 2_000_000_000n;
@@ -46,8 +50,12 @@ export interface Joined {
 
 function merge(map: Map<number, FlowSight>, idx: number, o: SockObs, bytes: number | null): void {
   const s = map.get(idx);
-  const first = BigInt(o.first_ns), last = BigInt(o.last_ns);
-  if (!s) { map.set(idx, { first_ns: first, last_ns: last, bytes, final: o.final }); return; }
+  const first = BigInt(o.first_ns),
+    last = BigInt(o.last_ns);
+  if (!s) {
+    map.set(idx, { first_ns: first, last_ns: last, bytes, final: o.final });
+    return;
+  }
   if (first < s.first_ns) s.first_ns = first;
   if (last > s.last_ns) s.last_ns = last;
   s.final ||= o.final;
@@ -58,23 +66,38 @@ function merge(map: Map<number, FlowSight>, idx: number, o: SockObs, bytes: numb
  * reuses a 4-tuple out of TIME_WAIT (tcp_tw_reuse=2), so one 4-tuple may
  * name several flows of a run. */
 function nearest(flows: readonly RefFlow[], cands: readonly number[], first: bigint, last: bigint): number | undefined {
-  let best: number | undefined, bestGap = SLACK_NS + 1n;
+  let best: number | undefined,
+    bestGap = SLACK_NS + 1n;
   for (const i of cands) {
     const f = flows[i]!;
     const end = f.end_ns ?? last;
     const gap = f.start_ns > last ? f.start_ns - last : first > end ? first - end : 0n;
-    if (gap < bestGap) { best = i; bestGap = gap; }
+    if (gap < bestGap) {
+      best = i;
+      bestGap = gap;
+    }
   }
   return best;
 }
 
 export function joinTruth(truth: readonly TruthFlow[], outcomes: readonly ViewOutcome[]): Joined {
   const flows: RefFlow[] = truth.map((t) => ({
-    id: t.id, netns_inode: t.netns_inode, src: t.src, sport: t.sport, dst: t.dst, dport: t.dport,
-    start_ns: BigInt(t.start_ns), end_ns: t.end_ns !== '0' ? BigInt(t.end_ns) : null, bytes: t.up + t.down,
+    id: t.id,
+    netns_inode: t.netns_inode,
+    src: t.src,
+    sport: t.sport,
+    dst: t.dst,
+    dport: t.dport,
+    start_ns: BigInt(t.start_ns),
+    end_ns: t.end_ns !== '0' ? BigInt(t.end_ns) : null,
+    bytes: t.up + t.down,
   }));
   const byKey = new Map<string, number[]>();
-  const add = (k: string, i: number): void => { const l = byKey.get(k); if (l) l.push(i); else byKey.set(k, [i]); };
+  const add = (k: string, i: number): void => {
+    const l = byKey.get(k);
+    if (l) l.push(i);
+    else byKey.set(k, [i]);
+  };
   flows.forEach((f, i) => {
     add(tupleKey(f.netns_inode, f.src, f.sport, f.dst, f.dport), i);
     add(tupleKey(f.netns_inode, f.dst, f.dport, f.src, f.sport), i);
@@ -83,8 +106,16 @@ export function joinTruth(truth: readonly TruthFlow[], outcomes: readonly ViewOu
   const unmatched = outcomes.map(() => 0);
   outcomes.forEach((out, v) => {
     for (const o of out.socks) {
-      const idx = nearest(flows, byKey.get(tupleKey(o.netns_inode, o.src, o.sport, o.dst, o.dport)) ?? [], BigInt(o.first_ns), BigInt(o.last_ns));
-      if (idx === undefined) { unmatched[v]!++; continue; }
+      const idx = nearest(
+        flows,
+        byKey.get(tupleKey(o.netns_inode, o.src, o.sport, o.dst, o.dport)) ?? [],
+        BigInt(o.first_ns),
+        BigInt(o.last_ns),
+      );
+      if (idx === undefined) {
+        unmatched[v]!++;
+        continue;
+      }
       const p = payloadOf(o);
       merge(sights[v]!, idx, o, p ? p.sent + p.received : null);
     }
@@ -102,26 +133,46 @@ export function joinUnion(outcomes: readonly ViewOutcome[], namespaces: Readonly
   const eventsSawOpens = outcomes.some((o) => o.view === 'events' && o.result);
   outcomes.forEach((out, v) => {
     for (const o of out.socks) {
-      if (namespaces && !namespaces.has(o.netns_inode)) { unmatched[v]!++; continue; }
+      if (namespaces && !namespaces.has(o.netns_inode)) {
+        unmatched[v]!++;
+        continue;
+      }
       const k = cookieKey(o);
       let idx = index.get(k);
       if (idx === undefined) {
         idx = flows.length;
         index.set(k, idx);
-        flows.push({ id: idx, netns_inode: o.netns_inode, src: o.src, sport: o.sport, dst: o.dst, dport: o.dport, start_ns: BigInt(o.first_ns), end_ns: null, bytes: null });
+        flows.push({
+          id: idx,
+          netns_inode: o.netns_inode,
+          src: o.src,
+          sport: o.sport,
+          dst: o.dst,
+          dport: o.dport,
+          start_ns: BigInt(o.first_ns),
+          end_ns: null,
+          bytes: null,
+        });
       }
       const f = flows[idx]!;
       const first = BigInt(o.first_ns);
       if (first < f.start_ns) f.start_ns = first;
       const p = payloadOf(o);
       const bytes = p ? p.sent + p.received : null;
-      if (o.final) { f.end_ns = BigInt(o.last_ns); if (bytes !== null) f.bytes = bytes; }
+      if (o.final) {
+        f.end_ns = BigInt(o.last_ns);
+        if (bytes !== null) f.bytes = bytes;
+      }
       merge(sights[v]!, idx, o, bytes);
     }
   });
   return {
-    flows, sights, unmatched,
-    lifetimes_source: eventsSawOpens ? 'events (open to close)' : 'first sighting by any view to close (a lower bound: flows no view saw open are shorter than they were)',
+    flows,
+    sights,
+    unmatched,
+    lifetimes_source: eventsSawOpens
+      ? 'events (open to close)'
+      : 'first sighting by any view to close (a lower bound: flows no view saw open are shorter than they were)',
   };
 }
 

@@ -55,8 +55,12 @@ export class ObsTable {
 
   observeBatch(b: ColumnBatch, opts: BatchReadOptions = {}): void {
     const has = (n: string): boolean => n in b.views;
-    const ts = b.u64('ts_ns'), cookie = b.u64('idiag_cookie'), ns = b.u64('netns_inode');
-    const fam = b.u8('idiag_family'), sport = b.u16('sport'), dport = b.u16('dport');
+    const ts = b.u64('ts_ns'),
+      cookie = b.u64('idiag_cookie'),
+      ns = b.u64('netns_inode');
+    const fam = b.u8('idiag_family'),
+      sport = b.u16('sport'),
+      dport = b.u16('dport');
     const stateCol = opts.stateColumn ?? 'idiag_state';
     const state = has(stateCol) ? b.u8(stateCol) : null;
     // tcp_info's own state is read next to its counters (idiag_state earlier,
@@ -69,17 +73,36 @@ export class ObsTable {
     for (let i = 0; i < b.rows; i++) {
       this.rows++;
       const st = state ? state[i]! : 0;
-      if (sport[i] === 0 || dport[i] === 0 || NOT_FLOW_STATES.has(st) || opts.skip?.(i)) { this.ignored++; continue; }
+      if (sport[i] === 0 || dport[i] === 0 || NOT_FLOW_STATES.has(st) || opts.skip?.(i)) {
+        this.ignored++;
+        continue;
+      }
       // No cookie (classic tracepoint fallback): the 4-tuple is the key.
-      const key = cookie[i] !== 0n ? `${ns[i]}:${cookie[i]}` : `${ns[i]}:${sport[i]}:${dport[i]}:${Buffer.from(b.b16('src', i)).toString('hex')}:${Buffer.from(b.b16('dst', i)).toString('hex')}`;
+      const key =
+        cookie[i] !== 0n
+          ? `${ns[i]}:${cookie[i]}`
+          : `${ns[i]}:${sport[i]}:${dport[i]}:${Buffer.from(b.b16('src', i)).toString('hex')}:${Buffer.from(b.b16('dst', i)).toString('hex')}`;
       const t = ts[i]!.toString();
       let o = this.socks.get(key);
       if (!o) {
         const f = fam[i]!;
         o = {
-          netns_inode: Number(ns[i]), cookie: cookie[i]!.toString(), family: f === 10 ? 6 : 4,
-          src: formatAddress(f, b.b16('src', i)), sport: sport[i]!, dst: formatAddress(f, b.b16('dst', i)), dport: dport[i]!,
-          first_ns: t, last_ns: t, sightings: 0, state: st, bytes_acked: -1, bytes_received: -1, payload_sent: -1, final: false, passive: false,
+          netns_inode: Number(ns[i]),
+          cookie: cookie[i]!.toString(),
+          family: f === 10 ? 6 : 4,
+          src: formatAddress(f, b.b16('src', i)),
+          sport: sport[i]!,
+          dst: formatAddress(f, b.b16('dst', i)),
+          dport: dport[i]!,
+          first_ns: t,
+          last_ns: t,
+          sightings: 0,
+          state: st,
+          bytes_acked: -1,
+          bytes_received: -1,
+          payload_sent: -1,
+          final: false,
+          passive: false,
         };
         this.socks.set(key, o);
       }
@@ -89,7 +112,10 @@ export class ObsTable {
       if (BigInt(t) >= BigInt(o.last_ns)) {
         o.last_ns = t;
         o.state = infoState && infoState[i] ? infoState[i]! : st;
-        if (acked && rcvd) { o.bytes_acked = Number(acked[i]); o.bytes_received = Number(rcvd[i]); }
+        if (acked && rcvd) {
+          o.bytes_acked = Number(acked[i]);
+          o.bytes_received = Number(rcvd[i]);
+        }
         if (sent && retrans) o.payload_sent = Number(sent[i]! - retrans[i]!);
         o.final = typeof opts.final === 'function' ? opts.final(i) : opts.final === true;
       }

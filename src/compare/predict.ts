@@ -30,5 +30,9 @@ export interface Prediction {
 }
 
 export function predictAll(lifetimesMs: readonly number[], intervalsMs: readonly number[]): Prediction[] {
-  return intervalsMs.map((p) => ({ interval_ms: p, predicted_coverage: predictCoverage(lifetimesMs, p), sigma: coverageSigma(lifetimesMs, p) }));
+  return intervalsMs.map((p) => ({
+    interval_ms: p,
+    predicted_coverage: predictCoverage(lifetimesMs, p),
+    sigma: coverageSigma(lifetimesMs, p),
+  }));
 }

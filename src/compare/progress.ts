@@ -6,9 +6,16 @@ export function progressBar(stream: NodeJS.WriteStream = process.stderr): { upda
   return {
     update(fraction, text) {
       const full = Math.round(Math.max(0, Math.min(1, fraction)) * width);
-      stream.write(`\r[${'#'.repeat(full)}${'.'.repeat(width - full)}] ${(fraction * 100).toFixed(0).padStart(3)}% ${text}`.slice(0, (stream.columns || 100) - 1) + '\x1b[K');
+      stream.write(
+        `\r[${'#'.repeat(full)}${'.'.repeat(width - full)}] ${(fraction * 100).toFixed(0).padStart(3)}% ${text}`.slice(
+          0,
+          (stream.columns || 100) - 1,
+        ) + '\x1b[K',
+      );
       shown = true;
     },
-    done() { if (shown) stream.write('\r\x1b[K'); },
+    done() {
+      if (shown) stream.write('\r\x1b[K');
+    },
   };
 }

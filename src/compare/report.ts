@@ -79,12 +79,26 @@ export function buildReport(j: Joined, outcomes: readonly ViewOutcome[], lifetim
     const pollLike = out.view === 'poll' || out.view === 'samples';
     const total = j.flows.length;
     const hasBytes = out.view !== 'samples' && r !== undefined;
-    let bytesTotal = 0, seenBytes = 0, unseenBytes = 0, after = 0, exact = 0, known = 0;
-    const stale: number[] = [], firstSight: number[] = [], errs: number[] = [], delay: number[] = [];
+    let bytesTotal = 0,
+      seenBytes = 0,
+      unseenBytes = 0,
+      after = 0,
+      exact = 0,
+      known = 0;
+    const stale: number[] = [],
+      firstSight: number[] = [],
+      errs: number[] = [],
+      delay: number[] = [];
     j.flows.forEach((f, i) => {
       const s = sights.get(i);
-      if (f.bytes !== null) { bytesTotal += f.bytes; known++; }
-      if (!s) { if (f.bytes !== null) unseenBytes += f.bytes; return; }
+      if (f.bytes !== null) {
+        bytesTotal += f.bytes;
+        known++;
+      }
+      if (!s) {
+        if (f.bytes !== null) unseenBytes += f.bytes;
+        return;
+      }
       firstSight.push(Number(s.first_ns - f.start_ns) / 1e6);
       if (f.end_ns !== null) {
         if (s.final) delay.push(Number(s.last_ns - f.end_ns) / 1e6);
@@ -102,7 +116,10 @@ export function buildReport(j: Joined, outcomes: readonly ViewOutcome[], lifetim
     const seen = sights.size;
     const c = r?.cost;
     const drops = r ? DROP_COUNTERS.reduce((a, k) => a + (r.counters[k] ?? 0), 0) : null;
-    const nl = r && (r.counters.recvs !== undefined || r.counters.requests !== undefined) ? (r.counters.recvs ?? 0) + (r.counters.requests ?? 0) : null;
+    const nl =
+      r && (r.counters.recvs !== undefined || r.counters.requests !== undefined)
+        ? (r.counters.recvs ?? 0) + (r.counters.requests ?? 0)
+        : null;
     return {
       view: out.view,
       interval_ms: pollLike ? out.interval_ms : null,
@@ -121,7 +138,9 @@ export function buildReport(j: Joined, outcomes: readonly ViewOutcome[], lifetim
       bytes_missed: hasBytes && known ? unseenBytes + after : null,
       bytes_missed_unseen: hasBytes && known ? unseenBytes : null,
       bytes_missed_after_last: hasBytes && known ? after : null,
-      staleness_ms_mean: round(mean(stale)), staleness_ms_p50: round(pct(stale, 0.5)), staleness_ms_max: round(stale.length ? Math.max(...stale) : null),
+      staleness_ms_mean: round(mean(stale)),
+      staleness_ms_p50: round(pct(stale, 0.5)),
+      staleness_ms_max: round(stale.length ? Math.max(...stale) : null),
       first_sight_ms_mean: round(mean(firstSight)),
       report_delay_ms_mean: round(mean(delay)),
       bytes_error_mean: hasBytes ? round(mean(errs)) : null,
@@ -149,6 +168,13 @@ export function buildReport(j: Joined, outcomes: readonly ViewOutcome[], lifetim
 }
 
 /** Extra intervals the user asked about: predicted only. */
-export function predictedOnly(lifetimes: readonly number[], intervals: readonly number[]): Array<{ interval_ms: number; predicted_coverage: number | null; predicted_sigma: number | null }> {
-  return intervals.map((p) => ({ interval_ms: p, predicted_coverage: round(predictCoverage(lifetimes, p), 5), predicted_sigma: round(coverageSigma(lifetimes, p), 5) }));
+export function predictedOnly(
+  lifetimes: readonly number[],
+  intervals: readonly number[],
+): Array<{ interval_ms: number; predicted_coverage: number | null; predicted_sigma: number | null }> {
+  return intervals.map((p) => ({
+    interval_ms: p,
+    predicted_coverage: round(predictCoverage(lifetimes, p), 5),
+    predicted_sigma: round(coverageSigma(lifetimes, p), 5),
+  }));
 }

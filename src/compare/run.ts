@@ -65,7 +65,8 @@ function runnersFor(o: CompareOptions, netns: string): ViewRunner[] {
   const rng = new Rng(o.seed);
   const out: ViewRunner[] = [];
   for (const v of o.views) {
-    if (v === 'poll') for (const p of o.intervalsMs) out.push(new ViewRunner({ view: 'poll', netns, intervalMs: p, phaseMs: rng.next() * p }));
+    if (v === 'poll')
+      for (const p of o.intervalsMs) out.push(new ViewRunner({ view: 'poll', netns, intervalMs: p, phaseMs: rng.next() * p }));
     else if (v === 'samples') out.push(new ViewRunner({ view: v, netns, intervalMs: o.sampleIntervalMs, phaseMs: 0 }));
     else out.push(new ViewRunner({ view: v, netns, intervalMs: 0, phaseMs: 0 }));
   }
@@ -75,7 +76,14 @@ function runnersFor(o: CompareOptions, netns: string): ViewRunner[] {
 async function watch(until: Promise<unknown>, totalMs: number, o: CompareOptions, text: () => string): Promise<void> {
   const t0 = Date.now();
   let done = false;
-  void until.then(() => { done = true; }, () => { done = true; });
+  void until.then(
+    () => {
+      done = true;
+    },
+    () => {
+      done = true;
+    },
+  );
   while (!done) {
     o.onProgress?.(Math.min(1, (Date.now() - t0) / totalMs), text());
     await Promise.race([until.catch(() => undefined), sleep(PROGRESS_MS)]);
@@ -94,7 +102,10 @@ function writeFlows(file: string, j: Joined, labels: readonly string[]): void {
         const s = m.get(i);
         if (s) views[labels[v]!] = { first_ns: s.first_ns.toString(), last_ns: s.last_ns.toString(), bytes: s.bytes, final: s.final };
       });
-      fs.writeSync(fd, `${JSON.stringify({ id: f.id, src: f.src, sport: f.sport, dst: f.dst, dport: f.dport, start_ns: f.start_ns.toString(), end_ns: f.end_ns?.toString() ?? null, bytes: f.bytes, views })}\n`);
+      fs.writeSync(
+        fd,
+        `${JSON.stringify({ id: f.id, src: f.src, sport: f.sport, dst: f.dst, dport: f.dport, start_ns: f.start_ns.toString(), end_ns: f.end_ns?.toString() ?? null, bytes: f.bytes, views })}\n`,
+      );
     });
   } finally {
     fs.closeSync(fd);
@@ -117,7 +128,7 @@ export async function runCompare(o: CompareOptions): Promise<CompareResult> {
       netns = lg.netns;
     } else {
       netns = o.netns ?? 'host';
-      resolveNetns(parseNetnsSelector(netns));  // a name that names nothing fails here, before any worker starts
+      resolveNetns(parseNetnsSelector(netns)); // a name that names nothing fails here, before any worker starts
     }
     runners = runnersFor(o, netns);
     await Promise.all(runners.map((r) => r.start()));
@@ -133,24 +144,37 @@ export async function runCompare(o: CompareOptions): Promise<CompareResult> {
       clearTimeout(timeout);
       summary = await finished;
     } else {
-      const aborted = new Promise<void>((res) => (o.signal?.aborted ? res() : o.signal?.addEventListener('abort', () => res(), { once: true })));
+      const aborted = new Promise<void>((res) =>
+        o.signal?.aborted ? res() : o.signal?.addEventListener('abort', () => res(), { once: true }),
+      );
       await watch(Promise.race([sleep(o.durationMs), aborted]), o.durationMs, o, () => `watching ${netns}`);
     }
     await sleep(SETTLE_MS);
     const outcomes: ViewOutcome[] = await Promise.all(runners.map((r) => r.stop()));
 
-    const joined = summary ? joinTruth(readTruth(truthFile), outcomes)
+    const joined = summary
+      ? joinTruth(readTruth(truthFile), outcomes)
       : joinUnion(outcomes, new Set(resolveNetns(parseNetnsSelector(netns), false).namespaces.map((n) => n.inode)));
     const lifetimes = lifetimesMs(joined);
-    if (o.flowsOut) writeFlows(o.flowsOut, joined, runners.map((r) => r.label));
+    if (o.flowsOut)
+      writeFlows(
+        o.flowsOut,
+        joined,
+        runners.map((r) => r.label),
+      );
     return {
       mode: summary ? 'loadgen' : 'netns',
       netns,
-      ...(summary && o.loadgen ? { workload: { spec: formatSpec(o.loadgen), summary, ...(o.truthOut ? { truth_file: o.truthOut } : {}) } } : {}),
+      ...(summary && o.loadgen
+        ? { workload: { spec: formatSpec(o.loadgen), summary, ...(o.truthOut ? { truth_file: o.truthOut } : {}) } }
+        : {}),
       flows_total: joined.flows.length,
       lifetimes_source: joined.lifetimes_source,
       views: buildReport(joined, outcomes, lifetimes),
-      predictions: predictedOnly(lifetimes, [...new Set([...o.intervalsMs, ...o.predictMs])].sort((a, b) => a - b)),
+      predictions: predictedOnly(
+        lifetimes,
+        [...new Set([...o.intervalsMs, ...o.predictMs])].sort((a, b) => a - b),
+      ),
       duration_ms: Date.now() - started,
     };
   } finally {

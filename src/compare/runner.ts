@@ -54,7 +54,10 @@ export class ViewRunner {
 
   async stop(): Promise<ViewOutcome> {
     const base = { view: this.args.view, interval_ms: this.args.intervalMs, socks: [] as SockObs[] };
-    if (this.unavailable) { this.close(); return { ...base, unavailable: this.unavailable }; }
+    if (this.unavailable) {
+      this.close();
+      return { ...base, unavailable: this.unavailable };
+    }
     this.proc!.stdin!.write('stop\n');
     const m = await this.line();
     this.close();
@@ -66,7 +69,9 @@ export class ViewRunner {
     if (this.proc && this.proc.exitCode === null) {
       this.proc.stdin?.end();
       const p = this.proc;
-      setTimeout(() => { if (p.exitCode === null) p.kill('SIGKILL'); }, 2000).unref();
+      setTimeout(() => {
+        if (p.exitCode === null) p.kill('SIGKILL');
+      }, 2000).unref();
     }
   }
 }

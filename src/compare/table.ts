@@ -4,7 +4,8 @@ import type { ViewReport } from './report';
 
 const n = (x: number | null, d = 0): string => (x === null ? '-' : x.toFixed(d));
 const pct = (x: number | null): string => (x === null ? '-' : `${(x * 100).toFixed(2)}%`);
-const kb = (x: number | null): string => (x === null ? '-' : x >= 10 * 1024 * 1024 ? `${(x / 1048576).toFixed(0)}M` : x >= 10 * 1024 ? `${(x / 1024).toFixed(0)}k` : String(x));
+const kb = (x: number | null): string =>
+  x === null ? '-' : x >= 10 * 1024 * 1024 ? `${(x / 1048576).toFixed(0)}M` : x >= 10 * 1024 ? `${(x / 1024).toFixed(0)}k` : String(x);
 
 function label(v: ViewReport): string {
   return v.interval_ms === null ? v.view : `${v.view} ${v.interval_ms >= 1000 ? `${v.interval_ms / 1000}s` : `${v.interval_ms}ms`}`;
@@ -19,24 +20,79 @@ function grid(head: string[], rows: string[][]): string {
 export function formatTable(r: CompareResult): string {
   const avail = r.views.filter((v) => v.available);
   const cover = grid(
-    ['view', 'seen', 'missed', 'coverage', 'predicted', 'bytes seen', 'bytes missed', 'after last', 'stale@close ms', 'first sight ms', 'err mean B', 'exact'],
-    avail.map((v) => [label(v), n(v.flows_seen), n(v.flows_missed), pct(v.coverage), pct(v.predicted_coverage), kb(v.bytes_seen), kb(v.bytes_missed),
-      kb(v.bytes_missed_after_last), n(v.staleness_ms_mean, 1), n(v.first_sight_ms_mean, 1), n(v.bytes_error_mean, 0), n(v.flows_exact)]),
+    [
+      'view',
+      'seen',
+      'missed',
+      'coverage',
+      'predicted',
+      'bytes seen',
+      'bytes missed',
+      'after last',
+      'stale@close ms',
+      'first sight ms',
+      'err mean B',
+      'exact',
+    ],
+    avail.map((v) => [
+      label(v),
+      n(v.flows_seen),
+      n(v.flows_missed),
+      pct(v.coverage),
+      pct(v.predicted_coverage),
+      kb(v.bytes_seen),
+      kb(v.bytes_missed),
+      kb(v.bytes_missed_after_last),
+      n(v.staleness_ms_mean, 1),
+      n(v.first_sight_ms_mean, 1),
+      n(v.bytes_error_mean, 0),
+      n(v.flows_exact),
+    ]),
   );
   const cost = grid(
     ['view', 'ticks', 'cpu ms', 'user ms', 'sys ms', 'us/tick', 'us/row', 'cpu %', 'netlink calls', 'syscr', 'rss MB', 'drops'],
-    avail.map((v) => [label(v), n(v.ticks), n(v.cpu_us === null ? null : v.cpu_us / 1000, 1), n(v.cpu_user_us === null ? null : v.cpu_user_us / 1000, 1),
-      n(v.cpu_sys_us === null ? null : v.cpu_sys_us / 1000, 1), n(v.cpu_us_per_tick, 0), n(v.cpu_us_per_row, 1), n(v.cpu_pct, 2),
-      n(v.netlink_syscalls), n(v.syscr), n(v.max_rss_kb === null ? null : v.max_rss_kb / 1024, 0), n(v.drops)]),
+    avail.map((v) => [
+      label(v),
+      n(v.ticks),
+      n(v.cpu_us === null ? null : v.cpu_us / 1000, 1),
+      n(v.cpu_user_us === null ? null : v.cpu_user_us / 1000, 1),
+      n(v.cpu_sys_us === null ? null : v.cpu_sys_us / 1000, 1),
+      n(v.cpu_us_per_tick, 0),
+      n(v.cpu_us_per_row, 1),
+      n(v.cpu_pct, 2),
+      n(v.netlink_syscalls),
+      n(v.syscr),
+      n(v.max_rss_kb === null ? null : v.max_rss_kb / 1024, 0),
+      n(v.drops),
+    ]),
   );
   const head = r.workload
     ? `workload ${r.workload.spec}: ${r.flows_total} flows (${r.workload.summary.errors} failed, ${r.workload.summary.late} started late, at most ${r.workload.summary.max_concurrent} open) in netns ${r.netns}`
     : `netns ${r.netns}: ${r.flows_total} sockets seen by any view in ${(r.duration_ms / 1000).toFixed(1)} s`;
   const missing = r.views.filter((v) => !v.available).map((v) => `${label(v)}: not measured (${v.reason})`);
   // A poller that could not keep its interval saw less than the interval promises.
-  const starved = r.views.filter((v) => v.view === 'poll' && v.skipped_ticks > v.ticks / 20)
-    .map((v) => `${label(v)}: kept ${v.effective_interval_ms} ms on average (${v.skipped_ticks} ticks skipped: a cycle took longer than the interval, or no CPU)`);
+  const starved = r.views
+    .filter((v) => v.view === 'poll' && v.skipped_ticks > v.ticks / 20)
+    .map(
+      (v) =>
+        `${label(v)}: kept ${v.effective_interval_ms} ms on average (${v.skipped_ticks} ticks skipped: a cycle took longer than the interval, or no CPU)`,
+    );
   const extra = r.predictions.filter((p) => !r.views.some((v) => v.view === 'poll' && v.interval_ms === p.interval_ms));
-  const pred = extra.length ? [`predicted coverage at other intervals (${r.lifetimes_source}): ${extra.map((p) => `${p.interval_ms} ms ${pct(p.predicted_coverage)}`).join(', ')}`] : [];
-  return [head, '', 'coverage', cover, '', 'cost (each view in its own process, over the run)', cost, ...(missing.length || starved.length ? ['', ...starved, ...missing] : []), ...pred, ''].join('\n');
+  const pred = extra.length
+    ? [
+        `predicted coverage at other intervals (${r.lifetimes_source}): ${extra.map((p) => `${p.interval_ms} ms ${pct(p.predicted_coverage)}`).join(', ')}`,
+      ]
+    : [];
+  return [
+    head,
+    '',
+    'coverage',
+    cover,
+    '',
+    'cost (each view in its own process, over the run)',
+    cost,
+    ...(missing.length || starved.length ? ['', ...starved, ...missing] : []),
+    ...pred,
+    '',
+  ].join('\n');
 }

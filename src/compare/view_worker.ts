@@ -51,10 +51,22 @@ async function run(args: WorkerArgs, driver: ViewDriver): Promise<void> {
   let wake: () => void = () => {};
   let stopping = false;
   let go: () => void = () => {};
-  const started = new Promise<void>((res) => { go = res; });
+  const started = new Promise<void>((res) => {
+    go = res;
+  });
   const rl = readline.createInterface({ input: process.stdin });
-  rl.on('line', (l) => { if (l.trim() === 'go') go(); if (l.trim() === 'stop') { stopping = true; wake(); } });
-  rl.on('close', () => { stopping = true; go(); wake(); });
+  rl.on('line', (l) => {
+    if (l.trim() === 'go') go();
+    if (l.trim() === 'stop') {
+      stopping = true;
+      wake();
+    }
+  });
+  rl.on('close', () => {
+    stopping = true;
+    go();
+    wake();
+  });
   await say({ ready: true });
   await started;
 
@@ -63,14 +75,24 @@ async function run(args: WorkerArgs, driver: ViewDriver): Promise<void> {
   const t0 = performance.now();
   const tick = driver.tickMs;
   const base = t0 + args.phaseMs;
-  let k = 0, ticks = 0, skipped = 0, rows = 0, errors = 0;
+  let k = 0,
+    ticks = 0,
+    skipped = 0,
+    rows = 0,
+    errors = 0;
   let lastError: string | undefined;
   while (!stopping) {
     // Node's timers count from the loop's cached clock and may fire early:
     // wait again until slot k has really come (an early tick would poll slot
     // k twice, and a 10 ms poller then polled every ~6 ms)
     for (let wait = base + k * tick - performance.now(); wait > 0 && !stopping; wait = base + k * tick - performance.now()) {
-      await new Promise<void>((res) => { const t = setTimeout(res, Math.ceil(wait)); wake = () => { clearTimeout(t); res(); }; });
+      await new Promise<void>((res) => {
+        const t = setTimeout(res, Math.ceil(wait));
+        wake = () => {
+          clearTimeout(t);
+          res();
+        };
+      });
     }
     if (stopping) break;
     try {
@@ -87,9 +109,18 @@ async function run(args: WorkerArgs, driver: ViewDriver): Promise<void> {
   await meter.time(() => driver.finish(obs));
   const window = performance.now() - t0;
   const result: WorkerResult = {
-    view: args.view, interval_ms: args.intervalMs, tick_ms: tick, phase_ms: args.phaseMs,
-    ticks, skipped_ticks: skipped, rows, ignored_rows: obs.ignored, window_ms: window,
-    cost: meter.end(), counters: delta(counters0, driver.counters()), tick_errors: errors,
+    view: args.view,
+    interval_ms: args.intervalMs,
+    tick_ms: tick,
+    phase_ms: args.phaseMs,
+    ticks,
+    skipped_ticks: skipped,
+    rows,
+    ignored_rows: obs.ignored,
+    window_ms: window,
+    cost: meter.end(),
+    counters: delta(counters0, driver.counters()),
+    tick_errors: errors,
     ...(lastError ? { last_error: lastError } : {}),
   };
   driver.close();
@@ -103,8 +134,17 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => {});
   const args = JSON.parse(process.argv[2] ?? '{}') as WorkerArgs;
   const made = DRIVERS[args.view]({ netns: parseNetnsSelector(args.netns), intervalMs: args.intervalMs });
-  if ('unavailable' in made) { await say({ unavailable: made.unavailable }); return; }
+  if ('unavailable' in made) {
+    await say({ unavailable: made.unavailable });
+    return;
+  }
   await run(args, made);
 }
 
-main().then(() => process.exit(0), async (e: Error) => { await say({ error: e.message }); process.exit(1); });
+main().then(
+  () => process.exit(0),
+  async (e: Error) => {
+    await say({ error: e.message });
+    process.exit(1);
+  },
+);

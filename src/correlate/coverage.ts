@@ -3,7 +3,10 @@
 import { VIEW_DESTROY, VIEW_EVENTS, VIEW_POLL, VIEW_SAMPLES } from './flow_row';
 
 const NAMES: Array<[number, string]> = [
-  [VIEW_POLL, 'poll'], [VIEW_DESTROY, 'destroy'], [VIEW_EVENTS, 'events'], [VIEW_SAMPLES, 'samples'],
+  [VIEW_POLL, 'poll'],
+  [VIEW_DESTROY, 'destroy'],
+  [VIEW_EVENTS, 'events'],
+  [VIEW_SAMPLES, 'samples'],
 ];
 
 export function viewsName(bits: number): string {

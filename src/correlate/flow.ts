@@ -44,8 +44,17 @@ export class Flow {
    * updates them in place, where BigInts would allocate (and promote) ~10
    * heap objects per socket per cycle. lastTs is the exact poll time. */
   lastTs = 0n;
-  private lt = 0; private la = 0; private lr = 0; private lsi = 0; private lso = 0; private lre = 0; private lrtt = 0;
-  private pt = 0; private pa = 0; private pr = 0; private pre = 0;
+  private lt = 0;
+  private la = 0;
+  private lr = 0;
+  private lsi = 0;
+  private lso = 0;
+  private lre = 0;
+  private lrtt = 0;
+  private pt = 0;
+  private pa = 0;
+  private pr = 0;
+  private pre = 0;
   final: Counters | null = null;
   finalSource: FinalSource = 'none';
   direction = 0;
@@ -93,12 +102,21 @@ export class Flow {
     if (first) this.first_poll_ns = ts;
     this.polls++;
     const moved = first || this.la !== acked || this.lr !== received || this.lsi !== segsIn || this.lso !== segsOut || this.lre !== retrans;
-    this.pt = this.lt; this.pa = this.la; this.pr = this.lr; this.pre = this.lre;
+    this.pt = this.lt;
+    this.pa = this.la;
+    this.pr = this.lr;
+    this.pre = this.lre;
     this.lastTs = ts;
-    this.lt = tsNum; this.la = acked; this.lr = received; this.lsi = segsIn; this.lso = segsOut; this.lre = retrans; this.lrtt = rtt;
+    this.lt = tsNum;
+    this.la = acked;
+    this.lr = received;
+    this.lsi = segsIn;
+    this.lso = segsOut;
+    this.lre = retrans;
+    this.lrtt = rtt;
     const dt = tsNum - this.pt;
     if (!first && dt > 0) {
-      const bps = Math.floor(((acked - this.pa) + (received - this.pr)) * 1e9 / dt);
+      const bps = Math.floor(((acked - this.pa + (received - this.pr)) * 1e9) / dt);
       if (bps > this.peakBytesPerS) this.peakBytesPerS = bps;
       if (retrans - this.pre > this.peakRetrans) this.peakRetrans = retrans - this.pre;
     }
@@ -115,8 +133,13 @@ export class Flow {
   get lastPoll(): Counters | null {
     if (this.polls === 0) return null;
     return {
-      ts_ns: this.lastTs, tcpi_bytes_acked: BigInt(this.la), tcpi_bytes_received: BigInt(this.lr),
-      tcpi_segs_in: this.lsi, tcpi_segs_out: this.lso, tcpi_total_retrans: this.lre, tcpi_rtt: this.lrtt,
+      ts_ns: this.lastTs,
+      tcpi_bytes_acked: BigInt(this.la),
+      tcpi_bytes_received: BigInt(this.lr),
+      tcpi_segs_in: this.lsi,
+      tcpi_segs_out: this.lso,
+      tcpi_total_retrans: this.lre,
+      tcpi_rtt: this.lrtt,
     };
   }
 
@@ -141,8 +164,8 @@ export class Flow {
     const src: FinalSource = this.final ? this.finalSource : last ? 'poll' : 'none';
     const total = (c: Counters | null): bigint => (c ? c.tcpi_bytes_acked + c.tcpi_bytes_received : 0n);
     const unpolled = total(f) - total(last);
-    const duration = this.lifetime_ns > 0n ? this.lifetime_ns
-      : this.open_ns > 0n && this.close_ns > this.open_ns ? this.close_ns - this.open_ns : 0n;
+    const duration =
+      this.lifetime_ns > 0n ? this.lifetime_ns : this.open_ns > 0n && this.close_ns > this.open_ns ? this.close_ns - this.open_ns : 0n;
     return {
       netns_inode: this.netns_inode,
       idiag_cookie: this.idiag_cookie >= SYNTHETIC_COOKIE ? 0n : this.idiag_cookie,

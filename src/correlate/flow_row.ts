@@ -15,7 +15,7 @@ export type FinalSource = 'events' | 'destroy' | 'poll' | 'none';
 export interface FlowRow {
   netns_inode: bigint;
   idiag_cookie: bigint;
-  idiag_family: number;     // AF_INET (2) or AF_INET6 (10)
+  idiag_family: number; // AF_INET (2) or AF_INET6 (10)
   src: string;
   sport: number;
   dst: string;
@@ -40,7 +40,7 @@ export interface FlowRow {
   tcpi_segs_in: number;
   tcpi_segs_out: number;
   tcpi_total_retrans: number;
-  tcpi_rtt: number;         // µs
+  tcpi_rtt: number; // µs
   /** bytes moved after the last poll saw the flow (final - last poll); all of them when no poll saw it */
   bytes_unpolled: bigint;
   /** from the deltas between consecutive polls: the highest rate (bytes acked +

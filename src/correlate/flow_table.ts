@@ -18,7 +18,10 @@ const RECENT_MS = 60_000;
 const recentKey = (ns: bigint, key: bigint | string): string => `${ns}:${key}`;
 /** States whose sockets are not flows of their own: TIME_WAIT and request
  * sockets carry cookies of their own; listeners have no peer. */
-const TCP_TIME_WAIT = 6, TCP_CLOSE = 7, TCP_LISTEN = 10, TCP_NEW_SYN_RECV = 12;
+const TCP_TIME_WAIT = 6,
+  TCP_CLOSE = 7,
+  TCP_LISTEN = 10,
+  TCP_NEW_SYN_RECV = 12;
 
 export interface FlowTableOptions {
   /** open flows kept at most; past it the least recently seen are evicted */
@@ -53,7 +56,12 @@ export interface FlowStats {
   late: number;
 }
 
-interface Owner { pid: number; tgid: number; comm: string; cgroup: bigint }
+interface Owner {
+  pid: number;
+  tgid: number;
+  comm: string;
+  cgroup: bigint;
+}
 
 export class FlowTable {
   private readonly byNs = new Map<bigint, Map<bigint, Flow>>();
@@ -72,7 +80,18 @@ export class FlowTable {
   private readonly graceMs: number;
   private readonly now: () => number;
   private readonly evictedRows: FlowRow[] = [];
-  private readonly s = { opened: 0, closed: 0, written: 0, evicted: 0, missedByPoll: 0, unkeyed: 0, tupleJoined: 0, adopted: 0, late: 0, bytesUnpolled: 0n };
+  private readonly s = {
+    opened: 0,
+    closed: 0,
+    written: 0,
+    evicted: 0,
+    missedByPoll: 0,
+    unkeyed: 0,
+    tupleJoined: 0,
+    adopted: 0,
+    late: 0,
+    bytesUnpolled: 0n,
+  };
   private readonly coverage = new Map<number, number>();
 
   constructor(opts: FlowTableOptions = {}) {
@@ -88,19 +107,37 @@ export class FlowTable {
     // Runs for every socket every cycle: column views hoisted, no allocation
     // for a known flow (its two counter records are reused).
     const cycle = this.cycles.get(ns) ?? 0;
-    const state = b.u8('idiag_state'), dport = b.u16('dport'), ino = b.u32('idiag_inode');
-    const cookie = b.u64('idiag_cookie'), ts = b.u64('ts_ns');
+    const state = b.u8('idiag_state'),
+      dport = b.u16('dport'),
+      ino = b.u32('idiag_inode');
+    const cookie = b.u64('idiag_cookie'),
+      ts = b.u64('ts_ns');
     // u64 columns read as two u32 halves: a number, no BigInt per row
-    const tsH = halves(b, 'ts_ns'), acked = halves(b, 'tcpi_bytes_acked'), recv = halves(b, 'tcpi_bytes_received');
-    const segsIn = b.u32('tcpi_segs_in'), segsOut = b.u32('tcpi_segs_out'), retrans = b.u32('tcpi_total_retrans'), rtt = b.u32('tcpi_rtt');
+    const tsH = halves(b, 'ts_ns'),
+      acked = halves(b, 'tcpi_bytes_acked'),
+      recv = halves(b, 'tcpi_bytes_received');
+    const segsIn = b.u32('tcpi_segs_in'),
+      segsOut = b.u32('tcpi_segs_out'),
+      retrans = b.u32('tcpi_total_retrans'),
+      rtt = b.u32('tcpi_rtt');
     let m = this.byNs.get(ns);
-    let tsBig = 0n, tsLo = -1, tsHi = -1;  // a batch's rows share few times: one BigInt each
+    let tsBig = 0n,
+      tsLo = -1,
+      tsHi = -1; // a batch's rows share few times: one BigInt each
     for (let i = 0; i < b.rows; i++) {
-      if (!isFlowRow(state[i]!, dport[i]!)) { if (changed) changed[i] = 1; continue; }
+      if (!isFlowRow(state[i]!, dport[i]!)) {
+        if (changed) changed[i] = 1;
+        continue;
+      }
       const f = m?.get(cookie[i]!) ?? this.flowOf(b, i, ns);
       m ??= this.byNs.get(ns);
-      const lo = tsH[2 * i]!, hi = tsH[2 * i + 1]!;
-      if (lo !== tsLo || hi !== tsHi) { tsBig = ts[i]!; tsLo = lo; tsHi = hi; }
+      const lo = tsH[2 * i]!,
+        hi = tsH[2 * i + 1]!;
+      if (lo !== tsLo || hi !== tsHi) {
+        tsBig = ts[i]!;
+        tsLo = lo;
+        tsHi = hi;
+      }
       const moved = f.poll(tsBig, hi * 4294967296 + lo, u64n(acked, i), u64n(recv, i), segsIn[i]!, segsOut[i]!, retrans[i]!, rtt[i]!);
       if (changed) changed[i] = f.polls === 1 || f.state !== state[i] || moved ? 1 : 0;
       f.state = state[i]!;
@@ -132,7 +169,8 @@ export class FlowTable {
 
   /** A destroy batch: the kernel's final record of each socket. */
   observeDestroy(b: ColumnBatch, ns: bigint): void {
-    const dport = b.u16('dport'), ino = b.u32('idiag_inode');
+    const dport = b.u16('dport'),
+      ino = b.u32('idiag_inode');
     for (let i = 0; i < b.rows; i++) {
       if (dport[i] === 0) continue; // a listener's end
       const f = this.flowOf(b, i, ns, true);
@@ -147,21 +185,33 @@ export class FlowTable {
 
   /** An events batch (native/event_columns.h); comm ids index `names` (1-based). */
   observeEvents(b: ColumnBatch, names: readonly string[]): void {
-    const cookie = b.u64('idiag_cookie'), nsCol = b.u64('netns_inode'), kind = b.u8('kind');
-    const flags = b.u8('flags'), ts = b.u64('ts_ns'), dur = b.u64('duration_ns'), dport = b.u16('dport');
-    const pid = b.u32('pid'), tgid = b.u32('tgid'), comm = b.u32('comm'), cg = b.u64('cgroup_id');
+    const cookie = b.u64('idiag_cookie'),
+      nsCol = b.u64('netns_inode'),
+      kind = b.u8('kind');
+    const flags = b.u8('flags'),
+      ts = b.u64('ts_ns'),
+      dur = b.u64('duration_ns'),
+      dport = b.u16('dport');
+    const pid = b.u32('pid'),
+      tgid = b.u32('tgid'),
+      comm = b.u32('comm'),
+      cg = b.u64('cgroup_id');
     for (let i = 0; i < b.rows; i++) {
       if (dport[i] === 0) continue; // a listener's state change: not a flow
       let f: Flow | null;
       if (cookie[i] !== 0n) f = this.flowOf(b, i, nsCol[i]!, true);
       else if (flags[i]! & EVF.NOCOOKIE) f = this.flowOfTuple(b, i, nsCol[i]!);
-      else { this.s.unkeyed++; continue; }
+      else {
+        this.s.unkeyed++;
+        continue;
+      }
       if (!f) continue;
       const t = ts[i]!;
       f.seen(VIEW_EVENTS, t);
       if (flags[i]! & EVF.PROC) f.owner(pid[i]!, tgid[i]!, names[comm[i]! - 1] ?? '', cg[i]!);
       switch (kind[i]) {
-        case EV_KIND.ACTIVE_OPEN: case EV_KIND.PASSIVE_OPEN:
+        case EV_KIND.ACTIVE_OPEN:
+        case EV_KIND.PASSIVE_OPEN:
           f.direction = kind[i] === EV_KIND.ACTIVE_OPEN ? 1 : 2;
           if (f.open_ns === 0n || t < f.open_ns) f.open_ns = t;
           break;
@@ -172,20 +222,35 @@ export class FlowTable {
           }
           this.close(f, t);
           break;
-        case EV_KIND.RETRANSMIT: f.retransmitEvents++; break;
-        case EV_KIND.RESET_SENT: case EV_KIND.RESET_RECEIVED: f.resetEvents++; break;
-        default: break; // STATE: seen is all
+        case EV_KIND.RETRANSMIT:
+          f.retransmitEvents++;
+          break;
+        case EV_KIND.RESET_SENT:
+        case EV_KIND.RESET_RECEIVED:
+          f.resetEvents++;
+          break;
+        default:
+          break; // STATE: seen is all
       }
     }
   }
 
   /** A task-samples batch: threads waiting on a socket mark its flow seen by samples. */
   observeSamples(b: ColumnBatch, names: readonly string[]): void {
-    const cookie = b.u64('idiag_cookie'), nsCol = b.u64('netns_inode'), flags = b.u8('flags'), ts = b.u64('ts_ns');
-    const pid = b.u32('pid'), tgid = b.u32('tgid'), comm = b.u32('comm'), cg = b.u64('cgroup_id');
+    const cookie = b.u64('idiag_cookie'),
+      nsCol = b.u64('netns_inode'),
+      flags = b.u8('flags'),
+      ts = b.u64('ts_ns');
+    const pid = b.u32('pid'),
+      tgid = b.u32('tgid'),
+      comm = b.u32('comm'),
+      cg = b.u64('cgroup_id');
     for (let i = 0; i < b.rows; i++) {
       if (!(flags[i]! & SMF.SOCKET)) continue;
-      if (cookie[i] === 0n) { this.s.unkeyed++; continue; }
+      if (cookie[i] === 0n) {
+        this.s.unkeyed++;
+        continue;
+      }
       const f = this.byNs.get(nsCol[i]!)?.get(cookie[i]!);
       if (!f) continue; // a socket no other view knows yet: the next poll will
       f.seen(VIEW_SAMPLES, ts[i]!);
@@ -195,16 +260,24 @@ export class FlowTable {
 
   /** Replaces the socket-inode -> process map (one iter/task_file pass). */
   setOwners(b: ColumnBatch, names: readonly string[], first: boolean): void {
-    if (first) { this.owners.clear(); this.ownerOf.clear(); }
-    const nsCol = b.u64('netns_inode'), ino = b.u32('idiag_inode'), pid = b.u32('pid'), tgid = b.u32('tgid');
-    const comm = b.u32('comm'), cg = b.u64('cgroup_id');
+    if (first) {
+      this.owners.clear();
+      this.ownerOf.clear();
+    }
+    const nsCol = b.u64('netns_inode'),
+      ino = b.u32('idiag_inode'),
+      pid = b.u32('pid'),
+      tgid = b.u32('tgid');
+    const comm = b.u32('comm'),
+      cg = b.u64('cgroup_id');
     for (let i = 0; i < b.rows; i++) {
       let m = this.owners.get(nsCol[i]!);
       if (!m) this.owners.set(nsCol[i]!, (m = new Map()));
       // one Owner per thread, shared by its sockets (100k sockets, a few processes)
       let o = this.ownerOf.get(pid[i]!);
       const name = names[comm[i]! - 1] ?? '';
-      if (!o || o.tgid !== tgid[i] || o.comm !== name || o.cgroup !== cg[i]) this.ownerOf.set(pid[i]!, (o = { pid: pid[i]!, tgid: tgid[i]!, comm: name, cgroup: cg[i]! }));
+      if (!o || o.tgid !== tgid[i] || o.comm !== name || o.cgroup !== cg[i])
+        this.ownerOf.set(pid[i]!, (o = { pid: pid[i]!, tgid: tgid[i]!, comm: name, cgroup: cg[i]! }));
       m.set(ino[i]!, o);
     }
   }
@@ -241,9 +314,15 @@ export class FlowTable {
     const cookie = b.u64('idiag_cookie')[i]!;
     let f = this.byNs.get(ns)?.get(cookie);
     if (f) return f;
-    if (late && this.recent.has(recentKey(ns, cookie))) { this.s.late++; return null; }
-    const fam = b.u8('idiag_family')[i]!, src = formatAddress(fam, b.b16('src', i)), dst = formatAddress(fam, b.b16('dst', i));
-    const sport = b.u16('sport')[i]!, dport = b.u16('dport')[i]!;
+    if (late && this.recent.has(recentKey(ns, cookie))) {
+      this.s.late++;
+      return null;
+    }
+    const fam = b.u8('idiag_family')[i]!,
+      src = formatAddress(fam, b.b16('src', i)),
+      dst = formatAddress(fam, b.b16('dst', i));
+    const sport = b.u16('sport')[i]!,
+      dport = b.u16('dport')[i]!;
     const key = this.tuples ? tupleKey(fam, src, sport, dst, dport) : undefined;
     f = key === undefined ? undefined : this.tuples!.get(ns, key);
     if (f && f.idiag_cookie >= SYNTHETIC_COOKIE) {
@@ -263,21 +342,37 @@ export class FlowTable {
   /** A cookieless event's flow, by (ns, 4-tuple); made when no view saw it
    * yet, under a synthetic key until a poll or destroy row brings its cookie. */
   private flowOfTuple(b: ColumnBatch, i: number, ns: bigint): Flow | null {
-    const sport = b.u16('sport')[i]!, dport = b.u16('dport')[i]!;
+    const sport = b.u16('sport')[i]!,
+      dport = b.u16('dport')[i]!;
     // no local port yet (a connect's move to SYN_SENT): no tuple to join on
-    if (sport === 0) { this.s.unkeyed++; return null; }
+    if (sport === 0) {
+      this.s.unkeyed++;
+      return null;
+    }
     this.tuples ??= new TupleIndex(this.flows());
-    const fam = b.u8('idiag_family')[i]!, src = formatAddress(fam, b.b16('src', i)), dst = formatAddress(fam, b.b16('dst', i));
+    const fam = b.u8('idiag_family')[i]!,
+      src = formatAddress(fam, b.b16('src', i)),
+      dst = formatAddress(fam, b.b16('dst', i));
     const key = tupleKey(fam, src, sport, dst, dport);
-    const kind = b.u8('kind')[i]!, opens = kind === EV_KIND.ACTIVE_OPEN || kind === EV_KIND.PASSIVE_OPEN;
+    const kind = b.u8('kind')[i]!,
+      opens = kind === EV_KIND.ACTIVE_OPEN || kind === EV_KIND.PASSIVE_OPEN;
     let f = this.tuples.get(ns, key);
     // An open after its tuple's flow closed is the tuple reused, unless it
     // predates the flow (that flow's own open, drained after a poll saw it).
-    if (f && !(opens && f.closed && b.u64('ts_ns')[i]! >= f.first_seen_ns)) { this.s.tupleJoined++; return f; }
+    if (f && !(opens && f.closed && b.u64('ts_ns')[i]! >= f.first_seen_ns)) {
+      this.s.tupleJoined++;
+      return f;
+    }
     if (!f && !opens) {
-      if (this.recent.has(recentKey(ns, key))) { this.s.late++; return null; }
+      if (this.recent.has(recentKey(ns, key))) {
+        this.s.late++;
+        return null;
+      }
       // A reset answering a packet no socket owns is cookieless too: no flow.
-      if (kind === EV_KIND.RESET_SENT && b.u8('newstate')[i] === TCP_CLOSE) { this.s.unkeyed++; return null; }
+      if (kind === EV_KIND.RESET_SENT && b.u8('newstate')[i] === TCP_CLOSE) {
+        this.s.unkeyed++;
+        return null;
+      }
     }
     f = new Flow(ns, SYNTHETIC_COOKIE | ++this.synthetic, fam, src, sport, dst, dport);
     this.add(f, key);

@@ -36,7 +36,7 @@ export function eventToRecord(b: ColumnBatch, i: number, names: readonly string[
     rec.pid = b.u32('pid')[i]!;
     rec.tgid = b.u32('tgid')[i]!;
     const id = b.u32('comm')[i]!;
-    rec.comm = id === 0 ? '' : names[id - 1] ?? '?';
+    rec.comm = id === 0 ? '' : (names[id - 1] ?? '?');
     rec.cgroup_id = Number(b.u64('cgroup_id')[i]!);
   }
   if (flags & EVF.FINAL) {
@@ -49,18 +49,26 @@ export function eventToRecord(b: ColumnBatch, i: number, names: readonly string[
 }
 
 /** tcplife/tcpstates-like text: one line per event. */
-export const EVENT_TABLE_HEADER = `${'TIME'.padEnd(12)} ${'KIND'.padEnd(14)} ${'PID'.padStart(7)} ${'COMM'.padEnd(15)} `
-  + `${'LOCAL'.padEnd(28)} ${'REMOTE'.padEnd(28)} ${'STATE'.padEnd(22)} DETAIL`;
+export const EVENT_TABLE_HEADER =
+  `${'TIME'.padEnd(12)} ${'KIND'.padEnd(14)} ${'PID'.padStart(7)} ${'COMM'.padEnd(15)} ` +
+  `${'LOCAL'.padEnd(28)} ${'REMOTE'.padEnd(28)} ${'STATE'.padEnd(22)} DETAIL`;
 
 export function eventTableRow(r: SocketRecord): string {
   const t = new Date(Number(BigInt(String(r.ts_ns)) / 1_000_000n)).toISOString().slice(11, 23);
   const state = r.oldstate === r.newstate ? String(r.newstate) : `${r.oldstate}->${r.newstate}`;
   const detail: string[] = [];
   if (r.duration_ns !== undefined) {
-    detail.push(`ms:${(Number(r.duration_ns) / 1e6).toFixed(3)}`, `tx:${r.tcpi_bytes_acked}`, `rx:${r.tcpi_bytes_received}`,
-      `rtt:${(Number(r.tcpi_rtt) / 1000).toFixed(3)}`, `retrans:${r.tcpi_total_retrans}`);
+    detail.push(
+      `ms:${(Number(r.duration_ns) / 1e6).toFixed(3)}`,
+      `tx:${r.tcpi_bytes_acked}`,
+      `rx:${r.tcpi_bytes_received}`,
+      `rtt:${(Number(r.tcpi_rtt) / 1000).toFixed(3)}`,
+      `retrans:${r.tcpi_total_retrans}`,
+    );
   }
   if (r.idiag_cookie !== undefined) detail.push(`sk:${BigInt(String(r.idiag_cookie)).toString(16)}`);
-  return `${t.padEnd(12)} ${String(r.kind).padEnd(14)} ${String(r.tgid ?? '-').padStart(7)} ${String(r.comm ?? '-').padEnd(15)} `
-    + `${endpoint(r.src, r.sport).padEnd(28)} ${endpoint(r.dst, r.dport).padEnd(28)} ${state.padEnd(22)} ${detail.join(' ')}`.trimEnd();
+  return (
+    `${t.padEnd(12)} ${String(r.kind).padEnd(14)} ${String(r.tgid ?? '-').padStart(7)} ${String(r.comm ?? '-').padEnd(15)} ` +
+    `${endpoint(r.src, r.sport).padEnd(28)} ${endpoint(r.dst, r.dport).padEnd(28)} ${state.padEnd(22)} ${detail.join(' ')}`.trimEnd()
+  );
 }

@@ -12,7 +12,11 @@ export class BatchPrinter {
   private first = true;
 
   /** tagView: add "view": "poll" | "destroy" to each record (several views in one stream) */
-  constructor(private readonly out: Output, readonly format: Format, private readonly tagView: boolean) {}
+  constructor(
+    private readonly out: Output,
+    readonly format: Format,
+    private readonly tagView: boolean,
+  ) {}
 
   async begin(): Promise<void> {
     this.first = true;
@@ -27,7 +31,10 @@ export class BatchPrinter {
       const tagged = this.tagView ? { view, ...rec } : rec;
       if (this.format === 'table') await this.out.write(`${tableRow(tagged)}${this.tagView && view !== 'poll' ? ` [${view}]` : ''}\n`);
       else if (this.format === 'ndjson') await this.out.write(`${JSON.stringify(tagged)}\n`);
-      else { await this.out.write(`${this.first ? '\n' : ',\n'}${JSON.stringify(tagged)}`); this.first = false; }
+      else {
+        await this.out.write(`${this.first ? '\n' : ',\n'}${JSON.stringify(tagged)}`);
+        this.first = false;
+      }
     }
   }
 

@@ -8,8 +8,19 @@ import { formatAddress } from './address';
 
 /** INET_DIAG_* attribute numbers (linux/inet_diag.h). */
 export const ATTR = {
-  MEMINFO: 1, INFO: 2, VEGASINFO: 3, CONG: 4, TOS: 5, TCLASS: 6, SKMEMINFO: 7, SHUTDOWN: 8,
-  SKV6ONLY: 11, MARK: 15, BBRINFO: 16, CLASS_ID: 17, CGROUP_ID: 21,
+  MEMINFO: 1,
+  INFO: 2,
+  VEGASINFO: 3,
+  CONG: 4,
+  TOS: 5,
+  TCLASS: 6,
+  SKMEMINFO: 7,
+  SHUTDOWN: 8,
+  SKV6ONLY: 11,
+  MARK: 15,
+  BBRINFO: 16,
+  CLASS_ID: 17,
+  CGROUP_ID: 21,
 } as const;
 
 /** u64 values that pass 2^53 in practice: decimal strings in JSON.
@@ -18,8 +29,13 @@ export const BIG_AS_STRING = new Set(['idiag_cookie', 'ts_ns', 'tcpi_pacing_rate
 
 /** Which attribute a column comes from (absent attribute -> absent field). */
 const FROM_ATTR: Record<string, number> = {
-  mark: ATTR.MARK, class_id: ATTR.CLASS_ID, cgroup_id: ATTR.CGROUP_ID, tos: ATTR.TOS,
-  tclass: ATTR.TCLASS, shutdown: ATTR.SHUTDOWN, v6only: ATTR.SKV6ONLY,
+  mark: ATTR.MARK,
+  class_id: ATTR.CLASS_ID,
+  cgroup_id: ATTR.CGROUP_ID,
+  tos: ATTR.TOS,
+  tclass: ATTR.TCLASS,
+  shutdown: ATTR.SHUTDOWN,
+  v6only: ATTR.SKV6ONLY,
 };
 for (const c of POLL_COLUMNS) {
   if (c.name.startsWith('skmem_')) FROM_ATTR[c.name] = ATTR.SKMEMINFO;
@@ -27,8 +43,19 @@ for (const c of POLL_COLUMNS) {
   if (c.name.startsWith('bbr_')) FROM_ATTR[c.name] = ATTR.BBRINFO;
 }
 
-const HEAD = ['idiag_family', 'idiag_state', 'idiag_timer', 'idiag_retrans', 'idiag_expires', 'idiag_rqueue',
-  'idiag_wqueue', 'idiag_uid', 'idiag_inode', 'idiag_cookie', 'idiag_if'];
+const HEAD = [
+  'idiag_family',
+  'idiag_state',
+  'idiag_timer',
+  'idiag_retrans',
+  'idiag_expires',
+  'idiag_rqueue',
+  'idiag_wqueue',
+  'idiag_uid',
+  'idiag_inode',
+  'idiag_cookie',
+  'idiag_if',
+];
 const AFTER_ADDR = ['ts_ns', 'tos', 'tclass', 'mark', 'class_id', 'shutdown', 'v6only', 'cgroup_id'];
 /** Internal columns that are not socket fields. */
 const INTERNAL = new Set(['attrs', 'tcpi_len', 'src', 'dst', 'sport', 'dport', 'netns_inode', 'cong']);

@@ -8,7 +8,7 @@ import { syscallName, taskStateLetter } from './task_state';
 
 export type SampleRecord = Record<string, number | string | boolean>;
 
-const comm = (names: readonly string[], id: number): string => (id === 0 ? '?' : names[id - 1] ?? '?');
+const comm = (names: readonly string[], id: number): string => (id === 0 ? '?' : (names[id - 1] ?? '?'));
 
 export function sampleToRecord(b: SampleBatch, i: number, names: readonly string[]): SampleRecord {
   const flags = b.u8('flags')[i]!;

@@ -38,9 +38,28 @@ const OWNER: Col[] = [
 ];
 
 const line = (cells: string[], cols: Col[]): string =>
-  cells.map((c, i) => (cols[i]![1] ? c.padEnd(cols[i]![1]) : c)).join(' ').trimEnd();
+  cells
+    .map((c, i) => (cols[i]![1] ? c.padEnd(cols[i]![1]) : c))
+    .join(' ')
+    .trimEnd();
 
-export const sampleHeader = (): string => line(SAMPLE.map((c) => c[0]), SAMPLE);
-export const sampleRow = (r: SampleRecord): string => line(SAMPLE.map((c) => c[2](r)), SAMPLE);
-export const ownerHeader = (): string => line(OWNER.map((c) => c[0]), OWNER);
-export const ownerRow = (r: SampleRecord): string => line(OWNER.map((c) => c[2](r)), OWNER);
+export const sampleHeader = (): string =>
+  line(
+    SAMPLE.map((c) => c[0]),
+    SAMPLE,
+  );
+export const sampleRow = (r: SampleRecord): string =>
+  line(
+    SAMPLE.map((c) => c[2](r)),
+    SAMPLE,
+  );
+export const ownerHeader = (): string =>
+  line(
+    OWNER.map((c) => c[0]),
+    OWNER,
+  );
+export const ownerRow = (r: SampleRecord): string =>
+  line(
+    OWNER.map((c) => c[2](r)),
+    OWNER,
+  );

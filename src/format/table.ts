@@ -11,7 +11,10 @@ export function endpoint(addr: string | number | undefined, port: string | numbe
 }
 
 function pad(cols: string[]): string {
-  return cols.map((c, i) => (WIDTHS[i] ? c.padEnd(WIDTHS[i]!) : c)).join(' ').trimEnd();
+  return cols
+    .map((c, i) => (WIDTHS[i] ? c.padEnd(WIDTHS[i]!) : c))
+    .join(' ')
+    .trimEnd();
 }
 
 export function tableHeader(): string {
@@ -30,10 +33,17 @@ function infoLine(r: SocketRecord): string {
   if (has('tcpi_rtt') && r.tcpi_rtt) p.push(`rtt:${ms(Number(r.tcpi_rtt))}/${ms(Number(r.tcpi_rttvar))}`);
   if (has('tcpi_snd_mss')) p.push(`mss:${r.tcpi_snd_mss}`);
   if (has('tcpi_snd_cwnd')) p.push(`cwnd:${r.tcpi_snd_cwnd}`);
-  for (const [k, label] of [['tcpi_bytes_sent', 'bytes_sent'], ['tcpi_bytes_retrans', 'bytes_retrans'],
-    ['tcpi_bytes_acked', 'bytes_acked'], ['tcpi_bytes_received', 'bytes_received'],
-    ['tcpi_segs_out', 'segs_out'], ['tcpi_segs_in', 'segs_in'], ['tcpi_total_retrans', 'retrans_total'],
-    ['tcpi_delivered', 'delivered'], ['tcpi_notsent_bytes', 'notsent']] as const) {
+  for (const [k, label] of [
+    ['tcpi_bytes_sent', 'bytes_sent'],
+    ['tcpi_bytes_retrans', 'bytes_retrans'],
+    ['tcpi_bytes_acked', 'bytes_acked'],
+    ['tcpi_bytes_received', 'bytes_received'],
+    ['tcpi_segs_out', 'segs_out'],
+    ['tcpi_segs_in', 'segs_in'],
+    ['tcpi_total_retrans', 'retrans_total'],
+    ['tcpi_delivered', 'delivered'],
+    ['tcpi_notsent_bytes', 'notsent'],
+  ] as const) {
     if (has(k) && Number(r[k]) > 0) p.push(`${label}:${r[k]}`);
   }
   if (has('bbr_bw_lo')) p.push(`bbr:(min_rtt:${r.bbr_min_rtt},pacing_gain:${r.bbr_pacing_gain},cwnd_gain:${r.bbr_cwnd_gain})`);
@@ -46,7 +56,13 @@ function infoLine(r: SocketRecord): string {
 
 export function tableRow(r: SocketRecord): string {
   const state = SS_STATE_NAMES[Number(r.idiag_state)] ?? String(r.idiag_state);
-  const main = pad([state, String(r.idiag_rqueue), String(r.idiag_wqueue), endpoint(r.src, r.sport),
-    endpoint(r.dst, r.dport), String(r.netns)]);
+  const main = pad([
+    state,
+    String(r.idiag_rqueue),
+    String(r.idiag_wqueue),
+    endpoint(r.src, r.sport),
+    endpoint(r.dst, r.dport),
+    String(r.netns),
+  ]);
   return `${main}\n${infoLine(r)}`;
 }

@@ -31,11 +31,16 @@ export type ColumnView = Uint8Array | Uint16Array | Uint32Array | BigUint64Array
 
 function makeView(buf: ArrayBuffer, c: PlacedColumn, capacity: number): ColumnView {
   switch (c.type) {
-    case 'u8': return new Uint8Array(buf, c.offset, capacity);
-    case 'u16': return new Uint16Array(buf, c.offset, capacity);
-    case 'u32': return new Uint32Array(buf, c.offset, capacity);
-    case 'u64': return new BigUint64Array(buf, c.offset, capacity);
-    case 'b16': return new Uint8Array(buf, c.offset, capacity * 16);
+    case 'u8':
+      return new Uint8Array(buf, c.offset, capacity);
+    case 'u16':
+      return new Uint16Array(buf, c.offset, capacity);
+    case 'u32':
+      return new Uint32Array(buf, c.offset, capacity);
+    case 'u64':
+      return new BigUint64Array(buf, c.offset, capacity);
+    case 'b16':
+      return new Uint8Array(buf, c.offset, capacity * 16);
   }
 }
 
@@ -46,7 +51,10 @@ export class ColumnBatch {
   readonly views: Readonly<Record<string, ColumnView>>;
   rows = 0;
 
-  constructor(readonly capacity: number, readonly specs: readonly ColumnSpec[]) {
+  constructor(
+    readonly capacity: number,
+    readonly specs: readonly ColumnSpec[],
+  ) {
     const { bytes, columns } = placeColumns(capacity, specs);
     this.buffer = new ArrayBuffer(bytes);
     this.columns = columns;
@@ -55,10 +63,18 @@ export class ColumnBatch {
     this.views = views;
   }
 
-  u8(name: string): Uint8Array { return this.views[name] as Uint8Array; }
-  u16(name: string): Uint16Array { return this.views[name] as Uint16Array; }
-  u32(name: string): Uint32Array { return this.views[name] as Uint32Array; }
-  u64(name: string): BigUint64Array { return this.views[name] as BigUint64Array; }
+  u8(name: string): Uint8Array {
+    return this.views[name] as Uint8Array;
+  }
+  u16(name: string): Uint16Array {
+    return this.views[name] as Uint16Array;
+  }
+  u32(name: string): Uint32Array {
+    return this.views[name] as Uint32Array;
+  }
+  u64(name: string): BigUint64Array {
+    return this.views[name] as BigUint64Array;
+  }
   /** 16 raw address bytes of row i in a b16 column. */
   b16(name: string, i: number): Uint8Array {
     return (this.views[name] as Uint8Array).subarray(i * 16, i * 16 + 16);
@@ -67,5 +83,7 @@ export class ColumnBatch {
 
 /** A batch in the poll layout (poll and destroy views). */
 export class PollBatch extends ColumnBatch {
-  constructor(capacity: number) { super(capacity, POLL_COLUMNS); }
+  constructor(capacity: number) {
+    super(capacity, POLL_COLUMNS);
+  }
 }

@@ -10,7 +10,9 @@ export interface ColumnSpec {
 
 /** [type, ...names] runs, or [type, name, tcpiEnd] for a tcp_info member. */
 export function columnSpecs(runs: ReadonlyArray<readonly [ColumnType, ...Array<string | number>]>): ColumnSpec[] {
-  return runs.flatMap(([type, ...rest]) => (typeof rest[1] === 'number'
-    ? [{ name: rest[0] as string, type, tcpiEnd: rest[1] }]
-    : (rest as string[]).map((name) => ({ name, type, tcpiEnd: 0 }))));
+  return runs.flatMap(([type, ...rest]) =>
+    typeof rest[1] === 'number'
+      ? [{ name: rest[0] as string, type, tcpiEnd: rest[1] }]
+      : (rest as string[]).map((name) => ({ name, type, tcpiEnd: 0 })),
+  );
 }

@@ -17,7 +17,11 @@ export interface LoadgenOptions {
   netns?: string;
 }
 
-export interface Ready { port: number; netns_inode: number; flows: number }
+export interface Ready {
+  port: number;
+  netns_inode: number;
+  flows: number;
+}
 
 let made = 0;
 
@@ -41,11 +45,17 @@ export class Loadgen {
         execFileSync('ip', ['-n', this.netns, 'link', 'set', 'lo', 'up'], { stdio: ['ignore', 'ignore', 'pipe'] });
       } catch (e) {
         this.close();
-        throw new TcplensError('ENETNS', `loadgen: cannot create network namespace ${this.netns}: ${String((e as { stderr?: Buffer }).stderr ?? (e as Error).message).trim()}`);
+        throw new TcplensError(
+          'ENETNS',
+          `loadgen: cannot create network namespace ${this.netns}: ${String((e as { stderr?: Buffer }).stderr ?? (e as Error).message).trim()}`,
+        );
       }
     }
-    const proc = spawn('ip', ['netns', 'exec', this.netns, process.execPath, WORKER, JSON.stringify({ spec: this.opts.spec, out: this.opts.out })],
-      { stdio: ['pipe', 'pipe', 'inherit'] });
+    const proc = spawn(
+      'ip',
+      ['netns', 'exec', this.netns, process.execPath, WORKER, JSON.stringify({ spec: this.opts.spec, out: this.opts.out })],
+      { stdio: ['pipe', 'pipe', 'inherit'] },
+    );
     this.proc = proc;
     this.lines = readline.createInterface({ input: proc.stdout! })[Symbol.asyncIterator]();
     const first = JSON.parse(await this.nextLine('start')) as Ready & { error?: string };
@@ -56,7 +66,9 @@ export class Loadgen {
   private async nextLine(phase: string): Promise<string> {
     const r = await this.lines!.next();
     if (r.done) {
-      const code = await new Promise<number | null>((res) => (this.proc!.exitCode !== null ? res(this.proc!.exitCode) : this.proc!.once('exit', res)));
+      const code = await new Promise<number | null>((res) =>
+        this.proc!.exitCode !== null ? res(this.proc!.exitCode) : this.proc!.once('exit', res),
+      );
       throw new TcplensError('ENETNS', `loadgen: the workload exited (${code}) before it could ${phase}`);
     }
     return r.value;
@@ -79,7 +91,11 @@ export class Loadgen {
     if (this.proc && this.proc.exitCode === null) this.proc.kill('SIGKILL');
     this.proc = null;
     if (this.created) {
-      try { execFileSync('ip', ['netns', 'delete', this.netns], { stdio: 'ignore' }); } catch { /* already gone */ }
+      try {
+        execFileSync('ip', ['netns', 'delete', this.netns], { stdio: 'ignore' });
+      } catch {
+        /* already gone */
+      }
     }
   }
 }

@@ -18,10 +18,14 @@ const us = (ms: number): number => Math.round(ms * 1000) / 1000;
 
 function drawDuration(d: DurationDist, rng: Rng): number {
   switch (d.kind) {
-    case 'fixed': return d.ms;
-    case 'exp': return rng.exp(d.meanMs);
-    case 'lognormal': return d.medianMs * Math.exp(d.sigma * rng.normal());
-    case 'bimodal': return rng.next() < d.longFraction ? d.longMs : d.shortMs;
+    case 'fixed':
+      return d.ms;
+    case 'exp':
+      return rng.exp(d.meanMs);
+    case 'lognormal':
+      return d.medianMs * Math.exp(d.sigma * rng.normal());
+    case 'bimodal':
+      return rng.next() < d.longFraction ? d.longMs : d.shortMs;
   }
 }
 

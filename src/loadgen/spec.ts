@@ -31,7 +31,14 @@ export const SPEC_HELP =
   'bytes=SIZE|UP/DOWN (4k, 1m, 100), seed=N, arrival=poisson|even, family=4|6';
 
 export const DEFAULT_SPEC: LoadSpec = {
-  rate: 100, flows: 1000, duration: { kind: 'fixed', ms: 50 }, up: 4096, down: 4096, seed: 1, arrival: 'poisson', family: 4,
+  rate: 100,
+  flows: 1000,
+  duration: { kind: 'fixed', ms: 50 },
+  up: 4096,
+  down: 4096,
+  seed: 1,
+  arrival: 'poisson',
+  family: 4,
 };
 
 /** The most a spec may ask for: one process holds at most ~20k sockets and
@@ -71,8 +78,12 @@ function parseDist(text: string): DurationDist {
     if (args.length !== n) throw bad(`duration: "${text}" must look like ${form}`);
   };
   switch (kind) {
-    case 'fixed': need(1, 'fixed:5ms'); return { kind: 'fixed', ms: parseSpecDuration(args[0]!, 'duration') };
-    case 'exp': need(1, 'exp:MEAN (e.g. exp:50ms)'); return { kind: 'exp', meanMs: parseSpecDuration(args[0]!, 'duration') };
+    case 'fixed':
+      need(1, 'fixed:5ms');
+      return { kind: 'fixed', ms: parseSpecDuration(args[0]!, 'duration') };
+    case 'exp':
+      need(1, 'exp:MEAN (e.g. exp:50ms)');
+      return { kind: 'exp', meanMs: parseSpecDuration(args[0]!, 'duration') };
     case 'lognormal': {
       need(2, 'lognormal:MEDIAN:SIGMA (e.g. lognormal:20ms:1)');
       const sigma = Number(args[1]);
@@ -83,7 +94,12 @@ function parseDist(text: string): DurationDist {
       need(3, 'bimodal:SHORT:LONG:FRACTION (e.g. bimodal:5ms:2s:0.05)');
       const longFraction = Number(args[2]);
       if (!(longFraction >= 0 && longFraction <= 1)) throw bad(`duration: bimodal FRACTION "${args[2]}" must be in [0, 1]`);
-      return { kind: 'bimodal', shortMs: parseSpecDuration(args[0]!, 'duration'), longMs: parseSpecDuration(args[1]!, 'duration'), longFraction };
+      return {
+        kind: 'bimodal',
+        shortMs: parseSpecDuration(args[0]!, 'duration'),
+        longMs: parseSpecDuration(args[1]!, 'duration'),
+        longFraction,
+      };
     }
     default:
       if (args.length === 0) return { kind: 'fixed', ms: parseSpecDuration(text, 'duration') };
@@ -96,7 +112,10 @@ const KEYS = ['rate', 'flows', 'duration', 'bytes', 'seed', 'arrival', 'family']
 export function parseSpec(text: string): LoadSpec {
   const spec: LoadSpec = { ...DEFAULT_SPEC };
   const seen = new Set<string>();
-  for (const part of String(text).split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of String(text)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const eq = part.indexOf('=');
     if (eq <= 0) throw bad(`"${part}" is not key=value`);
     const key = part.slice(0, eq).trim();
@@ -105,10 +124,18 @@ export function parseSpec(text: string): LoadSpec {
     if (seen.has(key)) throw bad(`"${key}" given twice`);
     seen.add(key);
     switch (key) {
-      case 'rate': spec.rate = parseCount(value, key, 0.001, MAX_RATE); break;
-      case 'flows': spec.flows = Math.trunc(parseCount(value, key, 1, MAX_FLOWS)); break;
-      case 'seed': spec.seed = Math.trunc(parseCount(value, key, 0, 2 ** 53 - 1)); break;
-      case 'duration': spec.duration = parseDist(value); break;
+      case 'rate':
+        spec.rate = parseCount(value, key, 0.001, MAX_RATE);
+        break;
+      case 'flows':
+        spec.flows = Math.trunc(parseCount(value, key, 1, MAX_FLOWS));
+        break;
+      case 'seed':
+        spec.seed = Math.trunc(parseCount(value, key, 0, 2 ** 53 - 1));
+        break;
+      case 'duration':
+        spec.duration = parseDist(value);
+        break;
       case 'bytes': {
         const [up, down, extra] = value.split('/');
         if (extra !== undefined) throw bad(`bytes: "${value}" must be SIZE or UP/DOWN`);
@@ -132,10 +159,14 @@ export function parseSpec(text: string): LoadSpec {
 
 export function formatDist(d: DurationDist): string {
   switch (d.kind) {
-    case 'fixed': return `fixed:${d.ms}ms`;
-    case 'exp': return `exp:${d.meanMs}ms`;
-    case 'lognormal': return `lognormal:${d.medianMs}ms:${d.sigma}`;
-    case 'bimodal': return `bimodal:${d.shortMs}ms:${d.longMs}ms:${d.longFraction}`;
+    case 'fixed':
+      return `fixed:${d.ms}ms`;
+    case 'exp':
+      return `exp:${d.meanMs}ms`;
+    case 'lognormal':
+      return `lognormal:${d.medianMs}ms:${d.sigma}`;
+    case 'bimodal':
+      return `bimodal:${d.shortMs}ms:${d.longMs}ms:${d.longFraction}`;
   }
 }
 

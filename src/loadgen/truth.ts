@@ -13,9 +13,9 @@ export interface TruthFlow {
   dst: string;
   dport: number;
   /** wall ns since the epoch, as decimal strings (JSON has no u64) */
-  start_ns: string;   // connect() called
+  start_ns: string; // connect() called
   connect_ns: string; // connected
-  fin_ns: string;     // client shut down its side (bytes done and duration reached)
+  fin_ns: string; // client shut down its side (bytes done and duration reached)
   server_eof_ns: string; // the server read the client's FIN (and closes its side now)
   client_end_ns: string; // the client's 'close' event
   server_end_ns: string; // the server's 'close' event
@@ -47,5 +47,9 @@ export interface TruthSummary {
 }
 
 export function readTruth(file: string): TruthFlow[] {
-  return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as TruthFlow);
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as TruthFlow);
 }

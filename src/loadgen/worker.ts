@@ -15,7 +15,10 @@ import type { TruthFlow, TruthSummary } from './truth';
 const nowNs = (): bigint => BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6));
 const LATE_MS = 5;
 
-interface Args { spec: LoadSpec; out: string }
+interface Args {
+  spec: LoadSpec;
+  out: string;
+}
 
 function main(): void {
   // Ctrl-C reaches the whole process group: the parent says "stop" instead.
@@ -46,28 +49,43 @@ function main(): void {
   const server = net.createServer({ noDelay: true, allowHalfOpen: true }, (c) => {
     const port = c.remotePort!;
     let got = 0;
-    c.on('data', (d) => { got += d.length; });
+    c.on('data', (d) => {
+      got += d.length;
+    });
     let eofNs = 0n;
     // The client shuts down only once it has all the reply, so at EOF every
     // byte is exchanged. destroy() is close(2) now (a shutdown via end()
     // would wait for a later turn of a busy loop): the FIN goes out, the
     // client's kernel acks it inside this syscall on loopback, and both
     // sockets leave the kernel's tables. eofNs is then the flow's close.
-    c.on('end', () => { eofNs = nowNs(); c.destroy(); });
+    c.on('end', () => {
+      eofNs = nowNs();
+      c.destroy();
+    });
     c.on('close', () => {
       serverDone.set(port, { ns: nowNs(), eofNs, got });
       const finish = clientDone.get(port);
       clientDone.delete(port);
       finish?.();
     });
-    c.on('error', () => { /* the client records the flow's error */ });
-    const send = (down: number): void => { if (down > 0) c.write(payload.subarray(0, down)); };
+    c.on('error', () => {
+      /* the client records the flow's error */
+    });
+    const send = (down: number): void => {
+      if (down > 0) c.write(payload.subarray(0, down));
+    };
     const down = downByPort.get(port);
-    if (down !== undefined) send(down); else waiting.set(port, send);
+    if (down !== undefined) send(down);
+    else waiting.set(port, send);
   });
 
   let port = 0;
-  let open = 0, maxOpen = 0, finished = 0, errors = 0, late = 0, stopping = false;
+  let open = 0,
+    maxOpen = 0,
+    finished = 0,
+    errors = 0,
+    late = 0,
+    stopping = false;
   let t0 = 0n;
   const live = new Set<net.Socket>();
   let onAllDone: () => void = () => {};
@@ -82,25 +100,49 @@ function main(): void {
   const launch = (f: PlannedFlow): void => {
     const startNs = nowNs();
     if (Number(startNs - t0) / 1e6 - f.startMs > LATE_MS) late++;
-    open++; maxOpen = Math.max(maxOpen, open);
+    open++;
+    maxOpen = Math.max(maxOpen, open);
     const t: TruthFlow = {
-      id: f.id, family: spec.family, netns_inode: netnsInode, src: host, sport: 0, dst: host, dport: port,
-      start_ns: String(startNs), connect_ns: '0', fin_ns: '0', server_eof_ns: '0', client_end_ns: '0', server_end_ns: '0', end_ns: '0',
-      up: f.up, down: f.down, up_received: 0, down_received: 0, planned_ms: f.durationMs, error: '',
+      id: f.id,
+      family: spec.family,
+      netns_inode: netnsInode,
+      src: host,
+      sport: 0,
+      dst: host,
+      dport: port,
+      start_ns: String(startNs),
+      connect_ns: '0',
+      fin_ns: '0',
+      server_eof_ns: '0',
+      client_end_ns: '0',
+      server_end_ns: '0',
+      end_ns: '0',
+      up: f.up,
+      down: f.down,
+      up_received: 0,
+      down_received: 0,
+      planned_ms: f.durationMs,
+      error: '',
     };
-    let written = f.up === 0, due = false, ended = false;
+    let written = f.up === 0,
+      due = false,
+      ended = false;
     const s = net.connect({ host, port, noDelay: true });
     live.add(s);
     // The duration runs from connect() to shutdown, on a timer of its own.
     // Node's timers count from the loop's cached clock and may fire early:
     // re-arm until the planned time has really passed.
     const dueNs = startNs + BigInt(Math.round(f.durationMs * 1e6));
-    const arm = (ms: number): NodeJS.Timeout => setTimeout(() => {
-      const left = Number(dueNs - nowNs()) / 1e6;
-      if (left > 0) { timer = arm(left); return; }
-      due = true;
-      maybeEnd();
-    }, ms);
+    const arm = (ms: number): NodeJS.Timeout =>
+      setTimeout(() => {
+        const left = Number(dueNs - nowNs()) / 1e6;
+        if (left > 0) {
+          timer = arm(left);
+          return;
+        }
+        due = true;
+        maybeEnd();
+      }, ms);
     let timer = arm(f.durationMs);
     const maybeEnd = (): void => {
       if (ended || !(due || stopping) || !written || t.down_received < f.down || t.connect_ns === '0') return;
@@ -115,7 +157,11 @@ function main(): void {
       waiting.delete(t.sport);
       downByPort.set(t.sport, f.down);
       send?.(f.down);
-      if (f.up > 0) s.write(payload.subarray(0, f.up), () => { written = true; maybeEnd(); });
+      if (f.up > 0)
+        s.write(payload.subarray(0, f.up), () => {
+          written = true;
+          maybeEnd();
+        });
       maybeEnd();
     });
     s.on('data', (d) => {
@@ -123,7 +169,9 @@ function main(): void {
       if (t.down_received > f.down) t.error = `received ${t.down_received} > ${f.down} bytes`;
       maybeEnd();
     });
-    s.on('error', (e) => { t.error = t.error || (e as NodeJS.ErrnoException).code || e.message; });
+    s.on('error', (e) => {
+      t.error = t.error || (e as NodeJS.ErrnoException).code || e.message;
+    });
     s.on('close', () => {
       t.client_end_ns = String(nowNs());
       clearTimeout(timer);
@@ -138,12 +186,14 @@ function main(): void {
         // the server's FIN is acked: inside the close(2) right after eofNs.
         t.end_ns = srv && srv.eofNs > 0n ? String(srv.eofNs) : t.client_end_ns;
         t.server_end_ns = String(srv?.ns ?? 0n);
-        if (!t.error && (t.up_received !== f.up || t.down_received !== f.down)) t.error = `short transfer ${t.up_received}/${f.up} up, ${t.down_received}/${f.down} down`;
+        if (!t.error && (t.up_received !== f.up || t.down_received !== f.down))
+          t.error = `short transfer ${t.up_received}/${f.up} up, ${t.down_received}/${f.down} down`;
         open--;
         record(t);
       };
       // A connection refused or reset never reached the server: nothing to wait for.
-      if (serverDone.has(t.sport) || t.connect_ns === '0') finish(); else clientDone.set(t.sport, finish);
+      if (serverDone.has(t.sport) || t.connect_ns === '0') finish();
+      else clientDone.set(t.sport, finish);
     });
     // Exposed so "stop" can cut a long flow short.
     (s as net.Socket & { tlEnd?: () => void }).tlEnd = maybeEnd;
@@ -154,7 +204,9 @@ function main(): void {
     process.stdout.write(`${JSON.stringify({ ready: true, port, netns_inode: netnsInode, flows: flows.length })}\n`);
   });
 
-  const done = new Promise<void>((res) => { onAllDone = res; });
+  const done = new Promise<void>((res) => {
+    onAllDone = res;
+  });
   let next = 0;
   const pump = (): void => {
     if (stopping) return;
@@ -173,15 +225,22 @@ function main(): void {
   rl.on('line', (line) => {
     if (line.trim() === 'go' && t0 === 0n) {
       t0 = nowNs();
-      if (flows.length === 0) onAllDone(); else pump();
+      if (flows.length === 0) onAllDone();
+      else pump();
     } else if (line.trim() === 'stop') stop();
   });
   rl.on('close', stop);
 
   void done.then(() => {
     const sum: TruthSummary = {
-      done: true, flows: finished, errors, late, max_concurrent: maxOpen, netns_inode: netnsInode,
-      started_ns: String(t0), ended_ns: String(nowNs()),
+      done: true,
+      flows: finished,
+      errors,
+      late,
+      max_concurrent: maxOpen,
+      netns_inode: netnsInode,
+      started_ns: String(t0),
+      ended_ns: String(nowNs()),
     };
     fs.closeSync(out);
     process.stdout.write(`${JSON.stringify(sum)}\n`, () => process.exit(0));

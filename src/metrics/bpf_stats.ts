@@ -36,10 +36,13 @@ export class BpfProgStats {
     const bpf = bpfStatsAddon();
     for (const fd of ownBpfProgFds()) {
       const s = bpf.progStats(fd);
-      if (!s || ids.has(s.id)) continue;  // several fds may hold one program
+      if (!s || ids.has(s.id)) continue; // several fds may hold one program
       ids.add(s.id);
       const prev = byName.get(s.name);
-      if (prev) { prev.runCnt += s.runCnt; prev.runTimeNs += s.runTimeNs; } else byName.set(s.name, { ...s });
+      if (prev) {
+        prev.runCnt += s.runCnt;
+        prev.runTimeNs += s.runTimeNs;
+      } else byName.set(s.name, { ...s });
     }
     return { enabled: this.enabled, programs: [...byName.values()] };
   }

@@ -15,13 +15,20 @@ export type MetricType = 'counter' | 'gauge' | 'histogram';
 
 export class CollectedMetric {
   readonly aggregator = 'sum';
-  constructor(readonly name: string, readonly help: string, readonly type: MetricType, private readonly read: () => Sample[]) {}
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly type: MetricType,
+    private readonly read: () => Sample[],
+  ) {}
 
   async get(): Promise<{ name: string; help: string; type: MetricType; aggregator: string; values: Sample[] }> {
     return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values: this.read() };
   }
 
-  reset(): void { /* the stages own the values */ }
+  reset(): void {
+    /* the stages own the values */
+  }
 }
 
 /** Prometheus histogram samples (cumulative buckets, +Inf, sum, count). */
@@ -43,21 +50,28 @@ export function histogramSamples(name: string, h: HistogramSnapshot, labels: Lab
  * provider's stats() is called once per scrape, not once per metric. */
 export class MetricSet<T> {
   private cached: { v: T | undefined } | undefined;
-  constructor(private readonly reg: Registry, private readonly source: () => T | undefined) {}
+  constructor(
+    private readonly reg: Registry,
+    private readonly source: () => T | undefined,
+  ) {}
 
   private read(): T | undefined {
     if (!this.cached) {
       this.cached = { v: this.source() };
-      process.nextTick(() => { this.cached = undefined; });
+      process.nextTick(() => {
+        this.cached = undefined;
+      });
     }
     return this.cached.v;
   }
 
   private add(name: string, help: string, type: MetricType, f: (s: T) => Sample[]): this {
-    this.reg.registerMetric(new CollectedMetric(name, help, type, () => {
-      const s = this.read();
-      return s === undefined ? [] : f(s);
-    }) as never);
+    this.reg.registerMetric(
+      new CollectedMetric(name, help, type, () => {
+        const s = this.read();
+        return s === undefined ? [] : f(s);
+      }) as never,
+    );
     return this;
   }
 

@@ -33,6 +33,6 @@ export class NsFold {
 export function netlinkOf(s: Partial<Record<Key | 'errors', number>>): NetlinkCounters {
   const c = zeroNetlink();
   for (const k of KEYS) c[k] = s[k] ?? 0;
-  c.nlErrors += s.errors ?? 0;  // DestroyStats names it errors
+  c.nlErrors += s.errors ?? 0; // DestroyStats names it errors
   return c;
 }

@@ -30,7 +30,9 @@ export async function heapSnapshot(out: Writable): Promise<void> {
   const s = new Session();
   s.connect();
   try {
-    s.on('HeapProfiler.addHeapSnapshotChunk', (m) => { out.write(m.params.chunk); });
+    s.on('HeapProfiler.addHeapSnapshotChunk', (m) => {
+      out.write(m.params.chunk);
+    });
     await post(s, 'HeapProfiler.takeHeapSnapshot', { reportProgress: false });
   } finally {
     s.disconnect();

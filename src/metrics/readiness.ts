@@ -30,7 +30,8 @@ export function readiness(stages: PipelineStages, opts: ReadinessOptions = {}): 
   }
   const sink = stages.sink?.stats();
   if (sink) {
-    if (sink.state === 'failing') reasons.push(`sink failing: neither insert nor spool works${sink.lastError ? ` (${sink.lastError})` : ''}`);
+    if (sink.state === 'failing')
+      reasons.push(`sink failing: neither insert nor spool works${sink.lastError ? ` (${sink.lastError})` : ''}`);
     if (sink.spoolBudgetBytes > 0 && sink.spoolBytes >= sink.spoolBudgetBytes) {
       reasons.push(`sink spool over budget: ${sink.spoolBytes} of ${sink.spoolBudgetBytes} bytes`);
     }

@@ -3,7 +3,14 @@
 // errors and drops, so a mismatch points at the stage that lost something.
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { MetricSet, type Sample } from './collected';
-import { FLOW_REPORT_OUTCOMES, SINK_OUTCOMES, SINK_STATES, type NamespaceCounters, type NetlinkCounters, type PipelineStages } from './stages';
+import {
+  FLOW_REPORT_OUTCOMES,
+  SINK_OUTCOMES,
+  SINK_STATES,
+  type NamespaceCounters,
+  type NetlinkCounters,
+  type PipelineStages,
+} from './stages';
 import { BpfProgStats } from './bpf_stats';
 import { LEVELS, type Logger } from '../util/log';
 
@@ -18,10 +25,18 @@ export interface RegistryOptions {
 }
 
 const NETLINK_ERRORS: ReadonlyArray<[keyof NetlinkCounters, string]> = [
-  ['parseErrors', 'parse'], ['enobufs', 'enobufs'], ['truncated', 'truncated'], ['nlErrors', 'netlink'],
-  ['foreign', 'foreign'], ['dictOverflow', 'dict_overflow'],
+  ['parseErrors', 'parse'],
+  ['enobufs', 'enobufs'],
+  ['truncated', 'truncated'],
+  ['nlErrors', 'netlink'],
+  ['foreign', 'foreign'],
+  ['dictOverflow', 'dict_overflow'],
 ];
-const NETLINK_TOLERATED: ReadonlyArray<[keyof NetlinkCounters, string]> = [['dumpIntr', 'dump_intr'], ['eintr', 'eintr'], ['shortInfo', 'short_info']];
+const NETLINK_TOLERATED: ReadonlyArray<[keyof NetlinkCounters, string]> = [
+  ['dumpIntr', 'dump_intr'],
+  ['eintr', 'eintr'],
+  ['shortInfo', 'short_info'],
+];
 
 type View = 'poll' | 'destroy';
 type NetlinkOf = { netlink: NetlinkCounters; namespaces: NamespaceCounters };
@@ -33,24 +48,80 @@ function netlinkMetrics(reg: Registry, stages: PipelineStages): void {
     if (stages.destroy) out.push(['destroy', stages.destroy.stats()]);
     return out;
   };
-  const per = (f: (s: NetlinkOf) => number) => (all: Array<[View, NetlinkOf]>): Sample[] =>
-    all.map(([view, s]) => ({ labels: { view }, value: f(s) }));
-  const kinds = (table: ReadonlyArray<[keyof NetlinkCounters, string]>) => (all: Array<[View, NetlinkOf]>): Sample[] =>
-    all.flatMap(([view, s]) => table.map(([k, kind]) => ({ labels: { view, kind }, value: s.netlink[k] })));
+  const per =
+    (f: (s: NetlinkOf) => number) =>
+    (all: Array<[View, NetlinkOf]>): Sample[] =>
+      all.map(([view, s]) => ({ labels: { view }, value: f(s) }));
+  const kinds =
+    (table: ReadonlyArray<[keyof NetlinkCounters, string]>) =>
+    (all: Array<[View, NetlinkOf]>): Sample[] =>
+      all.flatMap(([view, s]) => table.map(([k, kind]) => ({ labels: { view, kind }, value: s.netlink[k] })));
   new MetricSet(reg, read)
-    .counter('tcplens_netlink_requests_total', 'inet_diag dump requests sent', per((s) => s.netlink.requests))
-    .counter('tcplens_netlink_recvs_total', 'netlink recvmsg calls that returned data', per((s) => s.netlink.recvs))
-    .counter('tcplens_netlink_messages_total', 'netlink messages received (input)', per((s) => s.netlink.messages))
-    .counter('tcplens_netlink_bytes_total', 'netlink bytes received', per((s) => s.netlink.bytes))
-    .counter('tcplens_netlink_rows_total', 'sockets parsed into column batches (output)', per((s) => s.netlink.rows))
-    .counter('tcplens_netlink_errors_total', 'netlink messages lost or skipped, by kind (enobufs: dropped by the kernel; parse: malformed)', kinds(NETLINK_ERRORS))
-    .counter('tcplens_netlink_tolerated_total', 'netlink anomalies handled without loss (interrupted dumps retried, EINTR, short tcp_info zero-filled)', kinds(NETLINK_TOLERATED))
-    .gauge('tcplens_netns_tracked', 'network namespaces watched now', per((s) => s.namespaces.tracked))
-    .counter('tcplens_netns_added_total', 'network namespaces that appeared', per((s) => s.namespaces.added))
-    .counter('tcplens_netns_removed_total', 'network namespaces that vanished', per((s) => s.namespaces.removed))
-    .gauge('tcplens_netns_failing', 'namespaces that failed in the latest cycle (cannot enter, dump error)', per((s) => s.namespaces.failing))
-    .counter('tcplens_netns_errors_total', 'namespace-cycles that failed', per((s) => s.namespaces.errors))
-    .gauge('tcplens_netns_unreadable', 'process namespace entries that could not be read at the last discovery', per((s) => s.namespaces.unreadable));
+    .counter(
+      'tcplens_netlink_requests_total',
+      'inet_diag dump requests sent',
+      per((s) => s.netlink.requests),
+    )
+    .counter(
+      'tcplens_netlink_recvs_total',
+      'netlink recvmsg calls that returned data',
+      per((s) => s.netlink.recvs),
+    )
+    .counter(
+      'tcplens_netlink_messages_total',
+      'netlink messages received (input)',
+      per((s) => s.netlink.messages),
+    )
+    .counter(
+      'tcplens_netlink_bytes_total',
+      'netlink bytes received',
+      per((s) => s.netlink.bytes),
+    )
+    .counter(
+      'tcplens_netlink_rows_total',
+      'sockets parsed into column batches (output)',
+      per((s) => s.netlink.rows),
+    )
+    .counter(
+      'tcplens_netlink_errors_total',
+      'netlink messages lost or skipped, by kind (enobufs: dropped by the kernel; parse: malformed)',
+      kinds(NETLINK_ERRORS),
+    )
+    .counter(
+      'tcplens_netlink_tolerated_total',
+      'netlink anomalies handled without loss (interrupted dumps retried, EINTR, short tcp_info zero-filled)',
+      kinds(NETLINK_TOLERATED),
+    )
+    .gauge(
+      'tcplens_netns_tracked',
+      'network namespaces watched now',
+      per((s) => s.namespaces.tracked),
+    )
+    .counter(
+      'tcplens_netns_added_total',
+      'network namespaces that appeared',
+      per((s) => s.namespaces.added),
+    )
+    .counter(
+      'tcplens_netns_removed_total',
+      'network namespaces that vanished',
+      per((s) => s.namespaces.removed),
+    )
+    .gauge(
+      'tcplens_netns_failing',
+      'namespaces that failed in the latest cycle (cannot enter, dump error)',
+      per((s) => s.namespaces.failing),
+    )
+    .counter(
+      'tcplens_netns_errors_total',
+      'namespace-cycles that failed',
+      per((s) => s.namespaces.errors),
+    )
+    .gauge(
+      'tcplens_netns_unreadable',
+      'process namespace entries that could not be read at the last discovery',
+      per((s) => s.namespaces.unreadable),
+    );
 }
 
 function pollMetrics(reg: Registry, stages: PipelineStages): void {
@@ -58,7 +129,9 @@ function pollMetrics(reg: Registry, stages: PipelineStages): void {
     .gauge('tcplens_poll_interval_seconds', 'configured poll interval', (s) => s.intervalSeconds)
     .counter('tcplens_poll_cycles_total', 'completed poll cycles', (s) => s.cycles)
     .counter('tcplens_poll_overruns_total', 'poll cycles longer than the interval', (s) => s.overruns)
-    .gauge('tcplens_poll_last_cycle_timestamp_seconds', 'end of the latest poll cycle, unix seconds', (s) => (s.lastCycleEndMs === null ? [] : s.lastCycleEndMs / 1000))
+    .gauge('tcplens_poll_last_cycle_timestamp_seconds', 'end of the latest poll cycle, unix seconds', (s) =>
+      s.lastCycleEndMs === null ? [] : s.lastCycleEndMs / 1000,
+    )
     .histogram('tcplens_poll_cycle_duration_seconds', 'poll cycle wall time over every namespace', (s) => s.cycleSeconds)
     .counter('tcplens_poll_sockets_total', 'sockets handed on by the poll view', (s) => s.sockets)
     .gauge('tcplens_poll_sockets', 'sockets seen by the latest poll cycle', (s) => s.lastSockets)
@@ -74,8 +147,10 @@ function destroyMetrics(reg: Registry, stages: PipelineStages): void {
 }
 
 function eventsMetrics(reg: Registry, stages: PipelineStages): void {
-  const perProg = (k: 'read' | 'lost') => (s: { programs: Record<string, { read: number; lost: number }> }): Sample[] =>
-    Object.entries(s.programs).map(([program, c]) => ({ labels: { program }, value: c[k] }));
+  const perProg =
+    (k: 'read' | 'lost') =>
+    (s: { programs: Record<string, { read: number; lost: number }> }): Sample[] =>
+      Object.entries(s.programs).map(([program, c]) => ({ labels: { program }, value: c[k] }));
   new MetricSet(reg, () => stages.events?.stats())
     .counter('tcplens_events_read_total', 'ring-buffer records read, per BPF program', perProg('read'))
     .counter('tcplens_events_lost_total', 'ring-buffer reserve failures (events lost in the kernel), per BPF program', perProg('lost'))
@@ -100,55 +175,74 @@ function flowsMetrics(reg: Registry, stages: PipelineStages): void {
     .counter('tcplens_flows_opened_total', 'flows that entered the flow table', (s) => s.opened)
     .counter('tcplens_flows_closed_total', 'flows finished by a close', (s) => s.closed)
     .counter('tcplens_flows_evicted_total', 'flows pushed out by the table cap before they closed', (s) => s.evicted)
-    .counter('tcplens_flows_by_views_total', 'finished flows by the combination of views that saw them',
-      (s) => Object.entries(s.byViews).map(([views, value]) => ({ labels: { views }, value })))
-    .counter('tcplens_flows_reports_total', 'view reports that did not simply update a flow (unkeyed = dropped: no cookie, no 4-tuple; late = absorbed after the flow was written)',
-      (s) => FLOW_REPORT_OUTCOMES.map((outcome) => ({ labels: { outcome }, value: s.reports?.[outcome] ?? 0 })));
+    .counter('tcplens_flows_by_views_total', 'finished flows by the combination of views that saw them', (s) =>
+      Object.entries(s.byViews).map(([views, value]) => ({ labels: { views }, value })),
+    )
+    .counter(
+      'tcplens_flows_reports_total',
+      'view reports that did not simply update a flow (unkeyed = dropped: no cookie, no 4-tuple; late = absorbed after the flow was written)',
+      (s) => FLOW_REPORT_OUTCOMES.map((outcome) => ({ labels: { outcome }, value: s.reports?.[outcome] ?? 0 })),
+    );
 }
 
 function sinkMetrics(reg: Registry, stages: PipelineStages): void {
-  const outcomes = (k: 'rows' | 'batches') => (s: { tables: Record<string, { rows: Record<string, number>; batches: Record<string, number> }> }): Sample[] =>
-    Object.entries(s.tables).flatMap(([table, t]) => SINK_OUTCOMES.map((outcome) => ({ labels: { table, outcome }, value: t[k][outcome] ?? 0 })));
+  const outcomes =
+    (k: 'rows' | 'batches') =>
+    (s: { tables: Record<string, { rows: Record<string, number>; batches: Record<string, number> }> }): Sample[] =>
+      Object.entries(s.tables).flatMap(([table, t]) =>
+        SINK_OUTCOMES.map((outcome) => ({ labels: { table, outcome }, value: t[k][outcome] ?? 0 })),
+      );
   new MetricSet(reg, () => stages.sink?.stats())
     .counter('tcplens_sink_rows_total', 'rows per table by outcome (queued = input; written, spooled, dropped = output)', outcomes('rows'))
     .counter('tcplens_sink_batches_total', 'batches per table by outcome', outcomes('batches'))
-    .counter('tcplens_sink_insert_errors_total', 'failed ClickHouse insert attempts',
-      (s) => Object.entries(s.tables).map(([table, t]) => ({ labels: { table }, value: t.insertErrors })))
+    .counter('tcplens_sink_insert_errors_total', 'failed ClickHouse insert attempts', (s) =>
+      Object.entries(s.tables).map(([table, t]) => ({ labels: { table }, value: t.insertErrors })),
+    )
     .histogram('tcplens_sink_insert_duration_seconds', 'ClickHouse insert latency per attempt', (s) => s.insertSeconds)
     .gauge('tcplens_sink_queue_rows', 'rows waiting in memory', (s) => s.queueRows)
     .gauge('tcplens_sink_queue_capacity_rows', 'in-memory queue bound; rows past it are dropped', (s) => s.queueCapacityRows)
     .gauge('tcplens_sink_spool_bytes', 'bytes in the on-disk spool', (s) => s.spoolBytes)
     .gauge('tcplens_sink_spool_budget_bytes', 'spool size past which rows are dropped', (s) => s.spoolBudgetBytes)
-    .gauge('tcplens_sink_state', 'sink state (1 for the current one)',
-      (s) => SINK_STATES.map((state) => ({ labels: { state }, value: s.state === state ? 1 : 0 })))
-    .gauge('tcplens_sink_last_ok_timestamp_seconds', 'last successful insert or spool write, unix seconds',
-      (s) => (s.lastOkMs === null ? [] : s.lastOkMs / 1000));
+    .gauge('tcplens_sink_state', 'sink state (1 for the current one)', (s) =>
+      SINK_STATES.map((state) => ({ labels: { state }, value: s.state === state ? 1 : 0 })),
+    )
+    .gauge('tcplens_sink_last_ok_timestamp_seconds', 'last successful insert or spool write, unix seconds', (s) =>
+      s.lastOkMs === null ? [] : s.lastOkMs / 1000,
+    );
 }
 
 function viewMetrics(reg: Registry, stages: PipelineStages): void {
-  const per = (k: 'ticks' | 'rows' | 'seconds') => (s: Array<{ view: string; ticks: number; rows: number; seconds: number }>): Sample[] =>
-    s.map((v) => ({ labels: { view: v.view }, value: v[k] }));
+  const per =
+    (k: 'ticks' | 'rows' | 'seconds') =>
+    (s: Array<{ view: string; ticks: number; rows: number; seconds: number }>): Sample[] =>
+      s.map((v) => ({ labels: { view: v.view }, value: v[k] }));
   new MetricSet(reg, () => stages.views?.stats())
     .counter('tcplens_view_ticks_total', 'ticks of each view of the run loop (poll: cycles)', per('ticks'))
     .counter('tcplens_view_rows_total', 'rows each view handed on to the flow table and the sink', per('rows'))
     .counter('tcplens_view_tick_seconds_total', 'seconds each view spent in its ticks', per('seconds'));
-  new MetricSet(reg, () => stages.parts?.stats())
-    .gauge('tcplens_view_part_up', '1 when a part of a view runs (program: the variant the kernel accepted), 0 when it is off (the start log says why)',
-      (s) => s.map((p) => ({ labels: { view: p.view, part: p.part, program: p.program }, value: p.up ? 1 : 0 })));
+  new MetricSet(reg, () => stages.parts?.stats()).gauge(
+    'tcplens_view_part_up',
+    '1 when a part of a view runs (program: the variant the kernel accepted), 0 when it is off (the start log says why)',
+    (s) => s.map((p) => ({ labels: { view: p.view, part: p.part, program: p.program }, value: p.up ? 1 : 0 })),
+  );
 }
 
 function bpfMetrics(reg: Registry, bpf: BpfProgStats | undefined): void {
   new MetricSet(reg, () => (bpf ? bpf.read() : undefined))
     .gauge('tcplens_bpf_stats_enabled', '1 when the kernel counts BPF program run time (BPF_ENABLE_STATS)', (s) => (s.enabled ? 1 : 0))
-    .counter('tcplens_bpf_prog_runs_total', 'runs of the BPF programs this process holds', (s) => s.programs.map((p) => ({ labels: { program: p.name }, value: p.runCnt })))
-    .counter('tcplens_bpf_prog_run_seconds_total', 'kernel time spent in the BPF programs this process holds',
-      (s) => s.programs.map((p) => ({ labels: { program: p.name }, value: p.runTimeNs / 1e9 })));
+    .counter('tcplens_bpf_prog_runs_total', 'runs of the BPF programs this process holds', (s) =>
+      s.programs.map((p) => ({ labels: { program: p.name }, value: p.runCnt })),
+    )
+    .counter('tcplens_bpf_prog_run_seconds_total', 'kernel time spent in the BPF programs this process holds', (s) =>
+      s.programs.map((p) => ({ labels: { program: p.name }, value: p.runTimeNs / 1e9 })),
+    );
 }
 
 export function createRegistry(stages: PipelineStages, opts: RegistryOptions): Registry {
   const reg = new Registry();
-  new MetricSet(reg, () => opts)
-    .gauge('tcplens_build_info', 'tcplens build: version and Node.js version', (o) => [{ labels: { version: o.version, node: process.version }, value: 1 }]);
+  new MetricSet(reg, () => opts).gauge('tcplens_build_info', 'tcplens build: version and Node.js version', (o) => [
+    { labels: { version: o.version, node: process.version }, value: 1 },
+  ]);
   pollMetrics(reg, stages);
   netlinkMetrics(reg, stages);
   destroyMetrics(reg, stages);
@@ -159,7 +253,9 @@ export function createRegistry(stages: PipelineStages, opts: RegistryOptions): R
   viewMetrics(reg, stages);
   bpfMetrics(reg, opts.bpfStats);
   new MetricSet(reg, () => opts.logger)
-    .counter('tcplens_log_lines_total', 'log lines written, by level', (l) => LEVELS.map((level) => ({ labels: { level }, value: l.written[level] })))
+    .counter('tcplens_log_lines_total', 'log lines written, by level', (l) =>
+      LEVELS.map((level) => ({ labels: { level }, value: l.written[level] })),
+    )
     .counter('tcplens_log_suppressed_total', 'log lines suppressed by the per-key rate limit', (l) => l.suppressed);
   if (opts.defaults !== false) collectDefaultMetrics({ register: reg, prefix: 'tcplens_' });
   return reg;

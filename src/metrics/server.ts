@@ -15,7 +15,10 @@ import type { PipelineStages } from './stages';
 export const DEFAULT_LISTEN = '127.0.0.1:9088';
 const MAX_PROFILE_SECONDS = 60;
 
-export interface ListenAddress { host: string; port: number }
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
 
 /** "HOST:PORT", "[V6]:PORT" or "PORT" (= 127.0.0.1:PORT); one clear error otherwise. */
 export function parseListen(text: string): ListenAddress {
@@ -57,7 +60,6 @@ function send(res: http.ServerResponse, status: number, body: string, type = 'te
 
 function tcplensVersion(): string {
   try {
-     
     return (require('../../../package.json') as { version: string }).version;
   } catch {
     return 'unknown';
@@ -71,7 +73,10 @@ export async function startMetrics(opts: MetricsOptions, stages: PipelineStages)
   if (opts.bpfStats !== false) {
     try {
       bpf = new BpfProgStats();
-      if (bpf.error) logger.warn('metrics.bpf_stats', 'BPF run-time stats unavailable: tcplens_bpf_prog_run_seconds_total stays 0', { error: bpf.error });
+      if (bpf.error)
+        logger.warn('metrics.bpf_stats', 'BPF run-time stats unavailable: tcplens_bpf_prog_run_seconds_total stays 0', {
+          error: bpf.error,
+        });
     } catch (e) {
       logger.warn('metrics.bpf_stats', 'BPF program stats unavailable', { error: (e as Error).message });
     }
@@ -127,12 +132,17 @@ export async function startMetrics(opts: MetricsOptions, stages: PipelineStages)
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'only GET\n');
     Promise.resolve(route(url, res)).catch((e: Error) => {
       logger.error('metrics.http', 'request failed', { path: url.pathname, error: e.message });
-      if (!res.headersSent) send(res, 500, `${e.message}\n`); else res.destroy();
+      if (!res.headersSent) send(res, 500, `${e.message}\n`);
+      else res.destroy();
     });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) => {
-      reject(usage(`--listen ${address.host}:${address.port}: ${e.code === 'EADDRINUSE' ? 'address already in use' : `${e.code ?? ''} ${e.message}`.trim()}`));
+      reject(
+        usage(
+          `--listen ${address.host}:${address.port}: ${e.code === 'EADDRINUSE' ? 'address already in use' : `${e.code ?? ''} ${e.message}`.trim()}`,
+        ),
+      );
     });
     server.listen(address.port, address.host, () => resolve());
   });

@@ -6,11 +6,22 @@ import type { SinkStageStats, SinkState, SinkTableStats } from './stages';
 
 /** The fields of src/sinks/stats.ts SinkStats that the metrics read. */
 export interface SinkCountersLike {
-  tables: Record<string, {
-    rows_queued: number; batches_queued: number; rows_written: number; batches_written: number;
-    batches_retried: number; rows_spooled: number; batches_spooled: number;
-    rows_replayed: number; batches_replayed: number; rows_dropped: number; batches_dropped: number;
-  }>;
+  tables: Record<
+    string,
+    {
+      rows_queued: number;
+      batches_queued: number;
+      rows_written: number;
+      batches_written: number;
+      batches_retried: number;
+      rows_spooled: number;
+      batches_spooled: number;
+      rows_replayed: number;
+      batches_replayed: number;
+      rows_dropped: number;
+      batches_dropped: number;
+    }
+  >;
   queue_rows: number;
   spool_bytes: number;
   outage: boolean;
@@ -40,23 +51,51 @@ export function observeSink(sink: { stats(): SinkCountersLike }, limits: SinkLim
       const now = Date.now();
       for (const k of ['rows_written', 'rows_spooled', 'rows_dropped'] as const) {
         const v = sum(s, k);
-        if (v > last[k]) { last[k] = v; at[k] = now; }
+        if (v > last[k]) {
+          last[k] = v;
+          at[k] = now;
+        }
       }
       if (at.rows_written || at.rows_spooled) lastOkMs = Math.max(at.rows_written, at.rows_spooled);
       const tables: Record<string, SinkTableStats> = {};
       for (const [name, t] of Object.entries(s.tables)) {
         tables[name] = {
-          rows: { queued: t.rows_queued, written: t.rows_written, retried: 0, spooled: t.rows_spooled, replayed: t.rows_replayed, dropped: t.rows_dropped },
-          batches: { queued: t.batches_queued, written: t.batches_written, retried: t.batches_retried, spooled: t.batches_spooled, replayed: t.batches_replayed, dropped: t.batches_dropped },
+          rows: {
+            queued: t.rows_queued,
+            written: t.rows_written,
+            retried: 0,
+            spooled: t.rows_spooled,
+            replayed: t.rows_replayed,
+            dropped: t.rows_dropped,
+          },
+          batches: {
+            queued: t.batches_queued,
+            written: t.batches_written,
+            retried: t.batches_retried,
+            spooled: t.batches_spooled,
+            replayed: t.batches_replayed,
+            dropped: t.batches_dropped,
+          },
           insertErrors: t.batches_retried,
         };
       }
-      const state: SinkState = at.rows_dropped > 0 && at.rows_dropped >= Math.max(at.rows_written, at.rows_spooled) ? 'failing'
-        : s.outage || at.rows_spooled > at.rows_written ? 'spooling'
-          : at.rows_written > 0 ? 'writing' : 'idle';
+      const state: SinkState =
+        at.rows_dropped > 0 && at.rows_dropped >= Math.max(at.rows_written, at.rows_spooled)
+          ? 'failing'
+          : s.outage || at.rows_spooled > at.rows_written
+            ? 'spooling'
+            : at.rows_written > 0
+              ? 'writing'
+              : 'idle';
       return {
-        state, lastOkMs, queueRows: s.queue_rows, queueCapacityRows: limits.queueCapacityRows,
-        spoolBytes: s.spool_bytes, spoolBudgetBytes: limits.spoolBudgetBytes, tables, insertSeconds: s.insert_latency,
+        state,
+        lastOkMs,
+        queueRows: s.queue_rows,
+        queueCapacityRows: limits.queueCapacityRows,
+        spoolBytes: s.spool_bytes,
+        spoolBudgetBytes: limits.spoolBudgetBytes,
+        tables,
+        insertSeconds: s.insert_latency,
         ...(s.last_error ? { lastError: s.last_error } : {}),
       };
     },

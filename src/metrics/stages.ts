@@ -82,12 +82,15 @@ export interface DestroyStageStats {
 /** The eBPF events view: ring-buffer records per BPF program. */
 export interface EventsStageStats {
   /** key: BPF program (or tracepoint) name, a fixed small set */
-  programs: Record<string, {
-    /** records read from the ring buffer */
-    read: number;
-    /** ring-buffer reserve failures, summed over CPUs (the per-CPU lost map) */
-    lost: number;
-  }>;
+  programs: Record<
+    string,
+    {
+      /** records read from the ring buffer */
+      read: number;
+      /** ring-buffer reserve failures, summed over CPUs (the per-CPU lost map) */
+      lost: number;
+    }
+  >;
   /** ring-buffer bytes consumed */
   bytes: number;
   /** ring-buffer consume calls */
@@ -129,10 +132,10 @@ export interface FlowsStageStats {
  * cookieless event joined on its 4-tuple; adopted: a cookieless flow re-keyed
  * under the cookie a poll or destroy row brought. */
 export const FLOW_REPORT_OUTCOMES = ['unkeyed', 'late', 'tuple_joined', 'adopted'] as const;
-export type FlowReportOutcome = typeof FLOW_REPORT_OUTCOMES[number];
+export type FlowReportOutcome = (typeof FLOW_REPORT_OUTCOMES)[number];
 
 export const SINK_OUTCOMES = ['queued', 'written', 'retried', 'spooled', 'replayed', 'dropped'] as const;
-export type SinkOutcome = typeof SINK_OUTCOMES[number];
+export type SinkOutcome = (typeof SINK_OUTCOMES)[number];
 
 export interface SinkTableStats {
   rows: Record<SinkOutcome, number>;
@@ -206,8 +209,20 @@ export { viewsName as viewsLabel } from '../correlate/coverage';
 
 export function zeroNetlink(): NetlinkCounters {
   return {
-    requests: 0, recvs: 0, messages: 0, bytes: 0, rows: 0, parseErrors: 0, enobufs: 0, truncated: 0,
-    nlErrors: 0, foreign: 0, dictOverflow: 0, dumpIntr: 0, eintr: 0, shortInfo: 0,
+    requests: 0,
+    recvs: 0,
+    messages: 0,
+    bytes: 0,
+    rows: 0,
+    parseErrors: 0,
+    enobufs: 0,
+    truncated: 0,
+    nlErrors: 0,
+    foreign: 0,
+    dictOverflow: 0,
+    dumpIntr: 0,
+    eintr: 0,
+    shortInfo: 0,
   };
 }
 

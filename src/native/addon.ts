@@ -156,7 +156,6 @@ export function addon(): Addon {
   if (cached) return cached;
   const file = path.resolve(__dirname, '..', '..', '..', 'build', 'Release', 'tcplens.node');
   try {
-     
     cached = require(file) as Addon;
   } catch (e) {
     const err = new Error(`tcplens native addon not loadable (${file}): ${(e as Error).message}; run "npm run build"`);

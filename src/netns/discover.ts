@@ -54,7 +54,9 @@ export function namedNetns(dir = RUN_NETNS): NetnsInfo[] {
 /** Every namespace of the host. Order: own, named, then by pid. */
 export function discoverAll(): Discovery {
   const seen = new Map<number, NetnsInfo>();
-  const add = (n: NetnsInfo): void => { if (!seen.has(n.inode)) seen.set(n.inode, n); };
+  const add = (n: NetnsInfo): void => {
+    if (!seen.has(n.inode)) seen.set(n.inode, n);
+  };
   add(ownNetns());
   for (const n of namedNetns()) add(n);
   let unreadable = 0;
@@ -67,7 +69,10 @@ export function discoverAll(): Discovery {
   for (const pid of pids) {
     const path = `/proc/${pid}/ns/net`;
     const ino = inodeOf(path);
-    if (ino === null) { unreadable++; continue; }
+    if (ino === null) {
+      unreadable++;
+      continue;
+    }
     add({ inode: ino, name: path, path });
   }
   return { namespaces: [...seen.values()], unreadable };

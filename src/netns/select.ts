@@ -6,7 +6,10 @@ import { discoverAll, namedNetns, ownNetns, RUN_NETNS, type Discovery, type Netn
 export type NetnsSelector = { kind: 'all' } | { kind: 'list'; items: string[] };
 
 export function parseNetnsSelector(text: string): NetnsSelector {
-  const items = String(text).split(',').map((s) => s.trim()).filter(Boolean);
+  const items = String(text)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (items.length === 0) throw new TcplensError('EUSAGE', '--netns: empty (use all, host, a name under /run/netns, or a path)');
   if (items.includes('all')) return { kind: 'all' };
   return { kind: 'list', items };
@@ -20,7 +23,13 @@ function resolveOne(item: string): NetnsInfo {
     ino = fs.statSync(path).ino;
   } catch (e) {
     const why = (e as NodeJS.ErrnoException).code ?? 'error';
-    const hint = item.startsWith('/') ? '' : ` (known: ${namedNetns().map((n) => n.name).join(', ') || 'none'})`;
+    const hint = item.startsWith('/')
+      ? ''
+      : ` (known: ${
+          namedNetns()
+            .map((n) => n.name)
+            .join(', ') || 'none'
+        })`;
     throw new TcplensError('ENETNS', `--netns: ${item}: no such network namespace (${why} on ${path})${hint}`);
   }
   return { inode: ino, name: item, path };

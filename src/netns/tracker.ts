@@ -32,7 +32,10 @@ export class NetnsTracker<H extends Closable> {
   /** called once per namespace that cannot be entered */
   onOpenError?: (ns: NetnsInfo, err: OpenError) => void;
 
-  constructor(private readonly selector: NetnsSelector, private readonly open: (ns: NetnsInfo) => H) {}
+  constructor(
+    private readonly selector: NetnsSelector,
+    private readonly open: (ns: NetnsInfo) => H,
+  ) {}
 
   /** Re-resolves the selector. The first call is strict: a selector that
    * names nothing throws; later a vanished namespace is just dropped. */
@@ -40,7 +43,8 @@ export class NetnsTracker<H extends Closable> {
     const found = resolveNetns(this.selector, this.first);
     this.first = false;
     const now = new Set(found.namespaces.map((n) => n.inode));
-    let added = 0, removed = 0;
+    let added = 0,
+      removed = 0;
     for (const [ino, t] of this.entries) {
       if (!now.has(ino)) {
         t.handle?.close();

@@ -41,9 +41,12 @@ const bit = (mask: number, n: number): boolean => ((mask >>> n) & 1) === 1;
 function kernelRow(f: Facts): CheckRow {
   const k = f.kernel;
   if (atLeast(k, 5, 8)) return row('kernel', 'ok', `${k.release}: CAP_BPF, BPF ring buffer and tp_btf available`);
-  return row('kernel', 'warn',
+  return row(
+    'kernel',
+    'warn',
     `${k.release}: older than 5.8: no CAP_BPF and no BPF ring buffer, so events and samples may not load`,
-    'run on Linux 5.8 or later for the eBPF views');
+    'run on Linux 5.8 or later for the eBPF views',
+  );
 }
 
 function addonRow(f: Facts): CheckRow {
@@ -54,16 +57,24 @@ function addonRow(f: Facts): CheckRow {
 
 function diagRow(f: Facts): CheckRow | null {
   const d = f.probes.diag;
-  if (!d) return null;  // no addon: its own fatal row says so
+  if (!d) return null; // no addon: its own fatal row says so
   if (d.ok) return row('inet_diag dump', 'ok', 'works: poll view (a one-socket lookup of our own listener was answered)');
   // ENOENT: the kernel has no handler for TCP sock_diag requests (modules not
   // loaded and not autoloadable here, or not built)
   if (d.code === 'ENOENT') {
-    return row('inet_diag dump', 'fatal', `fails with ${probeError(d)}: the kernel has no inet_diag handler for TCP, tcplens cannot run`,
-      'modprobe inet_diag tcp_diag (and inet_diag in /etc/modules-load.d/); or build the kernel with CONFIG_INET_DIAG=y/m and CONFIG_INET_TCP_DIAG=y/m');
+    return row(
+      'inet_diag dump',
+      'fatal',
+      `fails with ${probeError(d)}: the kernel has no inet_diag handler for TCP, tcplens cannot run`,
+      'modprobe inet_diag tcp_diag (and inet_diag in /etc/modules-load.d/); or build the kernel with CONFIG_INET_DIAG=y/m and CONFIG_INET_TCP_DIAG=y/m',
+    );
   }
-  return row('inet_diag dump', 'fatal', `fails with ${probeError(d)}: no poll view, tcplens cannot run`,
-    'allow AF_NETLINK/NETLINK_SOCK_DIAG sockets (seccomp profile, LSM policy); kernel needs CONFIG_INET_DIAG + CONFIG_INET_TCP_DIAG');
+  return row(
+    'inet_diag dump',
+    'fatal',
+    `fails with ${probeError(d)}: no poll view, tcplens cannot run`,
+    'allow AF_NETLINK/NETLINK_SOCK_DIAG sockets (seccomp profile, LSM policy); kernel needs CONFIG_INET_DIAG + CONFIG_INET_TCP_DIAG',
+  );
 }
 
 const NET_ADMIN_FIX = 'grant CAP_NET_ADMIN (setcap cap_net_admin+ep, systemd AmbientCapabilities=, docker --cap-add NET_ADMIN)';
@@ -73,7 +84,8 @@ function netAdminRow(f: Facts): CheckRow {
   const d = f.probes.diag;
   if (!d || !d.ok) {
     // No reply to read the attributes from: the capability bit is all we have.
-    return cap ? row('CAP_NET_ADMIN', 'ok', 'present: socket marks in the poll view (not probed)')
+    return cap
+      ? row('CAP_NET_ADMIN', 'ok', 'present: socket marks in the poll view (not probed)')
       : row('CAP_NET_ADMIN', 'warn', 'missing: socket marks come back empty (not probed)', NET_ADMIN_FIX);
   }
   const mark = bit(d.attrs, INET_DIAG_MARK);
@@ -82,9 +94,12 @@ function netAdminRow(f: Facts): CheckRow {
   // exactly which attributes the probe's reply lacked.
   const lost = bit(d.attrs, INET_DIAG_CLASS_ID) ? 'socket marks come back empty' : 'socket marks and class ids come back empty';
   if (!cap) return row('CAP_NET_ADMIN', 'warn', `missing: the dump still works but ${lost}`, NET_ADMIN_FIX);
-  return row('CAP_NET_ADMIN', 'warn',
+  return row(
+    'CAP_NET_ADMIN',
+    'warn',
     `present, yet ${lost}: the kernel did not honour it (a user namespace that does not own the network namespace?)`,
-    'run tcplens in the user namespace that owns the watched network namespace');
+    'run tcplens in the user namespace that owns the watched network namespace',
+  );
 }
 
 function sysAdminRow(f: Facts, netnsAll: boolean): CheckRow {
@@ -94,9 +109,12 @@ function sysAdminRow(f: Facts, netnsAll: boolean): CheckRow {
   const how = s ? (s.ok ? 'setns works' : `setns fails with ${s.code ?? s.errno}`) : 'not probed';
   if (entered) return row('CAP_SYS_ADMIN', 'ok', `${cap ? 'present' : 'missing'}, ${how}: other network namespaces can be entered`);
   if (!netnsAll) return row('CAP_SYS_ADMIN', 'ok', `${cap ? 'present' : 'missing'}, ${how}: not needed, only our own namespace is watched`);
-  return row('CAP_SYS_ADMIN', 'warn',
+  return row(
+    'CAP_SYS_ADMIN',
+    'warn',
     `${cap ? 'present' : 'missing'}, ${how}: only our own network namespace can be polled (--netns host still works)`,
-    'grant CAP_SYS_ADMIN, or run one tcplens inside each namespace with --netns host');
+    'grant CAP_SYS_ADMIN, or run one tcplens inside each namespace with --netns host',
+  );
 }
 
 function ptraceRow(f: Facts, netnsAll: boolean): CheckRow {
@@ -106,28 +124,33 @@ function ptraceRow(f: Facts, netnsAll: boolean): CheckRow {
   if (hasCap(f.capEff, CAP.SYS_PTRACE)) return row('CAP_SYS_PTRACE', 'ok', `present: every process's namespace can be found (${now})`);
   if (!netnsAll) return row('CAP_SYS_PTRACE', 'ok', `missing: not needed, only our own namespace is watched (${now})`);
   const dac = hasCap(f.capEff, CAP.DAC_READ_SEARCH) ? '' : ' and CAP_DAC_READ_SEARCH';
-  return row('CAP_SYS_PTRACE', 'warn',
-    `missing${dac}: other processes' /proc/PID/ns/net cannot be read (${now}), so namespaces only visible through `
-    + 'processes are missed (named ones under /run/netns still work)',
-    'grant CAP_SYS_PTRACE (and CAP_DAC_READ_SEARCH), or name namespaces with --netns NAME');
+  return row(
+    'CAP_SYS_PTRACE',
+    'warn',
+    `missing${dac}: other processes' /proc/PID/ns/net cannot be read (${now}), so namespaces only visible through ` +
+      'processes are missed (named ones under /run/netns still work)',
+    'grant CAP_SYS_PTRACE (and CAP_DAC_READ_SEARCH), or name namespaces with --netns NAME',
+  );
 }
 
 function destroyRow(f: Facts): CheckRow | null {
   const d = f.probes.destroy;
   if (!d) return null;
   if (d.ok) return row('destroy multicast', 'ok', 'joins SKNLGRP_INET{,6}_TCP_DESTROY: final tcp_info of every closed socket');
-  return row('destroy multicast', 'warn',
+  return row(
+    'destroy multicast',
+    'warn',
     `join fails with ${probeError(d)}: destroy view off, sockets born and dead between polls are missed`,
     d.code === 'EACCES' || d.code === 'EPERM'
       ? 'run as uid 0 or grant CAP_NET_ADMIN; allow AF_NETLINK in seccomp/LSM policy; meanwhile poll at a shorter --interval'
-      : 'check the kernel for CONFIG_INET_DIAG; meanwhile poll at a shorter --interval');
+      : 'check the kernel for CONFIG_INET_DIAG; meanwhile poll at a shorter --interval',
+  );
 }
 
 function bpfRow(f: Facts): CheckRow | null {
   const b = f.probes.bpf;
   if (!b) return null;
-  const capsOk = hasCap(f.capEff, CAP.SYS_ADMIN)
-    || (atLeast(f.kernel, 5, 8) && hasCap(f.capEff, CAP.BPF) && hasCap(f.capEff, CAP.PERFMON));
+  const capsOk = hasCap(f.capEff, CAP.SYS_ADMIN) || (atLeast(f.kernel, 5, 8) && hasCap(f.capEff, CAP.BPF) && hasCap(f.capEff, CAP.PERFMON));
   const missing: string[] = [];
   const fixes: string[] = [];
   if (!capsOk) {
@@ -145,11 +168,19 @@ function bpfRow(f: Facts): CheckRow | null {
     return row('eBPF (events, samples)', 'ok', 'a test program loads and BTF is there: events and samples views');
   }
   if (b.ok && f.mounts.tracefs) {
-    return row('eBPF (events, samples)', 'warn',
-      `${missing.join('; ')}: samples view off, events fall back to classic tracepoints; poll + destroy still work`, fixes.join('; '));
+    return row(
+      'eBPF (events, samples)',
+      'warn',
+      `${missing.join('; ')}: samples view off, events fall back to classic tracepoints; poll + destroy still work`,
+      fixes.join('; '),
+    );
   }
-  return row('eBPF (events, samples)', 'warn', `${missing.join('; ')}: events and samples views off; poll + destroy still work`,
-    fixes.join('; ') || 'check the kernel log and seccomp/LSM policy for bpf(2)');
+  return row(
+    'eBPF (events, samples)',
+    'warn',
+    `${missing.join('; ')}: events and samples views off; poll + destroy still work`,
+    fixes.join('; ') || 'check the kernel log and seccomp/LSM policy for bpf(2)',
+  );
 }
 
 // The rows below refine an eBPF that loads; when it does not, the eBPF row
@@ -185,10 +216,13 @@ function partRows(f: Facts, view: BpfView): CheckRow[] {
 
 function bpfStatsRow(f: Facts): CheckRow | null {
   if (!f.probes.bpf?.ok || f.bpfStats === undefined) return null;
-  if (f.bpfStats) return row('bpf_stats', 'ok', 'kernel.bpf_stats_enabled=1: the eBPF views\' kernel CPU is measured per program');
-  return row('bpf_stats', 'warn',
+  if (f.bpfStats) return row('bpf_stats', 'ok', "kernel.bpf_stats_enabled=1: the eBPF views' kernel CPU is measured per program");
+  return row(
+    'bpf_stats',
+    'warn',
     `${f.bpfStats === null ? 'unknown' : 'off'}: the eBPF views' kernel CPU cannot be measured (run time per program)`,
-    'sysctl -w kernel.bpf_stats_enabled=1 (costs ~20 ns per program run)');
+    'sysctl -w kernel.bpf_stats_enabled=1 (costs ~20 ns per program run)',
+  );
 }
 
 /** eBPF cannot load at all: its one warning says so, and the rows that only
@@ -198,15 +232,23 @@ const bpfOff = (f: Facts): boolean => f.probes.bpf !== null && !f.probes.bpf.ok;
 function tracefsRow(f: Facts): CheckRow | null {
   if (bpfOff(f)) return null;
   if (f.mounts.tracefs) return row('tracefs', 'ok', `mounted at ${f.mounts.tracefs}: classic-tracepoint fallback for events`);
-  return row('tracefs', 'warn', 'not mounted: the classic-tracepoint fallback of the events view fails (tp_btf does not need it)',
-    'mount -t tracefs nodev /sys/kernel/tracing');
+  return row(
+    'tracefs',
+    'warn',
+    'not mounted: the classic-tracepoint fallback of the events view fails (tp_btf does not need it)',
+    'mount -t tracefs nodev /sys/kernel/tracing',
+  );
 }
 
 function bpffsRow(f: Facts): CheckRow | null {
   if (bpfOff(f)) return null;
   if (f.mounts.bpffs) return row('bpffs', 'ok', `mounted at ${BPFFS_PATH}: eBPF objects can be pinned`);
-  return row('bpffs', 'warn', `not mounted at ${BPFFS_PATH}: eBPF objects cannot be pinned (only pinning needs it)`,
-    `mount -t bpf bpf ${BPFFS_PATH}`);
+  return row(
+    'bpffs',
+    'warn',
+    `not mounted at ${BPFFS_PATH}: eBPF objects cannot be pinned (only pinning needs it)`,
+    `mount -t bpf bpf ${BPFFS_PATH}`,
+  );
 }
 
 function sysResourceRow(f: Facts): CheckRow {
@@ -214,9 +256,15 @@ function sysResourceRow(f: Facts): CheckRow {
   const hard = [
     f.limits.nofile ? `nofile hard ${formatCount(f.limits.nofile.hard)}` : null,
     f.limits.memlock ? `memlock hard ${formatBytes(f.limits.memlock.hard)}` : null,
-  ].filter(Boolean).join(', ');
-  return row('CAP_SYS_RESOURCE', 'warn', `missing: RLIMIT_NOFILE and RLIMIT_MEMLOCK cannot be raised above their hard limits (${hard})`,
-    'grant CAP_SYS_RESOURCE, or set the hard limits before start (systemd LimitNOFILE=, docker --ulimit)');
+  ]
+    .filter(Boolean)
+    .join(', ');
+  return row(
+    'CAP_SYS_RESOURCE',
+    'warn',
+    `missing: RLIMIT_NOFILE and RLIMIT_MEMLOCK cannot be raised above their hard limits (${hard})`,
+    'grant CAP_SYS_RESOURCE, or set the hard limits before start (systemd LimitNOFILE=, docker --ulimit)',
+  );
 }
 
 function memlockRow(f: Facts): CheckRow {
@@ -226,8 +274,12 @@ function memlockRow(f: Facts): CheckRow {
   // Since 5.11 BPF maps are charged to the memory cgroup, not to memlock.
   if (atLeast(f.kernel, 5, 11)) return row('RLIMIT_MEMLOCK', 'ok', `${v}: no limit for eBPF since 5.11 (BPF memory is memcg-accounted)`);
   if (m.soft >= 64 * 1024 * 1024) return row('RLIMIT_MEMLOCK', 'ok', `${v}: enough for eBPF maps and ring buffers (kernel before 5.11)`);
-  return row('RLIMIT_MEMLOCK', 'warn', `${v}: before 5.11 eBPF maps count against it, so maps and ring buffers may fail with EPERM`,
-    'ulimit -l unlimited (systemd LimitMEMLOCK=infinity, docker --ulimit memlock=-1)');
+  return row(
+    'RLIMIT_MEMLOCK',
+    'warn',
+    `${v}: before 5.11 eBPF maps count against it, so maps and ring buffers may fail with EPERM`,
+    'ulimit -l unlimited (systemd LimitMEMLOCK=infinity, docker --ulimit memlock=-1)',
+  );
 }
 
 const NOFILE_MIN = 1024;
@@ -237,16 +289,32 @@ function nofileRow(f: Facts): CheckRow {
   if (!n) return row('RLIMIT_NOFILE', 'warn', 'unknown: /proc/self/limits has no open-files line', '');
   const v = `${formatCount(n.soft)} soft / ${formatCount(n.hard)} hard`;
   if (n.soft >= NOFILE_MIN) return row('RLIMIT_NOFILE', 'ok', `${v}: one netlink socket per namespace, plus eBPF fds`);
-  const fix = n.hard > n.soft ? `raise the soft limit (ulimit -n ${formatCount(Math.min(n.hard, 65536))})`
-    : 'raise the hard limit (systemd LimitNOFILE=65536, docker --ulimit nofile=65536)';
+  const fix =
+    n.hard > n.soft
+      ? `raise the soft limit (ulimit -n ${formatCount(Math.min(n.hard, 65536))})`
+      : 'raise the hard limit (systemd LimitNOFILE=65536, docker --ulimit nofile=65536)';
   return row('RLIMIT_NOFILE', 'warn', `${v}: below ${NOFILE_MIN}, too few for one netlink socket per namespace plus eBPF fds`, fix);
 }
 
 export function decideChecks(f: Facts, opts: CheckOptions = {}): CheckRow[] {
   const netnsAll = opts.netnsAll ?? true;
   const rows: (CheckRow | null)[] = [
-    addonRow(f), kernelRow(f), diagRow(f), netAdminRow(f), sysAdminRow(f, netnsAll), ptraceRow(f, netnsAll),
-    destroyRow(f), bpfRow(f), ...partRows(f, 'events'), ...partRows(f, 'samples'), bpfStatsRow(f), tracefsRow(f), bpffsRow(f), sysResourceRow(f), memlockRow(f), nofileRow(f),
+    addonRow(f),
+    kernelRow(f),
+    diagRow(f),
+    netAdminRow(f),
+    sysAdminRow(f, netnsAll),
+    ptraceRow(f, netnsAll),
+    destroyRow(f),
+    bpfRow(f),
+    ...partRows(f, 'events'),
+    ...partRows(f, 'samples'),
+    bpfStatsRow(f),
+    tracefsRow(f),
+    bpffsRow(f),
+    sysResourceRow(f),
+    memlockRow(f),
+    nofileRow(f),
   ];
   return rows.filter((r): r is CheckRow => r !== null);
 }

@@ -34,7 +34,10 @@ export function formatBytes(n: number): string {
   if (!Number.isFinite(n)) return 'unlimited';
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let i = 0;
-  while (n >= 1024 && n % 1024 === 0 && i < units.length - 1) { n /= 1024; i++; }
+  while (n >= 1024 && n % 1024 === 0 && i < units.length - 1) {
+    n /= 1024;
+    i++;
+  }
   return `${n} ${units[i]}`;
 }
 

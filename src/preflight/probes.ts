@@ -44,5 +44,4 @@ export function runProbes(): Probes {
 }
 
 /** "EPERM (Operation not permitted)" for a failed probe. */
-export const probeError = (r: ProbeResult): string =>
-  `${r.code ?? `errno ${r.errno}`}${r.message ? ` (${r.message})` : ''}`;
+export const probeError = (r: ProbeResult): string => `${r.code ?? `errno ${r.errno}`}${r.message ? ` (${r.message})` : ''}`;

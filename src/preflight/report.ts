@@ -29,13 +29,19 @@ export function wrap(text: string, width: number): string[] {
   let cur = '';
   for (let word of text.split(/\s+/).filter(Boolean)) {
     while (word.length > width) {
-      if (cur) { lines.push(cur); cur = ''; }
+      if (cur) {
+        lines.push(cur);
+        cur = '';
+      }
       lines.push(word.slice(0, width));
       word = word.slice(width);
     }
     if (!cur) cur = word;
     else if (cur.length + 1 + word.length <= width) cur += ` ${word}`;
-    else { lines.push(cur); cur = word; }
+    else {
+      lines.push(cur);
+      cur = word;
+    }
   }
   if (cur || lines.length === 0) lines.push(cur);
   return lines;
@@ -65,14 +71,14 @@ export function renderTable(r: PreflightReport, width = 110): string {
   for (const c of r.checks) emit(c, c.status);
   const v = r.views;
   out.push('');
-  out.push(`verdict: ${r.verdict}   views: poll ${v.poll}, destroy ${v.destroy}, events ${v.events}, `
-    + `samples ${v.samples}, netns ${v.netns}`);
+  out.push(
+    `verdict: ${r.verdict}   views: poll ${v.poll}, destroy ${v.destroy}, events ${v.events}, ` + `samples ${v.samples}, netns ${v.netns}`,
+  );
   return `${out.join('\n')}\n`;
 }
 
 /** One log line per warn/fatal row. */
-export const logLine = (c: CheckRow): string =>
-  `tcplens: preflight ${c.status} ${c.check} ${c.for}${c.fix ? ` (fix: ${c.fix})` : ''}`;
+export const logLine = (c: CheckRow): string => `tcplens: preflight ${c.status} ${c.check} ${c.for}${c.fix ? ` (fix: ${c.fix})` : ''}`;
 
 // Lines already written by this process: a long-running command that re-runs
 // the preflight says each problem once, and a new one when it appears.

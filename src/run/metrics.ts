@@ -14,7 +14,11 @@ export function flowsProvider(sidecar: Sidecar): { stats(): FlowsStageStats } {
     stats() {
       const s = sidecar.table.stats();
       return {
-        open: s.tracked, opened: s.opened, closed: s.closed, evicted: s.evicted, byViews: s.coverage,
+        open: s.tracked,
+        opened: s.opened,
+        closed: s.closed,
+        evicted: s.evicted,
+        byViews: s.coverage,
         reports: { unkeyed: s.unkeyed, late: s.late, tuple_joined: s.tupleJoined, adopted: s.adopted },
       };
     },
@@ -28,7 +32,8 @@ export function partsOf(opened: OpenedViews): ViewPartStats[] {
     { view: 'poll', part: 'dump', program: 'inet_diag', up: running.has('poll') },
     { view: 'destroy', part: 'multicast', program: running.has('destroy') ? 'sock_diag' : '', up: running.has('destroy') },
     ...(['events', 'samples'] as const).flatMap((view) =>
-      opened.parts[view].map((p) => ({ view, part: p.part, program: p.program, up: p.up }))),
+      opened.parts[view].map((p) => ({ view, part: p.part, program: p.program, up: p.up })),
+    ),
   ];
 }
 

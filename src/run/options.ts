@@ -14,22 +14,35 @@ const RUN_OPTIONS: Record<string, Options> = {
   netns: { type: 'string', default: 'all', describe: 'namespaces: all, host, a name under /run/netns, or a path; comma-separated' },
   cluster: {
     type: 'string',
-    describe: 'write into the fleet schema of ClickHouse cluster NAME (Distributed tables); the operator applies it once (tcplens schema apply --cluster NAME), so the sidecar does not',
+    describe:
+      'write into the fleet schema of ClickHouse cluster NAME (Distributed tables); the operator applies it once (tcplens schema apply --cluster NAME), so the sidecar does not',
   },
   duration: { type: 'string', describe: 'stop after DURATION, flushing everything (default: run until SIGTERM/SIGINT)' },
   views: { type: 'string', default: 'poll,destroy,events,samples', describe: 'views to run when this host allows them' },
-  'changes-only': { type: 'boolean', default: false, describe: 'tcp_snapshots: only sockets whose state or counters moved since their previous poll' },
+  'changes-only': {
+    type: 'boolean',
+    default: false,
+    describe: 'tcp_snapshots: only sockets whose state or counters moved since their previous poll',
+  },
   'sample-hz': { type: 'number', default: 1, describe: 'task samples per second (samples view)' },
   'owners-interval': {
-    type: 'string', default: '60s',
-    describe: 'how often the socket -> process map is rebuilt (a walk of every fd of every process); new flows get their owner from the events view meanwhile',
+    type: 'string',
+    default: '60s',
+    describe:
+      'how often the socket -> process map is rebuilt (a walk of every fd of every process); new flows get their owner from the events view meanwhile',
   },
   'drain-interval': { type: 'string', default: '200ms', describe: 'how often the destroy and events views are emptied' },
   'ring-bytes': {
-    type: 'string', default: '8MiB',
-    describe: 'events view ring buffer, a power of two: what a burst of events between two drains may fill before events are lost (counted)',
+    type: 'string',
+    default: '8MiB',
+    describe:
+      'events view ring buffer, a power of two: what a burst of events between two drains may fill before events are lost (counted)',
   },
-  'max-flows': { type: 'number', default: 1_000_000, describe: 'open flows kept at most; past it the least recently seen are evicted (counted)' },
+  'max-flows': {
+    type: 'number',
+    default: 1_000_000,
+    describe: 'open flows kept at most; past it the least recently seen are evicted (counted)',
+  },
   host: { type: 'string', describe: 'host name written with every row (default: os.hostname())' },
 };
 
@@ -76,7 +89,9 @@ export function withRunOptions(y: Argv, env: NodeJS.ProcessEnv = process.env): A
   const all = metricsFlags(sinkOptions(y.options(RUN_OPTIONS)));
   return envDefaults(all, env)
     .config('config', 'JSON file of settings, keys named as the flags (flags win over it, it wins over TCPLENS_* variables)')
-    .epilogue('Every flag can also be set as TCPLENS_<FLAG> (e.g. TCPLENS_INTERVAL=5s, TCPLENS_CLICKHOUSE_URL=http://ch:8123).') as unknown as Argv<RunArgs>;
+    .epilogue(
+      'Every flag can also be set as TCPLENS_<FLAG> (e.g. TCPLENS_INTERVAL=5s, TCPLENS_CLICKHOUSE_URL=http://ch:8123).',
+    ) as unknown as Argv<RunArgs>;
 }
 
 export interface RunArgs extends SinkFlags, MetricsFlags {

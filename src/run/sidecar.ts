@@ -35,7 +35,12 @@ export class Sidecar {
   private wake: (() => void) | null = null;
 
   /** views: the first paces the loop (its ticks are the cycles) */
-  constructor(private readonly cfg: SidecarConfig, private readonly sink: Sink, readonly views: readonly View[], private readonly log: Logger) {
+  constructor(
+    private readonly cfg: SidecarConfig,
+    private readonly sink: Sink,
+    readonly views: readonly View[],
+    private readonly log: Logger,
+  ) {
     if (!views.length) throw new Error('Sidecar: no view to run');
     [this.pacer, ...this.others] = views as [View, ...View[]];
     this.table = new FlowTable({ maxFlows: cfg.maxFlows });
@@ -59,7 +64,7 @@ export class Sidecar {
   }
 
   async run(): Promise<void> {
-    this.beforeCycle();  // subscribe before the first cycle: closes from now on are caught
+    this.beforeCycle(); // subscribe before the first cycle: closes from now on are caught
     const due = new Map<View, number>(this.others.map((v) => [v, 0]));
     try {
       while (!this.stopping) {
@@ -101,7 +106,12 @@ export class Sidecar {
   }
 
   private nap(ms: number): Promise<void> {
-    return Promise.race([sleep(ms), new Promise<void>((r) => { this.wake = r; })]);
+    return Promise.race([
+      sleep(ms),
+      new Promise<void>((r) => {
+        this.wake = r;
+      }),
+    ]);
   }
 
   private writeFlows(rows: ReturnType<FlowTable['collect']>): void {

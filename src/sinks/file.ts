@@ -17,7 +17,13 @@ export class FileSink extends ChunkSink {
   private bytes = 0;
 
   /** dialect: the ClickHouse the file's Native blocks are for (loaded later with INSERT ... FORMAT Native) */
-  constructor(readonly path: string, host?: string, protected readonly dialect: Dialect = LEGACY) { super(host); }
+  constructor(
+    readonly path: string,
+    host?: string,
+    protected readonly dialect: Dialect = LEGACY,
+  ) {
+    super(host);
+  }
 
   async start(): Promise<void> {
     try {
@@ -32,16 +38,33 @@ export class FileSink extends ChunkSink {
 
   protected accept(chunk: EncodedChunk): void {
     const c = this.table(chunk.table);
-    if (this.fd === null) { c.rows_dropped += chunk.rows; c.batches_dropped++; return; }
+    if (this.fd === null) {
+      c.rows_dropped += chunk.rows;
+      c.batches_dropped++;
+      return;
+    }
     const { block, rows, columns } = mergeToBlock([chunk]);
-    const buf = encodeRecord({ seq: ++this.seq, table: chunk.table, rows, columns, native: block, batchId: this.seq, minTs: chunk.minTs, maxTs: chunk.maxTs, maybeLanded: false, createdNs: BigInt(Date.now()) * 1_000_000n });
+    const buf = encodeRecord({
+      seq: ++this.seq,
+      table: chunk.table,
+      rows,
+      columns,
+      native: block,
+      batchId: this.seq,
+      minTs: chunk.minTs,
+      maxTs: chunk.maxTs,
+      maybeLanded: false,
+      createdNs: BigInt(Date.now()) * 1_000_000n,
+    });
     fs.writeSync(this.fd, buf);
     this.bytes += buf.length;
     c.rows_written += rows;
     c.batches_written++;
   }
 
-  async flush(): Promise<void> { if (this.fd !== null) fs.fsyncSync(this.fd); }
+  async flush(): Promise<void> {
+    if (this.fd !== null) fs.fsyncSync(this.fd);
+  }
 
   async close(): Promise<void> {
     if (this.fd === null) return;
@@ -51,7 +74,16 @@ export class FileSink extends ChunkSink {
   }
 
   stats(): SinkStats {
-    return { kind: this.kind, tables: JSON.parse(JSON.stringify(this.counters)) as SinkStats['tables'], queue_rows: 0, queue_bytes: 0, spool_bytes: this.bytes, spool_batches: Number(this.seq), outage: false, insert_latency: new LatencyHistogram().snapshot() };
+    return {
+      kind: this.kind,
+      tables: JSON.parse(JSON.stringify(this.counters)) as SinkStats['tables'],
+      queue_rows: 0,
+      queue_bytes: 0,
+      spool_bytes: this.bytes,
+      spool_batches: Number(this.seq),
+      outage: false,
+      insert_latency: new LatencyHistogram().snapshot(),
+    };
   }
 }
 

@@ -14,7 +14,14 @@ import { TcplensError } from '../util/errors';
 import { log } from '../util/log';
 import { parseSize } from '../util/units';
 import { createSink, type Sink } from './index';
-import { clickhouseConfig, clickhouseOptions, describe as describeCh, makeClient, type ClickHouseConfig, type ClickHouseFlags } from './clickhouse/config';
+import {
+  clickhouseConfig,
+  clickhouseOptions,
+  describe as describeCh,
+  makeClient,
+  type ClickHouseConfig,
+  type ClickHouseFlags,
+} from './clickhouse/config';
 import { ensureLocalServer, type LocalClickHouse } from './clickhouse/local_server';
 import { applySchema } from './clickhouse/schema';
 import { unreachable } from './clickhouse/retry';
@@ -31,14 +38,21 @@ export interface SinkFlags extends ClickHouseFlags {
 
 export function sinkOptions<T>(y: Argv<T>): Argv<T & SinkFlags> {
   return clickhouseOptions(y)
-    .option('sink', { type: 'string', default: 'clickhouse', describe: 'clickhouse | stdout (ndjson) | file:PATH (length-delimited protobuf)' })
+    .option('sink', {
+      type: 'string',
+      default: 'clickhouse',
+      describe: 'clickhouse | stdout (ndjson) | file:PATH (length-delimited protobuf)',
+    })
     .option('spool-dir', { type: 'string', default: '.tcplens/spool', describe: 'where batches wait while ClickHouse is unreachable' })
     .option('spool-bytes', { type: 'string', default: '256MiB', describe: 'spool budget; batches past it are dropped (counted)' })
     .option('ttl-days', { type: 'number', default: 30, describe: 'keep rows this many days (0 = forever)' })
     .option('schema-apply', { type: 'boolean', default: true, describe: 'apply the schema migrations at start (idempotent)' })
     .option('file-dialect', {
-      type: 'string', choices: ['legacy', 'modern'], default: 'legacy',
-      describe: '--sink file: the ClickHouse its Native blocks are for: legacy = 18.16 (DateTime in seconds), modern = 20.3+ (DateTime64(9))',
+      type: 'string',
+      choices: ['legacy', 'modern'],
+      default: 'legacy',
+      describe:
+        '--sink file: the ClickHouse its Native blocks are for: legacy = 18.16 (DateTime in seconds), modern = 20.3+ (DateTime64(9))',
     }) as unknown as Argv<T & SinkFlags>;
 }
 
@@ -78,7 +92,11 @@ async function ensureSchema(config: ClickHouseConfig, ttlDays: number, localServ
   }
   log.warn('schema.apply', 'ClickHouse unreachable: rows spool to disk; the schema is applied when it answers', { error: msg });
   const retry = (): void => {
-    setTimeout(() => { void attempt().then((m) => { if (m !== null) retry(); }); }, SCHEMA_RETRY_MS).unref();
+    setTimeout(() => {
+      void attempt().then((m) => {
+        if (m !== null) retry();
+      });
+    }, SCHEMA_RETRY_MS).unref();
   };
   retry();
 }
@@ -100,11 +118,19 @@ export async function openSink(args: SinkFlags, o: { host?: string; cluster?: st
     config = { ...local.config, database: args.database ?? 'tcplens' };
   }
   if (o.cluster) {
-    log.info('schema.cluster', "cluster mode: writing into the Distributed tables; their schema is the operator's (tcplens schema apply --cluster)", { cluster: o.cluster });
+    log.info(
+      'schema.cluster',
+      "cluster mode: writing into the Distributed tables; their schema is the operator's (tcplens schema apply --cluster)",
+      { cluster: o.cluster },
+    );
   } else if (args['schema-apply']) {
     await ensureSchema(config, args['ttl-days'], localServer);
   }
   const sink = createSink('clickhouse', { host: o.host, clickhouse: config, spoolDir: args['spool-dir'], spoolBytes });
   await sink.start();
-  return { sink, describe: `ClickHouse ${describeCh(config)}${localServer ? ` (private server, data under ${localServer.dir})` : ''}`, ...(localServer ? { localServer } : {}) };
+  return {
+    sink,
+    describe: `ClickHouse ${describeCh(config)}${localServer ? ` (private server, data under ${localServer.dir})` : ''}`,
+    ...(localServer ? { localServer } : {}),
+  };
 }

@@ -1,21 +1,35 @@
 // Sink counters, read at scrape time by the metrics module (stats()): plain
 // numbers bumped per batch, never per row, never a prom-client call here.
 export interface TableCounters {
-  rows_queued: number; batches_queued: number;
-  rows_written: number; batches_written: number;
+  rows_queued: number;
+  batches_queued: number;
+  rows_written: number;
+  batches_written: number;
   /** insert attempts that failed and were tried again */
   batches_retried: number;
-  rows_spooled: number; batches_spooled: number;
-  rows_replayed: number; batches_replayed: number;
-  rows_dropped: number; batches_dropped: number;
+  rows_spooled: number;
+  batches_spooled: number;
+  rows_replayed: number;
+  batches_replayed: number;
+  rows_dropped: number;
+  batches_dropped: number;
   /** ambiguous failures found already in ClickHouse, so not resent */
   batches_deduplicated: number;
 }
 
 export const newCounters = (): TableCounters => ({
-  rows_queued: 0, batches_queued: 0, rows_written: 0, batches_written: 0, batches_retried: 0,
-  rows_spooled: 0, batches_spooled: 0, rows_replayed: 0, batches_replayed: 0,
-  rows_dropped: 0, batches_dropped: 0, batches_deduplicated: 0,
+  rows_queued: 0,
+  batches_queued: 0,
+  rows_written: 0,
+  batches_written: 0,
+  batches_retried: 0,
+  rows_spooled: 0,
+  batches_spooled: 0,
+  rows_replayed: 0,
+  batches_replayed: 0,
+  rows_dropped: 0,
+  batches_dropped: 0,
+  batches_deduplicated: 0,
 });
 
 /** Insert latency in seconds: per-bucket counts (le bounds, last = +Inf), sum, count, and the last samples. */

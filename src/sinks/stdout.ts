@@ -18,11 +18,16 @@ export class StdoutSink implements Sink {
   private readonly counters: Record<string, TableCounters> = {};
   private chain: Promise<void> = Promise.resolve();
 
-  constructor(readonly host: string = os.hostname(), stream: NodeJS.WritableStream = process.stdout) {
+  constructor(
+    readonly host: string = os.hostname(),
+    stream: NodeJS.WritableStream = process.stdout,
+  ) {
     this.out = new Output(stream as never);
   }
 
-  async start(): Promise<void> { /* nothing to connect */ }
+  async start(): Promise<void> {
+    /* nothing to connect */
+  }
 
   /** The rows are turned into text at once (the batch may be reused), written in order. */
   private put(table: string, rows: JsonRow[]): void {
@@ -31,21 +36,58 @@ export class StdoutSink implements Sink {
     c.rows_queued += rows.length;
     c.batches_queued++;
     const text = rows.map((r) => `${JSON.stringify(r)}\n`).join('');
-    this.chain = this.chain.then(() => this.out.write(text)).then(() => { c.rows_written += rows.length; c.batches_written++; });
+    this.chain = this.chain
+      .then(() => this.out.write(text))
+      .then(() => {
+        c.rows_written += rows.length;
+        c.batches_written++;
+      });
   }
 
-  writeSnapshots(b: ColumnBatch, ctx: SnapshotContext): void { const t = snapshotsTable(ctx); this.put(t.table, batchRows(b, t, this.host)); }
-  writeEvents(b: ColumnBatch, comms: readonly string[]): void { const t = eventsTable(comms); this.put(t.table, batchRows(b, t, this.host)); }
-  writeSamples(b: ColumnBatch, comms: readonly string[]): void { const t = samplesTable(comms); this.put(t.table, batchRows(b, t, this.host)); }
-  writeOwners(b: ColumnBatch, comms: readonly string[], tsNs: bigint): void { const t = ownersTable(comms, tsNs); this.put(t.table, batchRows(b, t, this.host)); }
-  writeFlows(rows: readonly FlowRow[]): void { this.put(FLOWS.table, tableRows(rows, FLOWS, this.host)); }
-  writePollCycles(rows: readonly PollCycleRow[]): void { this.put(POLL_CYCLES.table, tableRows(rows, POLL_CYCLES, this.host)); }
-  writeCoverage(rows: readonly CoverageRow[]): void { this.put(COVERAGE.table, tableRows(rows, COVERAGE, this.host)); }
+  writeSnapshots(b: ColumnBatch, ctx: SnapshotContext): void {
+    const t = snapshotsTable(ctx);
+    this.put(t.table, batchRows(b, t, this.host));
+  }
+  writeEvents(b: ColumnBatch, comms: readonly string[]): void {
+    const t = eventsTable(comms);
+    this.put(t.table, batchRows(b, t, this.host));
+  }
+  writeSamples(b: ColumnBatch, comms: readonly string[]): void {
+    const t = samplesTable(comms);
+    this.put(t.table, batchRows(b, t, this.host));
+  }
+  writeOwners(b: ColumnBatch, comms: readonly string[], tsNs: bigint): void {
+    const t = ownersTable(comms, tsNs);
+    this.put(t.table, batchRows(b, t, this.host));
+  }
+  writeFlows(rows: readonly FlowRow[]): void {
+    this.put(FLOWS.table, tableRows(rows, FLOWS, this.host));
+  }
+  writePollCycles(rows: readonly PollCycleRow[]): void {
+    this.put(POLL_CYCLES.table, tableRows(rows, POLL_CYCLES, this.host));
+  }
+  writeCoverage(rows: readonly CoverageRow[]): void {
+    this.put(COVERAGE.table, tableRows(rows, COVERAGE, this.host));
+  }
 
-  async flush(): Promise<void> { await this.chain; await this.out.flush(); }
-  async close(): Promise<void> { await this.flush(); }
+  async flush(): Promise<void> {
+    await this.chain;
+    await this.out.flush();
+  }
+  async close(): Promise<void> {
+    await this.flush();
+  }
 
   stats(): SinkStats {
-    return { kind: this.kind, tables: JSON.parse(JSON.stringify(this.counters)) as SinkStats['tables'], queue_rows: 0, queue_bytes: 0, spool_bytes: 0, spool_batches: 0, outage: false, insert_latency: new LatencyHistogram().snapshot() };
+    return {
+      kind: this.kind,
+      tables: JSON.parse(JSON.stringify(this.counters)) as SinkStats['tables'],
+      queue_rows: 0,
+      queue_bytes: 0,
+      spool_bytes: 0,
+      spool_batches: 0,
+      outage: false,
+      insert_latency: new LatencyHistogram().snapshot(),
+    };
   }
 }

@@ -17,13 +17,20 @@ export interface BatchTable {
   tsNs?: bigint;
 }
 
-export const snapshotsTable = (ctx: SnapshotContext): BatchTable =>
-  ({ table: 'tcp_snapshots', dicts: { cong: ctx.names }, consts: { view: ctx.view ?? 'poll' } });
+export const snapshotsTable = (ctx: SnapshotContext): BatchTable => ({
+  table: 'tcp_snapshots',
+  dicts: { cong: ctx.names },
+  consts: { view: ctx.view ?? 'poll' },
+});
 /** comms: the view's comm dictionary (id k -> comms[k-1]) */
 export const eventsTable = (comms: readonly string[]): BatchTable => ({ table: 'tcp_events', dicts: { comm: comms }, consts: {} });
 export const samplesTable = (comms: readonly string[]): BatchTable => ({ table: 'task_samples', dicts: { comm: comms }, consts: {} });
-export const ownersTable = (comms: readonly string[], tsNs: bigint): BatchTable =>
-  ({ table: 'socket_owners', dicts: { comm: comms }, consts: {}, tsNs });
+export const ownersTable = (comms: readonly string[], tsNs: bigint): BatchTable => ({
+  table: 'socket_owners',
+  dicts: { comm: comms },
+  consts: {},
+  tsNs,
+});
 
 /** A column of a plain-row table: its ClickHouse type ('lc' = LowCardinality(String) in modern DDL). */
 export type RowColumnType = 'UInt8' | 'UInt16' | 'UInt32' | 'UInt64' | 'String' | 'lc';
@@ -37,14 +44,40 @@ export interface RowTable<R> {
 }
 
 export const FLOW_SPEC: RowSpec<FlowRow> = [
-  ['netns_inode', 'UInt64'], ['idiag_cookie', 'UInt64'], ['idiag_family', 'UInt8'],
-  ['src', 'String'], ['sport', 'UInt16'], ['dst', 'String'], ['dport', 'UInt16'], ['views', 'UInt8'],
-  ['open_ns', 'UInt64'], ['close_ns', 'UInt64'], ['first_seen_ns', 'UInt64'], ['last_seen_ns', 'UInt64'],
-  ['first_poll_ns', 'UInt64'], ['last_poll_ns', 'UInt64'], ['polls', 'UInt32'], ['duration_ns', 'UInt64'],
-  ['final_source', 'lc'], ['direction', 'UInt8'], ['tcpi_bytes_acked', 'UInt64'], ['tcpi_bytes_received', 'UInt64'],
-  ['tcpi_segs_in', 'UInt32'], ['tcpi_segs_out', 'UInt32'], ['tcpi_total_retrans', 'UInt32'], ['tcpi_rtt', 'UInt32'],
-  ['bytes_unpolled', 'UInt64'], ['peak_bytes_per_s', 'UInt64'], ['peak_retrans', 'UInt32'], ['retransmit_events', 'UInt32'], ['reset_events', 'UInt32'],
-  ['pid', 'UInt32'], ['tgid', 'UInt32'], ['comm', 'lc'], ['cgroup_id', 'UInt64'], ['evicted', 'UInt8'],
+  ['netns_inode', 'UInt64'],
+  ['idiag_cookie', 'UInt64'],
+  ['idiag_family', 'UInt8'],
+  ['src', 'String'],
+  ['sport', 'UInt16'],
+  ['dst', 'String'],
+  ['dport', 'UInt16'],
+  ['views', 'UInt8'],
+  ['open_ns', 'UInt64'],
+  ['close_ns', 'UInt64'],
+  ['first_seen_ns', 'UInt64'],
+  ['last_seen_ns', 'UInt64'],
+  ['first_poll_ns', 'UInt64'],
+  ['last_poll_ns', 'UInt64'],
+  ['polls', 'UInt32'],
+  ['duration_ns', 'UInt64'],
+  ['final_source', 'lc'],
+  ['direction', 'UInt8'],
+  ['tcpi_bytes_acked', 'UInt64'],
+  ['tcpi_bytes_received', 'UInt64'],
+  ['tcpi_segs_in', 'UInt32'],
+  ['tcpi_segs_out', 'UInt32'],
+  ['tcpi_total_retrans', 'UInt32'],
+  ['tcpi_rtt', 'UInt32'],
+  ['bytes_unpolled', 'UInt64'],
+  ['peak_bytes_per_s', 'UInt64'],
+  ['peak_retrans', 'UInt32'],
+  ['retransmit_events', 'UInt32'],
+  ['reset_events', 'UInt32'],
+  ['pid', 'UInt32'],
+  ['tgid', 'UInt32'],
+  ['comm', 'lc'],
+  ['cgroup_id', 'UInt64'],
+  ['evicted', 'UInt8'],
 ];
 
 /** A flow's time: its close, else when it was last seen. */
@@ -53,16 +86,33 @@ export const flowTsNs = (f: FlowRow): bigint => (f.close_ns > 0n ? f.close_ns : 
 export const FLOWS: RowTable<FlowRow> = { table: 'tcp_flows', spec: FLOW_SPEC, tsNs: flowTsNs };
 
 export const POLL_CYCLE_SPEC: RowSpec<PollCycleRow> = [
-  ['ts_ns', 'UInt64'], ['netns_inode', 'UInt64'], ['netns_name', 'String'], ['duration_us', 'UInt32'],
-  ['sockets', 'UInt32'], ['batches', 'UInt32'], ['bytes', 'UInt64'], ['errors', 'UInt32'], ['errno', 'UInt32'], ['error_code', 'lc'],
+  ['ts_ns', 'UInt64'],
+  ['netns_inode', 'UInt64'],
+  ['netns_name', 'String'],
+  ['duration_us', 'UInt32'],
+  ['sockets', 'UInt32'],
+  ['batches', 'UInt32'],
+  ['bytes', 'UInt64'],
+  ['errors', 'UInt32'],
+  ['errno', 'UInt32'],
+  ['error_code', 'lc'],
 ];
 
 export const POLL_CYCLES: RowTable<PollCycleRow> = { table: 'poll_cycles', spec: POLL_CYCLE_SPEC, tsNs: (r) => r.ts_ns };
 
 export const COVERAGE_SPEC: RowSpec<CoverageRow> = [
-  ['run_id', 'String'], ['view', 'lc'], ['interval_ms', 'UInt32'], ['window_ms', 'UInt32'],
-  ['flows_seen', 'UInt64'], ['flows_missed', 'UInt64'], ['flows_late', 'UInt64'], ['bytes_seen', 'UInt64'],
-  ['bytes_missed', 'UInt64'], ['events', 'UInt64'], ['dropped', 'UInt64'], ['cpu_us', 'UInt64'],
+  ['run_id', 'String'],
+  ['view', 'lc'],
+  ['interval_ms', 'UInt32'],
+  ['window_ms', 'UInt32'],
+  ['flows_seen', 'UInt64'],
+  ['flows_missed', 'UInt64'],
+  ['flows_late', 'UInt64'],
+  ['bytes_seen', 'UInt64'],
+  ['bytes_missed', 'UInt64'],
+  ['events', 'UInt64'],
+  ['dropped', 'UInt64'],
+  ['cpu_us', 'UInt64'],
 ];
 
 export const COVERAGE: RowTable<CoverageRow> = { table: 'coverage', spec: COVERAGE_SPEC, tsNs: (r) => r.ts_ns };

@@ -19,7 +19,9 @@ export interface DestroyOptions {
 class NsDestroy {
   readonly names: string[] = [];
   constructor(readonly sock: DestroySocket) {}
-  close(): void { this.sock.close(); }
+  close(): void {
+    this.sock.close();
+  }
 }
 
 export interface DrainSummary {

@@ -93,9 +93,13 @@ export class EventSource {
   }
 
   /** Each part as the last start() left it: running variant, or off and why. */
-  parts(): ViewPart[] { return this.parts_; }
+  parts(): ViewPart[] {
+    return this.parts_;
+  }
 
-  get mode(): 'tp_btf' | 'tracepoint' | null { return this.tracer?.mode ?? null; }
+  get mode(): 'tp_btf' | 'tracepoint' | null {
+    return this.tracer?.mode ?? null;
+  }
 
   /** Hands everything in the ring now to `consume`, batch by batch (the
    * batch is reused: read it before the consumer's promise resolves). */
@@ -122,11 +126,17 @@ export class EventSource {
   drainEvery(ms: number, consume: EventConsumer, onError: (e: Error) => void = () => {}): { stop(): Promise<void> } {
     let stopped = false;
     const tick = async (): Promise<void> => {
-      try { await this.drain(consume); } catch (e) { onError(e as Error); }
+      try {
+        await this.drain(consume);
+      } catch (e) {
+        onError(e as Error);
+      }
     };
     const timer = setInterval(() => {
       if (this.draining || stopped) return;
-      this.draining = tick().finally(() => { this.draining = null; });
+      this.draining = tick().finally(() => {
+        this.draining = null;
+      });
     }, ms);
     return {
       stop: async () => {
@@ -142,7 +152,18 @@ export class EventSource {
     const t = this.tracer;
     if (this.final) return this.final;
     if (!t || t.closed) {
-      return { events: 0, bytes: 0, batches: 0, malformed: 0, commOverflow: 0, lost: 0, lostPerCpu: [], tableFull: 0, mode: null, ringBytes: 0 };
+      return {
+        events: 0,
+        bytes: 0,
+        batches: 0,
+        malformed: 0,
+        commOverflow: 0,
+        lost: 0,
+        lostPerCpu: [],
+        tableFull: 0,
+        mode: null,
+        ringBytes: 0,
+      };
     }
     return { ...t.stats(), mode: t.mode, ringBytes: t.ringBytes };
   }

@@ -58,7 +58,10 @@ export function viewStateOf(parts: readonly ViewPart[]): 'ok' | 'degraded' | 'of
 export function partWarnings(view: BpfView, parts: readonly ViewPart[]): string[] {
   return parts.flatMap((p) => {
     if (!p.up) return [`${view}: part ${p.part} off on this kernel: ${p.why}`];
-    if (p.program.startsWith('tp_')) return [`${view}: part ${p.part} runs on a classic tracepoint (${p.program}): cookies only for sockets inet_diag saw; joined on 4-tuple + netns otherwise`];
+    if (p.program.startsWith('tp_'))
+      return [
+        `${view}: part ${p.part} runs on a classic tracepoint (${p.program}): cookies only for sockets inet_diag saw; joined on 4-tuple + netns otherwise`,
+      ];
     return [];
   });
 }

@@ -55,7 +55,9 @@ export type BatchConsumer = (batch: PollBatch, ctx: BatchContext) => void | Prom
 class NsDump {
   readonly names: string[] = [];
   constructor(readonly sock: DiagSocket) {}
-  close(): void { this.sock.close(); }
+  close(): void {
+    this.sock.close();
+  }
 }
 
 export class PollSource {
@@ -126,7 +128,10 @@ export class PollSource {
         result.batches++;
         await consume(this.batch, { ns, names });
       }
-      if (r.errno) { nc.errno = r.errno; nc.code = r.code ?? 'EUNKNOWN'; }
+      if (r.errno) {
+        nc.errno = r.errno;
+        nc.code = r.code ?? 'EUNKNOWN';
+      }
       if (r.done) return;
     }
   }

@@ -68,7 +68,9 @@ export class SampleSource {
   private parts_: ViewPart[] = [];
 
   /** Why this process cannot run the view (not built, no capability), before loading anything. */
-  static availability(): Availability { return sampleAvailability(); }
+  static availability(): Availability {
+    return sampleAvailability();
+  }
 
   constructor(private readonly opts: SampleOptions = {}) {
     const rows = opts.batchRows ?? 1024;
@@ -87,7 +89,11 @@ export class SampleSource {
       throw new TcplensError('ESAMPLES', `samples view unavailable: ${a.reason}`);
     }
     try {
-      this.native = new (samplerAddon().Sampler)({ tgid: this.opts.pid ?? 0, all: this.opts.all ?? false, runStats: this.opts.runStats ?? false });
+      this.native = new (samplerAddon().Sampler)({
+        tgid: this.opts.pid ?? 0,
+        all: this.opts.all ?? false,
+        runStats: this.opts.runStats ?? false,
+      });
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
       this.parts_ = partsOfError('samples', e);
@@ -97,7 +103,9 @@ export class SampleSource {
   }
 
   /** Each part (tasks, owners) as the last start() left it. */
-  parts(): ViewPart[] { return this.parts_; }
+  parts(): ViewPart[] {
+    return this.parts_;
+  }
 
   /** Whether a pass of this kind can run (its part loaded). */
   has(kind: SamplePass): boolean {
@@ -116,7 +124,11 @@ export class SampleSource {
     return this.pass('owners', this.owners_, consume as (b: ColumnBatch, c: SampleContext) => void | Promise<void>);
   }
 
-  private async pass(kind: SamplePass, batch: ColumnBatch, consume: (b: ColumnBatch, c: SampleContext) => void | Promise<void>): Promise<PassResult> {
+  private async pass(
+    kind: SamplePass,
+    batch: ColumnBatch,
+    consume: (b: ColumnBatch, c: SampleContext) => void | Promise<void>,
+  ): Promise<PassResult> {
     const n = this.native;
     if (!n || n.closed) throw new TcplensError('ESAMPLES', 'SampleSource: not started, or closed');
     if (!this.has(kind)) {
@@ -148,7 +160,9 @@ export class SampleSource {
   }
 
   /** The comm dictionary so far (id = index + 1). */
-  commNames(): readonly string[] { return this.names; }
+  commNames(): readonly string[] {
+    return this.names;
+  }
 
   /** Detaches and unloads. Idempotent. */
   close(): void {

@@ -5,7 +5,7 @@
 import { usage } from './errors';
 
 export const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
-export type Level = typeof LEVELS[number];
+export type Level = (typeof LEVELS)[number];
 const RANK: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 export interface LogOptions {
@@ -22,7 +22,8 @@ export type Fields = Record<string, unknown>;
 
 // Keys whose values are never logged. `idiag_cookie` is a socket id, not a
 // credential: only a bare "cookie" key (an HTTP header) is one.
-const SECRET_KEY = /(^|[_.-])(password|passwd|passphrase|secret|token|authorization|api[_-]?key|credentials?|private[_-]?key)$|^(pass|pwd|auth|cookie|set-cookie)$/i;
+const SECRET_KEY =
+  /(^|[_.-])(password|passwd|passphrase|secret|token|authorization|api[_-]?key|credentials?|private[_-]?key)$|^(pass|pwd|auth|cookie|set-cookie)$/i;
 const URL_USERINFO = /(\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@]*:)[^@\s/]*@/gi;
 const INLINE_SECRET = /\b(password|passwd|secret|token|api[_-]?key|authorization)(\s*[=:]\s*)("[^"]*"|[^\s&,;"]+)/gi;
 export const REDACTED = '[redacted]';
@@ -48,7 +49,11 @@ export function parseLevel(text: string): Level {
   throw usage(`--log-level: "${text}" is not one of ${LEVELS.join(', ')}`);
 }
 
-interface KeyWindow { start: number; lines: number; suppressed: number }
+interface KeyWindow {
+  start: number;
+  lines: number;
+  suppressed: number;
+}
 
 export class Logger {
   private level: Level;
@@ -63,19 +68,35 @@ export class Logger {
 
   constructor(opts: LogOptions = {}) {
     this.level = opts.level ?? 'info';
-    this.write = opts.write ?? ((line) => { process.stderr.write(`${line}\n`); });
+    this.write =
+      opts.write ??
+      ((line) => {
+        process.stderr.write(`${line}\n`);
+      });
     this.burst = opts.burst ?? 10;
     this.windowMs = opts.windowMs ?? 60_000;
     this.now = opts.now ?? Date.now;
   }
 
-  setLevel(level: Level): void { this.level = level; }
-  enabled(level: Level): boolean { return RANK[level] >= RANK[this.level]; }
+  setLevel(level: Level): void {
+    this.level = level;
+  }
+  enabled(level: Level): boolean {
+    return RANK[level] >= RANK[this.level];
+  }
 
-  debug(key: string, msg: string, fields?: Fields): void { this.log('debug', key, msg, fields); }
-  info(key: string, msg: string, fields?: Fields): void { this.log('info', key, msg, fields); }
-  warn(key: string, msg: string, fields?: Fields): void { this.log('warn', key, msg, fields); }
-  error(key: string, msg: string, fields?: Fields): void { this.log('error', key, msg, fields); }
+  debug(key: string, msg: string, fields?: Fields): void {
+    this.log('debug', key, msg, fields);
+  }
+  info(key: string, msg: string, fields?: Fields): void {
+    this.log('info', key, msg, fields);
+  }
+  warn(key: string, msg: string, fields?: Fields): void {
+    this.log('warn', key, msg, fields);
+  }
+  error(key: string, msg: string, fields?: Fields): void {
+    this.log('error', key, msg, fields);
+  }
 
   log(level: Level, key: string, msg: string, fields?: Fields): void {
     if (!this.enabled(level)) return;
@@ -92,8 +113,11 @@ export class Logger {
     }
     w.lines++;
     const line: Fields = { ts: new Date(t).toISOString(), level, key, msg: redactString(msg) };
-    if (fields) for (const [k, v] of Object.entries(redact(fields) as Fields)) if (!(k in line)) line[k] = v;  // ours win
-    if (w.suppressed > 0) { line.suppressed = w.suppressed; w.suppressed = 0; }
+    if (fields) for (const [k, v] of Object.entries(redact(fields) as Fields)) if (!(k in line)) line[k] = v; // ours win
+    if (w.suppressed > 0) {
+      line.suppressed = w.suppressed;
+      w.suppressed = 0;
+    }
     this.written[level]++;
     this.write(JSON.stringify(line));
   }

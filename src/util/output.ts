@@ -12,7 +12,10 @@ export class Output {
 
   constructor(private readonly out: Writable = process.stdout) {
     out.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'EPIPE') { this.closed = true; process.exit(0); }
+      if (e.code === 'EPIPE') {
+        this.closed = true;
+        process.exit(0);
+      }
       throw e;
     });
   }

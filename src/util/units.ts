@@ -22,10 +22,20 @@ export function parseDuration(text: string, flag = 'duration'): number {
 // k, m, g (and KiB, MiB, GiB) are powers of 1024, as ss, dd and systemd read
 // them; KB, MB, GB spelt out are powers of 1000.
 const SIZE: Record<string, number> = {
-  '': 1, b: 1,
-  k: 1024, ki: 1024, kib: 1024, kb: 1e3,
-  m: 1024 ** 2, mi: 1024 ** 2, mib: 1024 ** 2, mb: 1e6,
-  g: 1024 ** 3, gi: 1024 ** 3, gib: 1024 ** 3, gb: 1e9,
+  '': 1,
+  b: 1,
+  k: 1024,
+  ki: 1024,
+  kib: 1024,
+  kb: 1e3,
+  m: 1024 ** 2,
+  mi: 1024 ** 2,
+  mib: 1024 ** 2,
+  mb: 1e6,
+  g: 1024 ** 3,
+  gi: 1024 ** 3,
+  gib: 1024 ** 3,
+  gb: 1e9,
 };
 
 /** Bytes, or null when `text` is not a size. */

@@ -8,14 +8,28 @@ import { isRoot } from '../helpers/netns';
 
 const ROOT = path.resolve(__dirname, '../../..');
 
-const has = (cmd: string): boolean => { try { execFileSync('sh', ['-c', `command -v ${cmd}`]); return true; } catch { return false; } };
+const has = (cmd: string): boolean => {
+  try {
+    execFileSync('sh', ['-c', `command -v ${cmd}`]);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 describe('bench/compare --smoke', function () {
   this.timeout(180_000);
 
   it('prints poll cost beside ss and the events view beside bpftrace, from one run', function () {
-    if (!isRoot()) { console.log('    skipped: needs root (network namespaces, eBPF)'); this.skip(); }
-    for (const tool of ['bpftrace', 'bpftool']) if (!has(tool)) { console.log(`    skipped: ${tool} not installed (scripts/bootstrap.sh installs it)`); this.skip(); }
+    if (!isRoot()) {
+      console.log('    skipped: needs root (network namespaces, eBPF)');
+      this.skip();
+    }
+    for (const tool of ['bpftrace', 'bpftool'])
+      if (!has(tool)) {
+        console.log(`    skipped: ${tool} not installed (scripts/bootstrap.sh installs it)`);
+        this.skip();
+      }
     const r = spawnSync('bash', [path.join(ROOT, 'bench/compare/run.sh'), '--smoke'], { cwd: ROOT, encoding: 'utf8' });
     const out = r.stdout;
     expect(r.status, `exit ${r.status}\n${out}\n${r.stderr}`).to.equal(0);
@@ -31,7 +45,10 @@ describe('bench/compare --smoke', function () {
       expect(Number(m![4])).to.be.closeTo(Number(m![3]) / Number(m![2]), 0.02 * Number(m![4]) + 0.01);
     }
     expect(out).to.match(/^destroy \| 100\.00% \| [\d.]+ us\/close/m);
-    const ev = /^events \| ([\d.]+)% \| ([\d.]+) us\/event user \+ ([\d.]+) us\/run kernel \| bpftrace count ([\d.]+) us\/run kernel .* \| kernel ([\d.]+)x, total ([\d.]+)x$/m.exec(out);
+    const ev =
+      /^events \| ([\d.]+)% \| ([\d.]+) us\/event user \+ ([\d.]+) us\/run kernel \| bpftrace count ([\d.]+) us\/run kernel .* \| kernel ([\d.]+)x, total ([\d.]+)x$/m.exec(
+        out,
+      );
     if (ev) {
       expect(Number(ev[1])).to.equal(100);
       for (const i of [2, 3, 4]) expect(Number(ev[i])).to.be.above(0);

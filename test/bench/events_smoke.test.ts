@@ -19,15 +19,25 @@ describe('bench/events --smoke', function () {
   this.timeout(180_000);
 
   it('measures churn off, with tcplens (every kind, sidecar kinds) and with bpftrace, and tcplens loses nothing', function () {
-    if (!isRoot()) { console.log('    skipped: needs root (namespaces, eBPF)'); this.skip(); }
+    if (!isRoot()) {
+      console.log('    skipped: needs root (namespaces, eBPF)');
+      this.skip();
+    }
     const a = EventSource.availability();
-    if (!a.ok) { console.log(`    skipped: events view unavailable here: ${a.reason}`); this.skip(); }
+    if (!a.ok) {
+      console.log(`    skipped: events view unavailable here: ${a.reason}`);
+      this.skip();
+    }
     const r = spawnSync('bash', [path.join(ROOT, 'bench/events/run.sh'), '--smoke'], { cwd: ROOT, encoding: 'utf8' });
     const out = r.stdout;
     expect(r.status, `exit ${r.status}\n${out}\n${r.stderr}`).to.equal(0);
     expect(out).to.match(/^tcplens events benchmark: 3000 loopback connections per run/m);
-    for (const label of ['tracing off', 'tcplens, every kind (10 events/conn)', 'tcplens, sidecar kinds (4 events/conn)',
-      'bpftrace count() on sock:inet_sock_set_state']) {
+    for (const label of [
+      'tracing off',
+      'tcplens, every kind (10 events/conn)',
+      'tcplens, sidecar kinds (4 events/conn)',
+      'bpftrace count() on sock:inet_sock_set_state',
+    ]) {
       const [rate, xOff, cpu, cpuX] = cells(out, label).map(Number);
       for (const v of [rate, xOff, cpu, cpuX]) expect(v, `${label}: ${v}`).to.be.above(0);
     }

@@ -13,7 +13,10 @@ describe('bench/poll --smoke', function () {
   this.timeout(120_000);
 
   it('measures the floor, ss, tcplens --once and the tcplens sidecar on the sockets it built', function () {
-    if (!isRoot()) { console.log('    skipped: needs root to create network namespaces'); this.skip(); }
+    if (!isRoot()) {
+      console.log('    skipped: needs root to create network namespaces');
+      this.skip();
+    }
     const r = spawnSync('bash', [path.join(ROOT, 'bench/poll/run.sh'), '--smoke', '--sink'], { cwd: ROOT, encoding: 'utf8' });
     const out = r.stdout;
     expect(r.status, `exit ${r.status}\n${out}\n${r.stderr}`).to.equal(0);
@@ -30,7 +33,7 @@ describe('bench/poll --smoke', function () {
       const [user, sys, total, wall, rss, xFloor, , ok] = rowCells(out, label);
       for (const v of [user, sys]) expect(Number(v), `${label}: ${v}`).to.be.at.least(0);
       for (const v of [total, wall, rss, xFloor]) expect(Number(v), `${label}: ${v}`).to.be.above(0);
-      expect(Number(total)).to.be.closeTo(Number(user) + Number(sys), 0.01);  // one run: medians add up
+      expect(Number(total)).to.be.closeTo(Number(user) + Number(sys), 0.01); // one run: medians add up
       expect(ok).to.equal('1/1');
     }
     expect(out).to.match(/^goal --once \(whole process\): tcplens <= 1\.2x floor: [\d.]+x (MET|NOT MET)/m);
@@ -42,7 +45,9 @@ describe('bench/poll --smoke', function () {
     for (const v of [total, wall, rss, xFloor, ssOver]) expect(Number(v), `sidecar: ${v}`).to.be.above(0);
     expect(ok).to.equal('1/1');
     expect(out).to.match(/--count 6 --format none`: per rep, the median of cycles 2-6/);
-    expect(out).to.match(/^goal sidecar \(steady cycle\): tcplens <= 1\.2x floor: [\d.]+x (MET|NOT MET); ss >= 3x tcplens: [\d.]+x (MET|NOT MET)/m);
+    expect(out).to.match(
+      /^goal sidecar \(steady cycle\): tcplens <= 1\.2x floor: [\d.]+x (MET|NOT MET); ss >= 3x tcplens: [\d.]+x (MET|NOT MET)/m,
+    );
 
     // --sink: the whole `tcplens run` into a private ClickHouse, minus its empty-namespace run.
     // (the whole-run row subtracts two runs' start-up: at smoke size, 4 cycles of
@@ -57,6 +62,8 @@ describe('bench/poll --smoke', function () {
     const steady = rowCells(out, 'tcplens run + sink (steady cycle)');
     expect(Number(steady[2]), `sink steady total: ${steady.join(' ')}`).to.be.above(0);
     expect(steady[7]).to.equal('1/1');
-    expect(out).to.match(/^goal sidecar with the sink: <= 2x floor per socket per cycle: [\d.]+x (MET|NOT MET) \(whole run\), [\d.]+x (MET|NOT MET) \(steady\); RSS < 150 MB: [\d.]+ MB (MET|NOT MET)/m);
+    expect(out).to.match(
+      /^goal sidecar with the sink: <= 2x floor per socket per cycle: [\d.]+x (MET|NOT MET) \(whole run\), [\d.]+x (MET|NOT MET) \(steady\); RSS < 150 MB: [\d.]+ MB (MET|NOT MET)/m,
+    );
   });
 });

@@ -21,7 +21,10 @@ describe('tcplens poll (real namespaces, against ss)', function () {
   let wl: Workload | undefined;
 
   before(async function () {
-    if (!isRoot()) { console.log('    skipped: needs root to create network namespaces'); this.skip(); }
+    if (!isRoot()) {
+      console.log('    skipped: needs root to create network namespaces');
+      this.skip();
+    }
     ns = createNetns('poll');
     wl = await startWorkload(ns, {
       listeners: [{ family: 4 }, { family: 6 }],
@@ -45,7 +48,7 @@ describe('tcplens poll (real namespaces, against ss)', function () {
     const ssBy = new Map(ss.map((s) => [s.cookie, s]));
     const ourCookies = ours.map((r) => String(r.idiag_cookie)).sort();
     expect(ourCookies).to.deep.equal([...ssBy.keys()].sort());
-    expect(ours.length).to.be.greaterThanOrEqual(14);  // 2 listeners + 4 x (listener, client, server)
+    expect(ours.length).to.be.greaterThanOrEqual(14); // 2 listeners + 4 x (listener, client, server)
 
     for (const r of ours) {
       const s = ssBy.get(String(r.idiag_cookie)) as SsSocket;
@@ -55,10 +58,18 @@ describe('tcplens poll (real namespaces, against ss)', function () {
       const local = Number(r.idiag_family) === 2 ? `${r.src}:${r.sport}` : `[${r.src}]:${r.sport}`;
       expect(s.local).to.equal(local);
       if (s.cong) expect(r.cong).to.equal(s.cong);
-      for (const [ssKey, ourKey] of [['bytes_acked', 'tcpi_bytes_acked'], ['bytes_received', 'tcpi_bytes_received'],
-        ['bytes_sent', 'tcpi_bytes_sent'], ['segs_out', 'tcpi_segs_out'], ['segs_in', 'tcpi_segs_in'],
-        ['cwnd', 'tcpi_snd_cwnd'], ['mss', 'tcpi_snd_mss'], ['rcv_space', 'tcpi_rcv_space'],
-        ['data_segs_out', 'tcpi_data_segs_out'], ['data_segs_in', 'tcpi_data_segs_in']] as const) {
+      for (const [ssKey, ourKey] of [
+        ['bytes_acked', 'tcpi_bytes_acked'],
+        ['bytes_received', 'tcpi_bytes_received'],
+        ['bytes_sent', 'tcpi_bytes_sent'],
+        ['segs_out', 'tcpi_segs_out'],
+        ['segs_in', 'tcpi_segs_in'],
+        ['cwnd', 'tcpi_snd_cwnd'],
+        ['mss', 'tcpi_snd_mss'],
+        ['rcv_space', 'tcpi_rcv_space'],
+        ['data_segs_out', 'tcpi_data_segs_out'],
+        ['data_segs_in', 'tcpi_data_segs_in'],
+      ] as const) {
         if (s.fields[ssKey] !== undefined) expect(r[ourKey], `${ssKey} of ${local}`).to.equal(Number(s.fields[ssKey]));
       }
       if (s.fields.fwmark !== undefined) expect(r.mark).to.equal(Number(s.fields.fwmark));
@@ -85,7 +96,7 @@ describe('tcplens poll (real namespaces, against ss)', function () {
       // Everything sent was acked: bytes_acked counts the SYN (and a FIN) too.
       expect(r.tcpi_bytes_acked).to.equal((w.sent ?? 0) + 1 + (w.shutdown === 'wr' ? 1 : 0));
       if (w.shutdown === 'wr') {
-        expect(r.idiag_state).to.equal(5);  // FIN_WAIT2
+        expect(r.idiag_state).to.equal(5); // FIN_WAIT2
         expect(Number(r.shutdown) & 2, 'SEND_SHUTDOWN').to.equal(2);
       }
     }
@@ -105,14 +116,20 @@ describe('tcplens poll (real namespaces, against ss)', function () {
   });
 
   it('gives the same sockets whatever the batch size (multi-batch dumps)', () => {
-    const big = poll(['--netns', ns]).map((r) => String(r.idiag_cookie)).sort();
-    const small = poll(['--netns', ns, '--batch-rows', '3']).map((r) => String(r.idiag_cookie)).sort();
+    const big = poll(['--netns', ns])
+      .map((r) => String(r.idiag_cookie))
+      .sort();
+    const small = poll(['--netns', ns, '--batch-rows', '3'])
+      .map((r) => String(r.idiag_cookie))
+      .sort();
     expect(small).to.deep.equal(big);
   });
 
   it('prints ndjson, table and a summary line', () => {
     const nd = execFileSync('node', [BIN, 'poll', '--netns', ns, '--format', 'ndjson'], { encoding: 'utf8' })
-      .trim().split('\n').map((l) => JSON.parse(l) as Rec);
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Rec);
     expect(nd.length).to.be.greaterThanOrEqual(14);
     expect(nd[0]!.netns).to.equal(ns);
     expect(typeof nd[0]!.idiag_cookie).to.equal('string');
@@ -125,7 +142,9 @@ describe('tcplens poll (real namespaces, against ss)', function () {
   });
 
   it('keeps polling with --interval and stops after --count', () => {
-    const out = execFileSync('node', [BIN, 'poll', '--netns', ns, '--interval', '100ms', '--count', '3', '--format', 'none'], { encoding: 'utf8' });
+    const out = execFileSync('node', [BIN, 'poll', '--netns', ns, '--interval', '100ms', '--count', '3', '--format', 'none'], {
+      encoding: 'utf8',
+    });
     expect(out.trim().split('\n')).to.have.length(3);
   });
 });
@@ -148,7 +167,7 @@ describe('tcplens poll: bad input', () => {
       expect(r.status).to.not.equal(0);
       expect(r.stderr).to.match(pattern);
       expect(r.stderr.trim().split('\n')).to.have.length(1);
-      expect(r.stderr).to.not.match(/at .*\.js:\d+/);  // no stack trace
+      expect(r.stderr).to.not.match(/at .*\.js:\d+/); // no stack trace
     });
   }
 });

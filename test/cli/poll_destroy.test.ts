@@ -11,30 +11,46 @@ describe('tcplens poll --destroy', function () {
   this.timeout(60_000);
   let ns = '';
   before(function () {
-    if (!isRoot()) { console.log('    skipped: needs root to create network namespaces'); this.skip(); }
+    if (!isRoot()) {
+      console.log('    skipped: needs root to create network namespaces');
+      this.skip();
+    }
     ns = createNetns('pdestroy');
   });
-  after(() => { if (ns) deleteNetns(ns); });
+  after(() => {
+    if (ns) deleteNetns(ns);
+  });
 
   it('prints every socket closed between polls as a "destroy" record', async () => {
-    const proc = spawn('node', [BIN, 'poll', '--netns', ns, '--interval', '300ms', '--count', '4', '--destroy', '--format', 'ndjson'],
-      { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn('node', [BIN, 'poll', '--netns', ns, '--interval', '300ms', '--count', '4', '--destroy', '--format', 'ndjson'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
-    proc.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-    await new Promise((r) => setTimeout(r, 400));  // after the first poll
+    proc.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    await new Promise((r) => setTimeout(r, 400)); // after the first poll
     const N = 15;
-    const truth = JSON.parse(execFileSync('ip', ['netns', 'exec', ns, 'python3', CHURN, String(N), '200'], { encoding: 'utf8' }).trim()) as
-      { listener: [string, number]; flows: Array<{ sport: number }> };
+    const truth = JSON.parse(
+      execFileSync('ip', ['netns', 'exec', ns, 'python3', CHURN, String(N), '200'], { encoding: 'utf8' }).trim(),
+    ) as { listener: [string, number]; flows: Array<{ sport: number }> };
     const code = await new Promise((r) => proc.once('exit', r));
     expect(code).to.equal(0);
-    const recs = out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const recs = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const destroyed = recs.filter((r) => r.view === 'destroy');
     expect(destroyed).to.have.length(2 * N + 1);
     const clientPorts = new Set(destroyed.filter((r) => r.dport === truth.listener[1]).map((r) => r.sport));
     for (const f of truth.flows) expect(clientPorts.has(f.sport), `client ${f.sport}`).to.equal(true);
     expect(destroyed.every((r) => r.netns === ns && typeof r.idiag_cookie === 'string' && r.tcpi_bytes_acked !== undefined)).to.equal(true);
     // The last poll still sees the clients, now as TIME_WAIT sockets (no tcp_info).
-    const lastTs = recs.filter((r) => r.view === 'poll').map((r) => String(r.ts_ns)).sort().pop();
+    const lastTs = recs
+      .filter((r) => r.view === 'poll')
+      .map((r) => String(r.ts_ns))
+      .sort()
+      .pop();
     const tw = recs.filter((r) => r.view === 'poll' && r.idiag_state === 6 && String(r.ts_ns) === lastTs);
     expect(tw).to.have.length(N);
   });

@@ -19,7 +19,10 @@ describe('tcplens sample', function () {
 
   before(async function () {
     const why = samplesSkipReason();
-    if (why) { console.log(`    skipped: ${why}`); this.skip(); }
+    if (why) {
+      console.log(`    skipped: ${why}`);
+      this.skip();
+    }
     ns = createNetns('smpcli');
     const w = await startSampleWorkload(ns, { recv: 2, idle: true });
     wl = w.info;
@@ -34,10 +37,13 @@ describe('tcplens sample', function () {
   it('-F 20 -i 3 --pid --format ndjson: three samples of the recv threads, named like the poll view', () => {
     const r = run(['sample', '-F', '20', '-i', '3', '--pid', String(wl.pid), '--format', 'ndjson']);
     expect(r.status, r.stderr).to.equal(0);
-    const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const rows = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const recv = wl.threads.filter((t) => t.role === 'recv');
     expect(new Set(rows.map((x) => x.sample_seq)).size).to.equal(3);
-    expect(rows.length).to.equal(3 * recv.length);  // active only: the idle and main threads are left out
+    expect(rows.length).to.equal(3 * recv.length); // active only: the idle and main threads are left out
     for (const x of rows) {
       expect(x.tgid).to.equal(wl.pid);
       expect(x.comm).to.equal('tl-recv');
@@ -57,11 +63,11 @@ describe('tcplens sample', function () {
     expect(rows.some((x) => x.comm === 'tl-sampwl')).to.equal(true);
   });
 
-  it('--owners maps the workload\'s sockets to its pid; the table has a header and a line per socket', () => {
+  it("--owners maps the workload's sockets to its pid; the table has a header and a line per socket", () => {
     const j = run(['sample', '--owners', '--pid', String(wl.pid), '--format', 'json']);
     expect(j.status, j.stderr).to.equal(0);
     const rows = JSON.parse(j.stdout) as Array<Record<string, unknown>>;
-    expect(rows.length).to.equal(1 + 2 * 2);  // listener + both ends of two connections
+    expect(rows.length).to.equal(1 + 2 * 2); // listener + both ends of two connections
     for (const x of rows) expect([x.tgid, x.comm]).to.deep.equal([wl.pid, 'tl-sampwl']);
     const t = run(['sample', '--owners', '--pid', String(wl.pid)]);
     const lines = t.stdout.trim().split('\n');
@@ -69,7 +75,12 @@ describe('tcplens sample', function () {
     expect(lines.length).to.equal(1 + rows.length);
   });
 
-  for (const bad of [['-F', '0'], ['-i', '0'], ['--pid', 'x'], ['--format', 'xml']]) {
+  for (const bad of [
+    ['-F', '0'],
+    ['-i', '0'],
+    ['--pid', 'x'],
+    ['--format', 'xml'],
+  ]) {
     it(`${bad.join(' ')}: one clear line, non-zero exit`, () => {
       const r = run(['sample', ...bad]);
       expect(r.status).to.not.equal(0);
@@ -89,7 +100,10 @@ describe('tcplens sample', function () {
   });
 
   it('bpf() refused by seccomp (as container profiles do): the load failure in one line, exit 1', () => {
-    const r = spawnSync('python3', [`${__dirname}/../../../test/helpers/no_bpf.py`, 'node', BIN, 'sample', '-i', '1'], { encoding: 'utf8', timeout: 30_000 });
+    const r = spawnSync('python3', [`${__dirname}/../../../test/helpers/no_bpf.py`, 'node', BIN, 'sample', '-i', '1'], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     expect(r.status).to.equal(1);
     expect(r.stdout).to.equal('');
     const lines = r.stderr.trim().split('\n');

@@ -5,8 +5,12 @@ import * as path from 'path';
 
 const BIN = path.resolve(__dirname, '../../../bin/tcplens.js');
 // Other programs may add namespaces meanwhile: look at ours only.
-const loadgenNetns = (): string[] => execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').filter((l) => l.startsWith('tl-loadgen-'));
-const tcplens = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, CLICKHOUSE_PASSWORD: '' } });
+const loadgenNetns = (): string[] =>
+  execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+    .split('\n')
+    .filter((l) => l.startsWith('tl-loadgen-'));
+const tcplens = (args: string[]) =>
+  spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, CLICKHOUSE_PASSWORD: '' } });
 
 describe('tcplens compare: bad input', () => {
   const cases: Array<[string[], RegExp]> = [

@@ -16,16 +16,30 @@ import type { ViewReport } from '../../src/compare/report';
 
 const BIN = path.resolve(__dirname, '../../../bin/tcplens.js');
 
-interface FlowLine { id: number; bytes: number; views: Record<string, { bytes: number | null; first_ns: string; last_ns: string }> }
+interface FlowLine {
+  id: number;
+  bytes: number;
+  views: Record<string, { bytes: number | null; first_ns: string; last_ns: string }>;
+}
 
 function runCompare(dir: string, args: string[]): { report: CompareResult; truth: TruthFlow[]; flows: FlowLine[]; svg: string } {
-  const truthFile = path.join(dir, 'truth.ndjson'), flowsFile = path.join(dir, 'flows.ndjson'), svgFile = path.join(dir, 'c.svg');
-  const r = spawnSync(process.execPath, [BIN, 'compare', '--json', '--truth-out', truthFile, '--flows-out', flowsFile, '--svg', svgFile, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const truthFile = path.join(dir, 'truth.ndjson'),
+    flowsFile = path.join(dir, 'flows.ndjson'),
+    svgFile = path.join(dir, 'c.svg');
+  const r = spawnSync(
+    process.execPath,
+    [BIN, 'compare', '--json', '--truth-out', truthFile, '--flows-out', flowsFile, '--svg', svgFile, ...args],
+    { encoding: 'utf8', maxBuffer: 64 << 20 },
+  );
   expect(r.status, r.stderr).to.equal(0);
   return {
     report: JSON.parse(r.stdout) as CompareResult,
     truth: readTruth(truthFile),
-    flows: fs.readFileSync(flowsFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as FlowLine),
+    flows: fs
+      .readFileSync(flowsFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as FlowLine),
     svg: fs.readFileSync(svgFile, 'utf8'),
   };
 }
@@ -69,22 +83,29 @@ function checkEbpfViews(r: CompareResult, truth: readonly TruthFlow[]): void {
   }
   if (events.available) {
     expect(events.flows_seen).to.equal(n);
-    expect(events.flows_exact).to.equal(n);  // close-time counters: exact bytes for every flow
+    expect(events.flows_exact).to.equal(n); // close-time counters: exact bytes for every flow
     expect(events.bytes_seen).to.equal(truth.reduce((a, t) => a + t.up_received + t.down_received, 0));
     expect(events.drops).to.equal(0);
   }
   if (samples?.available) {
     expect(samples.ticks).to.be.above(0);
     expect(samples.flows_seen).to.be.at.most(n);
-    expect(samples.bytes_seen).to.equal(null);  // samples carry no counters
+    expect(samples.bytes_seen).to.equal(null); // samples carry no counters
   }
 }
 
 describe('tcplens compare --loadgen', function () {
   this.timeout(120_000);
   let dir = '';
-  before(function () { if (!isRoot()) { console.log('    skipped: needs root to create network namespaces'); this.skip(); } });
-  beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-compare-test-')); });
+  before(function () {
+    if (!isRoot()) {
+      console.log('    skipped: needs root to create network namespaces');
+      this.skip();
+    }
+  });
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-compare-test-'));
+  });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   describe('2,000 flows of 5 ms', () => {
@@ -94,9 +115,22 @@ describe('tcplens compare --loadgen', function () {
     before(() => {
       own = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-compare-2000-'));
       // samples (an iterator over every thread of the host) are checked with the long flows below
-      run = runCompare(own, ['--loadgen', `rate=600,flows=${N},duration=5ms,bytes=4k/6k,seed=21`, '--intervals', '10ms,100ms,1s', '--predict', '10s', '--seed', '5', '--views', 'poll,destroy,events']);
+      run = runCompare(own, [
+        '--loadgen',
+        `rate=600,flows=${N},duration=5ms,bytes=4k/6k,seed=21`,
+        '--intervals',
+        '10ms,100ms,1s',
+        '--predict',
+        '10s',
+        '--seed',
+        '5',
+        '--views',
+        'poll,destroy,events',
+      ]);
     });
-    after(() => { if (own) fs.rmSync(own, { recursive: true, force: true }); });
+    after(() => {
+      if (own) fs.rmSync(own, { recursive: true, force: true });
+    });
 
     it('the workload ran every flow with exact bytes', () => {
       expect(run.truth).to.have.length(N);
@@ -124,7 +158,7 @@ describe('tcplens compare --loadgen', function () {
       // machine kept the workload from closing flows on time (the truth says so).
       const p = run.truth.reduce((a, t) => a + Math.min(1, lifeMs(t) / 1000), 0) / N;
       expect(p).to.be.at.least(0.005);
-      const sigma = Math.max(Math.sqrt(p * (1 - p) / N), phaseSpread(run.truth, 1000));
+      const sigma = Math.max(Math.sqrt((p * (1 - p)) / N), phaseSpread(run.truth, 1000));
       expect(view(run.report, 'poll', 1000).coverage!).to.be.within(p - 4 * sigma, p + 4 * sigma);
     });
 
@@ -133,24 +167,32 @@ describe('tcplens compare --loadgen', function () {
         const v = view(run.report, 'poll', P);
         // never more polls than the grid has slots (an early timer once polled a slot twice)
         expect(v.ticks, `poll ${P} ms ticks in ${v.window_ms} ms`).to.be.at.most(Math.floor(v.window_ms! / P) + 1);
-        expect(v.predicted_coverage!, `predicted ${P}`).to.be.closeTo(run.truth.reduce((a, t) => a + Math.min(1, lifeMs(t) / P), 0) / N, 1e-4);
+        expect(v.predicted_coverage!, `predicted ${P}`).to.be.closeTo(
+          run.truth.reduce((a, t) => a + Math.min(1, lifeMs(t) / P), 0) / N,
+          1e-4,
+        );
         // A poller starved of CPU (a busy shared machine) polls less often and
         // less regularly than asked: the report says so (skipped ticks), and
         // the random-phase model does not apply to it.
         if (v.skipped_ticks > v.ticks / 20) {
           expect(P, 'the 1 s poller keeps its interval').to.not.equal(1000);
           expect(v.effective_interval_ms!).to.be.above(P);
-          console.log(`    (poll ${P} ms starved: ${v.skipped_ticks} ticks skipped, kept ${v.effective_interval_ms} ms; not checked against the model)`);
+          console.log(
+            `    (poll ${P} ms starved: ${v.skipped_ticks} ticks skipped, kept ${v.effective_interval_ms} ms; not checked against the model)`,
+          );
           continue;
         }
         const Peff = P;
-        const expected = run.truth.reduce((a, t) => a + Math.min(1, lifeMs(t) / Peff), 0) / N;  // from the truth, not from tcplens
+        const expected = run.truth.reduce((a, t) => a + Math.min(1, lifeMs(t) / Peff), 0) / N; // from the truth, not from tcplens
         // 2 percentage points, or 4 sigma of this workload's own spread when
         // that is wider (a starved workload closes flows in bursts); at 10 ms
         // a 5 ms flow's close is known to ~0.2 ms, i.e. ~2 points, so 4 binomial sigma there too.
         const spread = phaseSpread(run.truth, Peff);
         const tol = Math.max(0.02, 4 * spread, Peff < 20 ? 4 * v.predicted_sigma! : 0);
-        expect(Math.abs(v.coverage! - expected), `poll ${P} ms (kept ${Peff} ms): measured ${v.coverage} vs predicted ${expected}`).to.be.at.most(tol);
+        expect(
+          Math.abs(v.coverage! - expected),
+          `poll ${P} ms (kept ${Peff} ms): measured ${v.coverage} vs predicted ${expected}`,
+        ).to.be.at.most(tol);
         expect(v.flows_seen + v.flows_missed).to.equal(N);
       }
       const extra = run.report.predictions.find((x) => x.interval_ms === 10_000)!;
@@ -161,11 +203,18 @@ describe('tcplens compare --loadgen', function () {
       const byId = new Map(run.truth.map((t) => [t.id, t]));
       for (const P of [10, 100, 1000]) {
         const label = `poll ${P} ms`;
-        let seenBytes = 0, missed = 0, finRace = 0, seen = 0;
+        let seenBytes = 0,
+          missed = 0,
+          finRace = 0,
+          seen = 0;
         for (const f of run.flows) {
-          const t = byId.get(f.id)!, b = f.views[label]?.bytes;
+          const t = byId.get(f.id)!,
+            b = f.views[label]?.bytes;
           const truthBytes = t.up_received + t.down_received;
-          if (b === undefined || b === null) { missed += truthBytes; continue; }
+          if (b === undefined || b === null) {
+            missed += truthBytes;
+            continue;
+          }
           // inet_diag reads a socket's state outside the socket lock and its
           // counters inside: a FIN landing in between is counted as payload.
           expect(b, `${label} flow ${f.id}`).to.be.at.most(truthBytes + 1);
@@ -188,7 +237,7 @@ describe('tcplens compare --loadgen', function () {
     it('draws the chart: a point per measured interval, in a well-formed SVG', () => {
       expect(run.svg.startsWith('<svg ')).to.equal(true);
       expect(run.svg.trim().endsWith('</svg>')).to.equal(true);
-      expect((run.svg.match(/<circle /g) ?? []).length).to.equal(2 * 3);  // coverage and CPU per poll interval
+      expect((run.svg.match(/<circle /g) ?? []).length).to.equal(2 * 3); // coverage and CPU per poll interval
       const opens = (run.svg.match(/<(text|circle)\b/g) ?? []).length;
       const closes = (run.svg.match(/<\/(text|circle)>/g) ?? []).length;
       expect(opens).to.equal(closes);
@@ -196,18 +245,27 @@ describe('tcplens compare --loadgen', function () {
   });
 
   it('long flows are seen by every view (samples measured too)', () => {
-    const r = runCompare(dir, ['--loadgen', 'rate=300,flows=300,duration=bimodal:4ms:1200ms:0.05,bytes=2k,seed=3', '--intervals', '100ms,1s']);
+    const r = runCompare(dir, [
+      '--loadgen',
+      'rate=300,flows=300,duration=bimodal:4ms:1200ms:0.05,bytes=2k,seed=3',
+      '--intervals',
+      '100ms,1s',
+    ]);
     const long = r.truth.filter((t) => t.planned_ms === 1200);
     expect(long.length).to.be.above(5);
     const flows = new Map(r.flows.map((f) => [f.id, f]));
     const events = view(r.report, 'events').available ? ['events'] : [];
     for (const t of long) {
       const f = flows.get(t.id)!;
-      for (const label of ['poll 100 ms', 'poll 1000 ms', 'destroy', ...events]) expect(f.views[label], `${label} saw flow ${t.id}`).to.exist;
+      for (const label of ['poll 100 ms', 'poll 1000 ms', 'destroy', ...events])
+        expect(f.views[label], `${label} saw flow ${t.id}`).to.exist;
       expect(f.views.destroy!.bytes).to.equal(4096);
     }
     expect(view(r.report, 'destroy').flows_seen).to.equal(300);
-    expect(r.report.views.find((x) => x.view === 'samples'), 'samples reported').to.exist;
+    expect(
+      r.report.views.find((x) => x.view === 'samples'),
+      'samples reported',
+    ).to.exist;
     checkEbpfViews(r.report, r.truth);
   });
 });
@@ -217,30 +275,46 @@ describe('tcplens compare --netns (no ground truth)', function () {
   let ns = '';
   let dir = '';
   beforeEach(function () {
-    if (!isRoot()) { console.log('    skipped: needs root to create network namespaces'); this.skip(); }
+    if (!isRoot()) {
+      console.log('    skipped: needs root to create network namespaces');
+      this.skip();
+    }
     ns = createNetns('cmp');
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-compare-ns-'));
   });
-  afterEach(() => { if (ns) deleteNetns(ns); fs.rmSync(dir, { recursive: true, force: true }); });
+  afterEach(() => {
+    if (ns) deleteNetns(ns);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
 
   it('counts each socket any view saw; destroy has every close with exact bytes', async () => {
-    const cmp = spawn(process.execPath, [BIN, 'compare', '--netns', ns, '--duration', '4s', '--intervals', '100ms', '--views', 'poll,destroy', '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const cmp = spawn(
+      process.execPath,
+      [BIN, 'compare', '--netns', ns, '--duration', '4s', '--intervals', '100ms', '--views', 'poll,destroy', '--json'],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     let out = '';
-    cmp.stdout!.on('data', (d) => { out += d; });
-    await new Promise((r) => setTimeout(r, 1500));  // the views are attached well before this
+    cmp.stdout!.on('data', (d) => {
+      out += d;
+    });
+    await new Promise((r) => setTimeout(r, 1500)); // the views are attached well before this
     const truthFile = path.join(dir, 'truth.ndjson');
-    const lg = spawnSync(process.execPath, [BIN, 'loadgen', 'rate=100,flows=60,duration=300ms,bytes=1000/3000,seed=2', '--netns', ns, '--out', truthFile], { encoding: 'utf8' });
+    const lg = spawnSync(
+      process.execPath,
+      [BIN, 'loadgen', 'rate=100,flows=60,duration=300ms,bytes=1000/3000,seed=2', '--netns', ns, '--out', truthFile],
+      { encoding: 'utf8' },
+    );
     expect(lg.status, lg.stderr).to.equal(0);
     const code = await new Promise((r) => cmp.once('exit', r));
     expect(code).to.equal(0);
     const r = JSON.parse(out) as CompareResult;
     const truth = readTruth(truthFile);
     expect(r.mode).to.equal('netns');
-    expect(r.flows_total).to.equal(2 * truth.length);  // both ends of each connection
+    expect(r.flows_total).to.equal(2 * truth.length); // both ends of each connection
     const d = view(r, 'destroy');
     expect(d.flows_seen).to.equal(2 * truth.length);
     // each socket sent and received up + down between them
     expect(d.bytes_seen).to.equal(truth.reduce((a, t) => a + 2 * (t.up_received + t.down_received), 0));
-    expect(view(r, 'poll', 100).flows_seen).to.equal(2 * truth.length);  // every socket lived 300 ms
+    expect(view(r, 'poll', 100).flows_seen).to.equal(2 * truth.length); // every socket lived 300 ms
   });
 });

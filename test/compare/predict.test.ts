@@ -10,7 +10,7 @@ function simulate(lifetimes: number[], P: number, rng: Rng): number {
   const phase = rng.next() * P;
   let t = 0;
   for (const L of lifetimes) {
-    t += rng.exp(7);  // flows arrive at random, so each has its own phase against the grid
+    t += rng.exp(7); // flows arrive at random, so each has its own phase against the grid
     const firstPoll = phase + Math.ceil((t - phase) / P) * P;
     if (firstPoll < t + L) seen++;
   }

@@ -22,7 +22,10 @@ describe('FlowTable (poll + destroy joined on the cookie)', function () {
   let table: FlowTable;
 
   beforeEach(function () {
-    if (!isRoot()) { console.log('    skipped: needs root to create network namespaces'); this.skip(); }
+    if (!isRoot()) {
+      console.log('    skipped: needs root to create network namespaces');
+      this.skip();
+    }
     ns = createNetns('flows');
     poll = new PollSource({ netns: parseNetnsSelector(ns) });
     destroy = new DestroySource({ netns: parseNetnsSelector(ns) });
@@ -47,7 +50,8 @@ describe('FlowTable (poll + destroy joined on the cookie)', function () {
     rows.find((r) => r.dport === sport && r.sport === t.listener[1]);
 
   it('flows born and dead between two polls: destroy only, missed by polling, exact final bytes', async () => {
-    const N = 20, BYTES = 3000;
+    const N = 20,
+      BYTES = 3000;
     await pollOnce();
     const truth = churn(ns, N, BYTES);
     await drainDestroy();
@@ -56,7 +60,8 @@ describe('FlowTable (poll + destroy joined on the cookie)', function () {
     const rows = table.collect();
     expect(rows).to.have.length(2 * N);
     for (const f of truth.flows) {
-      const c = clientOf(rows, truth, f.sport)!, s = serverOf(rows, truth, f.sport)!;
+      const c = clientOf(rows, truth, f.sport)!,
+        s = serverOf(rows, truth, f.sport)!;
       expect(c, `client ${f.sport}`).to.exist;
       expect(s, `server of ${f.sport}`).to.exist;
       for (const r of [c, s]) {
@@ -76,7 +81,8 @@ describe('FlowTable (poll + destroy joined on the cookie)', function () {
   });
 
   it('long flows: poll+destroy, one flow per cookie, the bytes after the last poll counted', async () => {
-    const N = 10, BYTES = 2000;
+    const N = 10,
+      BYTES = 2000;
     const held = await heldChurn(ns, N, BYTES);
     await pollOnce();
     await pollOnce();
@@ -101,14 +107,15 @@ describe('FlowTable (poll + destroy joined on the cookie)', function () {
     expect(table.stats().coverage).to.deep.equal({ 'poll+destroy': 2 * N });
   });
 
-  it('without the destroy view a flow gone from a complete poll is closed with the last poll\'s counters; late reports are absorbed', async () => {
-    const N = 8, BYTES = 1000;
+  it("without the destroy view a flow gone from a complete poll is closed with the last poll's counters; late reports are absorbed", async () => {
+    const N = 8,
+      BYTES = 1000;
     const held = await heldChurn(ns, N, BYTES);
     await pollOnce();
     const truth = await held.release();
     await pollOnce();
     clock += 999;
-    expect(table.collect()).to.have.length(0);  // still in its grace
+    expect(table.collect()).to.have.length(0); // still in its grace
     clock += 1;
     const rows = table.collect();
     expect(rows).to.have.length(2 * N);
@@ -117,10 +124,10 @@ describe('FlowTable (poll + destroy joined on the cookie)', function () {
       expect(c.views).to.equal(VIEW_POLL);
       expect(c.final_source).to.equal('poll');
       expect(c.close_ns).to.equal(0n);
-      expect(Number(c.tcpi_bytes_acked)).to.equal(BYTES + 1);  // data + SYN: the FIN came after the poll
+      expect(Number(c.tcpi_bytes_acked)).to.equal(BYTES + 1); // data + SYN: the FIN came after the poll
       expect(c.bytes_unpolled).to.equal(0n);
     }
-    await drainDestroy();  // the kernel's reports of the same closes arrive late
+    await drainDestroy(); // the kernel's reports of the same closes arrive late
     expect(table.stats().late).to.equal(2 * N);
     expect(table.stats().tracked).to.equal(0);
     clock += 1000;
@@ -156,7 +163,7 @@ describe('FlowTable (poll + destroy joined on the cookie)', function () {
         expect(b.rows).to.be.at.most(before);
         for (let i = 0; i < b.rows; i++) rows.push({ sport: b.u16('sport')[i]!, dport: b.u16('dport')[i]! });
       });
-      expect(total).to.equal(11);  // 10 connected sockets + the listener
+      expect(total).to.equal(11); // 10 connected sockets + the listener
       kept.push(rows);
     }
     const truth = await held.release();

@@ -42,18 +42,37 @@ describe('FlowTable: socket owners', () => {
   it('finished flows take the owner of their socket inode from the latest pass', () => {
     const t = new FlowTable({ closeGraceMs: 0, now: () => 0 });
     const names = ['nginx', 'curl'];
-    t.setOwners(owners([{ ino: 501, pid: 10, comm: 1 }, { ino: 502, pid: 10, comm: 1 }, { ino: 503, pid: 20, comm: 2, cg: 9n }]), names, true);
+    t.setOwners(
+      owners([
+        { ino: 501, pid: 10, comm: 1 },
+        { ino: 502, pid: 10, comm: 1 },
+        { ino: 503, pid: 20, comm: 2, cg: 9n },
+      ]),
+      names,
+      true,
+    );
     // a new pass replaces the old one: 502 moved to pid 30 (same comm id, new process)
-    t.setOwners(owners([{ ino: 501, pid: 10, comm: 1 }, { ino: 502, pid: 30, comm: 1 }, { ino: 503, pid: 20, comm: 2, cg: 9n }]), names, true);
+    t.setOwners(
+      owners([
+        { ino: 501, pid: 10, comm: 1 },
+        { ino: 502, pid: 30, comm: 1 },
+        { ino: 503, pid: 20, comm: 2, cg: 9n },
+      ]),
+      names,
+      true,
+    );
     t.beginCycle(NS);
     t.observePoll(poll([501, 502, 503, 504], 1_000n), NS);
     t.endCycle(NS);
     t.beginCycle(NS);
     t.observePoll(poll([], 2_000n), NS);
-    t.endCycle(NS);  // all four gone from a complete poll: closed
+    t.endCycle(NS); // all four gone from a complete poll: closed
     const rows = t.collect().sort((a, b) => Number(a.idiag_cookie - b.idiag_cookie));
     expect(rows.map((r) => [r.pid, r.tgid, r.comm, r.cgroup_id])).to.deep.equal([
-      [10, 10, 'nginx', 77n], [30, 30, 'nginx', 77n], [20, 20, 'curl', 9n], [0, 0, '', 0n],
+      [10, 10, 'nginx', 77n],
+      [30, 30, 'nginx', 77n],
+      [20, 20, 'curl', 9n],
+      [0, 0, '', 0n],
     ]);
   });
 });

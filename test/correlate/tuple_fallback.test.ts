@@ -31,7 +31,7 @@ describe('FlowTable: classic-tracepoint events joined to polls on (netns, 4-tupl
   beforeEach(() => {
     ns = createNetns('tuple');
     poll = new PollSource({ netns: parseNetnsSelector(ns) });
-    events = undefined;  // each test starts its own, with the kinds it keeps
+    events = undefined; // each test starts its own, with the kinds it keeps
     clock = 0;
     table = new FlowTable({ now: () => clock, closeGraceMs: 1000 });
   });
@@ -67,12 +67,13 @@ describe('FlowTable: classic-tracepoint events joined to polls on (netns, 4-tupl
   }
 
   it('polled first: N connections are 2N flows, poll+events, each with its poll cookie', async () => {
-    const N = 10, BYTES = 1000;
-    events = nsEvents(ns, { mode: 'tracepoint', kinds: FLOW_KINDS });  // as `run` keeps them
+    const N = 10,
+      BYTES = 1000;
+    events = nsEvents(ns, { mode: 'tracepoint', kinds: FLOW_KINDS }); // as `run` keeps them
     const held = await heldChurn(ns, N, BYTES);
     await pollOnce();
     const truth = await held.release();
-    await drainEvents();  // opens without cookies; closes with the cookie the poll made (read from the socket)
+    await drainEvents(); // opens without cookies; closes with the cookie the poll made (read from the socket)
     await pollOnce();
     clock += 1000;
     expectJoined(table.collect(), truth, N);
@@ -81,10 +82,11 @@ describe('FlowTable: classic-tracepoint events joined to polls on (netns, 4-tupl
   });
 
   it('events first, every state change kept: the poll adopts the cookieless flows, still 2N flows', async () => {
-    const N = 10, BYTES = 1000;
+    const N = 10,
+      BYTES = 1000;
     events = nsEvents(ns, { mode: 'tracepoint' });
     const held = await heldChurn(ns, N, BYTES);
-    await drainEvents();  // the opens make 2N cookieless flows
+    await drainEvents(); // the opens make 2N cookieless flows
     expect(table.stats()).to.include({ tracked: 2 * N, opened: 2 * N });
     await pollOnce();
     expect(table.stats()).to.include({ tracked: 2 * N, opened: 2 * N, adopted: 2 * N });

@@ -11,8 +11,10 @@ const stats = new BpfProgStats();
 const enabledBefore = stats.enabled;
 bpf.selftestRun(fd, 100);
 stats.close();
-stats.close();  // idempotent
+stats.close(); // idempotent
 const enabledAfter = stats.enabled;
 bpf.selftestRun(fd, 100);
 const p = stats.read().programs.find((x) => x.name === 'tl_selftest');
-process.stdout.write(`${JSON.stringify({ enabledBefore, enabledAfter, runCnt: p?.runCnt ?? null, stdinIsProg: bpf.progStats(0) !== null })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ enabledBefore, enabledAfter, runCnt: p?.runCnt ?? null, stdinIsProg: bpf.progStats(0) !== null })}\n`,
+);

@@ -24,7 +24,9 @@ export interface HeldChurn {
 
 /** N connections opened and used, held open until release(). */
 export async function heldChurn(ns: string, n: number, bytes = 0): Promise<HeldChurn> {
-  const proc = spawn('ip', ['netns', 'exec', ns, 'python3', CHURN, String(n), String(bytes), 'hold'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const proc = spawn('ip', ['netns', 'exec', ns, 'python3', CHURN, String(n), String(bytes), 'hold'], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const it = readline.createInterface({ input: proc.stdout! })[Symbol.asyncIterator]();
   const first = await it.next();
   if (first.value !== 'open') throw new Error(`churn.py: expected "open", got ${String(first.value)}`);

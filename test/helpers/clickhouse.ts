@@ -8,7 +8,12 @@ import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickh
 import { LocalClickHouse } from '../../src/sinks/clickhouse/local_server';
 
 export function haveClickHouse(): boolean {
-  try { execFileSync('which', ['clickhouse-server'], { stdio: 'ignore' }); return true; } catch { return false; }
+  try {
+    execFileSync('which', ['clickhouse-server'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const handedOut = new Set<number>();
@@ -19,7 +24,10 @@ const handedOut = new Set<number>();
 export async function freePort(): Promise<number> {
   for (;;) {
     const p = await kernelPort();
-    if (!handedOut.has(p)) { handedOut.add(p); return p; }
+    if (!handedOut.has(p)) {
+      handedOut.add(p);
+      return p;
+    }
   }
 }
 
@@ -48,7 +56,11 @@ export interface TestServer {
 
 let dbCounter = 0;
 
-export interface TestPorts { http: number; tcp: number; interserver: number }
+export interface TestPorts {
+  http: number;
+  tcp: number;
+  interserver: number;
+}
 
 export async function testPorts(): Promise<TestPorts> {
   return { http: await freePort(), tcp: await freePort(), interserver: await freePort() };
@@ -57,8 +69,14 @@ export async function testPorts(): Promise<TestPorts> {
 /** Starts a server in a fresh temp dir (on `ports`, default fresh ones). */
 export async function startTestServer(opts: { ports?: TestPorts; extraConfig?: string } = {}): Promise<TestServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tlch-'));
-  const { http, tcp, interserver } = opts.ports ?? await testPorts();
-  const server = new LocalClickHouse({ dir, httpPort: http, tcpPort: tcp, interserverPort: interserver, ...(opts.extraConfig ? { extraConfig: opts.extraConfig } : {}) });
+  const { http, tcp, interserver } = opts.ports ?? (await testPorts());
+  const server = new LocalClickHouse({
+    dir,
+    httpPort: http,
+    tcpPort: tcp,
+    interserverPort: interserver,
+    ...(opts.extraConfig ? { extraConfig: opts.extraConfig } : {}),
+  });
   await server.start();
   const client = createClient({ url: server.url, log: { level: ClickHouseLogLevel.OFF } });
   return {
@@ -67,7 +85,16 @@ export async function startTestServer(opts: { ports?: TestPorts; extraConfig?: s
     client,
     freshDb: (tag = 't') => `tlt_${tag}_${process.pid}_${++dbCounter}`,
     errorLog: (lines = 20) => {
-      try { return fs.readFileSync(path.join(dir, 'log', 'error.log'), 'utf8').trim().split('\n').slice(-lines).join('\n'); } catch { return '(no error log)'; }
+      try {
+        return fs
+          .readFileSync(path.join(dir, 'log', 'error.log'), 'utf8')
+          .trim()
+          .split('\n')
+          .slice(-lines)
+          .join('\n');
+      } catch {
+        return '(no error log)';
+      }
     },
     cleanup: async () => {
       await client.close().catch(() => undefined);
@@ -90,9 +117,14 @@ export function sharedServer(): TestServer {
   const h = {} as TestServer;
   before(async function () {
     this.timeout(60_000);
-    if (!haveClickHouse()) { this.skip(); return; }
+    if (!haveClickHouse()) {
+      this.skip();
+      return;
+    }
     Object.assign(h, await startTestServer());
   });
-  after(async () => { await h.cleanup?.(); });
+  after(async () => {
+    await h.cleanup?.();
+  });
   return h;
 }

@@ -13,6 +13,13 @@ export function columnsFromHeader(file: string, macro: string): ColumnSpec[] {
   const start = text.indexOf(`#define ${macro}(X)`);
   if (start < 0) throw new Error(`${macro} not in ${file}`);
   const lines: string[] = [];
-  for (const line of text.slice(start).split('\n')) { lines.push(line); if (!line.trimEnd().endsWith('\\')) break; }
-  return [...lines.join('\n').matchAll(/X\((\w+),\s*(\w+)\)/g)].map((m) => ({ name: m[1]!, type: m[2]!.toLowerCase() as ColumnType, tcpiEnd: 0 }));
+  for (const line of text.slice(start).split('\n')) {
+    lines.push(line);
+    if (!line.trimEnd().endsWith('\\')) break;
+  }
+  return [...lines.join('\n').matchAll(/X\((\w+),\s*(\w+)\)/g)].map((m) => ({
+    name: m[1]!,
+    type: m[2]!.toLowerCase() as ColumnType,
+    tcpiEnd: 0,
+  }));
 }

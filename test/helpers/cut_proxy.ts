@@ -18,14 +18,25 @@ export class CutProxy {
       const upstream = net.connect(this.target, '127.0.0.1');
       let doomed = false;
       client.on('data', (d: Buffer) => {
-        if (this.cutInserts > 0 && d.includes('INSERT')) { this.cutInserts--; doomed = true; }
+        if (this.cutInserts > 0 && d.includes('INSERT')) {
+          this.cutInserts--;
+          doomed = true;
+        }
         upstream.write(d);
       });
       upstream.on('data', (d: Buffer) => {
-        if (doomed) { this.cut++; client.destroy(); upstream.destroy(); return; }
+        if (doomed) {
+          this.cut++;
+          client.destroy();
+          upstream.destroy();
+          return;
+        }
         client.write(d);
       });
-      const close = (): void => { client.destroy(); upstream.destroy(); };
+      const close = (): void => {
+        client.destroy();
+        upstream.destroy();
+      };
       client.on('error', close).on('close', close);
       upstream.on('error', close).on('close', close);
     });
@@ -34,6 +45,9 @@ export class CutProxy {
   }
 
   stop(): Promise<void> {
-    return new Promise((r) => { if (!this.server) return r(); this.server.close(() => r()); });
+    return new Promise((r) => {
+      if (!this.server) return r();
+      this.server.close(() => r());
+    });
   }
 }

@@ -4,9 +4,24 @@ import { EventSource, type EventOptions } from '../../src/sources/events';
 import { EVENT_KINDS } from '../../src/layout/event_columns';
 
 export interface EventRow {
-  kind: string; cookie: string; sport: number; dport: number; oldstate: number; newstate: number;
-  flags: number; pid: number; tgid: number; comm: string; durationNs: number;
-  acked: number; received: number; segsIn: number; segsOut: number; retrans: number; delivered: number; rtt: number;
+  kind: string;
+  cookie: string;
+  sport: number;
+  dport: number;
+  oldstate: number;
+  newstate: number;
+  flags: number;
+  pid: number;
+  tgid: number;
+  comm: string;
+  durationNs: number;
+  acked: number;
+  received: number;
+  segsIn: number;
+  segsOut: number;
+  retrans: number;
+  delivered: number;
+  rtt: number;
   tsNs: bigint;
 }
 
@@ -23,7 +38,10 @@ export function nsEvents(ns: string, opts: EventOptions = {}): EventSource {
  * (tp_btf with bpf_get_socket_cookie, 5.12+), or only those inet_diag made
  * before (the variants older kernels run: 0 for a socket never polled). */
 export const cookiesGenerated = (src: EventSource): boolean =>
-  src.parts().find((p) => p.part === 'state')?.program.startsWith('btf_') ?? false;
+  src
+    .parts()
+    .find((p) => p.part === 'state')
+    ?.program.startsWith('btf_') ?? false;
 
 /** Every event the source holds now; `offsets` receives each batch's
  * wall-minus-monotonic offset. */
@@ -34,14 +52,24 @@ export async function collectEvents(src: EventSource, offsets: number[] = []): P
     for (let i = 0; i < b.rows; i++) {
       const comm = b.u32('comm')[i]!;
       rows.push({
-        kind: EVENT_KINDS[b.u8('kind')[i]!]!, cookie: b.u64('idiag_cookie')[i]!.toString(),
-        sport: b.u16('sport')[i]!, dport: b.u16('dport')[i]!,
-        oldstate: b.u8('oldstate')[i]!, newstate: b.u8('newstate')[i]!, flags: b.u8('flags')[i]!,
-        pid: b.u32('pid')[i]!, tgid: b.u32('tgid')[i]!, comm: comm ? ctx.names[comm - 1]! : '',
+        kind: EVENT_KINDS[b.u8('kind')[i]!]!,
+        cookie: b.u64('idiag_cookie')[i]!.toString(),
+        sport: b.u16('sport')[i]!,
+        dport: b.u16('dport')[i]!,
+        oldstate: b.u8('oldstate')[i]!,
+        newstate: b.u8('newstate')[i]!,
+        flags: b.u8('flags')[i]!,
+        pid: b.u32('pid')[i]!,
+        tgid: b.u32('tgid')[i]!,
+        comm: comm ? ctx.names[comm - 1]! : '',
         durationNs: Number(b.u64('duration_ns')[i]!),
-        acked: Number(b.u64('tcpi_bytes_acked')[i]!), received: Number(b.u64('tcpi_bytes_received')[i]!),
-        segsIn: b.u32('tcpi_segs_in')[i]!, segsOut: b.u32('tcpi_segs_out')[i]!,
-        retrans: b.u32('tcpi_total_retrans')[i]!, delivered: b.u32('tcpi_delivered')[i]!, rtt: b.u32('tcpi_rtt')[i]!,
+        acked: Number(b.u64('tcpi_bytes_acked')[i]!),
+        received: Number(b.u64('tcpi_bytes_received')[i]!),
+        segsIn: b.u32('tcpi_segs_in')[i]!,
+        segsOut: b.u32('tcpi_segs_out')[i]!,
+        retrans: b.u32('tcpi_total_retrans')[i]!,
+        delivered: b.u32('tcpi_delivered')[i]!,
+        rtt: b.u32('tcpi_rtt')[i]!,
         tsNs: b.u64('ts_ns')[i]!,
       });
     }

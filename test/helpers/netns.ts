@@ -26,7 +26,11 @@ export function deleteNetns(name: string): void {
 
 /** Runs a command inside the namespace and returns its stdout. */
 export function inNetns(name: string, cmd: string, args: string[]): string {
-  return execFileSync('ip', ['netns', 'exec', name, cmd, ...args], { encoding: 'utf8', maxBuffer: 256 << 20, stdio: ['ignore', 'pipe', 'pipe'] });
+  return execFileSync('ip', ['netns', 'exec', name, cmd, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 256 << 20,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 export interface Workload {
@@ -67,14 +71,22 @@ export function startWorkload(netns: string | null, spec: object): Promise<Workl
 
 /** Runs a python helper (argv[1] = JSON spec) in the namespace; resolves with
  * the JSON of its first output line. It exits when its stdin closes. */
-export function startPython<T>(script: string, netns: string | null, spec: object): Promise<{ proc: ChildProcess; info: T; stop(): Promise<void> }> {
+export function startPython<T>(
+  script: string,
+  netns: string | null,
+  spec: object,
+): Promise<{ proc: ChildProcess; info: T; stop(): Promise<void> }> {
   const argv = ['python3', script, JSON.stringify(spec)];
-  const proc = netns ? spawn('ip', ['netns', 'exec', netns, ...argv], { stdio: ['pipe', 'pipe', 'inherit'] })
+  const proc = netns
+    ? spawn('ip', ['netns', 'exec', netns, ...argv], { stdio: ['pipe', 'pipe', 'inherit'] })
     : spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     const rl = readline.createInterface({ input: proc.stdout! });
     const timer = setTimeout(() => reject(new Error(`${script} did not start in 20 s`)), 20_000);
-    proc.once('exit', (code) => { clearTimeout(timer); reject(new Error(`${script} exited early (${code})`)); });
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${script} exited early (${code})`));
+    });
     rl.once('line', (line) => {
       clearTimeout(timer);
       proc.removeAllListeners('exit');
@@ -82,12 +94,13 @@ export function startPython<T>(script: string, netns: string | null, spec: objec
       resolve({
         proc,
         info,
-        stop: () => new Promise<void>((res) => {
-          if (proc.exitCode !== null) return res();
-          proc.once('exit', () => res());
-          proc.stdin!.end();  // the helper exits when stdin closes
-          setTimeout(() => proc.kill('SIGKILL'), 5000).unref();
-        }),
+        stop: () =>
+          new Promise<void>((res) => {
+            if (proc.exitCode !== null) return res();
+            proc.once('exit', () => res());
+            proc.stdin!.end(); // the helper exits when stdin closes
+            setTimeout(() => proc.kill('SIGKILL'), 5000).unref();
+          }),
       });
     });
   });

@@ -9,7 +9,7 @@ export const NLMSG_HDRLEN = 16;
 export const NLMSG_DONE = 3;
 export const NLMSG_ERROR = 2;
 export const SOCK_DIAG_BY_FAMILY = 20;
-export const INET_DIAG_MSG_LEN = 72;  // struct inet_diag_msg
+export const INET_DIAG_MSG_LEN = 72; // struct inet_diag_msg
 export const RTA_HDRLEN = 4;
 
 export const align4 = (n: number): number => (n + 3) & ~3;
@@ -109,7 +109,10 @@ function withLen(parts: Uint8Array[]): Uint8Array {
   const len = parts.reduce((s, x) => s + x.length, 0);
   const out = new Uint8Array(len);
   let p = 0;
-  for (const x of parts) { out.set(x, p); p += x.length; }
+  for (const x of parts) {
+    out.set(x, p);
+    p += x.length;
+  }
   new DataView(out.buffer).setUint32(0, len, true);
   return out;
 }
@@ -120,10 +123,14 @@ function withLen(parts: Uint8Array[]): Uint8Array {
  * returns a new payload for an attribute (or null to drop it). Chunk and
  * message lengths are recomputed, so the result is well framed.
  */
-export function rewrite(rec: Uint8Array, w: Walk, opts: {
-  editAttr?: (msg: Msg, attr: Attr, payload: Uint8Array) => Uint8Array | null;
-  edit?: (msg: Msg, bytes: Uint8Array) => Uint8Array | null;
-}): Uint8Array {
+export function rewrite(
+  rec: Uint8Array,
+  w: Walk,
+  opts: {
+    editAttr?: (msg: Msg, attr: Attr, payload: Uint8Array) => Uint8Array | null;
+    edit?: (msg: Msg, bytes: Uint8Array) => Uint8Array | null;
+  },
+): Uint8Array {
   const chunks: Uint8Array[] = w.chunks.map(() => new Uint8Array(0));
   const parts: Uint8Array[][] = w.chunks.map(() => []);
   for (const m of w.msgs) {
@@ -148,7 +155,10 @@ export function rewrite(rec: Uint8Array, w: Walk, opts: {
     const len = parts[i]!.reduce((s, x) => s + x.length, 0);
     const c = new Uint8Array(len);
     let p = 0;
-    for (const x of parts[i]!) { c.set(x, p); p += x.length; }
+    for (const x of parts[i]!) {
+      c.set(x, p);
+      p += x.length;
+    }
     chunks[i] = c;
   }
   return frame(chunks);
@@ -176,7 +186,11 @@ export interface Expectation {
 export function loadFixture(name: string): { rec: Uint8Array; exp: Expectation } {
   const rec = new Uint8Array(fs.readFileSync(path.join(FIXTURES, `${name}.bin`)));
   const raw = JSON.parse(fs.readFileSync(path.join(FIXTURES, `${name}.expect.json`), 'utf8')) as {
-    rows: number; chunks: number; congNames: string[]; fields: string[]; sockets: unknown[][];
+    rows: number;
+    chunks: number;
+    congNames: string[];
+    fields: string[];
+    sockets: unknown[][];
   };
   const f = raw.fields;
   const sockets = raw.sockets.map((row) => {
@@ -197,14 +211,19 @@ export function loadFixture(name: string): { rec: Uint8Array; exp: Expectation }
 export function addrBytes(text: string): Uint8Array {
   const out = new Uint8Array(16);
   if (!text.includes(':')) {
-    text.split('.').forEach((x, i) => { out[i] = Number(x); });
+    text.split('.').forEach((x, i) => {
+      out[i] = Number(x);
+    });
     return out;
   }
-  const [head, tail] = text.includes('::') ? text.split('::') as [string, string] : [text, undefined];
+  const [head, tail] = text.includes('::') ? (text.split('::') as [string, string]) : [text, undefined];
   const hs = head ? head.split(':') : [];
   const ts = tail ? tail.split(':') : [];
   const groups = tail === undefined ? hs : [...hs, ...Array(8 - hs.length - ts.length).fill('0'), ...ts];
-  groups.forEach((g, i) => { out[2 * i] = parseInt(g, 16) >> 8; out[2 * i + 1] = parseInt(g, 16) & 0xff; });
+  groups.forEach((g, i) => {
+    out[2 * i] = parseInt(g, 16) >> 8;
+    out[2 * i + 1] = parseInt(g, 16) & 0xff;
+  });
   return out;
 }
 

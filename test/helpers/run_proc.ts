@@ -36,8 +36,10 @@ export function startRun(args: string[], env: NodeJS.ProcessEnv = {}, wrap: stri
   const spool = args.includes('--spool-dir') ? null : fs.mkdtempSync(path.join(os.tmpdir(), 'tlspool-'));
   // wrap: a command line before `node` (capsh, unshare, a seccomp wrapper)
   const argv = [process.execPath, BIN, 'run', ...args, ...(spool ? ['--spool-dir', spool] : [])];
-  const proc = spawn(wrap[0] ?? argv[0]!, [...wrap.slice(1), ...(wrap.length ? argv : argv.slice(1))],
-    { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(wrap[0] ?? argv[0]!, [...wrap.slice(1), ...(wrap.length ? argv : argv.slice(1))], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   live.add(proc);
   proc.once('exit', () => {
     live.delete(proc);
@@ -48,22 +50,45 @@ export function startRun(args: string[], env: NodeJS.ProcessEnv = {}, wrap: stri
   const waiters: Array<{ key: string; resolve: (l: Record<string, unknown>) => void }> = [];
   readline.createInterface({ input: proc.stderr! }).on('line', (line) => {
     let rec: Record<string, unknown>;
-    try { rec = JSON.parse(line) as Record<string, unknown>; } catch { other.push(line); return; }
+    try {
+      rec = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      other.push(line);
+      return;
+    }
     logs.push(rec);
     for (let i = waiters.length - 1; i >= 0; i--) {
-      if (waiters[i]!.key === rec['key']) { waiters[i]!.resolve(rec); waiters.splice(i, 1); }
+      if (waiters[i]!.key === rec['key']) {
+        waiters[i]!.resolve(rec);
+        waiters.splice(i, 1);
+      }
     }
   });
   proc.stdout!.resume();
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
   return {
-    proc, logs, other, exited,
+    proc,
+    logs,
+    other,
+    exited,
     waitFor(key, timeoutMs = 30_000) {
       const seen = logs.find((l) => l['key'] === key);
       if (seen) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error(`no "${key}" log line within ${timeoutMs} ms; stderr: ${JSON.stringify(logs.slice(-5))} ${other.join(' | ')}`)), timeoutMs);
-        waiters.push({ key, resolve: (l) => { clearTimeout(t); resolve(l); } });
+        const t = setTimeout(
+          () =>
+            reject(
+              new Error(`no "${key}" log line within ${timeoutMs} ms; stderr: ${JSON.stringify(logs.slice(-5))} ${other.join(' | ')}`),
+            ),
+          timeoutMs,
+        );
+        waiters.push({
+          key,
+          resolve: (l) => {
+            clearTimeout(t);
+            resolve(l);
+          },
+        });
       });
     },
     last(key) {

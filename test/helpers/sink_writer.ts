@@ -6,8 +6,10 @@ import type { PollCycleRow } from '../../src/sinks/rows';
 
 const [url, database, spoolDir] = process.argv.slice(2);
 const sink = new ClickHouseSink({
-  clickhouse: { url: url!, user: 'default', password: '', database: database! }, host: 'sigterm',
-  flushIntervalMs: 5000, maxBatchRows: 1_000_000, // nothing leaves by itself: close() must flush it
+  clickhouse: { url: url!, user: 'default', password: '', database: database! },
+  host: 'sigterm',
+  flushIntervalMs: 5000,
+  maxBatchRows: 1_000_000, // nothing leaves by itself: close() must flush it
   ...(spoolDir && spoolDir !== '-' ? { spoolDir } : {}),
 });
 
@@ -18,7 +20,18 @@ async function main(): Promise<void> {
   process.stdout.write('ready\n');
   while (!stopping) {
     const ts = BigInt(Date.now()) * 1_000_000n;
-    const rows: PollCycleRow[] = Array.from({ length: 100 }, (_, j) => ({ ts_ns: ts, netns_inode: 1, netns_name: 'w', duration_us: 0, sockets: accepted + j, batches: 0, bytes: 0, errors: 0, errno: 0, error_code: '' }));
+    const rows: PollCycleRow[] = Array.from({ length: 100 }, (_, j) => ({
+      ts_ns: ts,
+      netns_inode: 1,
+      netns_name: 'w',
+      duration_us: 0,
+      sockets: accepted + j,
+      batches: 0,
+      bytes: 0,
+      errors: 0,
+      errno: 0,
+      error_code: '',
+    }));
     sink.writePollCycles(rows);
     accepted += rows.length;
     await new Promise((r) => setTimeout(r, 5));

@@ -3,14 +3,14 @@
 import { inNetns } from './netns';
 
 export interface SsSocket {
-  cookie: string;          // decimal, from sk:<hex>
+  cookie: string; // decimal, from sk:<hex>
   state: string;
   rqueue: number;
   wqueue: number;
   local: string;
   peer: string;
   ino: number;
-  fields: Record<string, string>;  // key:value tokens (bytes_acked, cwnd, ...)
+  fields: Record<string, string>; // key:value tokens (bytes_acked, cwnd, ...)
   skmem?: Record<string, number>;
   cong?: string;
 }
@@ -26,7 +26,10 @@ export function parseSs(text: string): SsSocket[] {
     const s: SsSocket = { cookie: '', state, rqueue: Number(rq), wqueue: Number(wq), local, peer, ino: 0, fields: {} };
     for (const tok of rest) {
       const sk = /^sk:([0-9a-f]+)$/.exec(tok);
-      if (sk) { s.cookie = BigInt(`0x${sk[1]}`).toString(); continue; }
+      if (sk) {
+        s.cookie = BigInt(`0x${sk[1]}`).toString();
+        continue;
+      }
       const mem = /^skmem:\((.*)\)$/.exec(tok);
       if (mem) {
         s.skmem = {};
@@ -36,7 +39,10 @@ export function parseSs(text: string): SsSocket[] {
         }
         continue;
       }
-      if (CONGS.has(tok)) { s.cong = tok; continue; }
+      if (CONGS.has(tok)) {
+        s.cong = tok;
+        continue;
+      }
       const kv = /^([a-z_]+):(.*)$/.exec(tok);
       if (kv) s.fields[kv[1]!] = kv[2]!;
     }

@@ -13,9 +13,15 @@ export function eventsWithTracefs(): { before: (this: Mocha.Context) => void; af
   let mounted = true;
   return {
     before(this: Mocha.Context) {
-      if (!isRoot()) { console.log('    skipped: needs root for network namespaces and eBPF'); this.skip(); }
+      if (!isRoot()) {
+        console.log('    skipped: needs root for network namespaces and eBPF');
+        this.skip();
+      }
       const a = EventSource.availability();
-      if (!a.ok) { console.log(`    skipped: events view unavailable here: ${a.reason}`); this.skip(); }
+      if (!a.ok) {
+        console.log(`    skipped: events view unavailable here: ${a.reason}`);
+        this.skip();
+      }
       mounted = fs.readFileSync('/proc/mounts', 'utf8').includes(` ${TRACEFS} tracefs `);
       if (!mounted) execFileSync('mount', ['-t', 'tracefs', 'nodev', TRACEFS]);
     },

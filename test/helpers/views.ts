@@ -15,19 +15,44 @@ export const quietLog = new Logger({ write: () => undefined });
 /** A sink that accepts everything and keeps nothing (it counts rows per table). */
 export class NullSink implements Sink {
   readonly rows: Record<string, number> = {};
-  private add(t: string, n: number): void { this.rows[t] = (this.rows[t] ?? 0) + n; }
+  private add(t: string, n: number): void {
+    this.rows[t] = (this.rows[t] ?? 0) + n;
+  }
   async start(): Promise<void> {}
-  writeSnapshots(b: { rows: number }): void { this.add('tcp_snapshots', b.rows); }
-  writeEvents(b: { rows: number }): void { this.add('tcp_events', b.rows); }
-  writeSamples(b: { rows: number }): void { this.add('task_samples', b.rows); }
-  writeOwners(b: { rows: number }): void { this.add('socket_owners', b.rows); }
-  writeFlows(r: readonly unknown[]): void { this.add('tcp_flows', r.length); }
-  writePollCycles(r: readonly unknown[]): void { this.add('poll_cycles', r.length); }
-  writeCoverage(r: readonly unknown[]): void { this.add('coverage', r.length); }
+  writeSnapshots(b: { rows: number }): void {
+    this.add('tcp_snapshots', b.rows);
+  }
+  writeEvents(b: { rows: number }): void {
+    this.add('tcp_events', b.rows);
+  }
+  writeSamples(b: { rows: number }): void {
+    this.add('task_samples', b.rows);
+  }
+  writeOwners(b: { rows: number }): void {
+    this.add('socket_owners', b.rows);
+  }
+  writeFlows(r: readonly unknown[]): void {
+    this.add('tcp_flows', r.length);
+  }
+  writePollCycles(r: readonly unknown[]): void {
+    this.add('poll_cycles', r.length);
+  }
+  writeCoverage(r: readonly unknown[]): void {
+    this.add('coverage', r.length);
+  }
   async flush(): Promise<void> {}
   async close(): Promise<void> {}
   stats(): SinkStats {
-    return { kind: 'null', tables: {}, queue_rows: 0, queue_bytes: 0, spool_bytes: 0, spool_batches: 0, outage: false, insert_latency: new LatencyHistogram().snapshot() };
+    return {
+      kind: 'null',
+      tables: {},
+      queue_rows: 0,
+      queue_bytes: 0,
+      spool_bytes: 0,
+      spool_batches: 0,
+      outage: false,
+      insert_latency: new LatencyHistogram().snapshot(),
+    };
   }
 }
 
@@ -42,10 +67,20 @@ export interface OpenedOne {
 
 /** The factory's first view over namespace `ns` (a name or selector), with a context to tick it in. */
 export function openOne(factory: ViewFactory, ns: string, req: Partial<ViewsRequest> = {}): OpenedOne {
-  const o = factory.open({
-    wanted: new Set([factory.name]), netns: parseNetnsSelector(ns), intervalMs: 1000, drainMs: 200, sampleHz: 1, ownersMs: 60_000,
-    ringBytes: 8 << 20, changesOnly: false, ...req,
-  }, quietLog);
+  const o = factory.open(
+    {
+      wanted: new Set([factory.name]),
+      netns: parseNetnsSelector(ns),
+      intervalMs: 1000,
+      drainMs: 200,
+      sampleHz: 1,
+      ownersMs: 60_000,
+      ringBytes: 8 << 20,
+      changesOnly: false,
+      ...req,
+    },
+    quietLog,
+  );
   if (!o || !o.views[0]) throw new Error(`${factory.name}: did not open`);
   const ctx = viewContext();
   const view = o.views[0];

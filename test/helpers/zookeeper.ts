@@ -12,30 +12,49 @@ const JAR = '/usr/share/java/zookeeper.jar';
 
 export const haveZooKeeper = (): boolean => fs.existsSync(JAR) && fs.existsSync('/usr/bin/java');
 
-export interface TestZooKeeper { port: number; stop(): Promise<void> }
+export interface TestZooKeeper {
+  port: number;
+  stop(): Promise<void>;
+}
 
 /** ZooKeeper's `srvr` answers "Mode: standalone" once it serves sessions. An
  * open port is not enough: 18.16's DDL worker segfaults when its first
  * ZooKeeper session fails, so the servers may start only after this. */
-const serving = (port: number): Promise<boolean> => new Promise((resolve) => {
-  let out = '';
-  const s = net.connect(port, '127.0.0.1', () => s.write('srvr'));
-  s.setTimeout(1000, () => { s.destroy(); resolve(false); });
-  s.on('data', (d: Buffer) => { out += d.toString(); });
-  s.once('close', () => resolve(/Mode: standalone/.test(out)));
-  s.once('error', () => resolve(false));
-});
+const serving = (port: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    let out = '';
+    const s = net.connect(port, '127.0.0.1', () => s.write('srvr'));
+    s.setTimeout(1000, () => {
+      s.destroy();
+      resolve(false);
+    });
+    s.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    s.once('close', () => resolve(/Mode: standalone/.test(out)));
+    s.once('error', () => resolve(false));
+  });
 
 export async function startZooKeeper(): Promise<TestZooKeeper> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tlzk-'));
   const port = await freePort();
   const cfg = path.join(dir, 'zoo.cfg');
-  fs.writeFileSync(cfg, `tickTime=500\ninitLimit=10\nsyncLimit=5\ndataDir=${dir}/data\nclientPort=${port}\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\n4lw.commands.whitelist=srvr\n`);
-  const proc: ChildProcess = spawn('java', ['-Xmx256m', '-cp', `/etc/zookeeper/conf:${JAR}`, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', cfg], { stdio: 'ignore' });
+  fs.writeFileSync(
+    cfg,
+    `tickTime=500\ninitLimit=10\nsyncLimit=5\ndataDir=${dir}/data\nclientPort=${port}\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\n4lw.commands.whitelist=srvr\n`,
+  );
+  const proc: ChildProcess = spawn(
+    'java',
+    ['-Xmx256m', '-cp', `/etc/zookeeper/conf:${JAR}`, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', cfg],
+    { stdio: 'ignore' },
+  );
   const stop = async (): Promise<void> => {
     if (proc.exitCode === null) {
       proc.kill('SIGTERM');
-      await new Promise((r) => { proc.once('exit', r); setTimeout(r, 5000).unref(); });
+      await new Promise((r) => {
+        proc.once('exit', r);
+        setTimeout(r, 5000).unref();
+      });
     }
     fs.rmSync(dir, { recursive: true, force: true });
   };

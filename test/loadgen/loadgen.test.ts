@@ -16,7 +16,9 @@ const netnsList = (): string => execFileSync('ip', ['netns', 'list'], { encoding
 describe('tcplens loadgen', function () {
   this.timeout(60_000);
   let dir = '';
-  beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-loadgen-test-')); });
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-loadgen-test-'));
+  });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('bad SPEC: one clear line on stderr and exit 2, nothing started', () => {
@@ -38,7 +40,10 @@ describe('tcplens loadgen', function () {
   });
 
   it('runs every flow with exact bytes each way and its planned duration, in a namespace it removes', function () {
-    if (!isRoot()) { console.log('    skipped: needs root to create network namespaces'); this.skip(); }
+    if (!isRoot()) {
+      console.log('    skipped: needs root to create network namespaces');
+      this.skip();
+    }
     const out = path.join(dir, 'truth.ndjson');
     const spec = 'rate=400,flows=300,duration=bimodal:3ms:300ms:0.1,bytes=3000/70000,seed=11';
     const r = tcplens(['loadgen', spec, '--out', out]);
@@ -47,7 +52,10 @@ describe('tcplens loadgen', function () {
     expect(sum.flows).to.equal(300);
     expect(sum.errors).to.equal(0);
     expect(netnsList()).to.not.include(sum.netns);
-    const plan = (JSON.parse(`[${tcplens(['loadgen', spec, '--plan']).stdout.trim().split('\n').join(',')}]`) as Array<{ id: number; durationMs: number }>);
+    const plan = JSON.parse(`[${tcplens(['loadgen', spec, '--plan']).stdout.trim().split('\n').join(',')}]`) as Array<{
+      id: number;
+      durationMs: number;
+    }>;
     const truth = readTruth(out).sort((x, y) => x.id - y.id);
     expect(truth.map((t) => t.id)).to.deep.equal(plan.map((p) => p.id));
     const tuples = new Set<string>();
@@ -65,7 +73,10 @@ describe('tcplens loadgen', function () {
   });
 
   it('--netns runs in a namespace it was given and leaves it in place', function () {
-    if (!isRoot()) { console.log('    skipped: needs root to create network namespaces'); this.skip(); }
+    if (!isRoot()) {
+      console.log('    skipped: needs root to create network namespaces');
+      this.skip();
+    }
     const ns = createNetns('lg');
     try {
       const out = path.join(dir, 'truth.ndjson');

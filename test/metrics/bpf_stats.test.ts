@@ -12,7 +12,10 @@ import { scrape } from './scrape';
 
 describe('BPF program stats', () => {
   before(function () {
-    if (!isRoot()) { console.log('    skipped: needs root (CAP_BPF, CAP_SYS_ADMIN) to load a BPF program'); this.skip(); }
+    if (!isRoot()) {
+      console.log('    skipped: needs root (CAP_BPF, CAP_SYS_ADMIN) to load a BPF program');
+      this.skip();
+    }
   });
 
   it('counts every run of a program we hold, and its kernel time, while stats are on', async () => {

@@ -5,13 +5,15 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 const ROOT = path.resolve(__dirname, '../../..');
- 
+
 const gen = require(path.join(ROOT, 'scripts/gen-dashboards.js')) as { dashboards(): Record<string, unknown> };
 
 describe('Grafana dashboards', () => {
   for (const [file, made] of Object.entries(gen.dashboards())) {
     it(`deploy/grafana/${file} matches the generator and has no overlapping panels`, () => {
-      const committed = JSON.parse(fs.readFileSync(path.join(ROOT, 'deploy/grafana', file), 'utf8')) as { panels: Array<{ id: number; gridPos: { x: number; y: number; w: number; h: number } }> };
+      const committed = JSON.parse(fs.readFileSync(path.join(ROOT, 'deploy/grafana', file), 'utf8')) as {
+        panels: Array<{ id: number; gridPos: { x: number; y: number; w: number; h: number } }>;
+      };
       expect(committed, 'run node scripts/gen-dashboards.js').to.deep.equal(made);
       const ids = committed.panels.map((p) => p.id);
       expect(new Set(ids).size).to.equal(ids.length);

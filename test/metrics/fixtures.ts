@@ -2,15 +2,36 @@
 // sink): plain objects of the documented shapes, with counters a test sets.
 import { CumulativeHistogram } from '../../src/metrics/histogram';
 import { observeSink, type SinkCountersLike } from '../../src/metrics/sink_stage';
-import { viewsLabel, type EventsStageStats, type FlowsStageStats, type PipelineStages, type SamplesStageStats } from '../../src/metrics/stages';
+import {
+  viewsLabel,
+  type EventsStageStats,
+  type FlowsStageStats,
+  type PipelineStages,
+  type SamplesStageStats,
+} from '../../src/metrics/stages';
 import { VIEW_EVENTS, VIEW_POLL } from '../../src/correlate/flow_row';
 
 export function sinkCounters(): SinkCountersLike {
   const t = () => ({
-    rows_queued: 0, batches_queued: 0, rows_written: 0, batches_written: 0, batches_retried: 0, rows_spooled: 0,
-    batches_spooled: 0, rows_replayed: 0, batches_replayed: 0, rows_dropped: 0, batches_dropped: 0,
+    rows_queued: 0,
+    batches_queued: 0,
+    rows_written: 0,
+    batches_written: 0,
+    batches_retried: 0,
+    rows_spooled: 0,
+    batches_spooled: 0,
+    rows_replayed: 0,
+    batches_replayed: 0,
+    rows_dropped: 0,
+    batches_dropped: 0,
   });
-  return { tables: { tcp_flows: t(), tcp_snapshots: t() }, queue_rows: 0, spool_bytes: 0, outage: false, insert_latency: new CumulativeHistogram() };
+  return {
+    tables: { tcp_flows: t(), tcp_snapshots: t() },
+    queue_rows: 0,
+    spool_bytes: 0,
+    outage: false,
+    insert_latency: new CumulativeHistogram(),
+  };
 }
 
 export interface OtherStages {
@@ -23,13 +44,20 @@ export interface OtherStages {
 
 export function otherStages(limits = { queueCapacityRows: 1000, spoolBudgetBytes: 1 << 20 }): OtherStages {
   const events: EventsStageStats = {
-    programs: { handle_set_state: { read: 0, lost: 0 }, handle_retransmit: { read: 0, lost: 0 } }, bytes: 0, polls: 0, errors: 0, rows: 0,
+    programs: { handle_set_state: { read: 0, lost: 0 }, handle_retransmit: { read: 0, lost: 0 } },
+    bytes: 0,
+    polls: 0,
+    errors: 0,
+    rows: 0,
   };
   const samples: SamplesStageStats = { iterations: 0, seconds: 0, records: 0, errors: 0, dropped: 0 };
   const flows: FlowsStageStats = { open: 0, opened: 0, closed: 0, evicted: 0, byViews: { [viewsLabel(VIEW_POLL | VIEW_EVENTS)]: 0 } };
   const sink = sinkCounters();
   return {
-    events, samples, flows, sink,
+    events,
+    samples,
+    flows,
+    sink,
     stages: {
       events: { stats: () => events },
       samples: { stats: () => samples },

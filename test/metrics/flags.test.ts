@@ -7,7 +7,15 @@ import { log, Logger } from '../../src/util/log';
 import { TcplensError } from '../../src/util/errors';
 import { scrape } from './scrape';
 
-const parse = (argv: string[]) => metricsFlags(yargs(argv).exitProcess(false).fail((msg, err) => { throw err ?? new Error(msg); }).strict()).parseSync();
+const parse = (argv: string[]) =>
+  metricsFlags(
+    yargs(argv)
+      .exitProcess(false)
+      .fail((msg, err) => {
+        throw err ?? new Error(msg);
+      })
+      .strict(),
+  ).parseSync();
 
 describe('metrics flags', () => {
   after(() => log.setLevel('info'));
@@ -38,7 +46,7 @@ describe('metrics flags', () => {
     const s = await scrape(m.url);
     await m.close();
     expect(s.get('tcplens_log_lines_total', { level: 'warn' })).to.equal(1);
-    expect(s.get('tcplens_log_lines_total', { level: 'info' })).to.equal(1);  // "metrics server listening"
+    expect(s.get('tcplens_log_lines_total', { level: 'info' })).to.equal(1); // "metrics server listening"
     expect(s.get('tcplens_log_suppressed_total')).to.equal(1);
   });
 });

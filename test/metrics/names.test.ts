@@ -23,16 +23,24 @@ describe('metric names in dashboards and alert rules', function () {
   this.timeout(30_000);
   let ns = '';
   before(function () {
-    if (!isRoot()) { console.log('    skipped: needs root for namespaces and BPF'); this.skip(); }
+    if (!isRoot()) {
+      console.log('    skipped: needs root for namespaces and BPF');
+      this.skip();
+    }
   });
-  after(() => { if (ns) deleteNetns(ns); });
+  after(() => {
+    if (ns) deleteNetns(ns);
+  });
 
   it('every tcplens_* name in deploy/ exists in a live scrape with at least one sample', async () => {
     ns = createNetns('names');
     const poll = openOne(pollView, ns);
     const destroy = openOne(destroyView, ns);
-    const prog = bpfStatsAddon().selftestLoad();  // a BPF program this process holds
-    const m = await startMetrics({ listen: '127.0.0.1:0', logger: new Logger({ write: () => undefined }) }, { ...poll.stages, ...destroy.stages, ...otherStages().stages });
+    const prog = bpfStatsAddon().selftestLoad(); // a BPF program this process holds
+    const m = await startMetrics(
+      { listen: '127.0.0.1:0', logger: new Logger({ write: () => undefined }) },
+      { ...poll.stages, ...destroy.stages, ...otherStages().stages },
+    );
     try {
       await poll.tick();
       destroy.view.beforeCycle!();

@@ -22,7 +22,10 @@ describe('metrics over the real poll and destroy views', function () {
   const closers: Array<() => unknown> = [];
 
   before(function () {
-    if (!isRoot()) { console.log('    skipped: needs root to create network namespaces'); this.skip(); }
+    if (!isRoot()) {
+      console.log('    skipped: needs root to create network namespaces');
+      this.skip();
+    }
   });
   after(async () => {
     for (const c of closers.reverse()) await c();
@@ -31,8 +34,9 @@ describe('metrics over the real poll and destroy views', function () {
   });
 
   it('poll cycles, sockets and netlink traffic match the workload; /readyz turns 200 after the first poll', async () => {
-    const a = createNetns('mA'); made.push(a);
-    loads.push(await startWorkload(a, { pairs: [{ family: 4 }, { family: 6 }] }));  // 2 x (listener, client, server)
+    const a = createNetns('mA');
+    made.push(a);
+    loads.push(await startWorkload(a, { pairs: [{ family: 4 }, { family: 6 }] })); // 2 x (listener, client, server)
     const poll = openOne(pollView, a);
     closers.push(() => poll.view.close());
     const m = await startMetrics({ listen: '127.0.0.1:0', logger: quiet, bpfStats: false }, poll.stages);
@@ -49,9 +53,11 @@ describe('metrics over the real poll and destroy views', function () {
     const s = await scrape(m.url);
     expect(s.get('tcplens_poll_cycles_total')).to.equal(CYCLES);
     expect(s.get('tcplens_poll_sockets')).to.equal(6);
-    expect(s.get('tcplens_poll_sockets_total')).to.equal(seen).and.to.equal(6 * CYCLES);
+    expect(s.get('tcplens_poll_sockets_total'))
+      .to.equal(seen)
+      .and.to.equal(6 * CYCLES);
     expect(s.get('tcplens_netlink_rows_total', { view: 'poll' })).to.equal(6 * CYCLES);
-    expect(s.get('tcplens_netlink_requests_total', { view: 'poll' })).to.equal(2 * CYCLES);  // AF_INET + AF_INET6
+    expect(s.get('tcplens_netlink_requests_total', { view: 'poll' })).to.equal(2 * CYCLES); // AF_INET + AF_INET6
     expect(s.get('tcplens_netlink_messages_total', { view: 'poll' })).to.be.at.least(6 * CYCLES);
     expect(s.get('tcplens_netlink_bytes_total', { view: 'poll' })).to.be.greaterThan(0);
     expect(s.get('tcplens_netlink_errors_total', { view: 'poll', kind: 'parse' })).to.equal(0);
@@ -67,8 +73,10 @@ describe('metrics over the real poll and destroy views', function () {
   });
 
   it('namespaces added and removed between cycles show in the namespace metrics, and their counters stay', async () => {
-    const a = createNetns('mB'); made.push(a);
-    const b = createNetns('mC'); made.push(b);
+    const a = createNetns('mB');
+    made.push(a);
+    const b = createNetns('mC');
+    made.push(b);
     loads.push(await startWorkload(b, { listeners: [{ family: 4 }] }));
     const poll = openOne(pollView, `${a},${b}`);
     closers.push(() => poll.view.close());
@@ -103,7 +111,8 @@ describe('metrics over the real poll and destroy views', function () {
   });
 
   it('destroy view: every destroyed socket of a churn is counted in and out', async () => {
-    const ns = createNetns('mD'); made.push(ns);
+    const ns = createNetns('mD');
+    made.push(ns);
     const destroy = openOne(destroyView, ns);
     closers.push(() => destroy.view.close());
     const m = await startMetrics({ listen: '127.0.0.1:0', logger: quiet, bpfStats: false }, destroy.stages);
@@ -114,7 +123,7 @@ describe('metrics over the real poll and destroy views', function () {
     await new Promise((r) => setTimeout(r, 300));
     await destroy.tick();
     const s = await scrape(m.url);
-    expect(s.get('tcplens_destroy_rows_total')).to.equal(2 * N + 1);  // clients, accepted, listener
+    expect(s.get('tcplens_destroy_rows_total')).to.equal(2 * N + 1); // clients, accepted, listener
     expect(s.get('tcplens_netlink_rows_total', { view: 'destroy' })).to.equal(2 * N + 1);
     expect(s.get('tcplens_netlink_messages_total', { view: 'destroy' })).to.be.at.least(2 * N + 1);
     expect(s.get('tcplens_netlink_errors_total', { view: 'destroy', kind: 'enobufs' })).to.equal(0);

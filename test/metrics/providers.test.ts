@@ -15,28 +15,45 @@ const quiet = new Logger({ write: () => undefined });
 function pollAt(cycles: number, ageMs: number, intervalSeconds = 1): { stats(): PollStageStats } {
   return {
     stats: () => ({
-      intervalSeconds, cycles, overruns: 0, sockets: 0, lastSockets: 0, batches: 0, cycleSeconds: new CumulativeHistogram(),
-      firstCycleEndMs: cycles ? Date.now() - ageMs : null, lastCycleEndMs: cycles ? Date.now() - ageMs : null,
-      netlink: zeroNetlink(), namespaces: zeroNamespaces(),
+      intervalSeconds,
+      cycles,
+      overruns: 0,
+      sockets: 0,
+      lastSockets: 0,
+      batches: 0,
+      cycleSeconds: new CumulativeHistogram(),
+      firstCycleEndMs: cycles ? Date.now() - ageMs : null,
+      lastCycleEndMs: cycles ? Date.now() - ageMs : null,
+      netlink: zeroNetlink(),
+      namespaces: zeroNamespaces(),
     }),
   };
 }
 
 describe('metrics from stage providers', () => {
   let m: MetricsHandle | undefined;
-  afterEach(async () => { await m?.close(); m = undefined; });
+  afterEach(async () => {
+    await m?.close();
+    m = undefined;
+  });
 
   it('events, samples, flows and sink counters appear with their values and bounded labels', async () => {
     const o = otherStages();
     m = await startMetrics({ listen: '127.0.0.1:0', logger: quiet, bpfStats: false }, o.stages);
     o.events.programs.handle_set_state = { read: 1200, lost: 3 };
     o.events.bytes = 76_800;
-    o.samples.iterations = 40; o.samples.seconds = 0.5; o.samples.records = 800;
-    o.flows.open = 17; o.flows.closed = 90; o.flows.evicted = 2;
+    o.samples.iterations = 40;
+    o.samples.seconds = 0.5;
+    o.samples.records = 800;
+    o.flows.open = 17;
+    o.flows.closed = 90;
+    o.flows.evicted = 2;
     o.flows.byViews[viewsLabel(VIEW_POLL | VIEW_DESTROY | VIEW_EVENTS)] = 70;
     o.flows.byViews[viewsLabel(VIEW_EVENTS)] = 20;
     o.flows.reports = { unkeyed: 5, late: 4, tuple_joined: 3 };
-    o.sink.tables.tcp_flows!.rows_queued = 500; o.sink.tables.tcp_flows!.rows_written = 480; o.sink.tables.tcp_flows!.rows_dropped = 20;
+    o.sink.tables.tcp_flows!.rows_queued = 500;
+    o.sink.tables.tcp_flows!.rows_written = 480;
+    o.sink.tables.tcp_flows!.rows_dropped = 20;
     (o.sink.insert_latency as CumulativeHistogram).observe(0.02);
     const s = await scrape(m.url);
     expect(s.get('tcplens_events_read_total', { program: 'handle_set_state' })).to.equal(1200);
@@ -63,16 +80,19 @@ describe('metrics from stage providers', () => {
   it('/readyz: a sink backlog, a full spool or insert failures make it 503 with the reason; recovery makes it 200', async () => {
     const o = otherStages({ queueCapacityRows: 1000, spoolBudgetBytes: 1 << 20 });
     m = await startMetrics({ listen: '127.0.0.1:0', logger: quiet, bpfStats: false }, { ...o.stages, poll: pollAt(1, 0) });
-    const ready = async (): Promise<[number, string]> => { const r = await fetch(`${m!.url}/readyz`); return [r.status, await r.text()]; };
+    const ready = async (): Promise<[number, string]> => {
+      const r = await fetch(`${m!.url}/readyz`);
+      return [r.status, await r.text()];
+    };
     expect(await ready()).to.deep.equal([200, 'ready\n']);
 
-    o.sink.queue_rows = 1000;  // queue at its bound: rows are being dropped
+    o.sink.queue_rows = 1000; // queue at its bound: rows are being dropped
     let [code, text] = await ready();
     expect(code).to.equal(503);
     expect(text).to.match(/sink queue full: 1000 of 1000 rows/);
 
     o.sink.queue_rows = 10;
-    o.sink.outage = true;                       // ClickHouse down: spooling is fine...
+    o.sink.outage = true; // ClickHouse down: spooling is fine...
     o.sink.tables.tcp_flows!.batches_retried = 7;
     o.sink.spool_bytes = 4096;
     expect((await ready())[0]).to.equal(200);
@@ -84,18 +104,21 @@ describe('metrics from stage providers', () => {
 
     o.sink.tables.tcp_flows!.rows_spooled = 400;
     expect((await scrape(m.url)).get('tcplens_sink_state', { state: 'spooling' })).to.equal(1);
-    o.sink.spool_bytes = 1 << 20;               // ...until the spool is over budget and rows are dropped
+    o.sink.spool_bytes = 1 << 20; // ...until the spool is over budget and rows are dropped
     o.sink.tables.tcp_flows!.rows_dropped += 50;
     o.sink.last_error = 'ECONNREFUSED 127.0.0.1:8123';
     [code, text] = await ready();
     expect(code).to.equal(503);
-    expect(text).to.match(/sink failing: .*ECONNREFUSED/).and.match(/spool over budget: 1048576 of 1048576 bytes/);
+    expect(text)
+      .to.match(/sink failing: .*ECONNREFUSED/)
+      .and.match(/spool over budget: 1048576 of 1048576 bytes/);
     s = await scrape(m.url);
     expect(s.get('tcplens_sink_state', { state: 'failing' })).to.equal(1);
     expect(s.get('tcplens_sink_state', { state: 'spooling' })).to.equal(0);
 
-    o.sink.outage = false; o.sink.spool_bytes = 0;
-    await new Promise((r) => setTimeout(r, 5));  // the write comes after the drop
+    o.sink.outage = false;
+    o.sink.spool_bytes = 0;
+    await new Promise((r) => setTimeout(r, 5)); // the write comes after the drop
     o.sink.tables.tcp_flows!.rows_written += 480;
     expect(await ready()).to.deep.equal([200, 'ready\n']);
     expect((await scrape(m.url)).get('tcplens_sink_state', { state: 'writing' })).to.equal(1);

@@ -9,7 +9,10 @@ const PROMTOOL = '/usr/bin/promtool';
 
 describe('alert rules (promtool)', () => {
   before(function () {
-    if (!fs.existsSync(PROMTOOL)) { console.log('    skipped: promtool not installed (apt-get install prometheus)'); this.skip(); }
+    if (!fs.existsSync(PROMTOOL)) {
+      console.log('    skipped: promtool not installed (apt-get install prometheus)');
+      this.skip();
+    }
   });
 
   const run = (...args: string[]): { code: number | null; out: string } => {

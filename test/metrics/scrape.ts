@@ -22,7 +22,9 @@ export function parseExposition(text: string): Scrape {
     values,
     names,
     get(name, labels = {}) {
-      const l = Object.entries(labels).map(([k, v]) => `${k}="${v}"`).sort();
+      const l = Object.entries(labels)
+        .map(([k, v]) => `${k}="${v}"`)
+        .sort();
       return values.get(`${name}{${l.join(',')}}`);
     },
   };

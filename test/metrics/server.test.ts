@@ -10,7 +10,9 @@ const quiet = new Logger({ write: () => undefined });
 describe('metrics server', function () {
   this.timeout(30_000);
   const open: MetricsHandle[] = [];
-  afterEach(async () => { for (const m of open.splice(0)) await m.close(); });
+  afterEach(async () => {
+    for (const m of open.splice(0)) await m.close();
+  });
   const start = async (debug: boolean): Promise<MetricsHandle> => {
     const m = await startMetrics({ listen: '127.0.0.1:0', debug, logger: quiet, bpfStats: false }, {});
     open.push(m);
@@ -26,19 +28,36 @@ describe('metrics server', function () {
   });
 
   it('rejects bad --listen values with one clear line', () => {
-    for (const [bad, why] of [[':9088', /names no host/], ['127.0.0.1:70000', /outside 0-65535/], ['example.com:80', /not an IP address/], ['127.0.0.1', /not HOST:PORT/], ['::1:9088', /not HOST:PORT/]] as const) {
+    for (const [bad, why] of [
+      [':9088', /names no host/],
+      ['127.0.0.1:70000', /outside 0-65535/],
+      ['example.com:80', /not an IP address/],
+      ['127.0.0.1', /not HOST:PORT/],
+      ['::1:9088', /not HOST:PORT/],
+    ] as const) {
       let err: unknown;
-      try { parseListen(bad); } catch (e) { err = e; }
+      try {
+        parseListen(bad);
+      } catch (e) {
+        err = e;
+      }
       expect(err, bad).to.be.instanceOf(TcplensError);
       expect((err as TcplensError).code).to.equal('EUSAGE');
-      expect((err as Error).message).to.match(why).and.match(/^--listen: /).and.not.include('\n');
+      expect((err as Error).message)
+        .to.match(why)
+        .and.match(/^--listen: /)
+        .and.not.include('\n');
     }
   });
 
   it('a port in use is one clear error, not a crash', async () => {
     const m = await start(false);
     let err: unknown;
-    try { await startMetrics({ listen: `127.0.0.1:${m.address.port}`, logger: quiet, bpfStats: false }, {}); } catch (e) { err = e; }
+    try {
+      await startMetrics({ listen: `127.0.0.1:${m.address.port}`, logger: quiet, bpfStats: false }, {});
+    } catch (e) {
+      err = e;
+    }
     expect((err as Error).message).to.equal(`--listen 127.0.0.1:${m.address.port}: address already in use`);
   });
 
@@ -56,19 +75,29 @@ describe('metrics server', function () {
   it('/debug/profile?seconds=1 returns a loadable .cpuprofile when enabled; bad seconds are 400', async () => {
     const m = await start(true);
     // keep the main thread a little busy so the profile has samples of our own code
-    const busy = setInterval(() => { let x = 0; for (let i = 0; i < 1e5; i++) x += Math.sqrt(i); return x; }, 5);
+    const busy = setInterval(() => {
+      let x = 0;
+      for (let i = 0; i < 1e5; i++) x += Math.sqrt(i);
+      return x;
+    }, 5);
     const t0 = Date.now();
     const r = await fetch(`${m.url}/debug/profile?seconds=1`);
     clearInterval(busy);
     expect(r.status).to.equal(200);
     expect(r.headers.get('content-disposition')).to.match(/\.cpuprofile"/);
-    const p = JSON.parse(await r.text()) as { nodes: Array<{ id: number; callFrame: { functionName: string } }>; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number };
+    const p = JSON.parse(await r.text()) as {
+      nodes: Array<{ id: number; callFrame: { functionName: string } }>;
+      samples: number[];
+      timeDeltas: number[];
+      startTime: number;
+      endTime: number;
+    };
     expect(Date.now() - t0).to.be.at.least(1000);
     expect(p.nodes.length).to.be.greaterThan(1);
     expect(p.samples.length).to.be.greaterThan(0).and.equal(p.timeDeltas.length);
     const ids = new Set(p.nodes.map((n) => n.id));
-    expect(p.samples.every((s) => ids.has(s))).to.equal(true);  // every sample names a node: loadable
-    expect(p.endTime - p.startTime).to.be.at.least(900_000);   // microseconds
+    expect(p.samples.every((s) => ids.has(s))).to.equal(true); // every sample names a node: loadable
+    expect(p.endTime - p.startTime).to.be.at.least(900_000); // microseconds
     for (const bad of ['0', '-1', 'abc', '61']) expect((await fetch(`${m.url}/debug/profile?seconds=${bad}`)).status, bad).to.equal(400);
   });
 

@@ -21,18 +21,50 @@ const quiet = new Logger({ write: () => undefined });
 
 /** The panel's SQL with Grafana's macros and the database filled in. */
 function panelSql(name: string, db: string, from: number, to: number): string {
-  return fs.readFileSync(path.join(QUERIES, `${name}.sql`), 'utf8')
-    .replace(/\$from\b/g, String(from)).replace(/\$to\b/g, String(to)).replace(/\$interval\b/g, String(INTERVAL))
+  return fs
+    .readFileSync(path.join(QUERIES, `${name}.sql`), 'utf8')
+    .replace(/\$from\b/g, String(from))
+    .replace(/\$to\b/g, String(to))
+    .replace(/\$interval\b/g, String(INTERVAL))
     .replace(/\btcplens\./g, `${db}.`);
 }
 
 function flow(dst: string, segsOut: number, retrans: number, rttUs: number, closeNs: bigint, resets = 0): FlowRow {
   return {
-    netns_inode: 1n, idiag_cookie: BigInt(Math.floor(Math.random() * 2 ** 40)), idiag_family: 2, src: '10.9.9.9', sport: 40000, dst, dport: 443,
-    views: 1, open_ns: closeNs - 1_000_000n, close_ns: closeNs, first_seen_ns: closeNs - 1_000_000n, last_seen_ns: closeNs,
-    first_poll_ns: 0n, last_poll_ns: 0n, polls: 0, duration_ns: 1_000_000n, final_source: 'destroy', direction: 1,
-    tcpi_bytes_acked: 1000n, tcpi_bytes_received: 1000n, tcpi_segs_in: segsOut, tcpi_segs_out: segsOut, tcpi_total_retrans: retrans,
-    tcpi_rtt: rttUs, bytes_unpolled: 0n, peak_bytes_per_s: 0n, peak_retrans: 0, retransmit_events: retrans, reset_events: resets, pid: 1, tgid: 1, comm: 'curl', cgroup_id: 0n, evicted: 0,
+    netns_inode: 1n,
+    idiag_cookie: BigInt(Math.floor(Math.random() * 2 ** 40)),
+    idiag_family: 2,
+    src: '10.9.9.9',
+    sport: 40000,
+    dst,
+    dport: 443,
+    views: 1,
+    open_ns: closeNs - 1_000_000n,
+    close_ns: closeNs,
+    first_seen_ns: closeNs - 1_000_000n,
+    last_seen_ns: closeNs,
+    first_poll_ns: 0n,
+    last_poll_ns: 0n,
+    polls: 0,
+    duration_ns: 1_000_000n,
+    final_source: 'destroy',
+    direction: 1,
+    tcpi_bytes_acked: 1000n,
+    tcpi_bytes_received: 1000n,
+    tcpi_segs_in: segsOut,
+    tcpi_segs_out: segsOut,
+    tcpi_total_retrans: retrans,
+    tcpi_rtt: rttUs,
+    bytes_unpolled: 0n,
+    peak_bytes_per_s: 0n,
+    peak_retrans: 0,
+    retransmit_events: retrans,
+    reset_events: resets,
+    pid: 1,
+    tgid: 1,
+    comm: 'curl',
+    cgroup_id: 0n,
+    evicted: 0,
   };
 }
 
@@ -40,28 +72,34 @@ describe('TCP health SQL on a real ClickHouse', function () {
   this.timeout(120_000);
   let t: TestServer;
   let db = '';
-  const T0 = Math.floor(Date.now() / 1000 / INTERVAL) * INTERVAL - 10 * INTERVAL;  // a whole bucket, 10 minutes ago
-  const FROM = T0, TO = T0 + 5 * INTERVAL;
+  const T0 = Math.floor(Date.now() / 1000 / INTERVAL) * INTERVAL - 10 * INTERVAL; // a whole bucket, 10 minutes ago
+  const FROM = T0,
+    TO = T0 + 5 * INTERVAL;
   const dirs: string[] = [];
 
   before(async function () {
-    if (!haveClickHouse()) { console.log('    skipped: clickhouse-server not installed (scripts/bootstrap.sh installs it)'); this.skip(); return; }
+    if (!haveClickHouse()) {
+      console.log('    skipped: clickhouse-server not installed (scripts/bootstrap.sh installs it)');
+      this.skip();
+      return;
+    }
     t = await startTestServer();
     db = t.freshDb('health');
     await applySchema(t.client, { database: db });
     const ev = (kind: number, dst: string, dport: number, n: number, at: number): string =>
       `INSERT INTO ${db}.tcp_events (host, ts, src, dst, ts_ns, sport, dport, kind) SELECT 'h', toDateTime(${at}), IPv6StringToNum('::ffff:10.9.9.9'), IPv6StringToNum('${dst}'), ${at}000000000, 40000, ${dport}, ${kind} FROM system.numbers LIMIT ${n}`;
     for (const q of [
-      ev(5, '::ffff:10.0.0.1', 443, 120, T0 + 5),   // retransmits: 120 in the first minute
-      ev(5, '::ffff:10.0.0.1', 443, 60, T0 + 65),   // 60 in the second
+      ev(5, '::ffff:10.0.0.1', 443, 120, T0 + 5), // retransmits: 120 in the first minute
+      ev(5, '::ffff:10.0.0.1', 443, 60, T0 + 65), // 60 in the second
       ev(5, '::ffff:10.0.0.1', 443, 999, T0 - 3600), // outside the range
-      ev(7, '::ffff:10.0.0.1', 443, 5, T0 + 10),    // resets received from A
-      ev(6, '::ffff:10.0.0.1', 443, 1, T0 + 10),    // a reset we sent A
-      ev(7, '::ffff:10.0.0.2', 80, 2, T0 + 70),     // resets received from B
-      ev(1, '::ffff:10.0.0.3', 22, 50, T0 + 10),    // opens: no health signal
+      ev(7, '::ffff:10.0.0.1', 443, 5, T0 + 10), // resets received from A
+      ev(6, '::ffff:10.0.0.1', 443, 1, T0 + 10), // a reset we sent A
+      ev(7, '::ffff:10.0.0.2', 80, 2, T0 + 70), // resets received from B
+      ev(1, '::ffff:10.0.0.3', 22, 50, T0 + 10), // opens: no health signal
       `INSERT INTO ${db}.tcp_snapshots (host, ts, idiag_state, tcpi_rtt) SELECT 'h', toDateTime(${T0 + 30}), 1, if(number < 50, 1000, 3000) FROM system.numbers LIMIT 100`,
-      `INSERT INTO ${db}.tcp_snapshots (host, ts, idiag_state, tcpi_rtt) SELECT 'h', toDateTime(${T0 + 30}), 10, 900000 FROM system.numbers LIMIT 100`,  // listeners: not counted
-    ]) await t.client.command({ query: q });
+      `INSERT INTO ${db}.tcp_snapshots (host, ts, idiag_state, tcpi_rtt) SELECT 'h', toDateTime(${T0 + 30}), 10, 900000 FROM system.numbers LIMIT 100`, // listeners: not counted
+    ])
+      await t.client.command({ query: q });
   });
   after(async () => {
     await t?.cleanup();
@@ -72,7 +110,10 @@ describe('TCP health SQL on a real ClickHouse', function () {
 
   it('retransmits per second per bucket, from the events view', async () => {
     const r = await run<{ t: string; retransmits_per_s: number }>('tcp_health_retransmits');
-    expect(r.map((x) => [Number(x.t), x.retransmits_per_s])).to.deep.equal([[T0 * 1000, 2], [(T0 + 60) * 1000, 1]]);
+    expect(r.map((x) => [Number(x.t), x.retransmits_per_s])).to.deep.equal([
+      [T0 * 1000, 2],
+      [(T0 + 60) * 1000, 1],
+    ]);
   });
 
   it('RTT of established sockets: p50 and p99 in ms, listeners left out', async () => {
@@ -86,27 +127,49 @@ describe('TCP health SQL on a real ClickHouse', function () {
   it('peers that reset us most, with the resets we sent them', async () => {
     const r = await run<{ peer: string; peer_port: number; resets_received: string; resets_sent: string }>('tcp_health_resets_by_peer');
     expect(r.map((x) => [x.peer, x.peer_port, Number(x.resets_received), Number(x.resets_sent)])).to.deep.equal([
-      ['::ffff:10.0.0.1', 443, 5, 1], ['::ffff:10.0.0.2', 80, 2, 0],
+      ['::ffff:10.0.0.1', 443, 5, 1],
+      ['::ffff:10.0.0.2', 80, 2, 0],
     ]);
   });
 
   it('retransmission ratio per peer from flows written by the real sink; the sink metrics match count()', async () => {
-    const spoolDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tlspool-')); dirs.push(spoolDir);
-    const sink = new ClickHouseSink({ clickhouse: { url: t.url, user: 'default', password: '', database: db }, host: 'h', flushIntervalMs: 50, spoolDir });
+    const spoolDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tlspool-'));
+    dirs.push(spoolDir);
+    const sink = new ClickHouseSink({
+      clickhouse: { url: t.url, user: 'default', password: '', database: db },
+      host: 'h',
+      flushIntervalMs: 50,
+      spoolDir,
+    });
     await sink.start();
-    const m = await startMetrics({ listen: '127.0.0.1:0', logger: quiet, bpfStats: false },
-      { sink: observeSink(sink, { queueCapacityRows: 100_000, spoolBudgetBytes: 256 << 20 }) });
+    const m = await startMetrics(
+      { listen: '127.0.0.1:0', logger: quiet, bpfStats: false },
+      { sink: observeSink(sink, { queueCapacityRows: 100_000, spoolBudgetBytes: 256 << 20 }) },
+    );
     try {
       const at = BigInt(T0 + 100) * 1_000_000_000n;
       sink.writeFlows([flow('10.0.0.1', 100, 10, 2000, at, 1), flow('10.0.0.1', 100, 10, 4000, at), flow('10.0.0.2', 300, 0, 1000, at)]);
       await sink.flush(20_000);
-      const r = await run<{ peer: string; flows: string; retransmits: string; segs_out: string; retrans_ratio: number; avg_rtt_ms: number; resets: string }>('tcp_health_retrans_by_peer');
-      expect(r.map((x) => [x.peer, Number(x.flows), Number(x.retransmits), Number(x.segs_out), x.retrans_ratio, x.avg_rtt_ms, Number(x.resets)])).to.deep.equal([
-        ['10.0.0.1', 2, 20, 200, 0.1, 3, 1], ['10.0.0.2', 1, 0, 300, 0, 1, 0],
+      const r = await run<{
+        peer: string;
+        flows: string;
+        retransmits: string;
+        segs_out: string;
+        retrans_ratio: number;
+        avg_rtt_ms: number;
+        resets: string;
+      }>('tcp_health_retrans_by_peer');
+      expect(
+        r.map((x) => [x.peer, Number(x.flows), Number(x.retransmits), Number(x.segs_out), x.retrans_ratio, x.avg_rtt_ms, Number(x.resets)]),
+      ).to.deep.equal([
+        ['10.0.0.1', 2, 20, 200, 0.1, 3, 1],
+        ['10.0.0.2', 1, 0, 300, 0, 1, 0],
       ]);
       const s = await scrape(m.url);
       const [n] = await rows<{ n: string }>(t.client, `SELECT count() AS n FROM ${db}.tcp_flows`);
-      expect(s.get('tcplens_sink_rows_total', { table: 'tcp_flows', outcome: 'written' })).to.equal(Number(n!.n)).and.equal(3);
+      expect(s.get('tcplens_sink_rows_total', { table: 'tcp_flows', outcome: 'written' }))
+        .to.equal(Number(n!.n))
+        .and.equal(3);
       expect(s.get('tcplens_sink_rows_total', { table: 'tcp_flows', outcome: 'queued' })).to.equal(3);
       expect(s.get('tcplens_sink_insert_duration_seconds_count')).to.be.at.least(1);
       expect(s.get('tcplens_sink_state', { state: 'writing' })).to.equal(1);
@@ -118,16 +181,25 @@ describe('TCP health SQL on a real ClickHouse', function () {
   });
 
   it('a real sink whose ClickHouse is down spools, counts failed inserts, and /readyz fails once the spool is over budget', async () => {
-    const spoolDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tlspool-')); dirs.push(spoolDir);
+    const spoolDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tlspool-'));
+    dirs.push(spoolDir);
     const dead = await freePort();
     const budget = 64 << 10;
     const sink = new ClickHouseSink({
-      clickhouse: { url: `http://127.0.0.1:${dead}`, user: 'default', password: '', database: db }, host: 'h',
-      flushIntervalMs: 20, maxAttempts: 1, backoffInitialMs: 20, backoffMaxMs: 50, spoolDir, spoolBytes: budget,
+      clickhouse: { url: `http://127.0.0.1:${dead}`, user: 'default', password: '', database: db },
+      host: 'h',
+      flushIntervalMs: 20,
+      maxAttempts: 1,
+      backoffInitialMs: 20,
+      backoffMaxMs: 50,
+      spoolDir,
+      spoolBytes: budget,
     });
     await sink.start();
-    const m = await startMetrics({ listen: '127.0.0.1:0', logger: quiet, bpfStats: false },
-      { sink: observeSink(sink, { queueCapacityRows: 100_000, spoolBudgetBytes: budget }) });
+    const m = await startMetrics(
+      { listen: '127.0.0.1:0', logger: quiet, bpfStats: false },
+      { sink: observeSink(sink, { queueCapacityRows: 100_000, spoolBudgetBytes: budget }) },
+    );
     try {
       const at = BigInt(T0) * 1_000_000_000n;
       let s = await scrape(m.url);

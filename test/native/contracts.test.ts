@@ -12,7 +12,7 @@ import { SMF } from '../../src/layout/sample_columns';
 import { FLOW_KINDS } from '../../src/sources/events';
 
 const ROOT = path.resolve(__dirname, '../../..');
- 
+
 const { render } = require(path.join(ROOT, 'scripts/gen-layout.js')) as { render(a: unknown): Record<string, string> };
 
 describe('view contracts: generated from the native and wire headers', () => {
@@ -40,7 +40,8 @@ describe('view contracts: generated from the native and wire headers', () => {
         if (e.isDirectory()) walk(p);
         else if (p.endsWith('.ts') && !/_columns\.ts$/.test(p)) {
           const text = fs.readFileSync(p, 'utf8');
-          if (/\b(TL_)?(EVF|SMF|EV)_[A-Z_]+\s*=\s*(0x)?\d/.test(text) || /\bFLOW_KINDS\s*=\s*0x/.test(text)) offenders.push(path.relative(ROOT, p));
+          if (/\b(TL_)?(EVF|SMF|EV)_[A-Z_]+\s*=\s*(0x)?\d/.test(text) || /\bFLOW_KINDS\s*=\s*0x/.test(text))
+            offenders.push(path.relative(ROOT, p));
         }
       }
     };

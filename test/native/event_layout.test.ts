@@ -32,5 +32,4 @@ describe('events batch layout: TS mirror vs native eventLayout()', () => {
       expect(b.views[c.name]!.byteLength, c.name).to.equal(13 * TYPE_WIDTH[c.type]);
     }
   });
-
 });

@@ -68,8 +68,11 @@ function kernelTcpInfo(): { size: number; members: Map<string, number> } | strin
   if (!fs.existsSync('/sys/kernel/btf/vmlinux')) return 'no /sys/kernel/btf/vmlinux';
   let raw: string;
   try {
-    raw = execFileSync('bpftool', ['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux', 'format', 'raw'],
-      { encoding: 'utf8', maxBuffer: 512 << 20, stdio: ['ignore', 'pipe', 'pipe'] });
+    raw = execFileSync('bpftool', ['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux', 'format', 'raw'], {
+      encoding: 'utf8',
+      maxBuffer: 512 << 20,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   } catch (e) {
     return `bpftool not usable (${(e as Error).message.split('\n')[0]})`;
   }

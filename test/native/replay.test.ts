@@ -11,15 +11,27 @@ import * as path from 'path';
 import { addon, type ReplayResult } from '../../src/native/addon';
 import { PollBatch, TYPE_WIDTH } from '../../src/layout/batch';
 import {
-  addrBytes, align4, loadFixture, prng, rewrite, walk, INET_DIAG_MSG_LEN, NLMSG_HDRLEN,
-  RTA_HDRLEN, type Expectation, type Walk,
+  addrBytes,
+  align4,
+  loadFixture,
+  prng,
+  rewrite,
+  walk,
+  INET_DIAG_MSG_LEN,
+  NLMSG_HDRLEN,
+  RTA_HDRLEN,
+  type Expectation,
+  type Walk,
 } from '../helpers/nlrec';
 
 const NS = 4026532999;
-const TCP_INFO_LEN = 280;  // struct tcp_info of the recording kernel (Linux 6.18)
+const TCP_INFO_LEN = 280; // struct tcp_info of the recording kernel (Linux 6.18)
 const INET_DIAG_INFO = 2;
 
-interface Decoded { b: PollBatch; r: ReplayResult }
+interface Decoded {
+  b: PollBatch;
+  r: ReplayResult;
+}
 
 function decode(rec: Uint8Array, capacity = 2048, into?: PollBatch): Decoded {
   const b = into ?? new PollBatch(capacity);
@@ -229,8 +241,10 @@ describe('replay of corrupt recordings (built from the small dump)', function ()
     // the pattern at the offsets of include/uapi/linux/{inet_diag,sock_diag,tcp}.h
     // (tcp_info: tcpiEnd, which layout.test.ts checks against the kernel's BTF).
     const row = new Map(w.sockets.map((x, i) => [x, i]));
-    const patOf = (j: number) => (type: number, len: number): Uint8Array =>
-      Uint8Array.from({ length: len }, (_, k) => (k * 7 + type * 13 + j * 31 + 1) & 0xff);
+    const patOf =
+      (j: number) =>
+      (type: number, len: number): Uint8Array =>
+        Uint8Array.from({ length: len }, (_, k) => (k * 7 + type * 13 + j * 31 + 1) & 0xff);
     const bad = rewrite(rec, w, {
       editAttr: (x, a, p) => (a.type !== 4 /* CONG */ ? patOf(row.get(x)!)(a.type, p.length) : p),
       edit: (x, bytes) => {
@@ -250,11 +264,19 @@ describe('replay of corrupt recordings (built from the small dump)', function ()
       const want: Record<string, number | bigint> = {};
       const h = dv(99, INET_DIAG_MSG_LEN);
       Object.assign(want, {
-        idiag_family: h.getUint8(0), idiag_state: h.getUint8(1), idiag_timer: h.getUint8(2), idiag_retrans: h.getUint8(3),
-        sport: h.getUint16(4, false), dport: h.getUint16(6, false), idiag_if: h.getUint32(40, true),
+        idiag_family: h.getUint8(0),
+        idiag_state: h.getUint8(1),
+        idiag_timer: h.getUint8(2),
+        idiag_retrans: h.getUint8(3),
+        sport: h.getUint16(4, false),
+        dport: h.getUint16(6, false),
+        idiag_if: h.getUint32(40, true),
         idiag_cookie: BigInt(h.getUint32(44, true)) | (BigInt(h.getUint32(48, true)) << 32n),
-        idiag_expires: h.getUint32(52, true), idiag_rqueue: h.getUint32(56, true), idiag_wqueue: h.getUint32(60, true),
-        idiag_uid: h.getUint32(64, true), idiag_inode: h.getUint32(68, true),
+        idiag_expires: h.getUint32(52, true),
+        idiag_rqueue: h.getUint32(56, true),
+        idiag_wqueue: h.getUint32(60, true),
+        idiag_uid: h.getUint32(64, true),
+        idiag_inode: h.getUint32(68, true),
       });
       expect(Buffer.from(d.b.b16('src', j)).equals(Buffer.from(pat(99, 72).subarray(8, 24)))).to.equal(true);
       expect(Buffer.from(d.b.b16('dst', j)).equals(Buffer.from(pat(99, 72).subarray(24, 40)))).to.equal(true);
@@ -262,25 +284,43 @@ describe('replay of corrupt recordings (built from the small dump)', function ()
         const a = m.attrs.find((x) => x.type === type);
         if (!a) return;
         const v = dv(type, a.len - RTA_HDRLEN);
-        names.forEach((n, k) => { want[n] = v.getUint32(4 * k, true); });
+        names.forEach((n, k) => {
+          want[n] = v.getUint32(4 * k, true);
+        });
       };
       u32s(1, ['idiag_rmem', 'idiag_wmem', 'idiag_fmem', 'idiag_tmem']);
-      u32s(7, ['skmem_rmem_alloc', 'skmem_rcvbuf', 'skmem_wmem_alloc', 'skmem_sndbuf', 'skmem_fwd_alloc',
-        'skmem_wmem_queued', 'skmem_optmem', 'skmem_backlog', 'skmem_drops']);
+      u32s(7, [
+        'skmem_rmem_alloc',
+        'skmem_rcvbuf',
+        'skmem_wmem_alloc',
+        'skmem_sndbuf',
+        'skmem_fwd_alloc',
+        'skmem_wmem_queued',
+        'skmem_optmem',
+        'skmem_backlog',
+        'skmem_drops',
+      ]);
       u32s(16, ['bbr_bw_lo', 'bbr_bw_hi', 'bbr_min_rtt', 'bbr_pacing_gain', 'bbr_cwnd_gain']);
       u32s(15, ['mark']);
       u32s(17, ['class_id']);
-      for (const [type, col] of [[5, 'tos'], [6, 'tclass'], [8, 'shutdown'], [11, 'v6only']] as const) {
+      for (const [type, col] of [
+        [5, 'tos'],
+        [6, 'tclass'],
+        [8, 'shutdown'],
+        [11, 'v6only'],
+      ] as const) {
         if (m.attrs.some((x) => x.type === type)) want[col] = dv(type, 1).getUint8(0);
       }
       if (m.attrs.some((x) => x.type === 21)) want.cgroup_id = dv(21, 8).getBigUint64(0, true);
       const info = m.attrs.find((x) => x.type === INET_DIAG_INFO);
-      if (info) {  // not on TIME-WAIT rows
+      if (info) {
+        // not on TIME-WAIT rows
         const ti = dv(INET_DIAG_INFO, info.len - RTA_HDRLEN);
         for (const c of d.b.columns.filter((x) => x.tcpiEnd > 0 && x.tcpiEnd > 8)) {
           const w8 = TYPE_WIDTH[c.type];
           const at = c.tcpiEnd - w8;
-          want[c.name] = w8 === 8 ? ti.getBigUint64(at, true) : w8 === 4 ? ti.getUint32(at, true) : w8 === 2 ? ti.getUint16(at, true) : ti.getUint8(at);
+          want[c.name] =
+            w8 === 8 ? ti.getBigUint64(at, true) : w8 === 4 ? ti.getUint32(at, true) : w8 === 2 ? ti.getUint16(at, true) : ti.getUint8(at);
         }
         for (const n of ['tcpi_state', 'tcpi_ca_state', 'tcpi_retransmits', 'tcpi_probes', 'tcpi_backoff', 'tcpi_options']) {
           want[n] = ti.getUint8(d.b.columns.find((x) => x.name === n)!.tcpiEnd - 1);
@@ -355,12 +395,14 @@ describe('replay of corrupt recordings (built from the small dump)', function ()
     const m = richMsg(3);
     const j = w.sockets.indexOf(m);
     for (const keep of [NLMSG_HDRLEN, NLMSG_HDRLEN + 4, NLMSG_HDRLEN + INET_DIAG_MSG_LEN - 4]) {
-      const bad = rewrite(rec, w, { edit: (x, bytes) => {
-        if (x !== m) return bytes;
-        const s = bytes.slice(0, keep);
-        new DataView(s.buffer).setUint32(0, keep, true);
-        return s;
-      } });
+      const bad = rewrite(rec, w, {
+        edit: (x, bytes) => {
+          if (x !== m) return bytes;
+          const s = bytes.slice(0, keep);
+          new DataView(s.buffer).setUint32(0, keep, true);
+          return s;
+        },
+      });
       const d = decode(bad);
       expect(d.r.parseErrors, `keep ${keep}`).to.equal(1);
       expect(d.r.rows).to.equal(good.r.rows - 1);
@@ -394,7 +436,13 @@ describe('replay of corrupt recordings (built from the small dump)', function ()
           expect(d.b.u16('tcpi_len')[j]).to.equal(0);
           expect(d.b.u16('cong')[j]).to.equal(0);
           expect(d.b.u32('skmem_rcvbuf')[j]).to.equal(0);
-          expect(diffDecoded(d, j, good, j, 1, [...d.b.columns.map((c) => c.name).filter((n) => !['idiag_cookie', 'sport', 'dport', 'src', 'dst', 'idiag_inode', 'idiag_state', 'idiag_family'].includes(n))])).to.equal(null);
+          expect(
+            diffDecoded(d, j, good, j, 1, [
+              ...d.b.columns
+                .map((c) => c.name)
+                .filter((n) => !['idiag_cookie', 'sport', 'dport', 'src', 'dst', 'idiag_inode', 'idiag_state', 'idiag_family'].includes(n)),
+            ]),
+          ).to.equal(null);
         }
       }
     }
@@ -402,10 +450,15 @@ describe('replay of corrupt recordings (built from the small dump)', function ()
 
   // Fixed-size attributes whose payload is too short read as absent: columns zero, bit cleared, counted.
   const FIXED: Record<number, string[]> = {
-    1: ['idiag_rmem', 'idiag_wmem', 'idiag_fmem', 'idiag_tmem'],             // INET_DIAG_MEMINFO
-    5: ['tos'], 6: ['tclass'], 8: ['shutdown'], 11: ['v6only'],             // TOS TCLASS SHUTDOWN SKV6ONLY
-    15: ['mark'], 17: ['class_id'], 21: ['cgroup_id'],                       // MARK CLASS_ID CGROUP_ID
-    16: ['bbr_bw_lo', 'bbr_bw_hi', 'bbr_min_rtt', 'bbr_pacing_gain', 'bbr_cwnd_gain'],  // BBRINFO
+    1: ['idiag_rmem', 'idiag_wmem', 'idiag_fmem', 'idiag_tmem'], // INET_DIAG_MEMINFO
+    5: ['tos'],
+    6: ['tclass'],
+    8: ['shutdown'],
+    11: ['v6only'], // TOS TCLASS SHUTDOWN SKV6ONLY
+    15: ['mark'],
+    17: ['class_id'],
+    21: ['cgroup_id'], // MARK CLASS_ID CGROUP_ID
+    16: ['bbr_bw_lo', 'bbr_bw_hi', 'bbr_min_rtt', 'bbr_pacing_gain', 'bbr_cwnd_gain'], // BBRINFO
   };
   it('a fixed-size attribute with a short payload reads as absent and is counted', () => {
     let cases = 0;
@@ -417,7 +470,7 @@ describe('replay of corrupt recordings (built from the small dump)', function ()
       const m = cands.find((x) => cols.some((c) => cell(good.b, c, w.sockets.indexOf(x)) !== 0)) ?? cands[0]!;
       const j = w.sockets.indexOf(m);
       for (const keep of [0, 1, 3].filter((k) => k < m.attrs.find((a) => a.type === type)!.len - RTA_HDRLEN)) {
-        if (keep >= 1 && (type === 5 || type === 6 || type === 8 || type === 11)) continue;  // 1 byte is enough there
+        if (keep >= 1 && (type === 5 || type === 6 || type === 8 || type === 11)) continue; // 1 byte is enough there
         const d = decode(rewrite(rec, w, { editAttr: (x, a, p) => (x === m && a.type === type ? p.slice(0, keep) : p) }));
         const at = `attr type ${type} payload ${keep}`;
         expect(d.r.parseErrors, at).to.equal(1);
@@ -451,7 +504,10 @@ describe('replay of corrupt recordings (built from the small dump)', function ()
       for (const c of tcpiCols) {
         const n = good.r.rows;
         if (c.tcpiEnd > len) {
-          expect(colBytes(d.b, c.name, 0, n).every((x) => x === 0), `${at}: ${c.name} (ends at ${c.tcpiEnd}) must be zero`).to.equal(true);
+          expect(
+            colBytes(d.b, c.name, 0, n).every((x) => x === 0),
+            `${at}: ${c.name} (ends at ${c.tcpiEnd}) must be zero`,
+          ).to.equal(true);
         } else {
           expect(colBytes(d.b, c.name, 0, n).equals(colBytes(good.b, c.name, 0, n)), `${at}: ${c.name}`).to.equal(true);
         }
@@ -459,16 +515,22 @@ describe('replay of corrupt recordings (built from the small dump)', function ()
       expect(diffRows(d.b, 0, good.b, 0, good.r.rows, ['tcpi_len', ...tcpiCols.map((c) => c.name)]), at).to.equal(null);
     }
     // Some tcp_info members were non-zero in the good decode past 104 bytes, so "zero" above could fail.
-    expect(tcpiCols.filter((c) => c.tcpiEnd > 104).some((c) => colBytes(good.b, c.name, 0, good.r.rows).some((x) => x !== 0))).to.equal(true);
+    expect(tcpiCols.filter((c) => c.tcpiEnd > 104).some((c) => colBytes(good.b, c.name, 0, good.r.rows).some((x) => x !== 0))).to.equal(
+      true,
+    );
   });
 
   it('a tcp_info longer than ours (newer kernel): our members decode, the rest is ignored', () => {
-    const d = decode(rewrite(rec, w, { editAttr: (_m, a, p) => {
-      if (a.type !== INET_DIAG_INFO) return p;
-      const q = new Uint8Array(p.length + 24).fill(0xab);
-      q.set(p);
-      return q;
-    } }));
+    const d = decode(
+      rewrite(rec, w, {
+        editAttr: (_m, a, p) => {
+          if (a.type !== INET_DIAG_INFO) return p;
+          const q = new Uint8Array(p.length + 24).fill(0xab);
+          q.set(p);
+          return q;
+        },
+      }),
+    );
     expect(d.r.parseErrors).to.equal(0);
     expect(d.r.shortInfo).to.equal(0);
     expect(diffRows(d.b, 0, good.b, 0, good.r.rows)).to.equal(null);
@@ -478,7 +540,10 @@ describe('replay of corrupt recordings (built from the small dump)', function ()
     const m = richMsg(3);
     const j = w.sockets.indexOf(m);
     const inChunkFromJ = w.sockets.filter((x) => x.chunk === m.chunk && x.off >= m.off).length;
-    for (const [type, lost] of [[1 /* NLMSG_NOOP */, 1], [3 /* NLMSG_DONE */, inChunkFromJ]] as const) {
+    for (const [type, lost] of [
+      [1 /* NLMSG_NOOP */, 1],
+      [3 /* NLMSG_DONE */, inChunkFromJ],
+    ] as const) {
       const bad = rec.slice();
       new DataView(bad.buffer).setUint16(m.off + 4, type, true);
       const d = decode(bad);
@@ -537,7 +602,10 @@ function fuzz(rec: Uint8Array, w: Walk, good: Decoded, iterations: number, seed:
 
 describe('replay of randomly damaged recordings (seeded fuzz)', function () {
   this.timeout(300_000);
-  for (const [name, iterations] of [['small', 4000], ['large', 300]] as const) {
+  for (const [name, iterations] of [
+    ['small', 4000],
+    ['large', 300],
+  ] as const) {
     it(`${name}: ${iterations} damaged copies never crash; rows before the first flip equal the good decode`, () => {
       const { rec } = loadFixture(name);
       const w = walk(rec);
@@ -572,9 +640,24 @@ describe('the parser under AddressSanitizer and UBSan (native/diag_parse.c, dama
     try {
       // alignment is left out: a damaged chunk length puts headers at odd offsets, which
       // x86-64 and arm64 load fine; a strict-alignment target would need memcpy there
-      execFileSync('cc', ['-O1', '-g', '-fsanitize=address,undefined', '-fno-sanitize=alignment', '-fno-sanitize-recover=all',
-        '-I', path.join(root, 'native'), path.join(root, 'test', 'native', 'parse_fuzz.c'),
-        path.join(root, 'native', 'diag_parse.c'), path.join(root, 'native', 'batch.c'), '-o', exe], { stdio: 'pipe' });
+      execFileSync(
+        'cc',
+        [
+          '-O1',
+          '-g',
+          '-fsanitize=address,undefined',
+          '-fno-sanitize=alignment',
+          '-fno-sanitize-recover=all',
+          '-I',
+          path.join(root, 'native'),
+          path.join(root, 'test', 'native', 'parse_fuzz.c'),
+          path.join(root, 'native', 'diag_parse.c'),
+          path.join(root, 'native', 'batch.c'),
+          '-o',
+          exe,
+        ],
+        { stdio: 'pipe' },
+      );
     } catch (e) {
       const why = (e as { stderr?: Buffer }).stderr?.toString().split('\n')[0] || (e as Error).message;
       console.log(`    skipped: cannot build the sanitizer harness (${why})`);
@@ -582,13 +665,20 @@ describe('the parser under AddressSanitizer and UBSan (native/diag_parse.c, dama
     }
   });
 
-  after(() => { if (exe) fs.rmSync(path.dirname(exe), { recursive: true, force: true }); });
+  after(() => {
+    if (exe) fs.rmSync(path.dirname(exe), { recursive: true, force: true });
+  });
 
-  for (const [name, iterations] of [['small', 20000], ['large', 400]] as const) {
+  for (const [name, iterations] of [
+    ['small', 20000],
+    ['large', 400],
+  ] as const) {
     it(`${name}: ${iterations} damaged copies, no out-of-bounds access or undefined behaviour`, () => {
       const { exp } = loadFixture(name);
-      const out = execFileSync(exe, [path.join(root, 'test', 'fixtures', `${name}.bin`), String(iterations), '0x5eed'],
-        { encoding: 'utf8', env: { ...process.env, ASAN_OPTIONS: 'detect_leaks=1:abort_on_error=0' } });
+      const out = execFileSync(exe, [path.join(root, 'test', 'fixtures', `${name}.bin`), String(iterations), '0x5eed'], {
+        encoding: 'utf8',
+        env: { ...process.env, ASAN_OPTIONS: 'detect_leaks=1:abort_on_error=0' },
+      });
       const good = /good rows=(\d+) errors=(\d+)/.exec(out);
       const fz = /fuzz iterations=(\d+) rows=(\d+) errors=(\d+)/.exec(out);
       expect(good, out).to.not.equal(null);

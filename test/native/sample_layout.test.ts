@@ -6,7 +6,10 @@ import { OWNER_COLUMNS, SAMPLE_COLUMNS, SampleBatch, OwnerBatch } from '../../sr
 import { samplerAddon } from '../../src/native/sampler';
 
 const CAPACITIES = [0, 1, 3, 7, 13, 1000, 4097];
-const TABLES = [['tasks', SAMPLE_COLUMNS, SampleBatch], ['owners', OWNER_COLUMNS, OwnerBatch]] as const;
+const TABLES = [
+  ['tasks', SAMPLE_COLUMNS, SampleBatch],
+  ['owners', OWNER_COLUMNS, OwnerBatch],
+] as const;
 
 describe('samples batch layouts: TS mirror vs native sampleLayout()', () => {
   for (const [pass, specs, Batch] of TABLES) {
@@ -14,8 +17,10 @@ describe('samples batch layouts: TS mirror vs native sampleLayout()', () => {
       for (const cap of CAPACITIES) {
         const n = samplerAddon().sampleLayout(pass, cap);
         const t = placeColumns(cap, specs);
-        expect(t.columns.map((c) => [c.name, c.type, c.offset]), `capacity ${cap}`)
-          .to.deep.equal(n.columns.map((c) => [c.name, c.type, c.offset]));
+        expect(
+          t.columns.map((c) => [c.name, c.type, c.offset]),
+          `capacity ${cap}`,
+        ).to.deep.equal(n.columns.map((c) => [c.name, c.type, c.offset]));
         expect(t.bytes).to.equal(n.bytes);
         for (const c of n.columns) expect(c.offset % 8, c.name).to.equal(0);
       }
@@ -39,6 +44,4 @@ describe('samples batch layouts: TS mirror vs native sampleLayout()', () => {
   it('rejects an unknown pass name', () => {
     expect(() => samplerAddon().sampleLayout('nope' as 'tasks', 1)).to.throw(TypeError);
   });
-
-
 });

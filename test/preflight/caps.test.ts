@@ -24,8 +24,14 @@ describe('tcplens preflight under dropped capabilities', function () {
   let client = { sport: 0, dport: 0 };
 
   before(async function () {
-    if (!isRoot()) { console.log('    skipped: needs root (capsh --drop, ip netns add)'); this.skip(); }
-    if (!hasCapsh()) { console.log('    skipped: capsh (libcap2-bin) is not installed'); this.skip(); }
+    if (!isRoot()) {
+      console.log('    skipped: needs root (capsh --drop, ip netns add)');
+      this.skip();
+    }
+    if (!hasCapsh()) {
+      console.log('    skipped: capsh (libcap2-bin) is not installed');
+      this.skip();
+    }
     ns = createNetns('pf');
     wl = await startWorkload(ns, { pairs: [{ family: 4, mark: 7, send: 100 }] });
     const c = wl.info.sockets.find((s) => s.role === 'client')!;

@@ -10,11 +10,14 @@ import { partDefs } from '../../src/sources/parts';
 import type { ViewPart } from '../../src/native/addon';
 
 const eperm = { ok: false, errno: 1, code: 'EPERM', message: 'Operation not permitted' };
-const VERIFIER = 'btf_retransmit: refused (Permission denied): 33: (85) call bpf_get_socket_cookie#46 | unknown func bpf_get_socket_cookie#46';
+const VERIFIER =
+  'btf_retransmit: refused (Permission denied): 33: (85) call bpf_get_socket_cookie#46 | unknown func bpf_get_socket_cookie#46';
 
 describe('preflight: eBPF part rows', () => {
   let host: Facts;
-  before(() => { host = gatherFacts(); });
+  before(() => {
+    host = gatherFacts();
+  });
   const rowOf = (f: Facts, name: string) => decideChecks(f).find((r) => r.check === name);
   const withParts = (view: 'events' | 'samples', edit: (p: ViewPart) => ViewPart, mounts?: Partial<Facts['mounts']>): Facts => ({
     ...host,
@@ -23,7 +26,10 @@ describe('preflight: eBPF part rows', () => {
   });
 
   it('this host: one row per part of each view, named after the native tables', function () {
-    if (!host.probes.bpf?.ok) { console.log('    skipped: no BPF program loads here'); this.skip(); }
+    if (!host.probes.bpf?.ok) {
+      console.log('    skipped: no BPF program loads here');
+      this.skip();
+    }
     for (const view of ['events', 'samples'] as const) {
       const names = partDefs(view).map((d) => d.part);
       expect(names.length).to.be.greaterThan(1);
@@ -37,9 +43,13 @@ describe('preflight: eBPF part rows', () => {
     }
   });
 
-  it('a part refused in every variant: a warning with the verifier\'s words; the view degrades, the other view is unaffected', function () {
+  it("a part refused in every variant: a warning with the verifier's words; the view degrades, the other view is unaffected", function () {
     if (!host.probes.events?.parts.length) this.skip();
-    const f = withParts('events', (p) => (p.part === 'retransmit' ? { ...p, up: false, program: '', why: VERIFIER } : { ...p, up: true, program: partDefs('events').find((d) => d.part === p.part)!.variants[0]!.program, why: '' }));
+    const f = withParts('events', (p) =>
+      p.part === 'retransmit'
+        ? { ...p, up: false, program: '', why: VERIFIER }
+        : { ...p, up: true, program: partDefs('events').find((d) => d.part === p.part)!.variants[0]!.program, why: '' },
+    );
     const r = rowOf(f, 'events: retransmit')!;
     expect(r.status).to.equal('warn');
     expect(r.for).to.equal(`off: ${VERIFIER}`);
@@ -53,7 +63,9 @@ describe('preflight: eBPF part rows', () => {
     if (!host.probes.samples?.parts.length) this.skip();
     const f = withParts('samples', (p) => ({ ...p, up: false, program: '', why: 'refused' }));
     expect(decideViews(f).samples).to.equal('off');
-    expect(decideChecks(f).filter((r) => r.check.startsWith('samples: ') && r.status === 'warn')).to.have.length(f.probes.samples!.parts.length);
+    expect(decideChecks(f).filter((r) => r.check.startsWith('samples: ') && r.status === 'warn')).to.have.length(
+      f.probes.samples!.parts.length,
+    );
   });
 
   it('a fallback variant runs: ok, and the row says what it gives up and why the better ones were refused', function () {
@@ -66,7 +78,12 @@ describe('preflight: eBPF part rows', () => {
 
   it('the classic-tracepoint variant runs: a warning (no cookies from BTF), the view degraded', function () {
     if (!host.probes.events?.parts.length) this.skip();
-    const f = withParts('events', (p) => ({ ...p, up: true, program: partDefs('events').find((d) => d.part === p.part)!.variants[2]!.program, why: 'tp_btf refused' }));
+    const f = withParts('events', (p) => ({
+      ...p,
+      up: true,
+      program: partDefs('events').find((d) => d.part === p.part)!.variants[2]!.program,
+      why: 'tp_btf refused',
+    }));
     expect(rowOf(f, 'events: state')!.status).to.equal('warn');
     expect(decideViews(f).events).to.equal('degraded');
   });
@@ -82,12 +99,23 @@ describe('preflight: eBPF part rows', () => {
     const on = { ...host, probes: { ...host.probes, bpf: { ok: true, errno: 0 } }, bpfStats: true };
     const off = { ...on, bpfStats: false };
     expect(rowOf(on, 'bpf_stats')!.status).to.equal('ok');
-    expect(rowOf(off, 'bpf_stats')).to.include({ status: 'warn', fix: 'sysctl -w kernel.bpf_stats_enabled=1 (costs ~20 ns per program run)' });
+    expect(rowOf(off, 'bpf_stats')).to.include({
+      status: 'warn',
+      fix: 'sysctl -w kernel.bpf_stats_enabled=1 (costs ~20 ns per program run)',
+    });
   });
 
   it('no BPF at all: one eBPF warning, and none of the part, tracefs or bpffs rows', () => {
-    const off = (view: 'events' | 'samples') => ({ parts: partDefs(view).map((d) => ({ part: d.part, program: '', up: false, why: 'EPERM' })), error: 'EPERM' });
-    const f = { ...host, probes: { ...host.probes, bpf: eperm, events: off('events'), samples: off('samples') }, mounts: { ...host.mounts, tracefs: null, bpffs: false }, bpfStats: false };
+    const off = (view: 'events' | 'samples') => ({
+      parts: partDefs(view).map((d) => ({ part: d.part, program: '', up: false, why: 'EPERM' })),
+      error: 'EPERM',
+    });
+    const f = {
+      ...host,
+      probes: { ...host.probes, bpf: eperm, events: off('events'), samples: off('samples') },
+      mounts: { ...host.mounts, tracefs: null, bpffs: false },
+      bpfStats: false,
+    };
     const names = decideChecks(f).map((r) => r.check);
     for (const n of ['bpf_stats', 'tracefs', 'bpffs']) expect(names).to.not.include(n);
     expect(names.filter((n) => /^(events|samples): /.test(n))).to.deep.equal([]);

@@ -41,7 +41,10 @@ describe('tcplens preflight: fatal checks', function () {
     let dir = '';
 
     before(function () {
-      if (!fs.existsSync(path.join(ROOT, 'dist/src/cli/main.js'))) { console.log('    skipped: dist/ not built'); this.skip(); }
+      if (!fs.existsSync(path.join(ROOT, 'dist/src/cli/main.js'))) {
+        console.log('    skipped: dist/ not built');
+        this.skip();
+      }
       // A copy of the compiled CLI with no build/ beside it: the real load failure.
       dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tcplens-noaddon-'));
       fs.cpSync(path.join(ROOT, 'dist/src'), path.join(dir, 'dist/src'), { recursive: true });
@@ -49,7 +52,9 @@ describe('tcplens preflight: fatal checks', function () {
       fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
     });
 
-    after(() => { if (dir) fs.rmSync(dir, { recursive: true, force: true }); });
+    after(() => {
+      if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    });
 
     it('exits 1 with a fatal "native addon" row whose fix is npm run build', () => {
       const r = tcplens('', ['preflight', '--json'], path.join(dir, 'bin/tcplens.js'));
@@ -67,8 +72,19 @@ describe('tcplens preflight: fatal checks', function () {
     const r = tcplens('', ['preflight', '--json']);
     expect(r.status, r.stderr).to.equal(0);
     expect(parseReport(r).checks.map((c) => c.check)).to.include.members([
-      'native addon', 'kernel', 'inet_diag dump', 'CAP_NET_ADMIN', 'CAP_SYS_ADMIN', 'CAP_SYS_PTRACE',
-      'destroy multicast', 'eBPF (events, samples)', 'tracefs', 'bpffs', 'CAP_SYS_RESOURCE', 'RLIMIT_MEMLOCK', 'RLIMIT_NOFILE',
+      'native addon',
+      'kernel',
+      'inet_diag dump',
+      'CAP_NET_ADMIN',
+      'CAP_SYS_ADMIN',
+      'CAP_SYS_PTRACE',
+      'destroy multicast',
+      'eBPF (events, samples)',
+      'tracefs',
+      'bpffs',
+      'CAP_SYS_RESOURCE',
+      'RLIMIT_MEMLOCK',
+      'RLIMIT_NOFILE',
     ]);
   });
 });

@@ -12,7 +12,7 @@ import { parseReport, rowOf, BIN } from './run';
 import { isRoot } from '../helpers/netns';
 
 const MODPROBE = '/proc/sys/kernel/modprobe';
-const DIAG_MODULES = ['tcp_diag', 'udp_diag', 'raw_diag', 'inet_diag'];  // users first
+const DIAG_MODULES = ['tcp_diag', 'udp_diag', 'raw_diag', 'inet_diag']; // users first
 
 /** inet_diag is a loadable module of this kernel (not built in). */
 function diagIsModule(): boolean {
@@ -23,15 +23,27 @@ function diagIsModule(): boolean {
   }
 }
 
-const loaded = (m: string): boolean => fs.readFileSync('/proc/modules', 'utf8').split('\n').some((l) => l.startsWith(`${m} `));
+const loaded = (m: string): boolean =>
+  fs
+    .readFileSync('/proc/modules', 'utf8')
+    .split('\n')
+    .some((l) => l.startsWith(`${m} `));
 
 describe('preflight: inet_diag missing from the kernel (ENOENT)', function () {
   this.timeout(60_000);
   let modprobe = '';
 
   before(function () {
-    if (!isRoot()) { console.log('    skipped: needs root (modules)'); this.skip(); }
-    if (!diagIsModule()) { console.log(`    skipped: inet_diag is built into ${os.release()}, it cannot go missing (the kernel matrix's Debian kernels run this)`); this.skip(); }
+    if (!isRoot()) {
+      console.log('    skipped: needs root (modules)');
+      this.skip();
+    }
+    if (!diagIsModule()) {
+      console.log(
+        `    skipped: inet_diag is built into ${os.release()}, it cannot go missing (the kernel matrix's Debian kernels run this)`,
+      );
+      this.skip();
+    }
     modprobe = fs.readFileSync(MODPROBE, 'utf8').trim();
   });
 
@@ -43,7 +55,7 @@ describe('preflight: inet_diag missing from the kernel (ENOENT)', function () {
   });
 
   it('the inet_diag row is fatal and its fix names the modules to load', () => {
-    fs.writeFileSync(MODPROBE, '/bin/false');  // no autoloading while the modules are out
+    fs.writeFileSync(MODPROBE, '/bin/false'); // no autoloading while the modules are out
     for (const m of DIAG_MODULES) if (loaded(m)) execFileSync('rmmod', [m]);
     expect(loaded('inet_diag')).to.equal(false);
     const r = spawnSync(process.execPath, [BIN, 'preflight', '--json'], { encoding: 'utf8' });

@@ -35,9 +35,10 @@ describe('preflight fact readers', () => {
       return v === 'unlimited' ? Infinity : Number(v);
     };
     expect(l.nofile!.soft).to.equal(sh('-n'));
-    expect(l.memlock!.soft).to.equal(sh('-l') * 1024);  // ulimit -l is in KiB
-    expect(parseLimits('Max locked memory         unlimited            unlimited            bytes\n')
-      .get('Max locked memory')).to.deep.equal({ soft: Infinity, hard: Infinity });
+    expect(l.memlock!.soft).to.equal(sh('-l') * 1024); // ulimit -l is in KiB
+    expect(
+      parseLimits('Max locked memory         unlimited            unlimited            bytes\n').get('Max locked memory'),
+    ).to.deep.equal({ soft: Infinity, hard: Infinity });
     expect(formatBytes(8388608)).to.equal('8 MiB');
   });
 

@@ -8,8 +8,7 @@ describe('preflight report (in-process, this host)', () => {
   const rep = runPreflight();
 
   it('derives the verdict from the rows', () => {
-    const worst = rep.checks.some((c) => c.status === 'fatal') ? 'fatal'
-      : rep.checks.some((c) => c.status === 'warn') ? 'degraded' : 'ok';
+    const worst = rep.checks.some((c) => c.status === 'fatal') ? 'fatal' : rep.checks.some((c) => c.status === 'warn') ? 'degraded' : 'ok';
     expect(rep.verdict).to.equal(worst);
     for (const c of rep.checks) {
       expect(c.for, c.check).to.not.equal('');

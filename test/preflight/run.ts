@@ -21,7 +21,8 @@ const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 /** `capsh --drop=CAPS -- -c 'node ARGS'`; no drop when caps is empty. */
 export function runNode(caps: string, args: string[], cwd = ROOT): Ran {
   const cmd = `exec node ${args.map(q).join(' ')}`;
-  const r = caps ? spawnSync('capsh', [`--drop=${caps}`, '--', '-c', cmd], { cwd, encoding: 'utf8', maxBuffer: 64 << 20 })
+  const r = caps
+    ? spawnSync('capsh', [`--drop=${caps}`, '--', '-c', cmd], { cwd, encoding: 'utf8', maxBuffer: 64 << 20 })
     : spawnSync('bash', ['-c', cmd], { cwd, encoding: 'utf8', maxBuffer: 64 << 20 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }

@@ -26,11 +26,24 @@ interface Scenario {
 }
 
 const dropCaps = (caps: string): string[] => ['capsh', `--drop=${caps}`, '--', '-c', 'exec "$@"', 'tcplens'];
-const inMountNs = (script: string): string[] => ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', `${script}; exec "$@"`, 'tcplens'];
+const inMountNs = (script: string): string[] => [
+  'unshare',
+  '--mount',
+  '--propagation',
+  'private',
+  'sh',
+  '-c',
+  `${script}; exec "$@"`,
+  'tcplens',
+];
 const UMOUNT_TRACEFS = `umount ${TRACEFS} 2>/dev/null; umount /sys/kernel/debug 2>/dev/null; true`;
 const part = (r: PreflightReport, view: 'events' | 'samples', name: string) => r.parts[view].find((p) => p.part === name)!;
 const allStateVariantsBut = (keep: string): string =>
-  partDefs('events').find((d) => d.part === 'state')!.variants.map((v) => v.program).filter((p) => p !== keep).join(',');
+  partDefs('events')
+    .find((d) => d.part === 'state')!
+    .variants.map((v) => v.program)
+    .filter((p) => p !== keep)
+    .join(',');
 
 const SCENARIOS: Scenario[] = [
   {
@@ -99,15 +112,24 @@ async function runStarted(s: Scenario): Promise<{ started: Record<string, unknow
 describe('preflight verdicts equal what `tcplens run` starts, under every forced failure', function () {
   this.timeout(180_000);
   before(function () {
-    if (!isRoot()) { console.log('    skipped: needs root (capabilities, mount namespaces, eBPF)'); this.skip(); }
-    if (!hasCapsh()) { console.log('    skipped: capsh (libcap2-bin) not installed'); this.skip(); }
+    if (!isRoot()) {
+      console.log('    skipped: needs root (capabilities, mount namespaces, eBPF)');
+      this.skip();
+    }
+    if (!hasCapsh()) {
+      console.log('    skipped: capsh (libcap2-bin) not installed');
+      this.skip();
+    }
   });
   afterEach(() => killRuns());
 
   for (const s of SCENARIOS) {
     it(s.name, async () => {
-      const pre = spawnSync(s.wrap[0] ?? process.execPath, [...s.wrap.slice(1), ...(s.wrap.length ? [process.execPath] : []), BIN, 'preflight', '--json'],
-        { encoding: 'utf8', env: { ...process.env, ...s.env } });
+      const pre = spawnSync(
+        s.wrap[0] ?? process.execPath,
+        [...s.wrap.slice(1), ...(s.wrap.length ? [process.execPath] : []), BIN, 'preflight', '--json'],
+        { encoding: 'utf8', env: { ...process.env, ...s.env } },
+      );
       const report = parseReport({ status: pre.status, stdout: pre.stdout, stderr: pre.stderr });
       s.expect(report);
       const run = await runStarted(s);
@@ -121,9 +143,13 @@ describe('preflight verdicts equal what `tcplens run` starts, under every forced
       for (const view of ['events', 'samples'] as const) {
         for (const p of report.parts[view]) {
           expect(parts[view][p.part], `${view} ${p.part}`).to.equal(p.up ? p.program : 'off');
-          const m = new RegExp(`^tcplens_view_part_up\\{view="${view}",part="${p.part}",program="${p.up ? p.program : ''}"\\} ${p.up ? 1 : 0}$`, 'm');
+          const m = new RegExp(
+            `^tcplens_view_part_up\\{view="${view}",part="${p.part}",program="${p.up ? p.program : ''}"\\} ${p.up ? 1 : 0}$`,
+            'm',
+          );
           expect(run.metrics, `${view} ${p.part} metric`).to.match(m);
-          if (!p.up && report.views[view] !== 'off') expect(run.warns, `a warning for ${view} ${p.part}`).to.include(`view.part.${view}.${p.part}`);
+          if (!p.up && report.views[view] !== 'off')
+            expect(run.warns, `a warning for ${view} ${p.part}`).to.include(`view.part.${view}.${p.part}`);
         }
       }
       expect(views.includes('owners')).to.equal(report.parts.samples.some((p) => p.part === 'owners' && p.up));
@@ -134,8 +160,11 @@ describe('preflight verdicts equal what `tcplens run` starts, under every forced
     const pre = spawnSync('python3', [NO_NETLINK, process.execPath, BIN, 'preflight', '--json'], { encoding: 'utf8' });
     expect(pre.status).to.equal(1);
     expect(parseReport({ status: pre.status, stdout: pre.stdout, stderr: pre.stderr }).views.poll).to.equal('off');
-    const run = spawnSync('python3', [NO_NETLINK, process.execPath, BIN, 'run', '--sink', 'stdout', '--netns', 'host', '--duration', '1s', '--listen', '127.0.0.1:0'],
-      { encoding: 'utf8', timeout: 60_000 });
+    const run = spawnSync(
+      'python3',
+      [NO_NETLINK, process.execPath, BIN, 'run', '--sink', 'stdout', '--netns', 'host', '--duration', '1s', '--listen', '127.0.0.1:0'],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
     expect(run.status).to.equal(1);
     expect(run.stderr).to.include('inet_diag dump').and.not.include('"run.started"');
   });

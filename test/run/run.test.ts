@@ -24,8 +24,14 @@ describe('tcplens run (real namespace, real ClickHouse)', function () {
   let dataDir = '';
 
   beforeEach(function () {
-    if (!isRoot()) { console.log('    skipped: needs root to create network namespaces'); this.skip(); }
-    if (!haveClickHouse()) { console.log('    skipped: clickhouse-server not installed (scripts/bootstrap.sh installs it)'); this.skip(); }
+    if (!isRoot()) {
+      console.log('    skipped: needs root to create network namespaces');
+      this.skip();
+    }
+    if (!haveClickHouse()) {
+      console.log('    skipped: clickhouse-server not installed (scripts/bootstrap.sh installs it)');
+      this.skip();
+    }
     ns = createNetns('run');
     ino = fs.statSync(`/run/netns/${ns}`).ino;
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tlrun-'));
@@ -42,28 +48,37 @@ describe('tcplens run (real namespace, real ClickHouse)', function () {
     const held = await heldChurn(ns, 5, 1000);
     const truth = new Map<string, bigint>();
     const poll = new PollSource({ netns: parseNetnsSelector(ns) });
-    await poll.cycle((b) => { for (let i = 0; i < b.rows; i++) truth.set(b.u64('idiag_cookie')[i]!.toString(), b.u64('tcpi_bytes_acked')[i]!); });
+    await poll.cycle((b) => {
+      for (let i = 0; i < b.rows; i++) truth.set(b.u64('idiag_cookie')[i]!.toString(), b.u64('tcpi_bytes_acked')[i]!);
+    });
     poll.close();
-    expect(truth.size).to.equal(11);  // 10 connected + the listener
+    expect(truth.size).to.equal(11); // 10 connected + the listener
 
     const db = ch.freshDb('snap');
-    const r = startRun([...common(db), '--interval', '400ms', '--duration', '2s', '--views', 'poll,destroy'], { TCPLENS_CLICKHOUSE_URL: ch.url });
+    const r = startRun([...common(db), '--interval', '400ms', '--duration', '2s', '--views', 'poll,destroy'], {
+      TCPLENS_CLICKHOUSE_URL: ch.url,
+    });
     expect(await r.exited).to.equal(0);
     await held.release();
     const totals = r.last('run.totals')!;
     const cycles = totals['cycles'] as number;
     expect(cycles).to.be.within(3, 7);
 
-    const pc = await rows<{ n: string; s: string }>(ch.client, `SELECT count() AS n, sum(sockets) AS s FROM ${db}.poll_cycles WHERE netns_inode = ${ino}`);
+    const pc = await rows<{ n: string; s: string }>(
+      ch.client,
+      `SELECT count() AS n, sum(sockets) AS s FROM ${db}.poll_cycles WHERE netns_inode = ${ino}`,
+    );
     expect(Number(pc[0]!.n)).to.equal(cycles);
     expect(Number(pc[0]!.s)).to.equal(cycles * 11);
-    const snaps = await rows<{ c: string; n: string; lo: string; hi: string }>(ch.client,
+    const snaps = await rows<{ c: string; n: string; lo: string; hi: string }>(
+      ch.client,
       `SELECT toString(idiag_cookie) AS c, count() AS n, min(tcpi_bytes_acked) AS lo, max(tcpi_bytes_acked) AS hi
-       FROM ${db}.tcp_snapshots WHERE view = 'poll' AND netns_inode = ${ino} GROUP BY c`);
+       FROM ${db}.tcp_snapshots WHERE view = 'poll' AND netns_inode = ${ino} GROUP BY c`,
+    );
     expect(snaps.map((s) => s.c).sort()).to.deep.equal([...truth.keys()].sort());
     for (const s of snaps) {
       expect(Number(s.n), `cookie ${s.c}`).to.equal(cycles);
-      expect(BigInt(s.lo)).to.equal(truth.get(s.c));  // idle connections: the same every cycle
+      expect(BigInt(s.lo)).to.equal(truth.get(s.c)); // idle connections: the same every cycle
       expect(BigInt(s.hi)).to.equal(truth.get(s.c));
     }
     const t = (totals['tables'] as Totals)['tcp_snapshots']!;
@@ -78,16 +93,28 @@ describe('tcplens run (real namespace, real ClickHouse)', function () {
     const db = ch.freshDb('flows');
     const r = startRun([...common(db), '--interval', '1m', '--views', 'poll,destroy,events'], { TCPLENS_CLICKHOUSE_URL: ch.url });
     await r.waitFor('run.started');
-    await sleep(800);  // the first poll is done; the next is a minute away
-    const N = 20, BYTES = 3000;
+    await sleep(800); // the first poll is done; the next is a minute away
+    const N = 20,
+      BYTES = 3000;
     const truth = churn(ns, N, BYTES);
-    await sleep(800);  // destroy and events drained (every 200 ms)
+    await sleep(800); // destroy and events drained (every 200 ms)
     r.proc.kill('SIGTERM');
     expect(await r.exited).to.equal(0);
 
-    const flows = await rows<{ sport: number; dport: number; views: number; polls: number; final_source: string; acked: string; received: string; unpolled: string }>(ch.client,
+    const flows = await rows<{
+      sport: number;
+      dport: number;
+      views: number;
+      polls: number;
+      final_source: string;
+      acked: string;
+      received: string;
+      unpolled: string;
+    }>(
+      ch.client,
       `SELECT sport, dport, views, polls, final_source, toString(tcpi_bytes_acked) AS acked, toString(tcpi_bytes_received) AS received,
-              toString(bytes_unpolled) AS unpolled FROM ${db}.tcp_flows WHERE netns_inode = ${ino}`);
+              toString(bytes_unpolled) AS unpolled FROM ${db}.tcp_flows WHERE netns_inode = ${ino}`,
+    );
     expect(flows).to.have.length(2 * N);
     const lport = truth.listener[1];
     for (const f of flows) {

@@ -13,7 +13,10 @@ describe('tcplens run settings', function () {
   let ns = '';
   let dir = '';
   beforeEach(function () {
-    if (!isRoot()) { console.log('    skipped: needs root to create network namespaces'); this.skip(); }
+    if (!isRoot()) {
+      console.log('    skipped: needs root to create network namespaces');
+      this.skip();
+    }
     ns = createNetns('runcfg');
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tlcfg-'));
   });

@@ -21,8 +21,14 @@ describe('tcplens run: metrics and readiness of a real run', function () {
   let ch: TestServer | null = null;
 
   beforeEach(function () {
-    if (!isRoot()) { console.log('    skipped: needs root to create network namespaces'); this.skip(); }
-    if (!haveClickHouse()) { console.log('    skipped: clickhouse-server not installed (scripts/bootstrap.sh installs it)'); this.skip(); }
+    if (!isRoot()) {
+      console.log('    skipped: needs root to create network namespaces');
+      this.skip();
+    }
+    if (!haveClickHouse()) {
+      console.log('    skipped: clickhouse-server not installed (scripts/bootstrap.sh installs it)');
+      this.skip();
+    }
     ns = createNetns('runmet');
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tlmet-'));
   });
@@ -39,9 +45,24 @@ describe('tcplens run: metrics and readiness of a real run', function () {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
     const scrape = async (): Promise<Scrape> => parseExposition(await (await fetch(`${base}/metrics`)).text());
-    const held = await heldChurn(ns, 4, 100);  // 8 connected sockets + the listener
-    const r = startRun(['--netns', ns, '--database', ch.freshDb('met'), '--spool-dir', dir, '--spool-bytes', '64KiB',
-      '--interval', '300ms', '--listen', `127.0.0.1:${port}`], { TCPLENS_CLICKHOUSE_URL: ch.url });
+    const held = await heldChurn(ns, 4, 100); // 8 connected sockets + the listener
+    const r = startRun(
+      [
+        '--netns',
+        ns,
+        '--database',
+        ch.freshDb('met'),
+        '--spool-dir',
+        dir,
+        '--spool-bytes',
+        '64KiB',
+        '--interval',
+        '300ms',
+        '--listen',
+        `127.0.0.1:${port}`,
+      ],
+      { TCPLENS_CLICKHOUSE_URL: ch.url },
+    );
     await r.waitFor('run.started');
     await sleep(1500);
     let m = await scrape();
@@ -52,7 +73,7 @@ describe('tcplens run: metrics and readiness of a real run', function () {
 
     const N = 10;
     churn(ns, N, 500);
-    await sleep(3000);  // drained, and past the flow table's close grace
+    await sleep(3000); // drained, and past the flow table's close grace
     m = await scrape();
     if (eventsAvailability().ok) {
       // per connection: active open, passive open, two closes; plus the listener's close
@@ -64,7 +85,9 @@ describe('tcplens run: metrics and readiness of a real run', function () {
     // flows: in = out (still open + closed)
     expect(m.get('tcplens_flows_opened_total')).to.equal(m.get('tcplens_flows_open')! + m.get('tcplens_flows_closed_total')!);
     // sink, per table: queued = written + spooled + dropped + still queued
-    const tables = new Set([...m.values.keys()].filter((k) => k.startsWith('tcplens_sink_rows_total')).map((k) => /table="([a-z_]+)"/.exec(k)![1]!));
+    const tables = new Set(
+      [...m.values.keys()].filter((k) => k.startsWith('tcplens_sink_rows_total')).map((k) => /table="([a-z_]+)"/.exec(k)![1]!),
+    );
     expect(tables).to.include('tcp_snapshots');
     let waiting = 0;
     for (const t of tables) {
@@ -76,7 +99,8 @@ describe('tcplens run: metrics and readiness of a real run', function () {
 
     await ch.server.stop();
     let ready: Response | null = null;
-    for (let i = 0; i < 60; i++) {  // the spool fills past 64 KiB within a few cycles
+    for (let i = 0; i < 60; i++) {
+      // the spool fills past 64 KiB within a few cycles
       await sleep(500);
       ready = await fetch(`${base}/readyz`);
       if (ready.status === 503) break;
@@ -84,7 +108,9 @@ describe('tcplens run: metrics and readiness of a real run', function () {
     expect(ready!.status).to.equal(503);
     expect(await ready!.text()).to.match(/spool over budget|sink failing/);
     m = await scrape();
-    const insertErrors = [...m.values.entries()].filter(([k]) => k.startsWith('tcplens_sink_insert_errors_total')).reduce((n, [, v]) => n + v, 0);
+    const insertErrors = [...m.values.entries()]
+      .filter(([k]) => k.startsWith('tcplens_sink_insert_errors_total'))
+      .reduce((n, [, v]) => n + v, 0);
     expect(insertErrors, 'failed inserts, all tables').to.be.greaterThan(0);
     expect(m.get('tcplens_sink_spool_bytes')).to.be.greaterThan(0);
     r.proc.kill('SIGTERM');
@@ -93,14 +119,31 @@ describe('tcplens run: metrics and readiness of a real run', function () {
   });
 
   it('a ring buffer too small for a burst: the lost-events counter is exactly the events not read', async function () {
-    if (!eventsAvailability().ok) { console.log(`    skipped: the events view cannot run here: ${(eventsAvailability() as { reason: string }).reason}`); this.skip(); }
+    if (!eventsAvailability().ok) {
+      console.log(`    skipped: the events view cannot run here: ${(eventsAvailability() as { reason: string }).reason}`);
+      this.skip();
+    }
     const port = await freePort();
-    const r = startRun(['--netns', ns, '--sink', 'stdout', '--views', 'poll,events', '--ring-bytes', '4KiB', '--drain-interval', '2s',
-      '--interval', '10s', '--listen', `127.0.0.1:${port}`]);
+    const r = startRun([
+      '--netns',
+      ns,
+      '--sink',
+      'stdout',
+      '--views',
+      'poll,events',
+      '--ring-bytes',
+      '4KiB',
+      '--drain-interval',
+      '2s',
+      '--interval',
+      '10s',
+      '--listen',
+      `127.0.0.1:${port}`,
+    ]);
     await r.waitFor('run.started');
     await sleep(500);
     const N = 300;
-    churn(ns, N);  // 4 events a connection + the listener's close, far past 4 KiB (160-byte records)
+    churn(ns, N); // 4 events a connection + the listener's close, far past 4 KiB (160-byte records)
     await sleep(4500);
     const m = parseExposition(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
     r.proc.kill('SIGTERM');

@@ -24,8 +24,14 @@ describe('tcplens run through a ClickHouse outage, and into a cluster', function
   const servers: TestServer[] = [];
 
   beforeEach(function () {
-    if (!isRoot()) { console.log('    skipped: needs root to create network namespaces'); this.skip(); }
-    if (!haveClickHouse()) { console.log('    skipped: clickhouse-server not installed (scripts/bootstrap.sh installs it)'); this.skip(); }
+    if (!isRoot()) {
+      console.log('    skipped: needs root to create network namespaces');
+      this.skip();
+    }
+    if (!haveClickHouse()) {
+      console.log('    skipped: clickhouse-server not installed (scripts/bootstrap.sh installs it)');
+      this.skip();
+    }
     ns = createNetns('runout');
     ino = fs.statSync(`/run/netns/${ns}`).ino;
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tlrun-'));
@@ -42,8 +48,9 @@ describe('tcplens run through a ClickHouse outage, and into a cluster', function
     servers.push(t);
     const held = await heldChurn(ns, 3, 100);
     const db = t.freshDb('outage');
-    const r = startRun(['--netns', ns, '--database', db, '--listen', '127.0.0.1:0', '--interval', '1s', '--views', 'poll,destroy'],
-      { TCPLENS_CLICKHOUSE_URL: t.url });
+    const r = startRun(['--netns', ns, '--database', db, '--listen', '127.0.0.1:0', '--interval', '1s', '--views', 'poll,destroy'], {
+      TCPLENS_CLICKHOUSE_URL: t.url,
+    });
     await r.waitFor('run.started');
     await sleep(3000);
     await t.server.stop();
@@ -51,7 +58,7 @@ describe('tcplens run through a ClickHouse outage, and into a cluster', function
     await t.server.start();
     // the sender retries within its backoff cap (10 s) and replays the spool
     await r.waitFor('sink.replayed', 60_000);
-    await sleep(2000);  // and writes directly again
+    await sleep(2000); // and writes directly again
     r.proc.kill('SIGTERM');
     expect(await r.exited).to.equal(0);
     await held.release();
@@ -59,17 +66,22 @@ describe('tcplens run through a ClickHouse outage, and into a cluster', function
     const cycles = totals['cycles'] as number;
     const tables = totals['tables'] as Totals;
     expect(cycles).to.be.at.least(35);
-    expect(tables['tcp_snapshots']!.spooled).to.be.greaterThan(0);  // the outage really happened to us
-    expect(r.last('sink.outage')?.['level']).to.equal('warn');  // and was said once, when it began
+    expect(tables['tcp_snapshots']!.spooled).to.be.greaterThan(0); // the outage really happened to us
+    expect(r.last('sink.outage')?.['level']).to.equal('warn'); // and was said once, when it began
     expect(r.logs.filter((l) => l['key'] === 'sink.outage')).to.have.length(1);
 
-    const pc = await rows<{ n: string; u: string }>(t.client, `SELECT count() AS n, uniqExact(ts_ns) AS u FROM ${db}.poll_cycles WHERE netns_inode = ${ino}`);
+    const pc = await rows<{ n: string; u: string }>(
+      t.client,
+      `SELECT count() AS n, uniqExact(ts_ns) AS u FROM ${db}.poll_cycles WHERE netns_inode = ${ino}`,
+    );
     expect(Number(pc[0]!.n)).to.equal(cycles);
     expect(Number(pc[0]!.u)).to.equal(cycles);
-    const sn = await rows<{ n: string; u: string }>(t.client,
-      `SELECT count() AS n, uniqExact(ts_ns, idiag_cookie) AS u FROM ${db}.tcp_snapshots WHERE view = 'poll' AND netns_inode = ${ino}`);
-    expect(Number(sn[0]!.n)).to.equal(cycles * 7);  // 6 connected + the listener, every cycle
-    expect(Number(sn[0]!.u)).to.equal(Number(sn[0]!.n));  // none twice
+    const sn = await rows<{ n: string; u: string }>(
+      t.client,
+      `SELECT count() AS n, uniqExact(ts_ns, idiag_cookie) AS u FROM ${db}.tcp_snapshots WHERE view = 'poll' AND netns_inode = ${ino}`,
+    );
+    expect(Number(sn[0]!.n)).to.equal(cycles * 7); // 6 connected + the listener, every cycle
+    expect(Number(sn[0]!.u)).to.equal(Number(sn[0]!.n)); // none twice
     for (const [table, c] of Object.entries(tables)) {
       const n = await rows<{ n: string }>(t.client, `SELECT count() AS n FROM ${db}.${table}`);
       expect(c.dropped, table).to.equal(0);
@@ -86,8 +98,25 @@ describe('tcplens run through a ClickHouse outage, and into a cluster', function
     const ddl = renderAll({ database: db, dialect: LEGACY, cluster: 'tl_run', replicated: false, onCluster: false });
     for (const s of servers) for (const stmt of ddl) await s.client.command({ query: stmt });
     const held = await heldChurn(ns, 5, 100);
-    const r = startRun(['--netns', ns, '--database', db, '--listen', '127.0.0.1:0', '--interval', '300ms', '--duration', '2s',
-      '--views', 'poll', '--cluster', 'tl_run'], { TCPLENS_CLICKHOUSE_URL: servers[0]!.url });
+    const r = startRun(
+      [
+        '--netns',
+        ns,
+        '--database',
+        db,
+        '--listen',
+        '127.0.0.1:0',
+        '--interval',
+        '300ms',
+        '--duration',
+        '2s',
+        '--views',
+        'poll',
+        '--cluster',
+        'tl_run',
+      ],
+      { TCPLENS_CLICKHOUSE_URL: servers[0]!.url },
+    );
     expect(await r.exited).to.equal(0);
     await held.release();
     const queued = (r.last('run.totals')!['tables'] as Totals)['tcp_snapshots']!.queued;
@@ -96,7 +125,8 @@ describe('tcplens run through a ClickHouse outage, and into a cluster', function
     let perShard: number[] = [];
     for (let i = 0; i < 50; i++) {
       perShard = [];
-      for (const s of servers) perShard.push(Number((await rows<{ n: string }>(s.client, `SELECT count() AS n FROM ${db}.tcp_snapshots_local`))[0]!.n));
+      for (const s of servers)
+        perShard.push(Number((await rows<{ n: string }>(s.client, `SELECT count() AS n FROM ${db}.tcp_snapshots_local`))[0]!.n));
       if (perShard[0]! + perShard[1]! >= queued) break;
       await sleep(200);
     }

@@ -19,7 +19,10 @@ describe('tcplens run: every view this kernel runs, into ndjson', function () {
   let stopWl: () => Promise<void> = async () => undefined;
 
   before(function () {
-    if (!isRoot()) { console.log('    skipped: needs root (namespaces, eBPF)'); this.skip(); }
+    if (!isRoot()) {
+      console.log('    skipped: needs root (namespaces, eBPF)');
+      this.skip();
+    }
   });
   afterEach(async () => {
     killRuns();
@@ -31,22 +34,43 @@ describe('tcplens run: every view this kernel runs, into ndjson', function () {
     ns = createNetns('runv');
     const wl = await startSampleWorkload(ns, { recv: 2 });
     stopWl = wl.stop;
-    const r = startRun(['--sink', 'stdout', '--netns', ns, '--interval', '1s', '--drain-interval', '100ms', '--sample-hz', '4',
-      '--owners-interval', '1s', '--listen', '127.0.0.1:0']);
+    const r = startRun([
+      '--sink',
+      'stdout',
+      '--netns',
+      ns,
+      '--interval',
+      '1s',
+      '--drain-interval',
+      '100ms',
+      '--sample-hz',
+      '4',
+      '--owners-interval',
+      '1s',
+      '--listen',
+      '127.0.0.1:0',
+    ]);
     let out = '';
-    r.proc.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+    r.proc.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
     const started = await r.waitFor('run.started', 90_000);
     const parts = started['parts'] as Record<'events' | 'samples', Record<string, string>>;
     await sleep(1500);
-    const N = 5, BYTES = 300;
+    const N = 5,
+      BYTES = 300;
     const truth = churn(ns, N, BYTES);
     await sleep(1500);
-    await wl.stop();  // the long-lived sockets close too
+    await wl.stop(); // the long-lived sockets close too
     stopWl = async () => undefined;
     await sleep(2500);
     r.proc.kill('SIGTERM');
     expect(await r.exited).to.equal(0);
-    const rows = out.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Row);
+    const rows = out
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Row);
     const of = (t: string): Row[] => rows.filter((x) => x['table'] === t);
 
     // poll: the workload's established sockets, each with a cookie
@@ -56,12 +80,15 @@ describe('tcplens run: every view this kernel runs, into ndjson', function () {
     expect(of('poll_cycles').length).to.be.at.least(2);
 
     const port = truth.listener[1];
-    const flows = of('tcp_flows').filter((f) => truth.flows.some((t) => (f['sport'] === t.sport && f['dport'] === port) || (f['sport'] === port && f['dport'] === t.sport)));
+    const flows = of('tcp_flows').filter((f) =>
+      truth.flows.some((t) => (f['sport'] === t.sport && f['dport'] === port) || (f['sport'] === port && f['dport'] === t.sport)),
+    );
     expect(flows, 'a flow per side of each short connection').to.have.length(2 * N);
     if (parts.events['state'] !== 'off') {
       const ev = of('tcp_events').filter((e) => Number(e['kind']) === 1 && truth.flows.some((t) => e['sport'] === t.sport));
       expect(ev, 'active opens').to.have.length(N);
-      for (const f of flows) expect(Number(f['views']) & VIEW_EVENTS, `flow ${f['sport']}>${f['dport']} seen by events`).to.equal(VIEW_EVENTS);
+      for (const f of flows)
+        expect(Number(f['views']) & VIEW_EVENTS, `flow ${f['sport']}>${f['dport']} seen by events`).to.equal(VIEW_EVENTS);
     }
     // the long-lived sockets, polled while they lived, under the poll's cookie
     const recv = wl.info.threads.filter((t) => t.role === 'recv');

@@ -19,10 +19,12 @@ class ToyView implements View {
   closed = 0;
   constructor(readonly everyMs: number) {}
   async tick({ sink }: ViewContext): Promise<number> {
-    sink.writeCoverage([]);  // a sink call, nothing to write
-    return 3;                // three "rows" a tick
+    sink.writeCoverage([]); // a sink call, nothing to write
+    return 3; // three "rows" a tick
   }
-  close(): void { this.closed++; }
+  close(): void {
+    this.closed++;
+  }
 }
 const toyView: ViewFactory = { name: 'toy', open: (req) => ({ views: [new ToyView(req.drainMs)] }) };
 // --- its registration ---
@@ -32,16 +34,31 @@ describe('a new view: one file plus its registration', function () {
   this.timeout(30_000);
   let ns = '';
   before(function () {
-    if (!isRoot()) { console.log('    skipped: needs root (network namespaces)'); this.skip(); }
+    if (!isRoot()) {
+      console.log('    skipped: needs root (network namespaces)');
+      this.skip();
+    }
     ns = createNetns('toy');
   });
-  after(() => { if (ns) deleteNetns(ns); });
+  after(() => {
+    if (ns) deleteNetns(ns);
+  });
 
   it('runs beside poll on its own period, and the run loop and the metrics count it', async () => {
-    const opened = openViews(FACTORIES, {
-      wanted: new Set(['poll', 'toy']), netns: parseNetnsSelector(ns), intervalMs: 400, drainMs: 100, sampleHz: 1,
-      ownersMs: 60_000, ringBytes: 1 << 20, changesOnly: false,
-    }, quietLog);
+    const opened = openViews(
+      FACTORIES,
+      {
+        wanted: new Set(['poll', 'toy']),
+        netns: parseNetnsSelector(ns),
+        intervalMs: 400,
+        drainMs: 100,
+        sampleHz: 1,
+        ownersMs: 60_000,
+        ringBytes: 1 << 20,
+        changesOnly: false,
+      },
+      quietLog,
+    );
     expect(opened.views.map((v) => v.name)).to.deep.equal(['poll', 'toy']);
     const sink = new NullSink();
     const sidecar = new Sidecar({ drainMs: 100, maxFlows: 1000 }, sink, opened.views, quietLog);
@@ -52,11 +69,11 @@ describe('a new view: one file plus its registration', function () {
 
     const [poll, toy] = sidecar.viewStats();
     expect(poll!.view).to.equal('poll');
-    expect(poll!.ticks).to.be.within(3, 5);          // every 400 ms over 1.3 s
-    expect(toy!.ticks).to.be.within(9, 16);          // every 100 ms, and once more at the end
+    expect(poll!.ticks).to.be.within(3, 5); // every 400 ms over 1.3 s
+    expect(toy!.ticks).to.be.within(9, 16); // every 100 ms, and once more at the end
     expect(toy!.rows).to.equal(3 * toy!.ticks);
     expect(sidecar.stats().cycles).to.equal(poll!.ticks);
-    expect(sink.rows['poll_cycles']).to.equal(poll!.ticks);  // the real view wrote too
+    expect(sink.rows['poll_cycles']).to.equal(poll!.ticks); // the real view wrote too
     expect((opened.views[1] as ToyView).closed).to.equal(1);
 
     const reg = createRegistry({ views: { stats: () => sidecar.viewStats() } }, { version: 'test', defaults: false });

@@ -13,14 +13,17 @@ const CLI = path.join(__dirname, '..', '..', '..', 'bin', 'tcplens.js');
 function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile('node', [CLI, ...args], { env: { ...process.env, ...env } }, (err, stdout, stderr) => {
-      resolve({ code: err ? (err as { code?: number }).code ?? 1 : 0, stdout, stderr });
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
 }
 
 /** name -> create statement of every table in db */
 async function tables(t: TestServer, db: string): Promise<Map<string, string>> {
-  const r = await rows<{ name: string; create_table_query: string }>(t.client, `SELECT name, create_table_query FROM system.tables WHERE database = '${db}'`);
+  const r = await rows<{ name: string; create_table_query: string }>(
+    t.client,
+    `SELECT name, create_table_query FROM system.tables WHERE database = '${db}'`,
+  );
   return new Map(r.map((x) => [x.name, x.create_table_query]));
 }
 
@@ -49,7 +52,11 @@ describe('schema apply on a real ClickHouse', function () {
     await t.client.command({ query: `ALTER TABLE ${db}.schema_migrations UPDATE checksum = 'other' WHERE version = 1` });
     await new Promise((r) => setTimeout(r, 300)); // mutations apply asynchronously
     let err: Error | null = null;
-    try { await applySchema(t.client, { database: db }); } catch (e) { err = e as Error; }
+    try {
+      await applySchema(t.client, { database: db });
+    } catch (e) {
+      err = e as Error;
+    }
     expect(err?.message).to.match(/migration 001_tcp_snapshots changed after it was applied/);
   });
 
@@ -75,7 +82,10 @@ describe('schema apply on a real ClickHouse', function () {
     expect(bad.code).to.equal(2);
     expect(bad.stderr).to.match(/must not carry credentials/);
     expect(bad.stderr).to.not.include('sekret');
-    const down = await cli(['schema', 'apply', '--database', db], { TCPLENS_CLICKHOUSE_URL: 'http://127.0.0.1:1', TCPLENS_CLICKHOUSE_PASSWORD: 'sekret' });
+    const down = await cli(['schema', 'apply', '--database', db], {
+      TCPLENS_CLICKHOUSE_URL: 'http://127.0.0.1:1',
+      TCPLENS_CLICKHOUSE_PASSWORD: 'sekret',
+    });
     expect(down.code).to.not.equal(0);
     expect(down.stderr).to.match(/^tcplens: schema apply on http:\/\/127.0.0.1:1 \(user default, database /);
     expect(down.stderr.trim().split('\n')).to.have.length(1);

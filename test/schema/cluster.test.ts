@@ -16,30 +16,60 @@ import { haveZooKeeper, startZooKeeper, type TestZooKeeper } from '../helpers/zo
 /** cluster tl_test: one shard per server; with zkPort, ZooKeeper and the {shard}/{replica} macros */
 function clusterConfig(tcp: number[], i: number, zkPort?: number): string {
   const shards = tcp.map((p) => `<shard><replica><host>127.0.0.1</host><port>${p}</port></replica></shard>`).join('');
-  const zk = zkPort ? `<zookeeper><node><host>127.0.0.1</host><port>${zkPort}</port></node></zookeeper><macros><shard>${i + 1}</shard><replica>r1</replica></macros>` : '';
+  const zk = zkPort
+    ? `<zookeeper><node><host>127.0.0.1</host><port>${zkPort}</port></node></zookeeper><macros><shard>${i + 1}</shard><replica>r1</replica></macros>`
+    : '';
   return `<remote_servers><tl_test>${shards}</tl_test></remote_servers>${zk}`;
 }
 
 async function startShards(zkPort?: number): Promise<TestServer[]> {
   const ports = [await testPorts(), await testPorts()];
   const out: TestServer[] = [];
-  for (const [i, p] of ports.entries()) out.push(await startTestServer({ ports: p, extraConfig: clusterConfig(ports.map((x) => x.tcp), i, zkPort) }));
+  for (const [i, p] of ports.entries())
+    out.push(
+      await startTestServer({
+        ports: p,
+        extraConfig: clusterConfig(
+          ports.map((x) => x.tcp),
+          i,
+          zkPort,
+        ),
+      }),
+    );
   return out;
 }
 
 /** writes N rows through the Distributed poll_cycles on servers[0]; checks both shards got some, all once */
 async function writeAndCheck(servers: TestServer[], db: string): Promise<void> {
-  const sink = new ClickHouseSink({ clickhouse: { url: servers[0]!.url, user: 'default', password: '', database: db }, host: 'fleet-1', flushIntervalMs: 50 });
+  const sink = new ClickHouseSink({
+    clickhouse: { url: servers[0]!.url, user: 'default', password: '', database: db },
+    host: 'fleet-1',
+    flushIntervalMs: 50,
+  });
   await sink.start();
   const ts = BigInt(Date.now()) * 1_000_000n;
   const N = 2000;
   for (let b = 0; b < 10; b++) {
-    sink.writePollCycles(Array.from({ length: N / 10 }, (_, j): PollCycleRow => ({ ts_ns: ts, netns_inode: 1, netns_name: 'x', duration_us: 0, sockets: b * (N / 10) + j, batches: 0, bytes: 0, errors: 0, errno: 0, error_code: '' })));
+    sink.writePollCycles(
+      Array.from({ length: N / 10 }, (_, j): PollCycleRow => ({
+        ts_ns: ts,
+        netns_inode: 1,
+        netns_name: 'x',
+        duration_us: 0,
+        sockets: b * (N / 10) + j,
+        batches: 0,
+        bytes: 0,
+        errors: 0,
+        errno: 0,
+        error_code: '',
+      })),
+    );
   }
   await sink.close();
   expect(sink.stats().tables['poll_cycles']!.rows_written).to.equal(N);
   // 18.16 forwards Distributed inserts to the shards in the background
-  const local = async (s: TestServer): Promise<number> => Number((await rows<{ n: string }>(s.client, `SELECT count() AS n FROM ${db}.poll_cycles_local`))[0]!.n);
+  const local = async (s: TestServer): Promise<number> =>
+    Number((await rows<{ n: string }>(s.client, `SELECT count() AS n FROM ${db}.poll_cycles_local`))[0]!.n);
   const deadline = Date.now() + 20_000;
   let counts = [0, 0];
   while (Date.now() < deadline) {
@@ -62,10 +92,15 @@ describe('cluster schema: two shards behind a Distributed table', function () {
   describe('plain MergeTree locals, DDL applied on each node', () => {
     const servers: TestServer[] = [];
     before(async function () {
-      if (!haveClickHouse()) { this.skip(); return; } // bootstrap.sh installs clickhouse-server; CI has it
-      servers.push(...await startShards());
+      if (!haveClickHouse()) {
+        this.skip();
+        return;
+      } // bootstrap.sh installs clickhouse-server; CI has it
+      servers.push(...(await startShards()));
     });
-    after(async () => { for (const s of servers) await s.cleanup(); });
+    after(async () => {
+      for (const s of servers) await s.cleanup();
+    });
 
     it('rows written through the Distributed table reach both shards, none lost or doubled', async () => {
       const db = servers[0]!.freshDb('dist');
@@ -81,21 +116,30 @@ describe('cluster schema: two shards behind a Distributed table', function () {
     let zk: TestZooKeeper | undefined;
     before(async function () {
       // bootstrap.sh installs clickhouse-server and zookeeper; CI has both
-      if (!haveClickHouse() || !haveZooKeeper()) { this.skip(); return; }
+      if (!haveClickHouse() || !haveZooKeeper()) {
+        this.skip();
+        return;
+      }
       zk = await startZooKeeper();
-      servers.push(...await startShards(zk.port));
+      servers.push(...(await startShards(zk.port)));
     });
     afterEach(function () {
       if (this.currentTest?.state === 'failed') for (const s of servers) console.log(`--- ${s.url} error.log:\n${s.errorLog()}`);
     });
-    after(async () => { for (const s of servers) await s.cleanup(); await zk?.stop(); });
+    after(async () => {
+      for (const s of servers) await s.cleanup();
+      await zk?.stop();
+    });
 
     it('schema apply --cluster through one node creates the tables on both; rows reach both shards once', async () => {
       const db = servers[0]!.freshDb('repl');
       const r = await applySchema(servers[0]!.client, { database: db, cluster: 'tl_test' });
       expect(r.applied.length).to.be.greaterThan(0);
       for (const s of servers) {
-        const t = await rows<{ name: string; engine: string }>(s.client, `SELECT name, engine FROM system.tables WHERE database = '${db}' AND name != 'schema_migrations'`);
+        const t = await rows<{ name: string; engine: string }>(
+          s.client,
+          `SELECT name, engine FROM system.tables WHERE database = '${db}' AND name != 'schema_migrations'`,
+        );
         const engines = new Map(t.map((x) => [x.name, x.engine]));
         for (const name of tableNames()) {
           expect(engines.get(`${name}_local`), `${name}_local`).to.equal('ReplicatedMergeTree');

@@ -8,12 +8,17 @@ import { POLL_COLUMNS } from '../../src/layout/poll_columns';
 import { columnsFromHeader } from '../helpers/columns_h';
 import { FLOW_SPEC } from '../../src/sinks/tables';
 
-const COLUMN_LINE = /^ {2}(\w+) (UInt8|UInt16|UInt32|UInt64|String|FixedString\(16\)|DateTime|DateTime64\(9\)|LowCardinality\(String\))( CODEC\((DoubleDelta|T64), ZSTD\(1\)\))?,?$/;
+const COLUMN_LINE =
+  /^ {2}(\w+) (UInt8|UInt16|UInt32|UInt64|String|FixedString\(16\)|DateTime|DateTime64\(9\)|LowCardinality\(String\))( CODEC\((DoubleDelta|T64), ZSTD\(1\)\))?,?$/;
 
 /** column names of table `t` in the rendered statements */
 function columnsOf(stmts: string[], t: string): string[] {
   const s = stmts.find((x) => x.startsWith(`CREATE TABLE IF NOT EXISTS tcplens.${t} `))!;
-  return s.split('\n').slice(1).filter((l) => COLUMN_LINE.test(l)).map((l) => l.trim().split(' ')[0]!);
+  return s
+    .split('\n')
+    .slice(1)
+    .filter((l) => COLUMN_LINE.test(l))
+    .map((l) => l.trim().split(' ')[0]!);
 }
 
 describe('schema renderer', () => {
@@ -22,20 +27,37 @@ describe('schema renderer', () => {
     expect(ms.length).to.be.greaterThan(4);
     expect(ms.map((m) => m.version)).to.deep.equal([...ms.map((m) => m.version)].sort((a, b) => a - b));
     expect(new Set(ms.map((m) => m.version)).size).to.equal(ms.length);
-    expect(tableNames()).to.include.members(['tcp_snapshots', 'tcp_events', 'tcp_flows', 'task_samples', 'socket_owners', 'poll_cycles', 'coverage']);
+    expect(tableNames()).to.include.members([
+      'tcp_snapshots',
+      'tcp_events',
+      'tcp_flows',
+      'task_samples',
+      'socket_owners',
+      'poll_cycles',
+      'coverage',
+    ]);
   });
 
-  for (const [label, dialect] of [['18.16', LEGACY], ['modern', MODERN]] as const) {
+  for (const [label, dialect] of [
+    ['18.16', LEGACY],
+    ['modern', MODERN],
+  ] as const) {
     it(`${label}: well-formed DDL, no placeholder left, host and partition/order keys everywhere`, () => {
       const stmts = renderAll({ database: 'tcplens', dialect, ttlDays: 7 });
       for (const s of stmts) {
         expect(s).to.not.match(/\{\{|\}\}/);
         let depth = 0;
-        for (const ch of s) { depth += ch === '(' ? 1 : ch === ')' ? -1 : 0; expect(depth).to.be.at.least(0); }
+        for (const ch of s) {
+          depth += ch === '(' ? 1 : ch === ')' ? -1 : 0;
+          expect(depth).to.be.at.least(0);
+        }
         expect(depth, s).to.equal(0);
         if (!s.startsWith('CREATE TABLE')) continue;
         const lines = s.split('\n');
-        const body = lines.slice(1, lines.findIndex((l) => l.startsWith(') ENGINE')));
+        const body = lines.slice(
+          1,
+          lines.findIndex((l) => l.startsWith(') ENGINE')),
+        );
         for (const l of body) expect(l, l).to.match(COLUMN_LINE);
         expect(s).to.match(/\) ENGINE = MergeTree\(\)\nPARTITION BY toDate\(ts\)\nORDER BY \(host, ts, \w+(, \w+)?\)/);
         expect(body[0]).to.match(/^ {2}host /);
@@ -56,7 +78,9 @@ describe('schema renderer', () => {
     for (const t of tableNames()) {
       const local = stmts.find((s) => s.startsWith(`CREATE TABLE IF NOT EXISTS db1.${t}_local ON CLUSTER fleet (`));
       expect(local, t).to.include(`ReplicatedMergeTree('/clickhouse/tables/{shard}/db1/${t}_local', '{replica}')`);
-      expect(stmts).to.include(`CREATE TABLE IF NOT EXISTS db1.${t} ON CLUSTER fleet AS db1.${t}_local ENGINE = Distributed(fleet, db1, ${t}_local, rand())`);
+      expect(stmts).to.include(
+        `CREATE TABLE IF NOT EXISTS db1.${t} ON CLUSTER fleet AS db1.${t}_local ENGINE = Distributed(fleet, db1, ${t}_local, rand())`,
+      );
     }
   });
 
@@ -69,9 +93,18 @@ describe('schema renderer', () => {
     const stmts = renderAll({ database: 'tcplens', dialect: LEGACY });
     const extra = ['host', 'ts', 'tl_batch'];
     expect(columnsOf(stmts, 'tcp_snapshots')).to.have.members([...extra, 'view', ...POLL_COLUMNS.map((c) => c.name)]);
-    expect(columnsOf(stmts, 'tcp_events')).to.have.members([...extra, ...columnsFromHeader('event_columns.h', 'TL_EVENT_COLUMNS').map((c) => c.name)]);
-    expect(columnsOf(stmts, 'task_samples')).to.have.members([...extra, ...columnsFromHeader('sample_columns.h', 'TL_SAMPLE_COLUMNS').map((c) => c.name)]);
-    expect(columnsOf(stmts, 'socket_owners')).to.have.members([...extra, ...columnsFromHeader('sample_columns.h', 'TL_OWNER_COLUMNS').map((c) => c.name)]);
+    expect(columnsOf(stmts, 'tcp_events')).to.have.members([
+      ...extra,
+      ...columnsFromHeader('event_columns.h', 'TL_EVENT_COLUMNS').map((c) => c.name),
+    ]);
+    expect(columnsOf(stmts, 'task_samples')).to.have.members([
+      ...extra,
+      ...columnsFromHeader('sample_columns.h', 'TL_SAMPLE_COLUMNS').map((c) => c.name),
+    ]);
+    expect(columnsOf(stmts, 'socket_owners')).to.have.members([
+      ...extra,
+      ...columnsFromHeader('sample_columns.h', 'TL_OWNER_COLUMNS').map((c) => c.name),
+    ]);
     expect(columnsOf(stmts, 'tcp_flows')).to.have.members([...extra, ...FLOW_SPEC.map(([n]) => n)]);
   });
 });

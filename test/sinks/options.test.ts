@@ -16,10 +16,35 @@ describe('openSink (flags of tcplens run)', function () {
     fs.writeFileSync(pwFile, '\n'); // the default user has an empty password
     try {
       const db = t.freshDb('open');
-      const args: SinkFlags = { sink: 'clickhouse', 'clickhouse-url': t.url, 'clickhouse-password-file': pwFile, database: db, 'spool-dir': spool, 'spool-bytes': '1MiB', 'ttl-days': 7, 'schema-apply': true };
+      const args: SinkFlags = {
+        sink: 'clickhouse',
+        'clickhouse-url': t.url,
+        'clickhouse-password-file': pwFile,
+        database: db,
+        'spool-dir': spool,
+        'spool-bytes': '1MiB',
+        'ttl-days': 7,
+        'schema-apply': true,
+      };
       const { sink, describe } = await openSink(args, { host: 'open-host' });
       expect(describe).to.equal(`ClickHouse ${t.url} (user default, database ${db})`);
-      sink.writeCoverage([{ ts_ns: BigInt(Date.now()) * 1_000_000n, run_id: 'r', view: 'events', interval_ms: 0, window_ms: 1000, flows_seen: 3, flows_missed: 0, flows_late: 0, bytes_seen: 0, bytes_missed: 0, events: 9, dropped: 0, cpu_us: 1 }]);
+      sink.writeCoverage([
+        {
+          ts_ns: BigInt(Date.now()) * 1_000_000n,
+          run_id: 'r',
+          view: 'events',
+          interval_ms: 0,
+          window_ms: 1000,
+          flows_seen: 3,
+          flows_missed: 0,
+          flows_late: 0,
+          bytes_seen: 0,
+          bytes_missed: 0,
+          events: 9,
+          dropped: 0,
+          cpu_us: 1,
+        },
+      ]);
       await sink.close();
       const got = await rows<{ host: string; view: string; events: string }>(t.client, `SELECT host, view, events FROM ${db}.coverage`);
       expect(got).to.deep.equal([{ host: 'open-host', view: 'events', events: '9' }]);

@@ -28,7 +28,9 @@ describe('stdout and file sinks', () => {
   it('stdout: one JSON object per row, u64 past 2^53 as a string, addresses as text', async () => {
     const stream = new PassThrough();
     let text = '';
-    stream.on('data', (d: Buffer) => { text += d.toString(); });
+    stream.on('data', (d: Buffer) => {
+      text += d.toString();
+    });
     const sink = new StdoutSink('h', stream);
     await sink.start();
     sink.writeOwners(ownersBatch(), ['sshd', 'curl'], 1_700_000_000_000_000_000n);
@@ -39,9 +41,19 @@ describe('stdout and file sinks', () => {
     ev.u64('ts_ns')[0] = 1_700_000_000_500_000_000n;
     sink.writeEvents(ev, []);
     await sink.close();
-    const lines = text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).to.have.length(3);
-    expect(lines[0]).to.include({ table: 'socket_owners', host: 'h', idiag_cookie: (2n ** 62n + 1n).toString(), tgid: 100, comm: 'sshd', ts: '2023-11-14T22:13:20.000Z' });
+    expect(lines[0]).to.include({
+      table: 'socket_owners',
+      host: 'h',
+      idiag_cookie: (2n ** 62n + 1n).toString(),
+      tgid: 100,
+      comm: 'sshd',
+      ts: '2023-11-14T22:13:20.000Z',
+    });
     expect(lines[1]).to.include({ idiag_cookie: 7, comm: 'curl' });
     expect(lines[2]).to.include({ table: 'tcp_events', src: '10.0.0.9', dst: '0.0.0.0', ts_ns: '1700000000500000000' });
     expect(sink.stats().tables['socket_owners']!.rows_written).to.equal(2);
@@ -56,11 +68,32 @@ describe('stdout and file sinks', () => {
         expect(sink).to.be.instanceOf(FileSink);
         await sink.start();
         sink.writeOwners(ownersBatch(), ['a', 'b'], 1n);
-        sink.writeCoverage([{ ts_ns: 2n, run_id: 'r1', view: 'poll', interval_ms: 1000, window_ms: 10_000, flows_seen: 5, flows_missed: 1, flows_late: 0, bytes_seen: 10n, bytes_missed: 0, events: 0, dropped: 0, cpu_us: 99 }]);
+        sink.writeCoverage([
+          {
+            ts_ns: 2n,
+            run_id: 'r1',
+            view: 'poll',
+            interval_ms: 1000,
+            window_ms: 10_000,
+            flows_seen: 5,
+            flows_missed: 1,
+            flows_late: 0,
+            bytes_seen: 10n,
+            bytes_missed: 0,
+            events: 0,
+            dropped: 0,
+            cpu_us: 99,
+          },
+        ]);
         await sink.close();
       }
       const recs = readSinkFile(file);
-      expect(recs.map((r) => [Number(r.seq), r.table, r.rows])).to.deep.equal([[1, 'socket_owners', 2], [2, 'coverage', 1], [3, 'socket_owners', 2], [4, 'coverage', 1]]);
+      expect(recs.map((r) => [Number(r.seq), r.table, r.rows])).to.deep.equal([
+        [1, 'socket_owners', 2],
+        [2, 'coverage', 1],
+        [3, 'socket_owners', 2],
+        [4, 'coverage', 1],
+      ]);
       const cov = decodeBlocks(recs[1]!.native);
       expect(cov[0]).to.include({ run_id: 'r1', view: 'poll', flows_missed: 1n, cpu_us: 99n });
       expect(recs[1]!.columns).to.include.members(['host', 'ts', 'run_id', 'cpu_us']);
@@ -72,14 +105,21 @@ describe('stdout and file sinks', () => {
   it('stdout rows carry the columns the Native encoder writes, in its order, with the same values', async () => {
     const stream = new PassThrough();
     let text = '';
-    stream.on('data', (d: Buffer) => { text += d.toString(); });
+    stream.on('data', (d: Buffer) => {
+      text += d.toString();
+    });
     const sink = new StdoutSink('h', stream);
     const b = ownersBatch();
     sink.writeOwners(b, ['sshd', 'curl'], 1_700_000_000_000_000_000n);
     await sink.close();
-    const json = text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    const native = decodeBlocks(mergeToBlock([encodeBatch(b, ownersTable(['sshd', 'curl'], 1_700_000_000_000_000_000n), 'h', LEGACY)]).block);
-    expect(json.map((r) => Object.keys(r).slice(1))).to.deep.equal(native.map((r) => Object.keys(r)));  // after "table"
+    const json = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const native = decodeBlocks(
+      mergeToBlock([encodeBatch(b, ownersTable(['sshd', 'curl'], 1_700_000_000_000_000_000n), 'h', LEGACY)]).block,
+    );
+    expect(json.map((r) => Object.keys(r).slice(1))).to.deep.equal(native.map((r) => Object.keys(r))); // after "table"
     const plain = (v: unknown): unknown => (typeof v === 'bigint' ? (v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString()) : v);
     native.forEach((r, i) => {
       for (const [k, v] of Object.entries(r)) if (k !== 'ts') expect(json[i]![k], k).to.equal(plain(v));

@@ -11,16 +11,27 @@ import { createNetns, deleteNetns, isRoot } from '../helpers/netns';
 
 const CHURN = path.resolve(__dirname, '../../../test/helpers/churn.py');
 
-interface Row { cookie: string; state: number; sport: number; dport: number; acked: number; received: number; tlen: number }
+interface Row {
+  cookie: string;
+  state: number;
+  sport: number;
+  dport: number;
+  acked: number;
+  received: number;
+  tlen: number;
+}
 
 async function collect(src: DestroySource): Promise<Row[]> {
   const rows: Row[] = [];
   await src.drain((b) => {
     for (let i = 0; i < b.rows; i++) {
       rows.push({
-        cookie: b.u64('idiag_cookie')[i]!.toString(), state: b.u8('idiag_state')[i]!,
-        sport: b.u16('sport')[i]!, dport: b.u16('dport')[i]!,
-        acked: Number(b.u64('tcpi_bytes_acked')[i]!), received: Number(b.u64('tcpi_bytes_received')[i]!),
+        cookie: b.u64('idiag_cookie')[i]!.toString(),
+        state: b.u8('idiag_state')[i]!,
+        sport: b.u16('sport')[i]!,
+        dport: b.u16('dport')[i]!,
+        acked: Number(b.u64('tcpi_bytes_acked')[i]!),
+        received: Number(b.u64('tcpi_bytes_received')[i]!),
         tlen: b.u16('tcpi_len')[i]!,
       });
     }
@@ -35,17 +46,26 @@ describe('DestroySource (sock_diag destroy multicast)', function () {
   let ns = '';
 
   beforeEach(function () {
-    if (!isRoot()) { console.log('    skipped: needs root to create network namespaces'); this.skip(); }
+    if (!isRoot()) {
+      console.log('    skipped: needs root to create network namespaces');
+      this.skip();
+    }
     ns = createNetns('destroy');
   });
-  afterEach(() => { if (ns) deleteNetns(ns); });
+  afterEach(() => {
+    if (ns) deleteNetns(ns);
+  });
 
   it('reports each closed socket once, with final byte counts', async () => {
     const src = new DestroySource({ netns: parseNetnsSelector(ns) });
     src.refresh();
-    const N = 40, BYTES = 3000;
+    const N = 40,
+      BYTES = 3000;
     const out = execFileSync('ip', ['netns', 'exec', ns, 'python3', CHURN, String(N), String(BYTES)], { encoding: 'utf8' });
-    const truth = JSON.parse(out.trim().split('\n').pop()!) as { listener: [string, number]; flows: Array<{ sport: number; dport: number }> };
+    const truth = JSON.parse(out.trim().split('\n').pop()!) as {
+      listener: [string, number];
+      flows: Array<{ sport: number; dport: number }>;
+    };
     await settle();
     const rows = await collect(src);
     const st = src.stats()[0]!.stats!;
@@ -60,7 +80,7 @@ describe('DestroySource (sock_diag destroy multicast)', function () {
       const server = rows.find((r) => r.sport === lport && r.dport === f.sport)!;
       expect(client, `client ${f.sport}`).to.exist;
       expect(server, `server of ${f.sport}`).to.exist;
-      expect(client.tlen).to.be.greaterThan(0);  // the final tcp_info came with it
+      expect(client.tlen).to.be.greaterThan(0); // the final tcp_info came with it
       // Sequence space: each side received the data and the peer's FIN;
       // the client's data, SYN and FIN were all acked.
       expect(server.received).to.equal(BYTES + 1);
@@ -77,16 +97,18 @@ describe('DestroySource (sock_diag destroy multicast)', function () {
     const lines = readline.createInterface({ input: proc.stdout! });
     const it = lines[Symbol.asyncIterator]();
     expect((await it.next()).value).to.equal('open');
-    const poll = new PollSource({ netns: parseNetnsSelector(ns), states: 1 << 1 });  // ESTABLISHED
+    const poll = new PollSource({ netns: parseNetnsSelector(ns), states: 1 << 1 }); // ESTABLISHED
     const live = new Set<string>();
-    await poll.cycle((b) => { for (let i = 0; i < b.rows; i++) live.add(b.u64('idiag_cookie')[i]!.toString()); });
+    await poll.cycle((b) => {
+      for (let i = 0; i < b.rows; i++) live.add(b.u64('idiag_cookie')[i]!.toString());
+    });
     poll.close();
     expect(live.size).to.equal(2 * N);
     proc.stdin!.write('\n');
     await it.next();
     await new Promise((r) => proc.once('exit', r));
     await settle();
-    const closed = new Set((await collect(src)).filter((r) => r.dport !== 0).map((r) => r.cookie));  // not the listener
+    const closed = new Set((await collect(src)).filter((r) => r.dport !== 0).map((r) => r.cookie)); // not the listener
     src.close();
     expect([...closed].sort()).to.deep.equal([...live].sort());
   });

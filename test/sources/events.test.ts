@@ -38,24 +38,36 @@ describe('EventSource (eBPF events, real kernel)', function () {
   this.timeout(90_000);
   let ns = '';
   const open: EventSource[] = [];
-  const track = (s: EventSource): EventSource => { open.push(s); return s; };
+  const track = (s: EventSource): EventSource => {
+    open.push(s);
+    return s;
+  };
 
   before(function () {
-    if (!isRoot()) { console.log('    skipped: needs root to create network namespaces'); this.skip(); }
+    if (!isRoot()) {
+      console.log('    skipped: needs root to create network namespaces');
+      this.skip();
+    }
     const a = EventSource.availability();
-    if (!a.ok) { console.log(`    skipped: events view unavailable here: ${a.reason}`); this.skip(); }
+    if (!a.ok) {
+      console.log(`    skipped: events view unavailable here: ${a.reason}`);
+      this.skip();
+    }
   });
-  beforeEach(() => { ns = createNetns('ev'); });
+  beforeEach(() => {
+    ns = createNetns('ev');
+  });
   afterEach(() => {
     for (const s of open.splice(0)) s.close();
     if (ns) deleteNetns(ns);
   });
 
-  it('N connections give exactly N active opens, N passive opens and 2N closes, with the destroy view\'s final counters', async () => {
+  it("N connections give exactly N active opens, N passive opens and 2N closes, with the destroy view's final counters", async () => {
     const src = track(nsEvents(ns));
     const destroy = new DestroySource({ netns: parseNetnsSelector(ns) });
     destroy.refresh();
-    const N = 40, BYTES = 3000;
+    const N = 40,
+      BYTES = 3000;
     const truth = churn(ns, N, BYTES);
     await settle();
     const rows = await collectEvents(src);
@@ -63,16 +75,22 @@ describe('EventSource (eBPF events, real kernel)', function () {
     // where the events carry none (kernels before 5.12, a socket never polled)
     const byCookie = cookiesGenerated(src);
     const keyOf = (r: { cookie: string; sport: number; dport: number }): string => (byCookie ? r.cookie : `${r.sport}>${r.dport}`);
-    const final = new Map<string, { acked: number; received: number; segsIn: number; segsOut: number; retrans: number; delivered: number }>();
+    const final = new Map<
+      string,
+      { acked: number; received: number; segsIn: number; segsOut: number; retrans: number; delivered: number }
+    >();
     // the kernel broadcasts destroys from a workqueue: on a loaded host they
     // may trail the close events; wait for the 2N (+ the listener's) a while
     for (const until = Date.now() + 10_000; final.size <= 2 * N && Date.now() < until; await settle(100)) {
       await destroy.drain((b) => {
         for (let i = 0; i < b.rows; i++) {
           final.set(keyOf({ cookie: b.u64('idiag_cookie')[i]!.toString(), sport: b.u16('sport')[i]!, dport: b.u16('dport')[i]! }), {
-            acked: Number(b.u64('tcpi_bytes_acked')[i]!), received: Number(b.u64('tcpi_bytes_received')[i]!),
-            segsIn: b.u32('tcpi_segs_in')[i]!, segsOut: b.u32('tcpi_segs_out')[i]!,
-            retrans: b.u32('tcpi_total_retrans')[i]!, delivered: b.u32('tcpi_delivered')[i]!,
+            acked: Number(b.u64('tcpi_bytes_acked')[i]!),
+            received: Number(b.u64('tcpi_bytes_received')[i]!),
+            segsIn: b.u32('tcpi_segs_in')[i]!,
+            segsOut: b.u32('tcpi_segs_out')[i]!,
+            retrans: b.u32('tcpi_total_retrans')[i]!,
+            delivered: b.u32('tcpi_delivered')[i]!,
           });
         }
       });
@@ -108,8 +126,14 @@ describe('EventSource (eBPF events, real kernel)', function () {
         expect(c.rtt).to.be.greaterThan(0);
         const d = final.get(keyOf(c));
         expect(d, `destroy record of ${c.sport}>${c.dport} (cookie ${c.cookie})`).to.exist;
-        expect({ acked: c.acked, received: c.received, segsIn: c.segsIn, segsOut: c.segsOut, retrans: c.retrans, delivered: c.delivered })
-          .to.deep.equal(d);
+        expect({
+          acked: c.acked,
+          received: c.received,
+          segsIn: c.segsIn,
+          segsOut: c.segsOut,
+          retrans: c.retrans,
+          delivered: c.delivered,
+        }).to.deep.equal(d);
       }
     }
   });
@@ -120,9 +144,11 @@ describe('EventSource (eBPF events, real kernel)', function () {
     const proc = spawn('ip', ['netns', 'exec', ns, 'python3', CHURN, String(N), '100', 'hold'], { stdio: ['pipe', 'pipe', 'inherit'] });
     const it = readline.createInterface({ input: proc.stdout! })[Symbol.asyncIterator]();
     expect((await it.next()).value).to.equal('open');
-    const poll = new PollSource({ netns: parseNetnsSelector(ns), states: 1 << 1 });  // ESTABLISHED
+    const poll = new PollSource({ netns: parseNetnsSelector(ns), states: 1 << 1 }); // ESTABLISHED
     const live = new Set<string>();
-    await poll.cycle((b) => { for (let i = 0; i < b.rows; i++) live.add(b.u64('idiag_cookie')[i]!.toString()); });
+    await poll.cycle((b) => {
+      for (let i = 0; i < b.rows; i++) live.add(b.u64('idiag_cookie')[i]!.toString());
+    });
     poll.close();
     expect(live.size).to.equal(2 * N);
     proc.stdin!.write('\n');
@@ -138,52 +164,61 @@ describe('EventSource (eBPF events, real kernel)', function () {
     expect([...closed].sort()).to.deep.equal([...live].sort());
   });
 
-  it('packets dropped by nftables give retransmit events on the sending socket\'s cookie', async function () {
+  it("packets dropped by nftables give retransmit events on the sending socket's cookie", async function () {
     const src = track(nsEvents(ns));
     // Drop every other one of the client's data segments (not SYN/FIN: too short) on
     // the way in: a drop on the way out fails the send, which TCP retries
     // as a first transmission, not a retransmission.
-    const nft = (args: string): void => { execFileSync('ip', ['netns', 'exec', ns, 'nft', ...args.split(' ')]); };
+    const nft = (args: string): void => {
+      execFileSync('ip', ['netns', 'exec', ns, 'nft', ...args.split(' ')]);
+    };
     nft('add table inet tlt');
     nft('add chain inet tlt in { type filter hook input priority 0 ; }');
     nft('add rule inet tlt in tcp dport 18080 ip length > 200 numgen inc mod 2 == 0 drop');
-    const p = py(ns, [
-      'import socket, threading',
-      'ls = socket.socket(); ls.bind(("127.0.0.1", 18080)); ls.listen(8)',
-      'def serve():',
-      '    a, _ = ls.accept()',
-      '    while a.recv(65536): pass',
-      '    a.close()',
-      't = threading.Thread(target=serve); t.start()',
-      'c = socket.socket(); c.connect(("127.0.0.1", 18080))',
-      'c.sendall(b"x" * 200000); c.shutdown(socket.SHUT_WR); c.recv(1); c.close(); t.join()',
-    ].join('\n'));
+    const p = py(
+      ns,
+      [
+        'import socket, threading',
+        'ls = socket.socket(); ls.bind(("127.0.0.1", 18080)); ls.listen(8)',
+        'def serve():',
+        '    a, _ = ls.accept()',
+        '    while a.recv(65536): pass',
+        '    a.close()',
+        't = threading.Thread(target=serve); t.start()',
+        'c = socket.socket(); c.connect(("127.0.0.1", 18080))',
+        'c.sendall(b"x" * 200000); c.shutdown(socket.SHUT_WR); c.recv(1); c.close(); t.join()',
+      ].join('\n'),
+    );
     expect(await p.done).to.equal(0);
     await settle();
     const rows = await collectEvents(src);
     const client = rows.find((r) => r.kind === 'active_open' && r.dport === 18080)!;
-    expect(client, 'the client\'s active open').to.exist;
+    expect(client, "the client's active open").to.exist;
     const rtx = rows.filter((r) => r.kind === 'retransmit');
     expect(rtx.length).to.be.greaterThan(0);
-    for (const r of rtx) expect([r.sport, r.dport, r.cookie], 'retransmits come from the sender').to.deep.equal([client.sport, 18080, client.cookie]);
+    for (const r of rtx)
+      expect([r.sport, r.dport, r.cookie], 'retransmits come from the sender').to.deep.equal([client.sport, 18080, client.cookie]);
     const close = connCloses(rows).find((r) => r.sport === client.sport && r.dport === 18080)!;
     expect(close.cookie).to.equal(client.cookie);
     expect(close.retrans).to.be.at.least(1);
   });
 
-  it('a connect to a closed port gives a reset sent (no socket) and a reset received on the client\'s cookie', async () => {
+  it("a connect to a closed port gives a reset sent (no socket) and a reset received on the client's cookie", async () => {
     const src = track(nsEvents(ns));
-    const p = py(ns, [
-      'import socket',
-      'c = socket.socket()',
-      'try: c.connect(("127.0.0.1", 18081))',
-      'except ConnectionRefusedError: print("refused")',
-    ].join('\n'));
+    const p = py(
+      ns,
+      [
+        'import socket',
+        'c = socket.socket()',
+        'try: c.connect(("127.0.0.1", 18081))',
+        'except ConnectionRefusedError: print("refused")',
+      ].join('\n'),
+    );
     expect((await p.lines.next()).value).to.equal('refused');
     await p.done;
     await settle();
     const rows = await collectEvents(src);
-    const syn = rows.find((r) => r.kind === 'state' && r.newstate === 2 && r.dport === 18081)!;  // -> SYN_SENT
+    const syn = rows.find((r) => r.kind === 'state' && r.newstate === 2 && r.dport === 18081)!; // -> SYN_SENT
     expect(syn, 'the client going SYN_SENT').to.exist;
     const got = rows.filter((r) => r.kind === 'reset_received');
     expect(got.map((r) => [r.cookie, r.dport])).to.deep.equal([[syn.cookie, 18081]]);
@@ -208,7 +243,8 @@ describe('EventSource (eBPF events, real kernel)', function () {
     await settle();
     const all = await collectEvents(big);
     const some = await collectEvents(small);
-    const sb = big.stats(), ss = small.stats();
+    const sb = big.stats(),
+      ss = small.stats();
     expect(sb.lost).to.equal(0);
     expect(all.length).to.be.at.least(200 * 4);
     expect(ss.lost).to.be.greaterThan(0);
@@ -242,21 +278,28 @@ describe('EventSource (eBPF events, real kernel)', function () {
 
   it('passive opens are attributed to the listening process, active opens to the connecting one', async () => {
     const src = track(nsEvents(ns));
-    const server = py(ns, [
-      'import socket, sys',
-      'ls = socket.socket(); ls.bind(("127.0.0.1", 0)); ls.listen(64)',
-      'print(ls.getsockname()[1], flush=True)',
-      'for _ in range(5):',
-      '    a, _ = ls.accept()',
-      '    while a.recv(4096): pass',
-      '    a.close()',
-    ].join('\n'));
+    const server = py(
+      ns,
+      [
+        'import socket, sys',
+        'ls = socket.socket(); ls.bind(("127.0.0.1", 0)); ls.listen(64)',
+        'print(ls.getsockname()[1], flush=True)',
+        'for _ in range(5):',
+        '    a, _ = ls.accept()',
+        '    while a.recv(4096): pass',
+        '    a.close()',
+      ].join('\n'),
+    );
     const port = Number((await server.lines.next()).value);
-    const client = py(ns, [
-      'import socket, sys',
-      'for _ in range(5):',
-      '    c = socket.socket(); c.connect(("127.0.0.1", int(sys.argv[1]))); c.sendall(b"hi"); c.close()',
-    ].join('\n'), [String(port)]);
+    const client = py(
+      ns,
+      [
+        'import socket, sys',
+        'for _ in range(5):',
+        '    c = socket.socket(); c.connect(("127.0.0.1", int(sys.argv[1]))); c.sendall(b"hi"); c.close()',
+      ].join('\n'),
+      [String(port)],
+    );
     expect(await client.done).to.equal(0);
     expect(await server.done).to.equal(0);
     await settle();
@@ -282,7 +325,8 @@ describe('EventSource (eBPF events, real kernel)', function () {
     try {
       const src = track(nsEvents(ns, { mode: 'tracepoint' }));
       expect(src.mode).to.equal('tracepoint');
-      const N = 10, BYTES = 500;
+      const N = 10,
+        BYTES = 500;
       churn(ns, N, BYTES);
       await settle();
       const rows = await collectEvents(src);
@@ -294,7 +338,7 @@ describe('EventSource (eBPF events, real kernel)', function () {
         expect(r.flags & EVF.NOCOOKIE).to.equal(EVF.NOCOOKIE);
         expect(r.cookie).to.equal('0');
       }
-      expect(closes.filter((r) => r.acked === BYTES + 2 && r.received === BYTES / 2 + 1)).to.have.length(N);  // clients
+      expect(closes.filter((r) => r.acked === BYTES + 2 && r.received === BYTES / 2 + 1)).to.have.length(N); // clients
       expect(closes.every((r) => r.flags & EVF.PROC)).to.equal(true);
     } finally {
       for (const s of open.splice(0)) s.close();
@@ -302,7 +346,7 @@ describe('EventSource (eBPF events, real kernel)', function () {
     }
   });
 
-  it('wall-clock timestamps: within this test\'s run', async () => {
+  it("wall-clock timestamps: within this test's run", async () => {
     const src = track(nsEvents(ns));
     const t0 = BigInt(Date.now()) * 1_000_000n;
     churn(ns, 3);

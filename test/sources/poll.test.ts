@@ -14,7 +14,10 @@ describe('PollSource across namespaces', function () {
   const loads: Workload[] = [];
 
   before(function () {
-    if (!isRoot()) { console.log('    skipped: needs root to create network namespaces'); this.skip(); }
+    if (!isRoot()) {
+      console.log('    skipped: needs root to create network namespaces');
+      this.skip();
+    }
   });
 
   after(async () => {
@@ -23,10 +26,12 @@ describe('PollSource across namespaces', function () {
   });
 
   it('polls every namespace with --netns all, once each, and tags rows with it', async () => {
-    const a = createNetns('srcA'); made.push(a);
-    const b = createNetns('srcB'); made.push(b);
-    loads.push(await startWorkload(a, { pairs: [{ family: 4 }, { family: 4 }] }));  // 6 sockets
-    loads.push(await startWorkload(b, { listeners: [{ family: 6 }] }));           // 1 socket
+    const a = createNetns('srcA');
+    made.push(a);
+    const b = createNetns('srcB');
+    made.push(b);
+    loads.push(await startWorkload(a, { pairs: [{ family: 4 }, { family: 4 }] })); // 6 sockets
+    loads.push(await startWorkload(b, { listeners: [{ family: 6 }] })); // 1 socket
     const src = new PollSource({ netns: parseNetnsSelector('all') });
     const perNs = new Map<string, number>();
     const inodes = new Set<bigint>();
@@ -48,10 +53,11 @@ describe('PollSource across namespaces', function () {
   it('notices namespaces that appear and vanish, and closes their sockets (no fd leak)', async () => {
     // Other processes may add namespaces meanwhile: count fds per tracked namespace.
     const src = new PollSource({ netns: parseNetnsSelector('all') });
-    const spare = (): number => fdCount() - src.stats().length;  // one netlink socket each
+    const spare = (): number => fdCount() - src.stats().length; // one netlink socket each
     await src.cycle(() => undefined);
     const base = spare();
-    const c = createNetns('srcC'); made.push(c);
+    const c = createNetns('srcC');
+    made.push(c);
     const r1 = await src.cycle(() => undefined);
     expect(r1.added).to.be.greaterThanOrEqual(1);
     expect(r1.namespaces.some((n) => n.ns.name === c)).to.equal(true);
@@ -62,12 +68,13 @@ describe('PollSource across namespaces', function () {
     expect(r2.namespaces.some((n) => n.ns.name === c)).to.equal(false);
     expect(spare()).to.equal(base);
     src.close();
-    src.close();  // idempotent
+    src.close(); // idempotent
     expect(fdCount()).to.equal(base);
   });
 
   it('a selected namespace deleted mid-run is dropped, not fatal', async () => {
-    const d = createNetns('srcD'); made.push(d);
+    const d = createNetns('srcD');
+    made.push(d);
     const src = new PollSource({ netns: parseNetnsSelector(d) });
     const r1 = await src.cycle(() => undefined);
     expect(r1.namespaces).to.have.length(1);

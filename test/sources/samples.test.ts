@@ -14,7 +14,9 @@ const RECV_THREADS = 3;
 
 async function samples(src: SampleSource): Promise<SampleRecord[]> {
   const rows: SampleRecord[] = [];
-  await src.sample((b, ctx) => { for (let i = 0; i < b.rows; i++) rows.push(sampleToRecord(b, i, ctx.names)); });
+  await src.sample((b, ctx) => {
+    for (let i = 0; i < b.rows; i++) rows.push(sampleToRecord(b, i, ctx.names));
+  });
   return rows;
 }
 
@@ -24,8 +26,11 @@ async function pollNs(ns: string): Promise<Map<string, { cookie: string; inode: 
   const m = new Map<string, { cookie: string; inode: number; netns: number }>();
   await p.cycle((b) => {
     for (let i = 0; i < b.rows; i++) {
-      m.set(`${b.u16('sport')[i]}>${b.u16('dport')[i]}`,
-        { cookie: b.u64('idiag_cookie')[i]!.toString(), inode: b.u32('idiag_inode')[i]!, netns: Number(b.u64('netns_inode')[i]!) });
+      m.set(`${b.u16('sport')[i]}>${b.u16('dport')[i]}`, {
+        cookie: b.u64('idiag_cookie')[i]!.toString(),
+        inode: b.u32('idiag_inode')[i]!,
+        netns: Number(b.u64('netns_inode')[i]!),
+      });
     }
   });
   p.close();
@@ -47,7 +52,10 @@ describe('SampleSource (iter/task, iter/task_file) against a known workload', fu
 
   before(async function () {
     const why = samplesSkipReason();
-    if (why) { console.log(`    skipped: ${why}`); this.skip(); }
+    if (why) {
+      console.log(`    skipped: ${why}`);
+      this.skip();
+    }
     ns = createNetns('smp');
     const w = await startSampleWorkload(ns, { recv: RECV_THREADS, busy: true, idle: true });
     wl = w.info;
@@ -63,7 +71,7 @@ describe('SampleSource (iter/task, iter/task_file) against a known workload', fu
   const tid = (role: string): number[] => wl.threads.filter((t) => t.role === role).map((t) => t.tid);
 
   it('threads blocked in recv show tgid, comm, syscall, the socket 4-tuple, and the cookie the poll view reports', async () => {
-    const polled = await pollNs(ns);  // also makes the kernel generate the cookies
+    const polled = await pollNs(ns); // also makes the kernel generate the cookies
     const rows = await samples(source({ pid: wl.pid }));
     for (const t of wl.threads.filter((x) => x.role === 'recv')) {
       const r = rows.find((x) => x.pid === t.tid);
@@ -77,7 +85,7 @@ describe('SampleSource (iter/task, iter/task_file) against a known workload', fu
       expect(r!.dst).to.equal('127.0.0.1');
       expect(r!.sport).to.equal(t.sport);
       expect(r!.dport).to.equal(t.dport);
-      expect(r!.idiag_state).to.equal(1);  // TCP_ESTABLISHED
+      expect(r!.idiag_state).to.equal(1); // TCP_ESTABLISHED
       const p = polled.get(`${t.sport}>${t.dport}`);
       expect(p, 'the poll view sees the socket').to.not.equal(undefined);
       expect(r!.idiag_cookie).to.equal(p!.cookie);
@@ -103,7 +111,7 @@ describe('SampleSource (iter/task, iter/task_file) against a known workload', fu
 
   it('the pid filter keeps only that process; without it other processes show too', async () => {
     const only = await samples(source({ pid: wl.pid, all: true }));
-    expect(only.length).to.be.at.least(RECV_THREADS + 3);  // + busy, idle, main
+    expect(only.length).to.be.at.least(RECV_THREADS + 3); // + busy, idle, main
     expect(new Set(only.map((r) => r.tgid))).to.deep.equal(new Set([wl.pid]));
     const every = await samples(source({ all: true }));
     expect(new Set(every.map((r) => r.tgid)).size).to.be.greaterThan(1);
@@ -114,11 +122,27 @@ describe('SampleSource (iter/task, iter/task_file) against a known workload', fu
     const active = await samples(source({ pid: wl.pid }));
     const all = await samples(source({ pid: wl.pid, all: true }));
     const [idle] = tid('idle');
-    expect(all.some((r) => r.pid === idle), '--all has the idle thread').to.equal(true);
-    expect(all.some((r) => r.pid === wl.pid), '--all has the main thread (reading stdin)').to.equal(true);
-    expect(active.some((r) => r.pid === idle), 'active-only leaves the idle thread out').to.equal(false);
-    expect(active.some((r) => r.pid === wl.pid), 'active-only leaves the main thread out').to.equal(false);
-    for (const t of tid('recv')) expect(active.some((r) => r.pid === t), `recv thread ${t} is active`).to.equal(true);
+    expect(
+      all.some((r) => r.pid === idle),
+      '--all has the idle thread',
+    ).to.equal(true);
+    expect(
+      all.some((r) => r.pid === wl.pid),
+      '--all has the main thread (reading stdin)',
+    ).to.equal(true);
+    expect(
+      active.some((r) => r.pid === idle),
+      'active-only leaves the idle thread out',
+    ).to.equal(false);
+    expect(
+      active.some((r) => r.pid === wl.pid),
+      'active-only leaves the main thread out',
+    ).to.equal(false);
+    for (const t of tid('recv'))
+      expect(
+        active.some((r) => r.pid === t),
+        `recv thread ${t} is active`,
+      ).to.equal(true);
     // every active row is on a CPU, runnable, in D, or on a TCP socket
     for (const r of active) {
       const f = Number(r.flags);
@@ -126,7 +150,7 @@ describe('SampleSource (iter/task, iter/task_file) against a known workload', fu
     }
   });
 
-  it('owners() maps every socket of the workload to its pid, with the poll view\'s cookie', async () => {
+  it("owners() maps every socket of the workload to its pid, with the poll view's cookie", async () => {
     const polled = await pollNs(ns);
     const src = source({});
     const owners = new Map<number, SampleRecord>();
@@ -153,7 +177,10 @@ describe('SampleSource (iter/task, iter/task_file) against a known workload', fu
     const big = await samples(source({ pid: wl.pid, all: true }));
     let batches = 0;
     const rows: SampleRecord[] = [];
-    const res = await src.sample((b, ctx) => { batches++; for (let i = 0; i < b.rows; i++) rows.push(sampleToRecord(b, i, ctx.names)); });
+    const res = await src.sample((b, ctx) => {
+      batches++;
+      for (let i = 0; i < b.rows; i++) rows.push(sampleToRecord(b, i, ctx.names));
+    });
     expect(rows.length).to.equal(big.length);
     expect(batches).to.equal(Math.ceil(rows.length / 2));
     expect(res.rows).to.equal(rows.length);
@@ -173,7 +200,11 @@ describe('SampleSource (iter/task, iter/task_file) against a known workload', fu
     src.close();
     src.close();
     let err: Error | null = null;
-    try { await samples(src); } catch (e) { err = e as Error; }
+    try {
+      await samples(src);
+    } catch (e) {
+      err = e as Error;
+    }
     expect(err?.message).to.match(/not started, or closed/);
   });
 });

@@ -54,17 +54,22 @@ describe('eBPF variants: each one the kernel accepts reports what the best one d
 
   describe('events (state, retransmit, reset_sent, reset_received)', () => {
     let ns = '';
-    const tracefs = eventsWithTracefs();  // for the classic-tracepoint variants
+    const tracefs = eventsWithTracefs(); // for the classic-tracepoint variants
     before(tracefs.before);
     after(tracefs.after);
-    beforeEach(() => { ns = createNetns('var'); });
-    afterEach(() => { if (ns) deleteNetns(ns); });
+    beforeEach(() => {
+      ns = createNetns('var');
+    });
+    afterEach(() => {
+      if (ns) deleteNetns(ns);
+    });
 
     const defs = (): ReturnType<typeof partDefs> => partDefs('events');
     for (const k of [0, 1, 2]) {
       it(`variant ${k + 1} of each part: opens and closes of N connections; a cookie on every event of a polled socket`, async () => {
         const programs = defs().map((d) => d.variants[k]!.program);
-        const N = 6, BYTES = 700;
+        const N = 6,
+          BYTES = 700;
         await refusing(betterThan('events', k), async () => {
           const src = new EventSource({ netns: [netnsInode(ns)] });
           src.start();
@@ -80,7 +85,8 @@ describe('eBPF variants: each one the kernel accepts reports what the best one d
             const polled = new Map<string, string>();
             const poll = new PollSource({ netns: parseNetnsSelector(ns) });
             await poll.cycle((b) => {
-              for (let i = 0; i < b.rows; i++) polled.set(`${b.u16('sport')[i]}>${b.u16('dport')[i]}`, b.u64('idiag_cookie')[i]!.toString());
+              for (let i = 0; i < b.rows; i++)
+                polled.set(`${b.u16('sport')[i]}>${b.u16('dport')[i]}`, b.u64('idiag_cookie')[i]!.toString());
             });
             poll.close();
             const truth = await held.release();
@@ -93,7 +99,7 @@ describe('eBPF variants: each one the kernel accepts reports what the best one d
               expect(r.cookie !== '0', show(r)).to.equal(generates);
               expect((r.flags & EVF.NOCOOKIE) !== 0).to.equal(!generates);
               const key = `${r.sport}>${r.dport}`;
-              if (generates) expect(r.cookie).to.equal(polled.get(key));  // the same cookie inet_diag reports
+              if (generates) expect(r.cookie).to.equal(polled.get(key)); // the same cookie inet_diag reports
             }
             expect(closes).to.have.length(2 * N);
             for (const r of closes) {
@@ -104,8 +110,8 @@ describe('eBPF variants: each one the kernel accepts reports what the best one d
             const port = truth.listener[1];
             for (const f of truth.flows) {
               const c = closes.find((r) => r.sport === f.sport && r.dport === port)!;
-              expect(c.acked).to.equal(BYTES + 2);  // + SYN and FIN
-              expect(c.received).to.be.oneOf([BYTES / 2, BYTES / 2 + 1]);  // + the peer's FIN, if it came first
+              expect(c.acked).to.equal(BYTES + 2); // + SYN and FIN
+              expect(c.received).to.be.oneOf([BYTES / 2, BYTES / 2 + 1]); // + the peer's FIN, if it came first
             }
           } finally {
             src.close();
@@ -123,7 +129,10 @@ describe('eBPF variants: each one the kernel accepts reports what the best one d
 
     before(async function () {
       const why = samplesSkipReason();
-      if (why) { console.log(`    skipped: ${why}`); this.skip(); }
+      if (why) {
+        console.log(`    skipped: ${why}`);
+        this.skip();
+      }
       ns = createNetns('varsmp');
       const w = await startSampleWorkload(ns, { recv: 2 });
       wl = w.info;
@@ -132,7 +141,10 @@ describe('eBPF variants: each one the kernel accepts reports what the best one d
       polled = new Map();
       await p.cycle((b) => {
         for (let i = 0; i < b.rows; i++) {
-          polled.set(`${b.u16('sport')[i]}>${b.u16('dport')[i]}`, { cookie: b.u64('idiag_cookie')[i]!.toString(), inode: b.u32('idiag_inode')[i]! });
+          polled.set(`${b.u16('sport')[i]}>${b.u16('dport')[i]}`, {
+            cookie: b.u64('idiag_cookie')[i]!.toString(),
+            inode: b.u32('idiag_inode')[i]!,
+          });
         }
       });
       p.close();
@@ -145,50 +157,78 @@ describe('eBPF variants: each one the kernel accepts reports what the best one d
     for (const k of [0, 1, 2]) {
       it(`tasks variant ${k + 1}: each thread blocked in recv, with its socket and the poll's cookie`, async () => {
         const v = partDefs('samples').find((d) => d.part === 'tasks')!.variants[k]!.program;
-        await refusing(partDefs('samples').find((d) => d.part === 'tasks')!.variants.slice(0, k).map((x) => x.program), async () => {
-          const src = new SampleSource({ pid: wl.pid });
-          src.start();
-          try {
-            if (!ranOrRefused(src.parts().find((p) => p.part === 'tasks'), v)) return;
-            const rows: SampleRecord[] = [];
-            await src.sample((b, ctx) => { for (let i = 0; i < b.rows; i++) rows.push(sampleToRecord(b, i, ctx.names)); });
-            for (const t of wl.threads.filter((x) => x.role === 'recv')) {
-              const r = rows.find((x) => x.pid === t.tid);
-              expect(r, `recv thread ${t.tid}`).to.not.equal(undefined);
-              expect(r!.task_state).to.equal('S');
-              if (process.arch === 'x64') expect(r!.syscall).to.equal('recvfrom');
-              expect(Number(r!.flags) & SMF.SOCKET).to.equal(SMF.SOCKET);
-              expect([r!.src, r!.sport, r!.dport]).to.deep.equal(['127.0.0.1', t.sport, t.dport]);
-              const p = polled.get(`${t.sport}>${t.dport}`)!;
-              expect([r!.idiag_cookie, r!.idiag_inode]).to.deep.equal([p.cookie, p.inode]);
+        await refusing(
+          partDefs('samples')
+            .find((d) => d.part === 'tasks')!
+            .variants.slice(0, k)
+            .map((x) => x.program),
+          async () => {
+            const src = new SampleSource({ pid: wl.pid });
+            src.start();
+            try {
+              if (
+                !ranOrRefused(
+                  src.parts().find((p) => p.part === 'tasks'),
+                  v,
+                )
+              )
+                return;
+              const rows: SampleRecord[] = [];
+              await src.sample((b, ctx) => {
+                for (let i = 0; i < b.rows; i++) rows.push(sampleToRecord(b, i, ctx.names));
+              });
+              for (const t of wl.threads.filter((x) => x.role === 'recv')) {
+                const r = rows.find((x) => x.pid === t.tid);
+                expect(r, `recv thread ${t.tid}`).to.not.equal(undefined);
+                expect(r!.task_state).to.equal('S');
+                if (process.arch === 'x64') expect(r!.syscall).to.equal('recvfrom');
+                expect(Number(r!.flags) & SMF.SOCKET).to.equal(SMF.SOCKET);
+                expect([r!.src, r!.sport, r!.dport]).to.deep.equal(['127.0.0.1', t.sport, t.dport]);
+                const p = polled.get(`${t.sport}>${t.dport}`)!;
+                expect([r!.idiag_cookie, r!.idiag_inode]).to.deep.equal([p.cookie, p.inode]);
+              }
+            } finally {
+              src.close();
             }
-          } finally {
-            src.close();
-          }
-        });
+          },
+        );
       });
     }
 
     for (const k of [0, 1]) {
       it(`owners variant ${k + 1}: every socket of the workload, its process and the poll's cookie`, async () => {
         const variants = partDefs('samples').find((d) => d.part === 'owners')!.variants;
-        await refusing(variants.slice(0, k).map((x) => x.program), async () => {
-          const src = new SampleSource({});
-          src.start();
-          try {
-            if (!ranOrRefused(src.parts().find((p) => p.part === 'owners'), variants[k]!.program)) return;
-            const owners = new Map<number, SampleRecord>();
-            await src.owners((b, ctx) => { for (let i = 0; i < b.rows; i++) { const o = ownerToRecord(b, i, ctx.names); owners.set(Number(o.idiag_inode), o); } });
-            expect(polled.size).to.be.at.least(3);
-            for (const [key, p] of polled) {
-              const o = owners.get(p.inode);
-              expect(o, `owner of ${key}`).to.not.equal(undefined);
-              expect([o!.tgid, o!.idiag_cookie]).to.deep.equal([wl.pid, p.cookie]);
+        await refusing(
+          variants.slice(0, k).map((x) => x.program),
+          async () => {
+            const src = new SampleSource({});
+            src.start();
+            try {
+              if (
+                !ranOrRefused(
+                  src.parts().find((p) => p.part === 'owners'),
+                  variants[k]!.program,
+                )
+              )
+                return;
+              const owners = new Map<number, SampleRecord>();
+              await src.owners((b, ctx) => {
+                for (let i = 0; i < b.rows; i++) {
+                  const o = ownerToRecord(b, i, ctx.names);
+                  owners.set(Number(o.idiag_inode), o);
+                }
+              });
+              expect(polled.size).to.be.at.least(3);
+              for (const [key, p] of polled) {
+                const o = owners.get(p.inode);
+                expect(o, `owner of ${key}`).to.not.equal(undefined);
+                expect([o!.tgid, o!.idiag_cookie]).to.deep.equal([wl.pid, p.cookie]);
+              }
+            } finally {
+              src.close();
             }
-          } finally {
-            src.close();
-          }
-        });
+          },
+        );
       });
     }
   });

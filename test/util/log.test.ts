@@ -4,10 +4,21 @@ import { expect } from 'chai';
 import { Logger, parseLevel, redact, REDACTED } from '../../src/util/log';
 import { TcplensError } from '../../src/util/errors';
 
-function capture(opts: ConstructorParameters<typeof Logger>[0] = {}): { log: Logger; lines: Array<Record<string, unknown>>; clock: { t: number } } {
+function capture(opts: ConstructorParameters<typeof Logger>[0] = {}): {
+  log: Logger;
+  lines: Array<Record<string, unknown>>;
+  clock: { t: number };
+} {
   const lines: Array<Record<string, unknown>> = [];
   const clock = { t: 1_700_000_000_000 };
-  const log = new Logger({ write: (l) => { expect(l).to.not.include('\n'); lines.push(JSON.parse(l) as Record<string, unknown>); }, now: () => clock.t, ...opts });
+  const log = new Logger({
+    write: (l) => {
+      expect(l).to.not.include('\n');
+      lines.push(JSON.parse(l) as Record<string, unknown>);
+    },
+    now: () => clock.t,
+    ...opts,
+  });
   return { log, lines, clock };
 }
 
@@ -17,7 +28,15 @@ describe('log', () => {
     log.debug('poll.cycle', 'not shown');
     log.info('poll.netns', 'namespace added', { netns: 'blue', inode: 4026532000, idiag_cookie: 12n });
     expect(lines).to.have.length(1);
-    expect(lines[0]).to.deep.equal({ ts: '2023-11-14T22:13:20.000Z', level: 'info', key: 'poll.netns', msg: 'namespace added', netns: 'blue', inode: 4026532000, idiag_cookie: '12' });
+    expect(lines[0]).to.deep.equal({
+      ts: '2023-11-14T22:13:20.000Z',
+      level: 'info',
+      key: 'poll.netns',
+      msg: 'namespace added',
+      netns: 'blue',
+      inode: 4026532000,
+      idiag_cookie: '12',
+    });
     log.setLevel('debug');
     log.debug('poll.cycle', 'shown');
     expect(lines).to.have.length(2);
@@ -27,8 +46,14 @@ describe('log', () => {
   it('never logs credentials: secret-looking keys, URL passwords and inline password=...', () => {
     const { log, lines } = capture();
     log.warn('sink.error', 'insert failed at https://writer:s3cr3t@ch.example:8443/?password=hunter2 with token=abc123', {
-      password: 'p1', clickhouse_password: 'p2', Authorization: 'Basic d3JpdGVyOnMzY3IzdA==', headers: { authorization: 'Bearer x', cookie: 'sid=1' },
-      apiKey: 'k', url: 'http://u:pw@host/', idiag_cookie: '123456', user: 'writer',
+      password: 'p1',
+      clickhouse_password: 'p2',
+      Authorization: 'Basic d3JpdGVyOnMzY3IzdA==',
+      headers: { authorization: 'Bearer x', cookie: 'sid=1' },
+      apiKey: 'k',
+      url: 'http://u:pw@host/',
+      idiag_cookie: '123456',
+      user: 'writer',
     });
     const text = JSON.stringify(lines[0]);
     for (const secret of ['s3cr3t', 'hunter2', 'abc123', 'p1"', 'p2', 'd3JpdGVyOnMzY3IzdA', 'Bearer', 'sid=1', ':pw@', '"k"']) {
@@ -36,7 +61,7 @@ describe('log', () => {
     }
     expect(lines[0]!.password).to.equal(REDACTED);
     expect(lines[0]!.url).to.equal(`http://u:${REDACTED}@host/`);
-    expect(lines[0]!.idiag_cookie).to.equal('123456');  // a socket id, not a credential
+    expect(lines[0]!.idiag_cookie).to.equal('123456'); // a socket id, not a credential
     expect(lines[0]!.user).to.equal('writer');
     expect(redact(new Error('connect to http://a:b@h failed'))).to.equal(`connect to http://a:${REDACTED}@h failed`);
   });

@@ -15,9 +15,17 @@ export const destroyDriver: DriverFactory = (opts) => {
     (await src.drain((b) => obs.observeBatch(b, { final: true }))).rows;
   return {
     tickMs: DESTROY_DRAIN_MS,
-    start: async () => { src.refresh(); },
-    tick: async (obs) => { src.refresh(); return drain(obs); },
-    finish: async (obs) => { await new Promise((r) => setTimeout(r, SETTLE_MS)); await drain(obs); },
+    start: async () => {
+      src.refresh();
+    },
+    tick: async (obs) => {
+      src.refresh();
+      return drain(obs);
+    },
+    finish: async (obs) => {
+      await new Promise((r) => setTimeout(r, SETTLE_MS));
+      await drain(obs);
+    },
     counters: () => numericStats(src.stats().map((s) => s.stats)),
     close: () => src.close(),
   };

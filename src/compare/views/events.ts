@@ -21,15 +21,27 @@ export const eventsDriver: DriverFactory = (opts) => {
   if (!a.ok) return { unavailable: a.reason };
   const inodes = opts.netns.kind === 'all' ? [] : resolveNetns(opts.netns).namespaces.map((n) => n.inode);
   const src = new EventSource({ netns: inodes.length <= MAX_NETNS_FILTER ? inodes : [] });
-  const read = (obs: ObsTable) => (b: ColumnBatch): void => {
-    const flags = b.u8('flags'), kind = b.u8('kind');
-    obs.observeBatch(b, { stateColumn: 'newstate', final: (i) => (flags[i]! & EVF.FINAL) !== 0, passive: (i) => kind[i] === EV_KIND.PASSIVE_OPEN });
-  };
+  const read =
+    (obs: ObsTable) =>
+    (b: ColumnBatch): void => {
+      const flags = b.u8('flags'),
+        kind = b.u8('kind');
+      obs.observeBatch(b, {
+        stateColumn: 'newstate',
+        final: (i) => (flags[i]! & EVF.FINAL) !== 0,
+        passive: (i) => kind[i] === EV_KIND.PASSIVE_OPEN,
+      });
+    };
   return {
     tickMs: EVENTS_DRAIN_MS,
-    start: async () => { src.start(); },
+    start: async () => {
+      src.start();
+    },
     tick: async (obs) => (await src.drain(read(obs))).rows,
-    finish: async (obs) => { await new Promise((r) => setTimeout(r, SETTLE_MS)); await src.drain(read(obs)); },
+    finish: async (obs) => {
+      await new Promise((r) => setTimeout(r, SETTLE_MS));
+      await src.drain(read(obs));
+    },
     counters: () => {
       const s = src.stats();
       return { events: s.events, ring_bytes_read: s.bytes, batches: s.batches, malformed: s.malformed, lost: s.lost };

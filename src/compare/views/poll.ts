@@ -9,7 +9,9 @@ export const pollDriver: DriverFactory = (opts) => {
   const src = new PollSource({ netns: opts.netns, states: FLOW_STATES_MASK });
   return {
     tickMs: opts.intervalMs,
-    start: async () => { /* the first cycle opens the namespaces */ },
+    start: async () => {
+      /* the first cycle opens the namespaces */
+    },
     tick: async (obs) => (await src.cycle((b) => obs.observeBatch(b))).sockets,
     finish: async () => {},
     counters: () => numericStats(src.stats().map((s) => s.stats)),

@@ -13,11 +13,16 @@ export const samplesDriver: DriverFactory = (opts) => {
   const src = new SampleSource({ all: true });
   return {
     tickMs: opts.intervalMs,
-    start: async () => { src.start(); },
-    tick: async (obs) => (await src.sample((b) => {
-      const flags = b.u8('flags');
-      obs.observeBatch(b, { skip: (i) => (flags[i]! & SMF.SOCKET) === 0 });
-    })).rows,
+    start: async () => {
+      src.start();
+    },
+    tick: async (obs) =>
+      (
+        await src.sample((b) => {
+          const flags = b.u8('flags');
+          obs.observeBatch(b, { skip: (i) => (flags[i]! & SMF.SOCKET) === 0 });
+        })
+      ).rows,
     finish: async () => {},
     counters: () => numericStats(src.stats()),
     close: () => src.close(),

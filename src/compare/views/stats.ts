@@ -11,6 +11,7 @@ export function numericStats(s: unknown): Record<string, number> {
       else if (k === 'stats') add(v);
     }
   };
-  if (Array.isArray(s)) s.forEach(add); else add(s);
+  if (Array.isArray(s)) s.forEach(add);
+  else add(s);
   return out;
 }

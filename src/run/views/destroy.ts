@@ -14,10 +14,13 @@ class DestroyView implements View {
   private readonly ns = zeroNamespaces();
   private readonly s = { drains: 0, rows: 0, batches: 0, errors: 0 };
 
-  constructor(readonly source: DestroySource, readonly everyMs: number) {}
+  constructor(
+    readonly source: DestroySource,
+    readonly everyMs: number,
+  ) {}
 
   beforeCycle(): void {
-    this.foldNow();  // before a vanished namespace's socket closes with its counts
+    this.foldNow(); // before a vanished namespace's socket closes with its counts
     const r = this.source.refresh();
     this.ns.added += r.added;
     this.ns.removed += r.removed;
@@ -50,16 +53,23 @@ class DestroyView implements View {
     return { ...this.s, netlink: { ...this.fold.total }, namespaces: { ...this.ns } };
   }
 
-  close(): void { this.source.close(); }
+  close(): void {
+    this.source.close();
+  }
 }
 
 export const destroyView: ViewFactory = {
   name: 'destroy',
   open(req, log) {
-    if (req.report?.views.destroy === 'off') return null;  // preflight said why
+    if (req.report?.views.destroy === 'off') return null; // preflight said why
     const src = new DestroySource({ netns: req.netns, batchRows: req.batchRows });
     src.onOpenError = (ns, e) => {
-      log.warn(`netns.open.destroy.${ns.name}`, 'cannot enter network namespace', { view: 'destroy', netns: ns.name, code: e.code, error: e.message });
+      log.warn(`netns.open.destroy.${ns.name}`, 'cannot enter network namespace', {
+        view: 'destroy',
+        netns: ns.name,
+        code: e.code,
+        error: e.message,
+      });
     };
     const v = new DestroyView(src, req.drainMs);
     return { views: [v], stages: { destroy: v } };

@@ -17,7 +17,9 @@ function netnsFilter(sel: NetnsSelector, log: Logger): number[] {
   if (sel.kind === 'all') return [];
   const inodes = resolveNetns(sel, false).namespaces.map((n) => n.inode);
   if (inodes.length > MAX_NETNS_FILTER) {
-    log.warn('events.netns', `more than ${MAX_NETNS_FILTER} namespaces selected: the events view traces every namespace`, { selected: inodes.length });
+    log.warn('events.netns', `more than ${MAX_NETNS_FILTER} namespaces selected: the events view traces every namespace`, {
+      selected: inodes.length,
+    });
     return [];
   }
   return inodes;
@@ -28,7 +30,10 @@ class EventsView implements View {
   private drains = 0;
   private rows = 0;
 
-  constructor(private readonly src: EventSource, readonly everyMs: number) {}
+  constructor(
+    private readonly src: EventSource,
+    readonly everyMs: number,
+  ) {}
 
   async tick({ table, sink }: ViewContext): Promise<number> {
     const r = await this.src.drain((b, ctx) => {
@@ -42,16 +47,24 @@ class EventsView implements View {
 
   stats(): EventsStageStats {
     const s = this.src.stats();
-    return { programs: { tcp_events: { read: s.events, lost: s.lost } }, bytes: s.bytes, polls: this.drains, errors: s.malformed, rows: this.rows };
+    return {
+      programs: { tcp_events: { read: s.events, lost: s.lost } },
+      bytes: s.bytes,
+      polls: this.drains,
+      errors: s.malformed,
+      rows: this.rows,
+    };
   }
 
-  close(): void { this.src.close(); }
+  close(): void {
+    this.src.close();
+  }
 }
 
 export const eventsView: ViewFactory = {
   name: 'events',
   open(req, log) {
-    if (req.report?.views.events === 'off') return { views: [], parts: req.report.parts.events };  // preflight said why
+    if (req.report?.views.events === 'off') return { views: [], parts: req.report.parts.events }; // preflight said why
     // the kinds the flow table uses: other state changes cost probe time and say nothing it keeps
     const src = new EventSource({ netns: netnsFilter(req.netns, log), kinds: FLOW_KINDS, ringBytes: req.ringBytes });
     try {

@@ -9,8 +9,12 @@ export function logParts(view: BpfView, parts: readonly ViewPart[], log: Logger)
     if (!p.up) {
       log.warn(`view.part.${view}.${p.part}`, `${view} part ${p.part} off: ${p.why}`, { view, part: p.part });
     } else if (isFallback(view, p)) {
-      log.info(`view.part.${view}.${p.part}`, `${view} part ${p.part} runs as ${p.program} (${needsOf(view, p.program)})`,
-        { view, part: p.part, program: p.program, why: p.why });
+      log.info(`view.part.${view}.${p.part}`, `${view} part ${p.part} runs as ${p.program} (${needsOf(view, p.program)})`, {
+        view,
+        part: p.part,
+        program: p.program,
+        why: p.why,
+      });
     }
   }
 }

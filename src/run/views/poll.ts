@@ -21,12 +21,29 @@ class PollView implements View {
   private readonly ns = zeroNamespaces();
   /** netlink bytes each namespace's socket had read at the last cycle's end */
   private nsBytes = new Map<number, number>();
-  private readonly s = { cycles: 0, overruns: 0, sockets: 0, lastSockets: 0, batches: 0, firstEnd: null as number | null, lastEnd: null as number | null };
+  private readonly s = {
+    cycles: 0,
+    overruns: 0,
+    sockets: 0,
+    lastSockets: 0,
+    batches: 0,
+    firstEnd: null as number | null,
+    lastEnd: null as number | null,
+  };
 
-  constructor(readonly source: PollSource, private readonly req: ViewsRequest, log: Logger) {
+  constructor(
+    readonly source: PollSource,
+    private readonly req: ViewsRequest,
+    log: Logger,
+  ) {
     this.everyMs = req.intervalMs;
     source.onOpenError = (ns, e) => {
-      log.warn(`netns.open.poll.${ns.name}`, 'cannot enter network namespace', { view: 'poll', netns: ns.name, code: e.code, error: e.message });
+      log.warn(`netns.open.poll.${ns.name}`, 'cannot enter network namespace', {
+        view: 'poll',
+        netns: ns.name,
+        code: e.code,
+        error: e.message,
+      });
     };
   }
 
@@ -53,13 +70,26 @@ class PollView implements View {
       table.beginCycle(ns);
       if (n.errno) log.warn(`poll.failed.${n.ns.name}`, 'poll failed in a namespace', { netns: n.ns.name, code: n.code, errno: n.errno });
       rows.push({
-        ts_ns: ts, netns_inode: ns, netns_name: n.ns.name, duration_us: Math.round(r.durationMs * 1000),
-        sockets: n.sockets, batches: r.batches, bytes: bytes.get(n.ns.inode) ?? 0, errors: n.errno || n.code ? 1 : 0, errno: n.errno, error_code: n.code ?? '',
+        ts_ns: ts,
+        netns_inode: ns,
+        netns_name: n.ns.name,
+        duration_us: Math.round(r.durationMs * 1000),
+        sockets: n.sockets,
+        batches: r.batches,
+        bytes: bytes.get(n.ns.inode) ?? 0,
+        errors: n.errno || n.code ? 1 : 0,
+        errno: n.errno,
+        error_code: n.code ?? '',
       });
     }
     sink.writePollCycles(rows);
     const cpu = process.cpuUsage();
-    log.debug('run.cycle', 'poll cycle done', { cycle: this.s.cycles, sockets: r.sockets, duration_ms: Math.round(r.durationMs), process_cpu_us: cpu.user + cpu.system });
+    log.debug('run.cycle', 'poll cycle done', {
+      cycle: this.s.cycles,
+      sockets: r.sockets,
+      duration_ms: Math.round(r.durationMs),
+      process_cpu_us: cpu.user + cpu.system,
+    });
     return r.sockets;
   }
 
@@ -97,13 +127,23 @@ class PollView implements View {
   stats(): PollStageStats {
     const s = this.s;
     return {
-      intervalSeconds: this.everyMs / 1000, cycles: s.cycles, overruns: s.overruns, firstCycleEndMs: s.firstEnd, lastCycleEndMs: s.lastEnd,
-      sockets: s.sockets, lastSockets: s.lastSockets, batches: s.batches, cycleSeconds: this.hist,
-      netlink: { ...this.fold.total }, namespaces: { ...this.ns },
+      intervalSeconds: this.everyMs / 1000,
+      cycles: s.cycles,
+      overruns: s.overruns,
+      firstCycleEndMs: s.firstEnd,
+      lastCycleEndMs: s.lastEnd,
+      sockets: s.sockets,
+      lastSockets: s.lastSockets,
+      batches: s.batches,
+      cycleSeconds: this.hist,
+      netlink: { ...this.fold.total },
+      namespaces: { ...this.ns },
     };
   }
 
-  close(): void { this.source.close(); }
+  close(): void {
+    this.source.close();
+  }
 }
 
 export const pollView: ViewFactory = {

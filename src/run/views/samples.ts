@@ -10,7 +10,10 @@ import { logParts } from './parts_log';
 
 class TasksView implements View {
   readonly name = 'samples';
-  constructor(private readonly src: SampleSource, readonly everyMs: number) {}
+  constructor(
+    private readonly src: SampleSource,
+    readonly everyMs: number,
+  ) {}
 
   async tick({ table, sink }: ViewContext): Promise<number> {
     const r = await this.src.sample((b, ctx) => {
@@ -23,33 +26,46 @@ class TasksView implements View {
   stats(): SamplesStageStats {
     const s = this.src.stats();
     if (!s) return { iterations: 0, seconds: 0, records: 0, errors: 0, dropped: 0 };
-    return { iterations: s.iterations, seconds: s.durationNs / 1e9, records: s.records, errors: s.malformed + s.readErrors, dropped: s.dropped };
+    return {
+      iterations: s.iterations,
+      seconds: s.durationNs / 1e9,
+      records: s.records,
+      errors: s.malformed + s.readErrors,
+      dropped: s.dropped,
+    };
   }
 
-  close(): void { this.src.close(); }
+  close(): void {
+    this.src.close();
+  }
 }
 
 class OwnersView implements View {
   readonly name = 'owners';
-  constructor(private readonly src: SampleSource, readonly everyMs: number) {}
+  constructor(
+    private readonly src: SampleSource,
+    readonly everyMs: number,
+  ) {}
 
   async tick({ table, sink }: ViewContext): Promise<number> {
     let first = true;
     const r = await this.src.owners((b, ctx) => {
-      table.setOwners(b, ctx.names, first);  // the first batch of a pass replaces the map
+      table.setOwners(b, ctx.names, first); // the first batch of a pass replaces the map
       first = false;
       sink.writeOwners(b, ctx.names, ctx.tsNs);
     });
     return r.rows;
   }
 
-  close(): void { this.src.close(); }  // idempotent: whichever view closes first
+  close(): void {
+    this.src.close();
+  } // idempotent: whichever view closes first
 }
 
 export const samplesView: ViewFactory = {
   name: 'samples',
   open(req, log) {
-    if (req.report?.views.samples === 'off') return { views: [], parts: req.report.parts.samples };  // preflight said why
+    if (req.report?.views.samples === 'off') return { views: [], parts: req.report.parts.samples }; // preflight said why
     const src = new SampleSource({});
     try {
       src.start();

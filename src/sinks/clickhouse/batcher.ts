@@ -32,6 +32,14 @@ export class Batcher {
     return out;
   }
 
-  get rows(): number { let n = 0; for (const st of this.stages.values()) n += st.rows; return n; }
-  get bytes(): number { let n = 0; for (const st of this.stages.values()) n += st.bytes; return n; }
+  get rows(): number {
+    let n = 0;
+    for (const st of this.stages.values()) n += st.rows;
+    return n;
+  }
+  get bytes(): number {
+    let n = 0;
+    for (const st of this.stages.values()) n += st.bytes;
+    return n;
+  }
 }

@@ -43,11 +43,25 @@ export abstract class ChunkSink implements Sink {
     this.accept(chunk);
   }
 
-  writeSnapshots(batch: ColumnBatch, ctx: SnapshotContext): void { this.put(encodeBatch(batch, snapshotsTable(ctx), this.host, this.d)); }
-  writeEvents(batch: ColumnBatch, comms: readonly string[]): void { this.put(encodeBatch(batch, eventsTable(comms), this.host, this.d)); }
-  writeSamples(batch: ColumnBatch, comms: readonly string[]): void { this.put(encodeBatch(batch, samplesTable(comms), this.host, this.d)); }
-  writeOwners(batch: ColumnBatch, comms: readonly string[], tsNs: bigint): void { this.put(encodeBatch(batch, ownersTable(comms, tsNs), this.host, this.d)); }
-  writeFlows(rows: readonly FlowRow[]): void { this.put(encodeRowTable(rows, FLOWS, this.host, this.d)); }
-  writePollCycles(rows: readonly PollCycleRow[]): void { this.put(encodeRowTable(rows, POLL_CYCLES, this.host, this.d)); }
-  writeCoverage(rows: readonly CoverageRow[]): void { this.put(encodeRowTable(rows, COVERAGE, this.host, this.d)); }
+  writeSnapshots(batch: ColumnBatch, ctx: SnapshotContext): void {
+    this.put(encodeBatch(batch, snapshotsTable(ctx), this.host, this.d));
+  }
+  writeEvents(batch: ColumnBatch, comms: readonly string[]): void {
+    this.put(encodeBatch(batch, eventsTable(comms), this.host, this.d));
+  }
+  writeSamples(batch: ColumnBatch, comms: readonly string[]): void {
+    this.put(encodeBatch(batch, samplesTable(comms), this.host, this.d));
+  }
+  writeOwners(batch: ColumnBatch, comms: readonly string[], tsNs: bigint): void {
+    this.put(encodeBatch(batch, ownersTable(comms, tsNs), this.host, this.d));
+  }
+  writeFlows(rows: readonly FlowRow[]): void {
+    this.put(encodeRowTable(rows, FLOWS, this.host, this.d));
+  }
+  writePollCycles(rows: readonly PollCycleRow[]): void {
+    this.put(encodeRowTable(rows, POLL_CYCLES, this.host, this.d));
+  }
+  writeCoverage(rows: readonly CoverageRow[]): void {
+    this.put(encodeRowTable(rows, COVERAGE, this.host, this.d));
+  }
 }

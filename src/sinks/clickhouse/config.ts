@@ -24,8 +24,14 @@ export interface ClickHouseFlags {
 /** yargs options shared by `schema` and `run`. */
 export function clickhouseOptions<T>(y: Argv<T>): Argv<T & ClickHouseFlags> {
   return y
-    .option('clickhouse-url', { type: 'string', describe: 'ClickHouse HTTP URL (env TCPLENS_CLICKHOUSE_URL); user/password from TCPLENS_CLICKHOUSE_USER/_PASSWORD' })
-    .option('clickhouse-password-file', { type: 'string', describe: 'file holding the ClickHouse password (instead of TCPLENS_CLICKHOUSE_PASSWORD)' })
+    .option('clickhouse-url', {
+      type: 'string',
+      describe: 'ClickHouse HTTP URL (env TCPLENS_CLICKHOUSE_URL); user/password from TCPLENS_CLICKHOUSE_USER/_PASSWORD',
+    })
+    .option('clickhouse-password-file', {
+      type: 'string',
+      describe: 'file holding the ClickHouse password (instead of TCPLENS_CLICKHOUSE_PASSWORD)',
+    })
     .option('database', { type: 'string', default: 'tcplens', describe: 'ClickHouse database' }) as unknown as Argv<T & ClickHouseFlags>;
 }
 
@@ -34,15 +40,25 @@ export function clickhouseConfig(flags: ClickHouseFlags, env: NodeJS.ProcessEnv 
   const raw = flags['clickhouse-url'] ?? env['TCPLENS_CLICKHOUSE_URL'];
   if (!raw) return null;
   let u: URL;
-  try { u = new URL(raw); } catch { throw new TcplensError('EUSAGE', `--clickhouse-url: not a URL: ${redact(raw)}`); }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new TcplensError('EUSAGE', `--clickhouse-url: http:// or https:// expected, got ${u.protocol}`);
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new TcplensError('EUSAGE', `--clickhouse-url: not a URL: ${redact(raw)}`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw new TcplensError('EUSAGE', `--clickhouse-url: http:// or https:// expected, got ${u.protocol}`);
   if (u.username || u.password) {
-    throw new TcplensError('EUSAGE', '--clickhouse-url must not carry credentials (argv is world-readable): use TCPLENS_CLICKHOUSE_USER and TCPLENS_CLICKHOUSE_PASSWORD or --clickhouse-password-file');
+    throw new TcplensError(
+      'EUSAGE',
+      '--clickhouse-url must not carry credentials (argv is world-readable): use TCPLENS_CLICKHOUSE_USER and TCPLENS_CLICKHOUSE_PASSWORD or --clickhouse-password-file',
+    );
   }
   let password = env['TCPLENS_CLICKHOUSE_PASSWORD'] ?? '';
   const file = flags['clickhouse-password-file'];
   if (file) {
-    try { password = fs.readFileSync(file, 'utf8').replace(/\r?\n$/, ''); } catch (e) {
+    try {
+      password = fs.readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    } catch (e) {
       throw new TcplensError('EUSAGE', `--clickhouse-password-file: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`);
     }
   }
@@ -57,7 +73,9 @@ export function clickhouseConfig(flags: ClickHouseFlags, env: NodeJS.ProcessEnv 
 /** For logs: URL, user and database, never the password. */
 export const describe = (c: ClickHouseConfig): string => `${c.url} (user ${c.user}, database ${c.database})`;
 
-function redact(s: string): string { return s.replace(/\/\/[^@/]*@/, '//***@'); }
+function redact(s: string): string {
+  return s.replace(/\/\/[^@/]*@/, '//***@');
+}
 
 /** A client for `c`. The library's own logger is off: it prints to stderr
  * on every failed request; we report failures ourselves, once, redacted. */

@@ -23,4 +23,4 @@ export const lcType = (d: Dialect): string => (d.modern ? 'LowCardinality(String
 /** Settings for Native inserts: on modern servers plain String columns in the
  * block are converted to the tables' LowCardinality(String). */
 export const insertSettings = (d: Dialect): Record<string, string | number> =>
-  (d.modern ? { low_cardinality_allow_in_native_format: 0 } : {});
+  d.modern ? { low_cardinality_allow_in_native_format: 0 } : {};

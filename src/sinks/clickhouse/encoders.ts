@@ -14,8 +14,14 @@ import type { Dialect } from './dialect';
  * low_cardinality_allow_in_native_format=0 makes the server convert. */
 const LC_WIRE = 'String';
 import {
-  addressColumn, constStringColumn, dictStringColumn, fixedColumn, stringColumn, tsColumn,
-  type EncodedChunk, type EncodedColumn,
+  addressColumn,
+  constStringColumn,
+  dictStringColumn,
+  fixedColumn,
+  stringColumn,
+  tsColumn,
+  type EncodedChunk,
+  type EncodedColumn,
 } from './native_format';
 
 const INT_TYPE = { u8: 'UInt8', u16: 'UInt16', u32: 'UInt32', u64: 'UInt64' } as const;
@@ -31,9 +37,10 @@ export function encodeColumnBatch(table: string, batch: ColumnBatch, o: BatchEnc
   const rows = batch.rows;
   const lc = LC_WIRE;
   const cols: EncodedColumn[] = [constStringColumn('host', lc, o.host, rows)];
-  const tsNs = batch.views['ts_ns'] instanceof BigUint64Array
-    ? batch.u64('ts_ns')  // DateTime64 sends these bytes as they are
-    : new BigUint64Array(rows).fill(o.tsNs ?? BigInt(Date.now()) * 1_000_000n);
+  const tsNs =
+    batch.views['ts_ns'] instanceof BigUint64Array
+      ? batch.u64('ts_ns') // DateTime64 sends these bytes as they are
+      : new BigUint64Array(rows).fill(o.tsNs ?? BigInt(Date.now()) * 1_000_000n);
   const ts = tsColumn('ts', tsNs, rows, o.dialect.modern);
   cols.push(ts.col);
   for (const [name, value] of Object.entries(o.consts ?? {})) cols.push(constStringColumn(name, lc, value, rows));
@@ -64,7 +71,14 @@ export const encodeSnapshots = (batch: ColumnBatch, ctx: SnapshotContext, host: 
 const ARRAY_OF = { UInt8: Uint8Array, UInt16: Uint16Array, UInt32: Uint32Array } as const;
 
 /** Plain row objects into a chunk: host, ts (from tsNs(row)), then `spec` columns. */
-export function encodeRows<R>(table: string, rows: readonly R[], spec: RowSpec<R>, tsNs: (r: R) => bigint, host: string, dialect: Dialect): EncodedChunk {
+export function encodeRows<R>(
+  table: string,
+  rows: readonly R[],
+  spec: RowSpec<R>,
+  tsNs: (r: R) => bigint,
+  host: string,
+  dialect: Dialect,
+): EncodedChunk {
   const n = rows.length;
   const lc = LC_WIRE;
   const tsArr = BigUint64Array.from(rows, tsNs);
@@ -72,9 +86,22 @@ export function encodeRows<R>(table: string, rows: readonly R[], spec: RowSpec<R
   const cols: EncodedColumn[] = [constStringColumn('host', lc, host, n), ts.col];
   for (const [name, type] of spec) {
     if (type === 'String' || type === 'lc') {
-      cols.push(stringColumn(name, type === 'lc' ? lc : 'String', rows.map((r) => String(r[name] ?? ''))));
+      cols.push(
+        stringColumn(
+          name,
+          type === 'lc' ? lc : 'String',
+          rows.map((r) => String(r[name] ?? '')),
+        ),
+      );
     } else if (type === 'UInt64') {
-      cols.push(fixedColumn(name, type, BigUint64Array.from(rows, (r) => BigInt((r[name] as bigint | number | undefined) ?? 0)), n));
+      cols.push(
+        fixedColumn(
+          name,
+          type,
+          BigUint64Array.from(rows, (r) => BigInt((r[name] as bigint | number | undefined) ?? 0)),
+          n,
+        ),
+      );
     } else {
       const arr = new ARRAY_OF[type](n);
       for (let i = 0; i < n; i++) arr[i] = Number(rows[i]![name] ?? 0);
@@ -88,7 +115,8 @@ export function encodeRows<R>(table: string, rows: readonly R[], spec: RowSpec<R
 export const encodeRowTable = <R>(rows: readonly R[], t: RowTable<R>, host: string, dialect: Dialect): EncodedChunk =>
   encodeRows(t.table, rows, t.spec, t.tsNs, host, dialect);
 
-export const encodeFlows = (rows: readonly FlowRow[], host: string, dialect: Dialect): EncodedChunk => encodeRowTable(rows, FLOWS, host, dialect);
+export const encodeFlows = (rows: readonly FlowRow[], host: string, dialect: Dialect): EncodedChunk =>
+  encodeRowTable(rows, FLOWS, host, dialect);
 export const encodePollCycles = (rows: readonly PollCycleRow[], host: string, dialect: Dialect): EncodedChunk =>
   encodeRowTable(rows, POLL_CYCLES, host, dialect);
 export const encodeCoverage = (rows: readonly CoverageRow[], host: string, dialect: Dialect): EncodedChunk =>

@@ -71,11 +71,16 @@ export function ping(port: number, timeoutMs = 1000): Promise<boolean> {
   return new Promise((resolve) => {
     const req = http.get({ host: '127.0.0.1', port, path: '/ping', timeout: timeoutMs }, (res) => {
       let body = '';
-      res.on('data', (d: Buffer) => { body += d.toString(); });
+      res.on('data', (d: Buffer) => {
+        body += d.toString();
+      });
       res.on('end', () => resolve(res.statusCode === 200 && body.startsWith('Ok')));
     });
     req.on('error', () => resolve(false));
-    req.on('timeout', () => { req.destroy(); resolve(false); });
+    req.on('timeout', () => {
+      req.destroy();
+      resolve(false);
+    });
   });
 }
 
@@ -91,22 +96,34 @@ export class LocalClickHouse {
     this.dir = path.resolve(opts.dir);
   }
 
-  get url(): string { return `http://127.0.0.1:${this.opts.httpPort}`; }
-  get pidFile(): string { return path.join(this.dir, 'clickhouse.pid'); }
+  get url(): string {
+    return `http://127.0.0.1:${this.opts.httpPort}`;
+  }
+  get pidFile(): string {
+    return path.join(this.dir, 'clickhouse.pid');
+  }
 
   /** pid of the server recorded in our directory, if that process is alive */
   runningPid(): number | null {
     try {
       const pid = Number(fs.readFileSync(this.pidFile, 'utf8').trim());
-      if (pid > 0) { process.kill(pid, 0); return pid; }
-    } catch { /* no pid file or dead process */ }
+      if (pid > 0) {
+        process.kill(pid, 0);
+        return pid;
+      }
+    } catch {
+      /* no pid file or dead process */
+    }
     return null;
   }
 
   /** Starts the server (or reuses ours if it already answers) and waits until /ping answers. */
   async start(): Promise<void> {
     const d = this.dir;
-    if (this.runningPid() !== null && await ping(this.opts.httpPort)) { this.reused = true; return; }
+    if (this.runningPid() !== null && (await ping(this.opts.httpPort))) {
+      this.reused = true;
+      return;
+    }
     for (const sub of ['data', 'tmp', 'log', 'user_files', 'format_schemas']) fs.mkdirSync(path.join(d, sub), { recursive: true });
     fs.writeFileSync(path.join(d, 'config.xml'), configXml(this.opts, d));
     fs.writeFileSync(path.join(d, 'users.xml'), USERS_XML);
@@ -118,15 +135,21 @@ export class LocalClickHouse {
     const errFile = path.join(d, 'log', 'stderr.log');
     const errFd = fs.openSync(errFile, 'a');
     const proc = spawn(bin, [`--config-file=${path.join(d, 'config.xml')}`, `--pidfile=${this.pidFile}`], {
-      stdio: ['ignore', 'ignore', errFd], detached: this.opts.detached ?? false,
+      stdio: ['ignore', 'ignore', errFd],
+      detached: this.opts.detached ?? false,
     });
     fs.closeSync(errFd);
     if (this.opts.detached) proc.unref();
     this.proc = proc;
     let exited: number | null = null;
     let spawnError = '';
-    proc.once('exit', (code) => { exited = code ?? -1; });
-    proc.once('error', (e) => { exited = -1; spawnError = String(e.message); });
+    proc.once('exit', (code) => {
+      exited = code ?? -1;
+    });
+    proc.once('error', (e) => {
+      exited = -1;
+      spawnError = String(e.message);
+    });
     const deadline = Date.now() + (this.opts.readyTimeoutMs ?? 30_000);
     while (Date.now() < deadline) {
       if (exited !== null) {
@@ -137,7 +160,10 @@ export class LocalClickHouse {
       await sleep(150);
     }
     await this.stop();
-    throw new TcplensError('ECLICKHOUSE', `clickhouse-server not ready on port ${this.opts.httpPort} within ${this.opts.readyTimeoutMs ?? 30_000} ms (log: ${d}/log/error.log)`);
+    throw new TcplensError(
+      'ECLICKHOUSE',
+      `clickhouse-server not ready on port ${this.opts.httpPort} within ${this.opts.readyTimeoutMs ?? 30_000} ms (log: ${d}/log/error.log)`,
+    );
   }
 
   /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone. Idempotent. */
@@ -145,13 +171,25 @@ export class LocalClickHouse {
     const pid = this.proc?.pid ?? this.runningPid();
     this.proc = null;
     if (!pid) return;
-    try { process.kill(pid, 'SIGTERM'); } catch { return; }
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      return;
+    }
     const deadline = Date.now() + graceMs;
     while (Date.now() < deadline) {
-      try { process.kill(pid, 0); } catch { return; }
+      try {
+        process.kill(pid, 0);
+      } catch {
+        return;
+      }
       await sleep(50);
     }
-    try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
     await sleep(50);
   }
 }
@@ -161,7 +199,9 @@ export const LOCAL_DEFAULTS = { dir: '.tcplens/clickhouse', httpPort: 18123, tcp
 
 /** Starts (or reuses) the private server `run` falls back to, detached so the
  * next run reuses it; returns it and the config to write to (database tcplens). */
-export async function ensureLocalServer(o: Partial<LocalServerOptions> = {}): Promise<{ server: LocalClickHouse; config: ClickHouseConfig }> {
+export async function ensureLocalServer(
+  o: Partial<LocalServerOptions> = {},
+): Promise<{ server: LocalClickHouse; config: ClickHouseConfig }> {
   const server = new LocalClickHouse({ ...LOCAL_DEFAULTS, detached: true, ...o });
   await server.start();
   return { server, config: { url: server.url, user: 'default', password: '', database: 'tcplens' } };

@@ -35,7 +35,9 @@ export const chunkBytes = (c: EncodedChunk): number => c.columns.reduce((n, col)
 export class ByteWriter {
   buf: Buffer;
   len = 0;
-  constructor(initial = 4096) { this.buf = Buffer.allocUnsafe(initial); }
+  constructor(initial = 4096) {
+    this.buf = Buffer.allocUnsafe(initial);
+  }
 
   ensure(n: number): void {
     if (this.len + n <= this.buf.length) return;
@@ -48,7 +50,10 @@ export class ByteWriter {
 
   varint(v: number): void {
     this.ensure(10);
-    while (v >= 0x80) { this.buf[this.len++] = (v & 0x7f) | 0x80; v = Math.floor(v / 128); }
+    while (v >= 0x80) {
+      this.buf[this.len++] = (v & 0x7f) | 0x80;
+      v = Math.floor(v / 128);
+    }
     this.buf[this.len++] = v;
   }
 
@@ -74,7 +79,9 @@ export class ByteWriter {
   }
 
   /** A copy of what was written. */
-  take(): Uint8Array { return Uint8Array.prototype.slice.call(this.buf, 0, this.len); }
+  take(): Uint8Array {
+    return Uint8Array.prototype.slice.call(this.buf, 0, this.len);
+  }
 }
 
 /** A Native-encoded String value: varint length + UTF-8 bytes. */
@@ -86,9 +93,20 @@ export function encodedString(s: string): Uint8Array {
 
 // ---- column builders -------------------------------------------------------
 
-const FIXED_WIDTH: Record<string, number> = { UInt8: 1, UInt16: 2, UInt32: 4, UInt64: 8, Int64: 8, DateTime: 4, 'DateTime64(9)': 8, 'FixedString(16)': 16 };
+const FIXED_WIDTH: Record<string, number> = {
+  UInt8: 1,
+  UInt16: 2,
+  UInt32: 4,
+  UInt64: 8,
+  Int64: 8,
+  DateTime: 4,
+  'DateTime64(9)': 8,
+  'FixedString(16)': 16,
+};
 
-export function fixedWidth(type: string): number | undefined { return FIXED_WIDTH[type]; }
+export function fixedWidth(type: string): number | undefined {
+  return FIXED_WIDTH[type];
+}
 
 /** Reusable scratch space for transient columns, one per (slot) name: valid
  * until the next encode call that uses the same slot. */
@@ -130,7 +148,13 @@ export function constU64Column(name: string, value: bigint, rows: number): Encod
 }
 
 /** Dictionary ids (1-based; 0 = unknown -> '') into strings. Transient (scratch). */
-export function dictStringColumn(name: string, type: string, ids: Uint16Array | Uint32Array, rows: number, dict: readonly string[]): EncodedColumn {
+export function dictStringColumn(
+  name: string,
+  type: string,
+  ids: Uint16Array | Uint32Array,
+  rows: number,
+  dict: readonly string[],
+): EncodedColumn {
   const enc = encodedDict(dict);
   const empty = enc[0]!;
   const w = scratch(`dict:${name}`);
@@ -181,7 +205,12 @@ function secondsOf(halves: Uint32Array, tsNs: BigUint64Array, i: number): number
 }
 
 /** ts_ns (wall ns) as DateTime (UInt32 seconds) or DateTime64(9) (the ns as they are). */
-export function tsColumn(name: string, tsNs: BigUint64Array, rows: number, dateTime64: boolean): { col: EncodedColumn; minTs: number; maxTs: number } {
+export function tsColumn(
+  name: string,
+  tsNs: BigUint64Array,
+  rows: number,
+  dateTime64: boolean,
+): { col: EncodedColumn; minTs: number; maxTs: number } {
   const halves = new Uint32Array(tsNs.buffer, tsNs.byteOffset, rows * 2);
   let minTs = rows ? Infinity : 0;
   let maxTs = 0;
@@ -198,7 +227,7 @@ export function tsColumn(name: string, tsNs: BigUint64Array, rows: number, dateT
 
 function u32Scratch(slot: string, n: number): Uint32Array {
   const b = scratchBytes(slot, n * 4 + 4);
-  const off = (4 - (b.byteOffset & 3)) & 3;  // Buffer pool slices need not be 4-aligned
+  const off = (4 - (b.byteOffset & 3)) & 3; // Buffer pool slices need not be 4-aligned
   return new Uint32Array(b.buffer, b.byteOffset + off, n);
 }
 
@@ -208,7 +237,10 @@ function u32Scratch(slot: string, n: number): Uint32Array {
  * block, adding constant columns (the batch id) at the end. The block is
  * returned as parts (headers + the chunks' own column bytes, not copied again)
  * to be streamed to the server; concatParts() makes one buffer of them (spool). */
-export function mergeToParts(chunks: readonly EncodedChunk[], extra: (rows: number) => EncodedColumn[] = () => []): { parts: Uint8Array[]; bytes: number; rows: number; columns: string[] } {
+export function mergeToParts(
+  chunks: readonly EncodedChunk[],
+  extra: (rows: number) => EncodedColumn[] = () => [],
+): { parts: Uint8Array[]; bytes: number; rows: number; columns: string[] } {
   const rows = chunks.reduce((n, c) => n + c.rows, 0);
   const first = chunks[0]!;
   const extras = extra(rows);
@@ -231,7 +263,10 @@ export function mergeToParts(chunks: readonly EncodedChunk[], extra: (rows: numb
       parts.push(cc.data);
     }
   });
-  for (const col of extras) { columnHead(col); parts.push(col.data); }
+  for (const col of extras) {
+    columnHead(col);
+    parts.push(col.data);
+  }
   const bytes = parts.reduce((n, p) => n + p.length, 0);
   return { parts, bytes, rows, columns: [...first.columns.map((c) => c.name), ...extras.map((c) => c.name)] };
 }
@@ -239,7 +274,10 @@ export function mergeToParts(chunks: readonly EncodedChunk[], extra: (rows: numb
 export const concatParts = (parts: readonly Uint8Array[]): Buffer => Buffer.concat(parts);
 
 /** mergeToParts as one buffer. */
-export function mergeToBlock(chunks: readonly EncodedChunk[], extra?: (rows: number) => EncodedColumn[]): { block: Buffer; rows: number; columns: string[] } {
+export function mergeToBlock(
+  chunks: readonly EncodedChunk[],
+  extra?: (rows: number) => EncodedColumn[],
+): { block: Buffer; rows: number; columns: string[] } {
   const m = mergeToParts(chunks, extra);
   return { block: concatParts(m.parts), rows: m.rows, columns: m.columns };
 }
@@ -254,10 +292,21 @@ export function decodeBlocks(buf: Uint8Array): Array<Record<string, DecodedValue
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   let p = 0;
   const varint = (): number => {
-    let v = 0; let mul = 1;
-    for (;;) { const b = buf[p++]!; v += (b & 0x7f) * mul; if (b < 0x80) return v; mul *= 128; }
+    let v = 0;
+    let mul = 1;
+    for (;;) {
+      const b = buf[p++]!;
+      v += (b & 0x7f) * mul;
+      if (b < 0x80) return v;
+      mul *= 128;
+    }
   };
-  const str = (): string => { const n = varint(); const s = Buffer.from(buf.buffer, buf.byteOffset + p, n).toString('utf8'); p += n; return s; };
+  const str = (): string => {
+    const n = varint();
+    const s = Buffer.from(buf.buffer, buf.byteOffset + p, n).toString('utf8');
+    p += n;
+    return s;
+  };
   while (p < buf.length) {
     const ncols = varint();
     const nrows = varint();
@@ -269,14 +318,37 @@ export function decodeBlocks(buf: Uint8Array): Array<Record<string, DecodedValue
       for (let i = 0; i < nrows; i++) {
         let v: DecodedValue;
         switch (type) {
-          case 'UInt8': v = buf[p]!; p += 1; break;
-          case 'UInt16': v = dv.getUint16(p, true); p += 2; break;
-          case 'UInt32': case 'DateTime': v = dv.getUint32(p, true); p += 4; break;
-          case 'UInt64': v = dv.getBigUint64(p, true); p += 8; break;
-          case 'Int64': case 'DateTime64(9)': v = dv.getBigInt64(p, true); p += 8; break;
-          case 'FixedString(16)': v = buf.slice(p, p + 16); p += 16; break;
-          case 'String': v = str(); break;
-          default: throw new Error(`decodeBlocks: unsupported type ${type}`);
+          case 'UInt8':
+            v = buf[p]!;
+            p += 1;
+            break;
+          case 'UInt16':
+            v = dv.getUint16(p, true);
+            p += 2;
+            break;
+          case 'UInt32':
+          case 'DateTime':
+            v = dv.getUint32(p, true);
+            p += 4;
+            break;
+          case 'UInt64':
+            v = dv.getBigUint64(p, true);
+            p += 8;
+            break;
+          case 'Int64':
+          case 'DateTime64(9)':
+            v = dv.getBigInt64(p, true);
+            p += 8;
+            break;
+          case 'FixedString(16)':
+            v = buf.slice(p, p + 16);
+            p += 16;
+            break;
+          case 'String':
+            v = str();
+            break;
+          default:
+            throw new Error(`decodeBlocks: unsupported type ${type}`);
         }
         out[base + i]![name] = v;
       }

@@ -3,13 +3,19 @@ import { ClickHouseError } from '@clickhouse/client';
 
 export class Backoff {
   private attempt = 0;
-  constructor(readonly initialMs = 200, readonly maxMs = 10_000, readonly factor = 2) {}
+  constructor(
+    readonly initialMs = 200,
+    readonly maxMs = 10_000,
+    readonly factor = 2,
+  ) {}
   /** the next delay: initial * factor^n, capped, +-20% jitter (no herd of sidecars) */
   next(): number {
     const base = Math.min(this.maxMs, this.initialMs * this.factor ** this.attempt++);
     return Math.round(base * (0.8 + Math.random() * 0.4));
   }
-  reset(): void { this.attempt = 0; }
+  reset(): void {
+    this.attempt = 0;
+  }
 }
 
 const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
@@ -46,9 +52,18 @@ export class Sleeper {
   private wakeFn: (() => void) | null = null;
   sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const t = setTimeout(() => { this.wakeFn = null; resolve(); }, ms);
-      this.wakeFn = () => { clearTimeout(t); this.wakeFn = null; resolve(); };
+      const t = setTimeout(() => {
+        this.wakeFn = null;
+        resolve();
+      }, ms);
+      this.wakeFn = () => {
+        clearTimeout(t);
+        this.wakeFn = null;
+        resolve();
+      };
     });
   }
-  wake(): void { this.wakeFn?.(); }
+  wake(): void {
+    this.wakeFn?.();
+  }
 }

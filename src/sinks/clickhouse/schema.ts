@@ -13,7 +13,12 @@ import { serverRefused } from './retry';
 
 export const SCHEMA_DIR = path.join(__dirname, '..', '..', '..', '..', 'schema');
 
-export interface Migration { version: number; name: string; template: string; checksum: string }
+export interface Migration {
+  version: number;
+  name: string;
+  template: string;
+  checksum: string;
+}
 
 export interface RenderOptions {
   database: string;
@@ -41,14 +46,22 @@ export function loadMigrations(dir = SCHEMA_DIR): Migration[] {
     const m = /^(\d{3})_([a-z0-9_]+)\.sql$/.exec(f);
     if (!m) continue;
     const template = fs.readFileSync(path.join(dir, f), 'utf8');
-    out.push({ version: Number(m[1]), name: m[2]!, template, checksum: crypto.createHash('sha256').update(template).digest('hex').slice(0, 16) });
+    out.push({
+      version: Number(m[1]),
+      name: m[2]!,
+      template,
+      checksum: crypto.createHash('sha256').update(template).digest('hex').slice(0, 16),
+    });
   }
   return out;
 }
 
 /** Statements of one template (split on ';' at line end), comments dropped. */
 function statements(sql: string): string[] {
-  return sql.split(/;\s*(?:\n|$)/).map((s) => s.replace(/^\s*--.*$/gm, '').trim()).filter(Boolean);
+  return sql
+    .split(/;\s*(?:\n|$)/)
+    .map((s) => s.replace(/^\s*--.*$/gm, '').trim())
+    .filter(Boolean);
 }
 
 /** Rendered statements of one migration. */
@@ -63,9 +76,8 @@ export function renderMigration(m: Migration, o: RenderOptions): string[] {
     const tm = /CREATE TABLE IF NOT EXISTS \{\{db\}\}\.([a-z_]+)/.exec(stmt);
     const table = tm?.[1] ?? '';
     const local = cluster ? `${table}_local` : table;
-    const engine = cluster && o.replicated !== false
-      ? `ReplicatedMergeTree('/clickhouse/tables/{shard}/${db}/${local}', '{replica}')`
-      : 'MergeTree()';
+    const engine =
+      cluster && o.replicated !== false ? `ReplicatedMergeTree('/clickhouse/tables/{shard}/${db}/${local}', '{replica}')` : 'MergeTree()';
     const vars: Record<string, string> = {
       db,
       on_cluster: onCluster,
@@ -84,7 +96,9 @@ export function renderMigration(m: Migration, o: RenderOptions): string[] {
     if (cluster && table) {
       sql = sql.replace(`${db}.${table} `, `${db}.${local} `);
       out.push(sql.replace(/\n\s*\n/g, '\n'));
-      out.push(`CREATE TABLE IF NOT EXISTS ${db}.${table} ${onCluster} AS ${db}.${local} ENGINE = Distributed(${cluster}, ${db}, ${local}, rand())`);
+      out.push(
+        `CREATE TABLE IF NOT EXISTS ${db}.${table} ${onCluster} AS ${db}.${local} ENGINE = Distributed(${cluster}, ${db}, ${local}, rand())`,
+      );
     } else {
       out.push(sql.replace(/\n\s*\n/g, '\n'));
     }
@@ -125,17 +139,28 @@ async function ddl(client: ClickHouseClient, query: string, attempts = 3): Promi
   }
 }
 
-export interface ApplyResult { dialect: Dialect; applied: string[]; skipped: string[]; expiredPartitions: number }
+export interface ApplyResult {
+  dialect: Dialect;
+  applied: string[];
+  skipped: string[];
+  expiredPartitions: number;
+}
 
 /** Applies every migration not yet recorded, then enforces the TTL. */
-export async function applySchema(client: ClickHouseClient, o: Omit<RenderOptions, 'dialect'> & { dialect?: Dialect }): Promise<ApplyResult> {
-  const dialect = o.dialect ?? await detectDialect(client);
+export async function applySchema(
+  client: ClickHouseClient,
+  o: Omit<RenderOptions, 'dialect'> & { dialect?: Dialect },
+): Promise<ApplyResult> {
+  const dialect = o.dialect ?? (await detectDialect(client));
   const opts: RenderOptions = { ...o, dialect };
   const db = checkIdentifier('database', o.database);
   const [createDb] = renderAll({ ...opts }, []);
   await ddl(client, createDb!);
   // local to the node we talk to: records what this node has applied
-  await ddl(client, `CREATE TABLE IF NOT EXISTS ${db}.schema_migrations (version UInt32, name String, checksum String, applied_at DateTime) ENGINE = MergeTree() ORDER BY version`);
+  await ddl(
+    client,
+    `CREATE TABLE IF NOT EXISTS ${db}.schema_migrations (version UInt32, name String, checksum String, applied_at DateTime) ENGINE = MergeTree() ORDER BY version`,
+  );
   const rs = await client.query({ query: `SELECT version, checksum FROM ${db}.schema_migrations`, format: 'JSONEachRow' });
   const done = new Map((await rs.json<{ version: number; checksum: string }>()).map((r) => [Number(r.version), r.checksum]));
   const result: ApplyResult = { dialect, applied: [], skipped: [], expiredPartitions: 0 };
@@ -143,12 +168,20 @@ export async function applySchema(client: ClickHouseClient, o: Omit<RenderOption
     const label = `${String(m.version).padStart(3, '0')}_${m.name}`;
     const prev = done.get(m.version);
     if (prev !== undefined) {
-      if (prev !== m.checksum) throw new TcplensError('ECLICKHOUSE', `migration ${label} changed after it was applied to ${db} (checksum ${prev} -> ${m.checksum}); add a new migration instead`);
+      if (prev !== m.checksum)
+        throw new TcplensError(
+          'ECLICKHOUSE',
+          `migration ${label} changed after it was applied to ${db} (checksum ${prev} -> ${m.checksum}); add a new migration instead`,
+        );
       result.skipped.push(label);
       continue;
     }
     for (const sql of renderMigration(m, opts)) await ddl(client, sql);
-    await client.insert({ table: `${db}.schema_migrations`, values: [{ version: m.version, name: m.name, checksum: m.checksum, applied_at: Math.floor(Date.now() / 1000) }], format: 'JSONEachRow' });
+    await client.insert({
+      table: `${db}.schema_migrations`,
+      values: [{ version: m.version, name: m.name, checksum: m.checksum, applied_at: Math.floor(Date.now() / 1000) }],
+      format: 'JSONEachRow',
+    });
     result.applied.push(label);
   }
   result.expiredPartitions = await enforceTtl(client, opts);
@@ -172,7 +205,9 @@ export async function enforceTtl(client: ClickHouseClient, o: RenderOptions): Pr
     query: `SELECT DISTINCT table, partition_id FROM system.parts WHERE database = '${db}' AND active AND table IN (${tables.map((t) => `'${t}'`).join(',')})`,
     format: 'JSONEachRow',
   });
-  const parts = (await rs.json<{ table: string; partition_id: string }>()).filter((p) => /^\d{8}$/.test(p.partition_id) && p.partition_id < cutoff);
+  const parts = (await rs.json<{ table: string; partition_id: string }>()).filter(
+    (p) => /^\d{8}$/.test(p.partition_id) && p.partition_id < cutoff,
+  );
   for (const p of parts) await client.command({ query: `ALTER TABLE ${db}.${p.table} DROP PARTITION ID '${p.partition_id}'` });
   return parts.length;
 }

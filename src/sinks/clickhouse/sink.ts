@@ -91,7 +91,11 @@ export class ClickHouseSink extends ChunkSink {
     super(opts.host);
     const c = opts.clickhouse;
     this.client = makeClient(c, { request_timeout: opts.requestTimeoutMs ?? 30_000, max_open_connections: 2 });
-    this.batcher = new Batcher({ maxRows: opts.maxBatchRows ?? 50_000, maxBytes: opts.maxBatchBytes ?? 8 << 20, maxAgeMs: opts.flushIntervalMs ?? 1000 });
+    this.batcher = new Batcher({
+      maxRows: opts.maxBatchRows ?? 50_000,
+      maxBytes: opts.maxBatchBytes ?? 8 << 20,
+      maxAgeMs: opts.flushIntervalMs ?? 1000,
+    });
     this.spool = opts.spoolDir ? new Spool({ dir: opts.spoolDir, budgetBytes: opts.spoolBytes ?? 256 << 20 }) : null;
     this.writerId = this.spool?.writerId ?? (Math.random() * 2 ** 32) >>> 0;
     this.seq = this.spool?.maxSeq ?? 0n;
@@ -99,7 +103,9 @@ export class ClickHouseSink extends ChunkSink {
     if (opts.dialect) this.dialect = opts.dialect;
   }
 
-  get database(): string { return this.opts.clickhouse.database; }
+  get database(): string {
+    return this.opts.clickhouse.database;
+  }
 
   /** Detects the server version (unless opts.dialect is given). If ClickHouse
    * is down now, the 18.16 dialect is assumed (pass opts.dialect for a modern
@@ -120,7 +126,10 @@ export class ClickHouseSink extends ChunkSink {
   }
 
   protected accept(chunk: EncodedChunk): void {
-    if (this.closed) { this.drop(chunk.table, chunk.rows); return; }
+    if (this.closed) {
+      this.drop(chunk.table, chunk.rows);
+      return;
+    }
     const full = this.batcher.add(chunk);
     if (full) this.seal(full);
   }
@@ -136,9 +145,20 @@ export class ClickHouseSink extends ChunkSink {
     new DataView(id.buffer).setBigUint64(0, batchId, true);
     const s = st.seal([{ name: 'tl_batch', type: 'UInt64', value: id }]);
     const b: Batch = {
-      seq, table: s.table, rows: s.rows, columns: s.columns, native: new Uint8Array(0), parts: s.parts, bytes: s.bytes,
-      release: s.release, batchId, minTs: s.minTs, maxTs: s.maxTs,
-      maybeLanded: false, createdNs: BigInt(Date.now()) * 1_000_000n, database: this.database,
+      seq,
+      table: s.table,
+      rows: s.rows,
+      columns: s.columns,
+      native: new Uint8Array(0),
+      parts: s.parts,
+      bytes: s.bytes,
+      release: s.release,
+      batchId,
+      minTs: s.minTs,
+      maxTs: s.maxTs,
+      maybeLanded: false,
+      createdNs: BigInt(Date.now()) * 1_000_000n,
+      database: this.database,
     };
     // order: once anything is spooled, later batches queue behind it on disk
     if (this.spool?.pending || this.outage) this.toSpool(b);
@@ -166,8 +186,15 @@ export class ClickHouseSink extends ChunkSink {
 
   private toSpool(b: Batch): void {
     const c = this.table(b.table);
-    if (b.parts) { b.native = concatParts(b.parts); this.done(b); }
-    if (this.spool?.append(b)) { c.rows_spooled += b.rows; c.batches_spooled++; return; }
+    if (b.parts) {
+      b.native = concatParts(b.parts);
+      this.done(b);
+    }
+    if (this.spool?.append(b)) {
+      c.rows_spooled += b.rows;
+      c.batches_spooled++;
+      return;
+    }
     this.drop(b.table, b.rows);
   }
 
@@ -185,8 +212,13 @@ export class ClickHouseSink extends ChunkSink {
   }
 
   private kick(): void {
-    if (this.pumping) { if (!this.outage) this.sleeper.wake(); return; }
-    this.pumping = this.pump().finally(() => { this.pumping = null; });
+    if (this.pumping) {
+      if (!this.outage) this.sleeper.wake();
+      return;
+    }
+    this.pumping = this.pump().finally(() => {
+      this.pumping = null;
+    });
   }
 
   /** The one sender: spool first (oldest), then the in-memory outbox. */
@@ -194,7 +226,10 @@ export class ClickHouseSink extends ChunkSink {
     for (;;) {
       const fromSpool = this.spool?.peek() ?? null;
       const b = fromSpool ?? this.outbox[0];
-      if (!b) { this.outage = false; return; }
+      if (!b) {
+        this.outage = false;
+        return;
+      }
       if (this.closed && fromSpool) return; // on disk already: the next start replays it
       this.inflight = b;
       const ok = await this.insert(b);
@@ -203,9 +238,15 @@ export class ClickHouseSink extends ChunkSink {
       const c = this.table(b.table);
       if (ok) {
         this.backoff.reset();
-        if (this.outage) log.info('sink.recovered', 'ClickHouse answers again: replaying the spool', { spool_batches: this.spool?.pending ?? 0 });
+        if (this.outage)
+          log.info('sink.recovered', 'ClickHouse answers again: replaying the spool', { spool_batches: this.spool?.pending ?? 0 });
         this.outage = false;
-        if (fromSpool) { this.spool!.ack(b.seq); c.rows_replayed += b.rows; c.batches_replayed++; this.replayed(b.rows); } else this.done(this.shiftOutbox());
+        if (fromSpool) {
+          this.spool!.ack(b.seq);
+          c.rows_replayed += b.rows;
+          c.batches_replayed++;
+          this.replayed(b.rows);
+        } else this.done(this.shiftOutbox());
         c.rows_written += b.rows;
         c.batches_written++;
         continue;
@@ -217,15 +258,21 @@ export class ClickHouseSink extends ChunkSink {
       if (refusals >= (this.opts.maxRejections ?? 10)) {
         // the server keeps refusing this batch (not unreachable): it would block
         // every batch behind it forever, so it is dropped and counted
-        if (fromSpool) this.spool!.ack(b.seq); else this.done(this.shiftOutbox());
+        if (fromSpool) this.spool!.ack(b.seq);
+        else this.done(this.shiftOutbox());
         this.drop(b.table, b.rows);
         continue;
       }
       if (!fromSpool && (attempts.get(b)! >= (this.opts.maxAttempts ?? 3) || this.closed)) {
         // unreachable: everything in memory goes to disk, in order
         if (!this.outage) {
-          log.warn('sink.outage', this.spool ? 'ClickHouse unreachable: batches spool to disk until it answers' : 'ClickHouse unreachable and no spool: batches are dropped (counted)',
-            { error: this.lastError, ...(this.spool ? { spool_dir: this.opts.spoolDir } : {}) });
+          log.warn(
+            'sink.outage',
+            this.spool
+              ? 'ClickHouse unreachable: batches spool to disk until it answers'
+              : 'ClickHouse unreachable and no spool: batches are dropped (counted)',
+            { error: this.lastError, ...(this.spool ? { spool_dir: this.opts.spoolDir } : {}) },
+          );
         }
         this.outage = true;
         this.spillOutbox();
@@ -250,14 +297,19 @@ export class ClickHouseSink extends ChunkSink {
     try {
       if (b.maybeLanded || (b === this.spool?.peek() && b.seq === this.firstReplaySeq())) {
         const landed = await this.countLanded(b);
-        if (landed > 0) { this.table(b.table).batches_deduplicated++; return true; }
+        if (landed > 0) {
+          this.table(b.table).batches_deduplicated++;
+          return true;
+        }
       }
       const res = await this.client.exec({
         query: `INSERT INTO ${b.database || this.database}.${b.table} (${b.columns.join(', ')}) FORMAT Native`,
-        values: Readable.from(b.parts ?? [b.native]),  // streamed as staged: no copy into one buffer
+        values: Readable.from(b.parts ?? [b.native]), // streamed as staged: no copy into one buffer
         clickhouse_settings: insertSettings(this.dialect) as never,
       });
-      for await (const _ of res.stream) { /* drain the (empty) response */ }
+      for await (const _ of res.stream) {
+        /* drain the (empty) response */
+      }
       this.latency.observe(Number(process.hrtime.bigint() - t0) / 1e9);
       return true;
     } catch (e) {

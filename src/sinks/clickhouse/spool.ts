@@ -17,7 +17,11 @@ export interface SpoolOptions {
   segmentBytes?: number;
 }
 
-interface Segment { first: bigint; file: string; bytes: number }
+interface Segment {
+  first: bigint;
+  file: string;
+  bytes: number;
+}
 
 export class Spool {
   private readonly segments: Segment[] = [];
@@ -39,12 +43,18 @@ export class Spool {
     this.writerId = this.loadWriterId();
     this.acked = this.readAck();
     let torn = 0;
-    for (const f of fs.readdirSync(opts.dir).filter((x) => /^\d{20}\.seg$/.test(x)).sort()) {
+    for (const f of fs
+      .readdirSync(opts.dir)
+      .filter((x) => /^\d{20}\.seg$/.test(x))
+      .sort()) {
       const file = path.join(opts.dir, f);
       const { records, torn: t } = decodeRecords(fs.readFileSync(file));
       torn += t;
       const live = records.filter((r) => r.seq > this.acked);
-      if (!live.length) { fs.rmSync(file, { force: true }); continue; }
+      if (!live.length) {
+        fs.rmSync(file, { force: true });
+        continue;
+      }
       this.segments.push({ first: BigInt(f.slice(0, 20)), file, bytes: fs.statSync(file).size });
       this.pendingCount += live.length;
       for (const r of records) if (r.seq > this.lastSeq) this.lastSeq = r.seq;
@@ -55,20 +65,34 @@ export class Spool {
 
   private loadWriterId(): number {
     const f = path.join(this.opts.dir, 'writer_id');
-    try { return Number(fs.readFileSync(f, 'utf8').trim()) >>> 0; } catch { /* first use */ }
+    try {
+      return Number(fs.readFileSync(f, 'utf8').trim()) >>> 0;
+    } catch {
+      /* first use */
+    }
     const id = crypto.randomBytes(4).readUInt32LE(0);
     fs.writeFileSync(f, `${id}\n`);
     return id;
   }
 
   private readAck(): bigint {
-    try { return BigInt(fs.readFileSync(path.join(this.opts.dir, 'ack'), 'utf8').trim()); } catch { return 0n; }
+    try {
+      return BigInt(fs.readFileSync(path.join(this.opts.dir, 'ack'), 'utf8').trim());
+    } catch {
+      return 0n;
+    }
   }
 
   /** the last seq used on disk: a writer continues after it */
-  get maxSeq(): bigint { return this.lastSeq; }
-  get pending(): number { return this.pendingCount; }
-  get bytes(): number { return this.segments.reduce((n, s) => n + s.bytes, 0); }
+  get maxSeq(): bigint {
+    return this.lastSeq;
+  }
+  get pending(): number {
+    return this.pendingCount;
+  }
+  get bytes(): number {
+    return this.segments.reduce((n, s) => n + s.bytes, 0);
+  }
 
   /** false (nothing written) when it would pass the budget */
   append(r: NativeBatchRecord): boolean {
@@ -131,5 +155,7 @@ export class Spool {
   }
 
   /** fsync and close. Idempotent. */
-  close(): void { this.closeWriter(); }
+  close(): void {
+    this.closeWriter();
+  }
 }

@@ -31,11 +31,23 @@ const fromLong = (v: unknown): bigint => (typeof v === 'number' ? BigInt(v) : Bi
 /** varint length + message */
 export function encodeRecord(r: NativeBatchRecord): Uint8Array {
   const t = nativeBatchType();
-  return t.encodeDelimited(t.fromObject({
-    seq: toLong(r.seq), table: r.table, rows: r.rows, columns: r.columns, native: r.native,
-    batchId: toLong(r.batchId), minTs: r.minTs, maxTs: r.maxTs, maybeLanded: r.maybeLanded, createdNs: toLong(r.createdNs),
-    database: r.database ?? '',
-  })).finish();
+  return t
+    .encodeDelimited(
+      t.fromObject({
+        seq: toLong(r.seq),
+        table: r.table,
+        rows: r.rows,
+        columns: r.columns,
+        native: r.native,
+        batchId: toLong(r.batchId),
+        minTs: r.minTs,
+        maxTs: r.maxTs,
+        maybeLanded: r.maybeLanded,
+        createdNs: toLong(r.createdNs),
+        database: r.database ?? '',
+      }),
+    )
+    .finish();
 }
 
 /** Every complete record of a length-delimited stream; `torn` = trailing bytes of a cut-off record. */
@@ -48,10 +60,16 @@ export function decodeRecords(buf: Uint8Array): { records: NativeBatchRecord[]; 
     try {
       const m = t.decodeDelimited(reader) as unknown as Record<string, unknown>;
       records.push({
-        seq: fromLong(m['seq'] ?? 0), table: String(m['table'] ?? ''), rows: Number(m['rows'] ?? 0),
-        columns: (m['columns'] as string[] | undefined) ?? [], native: (m['native'] as Uint8Array | undefined) ?? new Uint8Array(0),
-        batchId: fromLong(m['batchId'] ?? 0), minTs: Number(m['minTs'] ?? 0), maxTs: Number(m['maxTs'] ?? 0),
-        maybeLanded: Boolean(m['maybeLanded']), createdNs: fromLong(m['createdNs'] ?? 0),
+        seq: fromLong(m['seq'] ?? 0),
+        table: String(m['table'] ?? ''),
+        rows: Number(m['rows'] ?? 0),
+        columns: (m['columns'] as string[] | undefined) ?? [],
+        native: (m['native'] as Uint8Array | undefined) ?? new Uint8Array(0),
+        batchId: fromLong(m['batchId'] ?? 0),
+        minTs: Number(m['minTs'] ?? 0),
+        maxTs: Number(m['maxTs'] ?? 0),
+        maybeLanded: Boolean(m['maybeLanded']),
+        createdNs: fromLong(m['createdNs'] ?? 0),
         database: String(m['database'] ?? ''),
       });
       last = reader.pos;

@@ -61,14 +61,18 @@ export class TableStage {
   private heads: Uint8Array[] = [];
   private set: ByteWriter[] | null = null;
 
-  constructor(readonly table: string, private readonly pool: StagePool) {}
+  constructor(
+    readonly table: string,
+    private readonly pool: StagePool,
+  ) {}
 
   /** Copies a chunk's columns onto the staged ones. */
   append(chunk: EncodedChunk): void {
     if (chunk.rows === 0) return;
     const cols = chunk.columns;
     if (!this.set) this.open(chunk);
-    if (cols.length !== this.names.length) throw new Error(`chunk columns differ for ${this.table}: ${cols.length} vs ${this.names.length}`);
+    if (cols.length !== this.names.length)
+      throw new Error(`chunk columns differ for ${this.table}: ${cols.length} vs ${this.names.length}`);
     const set = this.set!;
     for (let k = 0; k < cols.length; k++) {
       const c = cols[k]!;
@@ -98,15 +102,22 @@ export class TableStage {
     const header = new ByteWriter(32);
     header.varint(this.names.length + extra.length);
     header.varint(rows);
-    const parts = [header.buf.subarray(0, header.len), ...set.map((w) => w.buf.subarray(0, w.len)), ...extras.map((w) => w.buf.subarray(0, w.len))];
+    const parts = [
+      header.buf.subarray(0, header.len),
+      ...set.map((w) => w.buf.subarray(0, w.len)),
+      ...extras.map((w) => w.buf.subarray(0, w.len)),
+    ];
     const table = this.table;
     const pool = this.pool;
     let released = false;
     const batch: StagedBatch = {
-      table, rows, parts,
+      table,
+      rows,
+      parts,
       columns: [...this.names, ...extra.map((e) => e.name)],
       bytes: parts.reduce((n, p) => n + p.length, 0),
-      minTs: this.minTs === Infinity ? 0 : this.minTs, maxTs: this.maxTs,
+      minTs: this.minTs === Infinity ? 0 : this.minTs,
+      maxTs: this.maxTs,
       release: () => {
         if (released) return;
         released = true;

@@ -13,7 +13,14 @@ import { columnsFromHeader } from '../../helpers/columns_h';
 /** column -> type of table t in the rendered DDL, codecs stripped */
 function ddlTypes(d: Dialect, t: string): Map<string, string> {
   const s = renderAll({ database: 'x', dialect: d }).find((x) => x.startsWith(`CREATE TABLE IF NOT EXISTS x.${t} `))!;
-  return new Map(s.split('\n').slice(1).map((l) => /^ {2}(\w+) ([\w()]+(?:\(\d+\))?)/.exec(l)).filter((m): m is RegExpExecArray => !!m).map((m) => [m[1]!, m[2]!]));
+  return new Map(
+    s
+      .split('\n')
+      .slice(1)
+      .map((l) => /^ {2}(\w+) ([\w()]+(?:\(\d+\))?)/.exec(l))
+      .filter((m): m is RegExpExecArray => !!m)
+      .map((m) => [m[1]!, m[2]!]),
+  );
 }
 
 function check(d: Dialect, chunk: EncodedChunk): void {
@@ -27,13 +34,41 @@ function check(d: Dialect, chunk: EncodedChunk): void {
 }
 
 describe('encoder types equal the DDL types', () => {
-  for (const [label, d] of [['18.16', LEGACY], ['modern', MODERN]] as const) {
+  for (const [label, d] of [
+    ['18.16', LEGACY],
+    ['modern', MODERN],
+  ] as const) {
     it(`${label}: every table`, () => {
-      const one = <T extends ColumnBatch>(b: T): T => { b.rows = 1; return b; };
+      const one = <T extends ColumnBatch>(b: T): T => {
+        b.rows = 1;
+        return b;
+      };
       check(d, encodeSnapshots(one(new PollBatch(1)), { names: [], view: 'destroy' }, 'h', d));
-      check(d, encodeColumnBatch('tcp_events', one(new ColumnBatch(1, columnsFromHeader('event_columns.h', 'TL_EVENT_COLUMNS'))), { host: 'h', dialect: d, dicts: { comm: [] } }));
-      check(d, encodeColumnBatch('task_samples', one(new ColumnBatch(1, columnsFromHeader('sample_columns.h', 'TL_SAMPLE_COLUMNS'))), { host: 'h', dialect: d, dicts: { comm: [] } }));
-      check(d, encodeColumnBatch('socket_owners', one(new ColumnBatch(1, columnsFromHeader('sample_columns.h', 'TL_OWNER_COLUMNS'))), { host: 'h', dialect: d, dicts: { comm: [] }, tsNs: 1n }));
+      check(
+        d,
+        encodeColumnBatch('tcp_events', one(new ColumnBatch(1, columnsFromHeader('event_columns.h', 'TL_EVENT_COLUMNS'))), {
+          host: 'h',
+          dialect: d,
+          dicts: { comm: [] },
+        }),
+      );
+      check(
+        d,
+        encodeColumnBatch('task_samples', one(new ColumnBatch(1, columnsFromHeader('sample_columns.h', 'TL_SAMPLE_COLUMNS'))), {
+          host: 'h',
+          dialect: d,
+          dicts: { comm: [] },
+        }),
+      );
+      check(
+        d,
+        encodeColumnBatch('socket_owners', one(new ColumnBatch(1, columnsFromHeader('sample_columns.h', 'TL_OWNER_COLUMNS'))), {
+          host: 'h',
+          dialect: d,
+          dicts: { comm: [] },
+          tsNs: 1n,
+        }),
+      );
       check(d, encodeFlows([{ close_ns: 1n, last_seen_ns: 1n } as FlowRow], 'h', d));
       check(d, encodePollCycles([{ ts_ns: 1n } as never], 'h', d));
       check(d, encodeCoverage([{ ts_ns: 1n } as never], 'h', d));

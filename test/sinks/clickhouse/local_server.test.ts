@@ -11,9 +11,17 @@ import { haveClickHouse, testPorts } from '../../helpers/clickhouse';
 describe('LocalClickHouse (private clickhouse-server)', function () {
   this.timeout(60_000);
   const dirs: string[] = [];
-  const tmp = (): string => { const d = fs.mkdtempSync(path.join(os.tmpdir(), 'tlls-')); dirs.push(d); return d; };
-  before(function () { if (!haveClickHouse()) this.skip(); }); // bootstrap.sh installs clickhouse-server; CI has it
-  after(() => { for (const d of dirs) fs.rmSync(d, { recursive: true, force: true }); });
+  const tmp = (): string => {
+    const d = fs.mkdtempSync(path.join(os.tmpdir(), 'tlls-'));
+    dirs.push(d);
+    return d;
+  };
+  before(function () {
+    if (!haveClickHouse()) this.skip();
+  }); // bootstrap.sh installs clickhouse-server; CI has it
+  after(() => {
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  });
 
   it('starts with its data under the dir, is reused by a second start, and stops', async () => {
     const dir = tmp();
@@ -46,7 +54,11 @@ describe('LocalClickHouse (private clickhouse-server)', function () {
       const q = await testPorts();
       const other = new LocalClickHouse({ dir: tmp(), httpPort: p.http, tcpPort: q.tcp, interserverPort: q.interserver });
       let err: Error | null = null;
-      try { await other.start(); } catch (e) { err = e as Error; }
+      try {
+        await other.start();
+      } catch (e) {
+        err = e as Error;
+      }
       expect(err?.message).to.match(/already answers as a ClickHouse server not started from/);
     } finally {
       await a.stop();
@@ -54,7 +66,11 @@ describe('LocalClickHouse (private clickhouse-server)', function () {
     const q = await testPorts();
     const bad = new LocalClickHouse({ dir: tmp(), httpPort: q.http, tcpPort: q.tcp, binary: '/nonexistent/clickhouse-server' });
     let err: Error | null = null;
-    try { await bad.start(); } catch (e) { err = e as Error; }
+    try {
+      await bad.start();
+    } catch (e) {
+      err = e as Error;
+    }
     expect(err?.message).to.match(/^clickhouse-server exited \(-1\): spawn \/nonexistent\/clickhouse-server ENOENT/);
   });
 });

@@ -20,30 +20,56 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 /** 50 rows whose `sockets` values are unique ids id*50..id*50+49 */
 function rowsFor(id: number): PollCycleRow[] {
   const ts = BigInt(Date.now()) * 1_000_000n;
-  return Array.from({ length: 50 }, (_, j) => ({ ts_ns: ts, netns_inode: 1, netns_name: 'x', duration_us: 1, sockets: id * 50 + j, batches: 1, bytes: 0, errors: 0, errno: 0, error_code: '' }));
+  return Array.from({ length: 50 }, (_, j) => ({
+    ts_ns: ts,
+    netns_inode: 1,
+    netns_name: 'x',
+    duration_us: 1,
+    sockets: id * 50 + j,
+    batches: 1,
+    bytes: 0,
+    errors: 0,
+    errno: 0,
+    error_code: '',
+  }));
 }
 
 describe('ClickHouse sink through an outage', function () {
   this.timeout(120_000);
   const t = sharedServer();
   const dirs: string[] = [];
-  const tmp = (): string => { const d = fs.mkdtempSync(path.join(os.tmpdir(), 'tlspool-')); dirs.push(d); return d; };
+  const tmp = (): string => {
+    const d = fs.mkdtempSync(path.join(os.tmpdir(), 'tlspool-'));
+    dirs.push(d);
+    return d;
+  };
 
-  after(() => { for (const d of dirs) fs.rmSync(d, { recursive: true, force: true }); });
+  after(() => {
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  });
 
   it(`server stopped for ${OUTAGE_MS} ms mid-write: every row once after replay, counters equal count()`, async () => {
     const db = t.freshDb('out');
     await applySchema(t.client, { database: db });
     const spoolDir = tmp();
     const sink = new ClickHouseSink({
-      clickhouse: { url: t.url, user: 'default', password: '', database: db }, host: 'h',
-      flushIntervalMs: 50, maxAttempts: 2, backoffInitialMs: 50, backoffMaxMs: 300, spoolDir, requestTimeoutMs: 5000,
+      clickhouse: { url: t.url, user: 'default', password: '', database: db },
+      host: 'h',
+      flushIntervalMs: 50,
+      maxAttempts: 2,
+      backoffInitialMs: 50,
+      backoffMaxMs: 300,
+      spoolDir,
+      requestTimeoutMs: 5000,
     });
     await sink.start();
     let id = 0;
     const writeFor = async (ms: number): Promise<void> => {
       const end = Date.now() + ms;
-      while (Date.now() < end) { sink.writePollCycles(rowsFor(id++)); await sleep(20); }
+      while (Date.now() < end) {
+        sink.writePollCycles(rowsFor(id++));
+        await sleep(20);
+      }
     };
     await writeFor(800);
     const again = new LocalClickHouse(t.server.opts);
@@ -57,9 +83,12 @@ describe('ClickHouse sink through an outage', function () {
     await sink.close(30_000);
     const st = sink.stats();
     const c = st.tables['poll_cycles']!;
-    const [n] = await rows<{ n: string; u: string; mn: string; mx: string }>(t.client, `SELECT count() AS n, uniqExact(sockets) AS u, min(sockets) AS mn, max(sockets) AS mx FROM ${db}.poll_cycles`);
-    expect(Number(n!.n)).to.equal(id * 50);             // every row ...
-    expect(Number(n!.u)).to.equal(id * 50);             // ... once
+    const [n] = await rows<{ n: string; u: string; mn: string; mx: string }>(
+      t.client,
+      `SELECT count() AS n, uniqExact(sockets) AS u, min(sockets) AS mn, max(sockets) AS mx FROM ${db}.poll_cycles`,
+    );
+    expect(Number(n!.n)).to.equal(id * 50); // every row ...
+    expect(Number(n!.u)).to.equal(id * 50); // ... once
     expect([Number(n!.mn), Number(n!.mx)]).to.deep.equal([0, id * 50 - 1]);
     expect(c.rows_written).to.equal(id * 50);
     expect(c.rows_queued).to.equal(id * 50);
@@ -78,9 +107,18 @@ describe('ClickHouse sink through an outage', function () {
     await proxy.start();
     try {
       proxy.cutInserts = 2;
-      const sink = new ClickHouseSink({ clickhouse: { url: `http://127.0.0.1:${proxy.port}`, user: 'default', password: '', database: db }, host: 'h', flushIntervalMs: 20, backoffInitialMs: 20, maxAttempts: 5 });
+      const sink = new ClickHouseSink({
+        clickhouse: { url: `http://127.0.0.1:${proxy.port}`, user: 'default', password: '', database: db },
+        host: 'h',
+        flushIntervalMs: 20,
+        backoffInitialMs: 20,
+        maxAttempts: 5,
+      });
       await sink.start();
-      for (let i = 0; i < 5; i++) { sink.writePollCycles(rowsFor(i)); await sleep(60); }
+      for (let i = 0; i < 5; i++) {
+        sink.writePollCycles(rowsFor(i));
+        await sleep(60);
+      }
       await sink.close();
       expect(proxy.cut).to.equal(2); // two inserts landed without an answer
       const c = sink.stats().tables['poll_cycles']!;
@@ -98,12 +136,36 @@ describe('ClickHouse sink through an outage', function () {
     await applySchema(t.client, { database: db });
     await t.client.command({ query: `DROP TABLE ${db}.poll_cycles` });
     await t.client.command({ query: `CREATE TABLE ${db}.poll_cycles (host String, ts DateTime) ENGINE = MergeTree() ORDER BY ts` });
-    const sink = new ClickHouseSink({ clickhouse: { url: t.url, user: 'default', password: '', database: db }, host: 'h', flushIntervalMs: 20, backoffInitialMs: 20, backoffMaxMs: 50, maxRejections: 3, spoolDir: tmp() });
+    const sink = new ClickHouseSink({
+      clickhouse: { url: t.url, user: 'default', password: '', database: db },
+      host: 'h',
+      flushIntervalMs: 20,
+      backoffInitialMs: 20,
+      backoffMaxMs: 50,
+      maxRejections: 3,
+      spoolDir: tmp(),
+    });
     await sink.start();
     sink.writePollCycles(rowsFor(0));
     const deadline = Date.now() + 10_000;
     while (!sink.stats().tables['poll_cycles']!.rows_dropped && Date.now() < deadline) await sleep(20);
-    sink.writeCoverage([{ ts_ns: BigInt(Date.now()) * 1_000_000n, run_id: 'r', view: 'poll', interval_ms: 1, window_ms: 1, flows_seen: 1, flows_missed: 0, flows_late: 0, bytes_seen: 0, bytes_missed: 0, events: 0, dropped: 0, cpu_us: 0 }]);
+    sink.writeCoverage([
+      {
+        ts_ns: BigInt(Date.now()) * 1_000_000n,
+        run_id: 'r',
+        view: 'poll',
+        interval_ms: 1,
+        window_ms: 1,
+        flows_seen: 1,
+        flows_missed: 0,
+        flows_late: 0,
+        bytes_seen: 0,
+        bytes_missed: 0,
+        events: 0,
+        dropped: 0,
+        cpu_us: 0,
+      },
+    ]);
     await sink.close(10_000);
     const st = sink.stats();
     expect(st.tables['poll_cycles']).to.include({ rows_dropped: 50, batches_dropped: 1, rows_written: 0 });
@@ -118,10 +180,24 @@ describe('ClickHouse sink through an outage', function () {
     await applySchema(t.client, { database: db });
     const spoolDir = tmp();
     const deadPort = await freePort(); // nothing listens: ClickHouse "down"
-    const opts = { host: 'h', flushIntervalMs: 20, maxAttempts: 1, backoffInitialMs: 20, backoffMaxMs: 100, spoolDir, spoolBytes: 16 * 1024 };
-    const down = new ClickHouseSink({ ...opts, clickhouse: { url: `http://127.0.0.1:${deadPort}`, user: 'default', password: '', database: db } });
+    const opts = {
+      host: 'h',
+      flushIntervalMs: 20,
+      maxAttempts: 1,
+      backoffInitialMs: 20,
+      backoffMaxMs: 100,
+      spoolDir,
+      spoolBytes: 16 * 1024,
+    };
+    const down = new ClickHouseSink({
+      ...opts,
+      clickhouse: { url: `http://127.0.0.1:${deadPort}`, user: 'default', password: '', database: db },
+    });
     await down.start();
-    for (let i = 0; i < 60; i++) { down.writePollCycles(rowsFor(i)); await sleep(25); }
+    for (let i = 0; i < 60; i++) {
+      down.writePollCycles(rowsFor(i));
+      await sleep(25);
+    }
     await down.close(2000);
     const c = down.stats().tables['poll_cycles']!;
     expect(c.rows_dropped).to.be.greaterThan(0);

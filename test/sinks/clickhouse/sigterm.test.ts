@@ -50,7 +50,11 @@ describe('ClickHouse sink on SIGTERM', function () {
     try {
       const { accepted, written } = await runAndKill(`http://127.0.0.1:${await freePort()}`, db, spoolDir);
       expect(written).to.equal(0);
-      const next = new ClickHouseSink({ clickhouse: { url: t.url, user: 'default', password: '', database: db }, host: 'sigterm', spoolDir });
+      const next = new ClickHouseSink({
+        clickhouse: { url: t.url, user: 'default', password: '', database: db },
+        host: 'sigterm',
+        spoolDir,
+      });
       await next.start();
       await next.close(20_000);
       const [after] = await rows<{ n: string; u: string }>(t.client, `SELECT count() AS n, uniqExact(sockets) AS u FROM ${db}.poll_cycles`);

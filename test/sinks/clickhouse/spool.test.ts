@@ -8,27 +8,46 @@ import { Spool } from '../../../src/sinks/clickhouse/spool';
 import type { NativeBatchRecord } from '../../../src/sinks/clickhouse/spool_record';
 
 const rec = (seq: number, size = 100): NativeBatchRecord => ({
-  seq: BigInt(seq), table: 't', rows: seq, columns: ['a'], native: new Uint8Array(size).fill(seq & 0xff),
-  batchId: BigInt(seq), minTs: 1, maxTs: 2, maybeLanded: false, createdNs: 0n,
+  seq: BigInt(seq),
+  table: 't',
+  rows: seq,
+  columns: ['a'],
+  native: new Uint8Array(size).fill(seq & 0xff),
+  batchId: BigInt(seq),
+  minTs: 1,
+  maxTs: 2,
+  maybeLanded: false,
+  createdNs: 0n,
 });
 
 describe('disk spool', () => {
   let dir: string;
-  beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tlsp-')); });
-  afterEach(() => { fs.rmSync(dir, { recursive: true, force: true }); });
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tlsp-'));
+  });
+  afterEach(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
 
   it('replays in seq order across segments; acks survive a reopen; acked segments are deleted', () => {
     const a = new Spool({ dir, budgetBytes: 1 << 20, segmentBytes: 350 });
     for (let i = 1; i <= 7; i++) expect(a.append(rec(i))).to.equal(true);
     expect(fs.readdirSync(dir).filter((f) => f.endsWith('.seg')).length).to.be.greaterThan(2);
-    for (const want of [1, 2, 3]) { expect(Number(a.peek()!.seq)).to.equal(want); a.ack(BigInt(want)); }
+    for (const want of [1, 2, 3]) {
+      expect(Number(a.peek()!.seq)).to.equal(want);
+      a.ack(BigInt(want));
+    }
     a.close();
     const b = new Spool({ dir, budgetBytes: 1 << 20, segmentBytes: 350 });
     expect(b.writerId).to.equal(a.writerId);
     expect(b.pending).to.equal(4);
     expect(Number(b.maxSeq)).to.equal(7);
     const seen: number[] = [];
-    for (let r = b.peek(); r; r = b.peek()) { seen.push(Number(r.seq)); expect(r.native[0]).to.equal(Number(r.seq)); b.ack(r.seq); }
+    for (let r = b.peek(); r; r = b.peek()) {
+      seen.push(Number(r.seq));
+      expect(r.native[0]).to.equal(Number(r.seq));
+      b.ack(r.seq);
+    }
     expect(seen).to.deep.equal([4, 5, 6, 7]);
     expect(fs.readdirSync(dir).filter((f) => f.endsWith('.seg'))).to.deep.equal([]);
     expect(() => b.ack(8n)).to.throw(/out of order/);
@@ -48,7 +67,10 @@ describe('disk spool', () => {
     s.append(rec(1));
     s.append(rec(2));
     s.close();
-    const seg = path.join(dir, fs.readdirSync(dir).find((f) => f.endsWith('.seg'))!);
+    const seg = path.join(
+      dir,
+      fs.readdirSync(dir).find((f) => f.endsWith('.seg'))!,
+    );
     fs.truncateSync(seg, fs.statSync(seg).size - 30);
     const r = new Spool({ dir, budgetBytes: 1 << 20 });
     expect(r.tornBytes).to.be.greaterThan(0);

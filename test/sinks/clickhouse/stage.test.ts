@@ -40,7 +40,7 @@ describe('TableStage (column-major staging of transient chunks)', () => {
     expect(rows.map((r) => r['tcpi_bytes_acked'])).to.deep.equal([2n ** 60n + 100n, 2n ** 60n + 101n, 2n ** 60n + 102n]);
     expect(rows.every((r) => r['host'] === 'h1' && r['cong'] === 'cubic' && r['view'] === 'poll')).to.equal(true);
     expect(rows.every((r) => r['ts'] === Number(TS / 1_000_000_000n))).to.equal(true);
-    expect(Buffer.from(rows[0]!['src'] as Uint8Array).toString('hex')).to.equal('00000000000000000000ffff0a000064');  // ::ffff:10.0.0.100
+    expect(Buffer.from(rows[0]!['src'] as Uint8Array).toString('hex')).to.equal('00000000000000000000ffff0a000064'); // ::ffff:10.0.0.100
     expect(rows.every((r) => r['tl_batch'] === 7n)).to.equal(true);
     expect(s.columns.at(-1)).to.equal('tl_batch');
     expect(s.rows).to.equal(3);
@@ -57,14 +57,14 @@ describe('TableStage (column-major staging of transient chunks)', () => {
     expect([st.rows, st.bytes]).to.deep.equal([0, 0]);
   });
 
-  it('a released block\'s buffers carry the next block: nothing is allocated per batch once warm', () => {
+  it("a released block's buffers carry the next block: nothing is allocated per batch once warm", () => {
     const pool = new StagePool();
     const st = new TableStage('tcp_snapshots', pool);
     st.append(encodeSnapshots(batch(64, 0), { names: ['cubic'] }, 'h', LEGACY));
     const first = st.seal(ID);
     const memory = first.parts.slice(1).map((p) => p.buffer);
     first.release();
-    first.release();  // idempotent: the set is in the pool once
+    first.release(); // idempotent: the set is in the pool once
     expect(pool.bytes).to.be.greaterThan(0);
     st.append(encodeSnapshots(batch(64, 1000), { names: ['cubic'] }, 'h', LEGACY));
     const second = st.seal(ID);
