@@ -16,7 +16,7 @@
 char LICENSE[] SEC("license") = "GPL";
 
 /* Set before load (skeleton rodata). */
-const volatile __u32 filter_tgid = 0; /* 0 = every process */
+const volatile __u32 filter_tgid = 0;  /* 0 = every process */
 const volatile bool all_tasks = false; /* false = active threads only */
 
 /* Totals since load, read by user space between runs (one run at a time). */
@@ -30,10 +30,11 @@ __u64 write_errors = 0; /* bpf_seq_write failed: the record is lost */
  * in production) the branch is dead code on a known constant, which the
  * verifier never walks. */
 const volatile __u32 refuse = 0;
-#define TL_REFUSE_IF(bit, ctx) do { \
-	if (refuse & (1u << (bit))) \
-		return (int)((volatile __u64 *)(ctx))[4096]; \
-} while (0)
+#define TL_REFUSE_IF(bit, ctx) \
+	do { \
+		if (refuse & (1u << (bit))) \
+			return (int)((volatile __u64 *)(ctx))[4096]; \
+	} while (0)
 
 /* Two parts, each in variants; the loader (native/sampler.c) loads, per
  * part, the first variant the running kernel accepts:
@@ -308,8 +309,7 @@ int sample_owners(struct bpf_iter__task_file *ctx)
 	if (!sock)
 		return 0;
 	sk = sock->sk;
-	if (!sk || (sk->__sk_common.skc_family != TL_AF_INET &&
-		    sk->__sk_common.skc_family != TL_AF_INET6) ||
+	if (!sk || (sk->__sk_common.skc_family != TL_AF_INET && sk->__sk_common.skc_family != TL_AF_INET6) ||
 	    sk->sk_protocol != TL_IPPROTO_TCP)
 		return 0;
 	/* Generates the cookie when nobody has asked for it yet, exactly as

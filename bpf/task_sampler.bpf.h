@@ -10,8 +10,19 @@
 static __always_inline bool fd_syscall(long nr)
 {
 	switch (nr) {
-	case 0: case 1: case 19: case 20: case 42: case 43: case 44: case 45:
-	case 46: case 47: case 288: case 299: case 307:
+	case 0:
+	case 1:
+	case 19:
+	case 20:
+	case 42:
+	case 43:
+	case 44:
+	case 45:
+	case 46:
+	case 47:
+	case 288:
+	case 299:
+	case 307:
 		return true;
 	}
 	return false;
@@ -29,8 +40,19 @@ static __always_inline bool fd_syscall(long nr)
 static __always_inline bool fd_syscall(long nr)
 {
 	switch (nr) {
-	case 63: case 64: case 65: case 66: case 202: case 203: case 206: case 207:
-	case 211: case 212: case 242: case 243: case 269:
+	case 63:
+	case 64:
+	case 65:
+	case 66:
+	case 202:
+	case 203:
+	case 206:
+	case 207:
+	case 211:
+	case 212:
+	case 242:
+	case 243:
+	case 269:
 		return true;
 	}
 	return false;
@@ -44,9 +66,9 @@ static __always_inline bool fd_syscall(long nr)
 #error "task_sampler: add this architecture's syscall numbers"
 #endif
 
-#define TL_PF_KTHREAD 0x00200000    /* include/linux/sched.h */
+#define TL_PF_KTHREAD 0x00200000 /* include/linux/sched.h */
 #define TL_TASK_UNINTERRUPTIBLE 0x2
-#define TL_TASK_NOLOAD 0x400        /* TASK_IDLE = D | NOLOAD: idle kthreads */
+#define TL_TASK_NOLOAD 0x400 /* TASK_IDLE = D | NOLOAD: idle kthreads */
 #define TL_S_IFMT 00170000
 #define TL_S_IFSOCK 0140000
 #define TL_AF_INET 2

@@ -27,11 +27,11 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* Settings, fixed at load time. */
 const volatile __u64 netns_filter[TL_EV_MAX_NETNS] = {};
-const volatile __u32 n_netns = 0;        /* 0: every namespace */
+const volatile __u32 n_netns = 0; /* 0: every namespace */
 const volatile __u16 port_filter[TL_EV_MAX_PORTS] = {};
-const volatile __u32 n_ports = 0;        /* 0: every port; else local or remote port matches */
-const volatile __u32 keep_kinds = TL_EVK_ALL;   /* bit k keeps kind k */
-const volatile __u32 keep_states = 0xffffffff;  /* kind STATE: bit s keeps new state s */
+const volatile __u32 n_ports = 0;	       /* 0: every port; else local or remote port matches */
+const volatile __u32 keep_kinds = TL_EVK_ALL;  /* bit k keeps kind k */
+const volatile __u32 keep_states = 0xffffffff; /* kind STATE: bit s keeps new state s */
 
 /* The test hook (TCPLENS_TEST_REFUSE): a program whose bit is set reads
  * 32 KiB past its context, which the verifier refuses for every kind of
@@ -39,14 +39,15 @@ const volatile __u32 keep_states = 0xffffffff;  /* kind STATE: bit s keeps new s
  * in production) the branch is dead code on a known constant, which the
  * verifier never walks. */
 const volatile __u32 refuse = 0;
-#define TL_REFUSE_IF(bit, ctx) do { \
-	if (refuse & (1u << (bit))) \
-		return (int)((volatile __u64 *)(ctx))[4096]; \
-} while (0)
+#define TL_REFUSE_IF(bit, ctx) \
+	do { \
+		if (refuse & (1u << (bit))) \
+			return (int)((volatile __u64 *)(ctx))[4096]; \
+	} while (0)
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 8 << 20);  /* the loader sets the size */
+	__uint(max_entries, 8 << 20); /* the loader sets the size */
 } events SEC(".maps");
 
 /* Per CPU: [0] failed ring-buffer writes (ring full), [1] sockets whose
@@ -71,7 +72,7 @@ struct tl_sock_info {
 	__u64 birth_ns;
 	struct tl_owner o;
 	__u32 has_owner;
-	__u16 sport;   /* local port while established (see on_state) */
+	__u16 sport; /* local port while established (see on_state) */
 	__u16 pad;
 };
 
@@ -96,7 +97,7 @@ struct tl_listen_key {
 
 struct tl_listener {
 	struct tl_owner o;
-	__u64 sk;        /* the listening socket's address */
+	__u64 sk; /* the listening socket's address */
 	__u32 ambiguous;
 	__u32 pad;
 };
@@ -200,7 +201,7 @@ static __always_inline void birth(const struct tl_event *e, __u64 key, int old, 
 	if (bpf_map_update_elem(&socks, &key, &si, BPF_ANY) < 0)
 		count_drop(1);
 	if (new == TL_TCP_LISTEN) {
-		struct tl_listener l = { .o = si.o,   .sk = key }, *had = bpf_map_lookup_elem(&listeners, &lk);
+		struct tl_listener l = { .o = si.o, .sk = key }, *had = bpf_map_lookup_elem(&listeners, &lk);
 		if (had && had->sk != key && had->o.tgid != l.o.tgid)
 			l.ambiguous = 1;
 		bpf_map_update_elem(&listeners, &lk, &l, BPF_ANY);
@@ -252,7 +253,7 @@ static __always_inline int on_state(const struct sock *sk, int old, int new, __u
 		if (keep)
 			si = bpf_map_lookup_elem(&socks, &key);
 	} else if (si && new == TL_TCP_ESTABLISHED) {
-		si->sport = e.sport;  /* a client's port is chosen after SYN_SENT */
+		si->sport = e.sport; /* a client's port is chosen after SYN_SENT */
 	}
 	if (old == TL_TCP_LISTEN && new == TL_TCP_CLOSE)
 		forget_listener(&e, key);
@@ -332,39 +333,39 @@ static __always_inline bool is_tcp(const struct sock *sk)
 #define COOKIE_READ(sk) sk_cookie((sk), true)
 
 /* One tp_btf program per part and cookie source. */
-#define TL_BTF_PROGS(pfx, COOKIE)							\
-SEC("tp_btf/inet_sock_set_state")							\
-int BPF_PROG(pfx##_set_state, const struct sock *sk, const int old, const int new)	\
-{											\
-	TL_REFUSE_IF(TL_EVP_##pfx##_set_state, ctx);					\
-	if (!sk || !is_tcp(sk))								\
-		return 0;								\
-	return on_state(sk, old, new, COOKIE(sk), true);				\
-}											\
-SEC("tp_btf/tcp_retransmit_skb")							\
-int BPF_PROG(pfx##_retransmit, const struct sock *sk)					\
-{											\
-	TL_REFUSE_IF(TL_EVP_##pfx##_retransmit, ctx);					\
-	if (!sk)									\
-		return 0;								\
-	return on_sock(sk, TL_EVK_RETRANSMIT, COOKIE(sk), true);			\
-}											\
-SEC("tp_btf/tcp_send_reset")								\
-int BPF_PROG(pfx##_send_reset, const struct sock *sk, const struct sk_buff *skb)	\
-{											\
-	TL_REFUSE_IF(TL_EVP_##pfx##_send_reset, ctx);					\
-	if (!sk)									\
-		return on_orphan_reset(skb);						\
-	return on_sock(sk, TL_EVK_RESET_SENT, COOKIE(sk), true);			\
-}											\
-SEC("tp_btf/tcp_receive_reset")								\
-int BPF_PROG(pfx##_receive_reset, struct sock *sk)					\
-{											\
-	TL_REFUSE_IF(TL_EVP_##pfx##_receive_reset, ctx);				\
-	if (!sk)									\
-		return 0;								\
-	return on_sock(sk, TL_EVK_RESET_RECEIVED, COOKIE(sk), true);			\
-}
+#define TL_BTF_PROGS(pfx, COOKIE) \
+	SEC("tp_btf/inet_sock_set_state") \
+	int BPF_PROG(pfx##_set_state, const struct sock *sk, const int old, const int new) \
+	{ \
+		TL_REFUSE_IF(TL_EVP_##pfx##_set_state, ctx); \
+		if (!sk || !is_tcp(sk)) \
+			return 0; \
+		return on_state(sk, old, new, COOKIE(sk), true); \
+	} \
+	SEC("tp_btf/tcp_retransmit_skb") \
+	int BPF_PROG(pfx##_retransmit, const struct sock *sk) \
+	{ \
+		TL_REFUSE_IF(TL_EVP_##pfx##_retransmit, ctx); \
+		if (!sk) \
+			return 0; \
+		return on_sock(sk, TL_EVK_RETRANSMIT, COOKIE(sk), true); \
+	} \
+	SEC("tp_btf/tcp_send_reset") \
+	int BPF_PROG(pfx##_send_reset, const struct sock *sk, const struct sk_buff *skb) \
+	{ \
+		TL_REFUSE_IF(TL_EVP_##pfx##_send_reset, ctx); \
+		if (!sk) \
+			return on_orphan_reset(skb); \
+		return on_sock(sk, TL_EVK_RESET_SENT, COOKIE(sk), true); \
+	} \
+	SEC("tp_btf/tcp_receive_reset") \
+	int BPF_PROG(pfx##_receive_reset, struct sock *sk) \
+	{ \
+		TL_REFUSE_IF(TL_EVP_##pfx##_receive_reset, ctx); \
+		if (!sk) \
+			return 0; \
+		return on_sock(sk, TL_EVK_RESET_RECEIVED, COOKIE(sk), true); \
+	}
 
 TL_BTF_PROGS(btf, COOKIE_GEN)
 TL_BTF_PROGS(btfrd, COOKIE_READ)

@@ -13,8 +13,11 @@
 #define AF_INET6 10
 
 enum {
-	TL_TCP_ESTABLISHED = 1, TL_TCP_SYN_SENT = 2, TL_TCP_SYN_RECV = 3,
-	TL_TCP_CLOSE = 7, TL_TCP_LISTEN = 10,
+	TL_TCP_ESTABLISHED = 1,
+	TL_TCP_SYN_SENT = 2,
+	TL_TCP_SYN_RECV = 3,
+	TL_TCP_CLOSE = 7,
+	TL_TCP_LISTEN = 10,
 };
 
 /* Two readers of the same fields: tp_btf programs get typed (BTF) socket
@@ -74,17 +77,18 @@ static __always_inline void sk_tuple(struct tl_event *e, const struct sock *sk, 
 	}
 }
 
-#define TL_TP_FINAL(e, tp, R) do { \
-	(e)->bytes_acked = R(tp, bytes_acked); \
-	(e)->bytes_received = R(tp, bytes_received); \
-	(e)->segs_in = R(tp, segs_in); \
-	(e)->segs_out = R(tp, segs_out); \
-	(e)->total_retrans = R(tp, total_retrans); \
-	(e)->srtt_us = R(tp, srtt_us) >> 3; \
-	(e)->rttvar_us = R(tp, mdev_us) >> 2; \
-	(e)->delivered = R(tp, delivered); \
-	(e)->lost = R(tp, lost_out); \
-} while (0)
+#define TL_TP_FINAL(e, tp, R) \
+	do { \
+		(e)->bytes_acked = R(tp, bytes_acked); \
+		(e)->bytes_received = R(tp, bytes_received); \
+		(e)->segs_in = R(tp, segs_in); \
+		(e)->segs_out = R(tp, segs_out); \
+		(e)->total_retrans = R(tp, total_retrans); \
+		(e)->srtt_us = R(tp, srtt_us) >> 3; \
+		(e)->rttvar_us = R(tp, mdev_us) >> 2; \
+		(e)->delivered = R(tp, delivered); \
+		(e)->lost = R(tp, lost_out); \
+	} while (0)
 #define TL_DIRECT(p, f) ((p)->f)
 
 /* The close-time counters, as tcp_info reports them (tcp_get_info()). */

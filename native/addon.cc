@@ -8,7 +8,7 @@ void InitDestroy(Napi::Env env, Napi::Object exports);
 void InitBpfStats(Napi::Env env, Napi::Object exports);
 void InitEvents(Napi::Env env, Napi::Object exports);
 void InitSampler(Napi::Env env, Napi::Object exports);
-}
+}  // namespace tl
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tl::InitPoll(env, exports);

@@ -8,15 +8,15 @@
  * bytes are special-cased (both nibbles/bits live in byte 6 or 7). */
 static int tcpi_end(const char *name)
 {
-#define TL_TCPI_END(n, t) if (__builtin_strcmp(name, #n) == 0) \
+#define TL_TCPI_END(n, t) \
+	if (__builtin_strcmp(name, #n) == 0) \
 		return (int)(offsetof(struct tl_tcp_info, n) + sizeof(((struct tl_tcp_info *)0)->n));
 	TL_TCPI_U64(TL_TCPI_END)
 	TL_TCPI_U32(TL_TCPI_END)
 	TL_TCPI_U16(TL_TCPI_END)
 	TL_TCPI_U8(TL_TCPI_END)
 #undef TL_TCPI_END
-	if (__builtin_strcmp(name, "tcpi_snd_wscale") == 0 ||
-	    __builtin_strcmp(name, "tcpi_rcv_wscale") == 0)
+	if (__builtin_strcmp(name, "tcpi_snd_wscale") == 0 || __builtin_strcmp(name, "tcpi_rcv_wscale") == 0)
 		return 7;
 	if (__builtin_strcmp(name, "tcpi_delivery_rate_app_limited") == 0 ||
 	    __builtin_strcmp(name, "tcpi_fastopen_client_fail") == 0)
@@ -24,8 +24,7 @@ static int tcpi_end(const char *name)
 	return 0;
 }
 
-size_t tl_layout_place(const struct tl_coldef *defs, size_t n, uint32_t capacity,
-		       struct tl_column_desc *desc)
+size_t tl_layout_place(const struct tl_coldef *defs, size_t n, uint32_t capacity, struct tl_column_desc *desc)
 {
 	size_t off = 0;
 

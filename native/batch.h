@@ -29,8 +29,8 @@ struct tl_poll_cols {
 struct tl_column_desc {
 	const char *name;
 	enum tl_coltype type;
-	size_t offset;      /* byte offset in the buffer for the given capacity */
-	int tcpi_end;       /* tcp_info members: offset+size in struct tcp_info; else 0 */
+	size_t offset; /* byte offset in the buffer for the given capacity */
+	int tcpi_end;  /* tcp_info members: offset+size in struct tcp_info; else 0 */
 };
 
 #define TL_POLL_NCOLS (sizeof(struct tl_poll_cols) / sizeof(void *))
@@ -44,8 +44,7 @@ struct tl_coldef {
 /* Places n columns for `capacity` rows, in order, each 8-byte aligned:
  * fills desc[n] (tcpi_end = 0) and returns the buffer size needed. Shared
  * by every view's layout so JS's placeColumns() mirrors one rule. */
-size_t tl_layout_place(const struct tl_coldef *defs, size_t n, uint32_t capacity,
-		       struct tl_column_desc *desc);
+size_t tl_layout_place(const struct tl_coldef *defs, size_t n, uint32_t capacity, struct tl_column_desc *desc);
 
 /* Fills desc[TL_POLL_NCOLS] for a batch of `capacity` rows; returns the
  * buffer size needed. */

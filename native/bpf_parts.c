@@ -16,9 +16,9 @@
  * here depends on it. */
 static __thread struct {
 	char culprit[64];
-	char first[256];  /* the first warning: the cause, when one failure leads to others */
+	char first[256]; /* the first warning: the cause, when one failure leads to others */
 	char last[256];
-	char log[2048];   /* the tail of the verifier's log (one message, however long) */
+	char log[2048]; /* the tail of the verifier's log (one message, however long) */
 } cap;
 
 static void capture_reset(void)
@@ -61,7 +61,7 @@ static int capture_print(enum libbpf_print_level level, const char *fmt, va_list
 	if (getenv("TCPLENS_LIBBPF_DEBUG"))
 		vfprintf(stderr, fmt, copy);
 	va_end(copy);
-	if (vasprintf(&msg, fmt, ap) < 0)  /* whole: a verifier log runs to megabytes */
+	if (vasprintf(&msg, fmt, ap) < 0) /* whole: a verifier log runs to megabytes */
 		return 0;
 	keep_log(msg);
 	/* libbpf names the program it was working on: "prog 'name': ..." */
@@ -221,8 +221,8 @@ static int part_of(const struct tl_part *parts, int n, const struct tl_part_stat
 
 /* One attempt: open, choose the programs, load. 0, or the failing part's
  * index + 1 (its variant refused), or -errno for the object itself. */
-static int attempt(const struct tl_part *parts, int n, struct tl_part_state *st,
-		   const struct tl_parts_ops *ops, void *view, struct bpf_object **objp, char *err, size_t errlen)
+static int attempt(const struct tl_part *parts, int n, struct tl_part_state *st, const struct tl_parts_ops *ops,
+		   void *view, struct bpf_object **objp, char *err, size_t errlen)
 {
 	struct bpf_object *obj;
 	struct bpf_program *p;
@@ -263,8 +263,8 @@ void tl_parts_detach(struct tl_part_state *st, int n)
 	}
 }
 
-int tl_parts_load(const struct tl_part *parts, int n, struct tl_part_state *st,
-		  const struct tl_parts_ops *ops, void *view, char *err, size_t errlen)
+int tl_parts_load(const struct tl_part *parts, int n, struct tl_part_state *st, const struct tl_parts_ops *ops,
+		  void *view, char *err, size_t errlen)
 {
 	int tries = 0, up = 0, rc = 0;
 
@@ -283,7 +283,7 @@ int tl_parts_load(const struct tl_part *parts, int n, struct tl_part_state *st,
 		for (int i = 0; i < n; i++)
 			todo += st[i].next < parts[i].n;
 		if (!todo)
-			break;  /* every part off: nothing to load */
+			break; /* every part off: nothing to load */
 		/* each refusal removes one variant: bounded by their number */
 		if (++tries > 64) {
 			rc = -ELOOP;

@@ -23,14 +23,14 @@ struct bpf_link;
 
 /* One way of doing a part's job. */
 struct tl_variant {
-	const char *prog;   /* the program's name in the object */
-	int bit;            /* its bit in the object's `refuse` setting (the test hook) */
-	const char *kfunc;  /* a kfunc it calls that the kernel's BTF must have, or NULL */
-	const char *needs;  /* what the kernel must have, for people: "tp_btf, bpf_get_socket_cookie (5.12+)" */
+	const char *prog;  /* the program's name in the object */
+	int bit;	   /* its bit in the object's `refuse` setting (the test hook) */
+	const char *kfunc; /* a kfunc it calls that the kernel's BTF must have, or NULL */
+	const char *needs; /* what the kernel must have, for people: "tp_btf, bpf_get_socket_cookie (5.12+)" */
 };
 
 struct tl_part {
-	const char *name;   /* "state", "tasks", ... */
+	const char *name; /* "state", "tasks", ... */
 	const struct tl_variant *variants;
 	int n;
 };
@@ -39,11 +39,11 @@ struct tl_part {
 
 /* What became of one part. */
 struct tl_part_state {
-	int variant;              /* the variant loaded and attached; -1: off */
-	int next;                 /* the next variant to try (the loader's cursor) */
-	uint32_t skip;            /* variants the caller rules out (bit i: variant i), saying why in `why` */
+	int variant;   /* the variant loaded and attached; -1: off */
+	int next;      /* the next variant to try (the loader's cursor) */
+	uint32_t skip; /* variants the caller rules out (bit i: variant i), saying why in `why` */
 	struct bpf_link *link;
-	char why[TL_PART_WHY];    /* why each variant before `variant` (or every one, when off) failed */
+	char why[TL_PART_WHY]; /* why each variant before `variant` (or every one, when off) failed */
 };
 
 /* The view's skeleton, behind three calls. */
@@ -63,15 +63,15 @@ struct tl_parts_ops {
  * -errno when the object itself could not be opened or loaded (a map the
  * kernel would not create, no permission), with err filled. On success the
  * object stays loaded (destroy it through ops); on failure it is destroyed. */
-int tl_parts_load(const struct tl_part *parts, int n, struct tl_part_state *st,
-		  const struct tl_parts_ops *ops, void *view, char *err, size_t errlen);
+int tl_parts_load(const struct tl_part *parts, int n, struct tl_part_state *st, const struct tl_parts_ops *ops,
+		  void *view, char *err, size_t errlen);
 
 /* A part as reported to people (preflight, logs, metrics). */
 struct tl_part_info {
-	const char *part;        /* "state" */
-	const char *prog;        /* the variant running; "" when off */
+	const char *part; /* "state" */
+	const char *prog; /* the variant running; "" when off */
 	int up;
-	char why[TL_PART_WHY];   /* off: why every variant failed; up: why earlier ones did ("" if none) */
+	char why[TL_PART_WHY]; /* off: why every variant failed; up: why earlier ones did ("" if none) */
 };
 
 void tl_parts_info(const struct tl_part *parts, const struct tl_part_state *st, int n, struct tl_part_info *out);

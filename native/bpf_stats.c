@@ -30,8 +30,8 @@ int tl_bpf_selftest_load(void)
 {
 	/* r0 = 0; exit */
 	struct bpf_insn prog[2] = {
-		{ .code = 0xb7, .dst_reg = 0, .imm = 0 },  /* BPF_ALU64 | BPF_MOV | BPF_K */
-		{ .code = 0x95 },                           /* BPF_JMP | BPF_EXIT */
+		{ .code = 0xb7, .dst_reg = 0, .imm = 0 }, /* BPF_ALU64 | BPF_MOV | BPF_K */
+		{ .code = 0x95 },			  /* BPF_JMP | BPF_EXIT */
 	};
 	int fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "tl_selftest", "GPL", prog, 2, NULL);
 

@@ -4,7 +4,7 @@
 
 static uint32_t hash16(const char *s)
 {
-	uint32_t h = 2166136261u;  /* FNV-1a */
+	uint32_t h = 2166136261u; /* FNV-1a */
 	for (int i = 0; i < TL_COMM_LEN; i++)
 		h = (h ^ (uint8_t)s[i]) * 16777619u;
 	return h;
@@ -14,7 +14,7 @@ static int grow(struct tl_comm_dict *d)
 {
 	uint32_t n = d->nslots ? d->nslots * 2 : 256;
 	uint32_t *slots = calloc(n, sizeof(*slots));
-	char (*names)[TL_COMM_LEN] = realloc(d->names, (size_t)(n / 2) * TL_COMM_LEN);
+	char(*names)[TL_COMM_LEN] = realloc(d->names, (size_t)(n / 2) * TL_COMM_LEN);
 
 	if (!slots || !names) {
 		free(slots);

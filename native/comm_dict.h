@@ -13,14 +13,14 @@ extern "C" {
 #endif
 
 #define TL_COMM_LEN 16
-#define TL_COMM_MAX 65535u  /* past this, comm = 0 and counted */
+#define TL_COMM_MAX 65535u /* past this, comm = 0 and counted */
 
 struct tl_comm_dict {
-	char (*names)[TL_COMM_LEN];  /* names[id - 1], NUL-padded */
+	char (*names)[TL_COMM_LEN]; /* names[id - 1], NUL-padded */
 	uint32_t count;
-	uint32_t reported;           /* [reported, count) are new since the last take */
-	uint32_t *slots;             /* open addressing: id or 0 */
-	uint32_t nslots;             /* power of two */
+	uint32_t reported; /* [reported, count) are new since the last take */
+	uint32_t *slots;   /* open addressing: id or 0 */
+	uint32_t nslots;   /* power of two */
 	uint64_t overflow;
 };
 

@@ -69,22 +69,29 @@ int tl_destroy_drain(struct tl_destroy *d, struct tl_batch *b, int *more)
 		{
 			struct sockaddr_nl from;
 			struct iovec iov = { d->rbuf, TL_DESTROY_RBUF };
-			struct msghdr msg = { .msg_name = &from, .msg_namelen = sizeof(from),
-					      .msg_iov = &iov, .msg_iovlen = 1 };
+			struct msghdr msg = {
+				.msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov, .msg_iovlen = 1
+			};
 			ssize_t n = recvmsg(d->fd, &msg, MSG_DONTWAIT);
 			if (n < 0) {
 				if (errno == EAGAIN || errno == EWOULDBLOCK)
 					return 0;
-				if (errno == EINTR) { d->st.eintr++; continue; }
+				if (errno == EINTR) {
+					d->st.eintr++;
+					continue;
+				}
 				/* Overrun: the kernel dropped messages; the socket stays usable. */
-				if (errno == ENOBUFS) { d->st.enobufs++; continue; }
+				if (errno == ENOBUFS) {
+					d->st.enobufs++;
+					continue;
+				}
 				d->st.errors++;
 				return -errno;
 			}
 			if (msg.msg_flags & MSG_TRUNC)
 				d->st.truncated++;
 			if (from.nl_pid != 0)
-				continue;  /* only the kernel speaks on these groups */
+				continue; /* only the kernel speaks on these groups */
 			d->st.recvs++;
 			d->st.bytes += (uint64_t)n;
 			d->rlen = (size_t)n;

@@ -13,19 +13,19 @@ extern "C" {
 #endif
 
 struct tl_destroy_stats {
-	uint64_t recvs;    /* datagrams read */
+	uint64_t recvs; /* datagrams read */
 	uint64_t bytes;
-	uint64_t enobufs;  /* receive queue overruns: messages were lost (how many is unknown) */
+	uint64_t enobufs; /* receive queue overruns: messages were lost (how many is unknown) */
 	uint64_t eintr;
 	uint64_t truncated;
-	uint64_t errors;   /* other recv errors */
+	uint64_t errors; /* other recv errors */
 	struct tl_parse_stats parse;
 };
 
 struct tl_destroy {
 	int fd;
 	uint64_t netns_inode;
-	int rcvbuf;        /* the receive queue size the kernel granted */
+	int rcvbuf; /* the receive queue size the kernel granted */
 	uint64_t ts_ns;
 	size_t rlen, roff;
 	uint8_t *rbuf;
@@ -36,7 +36,7 @@ struct tl_destroy {
 /* fd: a NETLINK_SOCK_DIAG socket (owned from now on). Joins both groups and
  * sets a large receive queue (rcvbuf bytes; forced when permitted). */
 int tl_destroy_init(struct tl_destroy *d, int fd, uint64_t netns_inode, int rcvbuf);
-void tl_destroy_close(struct tl_destroy *d);   /* idempotent */
+void tl_destroy_close(struct tl_destroy *d); /* idempotent */
 
 /* Reads what is queued now, without blocking, until b is full (*more = 1:
  * call again) or the queue is empty. Returns 0 or -errno. */

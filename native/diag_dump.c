@@ -89,8 +89,7 @@ static int recv_chunk(struct tl_dump *d)
 {
 	struct sockaddr_nl from;
 	struct iovec iov = { d->rbuf, TL_RBUF_SIZE };
-	struct msghdr msg = { .msg_name = &from, .msg_namelen = sizeof(from),
-			      .msg_iov = &iov, .msg_iovlen = 1 };
+	struct msghdr msg = { .msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov, .msg_iovlen = 1 };
 	ssize_t n;
 
 	for (;;) {
@@ -109,7 +108,7 @@ static int recv_chunk(struct tl_dump *d)
 	}
 	if (msg.msg_flags & MSG_TRUNC)
 		d->st.truncated++;
-	if (from.nl_pid != 0) {  /* not from the kernel: ignore */
+	if (from.nl_pid != 0) { /* not from the kernel: ignore */
 		d->rlen = d->roff = 0;
 		return 0;
 	}

@@ -12,13 +12,13 @@
 extern "C" {
 #endif
 
-#define TL_RBUF_SIZE (64 * 1024)  /* the kernel caps dump chunks at 32 KiB */
+#define TL_RBUF_SIZE (64 * 1024) /* the kernel caps dump chunks at 32 KiB */
 
 struct tl_dump_stats {
 	uint64_t requests;   /* dump requests sent (one per family per cycle) */
-	uint64_t recvs;      /* recv calls that returned data */
-	uint64_t bytes;      /* bytes received */
-	uint64_t eintr;      /* recv interrupted, retried */
+	uint64_t recvs;	     /* recv calls that returned data */
+	uint64_t bytes;	     /* bytes received */
+	uint64_t eintr;	     /* recv interrupted, retried */
 	uint64_t enobufs;    /* receive queue overrun: the dump is cut short */
 	uint64_t truncated;  /* MSG_TRUNC: a chunk larger than our buffer */
 	uint64_t nl_errors;  /* NLMSG_ERROR answers, and failed send/recv */
@@ -29,18 +29,18 @@ struct tl_dump_stats {
 struct tl_dump {
 	int fd;
 	uint64_t netns_inode;
-	uint32_t states;      /* TCPF_* bitmask */
-	uint8_t ext;          /* INET_DIAG_* extension bits requested */
-	uint8_t families[2];  /* AF_INET and/or AF_INET6, 0 = unused slot */
-	int fam_idx;          /* index into families; 2 = finished */
-	int active;           /* a request is out and not yet DONE */
+	uint32_t states;     /* TCPF_* bitmask */
+	uint8_t ext;	     /* INET_DIAG_* extension bits requested */
+	uint8_t families[2]; /* AF_INET and/or AF_INET6, 0 = unused slot */
+	int fam_idx;	     /* index into families; 2 = finished */
+	int active;	     /* a request is out and not yet DONE */
 	uint32_t seq;
-	uint64_t ts_ns;       /* CLOCK_REALTIME when the current chunk arrived */
-	size_t rlen, roff;    /* unparsed bytes of the current chunk */
+	uint64_t ts_ns;	   /* CLOCK_REALTIME when the current chunk arrived */
+	size_t rlen, roff; /* unparsed bytes of the current chunk */
 	uint8_t *rbuf;
 	struct tl_dict dict;
 	struct tl_dump_stats st;
-	int last_errno;       /* of the last failed dump, 0 if none */
+	int last_errno; /* of the last failed dump, 0 if none */
 	/* Optional tap: every received chunk is appended here as
 	 * [u32 length][bytes] (fixture recording). */
 	int tapping;
@@ -50,7 +50,7 @@ struct tl_dump {
 
 /* fd: a NETLINK_SOCK_DIAG socket (owned by d from now on). */
 int tl_dump_init(struct tl_dump *d, int fd, uint64_t netns_inode);
-void tl_dump_close(struct tl_dump *d);   /* idempotent */
+void tl_dump_close(struct tl_dump *d); /* idempotent */
 
 /* Starts a dump of `families` (bit 0: AF_INET, bit 1: AF_INET6). A dump
  * still running is drained first. Returns 0 or -errno. */

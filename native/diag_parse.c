@@ -11,7 +11,7 @@
 #include "diag_parse.h"
 #include "tcp_info.h"
 
-#define TL_ATTR_MAX 32   /* attribute types we index; larger ones are ignored */
+#define TL_ATTR_MAX 32 /* attribute types we index; larger ones are ignored */
 
 uint16_t tl_dict_intern(struct tl_dict *d, const char *s, size_t len)
 {
@@ -82,8 +82,7 @@ static void fill_msg(struct tl_parse_ctx *x, uint32_t i, const struct inet_diag_
 
 	c->ts_ns[i] = x->ts_ns;
 	c->netns_inode[i] = x->netns_inode;
-	c->idiag_cookie[i] = (uint64_t)m->id.idiag_cookie[0] |
-			     ((uint64_t)m->id.idiag_cookie[1] << 32);
+	c->idiag_cookie[i] = (uint64_t)m->id.idiag_cookie[0] | ((uint64_t)m->id.idiag_cookie[1] << 32);
 	memcpy(c->src[i], m->id.idiag_src, 16);
 	memcpy(c->dst[i], m->id.idiag_dst, 16);
 	c->sport[i] = ntohs(m->id.idiag_sport);
@@ -213,8 +212,8 @@ static void fill_tcp_info(struct tl_parse_ctx *x, struct attrs *at, uint32_t i)
 /* Fills row i from one inet_diag_msg and its attributes, family by family
  * (as ss does). Returns 0, or -1 when an attribute was malformed (the row
  * is still written with what was readable). */
-static int fill_row(struct tl_parse_ctx *x, uint32_t i, const struct inet_diag_msg *m,
-		    const uint8_t *attrs, size_t alen)
+static int fill_row(struct tl_parse_ctx *x, uint32_t i, const struct inet_diag_msg *m, const uint8_t *attrs,
+		    size_t alen)
 {
 	struct attrs at;
 
@@ -228,8 +227,8 @@ static int fill_row(struct tl_parse_ctx *x, uint32_t i, const struct inet_diag_m
 	return at.bad ? -1 : 0;
 }
 
-enum tl_parse_result tl_parse_diag(struct tl_parse_ctx *x, const uint8_t *buf,
-				   size_t len, size_t *consumed, int *nl_errno)
+enum tl_parse_result tl_parse_diag(struct tl_parse_ctx *x, const uint8_t *buf, size_t len, size_t *consumed,
+				   int *nl_errno)
 {
 	size_t off = 0;
 
@@ -266,7 +265,7 @@ enum tl_parse_result tl_parse_diag(struct tl_parse_ctx *x, const uint8_t *buf,
 			return TL_PARSE_ERROR;
 		}
 		if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY) {
-			off += step;  /* NOOP or unknown: not a socket */
+			off += step; /* NOOP or unknown: not a socket */
 			continue;
 		}
 		if (mlen < NLMSG_LENGTH(sizeof(struct inet_diag_msg))) {
@@ -275,7 +274,7 @@ enum tl_parse_result tl_parse_diag(struct tl_parse_ctx *x, const uint8_t *buf,
 			continue;
 		}
 		if (x->batch->rows >= x->batch->capacity) {
-			x->st->messages--;  /* looked at again on the next call */
+			x->st->messages--; /* looked at again on the next call */
 			*consumed = off;
 			return TL_PARSE_FULL;
 		}

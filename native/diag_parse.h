@@ -19,7 +19,7 @@ extern "C" {
 
 struct tl_dict {
 	uint32_t count;
-	uint32_t reported;  /* names [reported, count) are new since last take */
+	uint32_t reported; /* names [reported, count) are new since last take */
 	char names[TL_DICT_MAX][TL_DICT_STRLEN];
 };
 
@@ -27,13 +27,13 @@ uint16_t tl_dict_intern(struct tl_dict *d, const char *s, size_t len);
 
 /* Counters of everything seen; never reset by the parser. */
 struct tl_parse_stats {
-	uint64_t messages;      /* netlink messages looked at */
-	uint64_t rows;          /* sockets written to batches */
-	uint64_t parse_errors;  /* malformed messages or attributes (counted, skipped) */
-	uint64_t short_info;    /* tcp_info shorter than ours (older kernel; zero-filled) */
-	uint64_t dump_intr;     /* NLM_F_DUMP_INTR: the table changed during the dump */
+	uint64_t messages;	/* netlink messages looked at */
+	uint64_t rows;		/* sockets written to batches */
+	uint64_t parse_errors;	/* malformed messages or attributes (counted, skipped) */
+	uint64_t short_info;	/* tcp_info shorter than ours (older kernel; zero-filled) */
+	uint64_t dump_intr;	/* NLM_F_DUMP_INTR: the table changed during the dump */
 	uint64_t dict_overflow; /* cong names past TL_DICT_MAX */
-	uint64_t foreign;       /* messages of another sequence (a stale dump), skipped */
+	uint64_t foreign;	/* messages of another sequence (a stale dump), skipped */
 };
 
 enum tl_parse_result {
@@ -49,11 +49,11 @@ struct tl_parse_ctx {
 	struct tl_parse_stats *st;
 	uint64_t ts_ns;
 	uint64_t netns_inode;
-	uint32_t seq;       /* expected nlmsg_seq; 0 = accept any (replay) */
+	uint32_t seq; /* expected nlmsg_seq; 0 = accept any (replay) */
 };
 
-enum tl_parse_result tl_parse_diag(struct tl_parse_ctx *ctx, const uint8_t *buf,
-				   size_t len, size_t *consumed, int *nl_errno);
+enum tl_parse_result tl_parse_diag(struct tl_parse_ctx *ctx, const uint8_t *buf, size_t len, size_t *consumed,
+				   int *nl_errno);
 
 #ifdef __cplusplus
 }

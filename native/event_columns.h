@@ -14,6 +14,7 @@
 #include "../bpf/tcp_events.h"
 
 /* All columns, largest first: X(name, type). */
+/* clang-format off */
 #define TL_EVENT_COLUMNS(X) \
 	X(src, B16) X(dst, B16) \
 	X(ts_ns, U64)          /* wall clock, ns since the epoch (from monotonic) */ \
@@ -27,5 +28,6 @@
 	X(tcpi_delivered, U32) X(tcpi_lost, U32) \
 	X(sport, U16) X(dport, U16) \
 	X(kind, U8) X(idiag_family, U8) X(oldstate, U8) X(newstate, U8) X(flags, U8)
+/* clang-format on */
 
 #endif

@@ -10,11 +10,13 @@
 
 /* The view's parts, each in the variants bpf/tcp_events.bpf.c writes, best
  * first; the loader runs per part the first one the kernel accepts. */
-#define TL_EV_VARIANTS(part, needs_tp)								\
-	{ "btf_" #part, TL_EVP_btf_##part, NULL,						\
-	  "tp_btf (5.5+) and bpf_get_socket_cookie in tracing programs (5.12+)" },		\
-	{ "btfrd_" #part, TL_EVP_btfrd_##part, NULL, "tp_btf (5.5+); cookies read, not generated" }, \
-	{ "tp_" #part, TL_EVP_tp_##part, NULL, "tracefs mounted and the " needs_tp " tracepoint; cookies read" }
+#define TL_EV_VARIANTS(part, needs_tp) \
+	{ "btf_" #part, TL_EVP_btf_##part, NULL, \
+	  "tp_btf (5.5+) and bpf_get_socket_cookie in tracing programs (5.12+)" }, \
+		{ "btfrd_" #part, TL_EVP_btfrd_##part, NULL, "tp_btf (5.5+); cookies read, not generated" }, \
+	{ \
+		"tp_" #part, TL_EVP_tp_##part, NULL, "tracefs mounted and the " needs_tp " tracepoint; cookies read" \
+	}
 static const struct tl_variant v_state[] = { TL_EV_VARIANTS(set_state, "sock:inet_sock_set_state (4.16+)") };
 static const struct tl_variant v_retrans[] = { TL_EV_VARIANTS(retransmit, "tcp:tcp_retransmit_skb") };
 static const struct tl_variant v_rst_sent[] = { TL_EV_VARIANTS(send_reset, "tcp:tcp_send_reset") };
@@ -223,8 +225,8 @@ static void all_off(const struct tl_events *e, char *err, size_t errlen)
 		n += (size_t)snprintf(err + n, errlen - n, " %s: %s.", tl_event_parts[i].name, e->parts[i].why);
 }
 
-int tl_events_open(const struct tl_events_config *cfg, struct tl_events **out, struct tl_part_info *parts,
-		   char *err, size_t errlen)
+int tl_events_open(const struct tl_events_config *cfg, struct tl_events **out, struct tl_part_info *parts, char *err,
+		   size_t errlen)
 {
 	struct tl_events *e;
 	uint32_t rb = cfg->ring_bytes ? cfg->ring_bytes : 8u << 20;
@@ -285,8 +287,14 @@ void tl_events_parts_info(const struct tl_events *e, struct tl_part_info *parts)
 	tl_parts_info(tl_event_parts, e->parts, TL_EVENTS_NPARTS, parts);
 }
 
-enum tl_events_mode tl_events_mode(const struct tl_events *e) { return e->mode; }
-uint32_t tl_events_ring_bytes(const struct tl_events *e) { return e->ring_bytes; }
+enum tl_events_mode tl_events_mode(const struct tl_events *e)
+{
+	return e->mode;
+}
+uint32_t tl_events_ring_bytes(const struct tl_events *e)
+{
+	return e->ring_bytes;
+}
 
 int tl_events_drain(struct tl_events *e, struct tl_event_batch *b, int *more, int64_t *offset_ns)
 {
@@ -345,9 +353,15 @@ int tl_events_drops(struct tl_events *e, uint32_t which, uint64_t *lost, int max
 	return ncpu;
 }
 
-const struct tl_events_stats *tl_events_stats(const struct tl_events *e) { return &e->st; }
+const struct tl_events_stats *tl_events_stats(const struct tl_events *e)
+{
+	return &e->st;
+}
 
-struct tl_comm_dict *tl_events_comms(struct tl_events *e) { return &e->comms; }
+struct tl_comm_dict *tl_events_comms(struct tl_events *e)
+{
+	return &e->comms;
+}
 
 void tl_events_close(struct tl_events *e)
 {
@@ -366,7 +380,9 @@ void tl_events_close(struct tl_events *e)
 #define TL_BPF_SKIPPED "bpf/.output/tcp_events.skel.h missing (run npm run build)"
 #endif
 
-struct tl_events { int unused; };
+struct tl_events {
+	int unused;
+};
 
 int tl_events_built(const char **why)
 {
@@ -374,8 +390,8 @@ int tl_events_built(const char **why)
 	return 0;
 }
 
-int tl_events_open(const struct tl_events_config *cfg, struct tl_events **out, struct tl_part_info *parts,
-		   char *err, size_t errlen)
+int tl_events_open(const struct tl_events_config *cfg, struct tl_events **out, struct tl_part_info *parts, char *err,
+		   size_t errlen)
 {
 	*out = NULL;
 	if (parts)
@@ -389,15 +405,45 @@ int tl_events_open(const struct tl_events_config *cfg, struct tl_events **out, s
 	return -ENOSYS;
 }
 
-void tl_events_parts_info(const struct tl_events *e, struct tl_part_info *parts) {}
-enum tl_events_mode tl_events_mode(const struct tl_events *e) { return TL_EVMODE_TP_BTF; }
-uint32_t tl_events_ring_bytes(const struct tl_events *e) { return 0; }
-int tl_events_drain(struct tl_events *e, struct tl_event_batch *b, int *more, int64_t *offset_ns) { return -ENOSYS; }
-int tl_events_lost(struct tl_events *e, uint64_t *lost, int max) { return -ENOSYS; }
-int tl_events_drops(struct tl_events *e, uint32_t which, uint64_t *lost, int max) { return -ENOSYS; }
-uint64_t tl_events_table_full(struct tl_events *e) { return 0; }
-const struct tl_events_stats *tl_events_stats(const struct tl_events *e) { static struct tl_events_stats z; return &z; }
-struct tl_comm_dict *tl_events_comms(struct tl_events *e) { static struct tl_comm_dict none; return &none; }
-void tl_events_close(struct tl_events *e) {}
+void tl_events_parts_info(const struct tl_events *e, struct tl_part_info *parts)
+{
+}
+enum tl_events_mode tl_events_mode(const struct tl_events *e)
+{
+	return TL_EVMODE_TP_BTF;
+}
+uint32_t tl_events_ring_bytes(const struct tl_events *e)
+{
+	return 0;
+}
+int tl_events_drain(struct tl_events *e, struct tl_event_batch *b, int *more, int64_t *offset_ns)
+{
+	return -ENOSYS;
+}
+int tl_events_lost(struct tl_events *e, uint64_t *lost, int max)
+{
+	return -ENOSYS;
+}
+int tl_events_drops(struct tl_events *e, uint32_t which, uint64_t *lost, int max)
+{
+	return -ENOSYS;
+}
+uint64_t tl_events_table_full(struct tl_events *e)
+{
+	return 0;
+}
+const struct tl_events_stats *tl_events_stats(const struct tl_events *e)
+{
+	static struct tl_events_stats z;
+	return &z;
+}
+struct tl_comm_dict *tl_events_comms(struct tl_events *e)
+{
+	static struct tl_comm_dict none;
+	return &none;
+}
+void tl_events_close(struct tl_events *e)
+{
+}
 
 #endif

@@ -41,23 +41,23 @@ int tl_event_batch_bind(struct tl_event_batch *b, void *buf, size_t bytes, uint3
 
 struct tl_events_config {
 	uint64_t netns[TL_EVCFG_MAX_NETNS];
-	uint32_t n_netns;        /* 0: every namespace */
+	uint32_t n_netns; /* 0: every namespace */
 	uint16_t ports[TL_EVCFG_MAX_PORTS];
-	uint32_t n_ports;        /* 0: every port */
-	uint32_t kinds;          /* bit k keeps kind k; 0: all */
-	uint32_t states;         /* kind STATE: bit s keeps new state s; 0: all */
-	uint32_t ring_bytes;     /* power of two, >= page size; 0: 8 MiB */
-	int mode;                /* 0: tp_btf only, 1: classic tracepoints only; -1: per part, the first that loads */
+	uint32_t n_ports;    /* 0: every port */
+	uint32_t kinds;	     /* bit k keeps kind k; 0: all */
+	uint32_t states;     /* kind STATE: bit s keeps new state s; 0: all */
+	uint32_t ring_bytes; /* power of two, >= page size; 0: 8 MiB */
+	int mode;	     /* 0: tp_btf only, 1: classic tracepoints only; -1: per part, the first that loads */
 };
 
 enum tl_events_mode { TL_EVMODE_TP_BTF = 0, TL_EVMODE_TRACEPOINT = 1 };
 
 struct tl_events_stats {
-	uint64_t events;         /* rows written to batches */
-	uint64_t bytes;          /* ring-buffer bytes read */
-	uint64_t batches;        /* drains that returned rows */
-	uint64_t malformed;      /* records too short or with impossible values: skipped */
-	uint64_t comm_overflow;  /* comms not interned (dictionary full): comm = 0 */
+	uint64_t events;	/* rows written to batches */
+	uint64_t bytes;		/* ring-buffer bytes read */
+	uint64_t batches;	/* drains that returned rows */
+	uint64_t malformed;	/* records too short or with impossible values: skipped */
+	uint64_t comm_overflow; /* comms not interned (dictionary full): comm = 0 */
 };
 
 struct tl_events;
@@ -76,8 +76,8 @@ extern const struct tl_part tl_event_parts[TL_EVENTS_NPARTS];
  * err filled with what failed (-EOPNOTSUPP: every part refused). parts
  * (TL_EVENTS_NPARTS entries, may be NULL) says what became of each part,
  * on failure too. */
-int tl_events_open(const struct tl_events_config *cfg, struct tl_events **out, struct tl_part_info *parts,
-		   char *err, size_t errlen);
+int tl_events_open(const struct tl_events_config *cfg, struct tl_events **out, struct tl_part_info *parts, char *err,
+		   size_t errlen);
 
 /* What became of each part (TL_EVENTS_NPARTS entries). */
 void tl_events_parts_info(const struct tl_events *e, struct tl_part_info *parts);

@@ -10,7 +10,7 @@ extern "C" {
 
 namespace tl {
 
-inline void PutParseStats(Napi::Object o, const tl_parse_stats &p) {
+inline void PutParseStats(Napi::Object o, const tl_parse_stats& p) {
   SetNum(o, "messages", (double)p.messages);
   SetNum(o, "rows", (double)p.rows);
   SetNum(o, "parseErrors", (double)p.parse_errors);
@@ -20,9 +20,9 @@ inline void PutParseStats(Napi::Object o, const tl_parse_stats &p) {
   SetNum(o, "foreign", (double)p.foreign);
 }
 
-inline bool BindBatch(const Napi::CallbackInfo &info, int argi, tl_batch *b) {
+inline bool BindBatch(const Napi::CallbackInfo& info, int argi, tl_batch* b) {
   Napi::ArrayBuffer ab;
-  return BufferArgs(info, argi, &ab, [b](void *d, size_t n, uint32_t cap) { return tl_batch_bind(b, d, n, cap); });
+  return BufferArgs(info, argi, &ab, [b](void* d, size_t n, uint32_t cap) { return tl_batch_bind(b, d, n, cap); });
 }
 
 }  // namespace tl

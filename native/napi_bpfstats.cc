@@ -7,7 +7,7 @@ extern "C" {
 
 namespace tl {
 
-static Napi::Value FdOrThrow(const Napi::CallbackInfo &info, int rc, const char *what) {
+static Napi::Value FdOrThrow(const Napi::CallbackInfo& info, int rc, const char* what) {
   if (rc < 0) {
     ErrnoError(info.Env(), -rc, what).ThrowAsJavaScriptException();
     return info.Env().Undefined();
@@ -15,12 +15,10 @@ static Napi::Value FdOrThrow(const Napi::CallbackInfo &info, int rc, const char 
   return Napi::Number::New(info.Env(), rc);
 }
 
-static Napi::Value Enable(const Napi::CallbackInfo &info) {
-  return FdOrThrow(info, tl_bpf_enable_stats(), "BPF_ENABLE_STATS");
-}
+static Napi::Value Enable(const Napi::CallbackInfo& info) { return FdOrThrow(info, tl_bpf_enable_stats(), "BPF_ENABLE_STATS"); }
 
 // progStats(fd) -> { id, name, runTimeNs, runCnt } or null when fd is not a BPF program.
-static Napi::Value ProgStats(const Napi::CallbackInfo &info) {
+static Napi::Value ProgStats(const Napi::CallbackInfo& info) {
   struct tl_bpf_prog_stats s;
   if (tl_bpf_prog_stats(info[0].As<Napi::Number>().Int32Value(), &s) < 0) return info.Env().Null();
   Napi::Object o = Napi::Object::New(info.Env());
@@ -31,11 +29,9 @@ static Napi::Value ProgStats(const Napi::CallbackInfo &info) {
   return o;
 }
 
-static Napi::Value SelftestLoad(const Napi::CallbackInfo &info) {
-  return FdOrThrow(info, tl_bpf_selftest_load(), "load tl_selftest");
-}
+static Napi::Value SelftestLoad(const Napi::CallbackInfo& info) { return FdOrThrow(info, tl_bpf_selftest_load(), "load tl_selftest"); }
 
-static Napi::Value SelftestRun(const Napi::CallbackInfo &info) {
+static Napi::Value SelftestRun(const Napi::CallbackInfo& info) {
   int rc = tl_bpf_selftest_run(info[0].As<Napi::Number>().Int32Value(), info[1].As<Napi::Number>().Uint32Value());
   if (rc < 0) ErrnoError(info.Env(), -rc, "BPF_PROG_TEST_RUN").ThrowAsJavaScriptException();
   return info.Env().Undefined();

@@ -16,18 +16,19 @@ namespace tl {
 class DestroySocket : public Napi::ObjectWrap<DestroySocket> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "DestroySocket", {
-      InstanceMethod("drain", &DestroySocket::Drain),
-      InstanceMethod("stats", &DestroySocket::Stats),
-      InstanceMethod("close", &DestroySocket::Close),
-      InstanceAccessor("netnsInode", &DestroySocket::NetnsInode, nullptr),
-      InstanceAccessor("rcvbuf", &DestroySocket::Rcvbuf, nullptr),
-      InstanceAccessor("closed", &DestroySocket::Closed, nullptr),
-    });
+    return DefineClass(env, "DestroySocket",
+                       {
+                           InstanceMethod("drain", &DestroySocket::Drain),
+                           InstanceMethod("stats", &DestroySocket::Stats),
+                           InstanceMethod("close", &DestroySocket::Close),
+                           InstanceAccessor("netnsInode", &DestroySocket::NetnsInode, nullptr),
+                           InstanceAccessor("rcvbuf", &DestroySocket::Rcvbuf, nullptr),
+                           InstanceAccessor("closed", &DestroySocket::Closed, nullptr),
+                       });
   }
 
   // new DestroySocket(path?: string, rcvbuf?: number)
-  explicit DestroySocket(const Napi::CallbackInfo &info) : Napi::ObjectWrap<DestroySocket>(info) {
+  explicit DestroySocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<DestroySocket>(info) {
     Napi::Env env = info.Env();
     int rcvbuf = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : 8 << 20;
     uint64_t ino = 0;
@@ -42,11 +43,13 @@ class DestroySocket : public Napi::ObjectWrap<DestroySocket> {
     open_ = true;
   }
 
-  ~DestroySocket() override { if (open_) tl_destroy_close(&d_); }
+  ~DestroySocket() override {
+    if (open_) tl_destroy_close(&d_);
+  }
 
  private:
   // drain(buffer, capacity) -> { rows, more, errno, code?, names }; never blocks
-  Napi::Value Drain(const Napi::CallbackInfo &info) {
+  Napi::Value Drain(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!open_) {
       Napi::Error::New(env, "DestroySocket is closed").ThrowAsJavaScriptException();
@@ -64,7 +67,7 @@ class DestroySocket : public Napi::ObjectWrap<DestroySocket> {
     return o;
   }
 
-  Napi::Value Stats(const Napi::CallbackInfo &info) {
+  Napi::Value Stats(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Napi::Object o = Napi::Object::New(env);
     SetNum(o, "recvs", (double)d_.st.recvs);
@@ -77,22 +80,20 @@ class DestroySocket : public Napi::ObjectWrap<DestroySocket> {
     return o;
   }
 
-  Napi::Value Close(const Napi::CallbackInfo &info) {
+  Napi::Value Close(const Napi::CallbackInfo& info) {
     if (open_) tl_destroy_close(&d_);
     open_ = false;
     return info.Env().Undefined();
   }
 
-  Napi::Value NetnsInode(const Napi::CallbackInfo &info) { return Napi::Number::New(info.Env(), (double)d_.netns_inode); }
-  Napi::Value Rcvbuf(const Napi::CallbackInfo &info) { return Napi::Number::New(info.Env(), d_.rcvbuf); }
-  Napi::Value Closed(const Napi::CallbackInfo &info) { return Napi::Boolean::New(info.Env(), !open_); }
+  Napi::Value NetnsInode(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), (double)d_.netns_inode); }
+  Napi::Value Rcvbuf(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), d_.rcvbuf); }
+  Napi::Value Closed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), !open_); }
 
   tl_destroy d_{};
   bool open_ = false;
 };
 
-void InitDestroy(Napi::Env env, Napi::Object exports) {
-  exports.Set("DestroySocket", DestroySocket::Define(env));
-}
+void InitDestroy(Napi::Env env, Napi::Object exports) { exports.Set("DestroySocket", DestroySocket::Define(env)); }
 
 }  // namespace tl

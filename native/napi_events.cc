@@ -15,7 +15,7 @@ extern "C" {
 namespace tl {
 
 // eventLayout(capacity) -> { capacity, bytes, columns: [{name, type, offset, tcpiEnd: 0}] }
-static Napi::Value EventLayout(const Napi::CallbackInfo &info) {
+static Napi::Value EventLayout(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint32_t cap = info[0].As<Napi::Number>().Uint32Value();
   tl_column_desc desc[TL_EVENT_NCOLS];
@@ -25,12 +25,18 @@ static Napi::Value EventLayout(const Napi::CallbackInfo &info) {
 
 // eventContract() -> { kinds: [{ name, value }], flags: { NAME: bit } }: the
 // wire format's (bpf/tcp_events.h), for scripts/gen-layout.js
-static Napi::Value EventContract(const Napi::CallbackInfo &info) {
+static Napi::Value EventContract(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Array kinds = Napi::Array::New(env);
   Napi::Object flags = Napi::Object::New(env);
   uint32_t k = 0;
-#define TL_JS_KIND(n, v, s) { Napi::Object o = Napi::Object::New(env); o.Set("name", #s); SetNum(o, "value", v); kinds.Set(k++, o); }
+#define TL_JS_KIND(n, v, s)                  \
+  {                                          \
+    Napi::Object o = Napi::Object::New(env); \
+    o.Set("name", #s);                       \
+    SetNum(o, "value", v);                   \
+    kinds.Set(k++, o);                       \
+  }
   TL_EVENT_KINDS(TL_JS_KIND)
 #undef TL_JS_KIND
 #define TL_JS_FLAG(n, v) SetNum(flags, #n, v);
@@ -43,20 +49,20 @@ static Napi::Value EventContract(const Napi::CallbackInfo &info) {
 }
 
 // eventsBuilt() -> { built, reason? }
-static Napi::Value EventsBuilt(const Napi::CallbackInfo &info) {
+static Napi::Value EventsBuilt(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const char *why = nullptr;
+  const char* why = nullptr;
   Napi::Object o = Napi::Object::New(env);
   o.Set("built", Napi::Boolean::New(env, tl_events_built(&why) != 0));
   if (why) o.Set("reason", Napi::String::New(env, why));
   return o;
 }
 
-static uint32_t U32Opt(Napi::Object o, const char *k, uint32_t dflt) {
+static uint32_t U32Opt(Napi::Object o, const char* k, uint32_t dflt) {
   return o.Has(k) && o.Get(k).IsNumber() ? o.Get(k).As<Napi::Number>().Uint32Value() : dflt;
 }
 
-static bool ParseConfig(Napi::Env env, Napi::Object o, tl_events_config *c) {
+static bool ParseConfig(Napi::Env env, Napi::Object o, tl_events_config* c) {
   memset(c, 0, sizeof(*c));
   c->kinds = U32Opt(o, "kinds", 0);
   c->states = U32Opt(o, "states", 0);
@@ -90,20 +96,21 @@ static bool ParseConfig(Napi::Env env, Napi::Object o, tl_events_config *c) {
 class EventTracer : public FillGuard<EventTracer> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "EventTracer", {
-      InstanceMethod("drain", &EventTracer::Drain),
-      InstanceMethod("stats", &EventTracer::Stats),
-      InstanceMethod("close", &EventTracer::Close),
-      InstanceAccessor("mode", &EventTracer::Mode, nullptr),
-      InstanceAccessor("ringBytes", &EventTracer::RingBytes, nullptr),
-      InstanceAccessor("closed", &EventTracer::Closed, nullptr),
-      InstanceAccessor("parts", &EventTracer::Parts, nullptr),
-    });
+    return DefineClass(env, "EventTracer",
+                       {
+                           InstanceMethod("drain", &EventTracer::Drain),
+                           InstanceMethod("stats", &EventTracer::Stats),
+                           InstanceMethod("close", &EventTracer::Close),
+                           InstanceAccessor("mode", &EventTracer::Mode, nullptr),
+                           InstanceAccessor("ringBytes", &EventTracer::RingBytes, nullptr),
+                           InstanceAccessor("closed", &EventTracer::Closed, nullptr),
+                           InstanceAccessor("parts", &EventTracer::Parts, nullptr),
+                       });
   }
 
   // new EventTracer({ netns?, ports?, kinds?, states?, ringBytes?, mode? }): loads and
   // attaches every part it can; throws (with .parts) when none loads
-  explicit EventTracer(const Napi::CallbackInfo &info) : FillGuard<EventTracer>(info, "EventTracer") {
+  explicit EventTracer(const Napi::CallbackInfo& info) : FillGuard<EventTracer>(info, "EventTracer") {
     Napi::Env env = info.Env();
     tl_events_config cfg;
     if (!ParseConfig(env, info[0].IsObject() ? info[0].As<Napi::Object>() : Napi::Object::New(env), &cfg)) return;
@@ -115,7 +122,7 @@ class EventTracer : public FillGuard<EventTracer> {
 
   ~EventTracer() override { tl_events_close(e_); }
 
-  tl_events *events() { return e_; }
+  tl_events* events() { return e_; }
   bool IsOpen() const { return e_ != nullptr; }
   // detaches and unloads
   void Release() {
@@ -124,13 +131,15 @@ class EventTracer : public FillGuard<EventTracer> {
   }
 
  private:
+  Napi::Value Drain(const Napi::CallbackInfo& info);
 
-  Napi::Value Drain(const Napi::CallbackInfo &info);
-
-  Napi::Value Stats(const Napi::CallbackInfo &info) {
+  Napi::Value Stats(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (!e_) { Napi::Error::New(env, "EventTracer is closed").ThrowAsJavaScriptException(); return env.Undefined(); }
-    const struct tl_events_stats *s = tl_events_stats(e_);
+    if (!e_) {
+      Napi::Error::New(env, "EventTracer is closed").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    const struct tl_events_stats* s = tl_events_stats(e_);
     Napi::Object o = Napi::Object::New(env);
     SetNum(o, "events", (double)s->events);
     SetNum(o, "bytes", (double)s->bytes);
@@ -152,37 +161,38 @@ class EventTracer : public FillGuard<EventTracer> {
     return o;
   }
 
-  Napi::Value Mode(const Napi::CallbackInfo &info) {
+  Napi::Value Mode(const Napi::CallbackInfo& info) {
     if (!e_) return info.Env().Null();
     return Napi::String::New(info.Env(), tl_events_mode(e_) == TL_EVMODE_TP_BTF ? "tp_btf" : "tracepoint");
   }
-  Napi::Value RingBytes(const Napi::CallbackInfo &info) {
-    return Napi::Number::New(info.Env(), e_ ? tl_events_ring_bytes(e_) : 0);
-  }
+  Napi::Value RingBytes(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), e_ ? tl_events_ring_bytes(e_) : 0); }
   // [{ part, program, up, why }] as loaded (kept after close)
-  Napi::Value Parts(const Napi::CallbackInfo &info) {
-    return PartsArray(info.Env(), parts_, TL_EVENTS_NPARTS);
-  }
+  Napi::Value Parts(const Napi::CallbackInfo& info) { return PartsArray(info.Env(), parts_, TL_EVENTS_NPARTS); }
 
   tl_part_info parts_[TL_EVENTS_NPARTS] = {};
-  tl_events *e_ = nullptr;
+  tl_events* e_ = nullptr;
 };
 
 // drain(buffer: ArrayBuffer, capacity) -> Promise<{ rows, more, errno, code?, offsetNs, names }>
-Napi::Value EventTracer::Drain(const Napi::CallbackInfo &info) {
+Napi::Value EventTracer::Drain(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!Usable(env)) return env.Undefined();
   Napi::ArrayBuffer ab;
-  struct Job { tl_event_batch b; int rc = 0; int more = 0; int64_t offset = 0; };
+  struct Job {
+    tl_event_batch b;
+    int rc = 0;
+    int more = 0;
+    int64_t offset = 0;
+  };
   auto j = std::make_shared<Job>();
-  if (!BufferArgs(info, 0, &ab, [&j](void *d, size_t n, uint32_t cap) {
+  if (!BufferArgs(info, 0, &ab, [&j](void* d, size_t n, uint32_t cap) {
         return cap == 0 ? -1 : tl_event_batch_bind(&j->b, d, n, cap);  // an empty batch would never drain
       }))
     return env.Undefined();
   Busy();
   // the ring is drained on the libuv pool: the JS thread never walks it
-  return PoolFillWorker::Start(env, info.This().As<Napi::Object>(), ab,
-      [this, j] { j->rc = tl_events_drain(events(), &j->b, &j->more, &j->offset); },
+  return PoolFillWorker::Start(
+      env, info.This().As<Napi::Object>(), ab, [this, j] { j->rc = tl_events_drain(events(), &j->b, &j->more, &j->offset); },
       [this, j](Napi::Env env) {
         Napi::Object o = Napi::Object::New(env);
         SetNum(o, "rows", j->b.rows);

@@ -17,7 +17,7 @@ extern "C" {
 namespace tl {
 
 // layout(capacity) -> { capacity, bytes, columns: [{name, type, offset, tcpiEnd}] }
-static Napi::Value Layout(const Napi::CallbackInfo &info) {
+static Napi::Value Layout(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint32_t cap = info[0].As<Napi::Number>().Uint32Value();
   tl_column_desc desc[TL_POLL_NCOLS];
@@ -28,7 +28,7 @@ static Napi::Value Layout(const Napi::CallbackInfo &info) {
 // replay(recording: Uint8Array, buffer: ArrayBuffer, capacity, netnsInode?)
 // Parses a recorded dump ([u32 len][chunk]...) exactly as a live one.
 // -> { rows, full, names, framingErrors, ...parse stats }
-static Napi::Value Replay(const Napi::CallbackInfo &info) {
+static Napi::Value Replay(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsTypedArray()) {
     Napi::TypeError::New(env, "expected a Uint8Array recording").ThrowAsJavaScriptException();
@@ -42,7 +42,7 @@ static Napi::Value Replay(const Napi::CallbackInfo &info) {
   memset(&dict, 0, sizeof(dict));
   tl_parse_stats st;
   memset(&st, 0, sizeof(st));
-  const uint8_t *p = rec.Data();
+  const uint8_t* p = rec.Data();
   size_t left = rec.ByteLength();
   uint64_t framing = 0;
   bool full = false;
@@ -51,7 +51,10 @@ static Napi::Value Replay(const Napi::CallbackInfo &info) {
     memcpy(&n, p, 4);
     p += 4;
     left -= 4;
-    if (n > left) { framing++; n = (uint32_t)left; }  // truncated recording
+    if (n > left) {
+      framing++;
+      n = (uint32_t)left;
+    }  // truncated recording
     tl_parse_ctx x = {&b, &dict, &st, 0, ns, 0};
     size_t used = 0;
     int err = 0;
@@ -74,20 +77,21 @@ static Napi::Value Replay(const Napi::CallbackInfo &info) {
 class DiagSocket : public FillGuard<DiagSocket> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "DiagSocket", {
-      InstanceMethod("begin", &DiagSocket::Begin),
-      InstanceMethod("fill", &DiagSocket::Fill),
-      InstanceMethod("stats", &DiagSocket::Stats),
-      InstanceMethod("names", &DiagSocket::Names),
-      InstanceMethod("tap", &DiagSocket::Tap),
-      InstanceMethod("close", &DiagSocket::Close),
-      InstanceAccessor("netnsInode", &DiagSocket::NetnsInode, nullptr),
-      InstanceAccessor("closed", &DiagSocket::Closed, nullptr),
-    });
+    return DefineClass(env, "DiagSocket",
+                       {
+                           InstanceMethod("begin", &DiagSocket::Begin),
+                           InstanceMethod("fill", &DiagSocket::Fill),
+                           InstanceMethod("stats", &DiagSocket::Stats),
+                           InstanceMethod("names", &DiagSocket::Names),
+                           InstanceMethod("tap", &DiagSocket::Tap),
+                           InstanceMethod("close", &DiagSocket::Close),
+                           InstanceAccessor("netnsInode", &DiagSocket::NetnsInode, nullptr),
+                           InstanceAccessor("closed", &DiagSocket::Closed, nullptr),
+                       });
   }
 
   // new DiagSocket(path?: string) — path of a netns file; omitted = our own.
-  explicit DiagSocket(const Napi::CallbackInfo &info) : FillGuard<DiagSocket>(info, "DiagSocket") {
+  explicit DiagSocket(const Napi::CallbackInfo& info) : FillGuard<DiagSocket>(info, "DiagSocket") {
     Napi::Env env = info.Env();
     uint64_t ino = 0;
     int fd = OpenNetnsSocket(info, &ino);
@@ -100,9 +104,11 @@ class DiagSocket : public FillGuard<DiagSocket> {
     open_ = true;
   }
 
-  ~DiagSocket() override { if (open_) tl_dump_close(&dump_); }
+  ~DiagSocket() override {
+    if (open_) tl_dump_close(&dump_);
+  }
 
-  tl_dump *dump() { return &dump_; }
+  tl_dump* dump() { return &dump_; }
   bool IsOpen() const { return open_; }
   void Release() {
     if (open_) tl_dump_close(&dump_);
@@ -110,9 +116,8 @@ class DiagSocket : public FillGuard<DiagSocket> {
   }
 
  private:
-
   // begin({ families: 1|2|3, states: mask, ext: bits }) -> undefined; throws on send failure
-  Napi::Value Begin(const Napi::CallbackInfo &info) {
+  Napi::Value Begin(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!Usable(env)) return env.Undefined();
     Napi::Object o = info[0].IsObject() ? info[0].As<Napi::Object>() : Napi::Object::New(env);
@@ -124,11 +129,11 @@ class DiagSocket : public FillGuard<DiagSocket> {
     return env.Undefined();
   }
 
-  Napi::Value Fill(const Napi::CallbackInfo &info);
+  Napi::Value Fill(const Napi::CallbackInfo& info);
 
-  Napi::Value Stats(const Napi::CallbackInfo &info) {
+  Napi::Value Stats(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    const tl_dump_stats &s = dump_.st;
+    const tl_dump_stats& s = dump_.st;
     Napi::Object o = Napi::Object::New(env);
     SetNum(o, "requests", (double)s.requests);
     SetNum(o, "recvs", (double)s.recvs);
@@ -143,7 +148,7 @@ class DiagSocket : public FillGuard<DiagSocket> {
   }
 
   // names() -> every congestion-control name so far; id = index + 1
-  Napi::Value Names(const Napi::CallbackInfo &info) {
+  Napi::Value Names(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Napi::Array a = Napi::Array::New(env, dump_.dict.count);
     for (uint32_t i = 0; i < dump_.dict.count; i++) a.Set(i, Napi::String::New(env, dump_.dict.names[i]));
@@ -152,35 +157,40 @@ class DiagSocket : public FillGuard<DiagSocket> {
 
   // tap(true) starts recording received chunks; tap(false) returns them as a
   // Buffer ([u32 len][chunk]...) and stops.
-  Napi::Value Tap(const Napi::CallbackInfo &info) {
+  Napi::Value Tap(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!Usable(env)) return env.Undefined();
-    if (info[0].ToBoolean()) { dump_.tapping = 1; return env.Undefined(); }
+    if (info[0].ToBoolean()) {
+      dump_.tapping = 1;
+      return env.Undefined();
+    }
     dump_.tapping = 0;
-    Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::Copy(env, dump_.tap ? dump_.tap : (uint8_t *)"", dump_.tap_len);
+    Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::Copy(env, dump_.tap ? dump_.tap : (uint8_t*)"", dump_.tap_len);
     free(dump_.tap);
     dump_.tap = nullptr;
     dump_.tap_len = dump_.tap_cap = 0;
     return out;
   }
 
-  Napi::Value NetnsInode(const Napi::CallbackInfo &info) {
-    return Napi::Number::New(info.Env(), (double)dump_.netns_inode);
-  }
+  Napi::Value NetnsInode(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), (double)dump_.netns_inode); }
   tl_dump dump_{};
   bool open_ = false;
 };
 
 // fill(buffer: ArrayBuffer, capacity) -> Promise<{ rows, done, errno, code?, names }>
-Napi::Value DiagSocket::Fill(const Napi::CallbackInfo &info) {
+Napi::Value DiagSocket::Fill(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!Usable(env)) return env.Undefined();
-  struct Job { tl_batch b; int rc = 0; int done = 0; };
+  struct Job {
+    tl_batch b;
+    int rc = 0;
+    int done = 0;
+  };
   auto j = std::make_shared<Job>();
   if (!BindBatch(info, 0, &j->b)) return env.Undefined();
   Busy();
-  return PoolFillWorker::Start(env, info.This().As<Napi::Object>(), info[0].As<Napi::ArrayBuffer>(),
-      [this, j] { j->rc = tl_dump_fill(dump(), &j->b, &j->done); },
+  return PoolFillWorker::Start(
+      env, info.This().As<Napi::Object>(), info[0].As<Napi::ArrayBuffer>(), [this, j] { j->rc = tl_dump_fill(dump(), &j->b, &j->done); },
       [this, j](Napi::Env env) {
         Napi::Object o = FillResult(env, j->b.rows, j->done, j->rc, TakeNewNames(env, &dump()->dict));
         SetBusy(false);

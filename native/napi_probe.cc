@@ -19,7 +19,7 @@ static Napi::Object Result(Napi::Env env, int rc) {
   return o;
 }
 
-static Napi::Value ProbeDiag(const Napi::CallbackInfo &info) {
+static Napi::Value ProbeDiag(const Napi::CallbackInfo& info) {
   uint32_t attrs = 0;
   int rc = tl_probe_diag_one(&attrs);
   Napi::Object o = Result(info.Env(), rc);
@@ -27,15 +27,11 @@ static Napi::Value ProbeDiag(const Napi::CallbackInfo &info) {
   return o;
 }
 
-static Napi::Value ProbeDestroy(const Napi::CallbackInfo &info) {
-  return Result(info.Env(), tl_probe_destroy_groups());
-}
+static Napi::Value ProbeDestroy(const Napi::CallbackInfo& info) { return Result(info.Env(), tl_probe_destroy_groups()); }
 
-static Napi::Value ProbeBpf(const Napi::CallbackInfo &info) {
-  return Result(info.Env(), tl_probe_bpf_load());
-}
+static Napi::Value ProbeBpf(const Napi::CallbackInfo& info) { return Result(info.Env(), tl_probe_bpf_load()); }
 
-static Napi::Array PartDefs(Napi::Env env, const tl_part *parts, int n) {
+static Napi::Array PartDefs(Napi::Env env, const tl_part* parts, int n) {
   Napi::Array a = Napi::Array::New(env, n);
   for (int i = 0; i < n; i++) {
     Napi::Object p = Napi::Object::New(env);
@@ -55,7 +51,7 @@ static Napi::Array PartDefs(Napi::Env env, const tl_part *parts, int n) {
 
 // viewParts() -> { events: [{ part, variants: [{ program, needs }] }], samples: [...] },
 // variants in the order the loader tries them
-static Napi::Value ViewParts(const Napi::CallbackInfo &info) {
+static Napi::Value ViewParts(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
   o.Set("events", PartDefs(env, tl_event_parts, TL_EVENTS_NPARTS));
@@ -63,7 +59,7 @@ static Napi::Value ViewParts(const Napi::CallbackInfo &info) {
   return o;
 }
 
-static Napi::Value ProbeSetns(const Napi::CallbackInfo &info) {
+static Napi::Value ProbeSetns(const Napi::CallbackInfo& info) {
   std::string path = info[0].As<Napi::String>().Utf8Value();
   return Result(info.Env(), tl_probe_setns(path.c_str()));
 }

@@ -13,16 +13,22 @@ extern "C" {
 
 namespace tl {
 
-static bool PassArg(Napi::Env env, Napi::Value v, tl_sample_pass *pass) {
+static bool PassArg(Napi::Env env, Napi::Value v, tl_sample_pass* pass) {
   std::string k = v.IsString() ? v.As<Napi::String>().Utf8Value() : "";
-  if (k == "tasks") { *pass = TL_PASS_TASKS; return true; }
-  if (k == "owners") { *pass = TL_PASS_OWNERS; return true; }
+  if (k == "tasks") {
+    *pass = TL_PASS_TASKS;
+    return true;
+  }
+  if (k == "owners") {
+    *pass = TL_PASS_OWNERS;
+    return true;
+  }
   Napi::TypeError::New(env, "expected 'tasks' or 'owners'").ThrowAsJavaScriptException();
   return false;
 }
 
 // sampleLayout('tasks'|'owners', capacity) -> { capacity, bytes, columns: [{name, type, offset, tcpiEnd: 0}] }
-static Napi::Value SampleLayout(const Napi::CallbackInfo &info) {
+static Napi::Value SampleLayout(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   tl_sample_pass pass;
   if (!PassArg(env, info[0], &pass)) return env.Undefined();
@@ -35,7 +41,7 @@ static Napi::Value SampleLayout(const Napi::CallbackInfo &info) {
 
 // sampleContract() -> { flags: { NAME: bit }, noSyscall }: the wire format's
 // (bpf/task_sampler.h), for scripts/gen-layout.js
-static Napi::Value SampleContract(const Napi::CallbackInfo &info) {
+static Napi::Value SampleContract(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object flags = Napi::Object::New(env);
 #define TL_JS_FLAG(n, v) SetNum(flags, #n, v);
@@ -48,29 +54,28 @@ static Napi::Value SampleContract(const Napi::CallbackInfo &info) {
 }
 
 // samplerUnbuilt() -> '' when the addon has the skeleton, else why not
-static Napi::Value SamplerUnbuilt(const Napi::CallbackInfo &info) {
-  return Napi::String::New(info.Env(), tl_sampler_unbuilt_reason());
-}
+static Napi::Value SamplerUnbuilt(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), tl_sampler_unbuilt_reason()); }
 
 class Sampler : public FillGuard<Sampler> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "Sampler", {
-      InstanceMethod("begin", &Sampler::Begin),
-      InstanceMethod("beginFile", &Sampler::BeginFile),
-      InstanceMethod("fill", &Sampler::Fill),
-      InstanceMethod("stats", &Sampler::Stats),
-      InstanceMethod("close", &Sampler::Close),
-      InstanceAccessor("closed", &Sampler::Closed, nullptr),
-      InstanceAccessor("parts", &Sampler::Parts, nullptr),
-    });
+    return DefineClass(env, "Sampler",
+                       {
+                           InstanceMethod("begin", &Sampler::Begin),
+                           InstanceMethod("beginFile", &Sampler::BeginFile),
+                           InstanceMethod("fill", &Sampler::Fill),
+                           InstanceMethod("stats", &Sampler::Stats),
+                           InstanceMethod("close", &Sampler::Close),
+                           InstanceAccessor("closed", &Sampler::Closed, nullptr),
+                           InstanceAccessor("parts", &Sampler::Parts, nullptr),
+                       });
   }
 
   // new Sampler({ tgid?: number, all?: boolean }): loads and attaches every
   // part it can; throws an Error with .code (errno name), .parts and a
   // one-line reason when none loads.
   // new Sampler({ replay: true }) loads nothing: beginFile() feeds it records.
-  explicit Sampler(const Napi::CallbackInfo &info) : FillGuard<Sampler>(info, "Sampler") {
+  explicit Sampler(const Napi::CallbackInfo& info) : FillGuard<Sampler>(info, "Sampler") {
     Napi::Env env = info.Env();
     Napi::Object o = info[0].IsObject() ? info[0].As<Napi::Object>() : Napi::Object::New(env);
     if (o.Has("replay") && o.Get("replay").ToBoolean()) {
@@ -92,7 +97,7 @@ class Sampler : public FillGuard<Sampler> {
 
   ~Sampler() override { tl_sampler_free(s_); }
 
-  tl_sampler *core() { return s_; }
+  tl_sampler* core() { return s_; }
   bool IsOpen() const { return s_ && !closed_; }
   // releases links, programs, fds (the counters stay readable)
   void Release() {
@@ -101,14 +106,16 @@ class Sampler : public FillGuard<Sampler> {
   }
 
  private:
-
   // begin('tasks'|'owners') -> { seq, tsNs }: creates the iterator; fill() reads it
-  Napi::Value Begin(const Napi::CallbackInfo &info) {
+  Napi::Value Begin(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     tl_sample_pass pass;
     if (!Usable(env) || !PassArg(env, info[0], &pass)) return env.Undefined();
     int rc = tl_sampler_begin(s_, pass);
-    if (rc < 0) { ErrnoError(env, -rc, "bpf_iter_create").ThrowAsJavaScriptException(); return env.Undefined(); }
+    if (rc < 0) {
+      ErrnoError(env, -rc, "bpf_iter_create").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
     pass_ = pass;
     Napi::Object o = Napi::Object::New(env);
     SetNum(o, "seq", tl_sampler_pass_seq(s_));
@@ -117,45 +124,60 @@ class Sampler : public FillGuard<Sampler> {
   }
 
   // beginFile('tasks'|'owners', path): a pass over recorded iterator output
-  Napi::Value BeginFile(const Napi::CallbackInfo &info) {
+  Napi::Value BeginFile(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     tl_sample_pass pass;
     if (!Usable(env) || !PassArg(env, info[0], &pass)) return env.Undefined();
     std::string path = info[1].ToString().Utf8Value();
     int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) { ErrnoError(env, errno, path).ThrowAsJavaScriptException(); return env.Undefined(); }
+    if (fd < 0) {
+      ErrnoError(env, errno, path).ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
     tl_sampler_begin_fd(s_, pass, fd);
     pass_ = pass;
     return env.Undefined();
   }
 
-  Napi::Value Fill(const Napi::CallbackInfo &info);
+  Napi::Value Fill(const Napi::CallbackInfo& info);
 
-  Napi::Value Stats(const Napi::CallbackInfo &info) {
+  Napi::Value Stats(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    struct tl_sampler_stats st{};
+    struct tl_sampler_stats st {};
     if (s_) tl_sampler_stats(s_, &st);
     Napi::Object o = Napi::Object::New(env);
-#define TL_STAT(js, f) SetNum(o, js, (double)st.f);
-    TL_STAT("iterations", iterations) TL_STAT("taskPasses", task_passes)
-    TL_STAT("ownerPasses", owner_passes) TL_STAT("durationNs", duration_ns)
-    TL_STAT("cpuNs", cpu_ns) TL_STAT("records", records) TL_STAT("bytes", bytes)
-    TL_STAT("malformed", malformed) TL_STAT("rows", rows) TL_STAT("batches", batches)
-    TL_STAT("carried", carried) TL_STAT("dropped", dropped) TL_STAT("readErrors", read_errors)
-    TL_STAT("commOverflow", comm_overflow) TL_STAT("tasksSeen", tasks_seen)
-    TL_STAT("tasksEmitted", tasks_emitted) TL_STAT("writeErrors", write_errors)
-    TL_STAT("bpfRunNsTasks", bpf_run_ns_tasks) TL_STAT("bpfRunsTasks", bpf_runs_tasks)
-    TL_STAT("bpfRunNsOwners", bpf_run_ns_owners) TL_STAT("bpfRunsOwners", bpf_runs_owners)
+#define TL_STAT(js, f) SetNum(o, js, (double)st.f)
+    TL_STAT("iterations", iterations);
+    TL_STAT("taskPasses", task_passes);
+    TL_STAT("ownerPasses", owner_passes);
+    TL_STAT("durationNs", duration_ns);
+    TL_STAT("cpuNs", cpu_ns);
+    TL_STAT("records", records);
+    TL_STAT("bytes", bytes);
+    TL_STAT("malformed", malformed);
+    TL_STAT("rows", rows);
+    TL_STAT("batches", batches);
+    TL_STAT("carried", carried);
+    TL_STAT("dropped", dropped);
+    TL_STAT("readErrors", read_errors);
+    TL_STAT("commOverflow", comm_overflow);
+    TL_STAT("tasksSeen", tasks_seen);
+    TL_STAT("tasksEmitted", tasks_emitted);
+    TL_STAT("writeErrors", write_errors);
+    TL_STAT("bpfRunNsTasks", bpf_run_ns_tasks);
+    TL_STAT("bpfRunsTasks", bpf_runs_tasks);
+    TL_STAT("bpfRunNsOwners", bpf_run_ns_owners);
+    TL_STAT("bpfRunsOwners", bpf_runs_owners);
 #undef TL_STAT
     return o;
   }
 
   // [{ part, program, up, why }] as loaded; [] for a replay sampler
-  Napi::Value Parts(const Napi::CallbackInfo &info) {
+  Napi::Value Parts(const Napi::CallbackInfo& info) {
     return have_parts_ ? PartsArray(info.Env(), parts_, TL_SAMPLER_NPARTS) : Napi::Array::New(info.Env());
   }
 
-  tl_sampler *s_ = nullptr;
+  tl_sampler* s_ = nullptr;
   tl_sample_pass pass_ = TL_PASS_TASKS;
   bool closed_ = false;
   tl_part_info parts_[TL_SAMPLER_NPARTS] = {};
@@ -164,18 +186,22 @@ class Sampler : public FillGuard<Sampler> {
 
 // fill(buffer: ArrayBuffer, capacity) -> Promise<{ rows, done, errno, code?, names }>
 // The buffer is in the layout of the pass begun last.
-Napi::Value Sampler::Fill(const Napi::CallbackInfo &info) {
+Napi::Value Sampler::Fill(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!Usable(env)) return env.Undefined();
   Napi::ArrayBuffer ab;
-  struct Job { tl_sample_batch b; int rc = 0; int done = 0; };
+  struct Job {
+    tl_sample_batch b;
+    int rc = 0;
+    int done = 0;
+  };
   auto j = std::make_shared<Job>();
   tl_sample_pass pass = pass_;
-  if (!BufferArgs(info, 0, &ab, [&j, pass](void *d, size_t n, uint32_t cap) { return tl_sample_batch_bind(&j->b, pass, d, n, cap); }))
+  if (!BufferArgs(info, 0, &ab, [&j, pass](void* d, size_t n, uint32_t cap) { return tl_sample_batch_bind(&j->b, pass, d, n, cap); }))
     return env.Undefined();
   Busy();
-  return PoolFillWorker::Start(env, info.This().As<Napi::Object>(), ab,
-      [this, j] { j->rc = tl_sampler_fill(core(), &j->b, &j->done); },
+  return PoolFillWorker::Start(
+      env, info.This().As<Napi::Object>(), ab, [this, j] { j->rc = tl_sampler_fill(core(), &j->b, &j->done); },
       [this, j](Napi::Env env) {
         Napi::Object o = FillResult(env, j->b.rows, j->done, j->rc, TakeNewNames(env, tl_sampler_comms(core())));
         SetBusy(false);

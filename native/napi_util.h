@@ -14,13 +14,13 @@ extern "C" {
 
 namespace tl {
 
-inline const char *ErrnoName(int err) {
-  const char *name = strerrorname_np(err);
+inline const char* ErrnoName(int err) {
+  const char* name = strerrorname_np(err);
   return name ? name : "EUNKNOWN";
 }
 
 // A JS Error carrying .code (errno name) and .errno, like Node's own.
-inline Napi::Error CodedError(Napi::Env env, int err, const std::string &message) {
+inline Napi::Error CodedError(Napi::Env env, int err, const std::string& message) {
   Napi::Error e = Napi::Error::New(env, message);
   e.Set("code", Napi::String::New(env, ErrnoName(err)));
   e.Set("errno", Napi::Number::New(env, err));
@@ -28,16 +28,12 @@ inline Napi::Error CodedError(Napi::Env env, int err, const std::string &message
 }
 
 // The same, with strerror(err) after `what`.
-inline Napi::Error ErrnoError(Napi::Env env, int err, const std::string &what) {
-  return CodedError(env, err, what + ": " + strerror(err));
-}
+inline Napi::Error ErrnoError(Napi::Env env, int err, const std::string& what) { return CodedError(env, err, what + ": " + strerror(err)); }
 
-inline void SetNum(Napi::Object o, const char *k, double v) {
-  o.Set(k, Napi::Number::New(o.Env(), v));
-}
+inline void SetNum(Napi::Object o, const char* k, double v) { o.Set(k, Napi::Number::New(o.Env(), v)); }
 
 // [{ part, program, up, why }]: what became of each part of an eBPF view.
-inline Napi::Array PartsArray(Napi::Env env, const tl_part_info *p, int n) {
+inline Napi::Array PartsArray(Napi::Env env, const tl_part_info* p, int n) {
   Napi::Array a = Napi::Array::New(env, n);
   for (int i = 0; i < n; i++) {
     Napi::Object o = Napi::Object::New(env);
@@ -52,7 +48,7 @@ inline Napi::Array PartsArray(Napi::Env env, const tl_part_info *p, int n) {
 
 // A view's load failed (rc < 0): throws a coded error carrying every part's
 // reason as .parts. Returns whether it threw.
-inline bool ThrowIfNoParts(Napi::Env env, int rc, const char *err, const tl_part_info *parts, int n) {
+inline bool ThrowIfNoParts(Napi::Env env, int rc, const char* err, const tl_part_info* parts, int n) {
   if (rc >= 0) return false;
   Napi::Error e = CodedError(env, -rc, err);
   e.Set("parts", PartsArray(env, parts, n));
@@ -70,7 +66,7 @@ inline void PutErrno(Napi::Object o, int rc) {
 // it with bind(data, bytes, capacity) (< 0: too small or misaligned). On
 // failure throws and returns false. *ab keeps the buffer for async work.
 template <typename Bind>
-inline bool BufferArgs(const Napi::CallbackInfo &info, int argi, Napi::ArrayBuffer *ab, Bind bind) {
+inline bool BufferArgs(const Napi::CallbackInfo& info, int argi, Napi::ArrayBuffer* ab, Bind bind) {
   Napi::Env env = info.Env();
   if (!info[argi].IsArrayBuffer() || !info[argi + 1].IsNumber()) {
     Napi::TypeError::New(env, "expected (ArrayBuffer, capacity)").ThrowAsJavaScriptException();
@@ -85,20 +81,25 @@ inline bool BufferArgs(const Napi::CallbackInfo &info, int argi, Napi::ArrayBuff
   return true;
 }
 
-inline const char *ColTypeName(tl_coltype t) {
+inline const char* ColTypeName(tl_coltype t) {
   switch (t) {
-    case TL_U8: return "u8";
-    case TL_U16: return "u16";
-    case TL_U32: return "u32";
-    case TL_U64: return "u64";
-    case TL_B16: return "b16";
+    case TL_U8:
+      return "u8";
+    case TL_U16:
+      return "u16";
+    case TL_U32:
+      return "u32";
+    case TL_U64:
+      return "u64";
+    case TL_B16:
+      return "b16";
   }
   return "?";
 }
 
 // { capacity, bytes, columns: [{name, type, offset, tcpiEnd}] }: the JS face
 // of any view's layout (poll, events, samples), which src/layout mirrors.
-inline Napi::Object LayoutObject(Napi::Env env, uint32_t cap, size_t bytes, const tl_column_desc *desc, size_t n) {
+inline Napi::Object LayoutObject(Napi::Env env, uint32_t cap, size_t bytes, const tl_column_desc* desc, size_t n) {
   Napi::Array cols = Napi::Array::New(env, n);
   for (size_t i = 0; i < n; i++) {
     Napi::Object c = Napi::Object::New(env);
@@ -117,7 +118,7 @@ inline Napi::Object LayoutObject(Napi::Env env, uint32_t cap, size_t bytes, cons
 
 // Opens a NETLINK_SOCK_DIAG socket in the namespace named by info[0] (a netns
 // file path; absent/null = our own). On failure throws and returns -1.
-inline int OpenNetnsSocket(const Napi::CallbackInfo &info, uint64_t *ino) {
+inline int OpenNetnsSocket(const Napi::CallbackInfo& info, uint64_t* ino) {
   bool own = info.Length() == 0 || info[0].IsUndefined() || info[0].IsNull();
   std::string path = own ? "" : info[0].As<Napi::String>().Utf8Value();
   int fd = tl_netns_socket(own ? nullptr : path.c_str(), NETLINK_SOCK_DIAG, ino);
@@ -148,7 +149,7 @@ class PoolFillWorker : public Napi::AsyncWorker {
   using Result = std::function<Napi::Object(Napi::Env)>;
 
   static Napi::Promise Start(Napi::Env env, Napi::Object self, Napi::ArrayBuffer ab, Work work, Result result) {
-    auto *w = new PoolFillWorker(env, self, ab, std::move(work), std::move(result));
+    auto* w = new PoolFillWorker(env, self, ab, std::move(work), std::move(result));
     Napi::Promise p = w->deferred_.Promise();
     w->Queue();
     return p;

@@ -35,9 +35,9 @@ static int open_netlink(int protocol)
 }
 
 struct ns_job {
-	int target;   /* fd of the namespace to enter */
+	int target; /* fd of the namespace to enter */
 	int protocol;
-	int result;   /* fd or -errno */
+	int result; /* fd or -errno */
 };
 
 static void *ns_thread(void *arg)

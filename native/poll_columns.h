@@ -14,13 +14,16 @@
 
 /* tcp_info members copied verbatim: X(name, type). Each one's presence is
  * decided by the returned tcp_info length (see tl_column.tcpi_end). */
+/* clang-format off */
 #define TL_TCPI_U64(X) \
 	X(tcpi_pacing_rate, U64) X(tcpi_max_pacing_rate, U64) \
 	X(tcpi_bytes_acked, U64) X(tcpi_bytes_received, U64) \
 	X(tcpi_delivery_rate, U64) X(tcpi_busy_time, U64) \
 	X(tcpi_rwnd_limited, U64) X(tcpi_sndbuf_limited, U64) \
 	X(tcpi_bytes_sent, U64) X(tcpi_bytes_retrans, U64)
+/* clang-format on */
 
+/* clang-format off */
 #define TL_TCPI_U32(X) \
 	X(tcpi_rto, U32) X(tcpi_ato, U32) X(tcpi_snd_mss, U32) X(tcpi_rcv_mss, U32) \
 	X(tcpi_unacked, U32) X(tcpi_sacked, U32) X(tcpi_lost, U32) \
@@ -40,16 +43,22 @@
 	X(tcpi_delivered_e1_bytes, U32) X(tcpi_delivered_e0_bytes, U32) \
 	X(tcpi_delivered_ce_bytes, U32) X(tcpi_received_e1_bytes, U32) \
 	X(tcpi_received_e0_bytes, U32) X(tcpi_received_ce_bytes, U32)
+/* clang-format on */
 
+/* clang-format off */
 #define TL_TCPI_U16(X) \
 	X(tcpi_total_rto, U16) X(tcpi_total_rto_recoveries, U16) \
 	X(tcpi_accecn_fail_mode, U16) X(tcpi_accecn_opt_seen, U16)
+/* clang-format on */
 
+/* clang-format off */
 #define TL_TCPI_U8(X) \
 	X(tcpi_state, U8) X(tcpi_ca_state, U8) X(tcpi_retransmits, U8) \
 	X(tcpi_probes, U8) X(tcpi_backoff, U8) X(tcpi_options, U8)
+/* clang-format on */
 
 /* All columns, largest first: X(name, type). */
+/* clang-format off */
 #define TL_POLL_COLUMNS(X) \
 	X(src, B16) X(dst, B16) \
 	X(ts_ns, U64) X(idiag_cookie, U64) X(netns_inode, U64) X(cgroup_id, U64) \
@@ -72,6 +81,7 @@
 	TL_TCPI_U8(X) \
 	X(tcpi_snd_wscale, U8) X(tcpi_rcv_wscale, U8) \
 	X(tcpi_delivery_rate_app_limited, U8) X(tcpi_fastopen_client_fail, U8)
+/* clang-format on */
 
 /* attrs: bit N set when inet_diag attribute N (INET_DIAG_*) was present, so
  * "absent" and "zero" differ (e.g. mark without CAP_NET_ADMIN). */

@@ -33,7 +33,7 @@ static int listener(uint16_t *port)
 		close(fd);
 		return e;
 	}
-	*port = a.sin_port;  /* network byte order */
+	*port = a.sin_port; /* network byte order */
 	return fd;
 }
 
@@ -126,8 +126,8 @@ int tl_probe_bpf_load(void)
 {
 	/* r0 = 0; exit */
 	struct bpf_insn prog[2] = {
-		{ .code = 0xb7, .dst_reg = 0, .imm = 0 },  /* BPF_ALU64 | BPF_MOV | BPF_K */
-		{ .code = 0x95 },                           /* BPF_JMP | BPF_EXIT */
+		{ .code = 0xb7, .dst_reg = 0, .imm = 0 }, /* BPF_ALU64 | BPF_MOV | BPF_K */
+		{ .code = 0x95 },			  /* BPF_JMP | BPF_EXIT */
 	};
 	int fd = bpf_prog_load(BPF_PROG_TYPE_RAW_TRACEPOINT, "tl_probe", "GPL", prog, 2, NULL);
 

@@ -10,6 +10,7 @@
 #include "../bpf/task_sampler.h"
 
 /* iter/task: one row per sampled thread per iteration. */
+/* clang-format off */
 #define TL_SAMPLE_COLUMNS(X) \
 	X(src, B16) X(dst, B16)  /* the socket the thread waits on */ \
 	X(ts_ns, U64)          /* wall clock of the iteration, ns since the epoch */ \
@@ -22,13 +23,16 @@
 	X(idiag_inode, U32) \
 	X(sport, U16) X(dport, U16) \
 	X(idiag_family, U8) X(idiag_state, U8) X(flags, U8)
+/* clang-format on */
 
 /* iter/task_file: one row per (process, socket fd): who owns a socket, so
  * poll rows (idiag_inode, idiag_cookie) can be attributed to processes. */
+/* clang-format off */
 #define TL_OWNER_COLUMNS(X) \
 	X(idiag_cookie, U64)   /* 0 when the kernel has not assigned one yet */ \
 	X(netns_inode, U64) X(cgroup_id, U64) \
 	X(idiag_inode, U32) X(tgid, U32) X(pid, U32) X(fd, U32) \
 	X(comm, U32)
+/* clang-format on */
 
 #endif

@@ -39,8 +39,8 @@ size_t tl_sample_layout(enum tl_sample_pass pass, uint32_t capacity, struct tl_c
 	return tl_layout_place(sample_defs, TL_SAMPLE_NCOLS, capacity, desc);
 }
 
-int tl_sample_batch_bind(struct tl_sample_batch *b, enum tl_sample_pass pass,
-			 void *buf, size_t bytes, uint32_t capacity)
+int tl_sample_batch_bind(struct tl_sample_batch *b, enum tl_sample_pass pass, void *buf, size_t bytes,
+			 uint32_t capacity)
 {
 	struct tl_column_desc desc[TL_SAMPLE_NCOLS > TL_OWNER_NCOLS ? TL_SAMPLE_NCOLS : TL_OWNER_NCOLS];
 	size_t need = tl_sample_layout(pass, capacity, desc), i = 0;
@@ -65,7 +65,8 @@ int tl_sample_batch_bind(struct tl_sample_batch *b, enum tl_sample_pass pass,
 /* The view's parts, each in the variants bpf/task_sampler.bpf.c writes, best
  * first; the loader runs per part the first one the kernel accepts. */
 static const struct tl_variant v_tasks[] = {
-	{ "sample_tasks", TL_SMP_sample_tasks, "bpf_rdonly_cast", "iter/task (5.8+), the bpf_rdonly_cast kfunc (6.2+)" },
+	{ "sample_tasks", TL_SMP_sample_tasks, "bpf_rdonly_cast",
+	  "iter/task (5.8+), the bpf_rdonly_cast kfunc (6.2+)" },
 	{ "sample_tasks_rd", TL_SMP_sample_tasks_rd, NULL, "iter/task (5.8+), bpf_task_pt_regs (5.15+)" },
 	{ "sample_tasks_stack", TL_SMP_sample_tasks_stack, NULL, "iter/task (5.8+)" },
 };
@@ -86,16 +87,16 @@ const struct tl_part tl_sampler_parts[TL_SAMPLER_NPARTS] = {
 struct tl_sampler {
 #if TL_HAVE_SAMPLER
 	struct task_sampler *skel;
-	struct tl_part_state parts[TL_SAMPLER_NPARTS];  /* indexed by enum tl_sample_pass */
-	const struct tl_sampler_opts *opts;             /* while opening */
-	int loaded;                                     /* parts[] says what the loader did */
-	int stats_fd;           /* BPF_STATS_RUN_TIME kept on while >= 0 */
+	struct tl_part_state parts[TL_SAMPLER_NPARTS]; /* indexed by enum tl_sample_pass */
+	const struct tl_sampler_opts *opts;	       /* while opening */
+	int loaded;				       /* parts[] says what the loader did */
+	int stats_fd;				       /* BPF_STATS_RUN_TIME kept on while >= 0 */
 #endif
-	int iter_fd;            /* the pass being read, or -1 */
+	int iter_fd; /* the pass being read, or -1 */
 	enum tl_sample_pass pass;
 	int eof;
 	uint8_t *buf;
-	size_t off, len;        /* unconsumed bytes are buf[off, len) */
+	size_t off, len; /* unconsumed bytes are buf[off, len) */
 	uint64_t pass_ts;
 	uint32_t pass_seq;
 	struct tl_comm_dict dict;
@@ -118,9 +119,9 @@ static uint64_t mono_now_ns(void)
 
 const char *tl_sampler_unbuilt_reason(void)
 {
-	return TL_HAVE_SAMPLER ? "" :
-		"not built: bpf/.output/task_sampler.skel.h was missing when the addon was built "
-		"(needs clang, bpftool, libbpf-dev and kernel BTF; run npm run build)";
+	return TL_HAVE_SAMPLER ? ""
+			       : "not built: bpf/.output/task_sampler.skel.h was missing when the addon was built "
+				 "(needs clang, bpftool, libbpf-dev and kernel BTF; run npm run build)";
 }
 
 #if TL_HAVE_SAMPLER
@@ -162,8 +163,8 @@ static void unbuilt_parts(struct tl_part_info *parts)
 	}
 }
 
-int tl_sampler_open(struct tl_sampler **out, const struct tl_sampler_opts *o, struct tl_part_info *parts,
-		    char *err, size_t errlen)
+int tl_sampler_open(struct tl_sampler **out, const struct tl_sampler_opts *o, struct tl_part_info *parts, char *err,
+		    size_t errlen)
 {
 	*out = NULL;
 	if (errlen)
@@ -252,7 +253,7 @@ struct tl_sampler *tl_sampler_new_replay(void)
 	if (s) {
 		s->iter_fd = -1;
 #if TL_HAVE_SAMPLER
-		s->stats_fd = -1;  /* calloc's 0 would be stdin */
+		s->stats_fd = -1; /* calloc's 0 would be stdin */
 #endif
 	}
 	return s;
@@ -276,7 +277,8 @@ int tl_sampler_begin_fd(struct tl_sampler *s, enum tl_sample_pass pass, int fd)
 int tl_sampler_begin(struct tl_sampler *s, enum tl_sample_pass pass)
 {
 #if !TL_HAVE_SAMPLER
-	(void)s; (void)pass;
+	(void)s;
+	(void)pass;
 	return -ENOSYS;
 #else
 	uint64_t t0 = mono_now_ns(), c0 = cpu_now_ns();
@@ -285,7 +287,7 @@ int tl_sampler_begin(struct tl_sampler *s, enum tl_sample_pass pass)
 	if (!s->skel)
 		return -EBADF;
 	if (!s->parts[pass].link)
-		return -EOPNOTSUPP;  /* this part did not load on this kernel */
+		return -EOPNOTSUPP; /* this part did not load on this kernel */
 	fd = bpf_iter_create(bpf_link__fd(s->parts[pass].link));
 	if (fd < 0)
 		return -errno;
@@ -341,7 +343,8 @@ static void consume(struct tl_sampler *s, struct tl_sample_batch *b)
 	uint16_t want_kind = s->pass == TL_PASS_OWNERS ? TL_REC_OWNER : TL_REC_TASK;
 	uint16_t want_size = s->pass == TL_PASS_OWNERS ? sizeof(struct tl_owner_rec) : sizeof(struct tl_task_rec);
 	/* the kind/size header sits after the u64 and byte-array members */
-	size_t hdr = s->pass == TL_PASS_OWNERS ? offsetof(struct tl_owner_rec, kind) : offsetof(struct tl_task_rec, kind);
+	size_t hdr =
+		s->pass == TL_PASS_OWNERS ? offsetof(struct tl_owner_rec, kind) : offsetof(struct tl_task_rec, kind);
 	int resync = 0;
 
 	while (s->len - s->off >= want_size && b->rows < b->capacity) {
@@ -471,8 +474,14 @@ struct tl_comm_dict *tl_sampler_comms(struct tl_sampler *s)
 	return &s->dict;
 }
 
-uint64_t tl_sampler_pass_ts(struct tl_sampler *s) { return s->pass_ts; }
-uint32_t tl_sampler_pass_seq(struct tl_sampler *s) { return s->pass_seq; }
+uint64_t tl_sampler_pass_ts(struct tl_sampler *s)
+{
+	return s->pass_ts;
+}
+uint32_t tl_sampler_pass_seq(struct tl_sampler *s)
+{
+	return s->pass_seq;
+}
 
 void tl_sampler_close(struct tl_sampler *s)
 {

@@ -49,30 +49,30 @@ struct tl_sample_batch {
 
 size_t tl_sample_layout(enum tl_sample_pass pass, uint32_t capacity, struct tl_column_desc *desc);
 /* -1 when buf is too small or not 8-byte aligned. */
-int tl_sample_batch_bind(struct tl_sample_batch *b, enum tl_sample_pass pass,
-			 void *buf, size_t bytes, uint32_t capacity);
+int tl_sample_batch_bind(struct tl_sample_batch *b, enum tl_sample_pass pass, void *buf, size_t bytes,
+			 uint32_t capacity);
 
 struct tl_sampler_opts {
-	uint32_t tgid;      /* only this process (0 = all), filtered in the kernel */
-	int all_tasks;      /* 0 = active threads only (see task_sampler.bpf.c) */
-	int run_stats;      /* hold BPF_STATS_RUN_TIME on while open (benchmarks): fills bpf_run_* */
+	uint32_t tgid; /* only this process (0 = all), filtered in the kernel */
+	int all_tasks; /* 0 = active threads only (see task_sampler.bpf.c) */
+	int run_stats; /* hold BPF_STATS_RUN_TIME on while open (benchmarks): fills bpf_run_* */
 };
 
 /* Cumulative counters; never reset. */
 struct tl_sampler_stats {
-	uint64_t iterations;   /* passes begun, both kinds */
+	uint64_t iterations; /* passes begun, both kinds */
 	uint64_t task_passes, owner_passes;
-	uint64_t duration_ns;  /* wall time inside begin+fill (read() runs the BPF programs) */
-	uint64_t cpu_ns;       /* CPU time of the reading thread (user + kernel, includes the BPF programs) */
-	uint64_t records;      /* well-formed records read */
-	uint64_t bytes;        /* bytes read from iterators */
-	uint64_t malformed;    /* records with an unknown kind/size, or a truncated tail: skipped */
-	uint64_t rows;         /* rows written to batches */
-	uint64_t batches;      /* fills that returned rows */
-	uint64_t carried;      /* records that did not fit a batch and went into the next one */
-	uint64_t dropped;      /* records lost: a pass abandoned before its end, dictionary-less comm */
-	uint64_t read_errors;  /* read() failures (the pass ends there) */
-	uint64_t comm_overflow;/* comm names past the dictionary's size (column 0) */
+	uint64_t duration_ns;	/* wall time inside begin+fill (read() runs the BPF programs) */
+	uint64_t cpu_ns;	/* CPU time of the reading thread (user + kernel, includes the BPF programs) */
+	uint64_t records;	/* well-formed records read */
+	uint64_t bytes;		/* bytes read from iterators */
+	uint64_t malformed;	/* records with an unknown kind/size, or a truncated tail: skipped */
+	uint64_t rows;		/* rows written to batches */
+	uint64_t batches;	/* fills that returned rows */
+	uint64_t carried;	/* records that did not fit a batch and went into the next one */
+	uint64_t dropped;	/* records lost: a pass abandoned before its end, dictionary-less comm */
+	uint64_t read_errors;	/* read() failures (the pass ends there) */
+	uint64_t comm_overflow; /* comm names past the dictionary's size (column 0) */
 	/* from the BPF side */
 	uint64_t tasks_seen, tasks_emitted, write_errors;
 	/* kernel run time and runs of each program (0 unless run_stats, or
@@ -91,8 +91,8 @@ extern const struct tl_part tl_sampler_parts[TL_SAMPLER_NPARTS];
  * one-line reason (-EOPNOTSUPP: every part refused, each one's reason).
  * parts (TL_SAMPLER_NPARTS entries, may be NULL) says what became of each
  * part, on failure too. */
-int tl_sampler_open(struct tl_sampler **out, const struct tl_sampler_opts *o, struct tl_part_info *parts,
-		    char *err, size_t errlen);
+int tl_sampler_open(struct tl_sampler **out, const struct tl_sampler_opts *o, struct tl_part_info *parts, char *err,
+		    size_t errlen);
 /* What became of each part (TL_SAMPLER_NPARTS entries). */
 void tl_sampler_parts_info(const struct tl_sampler *s, struct tl_part_info *parts);
 /* A sampler that loads nothing: tl_sampler_begin_fd() replays recorded

@@ -14,8 +14,8 @@ struct tl_tcp_info {
 	__u8 tcpi_probes;
 	__u8 tcpi_backoff;
 	__u8 tcpi_options;
-	__u8 wscale;     /* tcpi_snd_wscale:4 (low nibble), tcpi_rcv_wscale:4 */
-	__u8 flags;      /* tcpi_delivery_rate_app_limited:1, tcpi_fastopen_client_fail:2 */
+	__u8 wscale; /* tcpi_snd_wscale:4 (low nibble), tcpi_rcv_wscale:4 */
+	__u8 flags;  /* tcpi_delivery_rate_app_limited:1, tcpi_fastopen_client_fail:2 */
 
 	__u32 tcpi_rto;
 	__u32 tcpi_ato;

@@ -50,7 +50,10 @@ static uint32_t replay(const uint8_t *rec, size_t len, uint32_t cap, uint64_t *e
 		memcpy(&n, p, 4);
 		p += 4;
 		left -= 4;
-		if (n > left) { (*errors)++; n = (uint32_t)left; }
+		if (n > left) {
+			(*errors)++;
+			n = (uint32_t)left;
+		}
 		if (tl_parse_diag(&x, p, n, &used, &err) == TL_PARSE_FULL)
 			break;
 		if (used > n) {
@@ -84,12 +87,18 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	f = fopen(argv[1], "rb");
-	if (!f) { perror(argv[1]); return 2; }
+	if (!f) {
+		perror(argv[1]);
+		return 2;
+	}
 	fseek(f, 0, SEEK_END);
 	len = ftell(f);
 	fseek(f, 0, SEEK_SET);
 	rec = malloc((size_t)len);
-	if (fread(rec, 1, (size_t)len, f) != (size_t)len) { perror("read"); return 2; }
+	if (fread(rec, 1, (size_t)len, f) != (size_t)len) {
+		perror("read");
+		return 2;
+	}
 	fclose(f);
 	iters = atol(argv[2]);
 	rng_state = strtoull(argv[3], NULL, 0) | 1;
@@ -101,13 +110,13 @@ int main(int argc, char **argv)
 		size_t n = (size_t)len;
 		uint8_t *bad;
 		int kind = (int)(rnd() % 4);
-		if (kind == 0)                /* cut anywhere */
+		if (kind == 0) /* cut anywhere */
 			n = rnd() % (size_t)len;
-		else if (kind == 2)           /* flips and a cut near the end */
+		else if (kind == 2) /* flips and a cut near the end */
 			n -= rnd() % 8;
-		bad = malloc(n ? n : 1);      /* exact size: a read past n is reported */
+		bad = malloc(n ? n : 1); /* exact size: a read past n is reported */
 		memcpy(bad, rec, n);
-		if (kind >= 1 && n > 0) {     /* flips: random bytes, or bytes set to 0xff/0x00 */
+		if (kind >= 1 && n > 0) { /* flips: random bytes, or bytes set to 0xff/0x00 */
 			int flips = 1 + (int)(rnd() % 8);
 			for (int k = 0; k < flips; k++) {
 				size_t off = rnd() % n;
@@ -122,8 +131,8 @@ int main(int argc, char **argv)
 		total_err += errors;
 		free(bad);
 	}
-	printf("fuzz iterations=%ld rows=%llu errors=%llu\n", iters,
-	       (unsigned long long)total_rows, (unsigned long long)total_err);
+	printf("fuzz iterations=%ld rows=%llu errors=%llu\n", iters, (unsigned long long)total_rows,
+	       (unsigned long long)total_err);
 	free(rec);
 	return 0;
 }
