@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# npm test: compile (native only if never built), run the whole mocha suite on
-# this machine's kernel, then the kernel matrix (the kernel-facing tests on
+# npm test: compile (native only if never built), lint (scripts/lint.sh), run
+# the whole mocha suite on this machine's kernel, then the kernel matrix (the kernel-facing tests on
 # Debian's 5.10, 6.1 and 6.12 under qemu; TCPLENS_KERNELS=none skips it, and
 # so does naming test files), and end with the plain
 # "N passed, N failed, N skipped" line CI reads, over both.
@@ -8,6 +8,9 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 [ -f build/Release/tcplens.node ] || npm run --silent build:native || exit 1
 npm run --silent build:ts || exit 1
+# the style first: a red lint is a red run, but the tests still run and report
+lint_rc=0
+[ $# -eq 0 ] && { bash scripts/lint.sh || lint_rc=1; }
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 npx --no-install mocha --config .mocharc.json "$@" 2>&1 | tee "$log"
@@ -28,5 +31,6 @@ if [ $# -eq 0 ] && [ "${TCPLENS_KERNELS:-}" != none ]; then
   passed=$((passed + kp)); failed=$((failed + kf)); skipped=$((skipped + ks))
   [ "$krc" -eq 0 ] || [ "$rc" -ne 0 ] || rc=1
 fi
+[ "$lint_rc" -eq 0 ] || { echo "npm test: lint failed (npm run lint)"; failed=$((failed + 1)); [ "$rc" -ne 0 ] || rc=1; }
 echo "$passed passed, $failed failed, $skipped skipped"
 exit "$rc"
