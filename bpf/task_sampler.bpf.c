@@ -24,17 +24,7 @@ __u64 tasks_seen = 0;
 __u64 tasks_emitted = 0;
 __u64 write_errors = 0; /* bpf_seq_write failed: the record is lost */
 
-/* The test hook (TCPLENS_TEST_REFUSE): a program whose bit is set reads
- * 32 KiB past its context, which the verifier refuses for every kind of
- * program, as a kernel that cannot run it would. With the bit clear (always,
- * in production) the branch is dead code on a known constant, which the
- * verifier never walks. */
-const volatile __u32 refuse = 0;
-#define TL_REFUSE_IF(bit, ctx) \
-	do { \
-		if (refuse & (1u << (bit))) \
-			return (int)((volatile __u64 *)(ctx))[4096]; \
-	} while (0)
+#include "refuse.bpf.h"
 
 /* Two parts, each in variants; the loader (native/sampler.c) loads, per
  * part, the first variant the running kernel accepts:

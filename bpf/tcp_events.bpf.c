@@ -33,17 +33,7 @@ const volatile __u32 n_ports = 0;	       /* 0: every port; else local or remote 
 const volatile __u32 keep_kinds = TL_EVK_ALL;  /* bit k keeps kind k */
 const volatile __u32 keep_states = 0xffffffff; /* kind STATE: bit s keeps new state s */
 
-/* The test hook (TCPLENS_TEST_REFUSE): a program whose bit is set reads
- * 32 KiB past its context, which the verifier refuses for every kind of
- * program, as a kernel that cannot run it would. With the bit clear (always,
- * in production) the branch is dead code on a known constant, which the
- * verifier never walks. */
-const volatile __u32 refuse = 0;
-#define TL_REFUSE_IF(bit, ctx) \
-	do { \
-		if (refuse & (1u << (bit))) \
-			return (int)((volatile __u64 *)(ctx))[4096]; \
-	} while (0)
+#include "refuse.bpf.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

@@ -1,33 +1,12 @@
-// Adapts the ClickHouse sink's own counters (src/sinks/stats.ts SinkStats on
-// the clickhouse branch, matched here structurally so this file compiles
-// before that branch is merged) to SinkStageStats.
+// Adapts a sink's own counters (src/sinks/stats.ts) to SinkStageStats.
 import type { HistogramSnapshot } from './histogram';
 import type { SinkStageStats, SinkState, SinkTableStats } from './stages';
+import type { SinkStats } from '../sinks/stats';
 
-/** The fields of src/sinks/stats.ts SinkStats that the metrics read. */
-export interface SinkCountersLike {
-  tables: Record<
-    string,
-    {
-      rows_queued: number;
-      batches_queued: number;
-      rows_written: number;
-      batches_written: number;
-      batches_retried: number;
-      rows_spooled: number;
-      batches_spooled: number;
-      rows_replayed: number;
-      batches_replayed: number;
-      rows_dropped: number;
-      batches_dropped: number;
-    }
-  >;
-  queue_rows: number;
-  spool_bytes: number;
-  outage: boolean;
+/** The fields of SinkStats that the metrics read. */
+export type SinkCountersLike = Pick<SinkStats, 'tables' | 'queue_rows' | 'spool_bytes' | 'outage' | 'last_error'> & {
   insert_latency: HistogramSnapshot;
-  last_error?: string;
-}
+};
 
 export interface SinkLimits {
   queueCapacityRows: number;

@@ -3,7 +3,7 @@
 // loaded into ClickHouse later (each record is one INSERT ... FORMAT Native).
 import * as fs from 'fs';
 import { ChunkSink } from './clickhouse/chunk_sink';
-import { LatencyHistogram, type SinkStats } from './stats';
+import { plainSinkStats, type SinkStats } from './stats';
 import { LEGACY, type Dialect } from './clickhouse/dialect';
 import { mergeToBlock, type EncodedChunk } from './clickhouse/native_format';
 import { decodeRecords, encodeRecord, type NativeBatchRecord } from './clickhouse/spool_record';
@@ -74,16 +74,7 @@ export class FileSink extends ChunkSink {
   }
 
   stats(): SinkStats {
-    return {
-      kind: this.kind,
-      tables: JSON.parse(JSON.stringify(this.counters)) as SinkStats['tables'],
-      queue_rows: 0,
-      queue_bytes: 0,
-      spool_bytes: this.bytes,
-      spool_batches: Number(this.seq),
-      outage: false,
-      insert_latency: new LatencyHistogram().snapshot(),
-    };
+    return plainSinkStats(this.kind, this.counters, { bytes: this.bytes, batches: Number(this.seq) });
   }
 }
 

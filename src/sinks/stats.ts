@@ -66,3 +66,17 @@ export interface SinkStats {
   insert_latency: ReturnType<LatencyHistogram['snapshot']>;
   last_error?: string;
 }
+
+/** The stats of a sink that writes as it goes (stdout, a file): nothing queued, no outage. */
+export function plainSinkStats(kind: string, tables: Record<string, TableCounters>, spool = { bytes: 0, batches: 0 }): SinkStats {
+  return {
+    kind,
+    tables: JSON.parse(JSON.stringify(tables)) as SinkStats['tables'],
+    queue_rows: 0,
+    queue_bytes: 0,
+    spool_bytes: spool.bytes,
+    spool_batches: spool.batches,
+    outage: false,
+    insert_latency: new LatencyHistogram().snapshot(),
+  };
+}

@@ -9,7 +9,7 @@ import type { Sink } from './sink';
 import type { CoverageRow, PollCycleRow, SnapshotContext } from './rows';
 import { COVERAGE, FLOWS, POLL_CYCLES, eventsTable, ownersTable, samplesTable, snapshotsTable } from './tables';
 import { batchRows, tableRows, type JsonRow } from './json_rows';
-import { LatencyHistogram, newCounters, type SinkStats, type TableCounters } from './stats';
+import { newCounters, plainSinkStats, type SinkStats, type TableCounters } from './stats';
 import { Output } from '../util/output';
 
 export class StdoutSink implements Sink {
@@ -79,15 +79,6 @@ export class StdoutSink implements Sink {
   }
 
   stats(): SinkStats {
-    return {
-      kind: this.kind,
-      tables: JSON.parse(JSON.stringify(this.counters)) as SinkStats['tables'],
-      queue_rows: 0,
-      queue_bytes: 0,
-      spool_bytes: 0,
-      spool_batches: 0,
-      outage: false,
-      insert_latency: new LatencyHistogram().snapshot(),
-    };
+    return plainSinkStats(this.kind, this.counters);
   }
 }

@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import { spawnSync, execFileSync } from 'child_process';
 import * as path from 'path';
 import { isRoot } from '../helpers/netns';
+import { skipIf } from '../helpers/skip';
 
 const ROOT = path.resolve(__dirname, '../../..');
 
@@ -21,15 +22,8 @@ describe('bench/compare --smoke', function () {
   this.timeout(180_000);
 
   it('prints poll cost beside ss and the events view beside bpftrace, from one run', function () {
-    if (!isRoot()) {
-      console.log('    skipped: needs root (network namespaces, eBPF)');
-      this.skip();
-    }
-    for (const tool of ['bpftrace', 'bpftool'])
-      if (!has(tool)) {
-        console.log(`    skipped: ${tool} not installed (scripts/bootstrap.sh installs it)`);
-        this.skip();
-      }
+    skipIf(this, !isRoot(), 'needs root (network namespaces, eBPF)');
+    for (const tool of ['bpftrace', 'bpftool']) skipIf(this, !has(tool), `${tool} not installed (scripts/bootstrap.sh installs it)`);
     const r = spawnSync('bash', [path.join(ROOT, 'bench/compare/run.sh'), '--smoke'], { cwd: ROOT, encoding: 'utf8' });
     const out = r.stdout;
     expect(r.status, `exit ${r.status}\n${out}\n${r.stderr}`).to.equal(0);

@@ -6,6 +6,7 @@ import { spawnSync } from 'child_process';
 import * as path from 'path';
 import { isRoot } from '../helpers/netns';
 import { EventSource } from '../../src/sources/events';
+import { skipIf } from '../helpers/skip';
 
 const ROOT = path.resolve(__dirname, '../../..');
 
@@ -19,15 +20,9 @@ describe('bench/events --smoke', function () {
   this.timeout(180_000);
 
   it('measures churn off, with tcplens (every kind, sidecar kinds) and with bpftrace, and tcplens loses nothing', function () {
-    if (!isRoot()) {
-      console.log('    skipped: needs root (namespaces, eBPF)');
-      this.skip();
-    }
+    skipIf(this, !isRoot(), 'needs root (namespaces, eBPF)');
     const a = EventSource.availability();
-    if (!a.ok) {
-      console.log(`    skipped: events view unavailable here: ${a.reason}`);
-      this.skip();
-    }
+    skipIf(this, !a.ok, `events view unavailable here: ${a.ok ? '' : a.reason}`);
     const r = spawnSync('bash', [path.join(ROOT, 'bench/events/run.sh'), '--smoke'], { cwd: ROOT, encoding: 'utf8' });
     const out = r.stdout;
     expect(r.status, `exit ${r.status}\n${out}\n${r.stderr}`).to.equal(0);

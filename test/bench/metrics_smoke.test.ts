@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import { spawnSync } from 'child_process';
 import * as path from 'path';
 import { isRoot } from '../helpers/netns';
+import { skipIf } from '../helpers/skip';
 
 const ROOT = path.resolve(__dirname, '../../..');
 
@@ -11,10 +12,7 @@ describe('bench/metrics --smoke', function () {
   this.timeout(120_000);
 
   it('prints the scrape, observed cycle and BPF accounting costs beside their anchors', function () {
-    if (!isRoot()) {
-      console.log('    skipped: needs root for namespaces and BPF');
-      this.skip();
-    }
+    skipIf(this, !isRoot(), 'needs root for namespaces and BPF');
     const r = spawnSync('node', [path.join(ROOT, 'dist/bench/metrics/bench.js'), '--smoke'], { cwd: ROOT, encoding: 'utf8' });
     expect(r.status, `${r.stdout}\n${r.stderr}`).to.equal(0);
     for (const ratio of ['scrape/cycle', 'scrape/bare', 'observed/raw', 'on/off']) {

@@ -6,6 +6,7 @@ import { spawnSync } from 'child_process';
 import * as path from 'path';
 import { isRoot } from '../helpers/netns';
 import { rowCells } from '../helpers/bench';
+import { skipIf } from '../helpers/skip';
 
 const ROOT = path.resolve(__dirname, '../../..');
 
@@ -13,10 +14,7 @@ describe('bench/poll --smoke', function () {
   this.timeout(120_000);
 
   it('measures the floor, ss, tcplens --once and the tcplens sidecar on the sockets it built', function () {
-    if (!isRoot()) {
-      console.log('    skipped: needs root to create network namespaces');
-      this.skip();
-    }
+    skipIf(this, !isRoot(), 'needs root to create network namespaces');
     const r = spawnSync('bash', [path.join(ROOT, 'bench/poll/run.sh'), '--smoke', '--sink'], { cwd: ROOT, encoding: 'utf8' });
     const out = r.stdout;
     expect(r.status, `exit ${r.status}\n${out}\n${r.stderr}`).to.equal(0);

@@ -6,6 +6,7 @@ import { spawnSync } from 'child_process';
 import * as path from 'path';
 import { samplesSkipReason } from '../helpers/samples';
 import { rowCells } from '../helpers/bench';
+import { skipIf } from '../helpers/skip';
 
 const ROOT = path.resolve(__dirname, '../../..');
 
@@ -14,10 +15,7 @@ describe('bench/samples --smoke', function () {
 
   it('measures tcplens active/all/floor beside the /proc sampler on the threads it started', function () {
     const why = samplesSkipReason();
-    if (why) {
-      console.log(`    skipped: ${why}`);
-      this.skip();
-    }
+    skipIf(this, why, `${why}`);
     const r = spawnSync('bash', [path.join(ROOT, 'bench/samples/run.sh'), '--smoke'], { cwd: ROOT, encoding: 'utf8' });
     const out = r.stdout;
     expect(r.status, `exit ${r.status}\n${out}\n${r.stderr}`).to.equal(0);

@@ -5,6 +5,7 @@ import { execFileSync, spawnSync } from 'child_process';
 import * as path from 'path';
 import { createNetns, deleteNetns, isRoot, startWorkload, type Workload } from '../helpers/netns';
 import { ssInNetns, type SsSocket } from '../helpers/ss';
+import { skipIf } from '../helpers/skip';
 
 const BIN = path.resolve(__dirname, '../../../bin/tcplens.js');
 
@@ -21,10 +22,7 @@ describe('tcplens poll (real namespaces, against ss)', function () {
   let wl: Workload | undefined;
 
   before(async function () {
-    if (!isRoot()) {
-      console.log('    skipped: needs root to create network namespaces');
-      this.skip();
-    }
+    skipIf(this, !isRoot(), 'needs root to create network namespaces');
     ns = createNetns('poll');
     wl = await startWorkload(ns, {
       listeners: [{ family: 4 }, { family: 6 }],

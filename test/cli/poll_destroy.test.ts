@@ -2,29 +2,23 @@
 import { expect } from 'chai';
 import { spawn, execFileSync } from 'child_process';
 import * as path from 'path';
-import { createNetns, deleteNetns, isRoot } from '../helpers/netns';
+import { suiteNetns } from '../helpers/netns';
 
 const BIN = path.resolve(__dirname, '../../../bin/tcplens.js');
 const CHURN = path.resolve(__dirname, '../../../test/helpers/churn.py');
 
 describe('tcplens poll --destroy', function () {
   this.timeout(60_000);
-  let ns = '';
-  before(function () {
-    if (!isRoot()) {
-      console.log('    skipped: needs root to create network namespaces');
-      this.skip();
-    }
-    ns = createNetns('pdestroy');
-  });
-  after(() => {
-    if (ns) deleteNetns(ns);
-  });
+  const netns = suiteNetns('pdestroy');
 
   it('prints every socket closed between polls as a "destroy" record', async () => {
-    const proc = spawn('node', [BIN, 'poll', '--netns', ns, '--interval', '300ms', '--count', '4', '--destroy', '--format', 'ndjson'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const proc = spawn(
+      'node',
+      [BIN, 'poll', '--netns', netns.name, '--interval', '300ms', '--count', '4', '--destroy', '--format', 'ndjson'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     proc.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
@@ -32,7 +26,7 @@ describe('tcplens poll --destroy', function () {
     await new Promise((r) => setTimeout(r, 400)); // after the first poll
     const N = 15;
     const truth = JSON.parse(
-      execFileSync('ip', ['netns', 'exec', ns, 'python3', CHURN, String(N), '200'], { encoding: 'utf8' }).trim(),
+      execFileSync('ip', ['netns', 'exec', netns.name, 'python3', CHURN, String(N), '200'], { encoding: 'utf8' }).trim(),
     ) as { listener: [string, number]; flows: Array<{ sport: number }> };
     const code = await new Promise((r) => proc.once('exit', r));
     expect(code).to.equal(0);
@@ -44,7 +38,9 @@ describe('tcplens poll --destroy', function () {
     expect(destroyed).to.have.length(2 * N + 1);
     const clientPorts = new Set(destroyed.filter((r) => r.dport === truth.listener[1]).map((r) => r.sport));
     for (const f of truth.flows) expect(clientPorts.has(f.sport), `client ${f.sport}`).to.equal(true);
-    expect(destroyed.every((r) => r.netns === ns && typeof r.idiag_cookie === 'string' && r.tcpi_bytes_acked !== undefined)).to.equal(true);
+    expect(
+      destroyed.every((r) => r.netns === netns.name && typeof r.idiag_cookie === 'string' && r.tcpi_bytes_acked !== undefined),
+    ).to.equal(true);
     // The last poll still sees the clients, now as TIME_WAIT sockets (no tcp_info).
     const lastTs = recs
       .filter((r) => r.view === 'poll')

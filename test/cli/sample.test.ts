@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import { spawnSync } from 'child_process';
 import { createNetns, deleteNetns } from '../helpers/netns';
 import { samplesSkipReason, startSampleWorkload, type SampleWorkloadInfo } from '../helpers/samples';
+import { skipIf } from '../helpers/skip';
 
 const BIN = `${__dirname}/../../../bin/tcplens.js`;
 const run = (args: string[], wrap?: string[]) => {
@@ -19,10 +20,7 @@ describe('tcplens sample', function () {
 
   before(async function () {
     const why = samplesSkipReason();
-    if (why) {
-      console.log(`    skipped: ${why}`);
-      this.skip();
-    }
+    skipIf(this, why, `${why}`);
     ns = createNetns('smpcli');
     const w = await startSampleWorkload(ns, { recv: 2, idle: true });
     wl = w.info;

@@ -5,6 +5,7 @@ import { spawn, spawnSync, execFileSync } from 'child_process';
 import * as path from 'path';
 import { EventSource } from '../../src/sources/events';
 import { createNetns, deleteNetns, isRoot } from '../helpers/netns';
+import { skipIf } from '../helpers/skip';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const BIN = path.join(ROOT, 'bin/tcplens.js');
@@ -53,15 +54,9 @@ describe('tcplens trace', function () {
   this.timeout(60_000);
   let ns = '';
   before(function () {
-    if (!isRoot()) {
-      console.log('    skipped: needs root to create network namespaces');
-      this.skip();
-    }
+    skipIf(this, !isRoot(), 'needs root to create network namespaces');
     const a = EventSource.availability();
-    if (!a.ok) {
-      console.log(`    skipped: events view unavailable here: ${a.reason}`);
-      this.skip();
-    }
+    skipIf(this, !a.ok, `events view unavailable here: ${a.ok ? '' : a.reason}`);
   });
   beforeEach(() => {
     ns = createNetns('trace');

@@ -8,6 +8,7 @@ import { spawn, spawnSync, execFileSync, type ChildProcess } from 'child_process
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { skipIf } from '../helpers/skip';
 
 const BIN = path.resolve(__dirname, '../../../bin/tcplens.js');
 const has = (cmd: string): boolean => {
@@ -33,10 +34,7 @@ describe('tcplens compare --from-clickhouse', function () {
   let url = '';
 
   before(async function () {
-    if (!has('clickhouse-server')) {
-      console.log('    skipped: clickhouse-server not installed (scripts/bootstrap.sh installs it)');
-      this.skip();
-    }
+    skipIf(this, !has('clickhouse-server'), 'clickhouse-server not installed (scripts/bootstrap.sh installs it)');
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-cmp-ch-'));
     const base = 21000 + (process.pid % 2000) * 3;
     url = `http://127.0.0.1:${base}`;

@@ -13,6 +13,7 @@ import { isRoot, createNetns, deleteNetns } from '../helpers/netns';
 import { readTruth, type TruthFlow } from '../../src/loadgen/truth';
 import type { CompareResult } from '../../src/compare/run';
 import type { ViewReport } from '../../src/compare/report';
+import { skipIf } from '../helpers/skip';
 
 const BIN = path.resolve(__dirname, '../../../bin/tcplens.js');
 
@@ -98,10 +99,7 @@ describe('tcplens compare --loadgen', function () {
   this.timeout(120_000);
   let dir = '';
   before(function () {
-    if (!isRoot()) {
-      console.log('    skipped: needs root to create network namespaces');
-      this.skip();
-    }
+    skipIf(this, !isRoot(), 'needs root to create network namespaces');
   });
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-compare-test-'));
@@ -275,10 +273,7 @@ describe('tcplens compare --netns (no ground truth)', function () {
   let ns = '';
   let dir = '';
   beforeEach(function () {
-    if (!isRoot()) {
-      console.log('    skipped: needs root to create network namespaces');
-      this.skip();
-    }
+    skipIf(this, !isRoot(), 'needs root to create network namespaces');
     ns = createNetns('cmp');
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-compare-ns-'));
   });

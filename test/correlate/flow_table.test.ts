@@ -10,6 +10,7 @@ import { createNetns, deleteNetns, isRoot } from '../helpers/netns';
 import { churn, heldChurn, type ChurnTruth } from '../helpers/churn';
 import { compactRows } from '../../src/layout/compact';
 import { pollInto } from '../helpers/flows';
+import { skipIf } from '../helpers/skip';
 
 const settle = (ms = 300): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -22,10 +23,7 @@ describe('FlowTable (poll + destroy joined on the cookie)', function () {
   let table: FlowTable;
 
   beforeEach(function () {
-    if (!isRoot()) {
-      console.log('    skipped: needs root to create network namespaces');
-      this.skip();
-    }
+    skipIf(this, !isRoot(), 'needs root to create network namespaces');
     ns = createNetns('flows');
     poll = new PollSource({ netns: parseNetnsSelector(ns) });
     destroy = new DestroySource({ netns: parseNetnsSelector(ns) });

@@ -105,3 +105,21 @@ export function startPython<T>(
     });
   });
 }
+
+/** A fresh namespace for the suite (or for each test, `each`), deleted after;
+ * the suite skips, saying so, without root. Call inside describe(). */
+export function suiteNetns(tag: string, each = false): { readonly name: string } {
+  const ns = { name: '' };
+  (each ? beforeEach : before)(function () {
+    if (!isRoot()) {
+      console.log('    skipped: needs root to create network namespaces');
+      this.skip();
+    }
+    ns.name = createNetns(tag);
+  });
+  (each ? afterEach : after)(() => {
+    if (ns.name) deleteNetns(ns.name);
+    ns.name = '';
+  });
+  return ns;
+}

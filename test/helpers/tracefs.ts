@@ -5,6 +5,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import { EventSource } from '../../src/sources/events';
 import { isRoot } from './netns';
+import { skipIf } from './skip';
 
 export const TRACEFS = '/sys/kernel/tracing';
 
@@ -13,15 +14,9 @@ export function eventsWithTracefs(): { before: (this: Mocha.Context) => void; af
   let mounted = true;
   return {
     before(this: Mocha.Context) {
-      if (!isRoot()) {
-        console.log('    skipped: needs root for network namespaces and eBPF');
-        this.skip();
-      }
+      skipIf(this, !isRoot(), 'needs root for network namespaces and eBPF');
       const a = EventSource.availability();
-      if (!a.ok) {
-        console.log(`    skipped: events view unavailable here: ${a.reason}`);
-        this.skip();
-      }
+      skipIf(this, !a.ok, `events view unavailable here: ${a.ok ? '' : a.reason}`);
       mounted = fs.readFileSync('/proc/mounts', 'utf8').includes(` ${TRACEFS} tracefs `);
       if (!mounted) execFileSync('mount', ['-t', 'tracefs', 'nodev', TRACEFS]);
     },

@@ -5,7 +5,7 @@ import { FlowTable } from '../../src/correlate/flow_table';
 import { parseNetnsSelector } from '../../src/netns/select';
 import type { Sink } from '../../src/sinks';
 import type { SinkStats } from '../../src/sinks/stats';
-import { LatencyHistogram } from '../../src/sinks/stats';
+import { plainSinkStats } from '../../src/sinks/stats';
 import { Logger } from '../../src/util/log';
 import type { View, ViewContext, ViewFactory, ViewsRequest } from '../../src/run/view';
 import type { PipelineStages } from '../../src/metrics/stages';
@@ -43,16 +43,7 @@ export class NullSink implements Sink {
   async flush(): Promise<void> {}
   async close(): Promise<void> {}
   stats(): SinkStats {
-    return {
-      kind: 'null',
-      tables: {},
-      queue_rows: 0,
-      queue_bytes: 0,
-      spool_bytes: 0,
-      spool_batches: 0,
-      outage: false,
-      insert_latency: new LatencyHistogram().snapshot(),
-    };
+    return plainSinkStats('null', {});
   }
 }
 

@@ -8,6 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { isRoot, createNetns, deleteNetns } from '../helpers/netns';
 import { readTruth } from '../../src/loadgen/truth';
+import { skipIf } from '../helpers/skip';
 
 const BIN = path.resolve(__dirname, '../../../bin/tcplens.js');
 const tcplens = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
@@ -40,10 +41,7 @@ describe('tcplens loadgen', function () {
   });
 
   it('runs every flow with exact bytes each way and its planned duration, in a namespace it removes', function () {
-    if (!isRoot()) {
-      console.log('    skipped: needs root to create network namespaces');
-      this.skip();
-    }
+    skipIf(this, !isRoot(), 'needs root to create network namespaces');
     const out = path.join(dir, 'truth.ndjson');
     const spec = 'rate=400,flows=300,duration=bimodal:3ms:300ms:0.1,bytes=3000/70000,seed=11';
     const r = tcplens(['loadgen', spec, '--out', out]);
@@ -73,10 +71,7 @@ describe('tcplens loadgen', function () {
   });
 
   it('--netns runs in a namespace it was given and leaves it in place', function () {
-    if (!isRoot()) {
-      console.log('    skipped: needs root to create network namespaces');
-      this.skip();
-    }
+    skipIf(this, !isRoot(), 'needs root to create network namespaces');
     const ns = createNetns('lg');
     try {
       const out = path.join(dir, 'truth.ndjson');

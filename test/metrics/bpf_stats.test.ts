@@ -9,13 +9,11 @@ import { startMetrics } from '../../src/metrics/server';
 import { Logger } from '../../src/util/log';
 import { isRoot } from '../helpers/netns';
 import { scrape } from './scrape';
+import { skipIf } from '../helpers/skip';
 
 describe('BPF program stats', () => {
   before(function () {
-    if (!isRoot()) {
-      console.log('    skipped: needs root (CAP_BPF, CAP_SYS_ADMIN) to load a BPF program');
-      this.skip();
-    }
+    skipIf(this, !isRoot(), 'needs root (CAP_BPF, CAP_SYS_ADMIN) to load a BPF program');
   });
 
   it('counts every run of a program we hold, and its kernel time, while stats are on', async () => {

@@ -1,6 +1,7 @@
 // Stage providers for the views not merged yet (events, samples, flows,
 // sink): plain objects of the documented shapes, with counters a test sets.
 import { CumulativeHistogram } from '../../src/metrics/histogram';
+import { newCounters } from '../../src/sinks/stats';
 import { observeSink, type SinkCountersLike } from '../../src/metrics/sink_stage';
 import {
   viewsLabel,
@@ -12,19 +13,7 @@ import {
 import { VIEW_EVENTS, VIEW_POLL } from '../../src/correlate/flow_row';
 
 export function sinkCounters(): SinkCountersLike {
-  const t = () => ({
-    rows_queued: 0,
-    batches_queued: 0,
-    rows_written: 0,
-    batches_written: 0,
-    batches_retried: 0,
-    rows_spooled: 0,
-    batches_spooled: 0,
-    rows_replayed: 0,
-    batches_replayed: 0,
-    rows_dropped: 0,
-    batches_dropped: 0,
-  });
+  const t = newCounters;
   return {
     tables: { tcp_flows: t(), tcp_snapshots: t() },
     queue_rows: 0,

@@ -14,6 +14,7 @@ import { Logger } from '../../src/util/log';
 import { createNetns, deleteNetns, isRoot } from '../helpers/netns';
 import { otherStages } from './fixtures';
 import { scrape } from './scrape';
+import { skipIf } from '../helpers/skip';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const used = (file: string): Set<string> =>
@@ -23,10 +24,7 @@ describe('metric names in dashboards and alert rules', function () {
   this.timeout(30_000);
   let ns = '';
   before(function () {
-    if (!isRoot()) {
-      console.log('    skipped: needs root for namespaces and BPF');
-      this.skip();
-    }
+    skipIf(this, !isRoot(), 'needs root for namespaces and BPF');
   });
   after(() => {
     if (ns) deleteNetns(ns);

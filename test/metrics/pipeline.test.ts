@@ -11,6 +11,7 @@ import { Logger } from '../../src/util/log';
 import { createNetns, deleteNetns, isRoot, startWorkload, type Workload } from '../helpers/netns';
 import { scrape } from './scrape';
 import { openOne } from '../helpers/views';
+import { skipIf } from '../helpers/skip';
 
 const CHURN = path.resolve(__dirname, '../../../test/helpers/churn.py');
 const quiet = new Logger({ write: () => undefined });
@@ -22,10 +23,7 @@ describe('metrics over the real poll and destroy views', function () {
   const closers: Array<() => unknown> = [];
 
   before(function () {
-    if (!isRoot()) {
-      console.log('    skipped: needs root to create network namespaces');
-      this.skip();
-    }
+    skipIf(this, !isRoot(), 'needs root to create network namespaces');
   });
   after(async () => {
     for (const c of closers.reverse()) await c();

@@ -3,16 +3,14 @@ import { expect } from 'chai';
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { skipIf } from '../helpers/skip';
 
 const DIR = path.resolve(__dirname, '../../../deploy/prometheus');
 const PROMTOOL = '/usr/bin/promtool';
 
 describe('alert rules (promtool)', () => {
   before(function () {
-    if (!fs.existsSync(PROMTOOL)) {
-      console.log('    skipped: promtool not installed (apt-get install prometheus)');
-      this.skip();
-    }
+    skipIf(this, !fs.existsSync(PROMTOOL), 'promtool not installed (apt-get install prometheus)');
   });
 
   const run = (...args: string[]): { code: number | null; out: string } => {

@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import { addon } from '../../src/native/addon';
 import { PollBatch, placeColumns, TYPE_WIDTH } from '../../src/layout/batch';
 import { POLL_COLUMNS } from '../../src/layout/poll_columns';
+import { skipIf } from '../helpers/skip';
 
 const CAPACITIES = [0, 1, 3, 7, 8, 13, 64, 1000, 4097, 65535];
 
@@ -113,10 +114,7 @@ describe('tcp_info columns vs the running kernel (BTF)', function () {
 
   before(function () {
     const r = kernelTcpInfo();
-    if (typeof r === 'string') {
-      console.log(`    skipped: ${r}`);
-      this.skip();
-    }
+    skipIf(this, typeof r === 'string', `${r}`);
     k = r as Exclude<typeof r, string>;
   });
 

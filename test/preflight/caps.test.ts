@@ -3,6 +3,7 @@
 import { expect } from 'chai';
 import { createNetns, deleteNetns, isRoot, startWorkload, type Workload } from '../helpers/netns';
 import { hasCapsh, parseReport, rowOf, runNode, tcplens, type Ran } from './run';
+import { skipIf } from '../helpers/skip';
 
 type Rec = Record<string, unknown>;
 
@@ -24,14 +25,8 @@ describe('tcplens preflight under dropped capabilities', function () {
   let client = { sport: 0, dport: 0 };
 
   before(async function () {
-    if (!isRoot()) {
-      console.log('    skipped: needs root (capsh --drop, ip netns add)');
-      this.skip();
-    }
-    if (!hasCapsh()) {
-      console.log('    skipped: capsh (libcap2-bin) is not installed');
-      this.skip();
-    }
+    skipIf(this, !isRoot(), 'needs root (capsh --drop, ip netns add)');
+    skipIf(this, !hasCapsh(), 'capsh (libcap2-bin) is not installed');
     ns = createNetns('pf');
     wl = await startWorkload(ns, { pairs: [{ family: 4, mark: 7, send: 100 }] });
     const c = wl.info.sockets.find((s) => s.role === 'client')!;

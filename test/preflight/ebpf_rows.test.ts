@@ -8,6 +8,7 @@ import { gatherFacts, type Facts } from '../../src/preflight/facts';
 import { decideChecks, decideViews } from '../../src/preflight/checks';
 import { partDefs } from '../../src/sources/parts';
 import type { ViewPart } from '../../src/native/addon';
+import { skipIf } from '../helpers/skip';
 
 const eperm = { ok: false, errno: 1, code: 'EPERM', message: 'Operation not permitted' };
 const VERIFIER =
@@ -26,10 +27,7 @@ describe('preflight: eBPF part rows', () => {
   });
 
   it('this host: one row per part of each view, named after the native tables', function () {
-    if (!host.probes.bpf?.ok) {
-      console.log('    skipped: no BPF program loads here');
-      this.skip();
-    }
+    skipIf(this, !host.probes.bpf?.ok, 'no BPF program loads here');
     for (const view of ['events', 'samples'] as const) {
       const names = partDefs(view).map((d) => d.part);
       expect(names.length).to.be.greaterThan(1);

@@ -5,6 +5,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { parseReport, ROOT, rowOf, runNoNetlink, tcplens, BIN } from './run';
+import { skipIf } from '../helpers/skip';
 
 describe('tcplens preflight: fatal checks', function () {
   this.timeout(60_000);
@@ -41,10 +42,7 @@ describe('tcplens preflight: fatal checks', function () {
     let dir = '';
 
     before(function () {
-      if (!fs.existsSync(path.join(ROOT, 'dist/src/cli/main.js'))) {
-        console.log('    skipped: dist/ not built');
-        this.skip();
-      }
+      skipIf(this, !fs.existsSync(path.join(ROOT, 'dist/src/cli/main.js')), 'dist/ not built');
       // A copy of the compiled CLI with no build/ beside it: the real load failure.
       dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tcplens-noaddon-'));
       fs.cpSync(path.join(ROOT, 'dist/src'), path.join(dir, 'dist/src'), { recursive: true });

@@ -10,6 +10,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import { parseReport, rowOf, BIN } from './run';
 import { isRoot } from '../helpers/netns';
+import { skipIf } from '../helpers/skip';
 
 const MODPROBE = '/proc/sys/kernel/modprobe';
 const DIAG_MODULES = ['tcp_diag', 'udp_diag', 'raw_diag', 'inet_diag']; // users first
@@ -34,10 +35,7 @@ describe('preflight: inet_diag missing from the kernel (ENOENT)', function () {
   let modprobe = '';
 
   before(function () {
-    if (!isRoot()) {
-      console.log('    skipped: needs root (modules)');
-      this.skip();
-    }
+    skipIf(this, !isRoot(), 'needs root (modules)');
     if (!diagIsModule()) {
       console.log(
         `    skipped: inet_diag is built into ${os.release()}, it cannot go missing (the kernel matrix's Debian kernels run this)`,

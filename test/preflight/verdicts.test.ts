@@ -12,6 +12,7 @@ import { partDefs } from '../../src/sources/parts';
 import { hasCapsh, parseReport, ROOT, BIN } from './run';
 import { isRoot } from '../helpers/netns';
 import { killRuns, startRun } from '../helpers/run_proc';
+import { skipIf } from '../helpers/skip';
 
 const NO_NETLINK = path.join(ROOT, 'test/preflight/no_netlink.py');
 const TRACEFS = '/sys/kernel/tracing';
@@ -112,14 +113,8 @@ async function runStarted(s: Scenario): Promise<{ started: Record<string, unknow
 describe('preflight verdicts equal what `tcplens run` starts, under every forced failure', function () {
   this.timeout(180_000);
   before(function () {
-    if (!isRoot()) {
-      console.log('    skipped: needs root (capabilities, mount namespaces, eBPF)');
-      this.skip();
-    }
-    if (!hasCapsh()) {
-      console.log('    skipped: capsh (libcap2-bin) not installed');
-      this.skip();
-    }
+    skipIf(this, !isRoot(), 'needs root (capabilities, mount namespaces, eBPF)');
+    skipIf(this, !hasCapsh(), 'capsh (libcap2-bin) not installed');
   });
   afterEach(() => killRuns());
 

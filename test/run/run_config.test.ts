@@ -7,16 +7,14 @@ import * as os from 'os';
 import * as path from 'path';
 import { createNetns, deleteNetns, isRoot } from '../helpers/netns';
 import { BIN, killRuns, startRun } from '../helpers/run_proc';
+import { skipIf } from '../helpers/skip';
 
 describe('tcplens run settings', function () {
   this.timeout(60_000);
   let ns = '';
   let dir = '';
   beforeEach(function () {
-    if (!isRoot()) {
-      console.log('    skipped: needs root to create network namespaces');
-      this.skip();
-    }
+    skipIf(this, !isRoot(), 'needs root to create network namespaces');
     ns = createNetns('runcfg');
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tlcfg-'));
   });

@@ -11,6 +11,7 @@ import { churn, heldChurn } from '../helpers/churn';
 import { freePort, haveClickHouse, startTestServer, type TestServer } from '../helpers/clickhouse';
 import { killRuns, startRun } from '../helpers/run_proc';
 import { parseExposition, type Scrape } from '../metrics/scrape';
+import { skipIf } from '../helpers/skip';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -21,14 +22,8 @@ describe('tcplens run: metrics and readiness of a real run', function () {
   let ch: TestServer | null = null;
 
   beforeEach(function () {
-    if (!isRoot()) {
-      console.log('    skipped: needs root to create network namespaces');
-      this.skip();
-    }
-    if (!haveClickHouse()) {
-      console.log('    skipped: clickhouse-server not installed (scripts/bootstrap.sh installs it)');
-      this.skip();
-    }
+    skipIf(this, !isRoot(), 'needs root to create network namespaces');
+    skipIf(this, !haveClickHouse(), 'clickhouse-server not installed (scripts/bootstrap.sh installs it)');
     ns = createNetns('runmet');
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tlmet-'));
   });
@@ -119,10 +114,7 @@ describe('tcplens run: metrics and readiness of a real run', function () {
   });
 
   it('a ring buffer too small for a burst: the lost-events counter is exactly the events not read', async function () {
-    if (!eventsAvailability().ok) {
-      console.log(`    skipped: the events view cannot run here: ${(eventsAvailability() as { reason: string }).reason}`);
-      this.skip();
-    }
+    skipIf(this, !eventsAvailability().ok, `the events view cannot run here: ${(eventsAvailability() as { reason: string }).reason}`);
     const port = await freePort();
     const r = startRun([
       '--netns',

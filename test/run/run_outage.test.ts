@@ -10,6 +10,7 @@ import { createNetns, deleteNetns, isRoot } from '../helpers/netns';
 import { heldChurn } from '../helpers/churn';
 import { haveClickHouse, rows, startTestServer, testPorts, type TestServer } from '../helpers/clickhouse';
 import { killRuns, startRun } from '../helpers/run_proc';
+import { skipIf } from '../helpers/skip';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 type Totals = Record<string, { queued: number; written: number; spooled: number; dropped: number }>;
@@ -24,14 +25,8 @@ describe('tcplens run through a ClickHouse outage, and into a cluster', function
   const servers: TestServer[] = [];
 
   beforeEach(function () {
-    if (!isRoot()) {
-      console.log('    skipped: needs root to create network namespaces');
-      this.skip();
-    }
-    if (!haveClickHouse()) {
-      console.log('    skipped: clickhouse-server not installed (scripts/bootstrap.sh installs it)');
-      this.skip();
-    }
+    skipIf(this, !isRoot(), 'needs root to create network namespaces');
+    skipIf(this, !haveClickHouse(), 'clickhouse-server not installed (scripts/bootstrap.sh installs it)');
     ns = createNetns('runout');
     ino = fs.statSync(`/run/netns/${ns}`).ino;
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tlrun-'));

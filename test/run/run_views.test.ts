@@ -9,6 +9,7 @@ import { churn } from '../helpers/churn';
 import { killRuns, startRun } from '../helpers/run_proc';
 import { startSampleWorkload } from '../helpers/samples';
 import { VIEW_EVENTS, VIEW_POLL } from '../../src/correlate/flow_row';
+import { skipIf } from '../helpers/skip';
 
 type Row = Record<string, string | number>;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -19,10 +20,7 @@ describe('tcplens run: every view this kernel runs, into ndjson', function () {
   let stopWl: () => Promise<void> = async () => undefined;
 
   before(function () {
-    if (!isRoot()) {
-      console.log('    skipped: needs root (namespaces, eBPF)');
-      this.skip();
-    }
+    skipIf(this, !isRoot(), 'needs root (namespaces, eBPF)');
   });
   afterEach(async () => {
     killRuns();

@@ -10,7 +10,7 @@ import { openViews } from '../../src/run/open_views';
 import { Sidecar } from '../../src/run/sidecar';
 import { createRegistry } from '../../src/metrics/registry';
 import { parseNetnsSelector } from '../../src/netns/select';
-import { createNetns, deleteNetns, isRoot } from '../helpers/netns';
+import { suiteNetns } from '../helpers/netns';
 import { NullSink, quietLog } from '../helpers/views';
 
 // --- the toy view: the whole of it ---
@@ -32,24 +32,14 @@ const FACTORIES = [...VIEW_FACTORIES, toyView];
 
 describe('a new view: one file plus its registration', function () {
   this.timeout(30_000);
-  let ns = '';
-  before(function () {
-    if (!isRoot()) {
-      console.log('    skipped: needs root (network namespaces)');
-      this.skip();
-    }
-    ns = createNetns('toy');
-  });
-  after(() => {
-    if (ns) deleteNetns(ns);
-  });
+  const netns = suiteNetns('toy');
 
   it('runs beside poll on its own period, and the run loop and the metrics count it', async () => {
     const opened = openViews(
       FACTORIES,
       {
         wanted: new Set(['poll', 'toy']),
-        netns: parseNetnsSelector(ns),
+        netns: parseNetnsSelector(netns.name),
         intervalMs: 400,
         drainMs: 100,
         sampleHz: 1,

@@ -7,7 +7,7 @@ import * as readline from 'readline';
 import { DestroySource } from '../../src/sources/destroy';
 import { PollSource } from '../../src/sources/poll';
 import { parseNetnsSelector } from '../../src/netns/select';
-import { createNetns, deleteNetns, isRoot } from '../helpers/netns';
+import { suiteNetns } from '../helpers/netns';
 
 const CHURN = path.resolve(__dirname, '../../../test/helpers/churn.py');
 
@@ -43,25 +43,14 @@ const settle = (ms = 300): Promise<void> => new Promise((r) => setTimeout(r, ms)
 
 describe('DestroySource (sock_diag destroy multicast)', function () {
   this.timeout(60_000);
-  let ns = '';
-
-  beforeEach(function () {
-    if (!isRoot()) {
-      console.log('    skipped: needs root to create network namespaces');
-      this.skip();
-    }
-    ns = createNetns('destroy');
-  });
-  afterEach(() => {
-    if (ns) deleteNetns(ns);
-  });
+  const netns = suiteNetns('destroy', true);
 
   it('reports each closed socket once, with final byte counts', async () => {
-    const src = new DestroySource({ netns: parseNetnsSelector(ns) });
+    const src = new DestroySource({ netns: parseNetnsSelector(netns.name) });
     src.refresh();
     const N = 40,
       BYTES = 3000;
-    const out = execFileSync('ip', ['netns', 'exec', ns, 'python3', CHURN, String(N), String(BYTES)], { encoding: 'utf8' });
+    const out = execFileSync('ip', ['netns', 'exec', netns.name, 'python3', CHURN, String(N), String(BYTES)], { encoding: 'utf8' });
     const truth = JSON.parse(out.trim().split('\n').pop()!) as {
       listener: [string, number];
       flows: Array<{ sport: number; dport: number }>;
@@ -90,14 +79,16 @@ describe('DestroySource (sock_diag destroy multicast)', function () {
   });
 
   it('closes carry the cookies the poll view reported while the sockets lived', async () => {
-    const src = new DestroySource({ netns: parseNetnsSelector(ns) });
+    const src = new DestroySource({ netns: parseNetnsSelector(netns.name) });
     src.refresh();
     const N = 25;
-    const proc = spawn('ip', ['netns', 'exec', ns, 'python3', CHURN, String(N), '100', 'hold'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const proc = spawn('ip', ['netns', 'exec', netns.name, 'python3', CHURN, String(N), '100', 'hold'], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
     const lines = readline.createInterface({ input: proc.stdout! });
     const it = lines[Symbol.asyncIterator]();
     expect((await it.next()).value).to.equal('open');
-    const poll = new PollSource({ netns: parseNetnsSelector(ns), states: 1 << 1 }); // ESTABLISHED
+    const poll = new PollSource({ netns: parseNetnsSelector(netns.name), states: 1 << 1 }); // ESTABLISHED
     const live = new Set<string>();
     await poll.cycle((b) => {
       for (let i = 0; i < b.rows; i++) live.add(b.u64('idiag_cookie')[i]!.toString());
@@ -114,10 +105,10 @@ describe('DestroySource (sock_diag destroy multicast)', function () {
   });
 
   it('a queue too small for the burst loses records and counts the overruns', async () => {
-    const src = new DestroySource({ netns: parseNetnsSelector(ns), rcvbuf: 4096 });
+    const src = new DestroySource({ netns: parseNetnsSelector(netns.name), rcvbuf: 4096 });
     src.refresh();
     const N = 300;
-    execFileSync('ip', ['netns', 'exec', ns, 'python3', CHURN, String(N)], { encoding: 'utf8' });
+    execFileSync('ip', ['netns', 'exec', netns.name, 'python3', CHURN, String(N)], { encoding: 'utf8' });
     await settle();
     const rows = await collect(src);
     const st = src.stats()[0]!.stats!;

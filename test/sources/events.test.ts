@@ -15,6 +15,7 @@ import { parseNetnsSelector } from '../../src/netns/select';
 import { EVF } from '../../src/layout/event_columns';
 import { createNetns, deleteNetns, isRoot } from '../helpers/netns';
 import { collectEvents, cookiesGenerated, nsEvents, type EventRow } from '../helpers/events';
+import { skipIf } from '../helpers/skip';
 
 const CHURN = path.resolve(__dirname, '../../../test/helpers/churn.py');
 const settle = (ms = 300): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -44,15 +45,9 @@ describe('EventSource (eBPF events, real kernel)', function () {
   };
 
   before(function () {
-    if (!isRoot()) {
-      console.log('    skipped: needs root to create network namespaces');
-      this.skip();
-    }
+    skipIf(this, !isRoot(), 'needs root to create network namespaces');
     const a = EventSource.availability();
-    if (!a.ok) {
-      console.log(`    skipped: events view unavailable here: ${a.reason}`);
-      this.skip();
-    }
+    skipIf(this, !a.ok, `events view unavailable here: ${a.ok ? '' : a.reason}`);
   });
   beforeEach(() => {
     ns = createNetns('ev');

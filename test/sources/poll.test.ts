@@ -5,6 +5,7 @@ import * as fs from 'fs';
 import { PollSource } from '../../src/sources/poll';
 import { parseNetnsSelector } from '../../src/netns/select';
 import { createNetns, deleteNetns, isRoot, startWorkload, type Workload } from '../helpers/netns';
+import { skipIf } from '../helpers/skip';
 
 const fdCount = (): number => fs.readdirSync('/proc/self/fd').length;
 
@@ -14,10 +15,7 @@ describe('PollSource across namespaces', function () {
   const loads: Workload[] = [];
 
   before(function () {
-    if (!isRoot()) {
-      console.log('    skipped: needs root to create network namespaces');
-      this.skip();
-    }
+    skipIf(this, !isRoot(), 'needs root to create network namespaces');
   });
 
   after(async () => {

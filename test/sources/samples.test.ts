@@ -9,6 +9,7 @@ import { sampleToRecord, ownerToRecord, type SampleRecord } from '../../src/form
 import { SMF } from '../../src/layout/sample_columns';
 import { createNetns, deleteNetns } from '../helpers/netns';
 import { samplesSkipReason, startSampleWorkload, type SampleWorkloadInfo } from '../helpers/samples';
+import { skipIf } from '../helpers/skip';
 
 const RECV_THREADS = 3;
 
@@ -52,10 +53,7 @@ describe('SampleSource (iter/task, iter/task_file) against a known workload', fu
 
   before(async function () {
     const why = samplesSkipReason();
-    if (why) {
-      console.log(`    skipped: ${why}`);
-      this.skip();
-    }
+    skipIf(this, why, `${why}`);
     ns = createNetns('smp');
     const w = await startSampleWorkload(ns, { recv: RECV_THREADS, busy: true, idle: true });
     wl = w.info;

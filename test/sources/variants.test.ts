@@ -18,6 +18,7 @@ import { eventsWithTracefs } from '../helpers/tracefs';
 import { collectEvents, netnsInode, type EventRow } from '../helpers/events';
 import { heldChurn } from '../helpers/churn';
 import { samplesSkipReason, startSampleWorkload, type SampleWorkloadInfo } from '../helpers/samples';
+import { skipIf } from '../helpers/skip';
 
 const show = (r: EventRow): string => `${r.kind} ${r.sport}>${r.dport} cookie ${r.cookie} flags ${r.flags}`;
 const settle = (ms = 300): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -129,10 +130,7 @@ describe('eBPF variants: each one the kernel accepts reports what the best one d
 
     before(async function () {
       const why = samplesSkipReason();
-      if (why) {
-        console.log(`    skipped: ${why}`);
-        this.skip();
-      }
+      skipIf(this, why, `${why}`);
       ns = createNetns('varsmp');
       const w = await startSampleWorkload(ns, { recv: 2 });
       wl = w.info;

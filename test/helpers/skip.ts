@@ -1,0 +1,7 @@
+// A test that can only run with something the host may lack (root, eBPF, a
+// tool) says why it skips, in the run's output, and skips.
+export function skipIf(ctx: Mocha.Context, cond: unknown, why: string): void {
+  if (!cond) return;
+  console.log(`    skipped: ${why}`);
+  ctx.skip();
+}
