@@ -40,3 +40,16 @@ export async function heldChurn(ns: string, n: number, bytes = 0): Promise<HeldC
     },
   };
 }
+
+/** The cookies of the namespace's established sockets, as one inet_diag poll reports them. */
+export async function liveCookies(ns: string): Promise<Set<string>> {
+  const { PollSource } = await import('../../src/sources/poll');
+  const { parseNetnsSelector } = await import('../../src/netns/select');
+  const poll = new PollSource({ netns: parseNetnsSelector(ns), states: 1 << 1 }); // ESTABLISHED
+  const live = new Set<string>();
+  await poll.cycle((b) => {
+    for (let i = 0; i < b.rows; i++) live.add(b.u64('idiag_cookie')[i]!.toString());
+  });
+  poll.close();
+  return live;
+}

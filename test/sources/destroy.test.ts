@@ -1,13 +1,12 @@
 // The destroy view on the real kernel: every socket a test closes is
 // reported once, with its cookie and final tcp_info; overruns are counted.
 import { expect } from 'chai';
-import { spawn, execFileSync } from 'child_process';
+import { execFileSync } from 'child_process';
 import * as path from 'path';
-import * as readline from 'readline';
 import { DestroySource } from '../../src/sources/destroy';
-import { PollSource } from '../../src/sources/poll';
 import { parseNetnsSelector } from '../../src/netns/select';
 import { suiteNetns } from '../helpers/netns';
+import { heldChurn, liveCookies } from '../helpers/churn';
 
 const CHURN = path.resolve(__dirname, '../../../test/helpers/churn.py');
 
@@ -82,22 +81,10 @@ describe('DestroySource (sock_diag destroy multicast)', function () {
     const src = new DestroySource({ netns: parseNetnsSelector(netns.name) });
     src.refresh();
     const N = 25;
-    const proc = spawn('ip', ['netns', 'exec', netns.name, 'python3', CHURN, String(N), '100', 'hold'], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
-    const lines = readline.createInterface({ input: proc.stdout! });
-    const it = lines[Symbol.asyncIterator]();
-    expect((await it.next()).value).to.equal('open');
-    const poll = new PollSource({ netns: parseNetnsSelector(netns.name), states: 1 << 1 }); // ESTABLISHED
-    const live = new Set<string>();
-    await poll.cycle((b) => {
-      for (let i = 0; i < b.rows; i++) live.add(b.u64('idiag_cookie')[i]!.toString());
-    });
-    poll.close();
+    const held = await heldChurn(netns.name, N, 100);
+    const live = await liveCookies(netns.name);
     expect(live.size).to.equal(2 * N);
-    proc.stdin!.write('\n');
-    await it.next();
-    await new Promise((r) => proc.once('exit', r));
+    await held.release();
     await settle();
     const closed = new Set((await collect(src)).filter((r) => r.dport !== 0).map((r) => r.cookie)); // not the listener
     src.close();

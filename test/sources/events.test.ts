@@ -10,12 +10,12 @@ import * as path from 'path';
 import * as readline from 'readline';
 import { EventSource } from '../../src/sources/events';
 import { DestroySource } from '../../src/sources/destroy';
-import { PollSource } from '../../src/sources/poll';
 import { parseNetnsSelector } from '../../src/netns/select';
 import { EVF } from '../../src/layout/event_columns';
 import { createNetns, deleteNetns, isRoot } from '../helpers/netns';
 import { collectEvents, cookiesGenerated, nsEvents, type EventRow } from '../helpers/events';
 import { skipIf } from '../helpers/skip';
+import { heldChurn, liveCookies } from '../helpers/churn';
 
 const CHURN = path.resolve(__dirname, '../../../test/helpers/churn.py');
 const settle = (ms = 300): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -136,19 +136,10 @@ describe('EventSource (eBPF events, real kernel)', function () {
   it('opens and closes carry the cookies the poll view reported while the connections lived', async () => {
     const src = track(nsEvents(ns));
     const N = 25;
-    const proc = spawn('ip', ['netns', 'exec', ns, 'python3', CHURN, String(N), '100', 'hold'], { stdio: ['pipe', 'pipe', 'inherit'] });
-    const it = readline.createInterface({ input: proc.stdout! })[Symbol.asyncIterator]();
-    expect((await it.next()).value).to.equal('open');
-    const poll = new PollSource({ netns: parseNetnsSelector(ns), states: 1 << 1 }); // ESTABLISHED
-    const live = new Set<string>();
-    await poll.cycle((b) => {
-      for (let i = 0; i < b.rows; i++) live.add(b.u64('idiag_cookie')[i]!.toString());
-    });
-    poll.close();
+    const held = await heldChurn(ns, N, 100);
+    const live = await liveCookies(ns);
     expect(live.size).to.equal(2 * N);
-    proc.stdin!.write('\n');
-    await it.next();
-    await new Promise((r) => proc.once('exit', r));
+    await held.release();
     await settle();
     const rows = await collectEvents(src);
     const opened = rows.filter((r) => r.kind === 'active_open' || r.kind === 'passive_open').map((r) => r.cookie);
