@@ -3,8 +3,8 @@
 //   report.js measure URL DB RUN_STDERR CONTEXT_JSON   one JSON line: per table, rows and merged bytes, and
 //                                                      how many periods (poll cycles, owner passes, samples) they span
 //   report.js print SIZES_JSONL                        the table: rows and bytes per host per day, beside the anchors
-// A day is extrapolated per table from what makes its rows: poll snapshots and
-// poll_cycles per poll cycle (86400 / interval a day), socket_owners per owner
+// A day is extrapolated per table from what makes its rows: poll snapshots
+// (after the first cycle) and poll_cycles per poll cycle (86400 / interval a day), socket_owners per owner
 // pass (every 60 s), task_samples per sample (1 Hz), and what the churn makes
 // (tcp_events, tcp_flows, destroy snapshots) per second of the run.
 'use strict';
@@ -26,10 +26,16 @@ async function measure(url, db, runErr, context) {
   const parts = await q(`SELECT table, sum(rows) AS rows, sum(bytes_on_disk) AS bytes, sum(data_uncompressed_bytes) AS raw, count() AS parts
     FROM system.parts WHERE database = '${db}' AND active GROUP BY table`);
   const one = async (sql) => Number(Object.values((await q(sql))[0] ?? { n: 0 })[0]);
+  // the first cycle is left out of the poll rate: with --changes-only it writes
+  // every socket, the later ones only those that moved (a day has 8640 cycles)
+  const cycleTs = (await q(`SELECT DISTINCT toUInt32(ts) AS t FROM ${db}.poll_cycles ORDER BY t`)).map((r) => Number(r.t));
+  if (cycleTs.length < 2) throw new Error(`${db}: ${cycleTs.length} poll cycle(s): run longer than two intervals`);
+  const after = Math.floor((cycleTs[0] + cycleTs[1]) / 2);
   const periods = {
-    poll_rows: await one(`SELECT count() FROM ${db}.tcp_snapshots WHERE view = 'poll'`),
+    poll_rows: await one(`SELECT count() FROM ${db}.tcp_snapshots WHERE view = 'poll' AND toUInt32(ts) > ${after}`),
+    first_cycle_rows: await one(`SELECT count() FROM ${db}.tcp_snapshots WHERE view = 'poll' AND toUInt32(ts) <= ${after}`),
     destroy_rows: await one(`SELECT count() FROM ${db}.tcp_snapshots WHERE view = 'destroy'`),
-    cycles: await one(`SELECT uniqExact(ts) FROM ${db}.poll_cycles`),
+    cycles: cycleTs.length - 1,
     owner_passes: await one(`SELECT uniqExact(ts) FROM ${db}.socket_owners`),
     samples: await one(`SELECT uniqExact(sample_seq) FROM ${db}.task_samples`),
   };
@@ -56,7 +62,7 @@ function perDay(m) {
   const rows = {
     'tcp_snapshots (poll)': p.cycles ? (p.poll_rows / p.cycles) * cyclesDay : 0,
     'tcp_snapshots (destroy)': perSecond(p.destroy_rows),
-    poll_cycles: p.cycles ? (t('poll_cycles').rows / p.cycles) * cyclesDay : 0,
+    poll_cycles: (t('poll_cycles').rows / (p.cycles + 1)) * cyclesDay,
     socket_owners: p.owner_passes ? (t('socket_owners').rows / p.owner_passes) * (DAY / OWNERS_S) : 0,
     task_samples: p.samples ? (t('task_samples').rows / p.samples) * DAY * SAMPLE_HZ : 0,
     tcp_events: perSecond(t('tcp_events').rows),
@@ -81,7 +87,7 @@ const gib = (b) => `${(b / 1024 ** 3).toFixed(b < 1024 ** 3 ? 2 : 1)} GiB`;
 function print(file) {
   const sizes = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
   const m0 = sizes[0];
-  console.log(`tcplens sizing: rows and bytes per host per day, ClickHouse ${'18.16 (Debian)'}; poll every ${m0.interval} s, `
+  console.log(`tcplens sizing: rows and bytes per host per day, ClickHouse 18.16 (Debian); poll every ${m0.interval} s${m0.changes_only ? ' --changes-only' : ''}, `
     + `every view, ${m0.active_pct}% of the sockets sending 64 B a second, ${m0.churn} conn/s of churn (loadgen), owners every ${OWNERS_S} s, samples at ${SAMPLE_HZ} Hz; measured over ${m0.duration} s, tables merged (OPTIMIZE FINAL)`);
   console.log('');
   console.log('| sockets | table | rows/day | bytes/row | bytes/day |');

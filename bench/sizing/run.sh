@@ -8,11 +8,12 @@
 # and bytes read from system.parts, scaled to a day. Anchors, measured on the
 # same sockets in the same run: the kernel's own inet_diag reply (bytes per
 # socket, all extensions) and `ss -tinmHO` text per socket.
-# Usage: bench/sizing/run.sh [--sockets 1000,10000,100000] [--active PCT] [--duration S] [--interval S] [--churn N] [--smoke]
+# Usage: bench/sizing/run.sh [--sockets 1000,10000,100000] [--active PCT] [--duration S] [--interval S] [--churn N]
+#        [--changes-only] [--smoke]
 # Needs root (namespaces) and a built tcplens. See bench/sizing/README.md.
 set -euo pipefail
 
-SIZES=1000,10000,100000 DURATION=120 INTERVAL=10 CHURN=20 ACTIVE=10
+SIZES=1000,10000,100000 DURATION=120 INTERVAL=10 CHURN=20 ACTIVE=10 CHANGES=false
 while [ $# -gt 0 ]; do
   case "$1" in
     --sockets) SIZES=$2; shift 2 ;;
@@ -20,8 +21,9 @@ while [ $# -gt 0 ]; do
     --interval) INTERVAL=$2; shift 2 ;;
     --churn) CHURN=$2; shift 2 ;;
     --active) ACTIVE=$2; shift 2 ;;
+    --changes-only) CHANGES=true; shift ;;
     --smoke) SIZES=1000 DURATION=6 INTERVAL=2 CHURN=20; shift ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "sizing: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -107,14 +109,14 @@ for N in "${sizes[@]}"; do
     --netns "$NS" --out "$TMP/truth.ndjson" >"$TMP/loadgen.out" 2>&1 &
   lg=$!
   ru=$("$B/rusage" -o /dev/null -e "$TMP/run.err" -- node "$ROOT/bin/tcplens.js" run --netns "$NS" --interval "${INTERVAL}s" \
-    --duration "${DURATION}s" --clickhouse-url "$CH_URL" --database "sizing_$N" --spool-dir "$TMP/spool" --listen 127.0.0.1:0) \
+    --duration "${DURATION}s" --changes-only="$CHANGES" --clickhouse-url "$CH_URL" --database "sizing_$N" --spool-dir "$TMP/spool" --listen 127.0.0.1:0) \
     || { echo "sizing: tcplens run failed: $(tail -3 "$TMP/run.err")" >&2; exit 1; }
   wait "$lg" || { echo "sizing: loadgen failed: $(tail -3 "$TMP/loadgen.out")" >&2; exit 1; }
   flows=$(wc -l <"$TMP/truth.ndjson")
   stop_farms
 
   node "$HERE/report.js" measure "$CH_URL" "sizing_$N" "$TMP/run.err" \
-    "{\"sockets\":$N,\"active_pct\":$ACTIVE,\"established\":$est,\"floor\":$floor,\"ss_bytes\":$ssb,\"churn\":$CHURN,\"flows\":$flows,\"duration\":$DURATION,\"interval\":$INTERVAL,\"rusage\":$ru}" \
+    "{\"sockets\":$N,\"active_pct\":$ACTIVE,\"established\":$est,\"floor\":$floor,\"ss_bytes\":$ssb,\"churn\":$CHURN,\"flows\":$flows,\"duration\":$DURATION,\"interval\":$INTERVAL,\"changes_only\":$CHANGES,\"rusage\":$ru}" \
     >>"$TMP/sizes.jsonl"
 done
 
