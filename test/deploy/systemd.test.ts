@@ -20,9 +20,15 @@ type Log = Record<string, unknown>;
 
 interface Ran { status: number | null; stdout: string; stderr: string }
 
-function asUser(caps: readonly string[], args: string[], cwd: string): Ran {
-  const [cmd, ...pre] = setprivArgs(NOBODY, NOBODY, caps);
-  const r = spawnSync(cmd!, [...pre, process.execPath, BIN, ...args], { cwd, encoding: 'utf8', timeout: 90_000, maxBuffer: 256 << 20 });
+// What ProtectKernelTunables= does to the files tcplens might read: /proc/kallsyms
+// inaccessible (libbpf would read it for untyped ksyms), /proc/sys read-only;
+// in a mount namespace of the run's own
+const TUNABLES_SANDBOX = ['unshare', '--mount', '--propagation', 'private', 'sh', '-c',
+  'mount --bind /dev/null /proc/kallsyms && mount --bind /proc/sys /proc/sys && mount -o remount,bind,ro /proc/sys && exec "$@"', 'sandbox'];
+
+function asUser(caps: readonly string[], args: string[], cwd: string, wrap: string[] = []): Ran {
+  const argv = [...wrap, ...setprivArgs(NOBODY, NOBODY, caps), process.execPath, BIN, ...args];
+  const r = spawnSync(argv[0]!, argv.slice(1), { cwd, encoding: 'utf8', timeout: 90_000, maxBuffer: 256 << 20 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -113,8 +119,8 @@ describe('deploy/systemd/tcplens.service', function () {
     after(() => { if (cwd) fs.rmSync(cwd, { recursive: true, force: true }); });
 
     const unitCaps = (): string[] => capList(value(unit, 'Service.AmbientCapabilities'));
-    const run = (caps: readonly string[], extra: string[] = []): Ran =>
-      asUser(caps, ['run', '--sink', 'stdout', '--duration', '3s', '--listen', '127.0.0.1:0', '--spool-dir', path.join(cwd, 'spool'), ...extra], cwd);
+    const run = (caps: readonly string[], extra: string[] = [], wrap: string[] = []): Ran =>
+      asUser(caps, ['run', '--sink', 'stdout', '--duration', '3s', '--listen', '127.0.0.1:0', '--spool-dir', path.join(cwd, 'spool'), ...extra], cwd, wrap);
 
     it('preflight: every view and part as root gets them, every namespace, no capability row warns', () => {
       const rep = report(asUser(unitCaps(), ['preflight', '--json'], cwd));
@@ -125,8 +131,9 @@ describe('deploy/systemd/tcplens.service', function () {
       expect(capRows.filter((c) => c.status !== 'ok').map((c) => `${c.check}: ${c.for}`)).to.deep.equal([]);
     });
 
-    it('run: run.started lists every view and each eBPF part in root\'s variant; poll rows come out', () => {
-      const r = run(unitCaps());
+    it('run, /proc/kallsyms hidden and /proc/sys read-only as the unit makes them: every view and each eBPF part in root\'s variant; poll rows', () => {
+      expect(value(unit, 'Service.ProtectKernelTunables')).to.equal('yes');
+      const r = run(unitCaps(), [], TUNABLES_SANDBOX);
       expect(r.status, r.stderr.slice(-2000)).to.equal(0);
       const s = started(r);
       expect(s['views']).to.deep.equal(runningViews(rootReport));
