@@ -82,6 +82,15 @@ describe('deploy/systemd/tcplens.service', function () {
     expect(value(unit, 'Service.LoadCredential')).to.equal('clickhouse-password:/etc/tcplens/clickhouse-password');
   });
 
+  it('TCPLENS_CLICKHOUSE_PASSWORD_FILE, as the unit sets it, is what tcplens reads the password from', () => {
+    // a file that is not there: the one error that names the flag
+    const r = spawnSync(process.execPath, [BIN, 'run', '--duration', '1s', '--listen', '127.0.0.1:0'], {
+      encoding: 'utf8', env: { ...process.env, TCPLENS_CLICKHOUSE_URL: 'http://127.0.0.1:1', TCPLENS_CLICKHOUSE_PASSWORD_FILE: '/nonexistent/tcplens-pw' },
+    });
+    expect(r.status).to.equal(2);
+    expect(r.stderr.trim()).to.equal('tcplens: --clickhouse-password-file: cannot read /nonexistent/tcplens-pw: ENOENT');
+  });
+
   it('has no ExecReload, as tcplens has no reload (no SIGHUP handler in dist/src)', () => {
     expect(unit.keys.has('Service.ExecReload')).to.equal(false);
     const hits = spawnSync('grep', ['-rl', 'SIGHUP', path.join(ROOT, 'dist/src')], { encoding: 'utf8' }).stdout.trim();
