@@ -24,7 +24,10 @@ async function measure(url, db, runErr, context) {
   // merged as a day's partition would be: small parts compress worse
   for (const t of tables) await ch.command({ query: `OPTIMIZE TABLE ${db}.${t} FINAL` });
   const parts = await q(`SELECT table, sum(rows) AS rows, sum(bytes_on_disk) AS bytes, sum(data_uncompressed_bytes) AS raw, count() AS parts
-    FROM system.parts WHERE database = '${db}' AND active GROUP BY table`);
+    FROM system.parts WHERE database = '${db}' AND active AND table != 'schema_migrations' GROUP BY table`);
+  // every row carries its sink batch's id: distinct ids = INSERTs, what a fleet's cluster feels
+  const inserts = {};
+  for (const t of tables) inserts[t] = Number((await q(`SELECT uniqExact(tl_batch) AS n FROM ${db}.${t}`))[0].n);
   const one = async (sql) => Number(Object.values((await q(sql))[0] ?? { n: 0 })[0]);
   // the first cycle is left out of the poll rate: with --changes-only it writes
   // every socket, the later ones only those that moved (a day has 8640 cycles)
@@ -43,7 +46,7 @@ async function measure(url, db, runErr, context) {
   const logs = fs.readFileSync(runErr, 'utf8').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
   const totals = logs.find((l) => l.key === 'run.totals');
   if (!totals) throw new Error(`no run.totals line in ${runErr}`);
-  const tableOf = Object.fromEntries(parts.map((p) => [p.table, { rows: Number(p.rows), bytes: Number(p.bytes), raw: Number(p.raw), parts: Number(p.parts) }]));
+  const tableOf = Object.fromEntries(parts.map((p) => [p.table, { rows: Number(p.rows), bytes: Number(p.bytes), raw: Number(p.raw), parts: Number(p.parts), inserts: inserts[p.table] }]));
   // what the sink said it wrote must be what the server holds
   for (const [t, c] of Object.entries(totals.tables)) {
     if ((tableOf[t]?.rows ?? 0) !== c.written) throw new Error(`${t}: the run wrote ${c.written} rows, the server holds ${tableOf[t]?.rows ?? 0}`);
@@ -115,6 +118,16 @@ function print(file) {
     console.log(`| ${human(m.sockets)} | ${floorPer.toFixed(0)} B | ${ssPer.toFixed(0)} B | ${raw.toFixed(0)} B | ${disk.toFixed(1)} B | ${(floorPer / disk).toFixed(1)}x | ${(ssPer / disk).toFixed(1)}x |`);
   }
   console.log('');
+  console.log('INSERTs per host (one per sink batch: every row carries its batch id), per second of the run');
+  console.log('');
+  console.log(`| sockets | ${Object.keys(m0.tables).sort().join(' | ')} | all tables |`);
+  console.log(`|---|${Object.keys(m0.tables).map(() => '---|').join('')}---|`);
+  for (const { m } of summary) {
+    const names = Object.keys(m0.tables).sort();
+    const per = names.map((t) => (m.tables[t]?.inserts ?? 0) / m.duration);
+    console.log(`| ${human(m.sockets)} | ${per.map((x) => x.toFixed(2)).join(' | ')} | ${per.reduce((a, x) => a + x, 0).toFixed(2)} |`);
+  }
+  console.log('');
   console.log('The sidecar during the run (whole process, start-up included): CPU and max RSS');
   console.log('');
   console.log('| sockets | cycles | CPU s | CPU share of one core | max RSS |');
@@ -124,7 +137,8 @@ function print(file) {
     console.log(`| ${human(m.sockets)} | ${m.cycles_logged} | ${cpu.toFixed(2)} | ${((cpu / (m.rusage.wall_us / 1e6)) * 100).toFixed(1)}% | ${(m.rusage.maxrss_kb / 1024).toFixed(0)} MB |`);
   }
   for (const { m, total } of summary) {
-    console.log(`sizing ${m.sockets}: ${Math.round(total.rows)} rows/day, ${Math.round(total.bytes)} bytes/day, poll row ${(m.tables.tcp_snapshots.bytes / m.tables.tcp_snapshots.rows).toFixed(1)} B on disk, inet_diag ${(m.floor.bytes / m.floor.sockets).toFixed(0)} B/socket`);
+    const ins = Object.values(m.tables).reduce((a, t) => a + t.inserts, 0) / m.duration;
+    console.log(`sizing ${m.sockets}: ${Math.round(total.rows)} rows/day, ${Math.round(total.bytes)} bytes/day, poll row ${(m.tables.tcp_snapshots.bytes / m.tables.tcp_snapshots.rows).toFixed(1)} B on disk, inet_diag ${(m.floor.bytes / m.floor.sockets).toFixed(0)} B/socket, ${ins.toFixed(2)} inserts/s`);
   }
 }
 

@@ -21,9 +21,11 @@ describe('bench/sizing --smoke', function () {
     const out = r.stdout;
     expect(r.status, `exit ${r.status}\n${out}\n${r.stderr}`).to.equal(0);
 
-    const m = /^sizing 1000: (\d+) rows\/day, (\d+) bytes\/day, poll row ([\d.]+) B on disk, inet_diag (\d+) B\/socket$/m.exec(out);
+    const m = /^sizing 1000: (\d+) rows\/day, (\d+) bytes\/day, poll row ([\d.]+) B on disk, inet_diag (\d+) B\/socket, ([\d.]+) inserts\/s$/m.exec(out);
     expect(m, out).to.not.equal(null);
-    const [rowsDay, bytesDay, rowBytes, diagBytes] = m!.slice(1).map(Number) as [number, number, number, number];
+    const [rowsDay, bytesDay, rowBytes, diagBytes, inserts] = m!.slice(1).map(Number) as [number, number, number, number, number];
+    // a batch per table at most every second or so, never one per poll row
+    expect(inserts).to.be.above(0).and.below(20);
     // every socket polled every 2 s: at least 1,000 x 43,200 snapshot rows a day
     expect(rowsDay).to.be.at.least(1000 * 43_200);
     expect(bytesDay).to.be.above(0);
