@@ -30,6 +30,10 @@ done
 [ "$(id -u)" = 0 ] || { echo "sizing: needs root (network namespaces)" >&2; exit 2; }
 for v in "$DURATION" "$INTERVAL" "$CHURN"; do [[ "$v" =~ ^[0-9]+$ ]] && [ "$v" -gt 0 ] || { echo "sizing: --duration, --interval, --churn take whole numbers > 0, got '$v'" >&2; exit 2; }; done
 [[ "$ACTIVE" =~ ^[0-9]+$ ]] && [ "$ACTIVE" -le 100 ] || { echo "sizing: --active: a percentage 0-100, got '$ACTIVE'" >&2; exit 2; }
+IFS=, read -ra sizes <<<"$SIZES"
+for N in "${sizes[@]}"; do
+  [[ "$N" =~ ^[0-9]+$ ]] && [ "$N" -ge 2 ] || { echo "sizing: --sockets: comma-separated counts >= 2, got '$N'" >&2; exit 2; }
+done
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -63,9 +67,7 @@ trap 'exit 130' INT TERM
 CH_URL=$(node "$ROOT/bench/pipeline/ch.js" start "$TMP/ch")
 echo "private ClickHouse at $CH_URL" >&2
 
-IFS=, read -ra sizes <<<"$SIZES"
 for N in "${sizes[@]}"; do
-  [[ "$N" =~ ^[0-9]+$ ]] && [ "$N" -ge 2 ] || { echo "sizing: --sockets: counts >= 2, got '$N'" >&2; exit 2; }
   NS=tlsize-$$-$N
   ip netns add "$NS"
   ip -n "$NS" link set lo up

@@ -11,6 +11,15 @@ const ROOT = path.resolve(__dirname, '../../..');
 describe('bench/sizing --smoke', function () {
   this.timeout(180_000);
 
+  it('bad options: one line, exit 2, before anything starts', function () {
+    if (!isRoot()) { console.log('    skipped: the script checks for root first'); this.skip(); }
+    for (const [args, msg] of [[['--active', '150'], "--active: a percentage 0-100, got '150'"], [['--sockets', '1000,x'], "--sockets: comma-separated counts >= 2, got 'x'"]] as const) {
+      const r = spawnSync('bash', [path.join(ROOT, 'bench/sizing/run.sh'), ...args], { cwd: ROOT, encoding: 'utf8' });
+      expect(r.status).to.equal(2);
+      expect(r.stderr).to.equal(`sizing: ${msg}\n`);
+    }
+  });
+
   it('measures rows and bytes per day into a private ClickHouse, beside the inet_diag and ss anchors', function () {
     if (!isRoot()) { console.log('    skipped: needs root to create network namespaces'); this.skip(); }
     if (spawnSync('sh', ['-c', 'command -v clickhouse-server'], { stdio: 'ignore' }).status !== 0) {

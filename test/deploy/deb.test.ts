@@ -42,6 +42,14 @@ function neededPackages(): Map<string, string> {
   return out;
 }
 
+describe('npm run package:deb, bad input', () => {
+  it('an unknown option: one line naming the options, exit 2', () => {
+    const r = spawnSync('bash', [path.join(ROOT, 'scripts/package-deb.sh'), '--bogus'], { cwd: ROOT, encoding: 'utf8' });
+    expect(r.status).to.equal(2);
+    expect(r.stderr).to.equal("package-deb: unknown option '--bogus' (--no-build, --out DIR)\n");
+  });
+});
+
 describe('the Debian package (npm run package:deb)', function () {
   this.timeout(120_000);
   let deb = '';
