@@ -4,7 +4,7 @@
 import * as os from 'os';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { envProblems, withRunOptions, type RunArgs } from '../run/options';
-import { parseNetnsSelector } from '../netns/select';
+import { parseNetnsSelector, type NetnsSelector } from '../netns/select';
 import { parseDuration, parseRingBytes, parseSize } from '../util/units';
 import { usage } from '../util/errors';
 import { runPreflight, logPreflightOnce, exitCodeOf } from '../preflight';
@@ -58,7 +58,7 @@ export async function runMain(args: RunArgs): Promise<number> {
   const ownersMs = parseDuration(args.ownersInterval, 'owners-interval');
   const ringBytes = parseRingBytes(args.ringBytes);
   const durationMs = args.duration !== undefined ? parseDuration(args.duration, 'duration') : 0;
-  const netns = parseNetnsSelector(args.netns);
+  const asked = parseNetnsSelector(args.netns);
   const wanted = parseViews(args.views);
   log.setLevel(parseLevel(args.logLevel));
   const spoolBudget = parseSize(args['spool-bytes'], '--spool-bytes');
@@ -67,6 +67,10 @@ export async function runMain(args: RunArgs): Promise<number> {
   const report = runPreflight({ netnsAll: args.netns.split(',').some((x) => x.trim() !== 'host') });
   logPreflightOnce(report, (line) => log.warn('preflight', line));
   if (exitCodeOf(report) !== 0) return 1;
+  // preflight found other namespaces out of reach (no CAP_SYS_ADMIN): "all"
+  // is our own then, as preflight said, rather than a failure per namespace
+  // per cycle; namespaces named one by one are still tried, and fail loudly
+  const netns: NetnsSelector = asked.kind === 'all' && report.views.netns === 'own' ? { kind: 'list', items: ['host'] } : asked;
 
   const sink = await openSink(args, { host, ...(args.cluster ? { cluster: args.cluster } : {}) });
   const opened = openViews(
@@ -89,6 +93,7 @@ export async function runMain(args: RunArgs): Promise<number> {
   log.info('run.started', 'started', {
     host,
     interval_ms: intervalMs,
+    netns: netns === asked ? args.netns : 'host (other namespaces out of reach)',
     sink: sink.describe,
     listen: metrics.url,
     views: opened.views.map((v) => v.name),

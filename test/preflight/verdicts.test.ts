@@ -10,7 +10,7 @@ import * as path from 'path';
 import type { PreflightReport } from '../../src/preflight';
 import { partDefs } from '../../src/sources/parts';
 import { hasCapsh, parseReport, ROOT, BIN } from './run';
-import { isRoot } from '../helpers/netns';
+import { createNetns, deleteNetns, isRoot } from '../helpers/netns';
 import { killRuns, startRun } from '../helpers/run_proc';
 import { skipIf } from '../helpers/skip';
 
@@ -150,6 +150,37 @@ describe('preflight verdicts equal what `tcplens run` starts, under every forced
       expect(views.includes('owners')).to.equal(report.parts.samples.some((p) => p.part === 'owners' && p.up));
     });
   }
+
+  it('CAP_SYS_ADMIN dropped: preflight says "own namespace", and run --netns all watches just that one', async () => {
+    const other = createNetns('vown');
+    try {
+      const wrap = dropCaps('cap_sys_admin');
+      const pre = spawnSync(wrap[0]!, [...wrap.slice(1), process.execPath, BIN, 'preflight', '--json'], { encoding: 'utf8' });
+      expect(parseReport({ status: pre.status, stdout: pre.stdout, stderr: pre.stderr }).views.netns).to.equal('own');
+      const r = startRun(
+        ['--sink', 'stdout', '--netns', 'all', '--interval', '500ms', '--views', 'poll', '--listen', '127.0.0.1:0'],
+        {},
+        wrap,
+      );
+      let out = '';
+      r.proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      const started = await r.waitFor('run.started', 60_000);
+      await new Promise((res) => setTimeout(res, 1500));
+      r.proc.kill('SIGTERM');
+      expect(await r.exited).to.equal(0);
+      expect(started['netns']).to.equal('host (other namespaces out of reach)');
+      const cycles = out
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .filter((x) => x['table'] === 'poll_cycles');
+      expect(cycles.length).to.be.at.least(2);
+      expect(new Set(cycles.map((c) => c['netns_name']))).to.deep.equal(new Set(['host']));
+      expect(r.logs.filter((l) => /^(poll\.failed|netns\.open)/.test(String(l['key'])))).to.deep.equal([]);
+    } finally {
+      deleteNetns(other);
+    }
+  });
 
   it('inet_diag refused (seccomp on netlink): preflight fatal, and run refuses to start', () => {
     const pre = spawnSync('python3', [NO_NETLINK, process.execPath, BIN, 'preflight', '--json'], { encoding: 'utf8' });
