@@ -15,13 +15,7 @@ extern "C" {
 namespace tl {
 
 // eventLayout(capacity) -> { capacity, bytes, columns: [{name, type, offset, tcpiEnd: 0}] }
-static Napi::Value EventLayout(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  uint32_t cap = info[0].As<Napi::Number>().Uint32Value();
-  tl_column_desc desc[TL_EVENT_NCOLS];
-  size_t bytes = tl_event_layout(cap, desc);
-  return LayoutObject(env, cap, bytes, desc, TL_EVENT_NCOLS);
-}
+static Napi::Value EventLayout(const Napi::CallbackInfo& info) { return LayoutOf<TL_EVENT_NCOLS>(info, tl_event_layout); }
 
 // eventContract() -> { kinds: [{ name, value }], flags: { NAME: bit } }: the
 // wire format's (bpf/tcp_events.h), for scripts/gen-layout.js
@@ -62,6 +56,20 @@ static uint32_t U32Opt(Napi::Object o, const char* k, uint32_t dflt) {
   return o.Has(k) && o.Get(k).IsNumber() ? o.Get(k).As<Napi::Number>().Uint32Value() : dflt;
 }
 
+// o[key], an array of at most `max` numbers, into out[] and *n; else throws.
+template <typename T>
+static bool NumberList(Napi::Object o, const char* key, T* out, uint32_t max, uint32_t* n, const char* what) {
+  if (!o.Has(key) || !o.Get(key).IsArray()) return true;
+  Napi::Array a = o.Get(key).As<Napi::Array>();
+  if (a.Length() > max) {
+    Napi::RangeError::New(o.Env(), "at most " + std::to_string(max) + " " + what).ThrowAsJavaScriptException();
+    return false;
+  }
+  for (uint32_t i = 0; i < a.Length(); i++) out[i] = (T)a.Get(i).As<Napi::Number>().Int64Value();
+  *n = a.Length();
+  return true;
+}
+
 static bool ParseConfig(Napi::Env env, Napi::Object o, tl_events_config* c) {
   memset(c, 0, sizeof(*c));
   c->kinds = U32Opt(o, "kinds", 0);
@@ -72,25 +80,8 @@ static bool ParseConfig(Napi::Env env, Napi::Object o, tl_events_config* c) {
     std::string m = o.Get("mode").As<Napi::String>().Utf8Value();
     c->mode = m == "tp_btf" ? 0 : m == "tracepoint" ? 1 : -1;
   }
-  if (o.Has("netns") && o.Get("netns").IsArray()) {
-    Napi::Array a = o.Get("netns").As<Napi::Array>();
-    if (a.Length() > TL_EVCFG_MAX_NETNS) {
-      Napi::RangeError::New(env, "at most 8 network namespaces").ThrowAsJavaScriptException();
-      return false;
-    }
-    for (uint32_t i = 0; i < a.Length(); i++) c->netns[i] = (uint64_t)a.Get(i).As<Napi::Number>().Int64Value();
-    c->n_netns = a.Length();
-  }
-  if (o.Has("ports") && o.Get("ports").IsArray()) {
-    Napi::Array a = o.Get("ports").As<Napi::Array>();
-    if (a.Length() > TL_EVCFG_MAX_PORTS) {
-      Napi::RangeError::New(env, "at most 8 ports").ThrowAsJavaScriptException();
-      return false;
-    }
-    for (uint32_t i = 0; i < a.Length(); i++) c->ports[i] = (uint16_t)a.Get(i).As<Napi::Number>().Uint32Value();
-    c->n_ports = a.Length();
-  }
-  return true;
+  return NumberList(o, "netns", c->netns, TL_EVCFG_MAX_NETNS, &c->n_netns, "network namespaces") &&
+         NumberList(o, "ports", c->ports, TL_EVCFG_MAX_PORTS, &c->n_ports, "ports");
 }
 
 class EventTracer : public FillGuard<EventTracer> {

@@ -17,13 +17,7 @@ extern "C" {
 namespace tl {
 
 // layout(capacity) -> { capacity, bytes, columns: [{name, type, offset, tcpiEnd}] }
-static Napi::Value Layout(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  uint32_t cap = info[0].As<Napi::Number>().Uint32Value();
-  tl_column_desc desc[TL_POLL_NCOLS];
-  size_t bytes = tl_poll_layout(cap, desc);
-  return LayoutObject(env, cap, bytes, desc, TL_POLL_NCOLS);
-}
+static Napi::Value Layout(const Napi::CallbackInfo& info) { return LayoutOf<TL_POLL_NCOLS>(info, tl_poll_layout); }
 
 // replay(recording: Uint8Array, buffer: ArrayBuffer, capacity, netnsInode?)
 // Parses a recorded dump ([u32 len][chunk]...) exactly as a live one.

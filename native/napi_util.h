@@ -97,6 +97,11 @@ inline const char* ColTypeName(tl_coltype t) {
   return "?";
 }
 
+// layout(capacity) of a view whose `place(capacity, desc)` fills N column
+// descriptions and returns the bytes: the JS face of its batch.
+template <size_t N, typename Place>
+Napi::Value LayoutOf(const Napi::CallbackInfo& info, Place place);
+
 // { capacity, bytes, columns: [{name, type, offset, tcpiEnd}] }: the JS face
 // of any view's layout (poll, events, samples), which src/layout mirrors.
 inline Napi::Object LayoutObject(Napi::Env env, uint32_t cap, size_t bytes, const tl_column_desc* desc, size_t n) {
@@ -114,6 +119,14 @@ inline Napi::Object LayoutObject(Napi::Env env, uint32_t cap, size_t bytes, cons
   SetNum(o, "bytes", (double)bytes);
   o.Set("columns", cols);
   return o;
+}
+
+template <size_t N, typename Place>
+Napi::Value LayoutOf(const Napi::CallbackInfo& info, Place place) {
+  uint32_t cap = info[0].As<Napi::Number>().Uint32Value();
+  tl_column_desc desc[N];
+  size_t bytes = place(cap, desc);
+  return LayoutObject(info.Env(), cap, bytes, desc, N);
 }
 
 // Opens a NETLINK_SOCK_DIAG socket in the namespace named by info[0] (a netns
