@@ -4,9 +4,7 @@
 import { expect } from 'chai';
 import { spawnSync } from 'child_process';
 import * as path from 'path';
-import { isRoot } from '../helpers/netns';
-import { EventSource } from '../../src/sources/events';
-import { skipIf } from '../helpers/skip';
+import { skipUnlessEvents } from '../helpers/events';
 
 const ROOT = path.resolve(__dirname, '../../..');
 
@@ -20,9 +18,7 @@ describe('bench/events --smoke', function () {
   this.timeout(180_000);
 
   it('measures churn off, with tcplens (every kind, sidecar kinds) and with bpftrace, and tcplens loses nothing', function () {
-    skipIf(this, !isRoot(), 'needs root (namespaces, eBPF)');
-    const a = EventSource.availability();
-    skipIf(this, !a.ok, `events view unavailable here: ${a.ok ? '' : a.reason}`);
+    skipUnlessEvents(this);
     const r = spawnSync('bash', [path.join(ROOT, 'bench/events/run.sh'), '--smoke'], { cwd: ROOT, encoding: 'utf8' });
     const out = r.stdout;
     expect(r.status, `exit ${r.status}\n${out}\n${r.stderr}`).to.equal(0);

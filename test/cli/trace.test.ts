@@ -3,9 +3,8 @@
 import { expect } from 'chai';
 import { spawn, spawnSync, execFileSync } from 'child_process';
 import * as path from 'path';
-import { EventSource } from '../../src/sources/events';
-import { createNetns, deleteNetns, isRoot } from '../helpers/netns';
-import { skipIf } from '../helpers/skip';
+import { createNetns, deleteNetns } from '../helpers/netns';
+import { skipUnlessEvents } from '../helpers/events';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const BIN = path.join(ROOT, 'bin/tcplens.js');
@@ -54,9 +53,7 @@ describe('tcplens trace', function () {
   this.timeout(60_000);
   let ns = '';
   before(function () {
-    skipIf(this, !isRoot(), 'needs root to create network namespaces');
-    const a = EventSource.availability();
-    skipIf(this, !a.ok, `events view unavailable here: ${a.ok ? '' : a.reason}`);
+    skipUnlessEvents(this);
   });
   beforeEach(() => {
     ns = createNetns('trace');

@@ -14,6 +14,7 @@ import type { PreflightReport } from '../../src/preflight';
 import { isRoot } from '../helpers/netns';
 import { BIN } from '../preflight/run';
 import { capList, readableBy, readUnit, ROOT, setprivArgs, UNIT, value } from '../helpers/systemd_unit';
+import { inMountNs } from '../helpers/wrap';
 
 const NOBODY = 65534;
 type Log = Record<string, unknown>;
@@ -27,16 +28,9 @@ interface Ran {
 // What ProtectKernelTunables= does to the files tcplens might read: /proc/kallsyms
 // inaccessible (libbpf would read it for untyped ksyms), /proc/sys read-only;
 // in a mount namespace of the run's own
-const TUNABLES_SANDBOX = [
-  'unshare',
-  '--mount',
-  '--propagation',
-  'private',
-  'sh',
-  '-c',
-  'mount --bind /dev/null /proc/kallsyms && mount --bind /proc/sys /proc/sys && mount -o remount,bind,ro /proc/sys && exec "$@"',
-  'sandbox',
-];
+const TUNABLES_SANDBOX = inMountNs(
+  'mount --bind /dev/null /proc/kallsyms && mount --bind /proc/sys /proc/sys && mount -o remount,bind,ro /proc/sys',
+);
 
 function asUser(caps: readonly string[], args: string[], cwd: string, wrap: string[] = []): Ran {
   const argv = [...wrap, ...setprivArgs(NOBODY, NOBODY, caps), process.execPath, BIN, ...args];

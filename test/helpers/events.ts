@@ -2,6 +2,8 @@
 import * as fs from 'fs';
 import { EventSource, type EventOptions } from '../../src/sources/events';
 import { EVENT_KINDS } from '../../src/layout/event_columns';
+import { isRoot } from './netns';
+import { skipIf } from './skip';
 
 export interface EventRow {
   kind: string;
@@ -75,4 +77,11 @@ export async function collectEvents(src: EventSource, offsets: number[] = []): P
     }
   });
   return rows;
+}
+
+/** Skips the suite, saying why, without root (namespaces) or the events view (eBPF). */
+export function skipUnlessEvents(ctx: Mocha.Context): void {
+  skipIf(ctx, !isRoot(), 'needs root for network namespaces and eBPF');
+  const a = EventSource.availability();
+  skipIf(ctx, !a.ok, `events view unavailable here: ${a.ok ? '' : a.reason}`);
 }

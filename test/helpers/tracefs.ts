@@ -3,9 +3,7 @@
 // it was not there before; the suite skips, saying why, without root or eBPF.
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
-import { EventSource } from '../../src/sources/events';
-import { isRoot } from './netns';
-import { skipIf } from './skip';
+import { skipUnlessEvents } from './events';
 
 export const TRACEFS = '/sys/kernel/tracing';
 
@@ -14,9 +12,7 @@ export function eventsWithTracefs(): { before: (this: Mocha.Context) => void; af
   let mounted = true;
   return {
     before(this: Mocha.Context) {
-      skipIf(this, !isRoot(), 'needs root for network namespaces and eBPF');
-      const a = EventSource.availability();
-      skipIf(this, !a.ok, `events view unavailable here: ${a.ok ? '' : a.reason}`);
+      skipUnlessEvents(this);
       mounted = fs.readFileSync('/proc/mounts', 'utf8').includes(` ${TRACEFS} tracefs `);
       if (!mounted) execFileSync('mount', ['-t', 'tracefs', 'nodev', TRACEFS]);
     },

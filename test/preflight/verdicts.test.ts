@@ -13,6 +13,7 @@ import { hasCapsh, parseReport, ROOT, BIN } from './run';
 import { createNetns, deleteNetns, isRoot } from '../helpers/netns';
 import { killRuns, startRun } from '../helpers/run_proc';
 import { skipIf } from '../helpers/skip';
+import { dropCaps, inMountNs } from '../helpers/wrap';
 
 const NO_NETLINK = path.join(ROOT, 'test/preflight/no_netlink.py');
 const TRACEFS = '/sys/kernel/tracing';
@@ -26,18 +27,7 @@ interface Scenario {
   expect(r: PreflightReport): void;
 }
 
-const dropCaps = (caps: string): string[] => ['capsh', `--drop=${caps}`, '--', '-c', 'exec "$@"', 'tcplens'];
-const inMountNs = (script: string): string[] => [
-  'unshare',
-  '--mount',
-  '--propagation',
-  'private',
-  'sh',
-  '-c',
-  `${script}; exec "$@"`,
-  'tcplens',
-];
-const UMOUNT_TRACEFS = `umount ${TRACEFS} 2>/dev/null; umount /sys/kernel/debug 2>/dev/null; true`;
+const UMOUNT_TRACEFS = `(umount ${TRACEFS}; umount /sys/kernel/debug; true) 2>/dev/null`;
 const part = (r: PreflightReport, view: 'events' | 'samples', name: string) => r.parts[view].find((p) => p.part === name)!;
 const allStateVariantsBut = (keep: string): string =>
   partDefs('events')
@@ -94,7 +84,7 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'bpffs not mounted (only pinning needs it)',
-    wrap: inMountNs('umount /sys/fs/bpf 2>/dev/null; true'),
+    wrap: inMountNs('(umount /sys/fs/bpf; true) 2>/dev/null'),
     expect: (r) => expect(r.checks.find((c) => c.check === 'bpffs')!.status).to.equal('warn'),
   },
 ];

@@ -12,9 +12,8 @@ import { EventSource } from '../../src/sources/events';
 import { DestroySource } from '../../src/sources/destroy';
 import { parseNetnsSelector } from '../../src/netns/select';
 import { EVF } from '../../src/layout/event_columns';
-import { createNetns, deleteNetns, isRoot } from '../helpers/netns';
-import { collectEvents, cookiesGenerated, nsEvents, type EventRow } from '../helpers/events';
-import { skipIf } from '../helpers/skip';
+import { createNetns, deleteNetns } from '../helpers/netns';
+import { collectEvents, cookiesGenerated, nsEvents, type EventRow, skipUnlessEvents } from '../helpers/events';
 import { heldChurn, liveCookies } from '../helpers/churn';
 
 const CHURN = path.resolve(__dirname, '../../../test/helpers/churn.py');
@@ -45,9 +44,7 @@ describe('EventSource (eBPF events, real kernel)', function () {
   };
 
   before(function () {
-    skipIf(this, !isRoot(), 'needs root to create network namespaces');
-    const a = EventSource.availability();
-    skipIf(this, !a.ok, `events view unavailable here: ${a.ok ? '' : a.reason}`);
+    skipUnlessEvents(this);
   });
   beforeEach(() => {
     ns = createNetns('ev');
