@@ -9,6 +9,8 @@ import * as run from './run';
 import * as loadgen from './loadgen';
 import * as compare from './compare';
 import * as sample from './sample';
+import * as query from './query';
+import * as flow from './flow';
 
 export function main(argv: string[]): void {
   yargs(argv)
@@ -22,6 +24,8 @@ export function main(argv: string[]): void {
     .command(loadgen)
     .command(compare)
     .command(sample)
+    .command(query)
+    .command(flow)
     .demandCommand(1, 'name a command (see --help)')
     .strict()
     .recommendCommands()

@@ -1,6 +1,26 @@
 // One flow's state while it is in the table: what each view said of it and
 // when. Turned into a FlowRow (flow_row.ts) once it is finished.
-import { type FinalSource, type FlowRow } from './flow_row';
+import { HANDSHAKE_DONE, HANDSHAKE_FAILED, HANDSHAKE_UNKNOWN, type CloseReason, type FinalSource, type FlowRow } from './flow_row';
+
+/** TCP states (include/net/tcp_states.h) */
+const SYN_SENT = 2,
+  SYN_RECV = 3;
+/** states only a connection that completed its handshake reaches */
+const PAST_HANDSHAKE = new Set([1, 4, 5, 6, 8, 9, 11]);
+/** states of a connection closing with FINs */
+const FIN_STATES = new Set([4, 5, 6, 8, 9, 11]);
+
+/** tcp_info fields a flow keeps from its latest poll or destroy record (numbers: µs and bytes below 2^53). */
+export interface InfoExtra {
+  minRtt: number;
+  busy: number;
+  rwndLimited: number;
+  sndbufLimited: number;
+  lost: number;
+  reordSeen: number;
+  bytesSent: number;
+  bytesRetrans: number;
+}
 
 /** Counters a view reports at some instant, as the flow table keeps them. */
 export interface Counters {
@@ -77,6 +97,24 @@ export class Flow {
   closed = false;
   /** when the flow may leave the table (closed_at + grace), monotonic ms */
   finalizeAtMs = 0;
+  /** a view saw it in a state past the handshake (ESTABLISHED or later) */
+  established = false;
+  /** the state the close event says it left; 0 = no close event */
+  closeState = 0;
+  resetsReceived = 0;
+  resetsSent = 0;
+  /** the latest tcp_info extras (destroy's final record wins over polls) */
+  readonly extra: InfoExtra = {
+    minRtt: 0,
+    busy: 0,
+    rwndLimited: 0,
+    sndbufLimited: 0,
+    lost: 0,
+    reordSeen: 0,
+    bytesSent: 0,
+    bytesRetrans: 0,
+  };
+  private extraFinal = false;
 
   constructor(
     readonly netns_inode: bigint,
@@ -151,6 +189,60 @@ export class Flow {
     this.finalSource = src;
   }
 
+  /** tcp_info extras of a poll (final = false) or of the destroy record (final = true, kept). In place: no allocation. */
+  info(
+    final: boolean,
+    minRtt: number,
+    busy: number,
+    rwnd: number,
+    sndbuf: number,
+    lost: number,
+    reord: number,
+    sent: number,
+    retrans: number,
+  ): void {
+    if (this.extraFinal && !final) return;
+    this.extraFinal = final;
+    const x = this.extra;
+    x.minRtt = minRtt;
+    x.busy = busy;
+    x.rwndLimited = rwnd;
+    x.sndbufLimited = sndbuf;
+    x.lost = lost;
+    x.reordSeen = reord;
+    x.bytesSent = sent;
+    x.bytesRetrans = retrans;
+  }
+
+  /** a state a view saw the socket in (poll) or move to (events) */
+  sawState(state: number): void {
+    if (PAST_HANDSHAKE.has(state)) this.established = true;
+    else if (state === SYN_SENT && this.direction === 0) this.direction = 1;
+  }
+
+  /** the close event's old state */
+  closedFrom(state: number): void {
+    this.closeState = state;
+    if (state === SYN_SENT && this.direction === 0) this.direction = 1;
+    if (PAST_HANDSHAKE.has(state)) this.established = true;
+  }
+
+  closeReason(retrans: number): CloseReason {
+    if (this.resetsReceived > 0) return 'reset_received';
+    if (this.resetsSent > 0) return 'reset_sent';
+    const st = this.closeState || this.state;
+    if (FIN_STATES.has(st)) return 'fin';
+    if (this.closeState === SYN_SENT || this.closeState === SYN_RECV) return 'timeout';
+    if (this.closeState === 1) return retrans > 0 || this.retransmitEvents > 0 ? 'timeout' : 'abort';
+    return 'unknown';
+  }
+
+  handshake(): number {
+    if (this.established) return HANDSHAKE_DONE;
+    if (this.closeState === SYN_SENT || this.closeState === SYN_RECV) return HANDSHAKE_FAILED;
+    return HANDSHAKE_UNKNOWN;
+  }
+
   owner(pid: number, tgid: number, comm: string, cgroup: bigint): void {
     this.pid = pid;
     this.tgid = tgid;
@@ -201,6 +293,17 @@ export class Flow {
       comm: this.comm,
       cgroup_id: this.cgroup_id,
       evicted: evicted ? 1 : 0,
+      close_reason: evicted && !this.closed ? 'unknown' : this.closeReason(f?.tcpi_total_retrans ?? 0),
+      handshake: this.handshake(),
+      state_at_close: this.closeState || (this.closed ? this.state : 0),
+      tcpi_min_rtt: this.extra.minRtt,
+      tcpi_busy_time: BigInt(this.extra.busy),
+      tcpi_rwnd_limited: BigInt(this.extra.rwndLimited),
+      tcpi_sndbuf_limited: BigInt(this.extra.sndbufLimited),
+      tcpi_lost: this.extra.lost,
+      tcpi_reord_seen: this.extra.reordSeen,
+      tcpi_bytes_sent: BigInt(this.extra.bytesSent),
+      tcpi_bytes_retrans: BigInt(this.extra.bytesRetrans),
     };
   }
 }

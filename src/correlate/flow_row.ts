@@ -55,4 +55,30 @@ export interface FlowRow {
   cgroup_id: bigint;
   /** 1 when the flow left the table by eviction (cap on open flows), not by closing */
   evicted: number;
+  /** how it ended (CloseReason) */
+  close_reason: CloseReason;
+  /** 1 = reached ESTABLISHED, 0 = closed during the handshake (SYN_SENT/SYN_RECV), 2 = unknown */
+  handshake: number;
+  /** TCP state it closed from (the close event's old state, else the last poll's); 0 = unknown */
+  state_at_close: number;
+  /** from the last tcp_info (destroy, else the last poll); µs for times */
+  tcpi_min_rtt: number;
+  tcpi_busy_time: bigint;
+  tcpi_rwnd_limited: bigint;
+  tcpi_sndbuf_limited: bigint;
+  tcpi_lost: number;
+  tcpi_reord_seen: number;
+  tcpi_bytes_sent: bigint;
+  tcpi_bytes_retrans: bigint;
 }
+
+/** How a flow ended: a reset received or sent; FIN (closed from a FIN state);
+ * timeout (closed in the handshake, or from ESTABLISHED after retransmits,
+ * without a reset); abort (from ESTABLISHED, nothing retransmitted, no reset
+ * seen); unknown (no close event, and the last poll saw no FIN state). */
+export type CloseReason = 'fin' | 'reset_received' | 'reset_sent' | 'timeout' | 'abort' | 'unknown';
+
+/** Handshake values of FlowRow.handshake. */
+export const HANDSHAKE_FAILED = 0;
+export const HANDSHAKE_DONE = 1;
+export const HANDSHAKE_UNKNOWN = 2;

@@ -120,6 +120,7 @@ export class FlowTable {
       segsOut = b.u32('tcpi_segs_out'),
       retrans = b.u32('tcpi_total_retrans'),
       rtt = b.u32('tcpi_rtt');
+    const x = extraColumns(b);
     let m = this.byNs.get(ns);
     let tsBig = 0n,
       tsLo = -1,
@@ -141,6 +142,8 @@ export class FlowTable {
       const moved = f.poll(tsBig, hi * 4294967296 + lo, u64n(acked, i), u64n(recv, i), segsIn[i]!, segsOut[i]!, retrans[i]!, rtt[i]!);
       if (changed) changed[i] = f.polls === 1 || f.state !== state[i] || moved ? 1 : 0;
       f.state = state[i]!;
+      f.sawState(state[i]!);
+      x.apply(f, i, false);
       f.seen(VIEW_POLL, tsBig);
       if (ino[i]) f.inode = ino[i]!;
       f.cycle = cycle;
@@ -171,10 +174,12 @@ export class FlowTable {
   observeDestroy(b: ColumnBatch, ns: bigint): void {
     const dport = b.u16('dport'),
       ino = b.u32('idiag_inode');
+    const x = extraColumns(b);
     for (let i = 0; i < b.rows; i++) {
       if (dport[i] === 0) continue; // a listener's end
       const f = this.flowOf(b, i, ns, true);
       if (!f) continue;
+      x.apply(f, i, true);
       const c = countersOf(b, i);
       f.seen(VIEW_DESTROY, c.ts_ns);
       f.offerFinal('destroy', c);
@@ -196,6 +201,8 @@ export class FlowTable {
       tgid = b.u32('tgid'),
       comm = b.u32('comm'),
       cg = b.u64('cgroup_id');
+    const oldstate = b.u8('oldstate'),
+      newstate = b.u8('newstate');
     for (let i = 0; i < b.rows; i++) {
       if (dport[i] === 0) continue; // a listener's state change: not a flow
       let f: Flow | null;
@@ -214,8 +221,10 @@ export class FlowTable {
         case EV_KIND.PASSIVE_OPEN:
           f.direction = kind[i] === EV_KIND.ACTIVE_OPEN ? 1 : 2;
           if (f.open_ns === 0n || t < f.open_ns) f.open_ns = t;
+          f.sawState(newstate[i]!);
           break;
         case EV_KIND.CLOSE:
+          f.closedFrom(oldstate[i]!);
           if (flags[i]! & EVF.FINAL) {
             f.offerFinal('events', countersOf(b, i));
             f.lifetime_ns = dur[i]!;
@@ -226,11 +235,16 @@ export class FlowTable {
           f.retransmitEvents++;
           break;
         case EV_KIND.RESET_SENT:
+          f.resetEvents++;
+          f.resetsSent++;
+          break;
         case EV_KIND.RESET_RECEIVED:
           f.resetEvents++;
+          f.resetsReceived++;
           break;
-        default:
-          break; // STATE: seen is all
+        default: // STATE
+          f.sawState(newstate[i]!);
+          break;
       }
     }
   }
@@ -457,6 +471,22 @@ const u64n = (h: Uint32Array, i: number): number => h[2 * i + 1]! * 4294967296 +
 
 function isFlowRow(state: number, dport: number): boolean {
   return dport !== 0 && state !== TCP_LISTEN && state !== TCP_TIME_WAIT && state !== TCP_NEW_SYN_RECV;
+}
+
+/** The tcp_info extras of a poll or destroy batch (flow.ts InfoExtra), read per row without allocating. */
+function extraColumns(b: ColumnBatch): { apply(f: Flow, i: number, final: boolean): void } {
+  const minRtt = b.u32('tcpi_min_rtt'),
+    lost = b.u32('tcpi_lost'),
+    reord = b.u32('tcpi_reord_seen');
+  const busy = halves(b, 'tcpi_busy_time'),
+    rwnd = halves(b, 'tcpi_rwnd_limited'),
+    sndbuf = halves(b, 'tcpi_sndbuf_limited'),
+    sent = halves(b, 'tcpi_bytes_sent'),
+    retrans = halves(b, 'tcpi_bytes_retrans');
+  return {
+    apply: (f, i, final) =>
+      f.info(final, minRtt[i]!, u64n(busy, i), u64n(rwnd, i), u64n(sndbuf, i), lost[i]!, reord[i]!, u64n(sent, i), u64n(retrans, i)),
+  };
 }
 
 function countersOf(b: ColumnBatch, i: number): Counters {

@@ -78,6 +78,18 @@ export const FLOW_SPEC: RowSpec<FlowRow> = [
   ['comm', 'lc'],
   ['cgroup_id', 'UInt64'],
   ['evicted', 'UInt8'],
+  // schema/007_flow_forensics.sql
+  ['close_reason', 'lc'],
+  ['handshake', 'UInt8'],
+  ['state_at_close', 'UInt8'],
+  ['tcpi_min_rtt', 'UInt32'],
+  ['tcpi_busy_time', 'UInt64'],
+  ['tcpi_rwnd_limited', 'UInt64'],
+  ['tcpi_sndbuf_limited', 'UInt64'],
+  ['tcpi_lost', 'UInt32'],
+  ['tcpi_reord_seen', 'UInt32'],
+  ['tcpi_bytes_sent', 'UInt64'],
+  ['tcpi_bytes_retrans', 'UInt64'],
 ];
 
 /** A flow's time: its close, else when it was last seen. */

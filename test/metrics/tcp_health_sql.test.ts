@@ -12,6 +12,7 @@ import { observeSink } from '../../src/metrics/sink_stage';
 import { startMetrics } from '../../src/metrics/server';
 import { Logger } from '../../src/util/log';
 import type { FlowRow } from '../../src/correlate/flow_row';
+import { NO_FORENSICS } from '../helpers/flow_rows';
 import { freePort, haveClickHouse, rows, startTestServer, type TestServer } from '../helpers/clickhouse';
 import { scrape } from './scrape';
 
@@ -65,6 +66,7 @@ function flow(dst: string, segsOut: number, retrans: number, rttUs: number, clos
     comm: 'curl',
     cgroup_id: 0n,
     evicted: 0,
+    ...NO_FORENSICS,
   };
 }
 

@@ -14,11 +14,17 @@ const COLUMN_LINE =
 /** column names of table `t` in the rendered statements */
 function columnsOf(stmts: string[], t: string): string[] {
   const s = stmts.find((x) => x.startsWith(`CREATE TABLE IF NOT EXISTS tcplens.${t} `))!;
-  return s
-    .split('\n')
-    .slice(1)
-    .filter((l) => COLUMN_LINE.test(l))
-    .map((l) => l.trim().split(' ')[0]!);
+  const added = stmts
+    .map((x) => new RegExp(`^ALTER TABLE tcplens\\.${t} +ADD COLUMN (?:IF NOT EXISTS )?(\\w+) `).exec(x)?.[1])
+    .filter((x): x is string => x !== undefined);
+  return [
+    ...s
+      .split('\n')
+      .slice(1)
+      .filter((l) => COLUMN_LINE.test(l))
+      .map((l) => l.trim().split(' ')[0]!),
+    ...added,
+  ];
 }
 
 describe('schema renderer', () => {

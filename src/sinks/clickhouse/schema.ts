@@ -74,7 +74,8 @@ export function renderMigration(m: Migration, o: RenderOptions): string[] {
   const out: string[] = [];
   for (const stmt of statements(m.template)) {
     const tm = /CREATE TABLE IF NOT EXISTS \{\{db\}\}\.([a-z_]+)/.exec(stmt);
-    const table = tm?.[1] ?? '';
+    const am = /^ALTER TABLE \{\{db\}\}\.([a-z_]+)/.exec(stmt);
+    const table = tm?.[1] ?? am?.[1] ?? '';
     const local = cluster ? `${table}_local` : table;
     const engine =
       cluster && o.replicated !== false ? `ReplicatedMergeTree('/clickhouse/tables/{shard}/${db}/${local}', '{replica}')` : 'MergeTree()';
@@ -87,13 +88,19 @@ export function renderMigration(m: Migration, o: RenderOptions): string[] {
       c_ts: d.modern ? ' CODEC(DoubleDelta, ZSTD(1))' : '',
       c_u: d.modern ? ' CODEC(T64, ZSTD(1))' : '',
       ttl: d.modern && ttlDays > 0 ? `TTL toDateTime(ts) + toIntervalDay(${ttlDays})` : '',
+      // 18.16 has no ADD COLUMN IF NOT EXISTS: ddl() takes "already exists" as done
+      if_not_exists: d.modern ? 'IF NOT EXISTS' : '',
     };
     let sql = stmt.replace(/\{\{(\w+)\}\}/g, (_, k: string) => {
       const v = vars[k];
       if (v === undefined) throw new Error(`${m.version}_${m.name}.sql: unknown placeholder {{${k}}}`);
       return v;
     });
-    if (cluster && table) {
+    if (am) sql = sql.replace(/ {2,}/g, ' ');
+    if (cluster && am) {
+      // the column goes to every node's local table and to the Distributed table over them
+      out.push(sql.replace(`${db}.${table} `, `${db}.${local} `), sql);
+    } else if (cluster && table) {
       sql = sql.replace(`${db}.${table} `, `${db}.${local} `);
       out.push(sql.replace(/\n\s*\n/g, '\n'));
       out.push(
@@ -133,6 +140,7 @@ async function ddl(client: ClickHouseClient, query: string, attempts = 3): Promi
       await client.command({ query });
       return;
     } catch (e) {
+      if (/ADD COLUMN /.test(query) && /already exists|Code: 44\b|DUPLICATE_COLUMN/.test(String((e as Error).message))) return;
       if (i >= attempts || serverRefused(e)) throw e;
       await new Promise((r) => setTimeout(r, 200 * i));
     }

@@ -116,6 +116,17 @@ describe('ClickHouse Native encoders against a real server', function () {
       comm: 'ssh',
       cgroup_id: BIG,
       evicted: 0,
+      close_reason: 'reset_received',
+      handshake: 1,
+      state_at_close: 1,
+      tcpi_min_rtt: 90,
+      tcpi_busy_time: 2n ** 40n,
+      tcpi_rwnd_limited: 7n,
+      tcpi_sndbuf_limited: 8n,
+      tcpi_lost: 3,
+      tcpi_reord_seen: 4,
+      tcpi_bytes_sent: 2n ** 60n + 5n,
+      tcpi_bytes_retrans: 1448n,
     };
     sink.writeFlows([flow, { ...flow, idiag_cookie: 1n, close_ns: 0n, src: '10.0.0.1', final_source: 'poll', comm: '' }]);
     sink.writePollCycles([

@@ -1,0 +1,21 @@
+-- question: rtt-by-peer
+-- purpose: smoothed RTT and min RTT percentiles per peer over time, from the polls of established sockets
+-- param step: duration = 1m; width of a time bucket (whole seconds)
+-- param limit: uint = 1000; rows at most
+-- columns: t (bucket start), peer, sockets, polls, rtt_p50_ms, rtt_p90_ms, rtt_p99_ms, min_rtt_ms (lowest
+--   tcpi_min_rtt seen), min_rtt_p50_ms
+SELECT
+  toDateTime(intDiv(toUInt32(ts), greatest(1, intDiv({{step}}, 1000000000))) * greatest(1, intDiv({{step}}, 1000000000))) AS t,
+  {{addr:dst}} AS peer,
+  uniqExact(idiag_cookie) AS sockets,
+  count() AS polls,
+  round(quantile(0.5)(tcpi_rtt) / 1000, 3) AS rtt_p50_ms,
+  round(quantile(0.9)(tcpi_rtt) / 1000, 3) AS rtt_p90_ms,
+  round(quantile(0.99)(tcpi_rtt) / 1000, 3) AS rtt_p99_ms,
+  round(min(tcpi_min_rtt) / 1000, 3) AS min_rtt_ms,
+  round(quantile(0.5)(tcpi_min_rtt) / 1000, 3) AS min_rtt_p50_ms
+FROM {{db}}.tcp_snapshots
+WHERE {{where:tcp_snapshots}} AND view = 'poll' AND idiag_state = 1 AND tcpi_rtt > 0
+GROUP BY t, peer
+ORDER BY t, peer
+LIMIT {{limit}}

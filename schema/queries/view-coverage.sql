@@ -1,0 +1,22 @@
+-- question: view-coverage
+-- purpose: what each combination of views saw of the finished flows, and what a poll every --interval would have missed
+-- param interval: duration = 10s; the poll interval to predict for
+-- param limit: uint = 20; rows at most
+-- columns: views (which views saw the flows), flows, bytes, bytes_unpolled (moved after the last poll saw
+--   them), known_lifetime (flows whose lifetime is known), would_miss (expected flows a poll every --interval
+--   with a random phase misses: sum of 1 - min(1, lifetime / interval)), would_miss_share
+SELECT
+  arrayStringConcat(arrayFilter(x -> x != '', [
+    if(bitAnd(views, 1) != 0, 'poll', ''), if(bitAnd(views, 2) != 0, 'destroy', ''),
+    if(bitAnd(views, 4) != 0, 'events', ''), if(bitAnd(views, 8) != 0, 'samples', '')]), '+') AS seen_by,
+  count() AS flows,
+  sum(tcpi_bytes_acked + tcpi_bytes_received) AS bytes,
+  sum(bytes_unpolled) AS bytes_unpolled,
+  countIf(duration_ns > 0) AS known_lifetime,
+  round(sumIf(1 - least(1., duration_ns / {{interval}}), duration_ns > 0), 2) AS would_miss,
+  if(known_lifetime = 0, 0, round(would_miss / known_lifetime, 4)) AS would_miss_share
+FROM {{db}}.tcp_flows
+WHERE {{where:tcp_flows}}
+GROUP BY seen_by
+ORDER BY flows DESC, seen_by
+LIMIT {{limit}}

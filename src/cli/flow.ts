@@ -1,0 +1,33 @@
+// tcplens flow COOKIE: every snapshot, event and sample of one socket in
+// time order, with the counter deltas between them (the saved question
+// schema/queries/flow-timeline.sql).
+import type { Argv, ArgumentsCamelCase } from 'yargs';
+import { loadLibrary } from '../query/library';
+import { queryOptions, type QueryFlags } from '../query/flags';
+import { answer } from '../query/cli_common';
+import { withDeltas } from '../query/timeline';
+import { usage } from '../util/errors';
+
+interface FlowArgs extends QueryFlags {
+  cookie: string;
+  limit?: string;
+}
+
+export const command = 'flow <cookie>';
+export const describe = "one socket's timeline: its snapshots, events and samples in order, with counter deltas";
+
+export const builder = (y: Argv): Argv<FlowArgs> =>
+  queryOptions(
+    y
+      .positional('cookie', { type: 'string', describe: 'the socket cookie (idiag_cookie; tcplens query top-flows prints it)' })
+      .option('limit', { type: 'string', requiresArg: true, describe: 'rows at most (default 10000)' }),
+    '24h',
+  )
+    .example('$0 flow 40961 --netns blue', 'the timeline of cookie 40961 in namespace blue, last 24 hours')
+    .example('$0 flow 40961 --since 2026-12-04T10:00:00Z --format ndjson', 'as one JSON object per row') as unknown as Argv<FlowArgs>;
+
+export async function handler(args: ArgumentsCamelCase<FlowArgs>): Promise<void> {
+  const q = loadLibrary().get('flow-timeline');
+  if (!q) throw usage('schema/queries/flow-timeline.sql is missing');
+  await answer(q, args, { cookie: String(args.cookie), limit: args.limit }, withDeltas);
+}

@@ -1,0 +1,153 @@
+// A saved question (library.ts) rendered for one server: placeholders
+// replaced in a single pass by SQL tcplens writes itself. On 18.16 (no
+// server-side parameters) each value is a literal made by literal.ts; on
+// modern servers it is a typed server parameter ({p_name:Type}, sent apart
+// from the query text).
+import type { Dialect } from '../sinks/clickhouse/dialect';
+import { checkIdentifier } from '../sinks/clickhouse/schema';
+import { TcplensError, usage } from '../util/errors';
+import type { Question } from './library';
+import { addressLiteral, literal } from './literal';
+import { parseDurationNs, parseText, parseUInt, type Typed } from './params';
+
+/** The common filters, typed (cli/query_flags.ts parses the flags into these). */
+export interface Filters {
+  /** window, unix seconds: [since, until) */
+  since: bigint;
+  until: bigint;
+  host?: string;
+  peer?: Typed & { type: 'AddrRange' };
+  port?: bigint;
+  pid?: bigint;
+  comm?: string;
+  cgroup?: bigint;
+  netns?: bigint;
+}
+
+export const FILTER_NAMES = ['host', 'peer', 'port', 'pid', 'comm', 'cgroup', 'netns'] as const;
+export type FilterName = (typeof FILTER_NAMES)[number];
+
+/** tcp_flows keeps addresses as text; the others as 16 bytes, IPv4 mapped. */
+const FLOW_PEER = 'if(idiag_family = 10, IPv6StringToNum(dst), IPv4ToIPv6(IPv4StringToNum(dst)))';
+
+/** Per table: the column (expression) each common filter compares; absent = the table cannot answer it. */
+const FILTER_COLUMNS: Record<string, Partial<Record<FilterName, string>>> = {
+  tcp_flows: { host: 'host', peer: FLOW_PEER, port: 'port', pid: 'tgid', comm: 'comm', cgroup: 'cgroup_id', netns: 'netns_inode' },
+  tcp_events: { host: 'host', peer: 'dst', port: 'port', pid: 'tgid', comm: 'comm', cgroup: 'cgroup_id', netns: 'netns_inode' },
+  tcp_snapshots: { host: 'host', peer: 'dst', port: 'port', cgroup: 'cgroup_id', netns: 'netns_inode' },
+  task_samples: { host: 'host', peer: 'dst', port: 'port', pid: 'tgid', comm: 'comm', cgroup: 'cgroup_id', netns: 'netns_inode' },
+  socket_owners: { host: 'host', pid: 'tgid', comm: 'comm', cgroup: 'cgroup_id', netns: 'netns_inode' },
+};
+
+/** The common filters a question accepts: those every table it filters can answer. */
+export function acceptedFilters(q: Question): FilterName[] {
+  return FILTER_NAMES.filter((f) => q.whereTables.every((t) => FILTER_COLUMNS[t]?.[f] !== undefined));
+}
+
+export interface Rendered {
+  sql: string;
+  /** modern servers: the values of the {p_*:Type} placeholders */
+  params: Record<string, string>;
+}
+
+/** Binds typed values: literals (18.16) or server parameters (modern). */
+class Binder {
+  readonly params: Record<string, string> = {};
+  private n = 0;
+  constructor(private readonly modern: boolean) {}
+
+  bind(name: string, v: Typed & { type: 'UInt64' | 'String' }): string {
+    // LIMIT takes a number, never an expression or (on older servers) a parameter: digits we wrote
+    if (!this.modern || name === 'limit') return literal(v);
+    const p = `p_${name}_${++this.n}`;
+    this.params[p] = v.type === 'UInt64' ? BigInt.asUintN(64, v.value).toString() : v.value;
+    return `{${p}:${v.type}}`;
+  }
+
+  address(name: string, b: Buffer): string {
+    if (!this.modern) return addressLiteral(b);
+    return `toFixedString(unhex(${this.bind(name, { type: 'String', value: b.toString('hex') })}), 16)`;
+  }
+}
+
+const u64 = (value: bigint): Typed & { type: 'UInt64' } => ({ type: 'UInt64', value });
+
+/** Typed values of the question's own parameters from the user's text (defaults filled). */
+export function questionParams(q: Question, given: Record<string, string | undefined>): Map<string, Typed & { type: 'UInt64' | 'String' }> {
+  const out = new Map<string, Typed & { type: 'UInt64' | 'String' }>();
+  for (const p of q.params) {
+    const text = given[p.name] ?? p.def;
+    const flag = p.name.replace(/_/g, '-');
+    if (text === undefined) throw usage(`${q.name} needs --${flag} (${p.describe})`);
+    switch (p.kind) {
+      case 'uint':
+        out.set(p.name, u64(parseUInt(text, flag)));
+        break;
+      case 'duration':
+        out.set(p.name, u64(parseDurationNs(text, flag)));
+        break;
+      case 'enum':
+        if (!p.choices.includes(text)) throw usage(`--${flag}: "${String(text).slice(0, 40)}" is not one of ${p.choices.join(', ')}`);
+        out.set(p.name, { type: 'String', value: text });
+        break;
+      case 'string':
+        out.set(p.name, { type: 'String', value: parseText(text, flag) });
+        break;
+    }
+  }
+  return out;
+}
+
+/** The filter conjunction for one table: the window on ts, then each given filter. */
+function where(table: string, f: Filters, b: Binder): string {
+  const cols = FILTER_COLUMNS[table];
+  if (!cols) throw new Error(`{{where:${table}}}: no filter columns for table ${table}`);
+  const parts = [`ts >= toDateTime(${b.bind('since', u64(f.since))})`, `ts < toDateTime(${b.bind('until', u64(f.until))})`];
+  for (const name of FILTER_NAMES) {
+    const v = f[name];
+    if (v === undefined) continue;
+    const col = cols[name];
+    if (!col) throw usage(`--${name} does not apply here: ${table} has no ${name}`);
+    if (name === 'peer') {
+      const r = v as Typed & { type: 'AddrRange' };
+      parts.push(`${col} BETWEEN ${b.address('peer_lo', r.lo)} AND ${b.address('peer_hi', r.hi)}`);
+    } else if (name === 'port') {
+      const p = b.bind('port', u64(v as bigint));
+      parts.push(`(sport = ${p} OR dport = ${p})`);
+    } else if (typeof v === 'string') {
+      parts.push(`${col} = ${b.bind(name, { type: 'String', value: v })}`);
+    } else {
+      parts.push(`${col} = ${b.bind(name, u64(v as bigint))}`);
+    }
+  }
+  return parts.join(' AND ');
+}
+
+/** The question's SQL for `dialect`, every placeholder replaced in one pass. */
+export function renderQuestion(
+  q: Question,
+  o: { database: string; dialect: Dialect; filters: Filters; params?: Record<string, string | undefined> },
+): Rendered {
+  const db = checkIdentifier('database', o.database);
+  for (const name of FILTER_NAMES) {
+    if (o.filters[name] !== undefined && !acceptedFilters(q).includes(name))
+      throw usage(`--${name} does not apply to ${q.name} (it reads ${q.whereTables.join(', ')})`);
+  }
+  for (const r of q.requires) {
+    if (o.filters[r as FilterName] === undefined) throw usage(`${q.name} needs --${r}`);
+  }
+  if (o.filters.until <= o.filters.since) throw usage('--until must be later than --since');
+  const values = questionParams(q, o.params ?? {});
+  const b = new Binder(o.dialect.modern);
+  const sql = q.body.replace(/\{\{(\w+)(?::(\w+))?\}\}/g, (_, k: string, arg: string | undefined) => {
+    if (k === 'where' && arg) return where(arg, o.filters, b);
+    if (k === 'db') return db;
+    // a 16-byte address column as text, IPv4 without its ::ffff: prefix
+    if (k === 'addr' && arg) return `replaceRegexpOne(IPv6NumToString(${arg}), '^::ffff:', '')`;
+    if (k === 'since' || k === 'until') return b.bind(k, u64(o.filters[k]));
+    const v = values.get(k);
+    if (v === undefined) throw new TcplensError('EUSAGE', `${q.name}.sql: unknown placeholder {{${k}}}`);
+    return b.bind(k, v);
+  });
+  return { sql, params: b.params };
+}
