@@ -2,6 +2,7 @@
 // ndjson (one object per line) or CSV (RFC 4180, a header line first).
 // 64-bit integers stay as ClickHouse sends them in JSON: decimal strings.
 import type { ResultSet } from './run';
+import { printable } from './literal';
 
 export const FORMATS = ['table', 'json', 'ndjson', 'csv'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -17,9 +18,7 @@ function csvField(v: unknown): string {
 function table(r: ResultSet): string {
   const names = r.columns.map((c) => c.name);
   const numeric = r.columns.map((c) => /^(U?Int|Float|Decimal)/.test(c.type.replace(/^(Nullable|LowCardinality)\(/, '')));
-  const cells = r.rows.map((row) =>
-    names.map((n) => text(row[n]).replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)),
-  );
+  const cells = r.rows.map((row) => names.map((n) => printable(text(row[n]))));
   const width = names.map((n, i) => Math.max(n.length, ...cells.map((c) => c[i]!.length)));
   const line = (vals: string[]): string =>
     vals

@@ -28,3 +28,13 @@ export function literal(v: Typed & { type: 'UInt64' | 'String' }): string {
       return stringLiteral(v.value);
   }
 }
+
+/** Text for one line of a terminal: control characters (C0 and DEL) as \xHH. */
+export function printable(s: string): string {
+  let out = '';
+  for (const ch of s) {
+    const c = ch.charCodeAt(0);
+    out += c < 0x20 || c === 0x7f ? `\\x${c.toString(16).padStart(2, '0')}` : ch;
+  }
+  return out;
+}

@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import * as net from 'net';
 import { durationMs } from '../util/units';
 import { usage } from '../util/errors';
+import { printable } from './literal';
 
 /** A value ready to be rendered: its ClickHouse type and the value. */
 export type Typed =
@@ -135,6 +136,6 @@ export function parseText(text: string, flag: string, maxLen = 256): string {
 
 /** a user's text in an error message: short, one line */
 function clip(s: string): string {
-  const one = String(s).replace(/[\x00-\x1f\x7f]/g, '?');
+  const one = printable(String(s));
   return one.length > 60 ? `${one.slice(0, 57)}...` : one;
 }

@@ -1,5 +1,5 @@
 // `tcplens run` as a child process: its JSON log lines, its exit.
-import { spawn, type ChildProcess } from 'child_process';
+import { execFile, spawn, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -96,4 +96,13 @@ export function startRun(args: string[], env: NodeJS.ProcessEnv = {}, wrap: stri
       return undefined;
     },
   };
+}
+
+/** One CLI command run to its end: exit code, stdout, stderr. */
+export function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile('node', [BIN, ...args], { env: { ...process.env, ...env }, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
 }

@@ -3,20 +3,11 @@
 // refused, the CLI keeps credentials out of argv, and 18.16's stand-in for
 // TTL drops expired day partitions.
 import { expect } from 'chai';
-import { execFile } from 'child_process';
-import * as path from 'path';
 import { applySchema, loadMigrations, tableNames } from '../../src/sinks/clickhouse/schema';
 import { rows, sharedServer, type TestServer } from '../helpers/clickhouse';
+import { runCli } from '../helpers/run_proc';
 
-const CLI = path.join(__dirname, '..', '..', '..', 'bin', 'tcplens.js');
-
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile('node', [CLI, ...args], { env: { ...process.env, ...env } }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+const cli = runCli;
 
 /** name -> create statement of every table in db */
 async function tables(t: TestServer, db: string): Promise<Map<string, string>> {
