@@ -2,7 +2,7 @@
 -- purpose: what each combination of views saw of the finished flows, and what a poll every --interval would have missed
 -- param interval: duration = 10s; the poll interval to predict for
 -- param limit: uint = 20; rows at most
--- columns: views (which views saw the flows), flows, bytes, bytes_unpolled (moved after the last poll saw
+-- columns: seen_by (the views that saw the flows, as poll+destroy+events+samples), flows, bytes, bytes_unpolled (moved after the last poll saw
 --   them), known_lifetime (flows whose lifetime is known), would_miss (expected flows a poll every --interval
 --   with a random phase misses: sum of 1 - min(1, lifetime / interval)), would_miss_share
 SELECT

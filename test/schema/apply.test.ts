@@ -3,7 +3,9 @@
 // refused, the CLI keeps credentials out of argv, and 18.16's stand-in for
 // TTL drops expired day partitions.
 import { expect } from 'chai';
-import { applySchema, loadMigrations, tableNames } from '../../src/sinks/clickhouse/schema';
+import { applySchema, loadMigrations, renderMigration, tableNames } from '../../src/sinks/clickhouse/schema';
+import { LEGACY } from '../../src/sinks/clickhouse/dialect';
+import { FLOW_SPEC } from '../../src/sinks/tables';
 import { rows, sharedServer, type TestServer } from '../helpers/clickhouse';
 import { runCli } from '../helpers/run_proc';
 
@@ -49,6 +51,34 @@ describe('schema apply on a real ClickHouse', function () {
       err = e as Error;
     }
     expect(err?.message).to.match(/migration 001_tcp_snapshots changed after it was applied/);
+  });
+
+  it('007 adds the forensics columns to a tcp_flows that holds rows, losing none; columns already there are no error', async () => {
+    const db = t.freshDb('mig');
+    const before = loadMigrations().filter((m) => m.version < 7);
+    await t.client.command({ query: `CREATE DATABASE ${db}` });
+    for (const m of before) for (const sql of renderMigration(m, { database: db, dialect: LEGACY })) await t.client.command({ query: sql });
+    const now = Math.floor(Date.now() / 1000);
+    await t.client.command({
+      query: `INSERT INTO ${db}.tcp_flows (host, ts, src, dst, idiag_cookie, tcpi_bytes_acked) VALUES ('a', ${now}, '10.0.0.1', '10.0.0.2', 7, 100), ('a', ${now}, '10.0.0.1', '10.0.0.3', 8, 200)`,
+    });
+    const r = await applySchema(t.client, { database: db, ttlDays: 0 });
+    expect(r.applied).to.include('007_flow_forensics');
+    const got = await rows<{ c: string; b: string; reason: string; hs: number; minrtt: number }>(
+      t.client,
+      `SELECT toString(idiag_cookie) AS c, toString(tcpi_bytes_acked) AS b, close_reason AS reason, handshake AS hs, tcpi_min_rtt AS minrtt FROM ${db}.tcp_flows ORDER BY c`,
+    );
+    expect(got).to.deep.equal([
+      { c: '7', b: '100', reason: '', hs: 2, minrtt: 0 },
+      { c: '8', b: '200', reason: '', hs: 2, minrtt: 0 },
+    ]);
+    const cols = await rows<{ name: string }>(t.client, `SELECT name FROM system.columns WHERE database = '${db}' AND table = 'tcp_flows'`);
+    expect(cols.map((c) => c.name)).to.include.members(FLOW_SPEC.map(([n]) => n));
+    // a sidecar racing this one (its record not yet there): the ALTERs meet existing columns
+    await t.client.command({ query: `DROP TABLE ${db}.schema_migrations` });
+    const again = await applySchema(t.client, { database: db, ttlDays: 0 });
+    expect(again.applied).to.include('007_flow_forensics');
+    expect(await rows(t.client, `SELECT * FROM ${db}.tcp_flows`)).to.have.length(2);
   });
 
   it('18.16 has no TTL: apply drops day partitions older than --ttl-days, keeps the rest', async () => {

@@ -147,11 +147,29 @@ async function ddl(client: ClickHouseClient, query: string, attempts = 3): Promi
   }
 }
 
+/** 18.16 refuses ALTER ... ON CLUSTER on a Distributed table when the cluster's
+ * shards replicate themselves (internal_replication, which the replicated
+ * locals' ALTER ON CLUSTER requires): the Distributed table of the node we
+ * talk to is altered alone, and the operator is told to repeat on the others. */
+async function distributedAlter(client: ClickHouseClient, sql: string, o: RenderOptions, warnings: string[]): Promise<void> {
+  try {
+    await ddl(client, sql);
+  } catch (e) {
+    const dist = o.cluster && /^ALTER TABLE /.test(sql) && !/_local /.test(sql);
+    if (!dist || !/Code: 371\b/.test(String((e as Error).message))) throw e;
+    await ddl(client, sql.replace(/ ON CLUSTER \w+/, ''));
+    const w = `ClickHouse ${o.dialect.version} altered the Distributed tables of this node only: run the same schema apply against each other node of cluster ${o.cluster}`;
+    if (!warnings.includes(w)) warnings.push(w);
+  }
+}
+
 export interface ApplyResult {
   dialect: Dialect;
   applied: string[];
   skipped: string[];
   expiredPartitions: number;
+  /** what the operator must still do (18.16 clusters: see distributedAlter) */
+  warnings: string[];
 }
 
 /** Applies every migration not yet recorded, then enforces the TTL. */
@@ -171,7 +189,7 @@ export async function applySchema(
   );
   const rs = await client.query({ query: `SELECT version, checksum FROM ${db}.schema_migrations`, format: 'JSONEachRow' });
   const done = new Map((await rs.json<{ version: number; checksum: string }>()).map((r) => [Number(r.version), r.checksum]));
-  const result: ApplyResult = { dialect, applied: [], skipped: [], expiredPartitions: 0 };
+  const result: ApplyResult = { dialect, applied: [], skipped: [], expiredPartitions: 0, warnings: [] };
   for (const m of loadMigrations()) {
     const label = `${String(m.version).padStart(3, '0')}_${m.name}`;
     const prev = done.get(m.version);
@@ -184,7 +202,7 @@ export async function applySchema(
       result.skipped.push(label);
       continue;
     }
-    for (const sql of renderMigration(m, opts)) await ddl(client, sql);
+    for (const sql of renderMigration(m, opts)) await distributedAlter(client, sql, opts, result.warnings);
     await client.insert({
       table: `${db}.schema_migrations`,
       values: [{ version: m.version, name: m.name, checksum: m.checksum, applied_at: Math.floor(Date.now() / 1000) }],
