@@ -2,7 +2,8 @@
 -- purpose: connects that never reached ESTABLISHED, by peer: refused (reset received) or timed out, with their SYN retransmits
 -- param limit: uint = 20; rows at most
 -- columns: peer, peer_port, connects (active opens), failed (closed in SYN_SENT/SYN_RECV), refused (a reset
---   answered the SYN), timed_out (no answer), syn_retrans (retransmitted segments of the failed: SYNs)
+--   answered the SYN), timed_out (no answer: the kernel gave up, or the application closed while waiting),
+--   syn_retrans (retransmitted segments of the failed: SYNs)
 SELECT
   dst AS peer,
   dport AS peer_port,

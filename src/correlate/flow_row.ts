@@ -73,8 +73,9 @@ export interface FlowRow {
 }
 
 /** How a flow ended: a reset received or sent; FIN (closed from a FIN state);
- * timeout (closed in the handshake, or from ESTABLISHED after retransmits,
- * without a reset); abort (from ESTABLISHED, nothing retransmitted, no reset
+ * timeout (closed in the handshake without a reset: no answer, whether the
+ * kernel gave up or the application closed while waiting; or from ESTABLISHED
+ * after retransmits, without a reset); abort (from ESTABLISHED, nothing retransmitted, no reset
  * seen); unknown (no close event, and the last poll saw no FIN state). */
 export type CloseReason = 'fin' | 'reset_received' | 'reset_sent' | 'timeout' | 'abort' | 'unknown';
 
