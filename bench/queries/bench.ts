@@ -1,0 +1,114 @@
+// bench/queries: each saved question over N stored flows (and N snapshots,
+// N/10 events and N/10 samples) on a private ClickHouse 18.16, beside a plain
+// full scan of the same table (every column read) as its anchor, measured in
+// the same run: wall time from sending the query to the last row read,
+// median of R runs, interleaved question / anchor.
+// Usage: node dist/bench/queries/bench.js [--flows 10000000] [--reps 5] [--smoke]
+import { loadLibrary } from '../../src/query/library';
+import { renderQuestion } from '../../src/query/render';
+import { parsePeer } from '../../src/query/params';
+import { applySchema } from '../../src/sinks/clickhouse/schema';
+import { LEGACY } from '../../src/sinks/clickhouse/dialect';
+import { startTestServer } from '../../test/helpers/clickhouse';
+import type { ClickHouseClient } from '@clickhouse/client';
+
+const arg = (name: string, dflt: number): number => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const smoke = process.argv.includes('--smoke');
+const N = smoke ? 100_000 : arg('--flows', 10_000_000);
+const REPS = smoke ? 1 : arg('--reps', 5);
+const DB = 'tlbench';
+const PEERS = 1000;
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** mapped IPv4 10.(k/256).(k%256).1 as a FixedString(16) expression */
+const mappedPeer = (k: string): string => `IPv4ToIPv6(toUInt32(167772160 + (${k}) * 256 + 1))`;
+
+async function seed(c: ClickHouseClient, now: number): Promise<void> {
+  const span = 3300; // rows spread over the last 55 minutes: the default window (1h) covers them all
+  const cmd = (query: string): Promise<unknown> => c.command({ query, clickhouse_settings: { max_execution_time: 3600 } });
+  await cmd(`INSERT INTO ${DB}.tcp_flows (host, ts, netns_inode, idiag_cookie, idiag_family, src, sport, dst, dport, views,
+      open_ns, close_ns, first_seen_ns, last_seen_ns, duration_ns, final_source, direction, tcpi_bytes_acked, tcpi_bytes_received,
+      tcpi_segs_in, tcpi_segs_out, tcpi_total_retrans, tcpi_rtt, bytes_unpolled, retransmit_events, reset_events, pid, tgid, comm,
+      cgroup_id, close_reason, handshake, state_at_close, tcpi_min_rtt, tcpi_bytes_sent, tcpi_bytes_retrans)
+    SELECT 'bench', toDateTime(${now - span} + number % ${span}), 4026531840 + number % 8, number + 1, 2, '10.9.0.1', 30000 + number % 30000,
+      concat('10.', toString(intDiv(number % ${PEERS}, 256)), '.', toString(number % ${PEERS} % 256), '.1'), 443 + number % 4,
+      1 + (number % 15), (${now - span} + number % ${span}) * 1000000000 - 5000000 * (number % 400),
+      (${now - span} + number % ${span}) * 1000000000, 0, 0, 5000000 * (number % 400), 'events', 1 + number % 2,
+      number % 100000, number % 50000, 10 + number % 90, 10 + number % 100, number % 7 = 0 ? number % 5 : 0, 100 + number % 5000,
+      number % 1000, number % 3, number % 50 = 0, 1000 + number % 200, 1000 + number % 200, concat('proc', toString(number % 200)),
+      number % 100, ['fin', 'reset_received', 'timeout', 'fin'][1 + number % 4], number % 25 != 0, 1, 50 + number % 3000,
+      number % 100000, number % 1000
+    FROM system.numbers LIMIT ${N}`);
+  await cmd(`INSERT INTO ${DB}.tcp_snapshots (host, ts, view, src, dst, ts_ns, idiag_cookie, netns_inode, cgroup_id, tcpi_bytes_acked,
+      tcpi_bytes_received, tcpi_busy_time, tcpi_rwnd_limited, tcpi_sndbuf_limited, tcpi_rtt, tcpi_min_rtt, tcpi_snd_wnd, tcpi_len,
+      idiag_rqueue, idiag_wqueue, sport, dport, idiag_family, idiag_state)
+    SELECT 'bench', toDateTime(${now - span} + number % ${span}), 'poll', ${mappedPeer('1')}, ${mappedPeer(`(number % ${PEERS})`)},
+      (${now - span} + number % ${span}) * 1000000000, intDiv(number, 10) + 1, 4026531840 + number % 8, number % 100,
+      number % 100000, number % 50000, number % 10000, number % 997, number % 13, 100 + number % 5000, 50 + number % 3000,
+      number % 11 = 0 ? 0 : 65535, 232, number % 31, number % 17, 30000 + number % 30000, 443 + number % 4, 2,
+      number % 20 = 0 ? 10 : 1
+    FROM system.numbers LIMIT ${N}`);
+  await cmd(`INSERT INTO ${DB}.tcp_events (host, ts, src, dst, ts_ns, idiag_cookie, netns_inode, pid, tgid, comm, sport, dport, kind,
+      idiag_family, oldstate, newstate, flags)
+    SELECT 'bench', toDateTime(${now - span} + number % ${span}), ${mappedPeer('1')}, ${mappedPeer(`(number % ${PEERS})`)},
+      (${now - span} + number % ${span}) * 1000000000, number + 1, 4026531840 + number % 8, 1000 + number % 200, 1000 + number % 200,
+      concat('proc', toString(number % 200)), 30000 + number % 30000, 443 + number % 4, 1 + number % 7, 2, 1 + number % 11, 7, 3
+    FROM system.numbers LIMIT ${Math.ceil(N / 10)}`);
+  await cmd(`INSERT INTO ${DB}.task_samples (host, ts, src, dst, ts_ns, idiag_cookie, netns_inode, pid, tgid, comm, sport, dport, idiag_family, idiag_state)
+    SELECT 'bench', toDateTime(${now - span} + number % ${span}), ${mappedPeer('1')}, ${mappedPeer(`(number % ${PEERS})`)},
+      (${now - span} + number % ${span}) * 1000000000, number + 1, 4026531840 + number % 8, 1000 + number % 200, 1000 + number % 200,
+      concat('proc', toString(number % 200)), 30000 + number % 30000, 443, 2, 1
+    FROM system.numbers LIMIT ${Math.ceil(N / 10)}`);
+}
+
+async function timed(c: ClickHouseClient, query: string): Promise<number> {
+  const t0 = process.hrtime.bigint();
+  const rs = await c.query({ query, format: 'JSONEachRow', clickhouse_settings: { max_execution_time: 600 } });
+  await rs.json();
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+async function main(): Promise<void> {
+  const t = await startTestServer();
+  try {
+    await applySchema(t.client, { database: DB, ttlDays: 0 });
+    const now = Math.floor(Date.now() / 1000);
+    const s0 = Date.now();
+    await seed(t.client, now);
+    await t.client.command({ query: `OPTIMIZE TABLE ${DB}.tcp_flows FINAL` }).catch(() => undefined);
+    const v = (await (await t.client.query({ query: 'SELECT version() AS v', format: 'JSONEachRow' })).json<{ v: string }>())[0]!.v;
+    console.log(
+      `bench/queries: ClickHouse ${v}, ${N} flows, ${N} snapshots, ${Math.ceil(N / 10)} events and samples, seeded in ${((Date.now() - s0) / 1000).toFixed(1)} s; median of ${REPS}`,
+    );
+    console.log(`${'question'.padEnd(20)} ${'table'.padEnd(14)} ${'question s'.padStart(10)} ${'full scan s'.padStart(11)}  ratio`);
+    const filters = { since: BigInt(now - 3600), until: BigInt(now + 1) };
+    for (const q of loadLibrary().values()) {
+      const f = q.requires.includes('peer') ? { ...filters, peer: parsePeer('10.1.0.0/24') } : filters;
+      const sql = renderQuestion(q, { database: DB, dialect: LEGACY, filters: f, params: { cookie: String(N / 2) } }).sql;
+      const table = q.whereTables[0]!;
+      const scan = `SELECT count() FROM ${DB}.${table} WHERE NOT ignore(*)`;
+      const qs: number[] = [],
+        as: number[] = [];
+      for (let i = 0; i < REPS; i++) {
+        qs.push(await timed(t.client, sql));
+        as.push(await timed(t.client, scan));
+      }
+      const mq = median(qs),
+        ma = median(as);
+      console.log(
+        `${q.name.padEnd(20)} ${table.padEnd(14)} ${mq.toFixed(3).padStart(10)} ${ma.toFixed(3).padStart(11)}  question/scan = ${(mq / ma).toFixed(2)}`,
+      );
+    }
+  } finally {
+    await t.cleanup();
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
