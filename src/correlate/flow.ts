@@ -204,7 +204,7 @@ export class Flow {
     if (this.extraFinal && !final) return;
     this.extraFinal = final;
     const x = this.extra;
-    x.minRtt = minRtt;
+    x.minRtt = minRtt === 0xffffffff ? 0 : minRtt; // ~0U: no RTT sample yet
     x.busy = busy;
     x.rwndLimited = rwnd;
     x.sndbufLimited = sndbuf;

@@ -11,7 +11,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { createNetns, deleteNetns } from '../helpers/netns';
 import { skipUnlessEvents } from '../helpers/events';
-import { haveClickHouse, sharedServer } from '../helpers/clickhouse';
+import { haveClickHouse, rows as chRows, sharedServer } from '../helpers/clickhouse';
 import { killRuns, runCli, startRun } from '../helpers/run_proc';
 import { skipIf } from '../helpers/skip';
 
@@ -181,6 +181,33 @@ describe('saved questions on data from a real tcplens run', function () {
     const top = await ask('top-flows', '--limit', '2', '--port', '7000');
     expect(top.map((r) => r['dst'])).to.have.members(['127.0.0.2', '127.0.0.3']);
     for (const r of top) expect(r).to.include({ bytes_out: String(BULK + 2), close_reason: 'fin' });
+  });
+
+  it('tcp_flows carries the forensics columns: close reason, handshake, state at close, tcp_info extras', async () => {
+    const got = await chRows<Row>(
+      ch.client,
+      `SELECT dst, close_reason, handshake, state_at_close, tcpi_min_rtt, toString(tcpi_bytes_sent) AS sent,
+              toString(tcpi_bytes_retrans) AS retrans, toString(tcpi_busy_time) AS busy
+       FROM ${db}.tcp_flows WHERE netns_inode = ${ino} AND direction = 1 AND dport IN (7000, 7002, 7005) ORDER BY dst`,
+    );
+    const by = (dst: string): Row[] => got.filter((r) => r['dst'] === dst);
+    for (const dst of ['127.0.0.2', '127.0.0.3']) {
+      expect(by(dst)).to.have.length(1);
+      // the client shut down first, then read the server's FIN: FIN_WAIT2 -> TIME_WAIT -> gone
+      expect(by(dst)[0]).to.include({ close_reason: 'fin', handshake: 1 });
+      expect([4, 5, 6]).to.include(by(dst)[0]!['state_at_close']);
+      expect(Number(by(dst)[0]!['tcpi_min_rtt'])).to.be.greaterThan(0);
+      expect(Number(by(dst)[0]!['sent'])).to.be.at.least(BULK);
+    }
+    expect(Number(by('127.0.0.2')[0]!['retrans'])).to.be.greaterThan(0);
+    expect(Number(by('127.0.0.2')[0]!['busy'])).to.be.greaterThan(0); // recovering losses kept it sending
+    expect(by('127.0.0.3')[0]!['retrans']).to.equal('0');
+    expect(by('127.0.0.4').map((r) => [r['close_reason'], r['handshake'], r['state_at_close']])).to.deep.equal(
+      Array(3).fill(['reset_received', 0, 2]),
+    );
+    expect(by('127.0.0.5').map((r) => [r['close_reason'], r['handshake'], r['state_at_close']])).to.deep.equal(
+      Array(2).fill(['timeout', 0, 2]),
+    );
   });
 
   it('short-lived, view-coverage and rtt-by-peer agree with what the run saw', async () => {
