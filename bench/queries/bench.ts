@@ -89,7 +89,12 @@ async function main(): Promise<void> {
     console.log(`${'question'.padEnd(20)} ${'table'.padEnd(14)} ${'question s'.padStart(10)} ${'full scan s'.padStart(11)}  ratio`);
     const filters = { since: BigInt(now - 3600), until: BigInt(now + 1) };
     for (const q of loadLibrary().values()) {
-      const f = q.requires.includes('peer') ? { ...filters, peer: parsePeer('10.1.0.0/24') } : filters;
+      // required filters as a user would give them: a /24 of the 1000 peers, one of the 4 ports
+      const f = {
+        ...filters,
+        ...(q.requires.includes('peer') ? { peer: parsePeer('10.1.0.0/24') } : {}),
+        ...(q.requires.includes('port') ? { port: 443n } : {}),
+      };
       const sql = renderQuestion(q, { database: DB, dialect: LEGACY, filters: f, params: { cookie: String(N / 2) } }).sql;
       const table = q.whereTables[0]!;
       const scan = `SELECT count() FROM ${DB}.${table} WHERE NOT ignore(*)`;

@@ -4,16 +4,16 @@
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { loadLibrary } from '../query/library';
 import { queryOptions, type QueryFlags } from '../query/flags';
-import { answer } from '../query/cli_common';
+import { answer, ask, printResult } from '../query/cli_common';
 import { withDeltas } from '../query/timeline';
 import { usage } from '../util/errors';
 
 interface FlowArgs extends QueryFlags {
-  cookie: string;
+  cookie?: string;
   limit?: string;
 }
 
-export const command = 'flow <cookie>';
+export const command = 'flow [cookie]';
 export const describe = "one socket's timeline: its snapshots, events and samples in order, with counter deltas";
 
 export const builder = (y: Argv): Argv<FlowArgs> =>
@@ -24,10 +24,26 @@ export const builder = (y: Argv): Argv<FlowArgs> =>
     '24h',
   )
     .example('$0 flow 40961 --netns blue', 'the timeline of cookie 40961 in namespace blue, last 24 hours')
+    .example(
+      '$0 flow --peer 10.0.0.7 --port 443 --since 2h',
+      'the one socket to 10.0.0.7:443 in the last 2 hours (several: they are listed)',
+    )
     .example('$0 flow 40961 --since 2026-12-04T10:00:00Z --format ndjson', 'as one JSON object per row') as unknown as Argv<FlowArgs>;
 
 export async function handler(args: ArgumentsCamelCase<FlowArgs>): Promise<void> {
-  const q = loadLibrary().get('flow-timeline');
-  if (!q) throw usage('schema/queries/flow-timeline.sql is missing');
-  await answer(q, args, { cookie: String(args.cookie), limit: args.limit }, withDeltas);
+  const lib = loadLibrary();
+  const q = lib.get('flow-timeline')!;
+  if (args.cookie !== undefined) {
+    await answer(q, args, { cookie: String(args.cookie), limit: args.limit }, withDeltas);
+    return;
+  }
+  // by addresses, ports and time: the one socket that matches, or the list of those that do
+  if (args.peer === undefined || args.port === undefined) throw usage('name a cookie, or --peer and --port (and the window) of one socket');
+  const found = await ask(lib.get('flow-find')!, args, {});
+  const match = found.rows[0];
+  if (found.rows.length !== 1 || !match) {
+    if (found.rows.length) await printResult(found, args.format);
+    throw usage(`${found.rows.length} sockets match --peer ${args.peer} --port ${args.port} in the window: name a cookie`);
+  }
+  await answer(q, { ...args, netns: String(match['netns_inode']) }, { cookie: String(match['cookie']), limit: args.limit }, withDeltas);
 }

@@ -44,7 +44,7 @@ export const builder = (y: Argv): Argv<QueryArgs> => {
 export function listText(lib: Map<string, Question>): string {
   const lines: string[] = [];
   for (const q of lib.values()) {
-    if (q.name === 'flow-timeline') continue; // `tcplens flow COOKIE`
+    if (q.name.startsWith('flow-')) continue; // tcplens flow's own (flow-timeline, flow-find)
     lines.push(`${q.name}  ${q.purpose}`);
     const ps = q.params.map((p) => {
       const val = p.kind === 'enum' ? p.choices.join('|') : p.kind === 'duration' ? 'DURATION' : p.kind === 'uint' ? 'N' : 'TEXT';

@@ -3,7 +3,7 @@
 import { dialectFor, LEGACY, type Dialect } from '../sinks/clickhouse/dialect';
 import { Output } from '../util/output';
 import type { Question } from './library';
-import { formatResult } from './format';
+import { formatResult, type Format } from './format';
 import { parseFilters, queryTarget, type QueryFlags } from './flags';
 import { renderQuestion, type Rendered } from './render';
 import { connect, runRendered, type ResultSet } from './run';
@@ -35,13 +35,24 @@ export async function answer(
     await out.flush();
     return;
   }
-  render(LEGACY); // every value checked before the server is asked
+  await printResult(post(await ask(q, a, params)), a.format);
+}
+
+/** The question's rows (every value checked before the server is asked). */
+export async function ask(q: Question, a: QueryFlags, params: Record<string, string | undefined>): Promise<ResultSet> {
+  const filters = parseFilters(a);
+  const cfg = queryTarget(a);
+  renderQuestion(q, { database: cfg.database, dialect: LEGACY, filters, params });
   const { client, dialect } = await connect(cfg);
   try {
-    const rs = post(await runRendered(client, cfg, render(dialect)));
-    await out.write(formatResult(rs, a.format));
-    await out.flush();
+    return await runRendered(client, cfg, renderQuestion(q, { database: cfg.database, dialect, filters, params }));
   } finally {
     await client.close();
   }
+}
+
+export async function printResult(r: ResultSet, f: Format): Promise<void> {
+  const out = new Output();
+  await out.write(formatResult(r, f));
+  await out.flush();
 }

@@ -27,7 +27,12 @@ describe('saved questions on a real ClickHouse 18.16', function () {
     await applySchema(t.client, { database: db, ttlDays: 0 });
     const now = BigInt(Math.floor(Date.now() / 1000));
     for (const q of loadLibrary().values()) {
-      const filters = { since: now - 3600n, until: now, ...(q.requires.includes('peer') ? { peer: parsePeer('10.0.0.0/8') } : {}) };
+      const filters = {
+        since: now - 3600n,
+        until: now,
+        ...(q.requires.includes('peer') ? { peer: parsePeer('10.0.0.0/8') } : {}),
+        ...(q.requires.includes('port') ? { port: 443n } : {}),
+      };
       const r = renderQuestion(q, { database: db, dialect: LEGACY, filters, params: { cookie: '1' } });
       const rs = await t.client.query({ query: r.sql, format: 'JSON' });
       const body = (await rs.json()) as { meta: Array<{ name: string }> };

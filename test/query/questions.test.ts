@@ -243,4 +243,20 @@ describe('saved questions on data from a real tcplens run', function () {
     const last = counted[counted.length - 1]!;
     expect(Number(last['bytes_acked'])).to.be.greaterThan(0);
   });
+
+  it('tcplens flow by peer and port: the one matching socket, or the matches listed and exit 2', async () => {
+    const one = await runCli(['flow', '--peer', '127.0.0.3', '--port', '7000', '--database', db, '--since', '10m', '--format', 'json'], {
+      TCPLENS_CLICKHOUSE_URL: ch.url,
+    });
+    expect(one.code, one.stderr).to.equal(0);
+    const rows = JSON.parse(one.stdout) as Row[];
+    const close = rows.find((r) => r['what'] === 'close')!;
+    expect(Number(close['bytes_acked'])).to.equal(BULK + 2);
+    const many = await runCli(['flow', '--peer', '127.0.0.4', '--port', '7002', '--database', db, '--since', '10m', '--format', 'csv'], {
+      TCPLENS_CLICKHOUSE_URL: ch.url,
+    });
+    expect(many.code).to.equal(2);
+    expect(many.stderr).to.match(/^tcplens: 3 sockets match --peer 127\.0\.0\.4 --port 7002 in the window: name a cookie\n$/);
+    expect(many.stdout.trim().split('\r\n')).to.have.length(4); // header + the three refused connects
+  });
 });

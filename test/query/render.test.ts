@@ -21,6 +21,7 @@ const NAMES = [
   'top-flows',
   'view-coverage',
   'flow-timeline',
+  'flow-find',
 ];
 
 const usageError = (fn: () => unknown): TcplensError => {
