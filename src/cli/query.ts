@@ -53,7 +53,7 @@ export function listText(lib: Map<string, Question>): string {
     const filters = acceptedFilters(q).map((f) => `--${f}${q.requires.includes(f) ? ' (required)' : ''}`);
     lines.push(`    ${['--since', '--until', ...filters, ...ps].join(' ')}`);
   }
-  lines.push("flow COOKIE  one socket's timeline: tcplens flow --help");
+  lines.push("flow COOKIE  one socket's timeline (or flow --peer ADDR --port N: found by peer and port): tcplens flow --help");
   return lines.join('\n') + '\n';
 }
 
