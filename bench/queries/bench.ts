@@ -1,5 +1,5 @@
-// bench/queries: each saved question over N stored flows (and N snapshots,
-// N/10 events and N/10 samples) on a private ClickHouse 18.16, beside a plain
+// bench/queries: each saved question over N stored flows (and N snapshots:
+// 10 polls of each of N/10 sockets; N/10 events and N/10 samples) on a private ClickHouse 18.16, beside a plain
 // full scan of the same table (every column read) as its anchor, measured in
 // the same run: wall time from sending the query to the last row read,
 // median of R runs, interleaved question / anchor.
@@ -46,10 +46,10 @@ async function seed(c: ClickHouseClient, now: number): Promise<void> {
   await cmd(`INSERT INTO ${DB}.tcp_snapshots (host, ts, view, src, dst, ts_ns, idiag_cookie, netns_inode, cgroup_id, tcpi_bytes_acked,
       tcpi_bytes_received, tcpi_busy_time, tcpi_rwnd_limited, tcpi_sndbuf_limited, tcpi_rtt, tcpi_min_rtt, tcpi_snd_wnd, tcpi_len,
       idiag_rqueue, idiag_wqueue, sport, dport, idiag_family, idiag_state)
-    SELECT 'bench', toDateTime(${now - span} + number % ${span}), 'poll', ${mappedPeer('1')}, ${mappedPeer(`(number % ${PEERS})`)},
+    SELECT 'bench', toDateTime(${now - span} + number % ${span}), 'poll', ${mappedPeer('1')}, ${mappedPeer(`(intDiv(number, 10) % ${PEERS})`)},
       (${now - span} + number % ${span}) * 1000000000, intDiv(number, 10) + 1, 4026531840 + number % 8, number % 100,
       number % 100000, number % 50000, number % 10000, number % 997, number % 13, 100 + number % 5000, 50 + number % 3000,
-      number % 11 = 0 ? 0 : 65535, 232, number % 31, number % 17, 30000 + number % 30000, 443 + number % 4, 2,
+      number % 11 = 0 ? 0 : 65535, 232, number % 31, number % 17, 30000 + intDiv(number, 10) % 30000, 443 + intDiv(number, 10) % 4, 2,
       number % 20 = 0 ? 10 : 1
     FROM system.numbers LIMIT ${N}`);
   await cmd(`INSERT INTO ${DB}.tcp_events (host, ts, src, dst, ts_ns, idiag_cookie, netns_inode, pid, tgid, comm, sport, dport, kind,

@@ -10,10 +10,15 @@ SELECT
   transform(toUInt32(oldstate), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
     ['ESTABLISHED', 'SYN_SENT', 'SYN_RECV', 'FIN_WAIT1', 'FIN_WAIT2', 'TIME_WAIT', 'CLOSE', 'CLOSE_WAIT', 'LAST_ACK', 'LISTEN', 'CLOSING', 'NEW_SYN_RECV'],
     'UNKNOWN') AS state,
-  count() AS resets,
-  uniqExactIf(idiag_cookie, idiag_cookie != 0) AS sockets
-FROM {{db}}.tcp_events
-WHERE {{where:tcp_events}} AND kind IN (6, 7)
-GROUP BY peer, peer_port, direction, state
+  resets,
+  sockets
+FROM
+(
+  -- grouped on the 16-byte address and the state number; made text once per group
+  SELECT dst, dport, kind, oldstate, count() AS resets, uniqExactIf(idiag_cookie, idiag_cookie != 0) AS sockets
+  FROM {{db}}.tcp_events
+  WHERE {{where:tcp_events}} AND kind IN (6, 7)
+  GROUP BY dst, dport, kind, oldstate
+)
 ORDER BY resets DESC, peer, peer_port, direction, state
 LIMIT {{limit}}
