@@ -120,8 +120,9 @@ describe('saved questions on data from a real tcplens run', function () {
     expect(Number(rows[0]!['retransmit_events'])).to.be.at.least(dropped);
     expect(Number(rows[0]!['bytes_retrans'])).to.be.greaterThan(0);
     expect(Number(rows[0]!['bytes_sent'])).to.be.at.least(BULK);
+    // no rule drops the other peer's packets; a CPU-starved loopback may still time out now and then
     const clean = rows.find((r) => r['key'] === '127.0.0.3')!;
-    expect(Number(clean['retrans_segs'])).to.equal(0);
+    expect(Number(clean['retrans_segs'])).to.be.below(Number(rows[0]!['retrans_segs']));
     const byProc = await ask('retransmit-top', '--by', 'process', '--peer', '127.0.0.2');
     expect(byProc.map((r) => r['key'])).to.deep.equal(['python3']);
   });
@@ -144,12 +145,19 @@ describe('saved questions on data from a real tcplens run', function () {
 
   it('resets-by-peer: the refused connects received resets in SYN_SENT; the stack sent as many from no socket', async () => {
     const rows = await ask('resets-by-peer');
-    const received = rows.filter((r) => r['direction'] === 'received').map((r) => [r['peer'], r['peer_port'], r['state'], r['resets']]);
-    expect(received).to.have.deep.members([
-      ['127.0.0.4', 7002, 'SYN_SENT', '3'], // the refused connects
-      ['127.0.0.6', 7003, 'FIN_WAIT1', '2'], // the backlog + 1 queued connections, reset by the listener's close
-      ['127.0.0.7', 7004, 'FIN_WAIT1', '1'], // the slow reader closed with unread data
-    ]);
+    const received = rows.filter((r) => r['direction'] === 'received');
+    const resets = (peer: string, port: number): number =>
+      received.filter((r) => r['peer'] === peer && r['peer_port'] === port).reduce((n, r) => n + Number(r['resets']), 0);
+    const states = (peer: string): string[] => [...new Set(received.filter((r) => r['peer'] === peer).map((r) => String(r['state'])))];
+    expect(resets('127.0.0.4', 7002)).to.equal(3); // the refused connects, in SYN_SENT
+    expect(states('127.0.0.4')).to.deep.equal(['SYN_SENT']);
+    // the backlog + 1 queued connections, reset by the listener's close after the client's own close
+    // (FIN_WAIT1, or FIN_WAIT2 once the queued child acked the FIN)
+    expect(resets('127.0.0.6', 7003)).to.equal(2);
+    expect(['FIN_WAIT1', 'FIN_WAIT2']).to.include.members(states('127.0.0.6'));
+    expect(resets('127.0.0.7', 7004)).to.equal(1); // the slow reader closed with unread data
+    expect(['FIN_WAIT1', 'FIN_WAIT2']).to.include.members(states('127.0.0.7'));
+    expect(received.reduce((n, r) => n + Number(r['resets']), 0)).to.equal(6); // and nothing else
     // ours to them: the stack's answers to the three SYNs (no socket: state CLOSE, no cookie), and the closes above
     const sent = rows.filter((r) => r['direction'] === 'sent');
     expect(sent.every((r) => r['peer'] === '127.0.0.1' && r['state'] === 'CLOSE')).to.equal(true);
@@ -201,7 +209,7 @@ describe('saved questions on data from a real tcplens run', function () {
     }
     expect(Number(by('127.0.0.2')[0]!['retrans'])).to.be.greaterThan(0);
     expect(Number(by('127.0.0.2')[0]!['busy'])).to.be.greaterThan(0); // recovering losses kept it sending
-    expect(by('127.0.0.3')[0]!['retrans']).to.equal('0');
+    expect(Number(by('127.0.0.3')[0]!['retrans'])).to.be.below(Number(by('127.0.0.2')[0]!['retrans']));
     expect(by('127.0.0.4').map((r) => [r['close_reason'], r['handshake'], r['state_at_close']])).to.deep.equal(
       Array(3).fill(['reset_received', 0, 2]),
     );
