@@ -16,6 +16,8 @@ import { VIEW_FACTORIES } from '../run/views';
 import { partsSummary } from '../sources/parts';
 import { runStages, startRunMetrics } from '../run/metrics';
 import { log, parseLevel } from '../util/log';
+import { HealthAccounts } from '../correlate/health';
+import { parseBreakdown } from '../correlate/health_groups';
 
 export const command = 'run';
 export const describe = 'The sidecar: every view, joined per flow, written to ClickHouse (or stdout/file), metrics on --listen';
@@ -63,6 +65,8 @@ export async function runMain(args: RunArgs): Promise<number> {
   log.setLevel(parseLevel(args.logLevel));
   const spoolBudget = parseSize(args['spool-bytes'], '--spool-bytes');
   const host = args.host ?? os.hostname();
+  const breakdown = parseBreakdown(args.healthBy, args.healthPeers, args.healthMaxSeries);
+  if (!args.health && breakdown.dimensions.length) throw usage('--health-by, --health-peers: the health metrics are off (--no-health)');
 
   const report = runPreflight({ netnsAll: args.netns.split(',').some((x) => x.trim() !== 'host') });
   logPreflightOnce(report, (line) => log.warn('preflight', line));
@@ -88,7 +92,8 @@ export async function runMain(args: RunArgs): Promise<number> {
     },
     log,
   );
-  const sidecar = new Sidecar({ drainMs, maxFlows: args.maxFlows }, sink.sink, opened.views, log);
+  const health = args.health ? new HealthAccounts(breakdown) : undefined;
+  const sidecar = new Sidecar({ drainMs, maxFlows: args.maxFlows, ...(health ? { health } : {}) }, sink.sink, opened.views, log);
   const metrics = await startRunMetrics(args, runStages(sidecar, sink.sink, spoolBudget, opened));
   log.info('run.started', 'started', {
     host,
