@@ -59,6 +59,9 @@ export interface HealthGroup {
  * many per group; a test checks it): the cap is counted in series. */
 export const GROUP_SERIES = 11;
 
+/** addresses whose peer name is kept at most */
+const PEER_CACHE = 16384;
+
 /** A flow's buckets, cached on the flow until its side or owner changes. */
 export interface HealthRef {
   side: Side;
@@ -72,7 +75,11 @@ export class HealthAccounts {
   readonly totals: Float64Array[] = SIDES.map(() => new Float64Array(NC));
   readonly rtt = Array.from({ length: FLOW_SIDES }, () => new CumulativeHistogram(RTT_BUCKETS));
   readonly minRtt = Array.from({ length: FLOW_SIDES }, () => new CumulativeHistogram(RTT_BUCKETS));
-  readonly groups = new Map<string, HealthGroup>();
+  /** every breakdown group, in creation order; and by dimension, name and side (no key string per flow) */
+  readonly groups: HealthGroup[] = [];
+  private readonly groupOf = new Map<HealthDimension, Map<string, Array<HealthGroup | undefined>>>();
+  /** peer names of the addresses seen lately (a CIDR match per flow costs more than the rest of its counting) */
+  private readonly peerOf = new Map<string, string>();
   /** flows (resolutions of a flow's groups) left out of a breakdown by the series cap */
   readonly overflow = new Map<HealthDimension, number>();
   /** listeners at the latest poll of each namespace, and those whose accept queue was full */
@@ -174,7 +181,7 @@ export class HealthAccounts {
 
   /** series the breakdowns export now */
   groupSeries(): number {
-    return this.groups.size * GROUP_SERIES;
+    return this.groups.length * GROUP_SERIES;
   }
 
   private traffic(f: Flow, segsIn: number, segsOut: number, acked: number, received: number, retrans: number): HealthRef {
@@ -217,15 +224,19 @@ export class HealthAccounts {
     for (const by of this.breakdown.dimensions) {
       const name = this.nameOf(f, by, side);
       if (name === null) continue;
-      const key = `${by}\u0000${name}\u0000${side}`;
-      let g = this.groups.get(key);
+      let names = this.groupOf.get(by);
+      if (!names) this.groupOf.set(by, (names = new Map()));
+      let sides = names.get(name);
+      let g = sides?.[side];
       if (!g) {
-        if (this.groups.size >= this.maxGroups) {
+        if (this.groups.length >= this.maxGroups) {
           this.overflow.set(by, (this.overflow.get(by) ?? 0) + 1);
           continue;
         }
         g = { by, name, side, c: new Float64Array(NC) };
-        this.groups.set(key, g);
+        this.groups.push(g);
+        if (!sides) names.set(name, (sides = []));
+        sides[side] = g;
       }
       buckets.push(g.c);
     }
@@ -241,8 +252,15 @@ export class HealthAccounts {
         return f.comm || 'unknown';
       case 'cgroup':
         return f.cgroup_id ? String(f.cgroup_id) : 'unknown';
-      case 'peer':
-        return this.breakdown.peers?.nameOf(f.dst) ?? PEER_OTHER;
+      case 'peer': {
+        let p = this.peerOf.get(f.dst);
+        if (p === undefined) {
+          p = this.breakdown.peers?.nameOf(f.dst) ?? PEER_OTHER;
+          if (this.peerOf.size >= PEER_CACHE) this.peerOf.clear();
+          this.peerOf.set(f.dst, p);
+        }
+        return p;
+      }
     }
   }
 }

@@ -35,7 +35,7 @@ function read(h: HealthAccounts): {
   h: HealthAccounts;
   groups: HealthGroup[];
 } {
-  return { h, groups: [...h.groups.values()] };
+  return { h, groups: h.groups };
 }
 
 const bySide =

@@ -237,7 +237,7 @@ describe('TCP health breakdowns and the series cap', () => {
     expect(m.get('tcplens_health_group_connects_total', { by: 'peer', name: 'dc1', side: 'client', outcome: 'established' })).to.equal(1);
     // a client's port is no group: not a listening port
     expect([...m.values.keys()].filter((k) => k.startsWith('tcplens_health_group_flows_opened_total{by="port"'))).to.have.length(1);
-    expect(m.get('tcplens_health_group_series')).to.equal(health.groups.size * GROUP_SERIES);
+    expect(m.get('tcplens_health_group_series')).to.equal(health.groups.length * GROUP_SERIES);
   });
 
   it('a breakdown that would exceed the cap stops at it and counts the rest', async () => {
