@@ -70,12 +70,14 @@ export async function healthBench(sockets: number, reps: number, m: Measure, pid
     procs = await farms(ns, sockets);
     // the same breakdowns an operator might ask for, so their cost is in
     const health = new HealthAccounts(parseBreakdown('port,comm,peer', '127.0.0.0/8=loopback', 2000));
+    const perHost = new HealthAccounts(); // no breakdowns: the fixed per-host series only
     const withH = openOne(pollView, ns),
+      hostOnly = openOne(pollView, ns),
       without = openOne(pollView, ns);
-    views.push(withH, without);
+    views.push(withH, hostOnly, without);
     withH.ctx.table = new FlowTable({ health });
-    await withH.tick();
-    await without.tick();
+    hostOnly.ctx.table = new FlowTable({ health: perHost });
+    for (const v of views) await v.tick();
     const held = withH.ctx.table.stats().tracked;
 
     const base = { ...withH.stages, ...otherStages().stages };
@@ -83,7 +85,11 @@ export async function healthBench(sockets: number, reps: number, m: Measure, pid
     void _unused;
     const regWith = createRegistry({ ...base, health: { stats: () => health } }, { version: 'bench' });
     const regWithout = createRegistry(noHealth, { version: 'bench' });
+    const regHost = createRegistry({ ...base, health: { stats: () => perHost } }, { version: 'bench' });
 
+    const sH: number[] = [],
+      tH: number[] = [];
+    let bytesH = 0;
     const sW: number[] = [],
       sWo: number[] = [],
       tW: number[] = [],
@@ -99,18 +105,34 @@ export async function healthBench(sockets: number, reps: number, m: Measure, pid
     for (let r = 0; r < reps; r++) {
       sW.push(await m.cpuOf(async () => (bytesW = (await regWith.metrics()).length)));
       sWo.push(await m.cpuOf(async () => (bytesWo = (await regWithout.metrics()).length)));
+      sH.push(await m.cpuOf(async () => (bytesH = (await regHost.metrics()).length)));
+      tH.push(await m.cpuOf(() => hostOnly.tick()));
       tW.push(await m.cpuOf(() => withH.tick()));
       tWo.push(await m.cpuOf(() => without.tick()));
       fW.push(await m.cpuOf(fresh(true)));
       fWo.push(await m.cpuOf(fresh(false)));
     }
-    const [a, b, c, d, e, f] = [sW, sWo, tW, tWo, fW, fWo].map(m.median) as [number, number, number, number, number, number];
+    const [a, b, c, d, e, f, g, h] = [sW, sWo, tW, tWo, fW, fWo, sH, tH].map(m.median) as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
     const fmt = m.fmt;
     console.log(`  TCP health at ${held} flows (${sockets} sockets held in one namespace), ${reps} reps`);
     console.log(`  /metrics scrape with health (${bytesW} bytes)         ${fmt(a).padStart(10)}`);
     console.log(`    anchor: the same scrape without (${bytesWo} bytes)  ${fmt(b).padStart(10)}   health/without = ${(a / b).toFixed(2)}`);
+    console.log(
+      `  /metrics scrape, per-host health only (${bytesH} bytes) ${fmt(g).padStart(10)}   host-only/without = ${(g / b).toFixed(2)}`,
+    );
+    console.log(`    (breakdowns by port, comm, peer: ${health.groups.length} groups, ${health.groupSeries()} series, cap 2000)`);
     console.log(`  poll view tick, idle sockets, table with health     ${fmt(c).padStart(10)}`);
     console.log(`    anchor: the same tick, table without health       ${fmt(d).padStart(10)}   health/without = ${(c / d).toFixed(3)}`);
+    console.log(`  poll view tick, idle sockets, per-host health only  ${fmt(h).padStart(10)}   host-only/without = ${(h / d).toFixed(3)}`);
     console.log(`  poll cycle into a fresh table (every flow counted)  ${fmt(e).padStart(10)}`);
     console.log(`    anchor: the same, table without health            ${fmt(f).padStart(10)}   health/without = ${(e / f).toFixed(3)}`);
   } finally {

@@ -54,6 +54,11 @@ describe('tcplens run settings', function () {
       [['--config', cfg], {}, /Unknown argument: bogus/],
       [['--clickhouse-url', 'http://me:hunter2@ch:8123'], {}, /must not carry credentials/],
       [['--sink', 'kafka'], {}, /--sink: clickhouse, stdout or file:PATH expected/],
+      [['--health-by', 'ports'], {}, /--health-by: unknown breakdown "ports"/],
+      [['--health-by', 'peer'], {}, /--health-by peer: name the peers with --health-peers/],
+      [['--health-peers', '10.0.0.0/33=dc1'], {}, /--health-peers: \/33 is too long/],
+      [['--no-health', '--health-by', 'comm'], {}, /the health metrics are off/],
+      [[], { TCPLENS_HEALTH_MAX_SERIES: '-1' }, /--health-max-series: a whole number/],
     ] as const) {
       const r = run([...args], env);
       expect(r.status, String(why)).to.equal(2);
