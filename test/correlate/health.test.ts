@@ -11,6 +11,12 @@ import { createRegistry } from '../../src/metrics/registry';
 import { GROUP_METRIC_SERIES } from '../../src/metrics/health';
 import { parseExposition, type Scrape } from '../metrics/scrape';
 import type { FlowRow } from '../../src/correlate/flow_row';
+import { spawn } from 'child_process';
+import { PollSource } from '../../src/sources/poll';
+import { parseNetnsSelector } from '../../src/netns/select';
+import { createNetns, deleteNetns, isRoot } from '../helpers/netns';
+import { pollInto } from '../helpers/flows';
+import { skipIf } from '../helpers/skip';
 
 const NS = 4026532101n;
 const ESTABLISHED = 1,
@@ -285,5 +291,46 @@ describe('TCP health breakdowns and the series cap', () => {
     expect(() => parseBreakdown('ports', undefined, 10)).to.throw(/unknown breakdown "ports"/);
     expect(() => parseBreakdown('', undefined, -1)).to.throw(/--health-max-series/);
     expect(parseBreakdown('', '10.0.0.0/8=dc1', 5).dimensions).to.deep.equal(['peer']);
+  });
+});
+
+describe('TCP health on the real kernel: a listen queue that overflows', function () {
+  this.timeout(30_000);
+  let ns = '';
+  afterEach(() => {
+    if (ns) deleteNetns(ns);
+  });
+
+  it('a listener (backlog 2) that never accepts 6 connects: the poll finds its queue over the backlog; a sibling listener is not', async function () {
+    skipIf(this, !isRoot(), 'needs root to create network namespaces');
+    ns = createNetns('hlq');
+    const code = [
+      'import socket, sys',
+      'full = socket.socket(); full.bind(("127.0.0.1", 0)); full.listen(2)',
+      'calm = socket.socket(); calm.bind(("127.0.0.1", 0)); calm.listen(2)',
+      'cs = []',
+      'for _ in range(6):',
+      '    c = socket.socket(); c.setblocking(False)',
+      '    try: c.connect(full.getsockname())',
+      '    except BlockingIOError: pass',
+      '    cs.append(c)',
+      'print("ready", flush=True)',
+      'sys.stdin.readline()',
+    ].join('\n');
+    const p = spawn('ip', ['netns', 'exec', ns, 'python3', '-c', code], { stdio: ['pipe', 'pipe', 'inherit'] });
+    await new Promise<void>((r) => p.stdout!.once('data', () => r()));
+    await new Promise((r) => setTimeout(r, 300)); // the handshakes past the queue are being dropped
+    const health = new HealthAccounts();
+    const table = new FlowTable({ health });
+    const poll = new PollSource({ netns: parseNetnsSelector(ns) });
+    try {
+      await pollInto(poll, table);
+      await pollInto(poll, table);
+    } finally {
+      poll.close();
+      p.stdin!.end();
+    }
+    expect(health.listening()).to.deep.equal({ listeners: 2, full: 1 });
+    expect(health.listenFullTotal).to.equal(2);
   });
 });
