@@ -246,6 +246,26 @@ describe('TCP health breakdowns and the series cap', () => {
     expect(m.get('tcplens_health_group_series')).to.equal(health.groups.length * GROUP_SERIES);
   });
 
+  it("by cgroup: the owner's cgroup id; a flow whose owner becomes known moves its later counts to that group", async () => {
+    const health = new HealthAccounts(parseBreakdown('cgroup', undefined, 10_000));
+    const table = new FlowTable({ health });
+    table.observeEvents(eventBatch([{ kind: EV_KIND.ACTIVE_OPEN, cookie: 7n }]), []);
+    const b = eventBatch([{ kind: EV_KIND.RESET_RECEIVED, cookie: 7n, flags: 0x02 }]);
+    b.u64('cgroup_id')[0] = 4242n;
+    b.u32('comm')[0] = 1;
+    table.observeEvents(b, ['curl']);
+    const m = parseExposition(await createRegistry({ health: { stats: () => health } }, { version: 't', defaults: false }).metrics());
+    expect(
+      m.get('tcplens_health_group_connects_total', { by: 'cgroup', name: 'unknown', side: 'client', outcome: 'established' }),
+    ).to.equal(1);
+    expect(m.get('tcplens_health_group_resets_total', { by: 'cgroup', name: '4242', side: 'client', direction: 'received' })).to.equal(1);
+    expect(m.get('tcplens_health_group_resets_total', { by: 'cgroup', name: 'unknown', side: 'client', direction: 'received' })).to.equal(
+      0,
+    );
+    // the per-host counters count the flow once
+    expect(m.get('tcplens_health_flows_opened_total', { side: 'client' })).to.equal(1);
+  });
+
   it('a breakdown that would exceed the cap stops at it and counts the rest', async () => {
     const CAP_GROUPS = 3,
       FLOWS = 8;

@@ -58,6 +58,9 @@ function dropShare(ns: string, port: number, every: number): void {
 
 const sumSides = (m: Scrape, name: string, sides = ['client', 'server', 'unknown']): number =>
   sides.reduce((a, side) => a + (m.get(name, { side }) ?? 0), 0);
+/** the sum of NAME's series whose labels include `has` (e.g. by="peer") */
+const sumOf = (m: Scrape, name: string, has: string): number =>
+  [...m.values].filter(([k]) => k.startsWith(`${name}{`) && k.includes(has)).reduce((a, [, v]) => a + v, 0);
 
 async function until<T>(what: string, ms: number, f: () => Promise<T | null>): Promise<T> {
   const end = Date.now() + ms;
@@ -149,9 +152,13 @@ describe('tcplens run: TCP health metrics', function () {
     ch = await startTestServer();
     const db = ch.freshDb('health');
     const port = await freePort();
-    const run = startRun(['--netns', ns, '--database', db, '--interval', '500ms', '--listen', `127.0.0.1:${port}`], {
-      TCPLENS_CLICKHOUSE_URL: ch.url,
-    });
+    const run = startRun(
+      [
+        ...['--netns', ns, '--database', db, '--interval', '500ms', '--listen', `127.0.0.1:${port}`],
+        ...['--health-by', 'port,comm', '--health-peers', '127.0.0.0/8=loopback'],
+      ],
+      { TCPLENS_CLICKHOUSE_URL: ch.url },
+    );
     await run.waitFor('run.started');
     const REFUSED = 3,
       CONNS = 4;
@@ -205,6 +212,17 @@ describe('tcplens run: TCP health metrics', function () {
       ),
     };
     expect(got).to.deep.equal(want);
+    // the breakdowns hold the same traffic: every flow has a peer group; every server flow a port group
+    const peer = 'by="peer"',
+      byPort = 'by="port"';
+    expect(sumOf(last, 'tcplens_health_group_segments_sent_total', peer)).to.equal(want.segsOut);
+    expect(sumOf(last, 'tcplens_health_group_bytes_received_total', peer)).to.equal(want.received);
+    expect(last.get('tcplens_health_group_flows_closed_total', { by: 'peer', name: 'loopback', side: 'server' })).to.equal(CONNS);
+    expect(sumOf(last, 'tcplens_health_group_segments_sent_total', byPort)).to.equal(
+      last.get('tcplens_health_segments_sent_total', { side: 'server' }),
+    );
+    expect(last.get('tcplens_health_group_flows_closed_total', { by: 'port', name: String(dport), side: 'server' })).to.equal(CONNS);
+    expect(last.get('tcplens_health_group_overflow_total', { by: 'comm' })).to.equal(0);
     // the workload is in there: its connections, the bytes the clients sent, retransmits
     expect(want.flows).to.be.at.least(2 * CONNS + (events ? REFUSED : 0));
     expect(want.retrans).to.be.above(0);
