@@ -199,6 +199,17 @@ export class FlowTable {
     }
   }
 
+  /** The namespaces a poll cycle covered: the listeners of any other (gone) leave the health metrics. */
+  keepNamespaces(present: ReadonlySet<bigint>): void {
+    if (!this.health) return;
+    for (const ns of this.listening.keys()) {
+      if (present.has(ns)) continue;
+      this.listening.delete(ns);
+      this.health.forgetNamespace(ns);
+    }
+    for (const ns of this.listenNext.keys()) if (!present.has(ns)) this.listenNext.delete(ns);
+  }
+
   /** A destroy batch: the kernel's final record of each socket. */
   observeDestroy(b: ColumnBatch, ns: bigint): void {
     const dport = b.u16('dport'),

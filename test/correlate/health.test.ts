@@ -210,6 +210,14 @@ describe('TCP health accounts (flow table -> tcplens_health_*)', () => {
     expect(m.get('tcplens_health_listen_queue_full_total')).to.equal(2);
     expect(m.get('tcplens_health_listeners')).to.equal(1);
     expect(m.get('tcplens_health_listeners_full')).to.equal(1);
+    // a second namespace's listeners add up; once it is gone they leave the gauges, not the counter
+    const OTHER = NS + 1n;
+    table.observePoll(pollBatch([{ cookie: 3n, sport: 80, dport: 0, state: LISTEN, rq: 9, wq: 4 }], 4n), OTHER);
+    table.beginCycle(OTHER);
+    expect(health.listening()).to.deep.equal({ listeners: 2, full: 2 });
+    table.keepNamespaces(new Set([NS]));
+    expect(health.listening()).to.deep.equal({ listeners: 1, full: 1 });
+    expect(health.listenFullTotal).to.equal(3);
   });
 
   it('no health accounts: the flow table does no health work and no tcplens_health_* series exist', async () => {

@@ -82,6 +82,7 @@ class PollView implements View {
         error_code: n.code ?? '',
       });
     }
+    table.keepNamespaces(new Set(r.namespaces.map((n) => BigInt(n.ns.inode))));
     sink.writePollCycles(rows);
     const cpu = process.cpuUsage();
     log.debug('run.cycle', 'poll cycle done', {
