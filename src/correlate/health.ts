@@ -53,6 +53,8 @@ export interface HealthGroup {
   name: string;
   side: Side;
   c: Float64Array;
+  /** its place in HealthAccounts.groups */
+  id: number;
 }
 
 /** Series one breakdown label set adds (src/metrics/health.ts exports that
@@ -61,6 +63,8 @@ export const GROUP_SERIES = 11;
 
 /** addresses whose peer name is kept at most */
 const PEER_CACHE = 16384;
+/** shared HealthRefs kept at most (one per side and combination of groups in use) */
+const REF_CACHE = 16384;
 
 /** A flow's buckets, cached on the flow until its side or owner changes. */
 export interface HealthRef {
@@ -80,6 +84,8 @@ export class HealthAccounts {
   private readonly groupOf = new Map<HealthDimension, Map<string, Array<HealthGroup | undefined>>>();
   /** peer names of the addresses seen lately (a CIDR match per flow costs more than the rest of its counting) */
   private readonly peerOf = new Map<string, string>();
+  private readonly sideRefs: HealthRef[] = this.totals.map((c, side) => ({ side: side as Side, buckets: [c] }));
+  private readonly refs = new Map<string, HealthRef>();
   /** flows (resolutions of a flow's groups) left out of a breakdown by the series cap */
   readonly overflow = new Map<HealthDimension, number>();
   /** listeners at the latest poll of each namespace, and those whose accept queue was full */
@@ -218,9 +224,13 @@ export class HealthAccounts {
     return r;
   }
 
+  /** Flows with the same buckets share one HealthRef (no object per flow):
+   * per side without breakdowns, per side and groups with them. */
   private resolve(f: Flow): HealthRef {
     const side = this.sideOf(f);
+    if (!this.breakdown.dimensions.length) return this.sideRefs[side]!;
     const buckets = [this.totals[side]!];
+    let key = `${side}`;
     for (const by of this.breakdown.dimensions) {
       const name = this.nameOf(f, by, side);
       if (name === null) continue;
@@ -233,14 +243,20 @@ export class HealthAccounts {
           this.overflow.set(by, (this.overflow.get(by) ?? 0) + 1);
           continue;
         }
-        g = { by, name, side, c: new Float64Array(NC) };
+        g = { by, name, side, c: new Float64Array(NC), id: this.groups.length };
         this.groups.push(g);
         if (!sides) names.set(name, (sides = []));
         sides[side] = g;
       }
       buckets.push(g.c);
+      key += `,${g.id}`;
     }
-    return { side, buckets };
+    let r = this.refs.get(key);
+    if (!r) {
+      if (this.refs.size >= REF_CACHE) this.refs.clear();
+      this.refs.set(key, (r = { side, buckets }));
+    }
+    return r;
   }
 
   private nameOf(f: Flow, by: HealthDimension, side: Side): string | null {
