@@ -19,13 +19,10 @@ done
 [ "$(id -u)" = 0 ] || { echo "run.sh: needs root (network namespaces, eBPF)" >&2; exit 2; }
 command -v bpftrace >/dev/null || { echo "run.sh: bpftrace not found (apt-get install bpftrace)" >&2; exit 2; }
 
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-[ -f "$ROOT/dist/src/sources/events.js" ] || { echo "run.sh: build tcplens first (npm run build)" >&2; exit 2; }
+. "$(dirname "$0")/../lib.sh"
+bench_dirs bench/events dist/src/sources/events.js
 node -e "const a=require('$ROOT/dist/src/sources/events.js').eventsAvailability(); if(!a.ok){console.error('run.sh: events view unavailable: '+a.reason); process.exit(2)}"
-B=$HERE/build
-mkdir -p "$B"
-[ "$B/churn" -nt "$HERE/churn.c" ] || cc -O2 -Wall -Wextra -o "$B/churn" "$HERE/churn.c"
+cc_fresh "$HERE/churn.c"
 
 NS=tlevbench-$$-$RANDOM
 MOUNTED=""

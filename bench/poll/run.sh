@@ -24,14 +24,9 @@ while [ $# -gt 0 ]; do
 done
 [ "$(id -u)" = 0 ] || { echo "run.sh: needs root (network namespaces)" >&2; exit 2; }
 
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-B=$HERE/build
-[ -f "$ROOT/dist/src/cli/main.js" ] || { echo "run.sh: build tcplens first (npm run build)" >&2; exit 2; }
-mkdir -p "$B"
-for p in dump_floor rusage sockfarm; do  # rebuild only when the source is newer
-  [ "$B/$p" -nt "$HERE/$p.c" ] || cc -O2 -Wall -Wextra -o "$B/$p" "$HERE/$p.c"
-done
+. "$(dirname "$0")/../lib.sh"
+bench_dirs bench/poll dist/src/cli/main.js
+for p in dump_floor rusage sockfarm; do cc_fresh "$HERE/$p.c"; done
 
 # One process holds at most RLIMIT_NOFILE's hard limit (20000 here): 9,900 pairs a farm.
 PAIRS=$((SOCKETS / 2))

@@ -21,13 +21,10 @@ done
 [ -n "$RECV" ] || RECV=$((THREADS / 2))
 [ "$(id -u)" = 0 ] || { echo "run.sh: needs root (eBPF)" >&2; exit 2; }
 
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-B=$HERE/build
-[ -f "$ROOT/dist/src/sources/samples.js" ] || { echo "run.sh: build tcplens first (npm run build)" >&2; exit 2; }
-mkdir -p "$B"
-[ "$B/threadfarm" -nt "$HERE/threadfarm.c" ] || cc -O2 -Wall -Wextra -pthread -o "$B/threadfarm" "$HERE/threadfarm.c"
-[ "$B/proc_sampler" -nt "$HERE/proc_sampler.c" ] || cc -O2 -Wall -Wextra -o "$B/proc_sampler" "$HERE/proc_sampler.c"
+. "$(dirname "$0")/../lib.sh"
+bench_dirs bench/samples dist/src/sources/samples.js
+cc_fresh "$HERE/threadfarm.c" -pthread
+cc_fresh "$HERE/proc_sampler.c"
 
 TMP=$(mktemp -d /tmp/tlsbench.XXXXXX)
 FARM=""

@@ -35,16 +35,10 @@ for N in "${sizes[@]}"; do
   [[ "$N" =~ ^[0-9]+$ ]] && [ "$N" -ge 2 ] || { echo "sizing: --sockets: comma-separated counts >= 2, got '$N'" >&2; exit 2; }
 done
 
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-POLL=$ROOT/bench/poll
-B=$HERE/build
-[ -f "$ROOT/dist/src/cli/main.js" ] || { echo "sizing: build tcplens first (npm run build)" >&2; exit 2; }
-mkdir -p "$B"
-for p in dump_floor sockfarm rusage; do
-  [ "$B/$p" -nt "$POLL/$p.c" ] || cc -O2 -Wall -Wextra -o "$B/$p" "$POLL/$p.c"
-done
-[ "$B/chatter" -nt "$HERE/chatter.c" ] || cc -O2 -Wall -Wextra -o "$B/chatter" "$HERE/chatter.c"
+. "$(dirname "$0")/../lib.sh"
+bench_dirs sizing dist/src/cli/main.js
+for p in dump_floor sockfarm rusage; do cc_fresh "$ROOT/bench/poll/$p.c"; done
+cc_fresh "$HERE/chatter.c"
 
 TMP=$(mktemp -d /tmp/tlsizing.XXXXXX)
 NS="" PIDS=()

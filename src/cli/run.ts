@@ -1,6 +1,7 @@
 // tcplens run: the main job. Preflight, schema, every view this host allows,
 // the flow table, the sink, and the metrics server, until SIGTERM/SIGINT or
 // --duration; then everything in memory is written (or spooled).
+import { listItems } from '../util/list';
 import * as os from 'os';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { envProblems, withRunOptions, type RunArgs } from '../run/options';
@@ -29,10 +30,7 @@ export const builder = (y: Argv): Argv<RunArgs> =>
 function parseViews(text: string): Set<string> {
   const known = VIEW_FACTORIES.map((f) => f.name);
   const out = new Set<string>();
-  for (const v of text
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)) {
+  for (const v of listItems(text)) {
     if (!known.includes(v)) throw usage(`--views: unknown view "${v}" (${known.join(', ')})`);
     out.add(v);
   }
@@ -64,7 +62,7 @@ export async function runMain(args: RunArgs): Promise<number> {
   const spoolBudget = parseSize(args['spool-bytes'], '--spool-bytes');
   const host = args.host ?? os.hostname();
 
-  const report = runPreflight({ netnsAll: args.netns.split(',').some((x) => x.trim() !== 'host') });
+  const report = runPreflight({ netnsAll: listItems(args.netns).some((x) => x !== 'host') });
   logPreflightOnce(report, (line) => log.warn('preflight', line));
   if (exitCodeOf(report) !== 0) return 1;
   // preflight found other namespaces out of reach (no CAP_SYS_ADMIN): "all"

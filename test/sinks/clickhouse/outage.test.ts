@@ -5,14 +5,13 @@
 // small for the outage drops batches and counts them.
 import { expect } from 'chai';
 import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
 import { ClickHouseSink } from '../../../src/sinks/clickhouse/sink';
 import { applySchema } from '../../../src/sinks/clickhouse/schema';
 import { LocalClickHouse } from '../../../src/sinks/clickhouse/local_server';
 import type { PollCycleRow } from '../../../src/sinks/rows';
 import { CutProxy } from '../../helpers/cut_proxy';
 import { freePort, rows, sharedServer } from '../../helpers/clickhouse';
+import { suiteTmp } from '../../helpers/tmp';
 
 const OUTAGE_MS = Number(process.env['TCPLENS_TEST_OUTAGE_MS'] ?? 3000);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -37,16 +36,7 @@ function rowsFor(id: number): PollCycleRow[] {
 describe('ClickHouse sink through an outage', function () {
   this.timeout(120_000);
   const t = sharedServer();
-  const dirs: string[] = [];
-  const tmp = (): string => {
-    const d = fs.mkdtempSync(path.join(os.tmpdir(), 'tlspool-'));
-    dirs.push(d);
-    return d;
-  };
-
-  after(() => {
-    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-  });
+  const tmp = suiteTmp('tlspool-');
 
   it(`server stopped for ${OUTAGE_MS} ms mid-write: every row once after replay, counters equal count()`, async () => {
     const db = t.freshDb('out');
