@@ -5,7 +5,7 @@
 // small for the outage drops batches and counts them.
 import { expect } from 'chai';
 import * as fs from 'fs';
-import { ClickHouseSink } from '../../../src/sinks/clickhouse/sink';
+import { ClickHouseSink, type ClickHouseSinkOptions } from '../../../src/sinks/clickhouse/sink';
 import { applySchema } from '../../../src/sinks/clickhouse/schema';
 import { LocalClickHouse } from '../../../src/sinks/clickhouse/local_server';
 import type { PollCycleRow } from '../../../src/sinks/rows';
@@ -33,6 +33,9 @@ function rowsFor(id: number): PollCycleRow[] {
   }));
 }
 
+/** The test servers' connection settings (user default, no password). */
+const server = (url: string, database: string): ClickHouseSinkOptions['clickhouse'] => ({ url, user: 'default', password: '', database });
+
 describe('ClickHouse sink through an outage', function () {
   this.timeout(120_000);
   const t = sharedServer();
@@ -43,7 +46,7 @@ describe('ClickHouse sink through an outage', function () {
     await applySchema(t.client, { database: db });
     const spoolDir = tmp();
     const sink = new ClickHouseSink({
-      clickhouse: { url: t.url, user: 'default', password: '', database: db },
+      clickhouse: server(t.url, db),
       host: 'h',
       flushIntervalMs: 50,
       maxAttempts: 2,
@@ -98,7 +101,7 @@ describe('ClickHouse sink through an outage', function () {
     try {
       proxy.cutInserts = 2;
       const sink = new ClickHouseSink({
-        clickhouse: { url: `http://127.0.0.1:${proxy.port}`, user: 'default', password: '', database: db },
+        clickhouse: server(`http://127.0.0.1:${proxy.port}`, db),
         host: 'h',
         flushIntervalMs: 20,
         backoffInitialMs: 20,
@@ -127,7 +130,7 @@ describe('ClickHouse sink through an outage', function () {
     await t.client.command({ query: `DROP TABLE ${db}.poll_cycles` });
     await t.client.command({ query: `CREATE TABLE ${db}.poll_cycles (host String, ts DateTime) ENGINE = MergeTree() ORDER BY ts` });
     const sink = new ClickHouseSink({
-      clickhouse: { url: t.url, user: 'default', password: '', database: db },
+      clickhouse: server(t.url, db),
       host: 'h',
       flushIntervalMs: 20,
       backoffInitialMs: 20,
@@ -179,10 +182,7 @@ describe('ClickHouse sink through an outage', function () {
       spoolDir,
       spoolBytes: 16 * 1024,
     };
-    const down = new ClickHouseSink({
-      ...opts,
-      clickhouse: { url: `http://127.0.0.1:${deadPort}`, user: 'default', password: '', database: db },
-    });
+    const down = new ClickHouseSink({ ...opts, clickhouse: server(`http://127.0.0.1:${deadPort}`, db) });
     await down.start();
     for (let i = 0; i < 60; i++) {
       down.writePollCycles(rowsFor(i));
@@ -199,7 +199,7 @@ describe('ClickHouse sink through an outage', function () {
     // database the batches were written for even when it now writes elsewhere
     const other = t.freshDb('bud2');
     await applySchema(t.client, { database: other });
-    const up = new ClickHouseSink({ ...opts, clickhouse: { url: t.url, user: 'default', password: '', database: other } });
+    const up = new ClickHouseSink({ ...opts, clickhouse: server(t.url, other) });
     await up.start();
     await up.flush(20_000);
     await up.close();
