@@ -3,34 +3,20 @@
 import { expect } from 'chai';
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
-import { createNetns, deleteNetns, isRoot } from '../helpers/netns';
-import { BIN, killRuns, startRun } from '../helpers/run_proc';
-import { skipIf } from '../helpers/skip';
+import { BIN, runFixture, startRun } from '../helpers/run_proc';
 
 describe('tcplens run settings', function () {
   this.timeout(60_000);
-  let ns = '';
-  let dir = '';
-  beforeEach(function () {
-    skipIf(this, !isRoot(), 'needs root to create network namespaces');
-    ns = createNetns('runcfg');
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tlcfg-'));
-  });
-  afterEach(() => {
-    killRuns();
-    if (ns) deleteNetns(ns);
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const fx = runFixture('runcfg', 'tlcfg-');
 
-  const quick = (): string[] => ['--netns', ns, '--sink', 'stdout', '--duration', '300ms', '--listen', '127.0.0.1:0', '--views', 'poll'];
+  const quick = (): string[] => ['--netns', fx.ns, '--sink', 'stdout', '--duration', '300ms', '--listen', '127.0.0.1:0', '--views', 'poll'];
 
   it('takes TCPLENS_* variables, and a --config file wins over them', async () => {
     const a = startRun(quick(), { TCPLENS_INTERVAL: '700ms' });
     expect(await a.exited).to.equal(0);
     expect(a.last('run.started')!['interval_ms']).to.equal(700);
-    const cfg = path.join(dir, 'tcplens.json');
+    const cfg = path.join(fx.dir, 'tcplens.json');
     fs.writeFileSync(cfg, JSON.stringify({ interval: '900ms' }));
     const b = startRun([...quick(), '--config', cfg], { TCPLENS_INTERVAL: '700ms' });
     expect(await b.exited).to.equal(0);
@@ -45,7 +31,7 @@ describe('tcplens run settings', function () {
       const r = spawnSync(process.execPath, [BIN, 'run', ...args], { env: { ...process.env, ...env }, encoding: 'utf8' });
       return { status: r.status, err: r.stderr };
     };
-    const cfg = path.join(dir, 'bad.json');
+    const cfg = path.join(fx.dir, 'bad.json');
     fs.writeFileSync(cfg, JSON.stringify({ bogus: 1 }));
     for (const [args, env, why] of [
       [['--interval', 'soon'], {}, /--interval: "soon" is not a duration/],
