@@ -6,6 +6,7 @@
 // operator asked for that dimension; the series cap bounds what it may add.
 import * as net from 'net';
 import { usage } from '../util/errors';
+import { listItems } from '../util/list';
 
 export const HEALTH_DIMENSIONS = ['port', 'comm', 'cgroup', 'peer'] as const;
 export type HealthDimension = (typeof HEALTH_DIMENSIONS)[number];
@@ -32,10 +33,7 @@ const NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
 export function parsePeers(text: string): PeerCidrs {
   const lists: Array<{ name: string; v4: net.BlockList; v6: net.BlockList }> = [];
   const byName = new Map<string, { name: string; v4: net.BlockList; v6: net.BlockList }>();
-  for (const item of text
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)) {
+  for (const item of listItems(text)) {
     const m = /^([^=/\s]+)\/(\d{1,3})=(.+)$/.exec(item);
     if (!m) throw usage(`--health-peers: "${item}" is not CIDR=NAME (e.g. 10.0.0.0/8=dc1)`);
     const [, addr, bitsText, name] = m as unknown as [string, string, string, string];
@@ -71,10 +69,7 @@ export function parsePeers(text: string): PeerCidrs {
 /** --health-by, --health-peers (implies peer) and --health-max-series, checked. */
 export function parseBreakdown(by: string, peers: string | undefined, maxSeries: number): HealthBreakdown {
   const dims = new Set<HealthDimension>();
-  for (const d of by
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)) {
+  for (const d of listItems(by)) {
     if (!(HEALTH_DIMENSIONS as readonly string[]).includes(d))
       throw usage(`--health-by: unknown breakdown "${d}" (${HEALTH_DIMENSIONS.join(', ')})`);
     dims.add(d as HealthDimension);

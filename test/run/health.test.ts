@@ -6,23 +6,20 @@
 import { expect } from 'chai';
 import { execFileSync, spawn, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import * as readline from 'readline';
 import { parse } from 'yaml';
 import { eventsAvailability } from '../../src/sources/events';
-import { createNetns, deleteNetns, isRoot } from '../helpers/netns';
 import { freePort, haveClickHouse, rows, startTestServer, type TestServer } from '../helpers/clickhouse';
-import { killRuns, startRun } from '../helpers/run_proc';
+import { runFixture, startRun } from '../helpers/run_proc';
 import { PROMETHEUS, startPrometheus, type TestPrometheus } from '../helpers/prometheus';
 import { scrape, type Scrape } from '../metrics/scrape';
-import { skipIf } from '../helpers/skip';
+import { haveCommand, skipIf } from '../helpers/skip';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const RULES = path.join(ROOT, 'deploy/prometheus/tcp-health-rules.yml');
 const TRAFFIC = path.join(ROOT, 'test/helpers/paced_traffic.py');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const haveNft = (): boolean => fs.existsSync('/usr/sbin/nft');
 
 function alertExpr(name: string): string {
   const doc = parse(fs.readFileSync(RULES, 'utf8')) as { groups: Array<{ rules: Array<{ alert: string; expr: string }> }> };
@@ -74,28 +71,21 @@ async function until<T>(what: string, ms: number, f: () => Promise<T | null>): P
 
 describe('tcplens run: TCP health metrics', function () {
   this.timeout(180_000);
-  let ns = '';
-  let dir = '';
+  const fx = runFixture('health', 'tlhealth-');
   let load: ChildProcess | null = null;
   let prom: TestPrometheus | null = null;
   let ch: TestServer | null = null;
 
   beforeEach(function () {
-    skipIf(this, !isRoot(), 'needs root to create network namespaces');
-    skipIf(this, !haveNft(), 'nft not installed (scripts/bootstrap.sh installs nftables)');
-    ns = createNetns('health');
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tlhealth-'));
+    skipIf(this, !haveCommand('nft'), 'nft not installed (scripts/bootstrap.sh installs nftables)');
   });
   afterEach(async () => {
     load?.kill('SIGKILL');
     load = null;
-    killRuns();
     await prom?.stop();
     prom = null;
     await ch?.cleanup();
     ch = null;
-    if (ns) deleteNetns(ns);
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it("nftables drops a share of a namespace's packets: the retransmit alert's expression turns true in a Prometheus scraping the run", async function () {
@@ -103,9 +93,9 @@ describe('tcplens run: TCP health metrics', function () {
     const port = await freePort();
     const run = startRun([
       '--netns',
-      ns,
+      fx.ns,
       '--sink',
-      `file:${path.join(dir, 'rows.pb')}`,
+      `file:${path.join(fx.dir, 'rows.pb')}`,
       '--interval',
       '1s',
       '--listen',
@@ -114,7 +104,7 @@ describe('tcplens run: TCP health metrics', function () {
     await run.waitFor('run.started');
     prom = await startPrometheus(`127.0.0.1:${port}`, [RULES]);
     const expr = alertExpr('TcpRetransmitRatioHigh');
-    const t = traffic(ns, ['8', '120']);
+    const t = traffic(fx.ns, ['8', '120']);
     load = t.proc;
     const { port: dport } = (await t.next()) as { port: number };
 
@@ -128,7 +118,7 @@ describe('tcplens run: TCP health metrics', function () {
     expect((await prom.alerts()).filter((a) => a.labels['alertname'] === 'TcpRetransmitRatioHigh')).to.deep.equal([]);
 
     // then one data segment in 5 dropped on its way in
-    dropShare(ns, dport, 5);
+    dropShare(fx.ns, dport, 5);
     const [labels, ratio] = await until('the retransmit expression to turn true', 60_000, async () => {
       const r = await prom!.query(expr);
       return r[0] ?? null;
@@ -154,7 +144,7 @@ describe('tcplens run: TCP health metrics', function () {
     const port = await freePort();
     const run = startRun(
       [
-        ...['--netns', ns, '--database', db, '--interval', '500ms', '--listen', `127.0.0.1:${port}`],
+        ...['--netns', fx.ns, '--database', db, '--interval', '500ms', '--listen', `127.0.0.1:${port}`],
         ...['--health-by', 'port,comm', '--health-peers', '127.0.0.0/8=loopback'],
       ],
       { TCPLENS_CLICKHOUSE_URL: ch.url },
@@ -162,10 +152,10 @@ describe('tcplens run: TCP health metrics', function () {
     await run.waitFor('run.started');
     const REFUSED = 3,
       CONNS = 4;
-    const t = traffic(ns, [String(CONNS), '4', String(REFUSED)]);
+    const t = traffic(fx.ns, [String(CONNS), '4', String(REFUSED)]);
     load = t.proc;
     const { port: dport } = (await t.next()) as { port: number };
-    dropShare(ns, dport, 10); // some retransmits to count
+    dropShare(fx.ns, dport, 10); // some retransmits to count
     expect(await t.next()).to.include({ done: true });
     const url = `http://127.0.0.1:${port}`;
     // every flow closed and past the flow table's close grace
