@@ -83,7 +83,7 @@ async function main(): Promise<void> {
     console.log(`    anchor: bare prom-client default metrics     ${fmt(ba).padStart(10)}   scrape/bare = ${(sc / ba).toFixed(2)}`);
     console.log(`  run's poll view tick (counters, flow table)    ${fmt(co).padStart(10)}`);
     console.log(
-      `    anchor: PollSource.cycle                     ${fmt(cr).padStart(10)}   observed/raw = ${(co / cr).toFixed(3)} (+${fmt(co - cr)} per cycle)`,
+      `    anchor: PollSource.cycle                     ${fmt(cr).padStart(10)}   observed/raw = ${(co / cr).toFixed(3)} (${co >= cr ? '+' : '-'}${fmt(Math.abs(co - cr))} per cycle)`,
     );
 
     // 4. the TCP health metrics at SOCKETS sockets
