@@ -25,21 +25,8 @@ const { spawn, execFileSync } = require('child_process');
 const ROOT = path.join(__dirname, '..');
 const addon = require(path.join(ROOT, 'build', 'Release', 'tcplens.node'));
 
-// ss's state names, index = the kernel's TCP state number (include/net/tcp_states.h).
-const SS_STATES = [
-  'UNKNOWN',
-  'ESTAB',
-  'SYN-SENT',
-  'SYN-RECV',
-  'FIN-WAIT-1',
-  'FIN-WAIT-2',
-  'TIME-WAIT',
-  'UNCONN',
-  'CLOSE-WAIT',
-  'LAST-ACK',
-  'LISTEN',
-  'CLOSING',
-];
+// ss's state names, index = the kernel's TCP state number.
+const { SS_STATE_NAMES: SS_STATES } = require(path.join(ROOT, 'dist', 'src', 'format', 'tcp_states.js'));
 
 // ss -i "name:value" tokens -> poll columns. `scale`: ss prints ms, tcp_info has us.
 const SS_INFO = {

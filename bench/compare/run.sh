@@ -9,15 +9,12 @@ set -euo pipefail
 [ "$(id -u)" = 0 ] || { echo "run.sh: needs root (network namespaces, eBPF)" >&2; exit 2; }
 command -v bpftrace >/dev/null || { echo "run.sh: bpftrace not found (apt-get install bpftrace)" >&2; exit 2; }
 command -v bpftool >/dev/null || { echo "run.sh: bpftool not found (apt-get install bpftool)" >&2; exit 2; }
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-[ -f "$ROOT/dist/src/compare/run.js" ] || { echo "run.sh: build tcplens first (npm run build)" >&2; exit 2; }
+. "$(dirname "$0")/../lib.sh"
+bench_dirs bench/compare dist/src/compare/run.js
 # Classic tracepoints (bpftrace's sock:inet_sock_set_state) need tracefs.
 if ! grep -q ' /sys/kernel/tracing tracefs ' /proc/mounts; then
   mount -t tracefs nodev /sys/kernel/tracing || { echo "run.sh: cannot mount tracefs on /sys/kernel/tracing" >&2; exit 2; }
 fi
-B=$HERE/build
-mkdir -p "$B"
 # the rusage wrapper of bench/poll: wait4() gives exactly the child's CPU
-[ "$B/rusage" -nt "$ROOT/bench/poll/rusage.c" ] || cc -O2 -Wall -Wextra -o "$B/rusage" "$ROOT/bench/poll/rusage.c"
+cc_fresh "$ROOT/bench/poll/rusage.c"
 exec node "$HERE/bench.js" --rusage "$B/rusage" "$@"

@@ -5,27 +5,17 @@
 # Usage: bench/events/run.sh [--conns N] [--reps R] [--smoke]
 # Needs root, a built tcplens (npm run build) and bpftrace. See README.md.
 set -euo pipefail
+. "$(dirname "$0")/../lib.sh"
 
 CONNS=60000 REPS=5
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --conns) CONNS=$2; shift 2 ;;
-    --reps) REPS=$2; shift 2 ;;
-    --smoke) CONNS=3000 REPS=1; shift ;;
-    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
-    *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
-  esac
-done
+smoke() { CONNS=3000 REPS=1; }
+bench_args run.sh 'conns=CONNS reps=REPS' "$@"
 [ "$(id -u)" = 0 ] || { echo "run.sh: needs root (network namespaces, eBPF)" >&2; exit 2; }
 command -v bpftrace >/dev/null || { echo "run.sh: bpftrace not found (apt-get install bpftrace)" >&2; exit 2; }
 
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-[ -f "$ROOT/dist/src/sources/events.js" ] || { echo "run.sh: build tcplens first (npm run build)" >&2; exit 2; }
+bench_dirs bench/events dist/src/sources/events.js
 node -e "const a=require('$ROOT/dist/src/sources/events.js').eventsAvailability(); if(!a.ok){console.error('run.sh: events view unavailable: '+a.reason); process.exit(2)}"
-B=$HERE/build
-mkdir -p "$B"
-[ "$B/churn" -nt "$HERE/churn.c" ] || cc -O2 -Wall -Wextra -o "$B/churn" "$HERE/churn.c"
+cc_fresh "$HERE/churn.c"
 
 NS=tlevbench-$$-$RANDOM
 MOUNTED=""

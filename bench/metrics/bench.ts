@@ -5,8 +5,10 @@
 //     prom-client registry of default metrics (what any Node exporter pays);
 //  2. run's poll view tick (counting, per-namespace fold, flow table) vs PollSource.cycle,
 //     interleaved, over N namespaces;
-//  3. BPF run-time accounting on vs off: ns per run of a no-op program.
-// Usage: node dist/bench/metrics/bench.js [--namespaces N] [--reps R] [--smoke]
+//  3. BPF run-time accounting on vs off: ns per run of a no-op program;
+//  4. the TCP health metrics at --sockets N (default 100k): a scrape with and
+//     without them, a poll view tick with and without them (health.ts).
+// Usage: node dist/bench/metrics/bench.js [--namespaces N] [--reps R] [--sockets N] [--health-reps R] [--smoke]
 import { execFileSync } from 'child_process';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { PollSource } from '../../src/sources/poll';
@@ -19,6 +21,7 @@ import { bpfStatsAddon } from '../../src/native/bpf_stats';
 import { Logger } from '../../src/util/log';
 import { otherStages } from '../../test/metrics/fixtures';
 import * as fs from 'fs';
+import { healthBench } from './health';
 
 const arg = (name: string, dflt: number): number => {
   const i = process.argv.indexOf(name);
@@ -27,6 +30,8 @@ const arg = (name: string, dflt: number): number => {
 const smoke = process.argv.includes('--smoke');
 const NS = smoke ? 3 : arg('--namespaces', 50);
 const REPS = smoke ? 5 : arg('--reps', 41);
+const SOCKETS = smoke ? 2000 : arg('--sockets', 100_000);
+const HEALTH_REPS = smoke ? 3 : arg('--health-reps', 9);
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const cpuUs = (): number => {
@@ -78,8 +83,11 @@ async function main(): Promise<void> {
     console.log(`    anchor: bare prom-client default metrics     ${fmt(ba).padStart(10)}   scrape/bare = ${(sc / ba).toFixed(2)}`);
     console.log(`  run's poll view tick (counters, flow table)    ${fmt(co).padStart(10)}`);
     console.log(
-      `    anchor: PollSource.cycle                     ${fmt(cr).padStart(10)}   observed/raw = ${(co / cr).toFixed(3)} (+${fmt(co - cr)} per cycle)`,
+      `    anchor: PollSource.cycle                     ${fmt(cr).padStart(10)}   observed/raw = ${(co / cr).toFixed(3)} (${co >= cr ? '+' : '-'}${fmt(Math.abs(co - cr))} per cycle)`,
     );
+
+    // 4. the TCP health metrics at SOCKETS sockets
+    await healthBench(SOCKETS, HEALTH_REPS, { median, cpuOf, fmt }, process.pid);
 
     // 3. BPF accounting: wall ns per run of a no-op program, stats on vs off (interleaved)
     const bpf = bpfStatsAddon();

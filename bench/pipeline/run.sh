@@ -4,17 +4,11 @@
 # --sink: `tcplens run` into a private ClickHouse beside the raw dump floor).
 # Usage: bench/pipeline/run.sh [--reps R] [--sizes 10000,100000]
 set -euo pipefail
+. "$(dirname "$0")/../lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 REPS=3 SIZES=10000,100000
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --reps) REPS=$2; shift 2 ;;
-    --sizes) SIZES=$2; shift 2 ;;
-    -h|--help) sed -n '2,5p' "$0"; exit 0 ;;
-    *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
-  esac
-done
+bench_args run.sh 'reps=REPS sizes=SIZES' "$@"
 node "$ROOT/dist/bench/pipeline/encode.js" --reps "$REPS"
 for n in ${SIZES//,/ }; do
   echo

@@ -7,31 +7,15 @@
 # Usage: bench/poll/run.sh [--sockets N] [--reps R] [--farms F] [--v6 PCT] [--sink] [--smoke] [--keep DIR]
 # Needs root (network namespaces) and a built tcplens. See bench/poll/README.md.
 set -euo pipefail
+. "$(dirname "$0")/../lib.sh"
 
 SOCKETS=99000 REPS=5 FARMS=0 V6PCT=0 KEEP="" SINK=0
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --sockets) SOCKETS=$2; shift 2 ;;
-    --reps) REPS=$2; shift 2 ;;
-    --farms) FARMS=$2; shift 2 ;;
-    --v6) V6PCT=$2; shift 2 ;;
-    --sink) SINK=1; shift ;;
-    --smoke) SOCKETS=2000 REPS=1 FARMS=2 SINK_DURATION=${SINK_DURATION:-4s}; shift ;;
-    --keep) KEEP=$2; shift 2 ;;
-    -h|--help) sed -n '2,5p' "$0"; exit 0 ;;
-    *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
-  esac
-done
+smoke() { SOCKETS=2000 REPS=1 FARMS=2 SINK_DURATION=${SINK_DURATION:-4s}; }
+bench_args run.sh 'sockets=SOCKETS reps=REPS farms=FARMS v6=V6PCT keep=KEEP sink!SINK' "$@"
 [ "$(id -u)" = 0 ] || { echo "run.sh: needs root (network namespaces)" >&2; exit 2; }
 
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-B=$HERE/build
-[ -f "$ROOT/dist/src/cli/main.js" ] || { echo "run.sh: build tcplens first (npm run build)" >&2; exit 2; }
-mkdir -p "$B"
-for p in dump_floor rusage sockfarm; do  # rebuild only when the source is newer
-  [ "$B/$p" -nt "$HERE/$p.c" ] || cc -O2 -Wall -Wextra -o "$B/$p" "$HERE/$p.c"
-done
+bench_dirs bench/poll dist/src/cli/main.js
+for p in dump_floor rusage sockfarm; do cc_fresh "$HERE/$p.c"; done
 
 # One process holds at most RLIMIT_NOFILE's hard limit (20000 here): 9,900 pairs a farm.
 PAIRS=$((SOCKETS / 2))

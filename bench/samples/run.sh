@@ -5,29 +5,17 @@
 # Usage: bench/samples/run.sh [--threads N] [--recv R] [--reps K] [--iters I] [--smoke]
 # Needs root (eBPF) and a built tcplens. See bench/samples/README.md.
 set -euo pipefail
+. "$(dirname "$0")/../lib.sh"
 
 THREADS=2000 RECV="" REPS=5 ITERS=20
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --threads) THREADS=$2; shift 2 ;;
-    --recv) RECV=$2; shift 2 ;;
-    --reps) REPS=$2; shift 2 ;;
-    --iters) ITERS=$2; shift 2 ;;
-    --smoke) THREADS=200 REPS=1 ITERS=4; shift ;;
-    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
-    *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
-  esac
-done
+smoke() { THREADS=200 REPS=1 ITERS=4; }
+bench_args run.sh 'threads=THREADS recv=RECV reps=REPS iters=ITERS' "$@"
 [ -n "$RECV" ] || RECV=$((THREADS / 2))
 [ "$(id -u)" = 0 ] || { echo "run.sh: needs root (eBPF)" >&2; exit 2; }
 
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-B=$HERE/build
-[ -f "$ROOT/dist/src/sources/samples.js" ] || { echo "run.sh: build tcplens first (npm run build)" >&2; exit 2; }
-mkdir -p "$B"
-[ "$B/threadfarm" -nt "$HERE/threadfarm.c" ] || cc -O2 -Wall -Wextra -pthread -o "$B/threadfarm" "$HERE/threadfarm.c"
-[ "$B/proc_sampler" -nt "$HERE/proc_sampler.c" ] || cc -O2 -Wall -Wextra -o "$B/proc_sampler" "$HERE/proc_sampler.c"
+bench_dirs bench/samples dist/src/sources/samples.js
+cc_fresh "$HERE/threadfarm.c" -pthread
+cc_fresh "$HERE/proc_sampler.c"
 
 TMP=$(mktemp -d /tmp/tlsbench.XXXXXX)
 FARM=""

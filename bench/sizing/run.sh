@@ -12,21 +12,12 @@
 #        [--changes-only] [--smoke]
 # Needs root (namespaces) and a built tcplens. See bench/sizing/README.md.
 set -euo pipefail
+. "$(dirname "$0")/../lib.sh"
 
 SIZES=1000,10000,100000 DURATION=120 INTERVAL=10 CHURN=20 ACTIVE=10 CHANGES=false
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --sockets) SIZES=$2; shift 2 ;;
-    --duration) DURATION=$2; shift 2 ;;
-    --interval) INTERVAL=$2; shift 2 ;;
-    --churn) CHURN=$2; shift 2 ;;
-    --active) ACTIVE=$2; shift 2 ;;
-    --changes-only) CHANGES=true; shift ;;
-    --smoke) SIZES=1000 DURATION=6 INTERVAL=2 CHURN=20; shift ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
-    *) echo "sizing: unknown option $1 (see --help)" >&2; exit 2 ;;
-  esac
-done
+smoke() { SIZES=1000 DURATION=6 INTERVAL=2 CHURN=20; }
+bench_args sizing 'sockets=SIZES duration=DURATION interval=INTERVAL churn=CHURN active=ACTIVE changes-only!CHANGES' "$@"
+if [ "$CHANGES" = 1 ]; then CHANGES=true; fi
 [ "$(id -u)" = 0 ] || { echo "sizing: needs root (network namespaces)" >&2; exit 2; }
 for v in "$DURATION" "$INTERVAL" "$CHURN"; do [[ "$v" =~ ^[0-9]+$ ]] && [ "$v" -gt 0 ] || { echo "sizing: --duration, --interval, --churn take whole numbers > 0, got '$v'" >&2; exit 2; }; done
 [[ "$ACTIVE" =~ ^[0-9]+$ ]] && [ "$ACTIVE" -le 100 ] || { echo "sizing: --active: a percentage 0-100, got '$ACTIVE'" >&2; exit 2; }
@@ -35,16 +26,9 @@ for N in "${sizes[@]}"; do
   [[ "$N" =~ ^[0-9]+$ ]] && [ "$N" -ge 2 ] || { echo "sizing: --sockets: comma-separated counts >= 2, got '$N'" >&2; exit 2; }
 done
 
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-POLL=$ROOT/bench/poll
-B=$HERE/build
-[ -f "$ROOT/dist/src/cli/main.js" ] || { echo "sizing: build tcplens first (npm run build)" >&2; exit 2; }
-mkdir -p "$B"
-for p in dump_floor sockfarm rusage; do
-  [ "$B/$p" -nt "$POLL/$p.c" ] || cc -O2 -Wall -Wextra -o "$B/$p" "$POLL/$p.c"
-done
-[ "$B/chatter" -nt "$HERE/chatter.c" ] || cc -O2 -Wall -Wextra -o "$B/chatter" "$HERE/chatter.c"
+bench_dirs sizing dist/src/cli/main.js
+for p in dump_floor sockfarm rusage; do cc_fresh "$ROOT/bench/poll/$p.c"; done
+cc_fresh "$HERE/chatter.c"
 
 TMP=$(mktemp -d /tmp/tlsizing.XXXXXX)
 NS="" PIDS=()

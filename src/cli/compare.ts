@@ -2,6 +2,7 @@
 // the same namespace at once (poll at several intervals, destroy, events,
 // samples) and reports what each saw, missed and cost; against a loadgen
 // workload, also each view's error against the ground truth.
+import { listItems } from '../util/list';
 import * as fs from 'fs';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { parseDuration } from '../util/units';
@@ -74,20 +75,13 @@ export const builder = (y: Argv): Argv<CompareArgs> =>
     ) as unknown as Argv<CompareArgs>;
 
 function intervals(text: string, flag: string): number[] {
-  const out = String(text)
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .map((s) => parseDuration(s, flag));
+  const out = listItems(text).map((s) => parseDuration(s, flag));
   if (!out.length) throw usage(`--${flag}: name at least one interval`);
   return [...new Set(out)].sort((a, b) => a - b);
 }
 
 function views(text: string): ViewName[] {
-  const out = String(text)
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
+  const out = listItems(text);
   for (const v of out) if (!(ALL_VIEWS as string[]).includes(v)) throw usage(`--views: unknown view "${v}" (${ALL_VIEWS.join(', ')})`);
   if (!out.length) throw usage('--views: name at least one view');
   return out as ViewName[];

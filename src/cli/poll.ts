@@ -1,5 +1,6 @@
 // tcplens poll: the inet_diag view (plus, with --destroy, the destroy view),
 // printed like ss or as JSON.
+import { listItems } from '../util/list';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { PollSource, type CycleResult } from '../sources/poll';
 import { DestroySource } from '../sources/destroy';
@@ -106,7 +107,7 @@ export async function runPoll(args: PollArgs): Promise<number> {
   // A long-running poll checks the host once and says what is degraded.
   if (intervalMs > 0) {
     // Any namespace but our own needs setns (CAP_SYS_ADMIN).
-    const report = runPreflight({ netnsAll: args.netns.split(',').some((x) => x.trim() !== 'host') });
+    const report = runPreflight({ netnsAll: listItems(args.netns).some((x) => x !== 'host') });
     logPreflightOnce(report, warn);
     if (exitCodeOf(report) !== 0) return 1;
   }

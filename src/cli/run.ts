@@ -1,6 +1,7 @@
 // tcplens run: the main job. Preflight, schema, every view this host allows,
 // the flow table, the sink, and the metrics server, until SIGTERM/SIGINT or
 // --duration; then everything in memory is written (or spooled).
+import { listItems } from '../util/list';
 import * as os from 'os';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { envProblems, withRunOptions, type RunArgs } from '../run/options';
@@ -16,6 +17,8 @@ import { VIEW_FACTORIES } from '../run/views';
 import { partsSummary } from '../sources/parts';
 import { runStages, startRunMetrics } from '../run/metrics';
 import { log, parseLevel } from '../util/log';
+import { HealthAccounts } from '../correlate/health';
+import { parseBreakdown } from '../correlate/health_groups';
 
 export const command = 'run';
 export const describe = 'The sidecar: every view, joined per flow, written to ClickHouse (or stdout/file), metrics on --listen';
@@ -29,10 +32,7 @@ export const builder = (y: Argv): Argv<RunArgs> =>
 function parseViews(text: string): Set<string> {
   const known = VIEW_FACTORIES.map((f) => f.name);
   const out = new Set<string>();
-  for (const v of text
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)) {
+  for (const v of listItems(text)) {
     if (!known.includes(v)) throw usage(`--views: unknown view "${v}" (${known.join(', ')})`);
     out.add(v);
   }
@@ -63,8 +63,10 @@ export async function runMain(args: RunArgs): Promise<number> {
   log.setLevel(parseLevel(args.logLevel));
   const spoolBudget = parseSize(args['spool-bytes'], '--spool-bytes');
   const host = args.host ?? os.hostname();
+  const breakdown = parseBreakdown(args.healthBy, args.healthPeers, args.healthMaxSeries);
+  if (!args.health && breakdown.dimensions.length) throw usage('--health-by, --health-peers: the health metrics are off (--no-health)');
 
-  const report = runPreflight({ netnsAll: args.netns.split(',').some((x) => x.trim() !== 'host') });
+  const report = runPreflight({ netnsAll: listItems(args.netns).some((x) => x !== 'host') });
   logPreflightOnce(report, (line) => log.warn('preflight', line));
   if (exitCodeOf(report) !== 0) return 1;
   // preflight found other namespaces out of reach (no CAP_SYS_ADMIN): "all"
@@ -88,7 +90,8 @@ export async function runMain(args: RunArgs): Promise<number> {
     },
     log,
   );
-  const sidecar = new Sidecar({ drainMs, maxFlows: args.maxFlows }, sink.sink, opened.views, log);
+  const health = args.health ? new HealthAccounts(breakdown) : undefined;
+  const sidecar = new Sidecar({ drainMs, maxFlows: args.maxFlows, ...(health ? { health } : {}) }, sink.sink, opened.views, log);
   const metrics = await startRunMetrics(args, runStages(sidecar, sink.sink, spoolBudget, opened));
   log.info('run.started', 'started', {
     host,

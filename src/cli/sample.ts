@@ -7,7 +7,7 @@ import type { SampleBatch, OwnerBatch } from '../layout/sample_columns';
 import { ownerToRecord, sampleToRecord, type SampleRecord } from '../format/sample_record';
 import { ownerHeader, ownerRow, sampleHeader, sampleRow } from '../format/sample_table';
 import { Output } from '../util/output';
-import { TcplensError, usage } from '../util/errors';
+import { startOrSay, usage } from '../util/errors';
 
 type Format = 'table' | 'json' | 'ndjson';
 
@@ -94,15 +94,7 @@ export async function runSample(args: SampleArgs): Promise<number> {
     throw usage('--batch-rows: between 1 and 1048576');
 
   const source = new SampleSource({ pid: args.pid, all: args.all, batchRows: args.batchRows });
-  try {
-    source.start();
-  } catch (e) {
-    if (e instanceof TcplensError && e.code === 'ESAMPLES') {
-      process.stderr.write(`tcplens: ${e.message}\n`);
-      return 1;
-    }
-    throw e;
-  }
+  if (!startOrSay(() => source.start(), 'ESAMPLES')) return 1;
   const pass = args.owners ? 'owners' : 'tasks';
   if (!source.has(pass)) {
     const why = source.parts().find((p) => p.part === pass)?.why ?? '';

@@ -1,5 +1,6 @@
 // tcplens trace: the events view live, like tcplife/tcpstates: every open,
 // close, state change, retransmit and reset, with the socket cookie.
+import { listItems } from '../util/list';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { partWarnings } from '../sources/parts';
 import { EventSource } from '../sources/events';
@@ -8,7 +9,7 @@ import { eventTableRow, eventToRecord, EVENT_TABLE_HEADER } from '../format/even
 import { parseNetnsSelector, resolveNetns } from '../netns/select';
 import { parseDuration, parseRingBytes } from '../util/units';
 import { Output } from '../util/output';
-import { TcplensError, usage } from '../util/errors';
+import { startOrSay, usage } from '../util/errors';
 
 type TraceFormat = 'table' | 'json' | 'ndjson' | 'none';
 
@@ -63,10 +64,7 @@ export const builder = (y: Argv): Argv<TraceArgs> =>
 
 export function parseKinds(text: string): number {
   let mask = 0;
-  for (const k of text
-    .split(',')
-    .map((s) => s.trim().toLowerCase())
-    .filter(Boolean)) {
+  for (const k of listItems(text, true)) {
     if (k === 'all') return 0;
     const i = EVENT_KINDS.indexOf(k as (typeof EVENT_KINDS)[number]);
     if (i <= 0) throw usage(`--kinds: unknown event kind "${k}" (one of: all, ${EVENT_KINDS.slice(1).join(', ')})`);
@@ -78,14 +76,10 @@ export function parseKinds(text: string): number {
 
 export function parsePorts(text: string | undefined): number[] {
   if (text === undefined) return [];
-  const ports = text
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .map((p) => {
-      if (!/^\d+$/.test(p) || Number(p) < 1 || Number(p) > 65535) throw usage(`--ports: "${p}" is not a port (1-65535)`);
-      return Number(p);
-    });
+  const ports = listItems(text).map((p) => {
+    if (!/^\d+$/.test(p) || Number(p) < 1 || Number(p) > 65535) throw usage(`--ports: "${p}" is not a port (1-65535)`);
+    return Number(p);
+  });
   if (ports.length === 0 || ports.length > 8) throw usage('--ports: between 1 and 8 ports');
   return ports;
 }
@@ -110,15 +104,7 @@ export async function runTrace(args: TraceArgs): Promise<number> {
     mode: args.mode,
     batchRows: args.batchRows,
   });
-  try {
-    source.start();
-  } catch (e) {
-    if (e instanceof TcplensError && e.code === 'EEVENTS') {
-      process.stderr.write(`tcplens: ${e.message}\n`);
-      return 1;
-    }
-    throw e;
-  }
+  if (!startOrSay(() => source.start(), 'EEVENTS')) return 1;
   for (const line of partWarnings('events', source.parts())) process.stderr.write(`tcplens: ${line}\n`);
   const out = new Output();
   let first = true;

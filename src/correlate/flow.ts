@@ -1,6 +1,7 @@
 // One flow's state while it is in the table: what each view said of it and
 // when. Turned into a FlowRow (flow_row.ts) once it is finished.
 import { HANDSHAKE_DONE, HANDSHAKE_FAILED, HANDSHAKE_UNKNOWN, type CloseReason, type FinalSource, type FlowRow } from './flow_row';
+import type { HealthRef } from './health';
 
 /** TCP states (include/net/tcp_states.h) */
 const SYN_SENT = 2,
@@ -115,6 +116,19 @@ export class Flow {
     bytesRetrans: 0,
   };
   private extraFinal = false;
+  /** Health metrics (health.ts): the flow's buckets (null: to resolve again,
+   * its side or owner changed), whether it was counted as opened, its side
+   * when events alone tell (1 client: closed in SYN_SENT), whether the peer
+   * reset it, and the counters as far as they were counted. */
+  health: HealthRef | null = null;
+  healthOpened = false;
+  sideHint = 0;
+  gotReset = false;
+  hso = 0;
+  hsi = 0;
+  hba = 0;
+  hbr = 0;
+  hre = 0;
 
   constructor(
     readonly netns_inode: bigint,
@@ -246,6 +260,7 @@ export class Flow {
   owner(pid: number, tgid: number, comm: string, cgroup: bigint): void {
     this.pid = pid;
     this.tgid = tgid;
+    if ((comm && comm !== this.comm) || (cgroup && cgroup !== this.cgroup_id)) this.health = null;
     if (comm) this.comm = comm;
     if (cgroup) this.cgroup_id = cgroup;
   }

@@ -11,6 +11,7 @@ import { VIEW_DESTROY, VIEW_EVENTS, VIEW_POLL, VIEW_SAMPLES, type FlowRow } from
 import { viewsName } from './coverage';
 import { EV_KIND, EVF } from '../layout/event_columns';
 import { SMF } from '../layout/sample_columns';
+import { SIDE, type HealthAccounts, type Side } from './health';
 
 /** how long a written flow's key absorbs late reports */
 const RECENT_MS = 60_000;
@@ -18,7 +19,8 @@ const RECENT_MS = 60_000;
 const recentKey = (ns: bigint, key: bigint | string): string => `${ns}:${key}`;
 /** States whose sockets are not flows of their own: TIME_WAIT and request
  * sockets carry cookies of their own; listeners have no peer. */
-const TCP_TIME_WAIT = 6,
+const TCP_SYN_SENT = 2,
+  TCP_TIME_WAIT = 6,
   TCP_CLOSE = 7,
   TCP_LISTEN = 10,
   TCP_NEW_SYN_RECV = 12;
@@ -30,6 +32,8 @@ export interface FlowTableOptions {
   closeGraceMs?: number;
   /** monotonic clock in ms (tests may drive it) */
   now?: () => number;
+  /** the TCP health metrics to feed (src/correlate/health.ts); none: no health work at all */
+  health?: HealthAccounts;
 }
 
 export interface FlowStats {
@@ -93,11 +97,17 @@ export class FlowTable {
     bytesUnpolled: 0n,
   };
   private readonly coverage = new Map<number, number>();
+  private readonly health: HealthAccounts | null;
+  /** health: each namespace's listening ports (last cycle, and the one under way) and listener counts */
+  private readonly listening = new Map<bigint, Set<number>>();
+  private readonly listenNext = new Map<bigint, { ports: Set<number>; listeners: number; full: number }>();
 
   constructor(opts: FlowTableOptions = {}) {
     this.maxFlows = opts.maxFlows ?? 1_000_000;
     this.graceMs = opts.closeGraceMs ?? 2000;
     this.now = opts.now ?? (() => performance.now());
+    this.health = opts.health ?? null;
+    this.health?.setSideOf((f) => this.sideOf(f));
   }
 
   /** A poll batch of namespace `ns`. With `changed`, sets changed[i] = 1 for
@@ -121,6 +131,12 @@ export class FlowTable {
       retrans = b.u32('tcpi_total_retrans'),
       rtt = b.u32('tcpi_rtt');
     const x = extraColumns(b);
+    const h = this.health,
+      sport = b.u16('sport'),
+      rq = b.u32('idiag_rqueue'),
+      wq = b.u32('idiag_wqueue'),
+      minRtt = b.u32('tcpi_min_rtt');
+    const listen = h ? this.listenCycle(ns) : null;
     let m = this.byNs.get(ns);
     let tsBig = 0n,
       tsLo = -1,
@@ -128,6 +144,12 @@ export class FlowTable {
     for (let i = 0; i < b.rows; i++) {
       if (!isFlowRow(state[i]!, dport[i]!)) {
         if (changed) changed[i] = 1;
+        if (listen && state[i] === TCP_LISTEN) {
+          listen.ports.add(sport[i]!);
+          listen.listeners++;
+          // the kernel drops a handshake when the accept queue is over its backlog
+          if (rq[i]! > wq[i]!) listen.full++;
+        }
         continue;
       }
       const f = m?.get(cookie[i]!) ?? this.flowOf(b, i, ns);
@@ -139,7 +161,10 @@ export class FlowTable {
         tsLo = lo;
         tsHi = hi;
       }
-      const moved = f.poll(tsBig, hi * 4294967296 + lo, u64n(acked, i), u64n(recv, i), segsIn[i]!, segsOut[i]!, retrans[i]!, rtt[i]!);
+      const a = u64n(acked, i),
+        rv = u64n(recv, i);
+      const moved = f.poll(tsBig, hi * 4294967296 + lo, a, rv, segsIn[i]!, segsOut[i]!, retrans[i]!, rtt[i]!);
+      if (h && moved) h.poll(f, segsIn[i]!, segsOut[i]!, a, rv, retrans[i]!, rtt[i]!, minRtt[i]!);
       if (changed) changed[i] = f.polls === 1 || f.state !== state[i] || moved ? 1 : 0;
       f.state = state[i]!;
       f.sawState(state[i]!);
@@ -152,6 +177,13 @@ export class FlowTable {
 
   /** Starts namespace ns's next poll cycle; returns its number. */
   beginCycle(ns: bigint): number {
+    const l = this.listenNext.get(ns);
+    if (l && this.health) {
+      // the cycle's listeners: the health metrics, and the ports that make a flow a server's
+      this.health.listenCycle(ns, l.listeners, l.full);
+      this.listening.set(ns, l.ports);
+      this.listenNext.delete(ns);
+    }
     const n = (this.cycles.get(ns) ?? 0) + 1;
     this.cycles.set(ns, n);
     return n;
@@ -168,6 +200,17 @@ export class FlowTable {
       if (f.closed || f.polls === 0) continue;
       if (f.cycle < cycle) this.close(f, 0n);
     }
+  }
+
+  /** The namespaces a poll cycle covered: the listeners of any other (gone) leave the health metrics. */
+  keepNamespaces(present: ReadonlySet<bigint>): void {
+    if (!this.health) return;
+    for (const ns of this.listening.keys()) {
+      if (present.has(ns)) continue;
+      this.listening.delete(ns);
+      this.health.forgetNamespace(ns);
+    }
+    for (const ns of this.listenNext.keys()) if (!present.has(ns)) this.listenNext.delete(ns);
   }
 
   /** A destroy batch: the kernel's final record of each socket. */
@@ -200,8 +243,8 @@ export class FlowTable {
     const pid = b.u32('pid'),
       tgid = b.u32('tgid'),
       comm = b.u32('comm'),
-      cg = b.u64('cgroup_id');
-    const oldstate = b.u8('oldstate'),
+      cg = b.u64('cgroup_id'),
+      oldstate = b.u8('oldstate'),
       newstate = b.u8('newstate');
     for (let i = 0; i < b.rows; i++) {
       if (dport[i] === 0) continue; // a listener's state change: not a flow
@@ -218,29 +261,34 @@ export class FlowTable {
       if (flags[i]! & EVF.PROC) f.owner(pid[i]!, tgid[i]!, names[comm[i]! - 1] ?? '', cg[i]!);
       switch (kind[i]) {
         case EV_KIND.ACTIVE_OPEN:
-        case EV_KIND.PASSIVE_OPEN:
-          f.direction = kind[i] === EV_KIND.ACTIVE_OPEN ? 1 : 2;
+        case EV_KIND.PASSIVE_OPEN: {
+          const dir = kind[i] === EV_KIND.ACTIVE_OPEN ? 1 : 2;
+          if (f.direction !== dir) f.health = null; // its side is known now
+          f.direction = dir;
           if (f.open_ns === 0n || t < f.open_ns) f.open_ns = t;
           f.sawState(newstate[i]!);
+          if (dir === 1) this.health?.connected(f);
+          else this.health?.accepted(f);
           break;
+        }
         case EV_KIND.CLOSE:
           f.closedFrom(oldstate[i]!);
           if (flags[i]! & EVF.FINAL) {
             f.offerFinal('events', countersOf(b, i));
             f.lifetime_ns = dur[i]!;
           }
+          if (oldstate[i] === TCP_SYN_SENT) this.health?.connectFailed(f);
           this.close(f, t);
           break;
         case EV_KIND.RETRANSMIT:
           f.retransmitEvents++;
           break;
         case EV_KIND.RESET_SENT:
-          f.resetEvents++;
-          f.resetsSent++;
-          break;
         case EV_KIND.RESET_RECEIVED:
           f.resetEvents++;
-          f.resetsReceived++;
+          if (kind[i] === EV_KIND.RESET_SENT) f.resetsSent++;
+          else f.resetsReceived++;
+          this.health?.reset(f, kind[i] === EV_KIND.RESET_SENT, newstate[i]!);
           break;
         default: // STATE
           f.sawState(newstate[i]!);
@@ -384,6 +432,7 @@ export class FlowTable {
       }
       // A reset answering a packet no socket owns is cookieless too: no flow.
       if (kind === EV_KIND.RESET_SENT && b.u8('newstate')[i] === TCP_CLOSE) {
+        this.health?.orphanReset();
         this.s.unkeyed++;
         return null;
       }
@@ -433,12 +482,32 @@ export class FlowTable {
     if (tuple) this.tuples!.remove(f, tuple);
     if (!evicted) this.remember(f, tuple);
     const row = f.toRow(evicted);
+    this.health?.finish(f, row);
     this.s.written++;
     if (evicted) this.s.evicted++;
     if (!(row.views & VIEW_POLL)) this.s.missedByPoll++;
     this.s.bytesUnpolled += row.bytes_unpolled;
     this.coverage.set(row.views, (this.coverage.get(row.views) ?? 0) + 1);
     return row;
+  }
+
+  /** The listeners of namespace ns's cycle under way (health only). */
+  private listenCycle(ns: bigint): { ports: Set<number>; listeners: number; full: number } {
+    let l = this.listenNext.get(ns);
+    if (!l) this.listenNext.set(ns, (l = { ports: new Set(), listeners: 0, full: 0 }));
+    return l;
+  }
+
+  /** A flow's side for the health metrics: the events' open (or a close in
+   * SYN_SENT) when there was one; else a flow on a port its namespace
+   * listens on is a server's, any other a client's (its port is ephemeral). */
+  private sideOf(f: Flow): Side {
+    if (f.direction === 1 || f.sideHint === 1) return SIDE.CLIENT;
+    if (f.direction === 2 || f.sideHint === 2) return SIDE.SERVER;
+    const now = this.listening.get(f.netns_inode),
+      next = this.listenNext.get(f.netns_inode);
+    if (f.sport === 0 || (!now && !next)) return SIDE.UNKNOWN; // no poll of its namespace yet
+    return now?.has(f.sport) || next?.ports.has(f.sport) ? SIDE.SERVER : SIDE.CLIENT;
   }
 
   /** Keys of written flows, for a while: late reports of them are absorbed.

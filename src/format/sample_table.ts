@@ -43,23 +43,17 @@ const line = (cells: string[], cols: Col[]): string =>
     .join(' ')
     .trimEnd();
 
-export const sampleHeader = (): string =>
+const header = (cols: Col[]): string =>
   line(
-    SAMPLE.map((c) => c[0]),
-    SAMPLE,
+    cols.map((c) => c[0]),
+    cols,
   );
-export const sampleRow = (r: SampleRecord): string =>
+const row = (cols: Col[], r: SampleRecord): string =>
   line(
-    SAMPLE.map((c) => c[2](r)),
-    SAMPLE,
+    cols.map((c) => c[2](r)),
+    cols,
   );
-export const ownerHeader = (): string =>
-  line(
-    OWNER.map((c) => c[0]),
-    OWNER,
-  );
-export const ownerRow = (r: SampleRecord): string =>
-  line(
-    OWNER.map((c) => c[2](r)),
-    OWNER,
-  );
+export const sampleHeader = (): string => header(SAMPLE);
+export const sampleRow = (r: SampleRecord): string => row(SAMPLE, r);
+export const ownerHeader = (): string => header(OWNER);
+export const ownerRow = (r: SampleRecord): string => row(OWNER, r);

@@ -1,4 +1,5 @@
 // Kernel TCP states (include/net/tcp_states.h) and ss's short names.
+import { listItems } from '../util/list';
 import { usage } from '../util/errors';
 export const TCP_STATES = [
   '',
@@ -48,10 +49,7 @@ const ALIASES: Record<string, number[]> = {
 /** "established,listen,time_wait" -> TCPF_* bitmask. Throws on an unknown name. */
 export function parseStates(text: string): number {
   let mask = 0;
-  for (const raw of text
-    .split(',')
-    .map((s) => s.trim().toLowerCase())
-    .filter(Boolean)) {
+  for (const raw of listItems(text, true)) {
     if (raw === 'all') return ALL_STATES;
     const alias = ALIASES[raw];
     if (alias) {

@@ -1,6 +1,7 @@
 // The workload SPEC: "rate=200,duration=exp:50ms,bytes=4k,flows=1000,seed=1".
 // One parser for `tcplens loadgen SPEC` and `tcplens compare --loadgen SPEC`;
 // every mistake is one line naming the key and what would be accepted.
+import { listItems } from '../util/list';
 import { usage } from '../util/errors';
 import { durationMs, sizeBytes } from '../util/units';
 
@@ -112,10 +113,7 @@ const KEYS = ['rate', 'flows', 'duration', 'bytes', 'seed', 'arrival', 'family']
 export function parseSpec(text: string): LoadSpec {
   const spec: LoadSpec = { ...DEFAULT_SPEC };
   const seen = new Set<string>();
-  for (const part of String(text)
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)) {
+  for (const part of listItems(text)) {
     const eq = part.indexOf('=');
     if (eq <= 0) throw bad(`"${part}" is not key=value`);
     const key = part.slice(0, eq).trim();

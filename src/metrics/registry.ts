@@ -12,6 +12,7 @@ import {
   type PipelineStages,
 } from './stages';
 import { BpfProgStats } from './bpf_stats';
+import { healthMetrics } from './health';
 import { LEVELS, type Logger } from '../util/log';
 
 export interface RegistryOptions {
@@ -251,6 +252,7 @@ export function createRegistry(stages: PipelineStages, opts: RegistryOptions): R
   flowsMetrics(reg, stages);
   sinkMetrics(reg, stages);
   viewMetrics(reg, stages);
+  healthMetrics(reg, () => stages.health?.stats());
   bpfMetrics(reg, opts.bpfStats);
   new MetricSet(reg, () => opts.logger)
     .counter('tcplens_log_lines_total', 'log lines written, by level', (l) =>

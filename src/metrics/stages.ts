@@ -5,6 +5,7 @@
 // Nothing here is labelled by flow, address, port or namespace: per-namespace
 // figures are summed, and only a count of failing namespaces is kept.
 import type { HistogramSnapshot } from './histogram';
+import type { HealthAccounts } from '../correlate/health';
 
 /** Netlink traffic and what went wrong in it, summed over namespaces. */
 export interface NetlinkCounters {
@@ -202,6 +203,8 @@ export interface PipelineStages {
   sink?: StatsProvider<SinkStageStats>;
   parts?: StatsProvider<ViewPartStats[]>;
   views?: StatsProvider<ViewTickStats[]>;
+  /** the flow table's TCP health accounts (tcplens_health_*), when on */
+  health?: StatsProvider<HealthAccounts>;
 }
 
 /** FlowRow.views bits -> "poll+events" (fixed order; "none" for 0): at most 16 label values. */

@@ -1,4 +1,5 @@
 // --netns all|host|NAME|PATH[,...]: which namespaces a command watches.
+import { listItems } from '../util/list';
 import * as fs from 'fs';
 import { TcplensError } from '../util/errors';
 import { discoverAll, namedNetns, ownNetns, RUN_NETNS, type Discovery, type NetnsInfo } from './discover';
@@ -6,10 +7,7 @@ import { discoverAll, namedNetns, ownNetns, RUN_NETNS, type Discovery, type Netn
 export type NetnsSelector = { kind: 'all' } | { kind: 'list'; items: string[] };
 
 export function parseNetnsSelector(text: string): NetnsSelector {
-  const items = String(text)
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
+  const items = listItems(text);
   if (items.length === 0) throw new TcplensError('EUSAGE', '--netns: empty (use all, host, a name under /run/netns, or a path)');
   if (items.includes('all')) return { kind: 'all' };
   return { kind: 'list', items };

@@ -7,6 +7,16 @@ export interface Closable {
   close(): void;
 }
 
+/** A namespace's netlink socket and the names (cong algorithms) its batches
+ * have introduced so far; a name's id is its index + 1. */
+export class NsSocket<S extends Closable> implements Closable {
+  readonly names: string[] = [];
+  constructor(readonly sock: S) {}
+  close(): void {
+    this.sock.close();
+  }
+}
+
 export interface OpenError {
   errno: number;
   code: string;

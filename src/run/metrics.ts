@@ -44,6 +44,7 @@ export function runStages(sidecar: Sidecar, sink: Sink, spoolBytes: number, open
     parts: { stats: () => parts },
     views: { stats: () => sidecar.viewStats() },
     flows: flowsProvider(sidecar),
+    ...(sidecar.health ? { health: { stats: () => sidecar.health! } } : {}),
     // The sink bounds its memory in bytes and spools past it: no row bound to report.
     sink: observeSink(sink, { queueCapacityRows: 0, spoolBudgetBytes: spoolBytes }),
   };

@@ -44,6 +44,25 @@ const RUN_OPTIONS: Record<string, Options> = {
     describe: 'open flows kept at most; past it the least recently seen are evicted (counted)',
   },
   host: { type: 'string', describe: 'host name written with every row (default: os.hostname())' },
+  health: {
+    type: 'boolean',
+    default: true,
+    describe: 'TCP health metrics (tcplens_health_*: segments, retransmits, resets, connects, RTT per side), from the flow table',
+  },
+  'health-by': {
+    type: 'string',
+    default: '',
+    describe: 'health breakdowns to add, comma-separated: port (local listening port), comm, cgroup, peer (needs --health-peers)',
+  },
+  'health-peers': {
+    type: 'string',
+    describe: 'peer groups for the peer breakdown: CIDR=NAME,... (e.g. 10.0.0.0/8=dc1,192.168.0.0/16=office); other peers are "other"',
+  },
+  'health-max-series': {
+    type: 'number',
+    default: 2000,
+    describe: 'series the health breakdowns may add at most; flows past it are left out of the breakdown (counted)',
+  },
 };
 
 export const envName = (flag: string): string => `TCPLENS_${flag.replace(/-/g, '_').toUpperCase()}`;
@@ -107,4 +126,8 @@ export interface RunArgs extends SinkFlags, MetricsFlags {
   ringBytes: string;
   maxFlows: number;
   host?: string;
+  health: boolean;
+  healthBy: string;
+  healthPeers?: string;
+  healthMaxSeries: number;
 }

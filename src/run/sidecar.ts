@@ -5,6 +5,7 @@
 // the sink. One loop, no overlapping timers: every view's batch is read to
 // the end before another is filled.
 import { FlowTable } from '../correlate/flow_table';
+import type { HealthAccounts } from '../correlate/health';
 import type { ViewTickStats } from '../metrics/stages';
 import type { Sink } from '../sinks';
 import type { Logger } from '../util/log';
@@ -14,6 +15,8 @@ export interface SidecarConfig {
   /** the longest the loop sleeps between two rounds */
   drainMs: number;
   maxFlows: number;
+  /** the TCP health metrics the flow table feeds (--health) */
+  health?: HealthAccounts;
 }
 
 /** The loop's own totals; each view keeps its own counters. */
@@ -43,9 +46,13 @@ export class Sidecar {
   ) {
     if (!views.length) throw new Error('Sidecar: no view to run');
     [this.pacer, ...this.others] = views as [View, ...View[]];
-    this.table = new FlowTable({ maxFlows: cfg.maxFlows });
+    this.table = new FlowTable({ maxFlows: cfg.maxFlows, ...(cfg.health ? { health: cfg.health } : {}) });
     this.ctx = { table: this.table, sink, log };
     for (const v of views) this.ticks.set(v, { view: v.name, ticks: 0, rows: 0, seconds: 0 });
+  }
+
+  get health(): HealthAccounts | undefined {
+    return this.cfg.health;
   }
 
   stats(): SidecarStats {

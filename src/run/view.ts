@@ -30,6 +30,20 @@ export interface View {
   close(): void;
 }
 
+/** A view reading one source on a period; closing it closes the source
+ * (idempotent there: two views may share one). */
+export abstract class SourceView<S extends { close(): void }> implements View {
+  abstract readonly name: string;
+  constructor(
+    protected readonly src: S,
+    readonly everyMs: number,
+  ) {}
+  abstract tick(ctx: ViewContext): Promise<number>;
+  close(): void {
+    this.src.close();
+  }
+}
+
 /** What `run` asks of the views: the settings every factory may read. */
 export interface ViewsRequest {
   /** the views named by --views */

@@ -5,7 +5,7 @@ import { addon, type DestroySocket, type DestroyStats } from '../native/addon';
 import { PollBatch } from '../layout/batch';
 import type { NetnsSelector } from '../netns/select';
 import type { NetnsInfo } from '../netns/discover';
-import { NetnsTracker, type OpenError, type RefreshResult } from '../netns/tracker';
+import { NetnsTracker, NsSocket, type OpenError, type RefreshResult } from '../netns/tracker';
 import type { BatchConsumer } from './poll';
 
 export interface DestroyOptions {
@@ -16,14 +16,6 @@ export interface DestroyOptions {
   rcvbuf?: number;
 }
 
-class NsDestroy {
-  readonly names: string[] = [];
-  constructor(readonly sock: DestroySocket) {}
-  close(): void {
-    this.sock.close();
-  }
-}
-
 export interface DrainSummary {
   rows: number;
   batches: number;
@@ -32,12 +24,12 @@ export interface DrainSummary {
 }
 
 export class DestroySource {
-  private readonly tracker: NetnsTracker<NsDestroy>;
+  private readonly tracker: NetnsTracker<NsSocket<DestroySocket>>;
   private readonly batch: PollBatch;
 
   constructor(opts: DestroyOptions) {
     const rcvbuf = opts.rcvbuf ?? 8 << 20;
-    this.tracker = new NetnsTracker(opts.netns, (ns) => new NsDestroy(new (addon().DestroySocket)(ns.path, rcvbuf)));
+    this.tracker = new NetnsTracker(opts.netns, (ns) => new NsSocket(new (addon().DestroySocket)(ns.path, rcvbuf)));
     this.batch = new PollBatch(opts.batchRows ?? 512);
   }
 

@@ -6,7 +6,7 @@ import type { ColumnBatch } from '../layout/batch';
 import { EV_KIND, EventBatch } from '../layout/event_columns';
 import { eventsAddon, type EventTracer, type EventTracerConfig, type EventTracerStats } from '../native/events_addon';
 import type { ViewPart } from '../native/addon';
-import { allOff, partsOfError } from './parts';
+import { loadParts, type Availability } from './parts';
 import { CAP, hasCap, readCapEff } from '../preflight/caps';
 import { TcplensError } from '../util/errors';
 
@@ -25,7 +25,7 @@ export interface EventBatchContext {
 
 export type EventConsumer = (batch: ColumnBatch, ctx: EventBatchContext) => void | Promise<void>;
 
-export type Availability = { ok: true } | { ok: false; reason: string };
+export type { Availability };
 
 export interface EventSourceStats extends EventTracerStats {
   mode: 'tp_btf' | 'tracepoint' | null;
@@ -77,19 +77,15 @@ export class EventSource {
    * no capability, every part refused). */
   start(): void {
     if (this.tracer) return;
-    const a = eventsAvailability();
-    if (!a.ok) {
-      this.parts_ = allOff('events', a.reason);
-      throw new TcplensError('EEVENTS', `events view unavailable: ${a.reason}`);
-    }
     const { batchRows: _b, ...config } = this.opts;
-    try {
-      this.tracer = new (eventsAddon().EventTracer)(config);
-    } catch (e) {
-      this.parts_ = partsOfError('events', e);
-      throw new TcplensError('EEVENTS', `events view unavailable: load failed: ${(e as Error).message}`);
-    }
-    this.parts_ = this.tracer.parts;
+    this.tracer = loadParts(
+      'events',
+      eventsAvailability(),
+      'EEVENTS',
+      () => new (eventsAddon().EventTracer)(config),
+      (p) => (this.parts_ = p),
+      (e) => `load failed: ${e.message}`,
+    );
   }
 
   /** Each part as the last start() left it: running variant, or off and why. */

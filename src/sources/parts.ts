@@ -3,8 +3,12 @@
 // runs, and why the others do not. The loader (native/bpf_parts.c) decides;
 // this file only names and words it for logs, preflight and metrics.
 import { addon, type PartDef, type ViewPart } from '../native/addon';
+import { TcplensError, type ErrorCode } from '../util/errors';
 
 export type BpfView = 'events' | 'samples';
+
+/** Whether a view can be tried here at all (built, capable), else why not. */
+export type Availability = { ok: true } | { ok: false; reason: string };
 
 /** The native tables: each view's parts and their variants, best first; [] without the addon. */
 export function partDefs(view: BpfView): PartDef[] {
@@ -24,6 +28,32 @@ export function allOff(view: BpfView, why: string): ViewPart[] {
 export function partsOfError(view: BpfView, e: unknown): ViewPart[] {
   const parts = (e as { parts?: ViewPart[] }).parts;
   return parts && parts.length ? parts : allOff(view, (e as Error).message);
+}
+
+/** Loads a view's programs (`load` builds the native loader) unless the
+ * view is unavailable here: the loader, or TcplensError(code) saying why;
+ * `parts` gets each part as the attempt left it either way. */
+export function loadParts<T extends { parts: ViewPart[] }>(
+  view: BpfView,
+  available: Availability,
+  code: ErrorCode,
+  load: () => T,
+  parts: (p: ViewPart[]) => void,
+  failure: (e: NodeJS.ErrnoException) => string,
+): T {
+  if (!available.ok) {
+    parts(allOff(view, available.reason));
+    throw new TcplensError(code, `${view} view unavailable: ${available.reason}`);
+  }
+  let native: T;
+  try {
+    native = load();
+  } catch (e) {
+    parts(partsOfError(view, e));
+    throw new TcplensError(code, `${view} view unavailable: ${failure(e as NodeJS.ErrnoException)}`);
+  }
+  parts(native.parts);
+  return native;
 }
 
 /** The variant a part runs is not its first choice (the kernel refused better ones). */

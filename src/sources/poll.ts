@@ -4,7 +4,7 @@ import { addon, type DiagSocket, type DumpStats } from '../native/addon';
 import { PollBatch } from '../layout/batch';
 import type { NetnsSelector } from '../netns/select';
 import type { NetnsInfo } from '../netns/discover';
-import { NetnsTracker, type OpenError } from '../netns/tracker';
+import { NetnsTracker, NsSocket, type OpenError } from '../netns/tracker';
 import { ALL_STATES } from '../format/tcp_states';
 
 /** INET_DIAG_{MEMINFO,INFO,VEGASINFO(+BBR),CONG,TOS,TCLASS,SKMEMINFO,SHUTDOWN} */
@@ -51,23 +51,14 @@ export interface BatchContext {
 
 export type BatchConsumer = (batch: PollBatch, ctx: BatchContext) => void | Promise<void>;
 
-/** Per namespace: its dump socket and the cong names it has reported. */
-class NsDump {
-  readonly names: string[] = [];
-  constructor(readonly sock: DiagSocket) {}
-  close(): void {
-    this.sock.close();
-  }
-}
-
 export class PollSource {
-  private readonly tracker: NetnsTracker<NsDump>;
+  private readonly tracker: NetnsTracker<NsSocket<DiagSocket>>;
   private readonly batch: PollBatch;
   private readonly states: number;
   private readonly families: number;
 
   constructor(opts: PollOptions) {
-    this.tracker = new NetnsTracker(opts.netns, (ns) => new NsDump(new (addon().DiagSocket)(ns.path)));
+    this.tracker = new NetnsTracker(opts.netns, (ns) => new NsSocket(new (addon().DiagSocket)(ns.path)));
     this.batch = new PollBatch(opts.batchRows ?? 512);
     this.states = opts.states ?? ALL_STATES;
     this.families = opts.families ?? 3;
@@ -109,7 +100,13 @@ export class PollSource {
     return result;
   }
 
-  private async dumpOne(ns: NetnsInfo, h: NsDump, nc: NetnsCycle, consume: BatchConsumer, result: CycleResult): Promise<void> {
+  private async dumpOne(
+    ns: NetnsInfo,
+    h: NsSocket<DiagSocket>,
+    nc: NetnsCycle,
+    consume: BatchConsumer,
+    result: CycleResult,
+  ): Promise<void> {
     const { sock, names } = h;
     try {
       sock.begin({ families: this.families, states: this.states, ext: ALL_EXT });

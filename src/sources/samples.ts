@@ -9,7 +9,7 @@ import type { ColumnBatch } from '../layout/batch';
 import { CAP, hasCap, readCapEff } from '../preflight/caps';
 import { TcplensError } from '../util/errors';
 import type { ViewPart } from '../native/addon';
-import { allOff, partsOfError } from './parts';
+import { loadParts, type Availability } from './parts';
 
 export interface SampleOptions {
   /** only this process (tgid), filtered in the kernel */
@@ -22,7 +22,7 @@ export interface SampleOptions {
   runStats?: boolean;
 }
 
-export type Availability = { ok: true } | { ok: false; reason: string };
+export type { Availability };
 
 /** Context of a batch: the comm dictionary so far (id = index + 1) and the pass. */
 export interface SampleContext {
@@ -83,23 +83,15 @@ export class SampleSource {
    * none runs. */
   start(): void {
     if (this.native) return;
-    const a = sampleAvailability();
-    if (!a.ok) {
-      this.parts_ = allOff('samples', a.reason);
-      throw new TcplensError('ESAMPLES', `samples view unavailable: ${a.reason}`);
-    }
-    try {
-      this.native = new (samplerAddon().Sampler)({
-        tgid: this.opts.pid ?? 0,
-        all: this.opts.all ?? false,
-        runStats: this.opts.runStats ?? false,
-      });
-    } catch (e) {
-      const err = e as NodeJS.ErrnoException;
-      this.parts_ = partsOfError('samples', e);
-      throw new TcplensError('ESAMPLES', `samples view unavailable: eBPF ${err.message} [${err.code ?? 'EUNKNOWN'}]`);
-    }
-    this.parts_ = this.native.parts;
+    const { pid = 0, all = false, runStats = false } = this.opts;
+    this.native = loadParts(
+      'samples',
+      sampleAvailability(),
+      'ESAMPLES',
+      () => new (samplerAddon().Sampler)({ tgid: pid, all, runStats }),
+      (p) => (this.parts_ = p),
+      (e) => `eBPF ${e.message} [${e.code ?? 'EUNKNOWN'}]`,
+    );
   }
 
   /** Each part (tasks, owners) as the last start() left it. */

@@ -20,3 +20,16 @@ export class TcplensError extends Error {
 }
 
 export const usage = (msg: string): TcplensError => new TcplensError('EUSAGE', msg);
+
+/** Runs start(); a TcplensError of `code` (the view cannot run here) becomes
+ * one line on stderr and false, for the command to exit 1. Others propagate. */
+export function startOrSay(start: () => void, code: ErrorCode): boolean {
+  try {
+    start();
+    return true;
+  } catch (e) {
+    if (!(e instanceof TcplensError && e.code === code)) throw e;
+    process.stderr.write(`tcplens: ${e.message}\n`);
+    return false;
+  }
+}

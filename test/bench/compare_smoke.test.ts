@@ -2,21 +2,14 @@
 // checking that every tcplens figure is printed beside its anchor from the
 // same run with a ratio, and the anchors saw the workload.
 import { expect } from 'chai';
-import { spawnSync, execFileSync } from 'child_process';
+import { spawnSync } from 'child_process';
 import * as path from 'path';
 import { isRoot } from '../helpers/netns';
-import { skipIf } from '../helpers/skip';
+import { haveCommand, skipIf } from '../helpers/skip';
 
 const ROOT = path.resolve(__dirname, '../../..');
 
-const has = (cmd: string): boolean => {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`]);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const has = haveCommand;
 
 describe('bench/compare --smoke', function () {
   this.timeout(180_000);

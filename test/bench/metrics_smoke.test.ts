@@ -11,7 +11,7 @@ const ROOT = path.resolve(__dirname, '../../..');
 describe('bench/metrics --smoke', function () {
   this.timeout(120_000);
 
-  it('prints the scrape, observed cycle and BPF accounting costs beside their anchors', function () {
+  it('prints the scrape, observed cycle, BPF accounting and TCP health costs beside their anchors', function () {
     skipIf(this, !isRoot(), 'needs root for namespaces and BPF');
     const r = spawnSync('node', [path.join(ROOT, 'dist/bench/metrics/bench.js'), '--smoke'], { cwd: ROOT, encoding: 'utf8' });
     expect(r.status, `${r.stdout}\n${r.stderr}`).to.equal(0);
@@ -20,5 +20,10 @@ describe('bench/metrics --smoke', function () {
       expect(m, `${ratio} in:\n${r.stdout}`).to.not.equal(null);
       expect(Number(m![1])).to.be.greaterThan(0);
     }
+    // the health lines: scrape, idle tick, fresh table, each with/without
+    const health = [...r.stdout.matchAll(/health\/without = (\d+\.\d+)/g)].map((x) => Number(x[1]));
+    expect(health, r.stdout).to.have.length(3);
+    for (const x of health) expect(x).to.be.greaterThan(0);
+    expect(r.stdout).to.match(/TCP health at \d+ flows \(2000 sockets/);
   });
 });

@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import { spawnSync } from 'child_process';
 import * as path from 'path';
 import { isRoot } from '../helpers/netns';
+import { haveCommand } from '../helpers/skip';
 
 const ROOT = path.resolve(__dirname, '../../..');
 
@@ -31,7 +32,7 @@ describe('bench/sizing --smoke', function () {
       console.log('    skipped: needs root to create network namespaces');
       this.skip();
     }
-    if (spawnSync('sh', ['-c', 'command -v clickhouse-server'], { stdio: 'ignore' }).status !== 0) {
+    if (!haveCommand('clickhouse-server')) {
       console.log('    skipped: clickhouse-server not installed (bash scripts/bootstrap.sh)');
       this.skip();
     }

@@ -4,21 +4,14 @@
 // schema/queries/coverage_from_flows.sql; a missing table is one clear line.
 import { expect } from 'chai';
 import { createClient, ClickHouseLogLevel } from '@clickhouse/client';
-import { spawn, spawnSync, execFileSync, type ChildProcess } from 'child_process';
+import { spawn, spawnSync, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { skipIf } from '../helpers/skip';
+import { haveCommand, skipIf } from '../helpers/skip';
 
 const BIN = path.resolve(__dirname, '../../../bin/tcplens.js');
-const has = (cmd: string): boolean => {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`]);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const has = haveCommand;
 
 async function query(url: string, sql: string): Promise<string> {
   const r = await fetch(url, { method: 'POST', body: sql });

@@ -9,7 +9,8 @@ import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { isRoot, createNetns, deleteNetns } from '../helpers/netns';
+import { isRoot } from '../helpers/netns';
+import { runFixture } from '../helpers/run_proc';
 import { readTruth, type TruthFlow } from '../../src/loadgen/truth';
 import type { CompareResult } from '../../src/compare/run';
 import type { ViewReport } from '../../src/compare/report';
@@ -270,22 +271,12 @@ describe('tcplens compare --loadgen', function () {
 
 describe('tcplens compare --netns (no ground truth)', function () {
   this.timeout(60_000);
-  let ns = '';
-  let dir = '';
-  beforeEach(function () {
-    skipIf(this, !isRoot(), 'needs root to create network namespaces');
-    ns = createNetns('cmp');
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-compare-ns-'));
-  });
-  afterEach(() => {
-    if (ns) deleteNetns(ns);
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const fx = runFixture('cmp', 'tl-compare-ns-');
 
   it('counts each socket any view saw; destroy has every close with exact bytes', async () => {
     const cmp = spawn(
       process.execPath,
-      [BIN, 'compare', '--netns', ns, '--duration', '4s', '--intervals', '100ms', '--views', 'poll,destroy', '--json'],
+      [BIN, 'compare', '--netns', fx.ns, '--duration', '4s', '--intervals', '100ms', '--views', 'poll,destroy', '--json'],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     let out = '';
@@ -293,10 +284,10 @@ describe('tcplens compare --netns (no ground truth)', function () {
       out += d;
     });
     await new Promise((r) => setTimeout(r, 1500)); // the views are attached well before this
-    const truthFile = path.join(dir, 'truth.ndjson');
+    const truthFile = path.join(fx.dir, 'truth.ndjson');
     const lg = spawnSync(
       process.execPath,
-      [BIN, 'loadgen', 'rate=100,flows=60,duration=300ms,bytes=1000/3000,seed=2', '--netns', ns, '--out', truthFile],
+      [BIN, 'loadgen', 'rate=100,flows=60,duration=300ms,bytes=1000/3000,seed=2', '--netns', fx.ns, '--out', truthFile],
       { encoding: 'utf8' },
     );
     expect(lg.status, lg.stderr).to.equal(0);

@@ -12,6 +12,7 @@ import * as path from 'path';
 import type { PreflightReport } from '../../src/preflight';
 import { DebRoot } from '../helpers/deb_root';
 import { isRoot } from '../helpers/netns';
+import { haveCommand } from '../helpers/skip';
 import { BIN } from '../preflight/run';
 import { capList, readUnit, ROOT, setprivArgs, value } from '../helpers/systemd_unit';
 
@@ -24,7 +25,7 @@ const ACCOUNTS = ['etc/passwd', 'etc/group', 'etc/shadow', 'etc/gshadow'];
 /** what `dpkg -r` keeps: the conffile and the password file postinst made */
 const CONFIG = ['etc/tcplens', 'etc/tcplens/clickhouse-password', 'etc/tcplens/tcplens.json'];
 
-const tool = (t: string): boolean => spawnSync('sh', ['-c', `command -v ${t}`], { stdio: 'ignore' }).status === 0;
+const tool = haveCommand;
 const diff = (a: Set<string>, b: Set<string>): string[] => [...a].filter((x) => !b.has(x) && !NOISE.test(x)).sort();
 
 /** Debian package of each shared library the addon names in DT_NEEDED. */

@@ -49,8 +49,10 @@ describe('docs/', () => {
     }
     expect(names.size).to.be.above(40);
     for (const n of names) expect(text, n).to.match(new RegExp(`\\b${n}\\b`));
-    const rules = parse(read('deploy/prometheus/tcplens-rules.yml')) as { groups: Array<{ rules: Array<{ alert: string }> }> };
-    for (const r of rules.groups.flatMap((g) => g.rules)) expect(text, r.alert).to.include(`\`${r.alert}\``);
+    for (const file of ['deploy/prometheus/tcplens-rules.yml', 'deploy/prometheus/tcp-health-rules.yml']) {
+      const rules = parse(read(file)) as { groups: Array<{ rules: Array<{ alert: string }> }> };
+      for (const r of rules.groups.flatMap((g) => g.rules)) expect(text, r.alert).to.include(`\`${r.alert}\``);
+    }
   });
 
   it("sizing.md carries bench/sizing's output for 1k, 10k and 100k sockets, anchors beside", () => {

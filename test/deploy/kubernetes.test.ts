@@ -169,12 +169,15 @@ describe('deploy/kubernetes', () => {
     expect(pm['spec']['podMetricsEndpoints'][0]['port']).to.equal('metrics');
   });
 
-  it('the PrometheusRule is deploy/prometheus/tcplens-rules.yml, generated (npm run gen:prometheusrule)', () => {
+  it('the PrometheusRule is deploy/prometheus/tcplens-rules.yml and tcp-health-rules.yml, generated (npm run gen:prometheusrule)', () => {
     const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts/gen-prometheusrule.js'), '--check'], { encoding: 'utf8' });
     expect(r.status, r.stderr).to.equal(0);
-    const rules = parse(fs.readFileSync(path.join(ROOT, 'deploy/prometheus/tcplens-rules.yml'), 'utf8')) as Obj;
-    expect(only(docs, 'PrometheusRule')['spec']['groups']).to.deep.equal(rules['groups']);
-    expect(rules['groups'][0]['rules'].length).to.be.above(5);
+    const groups = (f: string): Obj[] => (parse(fs.readFileSync(path.join(ROOT, 'deploy/prometheus', f), 'utf8')) as Obj)['groups'];
+    const pipeline = groups('tcplens-rules.yml'),
+      health = groups('tcp-health-rules.yml');
+    expect(only(docs, 'PrometheusRule')['spec']['groups']).to.deep.equal([...pipeline, ...health]);
+    expect(pipeline[0]!['rules'].length).to.be.above(5);
+    expect(health[0]!['rules'].length).to.equal(5);
   });
 
   it("the ConfigMap's settings are ones `tcplens run` takes (a run with them as --config starts)", function () {

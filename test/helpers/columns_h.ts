@@ -2,7 +2,8 @@
 // the contract the events and samples views fill, for tests of the sinks.
 import * as fs from 'fs';
 import * as path from 'path';
-import type { ColumnSpec } from '../../src/layout/batch';
+import { expect } from 'chai';
+import { TYPE_WIDTH, type ColumnSpec } from '../../src/layout/batch';
 import type { ColumnType } from '../../src/native/addon';
 
 const NATIVE = path.join(__dirname, '..', '..', '..', 'native');
@@ -22,4 +23,12 @@ export function columnsFromHeader(file: string, macro: string): ColumnSpec[] {
     type: m[2]!.toLowerCase() as ColumnType,
     tcpiEnd: 0,
   }));
+}
+
+/** A layout's rule: unique column names, largest type first (so every column stays aligned). */
+export function expectUniqueLargestFirst(cols: readonly ColumnSpec[]): void {
+  const names = cols.map((c) => c.name);
+  expect(new Set(names).size, 'unique names').to.equal(names.length);
+  const widths = cols.map((c) => TYPE_WIDTH[c.type]);
+  expect(widths, 'largest type first').to.deep.equal([...widths].sort((a, b) => b - a));
 }

@@ -14,6 +14,9 @@ export interface Ran {
   stderr: string;
 }
 
+// the host's API filesystems and what is a tmpfs on a booted system
+const PRUNED = ['proc', 'sys', 'dev', 'run', 'tmp', 'var/tmp'];
+
 export class DebRoot {
   readonly dir: string;
   readonly root: string;
@@ -58,23 +61,7 @@ export class DebRoot {
         '-mindepth',
         '1',
         '(',
-        '-path',
-        `${this.root}/proc`,
-        '-o',
-        '-path',
-        `${this.root}/sys`,
-        '-o',
-        '-path',
-        `${this.root}/dev`,
-        '-o',
-        '-path',
-        `${this.root}/run`,
-        '-o',
-        '-path',
-        `${this.root}/tmp`,
-        '-o',
-        '-path',
-        `${this.root}/var/tmp`,
+        ...PRUNED.flatMap((d, k) => [...(k ? ['-o'] : []), '-path', `${this.root}/${d}`]),
         ')',
         '-prune',
         '-o',

@@ -2,6 +2,7 @@
 import * as fs from 'fs';
 import { EventSource, type EventOptions } from '../../src/sources/events';
 import { EVENT_KINDS } from '../../src/layout/event_columns';
+import type { ColumnBatch } from '../../src/layout/batch';
 import { isRoot } from './netns';
 import { skipIf } from './skip';
 
@@ -47,6 +48,19 @@ export const cookiesGenerated = (src: EventSource): boolean =>
 
 /** Every event the source holds now; `offsets` receives each batch's
  * wall-minus-monotonic offset. */
+/** The final counters an events or destroy row carries (row i of b). */
+export function finalCounters(b: ColumnBatch, i: number): FinalCounters {
+  return {
+    acked: Number(b.u64('tcpi_bytes_acked')[i]!),
+    received: Number(b.u64('tcpi_bytes_received')[i]!),
+    segsIn: b.u32('tcpi_segs_in')[i]!,
+    segsOut: b.u32('tcpi_segs_out')[i]!,
+    retrans: b.u32('tcpi_total_retrans')[i]!,
+    delivered: b.u32('tcpi_delivered')[i]!,
+  };
+}
+export type FinalCounters = Pick<EventRow, 'acked' | 'received' | 'segsIn' | 'segsOut' | 'retrans' | 'delivered'>;
+
 export async function collectEvents(src: EventSource, offsets: number[] = []): Promise<EventRow[]> {
   const rows: EventRow[] = [];
   await src.drain((b, ctx) => {
@@ -65,12 +79,7 @@ export async function collectEvents(src: EventSource, offsets: number[] = []): P
         tgid: b.u32('tgid')[i]!,
         comm: comm ? ctx.names[comm - 1]! : '',
         durationNs: Number(b.u64('duration_ns')[i]!),
-        acked: Number(b.u64('tcpi_bytes_acked')[i]!),
-        received: Number(b.u64('tcpi_bytes_received')[i]!),
-        segsIn: b.u32('tcpi_segs_in')[i]!,
-        segsOut: b.u32('tcpi_segs_out')[i]!,
-        retrans: b.u32('tcpi_total_retrans')[i]!,
-        delivered: b.u32('tcpi_delivered')[i]!,
+        ...finalCounters(b, i),
         rtt: b.u32('tcpi_rtt')[i]!,
         tsNs: b.u64('ts_ns')[i]!,
       });

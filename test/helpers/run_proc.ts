@@ -4,6 +4,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as readline from 'readline';
+import { createNetns, deleteNetns, isRoot } from './netns';
+import { skipIf } from './skip';
 
 export const BIN = path.resolve(__dirname, '../../../bin/tcplens.js');
 
@@ -105,4 +107,24 @@ export function runCli(args: string[], env: Record<string, string> = {}): Promis
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
+}
+
+/** Per test: a fresh namespace (`ns`, its inode `ino`) and data directory
+ * (`dir`), and after it every run killed and both removed. The suite skips,
+ * saying so, without root. Call inside describe(). */
+export function runFixture(tag: string, dirPrefix: string): { readonly ns: string; readonly ino: number; readonly dir: string } {
+  const fx = { ns: '', ino: 0, dir: '' };
+  beforeEach(function () {
+    skipIf(this, !isRoot(), 'needs root to create network namespaces');
+    fx.ns = createNetns(tag);
+    fx.ino = fs.statSync(`/run/netns/${fx.ns}`).ino;
+    fx.dir = fs.mkdtempSync(path.join(os.tmpdir(), dirPrefix));
+  });
+  afterEach(() => {
+    killRuns();
+    if (fx.ns) deleteNetns(fx.ns);
+    if (fx.dir) fs.rmSync(fx.dir, { recursive: true, force: true });
+    fx.ns = fx.dir = '';
+  });
+  return fx;
 }

@@ -11,6 +11,7 @@ import {
   type SamplesStageStats,
 } from '../../src/metrics/stages';
 import { VIEW_EVENTS, VIEW_POLL } from '../../src/correlate/flow_row';
+import { HealthAccounts } from '../../src/correlate/health';
 
 export function sinkCounters(): SinkCountersLike {
   const t = newCounters;
@@ -42,6 +43,7 @@ export function otherStages(limits = { queueCapacityRows: 1000, spoolBudgetBytes
   const samples: SamplesStageStats = { iterations: 0, seconds: 0, records: 0, errors: 0, dropped: 0 };
   const flows: FlowsStageStats = { open: 0, opened: 0, closed: 0, evicted: 0, byViews: { [viewsLabel(VIEW_POLL | VIEW_EVENTS)]: 0 } };
   const sink = sinkCounters();
+  const health = new HealthAccounts();
   return {
     events,
     samples,
@@ -53,6 +55,7 @@ export function otherStages(limits = { queueCapacityRows: 1000, spoolBudgetBytes
       flows: { stats: () => flows },
       sink: observeSink({ stats: () => sink }, limits),
       parts: { stats: () => [{ view: 'samples', part: 'owners', program: 'sample_owners', up: true }] },
+      health: { stats: () => health },
     },
   };
 }

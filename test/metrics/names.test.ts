@@ -44,7 +44,13 @@ describe('metric names in dashboards and alert rules', function () {
       destroy.view.beforeCycle!();
       await destroy.tick();
       const live = (await scrape(m.url)).names;
-      const files = ['deploy/grafana/tcplens.json', 'deploy/prometheus/tcplens-rules.yml', 'deploy/prometheus/tcplens-rules.test.yml'];
+      const files = [
+        'deploy/grafana/tcplens.json',
+        'deploy/prometheus/tcplens-rules.yml',
+        'deploy/prometheus/tcplens-rules.test.yml',
+        'deploy/prometheus/tcp-health-rules.yml',
+        'deploy/prometheus/tcp-health-rules.test.yml',
+      ];
       let checked = 0;
       for (const f of files) {
         for (const name of used(f)) {

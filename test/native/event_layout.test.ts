@@ -1,5 +1,6 @@
 // The TS mirror of the events batch (src/layout/event_columns.ts) against
 // the addon's eventLayout() (native/event_columns.h).
+import { expectUniqueLargestFirst } from '../helpers/columns_h';
 import { expect } from 'chai';
 import { placeColumns, TYPE_WIDTH } from '../../src/layout/batch';
 import { EVENT_COLUMNS } from '../../src/layout/event_columns';
@@ -17,10 +18,7 @@ describe('events batch layout: TS mirror vs native eventLayout()', () => {
   }
 
   it('columns are unique and go largest type first', () => {
-    const names = EVENT_COLUMNS.map((c) => c.name);
-    expect(new Set(names).size).to.equal(names.length);
-    const widths = EVENT_COLUMNS.map((c) => TYPE_WIDTH[c.type]);
-    expect(widths).to.deep.equal([...widths].sort((a, b) => b - a));
+    expectUniqueLargestFirst(EVENT_COLUMNS);
   });
 
   it('an EventBatch views every column over its native region', () => {

@@ -1,6 +1,7 @@
 // The TS mirror of the poll batch layout (src/layout/poll_columns.ts +
 // placeColumns) against the addon's layout(), and the tcp_info member columns
 // against the running kernel's struct tcp_info (BTF).
+import { expectUniqueLargestFirst } from '../helpers/columns_h';
 import { expect } from 'chai';
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
@@ -41,10 +42,7 @@ describe('poll batch layout: TS mirror vs native layout()', () => {
   });
 
   it('column names are unique, and columns go largest type first', () => {
-    const names = POLL_COLUMNS.map((c) => c.name);
-    expect(new Set(names).size).to.equal(names.length);
-    const widths = POLL_COLUMNS.map((c) => TYPE_WIDTH[c.type]);
-    expect(widths).to.deep.equal([...widths].sort((a, b) => b - a));
+    expectUniqueLargestFirst(POLL_COLUMNS);
   });
 
   it('a PollBatch views every column exactly over its native region', () => {

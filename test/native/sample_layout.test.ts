@@ -1,5 +1,6 @@
 // The TS mirror of the samples view's layouts (src/layout/sample_columns.ts
 // + placeColumns) against the addon's sampleLayout().
+import { expectUniqueLargestFirst } from '../helpers/columns_h';
 import { expect } from 'chai';
 import { placeColumns, TYPE_WIDTH } from '../../src/layout/batch';
 import { OWNER_COLUMNS, SAMPLE_COLUMNS, SampleBatch, OwnerBatch } from '../../src/layout/sample_columns';
@@ -27,10 +28,7 @@ describe('samples batch layouts: TS mirror vs native sampleLayout()', () => {
     });
 
     it(`${pass}: unique names, largest type first, and a batch views each column over its native region`, () => {
-      const names = specs.map((c) => c.name);
-      expect(new Set(names).size).to.equal(names.length);
-      const widths = specs.map((c) => TYPE_WIDTH[c.type]);
-      expect(widths).to.deep.equal([...widths].sort((a, b) => b - a));
+      expectUniqueLargestFirst(specs);
       const b = new Batch(13);
       const n = samplerAddon().sampleLayout(pass, 13);
       expect(b.buffer.byteLength).to.equal(n.bytes);

@@ -3,34 +3,20 @@
 import { expect } from 'chai';
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
-import { createNetns, deleteNetns, isRoot } from '../helpers/netns';
-import { BIN, killRuns, startRun } from '../helpers/run_proc';
-import { skipIf } from '../helpers/skip';
+import { BIN, runFixture, startRun } from '../helpers/run_proc';
 
 describe('tcplens run settings', function () {
   this.timeout(60_000);
-  let ns = '';
-  let dir = '';
-  beforeEach(function () {
-    skipIf(this, !isRoot(), 'needs root to create network namespaces');
-    ns = createNetns('runcfg');
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tlcfg-'));
-  });
-  afterEach(() => {
-    killRuns();
-    if (ns) deleteNetns(ns);
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const fx = runFixture('runcfg', 'tlcfg-');
 
-  const quick = (): string[] => ['--netns', ns, '--sink', 'stdout', '--duration', '300ms', '--listen', '127.0.0.1:0', '--views', 'poll'];
+  const quick = (): string[] => ['--netns', fx.ns, '--sink', 'stdout', '--duration', '300ms', '--listen', '127.0.0.1:0', '--views', 'poll'];
 
   it('takes TCPLENS_* variables, and a --config file wins over them', async () => {
     const a = startRun(quick(), { TCPLENS_INTERVAL: '700ms' });
     expect(await a.exited).to.equal(0);
     expect(a.last('run.started')!['interval_ms']).to.equal(700);
-    const cfg = path.join(dir, 'tcplens.json');
+    const cfg = path.join(fx.dir, 'tcplens.json');
     fs.writeFileSync(cfg, JSON.stringify({ interval: '900ms' }));
     const b = startRun([...quick(), '--config', cfg], { TCPLENS_INTERVAL: '700ms' });
     expect(await b.exited).to.equal(0);
@@ -45,7 +31,7 @@ describe('tcplens run settings', function () {
       const r = spawnSync(process.execPath, [BIN, 'run', ...args], { env: { ...process.env, ...env }, encoding: 'utf8' });
       return { status: r.status, err: r.stderr };
     };
-    const cfg = path.join(dir, 'bad.json');
+    const cfg = path.join(fx.dir, 'bad.json');
     fs.writeFileSync(cfg, JSON.stringify({ bogus: 1 }));
     for (const [args, env, why] of [
       [['--interval', 'soon'], {}, /--interval: "soon" is not a duration/],
@@ -54,6 +40,11 @@ describe('tcplens run settings', function () {
       [['--config', cfg], {}, /Unknown argument: bogus/],
       [['--clickhouse-url', 'http://me:hunter2@ch:8123'], {}, /must not carry credentials/],
       [['--sink', 'kafka'], {}, /--sink: clickhouse, stdout or file:PATH expected/],
+      [['--health-by', 'ports'], {}, /--health-by: unknown breakdown "ports"/],
+      [['--health-by', 'peer'], {}, /--health-by peer: name the peers with --health-peers/],
+      [['--health-peers', '10.0.0.0/33=dc1'], {}, /--health-peers: \/33 is too long/],
+      [['--no-health', '--health-by', 'comm'], {}, /the health metrics are off/],
+      [[], { TCPLENS_HEALTH_MAX_SERIES: '-1' }, /--health-max-series: a whole number/],
     ] as const) {
       const r = run([...args], env);
       expect(r.status, String(why)).to.equal(2);

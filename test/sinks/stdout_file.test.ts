@@ -24,13 +24,19 @@ function ownersBatch(): ColumnBatch {
   return b;
 }
 
+/** A stream that keeps what is written to it: text() is all of it so far. */
+function capture(): { stream: PassThrough; text: () => string } {
+  const stream = new PassThrough();
+  let text = '';
+  stream.on('data', (d: Buffer) => {
+    text += d.toString();
+  });
+  return { stream, text: () => text };
+}
+
 describe('stdout and file sinks', () => {
   it('stdout: one JSON object per row, u64 past 2^53 as a string, addresses as text', async () => {
-    const stream = new PassThrough();
-    let text = '';
-    stream.on('data', (d: Buffer) => {
-      text += d.toString();
-    });
+    const { stream, text } = capture();
     const sink = new StdoutSink('h', stream);
     await sink.start();
     sink.writeOwners(ownersBatch(), ['sshd', 'curl'], 1_700_000_000_000_000_000n);
@@ -41,7 +47,7 @@ describe('stdout and file sinks', () => {
     ev.u64('ts_ns')[0] = 1_700_000_000_500_000_000n;
     sink.writeEvents(ev, []);
     await sink.close();
-    const lines = text
+    const lines = text()
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -103,16 +109,12 @@ describe('stdout and file sinks', () => {
   });
 
   it('stdout rows carry the columns the Native encoder writes, in its order, with the same values', async () => {
-    const stream = new PassThrough();
-    let text = '';
-    stream.on('data', (d: Buffer) => {
-      text += d.toString();
-    });
+    const { stream, text } = capture();
     const sink = new StdoutSink('h', stream);
     const b = ownersBatch();
     sink.writeOwners(b, ['sshd', 'curl'], 1_700_000_000_000_000_000n);
     await sink.close();
-    const json = text
+    const json = text()
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as Record<string, unknown>);

@@ -13,7 +13,15 @@ import { DestroySource } from '../../src/sources/destroy';
 import { parseNetnsSelector } from '../../src/netns/select';
 import { EVF } from '../../src/layout/event_columns';
 import { createNetns, deleteNetns } from '../helpers/netns';
-import { collectEvents, cookiesGenerated, nsEvents, type EventRow, skipUnlessEvents } from '../helpers/events';
+import {
+  collectEvents,
+  cookiesGenerated,
+  nsEvents,
+  type EventRow,
+  skipUnlessEvents,
+  finalCounters,
+  type FinalCounters,
+} from '../helpers/events';
 import { heldChurn, liveCookies } from '../helpers/churn';
 
 const CHURN = path.resolve(__dirname, '../../../test/helpers/churn.py');
@@ -67,23 +75,16 @@ describe('EventSource (eBPF events, real kernel)', function () {
     // where the events carry none (kernels before 5.12, a socket never polled)
     const byCookie = cookiesGenerated(src);
     const keyOf = (r: { cookie: string; sport: number; dport: number }): string => (byCookie ? r.cookie : `${r.sport}>${r.dport}`);
-    const final = new Map<
-      string,
-      { acked: number; received: number; segsIn: number; segsOut: number; retrans: number; delivered: number }
-    >();
+    const final = new Map<string, FinalCounters>();
     // the kernel broadcasts destroys from a workqueue: on a loaded host they
     // may trail the close events; wait for the 2N (+ the listener's) a while
     for (const until = Date.now() + 10_000; final.size <= 2 * N && Date.now() < until; await settle(100)) {
       await destroy.drain((b) => {
         for (let i = 0; i < b.rows; i++) {
-          final.set(keyOf({ cookie: b.u64('idiag_cookie')[i]!.toString(), sport: b.u16('sport')[i]!, dport: b.u16('dport')[i]! }), {
-            acked: Number(b.u64('tcpi_bytes_acked')[i]!),
-            received: Number(b.u64('tcpi_bytes_received')[i]!),
-            segsIn: b.u32('tcpi_segs_in')[i]!,
-            segsOut: b.u32('tcpi_segs_out')[i]!,
-            retrans: b.u32('tcpi_total_retrans')[i]!,
-            delivered: b.u32('tcpi_delivered')[i]!,
-          });
+          final.set(
+            keyOf({ cookie: b.u64('idiag_cookie')[i]!.toString(), sport: b.u16('sport')[i]!, dport: b.u16('dport')[i]! }),
+            finalCounters(b, i),
+          );
         }
       });
     }

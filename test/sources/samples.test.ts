@@ -120,27 +120,12 @@ describe('SampleSource (iter/task, iter/task_file) against a known workload', fu
     const active = await samples(source({ pid: wl.pid }));
     const all = await samples(source({ pid: wl.pid, all: true }));
     const [idle] = tid('idle');
-    expect(
-      all.some((r) => r.pid === idle),
-      '--all has the idle thread',
-    ).to.equal(true);
-    expect(
-      all.some((r) => r.pid === wl.pid),
-      '--all has the main thread (reading stdin)',
-    ).to.equal(true);
-    expect(
-      active.some((r) => r.pid === idle),
-      'active-only leaves the idle thread out',
-    ).to.equal(false);
-    expect(
-      active.some((r) => r.pid === wl.pid),
-      'active-only leaves the main thread out',
-    ).to.equal(false);
-    for (const t of tid('recv'))
-      expect(
-        active.some((r) => r.pid === t),
-        `recv thread ${t} is active`,
-      ).to.equal(true);
+    const has = (rows: typeof all, pid: number | undefined): boolean => rows.some((r) => r.pid === pid);
+    expect(has(all, idle), '--all has the idle thread').to.equal(true);
+    expect(has(all, wl.pid), '--all has the main thread (reading stdin)').to.equal(true);
+    expect(has(active, idle), 'active-only leaves the idle thread out').to.equal(false);
+    expect(has(active, wl.pid), 'active-only leaves the main thread out').to.equal(false);
+    for (const t of tid('recv')) expect(has(active, t), `recv thread ${t} is active`).to.equal(true);
     // every active row is on a CPU, runnable, in D, or on a TCP socket
     for (const r of active) {
       const f = Number(r.flags);

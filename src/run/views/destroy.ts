@@ -7,6 +7,7 @@ import { DestroySource } from '../../sources/destroy';
 import { NsFold, netlinkOf } from '../../metrics/ns_fold';
 import { zeroNamespaces, type DestroyStageStats } from '../../metrics/stages';
 import type { View, ViewContext, ViewFactory } from '../view';
+import { warnOpenError } from './parts_log';
 
 class DestroyView implements View {
   readonly name = 'destroy';
@@ -63,14 +64,7 @@ export const destroyView: ViewFactory = {
   open(req, log) {
     if (req.report?.views.destroy === 'off') return null; // preflight said why
     const src = new DestroySource({ netns: req.netns, batchRows: req.batchRows });
-    src.onOpenError = (ns, e) => {
-      log.warn(`netns.open.destroy.${ns.name}`, 'cannot enter network namespace', {
-        view: 'destroy',
-        netns: ns.name,
-        code: e.code,
-        error: e.message,
-      });
-    };
+    src.onOpenError = warnOpenError(log, 'destroy');
     const v = new DestroyView(src, req.drainMs);
     return { views: [v], stages: { destroy: v } };
   },

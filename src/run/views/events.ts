@@ -6,8 +6,8 @@ import { EventSource, FLOW_KINDS } from '../../sources/events';
 import { resolveNetns, type NetnsSelector } from '../../netns/select';
 import type { EventsStageStats } from '../../metrics/stages';
 import type { Logger } from '../../util/log';
-import type { View, ViewContext, ViewFactory } from '../view';
-import { logParts } from './parts_log';
+import { SourceView, type ViewContext, type ViewFactory } from '../view';
+import { startParts } from './parts_log';
 
 /** the kernel-side namespace filter holds at most this many inodes */
 const MAX_NETNS_FILTER = 8;
@@ -25,15 +25,10 @@ function netnsFilter(sel: NetnsSelector, log: Logger): number[] {
   return inodes;
 }
 
-class EventsView implements View {
+class EventsView extends SourceView<EventSource> {
   readonly name = 'events';
   private drains = 0;
   private rows = 0;
-
-  constructor(
-    private readonly src: EventSource,
-    readonly everyMs: number,
-  ) {}
 
   async tick({ table, sink }: ViewContext): Promise<number> {
     const r = await this.src.drain((b, ctx) => {
@@ -55,10 +50,6 @@ class EventsView implements View {
       rows: this.rows,
     };
   }
-
-  close(): void {
-    this.src.close();
-  }
 }
 
 export const eventsView: ViewFactory = {
@@ -67,13 +58,7 @@ export const eventsView: ViewFactory = {
     if (req.report?.views.events === 'off') return { views: [], parts: req.report.parts.events }; // preflight said why
     // the kinds the flow table uses: other state changes cost probe time and say nothing it keeps
     const src = new EventSource({ netns: netnsFilter(req.netns, log), kinds: FLOW_KINDS, ringBytes: req.ringBytes });
-    try {
-      src.start();
-    } catch (e) {
-      log.warn('view.events', (e as Error).message);
-      return { views: [], parts: src.parts() };
-    }
-    logParts('events', src.parts(), log);
+    if (!startParts('events', src, log)) return { views: [], parts: src.parts() };
     const v = new EventsView(src, req.drainMs);
     return { views: [v], stages: { events: v }, parts: src.parts() };
   },

@@ -12,6 +12,7 @@ import { NsFold, netlinkOf } from '../../metrics/ns_fold';
 import { zeroNamespaces, type PollStageStats } from '../../metrics/stages';
 import type { View, ViewContext, ViewFactory, ViewsRequest } from '../view';
 import type { Logger } from '../../util/log';
+import { warnOpenError } from './parts_log';
 
 class PollView implements View {
   readonly name = 'poll';
@@ -37,14 +38,7 @@ class PollView implements View {
     log: Logger,
   ) {
     this.everyMs = req.intervalMs;
-    source.onOpenError = (ns, e) => {
-      log.warn(`netns.open.poll.${ns.name}`, 'cannot enter network namespace', {
-        view: 'poll',
-        netns: ns.name,
-        code: e.code,
-        error: e.message,
-      });
-    };
+    source.onOpenError = warnOpenError(log, 'poll');
   }
 
   /** One poll of every namespace: its rows to the table and the sink. */
@@ -82,6 +76,7 @@ class PollView implements View {
         error_code: n.code ?? '',
       });
     }
+    table.keepNamespaces(new Set(r.namespaces.map((n) => BigInt(n.ns.inode))));
     sink.writePollCycles(rows);
     const cpu = process.cpuUsage();
     log.debug('run.cycle', 'poll cycle done', {

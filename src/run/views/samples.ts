@@ -5,15 +5,11 @@
 // part that loaded.
 import { SampleSource } from '../../sources/samples';
 import type { SamplesStageStats } from '../../metrics/stages';
-import type { View, ViewContext, ViewFactory } from '../view';
-import { logParts } from './parts_log';
+import { SourceView, type View, type ViewContext, type ViewFactory } from '../view';
+import { startParts } from './parts_log';
 
-class TasksView implements View {
+class TasksView extends SourceView<SampleSource> {
   readonly name = 'samples';
-  constructor(
-    private readonly src: SampleSource,
-    readonly everyMs: number,
-  ) {}
 
   async tick({ table, sink }: ViewContext): Promise<number> {
     const r = await this.src.sample((b, ctx) => {
@@ -34,18 +30,10 @@ class TasksView implements View {
       dropped: s.dropped,
     };
   }
-
-  close(): void {
-    this.src.close();
-  }
 }
 
-class OwnersView implements View {
+class OwnersView extends SourceView<SampleSource> {
   readonly name = 'owners';
-  constructor(
-    private readonly src: SampleSource,
-    readonly everyMs: number,
-  ) {}
 
   async tick({ table, sink }: ViewContext): Promise<number> {
     let first = true;
@@ -56,10 +44,6 @@ class OwnersView implements View {
     });
     return r.rows;
   }
-
-  close(): void {
-    this.src.close();
-  } // idempotent: whichever view closes first
 }
 
 export const samplesView: ViewFactory = {
@@ -67,13 +51,7 @@ export const samplesView: ViewFactory = {
   open(req, log) {
     if (req.report?.views.samples === 'off') return { views: [], parts: req.report.parts.samples }; // preflight said why
     const src = new SampleSource({});
-    try {
-      src.start();
-    } catch (e) {
-      log.warn('view.samples', (e as Error).message);
-      return { views: [], parts: src.parts() };
-    }
-    logParts('samples', src.parts(), log);
+    if (!startParts('samples', src, log)) return { views: [], parts: src.parts() };
     const tasks = new TasksView(src, 1000 / req.sampleHz);
     const views: View[] = [];
     if (src.has('tasks')) views.push(tasks);

@@ -3,25 +3,17 @@
 // why it could not start.
 import { expect } from 'chai';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { LocalClickHouse, ping } from '../../../src/sinks/clickhouse/local_server';
 import { haveClickHouse, testPorts } from '../../helpers/clickhouse';
+import { suiteTmp } from '../../helpers/tmp';
 
 describe('LocalClickHouse (private clickhouse-server)', function () {
   this.timeout(60_000);
-  const dirs: string[] = [];
-  const tmp = (): string => {
-    const d = fs.mkdtempSync(path.join(os.tmpdir(), 'tlls-'));
-    dirs.push(d);
-    return d;
-  };
+  const tmp = suiteTmp('tlls-');
   before(function () {
     if (!haveClickHouse()) this.skip();
   }); // bootstrap.sh installs clickhouse-server; CI has it
-  after(() => {
-    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-  });
 
   it('starts with its data under the dir, is reused by a second start, and stops', async () => {
     const dir = tmp();

@@ -5,14 +5,13 @@
 // small for the outage drops batches and counts them.
 import { expect } from 'chai';
 import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
-import { ClickHouseSink } from '../../../src/sinks/clickhouse/sink';
+import { ClickHouseSink, type ClickHouseSinkOptions } from '../../../src/sinks/clickhouse/sink';
 import { applySchema } from '../../../src/sinks/clickhouse/schema';
 import { LocalClickHouse } from '../../../src/sinks/clickhouse/local_server';
 import type { PollCycleRow } from '../../../src/sinks/rows';
 import { CutProxy } from '../../helpers/cut_proxy';
 import { freePort, rows, sharedServer } from '../../helpers/clickhouse';
+import { suiteTmp } from '../../helpers/tmp';
 
 const OUTAGE_MS = Number(process.env['TCPLENS_TEST_OUTAGE_MS'] ?? 3000);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -34,26 +33,20 @@ function rowsFor(id: number): PollCycleRow[] {
   }));
 }
 
+/** The test servers' connection settings (user default, no password). */
+const server = (url: string, database: string): ClickHouseSinkOptions['clickhouse'] => ({ url, user: 'default', password: '', database });
+
 describe('ClickHouse sink through an outage', function () {
   this.timeout(120_000);
   const t = sharedServer();
-  const dirs: string[] = [];
-  const tmp = (): string => {
-    const d = fs.mkdtempSync(path.join(os.tmpdir(), 'tlspool-'));
-    dirs.push(d);
-    return d;
-  };
-
-  after(() => {
-    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-  });
+  const tmp = suiteTmp('tlspool-');
 
   it(`server stopped for ${OUTAGE_MS} ms mid-write: every row once after replay, counters equal count()`, async () => {
     const db = t.freshDb('out');
     await applySchema(t.client, { database: db });
     const spoolDir = tmp();
     const sink = new ClickHouseSink({
-      clickhouse: { url: t.url, user: 'default', password: '', database: db },
+      clickhouse: server(t.url, db),
       host: 'h',
       flushIntervalMs: 50,
       maxAttempts: 2,
@@ -108,7 +101,7 @@ describe('ClickHouse sink through an outage', function () {
     try {
       proxy.cutInserts = 2;
       const sink = new ClickHouseSink({
-        clickhouse: { url: `http://127.0.0.1:${proxy.port}`, user: 'default', password: '', database: db },
+        clickhouse: server(`http://127.0.0.1:${proxy.port}`, db),
         host: 'h',
         flushIntervalMs: 20,
         backoffInitialMs: 20,
@@ -137,7 +130,7 @@ describe('ClickHouse sink through an outage', function () {
     await t.client.command({ query: `DROP TABLE ${db}.poll_cycles` });
     await t.client.command({ query: `CREATE TABLE ${db}.poll_cycles (host String, ts DateTime) ENGINE = MergeTree() ORDER BY ts` });
     const sink = new ClickHouseSink({
-      clickhouse: { url: t.url, user: 'default', password: '', database: db },
+      clickhouse: server(t.url, db),
       host: 'h',
       flushIntervalMs: 20,
       backoffInitialMs: 20,
@@ -189,10 +182,7 @@ describe('ClickHouse sink through an outage', function () {
       spoolDir,
       spoolBytes: 16 * 1024,
     };
-    const down = new ClickHouseSink({
-      ...opts,
-      clickhouse: { url: `http://127.0.0.1:${deadPort}`, user: 'default', password: '', database: db },
-    });
+    const down = new ClickHouseSink({ ...opts, clickhouse: server(`http://127.0.0.1:${deadPort}`, db) });
     await down.start();
     for (let i = 0; i < 60; i++) {
       down.writePollCycles(rowsFor(i));
@@ -209,7 +199,7 @@ describe('ClickHouse sink through an outage', function () {
     // database the batches were written for even when it now writes elsewhere
     const other = t.freshDb('bud2');
     await applySchema(t.client, { database: other });
-    const up = new ClickHouseSink({ ...opts, clickhouse: { url: t.url, user: 'default', password: '', database: other } });
+    const up = new ClickHouseSink({ ...opts, clickhouse: server(t.url, other) });
     await up.start();
     await up.flush(20_000);
     await up.close();
