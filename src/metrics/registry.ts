@@ -12,6 +12,7 @@ import {
   type PipelineStages,
 } from './stages';
 import { BpfProgStats } from './bpf_stats';
+import { targetedMetrics } from './targeted_metrics';
 import { LEVELS, type Logger } from '../util/log';
 
 export interface RegistryOptions {
@@ -248,6 +249,7 @@ export function createRegistry(stages: PipelineStages, opts: RegistryOptions): R
   destroyMetrics(reg, stages);
   eventsMetrics(reg, stages);
   samplesMetrics(reg, stages);
+  targetedMetrics(reg, stages);
   flowsMetrics(reg, stages);
   sinkMetrics(reg, stages);
   viewMetrics(reg, stages);

@@ -38,6 +38,12 @@ const RUN_OPTIONS: Record<string, Options> = {
     describe:
       'events view ring buffer, a power of two: what a burst of events between two drains may fill before events are lost (counted)',
   },
+  'snapshot-on': {
+    type: 'string',
+    describe:
+      'targeted snapshots: when the events view sees TRIGGER[:DELAY] (open, retransmit, reset; e.g. open:50ms,retransmit,reset), ask inet_diag for that one socket (tcp_snapshots, view targeted)',
+  },
+  'snapshot-rate': { type: 'number', default: 1000, describe: 'targeted snapshots per second at most; past it they are dropped (counted)' },
   'max-flows': {
     type: 'number',
     default: 1_000_000,
@@ -107,4 +113,6 @@ export interface RunArgs extends SinkFlags, MetricsFlags {
   ringBytes: string;
   maxFlows: number;
   host?: string;
+  snapshotOn?: string;
+  snapshotRate: number;
 }

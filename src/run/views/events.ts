@@ -8,6 +8,7 @@ import type { EventsStageStats } from '../../metrics/stages';
 import type { Logger } from '../../util/log';
 import type { View, ViewContext, ViewFactory } from '../view';
 import { logParts } from './parts_log';
+import type { EventTap } from '../event_tap';
 
 /** the kernel-side namespace filter holds at most this many inodes */
 const MAX_NETNS_FILTER = 8;
@@ -33,12 +34,14 @@ class EventsView implements View {
   constructor(
     private readonly src: EventSource,
     readonly everyMs: number,
+    private readonly tap?: EventTap,
   ) {}
 
   async tick({ table, sink }: ViewContext): Promise<number> {
     const r = await this.src.drain((b, ctx) => {
       table.observeEvents(b, ctx.names);
       sink.writeEvents(b, ctx.names);
+      this.tap?.publish(b);
     });
     this.drains++;
     this.rows += r.rows;
@@ -74,7 +77,7 @@ export const eventsView: ViewFactory = {
       return { views: [], parts: src.parts() };
     }
     logParts('events', src.parts(), log);
-    const v = new EventsView(src, req.drainMs);
+    const v = new EventsView(src, req.drainMs, req.eventTap);
     return { views: [v], stages: { events: v }, parts: src.parts() };
   },
 };

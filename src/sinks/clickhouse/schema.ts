@@ -75,6 +75,7 @@ export function renderMigration(m: Migration, o: RenderOptions): string[] {
   for (const stmt of statements(m.template)) {
     const tm = /CREATE TABLE IF NOT EXISTS \{\{db\}\}\.([a-z_]+)/.exec(stmt);
     const table = tm?.[1] ?? '';
+    const altered = /^ALTER TABLE \{\{db\}\}\.([a-z_]+)/.exec(stmt)?.[1] ?? '';
     const local = cluster ? `${table}_local` : table;
     const engine =
       cluster && o.replicated !== false ? `ReplicatedMergeTree('/clickhouse/tables/{shard}/${db}/${local}', '{replica}')` : 'MergeTree()';
@@ -87,6 +88,7 @@ export function renderMigration(m: Migration, o: RenderOptions): string[] {
       c_ts: d.modern ? ' CODEC(DoubleDelta, ZSTD(1))' : '',
       c_u: d.modern ? ' CODEC(T64, ZSTD(1))' : '',
       ttl: d.modern && ttlDays > 0 ? `TTL toDateTime(ts) + toIntervalDay(${ttlDays})` : '',
+      if_not_exists: d.modern ? 'IF NOT EXISTS' : '',
     };
     let sql = stmt.replace(/\{\{(\w+)\}\}/g, (_, k: string) => {
       const v = vars[k];
@@ -99,6 +101,11 @@ export function renderMigration(m: Migration, o: RenderOptions): string[] {
       out.push(
         `CREATE TABLE IF NOT EXISTS ${db}.${table} ${onCluster} AS ${db}.${local} ENGINE = Distributed(${cluster}, ${db}, ${local}, rand())`,
       );
+    } else if (altered) {
+      sql = sql.replace(/ {2,}/g, ' '); // an empty placeholder's gap
+      // with a cluster: the same change to every node's local table and to the Distributed one over them
+      if (cluster) out.push(sql.replace(`${db}.${altered} `, `${db}.${altered}_local `));
+      out.push(sql);
     } else {
       out.push(sql.replace(/\n\s*\n/g, '\n'));
     }
@@ -125,6 +132,10 @@ export async function detectDialect(client: ClickHouseClient): Promise<Dialect> 
   return dialectFor(row?.v ?? '0');
 }
 
+/** 18.16 has no ADD COLUMN IF NOT EXISTS: its "already exists" means done. */
+const columnExists = (query: string, e: unknown): boolean =>
+  /^ALTER TABLE .* ADD COLUMN /s.test(query) && /column with this name already exists/.test((e as Error).message ?? '');
+
 /** A DDL statement, tried again on a network failure: every statement here is
  * IF NOT EXISTS, so running it twice is harmless. Server exceptions are final. */
 async function ddl(client: ClickHouseClient, query: string, attempts = 3): Promise<void> {
@@ -133,6 +144,7 @@ async function ddl(client: ClickHouseClient, query: string, attempts = 3): Promi
       await client.command({ query });
       return;
     } catch (e) {
+      if (columnExists(query, e)) return; // an ADD COLUMN applied before its migration was recorded
       if (i >= attempts || serverRefused(e)) throw e;
       await new Promise((r) => setTimeout(r, 200 * i));
     }
