@@ -170,7 +170,7 @@ export class TargetQueue {
 
   /** The targets due by `nowMs` that the rate limit lets through, oldest first; the rest of the due ones are dropped (counted). */
   due(nowMs: number = wallMs()): Target[] {
-    this.tokens = Math.min(this.burst, this.tokens + ((nowMs - this.tokensAt) * this.opts.ratePerS) / 1000);
+    this.tokens = Math.min(this.burst, this.tokens + (Math.max(0, nowMs - this.tokensAt) * this.opts.ratePerS) / 1000);
     this.tokensAt = nowMs;
     const out: Target[] = [];
     for (const [trigger, q] of this.fifo) {

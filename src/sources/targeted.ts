@@ -17,7 +17,8 @@ import { ALL_EXT } from './poll';
 const ENOENT = 2,
   ESTALE = 116;
 const TIME_WAIT = TCP_STATES.indexOf('TIME_WAIT'),
-  CLOSE = TCP_STATES.indexOf('CLOSE');
+  CLOSE = TCP_STATES.indexOf('CLOSE'),
+  LISTEN = TCP_STATES.indexOf('LISTEN');
 
 export interface TargetedBatchContext {
   ns: NetnsInfo;
@@ -32,7 +33,7 @@ export interface LookupRound {
   requested: number;
   /** a live socket's snapshot, handed on */
   answered: number;
-  /** no such socket any more (ENOENT, ESTALE: another socket holds the tuple, or only its TIME_WAIT remains) */
+  /** no such socket any more (ENOENT, ESTALE: another socket holds the tuple; or only its TIME_WAIT, or a listener, answered) */
   gone: number;
   /** the request failed (socket error) */
   failed: number;
@@ -123,20 +124,25 @@ export class TargetedSource {
     round.requested += ts.length;
     const r = await h.sock.lookup(this.reqs, ts.length, this.batch.buffer, this.batch.capacity, ALL_EXT);
     if (r.names.length) h.names.push(...r.names);
-    const state = this.batch.u8('idiag_state');
+    const state = this.batch.u8('idiag_state'),
+      cookie = this.batch.u64('idiag_cookie');
     const keep = new Uint8Array(r.rows);
-    for (const s of r.status) {
-      if (s >= 0) {
-        const st = state[s]!;
-        if (st === TIME_WAIT || st === CLOSE)
-          round.gone++; // its tcp_info is gone with it
-        else {
-          keep[s] = 1;
-          round.answered++;
-        }
-      } else if (s === -ENOENT || s === -ESTALE) round.gone++;
-      else round.failed++;
-    }
+    r.status.forEach((s, i) => {
+      if (s < 0) {
+        if (s === -ENOENT || s === -ESTALE) round.gone++;
+        else round.failed++;
+        return;
+      }
+      const st = state[s]!;
+      const t = ts[i]!;
+      // TIME_WAIT or CLOSE: its tcp_info went with it; LISTEN: the kernel's
+      // lookup fell back to the listener of a tuple nobody holds any more
+      if (st === TIME_WAIT || st === CLOSE || st === LISTEN || (t.cookie !== 0n && cookie[s] !== t.cookie)) round.gone++;
+      else {
+        keep[s] = 1;
+        round.answered++;
+      }
+    });
     this.batch.rows = r.rows;
     compactRows(this.batch, keep);
     if (this.batch.rows > 0) await consume(this.batch, { ns, names: h.names, trigger });
