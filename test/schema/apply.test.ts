@@ -46,6 +46,21 @@ describe('schema apply on a real ClickHouse', function () {
     expect(Number(recorded[0]!.n)).to.equal(loadMigrations().length);
   });
 
+  it('an ADD COLUMN migration (007: tcp_snapshots.trigger) applied but not recorded applies again cleanly (18.16 has no IF NOT EXISTS)', async () => {
+    const db = t.freshDb('alt');
+    await applySchema(t.client, { database: db });
+    const cols = await rows<{ name: string }>(
+      t.client,
+      `SELECT name FROM system.columns WHERE database = '${db}' AND table = 'tcp_snapshots'`,
+    );
+    const names = cols.map((c) => c.name);
+    expect(names.indexOf('trigger')).to.equal(names.indexOf('view') + 1);
+    await t.client.command({ query: `ALTER TABLE ${db}.schema_migrations DELETE WHERE version = 7` });
+    await new Promise((r) => setTimeout(r, 300)); // mutations apply asynchronously
+    const again = await applySchema(t.client, { database: db });
+    expect(again.applied).to.deep.equal(['007_snapshot_trigger']);
+  });
+
   it('refuses a migration whose text changed after it was applied', async () => {
     const db = t.freshDb('ck');
     await applySchema(t.client, { database: db });
