@@ -64,6 +64,10 @@ function statements(sql: string): string[] {
     .filter(Boolean);
 }
 
+/** The fleet's Distributed `table` over every node's `table`_local. */
+const distributedOver = (db: string, table: string, onCluster: string, cluster: string): string =>
+  `CREATE TABLE IF NOT EXISTS ${db}.${table} ${onCluster} AS ${db}.${table}_local ENGINE = Distributed(${cluster}, ${db}, ${table}_local, rand())`;
+
 /** Rendered statements of one migration. */
 export function renderMigration(m: Migration, o: RenderOptions): string[] {
   const db = checkIdentifier('database', o.database);
@@ -98,14 +102,17 @@ export function renderMigration(m: Migration, o: RenderOptions): string[] {
     if (cluster && table) {
       sql = sql.replace(`${db}.${table} `, `${db}.${local} `);
       out.push(sql.replace(/\n\s*\n/g, '\n'));
-      out.push(
-        `CREATE TABLE IF NOT EXISTS ${db}.${table} ${onCluster} AS ${db}.${local} ENGINE = Distributed(${cluster}, ${db}, ${local}, rand())`,
-      );
+      out.push(distributedOver(db, table, onCluster, cluster));
     } else if (altered) {
       sql = sql.replace(/ {2,}/g, ' '); // an empty placeholder's gap
-      // with a cluster: the same change to every node's local table and to the Distributed one over them
-      if (cluster) out.push(sql.replace(`${db}.${altered} `, `${db}.${altered}_local `));
-      out.push(sql);
+      if (cluster) {
+        // every node's local table changes; the Distributed table over them holds
+        // no rows and is made again from it (18.16 refuses ALTER ... ON CLUSTER of
+        // a Distributed table over replicated shards: ClickHouse issue 3268)
+        out.push(sql.replace(`${db}.${altered} `, `${db}.${altered}_local `));
+        out.push(`DROP TABLE IF EXISTS ${db}.${altered} ${onCluster}`.trim());
+        out.push(distributedOver(db, altered, onCluster, cluster));
+      } else out.push(sql);
     } else {
       out.push(sql.replace(/\n\s*\n/g, '\n'));
     }
