@@ -7,6 +7,8 @@ export type EventListener = (batch: ColumnBatch) => void;
 
 export class EventTap {
   private readonly listeners: EventListener[] = [];
+  /** set by the events view when it runs: a tap nobody feeds says so */
+  fed = false;
 
   subscribe(l: EventListener): void {
     this.listeners.push(l);

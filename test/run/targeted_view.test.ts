@@ -19,6 +19,7 @@ import { parseNetnsSelector } from '../../src/netns/select';
 import { suiteNetns } from '../helpers/netns';
 import { skipUnlessEvents } from '../helpers/events';
 import { NullSink, quietLog } from '../helpers/views';
+import { Logger } from '../../src/util/log';
 
 const SHORT_FLOWS = path.resolve(__dirname, '../../../test/helpers/short_flows.py');
 
@@ -82,7 +83,7 @@ describe('targeted view: event-triggered exact-match snapshots', function () {
       },
       quietLog,
     );
-    expect(opened.views.map((v) => v.name)).to.deep.equal(['poll', 'events', 'targeted']);
+    expect(opened.views.map((v) => v.name)).to.deep.equal(['poll', 'events', 'targeted']); // skipUnlessEvents: events run here
     const sink = new SnapSink();
     const sidecar = new Sidecar({ drainMs: 1, maxFlows: 10_000 }, sink, opened.views, quietLog);
     const done = sidecar.run();
@@ -164,5 +165,33 @@ describe('targeted view: event-triggered exact-match snapshots', function () {
     expect(stats.dropped.limit).to.be.at.least(30);
     expect(sink.snaps.filter((x) => x.view === 'targeted').length).to.equal(stats.answered);
     accounted(stats);
+  });
+});
+
+describe('targeted view without the events view', () => {
+  it('does not open, and says why', () => {
+    const lines: string[] = [];
+    const log = new Logger({ write: (l: string) => void lines.push(l) });
+    const opened = openViews(
+      VIEW_FACTORIES,
+      {
+        wanted: new Set(['poll', 'targeted']),
+        netns: parseNetnsSelector('host'),
+        intervalMs: 1000,
+        drainMs: 100,
+        sampleHz: 1,
+        ownersMs: 60_000,
+        ringBytes: 1 << 20,
+        changesOnly: false,
+        snapshotOn: { open: 0 },
+      },
+      log,
+    );
+    try {
+      expect(opened.views.map((v) => v.name)).to.deep.equal(['poll']);
+      expect(lines.join('\n')).to.match(/--snapshot-on needs the events view, which is not running/);
+    } finally {
+      for (const v of opened.views) v.close();
+    }
   });
 });

@@ -78,6 +78,7 @@ export const eventsView: ViewFactory = {
     }
     logParts('events', src.parts(), log);
     const v = new EventsView(src, req.drainMs, req.eventTap);
+    if (req.eventTap) req.eventTap.fed = true;
     return { views: [v], stages: { events: v }, parts: src.parts() };
   },
 };

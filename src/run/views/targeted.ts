@@ -69,8 +69,8 @@ export const targetedView: ViewFactory = {
   open(req, log) {
     const triggers = req.snapshotOn;
     if (!triggers) return null;
-    if (!req.wanted.has('events') || !req.eventTap) {
-      log.warn('view.targeted', '--snapshot-on needs the events view: no targeted snapshots');
+    if (!req.eventTap?.fed) {
+      log.warn('view.targeted', '--snapshot-on needs the events view, which is not running: no targeted snapshots');
       return null;
     }
     const queue = new TargetQueue(triggers, { ratePerS: req.snapshotRate ?? DEFAULT_SNAPSHOT_RATE });
