@@ -18,21 +18,8 @@ describe('tcplens compare: targeted snapshots as a view', function () {
   });
 
   it('sees the flows a 1 s poll misses, with its own cost', () => {
-    const r = spawnSync(
-      process.execPath,
-      [
-        BIN,
-        'compare',
-        '--json',
-        '--loadgen',
-        'rate=100,flows=200,duration=40ms,bytes=2k,seed=7',
-        '--intervals',
-        '1s',
-        '--views',
-        'poll,targeted',
-      ],
-      { encoding: 'utf8', maxBuffer: 64 << 20 },
-    );
+    const args = ['compare', '--json', '--loadgen', 'rate=100,flows=200,duration=40ms,bytes=2k,seed=7', '--intervals', '1s'];
+    const r = spawnSync(process.execPath, [BIN, ...args, '--views', 'poll,targeted'], { encoding: 'utf8', maxBuffer: 64 << 20 });
     expect(r.status, r.stderr).to.equal(0);
     const rep = JSON.parse(r.stdout) as CompareResult;
     const t = rep.views.find((v) => v.view === 'targeted')!;

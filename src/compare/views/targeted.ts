@@ -6,20 +6,17 @@
 import { EventSource } from '../../sources/events';
 import { TargetedSource } from '../../sources/targeted';
 import { TargetQueue } from '../../run/target_queue';
-import { resolveNetns } from '../../netns/select';
+import { eventSourceFor } from './events';
 import type { DriverFactory } from './driver';
 import type { ObsTable } from '../observe';
 
 /** Drained often: a flow must still live when its open is read. */
 export const TARGETED_DRAIN_MS = 5;
 const SETTLE_MS = 50;
-const MAX_NETNS_FILTER = 8;
 
 export const targetedDriver: DriverFactory = (opts) => {
-  const a = EventSource.availability();
-  if (!a.ok) return { unavailable: a.reason };
-  const inodes = opts.netns.kind === 'all' ? [] : resolveNetns(opts.netns).namespaces.map((n) => n.inode);
-  const events = new EventSource({ netns: inodes.length <= MAX_NETNS_FILTER ? inodes : [] });
+  const events = eventSourceFor(opts.netns);
+  if (!(events instanceof EventSource)) return events;
   const queue = new TargetQueue({ open: 0 }, { ratePerS: 100_000 });
   const source = new TargetedSource(opts.netns);
   const c = { requested: 0, answered: 0, gone: 0, failed: 0 };
