@@ -17,6 +17,7 @@ import { partsSummary } from '../sources/parts';
 import { runStages, startRunMetrics } from '../run/metrics';
 import { log, parseLevel } from '../util/log';
 import { parseSnapshotOn } from '../run/snapshot_on';
+import { filterBytecode } from '../filter';
 
 export const command = 'run';
 export const describe = 'The sidecar: every view, joined per flow, written to ClickHouse (or stdout/file), metrics on --listen';
@@ -68,6 +69,7 @@ export async function runMain(args: RunArgs): Promise<number> {
   const wanted = parseViews(args.views);
   const snapshotOn = args.snapshotOn !== undefined ? parseSnapshotOn(args.snapshotOn) : undefined;
   if (snapshotOn) wanted.add('targeted');
+  const bytecode = filterBytecode(args.filter);
   log.setLevel(parseLevel(args.logLevel));
   const spoolBudget = parseSize(args['spool-bytes'], '--spool-bytes');
   const host = args.host ?? os.hostname();
@@ -94,6 +96,7 @@ export async function runMain(args: RunArgs): Promise<number> {
       ringBytes,
       changesOnly: args.changesOnly,
       ...(snapshotOn ? { snapshotOn, snapshotRate: args.snapshotRate } : {}),
+      ...(bytecode ? { bytecode } : {}),
     },
     log,
   );

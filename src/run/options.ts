@@ -38,6 +38,11 @@ const RUN_OPTIONS: Record<string, Options> = {
     describe:
       'events view ring buffer, a power of two: what a burst of events between two drains may fill before events are lost (counted)',
   },
+  filter: {
+    type: 'string',
+    describe:
+      "poll only the sockets this selects, filtered in the kernel; ss's syntax: sport/dport OP :PORT, src/dst ADDR[/LEN][:PORT], and/or/not",
+  },
   'snapshot-on': {
     type: 'string',
     describe:
@@ -115,4 +120,5 @@ export interface RunArgs extends SinkFlags, MetricsFlags {
   host?: string;
   snapshotOn?: string;
   snapshotRate: number;
+  filter?: string;
 }

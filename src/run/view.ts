@@ -46,6 +46,8 @@ export interface ViewsRequest {
   ringBytes: number;
   changesOnly: boolean;
   batchRows?: number;
+  /** --filter compiled: the poll view's kernel-side filter */
+  bytecode?: Uint8Array;
   /** --snapshot-on: the targeted view's triggers (absent: no targeted view) */
   snapshotOn?: SnapshotTriggers;
   /** --snapshot-rate: targeted snapshots per second at most */

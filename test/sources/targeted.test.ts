@@ -8,7 +8,7 @@ import { PollSource } from '../../src/sources/poll';
 import { TargetedSource } from '../../src/sources/targeted';
 import { parseNetnsSelector } from '../../src/netns/select';
 import type { Target } from '../../src/run/target_queue';
-import { startWorkload, suiteNetns, type Workload } from '../helpers/netns';
+import { suiteWorkloads } from '../helpers/netns';
 import { netnsInode } from '../helpers/events';
 
 interface Row {
@@ -21,12 +21,7 @@ interface Row {
 
 describe('TargetedSource: exact-match requests for single sockets', function () {
   this.timeout(60_000);
-  const netns = suiteNetns('tgt');
-  let load: Workload | null = null;
-  afterEach(async () => {
-    await load?.stop();
-    load = null;
-  });
+  const netns = suiteWorkloads('tgt');
 
   /** Every established socket in the namespace as a target (cookies from a real dump). */
   async function liveTargets(ns: string): Promise<Target[]> {
@@ -55,7 +50,7 @@ describe('TargetedSource: exact-match requests for single sockets', function () 
   }
 
   it('answers live sockets with tcp_info; counts the gone ones; never asks outside the watched namespaces', async () => {
-    load = await startWorkload(netns.name, {
+    const load = await netns.start({
       pairs: [
         { family: 4, send: 5000 },
         { family: 6, send: 3000 },
@@ -101,7 +96,6 @@ describe('TargetedSource: exact-match requests for single sockets', function () 
     expect(rows.map((x) => Number(x.acked)).sort((a, b) => a - b)).to.include.members([5001, 3001]);
     // and once the workload is gone, the same requests find nothing
     await load.stop();
-    load = null;
     const after = await src.lookup(live, () => expect.fail('a snapshot of a closed socket'));
     expect(after).to.deep.include({ requested: 4, answered: 0, gone: 4, failed: 0 });
     const st = src.stats();
