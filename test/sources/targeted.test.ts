@@ -81,10 +81,6 @@ describe('TargetedSource: exact-match requests for single sockets', function () 
         });
       }
     });
-    console.log(
-      rows.map((x) => [x.target?.cookie, x.state]),
-      live.map((t) => [t.cookie, t.family, t.sport, t.dport]),
-    );
     expect(r).to.deep.equal({ requested: 7, answered: 4, gone: 3, failed: 0, noNetns: 1 });
     expect(rows.map((x) => x.target?.cookie).sort()).to.deep.equal(live.map((t) => t.cookie).sort());
     for (const x of rows) {
