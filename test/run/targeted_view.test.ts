@@ -5,7 +5,7 @@
 // without a request; the rate limit drops and counts; every target is
 // accounted for, and the metrics say so.
 import { expect } from 'chai';
-import { execFile } from 'child_process';
+import { execFile, execFileSync } from 'child_process';
 import * as path from 'path';
 import type { ColumnBatch } from '../../src/layout/batch';
 import type { SnapshotContext } from '../../src/sinks/rows';
@@ -18,6 +18,16 @@ import { createRegistry } from '../../src/metrics/registry';
 import { parseNetnsSelector } from '../../src/netns/select';
 import { suiteNetns } from '../helpers/netns';
 import { skipUnlessEvents } from '../helpers/events';
+import { skipIf } from '../helpers/skip';
+
+const haveNft = (): boolean => {
+  try {
+    execFileSync('nft', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+};
 import { NullSink, quietLog } from '../helpers/views';
 import { Logger } from '../../src/util/log';
 
@@ -30,6 +40,7 @@ interface Snap {
   dport: number;
   state: number;
   rtt: number;
+  retrans: number;
   tsMs: number;
 }
 
@@ -46,6 +57,7 @@ class SnapSink extends NullSink {
         dport: b.u16('dport')[i]!,
         state: b.u8('idiag_state')[i]!,
         rtt: b.u32('tcpi_rtt')[i]!,
+        retrans: b.u32('tcpi_total_retrans')[i]!,
         tsMs: Number(b.u64('ts_ns')[i]! / 1000n) / 1000,
       });
   }
@@ -154,6 +166,23 @@ describe('targeted view: event-triggered exact-match snapshots', function () {
     expect(stats.requested).to.equal(0);
     expect(stats.gone).to.equal(20);
     expect(sink.snaps.filter((x) => x.view === 'targeted')).to.have.length(0);
+    accounted(stats);
+  });
+
+  it('a retransmit burst gets a snapshot that shows the retransmissions', async function () {
+    skipIf(this, !haveNft(), 'needs nft (nftables) to drop packets');
+    // drop 30% of the data segments (1000 bytes each way) that reach the namespace: they are sent again
+    const nft = (...a: string[]): string => execFileSync('ip', ['netns', 'exec', netns.name, 'nft', ...a], { encoding: 'utf8' });
+    nft('add', 'table', 'inet', 'tl');
+    nft('add', 'chain', 'inet', 'tl', 'in', '{ type filter hook input priority 0; }');
+    nft('add', 'rule', 'inet', 'tl', 'in', 'meta', 'length', '>', '500', 'numgen', 'random', 'mod', '10', '<', '3', 'drop');
+    const { stats, sink } = await run(8, 300, 10, { retransmit: 0 });
+    const snaps = sink.snaps.filter((x) => x.view === 'targeted');
+    expect(stats.triggered.retransmit).to.be.greaterThan(0);
+    expect(snaps.length).to.be.greaterThan(0);
+    expect(snaps.every((x) => x.trigger === 'retransmit')).to.equal(true);
+    // a snapshot taken after a retransmission counts it
+    expect(snaps.filter((x) => x.retrans > 0).length).to.be.at.least(Math.ceil(snaps.length / 2));
     accounted(stats);
   });
 
