@@ -46,6 +46,21 @@ describe('schema apply on a real ClickHouse', function () {
     expect(Number(recorded[0]!.n)).to.equal(loadMigrations().length);
   });
 
+  it('an ADD COLUMN migration (007: tcp_snapshots.trigger) applied but not recorded applies again cleanly (18.16 has no IF NOT EXISTS)', async () => {
+    const db = t.freshDb('alt');
+    await applySchema(t.client, { database: db });
+    const cols = await rows<{ name: string }>(
+      t.client,
+      `SELECT name FROM system.columns WHERE database = '${db}' AND table = 'tcp_snapshots'`,
+    );
+    const names = cols.map((c) => c.name);
+    expect(names.indexOf('trigger')).to.equal(names.indexOf('view') + 1);
+    await t.client.command({ query: `ALTER TABLE ${db}.schema_migrations DELETE WHERE version = 7` });
+    await new Promise((r) => setTimeout(r, 300)); // mutations apply asynchronously
+    const again = await applySchema(t.client, { database: db });
+    expect(again.applied).to.deep.equal(['007_snapshot_trigger']);
+  });
+
   it('refuses a migration whose text changed after it was applied', async () => {
     const db = t.freshDb('ck');
     await applySchema(t.client, { database: db });
@@ -99,7 +114,8 @@ describe('schema apply on a real ClickHouse', function () {
     expect(r.stdout).to.include('CREATE DATABASE IF NOT EXISTS obs ON CLUSTER fleet;');
     expect(r.stdout).to.include("ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/obs/tcp_flows_local', '{replica}')");
     expect(r.stdout).to.include('TTL toDateTime(ts) + toIntervalDay(14)');
-    expect(r.stdout.match(/ENGINE = Distributed\(fleet, obs, \w+_local, rand\(\)\);/g)).to.have.length(tableNames().length);
+    // one Distributed table per table (tcp_snapshots's is made again by migration 007)
+    expect(new Set(r.stdout.match(/ENGINE = Distributed\(fleet, obs, \w+_local, rand\(\)\);/g)).size).to.equal(tableNames().length);
     const bad = await cli(['schema', 'print', '--ttl-days', '-3']);
     expect(bad.code).to.equal(2);
     expect(bad.stderr.trim()).to.equal('tcplens: --ttl-days: a whole number of days >= 0 expected, got -3');

@@ -64,6 +64,10 @@ function statements(sql: string): string[] {
     .filter(Boolean);
 }
 
+/** The fleet's Distributed `table` over every node's `table`_local. */
+const distributedOver = (db: string, table: string, onCluster: string, cluster: string): string =>
+  `CREATE TABLE IF NOT EXISTS ${db}.${table} ${onCluster} AS ${db}.${table}_local ENGINE = Distributed(${cluster}, ${db}, ${table}_local, rand())`;
+
 /** Rendered statements of one migration. */
 export function renderMigration(m: Migration, o: RenderOptions): string[] {
   const db = checkIdentifier('database', o.database);
@@ -75,6 +79,7 @@ export function renderMigration(m: Migration, o: RenderOptions): string[] {
   for (const stmt of statements(m.template)) {
     const tm = /CREATE TABLE IF NOT EXISTS \{\{db\}\}\.([a-z_]+)/.exec(stmt);
     const table = tm?.[1] ?? '';
+    const altered = /^ALTER TABLE \{\{db\}\}\.([a-z_]+)/.exec(stmt)?.[1] ?? '';
     const local = cluster ? `${table}_local` : table;
     const engine =
       cluster && o.replicated !== false ? `ReplicatedMergeTree('/clickhouse/tables/{shard}/${db}/${local}', '{replica}')` : 'MergeTree()';
@@ -87,6 +92,7 @@ export function renderMigration(m: Migration, o: RenderOptions): string[] {
       c_ts: d.modern ? ' CODEC(DoubleDelta, ZSTD(1))' : '',
       c_u: d.modern ? ' CODEC(T64, ZSTD(1))' : '',
       ttl: d.modern && ttlDays > 0 ? `TTL toDateTime(ts) + toIntervalDay(${ttlDays})` : '',
+      if_not_exists: d.modern ? 'IF NOT EXISTS' : '',
     };
     let sql = stmt.replace(/\{\{(\w+)\}\}/g, (_, k: string) => {
       const v = vars[k];
@@ -96,9 +102,17 @@ export function renderMigration(m: Migration, o: RenderOptions): string[] {
     if (cluster && table) {
       sql = sql.replace(`${db}.${table} `, `${db}.${local} `);
       out.push(sql.replace(/\n\s*\n/g, '\n'));
-      out.push(
-        `CREATE TABLE IF NOT EXISTS ${db}.${table} ${onCluster} AS ${db}.${local} ENGINE = Distributed(${cluster}, ${db}, ${local}, rand())`,
-      );
+      out.push(distributedOver(db, table, onCluster, cluster));
+    } else if (altered) {
+      sql = sql.replace(/ {2,}/g, ' '); // an empty placeholder's gap
+      if (cluster) {
+        // every node's local table changes; the Distributed table over them holds
+        // no rows and is made again from it (18.16 refuses ALTER ... ON CLUSTER of
+        // a Distributed table over replicated shards: ClickHouse issue 3268)
+        out.push(sql.replace(`${db}.${altered} `, `${db}.${altered}_local `));
+        out.push(`DROP TABLE IF EXISTS ${db}.${altered} ${onCluster}`.trim());
+        out.push(distributedOver(db, altered, onCluster, cluster));
+      } else out.push(sql);
     } else {
       out.push(sql.replace(/\n\s*\n/g, '\n'));
     }
@@ -125,6 +139,10 @@ export async function detectDialect(client: ClickHouseClient): Promise<Dialect> 
   return dialectFor(row?.v ?? '0');
 }
 
+/** 18.16 has no ADD COLUMN IF NOT EXISTS: its "already exists" means done. */
+const columnExists = (query: string, e: unknown): boolean =>
+  /^ALTER TABLE .* ADD COLUMN /s.test(query) && /column with this name already exists/.test((e as Error).message ?? '');
+
 /** A DDL statement, tried again on a network failure: every statement here is
  * IF NOT EXISTS, so running it twice is harmless. Server exceptions are final. */
 async function ddl(client: ClickHouseClient, query: string, attempts = 3): Promise<void> {
@@ -133,6 +151,7 @@ async function ddl(client: ClickHouseClient, query: string, attempts = 3): Promi
       await client.command({ query });
       return;
     } catch (e) {
+      if (columnExists(query, e)) return; // an ADD COLUMN applied before its migration was recorded
       if (i >= attempts || serverRefused(e)) throw e;
       await new Promise((r) => setTimeout(r, 200 * i));
     }
