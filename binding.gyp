@@ -21,7 +21,9 @@
         "native/bpf_stats.c",
         "native/events.c",
         "native/napi_events.cc",
-        "native/bpf_parts.c"
+        "native/bpf_parts.c",
+        "native/diag_lookup.c",
+        "native/napi_lookup.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -8,6 +8,7 @@ void InitDestroy(Napi::Env env, Napi::Object exports);
 void InitBpfStats(Napi::Env env, Napi::Object exports);
 void InitEvents(Napi::Env env, Napi::Object exports);
 void InitSampler(Napi::Env env, Napi::Object exports);
+void InitLookup(Napi::Env env, Napi::Object exports);
 }  // namespace tl
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -17,6 +18,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tl::InitBpfStats(env, exports);
   tl::InitEvents(env, exports);
   tl::InitSampler(env, exports);
+  tl::InitLookup(env, exports);
   return exports;
 }
 

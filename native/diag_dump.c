@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <linux/inet_diag.h>
 #include <linux/sock_diag.h>
 #include "clock.h"
@@ -33,6 +34,21 @@ void tl_dump_close(struct tl_dump *d)
 	d->tap_len = d->tap_cap = 0;
 }
 
+/* The request with an INET_DIAG_REQ_BYTECODE attribute after it (as ss sends a filter). */
+static ssize_t send_with_bytecode(struct tl_dump *d, struct nlmsghdr *nlh, size_t req_len, struct sockaddr_nl *kernel)
+{
+	struct rtattr rta = { .rta_len = (unsigned short)RTA_LENGTH(d->bc_len), .rta_type = INET_DIAG_REQ_BYTECODE };
+	struct iovec iov[3] = { { nlh, req_len }, { &rta, sizeof(rta) }, { (void *)d->bc, d->bc_len } };
+	struct msghdr msg = { .msg_name = kernel, .msg_namelen = sizeof(*kernel), .msg_iov = iov, .msg_iovlen = 3 };
+	ssize_t n;
+
+	nlh->nlmsg_len = (uint32_t)(req_len + RTA_SPACE(d->bc_len));
+	do {
+		n = sendmsg(d->fd, &msg, 0);
+	} while (n < 0 && errno == EINTR);
+	return n;
+}
+
 static int send_request(struct tl_dump *d)
 {
 	struct {
@@ -52,9 +68,13 @@ static int send_request(struct tl_dump *d)
 	req.r.idiag_ext = d->ext;
 	req.r.idiag_states = d->states;
 
-	do {
-		n = sendto(d->fd, &req, sizeof(req), 0, (struct sockaddr *)&kernel, sizeof(kernel));
-	} while (n < 0 && errno == EINTR);
+	if (d->bc && d->bc_len) {
+		n = send_with_bytecode(d, &req.nlh, sizeof(req), &kernel);
+	} else {
+		do {
+			n = sendto(d->fd, &req, sizeof(req), 0, (struct sockaddr *)&kernel, sizeof(kernel));
+		} while (n < 0 && errno == EINTR);
+	}
 	if (n < 0) {
 		d->st.nl_errors++;
 		return -errno;

@@ -41,6 +41,11 @@ struct tl_dump {
 	struct tl_dict dict;
 	struct tl_dump_stats st;
 	int last_errno; /* of the last failed dump, 0 if none */
+	/* INET_DIAG_REQ_BYTECODE sent with every request (NULL = none): a filter
+	 * the kernel runs on each socket before formatting it. Owned by the
+	 * caller, which keeps it alive while dumps run. */
+	const uint8_t *bc;
+	uint32_t bc_len;
 	/* Optional tap: every received chunk is appended here as
 	 * [u32 length][bytes] (fixture recording). */
 	int tapping;

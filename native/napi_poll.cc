@@ -4,6 +4,7 @@
 #include <napi.h>
 #include <cerrno>
 #include <cstring>
+#include <vector>
 #include <sys/socket.h>
 #include <linux/netlink.h>
 #include "napi_util.h"
@@ -118,6 +119,13 @@ class DiagSocket : public FillGuard<DiagSocket> {
     unsigned fam = o.Has("families") ? o.Get("families").As<Napi::Number>().Uint32Value() : 3;
     uint32_t states = o.Has("states") ? o.Get("states").As<Napi::Number>().Uint32Value() : 0xffffffffu;
     uint8_t ext = o.Has("ext") ? (uint8_t)o.Get("ext").As<Napi::Number>().Uint32Value() : 0xff;
+    // bytecode: a kernel-side filter (INET_DIAG_REQ_BYTECODE), kept for every later dump
+    if (o.Has("bytecode") && o.Get("bytecode").IsTypedArray()) {
+      Napi::Uint8Array bc = o.Get("bytecode").As<Napi::Uint8Array>();
+      bc_.assign(bc.Data(), bc.Data() + bc.ByteLength());
+      dump_.bc = bc_.empty() ? nullptr : bc_.data();
+      dump_.bc_len = (uint32_t)bc_.size();
+    }
     int rc = tl_dump_begin(&dump_, fam, states, ext);
     if (rc < 0) ErrnoError(env, -rc, "inet_diag request").ThrowAsJavaScriptException();
     return env.Undefined();
@@ -168,6 +176,7 @@ class DiagSocket : public FillGuard<DiagSocket> {
 
   Napi::Value NetnsInode(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), (double)dump_.netns_inode); }
   tl_dump dump_{};
+  std::vector<uint8_t> bc_;
   bool open_ = false;
 };
 

@@ -6,6 +6,7 @@ import { PollSource, type CycleResult } from '../sources/poll';
 import { DestroySource } from '../sources/destroy';
 import { parseNetnsSelector } from '../netns/select';
 import { parseStates } from '../format/tcp_states';
+import { filterBytecode } from '../filter';
 import { parseDuration } from '../util/units';
 import { BatchPrinter, type Format } from '../format/printer';
 import { Output } from '../util/output';
@@ -19,6 +20,7 @@ interface PollArgs {
   format: Format;
   netns: string;
   states: string;
+  filter?: string;
   family: string;
   batchRows: number;
   destroy?: boolean;
@@ -50,6 +52,11 @@ export const builder = (y: Argv): Argv<PollArgs> =>
       type: 'string',
       default: 'all',
       describe: 'TCP states to dump: all, connected, established, listen, time_wait, ... (comma-separated)',
+    })
+    .option('filter', {
+      type: 'string',
+      describe:
+        "sockets the kernel selects, in ss's filter syntax: sport/dport OP :PORT, src/dst ADDR[/LEN][:PORT], and/or/not, parentheses",
     })
     .option('family', { type: 'string', choices: ['all', '4', '6'], default: 'all', describe: 'address family' })
     .option('destroy', {
@@ -104,6 +111,7 @@ export async function runPoll(args: PollArgs): Promise<number> {
       }
     };
 
+  const bytecode = filterBytecode(args.filter); // a bad expression fails now, in one line
   // A long-running poll checks the host once and says what is degraded.
   if (intervalMs > 0) {
     // Any namespace but our own needs setns (CAP_SYS_ADMIN).
@@ -112,7 +120,13 @@ export async function runPoll(args: PollArgs): Promise<number> {
     if (exitCodeOf(report) !== 0) return 1;
   }
 
-  const source = new PollSource({ netns, states: parseStates(args.states), families: familyMask(args.family), batchRows: args.batchRows });
+  const source = new PollSource({
+    netns,
+    states: parseStates(args.states),
+    families: familyMask(args.family),
+    batchRows: args.batchRows,
+    ...(bytecode ? { bytecode } : {}),
+  });
   source.onOpenError = onOpenError('poll');
   const destroy = args.destroy ? new DestroySource({ netns, batchRows: args.batchRows }) : null;
   if (destroy) {

@@ -19,6 +19,8 @@ import { runStages, startRunMetrics } from '../run/metrics';
 import { log, parseLevel } from '../util/log';
 import { HealthAccounts } from '../correlate/health';
 import { parseBreakdown } from '../correlate/health_groups';
+import { parseSnapshotOn } from '../run/snapshot_on';
+import { filterBytecode } from '../filter';
 
 export const command = 'run';
 export const describe = 'The sidecar: every view, joined per flow, written to ClickHouse (or stdout/file), metrics on --listen';
@@ -27,7 +29,11 @@ export const builder = (y: Argv): Argv<RunArgs> =>
   withRunOptions(y)
     .example('$0 run', 'local ClickHouse under ./.tcplens, every namespace, every 10s')
     .example('TCPLENS_CLICKHOUSE_URL=http://ch:8123 TCPLENS_CLICKHOUSE_PASSWORD=... $0 run --interval 5s', 'a remote ClickHouse')
-    .example('$0 run --sink stdout --duration 30s', 'ndjson on stdout for 30 s, no ClickHouse') as unknown as Argv<RunArgs>;
+    .example('$0 run --sink stdout --duration 30s', 'ndjson on stdout for 30 s, no ClickHouse')
+    .example(
+      '$0 run --snapshot-on open:50ms,retransmit,reset',
+      'also a snapshot of each flow 50 ms after it opens, and at retransmits and resets',
+    ) as unknown as Argv<RunArgs>;
 
 function parseViews(text: string): Set<string> {
   const known = VIEW_FACTORIES.map((f) => f.name);
@@ -43,6 +49,7 @@ function parseViews(text: string): Set<string> {
 function check(args: RunArgs): void {
   if (!(args.maxFlows >= 1)) throw usage('--max-flows: at least 1');
   if (!(args.sampleHz > 0 && args.sampleHz <= 1000)) throw usage('--sample-hz: between 0 and 1000');
+  if (!(args.snapshotRate > 0)) throw usage('--snapshot-rate: greater than zero');
   if (!(Number.isInteger(args['ttl-days']) && args['ttl-days'] >= 0)) throw usage('--ttl-days: a whole number of days, 0 or more');
 }
 
@@ -60,6 +67,9 @@ export async function runMain(args: RunArgs): Promise<number> {
   const durationMs = args.duration !== undefined ? parseDuration(args.duration, 'duration') : 0;
   const asked = parseNetnsSelector(args.netns);
   const wanted = parseViews(args.views);
+  const snapshotOn = args.snapshotOn !== undefined ? parseSnapshotOn(args.snapshotOn) : undefined;
+  if (snapshotOn) wanted.add('targeted');
+  const bytecode = filterBytecode(args.filter);
   log.setLevel(parseLevel(args.logLevel));
   const spoolBudget = parseSize(args['spool-bytes'], '--spool-bytes');
   const host = args.host ?? os.hostname();
@@ -87,6 +97,8 @@ export async function runMain(args: RunArgs): Promise<number> {
       ownersMs,
       ringBytes,
       changesOnly: args.changesOnly,
+      ...(snapshotOn ? { snapshotOn, snapshotRate: args.snapshotRate } : {}),
+      ...(bytecode ? { bytecode } : {}),
     },
     log,
   );

@@ -69,7 +69,6 @@ export async function handler(args: ArgumentsCamelCase<SchemaArgs>): Promise<voi
   const client = makeClient(cfg);
   try {
     const r = await applySchema(client, base);
-    for (const w of r.warnings) process.stderr.write(`tcplens: warning: ${w}\n`);
     process.stdout.write(
       `${describeCh(cfg)}: ClickHouse ${r.dialect.version}; applied ${r.applied.length ? r.applied.join(', ') : 'nothing'}; already there ${r.skipped.length}${r.expiredPartitions ? `; dropped ${r.expiredPartitions} expired partitions` : ''}\n`,
     );

@@ -69,6 +69,9 @@ function pct(a: number[], q: number): number | null {
 }
 const round = (x: number | null, d = 3): number | null => (x === null || !Number.isFinite(x) ? null : Math.round(x * 10 ** d) / 10 ** d);
 
+/** samples, and targeted snapshots (they see a flow when their request beats its close): no model */
+const noPrediction = (view: string): boolean => view === 'samples' || view === 'targeted';
+
 /** Which counters mean "dropped by the kernel" for each view. */
 const DROP_COUNTERS = ['enobufs', 'lost', 'drops', 'reserve_failures', 'ringbuf_drops'];
 
@@ -131,8 +134,8 @@ export function buildReport(j: Joined, outcomes: readonly ViewOutcome[], lifetim
       coverage: r && total ? round(seen / total, 5) : null,
       // Samples see a flow only while a thread blocks on its socket (an
       // event loop never does): lifetimes alone cannot predict that.
-      predicted_coverage: out.view === 'poll' ? round(predictCoverage(lifetimes, out.interval_ms), 5) : pollLike ? null : 1,
-      predicted_sigma: out.view === 'poll' ? round(coverageSigma(lifetimes, out.interval_ms), 5) : pollLike ? null : 0,
+      predicted_coverage: out.view === 'poll' ? round(predictCoverage(lifetimes, out.interval_ms), 5) : noPrediction(out.view) ? null : 1,
+      predicted_sigma: out.view === 'poll' ? round(coverageSigma(lifetimes, out.interval_ms), 5) : noPrediction(out.view) ? null : 0,
       bytes_total: hasBytes && known ? bytesTotal : null,
       bytes_seen: hasBytes ? seenBytes : null,
       bytes_missed: hasBytes && known ? unseenBytes + after : null,

@@ -13,6 +13,7 @@ import {
 } from './stages';
 import { BpfProgStats } from './bpf_stats';
 import { healthMetrics } from './health';
+import { targetedMetrics } from './targeted_metrics';
 import { LEVELS, type Logger } from '../util/log';
 
 export interface RegistryOptions {
@@ -249,6 +250,7 @@ export function createRegistry(stages: PipelineStages, opts: RegistryOptions): R
   destroyMetrics(reg, stages);
   eventsMetrics(reg, stages);
   samplesMetrics(reg, stages);
+  targetedMetrics(reg, stages);
   flowsMetrics(reg, stages);
   sinkMetrics(reg, stages);
   viewMetrics(reg, stages);

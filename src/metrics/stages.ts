@@ -102,6 +102,26 @@ export interface EventsStageStats {
   rows: number;
 }
 
+/** The targeted view (--snapshot-on): exact-match snapshots the events asked for. */
+export interface TargetedStageStats {
+  /** targets accepted, per trigger (open, retransmit, reset) */
+  triggered: Record<string, number>;
+  /** exact-match requests sent */
+  requested: number;
+  /** a live socket's snapshot, written */
+  answered: number;
+  /** the socket was already gone: closed (per the events) before it was due, or the kernel had no such socket */
+  gone: number;
+  /** requests that failed (socket errors) */
+  failed: number;
+  /** retransmits that joined a waiting (or just taken) retransmit snapshot */
+  coalesced: number;
+  /** targets never asked: limit (--snapshot-rate), queue (bound), netns (not watched) */
+  dropped: Record<string, number>;
+  /** targets waiting now (gauge) */
+  pending: number;
+}
+
 /** The eBPF samples view: task-iterator runs. */
 export interface SamplesStageStats {
   iterations: number;
@@ -199,6 +219,7 @@ export interface PipelineStages {
   destroy?: StatsProvider<DestroyStageStats>;
   events?: StatsProvider<EventsStageStats>;
   samples?: StatsProvider<SamplesStageStats>;
+  targeted?: StatsProvider<TargetedStageStats>;
   flows?: StatsProvider<FlowsStageStats>;
   sink?: StatsProvider<SinkStageStats>;
   parts?: StatsProvider<ViewPartStats[]>;

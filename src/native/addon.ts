@@ -56,6 +56,8 @@ export interface BeginOptions {
   states?: number;
   /** INET_DIAG_* extension bits */
   ext?: number;
+  /** INET_DIAG_REQ_BYTECODE (src/filter/): kept for every later dump of this socket */
+  bytecode?: Uint8Array;
 }
 
 export interface DiagSocket {

@@ -1,6 +1,6 @@
 // Runs a rendered question against ClickHouse and reads back its columns and
 // rows. Every failure is one line: an unreachable server, a database without
-// tcplens's tables, a schema older than the question (007 not applied).
+// tcplens's tables, a schema older than the question (008 not applied).
 import type { ClickHouseClient } from '@clickhouse/client';
 import { describe as describeCh, makeClient, type ClickHouseConfig } from '../sinks/clickhouse/config';
 import { detectDialect } from '../sinks/clickhouse/schema';

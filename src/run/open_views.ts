@@ -5,6 +5,7 @@ import type { ViewPart } from '../native/addon';
 import type { PipelineStages } from '../metrics/stages';
 import type { Logger } from '../util/log';
 import type { View, ViewFactory, ViewsRequest } from './view';
+import { EventTap } from './event_tap';
 
 export interface OpenedViews {
   /** every view to tick, the pacing one (poll) first */
@@ -14,7 +15,8 @@ export interface OpenedViews {
   parts: { events: ViewPart[]; samples: ViewPart[] };
 }
 
-export function openViews(factories: readonly ViewFactory[], req: ViewsRequest, log: Logger): OpenedViews {
+export function openViews(factories: readonly ViewFactory[], asked: ViewsRequest, log: Logger): OpenedViews {
+  const req: ViewsRequest = { ...asked, eventTap: asked.eventTap ?? new EventTap() };
   const out: OpenedViews = { views: [], stages: {}, parts: { events: [], samples: [] } };
   for (const f of factories) {
     if (!req.wanted.has(f.name)) continue;

@@ -38,6 +38,17 @@ const RUN_OPTIONS: Record<string, Options> = {
     describe:
       'events view ring buffer, a power of two: what a burst of events between two drains may fill before events are lost (counted)',
   },
+  filter: {
+    type: 'string',
+    describe:
+      "poll only the sockets this selects, filtered in the kernel; ss's syntax: sport/dport OP :PORT, src/dst ADDR[/LEN][:PORT], and/or/not",
+  },
+  'snapshot-on': {
+    type: 'string',
+    describe:
+      'targeted snapshots: when the events view sees TRIGGER[:DELAY] (open, retransmit, reset; e.g. open:50ms,retransmit,reset), ask inet_diag for that one socket (tcp_snapshots, view targeted)',
+  },
+  'snapshot-rate': { type: 'number', default: 1000, describe: 'targeted snapshots per second at most; past it they are dropped (counted)' },
   'max-flows': {
     type: 'number',
     default: 1_000_000,
@@ -130,4 +141,7 @@ export interface RunArgs extends SinkFlags, MetricsFlags {
   healthBy: string;
   healthPeers?: string;
   healthMaxSeries: number;
+  snapshotOn?: string;
+  snapshotRate: number;
+  filter?: string;
 }

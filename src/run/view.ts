@@ -10,6 +10,8 @@ import type { PreflightReport } from '../preflight';
 import type { PipelineStages } from '../metrics/stages';
 import type { Sink } from '../sinks';
 import type { Logger } from '../util/log';
+import type { EventTap } from './event_tap';
+import type { SnapshotTriggers } from './snapshot_on';
 
 export interface ViewContext {
   table: FlowTable;
@@ -58,6 +60,14 @@ export interface ViewsRequest {
   ringBytes: number;
   changesOnly: boolean;
   batchRows?: number;
+  /** --filter compiled: the poll view's kernel-side filter */
+  bytecode?: Uint8Array;
+  /** --snapshot-on: the targeted view's triggers (absent: no targeted view) */
+  snapshotOn?: SnapshotTriggers;
+  /** --snapshot-rate: targeted snapshots per second at most */
+  snapshotRate?: number;
+  /** the events view's batches, for the views that act on them (openViews provides one) */
+  eventTap?: EventTap;
 }
 
 /** What opening one view gave: its views (samples opens two), the stage

@@ -6,8 +6,10 @@
 export interface SnapshotContext {
   /** congestion-control names of the batch's namespace: id k -> names[k-1] (PollSource's BatchContext.names) */
   names: readonly string[];
-  /** 'poll' (default) or 'destroy': the view the rows came from */
-  view?: 'poll' | 'destroy';
+  /** 'poll' (default), 'destroy' or 'targeted': the view the rows came from */
+  view?: 'poll' | 'destroy' | 'targeted';
+  /** targeted snapshots: the --snapshot-on trigger (open, retransmit, reset); '' otherwise */
+  trigger?: string;
 }
 
 /** One namespace's share of one poll cycle (from PollSource's CycleResult.namespaces). */

@@ -11,7 +11,7 @@ export interface BatchTable {
   table: string;
   /** dictionary-encoded columns (cong, comm): id k -> names[k-1]; 0 -> '' */
   dicts: Record<string, readonly string[]>;
-  /** constant string columns placed after ts (the snapshot's view) */
+  /** constant string columns placed after ts (the snapshot's view and trigger) */
   consts: Record<string, string>;
   /** for batches without a ts_ns column (owners): the time of the whole batch */
   tsNs?: bigint;
@@ -20,7 +20,7 @@ export interface BatchTable {
 export const snapshotsTable = (ctx: SnapshotContext): BatchTable => ({
   table: 'tcp_snapshots',
   dicts: { cong: ctx.names },
-  consts: { view: ctx.view ?? 'poll' },
+  consts: { view: ctx.view ?? 'poll', trigger: ctx.trigger ?? '' },
 });
 /** comms: the view's comm dictionary (id k -> comms[k-1]) */
 export const eventsTable = (comms: readonly string[]): BatchTable => ({ table: 'tcp_events', dicts: { comm: comms }, consts: {} });
@@ -78,7 +78,7 @@ export const FLOW_SPEC: RowSpec<FlowRow> = [
   ['comm', 'lc'],
   ['cgroup_id', 'UInt64'],
   ['evicted', 'UInt8'],
-  // schema/007_flow_forensics.sql
+  // schema/008_flow_forensics.sql
   ['close_reason', 'lc'],
   ['handshake', 'UInt8'],
   ['state_at_close', 'UInt8'],

@@ -18,6 +18,8 @@ export interface PollOptions {
   families?: number;
   /** rows per batch */
   batchRows?: number;
+  /** --filter compiled (src/filter/): the kernel skips what it does not select */
+  bytecode?: Uint8Array;
 }
 
 /** One namespace's share of a cycle. */
@@ -56,12 +58,14 @@ export class PollSource {
   private readonly batch: PollBatch;
   private readonly states: number;
   private readonly families: number;
+  private readonly bytecode: Uint8Array | undefined;
 
   constructor(opts: PollOptions) {
     this.tracker = new NetnsTracker(opts.netns, (ns) => new NsSocket(new (addon().DiagSocket)(ns.path)));
     this.batch = new PollBatch(opts.batchRows ?? 512);
     this.states = opts.states ?? ALL_STATES;
     this.families = opts.families ?? 3;
+    this.bytecode = opts.bytecode;
   }
 
   /** Called once for each namespace that cannot be entered. */
@@ -109,7 +113,7 @@ export class PollSource {
   ): Promise<void> {
     const { sock, names } = h;
     try {
-      sock.begin({ families: this.families, states: this.states, ext: ALL_EXT });
+      sock.begin({ families: this.families, states: this.states, ext: ALL_EXT, ...(this.bytecode ? { bytecode: this.bytecode } : {}) });
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
       nc.errno = err.errno ?? 0;

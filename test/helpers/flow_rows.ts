@@ -1,7 +1,7 @@
 // FlowRow literals for tests that write flows without running the flow table.
 import type { FlowRow } from '../../src/correlate/flow_row';
 
-/** The 007_flow_forensics fields of a flow nothing more is known of. */
+/** The 008_flow_forensics fields of a flow nothing more is known of. */
 export const NO_FORENSICS: Pick<
   FlowRow,
   | 'close_reason'

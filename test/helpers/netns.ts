@@ -123,3 +123,23 @@ export function suiteNetns(tag: string, each = false): { readonly name: string }
   });
   return ns;
 }
+
+/** A suite namespace (suiteNetns) and the workloads its tests start in it, each stopped after its test. */
+export function suiteWorkloads(tag: string): { readonly name: string; start(spec: object): Promise<Workload> } {
+  const ns = suiteNetns(tag);
+  let running: Workload[] = [];
+  afterEach(async () => {
+    for (const w of running) await w.stop();
+    running = [];
+  });
+  return {
+    get name() {
+      return ns.name;
+    },
+    async start(spec) {
+      const w = await startWorkload(ns.name, spec);
+      running.push(w);
+      return w;
+    },
+  };
+}

@@ -15,7 +15,7 @@ import { haveZooKeeper, startZooKeeper, type TestZooKeeper } from '../helpers/zo
 
 /** cluster tl_test: one shard per server; with zkPort, ZooKeeper and the {shard}/{replica} macros */
 function clusterConfig(tcp: number[], i: number, zkPort?: number): string {
-  // replicated locals: each shard's replicas replicate themselves (ALTER ... ON CLUSTER requires saying so)
+  // Replicated locals: each shard replicates itself (ClickHouse refuses an ALTER ... ON CLUSTER of them otherwise)
   const internal = zkPort ? '<internal_replication>true</internal_replication>' : '';
   const shards = tcp.map((p) => `<shard>${internal}<replica><host>127.0.0.1</host><port>${p}</port></replica></shard>`).join('');
   const zk = zkPort

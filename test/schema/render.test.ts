@@ -90,6 +90,16 @@ describe('schema renderer', () => {
     }
   });
 
+  it('cluster variant: an ALTER changes every local table; the Distributed one is made again over it', () => {
+    const stmts = renderAll({ database: 'db1', dialect: MODERN, cluster: 'fleet' });
+    const at = stmts.findIndex((s) => s.startsWith('ALTER TABLE'));
+    expect(stmts.slice(at, at + 3)).to.deep.equal([
+      'ALTER TABLE db1.tcp_snapshots_local ON CLUSTER fleet ADD COLUMN IF NOT EXISTS trigger LowCardinality(String) AFTER view',
+      'DROP TABLE IF EXISTS db1.tcp_snapshots ON CLUSTER fleet',
+      'CREATE TABLE IF NOT EXISTS db1.tcp_snapshots ON CLUSTER fleet AS db1.tcp_snapshots_local ENGINE = Distributed(fleet, db1, tcp_snapshots_local, rand())',
+    ]);
+  });
+
   it('rejects identifiers that could inject SQL', () => {
     expect(() => renderAll({ database: 'x; DROP TABLE y', dialect: LEGACY })).to.throw(/bad database name/);
     expect(() => renderAll({ database: 'ok', dialect: LEGACY, cluster: "a'b" })).to.throw(/bad cluster name/);
@@ -98,7 +108,9 @@ describe('schema renderer', () => {
   it('tables hold every column the views produce (column contracts)', () => {
     const stmts = renderAll({ database: 'tcplens', dialect: LEGACY });
     const extra = ['host', 'ts', 'tl_batch'];
-    expect(columnsOf(stmts, 'tcp_snapshots')).to.have.members([...extra, 'view', ...POLL_COLUMNS.map((c) => c.name)]);
+    expect(columnsOf(stmts, 'tcp_snapshots')).to.have.members([...extra, 'view', ...POLL_COLUMNS.map((c) => c.name), 'trigger']);
+    // and the targeted view's trigger, added by its own migration (007)
+    expect(stmts).to.include('ALTER TABLE tcplens.tcp_snapshots ADD COLUMN trigger String AFTER view');
     expect(columnsOf(stmts, 'tcp_events')).to.have.members([
       ...extra,
       ...columnsFromHeader('event_columns.h', 'TL_EVENT_COLUMNS').map((c) => c.name),

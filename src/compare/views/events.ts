@@ -4,7 +4,7 @@
 // (SYN_SENT or an open) is its first sighting; the close event carries the
 // final counters (flags & EVF.FINAL).
 import { EventSource } from '../../sources/events';
-import { resolveNetns } from '../../netns/select';
+import { resolveNetns, type NetnsSelector } from '../../netns/select';
 import type { DriverFactory } from './driver';
 import type { ObsTable } from '../observe';
 import type { ColumnBatch } from '../../layout/batch';
@@ -16,11 +16,17 @@ const SETTLE_MS = 150;
 /** the tracer filters on at most this many namespaces in the kernel */
 const MAX_NETNS_FILTER = 8;
 
-export const eventsDriver: DriverFactory = (opts) => {
+/** An event source filtered in the kernel on the watched namespaces (all past the filter's size), or why there is none. */
+export function eventSourceFor(netns: NetnsSelector): EventSource | { unavailable: string } {
   const a = EventSource.availability();
   if (!a.ok) return { unavailable: a.reason };
-  const inodes = opts.netns.kind === 'all' ? [] : resolveNetns(opts.netns).namespaces.map((n) => n.inode);
-  const src = new EventSource({ netns: inodes.length <= MAX_NETNS_FILTER ? inodes : [] });
+  const inodes = netns.kind === 'all' ? [] : resolveNetns(netns).namespaces.map((n) => n.inode);
+  return new EventSource({ netns: inodes.length <= MAX_NETNS_FILTER ? inodes : [] });
+}
+
+export const eventsDriver: DriverFactory = (opts) => {
+  const src = eventSourceFor(opts.netns);
+  if (!(src instanceof EventSource)) return src;
   const read =
     (obs: ObsTable) =>
     (b: ColumnBatch): void => {

@@ -4,12 +4,14 @@ import { pollDriver } from './poll';
 import { destroyDriver } from './destroy';
 import { eventsDriver } from './events';
 import { samplesDriver } from './samples';
+import { targetedDriver } from './targeted';
 
-export type ViewName = 'poll' | 'destroy' | 'events' | 'samples';
+export type ViewName = 'poll' | 'destroy' | 'events' | 'samples' | 'targeted';
 
 export const DRIVERS: Record<ViewName, DriverFactory> = {
   poll: pollDriver,
   destroy: destroyDriver,
   events: eventsDriver,
   samples: samplesDriver,
+  targeted: targetedDriver,
 };

@@ -8,6 +8,7 @@ import type { EventsStageStats } from '../../metrics/stages';
 import type { Logger } from '../../util/log';
 import { SourceView, type ViewContext, type ViewFactory } from '../view';
 import { startParts } from './parts_log';
+import type { EventTap } from '../event_tap';
 
 /** the kernel-side namespace filter holds at most this many inodes */
 const MAX_NETNS_FILTER = 8;
@@ -30,10 +31,19 @@ class EventsView extends SourceView<EventSource> {
   private drains = 0;
   private rows = 0;
 
+  constructor(
+    src: EventSource,
+    everyMs: number,
+    private readonly tap?: EventTap,
+  ) {
+    super(src, everyMs);
+  }
+
   async tick({ table, sink }: ViewContext): Promise<number> {
     const r = await this.src.drain((b, ctx) => {
       table.observeEvents(b, ctx.names);
       sink.writeEvents(b, ctx.names);
+      this.tap?.publish(b);
     });
     this.drains++;
     this.rows += r.rows;
@@ -59,7 +69,8 @@ export const eventsView: ViewFactory = {
     // the kinds the flow table uses: other state changes cost probe time and say nothing it keeps
     const src = new EventSource({ netns: netnsFilter(req.netns, log), kinds: FLOW_KINDS, ringBytes: req.ringBytes });
     if (!startParts('events', src, log)) return { views: [], parts: src.parts() };
-    const v = new EventsView(src, req.drainMs);
+    const v = new EventsView(src, req.drainMs, req.eventTap);
+    if (req.eventTap) req.eventTap.fed = true;
     return { views: [v], stages: { events: v }, parts: src.parts() };
   },
 };

@@ -144,7 +144,11 @@ class PollView implements View {
 export const pollView: ViewFactory = {
   name: 'poll',
   open(req, log) {
-    const v = new PollView(new PollSource({ netns: req.netns, batchRows: req.batchRows }), req, log);
+    const v = new PollView(
+      new PollSource({ netns: req.netns, batchRows: req.batchRows, ...(req.bytecode ? { bytecode: req.bytecode } : {}) }),
+      req,
+      log,
+    );
     return { views: [v], stages: { poll: v } };
   },
 };

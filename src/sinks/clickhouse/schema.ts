@@ -64,6 +64,10 @@ function statements(sql: string): string[] {
     .filter(Boolean);
 }
 
+/** The fleet's Distributed `table` over every node's `table`_local. */
+const distributedOver = (db: string, table: string, onCluster: string, cluster: string): string =>
+  `CREATE TABLE IF NOT EXISTS ${db}.${table} ${onCluster} AS ${db}.${table}_local ENGINE = Distributed(${cluster}, ${db}, ${table}_local, rand())`;
+
 /** Rendered statements of one migration. */
 export function renderMigration(m: Migration, o: RenderOptions): string[] {
   const db = checkIdentifier('database', o.database);
@@ -74,8 +78,8 @@ export function renderMigration(m: Migration, o: RenderOptions): string[] {
   const out: string[] = [];
   for (const stmt of statements(m.template)) {
     const tm = /CREATE TABLE IF NOT EXISTS \{\{db\}\}\.([a-z_]+)/.exec(stmt);
-    const am = /^ALTER TABLE \{\{db\}\}\.([a-z_]+)/.exec(stmt);
-    const table = tm?.[1] ?? am?.[1] ?? '';
+    const table = tm?.[1] ?? '';
+    const altered = /^ALTER TABLE \{\{db\}\}\.([a-z_]+)/.exec(stmt)?.[1] ?? '';
     const local = cluster ? `${table}_local` : table;
     const engine =
       cluster && o.replicated !== false ? `ReplicatedMergeTree('/clickhouse/tables/{shard}/${db}/${local}', '{replica}')` : 'MergeTree()';
@@ -88,7 +92,6 @@ export function renderMigration(m: Migration, o: RenderOptions): string[] {
       c_ts: d.modern ? ' CODEC(DoubleDelta, ZSTD(1))' : '',
       c_u: d.modern ? ' CODEC(T64, ZSTD(1))' : '',
       ttl: d.modern && ttlDays > 0 ? `TTL toDateTime(ts) + toIntervalDay(${ttlDays})` : '',
-      // 18.16 has no ADD COLUMN IF NOT EXISTS: ddl() takes "already exists" as done
       if_not_exists: d.modern ? 'IF NOT EXISTS' : '',
     };
     let sql = stmt.replace(/\{\{(\w+)\}\}/g, (_, k: string) => {
@@ -96,16 +99,20 @@ export function renderMigration(m: Migration, o: RenderOptions): string[] {
       if (v === undefined) throw new Error(`${m.version}_${m.name}.sql: unknown placeholder {{${k}}}`);
       return v;
     });
-    if (am) sql = sql.replace(/ {2,}/g, ' ');
-    if (cluster && am) {
-      // the column goes to every node's local table and to the Distributed table over them
-      out.push(sql.replace(`${db}.${table} `, `${db}.${local} `), sql);
-    } else if (cluster && table) {
+    if (cluster && table) {
       sql = sql.replace(`${db}.${table} `, `${db}.${local} `);
       out.push(sql.replace(/\n\s*\n/g, '\n'));
-      out.push(
-        `CREATE TABLE IF NOT EXISTS ${db}.${table} ${onCluster} AS ${db}.${local} ENGINE = Distributed(${cluster}, ${db}, ${local}, rand())`,
-      );
+      out.push(distributedOver(db, table, onCluster, cluster));
+    } else if (altered) {
+      sql = sql.replace(/ {2,}/g, ' '); // an empty placeholder's gap
+      if (cluster) {
+        // every node's local table changes; the Distributed table over them holds
+        // no rows and is made again from it (18.16 refuses ALTER ... ON CLUSTER of
+        // a Distributed table over replicated shards: ClickHouse issue 3268)
+        out.push(sql.replace(`${db}.${altered} `, `${db}.${altered}_local `));
+        out.push(`DROP TABLE IF EXISTS ${db}.${altered} ${onCluster}`.trim());
+        out.push(distributedOver(db, altered, onCluster, cluster));
+      } else out.push(sql);
     } else {
       out.push(sql.replace(/\n\s*\n/g, '\n'));
     }
@@ -132,6 +139,10 @@ export async function detectDialect(client: ClickHouseClient): Promise<Dialect> 
   return dialectFor(row?.v ?? '0');
 }
 
+/** 18.16 has no ADD COLUMN IF NOT EXISTS: its "already exists" means done. */
+const columnExists = (query: string, e: unknown): boolean =>
+  /^ALTER TABLE .* ADD COLUMN /s.test(query) && /column with this name already exists/.test((e as Error).message ?? '');
+
 /** A DDL statement, tried again on a network failure: every statement here is
  * IF NOT EXISTS, so running it twice is harmless. Server exceptions are final. */
 async function ddl(client: ClickHouseClient, query: string, attempts = 3): Promise<void> {
@@ -140,26 +151,10 @@ async function ddl(client: ClickHouseClient, query: string, attempts = 3): Promi
       await client.command({ query });
       return;
     } catch (e) {
-      if (/ADD COLUMN /.test(query) && /already exists|Code: 44\b|DUPLICATE_COLUMN/.test(String((e as Error).message))) return;
+      if (columnExists(query, e)) return; // an ADD COLUMN applied before its migration was recorded
       if (i >= attempts || serverRefused(e)) throw e;
       await new Promise((r) => setTimeout(r, 200 * i));
     }
-  }
-}
-
-/** 18.16 refuses ALTER ... ON CLUSTER on a Distributed table when the cluster's
- * shards replicate themselves (internal_replication, which the replicated
- * locals' ALTER ON CLUSTER requires): the Distributed table of the node we
- * talk to is altered alone, and the operator is told to repeat on the others. */
-async function distributedAlter(client: ClickHouseClient, sql: string, o: RenderOptions, warnings: string[]): Promise<void> {
-  try {
-    await ddl(client, sql);
-  } catch (e) {
-    const dist = o.cluster && /^ALTER TABLE /.test(sql) && !/_local /.test(sql);
-    if (!dist || !/Code: 371\b/.test(String((e as Error).message))) throw e;
-    await ddl(client, sql.replace(/ ON CLUSTER \w+/, ''));
-    const w = `ClickHouse ${o.dialect.version} altered the Distributed tables of this node only: run the same schema apply against each other node of cluster ${o.cluster}`;
-    if (!warnings.includes(w)) warnings.push(w);
   }
 }
 
@@ -168,8 +163,6 @@ export interface ApplyResult {
   applied: string[];
   skipped: string[];
   expiredPartitions: number;
-  /** what the operator must still do (18.16 clusters: see distributedAlter) */
-  warnings: string[];
 }
 
 /** Applies every migration not yet recorded, then enforces the TTL. */
@@ -189,7 +182,7 @@ export async function applySchema(
   );
   const rs = await client.query({ query: `SELECT version, checksum FROM ${db}.schema_migrations`, format: 'JSONEachRow' });
   const done = new Map((await rs.json<{ version: number; checksum: string }>()).map((r) => [Number(r.version), r.checksum]));
-  const result: ApplyResult = { dialect, applied: [], skipped: [], expiredPartitions: 0, warnings: [] };
+  const result: ApplyResult = { dialect, applied: [], skipped: [], expiredPartitions: 0 };
   for (const m of loadMigrations()) {
     const label = `${String(m.version).padStart(3, '0')}_${m.name}`;
     const prev = done.get(m.version);
@@ -202,7 +195,7 @@ export async function applySchema(
       result.skipped.push(label);
       continue;
     }
-    for (const sql of renderMigration(m, opts)) await distributedAlter(client, sql, opts, result.warnings);
+    for (const sql of renderMigration(m, opts)) await ddl(client, sql);
     await client.insert({
       table: `${db}.schema_migrations`,
       values: [{ version: m.version, name: m.name, checksum: m.checksum, applied_at: Math.floor(Date.now() / 1000) }],

@@ -12,14 +12,21 @@ import { columnsFromHeader } from '../../helpers/columns_h';
 
 /** column -> type of table t in the rendered DDL, codecs stripped */
 function ddlTypes(d: Dialect, t: string): Map<string, string> {
-  const s = renderAll({ database: 'x', dialect: d }).find((x) => x.startsWith(`CREATE TABLE IF NOT EXISTS x.${t} `))!;
+  const all = renderAll({ database: 'x', dialect: d });
+  const s = all.find((x) => x.startsWith(`CREATE TABLE IF NOT EXISTS x.${t} `))!;
+  // and the columns later migrations add
+  const added = all
+    .map((x) => new RegExp(`^ALTER TABLE x\\.${t} ADD COLUMN (?:IF NOT EXISTS )?(\\w+) ([\\w()]+)`).exec(x))
+    .filter((m): m is RegExpExecArray => !!m);
   return new Map(
-    s
-      .split('\n')
-      .slice(1)
-      .map((l) => /^ {2}(\w+) ([\w()]+(?:\(\d+\))?)/.exec(l))
-      .filter((m): m is RegExpExecArray => !!m)
-      .map((m) => [m[1]!, m[2]!]),
+    [
+      ...s
+        .split('\n')
+        .slice(1)
+        .map((l) => /^ {2}(\w+) ([\w()]+(?:\(\d+\))?)/.exec(l))
+        .filter((m): m is RegExpExecArray => !!m),
+      ...added,
+    ].map((m) => [m[1]!, m[2]!]),
   );
 }
 

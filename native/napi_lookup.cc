@@ -1,0 +1,133 @@
+// N-API glue for the targeted view: class DiagLookup, exact-match inet_diag
+// requests for single sockets (diag_lookup.c) inside one network namespace.
+#include <napi.h>
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <vector>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include "napi_util.h"
+#include "napi_batch.h"
+extern "C" {
+#include "diag_lookup.h"
+}
+
+namespace tl {
+
+class DiagLookup : public FillGuard<DiagLookup> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "DiagLookup",
+                       {
+                           InstanceMethod("lookup", &DiagLookup::Lookup),
+                           InstanceMethod("stats", &DiagLookup::Stats),
+                           InstanceMethod("close", &DiagLookup::Close),
+                           InstanceAccessor("netnsInode", &DiagLookup::NetnsInode, nullptr),
+                           InstanceAccessor("closed", &DiagLookup::Closed, nullptr),
+                       });
+  }
+
+  // new DiagLookup(path?: string) — path of a netns file; omitted = our own.
+  explicit DiagLookup(const Napi::CallbackInfo& info) : FillGuard<DiagLookup>(info, "DiagLookup") {
+    Napi::Env env = info.Env();
+    uint64_t ino = 0;
+    int fd = OpenNetnsSocket(info, &ino);
+    if (fd < 0) return;
+    // an answer that never comes must not hold a pool thread forever
+    struct timeval tv = {1, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    if (tl_dump_init(&d_, fd, ino) < 0) {
+      tl_dump_close(&d_);
+      ErrnoError(env, ENOMEM, "lookup init").ThrowAsJavaScriptException();
+      return;
+    }
+    open_ = true;
+  }
+
+  ~DiagLookup() override {
+    if (open_) tl_dump_close(&d_);
+  }
+
+  bool IsOpen() const { return open_; }
+  void Release() {
+    if (open_) tl_dump_close(&d_);
+    open_ = false;
+  }
+
+ private:
+  // lookup(requests: ArrayBuffer, n, buffer: ArrayBuffer, capacity, ext)
+  //   -> Promise<{ rows, status: Int32Array(n), errno, code?, names }>
+  // requests: n struct tl_lookup_req (48 bytes each); status[i] = row of
+  // request i in the batch, or -errno (-ENOENT gone, -ESTALE another socket).
+  Napi::Value Lookup(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Usable(env)) return env.Undefined();
+    if (!info[0].IsArrayBuffer() || !info[1].IsNumber() || !info[4].IsNumber()) {
+      Napi::TypeError::New(env, "expected (requests, n, buffer, capacity, ext)").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    Napi::ArrayBuffer rq = info[0].As<Napi::ArrayBuffer>();
+    uint32_t n = info[1].As<Napi::Number>().Uint32Value();
+    if ((size_t)n * sizeof(tl_lookup_req) > rq.ByteLength()) {
+      Napi::RangeError::New(env, "requests buffer shorter than n requests").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    struct Job {
+      tl_batch b;
+      std::vector<tl_lookup_req> reqs;
+      std::vector<int32_t> status;
+      uint8_t ext = 0;
+      int rc = 0;
+    };
+    auto j = std::make_shared<Job>();
+    if (!BindBatch(info, 2, &j->b)) return env.Undefined();
+    if (n > j->b.capacity) {
+      Napi::RangeError::New(env, "more requests than batch rows").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    j->reqs.resize(n);
+    if (n) memcpy(j->reqs.data(), rq.Data(), (size_t)n * sizeof(tl_lookup_req));
+    j->status.resize(n);
+    j->ext = (uint8_t)info[4].As<Napi::Number>().Uint32Value();
+    Busy();
+    return PoolFillWorker::Start(
+        env, info.This().As<Napi::Object>(), info[2].As<Napi::ArrayBuffer>(),
+        [this, j] { j->rc = tl_lookup(&d_, j->reqs.data(), (uint32_t)j->reqs.size(), j->ext, &j->b, j->status.data()); },
+        [this, j](Napi::Env env) {
+          Napi::Object o = Napi::Object::New(env);
+          SetNum(o, "rows", j->b.rows);
+          Napi::Int32Array st = Napi::Int32Array::New(env, j->status.size());
+          if (!j->status.empty()) memcpy(st.Data(), j->status.data(), j->status.size() * sizeof(int32_t));
+          o.Set("status", st);
+          PutErrno(o, j->rc);
+          o.Set("names", TakeNewNames(env, &d_.dict));
+          SetBusy(false);
+          return o;
+        });
+  }
+
+  Napi::Value Stats(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const tl_dump_stats& s = d_.st;
+    Napi::Object o = Napi::Object::New(env);
+    SetNum(o, "requests", (double)s.requests);
+    SetNum(o, "recvs", (double)s.recvs);
+    SetNum(o, "bytes", (double)s.bytes);
+    SetNum(o, "eintr", (double)s.eintr);
+    SetNum(o, "enobufs", (double)s.enobufs);
+    SetNum(o, "truncated", (double)s.truncated);
+    SetNum(o, "nlErrors", (double)s.nl_errors);
+    SetNum(o, "dumpsDone", 0);
+    PutParseStats(o, s.parse);
+    return o;
+  }
+
+  Napi::Value NetnsInode(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), (double)d_.netns_inode); }
+  tl_dump d_{};
+  bool open_ = false;
+};
+
+void InitLookup(Napi::Env env, Napi::Object exports) { exports.Set("DiagLookup", DiagLookup::Define(env)); }
+
+}  // namespace tl

@@ -1,0 +1,24 @@
+// What the events view read, handed to the views that act on it (the
+// targeted view's --snapshot-on) in the same round: a batch is read before
+// the events view fills the next one.
+import type { ColumnBatch } from '../layout/batch';
+
+export type EventListener = (batch: ColumnBatch) => void;
+
+export class EventTap {
+  private readonly listeners: EventListener[] = [];
+  /** set by the events view when it runs: a tap nobody feeds says so */
+  fed = false;
+
+  subscribe(l: EventListener): void {
+    this.listeners.push(l);
+  }
+
+  get wanted(): boolean {
+    return this.listeners.length > 0;
+  }
+
+  publish(batch: ColumnBatch): void {
+    for (const l of this.listeners) l(batch);
+  }
+}
