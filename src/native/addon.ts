@@ -105,6 +105,13 @@ export interface ReplayResult extends ParseStats {
   full: boolean;
   names: string[];
   framingErrors: number;
+  /** NLMSG_DONE messages seen (one per family's dump) */
+  dumpsDone: number;
+  /** an NLMSG_ERROR ended the recorded dump, as it ends a live one */
+  nlError: boolean;
+  /** that error's errno (0: none, or an ack) and its name */
+  errno: number;
+  code?: string;
 }
 
 export interface ProbeResult {
