@@ -3,20 +3,21 @@
 # (clang + libclang-rt-14-dev), replays the crash fixtures of
 # test/fixtures/fuzz/<target>/ once, then fuzzes each target from the seeds
 # fuzz/seeds.js cuts out of test/fixtures.
-#   bash scripts/fuzz.sh [--seconds N | --runs N] [--max-len N] [TARGET...]
-# Default: 60 s per target. Prints per target one line
+#   bash scripts/fuzz.sh [--seconds N | --runs N] [--max-len N] [--out DIR] [TARGET...]
+# Default: 60 s per target, into build/fuzz (binaries, corpus, logs). Prints per target one line
 #   fuzz: TARGET executions=N seconds=S exec_per_s=R crashes=0
-# and exits 1 on any crash (the input is kept as build/fuzz/crashes/TARGET-*:
+# and exits 1 on any crash (the input is kept as OUT/crashes/TARGET-*:
 # fix the decoder, then add the input to test/fixtures/fuzz/TARGET/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-seconds=60 runs="" max_len=8192 targets=()
+seconds=60 runs="" max_len=8192 out=build/fuzz targets=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds="$2"; shift 2 ;;
     --runs) runs="$2"; shift 2 ;;
     --max-len) max_len="$2"; shift 2 ;;
+    --out) out="$2"; shift 2 ;;
     -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     -*) echo "fuzz: unknown option $1" >&2; exit 2 ;;
     *) targets+=("$1"); shift ;;
@@ -38,7 +39,6 @@ for t in "${targets[@]}"; do
 done
 command -v clang >/dev/null || { echo "fuzz: clang missing (bash scripts/bootstrap.sh)" >&2; exit 1; }
 
-out=build/fuzz
 mkdir -p "$out/crashes"
 # no eBPF skeleton on the include path: events.c and sampler.c build their
 # decoders without the loaders, which the fuzz targets do not need

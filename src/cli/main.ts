@@ -27,8 +27,9 @@ export function main(argv: string[]): void {
     .recommendCommands()
     .wrap(Math.min(110, process.stdout.columns || 110))
     .fail((msg, err) => {
-      // One clear line and a non-zero exit, never a stack trace for bad input.
-      if (err && !(err instanceof TcplensError)) {
+      // One clear line and a non-zero exit, never a stack trace for bad input
+      // (a YError is yargs's own usage error: an unreadable --config file).
+      if (err && !(err instanceof TcplensError) && err.name !== 'YError') {
         process.stderr.write(`tcplens: ${err.stack ?? err.message}\n`);
         process.exit(1);
       }

@@ -158,10 +158,15 @@ export interface Addon {
 
 let cached: Addon | undefined;
 
-/** Loads build/Release/tcplens.node once; a clear error if it was never built. */
+/**
+ * Loads build/Release/tcplens.node once (or the build TCPLENS_ADDON names, e.g. the
+ * sanitizer build of scripts/build-asan.sh); a clear error if it was never built.
+ */
 export function addon(): Addon {
   if (cached) return cached;
-  const file = path.resolve(__dirname, '..', '..', '..', 'build', 'Release', 'tcplens.node');
+  const file = process.env.TCPLENS_ADDON
+    ? path.resolve(process.env.TCPLENS_ADDON)
+    : path.resolve(__dirname, '..', '..', '..', 'build', 'Release', 'tcplens.node');
   try {
     cached = require(file) as Addon;
   } catch (e) {
