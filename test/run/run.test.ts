@@ -1,18 +1,14 @@
 // `tcplens run` end to end: a real child process polling a test namespace
 // into a real ClickHouse server started by the test.
 import { expect } from 'chai';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
 import { PollSource } from '../../src/sources/poll';
 import { parseNetnsSelector } from '../../src/netns/select';
 import { eventsAvailability } from '../../src/sources/events';
 import { VIEW_DESTROY, VIEW_EVENTS, VIEW_POLL } from '../../src/correlate/flow_row';
-import { createNetns, deleteNetns, isRoot } from '../helpers/netns';
 import { churn, heldChurn } from '../helpers/churn';
-import { haveClickHouse, rows, sharedServer } from '../helpers/clickhouse';
-import { killRuns, startRun } from '../helpers/run_proc';
-import { skipIf } from '../helpers/skip';
+import { rows, sharedServer } from '../helpers/clickhouse';
+import { startRun } from '../helpers/run_proc';
+import { runTestHooks } from '../helpers/run_hooks';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 type Totals = Record<string, { queued: number; written: number; spooled: number; dropped: number }>;
@@ -20,29 +16,14 @@ type Totals = Record<string, { queued: number; written: number; spooled: number;
 describe('tcplens run (real namespace, real ClickHouse)', function () {
   this.timeout(120_000);
   const ch = sharedServer();
-  let ns = '';
-  let ino = 0;
-  let dataDir = '';
+  const h = runTestHooks('run');
 
-  beforeEach(function () {
-    skipIf(this, !isRoot(), 'needs root to create network namespaces');
-    skipIf(this, !haveClickHouse(), 'clickhouse-server not installed (scripts/bootstrap.sh installs it)');
-    ns = createNetns('run');
-    ino = fs.statSync(`/run/netns/${ns}`).ino;
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tlrun-'));
-  });
-  afterEach(() => {
-    killRuns();
-    if (ns) deleteNetns(ns);
-    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
-  });
-
-  const common = (db: string): string[] => ['--netns', ns, '--database', db, '--spool-dir', dataDir, '--listen', '127.0.0.1:0'];
+  const common = (db: string): string[] => ['--netns', h.ns, '--database', db, '--spool-dir', h.dataDir, '--listen', '127.0.0.1:0'];
 
   it('writes every socket of the workload in every poll cycle, as the poll view reads it', async () => {
-    const held = await heldChurn(ns, 5, 1000);
+    const held = await heldChurn(h.ns, 5, 1000);
     const truth = new Map<string, bigint>();
-    const poll = new PollSource({ netns: parseNetnsSelector(ns) });
+    const poll = new PollSource({ netns: parseNetnsSelector(h.ns) });
     await poll.cycle((b) => {
       for (let i = 0; i < b.rows; i++) truth.set(b.u64('idiag_cookie')[i]!.toString(), b.u64('tcpi_bytes_acked')[i]!);
     });
@@ -61,14 +42,14 @@ describe('tcplens run (real namespace, real ClickHouse)', function () {
 
     const pc = await rows<{ n: string; s: string }>(
       ch.client,
-      `SELECT count() AS n, sum(sockets) AS s FROM ${db}.poll_cycles WHERE netns_inode = ${ino}`,
+      `SELECT count() AS n, sum(sockets) AS s FROM ${db}.poll_cycles WHERE netns_inode = ${h.ino}`,
     );
     expect(Number(pc[0]!.n)).to.equal(cycles);
     expect(Number(pc[0]!.s)).to.equal(cycles * 11);
     const snaps = await rows<{ c: string; n: string; lo: string; hi: string }>(
       ch.client,
       `SELECT toString(idiag_cookie) AS c, count() AS n, min(tcpi_bytes_acked) AS lo, max(tcpi_bytes_acked) AS hi
-       FROM ${db}.tcp_snapshots WHERE view = 'poll' AND netns_inode = ${ino} GROUP BY c`,
+       FROM ${db}.tcp_snapshots WHERE view = 'poll' AND netns_inode = ${h.ino} GROUP BY c`,
     );
     expect(snaps.map((s) => s.c).sort()).to.deep.equal([...truth.keys()].sort());
     for (const s of snaps) {
@@ -91,7 +72,7 @@ describe('tcplens run (real namespace, real ClickHouse)', function () {
     await sleep(800); // the first poll is done; the next is a minute away
     const N = 20,
       BYTES = 3000;
-    const truth = churn(ns, N, BYTES);
+    const truth = churn(h.ns, N, BYTES);
     await sleep(800); // destroy and events drained (every 200 ms)
     r.proc.kill('SIGTERM');
     expect(await r.exited).to.equal(0);
@@ -108,7 +89,7 @@ describe('tcplens run (real namespace, real ClickHouse)', function () {
     }>(
       ch.client,
       `SELECT sport, dport, views, polls, final_source, toString(tcpi_bytes_acked) AS acked, toString(tcpi_bytes_received) AS received,
-              toString(bytes_unpolled) AS unpolled FROM ${db}.tcp_flows WHERE netns_inode = ${ino}`,
+              toString(bytes_unpolled) AS unpolled FROM ${db}.tcp_flows WHERE netns_inode = ${h.ino}`,
     );
     expect(flows).to.have.length(2 * N);
     const lport = truth.listener[1];
@@ -133,7 +114,7 @@ describe('tcplens run (real namespace, real ClickHouse)', function () {
   });
 
   it('SIGTERM loses no rows: every table holds what the sidecar queued', async () => {
-    const held = await heldChurn(ns, 3, 100);
+    const held = await heldChurn(h.ns, 3, 100);
     const db = ch.freshDb('term');
     const r = startRun([...common(db), '--interval', '200ms'], { TCPLENS_CLICKHOUSE_URL: ch.url });
     await r.waitFor('run.started');

@@ -1,16 +1,12 @@
 // `tcplens run` when ClickHouse goes away for 30 s, and in cluster mode
 // (two real servers as shards behind Distributed tables).
 import { expect } from 'chai';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
 import { renderAll } from '../../src/sinks/clickhouse/schema';
 import { LEGACY } from '../../src/sinks/clickhouse/dialect';
-import { createNetns, deleteNetns, isRoot } from '../helpers/netns';
 import { heldChurn } from '../helpers/churn';
-import { haveClickHouse, rows, startTestServer, testPorts, type TestServer } from '../helpers/clickhouse';
-import { killRuns, startRun } from '../helpers/run_proc';
-import { skipIf } from '../helpers/skip';
+import { rows, startTestServer, testPorts } from '../helpers/clickhouse';
+import { startRun } from '../helpers/run_proc';
+import { runTestHooks } from '../helpers/run_hooks';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 type Totals = Record<string, { queued: number; written: number; spooled: number; dropped: number }>;
@@ -19,31 +15,15 @@ const OUTAGE_MS = 30_000;
 
 describe('tcplens run through a ClickHouse outage, and into a cluster', function () {
   this.timeout(180_000);
-  let ns = '';
-  let ino = 0;
-  let dataDir = '';
-  const servers: TestServer[] = [];
-
-  beforeEach(function () {
-    skipIf(this, !isRoot(), 'needs root to create network namespaces');
-    skipIf(this, !haveClickHouse(), 'clickhouse-server not installed (scripts/bootstrap.sh installs it)');
-    ns = createNetns('runout');
-    ino = fs.statSync(`/run/netns/${ns}`).ino;
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tlrun-'));
-  });
-  afterEach(async () => {
-    killRuns();
-    if (ns) deleteNetns(ns);
-    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
-    for (const s of servers.splice(0)) await s.cleanup();
-  });
+  const h = runTestHooks('runout');
+  const servers = h.servers;
 
   it('ClickHouse stopped for 30 s: after replay every poll cycle is there once, and count() = what the sidecar queued', async () => {
     const t = await startTestServer();
     servers.push(t);
-    const held = await heldChurn(ns, 3, 100);
+    const held = await heldChurn(h.ns, 3, 100);
     const db = t.freshDb('outage');
-    const r = startRun(['--netns', ns, '--database', db, '--listen', '127.0.0.1:0', '--interval', '1s', '--views', 'poll,destroy'], {
+    const r = startRun(['--netns', h.ns, '--database', db, '--listen', '127.0.0.1:0', '--interval', '1s', '--views', 'poll,destroy'], {
       TCPLENS_CLICKHOUSE_URL: t.url,
     });
     await r.waitFor('run.started');
@@ -67,13 +47,13 @@ describe('tcplens run through a ClickHouse outage, and into a cluster', function
 
     const pc = await rows<{ n: string; u: string }>(
       t.client,
-      `SELECT count() AS n, uniqExact(ts_ns) AS u FROM ${db}.poll_cycles WHERE netns_inode = ${ino}`,
+      `SELECT count() AS n, uniqExact(ts_ns) AS u FROM ${db}.poll_cycles WHERE netns_inode = ${h.ino}`,
     );
     expect(Number(pc[0]!.n)).to.equal(cycles);
     expect(Number(pc[0]!.u)).to.equal(cycles);
     const sn = await rows<{ n: string; u: string }>(
       t.client,
-      `SELECT count() AS n, uniqExact(ts_ns, idiag_cookie) AS u FROM ${db}.tcp_snapshots WHERE view = 'poll' AND netns_inode = ${ino}`,
+      `SELECT count() AS n, uniqExact(ts_ns, idiag_cookie) AS u FROM ${db}.tcp_snapshots WHERE view = 'poll' AND netns_inode = ${h.ino}`,
     );
     expect(Number(sn[0]!.n)).to.equal(cycles * 7); // 6 connected + the listener, every cycle
     expect(Number(sn[0]!.u)).to.equal(Number(sn[0]!.n)); // none twice
@@ -92,11 +72,11 @@ describe('tcplens run through a ClickHouse outage, and into a cluster', function
     // What an operator does once per node (`tcplens schema print --cluster`); plain MergeTree locals, no ZooKeeper.
     const ddl = renderAll({ database: db, dialect: LEGACY, cluster: 'tl_run', replicated: false, onCluster: false });
     for (const s of servers) for (const stmt of ddl) await s.client.command({ query: stmt });
-    const held = await heldChurn(ns, 5, 100);
+    const held = await heldChurn(h.ns, 5, 100);
     const r = startRun(
       [
         '--netns',
-        ns,
+        h.ns,
         '--database',
         db,
         '--listen',
