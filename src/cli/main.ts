@@ -10,8 +10,23 @@ import * as loadgen from './loadgen';
 import * as compare from './compare';
 import * as sample from './sample';
 
+/**
+ * `--flag -1s` as `--flag=-1s`: yargs reads a value that starts with a dash and a digit
+ * (and is not a plain number) as short options (`-1 -s`: "Unknown arguments: 1, s"), so a
+ * negative duration would never reach the flag's own check and its clear message.
+ */
+export function joinDashValues(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const a of argv) {
+    const prev = out[out.length - 1];
+    if (/^-\d/.test(a) && prev !== undefined && /^--[a-z][\w-]*$/.test(prev)) out[out.length - 1] = `${prev}=${a}`;
+    else out.push(a);
+  }
+  return out;
+}
+
 export function main(argv: string[]): void {
-  yargs(argv)
+  yargs(joinDashValues(argv))
     .scriptName('tcplens')
     .usage('$0 <command> [options]\n\nTCP observability sidecar: watches every TCP socket of the host, in every network namespace.')
     .command(poll)

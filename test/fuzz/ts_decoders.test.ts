@@ -25,6 +25,7 @@ import { parseLevel } from '../../src/util/log';
 import { parseKinds, parsePorts } from '../../src/cli/trace';
 import { envDefaults, envName, envProblems, withRunOptions } from '../../src/run/options';
 import { TcplensError } from '../../src/util/errors';
+import { joinDashValues } from '../../src/cli/main';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const SEED = 0x14f022;
@@ -230,6 +231,24 @@ describe('TypeScript decoders under seeded random mutation', function () {
       for (const p of envProblems) expect(p).to.match(/^TCPLENS_[A-Z_]+: /);
     }
     envProblems.length = 0;
+  });
+
+  it("a negative value (--interval -1s) reaches the flag's own check: one line, exit 2", () => {
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'tcplens.js'), 'run', '--interval', '-1s'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.status, r.stderr).to.equal(2);
+    expect(r.stderr.trim().split('\n'), r.stderr).to.have.length(1);
+    expect(r.stderr).to.match(/^tcplens: --interval: "-1s" is not a duration/);
+    // the rewrite keeps plain values and flags apart
+    expect(joinDashValues(['run', '--interval', '-1s', '-h', '--netns', 'x'])).to.deep.equal([
+      'run',
+      '--interval=-1s',
+      '-h',
+      '--netns',
+      'x',
+    ]);
   });
 
   it('--config: a missing, binary or cut-off JSON file is one line on stderr and exit 2, not a stack trace', function () {
