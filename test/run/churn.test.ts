@@ -72,6 +72,13 @@ describe('tcplens run under namespace churn (private PID and mount namespaces)',
     const run = c.run;
     expect(await c.stop()).to.equal(0);
 
+    // the rows are the evidence: the sink must have written every one it was given
+    const tables = (run.last('run.totals')?.['tables'] ?? {}) as Record<string, { queued: number; written: number; dropped: number }>;
+    const pc = tables['poll_cycles'];
+    expect(pc, JSON.stringify(run.last('run.totals'))).to.not.equal(undefined);
+    expect(pc!.dropped, 'poll_cycles rows dropped by the stdout sink').to.equal(0);
+    expect(c.rows.length, 'poll_cycles rows read from stdout').to.equal(pc!.written);
+
     // A cycle walks the namespaces it found when it started, one after the other (each dump
     // costs milliseconds even when empty, ENVIRONMENT.md), so cycles run longer than the
     // interval when many namespaces are live: count in cycles, as they happened.
