@@ -13,6 +13,7 @@
         "native/destroy.c",
         "native/batch.c",
         "native/diag_parse.c",
+        "native/diag_replay.c",
         "native/diag_dump.c",
         "native/netns.c",
         "native/probe.c",

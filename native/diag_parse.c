@@ -1,6 +1,8 @@
 /* inet_diag messages -> columns. Like iproute2's ss: walk the attributes
  * into a table, then copy what was present. Malformed input is counted and
- * skipped, never trusted: every length is checked against what remains. */
+ * skipped, never trusted: every length is checked against what remains.
+ * Nothing is read through a cast pointer: a recorded or damaged chunk can
+ * put a header at any offset, so headers are copied out (memcpy) first. */
 #include <errno.h>
 #include <string.h>
 #include <arpa/inet.h>
@@ -29,11 +31,13 @@ uint16_t tl_dict_intern(struct tl_dict *d, const char *s, size_t len)
 	return (uint16_t)(++d->count);
 }
 
-/* One message's attributes by type, and which were present and well formed.
- * A short attribute (payload smaller than its field) is malformed: it reads
- * as absent, and the message counts as a parse error. */
+/* One message's attributes by type (payload and its length), and which were
+ * present and well formed. A short attribute (payload smaller than its
+ * field) is malformed: it reads as absent, and the message counts as a
+ * parse error. */
 struct attrs {
-	const struct rtattr *tb[TL_ATTR_MAX];
+	const uint8_t *tb[TL_ATTR_MAX];
+	uint16_t len[TL_ATTR_MAX];
 	uint32_t present;
 	int bad;
 };
@@ -43,18 +47,20 @@ static void index_attrs(struct attrs *at, const uint8_t *p, size_t len)
 {
 	memset(at, 0, sizeof(*at));
 	while (len >= sizeof(struct rtattr)) {
-		const struct rtattr *a = (const struct rtattr *)p;
+		struct rtattr a;
 		size_t step;
 
-		if (a->rta_len < sizeof(struct rtattr) || a->rta_len > len) {
+		memcpy(&a, p, sizeof(a));
+		if (a.rta_len < sizeof(struct rtattr) || a.rta_len > len) {
 			at->bad = 1;
 			break;
 		}
-		if (a->rta_type < TL_ATTR_MAX) {
-			at->tb[a->rta_type] = a;
-			at->present |= 1u << a->rta_type;
+		if (a.rta_type < TL_ATTR_MAX) {
+			at->tb[a.rta_type] = p + RTA_LENGTH(0);
+			at->len[a.rta_type] = (uint16_t)(a.rta_len - RTA_LENGTH(0));
+			at->present |= 1u << a.rta_type;
 		}
-		step = RTA_ALIGN(a->rta_len);
+		step = RTA_ALIGN(a.rta_len);
 		if (step >= len)
 			break;
 		p += step;
@@ -68,8 +74,8 @@ static const void *attr(struct attrs *at, int t, size_t n)
 {
 	if (!at->tb[t])
 		return NULL;
-	if (RTA_PAYLOAD(at->tb[t]) >= n)
-		return RTA_DATA(at->tb[t]);
+	if (at->len[t] >= n)
+		return at->tb[t];
 	at->present &= ~(1u << t);
 	at->bad = 1;
 	return NULL;
@@ -139,8 +145,8 @@ static void fill_mem(struct attrs *at, struct tl_poll_cols *c, uint32_t i)
 	c->idiag_fmem[i] = mi.idiag_fmem;
 	c->idiag_tmem[i] = mi.idiag_tmem;
 	if (at->tb[INET_DIAG_SKMEMINFO]) {
-		size_t n = RTA_PAYLOAD(at->tb[INET_DIAG_SKMEMINFO]);
-		memcpy(sk, RTA_DATA(at->tb[INET_DIAG_SKMEMINFO]), n < sizeof(sk) ? n : sizeof(sk));
+		size_t n = at->len[INET_DIAG_SKMEMINFO];
+		memcpy(sk, at->tb[INET_DIAG_SKMEMINFO], n < sizeof(sk) ? n : sizeof(sk));
 	}
 	c->skmem_rmem_alloc[i] = sk[SK_MEMINFO_RMEM_ALLOC];
 	c->skmem_rcvbuf[i] = sk[SK_MEMINFO_RCVBUF];
@@ -169,8 +175,8 @@ static void fill_cong(struct tl_parse_ctx *x, struct attrs *at, uint32_t i)
 	c->bbr_cwnd_gain[i] = bbr.bbr_cwnd_gain;
 	c->cong[i] = 0;
 	if (at->tb[INET_DIAG_CONG]) {
-		const char *s = (const char *)RTA_DATA(at->tb[INET_DIAG_CONG]);
-		size_t n = strnlen(s, RTA_PAYLOAD(at->tb[INET_DIAG_CONG]));
+		const char *s = (const char *)at->tb[INET_DIAG_CONG];
+		size_t n = strnlen(s, at->len[INET_DIAG_CONG]);
 		if (n > 0) {
 			c->cong[i] = tl_dict_intern(x->dict, s, n);
 			if (c->cong[i] == TL_DICT_OVERFLOW)
@@ -189,10 +195,10 @@ static void fill_tcp_info(struct tl_parse_ctx *x, struct attrs *at, uint32_t i)
 
 	memset(&ti, 0, sizeof(ti));
 	if (at->tb[INET_DIAG_INFO]) {
-		tlen = RTA_PAYLOAD(at->tb[INET_DIAG_INFO]);
+		tlen = at->len[INET_DIAG_INFO];
 		if (tlen > sizeof(ti))
 			tlen = sizeof(ti);
-		memcpy(&ti, RTA_DATA(at->tb[INET_DIAG_INFO]), tlen);
+		memcpy(&ti, at->tb[INET_DIAG_INFO], tlen);
 		if (tlen < sizeof(ti))
 			x->st->short_info++;
 	}
@@ -233,8 +239,11 @@ enum tl_parse_result tl_parse_diag(struct tl_parse_ctx *x, const uint8_t *buf, s
 	size_t off = 0;
 
 	while (len - off >= sizeof(struct nlmsghdr)) {
-		const struct nlmsghdr *h = (const struct nlmsghdr *)(buf + off);
-		size_t mlen = h->nlmsg_len, step;
+		struct nlmsghdr hdr, *h = &hdr;
+		size_t mlen, step;
+
+		memcpy(&hdr, buf + off, sizeof(hdr));
+		mlen = hdr.nlmsg_len;
 
 		if (mlen < sizeof(*h) || mlen > len - off) {
 			/* Framing is gone: nothing after this point can be trusted. */
@@ -258,8 +267,13 @@ enum tl_parse_result tl_parse_diag(struct tl_parse_ctx *x, const uint8_t *buf, s
 			return TL_PARSE_DONE;
 		}
 		if (h->nlmsg_type == NLMSG_ERROR) {
-			const struct nlmsgerr *e = (const struct nlmsgerr *)NLMSG_DATA(h);
-			*nl_errno = mlen >= NLMSG_LENGTH(sizeof(*e)) ? -e->error : EPROTO;
+			int32_t e = 0;
+			int ok = mlen >= NLMSG_LENGTH(sizeof(struct nlmsgerr));
+			/* nlmsgerr.error: -errno, or 0 for an ack; anything else
+			 * (a positive value, INT_MIN: no positive) is not an errno */
+			if (ok)
+				memcpy(&e, buf + off + NLMSG_HDRLEN, sizeof(e));
+			*nl_errno = ok && e <= 0 && e > -4096 ? -e : EPROTO;
 			off += step;
 			*consumed = off;
 			return TL_PARSE_ERROR;
@@ -281,10 +295,11 @@ enum tl_parse_result tl_parse_diag(struct tl_parse_ctx *x, const uint8_t *buf, s
 		if (h->nlmsg_flags & NLM_F_DUMP_INTR)
 			x->st->dump_intr++;
 		{
-			const struct inet_diag_msg *m = (const struct inet_diag_msg *)NLMSG_DATA(h);
-			const uint8_t *attrs = (const uint8_t *)m + NLMSG_ALIGN(sizeof(*m));
-			size_t alen = mlen - NLMSG_LENGTH(sizeof(*m));
-			if (fill_row(x, x->batch->rows, m, attrs, alen) < 0)
+			struct inet_diag_msg m;
+			const uint8_t *attrs = buf + off + NLMSG_LENGTH(sizeof(m));
+			size_t alen = mlen - NLMSG_LENGTH(sizeof(m));
+			memcpy(&m, buf + off + NLMSG_HDRLEN, sizeof(m));
+			if (fill_row(x, x->batch->rows, &m, attrs, alen) < 0)
 				x->st->parse_errors++;
 			x->batch->rows++;
 			x->st->rows++;

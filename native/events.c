@@ -56,6 +56,59 @@ int tl_event_batch_bind(struct tl_event_batch *b, void *buf, size_t bytes, uint3
 	return 0;
 }
 
+int tl_event_put(struct tl_event_batch *b, struct tl_comm_dict *comms, struct tl_events_stats *st, int64_t offset_ns,
+		 const void *data, size_t len)
+{
+	struct tl_event ev;
+	uint32_t r = b->rows;
+
+	st->bytes += len;
+	if (r >= b->capacity)
+		return -1;
+	/* copied out: nothing is read through a cast pointer into the ring */
+	if (len >= sizeof(ev))
+		memcpy(&ev, data, sizeof(ev));
+	if (len < sizeof(ev) || ev.kind < TL_EVK_ACTIVE_OPEN || ev.kind > TL_EVK_RESET_RECEIVED ||
+	    (ev.family != 2 && ev.family != 10) || ev.oldstate > 15 || ev.newstate > 15) {
+		st->malformed++;
+		return 0;
+	}
+	memcpy(b->c.src[r], ev.saddr, 16);
+	memcpy(b->c.dst[r], ev.daddr, 16);
+	b->c.ts_ns[r] = ev.ts_ns + (uint64_t)offset_ns;
+	b->c.idiag_cookie[r] = ev.cookie;
+	b->c.netns_inode[r] = ev.netns_inode;
+	b->c.cgroup_id[r] = ev.cgroup_id;
+	b->c.duration_ns[r] = ev.duration_ns;
+	b->c.tcpi_bytes_acked[r] = ev.bytes_acked;
+	b->c.tcpi_bytes_received[r] = ev.bytes_received;
+	b->c.pid[r] = ev.pid;
+	b->c.tgid[r] = ev.tgid;
+	b->c.comm[r] = 0;
+	if (ev.flags & TL_EVFL_PROC) {
+		b->c.comm[r] = tl_comm_intern(comms, ev.comm);
+		if (!b->c.comm[r])
+			st->comm_overflow++;
+	}
+	b->c.tcpi_segs_in[r] = ev.segs_in;
+	b->c.tcpi_segs_out[r] = ev.segs_out;
+	b->c.tcpi_total_retrans[r] = ev.total_retrans;
+	b->c.tcpi_rtt[r] = ev.srtt_us;
+	b->c.tcpi_rttvar[r] = ev.rttvar_us;
+	b->c.tcpi_delivered[r] = ev.delivered;
+	b->c.tcpi_lost[r] = ev.lost;
+	b->c.sport[r] = ev.sport;
+	b->c.dport[r] = ev.dport;
+	b->c.kind[r] = ev.kind;
+	b->c.idiag_family[r] = ev.family;
+	b->c.oldstate[r] = ev.oldstate;
+	b->c.newstate[r] = ev.newstate;
+	b->c.flags[r] = ev.flags;
+	b->rows = r + 1;
+	st->events++;
+	return 1;
+}
+
 #if __has_include("tcp_events.skel.h")
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
@@ -113,47 +166,11 @@ static int64_t wall_minus_mono(void)
 static int on_record(void *ctx, void *data, size_t len)
 {
 	struct tl_events *e = ctx;
-	struct tl_event_batch *b = e->b;
-	const struct tl_event *ev = data;
-	uint32_t r = b->rows;
 
-	e->st.bytes += len;
-	if (len < sizeof(*ev) || ev->kind < TL_EVK_ACTIVE_OPEN || ev->kind > TL_EVK_RESET_RECEIVED ||
-	    (ev->family != 2 && ev->family != 10) || ev->oldstate > 15 || ev->newstate > 15) {
-		e->st.malformed++;
-		return 0;
-	}
-	memcpy(b->c.src[r], ev->saddr, 16);
-	memcpy(b->c.dst[r], ev->daddr, 16);
-	b->c.ts_ns[r] = ev->ts_ns + e->offset_ns;
-	b->c.idiag_cookie[r] = ev->cookie;
-	b->c.netns_inode[r] = ev->netns_inode;
-	b->c.cgroup_id[r] = ev->cgroup_id;
-	b->c.duration_ns[r] = ev->duration_ns;
-	b->c.tcpi_bytes_acked[r] = ev->bytes_acked;
-	b->c.tcpi_bytes_received[r] = ev->bytes_received;
-	b->c.pid[r] = ev->pid;
-	b->c.tgid[r] = ev->tgid;
-	b->c.comm[r] = (ev->flags & TL_EVFL_PROC) ? tl_comm_intern(&e->comms, ev->comm) : 0;
-	b->c.tcpi_segs_in[r] = ev->segs_in;
-	b->c.tcpi_segs_out[r] = ev->segs_out;
-	b->c.tcpi_total_retrans[r] = ev->total_retrans;
-	b->c.tcpi_rtt[r] = ev->srtt_us;
-	b->c.tcpi_rttvar[r] = ev->rttvar_us;
-	b->c.tcpi_delivered[r] = ev->delivered;
-	b->c.tcpi_lost[r] = ev->lost;
-	b->c.sport[r] = ev->sport;
-	b->c.dport[r] = ev->dport;
-	b->c.kind[r] = ev->kind;
-	b->c.idiag_family[r] = ev->family;
-	b->c.oldstate[r] = ev->oldstate;
-	b->c.newstate[r] = ev->newstate;
-	b->c.flags[r] = ev->flags;
-	b->rows = r + 1;
-	e->st.events++;
+	tl_event_put(e->b, &e->comms, &e->st, e->offset_ns, data, len);
 	/* libbpf 1.1 has no consume_n: a negative return stops the walk after
 	 * this record is consumed, and the rest waits for the next drain */
-	if (b->rows == b->capacity) {
+	if (e->b->rows == e->b->capacity) {
 		e->full = 1;
 		return -1;
 	}

@@ -92,6 +92,12 @@ uint32_t tl_events_ring_bytes(const struct tl_events *e);
  * Returns rows written or -errno. Never blocks. */
 int tl_events_drain(struct tl_events *e, struct tl_event_batch *b, int *more, int64_t *offset_ns);
 
+/* Decodes one ring-buffer record (data[len], struct tl_event) into row
+ * b->rows: 1 when written, 0 when malformed (counted in st), -1 when b is
+ * full. The drain's callback, and the fuzz target's entry (fuzz/). */
+int tl_event_put(struct tl_event_batch *b, struct tl_comm_dict *comms, struct tl_events_stats *st, int64_t offset_ns,
+		 const void *data, size_t len);
+
 /* Ring-buffer writes that failed (ring full), per possible CPU, into
  * lost[max]; returns the number of CPUs or -errno. */
 int tl_events_lost(struct tl_events *e, uint64_t *lost, int max);

@@ -12,6 +12,7 @@
 extern "C" {
 #include "batch.h"
 #include "diag_dump.h"
+#include "diag_replay.h"
 #include "netns.h"
 }
 
@@ -21,8 +22,9 @@ namespace tl {
 static Napi::Value Layout(const Napi::CallbackInfo& info) { return LayoutOf<TL_POLL_NCOLS>(info, tl_poll_layout); }
 
 // replay(recording: Uint8Array, buffer: ArrayBuffer, capacity, netnsInode?)
-// Parses a recorded dump ([u32 len][chunk]...) exactly as a live one.
-// -> { rows, full, names, framingErrors, ...parse stats }
+// Parses a recorded dump ([u32 len][chunk]...) exactly as a live one: an
+// NLMSG_ERROR ends it (nlError, errno, code), as it ends a live dump.
+// -> { rows, full, names, framingErrors, dumpsDone, nlError, errno, code?, ...parse stats }
 static Napi::Value Replay(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsTypedArray()) {
@@ -37,33 +39,17 @@ static Napi::Value Replay(const Napi::CallbackInfo& info) {
   memset(&dict, 0, sizeof(dict));
   tl_parse_stats st;
   memset(&st, 0, sizeof(st));
-  const uint8_t* p = rec.Data();
-  size_t left = rec.ByteLength();
-  uint64_t framing = 0;
-  bool full = false;
-  while (left >= 4 && !full) {
-    uint32_t n;
-    memcpy(&n, p, 4);
-    p += 4;
-    left -= 4;
-    if (n > left) {
-      framing++;
-      n = (uint32_t)left;
-    }  // truncated recording
-    tl_parse_ctx x = {&b, &dict, &st, 0, ns, 0};
-    size_t used = 0;
-    int err = 0;
-    tl_parse_result r = tl_parse_diag(&x, p, n, &used, &err);
-    if (r == TL_PARSE_FULL) full = true;
-    p += n;
-    left -= n;
-  }
-  if (left > 0 && !full) framing++;
+  tl_parse_ctx x = {&b, &dict, &st, 0, ns, 0};
+  tl_replay_result res;
+  tl_diag_replay(&x, rec.Data(), rec.ByteLength(), &res);
   Napi::Object o = Napi::Object::New(env);
   SetNum(o, "rows", b.rows);
-  o.Set("full", Napi::Boolean::New(env, full));
+  o.Set("full", Napi::Boolean::New(env, res.full != 0));
   o.Set("names", TakeNewNames(env, &dict));
-  SetNum(o, "framingErrors", (double)framing);
+  SetNum(o, "framingErrors", (double)res.framing);
+  SetNum(o, "dumpsDone", res.dones);
+  o.Set("nlError", Napi::Boolean::New(env, res.error != 0));
+  PutErrno(o, -res.nl_errno);
   PutParseStats(o, st);
   return o;
 }

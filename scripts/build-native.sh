@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Builds the native addon against the installed Node's own headers, so
 # node-gyp never downloads anything (locked-down hosts have no way out).
+# BUILD_NATIVE_DIR: build the binding.gyp found there instead (build-asan.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+[ -z "${BUILD_NATIVE_DIR:-}" ] || cd "$BUILD_NATIVE_DIR"
 nodedir="${npm_config_nodedir:-}"
 if [ -z "$nodedir" ]; then
   prefix="$(dirname "$(dirname "$(command -v node)")")"

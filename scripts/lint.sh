@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 FIX=0
 [ "${1:-}" = --fix ] && FIX=1
 rc=0
-JS=('{src,test,bench,scripts}/**/*.{ts,js}' eslint.config.js)
+JS=('{src,test,bench,scripts,fuzz}/**/*.{ts,js}' eslint.config.js)
 if [ "$FIX" = 1 ]; then
   npx --no-install eslint --fix . || rc=1
   npx --no-install prettier --log-level warn --write "${JS[@]}" || rc=1
@@ -26,7 +26,7 @@ cfmt() {  # cfmt STYLEFILE FILES...
 }
 if command -v clang-format >/dev/null; then
   mapfile -t GLUE < <(git ls-files 'native/napi_*' 'native/addon.cc')
-  mapfile -t C < <(git ls-files 'native/*.c' 'native/*.h' 'bpf/*.c' 'bpf/*.h' 'test/native/*.c' 'bench/*/*.c' | grep -v '^native/napi_')
+  mapfile -t C < <(git ls-files 'native/*.c' 'native/*.h' 'bpf/*.c' 'bpf/*.h' 'test/native/*.c' 'fuzz/*.c' 'fuzz/*.h' 'bench/*/*.c' | grep -v '^native/napi_')
   cfmt .clang-format "${C[@]}" || { echo "lint: clang-format: run npm run lint -- --fix" >&2; rc=1; }
   cfmt .clang-format-glue "${GLUE[@]}" || { echo "lint: clang-format: run npm run lint -- --fix" >&2; rc=1; }
 else

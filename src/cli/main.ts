@@ -12,8 +12,23 @@ import * as sample from './sample';
 import * as query from './query';
 import * as flow from './flow';
 
+/**
+ * `--flag -1s` as `--flag=-1s`: yargs reads a value that starts with a dash and a digit
+ * (and is not a plain number) as short options (`-1 -s`: "Unknown arguments: 1, s"), so a
+ * negative duration would never reach the flag's own check and its clear message.
+ */
+export function joinDashValues(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const a of argv) {
+    const prev = out[out.length - 1];
+    if (/^-\d/.test(a) && prev !== undefined && /^--[a-z][\w-]*$/.test(prev)) out[out.length - 1] = `${prev}=${a}`;
+    else out.push(a);
+  }
+  return out;
+}
+
 export function main(argv: string[]): void {
-  yargs(argv)
+  yargs(joinDashValues(argv))
     .scriptName('tcplens')
     .usage('$0 <command> [options]\n\nTCP observability sidecar: watches every TCP socket of the host, in every network namespace.')
     .command(poll)
@@ -31,8 +46,9 @@ export function main(argv: string[]): void {
     .recommendCommands()
     .wrap(Math.min(110, process.stdout.columns || 110))
     .fail((msg, err) => {
-      // One clear line and a non-zero exit, never a stack trace for bad input.
-      if (err && !(err instanceof TcplensError)) {
+      // One clear line and a non-zero exit, never a stack trace for bad input
+      // (a YError is yargs's own usage error: an unreadable --config file).
+      if (err && !(err instanceof TcplensError) && err.name !== 'YError') {
         process.stderr.write(`tcplens: ${err.stack ?? err.message}\n`);
         process.exit(1);
       }

@@ -107,6 +107,13 @@ export interface ReplayResult extends ParseStats {
   full: boolean;
   names: string[];
   framingErrors: number;
+  /** NLMSG_DONE messages seen (one per family's dump) */
+  dumpsDone: number;
+  /** an NLMSG_ERROR ended the recorded dump, as it ends a live one */
+  nlError: boolean;
+  /** that error's errno (0: none, or an ack) and its name */
+  errno: number;
+  code?: string;
 }
 
 export interface ProbeResult {
@@ -153,10 +160,15 @@ export interface Addon {
 
 let cached: Addon | undefined;
 
-/** Loads build/Release/tcplens.node once; a clear error if it was never built. */
+/**
+ * Loads build/Release/tcplens.node once (or the build TCPLENS_ADDON names, e.g. the
+ * sanitizer build of scripts/build-asan.sh); a clear error if it was never built.
+ */
 export function addon(): Addon {
   if (cached) return cached;
-  const file = path.resolve(__dirname, '..', '..', '..', 'build', 'Release', 'tcplens.node');
+  const file = process.env.TCPLENS_ADDON
+    ? path.resolve(process.env.TCPLENS_ADDON)
+    : path.resolve(__dirname, '..', '..', '..', 'build', 'Release', 'tcplens.node');
   try {
     cached = require(file) as Addon;
   } catch (e) {

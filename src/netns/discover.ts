@@ -21,11 +21,7 @@ export const RUN_NETNS = '/run/netns';
 const SELF = '/proc/self/ns/net';
 
 function inodeOf(path: string): number | null {
-  try {
-    return fs.statSync(path).ino;
-  } catch {
-    return null;
-  }
+  return statOf(path)?.ino ?? null;
 }
 
 export function ownNetns(): NetnsInfo {
@@ -42,14 +38,27 @@ export function namedNetns(dir = RUN_NETNS): NetnsInfo[] {
   } catch {
     return [];
   }
+  // `ip netns add` creates the file first and bind-mounts the namespace on it after: in
+  // between it is a plain file (its inode is not a namespace's; setns says EINVAL). Only
+  // files on nsfs, the device every namespace file is on, are namespaces.
+  const nsfs = devOf(SELF);
   const out: NetnsInfo[] = [];
   for (const name of names.sort()) {
     const path = `${dir}/${name}`;
-    const ino = inodeOf(path);
-    if (ino !== null) out.push({ inode: ino, name, path });
+    const st = statOf(path);
+    if (st && st.dev === nsfs) out.push({ inode: st.ino, name, path });
   }
   return out;
 }
+
+function statOf(path: string): fs.Stats | null {
+  try {
+    return fs.statSync(path);
+  } catch {
+    return null;
+  }
+}
+const devOf = (path: string): number | null => statOf(path)?.dev ?? null;
 
 /** Every namespace of the host. Order: own, named, then by pid. */
 export function discoverAll(): Discovery {

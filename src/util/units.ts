@@ -5,10 +5,12 @@ import { usage } from './errors';
 
 const TIME: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
-/** Milliseconds, or null when `text` is not a duration. A bare number is in `bare` units. */
+/** Milliseconds, or null when `text` is not a finite duration. A bare number is in `bare` units. */
 export function durationMs(text: string, bare: 's' | 'ms' = 's'): number | null {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(us|ms|s|m|h)?\s*$/.exec(String(text));
-  return m ? Number(m[1]) * TIME[m[2] ?? bare]! : null;
+  const ms = m ? Number(m[1]) * TIME[m[2] ?? bare]! : NaN;
+  // 400 nines are digits too: Infinity would become a 1 ms timer (Node clamps it)
+  return Number.isFinite(ms) ? ms : null;
 }
 
 /** A flag's duration in ms, greater than zero; else a one-line usage error. A bare number is seconds. */
@@ -38,11 +40,12 @@ const SIZE: Record<string, number> = {
   gb: 1e9,
 };
 
-/** Bytes, or null when `text` is not a size. */
+/** Bytes, or null when `text` is not a size (or not a safe integer of bytes). */
 export function sizeBytes(text: string): number | null {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(String(text));
   const unit = m ? SIZE[m[2]!.toLowerCase()] : undefined;
-  return m && unit !== undefined ? Math.floor(Number(m[1]) * unit) : null;
+  const n = m && unit !== undefined ? Math.floor(Number(m[1]) * unit) : NaN;
+  return Number.isSafeInteger(n) ? n : null;
 }
 
 /** A flag's size in bytes; else a one-line usage error. */

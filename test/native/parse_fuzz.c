@@ -4,7 +4,7 @@
  * block and each into a batch buffer of exactly the size tl_poll_layout()
  * asks for, so any read or write past either is reported. Built and run by
  * test/native/replay.test.ts:
- *   cc -fsanitize=address,undefined -fno-sanitize=alignment -Inative parse_fuzz.c native/diag_parse.c native/batch.c
+ *   cc -fsanitize=address,undefined -Inative parse_fuzz.c native/diag_parse.c native/batch.c
  *   ./a.out FIXTURE.bin ITERATIONS SEED
  * Prints "rows=N errors=N" for the good replay and for the totals; exit 0. */
 #include <stdint.h>

@@ -63,8 +63,9 @@ export function decodeRecords(buf: Uint8Array): { records: NativeBatchRecord[]; 
         seq: fromLong(m['seq'] ?? 0),
         table: String(m['table'] ?? ''),
         rows: Number(m['rows'] ?? 0),
-        columns: (m['columns'] as string[] | undefined) ?? [],
-        native: (m['native'] as Uint8Array | undefined) ?? new Uint8Array(0),
+        columns: Array.isArray(m['columns']) ? (m['columns'] as unknown[]).map(String) : [],
+        // an absent bytes field decodes as protobufjs's default, a plain []
+        native: m['native'] instanceof Uint8Array ? m['native'] : new Uint8Array(0),
         batchId: fromLong(m['batchId'] ?? 0),
         minTs: Number(m['minTs'] ?? 0),
         maxTs: Number(m['maxTs'] ?? 0),
