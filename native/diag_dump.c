@@ -104,8 +104,7 @@ static void tap_chunk(struct tl_dump *d, size_t n)
 	d->tap_len += 4 + n;
 }
 
-/* Reads the next chunk of the running dump into rbuf. */
-static int recv_chunk(struct tl_dump *d)
+ssize_t tl_dump_recv(struct tl_dump *d)
 {
 	struct sockaddr_nl from;
 	struct iovec iov = { d->rbuf, TL_RBUF_SIZE };
@@ -128,12 +127,22 @@ static int recv_chunk(struct tl_dump *d)
 	}
 	if (msg.msg_flags & MSG_TRUNC)
 		d->st.truncated++;
-	if (from.nl_pid != 0) { /* not from the kernel: ignore */
-		d->rlen = d->roff = 0;
+	if (from.nl_pid != 0) /* not from the kernel: ignore */
 		return 0;
-	}
 	d->st.recvs++;
 	d->st.bytes += (uint64_t)n;
+	return n;
+}
+
+/* Reads the next chunk of the running dump into rbuf. */
+static int recv_chunk(struct tl_dump *d)
+{
+	ssize_t n = tl_dump_recv(d);
+
+	if (n <= 0) {
+		d->rlen = d->roff = 0;
+		return (int)n;
+	}
 	d->rlen = (size_t)n;
 	d->roff = 0;
 	d->ts_ns = tl_now_realtime_ns();

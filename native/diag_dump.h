@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 #include <stddef.h>
+#include <sys/types.h>
 #include "diag_parse.h"
 
 #ifdef __cplusplus
@@ -56,6 +57,9 @@ struct tl_dump {
 /* fd: a NETLINK_SOCK_DIAG socket (owned by d from now on). */
 int tl_dump_init(struct tl_dump *d, int fd, uint64_t netns_inode);
 void tl_dump_close(struct tl_dump *d); /* idempotent */
+/* One datagram into rbuf, counted in st: its length, 0 for one not from
+ * the kernel (ignored), -errno when the socket failed (EINTR retried). */
+ssize_t tl_dump_recv(struct tl_dump *d);
 
 /* Starts a dump of `families` (bit 0: AF_INET, bit 1: AF_INET6). A dump
  * still running is drained first. Returns 0 or -errno. */

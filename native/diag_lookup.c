@@ -50,33 +50,14 @@ static int send_one(struct tl_dump *d, const struct tl_lookup_req *q, uint8_t ex
  * not one (foreign), -errno when the socket failed. */
 static int recv_one(struct tl_dump *d, uint32_t base, uint32_t n, struct tl_batch *b, int32_t *status)
 {
-	struct sockaddr_nl from;
-	struct iovec iov = { d->rbuf, TL_RBUF_SIZE };
-	struct msghdr msg = { .msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov, .msg_iovlen = 1 };
 	struct nlmsghdr h;
-	ssize_t got;
+	ssize_t got = tl_dump_recv(d);
 	uint32_t i;
 
-	for (;;) {
-		got = recvmsg(d->fd, &msg, 0);
-		if (got >= 0)
-			break;
-		if (errno == EINTR) {
-			d->st.eintr++;
-			continue;
-		}
-		if (errno == ENOBUFS)
-			d->st.enobufs++;
-		else
-			d->st.nl_errors++;
-		return -errno;
-	}
-	if (msg.msg_flags & MSG_TRUNC)
-		d->st.truncated++;
-	if (from.nl_pid != 0 || (size_t)got < sizeof(h))
+	if (got < 0)
+		return (int)got;
+	if ((size_t)got < sizeof(h))
 		return 0;
-	d->st.recvs++;
-	d->st.bytes += (uint64_t)got;
 	memcpy(&h, d->rbuf, sizeof(h));
 	i = h.nlmsg_seq - base;
 	if (i >= n || status[i] != -EINPROGRESS) {

@@ -30,18 +30,10 @@ class DiagLookup : public FillGuard<DiagLookup> {
 
   // new DiagLookup(path?: string) — path of a netns file; omitted = our own.
   explicit DiagLookup(const Napi::CallbackInfo& info) : FillGuard<DiagLookup>(info, "DiagLookup") {
-    Napi::Env env = info.Env();
-    uint64_t ino = 0;
-    int fd = OpenNetnsSocket(info, &ino);
-    if (fd < 0) return;
+    if (!OpenDump(info, &d_, "lookup init")) return;
     // an answer that never comes must not hold a pool thread forever
     struct timeval tv = {1, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    if (tl_dump_init(&d_, fd, ino) < 0) {
-      tl_dump_close(&d_);
-      ErrnoError(env, ENOMEM, "lookup init").ThrowAsJavaScriptException();
-      return;
-    }
+    setsockopt(d_.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     open_ = true;
   }
 

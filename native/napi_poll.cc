@@ -73,16 +73,7 @@ class DiagSocket : public FillGuard<DiagSocket> {
 
   // new DiagSocket(path?: string) — path of a netns file; omitted = our own.
   explicit DiagSocket(const Napi::CallbackInfo& info) : FillGuard<DiagSocket>(info, "DiagSocket") {
-    Napi::Env env = info.Env();
-    uint64_t ino = 0;
-    int fd = OpenNetnsSocket(info, &ino);
-    if (fd < 0) return;
-    if (tl_dump_init(&dump_, fd, ino) < 0) {
-      tl_dump_close(&dump_);
-      ErrnoError(env, ENOMEM, "dump init").ThrowAsJavaScriptException();
-      return;
-    }
-    open_ = true;
+    open_ = OpenDump(info, &dump_, "dump init");
   }
 
   ~DiagSocket() override {
