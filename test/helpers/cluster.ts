@@ -13,6 +13,8 @@ export interface ClusterOptions {
   replicas?: number;
   /** start ZooKeeper and set the macros (ReplicatedMergeTree, ON CLUSTER); default: replicas > 1 */
   zookeeper?: boolean;
+  /** each server's max_connections (default 256) */
+  maxConnections?: number;
 }
 
 export interface TestCluster {
@@ -61,7 +63,7 @@ export async function startCluster(o: ClusterOptions): Promise<TestCluster> {
     const tcp = ports.map((reps) => reps.map((p) => p.tcp));
     for (const [s, reps] of ports.entries())
       for (const [r, p] of reps.entries())
-        servers.push(await startTestServer({ ports: p, extraConfig: clusterXml(o.name, tcp, s, r, zk?.port) }));
+        servers.push(await startTestServer({ ports: p, extraConfig: clusterXml(o.name, tcp, s, r, zk?.port), maxConnections: o.maxConnections ?? 256 }));
   } catch (e) {
     await cleanup();
     throw e;
