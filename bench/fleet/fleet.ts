@@ -231,7 +231,7 @@ async function anchor(c: TestCluster, rec: Recording, db: string, byTable: Recor
   await s.start();
   const left = { ...byTable };
   const bytes: Record<string, number> = {};
-  for (let more = true; more; ) {
+  for (let more = true; more;) {
     more = false;
     for (const ch of rec.chunks) {
       if ((left[ch.table] ?? 0) <= 0 || (bytes[ch.table] ?? 0) >= 60 << 20) continue;
@@ -306,7 +306,9 @@ function report(title: string, fl: Measured, an: Measured): void {
   );
   console.log(`${'delayed inserts'.padEnd(34)}${String(fl.ev.DelayedInserts).padStart(12)}${String(an.ev.DelayedInserts).padStart(12)}`);
   console.log(`${'failed insert attempts (sink)'.padEnd(34)}${String(fl.retried).padStart(12)}${String(an.retried).padStart(12)}`);
-  console.log(`${'spool on the hosts at the end MB'.padEnd(34)}${(fl.spoolBytes / 1e6).toFixed(1).padStart(12)}${(an.spoolBytes / 1e6).toFixed(1).padStart(12)}`);
+  console.log(
+    `${'spool on the hosts at the end MB'.padEnd(34)}${(fl.spoolBytes / 1e6).toFixed(1).padStart(12)}${(an.spoolBytes / 1e6).toFixed(1).padStart(12)}`,
+  );
 }
 
 async function main(): Promise<void> {
@@ -327,11 +329,15 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void stop().then(() => process.exit(130)));
   let bad = 0;
   try {
-    console.log(`tcplens fleet: 2 shards x 2 replicas (clickhouse-server 18.16, ZooKeeper) on ${os.cpus().length} cores; hosts through the sink into the Distributed tables`);
+    console.log(
+      `tcplens fleet: 2 shards x 2 replicas (clickhouse-server 18.16, ZooKeeper) on ${os.cpus().length} cores; hosts through the sink into the Distributed tables`,
+    );
     for (const sockets of args.sockets) {
       const rec = recs.get(sockets)!;
       const recRows = rec.chunks.reduce((n, x) => n + x.rows, 0);
-      console.log(`\nrecording: ${sockets} sockets, ${rec.chunks.length} chunks, ${recRows} rows over ${(rec.spanMs / 1000).toFixed(1)} s (${f1(recRows / (rec.spanMs / 1000))} rows/s a host)`);
+      console.log(
+        `\nrecording: ${sockets} sockets, ${rec.chunks.length} chunks, ${recRows} rows over ${(rec.spanMs / 1000).toFixed(1)} s (${f1(recRows / (rec.spanMs / 1000))} rows/s a host)`,
+      );
       for (const n of args.hosts)
         for (const st of args.strategies) {
           const db = `fleet_${sockets}_${n}_${st.name}`;
@@ -340,7 +346,11 @@ async function main(): Promise<void> {
           const r = await fleet(c, rec, db, n, st, args.durationS, tmp);
           const st2 = await stored(c, db, r.m.rows);
           const an = await anchor(c, rec, `${db}_anchor`, r.byTable, tmp);
-          report(`N=${n} hosts x ${sockets} sockets, ${st.name} (flush ${st.flushMs / 1000}s, jitter ${st.jitterMs / 1000}s), ${args.durationS} s`, r.m, an);
+          report(
+            `N=${n} hosts x ${sockets} sockets, ${st.name} (flush ${st.flushMs / 1000}s, jitter ${st.jitterMs / 1000}s), ${args.durationS} s`,
+            r.m,
+            an,
+          );
           console.log(`parts per partition over time (max over servers):\n  ${r.series.join('\n  ')}`);
           const shards = st2.perReplica[0]! + st2.perReplica[2]!;
           const replicas = st2.perReplica[1]! + st2.perReplica[3]!;

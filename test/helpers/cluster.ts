@@ -63,7 +63,13 @@ export async function startCluster(o: ClusterOptions): Promise<TestCluster> {
     const tcp = ports.map((reps) => reps.map((p) => p.tcp));
     for (const [s, reps] of ports.entries())
       for (const [r, p] of reps.entries())
-        servers.push(await startTestServer({ ports: p, extraConfig: clusterXml(o.name, tcp, s, r, zk?.port), maxConnections: o.maxConnections ?? 256 }));
+        servers.push(
+          await startTestServer({
+            ports: p,
+            extraConfig: clusterXml(o.name, tcp, s, r, zk?.port),
+            maxConnections: o.maxConnections ?? 256,
+          }),
+        );
   } catch (e) {
     await cleanup();
     throw e;
