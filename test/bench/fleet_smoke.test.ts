@@ -36,13 +36,13 @@ describe('bench/fleet --smoke', function () {
     expect(r.status, `exit ${r.status}\n${out}\n${r.stderr}`).to.equal(0);
     for (const st of ['naive', 'tuned']) {
       const m = new RegExp(
-        `fleet 1000 N=20 ${st}: offered (\\d+) rows, written (\\d+), stored (\\d+) \\(shards\\) (\\d+) \\(replicas\\), lost (-?\\d+), doubled (-?\\d+), spooled left (\\d+)`,
+        `fleet 1000 N=20 ${st}: offered (\\d+) rows, written (\\d+), stored (\\d+) \\(shards\\) (\\d+) \\(replicas\\), missing (\\d+), doubled (\\d+), dropped (\\d+), spooled left (\\d+)`,
       ).exec(out);
       expect(m, `${st} in:\n${out}`).to.not.equal(null);
-      const [offered, written, shards, replicas, lost, doubled, left] = m!.slice(1).map(Number);
+      const [offered, written, shards, replicas, missing, doubled, dropped, left] = m!.slice(1).map(Number);
       expect(written, st).to.be.above(1000);
       expect(written, st).to.equal(offered); // everything offered was written once the hosts drained
-      expect([shards, replicas, lost, doubled, left], st).to.deep.equal([written, written, 0, 0, 0]);
+      expect([shards, replicas, missing, doubled, dropped, left], st).to.deep.equal([written, written, 0, 0, 0, 0]);
     }
     for (const label of [
       'inserts/s',
