@@ -327,7 +327,7 @@ async function main(): Promise<void> {
     await c.cleanup();
     fs.rmSync(tmp, { recursive: true, force: true });
   };
-  process.once('SIGINT', () => void stop().then(() => process.exit(130)));
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void stop().then(() => process.exit(130)));
   let bad = 0;
   try {
     console.log(
