@@ -4,7 +4,19 @@
 // (system.parts) and running merges (system.merges).
 import * as fs from 'fs';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { rows } from '../../test/helpers/clickhouse';
+import { rows as rowsOnce } from '../../test/helpers/clickhouse';
+
+/** a probe query, tried up to 5 times: an overloaded server may drop one (socket hang up) */
+async function rows<T>(client: ClickHouseClient, query: string): Promise<T[]> {
+  for (let i = 1; ; i++) {
+    try {
+      return await rowsOnce<T>(client, query);
+    } catch (e) {
+      if (i >= 5) throw e;
+      await new Promise((r) => setTimeout(r, 500 * i));
+    }
+  }
+}
 
 const TICK = 100; // USER_HZ
 
