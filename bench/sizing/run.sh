@@ -9,14 +9,17 @@
 # same sockets in the same run: the kernel's own inet_diag reply (bytes per
 # socket, all extensions) and `ss -tinmHO` text per socket.
 # Usage: bench/sizing/run.sh [--sockets 1000,10000,100000] [--active PCT] [--duration S] [--interval S] [--churn N]
-#        [--changes-only] [--smoke]
+#        [--changes-only] [--smoke] [--record DIR]
+# --record DIR: no ClickHouse and no report; each host's run writes what its
+# sink would insert to DIR/host-N.bin (tcplens run --sink file:..., the
+# spool's format), for bench/fleet to replay as many hosts.
 # Needs root (namespaces) and a built tcplens. See bench/sizing/README.md.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 
-SIZES=1000,10000,100000 DURATION=120 INTERVAL=10 CHURN=20 ACTIVE=10 CHANGES=false
+SIZES=1000,10000,100000 DURATION=120 INTERVAL=10 CHURN=20 ACTIVE=10 CHANGES=false RECORD=
 smoke() { SIZES=1000 DURATION=6 INTERVAL=2 CHURN=20; }
-bench_args sizing 'sockets=SIZES duration=DURATION interval=INTERVAL churn=CHURN active=ACTIVE changes-only!CHANGES' "$@"
+bench_args sizing 'sockets=SIZES duration=DURATION interval=INTERVAL churn=CHURN active=ACTIVE changes-only!CHANGES record=RECORD' "$@"
 if [ "$CHANGES" = 1 ]; then CHANGES=true; fi
 [ "$(id -u)" = 0 ] || { echo "sizing: needs root (network namespaces)" >&2; exit 2; }
 for v in "$DURATION" "$INTERVAL" "$CHURN"; do [[ "$v" =~ ^[0-9]+$ ]] && [ "$v" -gt 0 ] || { echo "sizing: --duration, --interval, --churn take whole numbers > 0, got '$v'" >&2; exit 2; }; done
@@ -48,8 +51,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-CH_URL=$(node "$ROOT/bench/pipeline/ch.js" start "$TMP/ch")
-echo "private ClickHouse at $CH_URL" >&2
+if [ -n "$RECORD" ]; then
+  mkdir -p "$RECORD" || { echo "sizing: --record: cannot create $RECORD" >&2; exit 2; }
+else
+  CH_URL=$(node "$ROOT/bench/pipeline/ch.js" start "$TMP/ch")
+  echo "private ClickHouse at $CH_URL" >&2
+fi
 
 for N in "${sizes[@]}"; do
   NS=tlsize-$$-$N
@@ -94,16 +101,26 @@ for N in "${sizes[@]}"; do
   node "$ROOT/bin/tcplens.js" loadgen "rate=$CHURN,flows=$((CHURN * DURATION)),duration=exp:50ms,bytes=4k,seed=$N,arrival=even" \
     --netns "$NS" --out "$TMP/truth.ndjson" >"$TMP/loadgen.out" 2>&1 &
   lg=$!
+  if [ -n "$RECORD" ]; then
+    rm -f "$RECORD/host-$N.bin"
+    sink=(--sink "file:$RECORD/host-$N.bin")
+  else
+    sink=(--clickhouse-url "$CH_URL" --database "sizing_$N" --spool-dir "$TMP/spool")
+  fi
   ru=$("$B/rusage" -o /dev/null -e "$TMP/run.err" -- node "$ROOT/bin/tcplens.js" run --netns "$NS" --interval "${INTERVAL}s" \
-    --duration "${DURATION}s" --changes-only="$CHANGES" --clickhouse-url "$CH_URL" --database "sizing_$N" --spool-dir "$TMP/spool" --listen 127.0.0.1:0) \
+    --duration "${DURATION}s" --changes-only="$CHANGES" --listen 127.0.0.1:0 "${sink[@]}") \
     || { echo "sizing: tcplens run failed: $(tail -3 "$TMP/run.err")" >&2; exit 1; }
   wait "$lg" || { echo "sizing: loadgen failed: $(tail -3 "$TMP/loadgen.out")" >&2; exit 1; }
   flows=$(wc -l <"$TMP/truth.ndjson")
   stop_farms
+  if [ -n "$RECORD" ]; then
+    echo "recorded $N sockets: $(stat -c %s "$RECORD/host-$N.bin") bytes in $RECORD/host-$N.bin" >&2
+    continue
+  fi
 
   node "$HERE/report.js" measure "$CH_URL" "sizing_$N" "$TMP/run.err" \
     "{\"sockets\":$N,\"active_pct\":$ACTIVE,\"established\":$est,\"floor\":$floor,\"ss_bytes\":$ssb,\"churn\":$CHURN,\"flows\":$flows,\"duration\":$DURATION,\"interval\":$INTERVAL,\"changes_only\":$CHANGES,\"rusage\":$ru}" \
     >>"$TMP/sizes.jsonl"
 done
 
-node "$HERE/report.js" print "$TMP/sizes.jsonl"
+[ -n "$RECORD" ] || node "$HERE/report.js" print "$TMP/sizes.jsonl"

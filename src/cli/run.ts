@@ -10,7 +10,7 @@ import { parseDuration, parseRingBytes, parseSize } from '../util/units';
 import { usage } from '../util/errors';
 import { runPreflight, logPreflightOnce, exitCodeOf } from '../preflight';
 import { Sidecar } from '../run/sidecar';
-import { openSink } from '../sinks/options';
+import { flushTiming, openSink } from '../sinks/options';
 import { clickhouseConfig } from '../sinks/clickhouse/config';
 import { openViews } from '../run/open_views';
 import { VIEW_FACTORIES } from '../run/views';
@@ -72,6 +72,7 @@ export async function runMain(args: RunArgs): Promise<number> {
   const bytecode = filterBytecode(args.filter);
   log.setLevel(parseLevel(args.logLevel));
   const spoolBudget = parseSize(args['spool-bytes'], '--spool-bytes');
+  flushTiming(args);
   const host = args.host ?? os.hostname();
   const breakdown = parseBreakdown(args.healthBy, args.healthPeers, args.healthMaxSeries);
   if (!args.health && breakdown.dimensions.length) throw usage('--health-by, --health-peers: the health metrics are off (--no-health)');

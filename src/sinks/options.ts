@@ -10,9 +10,9 @@
 //   process.once('SIGTERM', () => void sink.close().then(() => process.exit(0)));
 //   metrics: sink.stats() at scrape time
 import type { Argv } from 'yargs';
-import { TcplensError } from '../util/errors';
+import { TcplensError, usage } from '../util/errors';
 import { log } from '../util/log';
-import { parseSize } from '../util/units';
+import { parseDuration, parseSize } from '../util/units';
 import { createSink, type Sink } from './index';
 import {
   clickhouseConfig,
@@ -34,6 +34,23 @@ export interface SinkFlags extends ClickHouseFlags {
   'ttl-days': number;
   'schema-apply': boolean;
   'file-dialect'?: string;
+  'flush-interval': string;
+  'flush-jitter': string;
+}
+
+export interface FlushTiming {
+  flushIntervalMs: number;
+  flushJitterMs: number;
+}
+
+/** --flush-interval and --flush-jitter, checked (a usage error, exit 2, names the flag). */
+export function flushTiming(args: Pick<SinkFlags, 'flush-interval' | 'flush-jitter'>): FlushTiming {
+  const flushIntervalMs = parseDuration(args['flush-interval'], 'flush-interval');
+  const j = args['flush-jitter'];
+  const flushJitterMs = /^0+(ms|s)?$/.test(j.trim()) ? 0 : parseDuration(j, 'flush-jitter');
+  if (flushIntervalMs > 3_600_000) throw usage(`--flush-interval: at most 1h, got ${args['flush-interval']}`);
+  if (flushJitterMs > flushIntervalMs) throw usage(`--flush-jitter: at most the flush interval (${args['flush-interval']}), got ${j}`);
+  return { flushIntervalMs, flushJitterMs };
 }
 
 export function sinkOptions<T>(y: Argv<T>): Argv<T & SinkFlags> {
@@ -45,6 +62,17 @@ export function sinkOptions<T>(y: Argv<T>): Argv<T & SinkFlags> {
     })
     .option('spool-dir', { type: 'string', default: '.tcplens/spool', describe: 'where batches wait while ClickHouse is unreachable' })
     .option('spool-bytes', { type: 'string', default: '256MiB', describe: 'spool budget; batches past it are dropped (counted)' })
+    .option('flush-interval', {
+      type: 'string',
+      default: '1s',
+      describe:
+        'ClickHouse: insert each table at most this often (its rows wait up to this long; one INSERT per table per period, not per poll)',
+    })
+    .option('flush-jitter', {
+      type: 'string',
+      default: '0',
+      describe: 'ClickHouse: add a random 0..DURATION to each flush period, so hosts started together do not insert in step',
+    })
     .option('ttl-days', { type: 'number', default: 30, describe: 'keep rows this many days (0 = forever)' })
     .option('schema-apply', { type: 'boolean', default: true, describe: 'apply the schema migrations at start (idempotent)' })
     .option('file-dialect', {
@@ -105,6 +133,7 @@ async function ensureSchema(config: ClickHouseConfig, ttlDays: number, localServ
  * operator applies once (tcplens schema apply --cluster), not every sidecar. */
 export async function openSink(args: SinkFlags, o: { host?: string; cluster?: string } = {}): Promise<OpenedSink> {
   const spoolBytes = parseSize(args['spool-bytes'], '--spool-bytes');
+  const timing = flushTiming(args);
   if (args.sink !== 'clickhouse') {
     const sink = createSink(args.sink, { host: o.host, fileDialect: args['file-dialect'] === 'modern' ? MODERN : LEGACY });
     await sink.start();
@@ -126,7 +155,7 @@ export async function openSink(args: SinkFlags, o: { host?: string; cluster?: st
   } else if (args['schema-apply']) {
     await ensureSchema(config, args['ttl-days'], localServer);
   }
-  const sink = createSink('clickhouse', { host: o.host, clickhouse: config, spoolDir: args['spool-dir'], spoolBytes });
+  const sink = createSink('clickhouse', { host: o.host, clickhouse: config, spoolDir: args['spool-dir'], spoolBytes, ...timing });
   await sink.start();
   return {
     sink,

@@ -67,7 +67,9 @@ export async function testPorts(): Promise<TestPorts> {
 }
 
 /** Starts a server in a fresh temp dir (on `ports`, default fresh ones). */
-export async function startTestServer(opts: { ports?: TestPorts; extraConfig?: string } = {}): Promise<TestServer> {
+export async function startTestServer(
+  opts: { ports?: TestPorts; extraConfig?: string; maxConnections?: number } = {},
+): Promise<TestServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tlch-'));
   const { http, tcp, interserver } = opts.ports ?? (await testPorts());
   const server = new LocalClickHouse({
@@ -76,6 +78,7 @@ export async function startTestServer(opts: { ports?: TestPorts; extraConfig?: s
     tcpPort: tcp,
     interserverPort: interserver,
     ...(opts.extraConfig ? { extraConfig: opts.extraConfig } : {}),
+    ...(opts.maxConnections ? { maxConnections: opts.maxConnections } : {}),
   });
   await server.start();
   const client = createClient({ url: server.url, log: { level: ClickHouseLogLevel.OFF } });

@@ -14,6 +14,8 @@ export const haveZooKeeper = (): boolean => fs.existsSync(JAR) && fs.existsSync(
 
 export interface TestZooKeeper {
   port: number;
+  /** the java process (for CPU and memory figures) */
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -61,7 +63,7 @@ export async function startZooKeeper(): Promise<TestZooKeeper> {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     if (proc.exitCode !== null) break;
-    if (await serving(port)) return { port, stop };
+    if (await serving(port)) return { port, pid: proc.pid, stop };
     await new Promise((r) => setTimeout(r, 200));
   }
   await stop();

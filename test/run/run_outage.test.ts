@@ -4,7 +4,8 @@ import { expect } from 'chai';
 import { renderAll } from '../../src/sinks/clickhouse/schema';
 import { LEGACY } from '../../src/sinks/clickhouse/dialect';
 import { heldChurn } from '../helpers/churn';
-import { haveClickHouse, rows, startTestServer, testPorts, type TestServer } from '../helpers/clickhouse';
+import { haveClickHouse, rows, startTestServer, type TestServer } from '../helpers/clickhouse';
+import { startCluster, type TestCluster } from '../helpers/cluster';
 import { runFixture, startRun } from '../helpers/run_proc';
 import { skipIf } from '../helpers/skip';
 
@@ -17,11 +18,13 @@ describe('tcplens run through a ClickHouse outage, and into a cluster', function
   this.timeout(180_000);
   const fx = runFixture('runout', 'tlrun-');
   const servers: TestServer[] = [];
+  const clusters: TestCluster[] = [];
 
   beforeEach(function () {
     skipIf(this, !haveClickHouse(), 'clickhouse-server not installed (scripts/bootstrap.sh installs it)');
   });
   afterEach(async () => {
+    for (const c of clusters.splice(0)) await c.cleanup(); // its servers too
     for (const s of servers.splice(0)) await s.cleanup();
   });
 
@@ -72,9 +75,9 @@ describe('tcplens run through a ClickHouse outage, and into a cluster', function
   });
 
   it('--cluster: rows go through the Distributed tables to both shards, none lost or doubled', async () => {
-    const ports = [await testPorts(), await testPorts()];
-    const extraConfig = `<remote_servers><tl_run>${ports.map((p) => `<shard><replica><host>127.0.0.1</host><port>${p.tcp}</port></replica></shard>`).join('')}</tl_run></remote_servers>`;
-    for (const p of ports) servers.push(await startTestServer({ ports: p, extraConfig }));
+    const cluster = await startCluster({ name: 'tl_run', shards: 2 });
+    clusters.push(cluster);
+    servers.push(...cluster.servers);
     const db = servers[0]!.freshDb('cluster');
     // What an operator does once per node (`tcplens schema print --cluster`); plain MergeTree locals, no ZooKeeper.
     const ddl = renderAll({ database: db, dialect: LEGACY, cluster: 'tl_run', replicated: false, onCluster: false });

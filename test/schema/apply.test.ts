@@ -3,7 +3,7 @@
 // refused, the CLI keeps credentials out of argv, and 18.16's stand-in for
 // TTL drops expired day partitions.
 import { expect } from 'chai';
-import { applySchema, loadMigrations, renderMigration, tableNames } from '../../src/sinks/clickhouse/schema';
+import { applySchema, loadMigrations, renderMigration, rollupNames, tableNames, viewNames } from '../../src/sinks/clickhouse/schema';
 import { LEGACY } from '../../src/sinks/clickhouse/dialect';
 import { FLOW_SPEC } from '../../src/sinks/tables';
 import { rows, sharedServer, type TestServer } from '../helpers/clickhouse';
@@ -30,7 +30,7 @@ describe('schema apply on a real ClickHouse', function () {
     expect(first.dialect.modern).to.equal(false);
     expect(first.applied).to.have.length(loadMigrations().length);
     const before = await tables(t, db);
-    expect([...before.keys()]).to.have.members([...tableNames(), 'schema_migrations']);
+    expect([...before.keys()]).to.have.members([...tableNames(), ...rollupNames(), ...viewNames(), 'schema_migrations']);
     const second = await applySchema(t.client, { database: db, ttlDays: 0 });
     expect(second.applied).to.deep.equal([]);
     expect(second.skipped).to.have.length(loadMigrations().length);
@@ -113,7 +113,7 @@ describe('schema apply on a real ClickHouse', function () {
     const ok = await cli(['schema', 'apply', '--database', db], { TCPLENS_CLICKHOUSE_URL: t.url });
     expect(ok.code, ok.stderr).to.equal(0);
     expect(ok.stdout).to.match(/ClickHouse 18\.16\.\d+; applied 001_tcp_snapshots/);
-    expect((await tables(t, db)).size).to.equal(tableNames().length + 1);
+    expect((await tables(t, db)).size).to.equal(tableNames().length + rollupNames().length + viewNames().length + 1);
     const bad = await cli(['schema', 'apply', '--clickhouse-url', `http://default:sekret@127.0.0.1:1/`]);
     expect(bad.code).to.equal(2);
     expect(bad.stderr).to.match(/must not carry credentials/);
@@ -135,8 +135,10 @@ describe('schema apply on a real ClickHouse', function () {
     expect(r.stdout).to.include('CREATE DATABASE IF NOT EXISTS obs ON CLUSTER fleet;');
     expect(r.stdout).to.include("ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/obs/tcp_flows_local', '{replica}')");
     expect(r.stdout).to.include('TTL toDateTime(ts) + toIntervalDay(14)');
-    // one Distributed table per table (tcp_snapshots's is made again by migration 007)
-    expect(new Set(r.stdout.match(/ENGINE = Distributed\(fleet, obs, \w+_local, rand\(\)\);/g)).size).to.equal(tableNames().length);
+    // one Distributed table per table and rollup (tcp_snapshots's is made again by migration 007)
+    expect(new Set(r.stdout.match(/ENGINE = Distributed\(fleet, obs, \w+_local, rand\(\)\);/g)).size).to.equal(
+      tableNames().length + rollupNames().length,
+    );
     const bad = await cli(['schema', 'print', '--ttl-days', '-3']);
     expect(bad.code).to.equal(2);
     expect(bad.stderr.trim()).to.equal('tcplens: --ttl-days: a whole number of days >= 0 expected, got -3');

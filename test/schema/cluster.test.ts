@@ -10,35 +10,13 @@ import { renderAll } from '../../src/sinks/clickhouse/schema';
 import { LEGACY } from '../../src/sinks/clickhouse/dialect';
 import type { PollCycleRow } from '../../src/sinks/rows';
 import { applySchema, tableNames } from '../../src/sinks/clickhouse/schema';
-import { haveClickHouse, rows, startTestServer, testPorts, type TestServer } from '../helpers/clickhouse';
-import { haveZooKeeper, startZooKeeper, type TestZooKeeper } from '../helpers/zookeeper';
+import { haveClickHouse, rows, type TestServer } from '../helpers/clickhouse';
+import { haveZooKeeper } from '../helpers/zookeeper';
+import { startCluster, type TestCluster } from '../helpers/cluster';
 
-/** cluster tl_test: one shard per server; with zkPort, ZooKeeper and the {shard}/{replica} macros */
-function clusterConfig(tcp: number[], i: number, zkPort?: number): string {
-  // Replicated locals: each shard replicates itself (ClickHouse refuses an ALTER ... ON CLUSTER of them otherwise)
-  const internal = zkPort ? '<internal_replication>true</internal_replication>' : '';
-  const shards = tcp.map((p) => `<shard>${internal}<replica><host>127.0.0.1</host><port>${p}</port></replica></shard>`).join('');
-  const zk = zkPort
-    ? `<zookeeper><node><host>127.0.0.1</host><port>${zkPort}</port></node></zookeeper><macros><shard>${i + 1}</shard><replica>r1</replica></macros>`
-    : '';
-  return `<remote_servers><tl_test>${shards}</tl_test></remote_servers>${zk}`;
-}
-
-async function startShards(zkPort?: number): Promise<TestServer[]> {
-  const ports = [await testPorts(), await testPorts()];
-  const out: TestServer[] = [];
-  for (const [i, p] of ports.entries())
-    out.push(
-      await startTestServer({
-        ports: p,
-        extraConfig: clusterConfig(
-          ports.map((x) => x.tcp),
-          i,
-          zkPort,
-        ),
-      }),
-    );
-  return out;
+/** two servers, one shard each; with ZooKeeper, the {shard}/{replica} macros too */
+async function startShards(zookeeper: boolean): Promise<TestCluster> {
+  return startCluster({ name: 'tl_test', shards: 2, zookeeper });
 }
 
 /** writes N rows through the Distributed poll_cycles on servers[0]; checks both shards got some, all once */
@@ -93,15 +71,17 @@ describe('cluster schema: two shards behind a Distributed table', function () {
 
   describe('plain MergeTree locals, DDL applied on each node', () => {
     const servers: TestServer[] = [];
+    let cluster: TestCluster | undefined;
     before(async function () {
       if (!haveClickHouse()) {
         this.skip();
         return;
       } // bootstrap.sh installs clickhouse-server; CI has it
-      servers.push(...(await startShards()));
+      cluster = await startShards(false);
+      servers.push(...cluster.servers);
     });
     after(async () => {
-      for (const s of servers) await s.cleanup();
+      await cluster?.cleanup();
     });
 
     it('rows written through the Distributed table reach both shards, none lost or doubled', async () => {
@@ -115,22 +95,21 @@ describe('cluster schema: two shards behind a Distributed table', function () {
 
   describe('ReplicatedMergeTree + ON CLUSTER (the default --cluster DDL) with ZooKeeper', () => {
     const servers: TestServer[] = [];
-    let zk: TestZooKeeper | undefined;
+    let cluster: TestCluster | undefined;
     before(async function () {
       // bootstrap.sh installs clickhouse-server and zookeeper; CI has both
       if (!haveClickHouse() || !haveZooKeeper()) {
         this.skip();
         return;
       }
-      zk = await startZooKeeper();
-      servers.push(...(await startShards(zk.port)));
+      cluster = await startShards(true);
+      servers.push(...cluster.servers);
     });
     afterEach(function () {
       if (this.currentTest?.state === 'failed') for (const s of servers) console.log(`--- ${s.url} error.log:\n${s.errorLog()}`);
     });
     after(async () => {
-      for (const s of servers) await s.cleanup();
-      await zk?.stop();
+      await cluster?.cleanup();
     });
 
     it('schema apply --cluster through one node creates the tables on both; rows reach both shards once', async () => {

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { openSink, type SinkFlags } from '../../src/sinks/options';
+import { flushTiming, openSink, type SinkFlags } from '../../src/sinks/options';
 import { rows, sharedServer } from '../helpers/clickhouse';
 
 describe('openSink (flags of tcplens run)', function () {
@@ -25,6 +25,8 @@ describe('openSink (flags of tcplens run)', function () {
         'spool-bytes': '1MiB',
         'ttl-days': 7,
         'schema-apply': true,
+        'flush-interval': '1s',
+        'flush-jitter': '0',
       };
       const { sink, describe } = await openSink(args, { host: 'open-host' });
       expect(describe).to.equal(`ClickHouse ${t.url} (user default, database ${db})`);
@@ -50,6 +52,29 @@ describe('openSink (flags of tcplens run)', function () {
       expect(got).to.deep.equal([{ host: 'open-host', view: 'events', events: '9' }]);
     } finally {
       fs.rmSync(spool, { recursive: true, force: true });
+    }
+  });
+
+  it('--flush-interval and --flush-jitter: durations, the jitter at most the interval; else one-line usage errors', () => {
+    const t = (i: string, j: string): unknown => flushTiming({ 'flush-interval': i, 'flush-jitter': j });
+    expect(t('10s', '5s')).to.deep.equal({ flushIntervalMs: 10_000, flushJitterMs: 5_000 });
+    expect(t('1s', '0')).to.deep.equal({ flushIntervalMs: 1000, flushJitterMs: 0 });
+    const bad: Array<[string, string, RegExp]> = [
+      ['0', '0', /^--flush-interval: must be greater than zero$/],
+      ['soon', '0', /^--flush-interval: "soon" is not a duration/],
+      ['2h', '0', /^--flush-interval: at most 1h/],
+      ['1s', '2s', /^--flush-jitter: at most the flush interval \(1s\), got 2s$/],
+      ['1s', '-1s', /^--flush-jitter: "-1s" is not a duration/],
+    ];
+    for (const [i, j, re] of bad) {
+      let err: (Error & { code?: string }) | undefined;
+      try {
+        t(i, j);
+      } catch (e) {
+        err = e as Error & { code?: string };
+      }
+      expect(err?.code, `${i} ${j}`).to.equal('EUSAGE');
+      expect(err?.message, `${i} ${j}`).to.match(re);
     }
   });
 });

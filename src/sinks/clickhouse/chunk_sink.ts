@@ -35,7 +35,7 @@ export abstract class ChunkSink implements Sink {
     return this.dialect;
   }
 
-  private put(chunk: EncodedChunk): void {
+  protected put(chunk: EncodedChunk): void {
     if (chunk.rows === 0) return;
     const c = this.table(chunk.table);
     c.rows_queued += chunk.rows;

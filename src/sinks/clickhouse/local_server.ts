@@ -18,6 +18,8 @@ export interface LocalServerOptions {
   interserverPort?: number;
   /** extra XML inside <yandex> (remote_servers, macros, zookeeper) */
   extraConfig?: string;
+  /** concurrent client connections (default 256) */
+  maxConnections?: number;
   /** ms to wait for /ping; default 30 s (18.16 needs a few seconds) */
   readyTimeoutMs?: number;
   binary?: string;
@@ -36,7 +38,7 @@ function configXml(o: LocalServerOptions, dir: string): string {
   <tcp_port>${o.tcpPort}</tcp_port>
   <interserver_http_port>${o.interserverPort ?? o.tcpPort + 9}</interserver_http_port>
   <interserver_http_host>127.0.0.1</interserver_http_host>
-  <max_connections>256</max_connections>
+  <max_connections>${o.maxConnections ?? 256}</max_connections>
   <keep_alive_timeout>10</keep_alive_timeout>
   <max_concurrent_queries>50</max_concurrent_queries>
   <uncompressed_cache_size>67108864</uncompressed_cache_size>

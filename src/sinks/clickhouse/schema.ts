@@ -25,6 +25,8 @@ export interface RenderOptions {
   dialect: Dialect;
   /** TTL in days; 0 = keep forever */
   ttlDays?: number;
+  /** TTL of the rollups (tables a materialized view writes into), days; default 400; 0 = forever */
+  rollupTtlDays?: number;
   /** fleet variant: <table>_local on every node + a Distributed <table> over them */
   cluster?: string;
   /** with cluster: ReplicatedMergeTree (needs ZooKeeper); false = plain MergeTree locals */
@@ -77,29 +79,36 @@ export function renderMigration(m: Migration, o: RenderOptions): string[] {
   const ttlDays = o.ttlDays ?? 0;
   const out: string[] = [];
   for (const stmt of statements(m.template)) {
-    const tm = /CREATE TABLE IF NOT EXISTS \{\{db\}\}\.([a-z_]+)/.exec(stmt);
+    const tm = /CREATE TABLE IF NOT EXISTS \{\{db\}\}\.([a-z0-9_]+)/.exec(stmt);
     const table = tm?.[1] ?? '';
     const altered = /^ALTER TABLE \{\{db\}\}\.([a-z_]+)/.exec(stmt)?.[1] ?? '';
     const local = cluster ? `${table}_local` : table;
-    const engine =
-      cluster && o.replicated !== false ? `ReplicatedMergeTree('/clickhouse/tables/{shard}/${db}/${local}', '{replica}')` : 'MergeTree()';
+    const replicated = (kind: string): string =>
+      cluster && o.replicated !== false ? `Replicated${kind}('/clickhouse/tables/{shard}/${db}/${local}', '{replica}')` : `${kind}()`;
+    const rollupDays = o.rollupTtlDays ?? ROLLUP_TTL_DAYS;
     const vars: Record<string, string> = {
       db,
       on_cluster: onCluster,
-      engine,
+      engine: replicated('MergeTree'),
+      engine_agg: replicated('AggregatingMergeTree'),
+      local: cluster ? '_local' : '',
       lc: lcType(d),
       ts: tsType(d),
       c_ts: d.modern ? ' CODEC(DoubleDelta, ZSTD(1))' : '',
       c_u: d.modern ? ' CODEC(T64, ZSTD(1))' : '',
       ttl: d.modern && ttlDays > 0 ? `TTL toDateTime(ts) + toIntervalDay(${ttlDays})` : '',
       if_not_exists: d.modern ? 'IF NOT EXISTS' : '',
+      ttl_rollup: d.modern && rollupDays > 0 ? `TTL minute + toIntervalDay(${rollupDays})` : '',
     };
     let sql = stmt.replace(/\{\{(\w+)\}\}/g, (_, k: string) => {
       const v = vars[k];
       if (v === undefined) throw new Error(`${m.version}_${m.name}.sql: unknown placeholder {{${k}}}`);
       return v;
     });
-    if (cluster && table) {
+    if (/^CREATE MATERIALIZED VIEW/.test(sql) && cluster) {
+      // a view on every node, over that node's local tables; no Distributed twin
+      out.push(sql.replace(/\n\s*\n/g, '\n'));
+    } else if (cluster && table) {
       sql = sql.replace(`${db}.${table} `, `${db}.${local} `);
       out.push(sql.replace(/\n\s*\n/g, '\n'));
       out.push(distributedOver(db, table, onCluster, cluster));
@@ -128,9 +137,28 @@ export function renderAll(o: RenderOptions, migrations = loadMigrations()): stri
   return out;
 }
 
-/** Tables the migrations create (the names writers insert into). */
+/** default retention of the rollups: a year and a bit, against 30 days of raw rows */
+export const ROLLUP_TTL_DAYS = 400;
+
+const created = (m: Migration): string[] =>
+  [...m.template.matchAll(/CREATE TABLE IF NOT EXISTS \{\{db\}\}\.([a-z0-9_]+)/g)].map((x) => x[1]!);
+
+/** Tables a materialized view writes into (TO {{db}}.t): rollups, not written by the sidecar. */
+export function rollupNames(migrations = loadMigrations()): string[] {
+  return migrations.flatMap((m) => [...m.template.matchAll(/ TO \{\{db\}\}\.([a-z0-9_]+)\{\{local\}\}/g)].map((x) => x[1]!));
+}
+
+/** Materialized views the migrations create. */
+export function viewNames(migrations = loadMigrations()): string[] {
+  return migrations.flatMap((m) =>
+    [...m.template.matchAll(/CREATE MATERIALIZED VIEW IF NOT EXISTS \{\{db\}\}\.([a-z0-9_]+)/g)].map((x) => x[1]!),
+  );
+}
+
+/** Tables the migrations create that writers insert into (every one has host, ts, tl_batch). */
 export function tableNames(migrations = loadMigrations()): string[] {
-  return migrations.flatMap((m) => [...m.template.matchAll(/CREATE TABLE IF NOT EXISTS \{\{db\}\}\.([a-z_]+)/g)].map((x) => x[1]!));
+  const rollups = new Set(rollupNames(migrations));
+  return migrations.flatMap(created).filter((t) => !rollups.has(t));
 }
 
 export async function detectDialect(client: ClickHouseClient): Promise<Dialect> {
@@ -207,25 +235,31 @@ export async function applySchema(
   return result;
 }
 
-/** Modern servers: MODIFY TTL to the current setting. 18.16 has no TTL:
- * drop whole day partitions older than ttlDays instead (call this daily). */
+/** Modern servers: MODIFY TTL of the raw tables to the current setting (the
+ * rollups carry theirs from CREATE). 18.16 has no TTL: drop whole day
+ * partitions older than ttlDays (rollups: rollupTtlDays) instead (call this daily). */
 export async function enforceTtl(client: ClickHouseClient, o: RenderOptions): Promise<number> {
   const days = o.ttlDays ?? 0;
-  if (days <= 0) return 0;
+  const rollupDays = o.rollupTtlDays ?? ROLLUP_TTL_DAYS;
   const db = checkIdentifier('database', o.database);
-  const tables = tableNames().map((t) => (o.cluster ? `${t}_local` : t));
+  const local = (t: string): string => (o.cluster ? `${t}_local` : t);
+  const keep = new Map<string, number>();
+  if (days > 0) for (const t of tableNames()) keep.set(local(t), days);
   if (o.dialect.modern) {
-    for (const t of tables) await client.command({ query: `ALTER TABLE ${db}.${t} MODIFY TTL toDateTime(ts) + toIntervalDay(${days})` });
+    for (const t of keep.keys())
+      await client.command({ query: `ALTER TABLE ${db}.${t} MODIFY TTL toDateTime(ts) + toIntervalDay(${days})` });
     return 0;
   }
+  if (rollupDays > 0) for (const t of rollupNames()) keep.set(local(t), rollupDays);
+  if (keep.size === 0) return 0;
   // partition ids of a toDate() key are YYYYMMDD
-  const cutoff = new Date(Date.now() - days * 86_400_000).toISOString().slice(0, 10).replace(/-/g, '');
+  const cutoff = (d: number): string => new Date(Date.now() - d * 86_400_000).toISOString().slice(0, 10).replace(/-/g, '');
   const rs = await client.query({
-    query: `SELECT DISTINCT table, partition_id FROM system.parts WHERE database = '${db}' AND active AND table IN (${tables.map((t) => `'${t}'`).join(',')})`,
+    query: `SELECT DISTINCT table, partition_id FROM system.parts WHERE database = '${db}' AND active AND table IN (${[...keep.keys()].map((t) => `'${t}'`).join(',')})`,
     format: 'JSONEachRow',
   });
   const parts = (await rs.json<{ table: string; partition_id: string }>()).filter(
-    (p) => /^\d{8}$/.test(p.partition_id) && p.partition_id < cutoff,
+    (p) => /^\d{8}$/.test(p.partition_id) && p.partition_id < cutoff(keep.get(p.table)!),
   );
   for (const p of parts) await client.command({ query: `ALTER TABLE ${db}.${p.table} DROP PARTITION ID '${p.partition_id}'` });
   return parts.length;

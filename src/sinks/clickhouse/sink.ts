@@ -38,6 +38,8 @@ export interface ClickHouseSinkOptions {
   maxBatchBytes?: number;
   /** ... or when its oldest row waited this long (default 1000 ms) */
   flushIntervalMs?: number;
+  /** ... plus a random share of this, drawn per batch (default 0): hosts do not flush in step */
+  flushJitterMs?: number;
   /** sealed batches kept in memory while inserts fail (default 64 MiB); past it they are spooled */
   maxQueueBytes?: number;
   /** failed attempts on a batch before ClickHouse is called unreachable and batches spool (default 3) */
@@ -95,6 +97,7 @@ export class ClickHouseSink extends ChunkSink {
       maxRows: opts.maxBatchRows ?? 50_000,
       maxBytes: opts.maxBatchBytes ?? 8 << 20,
       maxAgeMs: opts.flushIntervalMs ?? 1000,
+      jitterMs: opts.flushJitterMs ?? 0,
     });
     this.spool = opts.spoolDir ? new Spool({ dir: opts.spoolDir, budgetBytes: opts.spoolBytes ?? 256 << 20 }) : null;
     this.writerId = this.spool?.writerId ?? (Math.random() * 2 ** 32) >>> 0;

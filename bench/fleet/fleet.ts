@@ -1,0 +1,377 @@
+// bench/fleet: N simulated hosts into a 2-shard, 2-replica ClickHouse cluster
+// on this machine (Debian's 18.16 and ZooKeeper, private ports), through the
+// sidecar's own sink and the Distributed tables. Each host replays a recorded
+// `tcplens run` (bench/sizing --record; run.sh makes the recordings once) with
+// its own host name and phase. Per N and insert strategy it prints inserts/s,
+// rows/s, parts per partition over time, merges, rejected and delayed
+// inserts, insert latency, spool growth, server CPU and memory, each beside
+// the anchor measured in the same run: the same rows as one bulk INSERT per
+// table from a single client. Then it checks that every row is stored once.
+// Usage: node dist/bench/fleet/fleet.js --cache DIR [--hosts 10,100] [--sockets 1000,10000]
+//        [--duration S] [--strategies naive,tuned] [--flush-interval S] [--smoke]
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { LEGACY } from '../../src/sinks/clickhouse/dialect';
+import { renderAll, tableNames } from '../../src/sinks/clickhouse/schema';
+import { startCluster, type TestCluster } from '../../test/helpers/cluster';
+import { HostClock, loadRecording, ReplaySink, type RecordedChunk, type Recording } from './replay';
+import { diffEvents, events, localCounts, merged, partsNow, procUsage, quantile, sumEvents, type Events } from './probe';
+
+interface Strategy {
+  name: string;
+  flushMs: number;
+  jitterMs: number;
+}
+interface Args {
+  cache: string;
+  hosts: number[];
+  sockets: number[];
+  durationS: number;
+  strategies: Strategy[];
+}
+
+function fail(msg: string): never {
+  process.stderr.write(`fleet: ${msg}\n`);
+  process.exit(2);
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Record<string, string> = {};
+  let smoke = false;
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i]!;
+    if (k === '--smoke') smoke = true;
+    else if (/^--(cache|hosts|sockets|duration|strategies|flush-interval)$/.test(k)) {
+      if (argv[i + 1] === undefined) fail(`${k} needs a value`);
+      a[k.slice(2)] = argv[++i]!;
+    } else fail(`unknown option ${k} (see bench/fleet/run.sh --help)`);
+  }
+  const list = (k: string, d: string): number[] =>
+    (a[k] ?? d).split(',').map((x) => {
+      if (!/^[1-9]\d*$/.test(x)) fail(`--${k}: comma-separated whole numbers > 0, got '${a[k]}'`);
+      return Number(x);
+    });
+  const one = (k: string, d: string): number => list(k, d)[0]!;
+  if (!a['cache']) fail('--cache DIR (the recordings) is required');
+  const flushMs = one('flush-interval', smoke ? '2' : '10') * 1000;
+  const known: Record<string, Strategy> = {
+    naive: { name: 'naive', flushMs: 1000, jitterMs: 0 },
+    tuned: { name: 'tuned', flushMs, jitterMs: flushMs / 2 },
+  };
+  const strategies = (a['strategies'] ?? 'naive,tuned').split(',').map((s) => known[s] ?? fail(`--strategies: naive or tuned, got '${s}'`));
+  return {
+    cache: a['cache']!,
+    hosts: list('hosts', smoke ? '20' : '10,100'),
+    sockets: list('sockets', smoke ? '1000' : '1000,10000'),
+    durationS: one('duration', smoke ? '8' : '60'),
+    strategies,
+  };
+}
+
+/** The --cluster schema (ReplicatedMergeTree locals, Distributed tables) run
+ * on every server at once: ON CLUSTER through 18.16's DDL queue takes seconds
+ * a statement, which would be most of a short bench. */
+async function schema(c: TestCluster, db: string): Promise<void> {
+  const ddl = renderAll({ database: db, dialect: LEGACY, cluster: c.name, replicated: true, onCluster: false });
+  await Promise.all(
+    c.servers.map(async (s) => {
+      for (const q of ddl) await s.client.command({ query: q });
+    }),
+  );
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const TABLES = tableNames();
+
+interface Totals {
+  rows: number;
+  batches: number;
+  rowsByTable: Record<string, number>;
+  latencies: number[];
+  retried: number;
+  dropped: number;
+  spoolBytes: number;
+}
+
+function totals(sinks: ReplaySink[]): Totals {
+  const t: Totals = { rows: 0, batches: 0, rowsByTable: {}, latencies: [], retried: 0, dropped: 0, spoolBytes: 0 };
+  for (const s of sinks) {
+    const st = s.stats();
+    t.spoolBytes += st.spool_bytes;
+    t.latencies.push(...st.insert_latency.recent);
+    for (const [name, c] of Object.entries(st.tables)) {
+      t.rows += c.rows_written;
+      t.batches += c.batches_written;
+      t.retried += c.batches_retried;
+      t.dropped += c.rows_dropped;
+      t.rowsByTable[name] = (t.rowsByTable[name] ?? 0) + c.rows_written;
+    }
+  }
+  return t;
+}
+
+interface Usage {
+  cpuS: number;
+  rssMb: number;
+}
+const clusterUsage = (c: TestCluster): Usage => {
+  const u = [...c.servers.map((s) => s.server.runningPid()), c.zk?.pid].map(procUsage);
+  return { cpuS: u.reduce((n, x) => n + x.cpuS, 0), rssMb: u.reduce((n, x) => n + x.rssMb, 0) };
+};
+/** parts made by merges (level > 0) on every server, replicas' fetched copies included */
+const mergedParts = async (c: TestCluster, db: string): Promise<number> =>
+  (await Promise.all(c.servers.map((s) => merged(s.client, db)))).reduce((a, b) => a + b, 0);
+const clusterEvents = async (c: TestCluster): Promise<Events> => sumEvents(await Promise.all(c.servers.map((s) => events(s.client))));
+
+interface Measured {
+  wallS: number;
+  rows: number;
+  inserts: number;
+  p50: number;
+  p99: number;
+  ev: Events;
+  cpuS: number;
+  rssMaxMb: number;
+  maxParts: number;
+  merged: number;
+  spoolBytes: number;
+  retried: number;
+  dropped: number;
+}
+
+/** The fleet: N hosts for durationS, sampled every 2 s; then closed (flushed). */
+async function fleet(c: TestCluster, rec: Recording, db: string, n: number, st: Strategy, durationS: number, tmp: string) {
+  const sinks: ReplaySink[] = [];
+  for (let i = 0; i < n; i++) {
+    const s = new ReplaySink({
+      clickhouse: { url: c.servers[i % c.servers.length]!.url, user: 'default', password: '', database: db },
+      host: `fleet-${String(i).padStart(4, '0')}`,
+      dialect: LEGACY,
+      flushIntervalMs: st.flushMs,
+      flushJitterMs: st.jitterMs,
+      spoolDir: path.join(tmp, db, String(i)),
+    });
+    await s.start();
+    sinks.push(s);
+  }
+  const ev0 = await clusterEvents(c);
+  const u0 = clusterUsage(c);
+  const t0 = Date.now();
+  const clocks = sinks.map(() => new HostClock(rec, t0));
+  const series: string[] = [];
+  let maxParts = 0;
+  let rssMax = 0;
+  let lateMs = 0;
+  let offered = 0;
+  const due: RecordedChunk[] = [];
+  let nextSample = t0 + 2000;
+  let last = t0;
+  while (Date.now() - t0 < durationS * 1000) {
+    const now = Date.now();
+    lateMs = Math.max(lateMs, now - last - 20);
+    last = now;
+    clocks.forEach((k, i) => {
+      due.length = 0;
+      k.due(now, due);
+      for (const ch of due) {
+        sinks[i]!.replay(ch);
+        offered += ch.rows;
+      }
+    });
+    if (now >= nextSample) {
+      nextSample += 2000;
+      const p = await Promise.all(c.servers.map((s) => partsNow(s.client, db)));
+      const mp = Math.max(...p.map((x) => x.maxParts));
+      maxParts = Math.max(maxParts, mp);
+      rssMax = Math.max(rssMax, clusterUsage(c).rssMb);
+      const tt = totals(sinks);
+      series.push(
+        `t=${Math.round((now - t0) / 1000)}s parts/partition ${mp} merges ${p.reduce((x, y) => x + y.merges, 0)} spool ${(tt.spoolBytes / 1e6).toFixed(1)} MB written ${tt.rows}`,
+      );
+    }
+    await sleep(Math.max(0, 20 - (Date.now() - now)));
+  }
+  // drain: every host's queue and spool written (or 120 s), then closed
+  await Promise.all(sinks.map((s) => s.flush(120_000)));
+  await Promise.all(sinks.map((s) => s.close(10_000)));
+  const wallS = (Date.now() - t0) / 1000;
+  const u1 = clusterUsage(c);
+  const ev = diffEvents(await clusterEvents(c), ev0);
+  const t = totals(sinks);
+  const m: Measured = {
+    wallS,
+    rows: t.rows,
+    inserts: t.batches,
+    p50: quantile(t.latencies, 0.5),
+    p99: quantile(t.latencies, 0.99),
+    ev,
+    cpuS: u1.cpuS - u0.cpuS,
+    rssMaxMb: Math.max(rssMax, u1.rssMb),
+    maxParts,
+    merged: await mergedParts(c, db),
+    spoolBytes: t.spoolBytes,
+    retried: t.retried,
+    dropped: t.dropped,
+  };
+  return { m, series, offered, lateMs, byTable: t.rowsByTable, spoolLeft: sinks.reduce((x, s) => x + s.stats().spool_batches, 0) };
+}
+
+/** The anchor: the same rows per table (up to 64 MiB each) as one INSERT per table from one client. */
+async function anchor(c: TestCluster, rec: Recording, db: string, byTable: Record<string, number>, tmp: string): Promise<Measured> {
+  const s = new ReplaySink({
+    clickhouse: { url: c.servers[0]!.url, user: 'default', password: '', database: db },
+    host: 'anchor',
+    dialect: LEGACY,
+    maxBatchRows: 1e9,
+    maxBatchBytes: 64 << 20,
+    maxQueueBytes: 1 << 30, // every table's one batch in memory: no detour through the spool
+    flushIntervalMs: 3_600_000,
+    spoolDir: path.join(tmp, db, 'anchor'),
+  });
+  await s.start();
+  const left = { ...byTable };
+  const bytes: Record<string, number> = {};
+  for (let more = true; more;) {
+    more = false;
+    for (const ch of rec.chunks) {
+      if ((left[ch.table] ?? 0) <= 0 || (bytes[ch.table] ?? 0) >= 60 << 20) continue;
+      s.replay(ch);
+      left[ch.table]! -= ch.rows;
+      bytes[ch.table] = (bytes[ch.table] ?? 0) + ch.columns.reduce((n, x) => n + x.data.length, 0);
+      more = true;
+    }
+  }
+  const ev0 = await clusterEvents(c);
+  const u0 = clusterUsage(c);
+  const t0 = Date.now();
+  await s.close(120_000);
+  const wallS = (Date.now() - t0) / 1000;
+  const u1 = clusterUsage(c);
+  const t = totals([s]);
+  return {
+    wallS,
+    rows: t.rows,
+    inserts: t.batches,
+    p50: quantile(t.latencies, 0.5),
+    p99: quantile(t.latencies, 0.99),
+    ev: diffEvents(await clusterEvents(c), ev0),
+    cpuS: u1.cpuS - u0.cpuS,
+    rssMaxMb: u1.rssMb,
+    maxParts: (await Promise.all(c.servers.map((x) => partsNow(x.client, db)))).reduce((m, x) => Math.max(m, x.maxParts), 0),
+    merged: await mergedParts(c, db),
+    spoolBytes: t.spoolBytes,
+    retried: t.retried,
+    dropped: t.dropped,
+  };
+}
+
+/** Waits until one replica of each shard holds what the hosts wrote (18.16
+ * forwards Distributed inserts in the background), then compares every replica. */
+async function stored(c: TestCluster, db: string, want: number): Promise<{ perReplica: number[]; lagS: number }> {
+  const t0 = Date.now();
+  let perReplica: number[] = [];
+  for (;;) {
+    perReplica = [];
+    for (const s of c.servers) perReplica.push(Object.values(await localCounts(s.client, db, TABLES)).reduce((a, b) => a + b, 0));
+    const shards = perReplica.filter((_, i) => i % 2 === 0).reduce((a, b) => a + b, 0);
+    const replicas = perReplica.filter((_, i) => i % 2 === 1).reduce((a, b) => a + b, 0);
+    if ((shards >= want && replicas >= want) || Date.now() - t0 > 60_000) break;
+    await sleep(500);
+  }
+  return { perReplica, lagS: (Date.now() - t0) / 1000 };
+}
+
+const f1 = (x: number): string => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
+const ratio = (a: number, b: number): string => (b > 0 ? `${(a / b).toFixed(2)}x` : '-');
+
+function report(title: string, fl: Measured, an: Measured): void {
+  const perM = (x: number, rows: number): number => (rows > 0 ? (x / rows) * 1e6 : 0);
+  const lines: Array<[string, number, number]> = [
+    ['inserts/s', fl.inserts / fl.wallS, an.inserts / an.wallS],
+    ['rows/s (written, wall)', fl.rows / fl.wallS, an.rows / an.wallS],
+    ['rows per INSERT', fl.rows / Math.max(1, fl.inserts), an.rows / Math.max(1, an.inserts)],
+    ['insert latency p50 ms', fl.p50 * 1000, an.p50 * 1000],
+    ['insert latency p99 ms', fl.p99 * 1000, an.p99 * 1000],
+    ['max parts per partition', fl.maxParts, an.maxParts],
+    ['merged parts per M rows', perM(fl.merged, fl.rows), perM(an.merged, an.rows)],
+    ['server CPU s per M rows', perM(fl.cpuS, fl.rows), perM(an.cpuS, an.rows)],
+    ['server CPU % of the machine', (100 * fl.cpuS) / fl.wallS / os.cpus().length, (100 * an.cpuS) / an.wallS / os.cpus().length],
+    ['server RSS MB (4 servers + zk)', fl.rssMaxMb, an.rssMaxMb],
+  ];
+  console.log(`\n${title}`);
+  console.log(`${'figure'.padEnd(34)}${'fleet'.padStart(12)}${'anchor'.padStart(12)}${'fleet/anchor'.padStart(14)}`);
+  for (const [k, a, b] of lines) console.log(`${k.padEnd(34)}${f1(a).padStart(12)}${f1(b).padStart(12)}${ratio(a, b).padStart(14)}`);
+  console.log(
+    `${'rejected inserts (too many parts)'.padEnd(34)}${String(fl.ev.RejectedInserts).padStart(12)}${String(an.ev.RejectedInserts).padStart(12)}`,
+  );
+  console.log(`${'delayed inserts'.padEnd(34)}${String(fl.ev.DelayedInserts).padStart(12)}${String(an.ev.DelayedInserts).padStart(12)}`);
+  console.log(`${'failed insert attempts (sink)'.padEnd(34)}${String(fl.retried).padStart(12)}${String(an.retried).padStart(12)}`);
+  console.log(
+    `${'spool on the hosts at the end MB'.padEnd(34)}${(fl.spoolBytes / 1e6).toFixed(1).padStart(12)}${(an.spoolBytes / 1e6).toFixed(1).padStart(12)}`,
+  );
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const recs = new Map<number, Recording>();
+  for (const n of args.sockets) {
+    const f = path.join(args.cache, `host-${n}.bin`);
+    if (!fs.existsSync(f)) fail(`no recording ${f} (bench/fleet/run.sh makes it: bench/sizing/run.sh --record)`);
+    recs.set(n, loadRecording(f));
+  }
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tlfleet-'));
+  const maxHosts = Math.max(...args.hosts);
+  const c = await startCluster({ name: 'tl_fleet', shards: 2, replicas: 2, maxConnections: Math.max(256, maxHosts + 64) });
+  const stop = async (): Promise<void> => {
+    await c.cleanup();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  };
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void stop().then(() => process.exit(130)));
+  let bad = 0;
+  try {
+    console.log(
+      `tcplens fleet: 2 shards x 2 replicas (clickhouse-server 18.16, ZooKeeper) on ${os.cpus().length} cores; hosts through the sink into the Distributed tables`,
+    );
+    for (const sockets of args.sockets) {
+      const rec = recs.get(sockets)!;
+      const recRows = rec.chunks.reduce((n, x) => n + x.rows, 0);
+      console.log(
+        `\nrecording: ${sockets} sockets, ${rec.chunks.length} chunks, ${recRows} rows over ${(rec.spanMs / 1000).toFixed(1)} s (${f1(recRows / (rec.spanMs / 1000))} rows/s a host)`,
+      );
+      for (const n of args.hosts)
+        for (const st of args.strategies) {
+          const db = `fleet_${sockets}_${n}_${st.name}`;
+          await schema(c, db);
+          await schema(c, `${db}_anchor`);
+          const r = await fleet(c, rec, db, n, st, args.durationS, tmp);
+          const st2 = await stored(c, db, r.m.rows);
+          const an = await anchor(c, rec, `${db}_anchor`, r.byTable, tmp);
+          report(
+            `N=${n} hosts x ${sockets} sockets, ${st.name} (flush ${st.flushMs / 1000}s, jitter ${st.jitterMs / 1000}s), ${args.durationS} s`,
+            r.m,
+            an,
+          );
+          console.log(`parts per partition over time (max over servers):\n  ${r.series.join('\n  ')}`);
+          const shards = st2.perReplica[0]! + st2.perReplica[2]!;
+          const replicas = st2.perReplica[1]! + st2.perReplica[3]!;
+          // written = acknowledged to a host; a Distributed node acknowledges
+          // before its shards have the rows, so "missing" may still be queued there
+          const missing = Math.max(0, r.m.rows - Math.min(shards, replicas));
+          const doubled = Math.max(0, Math.max(shards, replicas) - r.m.rows);
+          if (missing !== 0 || doubled !== 0 || r.m.dropped !== 0 || r.spoolLeft !== 0) bad++;
+          console.log(
+            `fleet ${sockets} N=${n} ${st.name}: offered ${r.offered} rows, written ${r.m.rows}, stored ${shards} (shards) ${replicas} (replicas), missing ${missing}, doubled ${doubled}, dropped ${r.m.dropped}, spooled left ${r.spoolLeft} batches, distributed after ${st2.lagS.toFixed(1)} s; replay late at most ${r.lateMs} ms; rows/s ${f1(r.m.rows / r.m.wallS)} = ${ratio(r.m.rows / r.m.wallS, an.rows / an.wallS)} of one bulk INSERT`,
+          );
+        }
+    }
+  } finally {
+    await stop();
+  }
+  process.exit(bad ? 1 : 0);
+}
+
+void main().catch((e) => {
+  process.stderr.write(`fleet: ${(e as Error).stack ?? e}\n`);
+  process.exit(1);
+});

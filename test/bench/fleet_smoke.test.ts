@@ -1,0 +1,65 @@
+// Keeps bench/fleet working: its --smoke run (20 simulated hosts replaying a
+// short recorded 1,000-socket host, 6 s per strategy, into a private 2x2
+// replicated cluster) for real: every row the hosts wrote is on both shards'
+// replicas exactly once, and each figure stands beside its anchor.
+import { expect } from 'chai';
+import { spawnSync } from 'child_process';
+import * as path from 'path';
+import { haveClickHouse } from '../helpers/clickhouse';
+import { haveZooKeeper } from '../helpers/zookeeper';
+import { isRoot } from '../helpers/netns';
+import { skipIf } from '../helpers/skip';
+
+const ROOT = path.resolve(__dirname, '../../..');
+const RUN = path.join(ROOT, 'bench/fleet/run.sh');
+
+describe('bench/fleet --smoke', function () {
+  this.timeout(900_000);
+
+  it('bad options: one line, exit 2, before anything starts', () => {
+    for (const [args, msg] of [
+      [['--hosts', '10,x'], "--hosts: comma-separated counts > 0, got '10,x'"],
+      [['--duration', '0'], "--duration, --flush-interval: whole seconds > 0, got '0'"],
+      [['--bogus'], 'unknown option --bogus (see --help)'],
+    ] as const) {
+      const r = spawnSync('bash', [RUN, ...args], { cwd: ROOT, encoding: 'utf8' });
+      expect(r.status, r.stderr).to.equal(2);
+      expect(r.stderr).to.equal(`fleet: ${msg}\n`);
+    }
+  });
+
+  it('20 hosts through the sink into the 2x2 cluster: no row lost or doubled, every figure beside its anchor', function () {
+    skipIf(this, !isRoot(), 'recording the host needs root (network namespaces)');
+    skipIf(this, !haveClickHouse() || !haveZooKeeper(), 'clickhouse-server and zookeeper (scripts/bootstrap.sh installs them)');
+    const r = spawnSync('bash', [RUN, '--smoke'], { cwd: ROOT, encoding: 'utf8' });
+    const out = r.stdout;
+    expect(r.status, `exit ${r.status}\n${out}\n${r.stderr}`).to.equal(0);
+    for (const st of ['naive', 'tuned']) {
+      const m = new RegExp(
+        `fleet 1000 N=20 ${st}: offered (\\d+) rows, written (\\d+), stored (\\d+) \\(shards\\) (\\d+) \\(replicas\\), missing (\\d+), doubled (\\d+), dropped (\\d+), spooled left (\\d+)`,
+      ).exec(out);
+      expect(m, `${st} in:\n${out}`).to.not.equal(null);
+      const [offered, written, shards, replicas, missing, doubled, dropped, left] = m!.slice(1).map(Number);
+      expect(written, st).to.be.above(1000);
+      expect(written, st).to.equal(offered); // everything offered was written once the hosts drained
+      expect([shards, replicas, missing, doubled, dropped, left], st).to.deep.equal([written, written, 0, 0, 0, 0]);
+    }
+    for (const label of [
+      'inserts/s',
+      'rows/s (written, wall)',
+      'insert latency p50 ms',
+      'max parts per partition',
+      'server CPU s per M rows',
+    ]) {
+      const lines = out.split('\n').filter((l) => l.startsWith(label));
+      expect(lines, label).to.have.length(2); // one per strategy
+      for (const l of lines) {
+        const cells = l.slice(label.length).trim().split(/\s+/);
+        expect(Number(cells[0]), l).to.be.above(0);
+        expect(Number(cells[1]), l).to.be.above(0);
+        expect(cells[2], l).to.match(/^\d+\.\d\dx$/);
+      }
+    }
+    expect(out).to.match(/parts per partition over time/);
+  });
+});
