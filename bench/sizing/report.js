@@ -29,7 +29,10 @@ async function measure(url, db, runErr, context) {
     FROM system.parts WHERE database = '${db}' AND active AND table != 'schema_migrations' GROUP BY table`);
   // every row carries its sink batch's id: distinct ids = INSERTs, what a fleet's cluster feels
   const inserts = {};
-  for (const t of tables) inserts[t] = Number((await q(`SELECT uniqExact(tl_batch) AS n FROM ${db}.${t}`))[0].n);
+  // (the tables the sidecar writes: rollups are filled by the server, with no batch ids)
+  const written = (await q(`SELECT table FROM system.columns WHERE database = '${db}' AND name = 'tl_batch'`)).map((r) => r.table);
+  for (const t of tables.filter((x) => written.includes(x)))
+    inserts[t] = Number((await q(`SELECT uniqExact(tl_batch) AS n FROM ${db}.${t}`))[0].n);
   const one = async (sql) => Number(Object.values((await q(sql))[0] ?? { n: 0 })[0]);
   // the first cycle is left out of the poll rate: with --changes-only it writes
   // every socket, the later ones only those that moved (a day has 8640 cycles)
@@ -55,7 +58,7 @@ async function measure(url, db, runErr, context) {
   const tableOf = Object.fromEntries(
     parts.map((p) => [
       p.table,
-      { rows: Number(p.rows), bytes: Number(p.bytes), raw: Number(p.raw), parts: Number(p.parts), inserts: inserts[p.table] },
+      { rows: Number(p.rows), bytes: Number(p.bytes), raw: Number(p.raw), parts: Number(p.parts), inserts: inserts[p.table] ?? 0 },
     ]),
   );
   // what the sink said it wrote must be what the server holds

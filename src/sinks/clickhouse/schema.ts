@@ -168,7 +168,7 @@ export async function detectDialect(client: ClickHouseClient): Promise<Dialect> 
 }
 
 /** 18.16 has no ADD COLUMN IF NOT EXISTS: its "already exists" means done. */
-const columnExists = (query: string, e: unknown): boolean =>
+export const columnExists = (query: string, e: unknown): boolean =>
   /^ALTER TABLE .* ADD COLUMN /s.test(query) && /column with this name already exists/.test((e as Error).message ?? '');
 
 /** A DDL statement, tried again on a network failure: every statement here is
