@@ -4,7 +4,13 @@
 // simulated host sends them through the sidecar's own ClickHouse sink with its
 // own host name, at the recorded times shifted by its own phase and jittered.
 import { ClickHouseSink, type ClickHouseSinkOptions } from '../../src/sinks/clickhouse/sink';
-import { constStringColumn, fixedWidth, type EncodedChunk, type EncodedColumn } from '../../src/sinks/clickhouse/native_format';
+import {
+  constStringColumn,
+  fixedWidth,
+  NativeCursor,
+  type EncodedChunk,
+  type EncodedColumn,
+} from '../../src/sinks/clickhouse/native_format';
 import { readSinkFile } from '../../src/sinks/file';
 
 /** a recorded chunk: its columns (host excluded) and when it came, in ms from the recording's start */
@@ -26,41 +32,25 @@ export interface Recording {
 
 /** The columns of one Native block (the types the encoders emit), sliced, not copied. */
 export function splitBlock(buf: Uint8Array): { rows: number; columns: EncodedColumn[] } {
-  let p = 0;
-  const varint = (): number => {
-    let v = 0;
-    let mul = 1;
-    for (;;) {
-      const b = buf[p++]!;
-      v += (b & 0x7f) * mul;
-      if (b < 0x80) return v;
-      mul *= 128;
-    }
-  };
-  const str = (): string => {
-    const n = varint();
-    const s = Buffer.from(buf.buffer, buf.byteOffset + p, n).toString('utf8');
-    p += n;
-    return s;
-  };
-  const ncols = varint();
-  const rows = varint();
+  const cur = new NativeCursor(buf);
+  const ncols = cur.varint();
+  const rows = cur.varint();
   const columns: EncodedColumn[] = [];
   for (let c = 0; c < ncols; c++) {
-    const name = str();
-    const type = str();
-    const start = p;
+    const name = cur.str();
+    const type = cur.str();
+    const start = cur.p;
     const w = fixedWidth(type);
-    if (w !== undefined) p += w * rows;
+    if (w !== undefined) cur.p += w * rows;
     else if (type === 'String')
       for (let i = 0; i < rows; i++) {
-        const n = varint();
-        p += n;
+        const n = cur.varint();
+        cur.p += n;
       }
     else throw new Error(`splitBlock: unsupported type ${type}`);
-    columns.push({ name, type, data: buf.subarray(start, p) });
+    columns.push({ name, type, data: buf.subarray(start, cur.p) });
   }
-  if (p !== buf.length) throw new Error(`splitBlock: ${buf.length - p} bytes after one block`);
+  if (cur.p !== buf.length) throw new Error(`splitBlock: ${buf.length - cur.p} bytes after one block`);
   return { rows, columns };
 }
 

@@ -286,66 +286,72 @@ export function mergeToBlock(
 
 export type DecodedValue = number | bigint | string | Uint8Array;
 
-/** Decodes a stream of Native blocks of the types the encoders emit into rows. */
-export function decodeBlocks(buf: Uint8Array): Array<Record<string, DecodedValue>> {
-  const out: Array<Record<string, DecodedValue>> = [];
-  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  let p = 0;
-  const varint = (): number => {
+/** A read position in Native bytes: LEB128 varints and length-prefixed strings. */
+export class NativeCursor {
+  p = 0;
+  constructor(private readonly buf: Uint8Array) {}
+  varint(): number {
     let v = 0;
     let mul = 1;
     for (;;) {
-      const b = buf[p++]!;
+      const b = this.buf[this.p++]!;
       v += (b & 0x7f) * mul;
       if (b < 0x80) return v;
       mul *= 128;
     }
-  };
-  const str = (): string => {
-    const n = varint();
-    const s = Buffer.from(buf.buffer, buf.byteOffset + p, n).toString('utf8');
-    p += n;
+  }
+  str(): string {
+    const n = this.varint();
+    const s = Buffer.from(this.buf.buffer, this.buf.byteOffset + this.p, n).toString('utf8');
+    this.p += n;
     return s;
-  };
-  while (p < buf.length) {
-    const ncols = varint();
-    const nrows = varint();
+  }
+}
+
+/** Decodes a stream of Native blocks of the types the encoders emit into rows. */
+export function decodeBlocks(buf: Uint8Array): Array<Record<string, DecodedValue>> {
+  const out: Array<Record<string, DecodedValue>> = [];
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const cur = new NativeCursor(buf);
+  while (cur.p < buf.length) {
+    const ncols = cur.varint();
+    const nrows = cur.varint();
     const base = out.length;
     for (let i = 0; i < nrows; i++) out.push({});
     for (let c = 0; c < ncols; c++) {
-      const name = str();
-      const type = str().replace(/^LowCardinality\((.*)\)$/, '$1');
+      const name = cur.str();
+      const type = cur.str().replace(/^LowCardinality\((.*)\)$/, '$1');
       for (let i = 0; i < nrows; i++) {
         let v: DecodedValue;
         switch (type) {
           case 'UInt8':
-            v = buf[p]!;
-            p += 1;
+            v = buf[cur.p]!;
+            cur.p += 1;
             break;
           case 'UInt16':
-            v = dv.getUint16(p, true);
-            p += 2;
+            v = dv.getUint16(cur.p, true);
+            cur.p += 2;
             break;
           case 'UInt32':
           case 'DateTime':
-            v = dv.getUint32(p, true);
-            p += 4;
+            v = dv.getUint32(cur.p, true);
+            cur.p += 4;
             break;
           case 'UInt64':
-            v = dv.getBigUint64(p, true);
-            p += 8;
+            v = dv.getBigUint64(cur.p, true);
+            cur.p += 8;
             break;
           case 'Int64':
           case 'DateTime64(9)':
-            v = dv.getBigInt64(p, true);
-            p += 8;
+            v = dv.getBigInt64(cur.p, true);
+            cur.p += 8;
             break;
           case 'FixedString(16)':
-            v = buf.slice(p, p + 16);
-            p += 16;
+            v = buf.slice(cur.p, cur.p + 16);
+            cur.p += 16;
             break;
           case 'String':
-            v = str();
+            v = cur.str();
             break;
           default:
             throw new Error(`decodeBlocks: unsupported type ${type}`);
