@@ -12,12 +12,14 @@ npm run --silent build:ts || exit 1
 lint_rc=0
 [ $# -eq 0 ] && { bash scripts/lint.sh || lint_rc=1; }
 log="$(mktemp)"
-trap 'rm -f "$log"' EXIT
+failures="$(mktemp)"
+trap 'rm -f "$log" "$failures"' EXIT
 npx --no-install mocha --config .mocharc.json "$@" 2>&1 | tee "$log"
 rc="${PIPESTATUS[0]}"
 passed=$(grep -Eo '^ *[0-9]+ passing' "$log" | grep -Eo '[0-9]+' | tail -1)
 failed=$(grep -Eo '^ *[0-9]+ failing' "$log" | grep -Eo '[0-9]+' | tail -1)
 skipped=$(grep -Eo '^ *[0-9]+ pending' "$log" | grep -Eo '[0-9]+' | tail -1)
+sed -n '/^ *[0-9]* failing/,$p' "$log" > "$failures"
 # mocha's exit code is the failure count; a run that crashed counted nothing
 if [ "$rc" -eq 0 ] && [ -z "$passed" ]; then rc=1; fi
 passed=${passed:-0} failed=${failed:-0} skipped=${skipped:-0}
@@ -32,5 +34,7 @@ if [ $# -eq 0 ] && [ "${TCPLENS_KERNELS:-}" != none ]; then
   [ "$krc" -eq 0 ] || [ "$rc" -ne 0 ] || rc=1
 fi
 [ "$lint_rc" -eq 0 ] || { echo "npm test: lint failed (npm run lint)"; failed=$((failed + 1)); [ "$rc" -ne 0 ] || rc=1; }
+# CI shows only the tail of a run: repeat which host tests failed, and why, just above the total
+[ ! -s "$failures" ] || { echo "=== the host suite's failures, again ==="; head -c 20000 "$failures"; }
 echo "$passed passed, $failed failed, $skipped skipped"
 exit "$rc"
