@@ -1,6 +1,8 @@
 // Glue helpers shared by the views that fill poll-layout batches.
 #pragma once
 #include <napi.h>
+#include <initializer_list>
+#include <vector>
 #include "napi_util.h"
 #include "napi_wrap.h"
 extern "C" {
@@ -44,6 +46,16 @@ class DumpWrap : public FillGuard<T> {
     open_ = OpenDump(info, &dump_, init_what);
   }
   ~DumpWrap() override { Release(); }
+
+  // DefineClass with the members every dump object has: stats, close, closed, netnsInode.
+  static Napi::Function DefineDump(Napi::Env env, const char* name, std::initializer_list<Napi::ClassPropertyDescriptor<T>> own) {
+    std::vector<Napi::ClassPropertyDescriptor<T>> props(own);
+    props.push_back(T::InstanceMethod("stats", &T::Stats));
+    props.push_back(T::InstanceMethod("close", &T::Close));
+    props.push_back(T::InstanceAccessor("netnsInode", &T::NetnsInode, nullptr));
+    props.push_back(T::InstanceAccessor("closed", &T::Closed, nullptr));
+    return T::DefineClass(env, name, props);
+  }
 
   tl_dump* dump() { return &dump_; }
   bool IsOpen() const { return open_; }

@@ -17,16 +17,7 @@ namespace tl {
 
 class DiagLookup : public DumpWrap<DiagLookup> {
  public:
-  static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "DiagLookup",
-                       {
-                           InstanceMethod("lookup", &DiagLookup::Lookup),
-                           InstanceMethod("stats", &DiagLookup::Stats),
-                           InstanceMethod("close", &DiagLookup::Close),
-                           InstanceAccessor("netnsInode", &DiagLookup::NetnsInode, nullptr),
-                           InstanceAccessor("closed", &DiagLookup::Closed, nullptr),
-                       });
-  }
+  static Napi::Function Define(Napi::Env env) { return DefineDump(env, "DiagLookup", {InstanceMethod("lookup", &DiagLookup::Lookup)}); }
 
   // new DiagLookup(path?: string) — path of a netns file; omitted = our own.
   explicit DiagLookup(const Napi::CallbackInfo& info) : DumpWrap<DiagLookup>(info, "DiagLookup", "lookup init") {

@@ -58,17 +58,13 @@ static Napi::Value Replay(const Napi::CallbackInfo& info) {
 class DiagSocket : public DumpWrap<DiagSocket> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "DiagSocket",
-                       {
-                           InstanceMethod("begin", &DiagSocket::Begin),
-                           InstanceMethod("fill", &DiagSocket::Fill),
-                           InstanceMethod("stats", &DiagSocket::Stats),
-                           InstanceMethod("names", &DiagSocket::Names),
-                           InstanceMethod("tap", &DiagSocket::Tap),
-                           InstanceMethod("close", &DiagSocket::Close),
-                           InstanceAccessor("netnsInode", &DiagSocket::NetnsInode, nullptr),
-                           InstanceAccessor("closed", &DiagSocket::Closed, nullptr),
-                       });
+    return DefineDump(env, "DiagSocket",
+                      {
+                          InstanceMethod("begin", &DiagSocket::Begin),
+                          InstanceMethod("fill", &DiagSocket::Fill),
+                          InstanceMethod("names", &DiagSocket::Names),
+                          InstanceMethod("tap", &DiagSocket::Tap),
+                      });
   }
 
   // new DiagSocket(path?: string) — path of a netns file; omitted = our own.
