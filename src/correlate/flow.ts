@@ -52,7 +52,7 @@ export const SYNTHETIC_COOKIE = 1n << 63n;
 /** A flow: a handle (store, slot) over the flow store's columns. Every
  * FLOW_FIELDS entry is a property of it (defined below from the field table);
  * handles are cheap and made per use, so compare flows by slot, not identity. */
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type
 export interface Flow extends FlowFieldValues {}
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class Flow {
@@ -140,27 +140,33 @@ export class Flow {
   /** A poll's counters; returns whether they moved since the previous poll.
    * `ts` is the exact time (shared by a batch's rows), `tsNum` the same as a number. */
   poll(ts: bigint, tsNum: number, acked: number, received: number, segsIn: number, segsOut: number, retrans: number, rtt: number): boolean {
-    const first = this.polls === 0;
-    if (first) this.first_poll_ns = ts;
-    this.polls++;
-    const moved = first || this.la !== acked || this.lr !== received || this.lsi !== segsIn || this.lso !== segsOut || this.lre !== retrans;
+    // every socket every cycle: the columns directly, no accessor
+    const c = this.s.c,
+      i = this.i;
+    const first = c.polls[i] === 0;
+    if (first) c.first_poll_ns[i] = ts;
+    c.polls[i]!++;
+    const la = c.la[i]!,
+      lr = c.lr[i]!,
+      lre = c.lre[i]!;
+    const moved = first || la !== acked || lr !== received || c.lsi[i] !== segsIn || c.lso[i] !== segsOut || lre !== retrans;
     const pt = first ? 0 : this.lt;
-    this.pt = pt;
-    this.pa = this.la;
-    this.pr = this.lr;
-    this.pre = this.lre;
-    this.lastTs = ts;
-    this.la = acked;
-    this.lr = received;
-    this.lsi = segsIn;
-    this.lso = segsOut;
-    this.lre = retrans;
-    this.lrtt = rtt;
+    c.pt[i] = pt;
+    c.pa[i] = la;
+    c.pr[i] = lr;
+    c.pre[i] = lre;
+    c.lastTs[i] = ts;
+    c.la[i] = acked;
+    c.lr[i] = received;
+    c.lsi[i] = segsIn;
+    c.lso[i] = segsOut;
+    c.lre[i] = retrans;
+    c.lrtt[i] = rtt;
     const dt = tsNum - pt;
     if (!first && dt > 0) {
-      const bps = Math.floor(((acked - this.pa + (received - this.pr)) * 1e9) / dt);
-      if (bps > this.peakBytesPerS) this.peakBytesPerS = bps;
-      if (retrans - this.pre > this.peakRetrans) this.peakRetrans = retrans - this.pre;
+      const bps = Math.floor(((acked - la + (received - lr)) * 1e9) / dt);
+      if (bps > c.peakBytesPerS[i]!) c.peakBytesPerS[i] = bps;
+      if (retrans - lre > c.peakRetrans[i]!) c.peakRetrans[i] = retrans - lre;
     }
     return moved;
   }
@@ -222,8 +228,21 @@ export class Flow {
 
   /** a state a view saw the socket in (poll) or move to (events) */
   sawState(state: number): void {
-    if (PAST_HANDSHAKE.has(state)) this.established = true;
-    else if (state === SYN_SENT && this.direction === 0) this.direction = 1;
+    const c = this.s.c;
+    if (PAST_HANDSHAKE.has(state)) c.established[this.i] = 1;
+    else if (state === SYN_SENT && c.direction[this.i] === 0) c.direction[this.i] = 1;
+  }
+
+  /** A poll's state, socket inode (0: unknown) and cycle; returns whether the state changed. */
+  polledAs(state: number, inode: number, cycle: number): boolean {
+    const c = this.s.c,
+      i = this.i;
+    const changed = c.state[i] !== state;
+    c.state[i] = state;
+    this.sawState(state);
+    if (inode) c.inode[i] = inode;
+    c.cycle[i] = cycle;
+    return changed;
   }
 
   /** the close event's old state */

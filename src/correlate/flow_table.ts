@@ -170,13 +170,10 @@ export class FlowTable {
         rv = u64n(recv, i);
       const moved = f.poll(tsBig, hi * 4294967296 + lo, a, rv, segsIn[i]!, segsOut[i]!, retrans[i]!, rtt[i]!);
       if (h && moved) h.poll(f, segsIn[i]!, segsOut[i]!, a, rv, retrans[i]!, rtt[i]!, minRtt[i]!);
-      if (changed) changed[i] = f.polls === 1 || f.state !== state[i] || moved ? 1 : 0;
-      f.state = state[i]!;
-      f.sawState(state[i]!);
+      const stateMoved = f.polledAs(state[i]!, ino[i]!, cycle);
+      if (changed) changed[i] = f.polls === 1 || stateMoved || moved ? 1 : 0;
       x.apply(f, i, false);
       f.seenAt(VIEW_POLL, lo, hi, tsBig);
-      if (ino[i]) f.inode = ino[i]!;
-      f.cycle = cycle;
     }
   }
 
