@@ -258,6 +258,8 @@ export class ClickHouseSink extends ChunkSink {
     }
     this.pumping = this.pump().finally(() => {
       this.pumping = null;
+      // a batch sealed after the pump found nothing, before this ran, found it still pumping
+      if (!this.closed && (this.outbox.length || this.spool?.pending)) this.kick();
     });
   }
 
