@@ -311,7 +311,12 @@ if (tlSink.of) {
       ` (${f(ratio(tlSink.rss, emptyRss))}x; +${f(tlSink.rss - emptyRss, 1)} MB, ${f(((tlSink.rss - emptyRss) * 1048576) / socketsOf(pick('floor', 'full')[0] ?? {}), 0)} bytes a socket)`,
   );
 }
-out.push(`load average at the report (1, 5, 15 min): ${require('os').loadavg().map((l) => l.toFixed(2)).join(', ')}`);
+out.push(
+  `load average at the report (1, 5, 15 min): ${require('os')
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(', ')}`,
+);
 out.push('user/sys split is tick-sampled by the kernel; the total is exact');
 out.push('');
 for (const [r, fl, s] of [
