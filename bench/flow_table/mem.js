@@ -72,7 +72,8 @@ function once() {
   const t = new FlowTable({ health: new HealthAccounts() });
   const ns = 4026531840n;
   const before = heap();
-  let cpu = 0;
+  let cpu = 0,
+    first = 0;
   for (let c = 0; c < C; c++) {
     const t0 = process.cpuUsage();
     t.beginCycle(ns);
@@ -80,10 +81,11 @@ function once() {
     t.endCycle(ns);
     const d = process.cpuUsage(t0);
     if (c > 0) cpu += d.user + d.system;
+    else first = d.user + d.system;
   }
   const after = heap();
   if (t.stats().tracked !== N) throw new Error(`tracked ${t.stats().tracked} of ${N}`);
-  return { perFlow: (after - before) / N, usPerRow: C > 1 ? cpu / (C - 1) / N : 0, keep: t };
+  return { perFlow: (after - before) / N, usPerRow: C > 1 ? cpu / (C - 1) / N : 0, usFirst: first / N, keep: t };
 }
 
 const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -94,5 +96,6 @@ for (let r = 0; r < REPS; r++) {
 }
 console.log(
   `flow table, ${N} flows, ${C} cycles, median of ${REPS}: ${med(res.map((r) => r.perFlow)).toFixed(0)} heap bytes per flow` +
-    ` (goal 150); ${med(res.map((r) => r.usPerRow)).toFixed(3)} us CPU per known row per cycle`,
+    ` (goal 150); ${med(res.map((r) => r.usPerRow)).toFixed(3)} us CPU per known row per cycle;` +
+    ` first cycle (every flow new) ${med(res.map((r) => r.usFirst)).toFixed(3)} us a row (${(med(res.map((r) => r.usFirst)) / med(res.map((r) => r.usPerRow))).toFixed(2)}x a known row)`,
 );

@@ -103,20 +103,30 @@ const U64_NAMES = NAMES.filter((n) => FLOW_FIELDS[n] === 'u64');
 /** bytes of one slot's columns (the store adds 3 pointers: addresses and health) */
 export const SLOT_BYTES = NAMES.reduce((s, n) => s + BYTES[FLOW_FIELDS[n]], 0);
 
-function column(kind: FieldKind, n: number): Column {
-  switch (kind) {
-    case 'u8':
-    case 'bool':
-      return new Uint8Array(n);
-    case 'u16':
-      return new Uint16Array(n);
-    case 'u32':
-      return new Uint32Array(n);
-    case 'f64':
-      return new Float64Array(n);
-    case 'u64':
-      return new BigUint64Array(n);
-  }
+/** One buffer for every column of n slots (one allocation a growth, not one per
+ * column: each external allocation can start a GC), widest columns first. */
+function columns(n: number): Record<FlowFieldName, Column> {
+  const order = [...NAMES].sort((x, y) => BYTES[FLOW_FIELDS[y]] - BYTES[FLOW_FIELDS[x]]);
+  const buf = new ArrayBuffer(Math.ceil((SLOT_BYTES * n) / 8) * 8 + 8 * order.length);
+  let at = 0;
+  const out = order.map((name): [FlowFieldName, Column] => {
+    const kind = FLOW_FIELDS[name];
+    const col =
+      kind === 'u64'
+        ? new BigUint64Array(buf, at, n)
+        : kind === 'f64'
+          ? new Float64Array(buf, at, n)
+          : kind === 'u32'
+            ? new Uint32Array(buf, at, n)
+            : kind === 'u16'
+              ? new Uint16Array(buf, at, n)
+              : new Uint8Array(buf, at, n);
+    at += Math.ceil((BYTES[kind] * n) / 8) * 8;
+    return [name, col];
+  });
+  // fromEntries: an object built key by key past a dozen properties is a
+  // dictionary in V8 (a hash probe on every column load of the hot path)
+  return Object.fromEntries(out) as Record<FlowFieldName, Column>;
 }
 
 /** Final-counter sources, in rank order: a later source never overrides a better one. */
@@ -228,17 +238,11 @@ export class FlowStore {
 
   private grow(n: number): void {
     const old = this.c;
-    const c = {} as Record<FlowFieldName, Column>;
-    for (const name of NAMES) {
-      const col = column(FLOW_FIELDS[name], n);
-      const was = old[name] as Column | undefined;
-      if (was) (col as Uint8Array).set(was as Uint8Array);
-      c[name] = col;
-    }
+    const c = columns(n);
+    if (this.capacity > 0) for (const name of NAMES) (c[name] as Uint8Array).set(old[name] as Uint8Array);
     this.c = c as Columns;
-    const h = {} as Record<string, Uint32Array>;
-    for (const name of U64_NAMES) h[name] = new Uint32Array(this.c[name].buffer);
-    this.h = h as typeof this.h;
+    const h = U64_NAMES.map((name) => [name, new Uint32Array(c[name].buffer, c[name].byteOffset, 2 * n)]);
+    this.h = Object.fromEntries(h) as typeof this.h;
     const live = new Uint8Array(n);
     live.set(this.live);
     this.live = live;
