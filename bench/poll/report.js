@@ -304,7 +304,19 @@ if (tlSink.of) {
       ` ${f(xs)}x ${goal(Number.isFinite(xs) ? +(xs <= 2) : NaN)} (steady);` +
       ` RSS < 150 MB: ${f(tlSink.rss, 1)} MB ${goal(Number.isFinite(tlSink.rss) ? +(tlSink.rss < 150) : NaN)}`,
   );
+  // the anchor of the RSS: the same run on the empty namespace (Node, the addon, every view's maps and buffers)
+  const emptyRss = median(sinkEmpty.map((r) => r.ru.maxrss_kb / 1024));
+  out.push(
+    `RSS of the run: ${f(tlSink.rss, 1)} MB at ${socketsOf(pick('floor', 'full')[0] ?? {})} sockets beside ${f(emptyRss, 1)} MB on the empty netns` +
+      ` (${f(ratio(tlSink.rss, emptyRss))}x; +${f(tlSink.rss - emptyRss, 1)} MB, ${f(((tlSink.rss - emptyRss) * 1048576) / socketsOf(pick('floor', 'full')[0] ?? {}), 0)} bytes a socket)`,
+  );
 }
+out.push(
+  `load average at the report (1, 5, 15 min): ${require('os')
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(', ')}`,
+);
 out.push('user/sys split is tick-sampled by the kernel; the total is exact');
 out.push('');
 for (const [r, fl, s] of [

@@ -2,6 +2,7 @@
 // when. Turned into a FlowRow (flow_row.ts) once it is finished.
 import { HANDSHAKE_DONE, HANDSHAKE_FAILED, HANDSHAKE_UNKNOWN, type CloseReason, type FinalSource, type FlowRow } from './flow_row';
 import type { HealthRef } from './health';
+import { FINAL_SOURCES, FLOW_FIELDS, FlowStore, type FlowFieldName, type FlowFieldValues } from './flow_store';
 
 /** TCP states (include/net/tcp_states.h) */
 const SYN_SENT = 2,
@@ -48,129 +49,124 @@ export interface Delta {
  * kernel cookies count up from 1 and never reach it. Never written out. */
 export const SYNTHETIC_COOKIE = 1n << 63n;
 
-/** Final-counter precedence: a later source never overrides a better one. */
-const RANK: Record<FinalSource, number> = { none: 0, poll: 1, destroy: 2, events: 3 };
-
+/** A flow: a handle (store, slot) over the flow store's columns. Every
+ * FLOW_FIELDS entry is a property of it (defined below from the field table);
+ * handles are cheap and made per use, so compare flows by slot, not identity. */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type
+export interface Flow extends FlowFieldValues {}
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class Flow {
-  views = 0;
-  first_seen_ns = 0n;
-  last_seen_ns = 0n;
-  open_ns = 0n;
-  close_ns = 0n;
-  /** lifetime reported by the kernel at close (events), else 0n */
-  lifetime_ns = 0n;
-  first_poll_ns = 0n;
-  polls = 0;
-  /** The last two polls, kept as numbers: a poll of every socket every cycle
-   * updates them in place, where BigInts would allocate (and promote) ~10
-   * heap objects per socket per cycle. lastTs is the exact poll time. */
-  lastTs = 0n;
-  private lt = 0;
-  private la = 0;
-  private lr = 0;
-  private lsi = 0;
-  private lso = 0;
-  private lre = 0;
-  private lrtt = 0;
-  private pt = 0;
-  private pa = 0;
-  private pr = 0;
-  private pre = 0;
-  final: Counters | null = null;
-  finalSource: FinalSource = 'none';
-  direction = 0;
-  retransmitEvents = 0;
-  resetEvents = 0;
-  pid = 0;
-  tgid = 0;
-  comm = '';
-  cgroup_id = 0n;
-  /** highest rate (bytes/s) and most retransmits between two consecutive polls */
-  peakBytesPerS = 0;
-  peakRetrans = 0;
-  /** the namespace's poll cycle that last saw the flow (close by absence) */
-  cycle = 0;
-  /** TCP state at the last poll */
-  state = 0;
-  /** socket inode (poll, destroy): joins the task_file owner map */
-  inode = 0;
-  /** set when a close was seen (event, destroy, or absence from a poll) */
-  closed = false;
-  /** when the flow may leave the table (closed_at + grace), monotonic ms */
-  finalizeAtMs = 0;
-  /** a view saw it in a state past the handshake (ESTABLISHED or later) */
-  established = false;
-  /** the state the close event says it left; 0 = no close event */
-  closeState = 0;
-  resetsReceived = 0;
-  resetsSent = 0;
-  /** the latest tcp_info extras (destroy's final record wins over polls) */
-  readonly extra: InfoExtra = {
-    minRtt: 0,
-    busy: 0,
-    rwndLimited: 0,
-    sndbufLimited: 0,
-    lost: 0,
-    reordSeen: 0,
-    bytesSent: 0,
-    bytesRetrans: 0,
-  };
-  private extraFinal = false;
-  /** Health metrics (health.ts): the flow's buckets (null: to resolve again,
-   * its side or owner changed), whether it was counted as opened, its side
-   * when events alone tell (1 client: closed in SYN_SENT), whether the peer
-   * reset it, and the counters as far as they were counted. */
-  health: HealthRef | null = null;
-  healthOpened = false;
-  sideHint = 0;
-  gotReset = false;
-  hso = 0;
-  hsi = 0;
-  hba = 0;
-  hbr = 0;
-  hre = 0;
+  readonly s: FlowStore;
+  readonly i: number;
 
-  constructor(
-    readonly netns_inode: bigint,
-    /** the table's key: the socket cookie, or a synthetic one until the cookie arrives */
-    public idiag_cookie: bigint,
-    readonly idiag_family: number,
-    readonly src: string,
-    readonly sport: number,
-    readonly dst: string,
-    readonly dport: number,
-  ) {}
+  /** A flow in a store of its own (tests), or with a store, the handle of its slot i. */
+  constructor(store: FlowStore, i: number);
+  constructor(netns_inode: bigint, idiag_cookie: bigint, idiag_family: number, src: string, sport: number, dst: string, dport: number);
+  constructor(a: bigint | FlowStore, b: bigint | number, family = 0, src = '', sport = 0, dst = '', dport = 0) {
+    if (a instanceof FlowStore) {
+      this.s = a;
+      this.i = b as number;
+    } else {
+      this.s = new FlowStore(1);
+      this.i = this.s.alloc(a, b as bigint, family, src, sport, dst, dport);
+    }
+  }
+
+  get netns_inode(): bigint {
+    return this.s.nsOf(this.s.c.netnsId[this.i]!);
+  }
+  get src(): string {
+    return this.s.src[this.i]!;
+  }
+  get dst(): string {
+    return this.s.dst[this.i]!;
+  }
+  get comm(): string {
+    return this.s.nameOf(this.s.c.commId[this.i]!);
+  }
+  set comm(v: string) {
+    this.s.c.commId[this.i] = this.s.nameId(v);
+  }
+  get final(): Counters | null {
+    return this.s.finals.get(this.i) ?? null;
+  }
+  get finalSource(): FinalSource {
+    return FINAL_SOURCES[this.s.c.finalRank[this.i]!] ?? 'none';
+  }
+  /** the flow's health buckets (health.ts), null: to resolve again (its side or owner changed) */
+  get health(): HealthRef | null {
+    return this.s.health[this.i] ?? null;
+  }
+  set health(v: HealthRef | null) {
+    this.s.health[this.i] = v;
+  }
+  /** the latest tcp_info extras */
+  get extra(): InfoExtra {
+    return {
+      minRtt: this.minRtt,
+      busy: this.busy,
+      rwndLimited: this.rwndLimited,
+      sndbufLimited: this.sndbufLimited,
+      lost: this.lost,
+      reordSeen: this.reordSeen,
+      bytesSent: this.bytesSent,
+      bytesRetrans: this.bytesRetrans,
+    };
+  }
 
   seen(view: number, ts: bigint): void {
-    this.views |= view;
-    if (this.first_seen_ns === 0n || ts < this.first_seen_ns) this.first_seen_ns = ts;
-    if (ts > this.last_seen_ns) this.last_seen_ns = ts;
+    this.seenAt(view, Number(ts & 0xffffffffn), Number(ts >> 32n), ts);
+  }
+
+  /** seen(), with the time as u32 halves (compared without reading a BigInt) and as a bigint */
+  seenAt(view: number, lo: number, hi: number, ts: bigint): void {
+    const c = this.s.c,
+      h = this.s.h,
+      i = this.i;
+    c.views[i]! |= view;
+    const fh = h.first_seen_ns[2 * i + 1]!,
+      fl = h.first_seen_ns[2 * i]!;
+    if ((fh === 0 && fl === 0) || hi < fh || (hi === fh && lo < fl)) c.first_seen_ns[i] = ts;
+    const lh = h.last_seen_ns[2 * i + 1]!;
+    if (hi > lh || (hi === lh && lo > h.last_seen_ns[2 * i]!)) c.last_seen_ns[i] = ts;
+  }
+
+  /** the last poll's time as a number (ns since the epoch, to ~256 ns) */
+  private get lt(): number {
+    const h = this.s.h.lastTs;
+    return h[2 * this.i + 1]! * 4294967296 + h[2 * this.i]!;
   }
 
   /** A poll's counters; returns whether they moved since the previous poll.
    * `ts` is the exact time (shared by a batch's rows), `tsNum` the same as a number. */
   poll(ts: bigint, tsNum: number, acked: number, received: number, segsIn: number, segsOut: number, retrans: number, rtt: number): boolean {
-    const first = this.polls === 0;
-    if (first) this.first_poll_ns = ts;
-    this.polls++;
-    const moved = first || this.la !== acked || this.lr !== received || this.lsi !== segsIn || this.lso !== segsOut || this.lre !== retrans;
-    this.pt = this.lt;
-    this.pa = this.la;
-    this.pr = this.lr;
-    this.pre = this.lre;
-    this.lastTs = ts;
-    this.lt = tsNum;
-    this.la = acked;
-    this.lr = received;
-    this.lsi = segsIn;
-    this.lso = segsOut;
-    this.lre = retrans;
-    this.lrtt = rtt;
-    const dt = tsNum - this.pt;
+    // every socket every cycle: the columns directly, no accessor
+    const c = this.s.c,
+      i = this.i;
+    const first = c.polls[i] === 0;
+    if (first) c.first_poll_ns[i] = ts;
+    c.polls[i]!++;
+    const la = c.la[i]!,
+      lr = c.lr[i]!,
+      lre = c.lre[i]!;
+    const moved = first || la !== acked || lr !== received || c.lsi[i] !== segsIn || c.lso[i] !== segsOut || lre !== retrans;
+    const pt = first ? 0 : this.lt;
+    c.pt[i] = pt;
+    c.pa[i] = la;
+    c.pr[i] = lr;
+    c.pre[i] = lre;
+    c.lastTs[i] = ts;
+    c.la[i] = acked;
+    c.lr[i] = received;
+    c.lsi[i] = segsIn;
+    c.lso[i] = segsOut;
+    c.lre[i] = retrans;
+    c.lrtt[i] = rtt;
+    const dt = tsNum - pt;
     if (!first && dt > 0) {
-      const bps = Math.floor(((acked - this.pa + (received - this.pr)) * 1e9) / dt);
-      if (bps > this.peakBytesPerS) this.peakBytesPerS = bps;
-      if (retrans - this.pre > this.peakRetrans) this.peakRetrans = retrans - this.pre;
+      const bps = Math.floor(((acked - la + (received - lr)) * 1e9) / dt);
+      if (bps > c.peakBytesPerS[i]!) c.peakBytesPerS[i] = bps;
+      if (retrans - lre > c.peakRetrans[i]!) c.peakRetrans[i] = retrans - lre;
     }
     return moved;
   }
@@ -198,9 +194,10 @@ export class Flow {
   /** Offers final counters; kept only when the source ranks at least as high.
    * The record is copied: a poll reuses its own. */
   offerFinal(src: FinalSource, c: Counters): void {
-    if (RANK[src] < RANK[this.finalSource]) return;
-    this.final = { ...c };
-    this.finalSource = src;
+    const rank = FINAL_SOURCES.indexOf(src);
+    if (rank < this.finalRank) return;
+    this.s.finals.set(this.i, { ...c });
+    this.finalRank = rank;
   }
 
   /** tcp_info extras of a poll (final = false) or of the destroy record (final = true, kept). In place: no allocation. */
@@ -215,23 +212,37 @@ export class Flow {
     sent: number,
     retrans: number,
   ): void {
-    if (this.extraFinal && !final) return;
-    this.extraFinal = final;
-    const x = this.extra;
-    x.minRtt = minRtt === 0xffffffff ? 0 : minRtt; // ~0U: no RTT sample yet
-    x.busy = busy;
-    x.rwndLimited = rwnd;
-    x.sndbufLimited = sndbuf;
-    x.lost = lost;
-    x.reordSeen = reord;
-    x.bytesSent = sent;
-    x.bytesRetrans = retrans;
+    const c = this.s.c,
+      i = this.i;
+    if (c.extraFinal[i] && !final) return;
+    c.extraFinal[i] = final ? 1 : 0;
+    c.minRtt[i] = minRtt === 0xffffffff ? 0 : minRtt; // ~0U: no RTT sample yet
+    c.busy[i] = busy;
+    c.rwndLimited[i] = rwnd;
+    c.sndbufLimited[i] = sndbuf;
+    c.lost[i] = lost;
+    c.reordSeen[i] = reord;
+    c.bytesSent[i] = sent;
+    c.bytesRetrans[i] = retrans;
   }
 
   /** a state a view saw the socket in (poll) or move to (events) */
   sawState(state: number): void {
-    if (PAST_HANDSHAKE.has(state)) this.established = true;
-    else if (state === SYN_SENT && this.direction === 0) this.direction = 1;
+    const c = this.s.c;
+    if (PAST_HANDSHAKE.has(state)) c.established[this.i] = 1;
+    else if (state === SYN_SENT && c.direction[this.i] === 0) c.direction[this.i] = 1;
+  }
+
+  /** A poll's state, socket inode (0: unknown) and cycle; returns whether the state changed. */
+  polledAs(state: number, inode: number, cycle: number): boolean {
+    const c = this.s.c,
+      i = this.i;
+    const changed = c.state[i] !== state;
+    c.state[i] = state;
+    this.sawState(state);
+    if (inode) c.inode[i] = inode;
+    c.cycle[i] = cycle;
+    return changed;
   }
 
   /** the close event's old state */
@@ -311,14 +322,38 @@ export class Flow {
       close_reason: evicted && !this.closed ? 'unknown' : this.closeReason(f?.tcpi_total_retrans ?? 0),
       handshake: this.handshake(),
       state_at_close: this.closeState || (this.closed ? this.state : 0),
-      tcpi_min_rtt: this.extra.minRtt,
-      tcpi_busy_time: BigInt(this.extra.busy),
-      tcpi_rwnd_limited: BigInt(this.extra.rwndLimited),
-      tcpi_sndbuf_limited: BigInt(this.extra.sndbufLimited),
-      tcpi_lost: this.extra.lost,
-      tcpi_reord_seen: this.extra.reordSeen,
-      tcpi_bytes_sent: BigInt(this.extra.bytesSent),
-      tcpi_bytes_retrans: BigInt(this.extra.bytesRetrans),
+      tcpi_min_rtt: this.minRtt,
+      tcpi_busy_time: BigInt(this.busy),
+      tcpi_rwnd_limited: BigInt(this.rwndLimited),
+      tcpi_sndbuf_limited: BigInt(this.sndbufLimited),
+      tcpi_lost: this.lost,
+      tcpi_reord_seen: this.reordSeen,
+      tcpi_bytes_sent: BigInt(this.bytesSent),
+      tcpi_bytes_retrans: BigInt(this.bytesRetrans),
     };
   }
+}
+
+// The field table's columns as the handle's properties.
+for (const name of Object.keys(FLOW_FIELDS) as FlowFieldName[]) {
+  const kind = FLOW_FIELDS[name];
+  Object.defineProperty(Flow.prototype, name, {
+    configurable: true,
+    get:
+      kind === 'bool'
+        ? function (this: Flow): boolean {
+            return this.s.c[name][this.i] === 1;
+          }
+        : function (this: Flow): number | bigint {
+            return this.s.c[name][this.i]!;
+          },
+    set:
+      kind === 'bool'
+        ? function (this: Flow, v: boolean): void {
+            (this.s.c[name] as Uint8Array)[this.i] = v ? 1 : 0;
+          }
+        : function (this: Flow, v: number | bigint): void {
+            (this.s.c[name] as Uint8Array | BigUint64Array)[this.i] = v as never;
+          },
+  });
 }

@@ -3,9 +3,13 @@
 // Events without a cookie (from variants that read it, before a poll made it) join on the 4-tuple.
 // Memory is bounded: finished flows leave once collected, and a cap on the
 // table evicts the least recently seen flows (counted, and written flagged).
+// Flows live in typed-array columns (flow_store.ts) keyed by a compact hash
+// (flow_index.ts): no JS object per flow.
 import type { ColumnBatch } from '../layout/batch';
 import { formatAddress } from '../format/address';
 import { Flow, SYNTHETIC_COOKIE, type Counters } from './flow';
+import { FlowStore } from './flow_store';
+import { FlowIndex } from './flow_index';
 import { TupleIndex, flowTuple, tupleKey } from './tuple_index';
 import { VIEW_DESTROY, VIEW_EVENTS, VIEW_POLL, VIEW_SAMPLES, type FlowRow } from './flow_row';
 import { viewsName } from './coverage';
@@ -68,8 +72,10 @@ interface Owner {
 }
 
 export class FlowTable {
-  private readonly byNs = new Map<bigint, Map<bigint, Flow>>();
-  private readonly closing = new Set<Flow>();
+  private readonly store = new FlowStore();
+  private readonly index = new FlowIndex(this.store);
+  /** slots of the closed flows waiting out their grace */
+  private readonly closing = new Set<number>();
   private readonly owners = new Map<bigint, Map<number, Owner>>();
   /** the Owner objects of the current owners pass, by pid */
   private readonly ownerOf = new Map<number, Owner>();
@@ -79,7 +85,6 @@ export class FlowTable {
   private tuples: TupleIndex | null = null;
   private synthetic = 0n;
   private sinceSweep = 0;
-  private size = 0;
   private readonly maxFlows: number;
   private readonly graceMs: number;
   private readonly now: () => number;
@@ -120,10 +125,11 @@ export class FlowTable {
     const state = b.u8('idiag_state'),
       dport = b.u16('dport'),
       ino = b.u32('idiag_inode');
-    const cookie = b.u64('idiag_cookie'),
-      ts = b.u64('ts_ns');
+    const ts = b.u64('ts_ns'),
+      nsId = this.store.nsId(ns);
     // u64 columns read as two u32 halves: a number, no BigInt per row
-    const tsH = halves(b, 'ts_ns'),
+    const ck = halves(b, 'idiag_cookie'),
+      tsH = halves(b, 'ts_ns'),
       acked = halves(b, 'tcpi_bytes_acked'),
       recv = halves(b, 'tcpi_bytes_received');
     const segsIn = b.u32('tcpi_segs_in'),
@@ -137,7 +143,6 @@ export class FlowTable {
       wq = b.u32('idiag_wqueue'),
       minRtt = b.u32('tcpi_min_rtt');
     const listen = h ? this.listenCycle(ns) : null;
-    let m = this.byNs.get(ns);
     let tsBig = 0n,
       tsLo = -1,
       tsHi = -1; // a batch's rows share few times: one BigInt each
@@ -152,8 +157,8 @@ export class FlowTable {
         }
         continue;
       }
-      const f = m?.get(cookie[i]!) ?? this.flowOf(b, i, ns);
-      m ??= this.byNs.get(ns);
+      const slot = this.index.find(nsId, ck[2 * i]!, ck[2 * i + 1]!);
+      const f = slot >= 0 ? new Flow(this.store, slot) : this.flowOf(b, i, ns);
       const lo = tsH[2 * i]!,
         hi = tsH[2 * i + 1]!;
       if (lo !== tsLo || hi !== tsHi) {
@@ -165,13 +170,10 @@ export class FlowTable {
         rv = u64n(recv, i);
       const moved = f.poll(tsBig, hi * 4294967296 + lo, a, rv, segsIn[i]!, segsOut[i]!, retrans[i]!, rtt[i]!);
       if (h && moved) h.poll(f, segsIn[i]!, segsOut[i]!, a, rv, retrans[i]!, rtt[i]!, minRtt[i]!);
-      if (changed) changed[i] = f.polls === 1 || f.state !== state[i] || moved ? 1 : 0;
-      f.state = state[i]!;
-      f.sawState(state[i]!);
+      const stateMoved = f.polledAs(state[i]!, ino[i]!, cycle);
+      if (changed) changed[i] = f.polls === 1 || stateMoved || moved ? 1 : 0;
       x.apply(f, i, false);
-      f.seen(VIEW_POLL, tsBig);
-      if (ino[i]) f.inode = ino[i]!;
-      f.cycle = cycle;
+      f.seenAt(VIEW_POLL, lo, hi, tsBig);
     }
   }
 
@@ -194,11 +196,13 @@ export class FlowTable {
    * the dump was complete: an interrupted dump proves nothing. */
   endCycle(ns: bigint): void {
     const cycle = this.cycles.get(ns) ?? 0;
-    const flows = this.byNs.get(ns);
-    if (!flows) return;
-    for (const f of flows.values()) {
-      if (f.closed || f.polls === 0) continue;
-      if (f.cycle < cycle) this.close(f, 0n);
+    const id = this.store.knownNs(ns);
+    if (id < 0) return;
+    const st = this.store;
+    for (let i = 0; i < st.capacity; i++) {
+      // columns read afresh: close() allocates nothing, but keep no stale view
+      if (!st.live[i] || st.c.netnsId[i] !== id || st.c.closed[i] || st.c.polls[i] === 0) continue;
+      if (st.c.cycle[i]! < cycle) this.close(new Flow(st, i), 0n);
     }
   }
 
@@ -313,7 +317,7 @@ export class FlowTable {
         this.s.unkeyed++;
         continue;
       }
-      const f = this.byNs.get(nsCol[i]!)?.get(cookie[i]!);
+      const f = this.lookup(nsCol[i]!, cookie[i]!);
       if (!f) continue; // a socket no other view knows yet: the next poll will
       f.seen(VIEW_SAMPLES, ts[i]!);
       if (!f.tgid) f.owner(pid[i]!, tgid[i]!, names[comm[i]! - 1] ?? '', cg[i]!);
@@ -348,9 +352,9 @@ export class FlowTable {
   collect(): FlowRow[] {
     const out = this.evictedRows.splice(0);
     const now = this.now();
-    for (const f of this.closing) {
-      if (f.finalizeAtMs > now) continue;
-      out.push(this.finish(f, false));
+    for (const i of this.closing) {
+      if (this.store.c.finalizeAtMs[i]! > now) continue;
+      out.push(this.finish(new Flow(this.store, i), false));
     }
     return out;
   }
@@ -358,14 +362,14 @@ export class FlowTable {
   /** Every closed flow now, grace or not (shutdown). Open flows stay open. */
   collectAll(): FlowRow[] {
     const out = this.evictedRows.splice(0);
-    for (const f of this.closing) out.push(this.finish(f, false));
+    for (const i of this.closing) out.push(this.finish(new Flow(this.store, i), false));
     return out;
   }
 
   stats(): FlowStats {
     const coverage: Record<string, number> = {};
     for (const [bits, n] of this.coverage) coverage[viewsName(bits)] = n;
-    return { tracked: this.size, ...this.s, coverage };
+    return { tracked: this.store.size, ...this.s, coverage };
   }
 
   /** The row's flow, created when new. `late`: a report that may come after
@@ -374,7 +378,7 @@ export class FlowTable {
   private flowOf(b: ColumnBatch, i: number, ns: bigint): Flow;
   private flowOf(b: ColumnBatch, i: number, ns: bigint, late = false): Flow | null {
     const cookie = b.u64('idiag_cookie')[i]!;
-    let f = this.byNs.get(ns)?.get(cookie);
+    let f = this.lookup(ns, cookie);
     if (f) return f;
     if (late && this.recent.has(recentKey(ns, cookie))) {
       this.s.late++;
@@ -386,19 +390,16 @@ export class FlowTable {
     const sport = b.u16('sport')[i]!,
       dport = b.u16('dport')[i]!;
     const key = this.tuples ? tupleKey(fam, src, sport, dst, dport) : undefined;
-    f = key === undefined ? undefined : this.tuples!.get(ns, key);
+    f = key === undefined ? null : (this.tuples!.get(ns, key) ?? null);
     if (f && f.idiag_cookie >= SYNTHETIC_COOKIE) {
       // cookieless events saw this socket first: re-keyed, not a second flow
-      const m = this.byNs.get(ns)!;
-      m.delete(f.idiag_cookie);
+      this.index.remove(f.i);
       f.idiag_cookie = cookie;
-      m.set(cookie, f);
+      this.index.add(f.i);
       this.s.adopted++;
       return f;
     }
-    f = new Flow(ns, cookie, fam, src, sport, dst, dport);
-    this.add(f, key);
-    return f;
+    return this.add(ns, cookie, fam, src, sport, dst, dport, key);
   }
 
   /** A cookieless event's flow, by (ns, 4-tuple); made when no view saw it
@@ -437,27 +438,32 @@ export class FlowTable {
         return null;
       }
     }
-    f = new Flow(ns, SYNTHETIC_COOKIE | ++this.synthetic, fam, src, sport, dst, dport);
-    this.add(f, key);
+    f = this.add(ns, SYNTHETIC_COOKIE | ++this.synthetic, fam, src, sport, dst, dport, key);
     this.s.tupleJoined++;
     return f;
   }
 
   /** A new flow enters the table (and the tuple index, once there is one). */
-  private add(f: Flow, key?: string): void {
+  private add(ns: bigint, cookie: bigint, fam: number, src: string, sport: number, dst: string, dport: number, key?: string): Flow {
     // Evict first: no view has marked the new flow seen yet, so it would be
     // the least recently seen and leave at once, written with no views.
-    if (this.size >= this.maxFlows) this.evict();
-    let m = this.byNs.get(f.netns_inode);
-    if (!m) this.byNs.set(f.netns_inode, (m = new Map()));
-    m.set(f.idiag_cookie, f);
+    if (this.store.size >= this.maxFlows) this.evict();
+    const f = new Flow(this.store, this.store.alloc(ns, cookie, fam, src, sport, dst, dport));
+    this.index.add(f.i);
     this.tuples?.add(f, key);
-    this.size++;
     this.s.opened++;
+    return f;
+  }
+
+  /** the flow of (ns, cookie), if the table holds it */
+  private lookup(ns: bigint, cookie: bigint): Flow | null {
+    const id = this.store.knownNs(ns);
+    const i = id < 0 ? -1 : this.index.get(id, cookie);
+    return i < 0 ? null : new Flow(this.store, i);
   }
 
   private *flows(): Generator<Flow> {
-    for (const m of this.byNs.values()) yield* m.values();
+    for (const i of this.store.slots()) yield new Flow(this.store, i);
   }
 
   private close(f: Flow, ts: bigint): void {
@@ -465,7 +471,7 @@ export class FlowTable {
     if (f.closed) return;
     f.closed = true;
     f.finalizeAtMs = this.now() + this.graceMs;
-    this.closing.add(f);
+    this.closing.add(f.i);
     this.s.closed++;
   }
 
@@ -474,10 +480,8 @@ export class FlowTable {
       const o = this.owners.get(f.netns_inode)?.get(f.inode);
       if (o) f.owner(o.pid, o.tgid, o.comm, o.cgroup);
     }
-    this.closing.delete(f);
-    const m = this.byNs.get(f.netns_inode);
-    if (m?.delete(f.idiag_cookie)) this.size--;
-    if (m && m.size === 0) this.byNs.delete(f.netns_inode);
+    this.closing.delete(f.i);
+    this.index.remove(f.i);
     const tuple = this.tuples ? flowTuple(f) : '';
     if (tuple) this.tuples!.remove(f, tuple);
     if (!evicted) this.remember(f, tuple);
@@ -485,6 +489,7 @@ export class FlowTable {
     this.health?.finish(f, row);
     this.s.written++;
     if (evicted) this.s.evicted++;
+    this.store.release(f.i);
     if (!(row.views & VIEW_POLL)) this.s.missedByPoll++;
     this.s.bytesUnpolled += row.bytes_unpolled;
     this.coverage.set(row.views, (this.coverage.get(row.views) ?? 0) + 1);
@@ -523,10 +528,11 @@ export class FlowTable {
 
   /** Over the cap: the least recently seen 1% leave, flagged evicted. */
   private evict(): void {
-    const all = [...this.flows()];
-    all.sort((a, b) => (a.last_seen_ns < b.last_seen_ns ? -1 : a.last_seen_ns > b.last_seen_ns ? 1 : 0));
+    const seen = this.store.c.last_seen_ns;
+    const all = [...this.store.slots()];
+    all.sort((a, b) => (seen[a]! < seen[b]! ? -1 : seen[a]! > seen[b]! ? 1 : 0));
     const n = Math.max(1, Math.ceil(this.maxFlows / 100));
-    for (const f of all.slice(0, n)) this.evictedRows.push(this.finish(f, true));
+    for (const i of all.slice(0, n)) this.evictedRows.push(this.finish(new Flow(this.store, i), true));
   }
 }
 

@@ -37,7 +37,7 @@ export class TupleIndex {
   /** A flow leaving the table: its entry goes only if no newer flow took the tuple. */
   remove(f: Flow, key = flowTuple(f)): void {
     const m = this.byNs.get(f.netns_inode);
-    if (m?.get(key) !== f) return;
+    if (m?.get(key)?.i !== f.i) return; // a handle per use: the same flow is the same slot
     m.delete(key);
     if (m.size === 0) this.byNs.delete(f.netns_inode);
   }

@@ -208,6 +208,20 @@ function sinkMetrics(reg: Registry, stages: PipelineStages): void {
     .gauge('tcplens_sink_state', 'sink state (1 for the current one)', (s) =>
       SINK_STATES.map((state) => ({ labels: { state }, value: s.state === state ? 1 : 0 })),
     )
+    .counter(
+      'tcplens_sink_backpressure_waits_total',
+      'times the poll paused between two batches until the sink had room (in-memory batches under its mark; timeouts: it went on after the limit)',
+      (s) =>
+        s.backpressure
+          ? [
+              { labels: { end: 'room' }, value: s.backpressure.waits - s.backpressure.timeouts },
+              { labels: { end: 'timeout' }, value: s.backpressure.timeouts },
+            ]
+          : [],
+    )
+    .counter('tcplens_sink_backpressure_seconds_total', 'seconds the poll paused for the sink', (s) =>
+      s.backpressure ? s.backpressure.seconds : [],
+    )
     .gauge('tcplens_sink_last_ok_timestamp_seconds', 'last successful insert or spool write, unix seconds', (s) =>
       s.lastOkMs === null ? [] : s.lastOkMs / 1000,
     );

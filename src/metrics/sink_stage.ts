@@ -4,7 +4,7 @@ import type { SinkStageStats, SinkState, SinkTableStats } from './stages';
 import type { SinkStats } from '../sinks/stats';
 
 /** The fields of SinkStats that the metrics read. */
-export type SinkCountersLike = Pick<SinkStats, 'tables' | 'queue_rows' | 'spool_bytes' | 'outage' | 'last_error'> & {
+export type SinkCountersLike = Pick<SinkStats, 'tables' | 'queue_rows' | 'spool_bytes' | 'outage' | 'last_error' | 'backpressure'> & {
   insert_latency: HistogramSnapshot;
 };
 
@@ -76,6 +76,7 @@ export function observeSink(sink: { stats(): SinkCountersLike }, limits: SinkLim
         tables,
         insertSeconds: s.insert_latency,
         ...(s.last_error ? { lastError: s.last_error } : {}),
+        ...(s.backpressure ? { backpressure: s.backpressure } : {}),
       };
     },
   };

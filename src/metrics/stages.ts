@@ -6,6 +6,7 @@
 // figures are summed, and only a count of failing namespaces is kept.
 import type { HistogramSnapshot } from './histogram';
 import type { HealthAccounts } from '../correlate/health';
+import type { BackpressureStats } from '../sinks/stats';
 
 /** Netlink traffic and what went wrong in it, summed over namespaces. */
 export interface NetlinkCounters {
@@ -186,6 +187,8 @@ export interface SinkStageStats {
   tables: Record<string, SinkTableStats>;
   /** seconds per insert attempt, successful or not, every table */
   insertSeconds: HistogramSnapshot;
+  /** the poll held back by the sink (sinks that queue) */
+  backpressure?: BackpressureStats;
 }
 
 /** One part of a view and whether it runs: the eBPF views' parts as loaded

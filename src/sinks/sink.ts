@@ -23,6 +23,10 @@ export interface Sink {
   writeFlows(rows: readonly FlowRow[]): void;
   writePollCycles(rows: readonly PollCycleRow[]): void;
   writeCoverage(rows: readonly CoverageRow[]): void;
+  /** Backpressure: null while the sink has room; else a promise that resolves
+   * once it has (or after its time limit). A producer that can pause (the
+   * poll, between two batches of a dump) awaits it; none is required to. */
+  room?(): Promise<void> | null;
   /** writes (or spools) everything accepted so far; resolves within timeoutMs */
   flush(timeoutMs?: number): Promise<void>;
   /** flush, then release everything (SIGTERM path). Idempotent. */

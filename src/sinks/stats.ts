@@ -65,6 +65,15 @@ export interface SinkStats {
   outage: boolean;
   insert_latency: ReturnType<LatencyHistogram['snapshot']>;
   last_error?: string;
+  /** producers held back until sealed batches in memory fell under the sink's mark (sinks that queue) */
+  backpressure?: BackpressureStats;
+}
+
+export interface BackpressureStats {
+  /** times a producer waited, seconds it waited in all, waits that ended by the time limit (it went on; the outbox bound then spills) */
+  waits: number;
+  seconds: number;
+  timeouts: number;
 }
 
 /** The stats of a sink that writes as it goes (stdout, a file): nothing queued, no outage. */

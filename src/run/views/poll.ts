@@ -53,6 +53,10 @@ class PollView implements View {
         table.observePoll(b, ns);
       }
       if (b.rows > 0) sink.writeSnapshots(b, { names: ctx.names, view: 'poll' });
+      // Backpressure: the dump waits between two batches while the sink's
+      // sealed batches are over its mark, so a cycle holds a few batches, not
+      // all of them (the kernel keeps the dump's place; waits are counted).
+      return sink.room?.() ?? undefined;
     });
     const ts = BigInt(r.startedMs) * 1_000_000n;
     const rows: PollCycleRow[] = [];

@@ -16,7 +16,7 @@
 import { Readable } from 'stream';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { ChunkSink } from './chunk_sink';
-import { LatencyHistogram, type SinkStats } from '../stats';
+import { LatencyHistogram, type BackpressureStats, type SinkStats } from '../stats';
 import { Batcher } from './batcher';
 import { type Dialect, insertSettings, LEGACY } from './dialect';
 import { concatParts, type EncodedChunk } from './native_format';
@@ -42,6 +42,10 @@ export interface ClickHouseSinkOptions {
   flushJitterMs?: number;
   /** sealed batches kept in memory while inserts fail (default 64 MiB); past it they are spooled */
   maxQueueBytes?: number;
+  /** room() holds producers back while sealed batches in memory exceed this (default 2 batches' bytes) */
+  roomBytes?: number;
+  /** ... for at most this long per wait (default 2000 ms) */
+  roomWaitMs?: number;
   /** failed attempts on a batch before ClickHouse is called unreachable and batches spool (default 3) */
   maxAttempts?: number;
   /** server exceptions (not network failures) on one batch before it is dropped, counted (default 10) */
@@ -86,6 +90,9 @@ export class ClickHouseSink extends ChunkSink {
   private inflight: Batch | null = null;
   /** insert attempts made (close() waits for one more before giving up on the spool) */
   private attemptsMade = 0;
+  /** producers waiting in room(), and what waiting cost */
+  private waiters: Array<() => void> = [];
+  private readonly bp: BackpressureStats = { waits: 0, seconds: 0, timeouts: 0 };
   /** replayed since the spool last ran empty (for the "replayed" log line) */
   private replayedRun = { batches: 0, rows: 0 };
 
@@ -176,7 +183,37 @@ export class ClickHouseSink extends ChunkSink {
   private shiftOutbox(at = 0): Batch {
     const [b] = this.outbox.splice(at, 1);
     this.outboxBytes -= b!.bytes ?? b!.native.length;
+    if (this.waiters.length && this.hasRoom()) this.wakeWaiters();
     return b!;
+  }
+
+  /** Room while the sealed batches in memory are under the mark; always when
+   * they cannot drain by waiting (ClickHouse out: they spool; closed). */
+  room(): Promise<void> | null {
+    if (this.hasRoom()) return null;
+    const t0 = performance.now();
+    this.bp.waits++;
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.bp.timeouts++;
+        done();
+      }, this.opts.roomWaitMs ?? 2000);
+      const done = (): void => {
+        clearTimeout(timer);
+        this.waiters = this.waiters.filter((w) => w !== done);
+        this.bp.seconds += (performance.now() - t0) / 1000;
+        resolve();
+      };
+      this.waiters.push(done);
+    });
+  }
+
+  private hasRoom(): boolean {
+    return this.outage || this.closed || this.outboxBytes <= (this.opts.roomBytes ?? 2 * (this.opts.maxBatchBytes ?? 8 << 20));
+  }
+
+  private wakeWaiters(): void {
+    for (const w of [...this.waiters]) w();
   }
 
   /** Moves in-memory batches to the spool, oldest first, until at most
@@ -221,6 +258,8 @@ export class ClickHouseSink extends ChunkSink {
     }
     this.pumping = this.pump().finally(() => {
       this.pumping = null;
+      // a batch sealed after the pump found nothing, before this ran, found it still pumping
+      if (!this.closed && (this.outbox.length || this.spool?.pending)) this.kick();
     });
   }
 
@@ -361,6 +400,7 @@ export class ClickHouseSink extends ChunkSink {
     if (this.timer) clearInterval(this.timer);
     await this.flush(timeoutMs);
     this.closed = true;
+    this.wakeWaiters();
     this.sleeper.wake();
     await this.pumping;
     this.spillOutbox();
@@ -378,6 +418,7 @@ export class ClickHouseSink extends ChunkSink {
       spool_batches: this.spool?.pending ?? 0,
       outage: this.outage,
       insert_latency: this.latency.snapshot(),
+      backpressure: { ...this.bp },
       ...(this.lastError ? { last_error: this.lastError } : {}),
     };
   }
