@@ -7,6 +7,7 @@ import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { envProblems, withRunOptions, type RunArgs } from '../run/options';
 import { parseNetnsSelector, type NetnsSelector } from '../netns/select';
 import { parseDuration, parseRingBytes, parseSize } from '../util/units';
+import { adaptiveFromArgs, pollPhaseMs } from '../run/adaptive_options';
 import { usage } from '../util/errors';
 import { runPreflight, logPreflightOnce, exitCodeOf } from '../preflight';
 import { Sidecar } from '../run/sidecar';
@@ -70,6 +71,8 @@ export async function runMain(args: RunArgs): Promise<number> {
   const snapshotOn = args.snapshotOn !== undefined ? parseSnapshotOn(args.snapshotOn) : undefined;
   if (snapshotOn) wanted.add('targeted');
   const bytecode = filterBytecode(args.filter);
+  const adaptive = adaptiveFromArgs(args, intervalMs, wanted);
+  const phaseMs = pollPhaseMs(args.pollPhase, intervalMs);
   log.setLevel(parseLevel(args.logLevel));
   const spoolBudget = parseSize(args['spool-bytes'], '--spool-bytes');
   flushTiming(args);
@@ -100,12 +103,21 @@ export async function runMain(args: RunArgs): Promise<number> {
       changesOnly: args.changesOnly,
       ...(snapshotOn ? { snapshotOn, snapshotRate: args.snapshotRate } : {}),
       ...(bytecode ? { bytecode } : {}),
+      ...(adaptive ? { adaptive } : {}),
+      ...(phaseMs > 0 ? { phaseMs } : {}),
     },
     log,
   );
   const health = args.health ? new HealthAccounts(breakdown) : undefined;
-  const sidecar = new Sidecar({ drainMs, maxFlows: args.maxFlows, ...(health ? { health } : {}) }, sink.sink, opened.views, log);
-  const metrics = await startRunMetrics(args, runStages(sidecar, sink.sink, spoolBudget, opened));
+  const sidecar = new Sidecar(
+    { drainMs, maxFlows: args.maxFlows, ...(health ? { health } : {}), ...(adaptive ? { lifetimes: adaptive } : {}) },
+    sink.sink,
+    opened.views,
+    log,
+  );
+  const stages = runStages(sidecar, sink.sink, spoolBudget, opened);
+  if (adaptive) stages.adaptive = adaptive;
+  const metrics = await startRunMetrics(args, stages);
   log.info('run.started', 'started', {
     host,
     interval_ms: intervalMs,
