@@ -57,6 +57,8 @@ export interface AdaptiveStats {
 
 /** cycles whose lateness is remembered */
 const GAPS_KEPT = 32;
+/** a cycle later than this many intervals counts as this late */
+const LATE_CLIP = 4;
 /** smoothing of the per-cycle cost */
 const ALPHA = 0.2;
 /** the interval grows at most this much per cycle (it shrinks at once) */
@@ -115,7 +117,8 @@ export class AdaptiveInterval implements LifetimeSink {
     // a dump samples its sockets over its walk: its midpoint is its instant
     const mid = startMs + cycleWallMs / 2;
     if (this.lastMid !== null) {
-      this.late.push(mid - this.lastMid - this.s.intervalMs);
+      // one pause (a suspended host, a stopped process) is not how late cycles come: clipped
+      this.late.push(Math.min(mid - this.lastMid - this.s.intervalMs, LATE_CLIP * this.s.intervalMs));
       if (this.late.length > GAPS_KEPT) this.late.shift();
     }
     this.lastMid = mid;
