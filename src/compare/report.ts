@@ -25,6 +25,10 @@ export interface ViewReport {
   adaptive_target: number | null;
   adaptive_cpu_budget: number | null;
   adaptive_interval_ms_mean: number | null;
+  /** adaptive: the share of its choices the CPU budget or the dump's own duration made, not the target */
+  adaptive_limited_share: number | null;
+  /** poll, adaptive: wall time of one dump cycle, mean (long ones: a loaded host, the model holds less well) */
+  cycle_wall_ms_mean: number | null;
   /** flows seen per ms of CPU spent in ticks (poll, targeted: a snapshot
    * while the flow lived; destroy, events: its close) */
   seen_per_cpu_ms: number | null;
@@ -161,6 +165,9 @@ export function buildReport(j: Joined, outcomes: readonly ViewOutcome[], lifetim
       adaptive_target: adaptive && out.adaptive ? out.adaptive.target : null,
       adaptive_cpu_budget: adaptive && out.adaptive ? out.adaptive.cpuBudget : null,
       adaptive_interval_ms_mean: adaptive && k.decisions ? round((k.interval_sum_us ?? 0) / 1000 / k.decisions, 2) : null,
+      adaptive_limited_share: adaptive && k.decisions ? round(((k.limited_budget ?? 0) + (k.limited_dump ?? 0)) / k.decisions, 3) : null,
+      cycle_wall_ms_mean:
+        !r || !polls || !c ? null : round(adaptive ? (k.poll_wall_sum_us ?? 0) / 1000 / polls : c.tick_wall_us / 1000 / polls, 2),
       seen_per_cpu_ms: r && c && c.cpu_us > 0 ? round(seen / (c.cpu_us / 1000), 3) : null,
       bytes_total: hasBytes && known ? bytesTotal : null,
       bytes_seen: hasBytes ? seenBytes : null,

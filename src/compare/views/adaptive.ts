@@ -29,7 +29,16 @@ export const adaptiveDriver: DriverFactory = (opts) => {
   const lives = new ConnectionLifetimes(ctl);
   let lastPoll = -Infinity;
   const mids: number[] = [];
-  const c = { polls: 0, decisions: 0, interval_sum_us: 0, predicted_n: 0, predicted_sum_ppm: 0 };
+  const c = {
+    polls: 0,
+    poll_wall_sum_us: 0,
+    limited_budget: 0,
+    limited_dump: 0,
+    decisions: 0,
+    interval_sum_us: 0,
+    predicted_n: 0,
+    predicted_sum_ppm: 0,
+  };
   return {
     // ticks come every DRAIN_MS, or sooner when the poll is due sooner
     get tickMs() {
@@ -47,11 +56,13 @@ export const adaptiveDriver: DriverFactory = (opts) => {
       mids.push(m.startMs + m.wallMs / 2);
       ctl.afterCycle(m.cpuMs, m.wallMs, m.startMs);
       const s = ctl.stats();
-      if (process.env.TCPLENS_ADAPTIVE_DEBUG)
-        process.stderr.write(
-          `ADBG ${performance.now().toFixed(1)} ${s.intervalMs.toFixed(1)} ${s.predictedCoverage} ${s.limit} ${m.cpuMs.toFixed(2)} ${m.wallMs.toFixed(2)} ${s.lifetimes} ${s.lateMs.toFixed(1)}\n`,
-        );
+      process.stderr.write(
+        `ADBG ${performance.now().toFixed(1)} ${s.intervalMs.toFixed(1)} ${s.predictedCoverage} ${s.limit} ${m.cpuMs.toFixed(2)} ${m.wallMs.toFixed(2)} ${s.lifetimes} ${s.lateMs.toFixed(1)}\n`,
+      );
       c.decisions++;
+      c.poll_wall_sum_us += Math.round(m.wallMs * 1000);
+      if (s.limit === 'budget' || s.limit === 'ceiling') c.limited_budget++;
+      if (s.limit === 'dump') c.limited_dump++;
       c.interval_sum_us += Math.round(s.intervalMs * 1000);
       if (s.predictedCoverage !== null) {
         c.predicted_n++;
