@@ -21,7 +21,7 @@ import { log, parseLevel } from '../util/log';
 import { HealthAccounts } from '../correlate/health';
 import { parseBreakdown } from '../correlate/health_groups';
 import { parseSnapshotOn } from '../run/snapshot_on';
-import { filterBytecode } from '../filter';
+import { compileSsFilter } from '../filter';
 
 export const command = 'run';
 export const describe = 'The sidecar: every view, joined per flow, written to ClickHouse (or stdout/file), metrics on --listen';
@@ -70,7 +70,7 @@ export async function runMain(args: RunArgs): Promise<number> {
   const wanted = parseViews(args.views);
   const snapshotOn = args.snapshotOn !== undefined ? parseSnapshotOn(args.snapshotOn) : undefined;
   if (snapshotOn) wanted.add('targeted');
-  const bytecode = filterBytecode(args.filter);
+  const { bytecode, states } = compileSsFilter(args.filter);
   const adaptive = adaptiveFromArgs(args, intervalMs, wanted);
   const phaseMs = pollPhaseMs(args.pollPhase, intervalMs);
   log.setLevel(parseLevel(args.logLevel));
@@ -103,6 +103,7 @@ export async function runMain(args: RunArgs): Promise<number> {
       changesOnly: args.changesOnly,
       ...(snapshotOn ? { snapshotOn, snapshotRate: args.snapshotRate } : {}),
       ...(bytecode ? { bytecode } : {}),
+      ...(states !== undefined ? { states } : {}),
       ...(adaptive ? { adaptive } : {}),
       ...(phaseMs > 0 ? { phaseMs } : {}),
     },

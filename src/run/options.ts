@@ -41,7 +41,7 @@ const RUN_OPTIONS: Record<string, Options> = {
   filter: {
     type: 'string',
     describe:
-      "poll only the sockets this selects, filtered in the kernel; ss's syntax: sport/dport OP :PORT, src/dst ADDR[/LEN][:PORT], and/or/not",
+      "poll only the sockets this selects, filtered in the kernel; ss's syntax: [state|exclude STATE]... then sport/dport OP :PORT, src/dst ADDR[/LEN][:PORT], and/or/not",
   },
   'snapshot-on': {
     type: 'string',

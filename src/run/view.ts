@@ -67,6 +67,8 @@ export interface ViewsRequest {
   adaptive?: AdaptiveInterval;
   /** --poll-phase: ms to wait before the first poll */
   phaseMs?: number;
+  /** --filter's state clauses: the poll view's states mask (absent: every state) */
+  states?: number;
   /** --filter compiled: the poll view's kernel-side filter */
   bytecode?: Uint8Array;
   /** --snapshot-on: the targeted view's triggers (absent: no targeted view) */

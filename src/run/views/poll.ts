@@ -157,7 +157,12 @@ export const pollView: ViewFactory = {
   name: 'poll',
   open(req, log) {
     const v = new PollView(
-      new PollSource({ netns: req.netns, batchRows: req.batchRows, ...(req.bytecode ? { bytecode: req.bytecode } : {}) }),
+      new PollSource({
+        netns: req.netns,
+        batchRows: req.batchRows,
+        ...(req.bytecode ? { bytecode: req.bytecode } : {}),
+        ...(req.states !== undefined ? { states: req.states } : {}),
+      }),
       req,
       log,
     );
