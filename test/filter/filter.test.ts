@@ -36,14 +36,16 @@ function ssKeys(ns: string, expr: string): string[] {
     const p = ep.slice(ep.lastIndexOf(':') + 1);
     return p === '*' ? 0 : Number(p);
   };
-  return out
-    .trim()
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => l.trim().split(/\s+/))
-    // local and peer are the last two columns (ss leaves out State when one state is asked for)
-    .map((c) => `${port(c[c.length - 2]!)}>${port(c[c.length - 1]!)}`)
-    .sort();
+  return (
+    out
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.trim().split(/\s+/))
+      // local and peer are the last two columns (ss leaves out State when one state is asked for)
+      .map((c) => `${port(c[c.length - 2]!)}>${port(c[c.length - 1]!)}`)
+      .sort()
+  );
 }
 
 async function ourKeys(ns: string, expr: string): Promise<{ keys: string[]; messages: number }> {
