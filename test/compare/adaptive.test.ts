@@ -4,7 +4,8 @@
 // its target share (90%) within 3 points, and the model (min(1, L/P) over
 // the gaps the dumps really had) should be within 2 points of what each
 // fixed poller saw. Both hold only when a dump is short against the
-// interval and the budget is not what sets the interval: on a host whose
+// interval (a quarter of it at most; 40 ms for the adaptive poll, whose
+// second half needs ~167 ms) and the budget is not what sets the interval: on a host whose
 // other namespaces hold ~100k sockets a dump costs ~50 ms of CPU, and under
 // a load of 20 on 2 cores it lasts half a second; the test says so and skips
 // those checks then, keeping the ones that hold anyway.
@@ -71,7 +72,7 @@ describe('tcplens compare: the adaptive poll', function () {
 
   it('reaches its target within 3 points when the budget and the dumps let it', function () {
     const a = view('adaptive');
-    if (a.adaptive_limited_share! > 0.1 || a.cycle_wall_ms_mean! > 15) {
+    if (a.adaptive_limited_share! > 0.1 || a.cycle_wall_ms_mean! > 40) {
       console.log(
         `      (not checked: ${(a.adaptive_limited_share! * 100).toFixed(0)}% of its choices were set by the budget or the dump, dumps took ${a.cycle_wall_ms_mean} ms; it predicted ${a.predicted_coverage_kept} and saw ${a.coverage})`,
       );
@@ -84,7 +85,7 @@ describe('tcplens compare: the adaptive poll', function () {
     let checked = 0;
     for (const P of [150, 600]) {
       const v = view('poll', P);
-      if (v.cycle_wall_ms_mean! > P / 10) {
+      if (v.cycle_wall_ms_mean! > P / 4) {
         console.log(`      (poll ${P} ms not checked: its dumps took ${v.cycle_wall_ms_mean} ms)`);
         continue;
       }
