@@ -5,7 +5,7 @@
 import { listItems } from '../util/list';
 import * as fs from 'fs';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
-import { parseDuration } from '../util/units';
+import { parseDuration, parseShare } from '../util/units';
 import { usage } from '../util/errors';
 import { parseSpec } from '../loadgen/spec';
 import { runCompare } from '../compare/run';
@@ -32,9 +32,11 @@ interface CompareArgs extends ClickHouseFlags {
   flowsOut?: string;
   fromClickhouse?: boolean;
   since: string;
+  coverageTarget: string;
+  cpuBudget: string;
 }
 
-const ALL_VIEWS: ViewName[] = ['poll', 'destroy', 'events', 'samples', 'targeted'];
+const ALL_VIEWS: ViewName[] = ['poll', 'destroy', 'events', 'samples', 'targeted', 'adaptive'];
 /** targeted snapshots are asked for by name: their 5 ms drain loop is a process of its own beside the pollers */
 const DEFAULT_VIEWS: ViewName[] = ['poll', 'destroy', 'events', 'samples'];
 
@@ -59,6 +61,12 @@ export const builder = (y: Argv): Argv<CompareArgs> =>
       default: DEFAULT_VIEWS.join(','),
       describe: `views to compare (unavailable ones are reported as such): ${ALL_VIEWS.join(', ')}`,
     })
+    .option('coverage-target', {
+      type: 'string',
+      default: '90%',
+      describe: 'the adaptive view (--views ...,adaptive): the share of flows its poll aims to see',
+    })
+    .option('cpu-budget', { type: 'string', default: '5%', describe: 'the adaptive view: the share of one CPU its poll may use' })
     .option('sample-interval', { type: 'string', default: '10ms', describe: 'period of the samples view' })
     .option('seed', { type: 'number', default: 1, describe: 'seeds the random phase of every poller' })
     .option('json', { type: 'boolean', describe: 'the report as JSON: {"views": [{view, interval_ms, flows_seen, ...}], ...}' })
@@ -73,6 +81,10 @@ export const builder = (y: Argv): Argv<CompareArgs> =>
     .example(
       '$0 compare --loadgen rate=200,duration=5ms,flows=1000 --intervals 10ms,100ms,1s',
       'coverage and cost of each view against a known workload',
+    )
+    .example(
+      '$0 compare --loadgen rate=200,duration=200ms,then=50ms,flows=4000 --views poll,adaptive --intervals 50ms,200ms',
+      'the adaptive poll beside fixed ones, on flows that get shorter halfway',
     )
     .example('$0 compare --netns web --duration 60s --svg cmp.svg', 'what each view sees of a real namespace for a minute')
     .example(
@@ -143,6 +155,7 @@ export async function runCompareCommand(args: CompareArgs): Promise<number> {
     intervalsMs,
     predictMs,
     views: views(args.views),
+    adaptive: { target: parseShare(args.coverageTarget, 'coverage-target'), cpuBudget: parseShare(args.cpuBudget, 'cpu-budget') },
     sampleIntervalMs: parseDuration(args.sampleInterval, 'sample-interval'),
     seed: args.seed,
     ...(loadgen ? { loadgen } : {}),

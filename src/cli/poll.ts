@@ -5,8 +5,8 @@ import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { PollSource, type CycleResult } from '../sources/poll';
 import { DestroySource } from '../sources/destroy';
 import { parseNetnsSelector } from '../netns/select';
-import { parseStates } from '../format/tcp_states';
-import { filterBytecode } from '../filter';
+import { ALL_STATES, parseStates } from '../format/tcp_states';
+import { compileSsFilter } from '../filter';
 import { parseDuration } from '../util/units';
 import { BatchPrinter, type Format } from '../format/printer';
 import { Output } from '../util/output';
@@ -56,7 +56,7 @@ export const builder = (y: Argv): Argv<PollArgs> =>
     .option('filter', {
       type: 'string',
       describe:
-        "sockets the kernel selects, in ss's filter syntax: sport/dport OP :PORT, src/dst ADDR[/LEN][:PORT], and/or/not, parentheses",
+        "sockets the kernel selects, in ss's filter syntax: [state|exclude STATE]... (established, time-wait, ..., connected, bucket, big) then sport/dport OP :PORT, src/dst ADDR[/LEN][:PORT], and/or/not, parentheses",
     })
     .option('family', { type: 'string', choices: ['all', '4', '6'], default: 'all', describe: 'address family' })
     .option('destroy', {
@@ -111,7 +111,8 @@ export async function runPoll(args: PollArgs): Promise<number> {
       }
     };
 
-  const bytecode = filterBytecode(args.filter); // a bad expression fails now, in one line
+  // a bad expression fails now, in one line; its state clauses narrow --states
+  const { bytecode, states: filterStates } = compileSsFilter(args.filter);
   // A long-running poll checks the host once and says what is degraded.
   if (intervalMs > 0) {
     // Any namespace but our own needs setns (CAP_SYS_ADMIN).
@@ -122,7 +123,7 @@ export async function runPoll(args: PollArgs): Promise<number> {
 
   const source = new PollSource({
     netns,
-    states: parseStates(args.states),
+    states: (parseStates(args.states) & (filterStates ?? ALL_STATES)) >>> 0,
     families: familyMask(args.family),
     batchRows: args.batchRows,
     ...(bytecode ? { bytecode } : {}),

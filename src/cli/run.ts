@@ -7,6 +7,7 @@ import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { envProblems, withRunOptions, type RunArgs } from '../run/options';
 import { parseNetnsSelector, type NetnsSelector } from '../netns/select';
 import { parseDuration, parseRingBytes, parseSize } from '../util/units';
+import { adaptiveFromArgs, pollPhaseMs } from '../run/adaptive_options';
 import { usage } from '../util/errors';
 import { runPreflight, logPreflightOnce, exitCodeOf } from '../preflight';
 import { Sidecar } from '../run/sidecar';
@@ -20,7 +21,7 @@ import { log, parseLevel } from '../util/log';
 import { HealthAccounts } from '../correlate/health';
 import { parseBreakdown } from '../correlate/health_groups';
 import { parseSnapshotOn } from '../run/snapshot_on';
-import { filterBytecode } from '../filter';
+import { compileSsFilter } from '../filter';
 
 export const command = 'run';
 export const describe = 'The sidecar: every view, joined per flow, written to ClickHouse (or stdout/file), metrics on --listen';
@@ -69,7 +70,9 @@ export async function runMain(args: RunArgs): Promise<number> {
   const wanted = parseViews(args.views);
   const snapshotOn = args.snapshotOn !== undefined ? parseSnapshotOn(args.snapshotOn) : undefined;
   if (snapshotOn) wanted.add('targeted');
-  const bytecode = filterBytecode(args.filter);
+  const { bytecode, states } = compileSsFilter(args.filter);
+  const adaptive = adaptiveFromArgs(args, intervalMs, wanted);
+  const phaseMs = pollPhaseMs(args.pollPhase, intervalMs);
   log.setLevel(parseLevel(args.logLevel));
   const spoolBudget = parseSize(args['spool-bytes'], '--spool-bytes');
   flushTiming(args);
@@ -100,12 +103,22 @@ export async function runMain(args: RunArgs): Promise<number> {
       changesOnly: args.changesOnly,
       ...(snapshotOn ? { snapshotOn, snapshotRate: args.snapshotRate } : {}),
       ...(bytecode ? { bytecode } : {}),
+      ...(states !== undefined ? { states } : {}),
+      ...(adaptive ? { adaptive } : {}),
+      ...(phaseMs > 0 ? { phaseMs } : {}),
     },
     log,
   );
   const health = args.health ? new HealthAccounts(breakdown) : undefined;
-  const sidecar = new Sidecar({ drainMs, maxFlows: args.maxFlows, ...(health ? { health } : {}) }, sink.sink, opened.views, log);
-  const metrics = await startRunMetrics(args, runStages(sidecar, sink.sink, spoolBudget, opened));
+  const sidecar = new Sidecar(
+    { drainMs, maxFlows: args.maxFlows, ...(health ? { health } : {}), ...(adaptive ? { lifetimes: adaptive } : {}) },
+    sink.sink,
+    opened.views,
+    log,
+  );
+  const stages = runStages(sidecar, sink.sink, spoolBudget, opened);
+  if (adaptive) stages.adaptive = adaptive;
+  const metrics = await startRunMetrics(args, stages);
   log.info('run.started', 'started', {
     host,
     interval_ms: intervalMs,

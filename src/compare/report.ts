@@ -2,6 +2,7 @@
 import type { Joined } from './join';
 import type { ViewOutcome } from './runner';
 import { predictCoverage, coverageSigma } from './predict';
+import { PollGaps, predictFromGaps } from '../correlate/poll_gaps';
 
 export interface ViewReport {
   view: string;
@@ -16,6 +17,21 @@ export interface ViewReport {
   /** poll: the mean of min(1, lifetime / interval) over flows; push views: 1; samples: null */
   predicted_coverage: number | null;
   predicted_sigma: number | null;
+  /** poll: the prediction from the gaps its dumps really had (late cycles,
+   * overruns: src/correlate/poll_gaps.ts);
+   * adaptive: the mean of its own predictions, one per cycle */
+  predicted_coverage_kept: number | null;
+  /** adaptive: its coverage target and CPU budget, and the mean interval it chose */
+  adaptive_target: number | null;
+  adaptive_cpu_budget: number | null;
+  adaptive_interval_ms_mean: number | null;
+  /** adaptive: the share of its choices the CPU budget or the dump's own duration made, not the target */
+  adaptive_limited_share: number | null;
+  /** poll, adaptive: wall time of one dump cycle, mean (long ones: a loaded host, the model holds less well) */
+  cycle_wall_ms_mean: number | null;
+  /** flows seen per ms of CPU spent in ticks (poll, targeted: a snapshot
+   * while the flow lived; destroy, events: its close) */
+  seen_per_cpu_ms: number | null;
   /** payload both ways; null when the view has no byte counters */
   bytes_total: number | null;
   bytes_seen: number | null;
@@ -121,6 +137,10 @@ export function buildReport(j: Joined, outcomes: readonly ViewOutcome[], lifetim
     });
     const seen = sights.size;
     const c = r?.cost;
+    const k = r?.counters ?? {};
+    const adaptive = out.view === 'adaptive';
+    // the adaptive view ticks to drain its events too: its polls are counted apart
+    const polls = adaptive ? (k.polls ?? 0) : (r?.ticks ?? 0);
     const drops = r ? DROP_COUNTERS.reduce((a, k) => a + (r.counters[k] ?? 0), 0) : null;
     const nl =
       r && (r.counters.recvs !== undefined || r.counters.requests !== undefined)
@@ -139,6 +159,19 @@ export function buildReport(j: Joined, outcomes: readonly ViewOutcome[], lifetim
       // event loop never does): lifetimes alone cannot predict that.
       predicted_coverage: out.view === 'poll' ? round(predictCoverage(lifetimes, out.interval_ms), 5) : noPrediction(out.view) ? null : 1,
       predicted_sigma: out.view === 'poll' ? round(coverageSigma(lifetimes, out.interval_ms), 5) : noPrediction(out.view) ? null : 0,
+      predicted_coverage_kept:
+        out.view === 'poll' && r?.gaps_ms?.length
+          ? round(predictFromGaps(lifetimes, new PollGaps(r.gaps_ms)), 5)
+          : adaptive && k.predicted_n
+            ? round((k.predicted_sum_ppm ?? 0) / 1e6 / k.predicted_n, 5)
+            : null,
+      adaptive_target: adaptive && out.adaptive ? out.adaptive.target : null,
+      adaptive_cpu_budget: adaptive && out.adaptive ? out.adaptive.cpuBudget : null,
+      adaptive_interval_ms_mean: adaptive && k.decisions ? round((k.interval_sum_us ?? 0) / 1000 / k.decisions, 2) : null,
+      adaptive_limited_share: adaptive && k.decisions ? round(((k.limited_budget ?? 0) + (k.limited_dump ?? 0)) / k.decisions, 3) : null,
+      cycle_wall_ms_mean:
+        !r || !polls || !c ? null : round(adaptive ? (k.poll_wall_sum_us ?? 0) / 1000 / polls : c.tick_wall_us / 1000 / polls, 2),
+      seen_per_cpu_ms: r && c && c.cpu_us > 0 ? round(seen / (c.cpu_us / 1000), 3) : null,
       bytes_total: hasBytes && known ? bytesTotal : null,
       bytes_seen: hasBytes ? seenBytes : null,
       bytes_missed: hasBytes && known ? unseenBytes + after : null,
@@ -155,7 +188,7 @@ export function buildReport(j: Joined, outcomes: readonly ViewOutcome[], lifetim
       unmatched_sockets: j.unmatched[v]!,
       ticks: r?.ticks ?? 0,
       skipped_ticks: r?.skipped_ticks ?? 0,
-      effective_interval_ms: r && r.ticks ? round(r.window_ms / r.ticks, 1) : null,
+      effective_interval_ms: r && polls ? round(r.window_ms / polls, 1) : null,
       rows: r?.rows ?? 0,
       cpu_us: c ? c.cpu_us : null,
       cpu_user_us: c ? c.cpu_user_us : null,

@@ -43,6 +43,8 @@ export interface CompareOptions {
   signal?: AbortSignal;
   /** write one JSON line per flow: what each view knew of it */
   flowsOut?: string;
+  /** the adaptive view's coverage target and CPU budget (shares of one) */
+  adaptive?: { target: number; cpuBudget: number };
 }
 
 export interface CompareResult {
@@ -56,6 +58,8 @@ export interface CompareResult {
   duration_ms: number;
 }
 
+export const DEFAULT_ADAPTIVE = { target: 0.9, cpuBudget: 0.05 };
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 /** Lets the last closes reach every view's queue before they stop. */
 const SETTLE_MS = 50;
@@ -67,6 +71,8 @@ function runnersFor(o: CompareOptions, netns: string): ViewRunner[] {
   for (const v of o.views) {
     if (v === 'poll')
       for (const p of o.intervalsMs) out.push(new ViewRunner({ view: 'poll', netns, intervalMs: p, phaseMs: rng.next() * p }));
+    else if (v === 'adaptive')
+      out.push(new ViewRunner({ view: v, netns, intervalMs: 0, phaseMs: rng.next() * 100, adaptive: o.adaptive ?? DEFAULT_ADAPTIVE }));
     else if (v === 'samples') out.push(new ViewRunner({ view: v, netns, intervalMs: o.sampleIntervalMs, phaseMs: 0 }));
     else out.push(new ViewRunner({ view: v, netns, intervalMs: 0, phaseMs: 0 }));
   }

@@ -12,6 +12,8 @@ const WORKER = path.join(__dirname, 'view_worker.js');
 export interface ViewOutcome {
   view: ViewName;
   interval_ms: number;
+  /** the adaptive view's target and budget */
+  adaptive?: { target: number; cpuBudget: number };
   /** set when the view could not run (not built, no permission, ...) */
   unavailable?: string;
   result?: WorkerResult;
@@ -26,7 +28,9 @@ export class ViewRunner {
   constructor(readonly args: WorkerArgs) {}
 
   get label(): string {
-    return this.args.view === 'poll' || this.args.view === 'samples' ? `${this.args.view} ${this.args.intervalMs} ms` : this.args.view;
+    const a = this.args;
+    if (a.view === 'adaptive' && a.adaptive) return `adaptive ${Math.round(a.adaptive.target * 100)}%`;
+    return a.view === 'poll' || a.view === 'samples' ? `${a.view} ${a.intervalMs} ms` : a.view;
   }
 
   private async line(): Promise<Record<string, unknown>> {
@@ -53,7 +57,12 @@ export class ViewRunner {
   }
 
   async stop(): Promise<ViewOutcome> {
-    const base = { view: this.args.view, interval_ms: this.args.intervalMs, socks: [] as SockObs[] };
+    const base = {
+      view: this.args.view,
+      interval_ms: this.args.intervalMs,
+      ...(this.args.adaptive ? { adaptive: this.args.adaptive } : {}),
+      socks: [] as SockObs[],
+    };
     if (this.unavailable) {
       this.close();
       return { ...base, unavailable: this.unavailable };

@@ -1,10 +1,12 @@
 // The report as an SVG chart, written by hand (no dependencies): coverage
 // (measured dots, predicted line) and CPU share against the poll interval on
-// a log axis; push views (destroy, events) as horizontal reference lines.
+// a log axis; push views (destroy, events) as horizontal reference lines;
+// then coverage against cost for every strategy (./svg_cost.ts).
 import type { CompareResult } from './run';
+import { costPanel } from './svg_cost';
 
 const W = 720,
-  H = 520,
+  H = 780,
   L = 70,
   R = 30,
   T = 40,
@@ -105,6 +107,7 @@ export function renderSvg(r: CompareResult): string {
     ly += 14;
   }
   o.push(`<text x="${W - R - 4}" y="${ly}" text-anchor="end" fill="#1f77b4">poll: measured (solid), predicted min(1, L/P) (dashed)</text>`);
+  o.push(...costPanel(r.views, { left: L, right: W - R, top: top2 + PANEL + GAP + 10, height: PANEL }));
   o.push('</svg>');
   return `${o.join('\n')}\n`;
 }

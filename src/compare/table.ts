@@ -7,7 +7,8 @@ const pct = (x: number | null): string => (x === null ? '-' : `${(x * 100).toFix
 const kb = (x: number | null): string =>
   x === null ? '-' : x >= 10 * 1024 * 1024 ? `${(x / 1048576).toFixed(0)}M` : x >= 10 * 1024 ? `${(x / 1024).toFixed(0)}k` : String(x);
 
-function label(v: ViewReport): string {
+export function label(v: ViewReport): string {
+  if (v.view === 'adaptive') return `adaptive ${v.adaptive_target === null ? '' : `${Math.round(v.adaptive_target * 100)}%`}`.trim();
   return v.interval_ms === null ? v.view : `${v.view} ${v.interval_ms >= 1000 ? `${v.interval_ms / 1000}s` : `${v.interval_ms}ms`}`;
 }
 
@@ -26,6 +27,7 @@ export function formatTable(r: CompareResult): string {
       'missed',
       'coverage',
       'predicted',
+      'pred kept',
       'bytes seen',
       'bytes missed',
       'after last',
@@ -40,6 +42,7 @@ export function formatTable(r: CompareResult): string {
       n(v.flows_missed),
       pct(v.coverage),
       pct(v.predicted_coverage),
+      pct(v.predicted_coverage_kept),
       kb(v.bytes_seen),
       kb(v.bytes_missed),
       kb(v.bytes_missed_after_last),
@@ -50,7 +53,21 @@ export function formatTable(r: CompareResult): string {
     ]),
   );
   const cost = grid(
-    ['view', 'ticks', 'cpu ms', 'user ms', 'sys ms', 'us/tick', 'us/row', 'cpu %', 'netlink calls', 'syscr', 'rss MB', 'drops'],
+    [
+      'view',
+      'ticks',
+      'cpu ms',
+      'user ms',
+      'sys ms',
+      'us/tick',
+      'us/row',
+      'cpu %',
+      'seen/cpu ms',
+      'netlink calls',
+      'syscr',
+      'rss MB',
+      'drops',
+    ],
     avail.map((v) => [
       label(v),
       n(v.ticks),
@@ -60,6 +77,7 @@ export function formatTable(r: CompareResult): string {
       n(v.cpu_us_per_tick, 0),
       n(v.cpu_us_per_row, 1),
       n(v.cpu_pct, 2),
+      n(v.seen_per_cpu_ms, 2),
       n(v.netlink_syscalls),
       n(v.syscr),
       n(v.max_rss_kb === null ? null : v.max_rss_kb / 1024, 0),
@@ -77,6 +95,12 @@ export function formatTable(r: CompareResult): string {
       (v) =>
         `${label(v)}: kept ${v.effective_interval_ms} ms on average (${v.skipped_ticks} ticks skipped: a cycle took longer than the interval, or no CPU)`,
     );
+  const adaptive = r.views
+    .filter((v) => v.view === 'adaptive' && v.available)
+    .map(
+      (v) =>
+        `${label(v)}: target ${pct(v.adaptive_target)} within ${pct(v.adaptive_cpu_budget)} of a CPU; chose ${v.adaptive_interval_ms_mean} ms on average (kept ${v.effective_interval_ms} ms)`,
+    );
   const extra = r.predictions.filter((p) => !r.views.some((v) => v.view === 'poll' && v.interval_ms === p.interval_ms));
   const pred = extra.length
     ? [
@@ -91,7 +115,7 @@ export function formatTable(r: CompareResult): string {
     '',
     'cost (each view in its own process, over the run)',
     cost,
-    ...(missing.length || starved.length ? ['', ...starved, ...missing] : []),
+    ...(missing.length || starved.length || adaptive.length ? ['', ...adaptive, ...starved, ...missing] : []),
     ...pred,
     '',
   ].join('\n');

@@ -2,8 +2,10 @@
 // runner.ts. Protocol on stdio, one JSON line each way per step:
 //   -> {"ready":true} | {"unavailable":"why"}      <- "go" (the workload starts)
 //   <- "stop" (the workload ended)                  -> {"result":{...},"socks":[...]}
-// Ticks run on a fixed grid (go + phase + k * tick) so a slow tick does not
-// shift the later ones; slots missed because a tick overran are counted.
+// Ticks run on a grid (go + phase, then one driver.tickMs after another) so
+// a slow tick does not shift the later ones; slots missed because a tick
+// overran are counted. The tick is read after every tick (the adaptive poll
+// changes it); a fixed one gives the grid go + phase + k * tick.
 import * as readline from 'readline';
 import { performance } from 'perf_hooks';
 import { DRIVERS, type ViewName } from './views';
@@ -18,6 +20,8 @@ export interface WorkerArgs {
   intervalMs: number;
   /** offset of the tick grid from "go", ms: a random phase in [0, tick) */
   phaseMs: number;
+  /** the adaptive poll's target and CPU budget */
+  adaptive?: { target: number; cpuBudget: number };
 }
 
 export interface WorkerResult {
@@ -34,6 +38,8 @@ export interface WorkerResult {
   counters: Record<string, number>;
   tick_errors: number;
   last_error?: string;
+  /** poll-like views: ms between consecutive dumps' midpoints (the instants a poll samples at) */
+  gaps_ms?: number[];
 }
 
 const say = (o: object): Promise<void> => new Promise((res) => process.stdout.write(`${JSON.stringify(o)}\n`, () => res()));
@@ -73,19 +79,18 @@ async function run(args: WorkerArgs, driver: ViewDriver): Promise<void> {
   const counters0 = driver.counters();
   meter.begin();
   const t0 = performance.now();
-  const tick = driver.tickMs;
-  const base = t0 + args.phaseMs;
-  let k = 0,
-    ticks = 0,
+  let due = t0 + args.phaseMs;
+  let ticks = 0,
     skipped = 0,
     rows = 0,
     errors = 0;
   let lastError: string | undefined;
+  const mids: number[] = [];
   while (!stopping) {
     // Node's timers count from the loop's cached clock and may fire early:
-    // wait again until slot k has really come (an early tick would poll slot
-    // k twice, and a 10 ms poller then polled every ~6 ms)
-    for (let wait = base + k * tick - performance.now(); wait > 0 && !stopping; wait = base + k * tick - performance.now()) {
+    // wait again until the slot has really come (an early tick would poll a
+    // slot twice, and a 10 ms poller then polled every ~6 ms)
+    for (let wait = due - performance.now(); wait > 0 && !stopping; wait = due - performance.now()) {
       await new Promise<void>((res) => {
         const t = setTimeout(res, Math.ceil(wait));
         wake = () => {
@@ -95,23 +100,30 @@ async function run(args: WorkerArgs, driver: ViewDriver): Promise<void> {
       });
     }
     if (stopping) break;
+    const t1 = performance.now();
     try {
       rows += await meter.time(() => driver.tick(obs));
+      mids.push((t1 + performance.now()) / 2);
     } catch (e) {
       errors++;
       lastError = (e as Error).message;
     }
     ticks++;
-    const next = Math.max(k + 1, Math.floor((performance.now() - base) / tick) + 1);
-    skipped += next - (k + 1);
-    k = next;
+    // the next slot after now (at least the next one)
+    const tick = driver.tickMs;
+    const late = Math.floor((performance.now() - due) / tick);
+    const next = Math.max(1, late + 1);
+    skipped += next - 1;
+    due += next * tick;
   }
   await meter.time(() => driver.finish(obs));
   const window = performance.now() - t0;
+  const instants = driver.instants?.() ?? mids;
+  const gaps = instants.slice(1).map((m, i) => Math.round((m - instants[i]!) * 100) / 100);
   const result: WorkerResult = {
     view: args.view,
     interval_ms: args.intervalMs,
-    tick_ms: tick,
+    tick_ms: driver.tickMs,
     phase_ms: args.phaseMs,
     ticks,
     skipped_ticks: skipped,
@@ -122,6 +134,7 @@ async function run(args: WorkerArgs, driver: ViewDriver): Promise<void> {
     counters: delta(counters0, driver.counters()),
     tick_errors: errors,
     ...(lastError ? { last_error: lastError } : {}),
+    gaps_ms: gaps,
   };
   driver.close();
   const socks: SockObs[] = [...obs.socks.values()];
@@ -133,7 +146,11 @@ async function main(): Promise<void> {
   // so that what we saw is still reported.
   process.on('SIGINT', () => {});
   const args = JSON.parse(process.argv[2] ?? '{}') as WorkerArgs;
-  const made = DRIVERS[args.view]({ netns: parseNetnsSelector(args.netns), intervalMs: args.intervalMs });
+  const made = DRIVERS[args.view]({
+    netns: parseNetnsSelector(args.netns),
+    intervalMs: args.intervalMs,
+    ...(args.adaptive ? { adaptive: args.adaptive } : {}),
+  });
   if ('unavailable' in made) {
     await say({ unavailable: made.unavailable });
     return;

@@ -16,6 +16,7 @@ import { viewsName } from './coverage';
 import { EV_KIND, EVF } from '../layout/event_columns';
 import { SMF } from '../layout/sample_columns';
 import { SIDE, type HealthAccounts, type Side } from './health';
+import type { LifetimeSink } from './lifetimes';
 
 /** how long a written flow's key absorbs late reports */
 const RECENT_MS = 60_000;
@@ -38,6 +39,8 @@ export interface FlowTableOptions {
   now?: () => number;
   /** the TCP health metrics to feed (src/correlate/health.ts); none: no health work at all */
   health?: HealthAccounts;
+  /** gets the lifetime of every flow whose events close gave it (the adaptive poll) */
+  lifetimes?: LifetimeSink;
 }
 
 export interface FlowStats {
@@ -103,6 +106,7 @@ export class FlowTable {
   };
   private readonly coverage = new Map<number, number>();
   private readonly health: HealthAccounts | null;
+  private readonly lifetimes: LifetimeSink | null;
   /** health: each namespace's listening ports (last cycle, and the one under way) and listener counts */
   private readonly listening = new Map<bigint, Set<number>>();
   private readonly listenNext = new Map<bigint, { ports: Set<number>; listeners: number; full: number }>();
@@ -112,6 +116,7 @@ export class FlowTable {
     this.graceMs = opts.closeGraceMs ?? 2000;
     this.now = opts.now ?? (() => performance.now());
     this.health = opts.health ?? null;
+    this.lifetimes = opts.lifetimes ?? null;
     this.health?.setSideOf((f) => this.sideOf(f));
   }
 
@@ -280,6 +285,7 @@ export class FlowTable {
           if (flags[i]! & EVF.FINAL) {
             f.offerFinal('events', countersOf(b, i));
             f.lifetime_ns = dur[i]!;
+            if (dur[i]! > 0n) this.lifetimes?.addLifetime(Number(dur[i]!) / 1e6);
           }
           if (oldstate[i] === TCP_SYN_SENT) this.health?.connectFailed(f);
           this.close(f, t);

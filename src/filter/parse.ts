@@ -5,9 +5,13 @@
 //   UNARY  := ('not' | '!') UNARY | '(' EXPR ')' | PRED
 //   PRED   := ('sport' | 'dport') OP ':'PORT       OP: = == eq != ne neq < lt > gt <= le >= ge
 //           | ('src' | 'dst') ADDR                 ADDR: 10.0.0.0/8, 10.0.0.1, 10.0.0.1:80, ::1, fd00::/8, [::1], [::1]:80, *:80
-// A bad expression is a one-line usage error naming the position.
+// Before the expression, ss's state clauses (`state established`, `exclude
+// time-wait`, groups such as connected or bucket: ./states.ts) select the
+// request's states mask. A bad expression is a one-line usage error naming
+// the position.
 import { isIPv4, isIPv6 } from 'net';
 import { usage } from '../util/errors';
+import { statesMask, type StateClause } from './states';
 
 export type PortOp = 'eq' | 'ne' | 'lt' | 'gt' | 'le' | 'ge';
 export type Filter =
@@ -96,9 +100,37 @@ function parseHost(side: 's' | 'd', s: string, at: number): Filter {
   return { kind: 'host', side, family: v6 ? 6 : 4, addr: addrBytes(ip, v6), prefix, port };
 }
 
+/** An expression alone (no state clauses). */
 export function parseFilter(text: string): Filter {
+  const p = parseSsFilter(text);
+  if (p.states !== null || !p.filter) throw usage('--filter: an expression expected, not state clauses');
+  return p.filter;
+}
+
+/** ss's FILTER: [ state|exclude NAME ]... [ EXPRESSION ]; states null: every
+ * state; filter null: no expression. */
+export function parseSsFilter(text: string): { states: number | null; filter: Filter | null } {
   const toks = tokens(text);
   let i = 0;
+  const clauses: StateClause[] = [];
+  for (;;) {
+    const w = toks[i]?.text.toLowerCase();
+    if (w !== 'state' && w !== 'exclude' && w !== 'excl') break;
+    const name = toks[i + 1];
+    if (!name) throw usage(`--filter: a state expected at position ${text.length + 1} (end of the expression)`);
+    clauses.push({ word: w === 'state' ? 'state' : 'exclude', name: name.text, at: name.at });
+    i += 2;
+  }
+  const states = statesMask(clauses);
+  if (i === toks.length) {
+    if (!clauses.length) throw usage('--filter: an empty expression');
+    return { states, filter: null };
+  }
+  return { states, filter: parseExpression(text, toks, i) };
+}
+
+function parseExpression(text: string, toks: Tok[], start: number): Filter {
+  let i = start;
   const peek = (): Tok | undefined => toks[i];
   const end = text.length + 1;
   const expect = (what: string): Tok => {
@@ -152,7 +184,6 @@ export function parseFilter(text: string): Filter {
     throw usage(`--filter: unknown "${t.text}" at position ${t.at} (sport, dport, src, dst, and, or, not, parentheses)`);
   }
 
-  if (!toks.length) throw usage('--filter: an empty expression');
   const f = or();
   const rest = peek();
   if (rest) throw usage(`--filter: unexpected "${rest.text}" at position ${rest.at}`);

@@ -39,7 +39,8 @@ export function buildSchedule(spec: LoadSpec): PlannedFlow[] {
   const flows: PlannedFlow[] = [];
   let t = 0;
   for (let id = 0; id < spec.flows; id++) {
-    flows.push({ id, startMs: us(t), durationMs: Math.max(0.001, us(drawDuration(spec.duration, lengths))), up: spec.up, down: spec.down });
+    const dist = spec.then && id >= spec.flows / 2 ? spec.then : spec.duration;
+    flows.push({ id, startMs: us(t), durationMs: Math.max(0.001, us(drawDuration(dist, lengths))), up: spec.up, down: spec.down });
     t += spec.arrival === 'even' ? gapMs : arrivals.exp(gapMs);
   }
   return flows;

@@ -18,6 +18,8 @@ export interface LoadSpec {
   rate: number;
   flows: number;
   duration: DurationDist;
+  /** the second half of the flows draw their durations from this: a workload that changes mid-run */
+  then?: DurationDist;
   /** payload bytes client -> server and server -> client, per flow */
   up: number;
   down: number;
@@ -28,7 +30,7 @@ export interface LoadSpec {
 }
 
 export const SPEC_HELP =
-  'SPEC is key=value[,key=value...]: rate=N (flows/s), flows=N, duration=5ms|fixed:5ms|exp:MEAN|lognormal:MEDIAN:SIGMA|bimodal:SHORT:LONG:FRACTION, ' +
+  'SPEC is key=value[,key=value...]: rate=N (flows/s), flows=N, duration=5ms|fixed:5ms|exp:MEAN|lognormal:MEDIAN:SIGMA|bimodal:SHORT:LONG:FRACTION, then=DURATION (the second half of the flows), ' +
   'bytes=SIZE|UP/DOWN (4k, 1m, 100), seed=N, arrival=poisson|even, family=4|6';
 
 export const DEFAULT_SPEC: LoadSpec = {
@@ -108,7 +110,7 @@ function parseDist(text: string): DurationDist {
   }
 }
 
-const KEYS = ['rate', 'flows', 'duration', 'bytes', 'seed', 'arrival', 'family'] as const;
+const KEYS = ['rate', 'flows', 'duration', 'then', 'bytes', 'seed', 'arrival', 'family'] as const;
 
 export function parseSpec(text: string): LoadSpec {
   const spec: LoadSpec = { ...DEFAULT_SPEC };
@@ -133,6 +135,9 @@ export function parseSpec(text: string): LoadSpec {
         break;
       case 'duration':
         spec.duration = parseDist(value);
+        break;
+      case 'then':
+        spec.then = parseDist(value);
         break;
       case 'bytes': {
         const [up, down, extra] = value.split('/');
@@ -170,5 +175,5 @@ export function formatDist(d: DurationDist): string {
 
 /** The canonical text of a spec (what parseSpec reads back to the same spec). */
 export function formatSpec(s: LoadSpec): string {
-  return `rate=${s.rate},flows=${s.flows},duration=${formatDist(s.duration)},bytes=${s.up}/${s.down},seed=${s.seed},arrival=${s.arrival},family=${s.family}`;
+  return `rate=${s.rate},flows=${s.flows},duration=${formatDist(s.duration)}${s.then ? `,then=${formatDist(s.then)}` : ''},bytes=${s.up}/${s.down},seed=${s.seed},arrival=${s.arrival},family=${s.family}`;
 }

@@ -14,6 +14,7 @@ import {
 import { BpfProgStats } from './bpf_stats';
 import { healthMetrics } from './health';
 import { targetedMetrics } from './targeted_metrics';
+import { adaptiveMetrics } from './adaptive_metrics';
 import { LEVELS, type Logger } from '../util/log';
 
 export interface RegistryOptions {
@@ -128,7 +129,11 @@ function netlinkMetrics(reg: Registry, stages: PipelineStages): void {
 
 function pollMetrics(reg: Registry, stages: PipelineStages): void {
   new MetricSet(reg, () => stages.poll?.stats())
-    .gauge('tcplens_poll_interval_seconds', 'configured poll interval', (s) => s.intervalSeconds)
+    .gauge(
+      'tcplens_poll_interval_seconds',
+      "poll interval now: --interval, or the adaptive poll's choice (--coverage-target)",
+      (s) => s.intervalSeconds,
+    )
     .counter('tcplens_poll_cycles_total', 'completed poll cycles', (s) => s.cycles)
     .counter('tcplens_poll_overruns_total', 'poll cycles longer than the interval', (s) => s.overruns)
     .gauge('tcplens_poll_last_cycle_timestamp_seconds', 'end of the latest poll cycle, unix seconds', (s) =>
@@ -265,6 +270,7 @@ export function createRegistry(stages: PipelineStages, opts: RegistryOptions): R
   eventsMetrics(reg, stages);
   samplesMetrics(reg, stages);
   targetedMetrics(reg, stages);
+  adaptiveMetrics(reg, stages);
   flowsMetrics(reg, stages);
   sinkMetrics(reg, stages);
   viewMetrics(reg, stages);

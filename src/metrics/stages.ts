@@ -7,6 +7,7 @@
 import type { HistogramSnapshot } from './histogram';
 import type { HealthAccounts } from '../correlate/health';
 import type { BackpressureStats } from '../sinks/stats';
+import type { AdaptiveStats } from '../run/adaptive';
 
 /** Netlink traffic and what went wrong in it, summed over namespaces. */
 export interface NetlinkCounters {
@@ -227,6 +228,8 @@ export interface PipelineStages {
   sink?: StatsProvider<SinkStageStats>;
   parts?: StatsProvider<ViewPartStats[]>;
   views?: StatsProvider<ViewTickStats[]>;
+  /** --coverage-target: the adaptive poll's choice (tcplens_poll_coverage_*) */
+  adaptive?: StatsProvider<AdaptiveStats>;
   /** the flow table's TCP health accounts (tcplens_health_*), when on */
   health?: StatsProvider<HealthAccounts>;
 }

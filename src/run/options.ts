@@ -41,12 +41,28 @@ const RUN_OPTIONS: Record<string, Options> = {
   filter: {
     type: 'string',
     describe:
-      "poll only the sockets this selects, filtered in the kernel; ss's syntax: sport/dport OP :PORT, src/dst ADDR[/LEN][:PORT], and/or/not",
+      "poll only the sockets this selects, filtered in the kernel; ss's syntax: [state|exclude STATE]... then sport/dport OP :PORT, src/dst ADDR[/LEN][:PORT], and/or/not",
   },
   'snapshot-on': {
     type: 'string',
     describe:
       'targeted snapshots: when the events view sees TRIGGER[:DELAY] (open, retransmit, reset; e.g. open:50ms,retransmit,reset), ask inet_diag for that one socket (tcp_snapshots, view targeted)',
+  },
+  'coverage-target': {
+    type: 'string',
+    describe:
+      'adaptive poll: choose the interval after every cycle so that this share of flows (e.g. 90% or 0.9) is polled at least once, by the lifetimes the events view saw close; --interval is the first and the longest',
+  },
+  'cpu-budget': {
+    type: 'string',
+    default: '1%',
+    describe: "adaptive poll: the share of one CPU the poll cycles may use; the interval is never shorter than a cycle's CPU over it",
+  },
+  'min-interval': { type: 'string', default: '50ms', describe: 'adaptive poll: the shortest interval it may choose' },
+  'poll-phase': {
+    type: 'string',
+    default: 'none',
+    describe: 'random: wait a random share of the first interval before the first poll, so that a fleet does not poll in lockstep',
   },
   'snapshot-rate': { type: 'number', default: 1000, describe: 'targeted snapshots per second at most; past it they are dropped (counted)' },
   'max-flows': {
@@ -143,5 +159,9 @@ export interface RunArgs extends SinkFlags, MetricsFlags {
   healthMaxSeries: number;
   snapshotOn?: string;
   snapshotRate: number;
+  coverageTarget?: string;
+  cpuBudget: string;
+  minInterval: string;
+  pollPhase: string;
   filter?: string;
 }

@@ -6,6 +6,7 @@
 // the end before another is filled.
 import { FlowTable } from '../correlate/flow_table';
 import type { HealthAccounts } from '../correlate/health';
+import type { LifetimeSink } from '../correlate/lifetimes';
 import type { ViewTickStats } from '../metrics/stages';
 import type { Sink } from '../sinks';
 import type { Logger } from '../util/log';
@@ -17,6 +18,8 @@ export interface SidecarConfig {
   maxFlows: number;
   /** the TCP health metrics the flow table feeds (--health) */
   health?: HealthAccounts;
+  /** where closed flows' lifetimes go (the adaptive poll) */
+  lifetimes?: LifetimeSink;
 }
 
 /** The loop's own totals; each view keeps its own counters. */
@@ -46,7 +49,11 @@ export class Sidecar {
   ) {
     if (!views.length) throw new Error('Sidecar: no view to run');
     [this.pacer, ...this.others] = views as [View, ...View[]];
-    this.table = new FlowTable({ maxFlows: cfg.maxFlows, ...(cfg.health ? { health: cfg.health } : {}) });
+    this.table = new FlowTable({
+      maxFlows: cfg.maxFlows,
+      ...(cfg.health ? { health: cfg.health } : {}),
+      ...(cfg.lifetimes ? { lifetimes: cfg.lifetimes } : {}),
+    });
     this.ctx = { table: this.table, sink, log };
     for (const v of views) this.ticks.set(v, { view: v.name, ticks: 0, rows: 0, seconds: 0 });
   }
@@ -73,11 +80,17 @@ export class Sidecar {
   async run(): Promise<void> {
     this.beforeCycle(); // subscribe before the first cycle: closes from now on are caught
     const due = new Map<View, number>(this.others.map((v) => [v, 0]));
+    // --poll-phase: the first round waits the phase out instead of polling
+    let phase = this.pacer.phaseMs ?? 0;
     try {
       while (!this.stopping) {
         const started = performance.now();
-        this.beforeCycle();
-        await this.tick(this.pacer);
+        const phaseMs = phase;
+        if (phase > 0) phase = 0;
+        else {
+          this.beforeCycle();
+          await this.tick(this.pacer);
+        }
         // Between cycles: every view that is due, at least once, even after a
         // cycle that overran the interval.
         for (;;) {
@@ -88,7 +101,8 @@ export class Sidecar {
             await this.tick(v);
           }
           this.writeFlows(this.table.collect());
-          const left = this.pacer.everyMs - (performance.now() - started);
+          // read each time: the adaptive poll may shorten the wait under way
+          const left = (phaseMs > 0 ? phaseMs : this.pacer.everyMs) - (performance.now() - started);
           if (this.stopping || left <= 0) break;
           const next = Math.min(...due.values()) - performance.now();
           await this.nap(Math.max(1, Math.min(left, this.cfg.drainMs, next)));

@@ -12,6 +12,7 @@ import type { Sink } from '../sinks';
 import type { Logger } from '../util/log';
 import type { EventTap } from './event_tap';
 import type { SnapshotTriggers } from './snapshot_on';
+import type { AdaptiveInterval } from './adaptive';
 
 export interface ViewContext {
   table: FlowTable;
@@ -26,6 +27,8 @@ export interface View {
   readonly everyMs: number;
   /** reads what there is now into the table and the sink; resolves with the rows handed on */
   tick(ctx: ViewContext): Promise<number>;
+  /** the pacing view: wait this long before its first cycle (--poll-phase random) */
+  readonly phaseMs?: number;
   /** called before every cycle of the pacing view, and once before the first (namespace refresh) */
   beforeCycle?(): void;
   /** releases kernel objects; idempotent */
@@ -60,6 +63,12 @@ export interface ViewsRequest {
   ringBytes: number;
   changesOnly: boolean;
   batchRows?: number;
+  /** --coverage-target: the poll's interval is chosen by this after every cycle */
+  adaptive?: AdaptiveInterval;
+  /** --poll-phase: ms to wait before the first poll */
+  phaseMs?: number;
+  /** --filter's state clauses: the poll view's states mask (absent: every state) */
+  states?: number;
   /** --filter compiled: the poll view's kernel-side filter */
   bytecode?: Uint8Array;
   /** --snapshot-on: the targeted view's triggers (absent: no targeted view) */

@@ -63,3 +63,11 @@ export function parseRingBytes(text: string, flag = '--ring-bytes'): number {
   }
   return n;
 }
+
+/** A share of one in (0, 1]: "90%", "0.9", "1%"; else a one-line usage error. */
+export function parseShare(text: string | number, flag: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(%?)\s*$/.exec(String(text));
+  const x = m ? Number(m[1]) / (m[2] ? 100 : 1) : NaN;
+  if (!(x > 0 && x <= 1)) throw usage(`--${flag}: a share in (0, 1] like 0.9 or 90% expected, got '${text}'`);
+  return x;
+}

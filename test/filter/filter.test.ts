@@ -4,33 +4,57 @@
 // and only those (the dump carries no other message); a bad expression is
 // one line naming the position, exit 2.
 import { expect } from 'chai';
-import { execFile, execFileSync } from 'child_process';
+import { execFile, execFileSync, spawn } from 'child_process';
 import * as path from 'path';
 import { PollSource } from '../../src/sources/poll';
 import { parseNetnsSelector } from '../../src/netns/select';
-import { filterBytecode } from '../../src/filter';
+import { compileSsFilter } from '../../src/filter';
 import { suiteWorkloads } from '../helpers/netns';
 
 const BIN = path.resolve(__dirname, '../../../bin/tcplens.js');
 
+/** A listener; a pair the client half-closed (FIN-WAIT-2 / CLOSE-WAIT); a pair
+ * both closed, client first (client in TIME-WAIT). Prints the port, then holds. */
+const CLOSING = `
+import socket, time
+l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen(8)
+a = socket.create_connection(l.getsockname()); sa, _ = l.accept()
+b = socket.create_connection(l.getsockname()); sb, _ = l.accept()
+a.close()
+b.close(); time.sleep(0.1); sb.close()
+time.sleep(0.2)
+print(l.getsockname()[1], flush=True)
+time.sleep(60)
+`;
+
 /** "localport>peerport" of every socket ss lists for the expression (peer "*" = 0) */
 function ssKeys(ns: string, expr: string): string[] {
-  const out = execFileSync('ip', ['netns', 'exec', ns, 'ss', '-tanH', expr], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  // state clauses are ss's own arguments, before the expression
+  const args = /^\s*(state|exclude)\b/.test(expr) ? expr.trim().split(/\s+/) : [expr];
+  const out = execFileSync('ip', ['netns', 'exec', ns, 'ss', '-tanH', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   const port = (ep: string): number => {
     const p = ep.slice(ep.lastIndexOf(':') + 1);
     return p === '*' ? 0 : Number(p);
   };
-  return out
-    .trim()
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => l.trim().split(/\s+/))
-    .map((c) => `${port(c[3]!)}>${port(c[4]!)}`)
-    .sort();
+  return (
+    out
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.trim().split(/\s+/))
+      // local and peer are the last two columns (ss leaves out State when one state is asked for)
+      .map((c) => `${port(c[c.length - 2]!)}>${port(c[c.length - 1]!)}`)
+      .sort()
+  );
 }
 
 async function ourKeys(ns: string, expr: string): Promise<{ keys: string[]; messages: number }> {
-  const src = new PollSource({ netns: parseNetnsSelector(ns), bytecode: filterBytecode(expr)! });
+  const { bytecode, states } = compileSsFilter(expr);
+  const src = new PollSource({
+    netns: parseNetnsSelector(ns),
+    ...(bytecode ? { bytecode } : {}),
+    ...(states !== undefined ? { states } : {}),
+  });
   const keys: string[] = [];
   const r = await src.cycle((b) => {
     for (let i = 0; i < b.rows; i++) keys.push(`${b.u16('sport')[i]}>${b.u16('dport')[i]}`);
@@ -85,7 +109,50 @@ describe('--filter: inet_diag bytecode, as ss selects', function () {
     ).to.equal(true);
   });
 
+  it('state clauses (state, exclude, groups) select the states ss selects, in the request', async () => {
+    const load = await netns.start({ pairs: [{ family: 4 }, { family: 6 }] });
+    expect(load.info.sockets.length).to.be.at.least(6);
+    // sockets in closing states beside the workload's: a half-closed pair
+    // (FIN-WAIT-2 / CLOSE-WAIT) and a closed one (TIME-WAIT), held while checked
+    const py = spawn('ip', ['netns', 'exec', netns.name, 'python3', '-c', CLOSING], { stdio: ['pipe', 'pipe', 'inherit'] });
+    try {
+      const port = Number(await new Promise<string>((res) => py.stdout!.once('data', (d: Buffer) => res(d.toString().trim()))));
+      expect(port).to.be.above(0);
+      const exprs = [
+        'state established',
+        'state listening',
+        'state time-wait',
+        'state fin-wait-2 state close-wait',
+        'exclude established',
+        'exclude listening exclude time-wait',
+        'state connected',
+        'state synchronized',
+        'state bucket',
+        'state big',
+        'state all',
+        `state established sport = :${port}`,
+        `state established ( sport = :${port} or dport = :${port} )`,
+        `exclude time-wait dport = :${port}`,
+      ];
+      const sizes = new Set<number>();
+      for (const e of exprs) {
+        const want = ssKeys(netns.name, e);
+        const got = await ourKeys(netns.name, e);
+        expect(got.keys, e).to.deep.equal(want);
+        expect(got.messages, `${e}: messages`).to.equal(want.length + 2);
+        sizes.add(want.length);
+      }
+      expect(sizes.size, 'the clauses select different sets').to.be.at.least(4);
+      expect(ssKeys(netns.name, 'state time-wait').length, 'a TIME-WAIT socket to select').to.be.at.least(1);
+      expect(ssKeys(netns.name, 'state close-wait').length, 'a CLOSE-WAIT socket to select').to.equal(1);
+    } finally {
+      py.kill();
+    }
+  });
+
   for (const [expr, msg] of [
+    ['state establishd', /^tcplens: --filter: "establishd" at position 7 is not a state \(established, /],
+    ['exclude', /^tcplens: --filter: a state expected at position 8 \(end of the expression\)$/],
     ['sport = :http', /^tcplens: --filter: "http" at position 9 is not a port \(0-65535\)$/],
     ['src 10.0.0.0/40', /^tcplens: --filter: prefix \/40 at position 5 is longer than the address \(32 bits\)$/],
     ['( sport = :1', /^tcplens: --filter: '\)' expected at position 13 \(end of the expression\)$/],

@@ -10,10 +10,13 @@ export interface DriverOptions {
   netns: NetnsSelector;
   /** poll: the interval; samples: the sampling period; others: how often to drain */
   intervalMs: number;
+  /** the adaptive poll: its coverage target and CPU budget (shares of one) */
+  adaptive?: { target: number; cpuBudget: number };
 }
 
 export interface ViewDriver {
-  /** ms between ticks (the poll interval, or the drain period of a push view) */
+  /** ms between ticks (the poll interval, or the drain period of a push view);
+   * read after every tick: the adaptive poll changes it */
   readonly tickMs: number;
   /** open, subscribe, attach: after this resolves the view catches everything */
   start(obs: ObsTable): Promise<void>;
@@ -23,6 +26,8 @@ export interface ViewDriver {
   finish(obs: ObsTable): Promise<void>;
   /** cumulative kernel-side counters: syscalls, bytes, drops (summed over namespaces) */
   counters(): Record<string, number>;
+  /** when its dumps sampled (midpoints, performance.now() ms), for a view whose ticks are not all dumps */
+  instants?(): number[];
   close(): void;
 }
 

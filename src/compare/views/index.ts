@@ -5,8 +5,9 @@ import { destroyDriver } from './destroy';
 import { eventsDriver } from './events';
 import { samplesDriver } from './samples';
 import { targetedDriver } from './targeted';
+import { adaptiveDriver } from './adaptive';
 
-export type ViewName = 'poll' | 'destroy' | 'events' | 'samples' | 'targeted';
+export type ViewName = 'poll' | 'destroy' | 'events' | 'samples' | 'targeted' | 'adaptive';
 
 export const DRIVERS: Record<ViewName, DriverFactory> = {
   poll: pollDriver,
@@ -14,4 +15,5 @@ export const DRIVERS: Record<ViewName, DriverFactory> = {
   events: eventsDriver,
   samples: samplesDriver,
   targeted: targetedDriver,
+  adaptive: adaptiveDriver,
 };

@@ -13,10 +13,11 @@ import { zeroNamespaces, type PollStageStats } from '../../metrics/stages';
 import type { View, ViewContext, ViewFactory, ViewsRequest } from '../view';
 import type { Logger } from '../../util/log';
 import { warnOpenError } from './parts_log';
+import { measureCycle } from '../adaptive';
 
 class PollView implements View {
   readonly name = 'poll';
-  readonly everyMs: number;
+  readonly phaseMs: number;
   private readonly fold = new NsFold();
   private readonly hist = new CumulativeHistogram();
   private readonly ns = zeroNamespaces();
@@ -37,12 +38,23 @@ class PollView implements View {
     private readonly req: ViewsRequest,
     log: Logger,
   ) {
-    this.everyMs = req.intervalMs;
+    this.phaseMs = req.phaseMs ?? 0;
     source.onOpenError = warnOpenError(log, 'poll');
+  }
+
+  /** --interval, or the adaptive poll's choice now */
+  get everyMs(): number {
+    return this.req.adaptive?.intervalMs ?? this.req.intervalMs;
   }
 
   /** One poll of every namespace: its rows to the table and the sink. */
   async tick({ table, sink, log }: ViewContext): Promise<number> {
+    const m = await measureCycle(() => this.cycle({ table, sink, log }));
+    this.req.adaptive?.afterCycle(m.cpuMs, m.wallMs, m.startMs);
+    return m.result;
+  }
+
+  private async cycle({ table, sink, log }: ViewContext): Promise<number> {
     const r = await this.source.cycle((b, ctx) => {
       const ns = BigInt(ctx.ns.inode);
       if (this.req.changesOnly) {
@@ -149,7 +161,12 @@ export const pollView: ViewFactory = {
   name: 'poll',
   open(req, log) {
     const v = new PollView(
-      new PollSource({ netns: req.netns, batchRows: req.batchRows, ...(req.bytecode ? { bytecode: req.bytecode } : {}) }),
+      new PollSource({
+        netns: req.netns,
+        batchRows: req.batchRows,
+        ...(req.bytecode ? { bytecode: req.bytecode } : {}),
+        ...(req.states !== undefined ? { states: req.states } : {}),
+      }),
       req,
       log,
     );
