@@ -5,8 +5,10 @@
 // small for the outage drops batches and counts them.
 import { expect } from 'chai';
 import * as fs from 'fs';
+import { Readable } from 'stream';
 import { ClickHouseSink, type ClickHouseSinkOptions } from '../../../src/sinks/clickhouse/sink';
 import { applySchema } from '../../../src/sinks/clickhouse/schema';
+import { Spool } from '../../../src/sinks/clickhouse/spool';
 import { LocalClickHouse } from '../../../src/sinks/clickhouse/local_server';
 import type { PollCycleRow } from '../../../src/sinks/rows';
 import { CutProxy } from '../../helpers/cut_proxy';
@@ -166,6 +168,51 @@ describe('ClickHouse sink through an outage', function () {
     expect(st.last_error).to.match(/sockets|column/i);
     const [n] = await rows<{ n: string }>(t.client, `SELECT count() AS n FROM ${db}.coverage`);
     expect(Number(n!.n)).to.equal(1);
+  });
+
+  it('a damaged spool ack: counted, and the batches already stored are found, not stored again', async () => {
+    const db = t.freshDb('ack');
+    await applySchema(t.client, { database: db });
+    const spoolDir = tmp();
+    const opts = { host: 'h', flushIntervalMs: 20, maxAttempts: 1, backoffInitialMs: 20, backoffMaxMs: 100, spoolDir };
+    const down = new ClickHouseSink({ ...opts, clickhouse: server(`http://127.0.0.1:${await freePort()}`, db) });
+    await down.start();
+    for (let i = 0; i < 8; i++) {
+      down.writePollCycles(rowsFor(i));
+      await sleep(40);
+    }
+    await down.close(2000);
+    const spooled = down.stats().spool_batches;
+    expect(spooled).to.be.greaterThan(3);
+    // a previous run stored the first 3 and acknowledged them (the segment still
+    // holds them: it goes only when all of it is acknowledged), then the ack broke
+    const sp = new Spool({ dir: spoolDir, budgetBytes: 1 << 30 });
+    for (let k = 0; k < 3; k++) {
+      const r = sp.peek()!;
+      const res = await t.client.exec({
+        query: `INSERT INTO ${db}.${r.table} (${r.columns.join(', ')}) FORMAT Native`,
+        values: Readable.from([r.native]),
+      });
+      for await (const _ of res.stream) {
+        /* drain */
+      }
+      sp.ack(r.seq);
+    }
+    sp.close();
+    fs.writeFileSync(`${spoolDir}/ack`, '\u0000garbage');
+    const up = new ClickHouseSink({ ...opts, clickhouse: server(t.url, db) });
+    await up.start();
+    await up.close(20_000);
+    const st = up.stats();
+    expect(st.spool_ack_corrupt).to.equal(1);
+    expect(st.spool_batches).to.equal(0);
+    // the stored ones still on disk (a fully acknowledged segment was deleted) are found, the rest sent
+    const c = st.tables['poll_cycles']!;
+    expect(c.batches_deduplicated).to.be.greaterThan(0);
+    expect(c.batches_deduplicated).to.equal(c.batches_replayed - (spooled - 3));
+    expect(fs.existsSync(`${spoolDir}/ack.corrupt`)).to.equal(true);
+    const [n] = await rows<{ n: string; u: string }>(t.client, `SELECT count() AS n, uniqExact(sockets) AS u FROM ${db}.poll_cycles`);
+    expect([Number(n!.n), Number(n!.u)]).to.deep.equal([400, 400]); // every row once
   });
 
   it('spool budget exceeded: the excess is dropped and counted, the rest replays at the next start', async () => {

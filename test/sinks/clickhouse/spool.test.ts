@@ -78,4 +78,32 @@ describe('disk spool', () => {
     r.ack(1n);
     expect(r.peek()).to.equal(null);
   });
+
+  it('a damaged ack file is not read as 0: moved to ack.corrupt, counted, every record on disk marked unsure', () => {
+    const a = new Spool({ dir, budgetBytes: 1 << 20 });
+    for (let i = 1; i <= 5; i++) a.append(rec(i));
+    a.peek();
+    a.ack(1n);
+    a.ack(2n);
+    a.close();
+    for (const junk of ['', 'x2\n', '2 3\n', '-1\n', '99999999999999999999999\n', '\u0000\u0001']) {
+      fs.writeFileSync(path.join(dir, 'ack'), junk);
+      const b = new Spool({ dir, budgetBytes: 1 << 20 });
+      expect(b.ackCorrupt, JSON.stringify(junk)).to.equal(1);
+      expect(b.unsureThrough).to.equal(5n);
+      expect(b.pending).to.equal(5);
+      expect(fs.existsSync(path.join(dir, 'ack'))).to.equal(false);
+      expect(fs.readFileSync(path.join(dir, 'ack.corrupt'), 'latin1')).to.equal(junk);
+      b.close();
+    }
+    // no ack at all (first use) and a good ack are not errors
+    const c = new Spool({ dir, budgetBytes: 1 << 20 });
+    expect(c.ackCorrupt).to.equal(0);
+    expect(c.unsureThrough).to.equal(0n);
+    fs.writeFileSync(path.join(dir, 'ack'), '3\n');
+    const d = new Spool({ dir, budgetBytes: 1 << 20 });
+    expect(d.ackCorrupt).to.equal(0);
+    expect(d.pending).to.equal(2);
+    expect(Number(d.peek()!.seq)).to.equal(4);
+  });
 });
