@@ -6,37 +6,17 @@
 import { expect } from 'chai';
 import * as fs from 'fs';
 import { Readable } from 'stream';
-import { ClickHouseSink, type ClickHouseSinkOptions } from '../../../src/sinks/clickhouse/sink';
+import { ClickHouseSink } from '../../../src/sinks/clickhouse/sink';
 import { applySchema } from '../../../src/sinks/clickhouse/schema';
 import { Spool } from '../../../src/sinks/clickhouse/spool';
 import { LocalClickHouse } from '../../../src/sinks/clickhouse/local_server';
-import type { PollCycleRow } from '../../../src/sinks/rows';
-import { CutProxy } from '../../helpers/cut_proxy';
+import { FaultProxy } from '../../helpers/fault_proxy';
 import { freePort, rows, sharedServer } from '../../helpers/clickhouse';
 import { suiteTmp } from '../../helpers/tmp';
+import { rowsFor, server } from '../../helpers/sink_rows';
 
 const OUTAGE_MS = Number(process.env['TCPLENS_TEST_OUTAGE_MS'] ?? 3000);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** 50 rows whose `sockets` values are unique ids id*50..id*50+49 */
-function rowsFor(id: number): PollCycleRow[] {
-  const ts = BigInt(Date.now()) * 1_000_000n;
-  return Array.from({ length: 50 }, (_, j) => ({
-    ts_ns: ts,
-    netns_inode: 1,
-    netns_name: 'x',
-    duration_us: 1,
-    sockets: id * 50 + j,
-    batches: 1,
-    bytes: 0,
-    errors: 0,
-    errno: 0,
-    error_code: '',
-  }));
-}
-
-/** The test servers' connection settings (user default, no password). */
-const server = (url: string, database: string): ClickHouseSinkOptions['clickhouse'] => ({ url, user: 'default', password: '', database });
 
 describe('ClickHouse sink through an outage', function () {
   this.timeout(120_000);
@@ -98,10 +78,10 @@ describe('ClickHouse sink through an outage', function () {
   it('an INSERT whose response is lost is found in ClickHouse and not sent again', async () => {
     const db = t.freshDb('lost');
     await applySchema(t.client, { database: db });
-    const proxy = new CutProxy(t.server.opts.httpPort);
+    const proxy = new FaultProxy(t.server.opts.httpPort);
     await proxy.start();
     try {
-      proxy.cutInserts = 2;
+      proxy.faults.push('lose-answer', 'lose-answer');
       const sink = new ClickHouseSink({
         clickhouse: server(`http://127.0.0.1:${proxy.port}`, db),
         host: 'h',
@@ -115,7 +95,7 @@ describe('ClickHouse sink through an outage', function () {
         await sleep(60);
       }
       await sink.close();
-      expect(proxy.cut).to.equal(2); // two inserts landed without an answer
+      expect(proxy.applied['lose-answer']).to.equal(2); // two inserts landed without an answer
       const c = sink.stats().tables['poll_cycles']!;
       expect(c.batches_deduplicated).to.equal(2);
       expect(c.rows_written).to.equal(250);
