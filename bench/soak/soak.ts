@@ -6,13 +6,15 @@
 // --sample-s it samples RSS, V8 heap, fds, threads (/proc) and event-loop lag,
 // queue, spool and every drop/loss/error counter (/metrics). It prints each
 // figure's growth beside its first-minute baseline (the --baseline-s window),
-// then checks: fds and threads flat, RSS and heap slopes within the bounds,
+// then stops the workload and waits (at most --drain-s) for the sink to catch
+// up (queue and spool empty), then checks: fds and threads flat, RSS and heap slopes within the bounds,
 // no drop/loss/error counted, no row dropped and every row queued written by
 // the end (rows spooled while ClickHouse lagged count once replayed), count()
 // per table equal to the rows the run says it wrote, one poll_cycles row per cycle.
 // Exit 0 when every verdict is ok, 1 otherwise, 2 for bad options.
 // Usage: node dist/bench/soak/soak.js [--minutes M] [--sample-s S] [--baseline-s S]
 //        [--held PAIRS] [--rate CONN_PER_S] [--interval-ms MS] [--rss-slope MIB_PER_MIN] [--heap-slope MIB_PER_MIN]
+//        [--drain-s S]
 import { spawn } from 'child_process';
 import * as path from 'path';
 import * as readline from 'readline';
@@ -22,9 +24,10 @@ import { killRuns, startRun } from '../../test/helpers/run_proc';
 import { dropCounters, growth, parseMetrics, sampleOf, type Sample } from './series';
 
 const WORKLOAD = path.resolve(__dirname, '../../../bench/soak/workload.py');
-const OPTS = ['minutes', 'sample-s', 'baseline-s', 'held', 'rate', 'interval-ms', 'rss-slope', 'heap-slope'] as const;
+const OPTS = ['drain-s', 'minutes', 'sample-s', 'baseline-s', 'held', 'rate', 'interval-ms', 'rss-slope', 'heap-slope'] as const;
 type Opts = Record<(typeof OPTS)[number], number>;
 const DEFAULTS: Opts = {
+  'drain-s': 300,
   minutes: 30,
   'sample-s': 10,
   'baseline-s': 60,
@@ -102,13 +105,26 @@ async function main(o: Opts): Promise<number> {
       await sleep(o['sample-s'] * 1000);
       last = parseMetrics(await (await fetch(`${url}/metrics`)).text());
       const s = sampleOf((Date.now() - t0) / 1000, pid, last, conns);
+      const named = s.drops !== samples[samples.length - 1]?.drops ? ` ${JSON.stringify(dropCounters(last))}` : '';
       samples.push(s);
       process.stdout.write(
         `  t=${f1(s.t)}s rss=${f1(s.rssMiB)}MiB heap=${f1(s.heapMiB)}MiB ext=${f1(s.externalMiB)}MiB fds=${s.fds} threads=${s.threads} lag_p99=${f1(s.lagMs)}ms ` +
-          `queue=${s.queueRows} spool=${s.spoolBytes} drops=${s.drops} conns=${s.conns}\n`,
+          `queue=${s.queueRows} spool=${s.spoolBytes} drops=${s.drops}${named} conns=${s.conns}\n`,
       );
     }
     const churnSeconds = (Date.now() - t0) / 1000;
+    // the load stops (churn and held sockets); the sink must catch up: queue and spool empty
+    wl.stdin!.end();
+    await Promise.race([wlDone, sleep(30_000)]);
+    const d0 = Date.now();
+    for (;;) {
+      last = parseMetrics(await (await fetch(`${url}/metrics`)).text());
+      const q = last.get('tcplens_sink_queue_rows') ?? 0;
+      if ((q < 1000 && !last.get('tcplens_sink_spool_bytes')) || Date.now() - d0 > o['drain-s'] * 1000) break;
+      await sleep(1000);
+    }
+    const drainS = (Date.now() - d0) / 1000;
+    const spoolLeft = last.get('tcplens_sink_spool_bytes') ?? NaN;
     const drops = dropCounters(last);
     run.proc.kill('SIGTERM');
     const code = await run.exited;
@@ -139,6 +155,11 @@ async function main(o: Opts): Promise<number> {
         });
       }
     }
+    v.push({
+      what: 'caught up once the load stopped',
+      ok: spoolLeft === 0,
+      detail: `spool ${spoolLeft} bytes and queue ${last.get('tcplens_sink_queue_rows')} rows ${f1(drainS)} s after the workload ended (limit ${o['drain-s']} s)`,
+    });
     v.push({ what: 'no drop, loss or error counted', ok: !Object.keys(drops).length, detail: JSON.stringify(drops) });
     v.push({ what: 'run exits 0 on SIGTERM', ok: code === 0, detail: `exit ${code}; stderr other than JSON: ${run.other.length} lines` });
     v.push({
@@ -163,7 +184,7 @@ async function main(o: Opts): Promise<number> {
         detail: `${pc?.n} poll_cycles rows of ${ns}, ${totals.cycles} cycles run`,
       });
     }
-    for (const x of v) process.stdout.write(`  verdict ${x.ok ? 'ok  ' : 'FAIL'} ${x.what}: ${x.detail}\n`);
+    for (const x of v) process.stdout.write(`  verdict ${x.ok ? 'ok  ' : 'FAIL'} ${x.what} | ${x.detail}\n`);
     const bad = v.filter((x) => !x.ok).length;
     process.stdout.write(`soak: ${bad ? `${bad} verdicts failed` : 'every verdict ok'}\n`);
     return bad ? 1 : 0;
