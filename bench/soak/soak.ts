@@ -126,6 +126,7 @@ async function main(o: Opts): Promise<number> {
     const drainS = (Date.now() - d0) / 1000;
     const spoolLeft = last.get('tcplens_sink_spool_bytes') ?? NaN;
     const drops = dropCounters(last);
+    const runS = (Date.now() - t0) / 1000;
     run.proc.kill('SIGTERM');
     const code = await run.exited;
     const totals = run.last('run.totals') as
@@ -181,7 +182,7 @@ async function main(o: Opts): Promise<number> {
       v.push({
         what: 'every cycle stored',
         ok: Number(pc?.n) === totals.cycles,
-        detail: `${pc?.n} poll_cycles rows of ${ns}, ${totals.cycles} cycles run`,
+        detail: `${pc?.n} poll_cycles rows of ${ns}, ${totals.cycles} cycles run (${f1(runS / totals.cycles)} s per cycle, interval ${o['interval-ms'] / 1000} s)`,
       });
     }
     for (const x of v) process.stdout.write(`  verdict ${x.ok ? 'ok  ' : 'FAIL'} ${x.what} | ${x.detail}\n`);

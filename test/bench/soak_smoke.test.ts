@@ -18,6 +18,7 @@ import * as path from 'path';
 import { haveClickHouse } from '../helpers/clickhouse';
 import { isRoot } from '../helpers/netns';
 import { skipIf } from '../helpers/skip';
+import { expectBadOptions } from '../helpers/bench_cli';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const SOAK = path.join(ROOT, 'dist/bench/soak/soak.js');
@@ -27,15 +28,15 @@ describe('bench/soak, 2 minutes', function () {
   this.timeout(400_000);
 
   it('bad options: one line, exit 2, before anything starts', () => {
-    for (const [args, msg] of [
-      [['--minutes', '0'], "--minutes: a number > 0, got '0'"],
-      [['--bogus', '1'], 'unknown option --bogus (see the head of bench/soak/soak.ts)'],
-      [['--minutes', '1', '--baseline-s', '40'], '--baseline-s: at most half of the run'],
-    ] as const) {
-      const r = spawnSync('node', [SOAK, ...args], { cwd: ROOT, encoding: 'utf8' });
-      expect(r.status, r.stderr).to.equal(2);
-      expect(r.stderr).to.equal(`soak: ${msg}\n`);
-    }
+    expectBadOptions(
+      'soak',
+      ['node', SOAK],
+      [
+        [['--minutes', '0'], "--minutes: a number > 0, got '0'"],
+        [['--bogus', '1'], 'unknown option --bogus (see the head of bench/soak/soak.ts)'],
+        [['--minutes', '1', '--baseline-s', '40'], '--baseline-s: at most half of the run'],
+      ],
+    );
   });
 
   it('every view into ClickHouse under churn: fds/threads flat, RSS/heap slopes bounded, nothing dropped, count() = rows written', function () {
