@@ -4,6 +4,7 @@
 // after every confirmed insert, and a segment is deleted once every record
 // in it is acknowledged, so a restart replays exactly the unconfirmed ones.
 // Appends past the byte budget are refused (the caller counts the drop).
+// The directory is 0700 and its files 0600: they hold every tenant's connections.
 //
 // An `ack` that exists but does not hold a seq (a damaged disk, a hand edit)
 // is not read as 0 (that would resend every record on disk as new): it is
@@ -16,6 +17,7 @@ import * as path from 'path';
 import * as crypto from 'crypto';
 import { decodeRecords, encodeRecord, type NativeBatchRecord } from './spool_record';
 import { log } from '../../util/log';
+import { PRIVATE_FILE_MODE, privateDir } from '../../util/private_dir';
 
 export interface SpoolOptions {
   dir: string;
@@ -50,7 +52,7 @@ export class Spool {
   readonly unsureThrough: bigint = 0n;
 
   constructor(readonly opts: SpoolOptions) {
-    fs.mkdirSync(opts.dir, { recursive: true });
+    privateDir(opts.dir);
     this.segmentBytes = opts.segmentBytes ?? 4 << 20;
     this.writerId = this.loadWriterId();
     const ack = this.readAck();
@@ -96,7 +98,7 @@ export class Spool {
       /* first use */
     }
     const id = crypto.randomBytes(4).readUInt32LE(0);
-    fs.writeFileSync(f, `${id}\n`);
+    fs.writeFileSync(f, `${id}\n`, { mode: PRIVATE_FILE_MODE });
     return id;
   }
 
@@ -140,7 +142,7 @@ export class Spool {
       this.closeWriter();
       seg = { first: r.seq, file: path.join(this.opts.dir, `${r.seq.toString().padStart(20, '0')}.seg`), bytes: 0 };
       this.segments.push(seg);
-      this.writeFd = fs.openSync(seg.file, 'a');
+      this.writeFd = fs.openSync(seg.file, 'a', PRIVATE_FILE_MODE);
     }
     fs.writeSync(this.writeFd!, buf);
     seg.bytes += buf.length;
@@ -171,7 +173,7 @@ export class Spool {
     this.acked = seq;
     this.pendingCount--;
     const tmp = path.join(this.opts.dir, 'ack.tmp');
-    fs.writeFileSync(tmp, `${seq}\n`);
+    fs.writeFileSync(tmp, `${seq}\n`, { mode: PRIVATE_FILE_MODE });
     fs.renameSync(tmp, path.join(this.opts.dir, 'ack'));
     if (!this.head.length) this.dropHeadSegment();
   }
