@@ -209,6 +209,11 @@ function sinkMetrics(reg: Registry, stages: PipelineStages): void {
     .gauge('tcplens_sink_queue_rows', 'rows waiting in memory', (s) => s.queueRows)
     .gauge('tcplens_sink_queue_capacity_rows', 'in-memory queue bound; rows past it are dropped', (s) => s.queueCapacityRows)
     .gauge('tcplens_sink_spool_bytes', 'bytes in the on-disk spool', (s) => s.spoolBytes)
+    .counter(
+      'tcplens_sink_spool_errors_total',
+      'spool files found damaged at open (ack_corrupt: the ack was unreadable; its batches are checked in ClickHouse before resending)',
+      (s) => [{ labels: { kind: 'ack_corrupt' }, value: s.spoolAckCorrupt ?? 0 }],
+    )
     .gauge('tcplens_sink_spool_budget_bytes', 'spool size past which rows are dropped', (s) => s.spoolBudgetBytes)
     .gauge('tcplens_sink_state', 'sink state (1 for the current one)', (s) =>
       SINK_STATES.map((state) => ({ labels: { state }, value: s.state === state ? 1 : 0 })),

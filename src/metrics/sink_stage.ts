@@ -4,7 +4,10 @@ import type { SinkStageStats, SinkState, SinkTableStats } from './stages';
 import type { SinkStats } from '../sinks/stats';
 
 /** The fields of SinkStats that the metrics read. */
-export type SinkCountersLike = Pick<SinkStats, 'tables' | 'queue_rows' | 'spool_bytes' | 'outage' | 'last_error' | 'backpressure'> & {
+export type SinkCountersLike = Pick<
+  SinkStats,
+  'tables' | 'queue_rows' | 'spool_bytes' | 'spool_ack_corrupt' | 'outage' | 'last_error' | 'backpressure'
+> & {
   insert_latency: HistogramSnapshot;
 };
 
@@ -72,6 +75,7 @@ export function observeSink(sink: { stats(): SinkCountersLike }, limits: SinkLim
         queueRows: s.queue_rows,
         queueCapacityRows: limits.queueCapacityRows,
         spoolBytes: s.spool_bytes,
+        spoolAckCorrupt: s.spool_ack_corrupt ?? 0,
         spoolBudgetBytes: limits.spoolBudgetBytes,
         tables,
         insertSeconds: s.insert_latency,

@@ -185,6 +185,8 @@ export interface SinkStageStats {
   /** bytes on disk in the spool (gauge) and the budget past which it drops */
   spoolBytes: number;
   spoolBudgetBytes: number;
+  /** spool ack files found damaged at open (counter) */
+  spoolAckCorrupt?: number;
   tables: Record<string, SinkTableStats>;
   /** seconds per insert attempt, successful or not, every table */
   insertSeconds: HistogramSnapshot;

@@ -61,6 +61,8 @@ export interface SinkStats {
   queue_bytes: number;
   spool_bytes: number;
   spool_batches: number;
+  /** spool ack files found damaged at open (counted, logged; the batches are checked before resending) */
+  spool_ack_corrupt?: number;
   /** ClickHouse unreachable now (batches go to the spool) */
   outage: boolean;
   insert_latency: ReturnType<LatencyHistogram['snapshot']>;

@@ -9,6 +9,7 @@ import { haveClickHouse } from '../helpers/clickhouse';
 import { haveZooKeeper } from '../helpers/zookeeper';
 import { isRoot } from '../helpers/netns';
 import { skipIf } from '../helpers/skip';
+import { expectBadOptions } from '../helpers/bench_cli';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const RUN = path.join(ROOT, 'bench/fleet/run.sh');
@@ -17,15 +18,15 @@ describe('bench/fleet --smoke', function () {
   this.timeout(900_000);
 
   it('bad options: one line, exit 2, before anything starts', () => {
-    for (const [args, msg] of [
-      [['--hosts', '10,x'], "--hosts: comma-separated counts > 0, got '10,x'"],
-      [['--duration', '0'], "--duration, --flush-interval: whole seconds > 0, got '0'"],
-      [['--bogus'], 'unknown option --bogus (see --help)'],
-    ] as const) {
-      const r = spawnSync('bash', [RUN, ...args], { cwd: ROOT, encoding: 'utf8' });
-      expect(r.status, r.stderr).to.equal(2);
-      expect(r.stderr).to.equal(`fleet: ${msg}\n`);
-    }
+    expectBadOptions(
+      'fleet',
+      ['bash', RUN],
+      [
+        [['--hosts', '10,x'], "--hosts: comma-separated counts > 0, got '10,x'"],
+        [['--duration', '0'], "--duration, --flush-interval: whole seconds > 0, got '0'"],
+        [['--bogus'], 'unknown option --bogus (see --help)'],
+      ],
+    );
   });
 
   it('20 hosts through the sink into the 2x2 cluster: no row lost or doubled, every figure beside its anchor', function () {

@@ -188,11 +188,11 @@ describe('tcplens compare --loadgen', function () {
         // a 5 ms flow's close is known to ~0.2 ms, i.e. ~2 points, so 4 binomial sigma there too.
         const spread = phaseSpread(run.truth, Peff);
         const tol = Math.max(0.02, 4 * spread, Peff < 20 ? 4 * v.predicted_sigma! : 0);
-        // A dump walks the hash for tick_ms_mean: a flow's client and server
+        // A dump walks the hash for cycle_wall_ms_mean: a flow's client and server
         // sockets sit in different buckets, so a slow (starved) walk samples
         // them apart in time and sees short flows more often (by about d/3P).
-        const walk = v.tick_ms_mean! / (2 * P);
-        const label = `poll ${P} ms (kept ${Peff} ms, ticks of ${v.tick_ms_mean} ms): measured ${v.coverage} vs predicted ${expected}`;
+        const walk = v.cycle_wall_ms_mean! / (2 * P);
+        const label = `poll ${P} ms (kept ${Peff} ms, dumps of ${v.cycle_wall_ms_mean} ms): measured ${v.coverage} vs predicted ${expected}`;
         expect(v.coverage! - expected, label).to.be.within(-tol, tol + walk);
         expect(v.flows_seen + v.flows_missed).to.equal(N);
       }
@@ -238,7 +238,10 @@ describe('tcplens compare --loadgen', function () {
     it('draws the chart: a point per measured interval, in a well-formed SVG', () => {
       expect(run.svg.startsWith('<svg ')).to.equal(true);
       expect(run.svg.trim().endsWith('</svg>')).to.equal(true);
-      expect((run.svg.match(/<circle /g) ?? []).length).to.equal(2 * 3); // coverage and CPU per poll interval
+      // coverage and CPU per poll interval, and one point per strategy on the coverage-against-cost panel
+      const strategies = run.report.views.filter((v) => v.available && v.coverage !== null && v.cpu_pct !== null).length;
+      expect(strategies).to.be.at.least(5); // 3 polls, destroy, events
+      expect((run.svg.match(/<circle /g) ?? []).length).to.equal(2 * 3 + strategies);
       const opens = (run.svg.match(/<(text|circle)\b/g) ?? []).length;
       const closes = (run.svg.match(/<\/(text|circle)>/g) ?? []).length;
       expect(opens).to.equal(closes);

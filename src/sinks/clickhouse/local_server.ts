@@ -9,6 +9,7 @@ import * as path from 'path';
 import * as http from 'http';
 import { TcplensError } from '../../util/errors';
 import type { ClickHouseConfig } from './config';
+import { PRIVATE_FILE_MODE, privateDir } from '../../util/private_dir';
 
 export interface LocalServerOptions {
   /** data, logs and config live here (created) */
@@ -126,9 +127,10 @@ export class LocalClickHouse {
       this.reused = true;
       return;
     }
+    privateDir(d); // its data is every tenant's connections: owner only
     for (const sub of ['data', 'tmp', 'log', 'user_files', 'format_schemas']) fs.mkdirSync(path.join(d, sub), { recursive: true });
-    fs.writeFileSync(path.join(d, 'config.xml'), configXml(this.opts, d));
-    fs.writeFileSync(path.join(d, 'users.xml'), USERS_XML);
+    fs.writeFileSync(path.join(d, 'config.xml'), configXml(this.opts, d), { mode: PRIVATE_FILE_MODE });
+    fs.writeFileSync(path.join(d, 'users.xml'), USERS_XML, { mode: PRIVATE_FILE_MODE });
     if (await ping(this.opts.httpPort)) {
       throw new TcplensError('ECLICKHOUSE', `port ${this.opts.httpPort} already answers as a ClickHouse server not started from ${d}`);
     }

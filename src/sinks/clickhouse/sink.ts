@@ -337,7 +337,8 @@ export class ClickHouseSink extends ChunkSink {
     const t0 = process.hrtime.bigint();
     this.lastRejected = false;
     try {
-      if (b.maybeLanded || (b === this.spool?.peek() && b.seq === this.firstReplaySeq())) {
+      const spooled = b === this.spool?.peek();
+      if (b.maybeLanded || (spooled && (b.seq === this.firstReplaySeq() || b.seq <= this.spool!.unsureThrough))) {
         const landed = await this.countLanded(b);
         if (landed > 0) {
           this.table(b.table).batches_deduplicated++;
@@ -416,6 +417,7 @@ export class ClickHouseSink extends ChunkSink {
       queue_bytes: this.batcher.bytes + this.outboxBytes,
       spool_bytes: this.spool?.bytes ?? 0,
       spool_batches: this.spool?.pending ?? 0,
+      spool_ack_corrupt: this.spool?.ackCorrupt ?? 0,
       outage: this.outage,
       insert_latency: this.latency.snapshot(),
       backpressure: { ...this.bp },

@@ -4,10 +4,20 @@
 // after every confirmed insert, and a segment is deleted once every record
 // in it is acknowledged, so a restart replays exactly the unconfirmed ones.
 // Appends past the byte budget are refused (the caller counts the drop).
+// The directory is 0700 and its files 0600: they hold every tenant's connections.
+//
+// An `ack` that exists but does not hold a seq (a damaged disk, a hand edit)
+// is not read as 0 (that would resend every record on disk as new): it is
+// moved aside to ack.corrupt, logged and counted (`ackCorrupt`), and every
+// record on disk at open is marked unsure (`unsureThrough`): the sink checks
+// each in ClickHouse by its batch id before sending it, so nothing already
+// stored is stored again.
 import * as fs from 'fs';
 import * as path from 'path';
 import * as crypto from 'crypto';
 import { decodeRecords, encodeRecord, type NativeBatchRecord } from './spool_record';
+import { log } from '../../util/log';
+import { PRIVATE_FILE_MODE, privateDir } from '../../util/private_dir';
 
 export interface SpoolOptions {
   dir: string;
@@ -36,12 +46,17 @@ export class Spool {
   /** bytes of cut-off records found at open (a crash mid-write) */
   readonly tornBytes: number = 0;
   readonly writerId: number;
+  /** 1 when the ack file was unreadable or damaged at open (moved aside to ack.corrupt) */
+  readonly ackCorrupt: number = 0;
+  /** records up to this seq may already be in ClickHouse (the ack was lost): check before sending */
+  readonly unsureThrough: bigint = 0n;
 
   constructor(readonly opts: SpoolOptions) {
-    fs.mkdirSync(opts.dir, { recursive: true });
+    privateDir(opts.dir);
     this.segmentBytes = opts.segmentBytes ?? 4 << 20;
     this.writerId = this.loadWriterId();
-    this.acked = this.readAck();
+    const ack = this.readAck();
+    this.acked = ack ?? 0n;
     let torn = 0;
     for (const f of fs
       .readdirSync(opts.dir)
@@ -61,6 +76,18 @@ export class Spool {
     }
     this.tornBytes = torn;
     if (this.acked > this.lastSeq) this.lastSeq = this.acked;
+    if (ack === null) {
+      this.ackCorrupt = 1;
+      this.unsureThrough = this.lastSeq;
+      log.error(
+        'spool.ack_corrupt',
+        'spool ack file damaged: moved to ack.corrupt; each spooled batch is checked in ClickHouse before it is sent',
+        {
+          spool_dir: opts.dir,
+          batches: this.pendingCount,
+        },
+      );
+    }
   }
 
   private loadWriterId(): number {
@@ -71,16 +98,28 @@ export class Spool {
       /* first use */
     }
     const id = crypto.randomBytes(4).readUInt32LE(0);
-    fs.writeFileSync(f, `${id}\n`);
+    fs.writeFileSync(f, `${id}\n`, { mode: PRIVATE_FILE_MODE });
     return id;
   }
 
-  private readAck(): bigint {
+  /** the acknowledged seq; 0 when there is no ack yet; null when the file is damaged (moved aside) */
+  private readAck(): bigint | null {
+    const f = path.join(this.opts.dir, 'ack');
+    let text: string;
     try {
-      return BigInt(fs.readFileSync(path.join(this.opts.dir, 'ack'), 'utf8').trim());
-    } catch {
-      return 0n;
+      text = fs.readFileSync(f, 'latin1');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 0n;
+      text = '';
     }
+    const m = /^(\d{1,20})\n?$/.exec(text);
+    if (m && BigInt(m[1]!) < 1n << 64n) return BigInt(m[1]!);
+    try {
+      fs.renameSync(f, path.join(this.opts.dir, 'ack.corrupt'));
+    } catch {
+      /* unreadable and unmovable: the next ack() replaces it */
+    }
+    return null;
   }
 
   /** the last seq used on disk: a writer continues after it */
@@ -103,7 +142,7 @@ export class Spool {
       this.closeWriter();
       seg = { first: r.seq, file: path.join(this.opts.dir, `${r.seq.toString().padStart(20, '0')}.seg`), bytes: 0 };
       this.segments.push(seg);
-      this.writeFd = fs.openSync(seg.file, 'a');
+      this.writeFd = fs.openSync(seg.file, 'a', PRIVATE_FILE_MODE);
     }
     fs.writeSync(this.writeFd!, buf);
     seg.bytes += buf.length;
@@ -134,7 +173,7 @@ export class Spool {
     this.acked = seq;
     this.pendingCount--;
     const tmp = path.join(this.opts.dir, 'ack.tmp');
-    fs.writeFileSync(tmp, `${seq}\n`);
+    fs.writeFileSync(tmp, `${seq}\n`, { mode: PRIVATE_FILE_MODE });
     fs.renameSync(tmp, path.join(this.opts.dir, 'ack'));
     if (!this.head.length) this.dropHeadSegment();
   }

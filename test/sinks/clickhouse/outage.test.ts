@@ -5,36 +5,18 @@
 // small for the outage drops batches and counts them.
 import { expect } from 'chai';
 import * as fs from 'fs';
-import { ClickHouseSink, type ClickHouseSinkOptions } from '../../../src/sinks/clickhouse/sink';
+import { Readable } from 'stream';
+import { ClickHouseSink } from '../../../src/sinks/clickhouse/sink';
 import { applySchema } from '../../../src/sinks/clickhouse/schema';
+import { Spool } from '../../../src/sinks/clickhouse/spool';
 import { LocalClickHouse } from '../../../src/sinks/clickhouse/local_server';
-import type { PollCycleRow } from '../../../src/sinks/rows';
-import { CutProxy } from '../../helpers/cut_proxy';
+import { FaultProxy } from '../../helpers/fault_proxy';
 import { freePort, rows, sharedServer } from '../../helpers/clickhouse';
 import { suiteTmp } from '../../helpers/tmp';
+import { rowsFor, server } from '../../helpers/sink_rows';
 
 const OUTAGE_MS = Number(process.env['TCPLENS_TEST_OUTAGE_MS'] ?? 3000);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** 50 rows whose `sockets` values are unique ids id*50..id*50+49 */
-function rowsFor(id: number): PollCycleRow[] {
-  const ts = BigInt(Date.now()) * 1_000_000n;
-  return Array.from({ length: 50 }, (_, j) => ({
-    ts_ns: ts,
-    netns_inode: 1,
-    netns_name: 'x',
-    duration_us: 1,
-    sockets: id * 50 + j,
-    batches: 1,
-    bytes: 0,
-    errors: 0,
-    errno: 0,
-    error_code: '',
-  }));
-}
-
-/** The test servers' connection settings (user default, no password). */
-const server = (url: string, database: string): ClickHouseSinkOptions['clickhouse'] => ({ url, user: 'default', password: '', database });
 
 describe('ClickHouse sink through an outage', function () {
   this.timeout(120_000);
@@ -96,10 +78,10 @@ describe('ClickHouse sink through an outage', function () {
   it('an INSERT whose response is lost is found in ClickHouse and not sent again', async () => {
     const db = t.freshDb('lost');
     await applySchema(t.client, { database: db });
-    const proxy = new CutProxy(t.server.opts.httpPort);
+    const proxy = new FaultProxy(t.server.opts.httpPort);
     await proxy.start();
     try {
-      proxy.cutInserts = 2;
+      proxy.faults.push('lose-answer', 'lose-answer');
       const sink = new ClickHouseSink({
         clickhouse: server(`http://127.0.0.1:${proxy.port}`, db),
         host: 'h',
@@ -113,7 +95,7 @@ describe('ClickHouse sink through an outage', function () {
         await sleep(60);
       }
       await sink.close();
-      expect(proxy.cut).to.equal(2); // two inserts landed without an answer
+      expect(proxy.applied['lose-answer']).to.equal(2); // two inserts landed without an answer
       const c = sink.stats().tables['poll_cycles']!;
       expect(c.batches_deduplicated).to.equal(2);
       expect(c.rows_written).to.equal(250);
@@ -166,6 +148,51 @@ describe('ClickHouse sink through an outage', function () {
     expect(st.last_error).to.match(/sockets|column/i);
     const [n] = await rows<{ n: string }>(t.client, `SELECT count() AS n FROM ${db}.coverage`);
     expect(Number(n!.n)).to.equal(1);
+  });
+
+  it('a damaged spool ack: counted, and the batches already stored are found, not stored again', async () => {
+    const db = t.freshDb('ack');
+    await applySchema(t.client, { database: db });
+    const spoolDir = tmp();
+    const opts = { host: 'h', flushIntervalMs: 20, maxAttempts: 1, backoffInitialMs: 20, backoffMaxMs: 100, spoolDir };
+    const down = new ClickHouseSink({ ...opts, clickhouse: server(`http://127.0.0.1:${await freePort()}`, db) });
+    await down.start();
+    for (let i = 0; i < 8; i++) {
+      down.writePollCycles(rowsFor(i));
+      await sleep(40);
+    }
+    await down.close(2000);
+    const spooled = down.stats().spool_batches;
+    expect(spooled).to.be.greaterThan(3);
+    // a previous run stored the first 3 and acknowledged them (the segment still
+    // holds them: it goes only when all of it is acknowledged), then the ack broke
+    const sp = new Spool({ dir: spoolDir, budgetBytes: 1 << 30 });
+    for (let k = 0; k < 3; k++) {
+      const r = sp.peek()!;
+      const res = await t.client.exec({
+        query: `INSERT INTO ${db}.${r.table} (${r.columns.join(', ')}) FORMAT Native`,
+        values: Readable.from([r.native]),
+      });
+      for await (const _ of res.stream) {
+        /* drain */
+      }
+      sp.ack(r.seq);
+    }
+    sp.close();
+    fs.writeFileSync(`${spoolDir}/ack`, '\u0000garbage');
+    const up = new ClickHouseSink({ ...opts, clickhouse: server(t.url, db) });
+    await up.start();
+    await up.close(20_000);
+    const st = up.stats();
+    expect(st.spool_ack_corrupt).to.equal(1);
+    expect(st.spool_batches).to.equal(0);
+    // the stored ones still on disk (a fully acknowledged segment was deleted) are found, the rest sent
+    const c = st.tables['poll_cycles']!;
+    expect(c.batches_deduplicated).to.be.greaterThan(0);
+    expect(c.batches_deduplicated).to.equal(c.batches_replayed - (spooled - 3));
+    expect(fs.existsSync(`${spoolDir}/ack.corrupt`)).to.equal(true);
+    const [n] = await rows<{ n: string; u: string }>(t.client, `SELECT count() AS n, uniqExact(sockets) AS u FROM ${db}.poll_cycles`);
+    expect([Number(n!.n), Number(n!.u)]).to.deep.equal([400, 400]); // every row once
   });
 
   it('spool budget exceeded: the excess is dropped and counted, the rest replays at the next start', async () => {

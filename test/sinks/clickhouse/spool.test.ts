@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { spawnSync } from 'child_process';
 import { Spool } from '../../../src/sinks/clickhouse/spool';
 import type { NativeBatchRecord } from '../../../src/sinks/clickhouse/spool_record';
 
@@ -77,5 +78,58 @@ describe('disk spool', () => {
     expect(Number(r.peek()!.seq)).to.equal(1);
     r.ack(1n);
     expect(r.peek()).to.equal(null);
+  });
+
+  it('a damaged ack file is not read as 0: moved to ack.corrupt, counted, every record on disk marked unsure', () => {
+    const a = new Spool({ dir, budgetBytes: 1 << 20 });
+    for (let i = 1; i <= 5; i++) a.append(rec(i));
+    a.peek();
+    a.ack(1n);
+    a.ack(2n);
+    a.close();
+    for (const junk of ['', 'x2\n', '2 3\n', '-1\n', '99999999999999999999999\n', '\u0000\u0001']) {
+      fs.writeFileSync(path.join(dir, 'ack'), junk);
+      const b = new Spool({ dir, budgetBytes: 1 << 20 });
+      expect(b.ackCorrupt, JSON.stringify(junk)).to.equal(1);
+      expect(b.unsureThrough).to.equal(5n);
+      expect(b.pending).to.equal(5);
+      expect(fs.existsSync(path.join(dir, 'ack'))).to.equal(false);
+      expect(fs.readFileSync(path.join(dir, 'ack.corrupt'), 'latin1')).to.equal(junk);
+      b.close();
+    }
+    // no ack at all (first use) and a good ack are not errors
+    const c = new Spool({ dir, budgetBytes: 1 << 20 });
+    expect(c.ackCorrupt).to.equal(0);
+    expect(c.unsureThrough).to.equal(0n);
+    fs.writeFileSync(path.join(dir, 'ack'), '3\n');
+    const d = new Spool({ dir, budgetBytes: 1 << 20 });
+    expect(d.ackCorrupt).to.equal(0);
+    expect(d.pending).to.equal(2);
+    expect(Number(d.peek()!.seq)).to.equal(4);
+  });
+
+  it('owner only: the directory is made (or tightened to) 0700, its files 0600; another local user reads nothing', function () {
+    fs.chmodSync(dir, 0o755); // the parent lets others in, as /var/lib or a home directory may
+    const sd = path.join(dir, 'spool');
+    fs.mkdirSync(sd, { mode: 0o755 });
+    fs.writeFileSync(path.join(dir, 'public'), 'x', { mode: 0o644 });
+    const s = new Spool({ dir: sd, budgetBytes: 1 << 20 });
+    s.append(rec(1));
+    s.peek();
+    s.ack(1n);
+    s.append(rec(2));
+    s.close();
+    expect(fs.statSync(sd).mode & 0o777).to.equal(0o700);
+    const files = fs.readdirSync(sd);
+    expect(files).to.include.members(['ack', 'writer_id']);
+    for (const f of files) expect(fs.statSync(path.join(sd, f)).mode & 0o777, f).to.equal(0o600);
+    if (process.getuid?.() !== 0 || spawnSync('setpriv', ['--version']).status !== 0) {
+      console.log('      skipped the other-user check: needs root and setpriv (util-linux)');
+      return;
+    }
+    const asNobody = (f: string): number | null =>
+      spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'cat', f], { stdio: 'ignore' }).status;
+    expect(asNobody(path.join(dir, 'public')), 'control: nobody reads a 0644 file beside it').to.equal(0);
+    for (const f of files) expect(asNobody(path.join(sd, f)), f).to.not.equal(0);
   });
 });
