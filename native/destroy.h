@@ -16,7 +16,8 @@ struct tl_destroy_stats {
 	uint64_t recvs; /* datagrams read */
 	uint64_t bytes;
 	uint64_t enobufs; /* receive queue overruns reported (ENOBUFS): one or more messages lost each */
-	uint64_t dropped; /* messages the kernel dropped: the socket's sk_drops (SO_MEMINFO), read by tl_destroy_drops() */
+	uint64_t
+		dropped; /* messages the kernel dropped: the socket's sk_drops (SO_MEMINFO), read by tl_destroy_drops() */
 	uint64_t eintr;
 	uint64_t truncated;
 	uint64_t errors; /* other recv errors */

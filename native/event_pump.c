@@ -235,7 +235,7 @@ int tl_event_pump_take(struct tl_event_pump *p, void *buf, size_t bytes, int *mo
 			*more = full;
 		}
 	}
-	*more = *more || p->head || (p->fill && p->fill->b.rows);
+	*more = *more || p->head || (p->fill && p->fill->b.rows) || tl_events_pending(p->e);
 	*offset_ns = tl_events_offset(p->e);
 	p->st.queued_rows = queued_rows(p);
 	if (under_lock)

@@ -232,10 +232,13 @@ Napi::Value EventTracer::Take(Napi::Env env, Napi::ArrayBuffer ab, uint32_t cap)
   int more = 0;
   int64_t offset = 0;
   NamesCtx nc{env, e_, Napi::Array::New(env)};
-  int rc = tl_event_pump_take(pump_, ab.Data(), ab.ByteLength(), &more, &offset, [](void* c) {
+  int rc = tl_event_pump_take(
+      pump_, ab.Data(), ab.ByteLength(), &more, &offset,
+      [](void* c) {
         auto* n = static_cast<NamesCtx*>(c);
         n->names = TakeNewNames(n->env, tl_events_comms(n->e));
-      }, &nc);
+      },
+      &nc);
   Napi::Object o = Result(env, rc > 0 ? (uint32_t)rc : 0, more != 0, rc < 0 ? rc : 0, offset);
   o.Set("names", nc.names);
   d.Resolve(o);

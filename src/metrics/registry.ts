@@ -161,13 +161,16 @@ function eventsMetrics(reg: Registry, stages: PipelineStages): void {
     .counter('tcplens_events_polls_total', 'ring-buffer consume calls', (s) => s.polls)
     .counter('tcplens_events_errors_total', 'malformed ring-buffer records, skipped', (s) => s.errors)
     .counter('tcplens_events_rows_total', 'event rows handed on to correlation', (s) => s.rows)
-    .counter('tcplens_events_reader_wakeups_total', 'wakeups of the native ring reader, by reason (data: past the threshold; timer)', (s) =>
-      s.reader
-        ? [
-            { labels: { reason: 'data' }, value: s.reader.dataWakeups },
-            { labels: { reason: 'timer' }, value: s.reader.timerWakeups },
-          ]
-        : [],
+    .counter(
+      'tcplens_events_reader_wakeups_total',
+      'wakeups of the native ring reader, by reason (data: past the threshold; timer)',
+      (s) =>
+        s.reader
+          ? [
+              { labels: { reason: 'data' }, value: s.reader.dataWakeups },
+              { labels: { reason: 'timer' }, value: s.reader.timerWakeups },
+            ]
+          : [],
     )
     .counter('tcplens_events_reader_stalls_total', 'times the ring reader found its queue full and paused', (s) => s.reader?.stalls ?? 0)
     .gauge('tcplens_events_reader_queued_rows', 'event rows the ring reader holds for the next drain', (s) => s.reader?.queuedRows ?? 0);
