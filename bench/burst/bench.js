@@ -109,6 +109,10 @@ async function traced(rep, ch) {
     p.kill('SIGTERM');
     const code = await exited;
     if (code !== 0) throw new Error(`tcplens run exited ${code}:\n${log.slice(-2000)}`);
+    // what the sidecar made of it (queued) and where it went: written, spooled on disk, dropped
+    const totalsLine = log.split('\n').find((l) => l.includes('run.totals'));
+    const tables = totalsLine ? JSON.parse(totalsLine.slice(totalsLine.indexOf('{'))).tables || {} : {};
+    const sink = (t, k) => (tables[t] ? tables[t][k] : NaN);
     const q = async (sql) => Number((await (await ch.query({ query: sql, format: 'JSONEachRow' })).json())[0].n);
     const where = `netns_inode = ${ns.inode}`;
     return {
@@ -123,6 +127,9 @@ async function traced(rep, ch) {
       flows: await q(`SELECT count() AS n FROM ${db}.tcp_flows WHERE ${where} AND dport != 0`),
       flowCookies: await q(`SELECT uniqExact(idiag_cookie) AS n FROM ${db}.tcp_flows WHERE ${where} AND dport != 0`),
       destroyRows: await q(`SELECT count() AS n FROM ${db}.tcp_snapshots WHERE ${where} AND view = 'destroy' AND dport != 0`),
+      flowsQueued: sink('tcp_flows', 'queued'),
+      spooled: ['tcp_events', 'tcp_flows', 'tcp_snapshots'].reduce((a, t) => a + sink(t, 'spooled'), 0),
+      sinkDropped: ['tcp_events', 'tcp_flows', 'tcp_snapshots'].reduce((a, t) => a + sink(t, 'dropped'), 0),
       rssBeforeMb: rssBefore / 1024,
       peakMb: peak / 1024,
     };
@@ -148,6 +155,7 @@ async function traced(rep, ch) {
         console.log(
           `  rep ${r}: lost ${x.lost} of ${x.read + x.lost} events, tcp_events ${x.evRows}/${4 * conns + 1}, tcp_flows ${x.flows}/${socks} (${x.flowCookies} cookies), ` +
             `destroy rows missing ${socks - x.destroyRows} (ENOBUFS ${x.enobufs}, dropped ${x.dropped}), reader stalls ${x.stalls}, data wakeups ${x.dataWakeups}, ` +
+            `sink: flows queued ${x.flowsQueued}, rows spooled ${x.spooled}, dropped ${x.sinkDropped}; ` +
             `RSS ${x.rssBeforeMb.toFixed(0)} -> peak ${x.peakMb.toFixed(0)} MB, ${x.churn.conn_per_s.toFixed(0)} conn/s`,
         );
       else console.log(`  rep ${r}: tracing off ${x.churn.conn_per_s.toFixed(0)} conn/s`);
