@@ -43,7 +43,8 @@ async function churn(ns) {
   return JSON.parse(out.trim().split('\n').pop());
 }
 
-const kib = (pid, field) => Number((fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`^${field}:\\s+(\\d+)`, 'm')) || [])[1] || 0);
+const kib = (pid, field) =>
+  Number((fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`^${field}:\\s+(\\d+)`, 'm')) || [])[1] || 0);
 
 function get(port, p) {
   return new Promise((resolve, reject) => {
@@ -171,11 +172,19 @@ async function traced(rep, ch) {
   const med = (f) => median(on.map(f));
   console.log(`medians of ${reps}:`);
   console.log(`  conn/s: tracing off ${rateOff.toFixed(0)}, tcplens run ${rateOn.toFixed(0)} (${(rateOn / rateOff).toFixed(3)}x)`);
-  console.log(`  churn CPU per connection: off ${cpuOff.toFixed(1)} us, tcplens run ${cpuOn.toFixed(1)} us (${(cpuOn / cpuOff).toFixed(3)}x)`);
-  console.log(`  events lost: ${med((x) => x.lost)} (max ${Math.max(...on.map((x) => x.lost))}); tcp_events rows ${med((x) => x.evRows)} of ${4 * conns + 1}`);
+  console.log(
+    `  churn CPU per connection: off ${cpuOff.toFixed(1)} us, tcplens run ${cpuOn.toFixed(1)} us (${(cpuOn / cpuOff).toFixed(3)}x)`,
+  );
+  console.log(
+    `  events lost: ${med((x) => x.lost)} (max ${Math.max(...on.map((x) => x.lost))}); tcp_events rows ${med((x) => x.evRows)} of ${4 * conns + 1}`,
+  );
   console.log(`  tcp_flows rows: ${med((x) => x.flows)} of ${socks} sockets (${(med((x) => x.flows) / socks).toFixed(4)}x)`);
-  console.log(`  destroy rows missing: ${med((x) => socks - x.destroyRows)}; ENOBUFS ${med((x) => x.enobufs)}, messages dropped ${med((x) => x.dropped)}`);
-  console.log(`  peak RSS: ${med((x) => x.peakMb).toFixed(0)} MB beside ${med((x) => x.rssBeforeMb).toFixed(0)} MB before the burst (${(med((x) => x.peakMb) / med((x) => x.rssBeforeMb)).toFixed(2)}x)`);
+  console.log(
+    `  destroy rows missing: ${med((x) => socks - x.destroyRows)}; ENOBUFS ${med((x) => x.enobufs)}, messages dropped ${med((x) => x.dropped)}`,
+  );
+  console.log(
+    `  peak RSS: ${med((x) => x.peakMb).toFixed(0)} MB beside ${med((x) => x.rssBeforeMb).toFixed(0)} MB before the burst (${(med((x) => x.peakMb) / med((x) => x.rssBeforeMb)).toFixed(2)}x)`,
+  );
   await ch.close();
 })().catch((e) => {
   console.error(`bench/burst: ${e.message}`);

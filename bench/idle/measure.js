@@ -5,6 +5,8 @@
 // warm-up, the CPU of every thread of each (utime + stime) and its context
 // switches (what wakes it) are read at the start and the end.
 //   node measure.js SECONDS CLICKHOUSE_URL ROOT [ROOT...]
+// TCPLENS_IDLE_NETNS=NAME: every run watches only that namespace (--netns),
+// so other jobs' sockets on a shared host do not count as this host's work.
 'use strict';
 const { spawn } = require('child_process');
 const fs = require('fs');
@@ -48,7 +50,17 @@ function usage(pid) {
   const runs = [];
   for (const [i, root] of roots.entries()) {
     const spool = fs.mkdtempSync(path.join(os.tmpdir(), 'tlidle-'));
-    const args = ['run', '--database', `idle_${process.pid}_${i}`, '--spool-dir', spool, '--listen', `127.0.0.1:${await freePort()}`];
+    const only = process.env.TCPLENS_IDLE_NETNS ? ['--netns', process.env.TCPLENS_IDLE_NETNS] : [];
+    const args = [
+      'run',
+      ...only,
+      '--database',
+      `idle_${process.pid}_${i}`,
+      '--spool-dir',
+      spool,
+      '--listen',
+      `127.0.0.1:${await freePort()}`,
+    ];
     const p = spawn(process.execPath, [path.join(root, 'bin/tcplens.js'), ...args], {
       env: { ...process.env, TCPLENS_CLICKHOUSE_URL: url },
       stdio: ['ignore', 'ignore', 'ignore'],
@@ -62,12 +74,15 @@ function usage(pid) {
     await sleep(seconds * 1000);
     const t1 = runs.map((r) => usage(r.p.pid));
     const wall = (Date.now() - w0) / 1000;
-    console.log(`bench/idle: tcplens run, default settings, side by side, ${wall.toFixed(0)} s after a ${WARMUP_MS / 1000} s warm-up`);
+    const scope = process.env.TCPLENS_IDLE_NETNS ? ` (--netns ${process.env.TCPLENS_IDLE_NETNS})` : '';
+    console.log(
+      `bench/idle: tcplens run, default settings${scope}, side by side, ${wall.toFixed(0)} s after a ${WARMUP_MS / 1000} s warm-up`,
+    );
     const base = (t1[t1.length - 1].cpu - t0[t0.length - 1].cpu) / wall;
     runs.forEach((r, i) => {
       const cpu = (t1[i].cpu - t0[i].cpu) / wall;
       console.log(
-        `  ${r.root}: ${(cpu * 100).toFixed(3)}% of a core (${((cpu * 10) * 1000).toFixed(1)} ms per 10 s cycle), ` +
+        `  ${r.root}: ${(cpu * 100).toFixed(3)}% of a core (${(cpu * 10 * 1000).toFixed(1)} ms per 10 s cycle), ` +
           `${((t1[i].switches - t0[i].switches) / wall).toFixed(1)} context switches/s, ${t1[i].threads} threads` +
           (i < runs.length - 1 ? `; ${(cpu / base).toFixed(2)}x the last` : ''),
       );
