@@ -178,7 +178,12 @@ async function traced(rep, ch) {
   console.log(
     `  events lost: ${med((x) => x.lost)} (max ${Math.max(...on.map((x) => x.lost))}); tcp_events rows ${med((x) => x.evRows)} of ${4 * conns + 1}`,
   );
-  console.log(`  tcp_flows rows: ${med((x) => x.flows)} of ${socks} sockets (${(med((x) => x.flows) / socks).toFixed(4)}x)`);
+  console.log(
+    `  flow rows the sidecar made: ${med((x) => x.flowsQueued)} of ${socks} sockets (${(med((x) => x.flowsQueued) / socks).toFixed(4)}x)`,
+  );
+  console.log(
+    `  tcp_flows rows in ClickHouse at the end: ${med((x) => x.flows)} of ${socks}; rows spooled to disk (ClickHouse too slow): ${med((x) => x.spooled)}, dropped ${med((x) => x.sinkDropped)}`,
+  );
   console.log(
     `  destroy rows missing: ${med((x) => socks - x.destroyRows)}; ENOBUFS ${med((x) => x.enobufs)}, messages dropped ${med((x) => x.dropped)}`,
   );

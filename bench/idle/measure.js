@@ -5,6 +5,8 @@
 // warm-up, the CPU of every thread of each (utime + stime) and its context
 // switches (what wakes it) are read at the start and the end.
 //   node measure.js SECONDS CLICKHOUSE_URL ROOT [ROOT...]
+// A ROOT may carry extra run flags after '::' (ROOT::--views poll,destroy),
+// to see which view costs what.
 // TCPLENS_IDLE_NETNS=NAME: every run watches only that namespace (--netns),
 // so other jobs' sockets on a shared host do not count as this host's work.
 'use strict';
@@ -48,7 +50,8 @@ function usage(pid) {
 
 (async () => {
   const runs = [];
-  for (const [i, root] of roots.entries()) {
+  for (const [i, spec] of roots.entries()) {
+    const [root, extra] = spec.split('::');
     const spool = fs.mkdtempSync(path.join(os.tmpdir(), 'tlidle-'));
     const only = process.env.TCPLENS_IDLE_NETNS ? ['--netns', process.env.TCPLENS_IDLE_NETNS] : [];
     const args = [
@@ -65,7 +68,7 @@ function usage(pid) {
       env: { ...process.env, TCPLENS_CLICKHOUSE_URL: url },
       stdio: ['ignore', 'ignore', 'ignore'],
     });
-    runs.push({ root, p, spool });
+    runs.push({ root: spec, p, spool });
   }
   try {
     await sleep(WARMUP_MS);
