@@ -30,13 +30,20 @@ function expectExact(rows: EventRow[], n: number): void {
   expect(connCloses(rows), 'connection closes').to.equal(2 * n);
 }
 
+/** Median microseconds of `reps` empty drains; each must resolve before a
+ * setImmediate queued beside it runs, i.e. without going round the event
+ * loop (a libuv pool job completes in a later loop phase at the earliest). */
 async function emptyDrainMicros(src: EventSource, reps: number): Promise<number> {
   const t: number[] = [];
   for (let i = 0; i < reps; i++) {
+    let looped = false;
+    setImmediate(() => (looped = true));
     const t0 = process.hrtime.bigint();
     const r = await src.drain(() => {});
     t.push(Number(process.hrtime.bigint() - t0) / 1000);
     expect(r.rows).to.equal(0);
+    expect(looped, 'the drain went round the event loop').to.equal(false);
+    await new Promise((res) => setImmediate(res));
   }
   t.sort((a, b) => a - b);
   return t[Math.floor(t.length / 2)]!;
@@ -113,7 +120,5 @@ describe('EventSource reader thread (pumpMs, real kernel)', function () {
     const b = await emptyDrainMicros(plain, 300);
     // a libuv pool round trip costs ~100-200 us here; a resolved promise a few
     console.log(`      empty drain: ${a.toFixed(1)} us with the thread, ${b.toFixed(1)} us without (medians of 300)`);
-    expect(a).to.be.below(50);
-    expect(b).to.be.below(50);
   });
 });
