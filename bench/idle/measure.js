@@ -63,6 +63,7 @@ function usage(pid) {
       spool,
       '--listen',
       `127.0.0.1:${await freePort()}`,
+      ...(extra ? extra.trim().split(/\s+/) : []),
     ];
     const p = spawn(process.execPath, [path.join(root, 'bin/tcplens.js'), ...args], {
       env: { ...process.env, TCPLENS_CLICKHOUSE_URL: url },
