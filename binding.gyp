@@ -22,6 +22,7 @@
         "native/bpf_stats.c",
         "native/events.c",
         "native/napi_events.cc",
+        "native/event_pump.c",
         "native/bpf_parts.c",
         "native/diag_lookup.c",
         "native/napi_lookup.cc"

@@ -40,6 +40,20 @@ int tl_destroy_init(struct tl_destroy *d, int fd, uint64_t netns_inode, int rcvb
 	return 0;
 }
 
+int tl_destroy_drops(struct tl_destroy *d)
+{
+	uint32_t mem[SK_MEMINFO_VARS] = { 0 };
+	socklen_t len = sizeof(mem);
+
+	if (d->fd < 0)
+		return -EBADF;
+	if (getsockopt(d->fd, SOL_SOCKET, SO_MEMINFO, mem, &len) < 0)
+		return -errno;
+	if (len > SK_MEMINFO_DROPS * sizeof(uint32_t))
+		d->st.dropped = mem[SK_MEMINFO_DROPS]; /* a u32 in the kernel too */
+	return 0;
+}
+
 void tl_destroy_close(struct tl_destroy *d)
 {
 	if (d->fd >= 0)

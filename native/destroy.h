@@ -15,7 +15,9 @@ extern "C" {
 struct tl_destroy_stats {
 	uint64_t recvs; /* datagrams read */
 	uint64_t bytes;
-	uint64_t enobufs; /* receive queue overruns: messages were lost (how many is unknown) */
+	uint64_t enobufs; /* receive queue overruns reported (ENOBUFS): one or more messages lost each */
+	uint64_t
+		dropped; /* messages the kernel dropped: the socket's sk_drops (SO_MEMINFO), read by tl_destroy_drops() */
 	uint64_t eintr;
 	uint64_t truncated;
 	uint64_t errors; /* other recv errors */
@@ -37,6 +39,11 @@ struct tl_destroy {
  * sets a large receive queue (rcvbuf bytes; forced when permitted). */
 int tl_destroy_init(struct tl_destroy *d, int fd, uint64_t netns_inode, int rcvbuf);
 void tl_destroy_close(struct tl_destroy *d); /* idempotent */
+
+/* Refreshes st.dropped from the socket's drop counter: every destroy
+ * message a full receive queue refused (netlink_overrun counts each in
+ * sk_drops; SO_MEMINFO, 4.6+). 0, or -errno (st.dropped unchanged). */
+int tl_destroy_drops(struct tl_destroy *d);
 
 /* Reads what is queued now, without blocking, until b is full (*more = 1:
  * call again) or the queue is empty. Returns 0 or -errno. */

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include "events.h"
 #include "comm_dict.h"
 
@@ -121,6 +122,9 @@ struct tl_events {
 	struct tcp_events *skel;
 	struct tl_part_state parts[TL_EVENTS_NPARTS];
 	struct ring_buffer *rb;
+	/* the ring's consumer and producer pages, read-only: is it empty? */
+	void *pos;
+	size_t pos_len;
 	enum tl_events_mode mode;
 	uint32_t ring_bytes;
 	struct tl_events_stats st;
@@ -206,6 +210,7 @@ static struct bpf_object *ev_open(void *view, uint32_t refuse)
 	if (cfg->states)
 		s->rodata->keep_states = cfg->states;
 	s->rodata->refuse = refuse;
+	s->rodata->wake_bytes = cfg->wake_bytes;
 	if (bpf_map__set_max_entries(s->maps.events, c->e->ring_bytes) < 0)
 		return NULL;
 	return s->obj;
@@ -227,6 +232,9 @@ static const struct tl_parts_ops ev_ops = { ev_open, ev_load, ev_destroy };
 
 static void unload(struct tl_events *e)
 {
+	if (e->pos)
+		munmap(e->pos, e->pos_len);
+	e->pos = NULL;
 	ring_buffer__free(e->rb);
 	e->rb = NULL;
 	tl_parts_detach(e->parts, TL_EVENTS_NPARTS);
@@ -287,6 +295,15 @@ int tl_events_open(const struct tl_events_config *cfg, struct tl_events **out, s
 		if (!e->rb) {
 			rc = -errno;
 			snprintf(err, errlen, "ring buffer: %s", strerror(-rc));
+		} else {
+			/* page 0 holds the consumer position, page 1 the producer's */
+			e->pos_len = 2 * (size_t)page;
+			e->pos = mmap(NULL, e->pos_len, PROT_READ, MAP_SHARED, bpf_map__fd(e->skel->maps.events), 0);
+			if (e->pos == MAP_FAILED) {
+				e->pos = NULL;
+				rc = -errno;
+				snprintf(err, errlen, "ring buffer positions: %s", strerror(-rc));
+			}
 		}
 	}
 	if (rc < 0) {
@@ -313,23 +330,62 @@ uint32_t tl_events_ring_bytes(const struct tl_events *e)
 	return e->ring_bytes;
 }
 
+int tl_events_pending(const struct tl_events *e)
+{
+	const uint8_t *p = e->pos;
+	long page = sysconf(_SC_PAGESIZE);
+
+	if (!p)
+		return 1; /* cannot tell: look */
+	return __atomic_load_n((const uint64_t *)p, __ATOMIC_ACQUIRE) !=
+	       __atomic_load_n((const uint64_t *)(p + page), __ATOMIC_ACQUIRE);
+}
+
+int64_t tl_events_offset(const struct tl_events *e)
+{
+	return e->offset_ns;
+}
+
+int tl_events_ring_fd(const struct tl_events *e)
+{
+	return bpf_map__fd(e->skel->maps.events);
+}
+
+int tl_events_consume(struct tl_events *e, struct tl_event_batch *b, int *full)
+{
+	uint32_t before = b->rows;
+	int rc;
+
+	*full = 0;
+	if (b->capacity == 0)
+		return -EINVAL;
+	if (b->rows >= b->capacity) {
+		*full = 1;
+		return 0;
+	}
+	if (!tl_events_pending(e))
+		return 0;
+	e->b = b;
+	e->full = 0;
+	e->offset_ns = wall_minus_mono();
+	rc = ring_buffer__consume(e->rb);
+	e->b = NULL;
+	if (rc < 0 && !e->full)
+		return rc < -1 ? rc : -errno;
+	*full = e->full;
+	return (int)(b->rows - before);
+}
+
 int tl_events_drain(struct tl_events *e, struct tl_event_batch *b, int *more, int64_t *offset_ns)
 {
 	int rc;
 
 	b->rows = 0;
 	*more = 0;
-	if (b->capacity == 0)
-		return -EINVAL;
-	e->b = b;
-	e->full = 0;
-	e->offset_ns = wall_minus_mono();
-	*offset_ns = e->offset_ns;
-	rc = ring_buffer__consume(e->rb);
-	e->b = NULL;
-	if (rc < 0 && !e->full)
-		return rc < -1 ? rc : -errno;
-	*more = e->full;
+	rc = tl_events_consume(e, b, more);
+	*offset_ns = e->offset_ns ? e->offset_ns : wall_minus_mono();
+	if (rc < 0)
+		return rc;
 	if (b->rows)
 		e->st.batches++;
 	return (int)b->rows;
@@ -436,6 +492,22 @@ uint32_t tl_events_ring_bytes(const struct tl_events *e)
 int tl_events_drain(struct tl_events *e, struct tl_event_batch *b, int *more, int64_t *offset_ns)
 {
 	return -ENOSYS;
+}
+int tl_events_pending(const struct tl_events *e)
+{
+	return 0;
+}
+int tl_events_consume(struct tl_events *e, struct tl_event_batch *b, int *full)
+{
+	return -ENOSYS;
+}
+int tl_events_ring_fd(const struct tl_events *e)
+{
+	return -1;
+}
+int64_t tl_events_offset(const struct tl_events *e)
+{
+	return 0;
 }
 int tl_events_lost(struct tl_events *e, uint64_t *lost, int max)
 {

@@ -47,6 +47,7 @@ struct tl_events_config {
 	uint32_t kinds;	     /* bit k keeps kind k; 0: all */
 	uint32_t states;     /* kind STATE: bit s keeps new state s; 0: all */
 	uint32_t ring_bytes; /* power of two, >= page size; 0: 8 MiB */
+	uint32_t wake_bytes; /* the programs wake a waiting reader once the ring holds this much; 0: never */
 	int mode;	     /* 0: tp_btf only, 1: classic tracepoints only; -1: per part, the first that loads */
 };
 
@@ -91,6 +92,22 @@ uint32_t tl_events_ring_bytes(const struct tl_events *e);
  * Stops when the batch is full (*more = 1; the rest stays in the ring).
  * Returns rows written or -errno. Never blocks. */
 int tl_events_drain(struct tl_events *e, struct tl_event_batch *b, int *more, int64_t *offset_ns);
+
+/* 1 when the ring holds records now: reads its two positions from a
+ * read-only mapping, no syscall (an empty drain costs nothing). */
+int tl_events_pending(const struct tl_events *e);
+
+/* Appends what the ring holds now to b, from row b->rows on, until b is
+ * full (*full = 1; the rest stays in the ring). Rows added, or -errno.
+ * One caller at a time (tl_events_drain and the pump share it). */
+int tl_events_consume(struct tl_events *e, struct tl_event_batch *b, int *full);
+
+/* CLOCK_REALTIME - CLOCK_MONOTONIC of the latest read (ts_ns has it added). */
+int64_t tl_events_offset(const struct tl_events *e);
+
+/* The ring's fd: readable (poll, epoll) once a program asked for a wakeup
+ * (config wake_bytes) and until the ring is empty. */
+int tl_events_ring_fd(const struct tl_events *e);
 
 /* Decodes one ring-buffer record (data[len], struct tl_event) into row
  * b->rows: 1 when written, 0 when malformed (counted in st), -1 when b is

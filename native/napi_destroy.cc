@@ -30,7 +30,7 @@ class DestroySocket : public Napi::ObjectWrap<DestroySocket> {
   // new DestroySocket(path?: string, rcvbuf?: number)
   explicit DestroySocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<DestroySocket>(info) {
     Napi::Env env = info.Env();
-    int rcvbuf = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : 8 << 20;
+    int rcvbuf = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : 32 << 20;
     uint64_t ino = 0;
     int fd = OpenNetnsSocket(info, &ino);
     if (fd < 0) return;
@@ -70,9 +70,11 @@ class DestroySocket : public Napi::ObjectWrap<DestroySocket> {
   Napi::Value Stats(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Napi::Object o = Napi::Object::New(env);
+    if (open_) tl_destroy_drops(&d_);
     SetNum(o, "recvs", (double)d_.st.recvs);
     SetNum(o, "bytes", (double)d_.st.bytes);
     SetNum(o, "enobufs", (double)d_.st.enobufs);
+    SetNum(o, "dropped", (double)d_.st.dropped);
     SetNum(o, "eintr", (double)d_.st.eintr);
     SetNum(o, "truncated", (double)d_.st.truncated);
     SetNum(o, "errors", (double)d_.st.errors);

@@ -10,6 +10,7 @@
 #include "napi_wrap.h"
 extern "C" {
 #include "events.h"
+#include "event_pump.h"
 }
 
 namespace tl {
@@ -75,6 +76,7 @@ static bool ParseConfig(Napi::Env env, Napi::Object o, tl_events_config* c) {
   c->kinds = U32Opt(o, "kinds", 0);
   c->states = U32Opt(o, "states", 0);
   c->ring_bytes = U32Opt(o, "ringBytes", 0);
+  c->wake_bytes = U32Opt(o, "wakeBytes", 0);
   c->mode = -1;
   if (o.Has("mode") && o.Get("mode").IsString()) {
     std::string m = o.Get("mode").As<Napi::String>().Utf8Value();
@@ -99,30 +101,39 @@ class EventTracer : public FillGuard<EventTracer> {
                        });
   }
 
-  // new EventTracer({ netns?, ports?, kinds?, states?, ringBytes?, mode? }): loads and
-  // attaches every part it can; throws (with .parts) when none loads
+  // new EventTracer({ netns?, ports?, kinds?, states?, ringBytes?, mode?, wakeBytes?,
+  // pumpMs?, pumpBatches? }): loads and attaches every part it can; throws (with
+  // .parts) when none loads. pumpMs > 0: a reader thread (event_pump.h) empties
+  // the ring, woken by data past wakeBytes or every pumpMs, into at most
+  // pumpBatches queued batches; drain() then takes them without a pool round trip.
   explicit EventTracer(const Napi::CallbackInfo& info) : FillGuard<EventTracer>(info, "EventTracer") {
     Napi::Env env = info.Env();
     tl_events_config cfg;
-    if (!ParseConfig(env, info[0].IsObject() ? info[0].As<Napi::Object>() : Napi::Object::New(env), &cfg)) return;
+    Napi::Object o = info[0].IsObject() ? info[0].As<Napi::Object>() : Napi::Object::New(env);
+    if (!ParseConfig(env, o, &cfg)) return;
+    pump_ms_ = (int)U32Opt(o, "pumpMs", 0);
+    pump_batches_ = U32Opt(o, "pumpBatches", 256);
     char err[4096] = "";
     tl_part_info parts[TL_EVENTS_NPARTS];
     int rc = tl_events_open(&cfg, &e_, parts, err, sizeof(err));
     if (!ThrowIfNoParts(env, rc, err, parts, TL_EVENTS_NPARTS)) tl_events_parts_info(e_, parts_);
   }
 
-  ~EventTracer() override { tl_events_close(e_); }
+  ~EventTracer() override { Release(); }
 
   tl_events* events() { return e_; }
   bool IsOpen() const { return e_ != nullptr; }
-  // detaches and unloads
+  // stops the reader thread, detaches and unloads
   void Release() {
+    tl_event_pump_stop(pump_);
+    pump_ = nullptr;
     tl_events_close(e_);
     e_ = nullptr;
   }
 
  private:
   Napi::Value Drain(const Napi::CallbackInfo& info);
+  Napi::Value Take(Napi::Env env, Napi::ArrayBuffer ab, uint32_t cap);
 
   Napi::Value Stats(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
@@ -149,6 +160,19 @@ class EventTracer : public FillGuard<EventTracer> {
     SetNum(o, "tableFull", (double)tl_events_table_full(e_));
     o.Set("lostPerCpu", per);
     if (n < 0) SetNum(o, "lostErrno", -n);
+    if (pump_) {
+      struct tl_event_pump_stats ps;
+      tl_event_pump_stats(pump_, &ps);
+      Napi::Object p = Napi::Object::New(env);
+      SetNum(p, "dataWakeups", (double)ps.data_wakeups);
+      SetNum(p, "timerWakeups", (double)ps.timer_wakeups);
+      SetNum(p, "batches", (double)ps.batches);
+      SetNum(p, "stalls", (double)ps.stalls);
+      SetNum(p, "queuedRows", (double)ps.queued_rows);
+      SetNum(p, "peakRows", (double)ps.peak_rows);
+      SetNum(p, "errors", (double)ps.errors);
+      o.Set("pump", p);
+    }
     return o;
   }
 
@@ -162,13 +186,81 @@ class EventTracer : public FillGuard<EventTracer> {
 
   tl_part_info parts_[TL_EVENTS_NPARTS] = {};
   tl_events* e_ = nullptr;
+  tl_event_pump* pump_ = nullptr;
+  int pump_ms_ = 0;
+  uint32_t pump_batches_ = 256;
 };
+
+// { rows, more, errno, code?, offsetNs, names: [] } (names set by the caller when there are any)
+static Napi::Object Result(Napi::Env env, uint32_t rows, bool more, int rc, int64_t offset) {
+  Napi::Object o = Napi::Object::New(env);
+  SetNum(o, "rows", rows);
+  o.Set("more", Napi::Boolean::New(env, more));
+  PutErrno(o, rc);
+  SetNum(o, "offsetNs", (double)offset);
+  o.Set("names", Napi::Array::New(env));
+  return o;
+}
+
+static Napi::Value Resolved(Napi::Env env, Napi::Object o) {
+  auto d = Napi::Promise::Deferred::New(env);
+  d.Resolve(o);
+  return d.Promise();
+}
+
+struct NamesCtx {
+  Napi::Env env;
+  tl_events* e;
+  Napi::Array names;
+};
+
+// With the reader thread: a queued batch (or what the ring holds) copied into
+// ab now, on this thread; the promise is resolved before it is returned.
+Napi::Value EventTracer::Take(Napi::Env env, Napi::ArrayBuffer ab, uint32_t cap) {
+  auto d = Napi::Promise::Deferred::New(env);
+  if (!pump_) {
+    int rc = tl_event_pump_start(e_, cap, pump_batches_ < 2 ? 2 : pump_batches_, pump_ms_, &pump_);
+    if (rc < 0) {
+      d.Reject(ErrnoError(env, -rc, "start the events reader thread").Value());
+      return d.Promise();
+    }
+  }
+  if (cap != tl_event_pump_capacity(pump_)) {
+    d.Reject(Napi::RangeError::New(env, "drain(): capacity differs from the reader thread's batches").Value());
+    return d.Promise();
+  }
+  int more = 0;
+  int64_t offset = 0;
+  NamesCtx nc{env, e_, Napi::Array::New(env)};
+  int rc = tl_event_pump_take(
+      pump_, ab.Data(), ab.ByteLength(), &more, &offset,
+      [](void* c) {
+        auto* n = static_cast<NamesCtx*>(c);
+        n->names = TakeNewNames(n->env, tl_events_comms(n->e));
+      },
+      &nc);
+  Napi::Object o = Result(env, rc > 0 ? (uint32_t)rc : 0, more != 0, rc < 0 ? rc : 0, offset);
+  o.Set("names", nc.names);
+  d.Resolve(o);
+  return d.Promise();
+}
 
 // drain(buffer: ArrayBuffer, capacity) -> Promise<{ rows, more, errno, code?, offsetNs, names }>
 Napi::Value EventTracer::Drain(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!Usable(env)) return env.Undefined();
   Napi::ArrayBuffer ab;
+  if (pump_ms_ > 0 || !tl_events_pending(e_)) {
+    uint32_t cap = 0;
+    if (!BufferArgs(info, 0, &ab, [&cap](void*, size_t, uint32_t c) {
+          cap = c;
+          return c == 0 ? -1 : 0;
+        }))
+      return env.Undefined();
+    if (pump_ms_ > 0) return Take(env, ab, cap);
+    // an empty ring: answered now, no pool round trip (two loads from the ring's pages)
+    return Resolved(env, Result(env, 0, false, 0, 0));
+  }
   struct Job {
     tl_event_batch b;
     int rc = 0;
@@ -185,11 +277,7 @@ Napi::Value EventTracer::Drain(const Napi::CallbackInfo& info) {
   return PoolFillWorker::Start(
       env, info.This().As<Napi::Object>(), ab, [this, j] { j->rc = tl_events_drain(events(), &j->b, &j->more, &j->offset); },
       [this, j](Napi::Env env) {
-        Napi::Object o = Napi::Object::New(env);
-        SetNum(o, "rows", j->b.rows);
-        o.Set("more", Napi::Boolean::New(env, j->more != 0));
-        PutErrno(o, j->rc);
-        SetNum(o, "offsetNs", (double)j->offset);
+        Napi::Object o = Result(env, j->b.rows, j->more != 0, j->rc, j->offset);
         o.Set("names", TakeNewNames(env, tl_events_comms(events())));
         SetBusy(false);
         return o;

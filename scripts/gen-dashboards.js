@@ -146,7 +146,7 @@ function pipeline() {
   b.panel(ts('Out: destroyed sockets', [[`rate(tcplens_destroy_rows_total{${SEL}}[$__rate_interval])`, 'rows/s {{instance}}']], 'ops'));
   b.panel(
     ts(
-      'Errors and drops (enobufs = lost closes)',
+      'Errors and drops (dropped = lost closes)',
       [
         [`sum by (instance, kind) (rate(tcplens_netlink_errors_total{view="destroy",${SEL}}[$__rate_interval]))`, '{{kind}} {{instance}}'],
         [`rate(tcplens_destroy_errors_total{${SEL}}[$__rate_interval])`, 'socket errors {{instance}}'],

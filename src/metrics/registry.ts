@@ -30,6 +30,7 @@ export interface RegistryOptions {
 const NETLINK_ERRORS: ReadonlyArray<[keyof NetlinkCounters, string]> = [
   ['parseErrors', 'parse'],
   ['enobufs', 'enobufs'],
+  ['dropped', 'dropped'],
   ['truncated', 'truncated'],
   ['nlErrors', 'netlink'],
   ['foreign', 'foreign'],
@@ -87,7 +88,7 @@ function netlinkMetrics(reg: Registry, stages: PipelineStages): void {
     )
     .counter(
       'tcplens_netlink_errors_total',
-      'netlink messages lost or skipped, by kind (enobufs: dropped by the kernel; parse: malformed)',
+      'netlink messages lost or skipped, by kind (dropped: messages a full receive queue refused; enobufs: overruns reported, each of one or more messages; parse: malformed)',
       kinds(NETLINK_ERRORS),
     )
     .counter(
@@ -164,7 +165,20 @@ function eventsMetrics(reg: Registry, stages: PipelineStages): void {
     .counter('tcplens_events_bytes_total', 'ring-buffer bytes consumed', (s) => s.bytes)
     .counter('tcplens_events_polls_total', 'ring-buffer consume calls', (s) => s.polls)
     .counter('tcplens_events_errors_total', 'malformed ring-buffer records, skipped', (s) => s.errors)
-    .counter('tcplens_events_rows_total', 'event rows handed on to correlation', (s) => s.rows);
+    .counter('tcplens_events_rows_total', 'event rows handed on to correlation', (s) => s.rows)
+    .counter(
+      'tcplens_events_reader_wakeups_total',
+      'wakeups of the native ring reader, by reason (data: past the threshold; timer)',
+      (s) =>
+        s.reader
+          ? [
+              { labels: { reason: 'data' }, value: s.reader.dataWakeups },
+              { labels: { reason: 'timer' }, value: s.reader.timerWakeups },
+            ]
+          : [],
+    )
+    .counter('tcplens_events_reader_stalls_total', 'times the ring reader found its queue full and paused', (s) => s.reader?.stalls ?? 0)
+    .gauge('tcplens_events_reader_queued_rows', 'event rows the ring reader holds for the next drain', (s) => s.reader?.queuedRows ?? 0);
 }
 
 function samplesMetrics(reg: Registry, stages: PipelineStages): void {

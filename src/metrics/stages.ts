@@ -22,8 +22,10 @@ export interface NetlinkCounters {
   rows: number;
   /** malformed messages: counted and skipped */
   parseErrors: number;
-  /** receive queue overruns: messages the kernel dropped */
+  /** receive queue overruns reported (ENOBUFS): each lost one or more messages */
   enobufs: number;
+  /** messages the kernel dropped at a full receive queue (the socket's drop counter; destroy only) */
+  dropped: number;
   /** MSG_TRUNC: a message larger than the buffer */
   truncated: number;
   /** NLMSG_ERROR replies and failed recv calls */
@@ -102,6 +104,17 @@ export interface EventsStageStats {
   errors: number;
   /** rows handed on to correlation */
   rows: number;
+  /** the native reader thread (run's events view), when it runs */
+  reader?: {
+    /** wakeups by the ring (the programs saw the threshold) and by the timer */
+    dataWakeups: number;
+    timerWakeups: number;
+    /** times its queue was full and it paused */
+    stalls: number;
+    /** rows it holds now (gauge) and the most it ever held */
+    queuedRows: number;
+    peakRows: number;
+  };
 }
 
 /** The targeted view (--snapshot-on): exact-match snapshots the events asked for. */
@@ -248,6 +261,7 @@ export function zeroNetlink(): NetlinkCounters {
     rows: 0,
     parseErrors: 0,
     enobufs: 0,
+    dropped: 0,
     truncated: 0,
     nlErrors: 0,
     foreign: 0,

@@ -75,8 +75,10 @@ export interface DiagSocket {
 export interface DestroyStats extends ParseStats {
   recvs: number;
   bytes: number;
-  /** receive-queue overruns: destroy messages the kernel dropped */
+  /** receive-queue overruns reported (ENOBUFS): each lost one or more destroy messages */
   enobufs: number;
+  /** destroy messages the kernel dropped at a full receive queue (sk_drops, SO_MEMINFO) */
+  dropped: number;
   eintr: number;
   truncated: number;
   errors: number;

@@ -15,6 +15,29 @@ export interface EventTracerConfig {
   ringBytes?: number;
   /** auto: per part, tp_btf, falling back to classic tracepoints; else only that kind */
   mode?: 'auto' | 'tp_btf' | 'tracepoint';
+  /** the programs wake a waiting reader once the ring holds this many bytes; 0 or absent: never */
+  wakeBytes?: number;
+  /** > 0: a native reader thread empties the ring (woken past wakeBytes, else every pumpMs) into
+   * queued batches, and drain() takes them without a libuv round trip; 0 or absent: drain() reads the ring */
+  pumpMs?: number;
+  /** the reader thread's queue bound, in batches (default 256) */
+  pumpBatches?: number;
+}
+
+/** The reader thread's counters (pumpMs > 0). */
+export interface EventPumpStats {
+  /** woken by the ring: the programs saw wakeBytes waiting */
+  dataWakeups: number;
+  /** woken by pumpMs */
+  timerWakeups: number;
+  /** full batches queued */
+  batches: number;
+  /** the queue was full: reading paused (the ring absorbs, then counts its losses) */
+  stalls: number;
+  /** rows waiting now, and the most that ever waited */
+  queuedRows: number;
+  peakRows: number;
+  errors: number;
 }
 
 export interface EventDrainResult {
@@ -44,6 +67,8 @@ export interface EventTracerStats {
   /** sockets born while the kernel-side socket table was full: no owner, no lifetime */
   tableFull: number;
   lostErrno?: number;
+  /** the reader thread's counters, once it runs */
+  pump?: EventPumpStats;
 }
 
 export interface EventTracer {

@@ -58,6 +58,7 @@ class EventsView extends SourceView<EventSource> {
       polls: this.drains,
       errors: s.malformed,
       rows: this.rows,
+      ...(s.pump ? { reader: s.pump } : {}),
     };
   }
 }
@@ -67,7 +68,15 @@ export const eventsView: ViewFactory = {
   open(req, log) {
     if (req.report?.views.events === 'off') return { views: [], parts: req.report.parts.events }; // preflight said why
     // the kinds the flow table uses: other state changes cost probe time and say nothing it keeps
-    const src = new EventSource({ netns: netnsFilter(req.netns, log), kinds: FLOW_KINDS, ringBytes: req.ringBytes });
+    // a reader thread empties the ring as it fills (woken at an eighth of it), so a burst is not
+    // lost while the JS thread is busy; drains take its batches without a pool round trip
+    const src = new EventSource({
+      netns: netnsFilter(req.netns, log),
+      kinds: FLOW_KINDS,
+      ringBytes: req.ringBytes,
+      pumpMs: req.drainMs,
+      wakeBytes: Math.max(4096, Math.floor(req.ringBytes / 8)),
+    });
     if (!startParts('events', src, log)) return { views: [], parts: src.parts() };
     const v = new EventsView(src, req.drainMs, req.eventTap);
     if (req.eventTap) req.eventTap.fed = true;

@@ -1,0 +1,197 @@
+#!/usr/bin/env node
+// The burst, rep by rep: tracing off, then `tcplens run` (the order rotates),
+// each in a fresh namespace; medians and ratios against "off" from the same
+// run. Called by run.sh, which builds the churn and starts ClickHouse.
+//   node bench.js CHURN_BIN CONNS REPS CLICKHOUSE_URL
+'use strict';
+const { spawn, execFileSync } = require('child_process');
+const fs = require('fs');
+const http = require('http');
+const net = require('net');
+const os = require('os');
+const path = require('path');
+const { createClient } = require('@clickhouse/client');
+
+const [churnBin, conns, reps, url] = [process.argv[2], Number(process.argv[3]), Number(process.argv[4]), process.argv[5]];
+const ROOT = path.resolve(__dirname, '../..');
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const median = (a) => {
+  const s = [...a].sort((x, y) => x - y);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+function netns(tag) {
+  const name = `tlburst-${tag}-${process.pid}`;
+  execFileSync('ip', ['netns', 'add', name]);
+  execFileSync('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
+  return { name, inode: fs.statSync(`/run/netns/${name}`).ino, remove: () => execFileSync('ip', ['netns', 'delete', name]) };
+}
+
+async function churn(ns) {
+  const out = execFileSync('ip', ['netns', 'exec', ns, churnBin, String(conns)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  return JSON.parse(out.trim().split('\n').pop());
+}
+
+const kib = (pid, field) =>
+  Number((fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`^${field}:\\s+(\\d+)`, 'm')) || [])[1] || 0);
+
+function get(port, p) {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path: p }, (res) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolve(body));
+      })
+      .on('error', reject);
+  });
+}
+
+/** Sum of a metric's samples whose labels contain `match` (e.g. 'kind="dropped"'). */
+function metric(text, name, match = '') {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name + '{') && !line.startsWith(name + ' ')) continue;
+    if (match && !line.includes(match)) continue;
+    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
+
+async function off(rep) {
+  const ns = netns(`off${rep}`);
+  try {
+    return { churn: await churn(ns.name) };
+  } finally {
+    ns.remove();
+  }
+}
+
+async function traced(rep, ch) {
+  const ns = netns(`on${rep}`);
+  const db = `burst_${process.pid}_${rep}`;
+  const spool = fs.mkdtempSync(path.join(os.tmpdir(), 'tlburst-spool-'));
+  const port = await freePort();
+  const args = ['run', '--netns', ns.name, '--interval', '1s', '--database', db, '--spool-dir', spool, '--listen', `127.0.0.1:${port}`];
+  const p = spawn(process.execPath, [path.join(ROOT, 'bin/tcplens.js'), ...args], {
+    env: { ...process.env, TCPLENS_CLICKHOUSE_URL: url },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  const started = new Promise((resolve, reject) => {
+    const on = (c) => {
+      log += c;
+      if (log.includes('run.started')) resolve();
+    };
+    p.stdout.on('data', on);
+    p.stderr.on('data', on);
+    p.once('exit', (c) => reject(new Error(`tcplens run exited (${c}) before it started:\n${log.slice(-2000)}`)));
+  });
+  const exited = new Promise((r) => p.once('exit', (c) => r(c)));
+  try {
+    await started;
+    await sleep(2500); // a few poll cycles: the process as it idles
+    const rssBefore = kib(p.pid, 'VmRSS');
+    const c = await churn(ns.name);
+    await sleep(5000); // the last drains, the closed flows' grace, a flush
+    const m = await get(port, '/metrics');
+    const peak = kib(p.pid, 'VmHWM');
+    p.kill('SIGTERM');
+    const code = await exited;
+    if (code !== 0) throw new Error(`tcplens run exited ${code}:\n${log.slice(-2000)}`);
+    // what the sidecar made of it (queued) and where it went: written, spooled on disk, dropped
+    const totalsLine = log.split('\n').find((l) => l.includes('run.totals'));
+    const tables = totalsLine ? JSON.parse(totalsLine.slice(totalsLine.indexOf('{'))).tables || {} : {};
+    const sink = (t, k) => (tables[t] ? tables[t][k] : NaN);
+    const q = async (sql) => Number((await (await ch.query({ query: sql, format: 'JSONEachRow' })).json())[0].n);
+    const where = `netns_inode = ${ns.inode}`;
+    return {
+      churn: c,
+      lost: metric(m, 'tcplens_events_lost_total'),
+      read: metric(m, 'tcplens_events_read_total'),
+      stalls: metric(m, 'tcplens_events_reader_stalls_total'),
+      dataWakeups: metric(m, 'tcplens_events_reader_wakeups_total', 'reason="data"'),
+      enobufs: metric(m, 'tcplens_netlink_errors_total', 'view="destroy",kind="enobufs"'),
+      dropped: metric(m, 'tcplens_netlink_errors_total', 'view="destroy",kind="dropped"'),
+      evRows: await q(`SELECT count() AS n FROM ${db}.tcp_events WHERE ${where}`),
+      flows: await q(`SELECT count() AS n FROM ${db}.tcp_flows WHERE ${where} AND dport != 0`),
+      flowCookies: await q(`SELECT uniqExact(idiag_cookie) AS n FROM ${db}.tcp_flows WHERE ${where} AND dport != 0`),
+      destroyRows: await q(`SELECT count() AS n FROM ${db}.tcp_snapshots WHERE ${where} AND view = 'destroy' AND dport != 0`),
+      flowsQueued: sink('tcp_flows', 'queued'),
+      spooled: ['tcp_events', 'tcp_flows', 'tcp_snapshots'].reduce((a, t) => a + sink(t, 'spooled'), 0),
+      sinkDropped: ['tcp_events', 'tcp_flows', 'tcp_snapshots'].reduce((a, t) => a + sink(t, 'dropped'), 0),
+      rssBeforeMb: rssBefore / 1024,
+      peakMb: peak / 1024,
+    };
+  } finally {
+    if (p.exitCode === null) p.kill('SIGKILL');
+    ns.remove();
+    fs.rmSync(spool, { recursive: true, force: true });
+    await ch.command({ query: `DROP DATABASE IF EXISTS ${db}` }).catch(() => undefined);
+  }
+}
+
+(async () => {
+  const ch = createClient({ url });
+  const res = { off: [], on: [] };
+  const socks = 2 * conns;
+  console.log(`bench/burst: ${conns} loopback connections per rep (${socks} sockets), ${reps} reps, tcplens run --interval 1s, every view`);
+  for (let r = 0; r < reps; r++) {
+    const order = r % 2 ? ['on', 'off'] : ['off', 'on'];
+    for (const mode of order) {
+      const x = mode === 'off' ? await off(r) : await traced(r, ch);
+      res[mode].push(x);
+      if (mode === 'on')
+        console.log(
+          `  rep ${r}: lost ${x.lost} of ${x.read + x.lost} events, tcp_events ${x.evRows}/${4 * conns + 1}, tcp_flows ${x.flows}/${socks} (${x.flowCookies} cookies), ` +
+            `destroy rows missing ${socks - x.destroyRows} (ENOBUFS ${x.enobufs}, dropped ${x.dropped}), reader stalls ${x.stalls}, data wakeups ${x.dataWakeups}, ` +
+            `sink: flows queued ${x.flowsQueued}, rows spooled ${x.spooled}, dropped ${x.sinkDropped}; ` +
+            `RSS ${x.rssBeforeMb.toFixed(0)} -> peak ${x.peakMb.toFixed(0)} MB, ${x.churn.conn_per_s.toFixed(0)} conn/s`,
+        );
+      else console.log(`  rep ${r}: tracing off ${x.churn.conn_per_s.toFixed(0)} conn/s`);
+    }
+  }
+  const on = res.on,
+    offs = res.off;
+  const cpu = (x) => ((x.churn.user_s + x.churn.sys_s) / conns) * 1e6;
+  const rateOff = median(offs.map((x) => x.churn.conn_per_s)),
+    rateOn = median(on.map((x) => x.churn.conn_per_s));
+  const cpuOff = median(offs.map(cpu)),
+    cpuOn = median(on.map(cpu));
+  const med = (f) => median(on.map(f));
+  console.log(`medians of ${reps}:`);
+  console.log(`  conn/s: tracing off ${rateOff.toFixed(0)}, tcplens run ${rateOn.toFixed(0)} (${(rateOn / rateOff).toFixed(3)}x)`);
+  console.log(
+    `  churn CPU per connection: off ${cpuOff.toFixed(1)} us, tcplens run ${cpuOn.toFixed(1)} us (${(cpuOn / cpuOff).toFixed(3)}x)`,
+  );
+  console.log(
+    `  events lost: ${med((x) => x.lost)} (max ${Math.max(...on.map((x) => x.lost))}); tcp_events rows ${med((x) => x.evRows)} of ${4 * conns + 1}`,
+  );
+  console.log(
+    `  flow rows the sidecar made: ${med((x) => x.flowsQueued)} of ${socks} sockets (${(med((x) => x.flowsQueued) / socks).toFixed(4)}x)`,
+  );
+  console.log(
+    `  tcp_flows rows in ClickHouse at the end: ${med((x) => x.flows)} of ${socks}; rows spooled to disk (ClickHouse too slow): ${med((x) => x.spooled)}, dropped ${med((x) => x.sinkDropped)}`,
+  );
+  console.log(
+    `  destroy rows missing: ${med((x) => socks - x.destroyRows)}; ENOBUFS ${med((x) => x.enobufs)}, messages dropped ${med((x) => x.dropped)}`,
+  );
+  console.log(
+    `  peak RSS: ${med((x) => x.peakMb).toFixed(0)} MB beside ${med((x) => x.rssBeforeMb).toFixed(0)} MB before the burst (${(med((x) => x.peakMb) / med((x) => x.rssBeforeMb)).toFixed(2)}x)`,
+  );
+  await ch.close();
+})().catch((e) => {
+  console.error(`bench/burst: ${e.message}`);
+  process.exit(1);
+});

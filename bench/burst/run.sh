@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# bench/burst: issue 15's burst as a user meets it: N loopback connections at
+# the top rate one process reaches (bench/events/churn.c) in one namespace,
+# under `tcplens run --interval 1s` (every view, defaults) into a private
+# local ClickHouse, beside the same burst with tracing off (the anchor),
+# interleaved rep by rep. Prints per rep and as medians: events lost, tcp_events
+# rows vs 4 x N + 1, tcp_flows rows vs the 2 x N sockets, destroy rows missing,
+# destroy overruns (ENOBUFS) and messages dropped, peak RSS beside the RSS
+# before the burst, conn/s and churn CPU per connection beside tracing off.
+# Usage: bench/burst/run.sh [--conns N] [--reps R] [--smoke]
+# Needs root, a built tcplens (npm run build), clickhouse-server. See README.md.
+set -euo pipefail
+. "$(dirname "$0")/../lib.sh"
+
+CONNS=60000 REPS=3
+smoke() { CONNS=2000 REPS=1; }
+bench_args run.sh 'conns=CONNS reps=REPS' "$@"
+[ "$(id -u)" = 0 ] || { echo "run.sh: needs root (network namespaces, eBPF)" >&2; exit 2; }
+command -v clickhouse-server >/dev/null || { echo "run.sh: clickhouse-server not found (bash scripts/bootstrap.sh)" >&2; exit 2; }
+
+bench_dirs bench/burst dist/src/cli/main.js
+cc_fresh "$ROOT/bench/events/churn.c"
+
+CH=$(mktemp -d /tmp/tlburst-ch.XXXXXX)
+cleanup() {
+  node "$ROOT/bench/pipeline/ch.js" stop "$CH" 2>/dev/null || true
+  rm -rf "$CH"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+URL=$(node "$ROOT/bench/pipeline/ch.js" start "$CH")
+node "$HERE/bench.js" "$B/churn" "$CONNS" "$REPS" "$URL"

@@ -1,0 +1,31 @@
+// Keeps bench/burst working: its --smoke mode (2,000 connections, one rep)
+// for real, under `tcplens run` into a private ClickHouse, and checks that
+// every event, flow and destroy record of the burst arrived, nothing was
+// lost, and every figure is printed beside its tracing-off anchor.
+import { expect } from 'chai';
+import { spawnSync } from 'child_process';
+import * as path from 'path';
+import { skipUnlessEvents } from '../helpers/events';
+import { haveClickHouse } from '../helpers/clickhouse';
+import { skipIf } from '../helpers/skip';
+
+const ROOT = path.resolve(__dirname, '../../..');
+
+describe('bench/burst --smoke', function () {
+  this.timeout(300_000);
+
+  it('repeats the burst under tcplens run and beside tracing off; nothing is lost', function () {
+    skipUnlessEvents(this);
+    skipIf(this, !haveClickHouse(), 'needs clickhouse-server (scripts/bootstrap.sh installs it)');
+    const r = spawnSync('bash', [path.join(ROOT, 'bench/burst/run.sh'), '--smoke'], { cwd: ROOT, encoding: 'utf8' });
+    const out = r.stdout;
+    expect(r.status, `exit ${r.status}\n${out}\n${r.stderr}`).to.equal(0);
+    expect(out).to.match(/^bench\/burst: 2000 loopback connections per rep \(4000 sockets\), 1 reps/m);
+    expect(out).to.match(
+      /^ {2}rep 0: lost 0 of 8001 events, tcp_events 8001\/8001, tcp_flows 4000\/4000 \(4000 cookies\), destroy rows missing 0 \(ENOBUFS 0, dropped 0\)/m,
+    );
+    expect(out).to.match(/^ {2}conn\/s: tracing off \d+, tcplens run \d+ \(\d+\.\d+x\)$/m);
+    expect(out).to.match(/^ {2}churn CPU per connection: off [\d.]+ us, tcplens run [\d.]+ us \(\d+\.\d+x\)$/m);
+    expect(out).to.match(/^ {2}peak RSS: \d+ MB beside \d+ MB before the burst \(\d+\.\d+x\)$/m);
+  });
+});
