@@ -24,7 +24,9 @@
         "native/napi_events.cc",
         "native/bpf_parts.c",
         "native/diag_lookup.c",
-        "native/napi_lookup.cc"
+        "native/napi_lookup.cc",
+        "native/iter_poll.c",
+        "native/napi_iter.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
