@@ -67,10 +67,9 @@ static __always_inline bool unchanged(struct sock *sk, struct tcp_sock *tp, __u8
 	last = bpf_sk_storage_get(&seen, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!last)
 		return false; /* no memory for it: emit, as if changed */
-	same = last->segs_in == now.segs_in && last->segs_out == now.segs_out &&
-	       last->copied_seq == now.copied_seq && last->write_seq == now.write_seq &&
-	       last->snd_una == now.snd_una && last->rcv_nxt == now.rcv_nxt && last->state == now.state &&
-	       last->ca_state == now.ca_state;
+	same = last->segs_in == now.segs_in && last->segs_out == now.segs_out && last->copied_seq == now.copied_seq &&
+	       last->write_seq == now.write_seq && last->snd_una == now.snd_una && last->rcv_nxt == now.rcv_nxt &&
+	       last->state == now.state && last->ca_state == now.ca_state;
 	if (!same)
 		*last = now;
 	return same;

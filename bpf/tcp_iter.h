@@ -75,8 +75,8 @@ struct tl_sock_rec {
 	__u32 snd_ssthresh, snd_cwnd, advmss, reordering, rcv_rtt, rcv_space, total_retrans, segs_out, segs_in;
 	__u32 notsent_bytes, min_rtt, data_segs_in, data_segs_out, delivered, delivered_ce, dsack_dups, reord_seen;
 	__u32 rcv_ooopack, snd_wnd, rcv_wnd;
-	__u16 kind; /* TL_REC_SOCK */
-	__u16 size; /* sizeof(struct tl_sock_rec) */
+	__u16 kind;  /* TL_REC_SOCK */
+	__u16 size;  /* sizeof(struct tl_sock_rec) */
 	__u16 sport; /* host byte order */
 	__u16 dport; /* host byte order */
 	__u8 family, state, flags, ca_state, retransmits, probes, backoff, options;

@@ -37,8 +37,8 @@ const struct tl_part tl_iter_parts[TL_ITER_NPARTS] = {
 /* inet_diag attributes whose fields a full socket's record fills (the attrs
  * column: bit N = INET_DIAG_* N; INFO only in part, see tl_iter_provides) */
 #define TL_ITER_ATTRS \
-	((1u << INET_DIAG_MEMINFO) | (1u << INET_DIAG_INFO) | (1u << INET_DIAG_CONG) | \
-	 (1u << INET_DIAG_SKMEMINFO) | (1u << INET_DIAG_SHUTDOWN) | (1u << INET_DIAG_MARK))
+	((1u << INET_DIAG_MEMINFO) | (1u << INET_DIAG_INFO) | (1u << INET_DIAG_CONG) | (1u << INET_DIAG_SKMEMINFO) | \
+	 (1u << INET_DIAG_SHUTDOWN) | (1u << INET_DIAG_MARK))
 
 #define TL_ITER_BUF (128u << 10) /* > the iterator's seq_file buffer (8 pages) */
 
@@ -74,8 +74,8 @@ const char *tl_iter_unbuilt_reason(void)
 
 int tl_iter_provides(const char *name)
 {
-	static const char *const own[] = { "src",	   "dst",    "ts_ns",	    "idiag_cookie", "netns_inode",
-					   "attrs",	   "sport",  "dport",	    "cong",	    "tcpi_len",
+	static const char *const own[] = { "src",	   "dst",	  "ts_ns",     "idiag_cookie", "netns_inode",
+					   "attrs",	   "sport",	  "dport",     "cong",	       "tcpi_len",
 					   "idiag_family", "idiag_state", "tcpi_state" };
 	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
 		if (strcmp(name, own[i]) == 0)
@@ -263,8 +263,12 @@ static void put_row(struct tl_iter *it, struct tl_poll_cols *c, uint32_t i, cons
 		c->idiag_if[i] = r->ifindex;
 		return;
 	}
-	c->attrs[i] = TL_ITER_ATTRS | (r->family == AF_INET6 ? (1u << INET_DIAG_TCLASS) | (1u << INET_DIAG_SKV6ONLY)
-							  : (1u << INET_DIAG_TOS));
+	/* inet_diag sends TOS for every family (dual-stack sockets), TCLASS for
+	 * IPv6, and SKV6ONLY for IPv6 sockets in LISTEN or CLOSE only: the same here */
+	c->attrs[i] = TL_ITER_ATTRS | (1u << INET_DIAG_TOS) | (r->family == AF_INET6 ? 1u << INET_DIAG_TCLASS : 0);
+	int v6only_sent = r->family == AF_INET6 && (r->state == 10 || r->state == 7);
+	if (v6only_sent)
+		c->attrs[i] |= 1u << INET_DIAG_SKV6ONLY;
 	c->tcpi_len[i] = (uint16_t)sizeof(struct tl_tcp_info);
 	c->tcpi_state[i] = r->state;
 	c->cong[i] = r->cong[0] ? tl_dict_intern(&it->dict, r->cong, strnlen(r->cong, sizeof(r->cong))) : 0;
@@ -273,6 +277,8 @@ static void put_row(struct tl_iter *it, struct tl_poll_cols *c, uint32_t i, cons
 	TL_SOCK_REC_U32(TL_IT_COPY)
 	TL_SOCK_REC_U8(TL_IT_COPY)
 #undef TL_IT_COPY
+	if (!v6only_sent)
+		c->v6only[i] = 0;
 }
 
 /* Whole records from the read buffer into b; after a bad header,

@@ -111,9 +111,7 @@ class IterPoll : public FillGuard<IterPoll> {
   }
 
   Napi::Value Parts(const Napi::CallbackInfo& info) { return PartsArray(info.Env(), parts_, TL_ITER_NPARTS); }
-  Napi::Value DetectsChanges(const Napi::CallbackInfo& info) {
-    return Napi::Boolean::New(info.Env(), it_ && tl_iter_detects_changes(it_));
-  }
+  Napi::Value DetectsChanges(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), it_ && tl_iter_detects_changes(it_)); }
 
   tl_iter* it_ = nullptr;
   bool closed_ = false;

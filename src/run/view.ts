@@ -59,6 +59,8 @@ export interface ViewsRequest {
   ownersMs: number;
   ringBytes: number;
   changesOnly: boolean;
+  /** --poll-via: inet_diag (default) or the iter/tcp program, falling back to inet_diag */
+  pollVia?: 'diag' | 'iter';
   batchRows?: number;
   /** --filter compiled: the poll view's kernel-side filter */
   bytecode?: Uint8Array;

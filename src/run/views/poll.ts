@@ -1,10 +1,11 @@
-// The poll view in `run`: every --interval, one inet_diag dump of every
-// watched namespace into the flow table and tcp_snapshots, one poll_cycles
-// row per namespace. It paces the loop: its ticks are the cycles. Its own
+// The poll view in `run`: every --interval, one inet_diag dump (or, with
+// --poll-via iter, one iter/tcp pass) of every watched namespace into the
+// flow table and tcp_snapshots, one poll_cycles row per namespace. It paces the loop: its ticks are the cycles. Its own
 // counters feed the poll stage of the metrics (overruns, cycle durations,
 // the namespaces' netlink counters, folded before a vanished namespace's
 // socket is closed and its counts lost).
-import { PollSource, type CycleResult } from '../../sources/poll';
+import { PollSource, type BatchConsumer, type CycleResult } from '../../sources/poll';
+import { IterPollSource } from '../../sources/iter_poll';
 import { compactRows } from '../../layout/compact';
 import type { PollCycleRow } from '../../sinks/rows';
 import { CumulativeHistogram } from '../../metrics/histogram';
@@ -13,6 +14,12 @@ import { zeroNamespaces, type PollStageStats } from '../../metrics/stages';
 import type { View, ViewContext, ViewFactory, ViewsRequest } from '../view';
 import type { Logger } from '../../util/log';
 import { warnOpenError } from './parts_log';
+
+/** With --changes-only, an iterator pass emits only the sockets that moved;
+ * every ITER_FULL_EVERY-th cycle is full, so flows that ended are closed. */
+export const ITER_FULL_EVERY = 10;
+
+type Source = PollSource | IterPollSource;
 
 class PollView implements View {
   readonly name = 'poll';
@@ -33,7 +40,7 @@ class PollView implements View {
   };
 
   constructor(
-    readonly source: PollSource,
+    readonly source: Source,
     private readonly req: ViewsRequest,
     log: Logger,
   ) {
@@ -43,7 +50,7 @@ class PollView implements View {
 
   /** One poll of every namespace: its rows to the table and the sink. */
   async tick({ table, sink, log }: ViewContext): Promise<number> {
-    const r = await this.source.cycle((b, ctx) => {
+    const consume: BatchConsumer = (b, ctx) => {
       const ns = BigInt(ctx.ns.inode);
       if (this.req.changesOnly) {
         const changed = new Uint8Array(b.rows);
@@ -53,14 +60,19 @@ class PollView implements View {
         table.observePoll(b, ns);
       }
       if (b.rows > 0) sink.writeSnapshots(b, { names: ctx.names, view: 'poll' });
-    });
+    };
+    const src = this.source;
+    const r =
+      src instanceof IterPollSource
+        ? await src.cycle(consume, !this.req.changesOnly || this.s.cycles % ITER_FULL_EVERY === 0)
+        : await src.cycle(consume);
     const ts = BigInt(r.startedMs) * 1_000_000n;
     const rows: PollCycleRow[] = [];
     const bytes = this.record(r);
     for (const n of r.namespaces) {
       const ns = BigInt(n.ns.inode);
       // Only a complete dump proves that a flow it lacks is gone.
-      if (n.errno === 0) table.endCycle(ns);
+      if (n.errno === 0 && r.complete !== false) table.endCycle(ns);
       table.beginCycle(ns);
       if (n.errno) log.warn(`poll.failed.${n.ns.name}`, 'poll failed in a namespace', { netns: n.ns.name, code: n.code, errno: n.errno });
       rows.push({
@@ -141,14 +153,28 @@ class PollView implements View {
   }
 }
 
+/** --poll-via iter when the kernel runs it (and no --filter asks for inet_diag's
+ * bytecode), else inet_diag, saying why once. */
+function openSource(req: ViewsRequest, log: Logger): Source {
+  if (req.pollVia === 'iter') {
+    const it = new IterPollSource({ netns: req.netns, ...(req.batchRows ? { batchRows: req.batchRows } : {}) });
+    try {
+      if (req.bytecode) throw new Error('--filter runs as inet_diag bytecode, which the iterator poll does not run');
+      it.start();
+      log.info('poll.via', 'poll via iter/tcp', { program: it.parts()[0]?.program ?? '', changes: it.detectsChanges });
+      return it;
+    } catch (e) {
+      it.close();
+      log.warn('poll.via', 'poll via iter unavailable: polling with inet_diag', { reason: (e as Error).message });
+    }
+  }
+  return new PollSource({ netns: req.netns, batchRows: req.batchRows, ...(req.bytecode ? { bytecode: req.bytecode } : {}) });
+}
+
 export const pollView: ViewFactory = {
   name: 'poll',
   open(req, log) {
-    const v = new PollView(
-      new PollSource({ netns: req.netns, batchRows: req.batchRows, ...(req.bytecode ? { bytecode: req.bytecode } : {}) }),
-      req,
-      log,
-    );
+    const v = new PollView(openSource(req, log), req, log);
     return { views: [v], stages: { poll: v } };
   },
 };
