@@ -4,8 +4,9 @@
 // counters feed the poll stage of the metrics (overruns, cycle durations,
 // the namespaces' netlink counters, folded before a vanished namespace's
 // socket is closed and its counts lost).
-import { PollSource, type BatchConsumer, type CycleResult } from '../../sources/poll';
+import type { BatchConsumer, CycleResult } from '../../sources/poll';
 import { IterPollSource } from '../../sources/iter_poll';
+import { openPollSource, pollCycle, type AnyPollSource } from '../../sources/poll_via';
 import { compactRows } from '../../layout/compact';
 import type { PollCycleRow } from '../../sinks/rows';
 import { CumulativeHistogram } from '../../metrics/histogram';
@@ -18,8 +19,6 @@ import { warnOpenError } from './parts_log';
 /** With --changes-only, an iterator pass emits only the sockets that moved;
  * every ITER_FULL_EVERY-th cycle is full, so flows that ended are closed. */
 export const ITER_FULL_EVERY = 10;
-
-type Source = PollSource | IterPollSource;
 
 class PollView implements View {
   readonly name = 'poll';
@@ -40,7 +39,7 @@ class PollView implements View {
   };
 
   constructor(
-    readonly source: Source,
+    readonly source: AnyPollSource,
     private readonly req: ViewsRequest,
     log: Logger,
   ) {
@@ -61,11 +60,7 @@ class PollView implements View {
       }
       if (b.rows > 0) sink.writeSnapshots(b, { names: ctx.names, view: 'poll' });
     };
-    const src = this.source;
-    const r =
-      src instanceof IterPollSource
-        ? await src.cycle(consume, !this.req.changesOnly || this.s.cycles % ITER_FULL_EVERY === 0)
-        : await src.cycle(consume);
+    const r = await pollCycle(this.source, consume, !this.req.changesOnly || this.s.cycles % ITER_FULL_EVERY === 0);
     const ts = BigInt(r.startedMs) * 1_000_000n;
     const rows: PollCycleRow[] = [];
     const bytes = this.record(r);
@@ -153,22 +148,15 @@ class PollView implements View {
   }
 }
 
-/** --poll-via iter when the kernel runs it (and no --filter asks for inet_diag's
- * bytecode), else inet_diag, saying why once. */
-function openSource(req: ViewsRequest, log: Logger): Source {
-  if (req.pollVia === 'iter') {
-    const it = new IterPollSource({ netns: req.netns, ...(req.batchRows ? { batchRows: req.batchRows } : {}) });
-    try {
-      if (req.bytecode) throw new Error('--filter runs as inet_diag bytecode, which the iterator poll does not run');
-      it.start();
-      log.info('poll.via', 'poll via iter/tcp', { program: it.parts()[0]?.program ?? '', changes: it.detectsChanges });
-      return it;
-    } catch (e) {
-      it.close();
-      log.warn('poll.via', 'poll via iter unavailable: polling with inet_diag', { reason: (e as Error).message });
-    }
-  }
-  return new PollSource({ netns: req.netns, batchRows: req.batchRows, ...(req.bytecode ? { bytecode: req.bytecode } : {}) });
+/** --poll-via iter when the kernel runs it, else inet_diag, saying why once. */
+function openSource(req: ViewsRequest, log: Logger): AnyPollSource {
+  const o = { netns: req.netns, batchRows: req.batchRows, ...(req.bytecode ? { bytecode: req.bytecode } : {}) };
+  const src = openPollSource(req.pollVia ?? 'diag', o, (reason) =>
+    log.warn('poll.via', 'poll via iter unavailable: polling with inet_diag', { reason }),
+  );
+  if (src instanceof IterPollSource)
+    log.info('poll.via', 'poll via iter/tcp', { program: src.parts()[0]?.program ?? '', changes: src.detectsChanges });
+  return src;
 }
 
 export const pollView: ViewFactory = {
