@@ -140,12 +140,24 @@ class PollView implements View {
       cycleSeconds: this.hist,
       netlink: { ...this.fold.total },
       namespaces: { ...this.ns },
+      ...(this.source instanceof IterPollSource ? { iter: iterCounters(this.source) } : {}),
     };
   }
 
   close(): void {
     this.source.close();
   }
+}
+
+function iterCounters(src: IterPollSource): NonNullable<PollStageStats['iter']> {
+  const st = src.iterStats();
+  return {
+    walked: st?.socksSeen ?? 0,
+    unchanged: st?.socksUnchanged ?? 0,
+    malformed: st?.malformed ?? 0,
+    writeErrors: st?.writeErrors ?? 0,
+    dropped: st?.dropped ?? 0,
+  };
 }
 
 /** --poll-via iter when the kernel runs it, else inet_diag, saying why once. */
