@@ -27,12 +27,14 @@ __u64 write_errors = 0; /* bpf_seq_write failed: the record is lost */
 
 #include "refuse.bpf.h"
 
-/* What a socket looked like when last emitted: anything that moves when the
+/* What a socket looked like when last emitted: what moves when the
  * connection or its owner does something (a segment in or out, the
- * application reading or writing, a state change). */
+ * application reading or writing, a state change). snd_una, rcv_nxt and the
+ * CA state move only with a segment, so they are not kept: the fewer
+ * cache lines an unchanged socket touches, the cheaper its walk. */
 struct tl_seen {
-	__u32 segs_in, segs_out, copied_seq, write_seq, snd_una, rcv_nxt;
-	__u8 state, ca_state, pad[6];
+	__u32 segs_in, segs_out, copied_seq, write_seq;
+	__u8 state, pad[7];
 };
 
 struct {
@@ -51,7 +53,7 @@ struct {
  *   poll_tcp_all  no change detection: every socket every pass (iter/tcp, 5.9+).
  */
 
-static __always_inline bool unchanged(struct sock *sk, struct tcp_sock *tp, __u8 state, __u8 ca_state)
+static __always_inline bool unchanged(struct sock *sk, struct tcp_sock *tp, __u8 state)
 {
 	struct tl_seen now = {}, *last;
 	bool same;
@@ -60,16 +62,12 @@ static __always_inline bool unchanged(struct sock *sk, struct tcp_sock *tp, __u8
 	now.segs_out = tp->segs_out;
 	now.copied_seq = tp->copied_seq;
 	now.write_seq = tp->write_seq;
-	now.snd_una = tp->snd_una;
-	now.rcv_nxt = tp->rcv_nxt;
 	now.state = state;
-	now.ca_state = ca_state;
 	last = bpf_sk_storage_get(&seen, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!last)
 		return false; /* no memory for it: emit, as if changed */
 	same = last->segs_in == now.segs_in && last->segs_out == now.segs_out && last->copied_seq == now.copied_seq &&
-	       last->write_seq == now.write_seq && last->snd_una == now.snd_una && last->rcv_nxt == now.rcv_nxt &&
-	       last->state == now.state && last->ca_state == now.ca_state;
+	       last->write_seq == now.write_seq && last->state == now.state;
 	if (!same)
 		*last = now;
 	return same;
@@ -179,8 +177,7 @@ static __always_inline int poll_one(struct bpf_iter__tcp *ctx, bool detect, bool
 	r.state = state == TL_TCP_NEW_SYN_RECV ? TL_TCP_SYN_RECV : state;
 	r.family = skc->skc_family;
 	tp = bpf_skc_to_tcp_sock(skc);
-	if (tp && detect && !full_pass &&
-	    unchanged((struct sock *)tp, tp, state, BPF_CORE_READ_BITFIELD(tp, inet_conn.icsk_ca_state))) {
+	if (tp && detect && !full_pass && unchanged((struct sock *)tp, tp, state)) {
 		socks_unchanged++;
 		return 0;
 	}
@@ -206,7 +203,7 @@ static __always_inline int poll_one(struct bpf_iter__tcp *ctx, bool detect, bool
 	if (tp) {
 		fill_tcp(&r, (struct sock *)tp, tp);
 		if (detect && full_pass)
-			unchanged((struct sock *)tp, tp, state, r.ca_state); /* remember it */
+			unchanged((struct sock *)tp, tp, state); /* remember it */
 	}
 	if (bpf_seq_write(seq, &r, sizeof(r)) < 0)
 		write_errors++;
