@@ -6,6 +6,7 @@ import * as readline from 'readline';
 import type { WorkerArgs, WorkerResult } from './view_worker';
 import type { SockObs } from './observe';
 import type { ViewName } from './views';
+import { isPolled } from './views/polled';
 
 const WORKER = path.join(__dirname, 'view_worker.js');
 
@@ -26,7 +27,7 @@ export class ViewRunner {
   constructor(readonly args: WorkerArgs) {}
 
   get label(): string {
-    return this.args.view === 'poll' || this.args.view === 'samples' ? `${this.args.view} ${this.args.intervalMs} ms` : this.args.view;
+    return isPolled(this.args.view) || this.args.view === 'samples' ? `${this.args.view} ${this.args.intervalMs} ms` : this.args.view;
   }
 
   private async line(): Promise<Record<string, unknown>> {

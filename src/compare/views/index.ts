@@ -5,11 +5,14 @@ import { destroyDriver } from './destroy';
 import { eventsDriver } from './events';
 import { samplesDriver } from './samples';
 import { targetedDriver } from './targeted';
+import { iterDriver } from './iter';
 
-export type ViewName = 'poll' | 'destroy' | 'events' | 'samples' | 'targeted';
+export type ViewName = 'poll' | 'iter' | 'destroy' | 'events' | 'samples' | 'targeted';
+export { isPolled } from './polled';
 
 export const DRIVERS: Record<ViewName, DriverFactory> = {
   poll: pollDriver,
+  iter: iterDriver,
   destroy: destroyDriver,
   events: eventsDriver,
   samples: samplesDriver,
