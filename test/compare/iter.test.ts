@@ -3,14 +3,10 @@
 // interval each: long-lived flows are seen by both at every interval, with
 // the bytes the workload moved at most, each view with its own cost.
 import { expect } from 'chai';
-import { spawnSync } from 'child_process';
-import * as path from 'path';
-import type { CompareResult } from '../../src/compare/run';
+import { runCompare } from '../helpers/compare_run';
 import { iterAvailability } from '../../src/sources/iter_poll';
 import { isRoot } from '../helpers/netns';
 import { skipIf } from '../helpers/skip';
-
-const BIN = path.resolve(__dirname, '../../../bin/tcplens.js');
 
 describe('tcplens compare: the iterator poll as a view', function () {
   this.timeout(180_000);
@@ -21,10 +17,14 @@ describe('tcplens compare: the iterator poll as a view', function () {
   });
 
   it('sees what the inet_diag poll sees at the same interval, with its own cost', () => {
-    const args = ['compare', '--json', '--loadgen', 'rate=50,flows=40,duration=600ms,bytes=4k,seed=3', '--intervals', '100ms'];
-    const r = spawnSync(process.execPath, [BIN, ...args, '--views', 'poll,iter'], { encoding: 'utf8', maxBuffer: 64 << 20 });
-    expect(r.status, r.stderr).to.equal(0);
-    const rep = JSON.parse(r.stdout) as CompareResult;
+    const rep = runCompare([
+      '--loadgen',
+      'rate=50,flows=40,duration=600ms,bytes=4k,seed=3',
+      '--intervals',
+      '100ms',
+      '--views',
+      'poll,iter',
+    ]);
     const it = rep.views.find((v) => v.view === 'iter')!;
     const p = rep.views.find((v) => v.view === 'poll')!;
     if (!it.available) {
