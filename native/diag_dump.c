@@ -49,37 +49,54 @@ static ssize_t send_with_bytecode(struct tl_dump *d, struct nlmsghdr *nlh, size_
 	return n;
 }
 
-static int send_request(struct tl_dump *d)
+void tl_diag_req_init(struct tl_diag_req *req, uint16_t nl_flags, uint32_t seq, uint8_t family, uint8_t ext,
+		      uint32_t states)
 {
-	struct {
-		struct nlmsghdr nlh;
-		struct inet_diag_req_v2 r;
-	} req;
-	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-	ssize_t n;
+	memset(req, 0, sizeof(*req));
+	req->nlh.nlmsg_len = sizeof(*req);
+	req->nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	req->nlh.nlmsg_flags = nl_flags;
+	req->nlh.nlmsg_seq = seq;
+	req->r.sdiag_family = family;
+	req->r.sdiag_protocol = IPPROTO_TCP;
+	req->r.idiag_ext = ext;
+	req->r.idiag_states = states;
+}
 
-	memset(&req, 0, sizeof(req));
-	req.nlh.nlmsg_len = sizeof(req);
-	req.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-	req.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	req.nlh.nlmsg_seq = ++d->seq;
-	req.r.sdiag_family = d->families[d->fam_idx];
-	req.r.sdiag_protocol = IPPROTO_TCP;
-	req.r.idiag_ext = d->ext;
-	req.r.idiag_states = d->states;
-
-	if (d->bc && d->bc_len) {
-		n = send_with_bytecode(d, &req.nlh, sizeof(req), &kernel);
-	} else {
-		do {
-			n = sendto(d->fd, &req, sizeof(req), 0, (struct sockaddr *)&kernel, sizeof(kernel));
-		} while (n < 0 && errno == EINTR);
-	}
+static int sent(struct tl_dump *d, ssize_t n)
+{
 	if (n < 0) {
 		d->st.nl_errors++;
 		return -errno;
 	}
 	d->st.requests++;
+	return 0;
+}
+
+int tl_diag_req_send(struct tl_dump *d, const struct tl_diag_req *req)
+{
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	ssize_t n;
+
+	do {
+		n = sendto(d->fd, req, sizeof(*req), 0, (struct sockaddr *)&kernel, sizeof(kernel));
+	} while (n < 0 && errno == EINTR);
+	return sent(d, n);
+}
+
+static int send_request(struct tl_dump *d)
+{
+	struct tl_diag_req req;
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	int rc;
+
+	tl_diag_req_init(&req, NLM_F_REQUEST | NLM_F_DUMP, ++d->seq, d->families[d->fam_idx], d->ext, d->states);
+	if (d->bc && d->bc_len)
+		rc = sent(d, send_with_bytecode(d, &req.nlh, sizeof(req), &kernel));
+	else
+		rc = tl_diag_req_send(d, &req);
+	if (rc < 0)
+		return rc;
 	d->active = 1;
 	d->rlen = d->roff = 0;
 	return 0;

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include <linux/netlink.h>
+#include <linux/inet_diag.h>
 #include "diag_parse.h"
 
 #ifdef __cplusplus
@@ -53,6 +55,17 @@ struct tl_dump {
 	uint8_t *tap;
 	size_t tap_len, tap_cap;
 };
+
+/* One SOCK_DIAG_BY_FAMILY request for TCP, as the dump and the exact-match
+ * lookup send it (the lookup fills id after tl_diag_req_init). */
+struct tl_diag_req {
+	struct nlmsghdr nlh;
+	struct inet_diag_req_v2 r;
+};
+void tl_diag_req_init(struct tl_diag_req *req, uint16_t nl_flags, uint32_t seq, uint8_t family, uint8_t ext,
+		      uint32_t states);
+/* Sends req as it is (EINTR retried), counted in d->st: 0 or -errno. */
+int tl_diag_req_send(struct tl_dump *d, const struct tl_diag_req *req);
 
 /* fd: a NETLINK_SOCK_DIAG socket (owned by d from now on). */
 int tl_dump_init(struct tl_dump *d, int fd, uint64_t netns_inode);

@@ -11,38 +11,16 @@
 
 static int send_one(struct tl_dump *d, const struct tl_lookup_req *q, uint8_t ext, uint32_t seq)
 {
-	struct {
-		struct nlmsghdr nlh;
-		struct inet_diag_req_v2 r;
-	} req;
-	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-	ssize_t n;
+	struct tl_diag_req req;
 
-	memset(&req, 0, sizeof(req));
-	req.nlh.nlmsg_len = sizeof(req);
-	req.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-	req.nlh.nlmsg_flags = NLM_F_REQUEST; /* no NLM_F_DUMP: exact match */
-	req.nlh.nlmsg_seq = seq;
-	req.r.sdiag_family = q->family;
-	req.r.sdiag_protocol = IPPROTO_TCP;
-	req.r.idiag_ext = ext;
-	req.r.idiag_states = ~0u;
+	tl_diag_req_init(&req, NLM_F_REQUEST /* no NLM_F_DUMP: exact match */, seq, q->family, ext, ~0u);
 	memcpy(req.r.id.idiag_src, q->src, 16);
 	memcpy(req.r.id.idiag_dst, q->dst, 16);
 	req.r.id.idiag_sport = htons(q->sport);
 	req.r.id.idiag_dport = htons(q->dport);
 	req.r.id.idiag_cookie[0] = (uint32_t)q->cookie;
 	req.r.id.idiag_cookie[1] = (uint32_t)(q->cookie >> 32);
-
-	do {
-		n = sendto(d->fd, &req, sizeof(req), 0, (struct sockaddr *)&kernel, sizeof(kernel));
-	} while (n < 0 && errno == EINTR);
-	if (n < 0) {
-		d->st.nl_errors++;
-		return -errno;
-	}
-	d->st.requests++;
-	return 0;
+	return tl_diag_req_send(d, &req);
 }
 
 /* Receives one answer (one netlink message per datagram) and files it under

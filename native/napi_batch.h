@@ -1,6 +1,8 @@
 // Glue helpers shared by the views that fill poll-layout batches.
 #pragma once
 #include <napi.h>
+#include <initializer_list>
+#include <vector>
 #include "napi_util.h"
 #include "napi_wrap.h"
 extern "C" {
@@ -34,6 +36,55 @@ inline bool OpenDump(const Napi::CallbackInfo& info, tl_dump* d, const char* wha
   }
   return true;
 }
+
+// The base of the objects that own one inet_diag socket (DiagSocket,
+// DiagLookup): its lifetime, its namespace and its counters.
+template <typename T>
+class DumpWrap : public FillGuard<T> {
+ public:
+  DumpWrap(const Napi::CallbackInfo& info, const char* what, const char* init_what) : FillGuard<T>(info, what) {
+    open_ = OpenDump(info, &dump_, init_what);
+  }
+  ~DumpWrap() override { Release(); }
+
+  // DefineClass with the members every dump object has: stats, close, closed, netnsInode.
+  static Napi::Function DefineDump(Napi::Env env, const char* name, std::initializer_list<Napi::ClassPropertyDescriptor<T>> own) {
+    std::vector<Napi::ClassPropertyDescriptor<T>> props(own);
+    props.push_back(T::InstanceMethod("stats", &T::Stats));
+    props.push_back(T::InstanceMethod("close", &T::Close));
+    props.push_back(T::InstanceAccessor("netnsInode", &T::NetnsInode, nullptr));
+    props.push_back(T::InstanceAccessor("closed", &T::Closed, nullptr));
+    return T::DefineClass(env, name, props);
+  }
+
+  tl_dump* dump() { return &dump_; }
+  bool IsOpen() const { return open_; }
+  void Release() {
+    if (open_) tl_dump_close(&dump_);
+    open_ = false;
+  }
+
+ protected:
+  Napi::Value NetnsInode(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), (double)dump_.netns_inode); }
+
+  Napi::Value Stats(const Napi::CallbackInfo& info) {
+    const tl_dump_stats& s = dump_.st;
+    Napi::Object o = Napi::Object::New(info.Env());
+    SetNum(o, "requests", (double)s.requests);
+    SetNum(o, "recvs", (double)s.recvs);
+    SetNum(o, "bytes", (double)s.bytes);
+    SetNum(o, "eintr", (double)s.eintr);
+    SetNum(o, "enobufs", (double)s.enobufs);
+    SetNum(o, "truncated", (double)s.truncated);
+    SetNum(o, "nlErrors", (double)s.nl_errors);
+    SetNum(o, "dumpsDone", (double)s.dumps_done);
+    PutParseStats(o, s.parse);
+    return o;
+  }
+
+  tl_dump dump_{};
+  bool open_ = false;
+};
 
 inline bool BindBatch(const Napi::CallbackInfo& info, int argi, tl_batch* b) {
   Napi::ArrayBuffer ab;

@@ -38,12 +38,9 @@ static Napi::Value SelftestRun(const Napi::CallbackInfo& info) {
 }
 
 void InitBpfStats(Napi::Env env, Napi::Object exports) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("enable", Napi::Function::New(env, Enable));
-  o.Set("progStats", Napi::Function::New(env, ProgStats));
-  o.Set("selftestLoad", Napi::Function::New(env, SelftestLoad));
-  o.Set("selftestRun", Napi::Function::New(env, SelftestRun));
-  exports.Set("bpfStats", o);
+  exports.Set("bpfStats",
+              SetFunctions(Napi::Object::New(env),
+                           {{"enable", Enable}, {"progStats", ProgStats}, {"selftestLoad", SelftestLoad}, {"selftestRun", SelftestRun}}));
 }
 
 }  // namespace tl

@@ -15,36 +15,16 @@ extern "C" {
 
 namespace tl {
 
-class DiagLookup : public FillGuard<DiagLookup> {
+class DiagLookup : public DumpWrap<DiagLookup> {
  public:
-  static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "DiagLookup",
-                       {
-                           InstanceMethod("lookup", &DiagLookup::Lookup),
-                           InstanceMethod("stats", &DiagLookup::Stats),
-                           InstanceMethod("close", &DiagLookup::Close),
-                           InstanceAccessor("netnsInode", &DiagLookup::NetnsInode, nullptr),
-                           InstanceAccessor("closed", &DiagLookup::Closed, nullptr),
-                       });
-  }
+  static Napi::Function Define(Napi::Env env) { return DefineDump(env, "DiagLookup", {InstanceMethod("lookup", &DiagLookup::Lookup)}); }
 
   // new DiagLookup(path?: string) — path of a netns file; omitted = our own.
-  explicit DiagLookup(const Napi::CallbackInfo& info) : FillGuard<DiagLookup>(info, "DiagLookup") {
-    if (!OpenDump(info, &d_, "lookup init")) return;
+  explicit DiagLookup(const Napi::CallbackInfo& info) : DumpWrap<DiagLookup>(info, "DiagLookup", "lookup init") {
+    if (!open_) return;
     // an answer that never comes must not hold a pool thread forever
     struct timeval tv = {1, 0};
-    setsockopt(d_.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    open_ = true;
-  }
-
-  ~DiagLookup() override {
-    if (open_) tl_dump_close(&d_);
-  }
-
-  bool IsOpen() const { return open_; }
-  void Release() {
-    if (open_) tl_dump_close(&d_);
-    open_ = false;
+    setsockopt(dump_.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
   }
 
  private:
@@ -85,7 +65,7 @@ class DiagLookup : public FillGuard<DiagLookup> {
     Busy();
     return PoolFillWorker::Start(
         env, info.This().As<Napi::Object>(), info[2].As<Napi::ArrayBuffer>(),
-        [this, j] { j->rc = tl_lookup(&d_, j->reqs.data(), (uint32_t)j->reqs.size(), j->ext, &j->b, j->status.data()); },
+        [this, j] { j->rc = tl_lookup(&dump_, j->reqs.data(), (uint32_t)j->reqs.size(), j->ext, &j->b, j->status.data()); },
         [this, j](Napi::Env env) {
           Napi::Object o = Napi::Object::New(env);
           SetNum(o, "rows", j->b.rows);
@@ -93,31 +73,11 @@ class DiagLookup : public FillGuard<DiagLookup> {
           if (!j->status.empty()) memcpy(st.Data(), j->status.data(), j->status.size() * sizeof(int32_t));
           o.Set("status", st);
           PutErrno(o, j->rc);
-          o.Set("names", TakeNewNames(env, &d_.dict));
+          o.Set("names", TakeNewNames(env, &dump_.dict));
           SetBusy(false);
           return o;
         });
   }
-
-  Napi::Value Stats(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    const tl_dump_stats& s = d_.st;
-    Napi::Object o = Napi::Object::New(env);
-    SetNum(o, "requests", (double)s.requests);
-    SetNum(o, "recvs", (double)s.recvs);
-    SetNum(o, "bytes", (double)s.bytes);
-    SetNum(o, "eintr", (double)s.eintr);
-    SetNum(o, "enobufs", (double)s.enobufs);
-    SetNum(o, "truncated", (double)s.truncated);
-    SetNum(o, "nlErrors", (double)s.nl_errors);
-    SetNum(o, "dumpsDone", 0);
-    PutParseStats(o, s.parse);
-    return o;
-  }
-
-  Napi::Value NetnsInode(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), (double)d_.netns_inode); }
-  tl_dump d_{};
-  bool open_ = false;
 };
 
 void InitLookup(Napi::Env env, Napi::Object exports) { exports.Set("DiagLookup", DiagLookup::Define(env)); }

@@ -55,37 +55,20 @@ static Napi::Value Replay(const Napi::CallbackInfo& info) {
 }
 
 // One NETLINK_SOCK_DIAG socket inside one network namespace.
-class DiagSocket : public FillGuard<DiagSocket> {
+class DiagSocket : public DumpWrap<DiagSocket> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "DiagSocket",
-                       {
-                           InstanceMethod("begin", &DiagSocket::Begin),
-                           InstanceMethod("fill", &DiagSocket::Fill),
-                           InstanceMethod("stats", &DiagSocket::Stats),
-                           InstanceMethod("names", &DiagSocket::Names),
-                           InstanceMethod("tap", &DiagSocket::Tap),
-                           InstanceMethod("close", &DiagSocket::Close),
-                           InstanceAccessor("netnsInode", &DiagSocket::NetnsInode, nullptr),
-                           InstanceAccessor("closed", &DiagSocket::Closed, nullptr),
-                       });
+    return DefineDump(env, "DiagSocket",
+                      {
+                          InstanceMethod("begin", &DiagSocket::Begin),
+                          InstanceMethod("fill", &DiagSocket::Fill),
+                          InstanceMethod("names", &DiagSocket::Names),
+                          InstanceMethod("tap", &DiagSocket::Tap),
+                      });
   }
 
   // new DiagSocket(path?: string) — path of a netns file; omitted = our own.
-  explicit DiagSocket(const Napi::CallbackInfo& info) : FillGuard<DiagSocket>(info, "DiagSocket") {
-    open_ = OpenDump(info, &dump_, "dump init");
-  }
-
-  ~DiagSocket() override {
-    if (open_) tl_dump_close(&dump_);
-  }
-
-  tl_dump* dump() { return &dump_; }
-  bool IsOpen() const { return open_; }
-  void Release() {
-    if (open_) tl_dump_close(&dump_);
-    open_ = false;
-  }
+  explicit DiagSocket(const Napi::CallbackInfo& info) : DumpWrap<DiagSocket>(info, "DiagSocket", "dump init") {}
 
  private:
   // begin({ families: 1|2|3, states: mask, ext: bits }) -> undefined; throws on send failure
@@ -109,22 +92,6 @@ class DiagSocket : public FillGuard<DiagSocket> {
   }
 
   Napi::Value Fill(const Napi::CallbackInfo& info);
-
-  Napi::Value Stats(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    const tl_dump_stats& s = dump_.st;
-    Napi::Object o = Napi::Object::New(env);
-    SetNum(o, "requests", (double)s.requests);
-    SetNum(o, "recvs", (double)s.recvs);
-    SetNum(o, "bytes", (double)s.bytes);
-    SetNum(o, "eintr", (double)s.eintr);
-    SetNum(o, "enobufs", (double)s.enobufs);
-    SetNum(o, "truncated", (double)s.truncated);
-    SetNum(o, "nlErrors", (double)s.nl_errors);
-    SetNum(o, "dumpsDone", (double)s.dumps_done);
-    PutParseStats(o, s.parse);
-    return o;
-  }
 
   // names() -> every congestion-control name so far; id = index + 1
   Napi::Value Names(const Napi::CallbackInfo& info) {
@@ -151,10 +118,7 @@ class DiagSocket : public FillGuard<DiagSocket> {
     return out;
   }
 
-  Napi::Value NetnsInode(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), (double)dump_.netns_inode); }
-  tl_dump dump_{};
   std::vector<uint8_t> bc_;
-  bool open_ = false;
 };
 
 // fill(buffer: ArrayBuffer, capacity) -> Promise<{ rows, done, errno, code?, names }>
@@ -179,8 +143,7 @@ Napi::Value DiagSocket::Fill(const Napi::CallbackInfo& info) {
 }
 
 void InitPoll(Napi::Env env, Napi::Object exports) {
-  exports.Set("layout", Napi::Function::New(env, Layout));
-  exports.Set("replay", Napi::Function::New(env, Replay));
+  SetFunctions(exports, {{"layout", Layout}, {"replay", Replay}});
   exports.Set("DiagSocket", DiagSocket::Define(env));
 }
 

@@ -67,13 +67,9 @@ static Napi::Value ProbeSetns(const Napi::CallbackInfo& info) {
 }
 
 void InitProbe(Napi::Env env, Napi::Object exports) {
-  Napi::Object p = Napi::Object::New(env);
-  p.Set("diag", Napi::Function::New(env, ProbeDiag));
-  p.Set("destroy", Napi::Function::New(env, ProbeDestroy));
-  p.Set("bpf", Napi::Function::New(env, ProbeBpf));
-  p.Set("setns", Napi::Function::New(env, ProbeSetns));
-  exports.Set("probe", p);
-  exports.Set("viewParts", Napi::Function::New(env, ViewParts));
+  exports.Set("probe", SetFunctions(Napi::Object::New(env),
+                                    {{"diag", ProbeDiag}, {"destroy", ProbeDestroy}, {"bpf", ProbeBpf}, {"setns", ProbeSetns}}));
+  SetFunctions(exports, {{"viewParts", ViewParts}});
 }
 
 }  // namespace tl

@@ -3,6 +3,8 @@
 #include <napi.h>
 #include <cstring>
 #include <functional>
+#include <initializer_list>
+#include <utility>
 #include <memory>
 #include <string>
 #include <linux/netlink.h>
@@ -31,6 +33,13 @@ inline Napi::Error CodedError(Napi::Env env, int err, const std::string& message
 inline Napi::Error ErrnoError(Napi::Env env, int err, const std::string& what) { return CodedError(env, err, what + ": " + strerror(err)); }
 
 inline void SetNum(Napi::Object o, const char* k, double v) { o.Set(k, Napi::Number::New(o.Env(), v)); }
+
+// A module's table of plain functions, set on o (the exports or a namespace object).
+using PlainFn = Napi::Value (*)(const Napi::CallbackInfo&);
+inline Napi::Object SetFunctions(Napi::Object o, std::initializer_list<std::pair<const char*, PlainFn>> fns) {
+  for (const auto& f : fns) o.Set(f.first, Napi::Function::New(o.Env(), f.second, f.first));
+  return o;
+}
 
 // [{ part, program, up, why }]: what became of each part of an eBPF view.
 inline Napi::Array PartsArray(Napi::Env env, const tl_part_info* p, int n) {

@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 // Writes deploy/grafana/tcplens.json (pipeline health, Prometheus) and
-// deploy/grafana/tcp-health.json (TCP health, ClickHouse; SQL from
-// schema/queries/tcp_health_*.sql). Edit here, run `node scripts/gen-dashboards.js`;
-// test/metrics/dashboards.test.ts checks the committed files match.
+// deploy/grafana/tcp-health.json (TCP health, ClickHouse): its panels are the saved
+// questions of schema/queries/ (the files `tcplens query` runs), rendered by
+// src/query/dashboard_sql.ts for 18.16 and for modern servers (one file while
+// both renderings agree, else tcp-health-modern.json beside it). Edit here, run
+// `npm run build:ts && node scripts/gen-dashboards.js`; test/metrics/dashboards.test.ts
+// checks the committed files match, test/metrics/tcp_health_sql.test.ts runs the panels.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -321,31 +324,49 @@ function pipeline() {
   };
 }
 
-function sql(name) {
-  return fs.readFileSync(path.join(root, 'schema', 'queries', `${name}.sql`), 'utf8').trim();
+function dist(mod) {
+  try {
+    return require(path.join(root, 'dist', 'src', 'query', mod));
+  } catch (e) {
+    throw new Error(`gen-dashboards: ${e.message.split('\n')[0]} (run npm run build:ts first)`);
+  }
 }
 
-function chPanel(title, name, type, unit = 'short') {
+/** A panel of the saved question `name`: a table of its rows, or (values given) a time series of those columns. */
+function chPanel(dialect, title, name, values, unit = 'short') {
+  const { loadLibrary } = dist('library');
+  const { dashboardSql, timeSeriesSql } = dist('dashboard_sql');
+  const q = loadLibrary().get(name);
+  if (!q) throw new Error(`gen-dashboards: no saved question ${name} in schema/queries/`);
+  const query = values ? timeSeriesSql(q, dialect, values) : dashboardSql(q, dialect);
   return {
-    type,
+    type: values ? 'timeseries' : 'table',
     title,
     datasource: CH,
     fieldConfig: { defaults: { unit }, overrides: [] },
-    targets: [{ refId: 'A', datasource: CH, query: sql(name), rawQuery: true, format: type === 'table' ? 'table' : 'time_series' }],
-    description: `SQL: schema/queries/${name}.sql`,
+    targets: [{ refId: 'A', datasource: CH, query, rawQuery: true, format: values ? 'time_series' : 'table' }],
+    description: `${q.purpose}. Saved question ${name} (schema/queries/${name}.sql; tcplens query ${name} asks the same).`,
   };
 }
 
-function health() {
+function health(dialect, suffix = '') {
   const b = builder();
-  b.row('TCP health');
-  b.panel(chPanel('Retransmissions per second', 'tcp_health_retransmits', 'timeseries', 'ops'), 12);
-  b.panel(chPanel('RTT of established sockets', 'tcp_health_rtt', 'timeseries', 'ms'), 12);
-  b.panel(chPanel('Peers that reset us most', 'tcp_health_resets_by_peer', 'table'), 12);
-  b.panel(chPanel('Retransmissions by peer (finished flows)', 'tcp_health_retrans_by_peer', 'table'), 12);
+  b.row('TCP health over time');
+  b.panel(chPanel(dialect, 'Retransmissions per second', 'retransmit-rate', ['retransmits_per_s'], 'ops'), 12);
+  b.panel(chPanel(dialect, 'RTT of established sockets', 'rtt-over-time', ['rtt_p50_ms', 'rtt_p99_ms'], 'ms'), 12);
+  b.row('Who and where');
+  b.panel(chPanel(dialect, 'Retransmissions by peer (finished flows)', 'retransmit-top'), 12);
+  b.panel(chPanel(dialect, 'Resets by peer, direction and state', 'resets-by-peer'), 12);
+  b.panel(chPanel(dialect, 'Handshake failures by peer', 'handshake-failures'), 12);
+  b.panel(chPanel(dialect, 'Slow receivers and senders', 'slow-endpoints'), 12);
+  b.panel(chPanel(dialect, 'Listen-queue overflows', 'listen-overflows'), 12);
+  b.panel(chPanel(dialect, 'Short-lived connections', 'short-lived'), 12);
+  b.row('Flows and views');
+  b.panel(chPanel(dialect, 'Top flows by bytes', 'top-flows'), 12);
+  b.panel(chPanel(dialect, 'What each view saw', 'view-coverage'), 12);
   return {
-    uid: 'tcplens-tcp-health',
-    title: 'tcplens TCP health',
+    uid: `tcplens-tcp-health${suffix}`,
+    title: `tcplens TCP health${suffix ? ` (${suffix.slice(1)} ClickHouse)` : ''}`,
     tags: ['tcplens'],
     schemaVersion: 39,
     version: 1,
@@ -357,7 +378,17 @@ function health() {
   };
 }
 
-const out = { 'tcplens.json': pipeline(), 'tcp-health.json': health() };
+function dashboards() {
+  const { LEGACY, MODERN } = require(path.join(root, 'dist', 'src', 'sinks', 'clickhouse', 'dialect'));
+  const out = { 'tcplens.json': pipeline(), 'tcp-health.json': health(LEGACY) };
+  // the modern rendering differs only where the questions do: then a second file
+  const modern = health(MODERN, '-modern');
+  const same = JSON.stringify(modern.panels) === JSON.stringify(out['tcp-health.json'].panels);
+  if (!same) out['tcp-health-modern.json'] = modern;
+  return out;
+}
+
+const out = dashboards();
 if (require.main === module) {
   for (const [f, d] of Object.entries(out)) fs.writeFileSync(path.join(root, 'deploy', 'grafana', f), `${JSON.stringify(d, null, 2)}\n`);
 }

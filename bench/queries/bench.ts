@@ -4,6 +4,7 @@
 // the same run: wall time from sending the query to the last row read,
 // median of R runs, interleaved question / anchor.
 // Usage: node dist/bench/queries/bench.js [--flows 10000000] [--reps 5] [--smoke]
+import * as os from 'os';
 import { loadLibrary } from '../../src/query/library';
 import { renderQuestion } from '../../src/query/render';
 import { parsePeer } from '../../src/query/params';
@@ -47,7 +48,7 @@ async function seed(c: ClickHouseClient, now: number): Promise<void> {
       tcpi_bytes_received, tcpi_busy_time, tcpi_rwnd_limited, tcpi_sndbuf_limited, tcpi_rtt, tcpi_min_rtt, tcpi_snd_wnd, tcpi_len,
       idiag_rqueue, idiag_wqueue, sport, dport, idiag_family, idiag_state)
     SELECT 'bench', toDateTime(${now - span} + number % ${span}), 'poll', ${mappedPeer('1')}, ${mappedPeer(`(intDiv(number, 10) % ${PEERS})`)},
-      (${now - span} + number % ${span}) * 1000000000, intDiv(number, 10) + 1, 4026531840 + number % 8, number % 100,
+      (${now - span} + number % ${span}) * 1000000000, intDiv(number, 10) + 1, 4026531840 + intDiv(number, 10) % 8, intDiv(number, 10) % 100,
       number % 100000, number % 50000, number % 10000, number % 997, number % 13, 100 + number % 5000, 50 + number % 3000,
       number % 11 = 0 ? 0 : 65535, 232, number % 31, number % 17, 30000 + intDiv(number, 10) % 30000, 443 + intDiv(number, 10) % 4, 2,
       number % 20 = 0 ? 10 : 1
@@ -86,14 +87,17 @@ async function main(): Promise<void> {
     console.log(
       `bench/queries: ClickHouse ${v}, ${N} flows, ${N} snapshots, ${Math.ceil(N / 10)} events and samples, seeded in ${((Date.now() - s0) / 1000).toFixed(1)} s; median of ${REPS}`,
     );
-    console.log(`${'question'.padEnd(20)} ${'table'.padEnd(14)} ${'question s'.padStart(10)} ${'full scan s'.padStart(11)}  ratio`);
+    console.log(
+      `${'question'.padEnd(20)} ${'table'.padEnd(14)} ${'question s'.padStart(10)} ${'full scan s'.padStart(11)}  ratio                  load`,
+    );
+    console.log('(load: the 1-minute load average as the question finished; the machine may be shared, read the ratios)');
     const filters = { since: BigInt(now - 3600), until: BigInt(now + 1) };
     for (const q of loadLibrary().values()) {
       // required filters as a user would give them: a /24 of the 1000 peers, one of the 4 ports
       const f = {
         ...filters,
-        ...(q.requires.includes('peer') ? { peer: parsePeer('10.1.0.0/24') } : {}),
-        ...(q.requires.includes('port') ? { port: 443n } : {}),
+        ...(q.requires.some((r) => r.split('|').includes('peer')) ? { peer: parsePeer('10.1.0.0/24') } : {}),
+        ...(q.requires.some((r) => r.split('|').includes('port')) ? { port: 443n } : {}),
       };
       const sql = renderQuestion(q, { database: DB, dialect: LEGACY, filters: f, params: { cookie: String(N / 2) } }).sql;
       const table = q.whereTables[0]!;
@@ -107,7 +111,7 @@ async function main(): Promise<void> {
       const mq = median(qs),
         ma = median(as);
       console.log(
-        `${q.name.padEnd(20)} ${table.padEnd(14)} ${mq.toFixed(3).padStart(10)} ${ma.toFixed(3).padStart(11)}  question/scan = ${(mq / ma).toFixed(2)}`,
+        `${q.name.padEnd(20)} ${table.padEnd(14)} ${mq.toFixed(3).padStart(10)} ${ma.toFixed(3).padStart(11)}  question/scan = ${(mq / ma).toFixed(2)}  load ${os.loadavg()[0]!.toFixed(1)}`,
       );
     }
   } finally {

@@ -13,7 +13,7 @@ SELECT * FROM
     toUInt64(tcpi_segs_out) AS segs_out, toUInt64(tcpi_total_retrans) AS retrans, toUInt64(tcpi_rtt) AS rtt_us,
     toUInt32(0) AS pid, '' AS comm, netns_inode
   FROM {{db}}.tcp_snapshots
-  WHERE {{where:tcp_snapshots}} AND idiag_cookie = {{cookie}}
+  PREWHERE idiag_cookie = {{cookie}} AND {{where:tcp_snapshots}}
   UNION ALL
   SELECT
     ts_ns, 'events' AS source,
@@ -24,7 +24,7 @@ SELECT * FROM
     toUInt64(tcpi_segs_out) AS segs_out, toUInt64(tcpi_total_retrans) AS retrans, toUInt64(tcpi_rtt) AS rtt_us,
     tgid AS pid, toString(comm) AS comm, netns_inode
   FROM {{db}}.tcp_events
-  WHERE {{where:tcp_events}} AND idiag_cookie = {{cookie}}
+  PREWHERE idiag_cookie = {{cookie}} AND {{where:tcp_events}}
   UNION ALL
   SELECT
     ts_ns, 'samples' AS source, concat('task ', toString(task_state), ' syscall ', toString(syscall_nr)) AS what,
@@ -32,7 +32,7 @@ SELECT * FROM
     toUInt64(0) AS bytes_acked, toUInt64(0) AS bytes_received, toUInt64(0) AS segs_out, toUInt64(0) AS retrans,
     toUInt64(0) AS rtt_us, tgid AS pid, toString(comm) AS comm, netns_inode
   FROM {{db}}.task_samples
-  WHERE {{where:task_samples}} AND idiag_cookie = {{cookie}}
+  PREWHERE idiag_cookie = {{cookie}} AND {{where:task_samples}}
 )
 ORDER BY ts_ns, source
 LIMIT {{limit}}

@@ -8,30 +8,46 @@
 SELECT
   {{addr:dst}} AS peer,
   dport AS peer_port,
-  count() AS sockets,
-  round(sum(rwnd_us) / 1000, 1) AS rwnd_limited_ms,
-  round(sum(sndbuf_us) / 1000, 1) AS sndbuf_limited_ms,
-  round(sum(busy_us) / 1000, 1) AS busy_ms,
-  sum(zero_wnd) AS zero_window_polls,
-  max(max_rq) AS max_recv_q,
-  max(rq_growth) AS recv_q_growth,
-  max(max_wq) AS max_send_q
+  sockets,
+  rwnd_limited_ms,
+  sndbuf_limited_ms,
+  busy_ms,
+  zero_window_polls,
+  max_recv_q,
+  recv_q_growth,
+  max_send_q
 FROM
 (
+  -- per peer on the 16-byte address; made text once per peer, not per socket
   SELECT
-    dst, dport, idiag_cookie,
-    max(tcpi_rwnd_limited) AS rwnd_us,
-    max(tcpi_sndbuf_limited) AS sndbuf_us,
-    max(tcpi_busy_time) AS busy_us,
-    countIf(tcpi_snd_wnd = 0 AND tcpi_len >= 232) AS zero_wnd,
-    max(idiag_rqueue) AS max_rq,
-    max(idiag_rqueue) - min(idiag_rqueue) AS rq_growth,
-    max(idiag_wqueue) AS max_wq
-  FROM {{db}}.tcp_snapshots
-  WHERE {{where:tcp_snapshots}} AND idiag_state IN (1, 8)
-  GROUP BY dst, dport, idiag_cookie
+    dst,
+    dport,
+    count() AS sockets,
+    round(sum(rwnd_us) / 1000, 1) AS rwnd_limited_ms,
+    round(sum(sndbuf_us) / 1000, 1) AS sndbuf_limited_ms,
+    round(sum(busy_us) / 1000, 1) AS busy_ms,
+    sum(zero_wnd) AS zero_window_polls,
+    max(max_rq) AS max_recv_q,
+    max(rq_growth) AS recv_q_growth,
+    max(max_wq) AS max_send_q
+  FROM
+  (
+    -- per socket: its counters are cumulative, so the largest is the latest
+    SELECT
+      dst, dport, idiag_cookie,
+      max(tcpi_rwnd_limited) AS rwnd_us,
+      max(tcpi_sndbuf_limited) AS sndbuf_us,
+      max(tcpi_busy_time) AS busy_us,
+      countIf(tcpi_snd_wnd = 0 AND tcpi_len >= 232) AS zero_wnd,
+      max(idiag_rqueue) AS max_rq,
+      max(idiag_rqueue) - min(idiag_rqueue) AS rq_growth,
+      max(idiag_wqueue) AS max_wq
+    FROM {{db}}.tcp_snapshots
+    WHERE {{where:tcp_snapshots}} AND idiag_state IN (1, 8)
+    GROUP BY dst, dport, idiag_cookie
+  )
+  GROUP BY dst, dport
+  HAVING rwnd_limited_ms + sndbuf_limited_ms > 0 OR zero_window_polls > 0 OR max_recv_q > 0
 )
-GROUP BY peer, peer_port
-HAVING rwnd_limited_ms + sndbuf_limited_ms > 0 OR zero_window_polls > 0 OR max_recv_q > 0
 ORDER BY rwnd_limited_ms + sndbuf_limited_ms DESC, max_recv_q DESC, peer, peer_port
 LIMIT {{limit}}

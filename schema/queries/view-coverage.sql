@@ -9,14 +9,25 @@ SELECT
   arrayStringConcat(arrayFilter(x -> x != '', [
     if(bitAnd(views, 1) != 0, 'poll', ''), if(bitAnd(views, 2) != 0, 'destroy', ''),
     if(bitAnd(views, 4) != 0, 'events', ''), if(bitAnd(views, 8) != 0, 'samples', '')]), '+') AS seen_by,
-  count() AS flows,
-  sum(tcpi_bytes_acked + tcpi_bytes_received) AS bytes,
-  sum(bytes_unpolled) AS bytes_unpolled,
-  countIf(duration_ns > 0) AS known_lifetime,
-  round(sumIf(1 - least(1., duration_ns / {{interval}}), duration_ns > 0), 2) AS would_miss,
+  flows,
+  bytes,
+  bytes_unpolled,
+  known_lifetime,
+  round(miss, 2) AS would_miss,
   if(known_lifetime = 0, 0, round(would_miss / known_lifetime, 4)) AS would_miss_share
-FROM {{db}}.tcp_flows
-WHERE {{where:tcp_flows}}
-GROUP BY seen_by
+FROM
+(
+  -- grouped on the views bitmask (one byte); named once per group, not per flow
+  SELECT
+    views,
+    count() AS flows,
+    sum(tcpi_bytes_acked + tcpi_bytes_received) AS bytes,
+    sum(bytes_unpolled) AS bytes_unpolled,
+    countIf(duration_ns > 0) AS known_lifetime,
+    sumIf(1 - least(1., duration_ns / {{interval}}), duration_ns > 0) AS miss
+  FROM {{db}}.tcp_flows
+  WHERE {{where:tcp_flows}}
+  GROUP BY views
+)
 ORDER BY flows DESC, seen_by
 LIMIT {{limit}}

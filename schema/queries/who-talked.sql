@@ -16,7 +16,7 @@ SELECT
   toDateTime(intDiv(min(if(open_ns > 0, open_ns, first_seen_ns)), 1000000000)) AS first_open,
   max(ts) AS last_close
 FROM {{db}}.tcp_flows
-WHERE {{where:tcp_flows}}
+PREWHERE {{where:tcp_flows}}
 GROUP BY comm, pid, cgroup_id, netns_inode, peer
 ORDER BY bytes_out + bytes_in DESC, flows DESC, comm, pid
 LIMIT {{limit}}

@@ -28,6 +28,11 @@ export const builder = (y: Argv): Argv<FlowArgs> =>
       '$0 flow --peer 10.0.0.7 --port 443 --since 2h',
       'the one socket to 10.0.0.7:443 in the last 2 hours (several: they are listed)',
     )
+    .example('$0 flow --local 10.0.0.2 --local-port 8080 --since 1h', 'the socket whose own end is 10.0.0.2:8080')
+    .example(
+      '$0 flow --local 10.0.0.2 --local-port 41000 --peer 10.0.0.7 --peer-port 443 --since 2026-12-04T10:00:00Z --until 2026-12-04T11:00:00Z',
+      'by its 4-tuple and a time window',
+    )
     .example('$0 flow 40961 --since 2026-12-04T10:00:00Z --format ndjson', 'as one JSON object per row') as unknown as Argv<FlowArgs>;
 
 export async function handler(args: ArgumentsCamelCase<FlowArgs>): Promise<void> {
@@ -38,12 +43,17 @@ export async function handler(args: ArgumentsCamelCase<FlowArgs>): Promise<void>
     return;
   }
   // by addresses, ports and time: the one socket that matches, or the list of those that do
-  if (args.peer === undefined || args.port === undefined) throw usage('name a cookie, or --peer and --port (and the window) of one socket');
+  const given = (['peer', 'local', 'port', 'local-port', 'peer-port'] as const).filter((f) => args[f] !== undefined);
+  if (!given.some((f) => f === 'peer' || f === 'local') || !given.some((f) => f.endsWith('port')))
+    throw usage(
+      'name a cookie, or an address (--peer, --local) and a port (--port, --local-port, --peer-port) of one socket, and the window',
+    );
   const found = await ask(lib.get('flow-find')!, args, {});
   const match = found.rows[0];
   if (found.rows.length !== 1 || !match) {
     if (found.rows.length) await printResult(found, args.format);
-    throw usage(`${found.rows.length} sockets match --peer ${args.peer} --port ${args.port} in the window: name a cookie`);
+    const what = given.map((f) => `--${f} ${String(args[f])}`).join(' ');
+    throw usage(`${found.rows.length} sockets match ${what} in the window: name a cookie`);
   }
   await answer(q, { ...args, netns: String(match['netns_inode']) }, { cookie: String(match['cookie']), limit: args.limit }, withDeltas);
 }

@@ -3,7 +3,7 @@
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { loadLibrary, type ParamSpec, type Question } from '../query/library';
 import { queryOptions, type QueryFlags } from '../query/flags';
-import { acceptedFilters } from '../query/render';
+import { acceptedFilters, filterFlag } from '../query/render';
 import { answer } from '../query/cli_common';
 import { Output } from '../util/output';
 import { usage } from '../util/errors';
@@ -50,10 +50,12 @@ export function listText(lib: Map<string, Question>): string {
       const val = p.kind === 'enum' ? p.choices.join('|') : p.kind === 'duration' ? 'DURATION' : p.kind === 'uint' ? 'N' : 'TEXT';
       return `--${flagOf(p)} ${val}${p.def !== undefined ? ` (default ${p.def})` : ''}`;
     });
-    const filters = acceptedFilters(q).map((f) => `--${f}${q.requires.includes(f) ? ' (required)' : ''}`);
+    const filters = acceptedFilters(q).map((f) => `${filterFlag(f)}${q.requires.includes(f) ? ' (required)' : ''}`);
     lines.push(`    ${['--since', '--until', ...filters, ...ps].join(' ')}`);
   }
-  lines.push("flow COOKIE  one socket's timeline (or flow --peer ADDR --port N: found by peer and port): tcplens flow --help");
+  lines.push(
+    "flow COOKIE  one socket's timeline (or found by address and port: flow --peer ADDR --port N, --local ADDR --local-port N, a 4-tuple): tcplens flow --help",
+  );
   return lines.join('\n') + '\n';
 }
 

@@ -49,6 +49,9 @@ export interface ViewReport {
   cpu_user_us: number | null;
   cpu_sys_us: number | null;
   cpu_us_per_tick: number | null;
+  /** wall time of a tick, mean: a dump that takes d ms samples a flow's two
+   * sockets up to d ms apart, which a poll of short flows sees as extra life */
+  tick_ms_mean: number | null;
   cpu_us_per_row: number | null;
   /** the view's whole process over the run, as a share of one CPU */
   cpu_pct: number | null;
@@ -159,6 +162,7 @@ export function buildReport(j: Joined, outcomes: readonly ViewOutcome[], lifetim
       cpu_user_us: c ? c.cpu_user_us : null,
       cpu_sys_us: c ? c.cpu_sys_us : null,
       cpu_us_per_tick: c && r!.ticks ? round(c.cpu_us / r!.ticks, 1) : null,
+      tick_ms_mean: c && r!.ticks ? round(c.tick_wall_us / 1000 / r!.ticks) : null,
       cpu_us_per_row: c && r!.rows ? round(c.cpu_us / r!.rows, 2) : null,
       cpu_pct: c && r!.window_ms ? round((c.process_cpu_us / 1000 / r!.window_ms) * 100, 2) : null,
       netlink_syscalls: nl,

@@ -13,7 +13,10 @@ export interface QueryFlags extends ClickHouseFlags {
   until?: string;
   host?: string;
   peer?: string;
+  local?: string;
   port?: string;
+  'local-port'?: string;
+  'peer-port'?: string;
   pid?: string;
   comm?: string;
   cgroup?: string;
@@ -35,7 +38,10 @@ export function queryOptions<T>(y: Argv<T>, defaultSince: string): Argv<T & Quer
     .option('until', s('window end (default: now)'))
     .option('host', s('rows written by this tcplens host name only'))
     .option('peer', s('peer address or CIDR, IPv4 or IPv6 (10.0.0.5, 10.0.0.0/8, 2001:db8::/32)'))
+    .option('local', s('our end: local address or CIDR, IPv4 or IPv6'))
     .option('port', s('local or peer port'))
+    .option('local-port', s('local port only'))
+    .option('peer-port', s('peer port only'))
     .option('pid', s('process id (tgid)'))
     .option('comm', s('process name (comm)'))
     .option('cgroup', s('cgroup v2 id, or its path (/system.slice/x.service)'))
@@ -56,7 +62,10 @@ export function parseFilters(a: QueryFlags, nowMs = Date.now()): Filters {
   };
   if (a.host !== undefined) f.host = parseText(a.host, 'host');
   if (a.peer !== undefined) f.peer = parsePeer(a.peer);
+  if (a.local !== undefined) f.local = parsePeer(a.local, 'local');
   if (a.port !== undefined) f.port = parseUInt(a.port, 'port', 65535n);
+  if (a['local-port'] !== undefined) f.local_port = parseUInt(a['local-port'], 'local-port', 65535n);
+  if (a['peer-port'] !== undefined) f.peer_port = parseUInt(a['peer-port'], 'peer-port', 65535n);
   if (a.pid !== undefined) f.pid = parseUInt(a.pid, 'pid', 4294967295n);
   if (a.comm !== undefined) f.comm = parseText(a.comm, 'comm', 64);
   if (a.cgroup !== undefined) f.cgroup = parseCgroup(a.cgroup);

@@ -17,26 +17,35 @@ export interface Filters {
   until: bigint;
   host?: string;
   peer?: Typed & { type: 'AddrRange' };
+  /** our end's address or CIDR */
+  local?: Typed & { type: 'AddrRange' };
   port?: bigint;
+  local_port?: bigint;
+  peer_port?: bigint;
   pid?: bigint;
   comm?: string;
   cgroup?: bigint;
   netns?: bigint;
 }
 
-export const FILTER_NAMES = ['host', 'peer', 'port', 'pid', 'comm', 'cgroup', 'netns'] as const;
+export const FILTER_NAMES = ['host', 'peer', 'local', 'port', 'local_port', 'peer_port', 'pid', 'comm', 'cgroup', 'netns'] as const;
 export type FilterName = (typeof FILTER_NAMES)[number];
 
-/** tcp_flows keeps addresses as text; the others as 16 bytes, IPv4 mapped. */
-const FLOW_PEER = 'if(idiag_family = 10, IPv6StringToNum(dst), IPv4ToIPv6(IPv4StringToNum(dst)))';
+/** The flag of a filter (local_port: --local-port). */
+export const filterFlag = (f: string): string => `--${f.replace(/_/g, '-')}`;
 
-/** Per table: the column (expression) each common filter compares; absent = the table cannot answer it. */
+/** The columns the tables of one socket's records share (16-byte addresses, ports, owner). */
+const SOCKET_COLUMNS = { host: 'host', peer: 'dst', local: 'src', port: 'port', local_port: 'sport', peer_port: 'dport' } as const;
+const OWNER_COLUMNS = { pid: 'tgid', comm: 'comm', cgroup: 'cgroup_id', netns: 'netns_inode' } as const;
+
+/** Per table: the column each common filter compares; absent = the table cannot answer it. tcp_flows
+ * keeps addresses as text, and (010) as 16 bytes in peer_addr and local_addr; the others as 16 bytes, IPv4 mapped. */
 const FILTER_COLUMNS: Record<string, Partial<Record<FilterName, string>>> = {
-  tcp_flows: { host: 'host', peer: FLOW_PEER, port: 'port', pid: 'tgid', comm: 'comm', cgroup: 'cgroup_id', netns: 'netns_inode' },
-  tcp_events: { host: 'host', peer: 'dst', port: 'port', pid: 'tgid', comm: 'comm', cgroup: 'cgroup_id', netns: 'netns_inode' },
-  tcp_snapshots: { host: 'host', peer: 'dst', port: 'port', cgroup: 'cgroup_id', netns: 'netns_inode' },
-  task_samples: { host: 'host', peer: 'dst', port: 'port', pid: 'tgid', comm: 'comm', cgroup: 'cgroup_id', netns: 'netns_inode' },
-  socket_owners: { host: 'host', pid: 'tgid', comm: 'comm', cgroup: 'cgroup_id', netns: 'netns_inode' },
+  tcp_flows: { ...SOCKET_COLUMNS, ...OWNER_COLUMNS, peer: 'peer_addr', local: 'local_addr' },
+  tcp_events: { ...SOCKET_COLUMNS, ...OWNER_COLUMNS },
+  tcp_snapshots: { ...SOCKET_COLUMNS, cgroup: 'cgroup_id', netns: 'netns_inode' },
+  task_samples: { ...SOCKET_COLUMNS, ...OWNER_COLUMNS },
+  socket_owners: { host: 'host', ...OWNER_COLUMNS },
 };
 
 /** The common filters a question accepts: those every table it filters can answer. */
@@ -54,9 +63,15 @@ export interface Rendered {
 class Binder {
   readonly params: Record<string, string> = {};
   private n = 0;
-  constructor(private readonly modern: boolean) {}
+  constructor(
+    private readonly modern: boolean,
+    /** SQL that stands for a value (a dashboard's $from), by parameter name: tcplens's own text, never a user's */
+    private readonly macros: Readonly<Record<string, string>> = {},
+  ) {}
 
   bind(name: string, v: Typed & { type: 'UInt64' | 'String' }): string {
+    const macro = this.macros[name];
+    if (macro !== undefined) return macro;
     // LIMIT takes a number, never an expression or (on older servers) a parameter: digits we wrote
     if (!this.modern || name === 'limit') return literal(v);
     const p = `p_${name}_${++this.n}`;
@@ -107,10 +122,10 @@ function where(table: string, f: Filters, b: Binder): string {
     const v = f[name];
     if (v === undefined) continue;
     const col = cols[name];
-    if (!col) throw usage(`--${name} does not apply here: ${table} has no ${name}`);
-    if (name === 'peer') {
+    if (!col) throw usage(`${filterFlag(name)} does not apply here: ${table} has no ${name}`);
+    if (name === 'peer' || name === 'local') {
       const r = v as Typed & { type: 'AddrRange' };
-      parts.push(`${col} BETWEEN ${b.address('peer_lo', r.lo)} AND ${b.address('peer_hi', r.hi)}`);
+      parts.push(`${col} BETWEEN ${b.address(`${name}_lo`, r.lo)} AND ${b.address(`${name}_hi`, r.hi)}`);
     } else if (name === 'port') {
       const p = b.bind('port', u64(v as bigint));
       parts.push(`(sport = ${p} OR dport = ${p})`);
@@ -126,19 +141,28 @@ function where(table: string, f: Filters, b: Binder): string {
 /** The question's SQL for `dialect`, every placeholder replaced in one pass. */
 export function renderQuestion(
   q: Question,
-  o: { database: string; dialect: Dialect; filters: Filters; params?: Record<string, string | undefined> },
+  o: {
+    database: string;
+    dialect: Dialect;
+    filters: Filters;
+    params?: Record<string, string | undefined>;
+    /** a dashboard's rendering: values as literals on every server, and these SQL macros for the named values (since, until, step) */
+    macros?: Readonly<Record<string, string>>;
+  },
 ): Rendered {
   const db = checkIdentifier('database', o.database);
   for (const name of FILTER_NAMES) {
     if (o.filters[name] !== undefined && !acceptedFilters(q).includes(name))
-      throw usage(`--${name} does not apply to ${q.name} (it reads ${q.whereTables.join(', ')})`);
+      throw usage(`${filterFlag(name)} does not apply to ${q.name} (it reads ${q.whereTables.join(', ')})`);
   }
+  // a requirement is one filter, or alternatives (peer|local: either)
   for (const r of q.requires) {
-    if (o.filters[r as FilterName] === undefined) throw usage(`${q.name} needs --${r}`);
+    const alts = r.split('|');
+    if (alts.every((f) => o.filters[f as FilterName] === undefined)) throw usage(`${q.name} needs ${alts.map(filterFlag).join(' or ')}`);
   }
   if (o.filters.until <= o.filters.since) throw usage('--until must be later than --since');
   const values = questionParams(q, o.params ?? {});
-  const b = new Binder(o.dialect.modern);
+  const b = new Binder(o.dialect.modern && !o.macros, o.macros);
   const sql = q.body.replace(/\{\{(\w+)(?::(\w+))?\}\}/g, (_, k: string, arg: string | undefined) => {
     if (k === 'where' && arg) return where(arg, o.filters, b);
     if (k === 'db') return db;

@@ -21,7 +21,7 @@ describe('bench/queries --smoke', function () {
       const cells = rowCells(r.stdout, `${name} `);
       expect(Number(cells[1]), name).to.be.greaterThan(0);
       expect(Number(cells[2]), name).to.be.greaterThan(0);
-      expect(cells.slice(3).join(' ')).to.match(/^question\/scan = \d+\.\d\d$/);
+      expect(cells.slice(3).join(' ')).to.match(/^question\/scan = \d+\.\d\d load \d+\.\d$/);
     }
   });
 });

@@ -188,10 +188,12 @@ describe('tcplens compare --loadgen', function () {
         // a 5 ms flow's close is known to ~0.2 ms, i.e. ~2 points, so 4 binomial sigma there too.
         const spread = phaseSpread(run.truth, Peff);
         const tol = Math.max(0.02, 4 * spread, Peff < 20 ? 4 * v.predicted_sigma! : 0);
-        expect(
-          Math.abs(v.coverage! - expected),
-          `poll ${P} ms (kept ${Peff} ms): measured ${v.coverage} vs predicted ${expected}`,
-        ).to.be.at.most(tol);
+        // A dump walks the hash for tick_ms_mean: a flow's client and server
+        // sockets sit in different buckets, so a slow (starved) walk samples
+        // them apart in time and sees short flows more often (by about d/3P).
+        const walk = v.tick_ms_mean! / (2 * P);
+        const label = `poll ${P} ms (kept ${Peff} ms, ticks of ${v.tick_ms_mean} ms): measured ${v.coverage} vs predicted ${expected}`;
+        expect(v.coverage! - expected, label).to.be.within(-tol, tol + walk);
         expect(v.flows_seen + v.flows_missed).to.equal(N);
       }
       const extra = run.report.predictions.find((x) => x.interval_ms === 10_000)!;

@@ -1,6 +1,7 @@
-// The TCP-health dashboard's SQL (schema/queries/tcp_health_*.sql) against a
-// real ClickHouse server with the project's schema applied: known rows in,
-// the numbers the panels must show out. tcp_flows rows go through the real
+// The TCP-health dashboard's SQL (the saved questions of schema/queries/, as
+// scripts/gen-dashboards.js renders them into its panels) against a real
+// ClickHouse server with the project's schema applied: known rows in, the
+// numbers the panels must show out. tcp_flows rows go through the real
 // ClickHouseSink, which is also wired to /metrics and /readyz here.
 import { expect } from 'chai';
 import * as fs from 'fs';
@@ -16,15 +17,27 @@ import { NO_FORENSICS } from '../helpers/flow_rows';
 import { freePort, haveClickHouse, rows, startTestServer, type TestServer } from '../helpers/clickhouse';
 import { scrape } from './scrape';
 
-const QUERIES = path.resolve(__dirname, '../../../schema/queries');
+const ROOT = path.resolve(__dirname, '../../..');
 const INTERVAL = 60;
 const quiet = new Logger({ write: () => undefined });
 
-/** The panel's SQL with Grafana's macros and the database filled in. */
+interface Panel {
+  title: string;
+  description?: string;
+  targets?: Array<{ query: string }>;
+}
+const gen = require(path.join(ROOT, 'scripts/gen-dashboards.js')) as { dashboards(): Record<string, { panels: Panel[] }> };
+const PANELS = gen.dashboards()['tcp-health.json']!.panels.filter((p) => p.targets);
+
+/** The saved question a panel shows (its description names it). */
+const questionOf = (p: Panel): string => /Saved question ([a-z-]+) /.exec(p.description ?? '')?.[1] ?? '';
+
+/** The SQL of the panel that shows question `name`, with Grafana's macros and the database filled in. */
 function panelSql(name: string, db: string, from: number, to: number): string {
-  return fs
-    .readFileSync(path.join(QUERIES, `${name}.sql`), 'utf8')
-    .replace(/\$from\b/g, String(from))
+  const p = PANELS.find((x) => questionOf(x) === name);
+  if (!p) throw new Error(`no panel shows ${name}`);
+  return p
+    .targets![0]!.query.replace(/\$from\b/g, String(from))
     .replace(/\$to\b/g, String(to))
     .replace(/\$interval\b/g, String(INTERVAL))
     .replace(/\btcplens\./g, `${db}.`);
@@ -98,8 +111,8 @@ describe('TCP health SQL on a real ClickHouse', function () {
       ev(6, '::ffff:10.0.0.1', 443, 1, T0 + 10), // a reset we sent A
       ev(7, '::ffff:10.0.0.2', 80, 2, T0 + 70), // resets received from B
       ev(1, '::ffff:10.0.0.3', 22, 50, T0 + 10), // opens: no health signal
-      `INSERT INTO ${db}.tcp_snapshots (host, ts, idiag_state, tcpi_rtt) SELECT 'h', toDateTime(${T0 + 30}), 1, if(number < 50, 1000, 3000) FROM system.numbers LIMIT 100`,
-      `INSERT INTO ${db}.tcp_snapshots (host, ts, idiag_state, tcpi_rtt) SELECT 'h', toDateTime(${T0 + 30}), 10, 900000 FROM system.numbers LIMIT 100`, // listeners: not counted
+      `INSERT INTO ${db}.tcp_snapshots (host, ts, view, idiag_state, tcpi_rtt) SELECT 'h', toDateTime(${T0 + 30}), 'poll', 1, if(number < 50, 1000, 3000) FROM system.numbers LIMIT 100`,
+      `INSERT INTO ${db}.tcp_snapshots (host, ts, view, idiag_state, tcpi_rtt) SELECT 'h', toDateTime(${T0 + 30}), 'poll', 10, 900000 FROM system.numbers LIMIT 100`, // listeners: not counted
     ])
       await t.client.command({ query: q });
   });
@@ -110,8 +123,15 @@ describe('TCP health SQL on a real ClickHouse', function () {
 
   const run = <T>(name: string): Promise<T[]> => rows<T>(t.client, panelSql(name, db, FROM, TO));
 
+  it('every panel is a saved question, and every panel runs on 18.16', async () => {
+    const names = PANELS.map(questionOf);
+    expect(names).to.not.include('');
+    expect(names).to.include.members(['retransmit-rate', 'rtt-over-time', 'retransmit-top', 'resets-by-peer', 'slow-endpoints']);
+    for (const n of names) await run(n);
+  });
+
   it('retransmits per second per bucket, from the events view', async () => {
-    const r = await run<{ t: string; retransmits_per_s: number }>('tcp_health_retransmits');
+    const r = await run<{ t: string; retransmits_per_s: number }>('retransmit-rate');
     expect(r.map((x) => [Number(x.t), x.retransmits_per_s])).to.deep.equal([
       [T0 * 1000, 2],
       [(T0 + 60) * 1000, 1],
@@ -119,7 +139,7 @@ describe('TCP health SQL on a real ClickHouse', function () {
   });
 
   it('RTT of established sockets: p50 and p99 in ms, listeners left out', async () => {
-    const r = await run<{ t: string; rtt_p50_ms: number; rtt_p99_ms: number }>('tcp_health_rtt');
+    const r = await run<{ t: string; rtt_p50_ms: number; rtt_p99_ms: number }>('rtt-over-time');
     expect(r).to.have.length(1);
     expect(Number(r[0]!.t)).to.equal(T0 * 1000);
     expect(r[0]!.rtt_p99_ms).to.equal(3);
@@ -127,10 +147,11 @@ describe('TCP health SQL on a real ClickHouse', function () {
   });
 
   it('peers that reset us most, with the resets we sent them', async () => {
-    const r = await run<{ peer: string; peer_port: number; resets_received: string; resets_sent: string }>('tcp_health_resets_by_peer');
-    expect(r.map((x) => [x.peer, x.peer_port, Number(x.resets_received), Number(x.resets_sent)])).to.deep.equal([
-      ['::ffff:10.0.0.1', 443, 5, 1],
-      ['::ffff:10.0.0.2', 80, 2, 0],
+    const r = await run<{ peer: string; peer_port: number; direction: string; state: string; resets: string }>('resets-by-peer');
+    expect(r.map((x) => [x.peer, x.peer_port, x.direction, x.state, Number(x.resets)])).to.deep.equal([
+      ['10.0.0.1', 443, 'received', 'UNKNOWN', 5],
+      ['10.0.0.2', 80, 'received', 'UNKNOWN', 2],
+      ['10.0.0.1', 443, 'sent', 'UNKNOWN', 1],
     ]);
   });
 
@@ -152,20 +173,10 @@ describe('TCP health SQL on a real ClickHouse', function () {
       const at = BigInt(T0 + 100) * 1_000_000_000n;
       sink.writeFlows([flow('10.0.0.1', 100, 10, 2000, at, 1), flow('10.0.0.1', 100, 10, 4000, at), flow('10.0.0.2', 300, 0, 1000, at)]);
       await sink.flush(20_000);
-      const r = await run<{
-        peer: string;
-        flows: string;
-        retransmits: string;
-        segs_out: string;
-        retrans_ratio: number;
-        avg_rtt_ms: number;
-        resets: string;
-      }>('tcp_health_retrans_by_peer');
-      expect(
-        r.map((x) => [x.peer, Number(x.flows), Number(x.retransmits), Number(x.segs_out), x.retrans_ratio, x.avg_rtt_ms, Number(x.resets)]),
-      ).to.deep.equal([
-        ['10.0.0.1', 2, 20, 200, 0.1, 3, 1],
-        ['10.0.0.2', 1, 0, 300, 0, 1, 0],
+      const r = await run<{ key: string; flows: string; segs_out: string; retrans_segs: string; retrans_ratio: number }>('retransmit-top');
+      expect(r.map((x) => [x.key, Number(x.flows), Number(x.segs_out), Number(x.retrans_segs), x.retrans_ratio])).to.deep.equal([
+        ['10.0.0.1', 2, 200, 20, 0.1],
+        ['10.0.0.2', 1, 300, 0, 0],
       ]);
       const s = await scrape(m.url);
       const [n] = await rows<{ n: string }>(t.client, `SELECT count() AS n FROM ${db}.tcp_flows`);

@@ -267,4 +267,38 @@ describe('saved questions on data from a real tcplens run', function () {
     expect(many.stderr).to.match(/^tcplens: 3 sockets match --peer 127\.0\.0\.4 --port 7002 in the window: name a cookie\n$/);
     expect(many.stdout.trim().split('\r\n')).to.have.length(4); // header + the three refused connects
   });
+
+  it('tcplens flow by local address, and by 4-tuple and time: each end of the clean transfer found on its own', async () => {
+    const flowCli = (...args: string[]): ReturnType<typeof runCli> =>
+      runCli(['flow', ...args, '--database', db, '--format', 'json'], { TCPLENS_CLICKHOUSE_URL: ch.url });
+    // the client's end, as top-flows names it
+    const [client] = await ask('top-flows', '--peer', '127.0.0.3', '--port', '7000', '--limit', '1');
+    const src = String(client!['src']),
+      sport = String(client!['sport']);
+    expect(client!['dst']).to.equal('127.0.0.3');
+    // its 4-tuple in the window: the client socket
+    const tuple = ['--local', src, '--local-port', sport, '--peer', '127.0.0.3', '--peer-port', '7000'];
+    const one = await flowCli(...tuple, '--since', '10m');
+    expect(one.code, one.stderr).to.equal(0);
+    const close = (JSON.parse(one.stdout) as Row[]).find((r) => r['what'] === 'close')!;
+    expect(Number(close['bytes_acked'])).to.equal(BULK + 2);
+    // the same 4-tuple in a window that ended before the run: nothing, exit 2
+    const before = await flowCli(...tuple, '--since', '3h', '--until', '2h');
+    expect(before.code).to.equal(2);
+    expect(before.stderr).to.match(
+      /^tcplens: 0 sockets match --peer 127\.0\.0\.3 --local \S+ --local-port \d+ --peer-port 7000 in the window/,
+    );
+    // by the local end alone: the server's accepted socket (local 127.0.0.3:7000, peer the client's end)
+    const server = await flowCli('--local', '127.0.0.3/32', '--local-port', '7000', '--peer-port', sport, '--since', '10m');
+    expect(server.code, server.stderr).to.equal(0);
+    const got = (JSON.parse(server.stdout) as Row[]).filter((r) => Number(r['counters']) === 1);
+    expect(Math.max(...got.map((r) => Number(r['bytes_received'])))).to.be.at.least(BULK);
+    // a bad local address is one line, exit 2; an address without a port is refused before any server is asked
+    const bad = await flowCli('--local', '10.0.0.300', '--local-port', '1');
+    expect(bad.code).to.equal(2);
+    expect(bad.stderr).to.match(/^tcplens: --local: "10\.0\.0\.300" is not an address or CIDR/);
+    const noPort = await flowCli('--local', '127.0.0.3');
+    expect(noPort.code).to.equal(2);
+    expect(noPort.stderr).to.match(/name a cookie, or an address .* and a port/);
+  });
 });

@@ -22,6 +22,8 @@ const NAMES = [
   'view-coverage',
   'flow-timeline',
   'flow-find',
+  'retransmit-rate',
+  'rtt-over-time',
 ];
 
 const usageError = (fn: () => unknown): TcplensError => {
@@ -61,6 +63,30 @@ describe('saved questions: library and rendering', () => {
         q.name,
       ).to.include('limit');
     }
+  });
+
+  it('--local and the one-sided ports filter our end and theirs; flow-find takes either address and any port', () => {
+    const q = lib.get('flow-find')!;
+    const f: Filters = { since: 1n, until: 2n, local: parsePeer('10.0.0.0/24'), local_port: 80n, peer_port: 443n };
+    const sql = renderQuestion(q, { database: 'db', dialect: LEGACY, filters: f }).sql;
+    expect(sql).to.include("local_addr BETWEEN toFixedString(unhex('00000000000000000000ffff0a000000'), 16)");
+    expect(sql).to.include("src BETWEEN toFixedString(unhex('00000000000000000000ffff0a000000'), 16)");
+    expect(sql).to.include('sport = 80').and.include('dport = 443');
+    const modern = renderQuestion(q, { database: 'db', dialect: MODERN, filters: f });
+    expect(modern.sql).to.include('local_addr BETWEEN toFixedString(unhex({p_local_lo_');
+    expect(Object.values(modern.params)).to.include('00000000000000000000ffff0a0000ff');
+    expect(
+      usageError(() => renderQuestion(q, { database: 'db', dialect: LEGACY, filters: { since: 1n, until: 2n, port: 1n } })).message,
+    ).to.equal('flow-find needs --peer or --local');
+    expect(
+      usageError(() => renderQuestion(q, { database: 'db', dialect: LEGACY, filters: { since: 1n, until: 2n, local: parsePeer('::1') } }))
+        .message,
+    ).to.equal('flow-find needs --port or --local-port or --peer-port');
+    expect(
+      usageError(() =>
+        renderQuestion(lib.get('listen-overflows')!, { database: 'db', dialect: LEGACY, filters: { since: 1n, until: 2n, pid: 1n } }),
+      ).message,
+    ).to.match(/^--pid does not apply to listen-overflows/);
   });
 
   for (const [label, dialect] of [

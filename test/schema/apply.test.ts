@@ -8,6 +8,9 @@ import { LEGACY } from '../../src/sinks/clickhouse/dialect';
 import { FLOW_SPEC } from '../../src/sinks/tables';
 import { rows, sharedServer, type TestServer } from '../helpers/clickhouse';
 import { runCli } from '../helpers/run_proc';
+import { loadLibrary } from '../../src/query/library';
+import { renderQuestion } from '../../src/query/render';
+import { parsePeer } from '../../src/query/params';
 
 const cli = runCli;
 
@@ -94,6 +97,40 @@ describe('schema apply on a real ClickHouse', function () {
     const again = await applySchema(t.client, { database: db, ttlDays: 0 });
     expect(again.applied).to.include('008_flow_forensics');
     expect(await rows(t.client, `SELECT * FROM ${db}.tcp_flows`)).to.have.length(2);
+  });
+
+  it('010 adds peer_addr to a tcp_flows that holds rows: the old rows keep theirs, computed on read, and --peer finds them', async () => {
+    const db = t.freshDb('peer');
+    await t.client.command({ query: `CREATE DATABASE ${db}` });
+    for (const m of loadMigrations().filter((x) => x.version < 10))
+      for (const sql of renderMigration(m, { database: db, dialect: LEGACY })) await t.client.command({ query: sql });
+    const now = Math.floor(Date.now() / 1000);
+    await t.client.command({
+      query: `INSERT INTO ${db}.tcp_flows (host, ts, idiag_family, src, dst, idiag_cookie) VALUES ('a', ${now}, 2, '10.0.0.1', '10.0.0.2', 7), ('a', ${now}, 10, 'fd00::1', 'fd00::9', 8)`,
+    });
+    const r = await applySchema(t.client, { database: db, ttlDays: 0 });
+    expect(r.applied).to.include('010_flow_peer_addr');
+    // a row inserted after the migration, as the sidecar inserts (peer_addr is never named)
+    await t.client.command({
+      query: `INSERT INTO ${db}.tcp_flows (host, ts, idiag_family, src, dst, idiag_cookie) VALUES ('a', ${now}, 2, '10.0.0.1', '10.0.0.3', 9)`,
+    });
+    const got = await rows<{ c: string; p: string }>(
+      t.client,
+      `SELECT toString(idiag_cookie) AS c, IPv6NumToString(peer_addr) AS p FROM ${db}.tcp_flows ORDER BY c`,
+    );
+    expect(got).to.deep.equal([
+      { c: '7', p: '::ffff:10.0.0.2' },
+      { c: '8', p: 'fd00::9' },
+      { c: '9', p: '::ffff:10.0.0.3' },
+    ]);
+    const lib = loadLibrary();
+    const sql = renderQuestion(lib.get('who-talked')!, {
+      database: db,
+      dialect: LEGACY,
+      filters: { since: BigInt(now - 60), until: BigInt(now + 60), peer: parsePeer('10.0.0.0/30') },
+    }).sql;
+    const talked = await rows<{ peer: string }>(t.client, sql);
+    expect(talked.map((x) => x.peer).sort()).to.deep.equal(['10.0.0.2', '10.0.0.3']);
   });
 
   it('18.16 has no TTL: apply drops day partitions older than --ttl-days, keeps the rest', async () => {

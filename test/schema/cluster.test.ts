@@ -5,6 +5,9 @@
 // ZooKeeper), and as printed by default, ReplicatedMergeTree + ON CLUSTER,
 // applied once through one node with a private ZooKeeper.
 import { expect } from 'chai';
+import { loadLibrary } from '../../src/query/library';
+import { renderQuestion } from '../../src/query/render';
+import { parsePeer } from '../../src/query/params';
 import { ClickHouseSink } from '../../src/sinks/clickhouse/sink';
 import { renderAll } from '../../src/sinks/clickhouse/schema';
 import { LEGACY } from '../../src/sinks/clickhouse/dialect';
@@ -90,6 +93,31 @@ describe('cluster schema: two shards behind a Distributed table', function () {
       expect(ddl.some((s) => s.includes(`ENGINE = Distributed(tl_test, ${db}, poll_cycles_local, rand())`))).to.equal(true);
       for (const s of servers) for (const stmt of ddl) await s.client.command({ query: stmt });
       await writeAndCheck(servers, db);
+    });
+
+    it('a saved question with PREWHERE on peer_addr (010) reads both shards through the Distributed tcp_flows', async () => {
+      const db = servers[0]!.freshDb('qd');
+      const ddl = renderAll({ database: db, dialect: LEGACY, cluster: 'tl_test', replicated: false, onCluster: false });
+      for (const s of servers) for (const stmt of ddl) await s.client.command({ query: stmt });
+      const now = Math.floor(Date.now() / 1000);
+      // one shard holds 10.0.0.2, the other 10.0.0.3 and an address outside the range
+      await servers[0]!.client.command({
+        query: `INSERT INTO ${db}.tcp_flows_local (host, ts, idiag_family, src, dst, comm, tcpi_bytes_acked) VALUES ('a', ${now}, 2, '10.9.0.1', '10.0.0.2', 'x', 5)`,
+      });
+      await servers[1]!.client.command({
+        query: `INSERT INTO ${db}.tcp_flows_local (host, ts, idiag_family, src, dst, comm, tcpi_bytes_acked) VALUES ('b', ${now}, 2, '10.9.0.1', '10.0.0.3', 'y', 7), ('b', ${now}, 2, '10.9.0.1', '10.0.1.3', 'z', 9)`,
+      });
+      const q = renderQuestion(loadLibrary().get('who-talked')!, {
+        database: db,
+        dialect: LEGACY,
+        filters: { since: BigInt(now - 60), until: BigInt(now + 60), peer: parsePeer('10.0.0.0/24') },
+      });
+      expect(q.sql).to.include('PREWHERE');
+      const got = await rows<{ comm: string; peer: string; bytes_out: string }>(servers[0]!.client, q.sql);
+      expect(got.map((r) => [r.comm, r.peer, Number(r.bytes_out)]).sort()).to.deep.equal([
+        ['x', '10.0.0.2', 5],
+        ['y', '10.0.0.3', 7],
+      ]);
     });
   });
 
