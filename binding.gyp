@@ -25,7 +25,9 @@
         "native/event_pump.c",
         "native/bpf_parts.c",
         "native/diag_lookup.c",
-        "native/napi_lookup.cc"
+        "native/napi_lookup.cc",
+        "native/iter_poll.c",
+        "native/napi_iter.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -9,6 +9,7 @@ void InitBpfStats(Napi::Env env, Napi::Object exports);
 void InitEvents(Napi::Env env, Napi::Object exports);
 void InitSampler(Napi::Env env, Napi::Object exports);
 void InitLookup(Napi::Env env, Napi::Object exports);
+void InitIter(Napi::Env env, Napi::Object exports);
 }  // namespace tl
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -19,6 +20,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tl::InitEvents(env, exports);
   tl::InitSampler(env, exports);
   tl::InitLookup(env, exports);
+  tl::InitIter(env, exports);
   return exports;
 }
 

@@ -7,6 +7,7 @@ extern "C" {
 #include "probe.h"
 #include "events.h"
 #include "sampler.h"
+#include "iter_poll.h"
 }
 
 namespace tl {
@@ -56,6 +57,7 @@ static Napi::Value ViewParts(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("events", PartDefs(env, tl_event_parts, TL_EVENTS_NPARTS));
   o.Set("samples", PartDefs(env, tl_sampler_parts, TL_SAMPLER_NPARTS));
+  o.Set("iter", PartDefs(env, tl_iter_parts, TL_ITER_NPARTS));
   return o;
 }
 

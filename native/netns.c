@@ -36,14 +36,16 @@ static int open_netlink(int protocol)
 
 struct ns_job {
 	int target; /* fd of the namespace to enter */
-	int protocol;
-	int result; /* fd or -errno */
+	int (*fn)(void *);
+	void *arg;
+	int result; /* fn's result, or -errno */
 };
 
 static void *ns_thread(void *arg)
 {
 	struct ns_job *j = arg;
 	int home = open(SELF_NS, O_RDONLY | O_CLOEXEC);
+	int rc;
 
 	if (home < 0) {
 		j->result = -errno;
@@ -54,20 +56,22 @@ static void *ns_thread(void *arg)
 		close(home);
 		return NULL;
 	}
-	j->result = open_netlink(j->protocol);
+	j->result = j->fn(j->arg);
 	/* Restore, though the thread is about to end: it keeps the rule simple
 	 * (a thread leaves a namespace as it found it). */
-	if (setns(home, CLONE_NEWNET) < 0 && j->result >= 0) {
-		close(j->result);
-		j->result = -errno;
+	if (setns(home, CLONE_NEWNET) < 0) {
+		rc = -errno;
+		if (j->result >= 0)
+			close(j->result);
+		j->result = rc;
 	}
 	close(home);
 	return NULL;
 }
 
-int tl_netns_socket(const char *path, int protocol, uint64_t *ns_inode)
+int tl_netns_run(const char *path, int (*fn)(void *), void *arg, uint64_t *ns_inode)
 {
-	struct ns_job j = { -1, protocol, -EINVAL };
+	struct ns_job j = { -1, fn, arg, -EINVAL };
 	struct stat st;
 	pthread_t t;
 	int rc;
@@ -75,8 +79,9 @@ int tl_netns_socket(const char *path, int protocol, uint64_t *ns_inode)
 	if (!path) {
 		if (stat(SELF_NS, &st) < 0)
 			return -errno;
-		*ns_inode = st.st_ino;
-		return open_netlink(protocol);
+		if (ns_inode)
+			*ns_inode = st.st_ino;
+		return fn(arg);
 	}
 	j.target = open(path, O_RDONLY | O_CLOEXEC);
 	if (j.target < 0)
@@ -93,7 +98,17 @@ int tl_netns_socket(const char *path, int protocol, uint64_t *ns_inode)
 	}
 	pthread_join(t, NULL);
 	close(j.target);
-	if (j.result >= 0)
+	if (j.result >= 0 && ns_inode)
 		*ns_inode = st.st_ino;
 	return j.result;
+}
+
+static int netlink_job(void *arg)
+{
+	return open_netlink(*(int *)arg);
+}
+
+int tl_netns_socket(const char *path, int protocol, uint64_t *ns_inode)
+{
+	return tl_netns_run(path, netlink_job, &protocol, ns_inode);
 }

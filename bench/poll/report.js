@@ -6,7 +6,16 @@
 'use strict';
 const fs = require('fs');
 
-const [file, built, est, farms, v6] = process.argv.slice(2);
+const [file, built, est, farms, v6, loadFile] = process.argv.slice(2);
+// /proc/loadavg's first three figures at the start and the end of the run (run.sh)
+const loadavg = (() => {
+  try {
+    const [start, end] = fs.readFileSync(loadFile, 'utf8').trim().split('\n');
+    return { start, end: end ?? '-' };
+  } catch {
+    return null;
+  }
+})();
 const runs = fs
   .readFileSync(file, 'utf8')
   .split('\n')
@@ -103,30 +112,47 @@ const tlSeen = median(pick('tcplens', 'full').map((r) => parseTcplens(r.out).soc
 // process's (what a sidecar holds after N cycles).
 const STEADY_SKIP = 1;
 const cyclesOf = (r) => r.out.split('|').filter(Boolean).map(parseTcplens);
-const steadyRuns = pick('steady', 'full');
-const steadyProblems = [];
-const steadyPer = [];
-for (const r of steadyRuns) {
-  const n = socketsOf(r),
-    all = cyclesOf(r),
-    cs = all.slice(STEADY_SKIP);
-  if (r.ru.exit !== 0 || !(n > 0)) continue;
-  if (cs.length === 0) {
-    steadyProblems.push(`steady (rep ${r.rep}) printed ${all.length} cycle(s)`);
-    continue;
+/** A sidecar command's steady cycles (cycle 1 dropped), per socket of the
+ * floor. `counts`: every cycle must have reported the floor's sockets (a
+ * poll of changes only reports fewer). */
+function steadyOf(cmd, counts) {
+  const runs = pick(cmd, 'full');
+  const per = [];
+  for (const r of runs) {
+    const n = socketsOf(r),
+      all = cyclesOf(r),
+      cs = all.slice(STEADY_SKIP);
+    if (r.ru.exit !== 0 || !(n > 0)) continue;
+    if (cs.length === 0) {
+      steadyProblems.push(`${cmd} (rep ${r.rep}) printed ${all.length} cycle(s)`);
+      continue;
+    }
+    for (const [i, c] of all.entries()) {
+      if ((counts || i === 0) && c.sockets !== n)
+        steadyProblems.push(`${cmd} (rep ${r.rep}) cycle ${i + 1} counted ${c.sockets} sockets, the floor ${n}`);
+    }
+    per.push({
+      cycles: all.length,
+      user: median(cs.map((c) => c.userUs)) / n,
+      sys: median(cs.map((c) => c.sysUs)) / n,
+      total: median(cs.map((c) => c.userUs + c.sysUs)) / n,
+      wall: median(cs.map((c) => c.wallMs)),
+      rss: r.ru.maxrss_kb / 1024,
+      emitted: median(cs.map((c) => c.sockets)),
+    });
   }
-  for (const [i, c] of all.entries()) {
-    if (c.sockets !== n) steadyProblems.push(`steady (rep ${r.rep}) cycle ${i + 1} counted ${c.sockets} sockets, the floor ${n}`);
-  }
-  steadyPer.push({
-    cycles: all.length,
-    user: median(cs.map((c) => c.userUs)) / n,
-    sys: median(cs.map((c) => c.sysUs)) / n,
-    total: median(cs.map((c) => c.userUs + c.sysUs)) / n,
-    wall: median(cs.map((c) => c.wallMs)),
-    rss: r.ru.maxrss_kb / 1024,
-  });
+  return { runs, per };
 }
+const steadyProblems = [];
+const { runs: steadyRuns, per: steadyPer } = steadyOf('steady', true);
+const steadyRow = (label, { runs, per }) => ({
+  label,
+  runs: per.length,
+  of: runs.length,
+  ...Object.fromEntries(['user', 'sys', 'total', 'wall', 'rss', 'emitted'].map((k) => [k, median(per.map((p) => p[k]))])),
+});
+const iterAll = steadyRow('iter poll, all changed (steady)', steadyOf('iter', true));
+const iterQuiet = steadyRow('iter poll, unchanged (steady)', steadyOf('iterq', false));
 const steadyCycles = median(steadyPer.map((p) => p.cycles));
 // Cross-check of the self-reported window (printer.begin .. the cycle's end):
 // per rep, (sidecar process CPU - --once process CPU of the same rep) / its
@@ -146,17 +172,8 @@ const steadyMarginal = median(
       return (r.ru.user_us + r.ru.sys_us - (o.user_us + o.sys_us)) / extra / socketsOf(r);
     }),
 );
-const tlSteady = {
-  label: `tcplens sidecar (steady cycle)`,
-  runs: steadyPer.length,
-  of: steadyRuns.length,
-  ...Object.fromEntries(['user', 'sys', 'total', 'wall', 'rss'].map((k) => [k, median(steadyPer.map((p) => p[k]))])),
-};
+const tlSteady = steadyRow('tcplens sidecar (steady cycle)', { runs: steadyRuns, per: steadyPer });
 
-// With --sink: the whole `tcplens run` process (poll, destroy, events, samples,
-// flow table, Native encoding, HTTP inserts into a private ClickHouse, metrics)
-// for a fixed duration, minus the same run on the empty namespace (start-up,
-// schema, timers, the other views' idle cost), per cycle it ran and socket.
 const sinkCycles = (r) => {
   try {
     return JSON.parse(r.out.replace(/\\"/g, '"')).cycles;
@@ -248,6 +265,8 @@ for (const [r, fl, s] of [
   [tlCycle, floor, ss],
   [tlSub, floorSub, ssSub],
   [tlSteady, floor, ss],
+  ...(iterAll.of ? [[iterAll, floor, ss]] : []),
+  ...(iterQuiet.of ? [[iterQuiet, floor, ss]] : []),
   ...(tlSink.of
     ? [
         [tlSink, floor, ss],
@@ -311,12 +330,21 @@ if (tlSink.of) {
       ` (${f(ratio(tlSink.rss, emptyRss))}x; +${f(tlSink.rss - emptyRss, 1)} MB, ${f(((tlSink.rss - emptyRss) * 1048576) / socketsOf(pick('floor', 'full')[0] ?? {}), 0)} bytes a socket)`,
   );
 }
-out.push(
-  `load average at the report (1, 5, 15 min): ${require('os')
-    .loadavg()
-    .map((l) => l.toFixed(2))
-    .join(', ')}`,
-);
+if (iterAll.of) {
+  const xa = ratio(iterAll.total, floor.total),
+    xq = ratio(iterQuiet.total, floor.total);
+  out.push(
+    `iter rows: \`tcplens poll --poll-via iter --interval 1ms --count ${f(steadyCycles, 0)} --format none\` (every pass full: every socket` +
+      ` emitted, as when all changed), and the same with --changed (after the first full pass only sockets that moved:` +
+      ` ${f(iterQuiet.emitted, 0)} a cycle on the idle farm); cycles 2-${f(steadyCycles, 0)}, per socket of the floor`,
+  );
+  out.push(
+    `goal iter poll vs the floor: unchanged <= 0.3x: ${f(xq)}x ${goal(Number.isFinite(xq) ? +(xq <= 0.3) : NaN)};` +
+      ` all changed <= 0.6x: ${f(xa)}x ${goal(Number.isFinite(xa) ? +(xa <= 0.6) : NaN)};` +
+      ` vs the inet_diag sidecar: ${f(ratio(iterAll.total, tlSteady.total))}x (all changed), ${f(ratio(iterQuiet.total, tlSteady.total))}x (unchanged)`,
+  );
+}
+if (loadavg) out.push(`load average (1, 5, 15 min) at start: ${loadavg.start}; at end: ${loadavg.end}`);
 out.push('user/sys split is tick-sampled by the kernel; the total is exact');
 out.push('');
 for (const [r, fl, s] of [

@@ -62,6 +62,11 @@ run() {  # run CMD NSKIND REP
     # each); report.js drops the first (cold) cycle and takes the median of the rest.
     steady) ru=$(cd "$ROOT" && "$B/rusage" -o "$out" -e "$err" -- \
       node bin/tcplens.js poll --netns "$ns" --interval 1ms --count "$STEADY_CYCLES" --format none) ;;
+    # The iterator poll's sidecar: every pass full (all sockets emitted, as if
+    # all changed), and with --changed (only the sockets that moved: none on the idle farm).
+    iter | iterq) ru=$(cd "$ROOT" && "$B/rusage" -o "$out" -e "$err" -- \
+      node bin/tcplens.js poll --netns "$ns" --interval 1ms --count "$STEADY_CYCLES" --format none --poll-via iter \
+        $([ "$cmd" = iterq ] && echo --changed)) ;;
     # The whole sidecar with the ClickHouse sink: a fresh database per run; the
     # cycle count comes from its run.totals log line (stdout: that line).
     sink) ru=$(cd "$ROOT" && "$B/rusage" -o /dev/null -e "$err" -- \
@@ -76,14 +81,14 @@ run() {  # run CMD NSKIND REP
   esac
   # First line of stdout (steady: all its summary lines, joined by '|'), escaped for JSON.
   local line
-  if [ "$cmd" = steady ]; then line=$(paste -sd'|' "$out"); else line=$(head -n1 "$out"); fi
+  case "$cmd" in steady | iter | iterq) line=$(paste -sd'|' "$out") ;; *) line=$(head -n1 "$out") ;; esac
   line=$(printf '%s' "$line" | sed 's/[\\"]/\\&/g')
   [ -s "$err" ] && [ "$cmd" != ss ] && sed 's/^/  '"$cmd"': /' "$err" | head -n3 >&2
   echo "{\"cmd\":\"$cmd\",\"ns\":\"$kind\",\"rep\":$rep,\"ru\":$ru,\"out\":\"$line\"}" >>"$TMP/runs.jsonl"
 }
 
 CMDS="floor ss tcplens"   # start-up anchors: one process, one dump each
-FULL_CMDS="$CMDS steady"  # on the farm: the same, then the sidecar's steady cycles
+FULL_CMDS="$CMDS steady iter iterq"  # on the farm: the same, then the sidecars' steady cycles (inet_diag, iter/tcp)
 if [ "$SINK" = 1 ]; then
   # Long enough that start-up is a small share; slow enough that the server
   # (one of 2 shared cores, ~66k rows/s of 118 columns) keeps up.
@@ -96,6 +101,7 @@ STEADY_CYCLES=6           # cycle 1 is cold (JIT, first touch) and dropped
 # Start-up anchors first, on the empty namespace while the farms do not exist
 # yet: the TCP hash table is global, so once the farms are up even an empty
 # namespace's dump walks past their sockets, which is no start-up cost.
+cut -d' ' -f1-3 /proc/loadavg >"$TMP/loadavg"
 echo "start-up anchors: $REPS reps on the empty netns $EMPTY..." >&2
 for c in $CMDS; do run "$c" empty 0; done  # warm-up (page cache, Node's compile cache): not counted
 for ((r = 1; r <= REPS; r++)); do
@@ -133,4 +139,5 @@ for ((r = 1; r <= REPS; r++)); do
   for c in $FULL_CMDS; do run "$c" full "$r"; done  # interleaved: A B C D A B C D ...
 done
 
-node "$HERE/report.js" "$TMP/runs.jsonl" "$BUILT" "$EST" "$FARMS" "$V6PCT"
+cut -d' ' -f1-3 /proc/loadavg >>"$TMP/loadavg"
+node "$HERE/report.js" "$TMP/runs.jsonl" "$BUILT" "$EST" "$FARMS" "$V6PCT" "$TMP/loadavg"

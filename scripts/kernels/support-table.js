@@ -37,7 +37,7 @@ function heading(run) {
 }
 
 function partCell(run, view, part, defs, notes) {
-  const p = run.preflight.parts[view].find((x) => x.part === part);
+  const p = (run.preflight.parts[view] ?? []).find((x) => x.part === part);
   if (!p) return 'n/a';
   const first = defs.variants[0].program;
   if (p.up && p.program === first) return `\`${p.program}\``;
@@ -68,6 +68,10 @@ function render(runs) {
       lines.push(`| ${view}: ${d.part} | ${runs.map((r) => partCell(r, view, d.part, d, notes)).join(' | ')} |`);
     }
   }
+  // the iterator poll (--poll-via iter): opt-in, off means the poll stays on inet_diag
+  for (const d of defs.iter ?? []) {
+    lines.push(`| poll via iter: ${d.part} | ${runs.map((r) => partCell(r, 'iter', d.part, d, notes)).join(' | ')} |`);
+  }
   const table = lines.join('\n');
   const out = [BEGIN, '', table, ''];
   if (notes.length) {
@@ -77,8 +81,8 @@ function render(runs) {
   }
   out.push('Each part loads the first variant its kernel accepts (`tcplens preflight` names it; variants in order):', '');
   out.push('| part | variant | needs |', '|---|---|---|');
-  for (const view of ['events', 'samples']) {
-    for (const d of defs[view]) {
+  for (const view of ['events', 'samples', 'iter']) {
+    for (const d of defs[view] ?? []) {
       d.variants.forEach((v, i) => out.push(`| ${i === 0 ? `${view}: ${d.part}` : ''} | \`${v.program}\` | ${v.needs} |`));
     }
   }

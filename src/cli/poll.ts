@@ -2,7 +2,8 @@
 // printed like ss or as JSON.
 import { listItems } from '../util/list';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
-import { PollSource, type CycleResult } from '../sources/poll';
+import type { CycleResult } from '../sources/poll';
+import { openPollSource, pollCycle, POLL_VIA, type PollVia } from '../sources/poll_via';
 import { DestroySource } from '../sources/destroy';
 import { parseNetnsSelector } from '../netns/select';
 import { ALL_STATES, parseStates } from '../format/tcp_states';
@@ -24,6 +25,8 @@ interface PollArgs {
   family: string;
   batchRows: number;
   destroy?: boolean;
+  pollVia: PollVia;
+  changed?: boolean;
 }
 
 /** How often --destroy empties the kernel's queue between polls. */
@@ -62,6 +65,16 @@ export const builder = (y: Argv): Argv<PollArgs> =>
     .option('destroy', {
       type: 'boolean',
       describe: 'add the destroy view: the final record of every socket destroyed between polls (records get "view": "poll" | "destroy")',
+    })
+    .option('poll-via', {
+      choices: POLL_VIA,
+      default: 'diag' as PollVia,
+      describe:
+        'diag: inet_diag dump; iter: an eBPF iter/tcp program reading tcp_sock (cheaper, fewer fields: docs/views.md), falling back to diag with the reason',
+    })
+    .option('changed', {
+      type: 'boolean',
+      describe: 'with --poll-via iter and --interval: after the first poll, only the sockets that moved (detected in the kernel)',
     })
     .option('batch-rows', {
       type: 'number',
@@ -121,13 +134,15 @@ export async function runPoll(args: PollArgs): Promise<number> {
     if (exitCodeOf(report) !== 0) return 1;
   }
 
-  const source = new PollSource({
+  const opts = {
     netns,
     states: (parseStates(args.states) & (filterStates ?? ALL_STATES)) >>> 0,
     families: familyMask(args.family),
     batchRows: args.batchRows,
-    ...(bytecode ? { bytecode } : {}),
-  });
+  };
+  const source = openPollSource(args.pollVia, { ...opts, ...(bytecode ? { bytecode } : {}) }, (why) =>
+    warn(`tcplens: poll via iter unavailable, polling with inet_diag: ${why}`),
+  );
   source.onOpenError = onOpenError('poll');
   const destroy = args.destroy ? new DestroySource({ netns, batchRows: args.batchRows }) : null;
   if (destroy) {
@@ -155,7 +170,7 @@ export async function runPoll(args: PollArgs): Promise<number> {
       const started = Date.now();
       const cpu0 = process.cpuUsage();
       await printer.begin();
-      const r = await source.cycle((b, ctx) => printer.batch(b, ctx, 'poll'));
+      const r = await pollCycle(source, (b, ctx) => printer.batch(b, ctx, 'poll'), !(args.changed && n > 0));
       const cpu = process.cpuUsage(cpu0);
       destroy?.refresh();
       await drainDestroy();

@@ -101,6 +101,7 @@ export async function runMain(args: RunArgs): Promise<number> {
       ownersMs,
       ringBytes,
       changesOnly: args.changesOnly,
+      pollVia: args.pollVia,
       ...(snapshotOn ? { snapshotOn, snapshotRate: args.snapshotRate } : {}),
       ...(bytecode ? { bytecode } : {}),
       ...(states !== undefined ? { states } : {}),

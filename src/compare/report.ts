@@ -3,6 +3,7 @@ import type { Joined } from './join';
 import type { ViewOutcome } from './runner';
 import { predictCoverage, coverageSigma } from './predict';
 import { PollGaps, predictFromGaps } from '../correlate/poll_gaps';
+import { isPolled } from './views/polled';
 
 export interface ViewReport {
   view: string;
@@ -95,7 +96,7 @@ export function buildReport(j: Joined, outcomes: readonly ViewOutcome[], lifetim
   return outcomes.map((out, v) => {
     const sights = j.sights[v]!;
     const r = out.result;
-    const pollLike = out.view === 'poll' || out.view === 'samples';
+    const pollLike = isPolled(out.view) || out.view === 'samples';
     const total = j.flows.length;
     const hasBytes = out.view !== 'samples' && r !== undefined;
     let bytesTotal = 0,
@@ -154,10 +155,10 @@ export function buildReport(j: Joined, outcomes: readonly ViewOutcome[], lifetim
       coverage: r && total ? round(seen / total, 5) : null,
       // Samples see a flow only while a thread blocks on its socket (an
       // event loop never does): lifetimes alone cannot predict that.
-      predicted_coverage: out.view === 'poll' ? round(predictCoverage(lifetimes, out.interval_ms), 5) : noPrediction(out.view) ? null : 1,
-      predicted_sigma: out.view === 'poll' ? round(coverageSigma(lifetimes, out.interval_ms), 5) : noPrediction(out.view) ? null : 0,
+      predicted_coverage: isPolled(out.view) ? round(predictCoverage(lifetimes, out.interval_ms), 5) : noPrediction(out.view) ? null : 1,
+      predicted_sigma: isPolled(out.view) ? round(coverageSigma(lifetimes, out.interval_ms), 5) : noPrediction(out.view) ? null : 0,
       predicted_coverage_kept:
-        out.view === 'poll' && r?.gaps_ms?.length
+        isPolled(out.view) && r?.gaps_ms?.length
           ? round(predictFromGaps(lifetimes, new PollGaps(r.gaps_ms)), 5)
           : adaptive && k.predicted_n
             ? round((k.predicted_sum_ppm ?? 0) / 1e6 / k.predicted_n, 5)

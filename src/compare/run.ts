@@ -22,6 +22,7 @@ import { joinTruth, joinUnion, lifetimesMs, type Joined } from './join';
 import { buildReport, predictedOnly, type ViewReport } from './report';
 import { resolveNetns, parseNetnsSelector } from '../netns/select';
 import type { ViewName } from './views';
+import { isPolled } from './views/polled';
 
 export interface CompareOptions {
   /** netns mode: how long to watch; loadgen mode: the most the workload may take */
@@ -69,8 +70,7 @@ function runnersFor(o: CompareOptions, netns: string): ViewRunner[] {
   const rng = new Rng(o.seed);
   const out: ViewRunner[] = [];
   for (const v of o.views) {
-    if (v === 'poll')
-      for (const p of o.intervalsMs) out.push(new ViewRunner({ view: 'poll', netns, intervalMs: p, phaseMs: rng.next() * p }));
+    if (isPolled(v)) for (const p of o.intervalsMs) out.push(new ViewRunner({ view: v, netns, intervalMs: p, phaseMs: rng.next() * p }));
     else if (v === 'adaptive')
       out.push(new ViewRunner({ view: v, netns, intervalMs: 0, phaseMs: rng.next() * 100, adaptive: o.adaptive ?? DEFAULT_ADAPTIVE }));
     else if (v === 'samples') out.push(new ViewRunner({ view: v, netns, intervalMs: o.sampleIntervalMs, phaseMs: 0 }));

@@ -6,6 +6,7 @@ import * as readline from 'readline';
 import type { WorkerArgs, WorkerResult } from './view_worker';
 import type { SockObs } from './observe';
 import type { ViewName } from './views';
+import { isPolled } from './views/polled';
 
 const WORKER = path.join(__dirname, 'view_worker.js');
 
@@ -30,7 +31,7 @@ export class ViewRunner {
   get label(): string {
     const a = this.args;
     if (a.view === 'adaptive' && a.adaptive) return `adaptive ${Math.round(a.adaptive.target * 100)}%`;
-    return a.view === 'poll' || a.view === 'samples' ? `${a.view} ${a.intervalMs} ms` : a.view;
+    return isPolled(a.view) || a.view === 'samples' ? `${a.view} ${a.intervalMs} ms` : a.view;
   }
 
   private async line(): Promise<Record<string, unknown>> {

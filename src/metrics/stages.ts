@@ -71,6 +71,9 @@ export interface PollStageStats {
   cycleSeconds: HistogramSnapshot;
   netlink: NetlinkCounters;
   namespaces: NamespaceCounters;
+  /** --poll-via iter: sockets the iterator walked, skipped as unchanged, and records lost
+   * (malformed, bpf_seq_write failures, passes cut short); zeros on inet_diag */
+  iter?: { walked: number; unchanged: number; malformed: number; writeErrors: number; dropped: number };
 }
 
 /** The destroy view (src/metrics/destroy_stage.ts adapts a DestroySource). */

@@ -157,7 +157,7 @@ export interface Addon {
     setns(path: string): ProbeResult;
   };
   /** the eBPF views' parts and variants, from the native tables */
-  viewParts(): { events: PartDef[]; samples: PartDef[] };
+  viewParts(): { events: PartDef[]; samples: PartDef[]; iter: PartDef[] };
 }
 
 let cached: Addon | undefined;

@@ -215,6 +215,16 @@ function partRows(f: Facts, view: BpfView): CheckRow[] {
   });
 }
 
+/** The iterator poll is opt-in (--poll-via iter): off is not a warning, the
+ * poll then runs on inet_diag; the row says which variant would run, or why none. */
+function iterRow(f: Facts): CheckRow | null {
+  const p = f.probes.iter?.parts[0];
+  if (!f.probes.bpf?.ok || !p) return null;
+  if (!p.up) return row('poll via iter', 'ok', `off (--poll-via iter polls with inet_diag): ${p.why}`);
+  const fallback = isFallback('iter', p) ? `; the kernel refused the better variants: ${p.why}` : '';
+  return row('poll via iter', 'ok', `--poll-via iter runs as ${p.program} (${needsOf('iter', p.program)})${fallback}`);
+}
+
 function bpfStatsRow(f: Facts): CheckRow | null {
   if (!f.probes.bpf?.ok || f.bpfStats === undefined) return null;
   if (f.bpfStats) return row('bpf_stats', 'ok', "kernel.bpf_stats_enabled=1: the eBPF views' kernel CPU is measured per program");
@@ -319,6 +329,7 @@ export function decideChecks(f: Facts, opts: CheckOptions = {}): CheckRow[] {
     bpfRow(f),
     ...partRows(f, 'events'),
     ...partRows(f, 'samples'),
+    iterRow(f),
     bpfStatsRow(f),
     tracefsRow(f),
     bpffsRow(f),
@@ -344,5 +355,5 @@ export function decideViews(f: Facts): Views {
 
 /** Each part of the eBPF views as the preflight's load left it. */
 export function decideParts(f: Facts): Record<BpfView, ViewPart[]> {
-  return { events: f.probes.events?.parts ?? [], samples: f.probes.samples?.parts ?? [] };
+  return { events: f.probes.events?.parts ?? [], samples: f.probes.samples?.parts ?? [], iter: f.probes.iter?.parts ?? [] };
 }

@@ -1,6 +1,6 @@
 // The real probes: each tries the operation a view depends on, once.
 import { addon, type ProbeResult } from '../native/addon';
-import { probeEventsView, probeSamplesView, type ViewProbe } from './view_probes';
+import { probeEventsView, probeIterPoll, probeSamplesView, type ViewProbe } from './view_probes';
 
 /** INET_DIAG_* attribute numbers the verdict reads from the diag probe's bitmask. */
 export const INET_DIAG_MARK = 15;
@@ -21,6 +21,8 @@ export interface Probes {
   events?: ViewProbe | null;
   /** the samples view's own programs, loaded part by part and closed */
   samples?: ViewProbe | null;
+  /** the iterator poll's program (--poll-via iter), loaded and closed */
+  iter?: ViewProbe | null;
 }
 
 export const SELF_NETNS = '/proc/self/ns/net';
@@ -40,6 +42,7 @@ export function runProbes(): Probes {
     setns: probe.setns(SELF_NETNS),
     events: probeEventsView(),
     samples: probeSamplesView(),
+    iter: probeIterPoll(),
   };
 }
 

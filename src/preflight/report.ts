@@ -10,7 +10,7 @@ export interface PreflightReport {
   checks: CheckRow[];
   views: Views;
   /** each part of the eBPF views: the variant that loaded, or off and why */
-  parts: { events: ViewPart[]; samples: ViewPart[] };
+  parts: { events: ViewPart[]; samples: ViewPart[]; iter?: ViewPart[] };
 }
 
 export function verdictOf(checks: readonly CheckRow[]): Verdict {

@@ -4,6 +4,7 @@
 import type { ViewPart } from '../native/addon';
 import { EventSource, FLOW_KINDS } from '../sources/events';
 import { SampleSource } from '../sources/samples';
+import { IterPollSource } from '../sources/iter_poll';
 
 export interface ViewProbe {
   /** each part: the variant that loaded, or off and why */
@@ -28,3 +29,6 @@ export const probeEventsView = (): ViewProbe => probe(new EventSource({ kinds: F
 
 /** The samples view as `run` opens it. */
 export const probeSamplesView = (): ViewProbe => probe(new SampleSource({}));
+
+/** The iterator poll (--poll-via iter) as `run` opens it. */
+export const probeIterPoll = (): ViewProbe => probe(new IterPollSource({ netns: { kind: 'list', items: ['host'] } }));

@@ -24,6 +24,13 @@ const RUN_OPTIONS: Record<string, Options> = {
     default: false,
     describe: 'tcp_snapshots: only sockets whose state or counters moved since their previous poll',
   },
+  'poll-via': {
+    type: 'string',
+    choices: ['diag', 'iter'],
+    default: 'diag',
+    describe:
+      'how the poll reads sockets: diag (inet_diag dump) or iter (an eBPF iter/tcp program reading tcp_sock, cheaper; fewer fields, see docs/views.md); iter falls back to diag, saying why, where the kernel refuses it',
+  },
   'sample-hz': { type: 'number', default: 1, describe: 'task samples per second (samples view)' },
   'owners-interval': {
     type: 'string',
@@ -147,6 +154,7 @@ export interface RunArgs extends SinkFlags, MetricsFlags {
   duration?: string;
   views: string;
   changesOnly: boolean;
+  pollVia: 'diag' | 'iter';
   sampleHz: number;
   ownersInterval: string;
   drainInterval: string;

@@ -62,6 +62,8 @@ export interface ViewsRequest {
   ownersMs: number;
   ringBytes: number;
   changesOnly: boolean;
+  /** --poll-via: inet_diag (default) or the iter/tcp program, falling back to inet_diag */
+  pollVia?: 'diag' | 'iter';
   batchRows?: number;
   /** --coverage-target: the poll's interval is chosen by this after every cycle */
   adaptive?: AdaptiveInterval;

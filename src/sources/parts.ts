@@ -4,11 +4,28 @@
 // this file only names and words it for logs, preflight and metrics.
 import { addon, type PartDef, type ViewPart } from '../native/addon';
 import { TcplensError, type ErrorCode } from '../util/errors';
+import { CAP, hasCap, readCapEff } from '../preflight/caps';
 
-export type BpfView = 'events' | 'samples';
+export type BpfView = 'events' | 'samples' | 'iter';
 
 /** Whether a view can be tried here at all (built, capable), else why not. */
 export type Availability = { ok: true } | { ok: false; reason: string };
+
+/** Why this process cannot load an eBPF view (`unbuilt`: the addon's reason
+ * for lacking its skeleton, '' if built; `what`: what the view loads), or ok. */
+export function bpfAvailability(unbuilt: () => string, what: string): Availability {
+  let why: string;
+  try {
+    why = unbuilt();
+  } catch (e) {
+    return { ok: false, reason: (e as Error).message };
+  }
+  if (why) return { ok: false, reason: why };
+  const eff = readCapEff();
+  const bpfOk = (hasCap(eff, CAP.BPF) && hasCap(eff, CAP.PERFMON)) || hasCap(eff, CAP.SYS_ADMIN);
+  if (!bpfOk) return { ok: false, reason: `no CAP_BPF + CAP_PERFMON (or CAP_SYS_ADMIN): ${what}` };
+  return { ok: true };
+}
 
 /** The native tables: each view's parts and their variants, best first; [] without the addon. */
 export function partDefs(view: BpfView): PartDef[] {

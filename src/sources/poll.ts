@@ -1,6 +1,6 @@
 // The poll view: every cycle, one inet_diag dump per watched namespace,
 // parsed natively into column batches that are handed to a consumer.
-import { addon, type DiagSocket, type DumpStats } from '../native/addon';
+import { addon, type DiagSocket, type DumpStats, type FillResult } from '../native/addon';
 import { PollBatch } from '../layout/batch';
 import type { NetnsSelector } from '../netns/select';
 import type { NetnsInfo } from '../netns/discover';
@@ -42,6 +42,9 @@ export interface CycleResult {
   added: number;
   removed: number;
   unreadable: number;
+  /** every live socket was reported, so a flow missing from it is gone
+   * (absent: true; an iterator pass that skipped unchanged sockets: false) */
+  complete?: boolean;
 }
 
 /** A batch and what is needed to read it: the namespace and its cong names. */
@@ -52,6 +55,34 @@ export interface BatchContext {
 }
 
 export type BatchConsumer = (batch: PollBatch, ctx: BatchContext) => void | Promise<void>;
+
+/** Reads one namespace's pass (a dump or an iterator) to its end into
+ * `batch`, batch by batch: counts into nc and result, learns the names. */
+export async function fillNamespace(
+  fill: (buffer: ArrayBuffer, capacity: number) => Promise<FillResult>,
+  batch: PollBatch,
+  names: string[],
+  ctx: BatchContext,
+  nc: NetnsCycle,
+  consume: BatchConsumer,
+  result: CycleResult,
+): Promise<void> {
+  for (;;) {
+    const r = await fill(batch.buffer, batch.capacity);
+    if (r.names.length) names.push(...r.names);
+    if (r.rows > 0) {
+      batch.rows = r.rows;
+      nc.sockets += r.rows;
+      result.batches++;
+      await consume(batch, ctx);
+    }
+    if (r.errno) {
+      nc.errno = r.errno;
+      nc.code = r.code ?? 'EUNKNOWN';
+    }
+    if (r.done) return;
+  }
+}
 
 export class PollSource {
   private readonly tracker: NetnsTracker<NsSocket<DiagSocket>>;
@@ -120,21 +151,7 @@ export class PollSource {
       nc.code = err.code ?? 'EUNKNOWN';
       return;
     }
-    for (;;) {
-      const r = await sock.fill(this.batch.buffer, this.batch.capacity);
-      if (r.names.length) names.push(...r.names);
-      if (r.rows > 0) {
-        this.batch.rows = r.rows;
-        nc.sockets += r.rows;
-        result.batches++;
-        await consume(this.batch, { ns, names });
-      }
-      if (r.errno) {
-        nc.errno = r.errno;
-        nc.code = r.code ?? 'EUNKNOWN';
-      }
-      if (r.done) return;
-    }
+    await fillNamespace((buf, cap) => sock.fill(buf, cap), this.batch, names, { ns, names }, nc, consume, result);
   }
 
   /** Closes every namespace socket. Idempotent. */

@@ -6,10 +6,9 @@
 import { samplerAddon, type NativeSampler, type SamplePass, type SamplerStats } from '../native/sampler';
 import { OwnerBatch, SampleBatch } from '../layout/sample_columns';
 import type { ColumnBatch } from '../layout/batch';
-import { CAP, hasCap, readCapEff } from '../preflight/caps';
 import { TcplensError } from '../util/errors';
 import type { ViewPart } from '../native/addon';
-import { loadParts, type Availability } from './parts';
+import { bpfAvailability, loadParts, type Availability } from './parts';
 
 export interface SampleOptions {
   /** only this process (tgid), filtered in the kernel */
@@ -44,21 +43,8 @@ export type SampleConsumer = (batch: SampleBatch, ctx: SampleContext) => void | 
 export type OwnerConsumer = (batch: OwnerBatch, ctx: SampleContext) => void | Promise<void>;
 
 /** Why this process cannot run the samples view, before trying to load it. */
-export function sampleAvailability(): Availability {
-  let unbuilt: string;
-  try {
-    unbuilt = samplerAddon().samplerUnbuilt();
-  } catch (e) {
-    return { ok: false, reason: (e as Error).message };
-  }
-  if (unbuilt) return { ok: false, reason: unbuilt };
-  const eff = readCapEff();
-  const bpfOk = (hasCap(eff, CAP.BPF) && hasCap(eff, CAP.PERFMON)) || hasCap(eff, CAP.SYS_ADMIN);
-  if (!bpfOk) {
-    return { ok: false, reason: 'no CAP_BPF + CAP_PERFMON (or CAP_SYS_ADMIN): the samples view loads eBPF task iterators' };
-  }
-  return { ok: true };
-}
+export const sampleAvailability = (): Availability =>
+  bpfAvailability(() => samplerAddon().samplerUnbuilt(), 'the samples view loads eBPF task iterators');
 
 export class SampleSource {
   private native: NativeSampler | null = null;

@@ -4,12 +4,8 @@
 // sees nearly all of them while they live; a 1 s poll sees about 4%; the
 // report gives the targeted view its own cost and its request counters.
 import { expect } from 'chai';
-import { spawnSync } from 'child_process';
-import * as path from 'path';
-import type { CompareResult } from '../../src/compare/run';
 import { skipUnlessEvents } from '../helpers/events';
-
-const BIN = path.resolve(__dirname, '../../../bin/tcplens.js');
+import { runCompare } from '../helpers/compare_run';
 
 describe('tcplens compare: targeted snapshots as a view', function () {
   this.timeout(180_000);
@@ -18,10 +14,14 @@ describe('tcplens compare: targeted snapshots as a view', function () {
   });
 
   it('sees the flows a 1 s poll misses, with its own cost', () => {
-    const args = ['compare', '--json', '--loadgen', 'rate=100,flows=200,duration=40ms,bytes=2k,seed=7', '--intervals', '1s'];
-    const r = spawnSync(process.execPath, [BIN, ...args, '--views', 'poll,targeted'], { encoding: 'utf8', maxBuffer: 64 << 20 });
-    expect(r.status, r.stderr).to.equal(0);
-    const rep = JSON.parse(r.stdout) as CompareResult;
+    const rep = runCompare([
+      '--loadgen',
+      'rate=100,flows=200,duration=40ms,bytes=2k,seed=7',
+      '--intervals',
+      '1s',
+      '--views',
+      'poll,targeted',
+    ]);
     const t = rep.views.find((v) => v.view === 'targeted')!;
     const p = rep.views.find((v) => v.view === 'poll')!;
     expect(t.available, t.reason).to.equal(true);

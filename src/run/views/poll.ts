@@ -1,10 +1,12 @@
-// The poll view in `run`: every --interval, one inet_diag dump of every
-// watched namespace into the flow table and tcp_snapshots, one poll_cycles
-// row per namespace. It paces the loop: its ticks are the cycles. Its own
+// The poll view in `run`: every --interval, one inet_diag dump (or, with
+// --poll-via iter, one iter/tcp pass) of every watched namespace into the
+// flow table and tcp_snapshots, one poll_cycles row per namespace. It paces the loop: its ticks are the cycles. Its own
 // counters feed the poll stage of the metrics (overruns, cycle durations,
 // the namespaces' netlink counters, folded before a vanished namespace's
 // socket is closed and its counts lost).
-import { PollSource, type CycleResult } from '../../sources/poll';
+import type { BatchConsumer, CycleResult } from '../../sources/poll';
+import { IterPollSource } from '../../sources/iter_poll';
+import { openPollSource, pollCycle, type AnyPollSource } from '../../sources/poll_via';
 import { compactRows } from '../../layout/compact';
 import type { PollCycleRow } from '../../sinks/rows';
 import { CumulativeHistogram } from '../../metrics/histogram';
@@ -14,6 +16,10 @@ import type { View, ViewContext, ViewFactory, ViewsRequest } from '../view';
 import type { Logger } from '../../util/log';
 import { warnOpenError } from './parts_log';
 import { measureCycle } from '../adaptive';
+
+/** With --changes-only, an iterator pass emits only the sockets that moved;
+ * every ITER_FULL_EVERY-th cycle is full, so flows that ended are closed. */
+export const ITER_FULL_EVERY = 10;
 
 class PollView implements View {
   readonly name = 'poll';
@@ -34,7 +40,7 @@ class PollView implements View {
   };
 
   constructor(
-    readonly source: PollSource,
+    readonly source: AnyPollSource,
     private readonly req: ViewsRequest,
     log: Logger,
   ) {
@@ -55,7 +61,7 @@ class PollView implements View {
   }
 
   private async cycle({ table, sink, log }: ViewContext): Promise<number> {
-    const r = await this.source.cycle((b, ctx) => {
+    const consume: BatchConsumer = (b, ctx) => {
       const ns = BigInt(ctx.ns.inode);
       if (this.req.changesOnly) {
         const changed = new Uint8Array(b.rows);
@@ -69,14 +75,15 @@ class PollView implements View {
       // sealed batches are over its mark, so a cycle holds a few batches, not
       // all of them (the kernel keeps the dump's place; waits are counted).
       return sink.room?.() ?? undefined;
-    });
+    };
+    const r = await pollCycle(this.source, consume, !this.req.changesOnly || this.s.cycles % ITER_FULL_EVERY === 0);
     const ts = BigInt(r.startedMs) * 1_000_000n;
     const rows: PollCycleRow[] = [];
     const bytes = this.record(r);
     for (const n of r.namespaces) {
       const ns = BigInt(n.ns.inode);
       // Only a complete dump proves that a flow it lacks is gone.
-      if (n.errno === 0) table.endCycle(ns);
+      if (n.errno === 0 && r.complete !== false) table.endCycle(ns);
       table.beginCycle(ns);
       if (n.errno) log.warn(`poll.failed.${n.ns.name}`, 'poll failed in a namespace', { netns: n.ns.name, code: n.code, errno: n.errno });
       rows.push({
@@ -149,6 +156,7 @@ class PollView implements View {
       cycleSeconds: this.hist,
       netlink: { ...this.fold.total },
       namespaces: { ...this.ns },
+      ...(this.source instanceof IterPollSource ? { iter: iterCounters(this.source) } : {}),
     };
   }
 
@@ -157,19 +165,37 @@ class PollView implements View {
   }
 }
 
+function iterCounters(src: IterPollSource): NonNullable<PollStageStats['iter']> {
+  const st = src.iterStats();
+  return {
+    walked: st?.socksSeen ?? 0,
+    unchanged: st?.socksUnchanged ?? 0,
+    malformed: st?.malformed ?? 0,
+    writeErrors: st?.writeErrors ?? 0,
+    dropped: st?.dropped ?? 0,
+  };
+}
+
+/** --poll-via iter when the kernel runs it, else inet_diag, saying why once. */
+function openSource(req: ViewsRequest, log: Logger): AnyPollSource {
+  const o = {
+    netns: req.netns,
+    batchRows: req.batchRows,
+    ...(req.bytecode ? { bytecode: req.bytecode } : {}),
+    ...(req.states !== undefined ? { states: req.states } : {}),
+  };
+  const src = openPollSource(req.pollVia ?? 'diag', o, (reason) =>
+    log.warn('poll.via', 'poll via iter unavailable: polling with inet_diag', { reason }),
+  );
+  if (src instanceof IterPollSource)
+    log.info('poll.via', 'poll via iter/tcp', { program: src.parts()[0]?.program ?? '', changes: src.detectsChanges });
+  return src;
+}
+
 export const pollView: ViewFactory = {
   name: 'poll',
   open(req, log) {
-    const v = new PollView(
-      new PollSource({
-        netns: req.netns,
-        batchRows: req.batchRows,
-        ...(req.bytecode ? { bytecode: req.bytecode } : {}),
-        ...(req.states !== undefined ? { states: req.states } : {}),
-      }),
-      req,
-      log,
-    );
+    const v = new PollView(openSource(req, log), req, log);
     return { views: [v], stages: { poll: v } };
   },
 };

@@ -1,0 +1,72 @@
+/* The iterator poll's C core (--poll-via iter): loads bpf/tcp_iter.bpf.c
+ * (iter/tcp), creates one iterator per pass inside the namespace polled (the
+ * kernel scopes iter/tcp to its creator's netns) and fills the poll batch
+ * (poll_columns.h) from the records it reads: the same columns as the
+ * inet_diag poll, those this view cannot fill left zero (tl_iter_provides).
+ *
+ * Lifecycle: tl_iter_open (open -> load -> attach the part's variant) ...
+ * tl_iter_close (idempotent) ... tl_iter_free. A pass: tl_iter_begin, then
+ * tl_iter_fill until *done; a full batch keeps the rest for the next fill.
+ */
+#ifndef TCPLENS_ITER_POLL_H
+#define TCPLENS_ITER_POLL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "batch.h"
+#include "bpf_parts.h"
+#include "diag_parse.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct tl_iter_opts {
+	int run_stats; /* hold BPF_STATS_RUN_TIME on while open (benchmarks) */
+};
+
+/* Cumulative counters; never reset. */
+struct tl_iter_stats {
+	uint64_t passes, full_passes;
+	uint64_t duration_ns; /* wall time inside begin+fill */
+	uint64_t cpu_ns;      /* CPU of the reading thread (the BPF program runs in read()) */
+	uint64_t records, bytes, malformed, rows, batches, read_errors;
+	uint64_t dropped; /* records of a pass abandoned before its end */
+	/* from the BPF side */
+	uint64_t socks_seen, socks_emitted, socks_unchanged, write_errors;
+	uint64_t bpf_run_ns, bpf_runs; /* 0 unless run_stats (or kernel.bpf_stats_enabled) */
+};
+
+struct tl_iter;
+
+#define TL_ITER_NPARTS 1
+extern const struct tl_part tl_iter_parts[TL_ITER_NPARTS];
+
+/* Loads and attaches the part in the first variant the kernel accepts. 0 or
+ * -errno with a one-line reason in err; parts (TL_ITER_NPARTS, may be NULL)
+ * says what became of it, on failure too. */
+int tl_iter_open(struct tl_iter **out, const struct tl_iter_opts *o, struct tl_part_info *parts, char *err,
+		 size_t errlen);
+void tl_iter_parts_info(const struct tl_iter *it, struct tl_part_info *parts);
+/* 1 when the running variant skips unchanged sockets (socket local storage). */
+int tl_iter_detects_changes(const struct tl_iter *it);
+/* Starts a pass over the namespace at netns_path (NULL = ours): every socket
+ * when full (or without change detection), else only those that moved since
+ * they were last emitted. Sets *ns_inode. 0 or -errno. */
+int tl_iter_begin(struct tl_iter *it, const char *netns_path, int full, uint64_t *ns_inode);
+/* Fills b with the pass's next sockets; *done at the end. 0 or -errno. */
+int tl_iter_fill(struct tl_iter *it, struct tl_batch *b, int *done);
+void tl_iter_stats(struct tl_iter *it, struct tl_iter_stats *st);
+/* The congestion-control names of the cong column (ids 1-based), all namespaces. */
+struct tl_dict *tl_iter_names(struct tl_iter *it);
+/* 1 when this view fills poll column `name` (for a full socket). */
+int tl_iter_provides(const char *name);
+void tl_iter_close(struct tl_iter *it);
+void tl_iter_free(struct tl_iter *it);
+/* "" when built with the skeleton, else why not. */
+const char *tl_iter_unbuilt_reason(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,148 @@
+// N-API glue for the iterator poll (--poll-via iter): iterProvides(),
+// iterUnbuilt() and class IterPoll. Passes run in the C core (iter_poll.c);
+// every fill runs on the libuv pool and writes a whole poll batch.
+#include <napi.h>
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include "napi_util.h"
+#include "napi_batch.h"
+#include "napi_wrap.h"
+extern "C" {
+#include "batch.h"
+#include "iter_poll.h"
+}
+
+namespace tl {
+
+// iterProvides() -> the poll columns this view fills for a full socket
+static Napi::Value IterProvides(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  tl_column_desc desc[TL_POLL_NCOLS];
+  tl_poll_layout(1, desc);
+  Napi::Array a = Napi::Array::New(env);
+  uint32_t k = 0;
+  for (size_t i = 0; i < TL_POLL_NCOLS; i++)
+    if (tl_iter_provides(desc[i].name)) a.Set(k++, Napi::String::New(env, desc[i].name));
+  return a;
+}
+
+static Napi::Value IterUnbuilt(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), tl_iter_unbuilt_reason()); }
+
+class IterPoll : public FillGuard<IterPoll> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "IterPoll",
+                       {
+                           InstanceMethod("begin", &IterPoll::Begin),
+                           InstanceMethod("fill", &IterPoll::Fill),
+                           InstanceMethod("stats", &IterPoll::Stats),
+                           InstanceMethod("close", &IterPoll::Close),
+                           InstanceAccessor("closed", &IterPoll::Closed, nullptr),
+                           InstanceAccessor("parts", &IterPoll::Parts, nullptr),
+                           InstanceAccessor("detectsChanges", &IterPoll::DetectsChanges, nullptr),
+                       });
+  }
+
+  // new IterPoll({ runStats?: boolean }): throws an Error with .code, .parts
+  // and a one-line reason when the part loads in no variant.
+  explicit IterPoll(const Napi::CallbackInfo& info) : FillGuard<IterPoll>(info, "IterPoll") {
+    Napi::Env env = info.Env();
+    Napi::Object o = info[0].IsObject() ? info[0].As<Napi::Object>() : Napi::Object::New(env);
+    tl_iter_opts opts{};
+    opts.run_stats = o.Has("runStats") && o.Get("runStats").ToBoolean();
+    char err[4096];
+    tl_part_info parts[TL_ITER_NPARTS];
+    int rc = tl_iter_open(&it_, &opts, parts, err, sizeof(err));
+    if (ThrowIfNoParts(env, rc, err, parts, TL_ITER_NPARTS)) return;
+    tl_iter_parts_info(it_, parts_);
+  }
+
+  ~IterPoll() override { tl_iter_free(it_); }
+
+  bool IsOpen() const { return it_ && !closed_; }
+  void Release() {
+    tl_iter_close(it_);
+    closed_ = true;
+  }
+
+ private:
+  // begin(netnsPath: string | null, full: boolean) -> netns inode; throws on failure
+  Napi::Value Begin(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Usable(env)) return env.Undefined();
+    std::string path = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
+    uint64_t ino = 0;
+    int rc = tl_iter_begin(it_, path.empty() ? nullptr : path.c_str(), info[1].ToBoolean(), &ino);
+    if (rc < 0) {
+      ErrnoError(env, -rc, "iter/tcp").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    return Napi::Number::New(env, (double)ino);
+  }
+
+  Napi::Value Fill(const Napi::CallbackInfo& info);
+
+  Napi::Value Stats(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    struct tl_iter_stats st {};
+    if (it_) tl_iter_stats(it_, &st);
+    Napi::Object o = Napi::Object::New(env);
+#define TL_STAT(js, f) SetNum(o, js, (double)st.f)
+    TL_STAT("passes", passes);
+    TL_STAT("fullPasses", full_passes);
+    TL_STAT("durationNs", duration_ns);
+    TL_STAT("cpuNs", cpu_ns);
+    TL_STAT("records", records);
+    TL_STAT("bytes", bytes);
+    TL_STAT("malformed", malformed);
+    TL_STAT("rows", rows);
+    TL_STAT("batches", batches);
+    TL_STAT("readErrors", read_errors);
+    TL_STAT("dropped", dropped);
+    TL_STAT("socksSeen", socks_seen);
+    TL_STAT("socksEmitted", socks_emitted);
+    TL_STAT("socksUnchanged", socks_unchanged);
+    TL_STAT("writeErrors", write_errors);
+    TL_STAT("bpfRunNs", bpf_run_ns);
+    TL_STAT("bpfRuns", bpf_runs);
+#undef TL_STAT
+    return o;
+  }
+
+  Napi::Value Parts(const Napi::CallbackInfo& info) { return PartsArray(info.Env(), parts_, TL_ITER_NPARTS); }
+  Napi::Value DetectsChanges(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), it_ && tl_iter_detects_changes(it_)); }
+
+  tl_iter* it_ = nullptr;
+  bool closed_ = false;
+  tl_part_info parts_[TL_ITER_NPARTS] = {};
+};
+
+// fill(buffer: ArrayBuffer, capacity) -> Promise<{ rows, done, errno, code?, names }>
+Napi::Value IterPoll::Fill(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!Usable(env)) return env.Undefined();
+  struct Job {
+    tl_batch b;
+    int rc = 0;
+    int done = 0;
+  };
+  auto j = std::make_shared<Job>();
+  if (!BindBatch(info, 0, &j->b)) return env.Undefined();
+  Busy();
+  return PoolFillWorker::Start(
+      env, info.This().As<Napi::Object>(), info[0].As<Napi::ArrayBuffer>(), [this, j] { j->rc = tl_iter_fill(it_, &j->b, &j->done); },
+      [this, j](Napi::Env env) {
+        Napi::Object o = FillResult(env, j->b.rows, j->done, j->rc, TakeNewNames(env, tl_iter_names(it_)));
+        SetBusy(false);
+        return o;
+      });
+}
+
+void InitIter(Napi::Env env, Napi::Object exports) {
+  exports.Set("iterProvides", Napi::Function::New(env, IterProvides));
+  exports.Set("iterUnbuilt", Napi::Function::New(env, IterUnbuilt));
+  exports.Set("IterPoll", IterPoll::Define(env));
+}
+
+}  // namespace tl
