@@ -98,12 +98,19 @@ function readmeSection(text) {
   return { b, e: e + END.length, section: text.slice(b, e + END.length) };
 }
 
-/** the first table only: lines from the first '|' line to the first blank after it */
+/** the first table only: lines from the first '|' line to the first blank
+ * after it, each cell trimmed (a Markdown formatter pads the columns) */
 function firstTable(section) {
   const lines = section.split('\n');
   const start = lines.findIndex((l) => l.startsWith('|'));
   const out = [];
-  for (let i = start; i >= 0 && i < lines.length && lines[i].startsWith('|'); i++) out.push(lines[i]);
+  for (let i = start; i >= 0 && i < lines.length && lines[i].startsWith('|'); i++)
+    out.push(
+      lines[i]
+        .split('|')
+        .map((c) => (/^\s*-+\s*$/.test(c) ? '---' : c.trim()))
+        .join('|'),
+    );
   return out.join('\n');
 }
 
