@@ -5,5 +5,7 @@
 -- parts when they merge), computed on read for older rows, so no row is lost or
 -- rewritten and the sidecar's inserts do not change (a MATERIALIZED column is
 -- never inserted). `tcplens query --peer`/`--local` compare them (with PREWHERE where a question is selective).
-ALTER TABLE {{db}}.tcp_flows {{on_cluster}} ADD COLUMN {{if_not_exists}} peer_addr FixedString(16) MATERIALIZED if(idiag_family = 10, IPv6StringToNum(dst), IPv4ToIPv6(IPv4StringToNum(dst)));
-ALTER TABLE {{db}}.tcp_flows {{on_cluster}} ADD COLUMN {{if_not_exists}} local_addr FixedString(16) MATERIALIZED if(idiag_family = 10, IPv6StringToNum(src), IPv4ToIPv6(IPv4StringToNum(src)));
+-- On a cluster they are ALIAS (computed on every read): 18.16's Distributed
+-- table forwards a MATERIALIZED column in its inserts, which the shards refuse.
+ALTER TABLE {{db}}.tcp_flows {{on_cluster}} ADD COLUMN {{if_not_exists}} peer_addr FixedString(16) {{computed}} if(idiag_family = 10, IPv6StringToNum(dst), IPv4ToIPv6(IPv4StringToNum(dst)));
+ALTER TABLE {{db}}.tcp_flows {{on_cluster}} ADD COLUMN {{if_not_exists}} local_addr FixedString(16) {{computed}} if(idiag_family = 10, IPv6StringToNum(src), IPv4ToIPv6(IPv4StringToNum(src)));

@@ -15,8 +15,8 @@ const COLUMN_LINE =
 function columnsOf(stmts: string[], t: string): string[] {
   const s = stmts.find((x) => x.startsWith(`CREATE TABLE IF NOT EXISTS tcplens.${t} `))!;
   const added = stmts
-    // a MATERIALIZED column (010's peer_addr) is the server's, never written by a view
-    .filter((x) => !/ MATERIALIZED /.test(x))
+    // a MATERIALIZED or ALIAS column (010's peer_addr) is the server's, never written by a view
+    .filter((x) => !/ (MATERIALIZED|ALIAS) /.test(x))
     .map((x) => new RegExp(`^ALTER TABLE tcplens\\.${t} +ADD COLUMN (?:IF NOT EXISTS )?(\\w+) `).exec(x)?.[1])
     .filter((x): x is string => x !== undefined);
   return [

@@ -98,6 +98,9 @@ export function renderMigration(m: Migration, o: RenderOptions): string[] {
       c_u: d.modern ? ' CODEC(T64, ZSTD(1))' : '',
       ttl: d.modern && ttlDays > 0 ? `TTL toDateTime(ts) + toIntervalDay(${ttlDays})` : '',
       if_not_exists: d.modern ? 'IF NOT EXISTS' : '',
+      // a column the server computes: stored on one node, computed on read on a
+      // cluster (18.16's Distributed table sends MATERIALIZED ones in inserts)
+      computed: cluster ? 'ALIAS' : 'MATERIALIZED',
       ttl_rollup: d.modern && rollupDays > 0 ? `TTL minute + toIntervalDay(${rollupDays})` : '',
     };
     let sql = stmt.replace(/\{\{(\w+)\}\}/g, (_, k: string) => {
