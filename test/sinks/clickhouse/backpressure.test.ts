@@ -4,30 +4,11 @@
 // than its time limit (a server that takes the insert and never answers).
 import { expect } from 'chai';
 import * as net from 'net';
-import { ClickHouseSink, type ClickHouseSinkOptions } from '../../../src/sinks/clickhouse/sink';
+import { ClickHouseSink } from '../../../src/sinks/clickhouse/sink';
 import { applySchema } from '../../../src/sinks/clickhouse/schema';
 import { LEGACY } from '../../../src/sinks/clickhouse/dialect';
-import type { PollCycleRow } from '../../../src/sinks/rows';
 import { freePort, rows, sharedServer } from '../../helpers/clickhouse';
-
-/** 50 poll_cycles rows with unique `sockets` ids */
-function rowsFor(id: number): PollCycleRow[] {
-  const ts = BigInt(Date.now()) * 1_000_000n;
-  return Array.from({ length: 50 }, (_, j) => ({
-    ts_ns: ts,
-    netns_inode: 1,
-    netns_name: 'x',
-    duration_us: 1,
-    sockets: id * 50 + j,
-    batches: 1,
-    bytes: 0,
-    errors: 0,
-    errno: 0,
-    error_code: '',
-  }));
-}
-
-const server = (url: string, database: string): ClickHouseSinkOptions['clickhouse'] => ({ url, user: 'default', password: '', database });
+import { rowsFor, server } from '../../helpers/sink_rows';
 
 describe('ClickHouse sink backpressure (room)', function () {
   this.timeout(120_000);
