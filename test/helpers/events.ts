@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import { EventSource, type EventOptions } from '../../src/sources/events';
 import { EVENT_KINDS } from '../../src/layout/event_columns';
 import type { ColumnBatch } from '../../src/layout/batch';
-import { isRoot } from './netns';
+import { createNetns, deleteNetns, isRoot } from './netns';
 import { skipIf } from './skip';
 
 export interface EventRow {
@@ -93,4 +93,35 @@ export function skipUnlessEvents(ctx: Mocha.Context): void {
   skipIf(ctx, !isRoot(), 'needs root for network namespaces and eBPF');
   const a = EventSource.availability();
   skipIf(ctx, !a.ok, `events view unavailable here: ${a.ok ? '' : a.reason}`);
+}
+
+/** Hooks for a suite of events tests on the real kernel: skipped without the
+ * events view, a namespace of its own per test (handed to `setNs`), and every
+ * source passed to `track` closed after the test (or sooner by `closeTracked`). */
+export function eventsSuite(
+  prefix: string,
+  setNs: (ns: string) => void,
+): { track: (s: EventSource) => EventSource; closeTracked: () => void } {
+  let ns = '';
+  const open: EventSource[] = [];
+  before(function () {
+    skipUnlessEvents(this);
+  });
+  beforeEach(() => {
+    ns = createNetns(prefix);
+    setNs(ns);
+  });
+  const closeTracked = (): void => {
+    for (const s of open.splice(0)) s.close();
+  };
+  afterEach(() => {
+    closeTracked();
+    if (ns) deleteNetns(ns);
+    ns = '';
+  });
+  const track = (s: EventSource): EventSource => {
+    open.push(s);
+    return s;
+  };
+  return { track, closeTracked };
 }

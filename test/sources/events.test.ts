@@ -6,34 +6,25 @@ import { expect } from 'chai';
 import { execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
-import * as path from 'path';
 import * as readline from 'readline';
-import { EventSource } from '../../src/sources/events';
 import { DestroySource } from '../../src/sources/destroy';
 import { parseNetnsSelector } from '../../src/netns/select';
 import { EVF } from '../../src/layout/event_columns';
-import { createNetns, deleteNetns } from '../helpers/netns';
 import {
   collectEvents,
   cookiesGenerated,
   nsEvents,
   type EventRow,
-  skipUnlessEvents,
+  eventsSuite,
   finalCounters,
   type FinalCounters,
 } from '../helpers/events';
-import { heldChurn, liveCookies } from '../helpers/churn';
+import { churn, heldChurn, liveCookies } from '../helpers/churn';
 
-const CHURN = path.resolve(__dirname, '../../../test/helpers/churn.py');
 const settle = (ms = 300): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const count = (rows: EventRow[], kind: string): number => rows.filter((r) => r.kind === kind).length;
 // The listener's own close (LISTEN -> CLOSE) is a close too; connections' closes have a peer port.
 const connCloses = (rows: EventRow[]): EventRow[] => rows.filter((r) => r.kind === 'close' && r.dport !== 0);
-
-function churn(ns: string, n: number, bytes = 0): { listener: [string, number]; flows: Array<{ sport: number; dport: number }> } {
-  const out = execFileSync('ip', ['netns', 'exec', ns, 'python3', CHURN, String(n), String(bytes)], { encoding: 'utf8' });
-  return JSON.parse(out.trim().split('\n').pop()!);
-}
 
 /** Runs a python snippet in the namespace; resolves with its stdout lines and pid. */
 function py(ns: string, code: string, args: string[] = []): { pid: number; lines: AsyncIterator<string>; done: Promise<number> } {
@@ -45,22 +36,7 @@ function py(ns: string, code: string, args: string[] = []): { pid: number; lines
 describe('EventSource (eBPF events, real kernel)', function () {
   this.timeout(90_000);
   let ns = '';
-  const open: EventSource[] = [];
-  const track = (s: EventSource): EventSource => {
-    open.push(s);
-    return s;
-  };
-
-  before(function () {
-    skipUnlessEvents(this);
-  });
-  beforeEach(() => {
-    ns = createNetns('ev');
-  });
-  afterEach(() => {
-    for (const s of open.splice(0)) s.close();
-    if (ns) deleteNetns(ns);
-  });
+  const { track, closeTracked } = eventsSuite('ev', (n) => (ns = n));
 
   it("N connections give exactly N active opens, N passive opens and 2N closes, with the destroy view's final counters", async () => {
     const src = track(nsEvents(ns));
@@ -325,7 +301,7 @@ describe('EventSource (eBPF events, real kernel)', function () {
       expect(closes.filter((r) => r.acked === BYTES + 2 && r.received === BYTES / 2 + 1)).to.have.length(N); // clients
       expect(closes.every((r) => r.flags & EVF.PROC)).to.equal(true);
     } finally {
-      for (const s of open.splice(0)) s.close();
+      closeTracked();
       if (!mounted) execFileSync('umount', ['/sys/kernel/tracing']);
     }
   });

@@ -4,13 +4,10 @@
 // queue pauses it without loss, and a drain with nothing waiting is answered
 // without a round trip through the libuv pool.
 import { expect } from 'chai';
-import { execFileSync } from 'child_process';
-import * as path from 'path';
 import { FLOW_KINDS, type EventSource, type EventOptions } from '../../src/sources/events';
-import { createNetns, deleteNetns } from '../helpers/netns';
-import { collectEvents, nsEvents, skipUnlessEvents, type EventRow } from '../helpers/events';
+import { churn } from '../helpers/churn';
+import { collectEvents, eventsSuite, nsEvents, type EventRow } from '../helpers/events';
 
-const CHURN = path.resolve(__dirname, '../../../test/helpers/churn.py');
 const settle = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const count = (rows: EventRow[], kind: string): number => rows.filter((r) => r.kind === kind).length;
 const connCloses = (rows: EventRow[]): number => rows.filter((r) => r.kind === 'close' && r.dport !== 0).length;
@@ -19,10 +16,6 @@ const RECORD = 168;
 
 /** the kinds `run` keeps (no other state changes): 4 events a connection, and the listener's close */
 const flows = (ns: string, opts: EventOptions = {}): EventSource => nsEvents(ns, { kinds: FLOW_KINDS, ...opts });
-
-function churn(ns: string, n: number): void {
-  execFileSync('ip', ['netns', 'exec', ns, 'python3', CHURN, String(n)], { encoding: 'utf8' });
-}
 
 function expectExact(rows: EventRow[], n: number): void {
   expect(count(rows, 'active_open'), 'active opens').to.equal(n);
@@ -52,22 +45,7 @@ async function emptyDrainMicros(src: EventSource, reps: number): Promise<number>
 describe('EventSource reader thread (pumpMs, real kernel)', function () {
   this.timeout(90_000);
   let ns = '';
-  const open: EventSource[] = [];
-  const track = (s: EventSource): EventSource => {
-    open.push(s);
-    return s;
-  };
-
-  before(function () {
-    skipUnlessEvents(this);
-  });
-  beforeEach(() => {
-    ns = createNetns('evr');
-  });
-  afterEach(() => {
-    for (const s of open.splice(0)) s.close();
-    if (ns) deleteNetns(ns);
-  });
+  const { track } = eventsSuite('evr', (n) => (ns = n));
 
   it('is woken by the programs once the ring holds wakeBytes, and hands over every event once', async () => {
     // a timer that never fires within the test: only the programs' wakeups move records
