@@ -56,22 +56,23 @@ export interface OpenedOne {
   tick(): Promise<number>;
 }
 
+/** What `run` asks of its views, for the views `wanted` over namespace `ns`
+ * (a name or selector): run's defaults where `req` says nothing. */
+export const viewsRequest = (wanted: string[], ns: string, req: Partial<ViewsRequest> = {}): ViewsRequest => ({
+  wanted: new Set(wanted),
+  netns: parseNetnsSelector(ns),
+  intervalMs: 1000,
+  drainMs: 200,
+  sampleHz: 1,
+  ownersMs: 60_000,
+  ringBytes: 8 << 20,
+  changesOnly: false,
+  ...req,
+});
+
 /** The factory's first view over namespace `ns` (a name or selector), with a context to tick it in. */
 export function openOne(factory: ViewFactory, ns: string, req: Partial<ViewsRequest> = {}): OpenedOne {
-  const o = factory.open(
-    {
-      wanted: new Set([factory.name]),
-      netns: parseNetnsSelector(ns),
-      intervalMs: 1000,
-      drainMs: 200,
-      sampleHz: 1,
-      ownersMs: 60_000,
-      ringBytes: 8 << 20,
-      changesOnly: false,
-      ...req,
-    },
-    quietLog,
-  );
+  const o = factory.open(viewsRequest([factory.name], ns, req), quietLog);
   if (!o || !o.views[0]) throw new Error(`${factory.name}: did not open`);
   const ctx = viewContext();
   const view = o.views[0];

@@ -12,10 +12,9 @@ import { openViews } from '../../src/run/open_views';
 import { Sidecar } from '../../src/run/sidecar';
 import { AdaptiveInterval } from '../../src/run/adaptive';
 import { createRegistry } from '../../src/metrics/registry';
-import { parseNetnsSelector } from '../../src/netns/select';
 import { suiteNetns } from '../helpers/netns';
 import { skipUnlessEvents } from '../helpers/events';
-import { NullSink, quietLog } from '../helpers/views';
+import { NullSink, quietLog, viewsRequest } from '../helpers/views';
 import { parseExposition } from '../metrics/scrape';
 
 const SHORT_FLOWS = path.resolve(__dirname, '../../../test/helpers/short_flows.py');
@@ -31,18 +30,7 @@ describe('run: the adaptive poll', function () {
     const adaptive = new AdaptiveInterval({ target: 0.9, cpuBudget: 0.5, initialMs: 2000, minMs: 20, maxMs: 2000 });
     const opened = openViews(
       VIEW_FACTORIES,
-      {
-        wanted: new Set(['poll', 'events']),
-        netns: parseNetnsSelector(netns.name),
-        intervalMs: 2000,
-        drainMs: 50,
-        sampleHz: 1,
-        ownersMs: 60_000,
-        ringBytes: 1 << 20,
-        changesOnly: false,
-        adaptive,
-        phaseMs: 300,
-      },
+      viewsRequest(['poll', 'events'], netns.name, { intervalMs: 2000, drainMs: 50, ringBytes: 1 << 20, adaptive, phaseMs: 300 }),
       quietLog,
     );
     expect(opened.views.map((v) => v.name)).to.deep.equal(['poll', 'events']);

@@ -15,7 +15,6 @@ import { Sidecar } from '../../src/run/sidecar';
 import type { SnapshotTriggers } from '../../src/run/snapshot_on';
 import type { TargetedStageStats } from '../../src/metrics/stages';
 import { createRegistry } from '../../src/metrics/registry';
-import { parseNetnsSelector } from '../../src/netns/select';
 import { suiteNetns } from '../helpers/netns';
 import { skipUnlessEvents } from '../helpers/events';
 import { skipIf } from '../helpers/skip';
@@ -28,7 +27,7 @@ const haveNft = (): boolean => {
     return false;
   }
 };
-import { NullSink, quietLog } from '../helpers/views';
+import { NullSink, quietLog, viewsRequest } from '../helpers/views';
 import { Logger } from '../../src/util/log';
 
 const SHORT_FLOWS = path.resolve(__dirname, '../../../test/helpers/short_flows.py');
@@ -81,18 +80,7 @@ describe('targeted view: event-triggered exact-match snapshots', function () {
   async function run(n: number, lifeMs: number, gapMs: number, snapshotOn: SnapshotTriggers, snapshotRate = 1000) {
     const opened: OpenedViews = openViews(
       VIEW_FACTORIES,
-      {
-        wanted: new Set(['poll', 'events', 'targeted']),
-        netns: parseNetnsSelector(netns.name),
-        intervalMs: 1000,
-        drainMs: 1,
-        sampleHz: 1,
-        ownersMs: 60_000,
-        ringBytes: 1 << 20,
-        changesOnly: false,
-        snapshotOn,
-        snapshotRate,
-      },
+      viewsRequest(['poll', 'events', 'targeted'], netns.name, { drainMs: 1, ringBytes: 1 << 20, snapshotOn, snapshotRate }),
       quietLog,
     );
     expect(opened.views.map((v) => v.name)).to.deep.equal(['poll', 'events', 'targeted']); // skipUnlessEvents: events run here
@@ -203,17 +191,7 @@ describe('targeted view without the events view', () => {
     const log = new Logger({ write: (l: string) => void lines.push(l) });
     const opened = openViews(
       VIEW_FACTORIES,
-      {
-        wanted: new Set(['poll', 'targeted']),
-        netns: parseNetnsSelector('host'),
-        intervalMs: 1000,
-        drainMs: 100,
-        sampleHz: 1,
-        ownersMs: 60_000,
-        ringBytes: 1 << 20,
-        changesOnly: false,
-        snapshotOn: { open: 0 },
-      },
+      viewsRequest(['poll', 'targeted'], 'host', { drainMs: 100, ringBytes: 1 << 20, snapshotOn: { open: 0 } }),
       log,
     );
     try {

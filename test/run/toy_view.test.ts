@@ -9,9 +9,8 @@ import { VIEW_FACTORIES } from '../../src/run/views';
 import { openViews } from '../../src/run/open_views';
 import { Sidecar } from '../../src/run/sidecar';
 import { createRegistry } from '../../src/metrics/registry';
-import { parseNetnsSelector } from '../../src/netns/select';
 import { suiteNetns } from '../helpers/netns';
-import { NullSink, quietLog } from '../helpers/views';
+import { NullSink, quietLog, viewsRequest } from '../helpers/views';
 
 // --- the toy view: the whole of it ---
 class ToyView implements View {
@@ -37,16 +36,7 @@ describe('a new view: one file plus its registration', function () {
   it('runs beside poll on its own period, and the run loop and the metrics count it', async () => {
     const opened = openViews(
       FACTORIES,
-      {
-        wanted: new Set(['poll', 'toy']),
-        netns: parseNetnsSelector(netns.name),
-        intervalMs: 400,
-        drainMs: 100,
-        sampleHz: 1,
-        ownersMs: 60_000,
-        ringBytes: 1 << 20,
-        changesOnly: false,
-      },
+      viewsRequest(['poll', 'toy'], netns.name, { intervalMs: 400, drainMs: 100, ringBytes: 1 << 20 }),
       quietLog,
     );
     expect(opened.views.map((v) => v.name)).to.deep.equal(['poll', 'toy']);
