@@ -56,9 +56,6 @@ export const adaptiveDriver: DriverFactory = (opts) => {
       mids.push(m.startMs + m.wallMs / 2);
       ctl.afterCycle(m.cpuMs, m.wallMs, m.startMs);
       const s = ctl.stats();
-      process.stderr.write(
-        `ADBG ${performance.now().toFixed(1)} ${s.intervalMs.toFixed(1)} ${s.predictedCoverage} ${s.limit} ${m.cpuMs.toFixed(2)} ${m.wallMs.toFixed(2)} ${s.lifetimes} ${s.lateMs.toFixed(1)}\n`,
-      );
       c.decisions++;
       c.poll_wall_sum_us += Math.round(m.wallMs * 1000);
       if (s.limit === 'budget' || s.limit === 'ceiling') c.limited_budget++;
