@@ -175,7 +175,7 @@ function eventsMetrics(reg: Registry, stages: PipelineStages): void {
     .counter('tcplens_events_read_total', 'ring-buffer records read, per BPF program', perProg('read'))
     .counter('tcplens_events_lost_total', 'ring-buffer reserve failures (events lost in the kernel), per BPF program', perProg('lost'))
     .counter('tcplens_events_bytes_total', 'ring-buffer bytes consumed', (s) => s.bytes)
-    .counter('tcplens_events_polls_total', 'ring-buffer consume calls', (s) => s.polls)
+    .counter('tcplens_events_polls_total', 'drains of the events view (each takes what the ring or its reader holds)', (s) => s.polls)
     .counter('tcplens_events_errors_total', 'malformed ring-buffer records, skipped', (s) => s.errors)
     .counter('tcplens_events_rows_total', 'event rows handed on to correlation', (s) => s.rows)
     .counter(

@@ -101,7 +101,7 @@ export interface EventsStageStats {
   >;
   /** ring-buffer bytes consumed */
   bytes: number;
-  /** ring-buffer consume calls */
+  /** drains of the events view */
   polls: number;
   /** malformed records, counted and skipped */
   errors: number;
