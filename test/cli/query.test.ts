@@ -156,6 +156,15 @@ describe('tcplens query / flow (CLI)', function () {
     expect(modern.stdout).to.match(/^-- parameters: .*"x'y"/m);
   });
 
+  it('a schema from before the rollups (011): one line, exit 2, run schema apply', async () => {
+    const old = t.freshDb('old');
+    await applySchema(t.client, { database: old, ttlDays: 0 });
+    for (const x of ['tcp_sock_1m_mv', 'tcp_sock_1m']) await t.client.command({ query: `DROP TABLE ${old}.${x}` });
+    const r = await runCli(['query', 'slow-endpoints', '--database', old], env());
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.match(/^tcplens: the schema of \w+ is older than this question: run tcplens schema apply \(.*tcp_sock_1m.*\)\n$/);
+  });
+
   it('--print-sql asks no server: a listener at the configured address sees no connection (query, and flow by peer)', async () => {
     let connections = 0;
     const listener = net.createServer((c) => {
