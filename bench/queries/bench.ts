@@ -2,7 +2,7 @@
 // 10 polls of each of N/10 sockets; N/10 events and N/10 samples) on a private ClickHouse 18.16, beside a plain
 // full scan of the same table (every column read) as its anchor, measured in
 // the same run: wall time from sending the query to the last row read,
-// median of R runs, interleaved question / anchor. A question that reads a
+// median of R runs, interleaved question / anchor (and the question's raw variant). A question that reads a
 // rollup (011) is timed as tcplens asks it (rollup for the whole minutes, raw
 // rows for the rest: the views existed before every seeded row) and again on
 // the raw rows alone (NAME/raw).
@@ -117,15 +117,16 @@ async function main(): Promise<void> {
       // the seeded rows all went through the views: the rollups cover the window
       const variants: Array<[string, string]> = [[q.name, render({ coveredFrom: 0n })]];
       if (q.body.includes('{{rollup:')) variants.push([`${q.name}/raw`, render('off')]);
-      for (const [label, sql] of variants) {
-        const qs: number[] = [],
-          as: number[] = [];
-        for (let i = 0; i < REPS; i++) {
-          qs.push(await timed(c, sql));
-          as.push(await timed(c, scan));
-        }
-        const mq = median(qs),
-          ma = median(as);
+      // interleaved per rep (each variant, then the scan): all see the same load
+      const times = variants.map(() => [] as number[]);
+      const as: number[] = [];
+      for (let i = 0; i < REPS; i++) {
+        for (const [k, [, sql]] of variants.entries()) times[k]!.push(await timed(c, sql));
+        as.push(await timed(c, scan));
+      }
+      const ma = median(as);
+      for (const [k, [label]] of variants.entries()) {
+        const mq = median(times[k]!);
         console.log(
           `${label.padEnd(20)} ${table.padEnd(14)} ${mq.toFixed(3).padStart(10)} ${ma.toFixed(3).padStart(11)}  question/scan = ${(mq / ma).toFixed(2)}  load ${os.loadavg()[0]!.toFixed(1)}`,
         );
