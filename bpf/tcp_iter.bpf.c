@@ -25,7 +25,7 @@ __u64 socks_seen = 0;
 __u64 socks_emitted = 0;
 __u64 socks_unchanged = 0;
 __u64 write_errors = 0; /* bpf_seq_write failed: the record is lost */
-__u64 host_seen = 0;	  /* host pass: TCP socket files visited (a socket held by several fds counts each time) */
+__u64 host_seen = 0;	/* host pass: TCP socket files visited (a socket held by several fds counts each time) */
 
 #include "refuse.bpf.h"
 

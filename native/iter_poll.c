@@ -59,7 +59,7 @@ struct tl_iter {
 #endif
 	int fd; /* the pass being read, or -1 */
 	int eof;
-	int host; /* the pass is the host pass: rows carry their own netns, deduplicated by inode */
+	int host;	/* the pass is the host pass: rows carry their own netns, deduplicated by inode */
 	uint32_t *seen; /* host pass: socket inodes emitted (open addressing, 0 = empty) */
 	size_t seen_cap, seen_n;
 	uint64_t ns_inode, ts_ns;
@@ -167,8 +167,8 @@ int tl_iter_open(struct tl_iter **out, const struct tl_iter_opts *o, struct tl_p
 	if (parts)
 		tl_parts_info(tl_iter_parts, it->parts, TL_ITER_NPARTS, parts);
 	if (rc == 0) {
-		snprintf(err, errlen, "the iterator poll does not load on this kernel: %s; host pass: %s", it->parts[0].why,
-			 it->parts[1].why);
+		snprintf(err, errlen, "the iterator poll does not load on this kernel: %s; host pass: %s",
+			 it->parts[0].why, it->parts[1].why);
 		rc = -EOPNOTSUPP;
 	}
 	if (rc < 0) {

@@ -31,7 +31,7 @@ struct tl_iter_stats {
 	uint64_t duration_ns; /* wall time inside begin+fill */
 	uint64_t cpu_ns;      /* CPU of the reading thread (the BPF program runs in read()) */
 	uint64_t records, bytes, malformed, rows, batches, read_errors;
-	uint64_t dropped; /* records of a pass abandoned before its end */
+	uint64_t dropped;		 /* records of a pass abandoned before its end */
 	uint64_t host_passes, host_dups; /* host passes; records of a socket already emitted (another fd) */
 	/* from the BPF side */
 	uint64_t socks_seen, socks_emitted, socks_unchanged, write_errors, host_seen;
@@ -40,7 +40,7 @@ struct tl_iter_stats {
 
 struct tl_iter;
 
-#define TL_ITER_NPARTS 2 /* sockets (iter/tcp), host (iter/task_file) */
+#define TL_ITER_NPARTS 2  /* sockets (iter/tcp), host (iter/task_file) */
 #define TL_ITER_FULL 1	  /* tl_iter_begin: every socket, changed or not */
 #define TL_ITER_UNOWNED 2 /* tl_iter_begin: only sockets no file holds */
 extern const struct tl_part tl_iter_parts[TL_ITER_NPARTS];
