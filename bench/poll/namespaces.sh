@@ -28,7 +28,7 @@ P=tlns-$$-$RANDOM
 TMP=$(mktemp -d /tmp/tlbench.XXXXXX)
 PIDS=() NSS=()
 stop_farms() {
-  exec 3>&- 2>/dev/null || true # farms exit when their stdin reaches EOF
+  exec 3>&- # farms exit when their stdin reaches EOF
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
   PIDS=()
