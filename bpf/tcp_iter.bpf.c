@@ -24,7 +24,10 @@ bool unowned_only = false; /* iter/tcp: only sockets no file holds (TIME_WAIT, r
 __u64 socks_seen = 0;
 __u64 socks_emitted = 0;
 __u64 socks_unchanged = 0;
-__u64 write_errors = 0; /* bpf_seq_write failed: the record is lost */
+__u64 write_errors = 0; /* bpf_seq_write failed otherwise: the record is lost */
+/* bpf_seq_write found the read() buffer full: the kernel shows the same
+ * socket (file) again at the next read(), so nothing is lost */
+__u64 seq_retries = 0;
 __u64 host_seen = 0;	/* host pass: TCP socket files visited (a socket held by several fds counts each time) */
 
 #include "refuse.bpf.h"
@@ -164,6 +167,20 @@ static __always_inline void fill_tcp(struct tl_sock_rec *r, struct sock *sk, str
 	r->rcv_wnd = tp->rcv_wnd;
 }
 
+/* Writes r; false when it did not fit (or failed). */
+static __always_inline bool put_rec(struct seq_file *seq, struct tl_sock_rec *r)
+{
+	long err = bpf_seq_write(seq, r, sizeof(*r));
+
+	if (err == -75 /* EOVERFLOW: shown again at the next read() */)
+		seq_retries++;
+	else if (err < 0)
+		write_errors++;
+	else
+		socks_emitted++;
+	return err == 0;
+}
+
 /* The sock_common part of a record: ports, addresses, bound device. */
 static __always_inline void fill_common(struct tl_sock_rec *r, struct sock_common *skc)
 {
@@ -216,10 +233,13 @@ static __always_inline int poll_one(struct bpf_iter__tcp *ctx, bool detect, bool
 		if (detect && full_pass)
 			unchanged((struct sock *)tp, tp, state); /* remember it */
 	}
-	if (bpf_seq_write(seq, &r, sizeof(r)) < 0)
-		write_errors++;
-	else
-		socks_emitted++;
+	/* not written: forget what was remembered, so the socket shown again
+	 * at the next read() is not taken for unchanged */
+	if (!put_rec(seq, &r) && tp && detect) {
+		struct tl_seen *last = bpf_sk_storage_get(&seen, (struct sock *)tp, 0, 0);
+		if (last)
+			last->state = 0xff;
+	}
 	return 0;
 }
 
@@ -279,10 +299,7 @@ static __always_inline int host_emit(struct seq_file *seq, struct tcp_sock *tp, 
 		r.flags |= TL_SR_NO_COOKIE;
 	r.netns = skc->skc_net.net->ns.inum;
 	fill_tcp(&r, sk, tp);
-	if (bpf_seq_write(seq, &r, sizeof(r)) < 0)
-		write_errors++;
-	else
-		socks_emitted++;
+	put_rec(seq, &r);
 	return 0;
 }
 

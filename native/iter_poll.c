@@ -467,6 +467,7 @@ void tl_iter_stats(struct tl_iter *it, struct tl_iter_stats *st)
 		it->st.socks_unchanged = it->skel->bss->socks_unchanged;
 		it->st.write_errors = it->skel->bss->write_errors;
 		it->st.host_seen = it->skel->bss->host_seen;
+		it->st.seq_retries = it->skel->bss->seq_retries;
 		it->st.bpf_run_ns = it->st.bpf_runs = 0;
 		for (int k = 0; k < TL_ITER_NPARTS; k++) {
 			v = it->parts[k].variant;

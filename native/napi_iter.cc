@@ -114,6 +114,7 @@ class IterPoll : public FillGuard<IterPoll> {
     TL_STAT("hostPasses", host_passes);
     TL_STAT("hostDups", host_dups);
     TL_STAT("hostSeen", host_seen);
+    TL_STAT("seqRetries", seq_retries);
     TL_STAT("socksSeen", socks_seen);
     TL_STAT("socksEmitted", socks_emitted);
     TL_STAT("socksUnchanged", socks_unchanged);

@@ -24,6 +24,8 @@ export interface IterPollStats {
   hostPasses: number;
   hostDups: number;
   hostSeen: number;
+  /** records that did not fit a read() buffer and were written again at the next one (not lost) */
+  seqRetries: number;
   socksSeen: number;
   socksEmitted: number;
   socksUnchanged: number;

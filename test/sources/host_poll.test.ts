@@ -3,8 +3,9 @@
 // one host-wide iter/task_file pass (plus the iter/tcp sweep for the sockets
 // no process holds): the same sockets, each in its namespace, with the same
 // value in every column the iterator provides; TIME_WAIT sockets come from
-// the sweep (only on the cycles that sweep); a namespace not watched is left
-// out; a kernel that refuses the host part leaves the poll on inet_diag.
+// the sweep, each namespace's on the cycles that sweep it (complete); a
+// namespace not watched is left out; a kernel that refuses the host part
+// leaves the poll on inet_diag.
 import { expect } from 'chai';
 import { IterPollSource, iterAvailability } from '../../src/sources/iter_poll';
 import { PollSource } from '../../src/sources/poll';
@@ -28,7 +29,7 @@ describe('IterPollSource host pass (iter/task_file)', function () {
     const a = iterAvailability();
     skipIf(this, !a.ok, `iterator poll unavailable: ${a.ok ? '' : a.reason}`);
     for (let i = 0; i < 4; i++) names.push(createNetns('host'));
-    src = new IterPollSource({ netns: list(), host: { sweepEvery: 2 } });
+    src = new IterPollSource({ netns: list(), host: { sweepEvery: 1 } });
     try {
       src.start();
     } catch (e) {
@@ -71,15 +72,13 @@ describe('IterPollSource host pass (iter/task_file)', function () {
       d = new Map();
       h = new Map();
       await diagSrc.cycle(collector(watched, d)); // generates the cookies the host pass reads
-      // two cycles per attempt: the first of each pair sweeps (sweepEvery 2)
-      complete = (await src.cycle(collector(watched, h), true)).complete;
+      complete = (await src.cycle(collector(watched, h), true)).complete; // sweepEvery 1: every cycle sweeps
       expect([...h.keys()].sort()).to.deep.equal([...d.keys()].sort());
       diffs = [...d].flatMap(([key, row]) =>
         differences(row, h.get(key)!, row.get('idiag_state') === TIME_WAIT ? twCols : cols).map(
           (x) => `${key} ${row.get('idiag_state')} ${x}`,
         ),
       );
-      await src.cycle(() => {}, true);
       if (diffs.length === 0) break;
     }
     diagSrc.close();
@@ -95,15 +94,49 @@ describe('IterPollSource host pass (iter/task_file)', function () {
     expect(st.malformed + st.writeErrors + st.dropped).to.equal(0);
   });
 
-  it('leaves out the sockets no process holds on a cycle without a sweep', async () => {
+  it('sweeps each namespace for the sockets no process holds every --host-sweep cycles, spread over the cycles', async () => {
     const watched = new Set(names.slice(0, 3));
-    // the first test ended on the second cycle of a pair: this one sweeps, the next does not
-    await src.cycle(() => {}, true);
-    const h = new Map<string, Row>();
-    const r = await src.cycle(collector(watched, h), true);
-    expect(r.complete).to.equal(false);
-    expect([...h.values()].filter((x) => x.get('idiag_state') === TIME_WAIT)).to.have.length(0);
-    expect(h.size).to.equal(6 + 1 + 1 + 7 + 4);
+    const every2 = new IterPollSource({ netns: list(), host: { sweepEvery: 2 } });
+    every2.start();
+    try {
+      // per cycle and namespace: complete, and its TIME_WAIT rows
+      const seen: Array<Map<string, { complete: boolean; tw: number; rows: number }>> = [];
+      for (let c = 0; c < 5; c++) {
+        const h = new Map<string, Row>();
+        const r = await every2.cycle(collector(watched, h), true);
+        const per = new Map<string, { complete: boolean; tw: number; rows: number }>();
+        for (const n of r.namespaces) {
+          const rows = [...h.values()].filter((x) => x.get('ns') === n.ns.name);
+          per.set(n.ns.name, {
+            complete: n.complete!,
+            tw: rows.filter((x) => x.get('idiag_state') === TIME_WAIT).length,
+            rows: rows.length,
+          });
+        }
+        expect(r.complete).to.equal([...per.values()].every((p) => p.complete));
+        seen.push(per);
+      }
+      // the first cycle sweeps every namespace; then each is swept every other cycle, TIME_WAIT only then
+      expect([...seen[0]!.values()].map((p) => p.complete)).to.deep.equal([true, true, true]);
+      const tw = new Map([
+        [names[0]!, 2],
+        [names[1]!, 0],
+        [names[2]!, 1],
+      ]);
+      for (const [name, n] of tw) {
+        const flags = seen.map((per) => per.get(name)!.complete);
+        expect(
+          seen.map((per) => per.get(name)!.tw),
+          name,
+        ).to.deep.equal(flags.map((f) => (f ? n : 0)));
+        // every namespace holds sockets: swept on every other cycle after the first
+        expect(flags.slice(1), name).to.satisfy((f: boolean[]) => f.every((x, i) => i === 0 || x !== f[i - 1]));
+      }
+      // the owned sockets come every cycle: ns0's 2 pairs, a listener and the TIME_WAIT pairs' listener
+      for (const per of seen) expect(per.get(names[0]!)!.rows - per.get(names[0]!)!.tw).to.equal(8);
+    } finally {
+      every2.close();
+    }
   });
 
   it('falls back to inet_diag, saying why, when the kernel refuses the host part', () => {

@@ -83,7 +83,7 @@ class PollView implements View {
     for (const n of r.namespaces) {
       const ns = BigInt(n.ns.inode);
       // Only a complete dump proves that a flow it lacks is gone.
-      if (n.errno === 0 && r.complete !== false) table.endCycle(ns);
+      if (n.errno === 0 && (n.complete ?? r.complete) !== false) table.endCycle(ns);
       table.beginCycle(ns);
       if (n.errno) log.warn(`poll.failed.${n.ns.name}`, 'poll failed in a namespace', { netns: n.ns.name, code: n.code, errno: n.errno });
       rows.push({
