@@ -28,7 +28,7 @@ __u64 write_errors = 0; /* bpf_seq_write failed otherwise: the record is lost */
 /* bpf_seq_write found the read() buffer full: the kernel shows the same
  * socket (file) again at the next read(), so nothing is lost */
 __u64 seq_retries = 0;
-__u64 host_seen = 0;	/* host pass: TCP socket files visited (a socket held by several fds counts each time) */
+__u64 host_seen = 0; /* host pass: TCP socket files visited (a socket held by several fds counts each time) */
 
 #include "refuse.bpf.h"
 

@@ -35,7 +35,7 @@ struct tl_iter_stats {
 	uint64_t host_passes, host_dups; /* host passes; records of a socket already emitted (another fd) */
 	/* from the BPF side */
 	uint64_t socks_seen, socks_emitted, socks_unchanged, write_errors, host_seen;
-	uint64_t seq_retries; /* records that did not fit a read(): written again at the next (not lost) */
+	uint64_t seq_retries;	       /* records that did not fit a read(): written again at the next (not lost) */
 	uint64_t bpf_run_ns, bpf_runs; /* 0 unless run_stats (or kernel.bpf_stats_enabled) */
 };
 
