@@ -18,12 +18,17 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* Set by user space before each pass (one pass at a time). */
 bool full_pass = false;
+bool unowned_only = false; /* iter/tcp: only sockets no file holds (TIME_WAIT, requests, orphans) */
 
 /* Totals since load. */
 __u64 socks_seen = 0;
 __u64 socks_emitted = 0;
 __u64 socks_unchanged = 0;
-__u64 write_errors = 0; /* bpf_seq_write failed: the record is lost */
+__u64 write_errors = 0; /* bpf_seq_write failed otherwise: the record is lost */
+/* bpf_seq_write found the read() buffer full: the kernel shows the same
+ * socket (file) again at the next read(), so nothing is lost */
+__u64 seq_retries = 0;
+__u64 host_seen = 0; /* host pass: TCP socket files visited (a socket held by several fds counts each time) */
 
 #include "refuse.bpf.h"
 
@@ -162,6 +167,38 @@ static __always_inline void fill_tcp(struct tl_sock_rec *r, struct sock *sk, str
 	r->rcv_wnd = tp->rcv_wnd;
 }
 
+/* Writes r; false when it did not fit (or failed). */
+static __always_inline bool put_rec(struct seq_file *seq, struct tl_sock_rec *r)
+{
+	long err = bpf_seq_write(seq, r, sizeof(*r));
+
+	if (err == -75 /* EOVERFLOW: shown again at the next read() */)
+		seq_retries++;
+	else if (err < 0)
+		write_errors++;
+	else
+		socks_emitted++;
+	return err == 0;
+}
+
+/* The sock_common part of a record: ports, addresses, bound device. */
+static __always_inline void fill_common(struct tl_sock_rec *r, struct sock_common *skc)
+{
+	r->kind = TL_REC_SOCK;
+	r->size = sizeof(*r);
+	r->sport = skc->skc_num;
+	r->dport = tl_ntohs(skc->skc_dport);
+	r->ifindex = skc->skc_bound_dev_if;
+	r->v6only = BPF_CORE_READ_BITFIELD(skc, skc_ipv6only);
+	if (r->family == TL_AF_INET6) {
+		__builtin_memcpy(r->saddr, &skc->skc_v6_rcv_saddr, 16);
+		__builtin_memcpy(r->daddr, &skc->skc_v6_daddr, 16);
+	} else {
+		__builtin_memcpy(r->saddr, &skc->skc_rcv_saddr, 4);
+		__builtin_memcpy(r->daddr, &skc->skc_daddr, 4);
+	}
+}
+
 static __always_inline int poll_one(struct bpf_iter__tcp *ctx, bool detect, bool gen_cookie)
 {
 	struct sock_common *skc = ctx->sk_common;
@@ -177,23 +214,14 @@ static __always_inline int poll_one(struct bpf_iter__tcp *ctx, bool detect, bool
 	r.state = state == TL_TCP_NEW_SYN_RECV ? TL_TCP_SYN_RECV : state;
 	r.family = skc->skc_family;
 	tp = bpf_skc_to_tcp_sock(skc);
+	/* a full socket with a file is the host pass's (--poll-via host) */
+	if (unowned_only && tp && ((struct sock *)tp)->sk_socket)
+		return 0;
 	if (tp && detect && !full_pass && unchanged((struct sock *)tp, tp, state)) {
 		socks_unchanged++;
 		return 0;
 	}
-	r.kind = TL_REC_SOCK;
-	r.size = sizeof(r);
-	r.sport = skc->skc_num;
-	r.dport = tl_ntohs(skc->skc_dport);
-	r.ifindex = skc->skc_bound_dev_if;
-	r.v6only = BPF_CORE_READ_BITFIELD(skc, skc_ipv6only);
-	if (r.family == TL_AF_INET6) {
-		__builtin_memcpy(r.saddr, &skc->skc_v6_rcv_saddr, 16);
-		__builtin_memcpy(r.daddr, &skc->skc_v6_daddr, 16);
-	} else {
-		__builtin_memcpy(r.saddr, &skc->skc_rcv_saddr, 4);
-		__builtin_memcpy(r.daddr, &skc->skc_daddr, 4);
-	}
+	fill_common(&r, skc);
 	if (gen_cookie) {
 		r.cookie = bpf_get_socket_cookie(skc);
 	} else {
@@ -205,10 +233,13 @@ static __always_inline int poll_one(struct bpf_iter__tcp *ctx, bool detect, bool
 		if (detect && full_pass)
 			unchanged((struct sock *)tp, tp, state); /* remember it */
 	}
-	if (bpf_seq_write(seq, &r, sizeof(r)) < 0)
-		write_errors++;
-	else
-		socks_emitted++;
+	/* not written: forget what was remembered, so the socket shown again
+	 * at the next read() is not taken for unchanged */
+	if (!put_rec(seq, &r) && tp && detect) {
+		struct tl_seen *last = bpf_sk_storage_get(&seen, (struct sock *)tp, 0, 0);
+		if (last)
+			last->state = 0xff;
+	}
 	return 0;
 }
 
@@ -231,4 +262,91 @@ int poll_tcp_all(struct bpf_iter__tcp *ctx)
 {
 	TL_REFUSE_IF(TL_ITP_poll_tcp_all, ctx);
 	return poll_one(ctx, false, false);
+}
+
+/* The host pass (--poll-via host): one iter/task_file pass over every task's
+ * files, from the host, reaches every TCP socket a process holds, whatever
+ * its namespace, at a cost that grows with the host's sockets rather than
+ * namespaces x sockets (an iter/tcp walk or an inet_diag dump passes every
+ * socket of the host's hash tables, each namespace again). Each record
+ * carries its socket's netns inode; a socket held by several fds (dup,
+ * fork) comes once per fd and user space keeps the first (by inode).
+ * Sockets no file holds (TIME_WAIT, requests, orphans, accept queues) are
+ * not here: the iter/tcp walk with unowned_only finds them.
+ *   host_tcp       bpf_sock_from_file (5.11+), bpf_skc_to_tcp_sock and
+ *                  bpf_get_socket_cookie on sock->sk (refused where that
+ *                  pointer is untrusted: 6.18), the cookie generated as
+ *                  inet_diag does;
+ *   host_tcp_cast  the tcp_sock made readable with the bpf_rdonly_cast kfunc
+ *                  (6.2+), the cookie read as the kernel holds it.
+ * A socket in CLOSE is in none of the hash tables inet_diag walks: skipped,
+ * so both report the same sockets. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+
+static __always_inline int host_emit(struct seq_file *seq, struct tcp_sock *tp, __u64 cookie, bool gen_cookie)
+{
+	struct sock *sk = (struct sock *)tp;
+	struct sock_common *skc = &sk->__sk_common;
+	struct tl_sock_rec r = {};
+
+	r.state = skc->skc_state;
+	if (r.state == 7 /* TCP_CLOSE */)
+		return 0;
+	r.family = skc->skc_family;
+	fill_common(&r, skc);
+	r.cookie = cookie;
+	if (!gen_cookie)
+		r.flags |= TL_SR_NO_COOKIE;
+	r.netns = skc->skc_net.net->ns.inum;
+	fill_tcp(&r, sk, tp);
+	put_rec(seq, &r);
+	return 0;
+}
+
+/* sock->sk of a TCP socket file, or NULL. */
+static __always_inline struct sock *file_tcp(struct bpf_iter__task_file *ctx)
+{
+	struct file *f = ctx->file;
+	struct socket *sock;
+	struct sock *sk;
+
+	if (!ctx->task || !f)
+		return NULL;
+	sock = bpf_sock_from_file(f);
+	if (!sock)
+		return NULL;
+	sk = sock->sk;
+	if (!sk || (sk->__sk_common.skc_family != TL_AF_INET && sk->__sk_common.skc_family != TL_AF_INET6) ||
+	    sk->sk_protocol != 6 /* IPPROTO_TCP */ || sk->sk_type != 1 /* SOCK_STREAM */)
+		return NULL;
+	host_seen++;
+	return sk;
+}
+
+SEC("iter/task_file")
+int host_tcp(struct bpf_iter__task_file *ctx)
+{
+	struct tcp_sock *tp;
+	struct sock *sk;
+
+	TL_REFUSE_IF(TL_ITP_host_tcp, ctx);
+	sk = file_tcp(ctx);
+	tp = sk ? bpf_skc_to_tcp_sock(sk) : NULL;
+	if (!tp)
+		return 0;
+	return host_emit(ctx->meta->seq, tp, bpf_get_socket_cookie(sk), true);
+}
+
+SEC("iter/task_file")
+int host_tcp_cast(struct bpf_iter__task_file *ctx)
+{
+	struct tcp_sock *tp;
+	struct sock *sk;
+
+	TL_REFUSE_IF(TL_ITP_host_tcp_cast, ctx);
+	sk = file_tcp(ctx);
+	if (!sk)
+		return 0;
+	tp = bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct tcp_sock));
+	return host_emit(ctx->meta->seq, tp, tp->inet_conn.icsk_inet.sk.__sk_common.skc_cookie.counter, false);
 }

@@ -25,6 +25,8 @@ enum tl_iter_prog {
 	TL_ITP_poll_tcp,
 	TL_ITP_poll_tcp_rd,
 	TL_ITP_poll_tcp_all,
+	TL_ITP_host_tcp,
+	TL_ITP_host_tcp_cast,
 };
 
 /* Record fields copied verbatim into the poll column of the same meaning:
@@ -81,7 +83,9 @@ struct tl_sock_rec {
 	__u16 dport; /* host byte order */
 	__u8 family, state, flags, ca_state, retransmits, probes, backoff, options;
 	__u8 snd_wscale, rcv_wscale, app_limited, tos, tclass, shutdown, v6only, pad0;
+	__u32 netns; /* host pass: the socket's netns inode (iter/tcp: 0, the namespace walked) */
+	__u32 pad1;
 };
-_Static_assert(sizeof(struct tl_sock_rec) == 48 + 8 + 56 + 44 * 4 + 8 + 16, "tl_sock_rec layout");
+_Static_assert(sizeof(struct tl_sock_rec) == 48 + 8 + 56 + 44 * 4 + 8 + 16 + 8, "tl_sock_rec layout");
 
 #endif

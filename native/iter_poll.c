@@ -30,8 +30,16 @@ static const struct tl_variant v_sockets[] = {
 	{ "poll_tcp_all", TL_ITP_poll_tcp_all, NULL,
 	  "iter/tcp (5.9+); no change detection, cookies read, not generated" },
 };
+static const struct tl_variant v_host[] = {
+	{ "host_tcp", TL_ITP_host_tcp, NULL,
+	  "iter/task_file, bpf_sock_from_file (5.11+), a trusted sock->sk for bpf_skc_to_tcp_sock and "
+	  "bpf_get_socket_cookie (not 6.18)" },
+	{ "host_tcp_cast", TL_ITP_host_tcp_cast, "bpf_rdonly_cast",
+	  "iter/task_file, bpf_sock_from_file (5.11+), the bpf_rdonly_cast kfunc (6.2+); cookies read, not generated" },
+};
 const struct tl_part tl_iter_parts[TL_ITER_NPARTS] = {
 	{ "sockets", v_sockets, (int)(sizeof(v_sockets) / sizeof(v_sockets[0])) },
+	{ "host", v_host, (int)(sizeof(v_host) / sizeof(v_host[0])) },
 };
 
 /* inet_diag attributes whose fields a full socket's record fills (the attrs
@@ -51,6 +59,9 @@ struct tl_iter {
 #endif
 	int fd; /* the pass being read, or -1 */
 	int eof;
+	int host;	/* the pass is the host pass: rows carry their own netns, deduplicated by inode */
+	uint32_t *seen; /* host pass: socket inodes emitted (open addressing, 0 = empty) */
+	size_t seen_cap, seen_n;
 	uint64_t ns_inode, ts_ns;
 	uint8_t *buf;
 	size_t off, len;
@@ -121,10 +132,12 @@ static void unbuilt_parts(struct tl_part_info *parts)
 {
 	if (!parts)
 		return;
-	memset(&parts[0], 0, sizeof(parts[0]));
-	parts[0].part = tl_iter_parts[0].name;
-	parts[0].prog = "";
-	snprintf(parts[0].why, sizeof(parts[0].why), "%s", tl_iter_unbuilt_reason());
+	for (int i = 0; i < TL_ITER_NPARTS; i++) {
+		memset(&parts[i], 0, sizeof(parts[i]));
+		parts[i].part = tl_iter_parts[i].name;
+		parts[i].prog = "";
+		snprintf(parts[i].why, sizeof(parts[i].why), "%s", tl_iter_unbuilt_reason());
+	}
 }
 
 int tl_iter_open(struct tl_iter **out, const struct tl_iter_opts *o, struct tl_part_info *parts, char *err,
@@ -154,7 +167,8 @@ int tl_iter_open(struct tl_iter **out, const struct tl_iter_opts *o, struct tl_p
 	if (parts)
 		tl_parts_info(tl_iter_parts, it->parts, TL_ITER_NPARTS, parts);
 	if (rc == 0) {
-		snprintf(err, errlen, "the iterator poll does not load on this kernel: %s", it->parts[0].why);
+		snprintf(err, errlen, "the iterator poll does not load on this kernel: %s; host pass: %s",
+			 it->parts[0].why, it->parts[1].why);
 		rc = -EOPNOTSUPP;
 	}
 	if (rc < 0) {
@@ -190,6 +204,38 @@ int tl_iter_detects_changes(const struct tl_iter *it)
 #endif
 }
 
+/* 1 when inode was not yet emitted in this host pass (and now is). */
+static int seen_first(struct tl_iter *it, uint32_t ino)
+{
+	if (!ino)
+		return 1;
+	if (2 * (it->seen_n + 1) > it->seen_cap) {
+		size_t cap = it->seen_cap ? 2 * it->seen_cap : 4096;
+		uint32_t *old = it->seen, *nu = calloc(cap, sizeof(*nu));
+		if (!nu)
+			return 1; /* no memory: a duplicate may pass, nothing is lost */
+		for (size_t i = 0; i < it->seen_cap; i++)
+			if (old[i])
+				for (size_t h = (old[i] * 2654435761u) & (cap - 1);; h = (h + 1) & (cap - 1))
+					if (!nu[h]) {
+						nu[h] = old[i];
+						break;
+					}
+		free(old);
+		it->seen = nu;
+		it->seen_cap = cap;
+	}
+	for (size_t h = (ino * 2654435761u) & (it->seen_cap - 1);; h = (h + 1) & (it->seen_cap - 1)) {
+		if (it->seen[h] == ino)
+			return 0;
+		if (!it->seen[h]) {
+			it->seen[h] = ino;
+			it->seen_n++;
+			return 1;
+		}
+	}
+}
+
 static void end_pass(struct tl_iter *it)
 {
 	if (it->fd >= 0) {
@@ -210,33 +256,78 @@ static int create_iter(void *arg)
 }
 #endif
 
-int tl_iter_begin(struct tl_iter *it, const char *netns_path, int full, uint64_t *ns_inode)
+int tl_iter_begin(struct tl_iter *it, const char *netns_path, int flags, uint64_t *ns_inode)
 {
 #if !TL_HAVE_ITER
 	(void)it;
 	(void)netns_path;
-	(void)full;
+	(void)flags;
 	(void)ns_inode;
 	return -ENOSYS;
 #else
 	uint64_t t0 = clock_ns(CLOCK_MONOTONIC), c0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	int full = (flags & TL_ITER_FULL) != 0;
 	int link, fd;
 
 	if (!it->skel || !it->parts[0].link)
 		return -EBADF;
 	end_pass(it);
 	link = bpf_link__fd(it->parts[0].link);
-	it->skel->bss->full_pass = full != 0;
+	it->skel->bss->full_pass = full;
+	it->skel->bss->unowned_only = (flags & TL_ITER_UNOWNED) != 0;
 	fd = tl_netns_run(netns_path, create_iter, &link, &it->ns_inode);
 	if (fd < 0)
 		return fd;
 	it->fd = fd;
+	it->host = 0;
 	it->ts_ns = tl_now_realtime_ns();
 	it->st.passes++;
 	if (full || !tl_iter_detects_changes(it))
 		it->st.full_passes++;
 	if (ns_inode)
 		*ns_inode = it->ns_inode;
+	it->st.duration_ns += clock_ns(CLOCK_MONOTONIC) - t0;
+	it->st.cpu_ns += clock_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
+	return 0;
+#endif
+}
+
+int tl_iter_host_up(const struct tl_iter *it)
+{
+#if TL_HAVE_ITER
+	return it->parts[1].link != NULL;
+#else
+	(void)it;
+	return 0;
+#endif
+}
+
+int tl_iter_begin_host(struct tl_iter *it)
+{
+#if !TL_HAVE_ITER
+	(void)it;
+	return -ENOSYS;
+#else
+	uint64_t t0 = clock_ns(CLOCK_MONOTONIC), c0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	int fd;
+
+	if (!it->skel || !it->parts[1].link)
+		return -EBADF;
+	end_pass(it);
+	/* task_file iterators walk the tasks of the creator's pid namespace: ours */
+	fd = bpf_iter_create(bpf_link__fd(it->parts[1].link));
+	if (fd < 0)
+		return -errno;
+	it->fd = fd;
+	it->host = 1;
+	it->ns_inode = 0;
+	if (it->seen)
+		memset(it->seen, 0, it->seen_cap * sizeof(*it->seen));
+	it->seen_n = 0;
+	it->ts_ns = tl_now_realtime_ns();
+	it->st.passes++;
+	it->st.full_passes++;
+	it->st.host_passes++;
 	it->st.duration_ns += clock_ns(CLOCK_MONOTONIC) - t0;
 	it->st.cpu_ns += clock_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
 	return 0;
@@ -254,7 +345,7 @@ static void put_row(struct tl_iter *it, struct tl_poll_cols *c, uint32_t i, cons
 	memcpy(c->dst[i], r->daddr, 16);
 	c->ts_ns[i] = it->ts_ns;
 	c->idiag_cookie[i] = r->cookie;
-	c->netns_inode[i] = it->ns_inode;
+	c->netns_inode[i] = it->host ? r->netns : it->ns_inode;
 	c->sport[i] = r->sport;
 	c->dport[i] = r->dport;
 	c->idiag_family[i] = r->family;
@@ -282,8 +373,10 @@ static void put_row(struct tl_iter *it, struct tl_poll_cols *c, uint32_t i, cons
 }
 
 /* Whole records from the read buffer into b; after a bad header,
- * resynchronise 8 bytes further on. */
-static void consume(struct tl_iter *it, struct tl_batch *b)
+ * resynchronise 8 bytes further on. A host pass's batch holds one namespace:
+ * it ends before the first record of another (a process's sockets come
+ * together, so batches stay full where each namespace has its own processes). */
+static int consume(struct tl_iter *it, struct tl_batch *b)
 {
 	struct tl_sock_rec r;
 	int resync = 0;
@@ -298,10 +391,20 @@ static void consume(struct tl_iter *it, struct tl_batch *b)
 			continue;
 		}
 		resync = 0;
+		if (it->host) {
+			if (b->rows > 0 && r.netns != b->c.netns_inode[0])
+				return 1;
+			if (!seen_first(it, r.inode)) {
+				it->st.host_dups++;
+				it->off += sizeof(r);
+				continue;
+			}
+		}
 		put_row(it, &b->c, b->rows++, &r);
 		it->st.records++;
 		it->off += sizeof(r);
 	}
+	return 0;
 }
 
 int tl_iter_fill(struct tl_iter *it, struct tl_batch *b, int *done)
@@ -315,7 +418,8 @@ int tl_iter_fill(struct tl_iter *it, struct tl_batch *b, int *done)
 		return 0;
 	*done = 0;
 	for (;;) {
-		consume(it, b);
+		if (consume(it, b)) /* a host pass's batch ended at another namespace's record */
+			break;
 		if (b->rows == b->capacity && b->capacity > 0)
 			break;
 		if (it->eof) {
@@ -362,15 +466,21 @@ void tl_iter_stats(struct tl_iter *it, struct tl_iter_stats *st)
 		it->st.socks_emitted = it->skel->bss->socks_emitted;
 		it->st.socks_unchanged = it->skel->bss->socks_unchanged;
 		it->st.write_errors = it->skel->bss->write_errors;
-		if (v >= 0) {
+		it->st.host_seen = it->skel->bss->host_seen;
+		it->st.seq_retries = it->skel->bss->seq_retries;
+		it->st.bpf_run_ns = it->st.bpf_runs = 0;
+		for (int k = 0; k < TL_ITER_NPARTS; k++) {
+			v = it->parts[k].variant;
+			if (v < 0)
+				continue;
 			const struct bpf_program *p =
-				bpf_object__find_program_by_name(it->skel->obj, tl_iter_parts[0].variants[v].prog);
+				bpf_object__find_program_by_name(it->skel->obj, tl_iter_parts[k].variants[v].prog);
 			struct bpf_prog_info info;
 			__u32 len = sizeof(info);
 			memset(&info, 0, sizeof(info));
 			if (p && bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len) == 0) {
-				it->st.bpf_run_ns = info.run_time_ns;
-				it->st.bpf_runs = info.run_cnt;
+				it->st.bpf_run_ns += info.run_time_ns;
+				it->st.bpf_runs += info.run_cnt;
 			}
 		}
 	}
@@ -407,6 +517,7 @@ void tl_iter_free(struct tl_iter *it)
 	if (!it)
 		return;
 	tl_iter_close(it);
+	free(it->seen);
 	free(it->buf);
 	free(it);
 }

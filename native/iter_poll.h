@@ -31,15 +31,19 @@ struct tl_iter_stats {
 	uint64_t duration_ns; /* wall time inside begin+fill */
 	uint64_t cpu_ns;      /* CPU of the reading thread (the BPF program runs in read()) */
 	uint64_t records, bytes, malformed, rows, batches, read_errors;
-	uint64_t dropped; /* records of a pass abandoned before its end */
+	uint64_t dropped;		 /* records of a pass abandoned before its end */
+	uint64_t host_passes, host_dups; /* host passes; records of a socket already emitted (another fd) */
 	/* from the BPF side */
-	uint64_t socks_seen, socks_emitted, socks_unchanged, write_errors;
+	uint64_t socks_seen, socks_emitted, socks_unchanged, write_errors, host_seen;
+	uint64_t seq_retries;	       /* records that did not fit a read(): written again at the next (not lost) */
 	uint64_t bpf_run_ns, bpf_runs; /* 0 unless run_stats (or kernel.bpf_stats_enabled) */
 };
 
 struct tl_iter;
 
-#define TL_ITER_NPARTS 1
+#define TL_ITER_NPARTS 2  /* sockets (iter/tcp), host (iter/task_file) */
+#define TL_ITER_FULL 1	  /* tl_iter_begin: every socket, changed or not */
+#define TL_ITER_UNOWNED 2 /* tl_iter_begin: only sockets no file holds */
 extern const struct tl_part tl_iter_parts[TL_ITER_NPARTS];
 
 /* Loads and attaches the part in the first variant the kernel accepts. 0 or
@@ -51,9 +55,16 @@ void tl_iter_parts_info(const struct tl_iter *it, struct tl_part_info *parts);
 /* 1 when the running variant skips unchanged sockets (socket local storage). */
 int tl_iter_detects_changes(const struct tl_iter *it);
 /* Starts a pass over the namespace at netns_path (NULL = ours): every socket
- * when full (or without change detection), else only those that moved since
- * they were last emitted. Sets *ns_inode. 0 or -errno. */
-int tl_iter_begin(struct tl_iter *it, const char *netns_path, int full, uint64_t *ns_inode);
+ * when flags has TL_ITER_FULL (or without change detection), else only those
+ * that moved since they were last emitted; with TL_ITER_UNOWNED only the
+ * sockets no file holds. Sets *ns_inode. 0 or -errno. */
+int tl_iter_begin(struct tl_iter *it, const char *netns_path, int flags, uint64_t *ns_inode);
+/* 1 when the host part (iter/task_file) is up. */
+int tl_iter_host_up(const struct tl_iter *it);
+/* Starts a host pass: every TCP socket a process holds, any namespace, each
+ * once; every batch tl_iter_fill makes of it holds one namespace (its
+ * netns_inode column). 0 or -errno. */
+int tl_iter_begin_host(struct tl_iter *it);
 /* Fills b with the pass's next sockets; *done at the end. 0 or -errno. */
 int tl_iter_fill(struct tl_iter *it, struct tl_batch *b, int *done);
 void tl_iter_stats(struct tl_iter *it, struct tl_iter_stats *st);

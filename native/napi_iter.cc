@@ -35,6 +35,7 @@ class IterPoll : public FillGuard<IterPoll> {
     return DefineClass(env, "IterPoll",
                        {
                            InstanceMethod("begin", &IterPoll::Begin),
+                           InstanceMethod("beginHost", &IterPoll::BeginHost),
                            InstanceMethod("fill", &IterPoll::Fill),
                            InstanceMethod("stats", &IterPoll::Stats),
                            InstanceMethod("close", &IterPoll::Close),
@@ -67,18 +68,28 @@ class IterPoll : public FillGuard<IterPoll> {
   }
 
  private:
-  // begin(netnsPath: string | null, full: boolean) -> netns inode; throws on failure
+  // begin(netnsPath: string | null, full: boolean, unownedOnly?: boolean) -> netns inode; throws on failure
   Napi::Value Begin(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!Usable(env)) return env.Undefined();
     std::string path = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
     uint64_t ino = 0;
-    int rc = tl_iter_begin(it_, path.empty() ? nullptr : path.c_str(), info[1].ToBoolean(), &ino);
+    int flags = (info[1].ToBoolean() ? TL_ITER_FULL : 0) | (info[2].ToBoolean() ? TL_ITER_UNOWNED : 0);
+    int rc = tl_iter_begin(it_, path.empty() ? nullptr : path.c_str(), flags, &ino);
     if (rc < 0) {
       ErrnoError(env, -rc, "iter/tcp").ThrowAsJavaScriptException();
       return env.Undefined();
     }
     return Napi::Number::New(env, (double)ino);
+  }
+
+  // beginHost(): starts a host pass (iter/task_file); throws on failure
+  Napi::Value BeginHost(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Usable(env)) return env.Undefined();
+    int rc = tl_iter_begin_host(it_);
+    if (rc < 0) ErrnoError(env, -rc, "iter/task_file").ThrowAsJavaScriptException();
+    return env.Undefined();
   }
 
   Napi::Value Fill(const Napi::CallbackInfo& info);
@@ -100,6 +111,10 @@ class IterPoll : public FillGuard<IterPoll> {
     TL_STAT("batches", batches);
     TL_STAT("readErrors", read_errors);
     TL_STAT("dropped", dropped);
+    TL_STAT("hostPasses", host_passes);
+    TL_STAT("hostDups", host_dups);
+    TL_STAT("hostSeen", host_seen);
+    TL_STAT("seqRetries", seq_retries);
     TL_STAT("socksSeen", socks_seen);
     TL_STAT("socksEmitted", socks_emitted);
     TL_STAT("socksUnchanged", socks_unchanged);

@@ -5,8 +5,11 @@
 # With --sink, also `tcplens run` writing every poll into a private ClickHouse
 # (the whole sidecar, sink on), minus the same run on an empty namespace.
 # Usage: bench/poll/run.sh [--sockets N] [--reps R] [--farms F] [--v6 PCT] [--sink] [--smoke] [--keep DIR]
+#        bench/poll/run.sh --namespaces N [--sockets N] [--reps R] [--smoke]  (namespaces.sh: many namespaces)
 # Needs root (network namespaces) and a built tcplens. See bench/poll/README.md.
 set -euo pipefail
+# --namespaces N: the many-namespaces bench (namespaces.sh) instead
+for a in "$@"; do [ "$a" = --namespaces ] && exec bash "$(dirname "$0")/namespaces.sh" "$@"; done
 . "$(dirname "$0")/../lib.sh"
 
 SOCKETS=99000 REPS=5 FARMS=0 V6PCT=0 KEEP="" SINK=0

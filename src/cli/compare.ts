@@ -36,8 +36,8 @@ interface CompareArgs extends ClickHouseFlags {
   cpuBudget: string;
 }
 
-const ALL_VIEWS: ViewName[] = ['poll', 'iter', 'destroy', 'events', 'samples', 'targeted', 'adaptive'];
-/** targeted snapshots, the adaptive poll and the iterator poll (iter: --poll-via iter's cost beside inet_diag's) are asked for by name: each is a process of its own beside the pollers */
+const ALL_VIEWS: ViewName[] = ['poll', 'iter', 'host', 'destroy', 'events', 'samples', 'targeted', 'adaptive'];
+/** targeted snapshots, the adaptive poll and the iterator polls (iter, host: --poll-via iter's and host's cost beside inet_diag's) are asked for by name: each is a process of its own beside the pollers */
 const DEFAULT_VIEWS: ViewName[] = ['poll', 'destroy', 'events', 'samples'];
 
 export const command = 'compare';

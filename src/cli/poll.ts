@@ -3,7 +3,7 @@
 import { listItems } from '../util/list';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import type { CycleResult } from '../sources/poll';
-import { openPollSource, pollCycle, POLL_VIA, type PollVia } from '../sources/poll_via';
+import { HOST_SWEEP_EVERY, openPollSource, pollCycle, POLL_VIA, type PollVia } from '../sources/poll_via';
 import { DestroySource } from '../sources/destroy';
 import { parseNetnsSelector } from '../netns/select';
 import { ALL_STATES, parseStates } from '../format/tcp_states';
@@ -26,6 +26,7 @@ interface PollArgs {
   batchRows: number;
   destroy?: boolean;
   pollVia: PollVia;
+  hostSweep: number;
   changed?: boolean;
 }
 
@@ -70,7 +71,12 @@ export const builder = (y: Argv): Argv<PollArgs> =>
       choices: POLL_VIA,
       default: 'diag' as PollVia,
       describe:
-        'diag: inet_diag dump; iter: an eBPF iter/tcp program reading tcp_sock (cheaper, fewer fields: docs/views.md), falling back to diag with the reason',
+        "diag: inet_diag dump per namespace; iter: an eBPF iter/tcp program per namespace reading tcp_sock (cheaper, fewer fields: docs/views.md); host: one eBPF pass over every process's sockets, all namespaces at once, plus iter/tcp walks for sockets no process holds (many namespaces: docs/views.md); iter and host fall back to diag with the reason",
+    })
+    .option('host-sweep', {
+      type: 'number',
+      default: HOST_SWEEP_EVERY,
+      describe: 'with --poll-via host: walk the namespaces for sockets no process holds (TIME_WAIT, orphans) every N polls (0: never)',
     })
     .option('changed', {
       type: 'boolean',
@@ -140,8 +146,9 @@ export async function runPoll(args: PollArgs): Promise<number> {
     families: familyMask(args.family),
     batchRows: args.batchRows,
   };
-  const source = openPollSource(args.pollVia, { ...opts, ...(bytecode ? { bytecode } : {}) }, (why) =>
-    warn(`tcplens: poll via iter unavailable, polling with inet_diag: ${why}`),
+  if (!(args.hostSweep >= 0) || !Number.isInteger(args.hostSweep)) throw usage('--host-sweep: a whole number, 0 or more');
+  const source = openPollSource(args.pollVia, { ...opts, hostSweep: args.hostSweep, ...(bytecode ? { bytecode } : {}) }, (why) =>
+    warn(`tcplens: poll via ${args.pollVia} unavailable, polling with inet_diag: ${why}`),
   );
   source.onOpenError = onOpenError('poll');
   const destroy = args.destroy ? new DestroySource({ netns, batchRows: args.batchRows }) : null;

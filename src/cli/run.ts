@@ -102,6 +102,7 @@ export async function runMain(args: RunArgs): Promise<number> {
       ringBytes,
       changesOnly: args.changesOnly,
       pollVia: args.pollVia,
+      hostSweep: args.hostSweep,
       ...(snapshotOn ? { snapshotOn, snapshotRate: args.snapshotRate } : {}),
       ...(bytecode ? { bytecode } : {}),
       ...(states !== undefined ? { states } : {}),

@@ -20,6 +20,12 @@ export interface IterPollStats {
   malformed: number;
   readErrors: number;
   dropped: number;
+  /** host passes (--poll-via host); records of a socket already emitted through another fd; TCP socket files visited */
+  hostPasses: number;
+  hostDups: number;
+  hostSeen: number;
+  /** records that did not fit a read() buffer and were written again at the next one (not lost) */
+  seqRetries: number;
   socksSeen: number;
   socksEmitted: number;
   socksUnchanged: number;
@@ -33,8 +39,12 @@ export interface NativeIterPoll {
   readonly parts: ViewPart[];
   /** the variant running skips unchanged sockets (socket local storage) */
   readonly detectsChanges: boolean;
-  /** creates the iterator inside the namespace at path (null: ours); returns its inode */
-  begin(netnsPath: string | null, full: boolean): number;
+  /** creates the iterator inside the namespace at path (null: ours); returns its inode.
+   * unownedOnly: only the sockets no file holds (TIME_WAIT, requests, orphans) */
+  begin(netnsPath: string | null, full: boolean, unownedOnly?: boolean): number;
+  /** starts a host pass (iter/task_file): every socket a process holds, any namespace,
+   * one namespace per batch (its netns_inode column) */
+  beginHost(): void;
   fill(buffer: ArrayBuffer, capacity: number): Promise<FillResult>;
   stats(): IterPollStats;
   close(): void;

@@ -225,6 +225,25 @@ function iterRow(f: Facts): CheckRow | null {
   return row('poll via iter', 'ok', `--poll-via iter runs as ${p.program} (${needsOf('iter', p.program)})${fallback}`);
 }
 
+/** The host pass is opt-in too (--poll-via host): it needs both parts (the
+ * host pass, and the iter/tcp walk for sockets no process holds); off is not a
+ * warning, the poll then runs per namespace on inet_diag. */
+function hostRow(f: Facts): CheckRow | null {
+  const parts = f.probes.iter?.parts ?? [];
+  const h = parts.find((p) => p.part === 'host');
+  const s = parts.find((p) => p.part === 'sockets');
+  if (!f.probes.bpf?.ok || !h) return null;
+  if (!h.up) return row('poll via host', 'ok', `off (--poll-via host polls each namespace with inet_diag): ${h.why}`);
+  if (!s?.up)
+    return row(
+      'poll via host',
+      'ok',
+      `off (--poll-via host polls each namespace with inet_diag): the sockets part is off: ${s?.why ?? ''}`,
+    );
+  const fallback = isFallback('iter', h) ? `; the kernel refused the better variants: ${h.why}` : '';
+  return row('poll via host', 'ok', `--poll-via host runs as ${h.program} (${needsOf('iter', h.program)}) and ${s.program}${fallback}`);
+}
+
 function bpfStatsRow(f: Facts): CheckRow | null {
   if (!f.probes.bpf?.ok || f.bpfStats === undefined) return null;
   if (f.bpfStats) return row('bpf_stats', 'ok', "kernel.bpf_stats_enabled=1: the eBPF views' kernel CPU is measured per program");
@@ -330,6 +349,7 @@ export function decideChecks(f: Facts, opts: CheckOptions = {}): CheckRow[] {
     ...partRows(f, 'events'),
     ...partRows(f, 'samples'),
     iterRow(f),
+    hostRow(f),
     bpfStatsRow(f),
     tracefsRow(f),
     bpffsRow(f),

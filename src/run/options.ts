@@ -26,10 +26,15 @@ const RUN_OPTIONS: Record<string, Options> = {
   },
   'poll-via': {
     type: 'string',
-    choices: ['diag', 'iter'],
+    choices: ['diag', 'iter', 'host'],
     default: 'diag',
     describe:
-      'how the poll reads sockets: diag (inet_diag dump) or iter (an eBPF iter/tcp program reading tcp_sock, cheaper; fewer fields, see docs/views.md); iter falls back to diag, saying why, where the kernel refuses it',
+      "how the poll reads sockets: diag (inet_diag dump per namespace), iter (an eBPF iter/tcp program per namespace reading tcp_sock, cheaper; fewer fields, see docs/views.md) or host (one eBPF pass over every process's sockets for all namespaces, plus iter/tcp walks for sockets no process holds: many namespaces); iter and host fall back to diag, saying why, where the kernel refuses them",
+  },
+  'host-sweep': {
+    type: 'number',
+    default: 10,
+    describe: 'with --poll-via host: walk the namespaces for sockets no process holds (TIME_WAIT, orphans) every N polls (0: never)',
   },
   'sample-hz': { type: 'number', default: 1, describe: 'task samples per second (samples view)' },
   'owners-interval': {
@@ -154,7 +159,8 @@ export interface RunArgs extends SinkFlags, MetricsFlags {
   duration?: string;
   views: string;
   changesOnly: boolean;
-  pollVia: 'diag' | 'iter';
+  pollVia: 'diag' | 'iter' | 'host';
+  hostSweep: number;
   sampleHz: number;
   ownersInterval: string;
   drainInterval: string;

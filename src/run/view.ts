@@ -62,8 +62,10 @@ export interface ViewsRequest {
   ownersMs: number;
   ringBytes: number;
   changesOnly: boolean;
-  /** --poll-via: inet_diag (default) or the iter/tcp program, falling back to inet_diag */
-  pollVia?: 'diag' | 'iter';
+  /** --poll-via: inet_diag (default), the iter/tcp program or the host pass, falling back to inet_diag */
+  pollVia?: 'diag' | 'iter' | 'host';
+  /** --host-sweep: with --poll-via host, the un-owned sockets' walk every N cycles */
+  hostSweep?: number;
   batchRows?: number;
   /** --coverage-target: the poll's interval is chosen by this after every cycle */
   adaptive?: AdaptiveInterval;

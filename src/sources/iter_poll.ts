@@ -13,6 +13,8 @@ import { NetnsTracker, type OpenError } from '../netns/tracker';
 import type { NetnsInfo } from '../netns/discover';
 import { bpfAvailability, loadParts, type Availability } from './parts';
 import { fillNamespace, type BatchConsumer, type CycleResult, type NetnsCycle } from './poll';
+import { TcplensError } from '../util/errors';
+import { hostCycle, HostSweep } from './host_poll';
 
 export interface IterPollOptions {
   netns: NetnsSelector;
@@ -20,6 +22,9 @@ export interface IterPollOptions {
   batchRows?: number;
   /** keep the kernel's BPF run-time statistics on while open (benchmarks) */
   runStats?: boolean;
+  /** --poll-via host: one iter/task_file pass over every process's sockets, any
+   * namespace, then iter/tcp walks for the sockets no process holds (hostPoll) */
+  host?: { sweepEvery: number };
 }
 
 /** Why this process cannot run the iterator poll, before trying to load it. */
@@ -41,10 +46,12 @@ export class IterPollSource {
   private readonly batch: PollBatch;
   /** congestion-control names of every namespace (one dictionary); id = index + 1 */
   private readonly names: string[] = [];
+  private readonly sweep: HostSweep | null;
 
   constructor(private readonly opts: IterPollOptions) {
     this.tracker = new NetnsTracker(opts.netns, () => noHandle);
     this.batch = new PollBatch(opts.batchRows ?? 512);
+    this.sweep = opts.host ? new HostSweep(opts.host.sweepEvery) : null;
   }
 
   /** Loads the iter/tcp program in the first variant the kernel accepts;
@@ -60,6 +67,18 @@ export class IterPollSource {
       (p) => (this.parts_ = p),
       (e) => `eBPF ${e.message} [${e.code ?? 'EUNKNOWN'}]`,
     );
+    // a mode needs its parts: iter the iter/tcp walk, host both (the walk finds the sockets no process holds)
+    const need = this.sweep ? ['sockets', 'host'] : ['sockets'];
+    const off = this.parts_.filter((p) => need.includes(p.part) && !p.up);
+    if (off.length) {
+      this.close();
+      throw new TcplensError('EPOLL', `the ${off.map((p) => p.part).join(' and ')} part is off: ${off.map((p) => p.why).join('; ')}`);
+    }
+  }
+
+  /** --poll-via host (a host pass, then walks for sockets no process holds). */
+  get host(): boolean {
+    return this.sweep !== null;
   }
 
   parts(): ViewPart[] {
@@ -81,6 +100,7 @@ export class IterPollSource {
   async cycle(consume: BatchConsumer, full = true): Promise<CycleResult> {
     const native = this.native;
     if (!native) throw new Error('iterator poll not started');
+    if (this.sweep) return hostCycle(native, this.tracker, this.batch, this.names, this.sweep, consume);
     const startedMs = Date.now();
     const t0 = process.hrtime.bigint();
     const { added, removed, unreadable } = this.tracker.refresh();

@@ -29,6 +29,9 @@ export interface NetnsCycle {
   /** 0, or the errno that cut the dump short or kept us out of the namespace */
   errno: number;
   code?: string;
+  /** every live socket of this namespace was reported (absent: as the cycle's `complete`;
+   * --poll-via host: false where its un-owned sockets were not swept this cycle) */
+  complete?: boolean;
 }
 
 export interface CycleResult {

@@ -1,12 +1,16 @@
 // --poll-via: which source a poll reads sockets through. inet_diag is the
-// default and the fallback; the iterator poll runs when asked and the kernel
-// loads it, and only for what it can do (every state and family, no --filter).
+// default and the fallback; the iterator poll (iter: iter/tcp per namespace;
+// host: one iter/task_file pass for the whole host plus iter/tcp walks for
+// the sockets no process holds) runs when asked and the kernel loads it, and
+// only for what it can do (every state and family, no --filter).
 import { PollSource, type BatchConsumer, type CycleResult, type PollOptions } from './poll';
 import { IterPollSource } from './iter_poll';
 import { ALL_STATES } from '../format/tcp_states';
 
-export type PollVia = 'diag' | 'iter';
-export const POLL_VIA: readonly PollVia[] = ['diag', 'iter'];
+export type PollVia = 'diag' | 'iter' | 'host';
+export const POLL_VIA: readonly PollVia[] = ['diag', 'iter', 'host'];
+/** --poll-via host: the un-owned sockets' walk every this many cycles (--host-sweep) */
+export const HOST_SWEEP_EVERY = 10;
 
 export type AnyPollSource = PollSource | IterPollSource;
 
@@ -20,9 +24,13 @@ function iterCannot(o: PollOptions): string | null {
 
 /** The source `via` asks for; the iterator poll falls back to inet_diag,
  * calling `fallback` with the reason (the kernel's words when it refused). */
-export function openPollSource(via: PollVia, o: PollOptions, fallback: (reason: string) => void): AnyPollSource {
-  if (via === 'iter') {
-    const it = new IterPollSource({ netns: o.netns, ...(o.batchRows ? { batchRows: o.batchRows } : {}) });
+export function openPollSource(via: PollVia, o: PollOptions & { hostSweep?: number }, fallback: (reason: string) => void): AnyPollSource {
+  if (via === 'iter' || via === 'host') {
+    const it = new IterPollSource({
+      netns: o.netns,
+      ...(o.batchRows ? { batchRows: o.batchRows } : {}),
+      ...(via === 'host' ? { host: { sweepEvery: o.hostSweep ?? HOST_SWEEP_EVERY } } : {}),
+    });
     try {
       const why = iterCannot(o);
       if (why) throw new Error(why);

@@ -23,7 +23,7 @@ describe('tcplens compare: the iterator poll as a view', function () {
       '--intervals',
       '100ms',
       '--views',
-      'poll,iter',
+      'poll,iter,host',
     ]);
     const it = rep.views.find((v) => v.view === 'iter')!;
     const p = rep.views.find((v) => v.view === 'poll')!;
@@ -42,5 +42,15 @@ describe('tcplens compare: the iterator poll as a view', function () {
     expect(it.predicted_coverage).to.be.a('number');
     expect(it.cpu_us).to.be.a('number').and.greaterThan(0);
     expect(it.ticks).to.be.greaterThan(3);
+    // the host pass (--poll-via host): one iter/task_file pass a tick, its own cost
+    const h = rep.views.find((v) => v.view === 'host')!;
+    if (!h.available) {
+      console.log(`      host: skipped: this kernel runs no host pass: ${h.reason}`);
+      return;
+    }
+    console.log(`      host 100ms ${(h.coverage! * 100).toFixed(1)}% at ${(h.cpu_us! / 1000).toFixed(1)} ms CPU`);
+    expect(h.coverage).to.be.at.least(0.95);
+    expect(h.cpu_us).to.be.a('number').and.greaterThan(0);
+    expect(h.ticks).to.be.greaterThan(3);
   });
 });

@@ -4,10 +4,12 @@
 argv[1] is a JSON spec:
   {"pairs": [{"family": 4|6, "cong": "reno", "tos": 32, "mark": 7,
               "send": 1000, "unread": 500, "shutdown": "wr"}, ...],
-   "listeners": [{"family": 4|6}, ...]}
+   "listeners": [{"family": 4|6}, ...], "time_wait": N}
 Each pair is a listener-accepted connection on loopback: the client applies the
 options, sends `send` bytes that the server reads, then `unread` bytes the
-server leaves unread (Recv-Q); `shutdown` half-closes the client.
+server leaves unread (Recv-Q); `shutdown` half-closes the client. `time_wait`
+connections are closed client first: their client ends wait in TIME_WAIT,
+held by no process.
 Prints one JSON line describing every socket, then waits for stdin to close.
 """
 import json
@@ -89,6 +91,18 @@ def main():
         out.append(describe("listener", srv, fam))
         out.append(describe("client", cli, fam, extra))
         out.append(describe("server", acc, fam, {"unread": unread}))
+    if spec.get("time_wait"):
+        srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        srv.bind(addr(4))
+        srv.listen(16)
+        keep.append(srv)
+        for _ in range(spec["time_wait"]):
+            cli = socket.create_connection(srv.getsockname()[:2])
+            acc, _ = srv.accept()
+            d = describe("time_wait", cli, 4)
+            cli.close()
+            acc.close()
+            out.append(d)
     time.sleep(0.2)  # let ACKs and unread data settle before anyone looks
     print(json.dumps({"pid": __import__("os").getpid(), "sockets": out}), flush=True)
     sys.stdin.read()

@@ -5,57 +5,14 @@
 // kernel that refuses every variant leaves the poll on inet_diag.
 import { expect } from 'chai';
 import { IterPollSource, iterAvailability, notProvided } from '../../src/sources/iter_poll';
-import { PollSource, type BatchConsumer } from '../../src/sources/poll';
+import { PollSource } from '../../src/sources/poll';
 import { iterAddon } from '../../src/native/iter_addon';
 import { addon } from '../../src/native/addon';
-import type { ColumnBatch } from '../../src/layout/batch';
+import { collector, compared, differences, type Row } from '../helpers/poll_rows';
 import { pollView } from '../../src/run/views/poll';
 import { startWorkload, suiteNetns, type Workload } from '../helpers/netns';
 import { skipIf } from '../helpers/skip';
 import { Logger } from '../../src/util/log';
-
-type Row = Map<string, string>;
-
-/** Every row of namespace `ns` as column -> printable value, by cookie; cong as its name. */
-function collector(nsName: string, out: Map<string, Row>): BatchConsumer {
-  return (b: ColumnBatch, ctx) => {
-    if (ctx.ns.name !== nsName) return;
-    for (let i = 0; i < b.rows; i++) {
-      const row: Row = new Map();
-      for (const c of b.columns) {
-        const v = b.views[c.name]!;
-        if (c.type === 'b16') row.set(c.name, Buffer.from(b.b16(c.name, i)).toString('hex'));
-        else row.set(c.name, String(v[i]));
-      }
-      const cong = Number(row.get('cong'));
-      row.set('cong', cong ? (ctx.names[cong - 1] ?? '?') : '');
-      out.set(row.get('idiag_cookie')!, row);
-    }
-  };
-}
-
-/** Columns compared: what the iterator fills, but the per-pass ones. */
-function compared(): string[] {
-  const skip = new Set(['ts_ns', 'attrs', 'tcpi_len', 'netns_inode']);
-  return iterAddon()
-    .iterProvides()
-    .filter((c) => !skip.has(c));
-}
-
-/** Column name -> end of its tcp_info member (0: not tcp_info). */
-const tcpiEnd = new Map(
-  addon()
-    .layout(1)
-    .columns.map((c) => [c.name, c.tcpiEnd]),
-);
-
-/** The columns where the two rows differ, skipping tcp_info members past what this kernel's inet_diag sends. */
-function differences(diag: Row, iter: Row, cols: readonly string[]): string[] {
-  const len = Number(diag.get('tcpi_len'));
-  return cols
-    .filter((c) => (tcpiEnd.get(c) ?? 0) <= len && diag.get(c) !== iter.get(c))
-    .map((c) => `${c}: diag ${diag.get(c)} iter ${iter.get(c)}`);
-}
 
 describe('IterPollSource (iter/tcp)', function () {
   this.timeout(60_000);

@@ -6,14 +6,15 @@ import { eventsDriver } from './events';
 import { samplesDriver } from './samples';
 import { targetedDriver } from './targeted';
 import { adaptiveDriver } from './adaptive';
-import { iterDriver } from './iter';
+import { hostDriver, iterDriver } from './iter';
 
-export type ViewName = 'poll' | 'iter' | 'destroy' | 'events' | 'samples' | 'targeted' | 'adaptive';
+export type ViewName = 'poll' | 'iter' | 'host' | 'destroy' | 'events' | 'samples' | 'targeted' | 'adaptive';
 export { isPolled } from './polled';
 
 export const DRIVERS: Record<ViewName, DriverFactory> = {
   poll: pollDriver,
   iter: iterDriver,
+  host: hostDriver,
   destroy: destroyDriver,
   events: eventsDriver,
   samples: samplesDriver,

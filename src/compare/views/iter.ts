@@ -1,14 +1,25 @@
 // The iterator poll as compare drives it (--poll-via iter): one full iter/tcp
 // pass per tick, a poller per interval like the inet_diag poll, so the two
-// are compared on the same flows, each with its own cost.
+// are compared on the same flows, each with its own cost. The host pass
+// (--poll-via host, view `host`) the same way, with run's default sweep of
+// the sockets no process holds (every HOST_SWEEP_EVERY ticks).
 import { IterPollSource, iterAvailability } from '../../sources/iter_poll';
+import { HOST_SWEEP_EVERY } from '../../sources/poll_via';
 import type { DriverFactory } from './driver';
 import { numericStats } from './stats';
 
-export const iterDriver: DriverFactory = (opts) => {
-  const a = iterAvailability();
-  if (!a.ok) return { unavailable: a.reason };
-  const src = new IterPollSource({ netns: opts.netns });
+const driver =
+  (host: boolean): DriverFactory =>
+  (opts) => {
+    const a = iterAvailability();
+    if (!a.ok) return { unavailable: a.reason };
+    return drive(new IterPollSource({ netns: opts.netns, ...(host ? { host: { sweepEvery: HOST_SWEEP_EVERY } } : {}) }), opts.intervalMs);
+  };
+
+export const iterDriver = driver(false);
+export const hostDriver = driver(true);
+
+function drive(src: IterPollSource, intervalMs: number): ReturnType<DriverFactory> {
   try {
     src.start();
   } catch (e) {
@@ -16,7 +27,7 @@ export const iterDriver: DriverFactory = (opts) => {
     return { unavailable: (e as Error).message };
   }
   return {
-    tickMs: opts.intervalMs,
+    tickMs: intervalMs,
     start: async () => {
       /* loaded above; the first pass enters the namespaces */
     },
@@ -26,4 +37,4 @@ export const iterDriver: DriverFactory = (opts) => {
     counters: () => numericStats(src.iterStats()),
     close: () => src.close(),
   };
-};
+}

@@ -83,7 +83,7 @@ class PollView implements View {
     for (const n of r.namespaces) {
       const ns = BigInt(n.ns.inode);
       // Only a complete dump proves that a flow it lacks is gone.
-      if (n.errno === 0 && r.complete !== false) table.endCycle(ns);
+      if (n.errno === 0 && (n.complete ?? r.complete) !== false) table.endCycle(ns);
       table.beginCycle(ns);
       if (n.errno) log.warn(`poll.failed.${n.ns.name}`, 'poll failed in a namespace', { netns: n.ns.name, code: n.code, errno: n.errno });
       rows.push({
@@ -183,12 +183,19 @@ function openSource(req: ViewsRequest, log: Logger): AnyPollSource {
     batchRows: req.batchRows,
     ...(req.bytecode ? { bytecode: req.bytecode } : {}),
     ...(req.states !== undefined ? { states: req.states } : {}),
+    ...(req.hostSweep !== undefined ? { hostSweep: req.hostSweep } : {}),
   };
-  const src = openPollSource(req.pollVia ?? 'diag', o, (reason) =>
-    log.warn('poll.via', 'poll via iter unavailable: polling with inet_diag', { reason }),
-  );
+  const via = req.pollVia ?? 'diag';
+  const src = openPollSource(via, o, (reason) => log.warn('poll.via', `poll via ${via} unavailable: polling with inet_diag`, { reason }));
   if (src instanceof IterPollSource)
-    log.info('poll.via', 'poll via iter/tcp', { program: src.parts()[0]?.program ?? '', changes: src.detectsChanges });
+    log.info('poll.via', src.host ? 'poll via iter/task_file (host pass) and iter/tcp' : 'poll via iter/tcp', {
+      program: src
+        .parts()
+        .map((p) => p.program)
+        .filter(Boolean)
+        .join(','),
+      changes: src.detectsChanges,
+    });
   return src;
 }
 
