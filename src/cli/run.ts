@@ -22,6 +22,7 @@ import { HealthAccounts } from '../correlate/health';
 import { parseBreakdown } from '../correlate/health_groups';
 import { parseSnapshotOn } from '../run/snapshot_on';
 import { compileSsFilter } from '../filter';
+import { parseListenInterval } from '../run/listen_interval';
 
 export const command = 'run';
 export const describe = 'The sidecar: every view, joined per flow, written to ClickHouse (or stdout/file), metrics on --listen';
@@ -64,6 +65,7 @@ export async function runMain(args: RunArgs): Promise<number> {
   const intervalMs = parseDuration(args.interval, 'interval');
   const drainMs = parseDuration(args.drainInterval, 'drain-interval');
   const ownersMs = parseDuration(args.ownersInterval, 'owners-interval');
+  const listenMs = parseListenInterval(args.listenInterval);
   const ringBytes = parseRingBytes(args.ringBytes);
   const durationMs = args.duration !== undefined ? parseDuration(args.duration, 'duration') : 0;
   const asked = parseNetnsSelector(args.netns);
@@ -96,6 +98,7 @@ export async function runMain(args: RunArgs): Promise<number> {
       report,
       netns,
       intervalMs,
+      listenMs,
       drainMs,
       sampleHz: args.sampleHz,
       ownersMs,

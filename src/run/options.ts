@@ -31,6 +31,12 @@ const RUN_OPTIONS: Record<string, Options> = {
     describe:
       'how the poll reads sockets: diag (inet_diag dump) or iter (an eBPF iter/tcp program reading tcp_sock, cheaper; fewer fields, see docs/views.md); iter falls back to diag, saying why, where the kernel refuses it',
   },
+  'listen-interval': {
+    type: 'string',
+    default: '30s',
+    describe:
+      "how often listeners (and bound-only sockets) are polled, in a dump of their own: the poll's dumps then skip the kernel's listening hash; 'every' (or a value not above --interval): in every poll's dump",
+  },
   'sample-hz': { type: 'number', default: 1, describe: 'task samples per second (samples view)' },
   'owners-interval': {
     type: 'string',
@@ -155,6 +161,7 @@ export interface RunArgs extends SinkFlags, MetricsFlags {
   views: string;
   changesOnly: boolean;
   pollVia: 'diag' | 'iter';
+  listenInterval: string;
   sampleHz: number;
   ownersInterval: string;
   drainInterval: string;
