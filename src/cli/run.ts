@@ -9,7 +9,7 @@ import { parseNetnsSelector, type NetnsSelector } from '../netns/select';
 import { parseDuration, parseRingBytes, parseSize } from '../util/units';
 import { adaptiveFromArgs, pollPhaseMs } from '../run/adaptive_options';
 import { usage } from '../util/errors';
-import { runPreflight, logPreflightOnce, exitCodeOf } from '../preflight';
+import { addDumpCost, runPreflight, logPreflightOnce, exitCodeOf } from '../preflight';
 import { Sidecar } from '../run/sidecar';
 import { flushTiming, openSink } from '../sinks/options';
 import { clickhouseConfig } from '../sinks/clickhouse/config';
@@ -82,13 +82,15 @@ export async function runMain(args: RunArgs): Promise<number> {
   const breakdown = parseBreakdown(args.healthBy, args.healthPeers, args.healthMaxSeries);
   if (!args.health && breakdown.dimensions.length) throw usage('--health-by, --health-peers: the health metrics are off (--no-health)');
 
-  const report = runPreflight({ netnsAll: listItems(args.netns).some((x) => x !== 'host') });
-  logPreflightOnce(report, (line) => log.warn('preflight', line));
-  if (exitCodeOf(report) !== 0) return 1;
+  const base = runPreflight({ netnsAll: listItems(args.netns).some((x) => x !== 'host') });
   // preflight found other namespaces out of reach (no CAP_SYS_ADMIN): "all"
   // is our own then, as preflight said, rather than a failure per namespace
   // per cycle; namespaces named one by one are still tried, and fail loudly
-  const netns: NetnsSelector = asked.kind === 'all' && report.views.netns === 'own' ? { kind: 'list', items: ['host'] } : asked;
+  const netns: NetnsSelector = asked.kind === 'all' && base.views.netns === 'own' ? { kind: 'list', items: ['host'] } : asked;
+  // what the chosen intervals cost before a socket is found (the walks of the kernel's hash tables)
+  const report = await addDumpCost(base, netns, { intervalMs, listenMs, ...(adaptive ? { cpuBudget: adaptive.opts.cpuBudget } : {}) });
+  logPreflightOnce(report, (line) => log.warn('preflight', line));
+  if (exitCodeOf(report) !== 0) return 1;
 
   const sink = await openSink(args, { host, ...(args.cluster ? { cluster: args.cluster } : {}) });
   const opened = openViews(
