@@ -1,8 +1,9 @@
 // What one poll dump costs before it finds a socket: the kernel walks the
 // whole established hash of the namespace (its own, or from 6.1 one made for
-// it by net.ipv4.tcp_child_ehash_entries), and the listening (and from 6.5
-// bind) hash when listeners are asked for. Measured for real, per namespace,
-// on the host and a sample of the watched namespaces: the CPU of a dump that
+// it by net.ipv4.tcp_child_ehash_entries), and the listening hash when
+// listeners are asked for (run asks for them in a dump of their own:
+// --listen-interval). Measured for real, per namespace, on the host and a
+// sample of the watched namespaces: the CPU of a dump that
 // matches nothing (TCPF_CLOSE: no hashed socket is in it) and of a listen
 // dump, medians of a few. The wording is in dump_cost_row.ts.
 import { spawnSync } from 'child_process';
@@ -11,7 +12,7 @@ import { addon, type DiagSocket } from '../native/addon';
 import { PollBatch } from '../layout/batch';
 import { resolveNetns, type NetnsSelector } from '../netns/select';
 import type { NetnsInfo } from '../netns/discover';
-import { PEERLESS_STATES, TCPF_CLOSE } from '../sources/listen_states';
+import { TCPF_CLOSE, TCPF_LISTEN } from '../sources/listen_states';
 
 export const EHASH_SYSCTL = '/proc/sys/net/ipv4/tcp_ehash_entries';
 export const CHILD_EHASH_SYSCTL = '/proc/sys/net/ipv4/tcp_child_ehash_entries';
@@ -22,7 +23,7 @@ export interface NsDumpCost {
   ehash: number | null;
   /** ms of CPU of a dump that returns nothing (the established hash's walk); null: not measured */
   walkMs: number | null;
-  /** ms of CPU of a listeners-only dump (the listening and bind hashes) */
+  /** ms of CPU of a listeners-only dump (the listening hash, the host's) */
   listenMs: number | null;
   /** why it was not measured (the namespace could not be entered, the dump failed) */
   error?: string;
@@ -108,7 +109,7 @@ async function measureOne(ns: NetnsInfo, reps: number, batch: PollBatch, perNetn
     sock = new (addon().DiagSocket)(ns.path);
     await dumpCpuMs(sock, TCPF_CLOSE, batch); // first touch of the tables, not counted
     out.walkMs = await medianMs(sock, TCPF_CLOSE, batch, reps);
-    out.listenMs = await medianMs(sock, PEERLESS_STATES, batch, reps);
+    out.listenMs = await medianMs(sock, TCPF_LISTEN, batch, reps);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     out.error = err.code ?? err.message;

@@ -35,7 +35,7 @@ const RUN_OPTIONS: Record<string, Options> = {
     type: 'string',
     default: '30s',
     describe:
-      "how often listeners (and bound-only sockets) are polled, in a dump of their own: the poll's dumps then skip the kernel's listening hash; 'every' (or a value not above --interval): in every poll's dump",
+      "how often listeners are polled, in a dump of their own: the poll's dumps then skip the kernel's listening hash (and bound-only sockets, 6.5+, are not polled: their walk is of the host's bind hash); 'every' (or a value not above --interval): every state in every poll's dump, as tcplens poll",
   },
   'sample-hz': { type: 'number', default: 1, describe: 'task samples per second (samples view)' },
   'owners-interval': {

@@ -1,8 +1,8 @@
-// The listen poll in `run`: listeners and bound-only sockets, which rarely
-// change and are no flows, in a dump of their own every --listen-interval,
-// so that the poll's dumps walk the established hash alone (the kernel skips
-// the listening and bind hashes when their states are not asked for:
-// src/sources/listen_states.ts). Its rows are poll rows; its listeners feed
+// The listen poll in `run`: listeners, which rarely change and are no flows,
+// in a dump of their own every --listen-interval, so that the poll's dumps
+// walk the established hash alone (the kernel skips the listening hash when
+// LISTEN is not asked for, and the bind hash without BOUND_INACTIVE, which
+// neither asks for: src/sources/listen_states.ts). Its rows are poll rows; its listeners feed
 // the health metrics (listening ports, full accept queues).
 import type { BatchConsumer, PollSource } from '../../sources/poll';
 import type { View, ViewContext } from '../view';
