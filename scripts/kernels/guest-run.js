@@ -28,6 +28,8 @@ const TESTS = [
   'test/preflight/ebpf_rows.test.js',
   'test/preflight/no_inet_diag.test.js',
   'test/preflight/verdicts.test.js',
+  'test/preflight/dump_cost.test.js',
+  'test/run/listen_view.test.js',
   'test/run/run_views.test.js',
   'test/correlate/tuple_fallback.test.js',
 ];

@@ -9,7 +9,7 @@ import { parseNetnsSelector, type NetnsSelector } from '../netns/select';
 import { parseDuration, parseRingBytes, parseSize } from '../util/units';
 import { adaptiveFromArgs, pollPhaseMs } from '../run/adaptive_options';
 import { usage } from '../util/errors';
-import { runPreflight, logPreflightOnce, exitCodeOf } from '../preflight';
+import { addDumpCost, runPreflight, logPreflightOnce, exitCodeOf } from '../preflight';
 import { Sidecar } from '../run/sidecar';
 import { flushTiming, openSink } from '../sinks/options';
 import { clickhouseConfig } from '../sinks/clickhouse/config';
@@ -22,6 +22,7 @@ import { HealthAccounts } from '../correlate/health';
 import { parseBreakdown } from '../correlate/health_groups';
 import { parseSnapshotOn } from '../run/snapshot_on';
 import { compileSsFilter } from '../filter';
+import { parseListenInterval } from '../run/listen_interval';
 
 export const command = 'run';
 export const describe = 'The sidecar: every view, joined per flow, written to ClickHouse (or stdout/file), metrics on --listen';
@@ -64,6 +65,7 @@ export async function runMain(args: RunArgs): Promise<number> {
   const intervalMs = parseDuration(args.interval, 'interval');
   const drainMs = parseDuration(args.drainInterval, 'drain-interval');
   const ownersMs = parseDuration(args.ownersInterval, 'owners-interval');
+  const listenMs = parseListenInterval(args.listenInterval);
   const ringBytes = parseRingBytes(args.ringBytes);
   const durationMs = args.duration !== undefined ? parseDuration(args.duration, 'duration') : 0;
   const asked = parseNetnsSelector(args.netns);
@@ -80,13 +82,17 @@ export async function runMain(args: RunArgs): Promise<number> {
   const breakdown = parseBreakdown(args.healthBy, args.healthPeers, args.healthMaxSeries);
   if (!args.health && breakdown.dimensions.length) throw usage('--health-by, --health-peers: the health metrics are off (--no-health)');
 
-  const report = runPreflight({ netnsAll: listItems(args.netns).some((x) => x !== 'host') });
-  logPreflightOnce(report, (line) => log.warn('preflight', line));
-  if (exitCodeOf(report) !== 0) return 1;
+  const base = runPreflight({ netnsAll: listItems(args.netns).some((x) => x !== 'host') });
   // preflight found other namespaces out of reach (no CAP_SYS_ADMIN): "all"
   // is our own then, as preflight said, rather than a failure per namespace
   // per cycle; namespaces named one by one are still tried, and fail loudly
-  const netns: NetnsSelector = asked.kind === 'all' && report.views.netns === 'own' ? { kind: 'list', items: ['host'] } : asked;
+  const netns: NetnsSelector = asked.kind === 'all' && base.views.netns === 'own' ? { kind: 'list', items: ['host'] } : asked;
+  // what the chosen intervals cost before a socket is found (the walks of the kernel's hash tables)
+  // (fewer namespaces and dumps than `tcplens preflight`: a start-up cost, 45 ms a dump where the host holds 100k sockets)
+  const plan = { intervalMs, listenMs, ...(adaptive ? { cpuBudget: adaptive.opts.cpuBudget } : {}) };
+  const report = await addDumpCost(base, netns, plan, { sample: 4, reps: 3 });
+  logPreflightOnce(report, (line) => log.warn('preflight', line));
+  if (exitCodeOf(report) !== 0) return 1;
 
   const sink = await openSink(args, { host, ...(args.cluster ? { cluster: args.cluster } : {}) });
   const opened = openViews(
@@ -96,6 +102,7 @@ export async function runMain(args: RunArgs): Promise<number> {
       report,
       netns,
       intervalMs,
+      listenMs,
       drainMs,
       sampleHz: args.sampleHz,
       ownersMs,

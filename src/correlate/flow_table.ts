@@ -67,6 +67,13 @@ export interface FlowStats {
   late: number;
 }
 
+/** a namespace's listeners in the dump under way */
+interface ListenTally {
+  ports: Set<number>;
+  listeners: number;
+  full: number;
+}
+
 interface Owner {
   pid: number;
   tgid: number;
@@ -109,7 +116,7 @@ export class FlowTable {
   private readonly lifetimes: LifetimeSink | null;
   /** health: each namespace's listening ports (last cycle, and the one under way) and listener counts */
   private readonly listening = new Map<bigint, Set<number>>();
-  private readonly listenNext = new Map<bigint, { ports: Set<number>; listeners: number; full: number }>();
+  private readonly listenNext = new Map<bigint, ListenTally>();
 
   constructor(opts: FlowTableOptions = {}) {
     this.maxFlows = opts.maxFlows ?? 1_000_000;
@@ -147,14 +154,15 @@ export class FlowTable {
       rq = b.u32('idiag_rqueue'),
       wq = b.u32('idiag_wqueue'),
       minRtt = b.u32('tcpi_min_rtt');
-    const listen = h ? this.listenCycle(ns) : null;
+    let listen: ListenTally | null = null;
     let tsBig = 0n,
       tsLo = -1,
       tsHi = -1; // a batch's rows share few times: one BigInt each
     for (let i = 0; i < b.rows; i++) {
       if (!isFlowRow(state[i]!, dport[i]!)) {
         if (changed) changed[i] = 1;
-        if (listen && state[i] === TCP_LISTEN) {
+        if (h && state[i] === TCP_LISTEN) {
+          listen ??= this.listenCycle(ns);
           listen.ports.add(sport[i]!);
           listen.listeners++;
           // the kernel drops a handshake when the accept queue is over its backlog
@@ -182,15 +190,11 @@ export class FlowTable {
     }
   }
 
-  /** Starts namespace ns's next poll cycle; returns its number. */
-  beginCycle(ns: bigint): number {
-    const l = this.listenNext.get(ns);
-    if (l && this.health) {
-      // the cycle's listeners: the health metrics, and the ports that make a flow a server's
-      this.health.listenCycle(ns, l.listeners, l.full);
-      this.listening.set(ns, l.ports);
-      this.listenNext.delete(ns);
-    }
+  /** Starts namespace ns's next poll cycle; returns its number. `listeners`:
+   * the cycle that ended asked for listeners (false: they are polled on their
+   * own, endListenCycle, and the last listen cycle's stand). */
+  beginCycle(ns: bigint, listeners = true): number {
+    if (listeners) this.endListenCycle(ns);
     const n = (this.cycles.get(ns) ?? 0) + 1;
     this.cycles.set(ns, n);
     return n;
@@ -209,6 +213,16 @@ export class FlowTable {
       if (!st.live[i] || st.c.netnsId[i] !== id || st.c.closed[i] || st.c.polls[i] === 0) continue;
       if (st.c.cycle[i]! < cycle) this.close(new Flow(st, i), 0n);
     }
+  }
+
+  /** Ends a dump of ns that asked for listeners: the listeners it saw (none
+   * when it saw none) are the health metrics' and make a flow on their ports a server's. */
+  endListenCycle(ns: bigint): void {
+    if (!this.health) return;
+    const l = this.listenNext.get(ns) ?? { ports: new Set<number>(), listeners: 0, full: 0 };
+    this.health.listenCycle(ns, l.listeners, l.full);
+    this.listening.set(ns, l.ports);
+    this.listenNext.delete(ns);
   }
 
   /** The namespaces a poll cycle covered: the listeners of any other (gone) leave the health metrics. */
@@ -503,7 +517,7 @@ export class FlowTable {
   }
 
   /** The listeners of namespace ns's cycle under way (health only). */
-  private listenCycle(ns: bigint): { ports: Set<number>; listeners: number; full: number } {
+  private listenCycle(ns: bigint): ListenTally {
     let l = this.listenNext.get(ns);
     if (!l) this.listenNext.set(ns, (l = { ports: new Set(), listeners: 0, full: 0 }));
     return l;

@@ -142,7 +142,11 @@ function pollMetrics(reg: Registry, stages: PipelineStages): void {
     )
     .histogram('tcplens_poll_cycle_duration_seconds', 'poll cycle wall time over every namespace', (s) => s.cycleSeconds)
     .counter('tcplens_poll_sockets_total', 'sockets handed on by the poll view', (s) => s.sockets)
-    .gauge('tcplens_poll_sockets', 'sockets seen by the latest poll cycle', (s) => s.lastSockets)
+    .gauge(
+      'tcplens_poll_sockets',
+      "sockets seen by the latest poll cycle (listeners: in the listen view's cycles, --listen-interval)",
+      (s) => s.lastSockets,
+    )
     .counter('tcplens_poll_batches_total', 'column batches handed on by the poll view', (s) => s.batches)
     .counter('tcplens_poll_iter_walked_total', '--poll-via iter: sockets the iter/tcp program walked', (s) => s.iter?.walked ?? 0)
     .counter(

@@ -2,6 +2,8 @@
 // once-per-process log lines of long-running commands.
 import type { CheckRow, Views } from './checks';
 import type { ViewPart } from '../native/addon';
+import type { DumpCostFacts } from './dump_cost';
+import type { CostPlan, CostProjection } from './dump_cost_row';
 
 export type Verdict = 'ok' | 'degraded' | 'fatal';
 
@@ -11,6 +13,8 @@ export interface PreflightReport {
   views: Views;
   /** each part of the eBPF views: the variant that loaded, or off and why */
   parts: { events: ViewPart[]; samples: ViewPart[]; iter?: ViewPart[] };
+  /** what a dump costs before it finds a socket, measured (addDumpCost), and what the plan makes of it */
+  dumpCost?: DumpCostFacts & { plan: CostPlan; projection: CostProjection | null };
 }
 
 export function verdictOf(checks: readonly CheckRow[]): Verdict {

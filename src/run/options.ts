@@ -36,6 +36,12 @@ const RUN_OPTIONS: Record<string, Options> = {
     default: 10,
     describe: 'with --poll-via host: walk the namespaces for sockets no process holds (TIME_WAIT, orphans) every N polls (0: never)',
   },
+  'listen-interval': {
+    type: 'string',
+    default: '30s',
+    describe:
+      "how often listeners are polled, in a dump of their own: the poll's dumps then skip the kernel's listening hash (and bound-only sockets, 6.5+, are not polled: their walk is of the host's bind hash); 'every' (or a value not above --interval): every state in every poll's dump, as tcplens poll",
+  },
   'sample-hz': { type: 'number', default: 1, describe: 'task samples per second (samples view)' },
   'owners-interval': {
     type: 'string',
@@ -161,6 +167,7 @@ export interface RunArgs extends SinkFlags, MetricsFlags {
   changesOnly: boolean;
   pollVia: 'diag' | 'iter' | 'host';
   hostSweep: number;
+  listenInterval: string;
   sampleHz: number;
   ownersInterval: string;
   drainInterval: string;

@@ -71,6 +71,9 @@ export interface ViewsRequest {
   adaptive?: AdaptiveInterval;
   /** --poll-phase: ms to wait before the first poll */
   phaseMs?: number;
+  /** --listen-interval: listeners and bound-only sockets polled this often in a
+   * dump of their own (the listen view); absent or not above intervalMs: in every poll's dump */
+  listenMs?: number;
   /** --filter's state clauses: the poll view's states mask (absent: every state) */
   states?: number;
   /** --filter compiled: the poll view's kernel-side filter */

@@ -59,6 +59,14 @@ export interface BatchContext {
 
 export type BatchConsumer = (batch: PollBatch, ctx: BatchContext) => void | Promise<void>;
 
+/** One cycle's own settings, where they differ from the source's. */
+export interface CycleOptions {
+  /** TCPF_* mask of this cycle's dumps (default: the source's) */
+  states?: number;
+  /** look for namespaces found or lost (default true; false: the ones tracked now) */
+  refresh?: boolean;
+}
+
 /** Reads one namespace's pass (a dump or an iterator) to its end into
  * `batch`, batch by batch: counts into nc and result, learns the names. */
 export async function fillNamespace(
@@ -118,10 +126,11 @@ export class PollSource {
 
   /** One poll cycle over every watched namespace. The batch passed to
    * `consume` is reused: read it before the returned promise moves on. */
-  async cycle(consume: BatchConsumer): Promise<CycleResult> {
+  async cycle(consume: BatchConsumer, opts: CycleOptions = {}): Promise<CycleResult> {
     const startedMs = Date.now();
     const t0 = process.hrtime.bigint();
-    const { added, removed, unreadable } = this.tracker.refresh();
+    const { added, removed, unreadable } = opts.refresh === false ? { added: 0, removed: 0, unreadable: 0 } : this.tracker.refresh();
+    const states = opts.states ?? this.states;
     const result: CycleResult = { startedMs, durationMs: 0, sockets: 0, batches: 0, namespaces: [], added, removed, unreadable };
     for (const t of this.tracker.all()) {
       const nc: NetnsCycle = { ns: t.ns, sockets: 0, errno: 0 };
@@ -131,7 +140,7 @@ export class PollSource {
         nc.code = t.openError?.code ?? 'EUNKNOWN';
         continue;
       }
-      await this.dumpOne(t.ns, t.handle, nc, consume, result);
+      await this.dumpOne(t.ns, t.handle, nc, consume, result, states);
       result.sockets += nc.sockets;
     }
     result.durationMs = Number(process.hrtime.bigint() - t0) / 1e6;
@@ -144,10 +153,11 @@ export class PollSource {
     nc: NetnsCycle,
     consume: BatchConsumer,
     result: CycleResult,
+    states: number,
   ): Promise<void> {
     const { sock, names } = h;
     try {
-      sock.begin({ families: this.families, states: this.states, ext: ALL_EXT, ...(this.bytecode ? { bytecode: this.bytecode } : {}) });
+      sock.begin({ families: this.families, states, ext: ALL_EXT, ...(this.bytecode ? { bytecode: this.bytecode } : {}) });
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
       nc.errno = err.errno ?? 0;

@@ -1,5 +1,5 @@
 // Real network namespaces for tests: unique names, removed afterwards.
-import { execFileSync, spawn, type ChildProcess } from 'child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'child_process';
 import * as readline from 'readline';
 
 let counter = 0;
@@ -142,4 +142,27 @@ export function suiteWorkloads(tag: string): { readonly name: string; start(spec
       return w;
     },
   };
+}
+
+/** A namespace with an established hash of its own of `buckets` (Linux 6.1+):
+ * made from inside a parent namespace whose net.ipv4.tcp_child_ehash_entries
+ * is set, so the host's own setting is never touched. null when this kernel
+ * has no tcp_child_ehash_entries. Delete both names afterwards. */
+export function createNetnsWithEhash(tag: string, buckets: number): { name: string; parent: string } | null {
+  const parent = createNetns(`${tag}p`);
+  const set = spawnSync('nsenter', [
+    `--net=/run/netns/${parent}`,
+    'sh',
+    '-c',
+    `echo ${buckets} > /proc/sys/net/ipv4/tcp_child_ehash_entries`,
+  ]);
+  if (set.status !== 0) {
+    deleteNetns(parent);
+    return null;
+  }
+  const name = `tlt-${tag}-${process.pid}-${++counter}`;
+  // ip netns add unshares from the namespace it runs in: the parent's setting applies
+  execFileSync('nsenter', [`--net=/run/netns/${parent}`, 'ip', 'netns', 'add', name]);
+  execFileSync('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
+  return { name, parent };
 }

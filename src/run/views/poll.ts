@@ -16,6 +16,11 @@ import type { View, ViewContext, ViewFactory, ViewsRequest } from '../view';
 import type { Logger } from '../../util/log';
 import { warnOpenError } from './parts_log';
 import { measureCycle } from '../adaptive';
+import { PollSource } from '../../sources/poll';
+import { splitStates, type SplitStates } from '../../sources/listen_states';
+import { ALL_STATES } from '../../format/tcp_states';
+import { ListenView } from './listen';
+import { listenSplit } from '../listen_interval';
 
 /** With --changes-only, an iterator pass emits only the sockets that moved;
  * every ITER_FULL_EVERY-th cycle is full, so flows that ended are closed. */
@@ -39,10 +44,13 @@ class PollView implements View {
     lastEnd: null as number | null,
   };
 
+  /** source: with split, its cycles after the first ask for split.flows only
+   * (the first asks for every state, so that the first flows' sides are known) */
   constructor(
     readonly source: AnyPollSource,
     private readonly req: ViewsRequest,
     log: Logger,
+    private readonly split: SplitStates | null = null,
   ) {
     this.phaseMs = req.phaseMs ?? 0;
     source.onOpenError = warnOpenError(log, 'poll');
@@ -76,7 +84,10 @@ class PollView implements View {
       // all of them (the kernel keeps the dump's place; waits are counted).
       return sink.room?.() ?? undefined;
     };
-    const r = await pollCycle(this.source, consume, !this.req.changesOnly || this.s.cycles % ITER_FULL_EVERY === 0);
+    const narrow = this.split !== null && this.s.cycles > 0 && this.source instanceof PollSource;
+    const r = narrow
+      ? await (this.source as PollSource).cycle(consume, { states: this.split!.flows })
+      : await pollCycle(this.source, consume, !this.req.changesOnly || this.s.cycles % ITER_FULL_EVERY === 0);
     const ts = BigInt(r.startedMs) * 1_000_000n;
     const rows: PollCycleRow[] = [];
     const bytes = this.record(r);
@@ -84,7 +95,7 @@ class PollView implements View {
       const ns = BigInt(n.ns.inode);
       // Only a complete dump proves that a flow it lacks is gone.
       if (n.errno === 0 && (n.complete ?? r.complete) !== false) table.endCycle(ns);
-      table.beginCycle(ns);
+      table.beginCycle(ns, !narrow);
       if (n.errno) log.warn(`poll.failed.${n.ns.name}`, 'poll failed in a namespace', { netns: n.ns.name, code: n.code, errno: n.errno });
       rows.push({
         ts_ns: ts,
@@ -202,7 +213,12 @@ function openSource(req: ViewsRequest, log: Logger): AnyPollSource {
 export const pollView: ViewFactory = {
   name: 'poll',
   open(req, log) {
-    const v = new PollView(openSource(req, log), req, log);
-    return { views: [v], stages: { poll: v } };
+    const src = openSource(req, log);
+    // listeners on their own, slower period: only inet_diag walks by state
+    const every = req.listenMs ?? 0;
+    const split = src instanceof PollSource && listenSplit(every, req.intervalMs) ? splitStates(req.states ?? ALL_STATES) : null;
+    const v = new PollView(src, req, log, split);
+    const views: View[] = split && src instanceof PollSource ? [v, new ListenView(src, split.listen, every)] : [v];
+    return { views, stages: { poll: v } };
   },
 };

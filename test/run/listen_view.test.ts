@@ -1,0 +1,91 @@
+// --listen-interval: the poll's dumps leave listeners out (the kernel then
+// skips its listening hash) and the listen view polls them on their own,
+// slower period. A real run on a namespace with listeners and a connection:
+// listener rows come once per listen cycle (and with the first poll), the
+// connection's every cycle; the health metrics keep the listeners between
+// listen cycles; listeners are never flows.
+import { expect } from 'chai';
+import { createNetns, deleteNetns, isRoot, startWorkload, type Workload } from '../helpers/netns';
+import { killRuns, startRun } from '../helpers/run_proc';
+import { skipIf } from '../helpers/skip';
+
+type Row = Record<string, string | number>;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const LISTEN = 10;
+
+/** `metric{view="name"} value` from a Prometheus text page */
+function sample(page: string, metric: string, label = ''): number {
+  const line = page.split('\n').find((l) => l.startsWith(`${metric}${label ? `{${label}}` : ''} `));
+  return line ? Number(line.split(' ').pop()) : NaN;
+}
+
+async function runFor(ns: string, extra: string[], ms: number): Promise<{ rows: Row[]; before: string }> {
+  const r = startRun(['--sink', 'stdout', '--netns', ns, '--views', 'poll', '--interval', '200ms', '--listen', '127.0.0.1:0', ...extra]);
+  let out = '';
+  r.proc.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  const started = await r.waitFor('run.started', 90_000);
+  await sleep(ms);
+  const before = await (await fetch(`${String(started['listen'])}/metrics`)).text();
+  r.proc.kill('SIGTERM');
+  expect(await r.exited).to.equal(0);
+  const rows = out
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Row);
+  return { rows, before };
+}
+
+describe('tcplens run --listen-interval: listeners on their own period', function () {
+  this.timeout(180_000);
+  let ns = '';
+  let wl: Workload | null = null;
+
+  before(function () {
+    skipIf(this, !isRoot(), 'needs root (namespaces)');
+  });
+  beforeEach(async () => {
+    ns = createNetns('lsn');
+    // one connection (and its server's listener), and a listener of each family
+    wl = await startWorkload(ns, { pairs: [{ family: 4 }], listeners: [{ family: 4 }, { family: 6 }] });
+  });
+  afterEach(async () => {
+    killRuns();
+    await wl?.stop();
+    wl = null;
+    if (ns) deleteNetns(ns);
+  });
+
+  it('listener rows once per listen cycle, the connection every cycle; listeners kept between listen cycles', async () => {
+    const { rows, before } = await runFor(ns, ['--listen-interval', '2s'], 4500);
+    const snaps = rows.filter((x) => x['table'] === 'tcp_snapshots' && x['view'] === 'poll');
+    const cycles = rows.filter((x) => x['table'] === 'poll_cycles').length;
+    const listeners = snaps.filter((x) => Number(x['idiag_state']) === LISTEN);
+    const estab = snaps.filter((x) => Number(x['idiag_state']) === 1);
+    const pollTicks = sample(before, 'tcplens_view_ticks_total', 'view="poll"');
+    const listenTicks = sample(before, 'tcplens_view_ticks_total', 'view="listen"');
+    expect(cycles, 'poll cycles').to.be.at.least(12);
+    expect(estab.length, 'both ends of the connection, every cycle').to.be.at.least(2 * (cycles - 1));
+    // 3 listeners: in the first poll's dump (every state) and in each listen cycle
+    expect(listenTicks, 'listen cycles by the metrics').to.be.within(2, 4);
+    expect(pollTicks).to.be.at.least(listenTicks * 4);
+    expect(listeners.length % 3, 'whole listen cycles').to.equal(0);
+    expect(listeners.length / 3, 'dumps with listeners: the first poll and the listen cycles').to.be.within(listenTicks, listenTicks + 2);
+    expect(listeners.length).to.be.below(cycles);
+    // between listen cycles, the poll's dumps leave listeners out without forgetting them
+    expect(sample(before, 'tcplens_health_listeners'), 'listeners by the health metrics').to.equal(3);
+    // listeners are not flows: no flow row without a peer
+    expect(rows.filter((x) => x['table'] === 'tcp_flows' && Number(x['dport']) === 0)).to.have.length(0);
+  });
+
+  it("'every': listeners in every poll's dump, no listen view", async () => {
+    const { rows, before } = await runFor(ns, ['--listen-interval', 'every'], 2500);
+    const cycles = rows.filter((x) => x['table'] === 'poll_cycles').length;
+    const listeners = rows.filter((x) => x['table'] === 'tcp_snapshots' && Number(x['idiag_state']) === LISTEN);
+    expect(cycles).to.be.at.least(5);
+    expect(listeners.length).to.equal(3 * cycles);
+    expect(Number.isNaN(sample(before, 'tcplens_view_ticks_total', 'view="listen"')), 'no listen view').to.equal(true);
+  });
+});
