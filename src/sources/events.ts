@@ -97,6 +97,13 @@ export class EventSource {
     return this.tracer?.mode ?? null;
   }
 
+  /** Calls `wake` once, when the reader thread has rows (one-shot: arm it
+   * again after a drain). False when it cannot (no reader thread yet). */
+  watch(wake: () => void): boolean {
+    const t = this.tracer;
+    return !!t && !t.closed && t.watch(wake);
+  }
+
   /** Hands everything in the ring now to `consume`, batch by batch (the
    * batch is reused: read it before the consumer's promise resolves). */
   async drain(consume: EventConsumer): Promise<{ rows: number; batches: number }> {
