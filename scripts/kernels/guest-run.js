@@ -29,6 +29,7 @@ const TESTS = [
   'test/preflight/no_inet_diag.test.js',
   'test/preflight/verdicts.test.js',
   'test/run/run_views.test.js',
+  'test/run/sidecar_wake.test.js',
   'test/correlate/tuple_fallback.test.js',
 ];
 

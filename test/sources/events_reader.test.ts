@@ -118,6 +118,7 @@ describe('EventSource reader thread (pumpMs, real kernel)', function () {
     churn(ns, 3);
     const t0 = performance.now();
     while (!woke && performance.now() - t0 < 2000) await settle(10);
+    await settle(200); // the thread reads pumpMs after the first record
     expect(woke, 'the watch fired once rows waited').to.equal(1);
     const st = src.stats().pump!;
     // the first record's wakeup, then one read pumpMs later (a few more if the churn outlasted it)
