@@ -4,7 +4,8 @@
  * BPF ring buffer. Records are submitted with BPF_RB_NO_WAKEUP: a wakeup per
  * event costs more than the probe (tcplife-style per-event wakeups slowed a
  * churn by 31% here). User space drains on a timer, and, when it set
- * wake_bytes, is woken once the ring holds that much (a burst is drained as
+ * wake_bytes, is woken by the first record into an empty ring (an idle
+ * reader sleeps) and once the ring holds that much (a burst is drained as
  * it comes, not when the ring has overflowed).
  *
  * Four parts (state changes, retransmits, sent resets, received resets),
@@ -34,7 +35,8 @@ const volatile __u16 port_filter[TL_EV_MAX_PORTS] = {};
 const volatile __u32 n_ports = 0;	       /* 0: every port; else local or remote port matches */
 const volatile __u32 keep_kinds = TL_EVK_ALL;  /* bit k keeps kind k */
 const volatile __u32 keep_states = 0xffffffff; /* kind STATE: bit s keeps new state s */
-const volatile __u64 wake_bytes = 0;	       /* wake the reader once this much waits; 0: never */
+/* wake the reader at the first record into an empty ring and once this much waits; 0: never */
+const volatile __u64 wake_bytes = 0;
 
 #include "refuse.bpf.h"
 
@@ -173,11 +175,16 @@ static __always_inline void emit(struct tl_event *e)
 {
 	__u64 flags = BPF_RB_NO_WAKEUP;
 
-	/* bpf_ringbuf_query (5.8+): a few loads, no lock. Past the threshold
-	 * every record asks for a wakeup; the kernel coalesces those still
-	 * pending (one irq_work), and the reader empties the ring at once. */
-	if (wake_bytes && bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + sizeof(*e) >= wake_bytes)
-		flags = BPF_RB_FORCE_WAKEUP;
+	/* bpf_ringbuf_query (5.8+): a few loads, no lock. The first record
+	 * into an empty ring wakes the reader (which reads a little later, so
+	 * a trickle costs one wakeup a batch and an idle ring none); past the
+	 * threshold every record asks for a wakeup; the kernel coalesces those
+	 * still pending (one irq_work), and the reader empties the ring at once. */
+	if (wake_bytes) {
+		__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+		if (avail == 0 || avail + sizeof(*e) >= wake_bytes)
+			flags = BPF_RB_FORCE_WAKEUP;
+	}
 	if (bpf_ringbuf_output(&events, e, sizeof(*e), flags) < 0)
 		count_drop(0);
 }

@@ -10,6 +10,9 @@
 
 /* batches kept for reuse once taken; more are freed */
 #define TL_PUMP_SPARE 4
+/* an idle ring is looked at every this many wait_ms all the same (a record
+ * that raced the reader's last look at an emptied ring wakes nobody) */
+#define TL_PUMP_IDLE_WAITS 10
 
 struct pump_batch {
 	struct pump_batch *next;
@@ -21,8 +24,10 @@ struct tl_event_pump {
 	struct tl_events *e;
 	uint32_t capacity, max_batches, nbatches;
 	size_t bytes;
-	int wait_ms;
+	int wait_ms, idle_ms;
+	uint32_t wake_bytes;
 	int ep, ep_kick, kick;
+	int ready; /* eventfd: readable while batches wait (tl_event_pump_ready_fd) */
 	pthread_t thread;
 	pthread_mutex_t mu;
 	int started, stop, stalled;
@@ -115,16 +120,51 @@ static void pump_read(struct tl_event_pump *p)
 		p->st.peak_rows = p->st.queued_rows;
 }
 
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Under the lock: raises the ready fd while rows wait, clears it when none do. */
+static void set_ready(struct tl_event_pump *p)
+{
+	uint64_t v = 1;
+
+	if (p->head || (p->fill && p->fill->b.rows)) {
+		if (write(p->ready, &v, sizeof(v)) < 0) {
+			/* the counter is already high */
+		}
+	} else if (read(p->ready, &v, sizeof(v)) < 0) {
+		/* it was clear */
+	}
+}
+
+/* Sleeps until the ring has something: the programs wake it when a record
+ * goes into an empty ring (it then waits wait_ms more, so that a trickle
+ * is read in batches, not one wakeup per record) and when the ring holds
+ * wake_bytes (read at once). An idle ring costs no wakeup but idle_ms's. */
 static void *pump_main(void *arg)
 {
 	struct tl_event_pump *p = arg;
 	struct epoll_event ev[2];
+	int64_t due = -1; /* when records below the threshold are read; -1: none wait */
 
 	for (;;) {
-		/* a full queue waits for a take (kick), not for the ring, which
-		 * would stay readable and spin the thread */
-		int n = epoll_wait(p->stalled ? p->ep_kick : p->ep, ev, 2, p->wait_ms), data = 0;
+		int64_t now = now_ms();
+		int timeout, n, data = 0;
+		uint64_t avail;
 
+		if (p->stalled)
+			timeout = p->wait_ms;
+		else if (due >= 0)
+			timeout = due > now ? (int)(due - now) : 0;
+		else
+			timeout = p->idle_ms;
+		/* a full queue waits for a take (kick), not for the ring */
+		n = epoll_wait(p->stalled ? p->ep_kick : p->ep, ev, 2, timeout);
 		if (n < 0 && errno != EINTR)
 			break;
 		for (int i = 0; i < n; i++) {
@@ -141,20 +181,37 @@ static void *pump_main(void *arg)
 			pthread_mutex_unlock(&p->mu);
 			break;
 		}
-		if (data)
+		p->st.wakeups++;
+		avail = tl_events_avail(p->e);
+		if (!p->stalled) {
+			if (avail == 0) { /* a take emptied it, or an idle timeout */
+				due = -1;
+				pthread_mutex_unlock(&p->mu);
+				continue;
+			}
+			if (avail < p->wake_bytes && (due < 0 || now_ms() < due)) {
+				if (due < 0)
+					due = now_ms() + p->wait_ms;
+				pthread_mutex_unlock(&p->mu);
+				continue;
+			}
+		}
+		if (data && avail >= p->wake_bytes)
 			p->st.data_wakeups++;
-		else if (n == 0)
+		else
 			p->st.timer_wakeups++;
+		due = -1;
 		p->stalled = 0;
 		pump_read(p);
+		set_ready(p);
 		pthread_mutex_unlock(&p->mu);
 	}
 	return NULL;
 }
 
-static int add_fd(int ep, int fd)
+static int add_fd(int ep, int fd, uint32_t events)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+	struct epoll_event ev = { .events = events, .data.fd = fd };
 	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
 }
 
@@ -175,13 +232,22 @@ int tl_event_pump_start(struct tl_events *e, uint32_t capacity, uint32_t max_bat
 	p->capacity = capacity;
 	p->max_batches = max_batches;
 	p->wait_ms = wait_ms;
+	/* without the programs' wakeups the timer is all there is */
+	p->wake_bytes = tl_events_wake_bytes(e);
+	p->idle_ms = p->wake_bytes ? TL_PUMP_IDLE_WAITS * wait_ms : wait_ms;
+	if (wait_ms > INT32_MAX / TL_PUMP_IDLE_WAITS)
+		p->idle_ms = INT32_MAX;
 	p->bytes = tl_event_layout(capacity, desc);
 	p->ep = epoll_create1(EPOLL_CLOEXEC);
 	p->ep_kick = epoll_create1(EPOLL_CLOEXEC);
 	p->kick = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	p->ready = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	pthread_mutex_init(&p->mu, NULL);
-	if (p->ep < 0 || p->ep_kick < 0 || p->kick < 0 || add_fd(p->ep, tl_events_ring_fd(e)) < 0 ||
-	    add_fd(p->ep, p->kick) < 0 || add_fd(p->ep_kick, p->kick) < 0) {
+	/* edge-triggered: the ring's fd stays readable while records wait, and
+	 * a level-triggered wait for the next wakeup would return at once */
+	if (p->ep < 0 || p->ep_kick < 0 || p->kick < 0 || p->ready < 0 ||
+	    add_fd(p->ep, tl_events_ring_fd(e), EPOLLIN | EPOLLET) < 0 || add_fd(p->ep, p->kick, EPOLLIN) < 0 ||
+	    add_fd(p->ep_kick, p->kick, EPOLLIN) < 0) {
 		rc = -errno;
 		tl_event_pump_stop(p);
 		return rc;
@@ -199,6 +265,11 @@ int tl_event_pump_start(struct tl_events *e, uint32_t capacity, uint32_t max_bat
 uint32_t tl_event_pump_capacity(const struct tl_event_pump *p)
 {
 	return p->capacity;
+}
+
+int tl_event_pump_ready_fd(const struct tl_event_pump *p)
+{
+	return p->ready;
 }
 
 int tl_event_pump_take(struct tl_event_pump *p, void *buf, size_t bytes, int *more, int64_t *offset_ns,
@@ -238,6 +309,7 @@ int tl_event_pump_take(struct tl_event_pump *p, void *buf, size_t bytes, int *mo
 	*more = *more || p->head || (p->fill && p->fill->b.rows) || tl_events_pending(p->e);
 	*offset_ns = tl_events_offset(p->e);
 	p->st.queued_rows = queued_rows(p);
+	set_ready(p);
 	if (under_lock)
 		under_lock(ctx);
 	pthread_mutex_unlock(&p->mu);
@@ -291,6 +363,8 @@ void tl_event_pump_stop(struct tl_event_pump *p)
 		close(p->ep_kick);
 	if (p->kick >= 0)
 		close(p->kick);
+	if (p->ready >= 0)
+		close(p->ready);
 	pthread_mutex_destroy(&p->mu);
 	free(p);
 }

@@ -126,7 +126,7 @@ struct tl_events {
 	void *pos;
 	size_t pos_len;
 	enum tl_events_mode mode;
-	uint32_t ring_bytes;
+	uint32_t ring_bytes, wake_bytes;
 	struct tl_events_stats st;
 	struct tl_comm_dict comms;
 	/* the drain in progress (ring_buffer's callback context) */
@@ -270,6 +270,7 @@ int tl_events_open(const struct tl_events_config *cfg, struct tl_events **out, s
 		return -ENOMEM;
 	}
 	e->ring_bytes = rb;
+	e->wake_bytes = cfg->wake_bytes;
 	if (cfg->mode >= 0) {
 		/* a forced mode rules out the other kind of program */
 		uint32_t skip = cfg->mode == TL_EVMODE_TP_BTF ? TL_EV_TP_VARIANTS : TL_EV_BTF_VARIANTS;
@@ -332,13 +333,24 @@ uint32_t tl_events_ring_bytes(const struct tl_events *e)
 
 int tl_events_pending(const struct tl_events *e)
 {
+	return tl_events_avail(e) != 0;
+}
+
+uint64_t tl_events_avail(const struct tl_events *e)
+{
 	const uint8_t *p = e->pos;
 	long page = sysconf(_SC_PAGESIZE);
 
 	if (!p)
-		return 1; /* cannot tell: look */
-	return __atomic_load_n((const uint64_t *)p, __ATOMIC_ACQUIRE) !=
-	       __atomic_load_n((const uint64_t *)(p + page), __ATOMIC_ACQUIRE);
+		return UINT64_MAX; /* cannot tell: look */
+	/* consumer first: the producer only grows past it */
+	uint64_t cons = __atomic_load_n((const uint64_t *)p, __ATOMIC_ACQUIRE);
+	return __atomic_load_n((const uint64_t *)(p + page), __ATOMIC_ACQUIRE) - cons;
+}
+
+uint32_t tl_events_wake_bytes(const struct tl_events *e)
+{
+	return e->wake_bytes;
 }
 
 int64_t tl_events_offset(const struct tl_events *e)
@@ -494,6 +506,14 @@ int tl_events_drain(struct tl_events *e, struct tl_event_batch *b, int *more, in
 	return -ENOSYS;
 }
 int tl_events_pending(const struct tl_events *e)
+{
+	return 0;
+}
+uint64_t tl_events_avail(const struct tl_events *e)
+{
+	return 0;
+}
+uint32_t tl_events_wake_bytes(const struct tl_events *e)
 {
 	return 0;
 }

@@ -47,8 +47,10 @@ struct tl_events_config {
 	uint32_t kinds;	     /* bit k keeps kind k; 0: all */
 	uint32_t states;     /* kind STATE: bit s keeps new state s; 0: all */
 	uint32_t ring_bytes; /* power of two, >= page size; 0: 8 MiB */
-	uint32_t wake_bytes; /* the programs wake a waiting reader once the ring holds this much; 0: never */
-	int mode;	     /* 0: tp_btf only, 1: classic tracepoints only; -1: per part, the first that loads */
+	/* the programs wake a waiting reader at the first record into an
+	 * empty ring and once it holds this much; 0: never */
+	uint32_t wake_bytes;
+	int mode; /* 0: tp_btf only, 1: classic tracepoints only; -1: per part, the first that loads */
 };
 
 enum tl_events_mode { TL_EVMODE_TP_BTF = 0, TL_EVMODE_TRACEPOINT = 1 };
@@ -96,6 +98,14 @@ int tl_events_drain(struct tl_events *e, struct tl_event_batch *b, int *more, in
 /* 1 when the ring holds records now: reads its two positions from a
  * read-only mapping, no syscall (an empty drain costs nothing). */
 int tl_events_pending(const struct tl_events *e);
+
+/* Bytes the ring holds now (record headers included), read the same way;
+ * UINT64_MAX when it cannot tell. */
+uint64_t tl_events_avail(const struct tl_events *e);
+
+/* Config wake_bytes: the programs wake a waiting reader when a record goes
+ * into an empty ring and once it holds this much; 0: never. */
+uint32_t tl_events_wake_bytes(const struct tl_events *e);
 
 /* Appends what the ring holds now to b, from row b->rows on, until b is
  * full (*full = 1; the rest stays in the ring). Rows added, or -errno.

@@ -5,6 +5,7 @@
 #include <linux/netlink.h>
 #include "napi_util.h"
 #include "napi_batch.h"
+#include "napi_fd_watch.h"
 extern "C" {
 #include "destroy.h"
 #include "netns.h"
@@ -21,6 +22,7 @@ class DestroySocket : public Napi::ObjectWrap<DestroySocket> {
                            InstanceMethod("drain", &DestroySocket::Drain),
                            InstanceMethod("stats", &DestroySocket::Stats),
                            InstanceMethod("close", &DestroySocket::Close),
+                           InstanceMethod("watch", &DestroySocket::Watch),
                            InstanceAccessor("netnsInode", &DestroySocket::NetnsInode, nullptr),
                            InstanceAccessor("rcvbuf", &DestroySocket::Rcvbuf, nullptr),
                            InstanceAccessor("closed", &DestroySocket::Closed, nullptr),
@@ -44,6 +46,7 @@ class DestroySocket : public Napi::ObjectWrap<DestroySocket> {
   }
 
   ~DestroySocket() override {
+    watch_.Stop();
     if (open_) tl_destroy_close(&d_);
   }
 
@@ -83,9 +86,21 @@ class DestroySocket : public Napi::ObjectWrap<DestroySocket> {
   }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {
+    watch_.Stop();  // before the fd closes
     if (open_) tl_destroy_close(&d_);
     open_ = false;
     return info.Env().Undefined();
+  }
+
+  // watch(cb) -> boolean: cb() once, when a destroy message waits (one-shot;
+  // arm again after a drain); false when closed or libuv refused
+  Napi::Value Watch(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsFunction()) {
+      Napi::TypeError::New(env, "watch(cb): cb must be a function").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    return Napi::Boolean::New(env, open_ && watch_.Arm(env, d_.fd, info[0].As<Napi::Function>()));
   }
 
   Napi::Value NetnsInode(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), (double)d_.netns_inode); }
@@ -94,6 +109,7 @@ class DestroySocket : public Napi::ObjectWrap<DestroySocket> {
 
   tl_destroy d_{};
   bool open_ = false;
+  FdWatch watch_;
 };
 
 void InitDestroy(Napi::Env env, Napi::Object exports) { exports.Set("DestroySocket", DestroySocket::Define(env)); }

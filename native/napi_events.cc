@@ -8,6 +8,7 @@
 #include <vector>
 #include "napi_util.h"
 #include "napi_wrap.h"
+#include "napi_fd_watch.h"
 extern "C" {
 #include "events.h"
 #include "event_pump.h"
@@ -94,6 +95,7 @@ class EventTracer : public FillGuard<EventTracer> {
                            InstanceMethod("drain", &EventTracer::Drain),
                            InstanceMethod("stats", &EventTracer::Stats),
                            InstanceMethod("close", &EventTracer::Close),
+                           InstanceMethod("watch", &EventTracer::Watch),
                            InstanceAccessor("mode", &EventTracer::Mode, nullptr),
                            InstanceAccessor("ringBytes", &EventTracer::RingBytes, nullptr),
                            InstanceAccessor("closed", &EventTracer::Closed, nullptr),
@@ -125,6 +127,8 @@ class EventTracer : public FillGuard<EventTracer> {
   bool IsOpen() const { return e_ != nullptr; }
   // stops the reader thread, detaches and unloads
   void Release() {
+    watch_.Stop();  // before the pump's ready fd and the ring close
+    ring_watch_.Stop();
     tl_event_pump_stop(pump_);
     pump_ = nullptr;
     tl_events_close(e_);
@@ -134,6 +138,21 @@ class EventTracer : public FillGuard<EventTracer> {
  private:
   Napi::Value Drain(const Napi::CallbackInfo& info);
   Napi::Value Take(Napi::Env env, Napi::ArrayBuffer ab, uint32_t cap);
+
+  // watch(cb) -> boolean: cb() once, when the reader thread has rows to take
+  // or the ring was woken (the programs wake it at the first record into an
+  // empty ring: a drain then takes it from the ring, one thread hop, not two);
+  // one-shot, arm again after a drain; false without a running reader thread
+  Napi::Value Watch(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsFunction()) {
+      Napi::TypeError::New(env, "watch(cb): cb must be a function").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    Napi::Function cb = info[0].As<Napi::Function>();
+    bool ok = e_ && pump_ && watch_.Arm(env, tl_event_pump_ready_fd(pump_), cb) && ring_watch_.Arm(env, tl_events_ring_fd(e_), cb);
+    return Napi::Boolean::New(env, ok);
+  }
 
   Napi::Value Stats(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
@@ -166,6 +185,7 @@ class EventTracer : public FillGuard<EventTracer> {
       Napi::Object p = Napi::Object::New(env);
       SetNum(p, "dataWakeups", (double)ps.data_wakeups);
       SetNum(p, "timerWakeups", (double)ps.timer_wakeups);
+      SetNum(p, "wakeups", (double)ps.wakeups);
       SetNum(p, "batches", (double)ps.batches);
       SetNum(p, "stalls", (double)ps.stalls);
       SetNum(p, "queuedRows", (double)ps.queued_rows);
@@ -187,6 +207,7 @@ class EventTracer : public FillGuard<EventTracer> {
   tl_part_info parts_[TL_EVENTS_NPARTS] = {};
   tl_events* e_ = nullptr;
   tl_event_pump* pump_ = nullptr;
+  FdWatch watch_, ring_watch_;
   int pump_ms_ = 0;
   uint32_t pump_batches_ = 256;
 };

@@ -31,6 +31,7 @@ const TESTS = [
   'test/preflight/dump_cost.test.js',
   'test/run/listen_view.test.js',
   'test/run/run_views.test.js',
+  'test/run/sidecar_wake.test.js',
   'test/correlate/tuple_fallback.test.js',
 ];
 

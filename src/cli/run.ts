@@ -120,7 +120,7 @@ export async function runMain(args: RunArgs): Promise<number> {
   );
   const health = args.health ? new HealthAccounts(breakdown) : undefined;
   const sidecar = new Sidecar(
-    { drainMs, maxFlows: args.maxFlows, ...(health ? { health } : {}), ...(adaptive ? { lifetimes: adaptive } : {}) },
+    { maxFlows: args.maxFlows, ...(health ? { health } : {}), ...(adaptive ? { lifetimes: adaptive } : {}) },
     sink.sink,
     opened.views,
     log,

@@ -379,6 +379,15 @@ export class FlowTable {
     return out;
   }
 
+  /** Milliseconds until collect() has a row to hand out (0: now; Infinity:
+   * no closed flow waits). Closes wait out the same grace, in the order
+   * they came, so the first one waiting is the first due. */
+  msToCollect(): number {
+    if (this.evictedRows.length) return 0;
+    for (const i of this.closing) return Math.max(0, this.store.c.finalizeAtMs[i]! - this.now());
+    return Infinity;
+  }
+
   /** Every closed flow now, grace or not (shutdown). Open flows stay open. */
   collectAll(): FlowRow[] {
     const out = this.evictedRows.splice(0);

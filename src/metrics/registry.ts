@@ -17,6 +17,9 @@ import { targetedMetrics } from './targeted_metrics';
 import { adaptiveMetrics } from './adaptive_metrics';
 import { LEVELS, type Logger } from '../util/log';
 
+/** how often the event-loop lag histogram (tcplens_nodejs_eventloop_lag_*) samples the loop */
+export const EVENT_LOOP_SAMPLE_MS = 1000;
+
 export interface RegistryOptions {
   version: string;
   /** BPF program run time/count: off unless asked (enabling stats costs a few ns per program run) */
@@ -184,12 +187,13 @@ function eventsMetrics(reg: Registry, stages: PipelineStages): void {
     .counter('tcplens_events_rows_total', 'event rows handed on to correlation', (s) => s.rows)
     .counter(
       'tcplens_events_reader_wakeups_total',
-      'wakeups of the native ring reader, by reason (data: past the threshold; timer)',
+      'wakeups of the native ring reader, by reason (data: read past the threshold; timer: read after --drain-interval; none: read nothing)',
       (s) =>
         s.reader
           ? [
               { labels: { reason: 'data' }, value: s.reader.dataWakeups },
               { labels: { reason: 'timer' }, value: s.reader.timerWakeups },
+              { labels: { reason: 'none' }, value: Math.max(0, s.reader.wakeups - s.reader.dataWakeups - s.reader.timerWakeups) },
             ]
           : [],
     )
@@ -316,6 +320,11 @@ export function createRegistry(stages: PipelineStages, opts: RegistryOptions): R
       LEVELS.map((level) => ({ labels: { level }, value: l.written[level] })),
     )
     .counter('tcplens_log_suppressed_total', 'log lines suppressed by the per-key rate limit', (l) => l.suppressed);
-  if (opts.defaults !== false) collectDefaultMetrics({ register: reg, prefix: 'tcplens_' });
+  // the event-loop lag histogram samples the loop with a timer: prom-client's
+  // 10 ms default wakes an idle sidecar 100 times a second (most of its idle
+  // CPU); once a second still catches a blocked loop (the p99 over a scrape
+  // is then about its worst second)
+  if (opts.defaults !== false)
+    collectDefaultMetrics({ register: reg, prefix: 'tcplens_', eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
   return reg;
 }

@@ -112,6 +112,7 @@ export interface EventsStageStats {
     /** wakeups by the ring (the programs saw the threshold) and by the timer */
     dataWakeups: number;
     timerWakeups: number;
+    wakeups: number;
     /** times its queue was full and it paused */
     stalls: number;
     /** rows it holds now (gauge) and the most it ever held */

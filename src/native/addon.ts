@@ -100,6 +100,8 @@ export interface DestroySocket {
   readonly closed: boolean;
   /** reads what is queued now, never blocks */
   drain(buffer: ArrayBuffer, capacity: number): DrainResult;
+  /** cb() once, when a message waits (one-shot: arm again after a drain); false when it cannot watch */
+  watch(cb: () => void): boolean;
   stats(): DestroyStats;
   close(): void;
 }

@@ -17,7 +17,8 @@ export interface EventTracerConfig {
   mode?: 'auto' | 'tp_btf' | 'tracepoint';
   /** the programs wake a waiting reader once the ring holds this many bytes; 0 or absent: never */
   wakeBytes?: number;
-  /** > 0: a native reader thread empties the ring (woken past wakeBytes, else every pumpMs) into
+  /** > 0: a native reader thread empties the ring (woken past wakeBytes at once, else pumpMs after
+   * the first record; every pumpMs without wakeBytes) into
    * queued batches, and drain() takes them without a libuv round trip; 0 or absent: drain() reads the ring */
   pumpMs?: number;
   /** the reader thread's queue bound, in batches (default 256) */
@@ -26,10 +27,12 @@ export interface EventTracerConfig {
 
 /** The reader thread's counters (pumpMs > 0). */
 export interface EventPumpStats {
-  /** woken by the ring: the programs saw wakeBytes waiting */
+  /** reads woken by the ring: the programs saw wakeBytes waiting */
   dataWakeups: number;
-  /** woken by pumpMs */
+  /** reads pumpMs after the first record went into an empty ring (every pumpMs without wakeBytes) */
   timerWakeups: number;
+  /** every wakeup of the thread, those that read nothing too (an idle ring: one every 10 pumpMs) */
+  wakeups: number;
   /** full batches queued */
   batches: number;
   /** the queue was full: reading paused (the ring absorbs, then counts its losses) */
@@ -79,6 +82,9 @@ export interface EventTracer {
   readonly ringBytes: number;
   readonly closed: boolean;
   drain(buffer: ArrayBuffer, capacity: number): Promise<EventDrainResult>;
+  /** cb() once, when the reader thread has rows to take (one-shot: arm again after a drain);
+   * false without a running reader thread (pumpMs 0, or before the first drain) */
+  watch(cb: () => void): boolean;
   stats(): EventTracerStats;
   close(): void;
 }

@@ -49,7 +49,11 @@ const RUN_OPTIONS: Record<string, Options> = {
     describe:
       'how often the socket -> process map is rebuilt (a walk of every fd of every process); new flows get their owner from the events view meanwhile',
   },
-  'drain-interval': { type: 'string', default: '200ms', describe: 'how often the destroy and events views are emptied' },
+  'drain-interval': {
+    type: 'string',
+    default: '200ms',
+    describe: 'the destroy and events views are emptied when something came, at most this often',
+  },
   'ring-bytes': {
     type: 'string',
     default: '8MiB',

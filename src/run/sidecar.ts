@@ -1,9 +1,11 @@
 // The main job's loop over the views (src/run/views/): the first view paces
-// it (poll: each tick is a cycle), the others tick when due (destroy and
-// events every --drain-interval, samples at --sample-hz, owners every
-// --owners-interval), and after every round the flows that finished go to
-// the sink. One loop, no overlapping timers: every view's batch is read to
-// the end before another is filled.
+// it (poll: each tick is a cycle), the others tick when due (samples at
+// --sample-hz, owners every --owners-interval), and after every round the
+// flows that finished go to the sink. A view that can be watched (destroy,
+// events: View.watch) ticks when the kernel gave it something, at most every
+// --drain-interval, and once a cycle; an idle host wakes the loop only for
+// what is due. One loop, no overlapping timers: every view's batch is read
+// to the end before another is filled.
 import { FlowTable } from '../correlate/flow_table';
 import type { HealthAccounts } from '../correlate/health';
 import type { LifetimeSink } from '../correlate/lifetimes';
@@ -13,8 +15,6 @@ import type { Logger } from '../util/log';
 import type { View, ViewContext } from './view';
 
 export interface SidecarConfig {
-  /** the longest the loop sleeps between two rounds */
-  drainMs: number;
   maxFlows: number;
   /** the TCP health metrics the flow table feeds (--health) */
   health?: HealthAccounts;
@@ -28,8 +28,6 @@ export interface SidecarStats {
   flowRowsWritten: number;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 export class Sidecar {
   readonly table: FlowTable;
   private readonly pacer: View;
@@ -39,6 +37,10 @@ export class Sidecar {
   private flowRowsWritten = 0;
   private stopping = false;
   private wake: (() => void) | null = null;
+  /** when each view but the pacer is next due (Infinity: waiting for its wake) */
+  private readonly due = new Map<View, number>();
+  /** when each view last ticked */
+  private readonly last = new Map<View, number>();
 
   /** views: the first paces the loop (its ticks are the cycles) */
   constructor(
@@ -79,7 +81,7 @@ export class Sidecar {
 
   async run(): Promise<void> {
     this.beforeCycle(); // subscribe before the first cycle: closes from now on are caught
-    const due = new Map<View, number>(this.others.map((v) => [v, 0]));
+    for (const v of this.others) this.due.set(v, 0);
     // --poll-phase: the first round waits the phase out instead of polling
     let phase = this.pacer.phaseMs ?? 0;
     try {
@@ -90,27 +92,43 @@ export class Sidecar {
         else {
           this.beforeCycle();
           await this.tick(this.pacer);
+          // once a cycle every watched view too: new namespaces, and a wake lost to a race
+          for (const [v, at] of this.due) if (at === Infinity) this.due.set(v, 0);
         }
         // Between cycles: every view that is due, at least once, even after a
         // cycle that overran the interval.
         for (;;) {
-          const now = performance.now();
-          for (const [v, at] of due) {
+          for (const [v, at] of this.due) {
+            const now = performance.now();
             if (now < at) continue;
-            due.set(v, now + v.everyMs);
+            if (!v.watch) this.due.set(v, now + v.everyMs);
             await this.tick(v);
+            if (v.watch) this.arm(v);
           }
           this.writeFlows(this.table.collect());
           // read each time: the adaptive poll may shorten the wait under way
-          const left = (phaseMs > 0 ? phaseMs : this.pacer.everyMs) - (performance.now() - started);
+          const now = performance.now();
+          const left = (phaseMs > 0 ? phaseMs : this.pacer.everyMs) - (now - started);
           if (this.stopping || left <= 0) break;
-          const next = Math.min(...due.values()) - performance.now();
-          await this.nap(Math.max(1, Math.min(left, this.cfg.drainMs, next)));
+          const next = Math.min(...this.due.values(), now + this.table.msToCollect()) - now;
+          await this.nap(Math.max(1, Math.min(left, next)));
         }
       }
     } finally {
       await this.finish();
     }
+  }
+
+  /** After a watched view's tick: it waits for its wake, or ticks on its period if it cannot be watched. */
+  private arm(v: View): void {
+    const t = performance.now();
+    this.last.set(v, t);
+    const watched = v.watch!(() => {
+      if (this.stopping || this.due.get(v) !== Infinity) return;
+      this.due.set(v, Math.max(performance.now(), (this.last.get(v) ?? 0) + v.everyMs));
+      this.wake?.();
+    });
+    this.due.set(v, watched ? Infinity : t + v.everyMs);
   }
 
   private beforeCycle(): void {
@@ -126,13 +144,17 @@ export class Sidecar {
     s.seconds += (performance.now() - t0) / 1000;
   }
 
+  /** Sleeps ms, or until stop() or a watched view's wake. */
   private nap(ms: number): Promise<void> {
-    return Promise.race([
-      sleep(ms),
-      new Promise<void>((r) => {
-        this.wake = r;
-      }),
-    ]);
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.wake = null;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wake = done;
+    });
   }
 
   private writeFlows(rows: ReturnType<FlowTable['collect']>): void {

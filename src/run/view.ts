@@ -31,6 +31,10 @@ export interface View {
   readonly phaseMs?: number;
   /** called before every cycle of the pacing view, and once before the first (namespace refresh) */
   beforeCycle?(): void;
+  /** arms a one-shot `wake` for when it has something to read: the loop then
+   * ticks it on wake (at most every everyMs) and once a cycle, not every
+   * everyMs; false (or absent): it ticks every everyMs */
+  watch?(wake: () => void): boolean;
   /** releases kernel objects; idempotent */
   close(): void;
 }

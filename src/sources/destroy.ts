@@ -70,6 +70,21 @@ export class DestroySource {
     return sum;
   }
 
+  /** Calls `wake` once, when a destroy message waits in any namespace
+   * (one-shot: arm it again after a drain). False when a socket cannot be
+   * watched. */
+  watch(wake: () => void): boolean {
+    let once = false;
+    const fire = (): void => {
+      if (once) return;
+      once = true;
+      wake();
+    };
+    let ok = true;
+    for (const t of this.tracker.all()) if (t.handle && !t.handle.sock.closed) ok = t.handle.sock.watch(fire) && ok;
+    return ok;
+  }
+
   stats(): Array<{ ns: NetnsInfo; stats: DestroyStats | null; rcvbuf: number; openError?: string }> {
     return [...this.tracker.all()].map((t) => ({
       ns: t.ns,

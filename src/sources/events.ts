@@ -97,6 +97,23 @@ export class EventSource {
     return this.tracer?.mode ?? null;
   }
 
+  /** Calls `wake` once, when the ring or the reader thread has rows (one-shot:
+   * arm it again after a drain). False when it cannot (no reader thread yet). */
+  watch(wake: () => void): boolean {
+    const t = this.tracer;
+    let once = false;
+    // the ring and the reader's queue are watched both: the first to fire wakes
+    return (
+      !!t &&
+      !t.closed &&
+      t.watch(() => {
+        if (once) return;
+        once = true;
+        wake();
+      })
+    );
+  }
+
   /** Hands everything in the ring now to `consume`, batch by batch (the
    * batch is reused: read it before the consumer's promise resolves). */
   async drain(consume: EventConsumer): Promise<{ rows: number; batches: number }> {

@@ -35,7 +35,7 @@ describe('run: the adaptive poll', function () {
     );
     expect(opened.views.map((v) => v.name)).to.deep.equal(['poll', 'events']);
     const stages = { ...opened.stages, adaptive };
-    const sidecar = new Sidecar({ drainMs: 50, maxFlows: 10_000, lifetimes: adaptive }, new NullSink(), opened.views, quietLog);
+    const sidecar = new Sidecar({ maxFlows: 10_000, lifetimes: adaptive }, new NullSink(), opened.views, quietLog);
     const t0 = performance.now();
     const done = sidecar.run();
     await new Promise((r) => setTimeout(r, 200));

@@ -85,7 +85,7 @@ describe('targeted view: event-triggered exact-match snapshots', function () {
     );
     expect(opened.views.map((v) => v.name)).to.deep.equal(['poll', 'events', 'targeted']); // skipUnlessEvents: events run here
     const sink = new SnapSink();
-    const sidecar = new Sidecar({ drainMs: 1, maxFlows: 10_000 }, sink, opened.views, quietLog);
+    const sidecar = new Sidecar({ maxFlows: 10_000 }, sink, opened.views, quietLog);
     const done = sidecar.run();
     await new Promise((r) => setTimeout(r, 300)); // the events view is attached and draining
     // asynchronously: the loop must run while the flows do

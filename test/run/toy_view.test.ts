@@ -41,7 +41,7 @@ describe('a new view: one file plus its registration', function () {
     );
     expect(opened.views.map((v) => v.name)).to.deep.equal(['poll', 'toy']);
     const sink = new NullSink();
-    const sidecar = new Sidecar({ drainMs: 100, maxFlows: 1000 }, sink, opened.views, quietLog);
+    const sidecar = new Sidecar({ maxFlows: 1000 }, sink, opened.views, quietLog);
     const done = sidecar.run();
     await new Promise((r) => setTimeout(r, 1300));
     sidecar.stop();

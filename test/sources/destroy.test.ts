@@ -1,5 +1,6 @@
 // The destroy view on the real kernel: every socket a test closes is
-// reported once, with its cookie and final tcp_info; overruns are counted.
+// reported once, with its cookie and final tcp_info; overruns are counted;
+// watch() wakes a loop when a close waits.
 import { expect } from 'chai';
 import { execFileSync } from 'child_process';
 import * as path from 'path';
@@ -74,6 +75,32 @@ describe('DestroySource (sock_diag destroy multicast)', function () {
       expect(server.received).to.equal(BYTES + 1);
       expect(client.received).to.equal(BYTES / 2 + 1);
       expect(client.acked).to.equal(BYTES + 2);
+    }
+  });
+
+  it('watch() fires once when a close waits, not before, and not again once drained', async () => {
+    const src = new DestroySource({ netns: parseNetnsSelector(netns.name) });
+    try {
+      src.refresh();
+      let woke = 0;
+      expect(
+        src.watch(() => woke++),
+        'armed',
+      ).to.equal(true);
+      await settle(200);
+      expect(woke, 'nothing closed yet').to.equal(0);
+      execFileSync('ip', ['netns', 'exec', netns.name, 'python3', CHURN, '2'], { encoding: 'utf8' });
+      const t0 = performance.now();
+      while (!woke && performance.now() - t0 < 2000) await settle(10);
+      await settle(100);
+      expect(woke, 'fired once (one-shot, every namespace)').to.equal(1);
+      expect((await collect(src)).length).to.equal(5); // 2 connections' sockets and the listener
+      let again = 0;
+      expect(src.watch(() => again++)).to.equal(true);
+      await settle(200);
+      expect(again, 'drained: quiet').to.equal(0);
+    } finally {
+      src.close();
     }
   });
 

@@ -1,8 +1,9 @@
 // The events view's native reader thread (native/event_pump.c, EventSource
 // option pumpMs), on the real kernel, each test in its own namespace: woken
-// by the programs once the ring holds wakeBytes (not by its timer), a full
-// queue pauses it without loss, and a drain with nothing waiting is answered
-// without a round trip through the libuv pool.
+// by the programs once the ring holds wakeBytes (not by its timer), asleep
+// while the ring is idle and woken by its first record, its ready fd watched
+// by the JS loop, a full queue pauses it without loss, and a drain with
+// nothing waiting is answered without a round trip through the libuv pool.
 import { expect } from 'chai';
 import { FLOW_KINDS, type EventSource, type EventOptions } from '../../src/sources/events';
 import { churn } from '../helpers/churn';
@@ -75,6 +76,38 @@ describe('EventSource reader thread (pumpMs, real kernel)', function () {
     expect(st.timerWakeups).to.be.greaterThan(0);
     expect(st.queuedRows, 'read by the timer').to.equal(41); // 40 + the listener's close
     expectExact(await collectEvents(src), 10);
+  });
+
+  it('an idle ring costs the thread no wakeups but a look every 10 pumpMs; the first record wakes it', async () => {
+    const src = track(flows(ns, { pumpMs: 50, wakeBytes: 1 << 20, batchRows: 1024 }));
+    await src.drain(() => {});
+    await settle(1200);
+    const idle = src.stats().pump!;
+    // a 50 ms timer would have woken it 24 times; the idle look is every 500 ms
+    expect(idle.wakeups, 'wakeups while idle').to.be.within(1, 3);
+    expect(idle.timerWakeups + idle.dataWakeups, 'reads while idle').to.equal(0);
+    let woke = 0;
+    expect(
+      src.watch(() => woke++),
+      'watch armed',
+    ).to.equal(true);
+    await settle(200);
+    expect(woke, 'no wake without rows').to.equal(0);
+    churn(ns, 3);
+    const t0 = performance.now();
+    while (!woke && performance.now() - t0 < 2000) await settle(10);
+    await settle(200); // the thread reads pumpMs after the first record
+    expect(woke, 'the watch fired once rows waited').to.equal(1);
+    const st = src.stats().pump!;
+    // the first record's wakeup, then one read pumpMs later (a few more if the churn outlasted it)
+    expect(st.timerWakeups, 'reads').to.be.within(1, 3);
+    expect(st.dataWakeups).to.equal(0);
+    expectExact(await collectEvents(src), 3);
+    // taken: the watch stays quiet until rows come again
+    let again = 0;
+    expect(src.watch(() => again++)).to.equal(true);
+    await settle(300);
+    expect(again, 'no wake once taken').to.equal(0);
   });
 
   it('a full queue pauses the thread; the ring holds the rest and nothing is lost', async () => {

@@ -43,6 +43,10 @@ class DestroyView implements View {
     return d.rows;
   }
 
+  watch(wake: () => void): boolean {
+    return this.source.watch(wake);
+  }
+
   private foldNow(): void {
     const all = this.source.stats();
     this.ns.tracked = all.length;

@@ -50,6 +50,10 @@ class EventsView extends SourceView<EventSource> {
     return r.rows;
   }
 
+  watch(wake: () => void): boolean {
+    return this.src.watch(wake);
+  }
+
   stats(): EventsStageStats {
     const s = this.src.stats();
     return {

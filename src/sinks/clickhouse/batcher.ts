@@ -1,5 +1,5 @@
 // Per-table staging of encoded chunks until a batch is due: by rows, by bytes
-// (checked on every add) or by age (checked by the sink's timer). The age a
+// (checked on every add) or by age (the sink's timer, set for nextDueAt()). The age a
 // batch may reach is maxAgeMs plus a random share of jitterMs, drawn when its
 // first row arrives: hosts started together (a rollout) then do not flush in
 // step into the same shard.
@@ -41,6 +41,16 @@ export class Batcher {
       if (st.rows > 0 && (all || now >= (this.dueAt.get(st) ?? 0))) out.push(st);
     }
     return out;
+  }
+
+  /** when the oldest staged batch is due by age (Date.now() ms), null when none is staged */
+  nextDueAt(): number | null {
+    let at: number | null = null;
+    for (const st of this.stages.values()) {
+      const d = this.dueAt.get(st);
+      if (st.rows > 0 && d !== undefined && (at === null || d < at)) at = d;
+    }
+    return at;
   }
 
   get rows(): number {

@@ -80,6 +80,8 @@ export class ClickHouseSink extends ChunkSink {
   private readonly sleeper = new Sleeper();
   private readonly latency = new LatencyHistogram();
   private timer: NodeJS.Timeout | null = null;
+  /** started: staged batches are sealed by age */
+  private ageTimer = false;
   private pumping: Promise<void> | null = null;
   private outage = false;
   private closed = false;
@@ -129,9 +131,8 @@ export class ClickHouseSink extends ChunkSink {
         this.dialect = LEGACY;
       }
     }
-    const tick = Math.max(50, Math.min(1000, (this.opts.flushIntervalMs ?? 1000) / 4));
-    this.timer = setInterval(() => this.sealDue(false), tick);
-    this.timer.unref();
+    this.ageTimer = true;
+    this.armAge();
     this.kick(); // replay what a previous run left in the spool
   }
 
@@ -142,6 +143,23 @@ export class ClickHouseSink extends ChunkSink {
     }
     const full = this.batcher.add(chunk);
     if (full) this.seal(full);
+    this.armAge();
+  }
+
+  /** A timer for the oldest staged batch's age, only while one is staged (an idle sink sets none). */
+  private armAge(): void {
+    if (!this.ageTimer || this.timer || this.closed) return;
+    const at = this.batcher.nextDueAt();
+    if (at === null) return;
+    this.timer = setTimeout(
+      () => {
+        this.timer = null;
+        this.sealDue(false);
+        this.armAge();
+      },
+      Math.max(1, at - Date.now()),
+    );
+    this.timer.unref();
   }
 
   private sealDue(all: boolean): void {
@@ -398,7 +416,8 @@ export class ClickHouseSink extends ChunkSink {
   /** SIGTERM/SIGINT path: flush (written or spooled), stop the sender, close the client. */
   async close(timeoutMs = 10_000): Promise<void> {
     if (this.closed) return;
-    if (this.timer) clearInterval(this.timer);
+    this.ageTimer = false;
+    if (this.timer) clearTimeout(this.timer);
     await this.flush(timeoutMs);
     this.closed = true;
     this.wakeWaiters();
