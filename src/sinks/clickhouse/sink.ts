@@ -418,6 +418,7 @@ export class ClickHouseSink extends ChunkSink {
       spool_bytes: this.spool?.bytes ?? 0,
       spool_batches: this.spool?.pending ?? 0,
       spool_ack_corrupt: this.spool?.ackCorrupt ?? 0,
+      spool_writer_id_corrupt: this.spool?.writerIdCorrupt ?? 0,
       outage: this.outage,
       insert_latency: this.latency.snapshot(),
       backpressure: { ...this.bp },
