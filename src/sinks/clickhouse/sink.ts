@@ -26,6 +26,7 @@ import { detectDialect } from './schema';
 import { Spool } from './spool';
 import type { NativeBatchRecord } from './spool_record';
 import { makeClient, type ClickHouseConfig } from './config';
+import { tlsFailure } from './tls';
 import { log } from '../../util/log';
 
 export interface ClickHouseSinkOptions {
@@ -356,7 +357,7 @@ export class ClickHouseSink extends ChunkSink {
       this.latency.observe(Number(process.hrtime.bigint() - t0) / 1e9);
       return true;
     } catch (e) {
-      this.lastError = String((e as Error).message ?? e).split('\n')[0];
+      this.lastError = tlsFailure(e, this.opts.clickhouse.url) ?? String((e as Error).message ?? e).split('\n')[0];
       this.lastRejected = serverRefused(e);
       if (maybeLanded(e)) b.maybeLanded = true;
       return false;
