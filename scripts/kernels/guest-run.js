@@ -29,6 +29,7 @@ const TESTS = [
   'test/preflight/no_inet_diag.test.js',
   'test/preflight/verdicts.test.js',
   'test/run/run_views.test.js',
+  'test/run/privileges.test.js', // the capability drop (native/privdrop.c) on each kernel; its ClickHouse case runs on the host
   'test/correlate/tuple_fallback.test.js',
 ];
 
@@ -62,6 +63,7 @@ function main() {
   }
   const Mocha = require(path.join(ROOT, 'node_modules/mocha'));
   const mocha = new Mocha({ timeout: 600_000, reporter: 'spec' });
+  process.env.TCPLENS_TEST_NO_CLICKHOUSE = '1'; // a guest's root is the host's, read-only: no private servers there
   for (const f of testFiles()) mocha.addFile(f);
   const runner = mocha.run((failures) => {
     const s = runner.stats;

@@ -9,8 +9,8 @@
 //   allows, and which also serves bpf() for the samples' iterators and the
 //   BPF stats) and finding the ones only processes hold needs
 //   CAP_SYS_PTRACE (/proc/PID/ns/net of other users, all of them after --user);
-// - poll and destroy: CAP_NET_ADMIN (marks and class ids in every dump;
-//   destroy's multicast groups in namespaces that appear later);
+// - poll: CAP_NET_ADMIN (marks and class ids in every dump; the destroy
+//   groups need nothing: any reader may join them);
 // - only our own namespace (--netns host): no setns; the eBPF views (and
 //   --poll-via iter) still call bpf() every drain, sample and scrape (map
 //   reads, iterator instances, run-time stats): CAP_BPF and CAP_PERFMON.
