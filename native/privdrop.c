@@ -21,6 +21,7 @@ static struct {
 	uint64_t keep;
 	int64_t uid, gid;
 	int last_cap;
+	int setpcap;
 	atomic_int phase;
 	atomic_int done;
 	atomic_int first_errno;
@@ -52,7 +53,9 @@ static void apply(void)
 {
 	int saved = errno;
 	if (atomic_load(&g.phase) == 1) {
-		for (int c = 0; c <= g.last_cap; c++) {
+		/* the bounding set needs CAP_SETPCAP (root has it; a service given
+		 * only its ambient set has not, and cannot gain anything by exec anyway) */
+		for (int c = 0; c <= g.last_cap && g.setpcap; c++) {
 			if (g.keep & (1ULL << c))
 				continue;
 			if (syscall(SYS_prctl, PR_CAPBSET_DROP, c, 0, 0, 0) != 0 && errno != EINVAL)
@@ -185,6 +188,12 @@ int tl_privdrop(uint64_t keep, int64_t uid, int64_t gid, int timeout_ms, tl_priv
 	g.uid = uid;
 	g.gid = gid;
 	g.last_cap = last_cap();
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+	memset(d, 0, sizeof d);
+	if (syscall(SYS_capget, &h, d) != 0)
+		return -errno;
+	g.setpcap = (d[0].effective >> CAP_SETPCAP) & 1;
 	atomic_store(&g.first_errno, 0);
 	/* installed for good: a thread with the signal blocked gets it when it
 	 * unblocks, and the default action of a real-time signal is to exit */

@@ -23,8 +23,8 @@ typedef struct tl_privdrop_result {
 } tl_privdrop_result;
 
 /* Keeps exactly the capabilities of `keep` (bit n = capability n) as
- * permitted and effective, and in the bounding set; clears inheritable and
- * ambient. With uid >= 0, also switches every thread to uid/gid (no
+ * permitted and effective, and in the bounding set (when the process holds
+ * CAP_SETPCAP, which that needs); clears inheritable and ambient. With uid >= 0, also switches every thread to uid/gid (no
  * supplementary groups) keeping `keep` across the switch; a thread that
  * blocks the signal (Node's SIGUSR1 watcher) is switched by glibc's own
  * broadcast and keeps no capability. Returns 0 when no syscall failed, else

@@ -183,6 +183,37 @@ describe('tcplens run: least privilege after start', function () {
     expect(cyclesOf(out(), own).filter((x) => Number(x['errors']) === 0).length, 'cycles after the drop').to.be.at.least(3);
   });
 
+  it("a service as its own user with ambient capabilities (the systemd unit's way, no CAP_SETPCAP) drops to what it keeps", async () => {
+    const caps = '-all,+sys_admin,+net_admin,+sys_ptrace';
+    const wrap = [
+      'setpriv',
+      '--reuid=nobody',
+      '--regid=nogroup',
+      '--clear-groups',
+      `--inh-caps=${caps}`,
+      `--ambient-caps=${caps}`,
+      `--bounding-set=${caps}`,
+    ];
+    let out = '';
+    const r = startRun(
+      ['--sink', 'stdout', '--interval', '500ms', '--listen', '127.0.0.1:0', '--views', 'poll', '--netns', 'host'],
+      {},
+      wrap,
+    );
+    r.proc.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    const l = await r.waitFor('run.privileges', 90_000);
+    expect(l['kept']).to.deep.equal(['CAP_NET_ADMIN']);
+    const ts = tasks(r.proc.pid!);
+    expect(ts.find((t) => t.tid === String(r.proc.pid))!.eff).to.equal(NET_ADMIN);
+    expect(ts.filter((t) => (t.eff & ~NET_ADMIN) !== 0n).length).to.be.at.most(1);
+    await sleep(2000);
+    r.proc.kill('SIGTERM');
+    expect(await r.exited).to.equal(0);
+    expect(cyclesOf(out, fs.statSync('/proc/self/ns/net').ino).length).to.be.at.least(2);
+  });
+
   it('--no-drop-caps keeps the start set; --user with it, or an unknown user, is one usage line', async () => {
     const { r } = run(['--netns', 'host', '--no-drop-caps']);
     await r.waitFor('run.started', 90_000);
