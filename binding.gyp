@@ -27,7 +27,9 @@
         "native/diag_lookup.c",
         "native/napi_lookup.cc",
         "native/iter_poll.c",
-        "native/napi_iter.cc"
+        "native/napi_iter.cc",
+        "native/privdrop.c",
+        "native/napi_privdrop.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

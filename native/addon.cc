@@ -10,6 +10,7 @@ void InitEvents(Napi::Env env, Napi::Object exports);
 void InitSampler(Napi::Env env, Napi::Object exports);
 void InitLookup(Napi::Env env, Napi::Object exports);
 void InitIter(Napi::Env env, Napi::Object exports);
+void InitPrivdrop(Napi::Env env, Napi::Object exports);
 }  // namespace tl
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -21,6 +22,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tl::InitSampler(env, exports);
   tl::InitLookup(env, exports);
   tl::InitIter(env, exports);
+  tl::InitPrivdrop(env, exports);
   return exports;
 }
 

@@ -9,13 +9,13 @@ cd "$(dirname "$0")/.."
 # build: clang/llvm/bpftool/libbpf-dev/libelf/zlib (eBPF + static libbpf), g++/make/python3 (node-gyp)
 # fuzz + sanitizers (scripts/fuzz.sh, npm run build:asan): libclang-rt-14-dev (libFuzzer, ASan, UBSan runtimes)
 # run + tests: iproute2 (ip netns, ss), libcap2-bin (capsh), nftables (forced loss),
-# bpftrace (benchmark anchor), clickhouse (the sink), zookeeper (replicated fleet schema test),
+# bpftrace (benchmark anchor), openssl (certificates of the TLS test), clickhouse (the sink), zookeeper (replicated fleet schema test),
 # prometheus (promtool for alert rules); the kernel matrix (scripts/kernels):
 # qemu-system-x86, busybox-static, cpio, kmod, xz-utils, zstd; deploy (npm run package:deb and
 # test/deploy): dpkg-dev (dpkg-shlibdeps), debootstrap + dpkg-repack (a fresh Debian root with this
 # machine's Node), systemd (systemd-analyze verify), vagrant (vagrant validate); npm run lint: clang-format
 PKGS=(clang clang-format llvm libclang-rt-14-dev libbpf-dev bpftool libelf-dev zlib1g-dev make g++ python3 pkg-config
-      iproute2 libcap2-bin nftables bpftrace procps util-linux
+      iproute2 libcap2-bin nftables bpftrace procps util-linux openssl
       clickhouse-server clickhouse-client zookeeper prometheus
       qemu-system-x86 busybox-static cpio kmod xz-utils zstd
       dpkg-dev debootstrap dpkg-repack systemd vagrant)

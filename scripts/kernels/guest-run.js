@@ -32,6 +32,7 @@ const TESTS = [
   'test/run/listen_view.test.js',
   'test/run/run_views.test.js',
   'test/run/sidecar_wake.test.js',
+  'test/run/privileges.test.js', // the capability drop (native/privdrop.c) on each kernel; its ClickHouse case runs on the host
   'test/correlate/tuple_fallback.test.js',
 ];
 
@@ -65,6 +66,7 @@ function main() {
   }
   const Mocha = require(path.join(ROOT, 'node_modules/mocha'));
   const mocha = new Mocha({ timeout: 600_000, reporter: 'spec' });
+  process.env.TCPLENS_TEST_NO_CLICKHOUSE = '1'; // a guest's root is the host's, read-only: no private servers there
   for (const f of testFiles()) mocha.addFile(f);
   const runner = mocha.run((failures) => {
     const s = runner.stats;

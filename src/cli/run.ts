@@ -17,6 +17,7 @@ import { openViews } from '../run/open_views';
 import { VIEW_FACTORIES } from '../run/views';
 import { partsSummary } from '../sources/parts';
 import { runStages, startRunMetrics } from '../run/metrics';
+import { capsToKeep, dropPrivileges, resolveUser } from '../run/privileges';
 import { log, parseLevel } from '../util/log';
 import { HealthAccounts } from '../correlate/health';
 import { parseBreakdown } from '../correlate/health_groups';
@@ -79,6 +80,8 @@ export async function runMain(args: RunArgs): Promise<number> {
   const spoolBudget = parseSize(args['spool-bytes'], '--spool-bytes');
   flushTiming(args);
   const host = args.host ?? os.hostname();
+  if (args.user !== undefined && !args.dropCaps) throw usage('--user: switches user after dropping capabilities; not with --no-drop-caps');
+  const user = args.user !== undefined ? resolveUser(args.user) : undefined;
   const breakdown = parseBreakdown(args.healthBy, args.healthPeers, args.healthMaxSeries);
   if (!args.health && breakdown.dimensions.length) throw usage('--health-by, --health-peers: the health metrics are off (--no-health)');
 
@@ -128,6 +131,15 @@ export async function runMain(args: RunArgs): Promise<number> {
   const stages = runStages(sidecar, sink.sink, spoolBudget, opened);
   if (adaptive) stages.adaptive = adaptive;
   const metrics = await startRunMetrics(args, stages);
+  // everything is loaded, attached, open and bound: keep only what the views still use
+  if (args.dropCaps) {
+    const keep = capsToKeep({
+      views: opened.views.map((v) => v.name),
+      ownNetnsOnly: netns.kind === 'list' && netns.items.every((x) => x === 'host'),
+      pollVia: args.pollVia,
+    });
+    dropPrivileges(keep, { ...(user ? { user } : {}), ...(args.sink === 'clickhouse' ? { spoolDir: args['spool-dir'] } : {}) }, log);
+  }
   log.info('run.started', 'started', {
     host,
     interval_ms: intervalMs,

@@ -1,6 +1,7 @@
 // tcplens schema apply|print: the ClickHouse tables (schema/NNN_*.sql rendered
 // for the server's version, or for a fleet with --cluster).
 import type { Argv, ArgumentsCamelCase } from 'yargs';
+import { tlsFailure } from '../sinks/clickhouse/tls';
 import { clickhouseConfig, clickhouseOptions, describe as describeCh, makeClient, type ClickHouseFlags } from '../sinks/clickhouse/config';
 import { applySchema, detectDialect, renderAll } from '../sinks/clickhouse/schema';
 import { dialectFor, LEGACY } from '../sinks/clickhouse/dialect';
@@ -74,6 +75,8 @@ export async function handler(args: ArgumentsCamelCase<SchemaArgs>): Promise<voi
     );
   } catch (e) {
     if (e instanceof TcplensError) throw e;
+    const tls = tlsFailure(e, cfg.url);
+    if (tls) throw new TcplensError('ECLICKHOUSE', tls);
     throw new TcplensError('ECLICKHOUSE', `schema apply on ${describeCh(cfg)}: ${String((e as Error).message ?? e).split('\n')[0]}`);
   } finally {
     await client.close();

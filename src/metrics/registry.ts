@@ -245,8 +245,11 @@ function sinkMetrics(reg: Registry, stages: PipelineStages): void {
     .gauge('tcplens_sink_spool_bytes', 'bytes in the on-disk spool', (s) => s.spoolBytes)
     .counter(
       'tcplens_sink_spool_errors_total',
-      'spool files found damaged at open (ack_corrupt: the ack was unreadable; its batches are checked in ClickHouse before resending)',
-      (s) => [{ labels: { kind: 'ack_corrupt' }, value: s.spoolAckCorrupt ?? 0 }],
+      'spool files found damaged at open (ack_corrupt: the ack was unreadable; its batches are checked in ClickHouse before resending; writer_id_corrupt: a fresh random writer id was chosen)',
+      (s) => [
+        { labels: { kind: 'ack_corrupt' }, value: s.spoolAckCorrupt ?? 0 },
+        { labels: { kind: 'writer_id_corrupt' }, value: s.spoolWriterIdCorrupt ?? 0 },
+      ],
     )
     .gauge('tcplens_sink_spool_budget_bytes', 'spool size past which rows are dropped', (s) => s.spoolBudgetBytes)
     .gauge('tcplens_sink_state', 'sink state (1 for the current one)', (s) =>

@@ -6,7 +6,7 @@ import type { SinkStats } from '../sinks/stats';
 /** The fields of SinkStats that the metrics read. */
 export type SinkCountersLike = Pick<
   SinkStats,
-  'tables' | 'queue_rows' | 'spool_bytes' | 'spool_ack_corrupt' | 'outage' | 'last_error' | 'backpressure'
+  'tables' | 'queue_rows' | 'spool_bytes' | 'spool_ack_corrupt' | 'spool_writer_id_corrupt' | 'outage' | 'last_error' | 'backpressure'
 > & {
   insert_latency: HistogramSnapshot;
 };
@@ -76,6 +76,7 @@ export function observeSink(sink: { stats(): SinkCountersLike }, limits: SinkLim
         queueCapacityRows: limits.queueCapacityRows,
         spoolBytes: s.spool_bytes,
         spoolAckCorrupt: s.spool_ack_corrupt ?? 0,
+        spoolWriterIdCorrupt: s.spool_writer_id_corrupt ?? 0,
         spoolBudgetBytes: limits.spoolBudgetBytes,
         tables,
         insertSeconds: s.insert_latency,

@@ -204,6 +204,8 @@ export interface SinkStageStats {
   spoolBudgetBytes: number;
   /** spool ack files found damaged at open (counter) */
   spoolAckCorrupt?: number;
+  /** spool writer_id files found damaged at open (counter) */
+  spoolWriterIdCorrupt?: number;
   tables: Record<string, SinkTableStats>;
   /** seconds per insert attempt, successful or not, every table */
   insertSeconds: HistogramSnapshot;

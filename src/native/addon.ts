@@ -160,6 +160,16 @@ export interface Addon {
   };
   /** the eBPF views' parts and variants, from the native tables */
   viewParts(): { events: PartDef[]; samples: PartDef[]; iter: PartDef[] };
+  /** keeps only the capabilities keepLo|keepHi<<32 in every thread (native/privdrop.h); uid/gid -1 = stay */
+  dropPrivileges(keepLo: number, keepHi: number, uid: number, gid: number, timeoutMs: number): PrivdropResult;
+}
+
+export interface PrivdropResult extends ProbeResult {
+  threads: number;
+  reached: number;
+  /** threads left with more than the kept set (or another uid) */
+  unreached: number;
+  unreachedTid: number;
 }
 
 let cached: Addon | undefined;

@@ -4,6 +4,7 @@
 import type { Argv } from 'yargs';
 import { clickhouseConfig, clickhouseOptions, type ClickHouseConfig, type ClickHouseFlags } from '../sinks/clickhouse/config';
 import { LOCAL_DEFAULTS } from '../sinks/clickhouse/local_server';
+import { readLocalPassword } from '../sinks/clickhouse/local_password';
 import { parseCgroup, parseNetns, parsePeer, parseText, parseTime, parseUInt } from './params';
 import { FORMATS, type Format } from './format';
 import type { Filters } from './render';
@@ -79,7 +80,7 @@ export function queryTarget(a: QueryFlags): ClickHouseConfig {
     clickhouseConfig(a) ?? {
       url: `http://127.0.0.1:${LOCAL_DEFAULTS.httpPort}`,
       user: 'default',
-      password: '',
+      password: process.env['TCPLENS_CLICKHOUSE_PASSWORD'] ?? readLocalPassword(LOCAL_DEFAULTS.dir) ?? '',
       database: a.database ?? 'tcplens',
     }
   );

@@ -6,6 +6,7 @@ import { describe as describeCh, makeClient, type ClickHouseConfig } from '../si
 import { detectDialect } from '../sinks/clickhouse/schema';
 import type { Dialect } from '../sinks/clickhouse/dialect';
 import { unreachable } from '../sinks/clickhouse/retry';
+import { tlsFailure } from '../sinks/clickhouse/tls';
 import { TcplensError } from '../util/errors';
 import type { Rendered } from './render';
 import { ROLLUPS } from './rollup';
@@ -23,6 +24,8 @@ export interface ResultSet {
 /** A failure of the server or the connection as one line with what to do. */
 export function queryError(e: unknown, cfg: ClickHouseConfig): TcplensError {
   if (e instanceof TcplensError) return e;
+  const tls = tlsFailure(e, cfg.url);
+  if (tls) return new TcplensError('ECLICKHOUSE', tls);
   const msg = String((e as Error)?.message ?? e).split('\n')[0]!;
   if (unreachable(e) || /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|socket hang up|Timeout error/i.test(msg))
     return new TcplensError('ECLICKHOUSE', `cannot reach ClickHouse at ${describeCh(cfg)}: ${msg}`);

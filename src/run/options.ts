@@ -93,6 +93,16 @@ const RUN_OPTIONS: Record<string, Options> = {
     describe: 'open flows kept at most; past it the least recently seen are evicted (counted)',
   },
   host: { type: 'string', describe: 'host name written with every row (default: os.hostname())' },
+  'drop-caps': {
+    type: 'boolean',
+    default: true,
+    describe: 'once the views are open, keep only the capabilities they still need (docs/capabilities.md); --no-drop-caps keeps all',
+  },
+  user: {
+    type: 'string',
+    describe:
+      'once the views are open, run on as this user (the spool directory is handed to it), keeping only the capabilities the views need',
+  },
   health: {
     type: 'boolean',
     default: true,
@@ -178,6 +188,8 @@ export interface RunArgs extends SinkFlags, MetricsFlags {
   ringBytes: string;
   maxFlows: number;
   host?: string;
+  dropCaps: boolean;
+  user?: string;
   health: boolean;
   healthBy: string;
   healthPeers?: string;

@@ -25,6 +25,7 @@ import {
 import { ensureLocalServer, type LocalClickHouse } from './clickhouse/local_server';
 import { applySchema } from './clickhouse/schema';
 import { unreachable } from './clickhouse/retry';
+import { tlsFailure } from './clickhouse/tls';
 import { LEGACY, MODERN } from './clickhouse/dialect';
 
 export interface SinkFlags extends ClickHouseFlags {
@@ -116,7 +117,7 @@ async function ensureSchema(config: ClickHouseConfig, ttlDays: number, localServ
   const msg = String((err as Error).message ?? err).split('\n')[0]!;
   if (!unreachable(err)) {
     if (localServer && !localServer.reused) await localServer.stop();
-    throw new TcplensError('ECLICKHOUSE', `schema apply on ${describeCh(config)}: ${msg}`);
+    throw new TcplensError('ECLICKHOUSE', tlsFailure(err, config.url) ?? `schema apply on ${describeCh(config)}: ${msg}`);
   }
   log.warn('schema.apply', 'ClickHouse unreachable: rows spool to disk; the schema is applied when it answers', { error: msg });
   const retry = (): void => {

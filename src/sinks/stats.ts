@@ -63,6 +63,8 @@ export interface SinkStats {
   spool_batches: number;
   /** spool ack files found damaged at open (counted, logged; the batches are checked before resending) */
   spool_ack_corrupt?: number;
+  /** spool writer_id files found damaged at open (counted, logged; a fresh random id is used) */
+  spool_writer_id_corrupt?: number;
   /** ClickHouse unreachable now (batches go to the spool) */
   outage: boolean;
   insert_latency: ReturnType<LatencyHistogram['snapshot']>;

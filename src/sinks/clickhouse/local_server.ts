@@ -10,6 +10,7 @@ import * as http from 'http';
 import { TcplensError } from '../../util/errors';
 import type { ClickHouseConfig } from './config';
 import { PRIVATE_FILE_MODE, privateDir } from '../../util/private_dir';
+import { localPassword, sha256Hex } from './local_password';
 
 export interface LocalServerOptions {
   /** data, logs and config live here (created) */
@@ -26,6 +27,8 @@ export interface LocalServerOptions {
   binary?: string;
   /** own process group, not waited for: the server outlives this process (tcplens run) */
   detached?: boolean;
+  /** the `default` user's password (users.xml holds its SHA-256 only); none = no password (tests) */
+  password?: string;
 }
 
 // keep_alive_timeout well above the client's idle-socket TTL (2.5 s): else the
@@ -61,10 +64,10 @@ function configXml(o: LocalServerOptions, dir: string): string {
 `;
 }
 
-const USERS_XML = `<?xml version="1.0"?>
+const usersXml = (password?: string): string => `<?xml version="1.0"?>
 <yandex>
   <profiles><default><max_memory_usage>2000000000</max_memory_usage><log_queries>0</log_queries></default></profiles>
-  <users><default><password></password><networks><ip>127.0.0.1</ip><ip>::1</ip></networks><profile>default</profile><quota>default</quota></default></users>
+  <users><default>${password ? `<password_sha256_hex>${sha256Hex(password)}</password_sha256_hex>` : '<password></password>'}<networks><ip>127.0.0.1</ip><ip>::1</ip></networks><profile>default</profile><quota>default</quota></default></users>
   <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors><result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
 </yandex>
 `;
@@ -83,6 +86,25 @@ export function ping(port: number, timeoutMs = 1000): Promise<boolean> {
     req.on('timeout', () => {
       req.destroy();
       resolve(false);
+    });
+  });
+}
+
+/** HTTP status of SELECT 1 as `default` with `password` (0 when nothing answers). */
+export function authStatus(port: number, password: string, timeoutMs = 2000): Promise<number> {
+  return new Promise((resolve) => {
+    const auth = Buffer.from(`default:${password}`).toString('base64');
+    const req = http.get(
+      { host: '127.0.0.1', port, path: '/?query=SELECT%201', timeout: timeoutMs, headers: { Authorization: `Basic ${auth}` } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', () => resolve(0));
+    req.on('timeout', () => {
+      req.destroy();
+      resolve(0);
     });
   });
 }
@@ -125,12 +147,15 @@ export class LocalClickHouse {
     const d = this.dir;
     if (this.runningPid() !== null && (await ping(this.opts.httpPort))) {
       this.reused = true;
+      // a server of an older tcplens may still let `default` in without a
+      // password: it reloads users.xml by itself (every few seconds)
+      if (this.writeUsers()) await this.awaitPassword();
       return;
     }
     privateDir(d); // its data is every tenant's connections: owner only
     for (const sub of ['data', 'tmp', 'log', 'user_files', 'format_schemas']) fs.mkdirSync(path.join(d, sub), { recursive: true });
     fs.writeFileSync(path.join(d, 'config.xml'), configXml(this.opts, d), { mode: PRIVATE_FILE_MODE });
-    fs.writeFileSync(path.join(d, 'users.xml'), USERS_XML, { mode: PRIVATE_FILE_MODE });
+    this.writeUsers();
     if (await ping(this.opts.httpPort)) {
       throw new TcplensError('ECLICKHOUSE', `port ${this.opts.httpPort} already answers as a ClickHouse server not started from ${d}`);
     }
@@ -170,6 +195,37 @@ export class LocalClickHouse {
     );
   }
 
+  /** users.xml as the options want it (atomically: the server may be reading it); true when it changed */
+  private writeUsers(): boolean {
+    const f = path.join(this.dir, 'users.xml');
+    const want = usersXml(this.opts.password);
+    try {
+      if (fs.readFileSync(f, 'utf8') === want) return false;
+    } catch {
+      /* none yet */
+    }
+    fs.writeFileSync(`${f}.tmp`, want, { mode: PRIVATE_FILE_MODE });
+    fs.renameSync(`${f}.tmp`, f);
+    return true;
+  }
+
+  /** until the running server takes the password (it reloads users.xml on its own) */
+  private async awaitPassword(timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const f = path.join(this.dir, 'users.xml');
+    for (let i = 1; Date.now() < deadline; i++) {
+      if ((await authStatus(this.opts.httpPort, this.opts.password ?? '')) === 200) return;
+      await sleep(250);
+      // 18.16 sometimes misses a change made right after it started (seen
+      // here): a newer mtime every 2 s makes it look again
+      if (i % 8 === 0) fs.utimesSync(f, new Date(), new Date());
+    }
+    throw new TcplensError(
+      'ECLICKHOUSE',
+      `the running local ClickHouse on port ${this.opts.httpPort} did not take the new users.xml (${this.dir})`,
+    );
+  }
+
   /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone. Idempotent. */
   async stop(graceMs = 10_000): Promise<void> {
     const pid = this.proc?.pid ?? this.runningPid();
@@ -202,11 +258,15 @@ export class LocalClickHouse {
 export const LOCAL_DEFAULTS = { dir: '.tcplens/clickhouse', httpPort: 18123, tcpPort: 19000, interserverPort: 19009 };
 
 /** Starts (or reuses) the private server `run` falls back to, detached so the
- * next run reuses it; returns it and the config to write to (database tcplens). */
+ * next run reuses it, with its password (local_password.ts); returns it and
+ * the config to write to (database tcplens). */
 export async function ensureLocalServer(
   o: Partial<LocalServerOptions> = {},
 ): Promise<{ server: LocalClickHouse; config: ClickHouseConfig }> {
-  const server = new LocalClickHouse({ ...LOCAL_DEFAULTS, detached: true, ...o });
+  const dir = o.dir ?? LOCAL_DEFAULTS.dir;
+  privateDir(dir);
+  const password = o.password ?? localPassword(dir);
+  const server = new LocalClickHouse({ ...LOCAL_DEFAULTS, detached: true, ...o, password });
   await server.start();
-  return { server, config: { url: server.url, user: 'default', password: '', database: 'tcplens' } };
+  return { server, config: { url: server.url, user: 'default', password, database: 'tcplens' } };
 }

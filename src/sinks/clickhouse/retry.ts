@@ -1,5 +1,6 @@
 // Exponential backoff with jitter, and which insert failures may have landed.
 import { ClickHouseError } from '@clickhouse/client';
+import { tlsFailure } from './tls';
 
 export class Backoff {
   private attempt = 0;
@@ -42,7 +43,7 @@ export function serverRefused(e: unknown): boolean {
  * request went out and no answer came back (reset, timeout). A server
  * exception or a refused connection means it was not applied. */
 export function maybeLanded(e: unknown): boolean {
-  if (serverRefused(e)) return false;
+  if (serverRefused(e) || tlsFailure(e, '') !== null) return false; // refused before the request went out
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
   return !(code && NEVER_SENT.has(code));
 }

@@ -26,6 +26,7 @@ import { detectDialect } from './schema';
 import { Spool } from './spool';
 import type { NativeBatchRecord } from './spool_record';
 import { makeClient, type ClickHouseConfig } from './config';
+import { tlsFailure } from './tls';
 import { log } from '../../util/log';
 
 export interface ClickHouseSinkOptions {
@@ -374,7 +375,7 @@ export class ClickHouseSink extends ChunkSink {
       this.latency.observe(Number(process.hrtime.bigint() - t0) / 1e9);
       return true;
     } catch (e) {
-      this.lastError = String((e as Error).message ?? e).split('\n')[0];
+      this.lastError = tlsFailure(e, this.opts.clickhouse.url) ?? String((e as Error).message ?? e).split('\n')[0];
       this.lastRejected = serverRefused(e);
       if (maybeLanded(e)) b.maybeLanded = true;
       return false;
@@ -437,6 +438,7 @@ export class ClickHouseSink extends ChunkSink {
       spool_bytes: this.spool?.bytes ?? 0,
       spool_batches: this.spool?.pending ?? 0,
       spool_ack_corrupt: this.spool?.ackCorrupt ?? 0,
+      spool_writer_id_corrupt: this.spool?.writerIdCorrupt ?? 0,
       outage: this.outage,
       insert_latency: this.latency.snapshot(),
       backpressure: { ...this.bp },

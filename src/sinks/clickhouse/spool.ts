@@ -12,6 +12,12 @@
 // record on disk at open is marked unsure (`unsureThrough`): the sink checks
 // each in ClickHouse by its batch id before sending it, so nothing already
 // stored is stored again.
+//
+// A `writer_id` that exists but does not hold a u32 is not read as 0 either
+// (batch ids are writer_id << 32 | seq: every damaged spool would then share
+// writer 0 and its ids could collide with another host's): it is moved to
+// writer_id.corrupt, logged, counted (`writerIdCorrupt`) and replaced by a
+// fresh random id. Records already on disk keep the batch ids they were made with.
 import * as fs from 'fs';
 import * as path from 'path';
 import * as crypto from 'crypto';
@@ -50,11 +56,15 @@ export class Spool {
   readonly ackCorrupt: number = 0;
   /** records up to this seq may already be in ClickHouse (the ack was lost): check before sending */
   readonly unsureThrough: bigint = 0n;
+  /** 1 when the writer_id file was damaged at open (moved aside to writer_id.corrupt, a fresh id chosen) */
+  readonly writerIdCorrupt: number = 0;
 
   constructor(readonly opts: SpoolOptions) {
     privateDir(opts.dir);
     this.segmentBytes = opts.segmentBytes ?? 4 << 20;
-    this.writerId = this.loadWriterId();
+    const w = this.loadWriterId();
+    this.writerId = w.id;
+    this.writerIdCorrupt = w.corrupt ? 1 : 0;
     const ack = this.readAck();
     this.acked = ack ?? 0n;
     let torn = 0;
@@ -90,16 +100,34 @@ export class Spool {
     }
   }
 
-  private loadWriterId(): number {
+  private loadWriterId(): { id: number; corrupt: boolean } {
     const f = path.join(this.opts.dir, 'writer_id');
+    let text: string | null = null;
     try {
-      return Number(fs.readFileSync(f, 'utf8').trim()) >>> 0;
-    } catch {
-      /* first use */
+      text = fs.readFileSync(f, 'latin1');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') text = ''; // unreadable: damaged
+    }
+    if (text !== null) {
+      const m = /^(\d{1,10})\n?$/.exec(text);
+      if (m && Number(m[1]) < 2 ** 32) return { id: Number(m[1]), corrupt: false };
+      try {
+        fs.renameSync(f, path.join(this.opts.dir, 'writer_id.corrupt'));
+      } catch {
+        /* unmovable: overwritten below */
+      }
     }
     const id = crypto.randomBytes(4).readUInt32LE(0);
-    fs.writeFileSync(f, `${id}\n`, { mode: PRIVATE_FILE_MODE });
-    return id;
+    const tmp = path.join(this.opts.dir, 'writer_id.tmp');
+    fs.writeFileSync(tmp, `${id}\n`, { mode: PRIVATE_FILE_MODE });
+    fs.renameSync(tmp, f);
+    if (text !== null) {
+      log.error('spool.writer_id_corrupt', 'spool writer_id file damaged: moved to writer_id.corrupt; a fresh random writer id is used', {
+        spool_dir: this.opts.dir,
+        writer_id: id,
+      });
+    }
+    return { id, corrupt: text !== null };
   }
 
   /** the acknowledged seq; 0 when there is no ack yet; null when the file is damaged (moved aside) */

@@ -108,6 +108,42 @@ describe('disk spool', () => {
     expect(Number(d.peek()!.seq)).to.equal(4);
   });
 
+  it('a damaged writer_id is not read as 0: moved to writer_id.corrupt, counted, a fresh random id kept from then on', () => {
+    const a = new Spool({ dir, budgetBytes: 1 << 20 });
+    expect(a.writerIdCorrupt).to.equal(0);
+    a.append(rec(1));
+    a.close();
+    const ids = new Set<number>([a.writerId]);
+    for (const junk of ['', 'x\n', '12 3\n', '-5\n', '4294967296\n', '0x10\n', '\u0000\u0000\u0000\u0000', '99999999999\n']) {
+      fs.writeFileSync(path.join(dir, 'writer_id'), junk);
+      const b = new Spool({ dir, budgetBytes: 1 << 20 });
+      expect(b.writerIdCorrupt, JSON.stringify(junk)).to.equal(1);
+      expect(fs.readFileSync(path.join(dir, 'writer_id.corrupt'), 'latin1')).to.equal(junk);
+      expect(fs.readFileSync(path.join(dir, 'writer_id'), 'utf8')).to.equal(`${b.writerId}\n`);
+      expect(fs.statSync(path.join(dir, 'writer_id')).mode & 0o777).to.equal(0o600);
+      expect(b.pending, 'the spooled record is kept').to.equal(1);
+      ids.add(b.writerId);
+      b.close();
+      // the fresh id is the one kept: the next open reads it back, undamaged
+      const c = new Spool({ dir, budgetBytes: 1 << 20 });
+      expect(c.writerIdCorrupt).to.equal(0);
+      expect(c.writerId).to.equal(b.writerId);
+      c.close();
+    }
+    // a fresh random id each time (9 ids of 32 bits: equal ones would mean it is not random)
+    expect(ids.size).to.equal(9);
+    // a good id with or without its newline, including the largest u32, is read as it is
+    for (const [text, want] of [
+      ['7', 7],
+      ['4294967295\n', 4294967295],
+    ] as const) {
+      fs.writeFileSync(path.join(dir, 'writer_id'), text);
+      const d = new Spool({ dir, budgetBytes: 1 << 20 });
+      expect([d.writerId, d.writerIdCorrupt]).to.deep.equal([want, 0]);
+      d.close();
+    }
+  });
+
   it('owner only: the directory is made (or tightened to) 0700, its files 0600; another local user reads nothing', function () {
     fs.chmodSync(dir, 0o755); // the parent lets others in, as /var/lib or a home directory may
     const sd = path.join(dir, 'spool');
