@@ -12,7 +12,7 @@
 // - poll: CAP_NET_ADMIN (marks and class ids in every dump; the destroy
 //   groups need nothing: any reader may join them);
 // - only our own namespace (--netns host): no setns; the eBPF views (and
-//   --poll-via iter) still call bpf() every drain, sample and scrape (map
+//   --poll-via iter and host) still call bpf() every drain, sample and scrape (map
 //   reads, iterator instances, run-time stats): CAP_BPF and CAP_PERFMON.
 // Everything else goes: CAP_DAC_OVERRIDE, CAP_SETUID, CAP_SYS_MODULE, ...,
 // from the effective, permitted, inheritable, ambient and bounding sets.
@@ -29,7 +29,7 @@ export interface KeepFor {
   views: readonly string[];
   /** only our own namespace is watched (no setns ever) */
   ownNetnsOnly: boolean;
-  pollVia: 'diag' | 'iter';
+  pollVia: 'diag' | 'iter' | 'host';
 }
 
 const BPF_VIEWS = ['events', 'samples', 'targeted'];
@@ -38,7 +38,7 @@ const BPF_VIEWS = ['events', 'samples', 'targeted'];
 export function capsToKeep(o: KeepFor): CapName[] {
   const keep: CapName[] = ['NET_ADMIN'];
   if (!o.ownNetnsOnly) keep.push('SYS_ADMIN', 'SYS_PTRACE');
-  else if (o.pollVia === 'iter' || o.views.some((v) => BPF_VIEWS.includes(v))) keep.push('BPF', 'PERFMON');
+  else if (o.pollVia !== 'diag' || o.views.some((v) => BPF_VIEWS.includes(v))) keep.push('BPF', 'PERFMON');
   return keep;
 }
 
