@@ -1,5 +1,6 @@
 -- question: listen-overflows
--- purpose: listeners whose accept queue filled: Recv-Q (connections waiting for accept) against the backlog, per poll
+-- purpose: listeners whose accept queue filled: Recv-Q (connections waiting for accept) against the backlog, per poll of
+--   listeners (every --listen-interval, 30 s by default)
 -- param limit: uint = 20; rows at most
 -- columns: netns_inode, address, port, polls, backlog (Send-Q of a listener), max_accept_queue (Recv-Q),
 --   polls_full (accept queue over the backlog: new connections dropped), full_share

@@ -59,6 +59,7 @@ const started = (r: Ran): Log => {
 /** the views a report says run, as run.started lists them (owners: the samples view's socket-owner pass) */
 const runningViews = (rep: PreflightReport): string[] => [
   'poll',
+  'listen', // listeners on their own period (--listen-interval 30s, above the default --interval)
   ...(rep.views.destroy !== 'off' ? ['destroy'] : []),
   ...(rep.views.events !== 'off' ? ['events'] : []),
   ...(rep.views.samples !== 'off' ? ['samples'] : []),

@@ -1,5 +1,10 @@
 // Poll batches as rows of printable values, and the comparison of two polls'
 // rows column by column (the iterator poll and the host pass against inet_diag).
+import { expect } from 'chai';
+import { PollSource } from '../../src/sources/poll';
+import { pollView } from '../../src/run/views/poll';
+import type { NetnsSelector } from '../../src/netns/select';
+import { Logger } from '../../src/util/log';
 import type { BatchConsumer } from '../../src/sources/poll';
 import type { ColumnBatch } from '../../src/layout/batch';
 import { iterAddon } from '../../src/native/iter_addon';
@@ -49,4 +54,25 @@ export function differences(diag: Row, other: Row, cols: readonly string[]): str
   return cols
     .filter((c) => (tcpiEnd!.get(c) ?? 0) <= len && diag.get(c) !== other.get(c))
     .map((c) => `${c}: diag ${diag.get(c)} other ${other.get(c)}`);
+}
+
+/** Opens run's poll view with --poll-via `via` while TCPLENS_TEST_REFUSE has
+ * the loader refuse `refuse`: the view must fall back to the inet_diag
+ * source; returns what it warned. */
+export function pollFallbackWarnings(via: 'iter' | 'host', netns: NetnsSelector, refuse: string): string {
+  const before = process.env.TCPLENS_TEST_REFUSE;
+  process.env.TCPLENS_TEST_REFUSE = refuse;
+  const warned: string[] = [];
+  const log = new Logger({ level: 'warn', write: (l: string) => warned.push(l) });
+  try {
+    const req = { wanted: new Set(['poll']), netns, intervalMs: 1000, drainMs: 200, sampleHz: 0, ownersMs: 0, ringBytes: 0 };
+    const opened = pollView.open({ ...req, changesOnly: false, pollVia: via }, log);
+    const v = opened!.views[0] as unknown as { source: unknown; close(): void };
+    expect(v.source).to.be.instanceOf(PollSource);
+    v.close();
+  } finally {
+    if (before === undefined) delete process.env.TCPLENS_TEST_REFUSE;
+    else process.env.TCPLENS_TEST_REFUSE = before;
+  }
+  return warned.join('\n');
 }

@@ -72,6 +72,9 @@ describe('saved questions on data from a real tcplens run', function () {
         '127.0.0.1:0',
         '--interval',
         '300ms',
+        // listeners in every poll (listen-overflows counts the polls that found a full queue)
+        '--listen-interval',
+        'every',
         '--views',
         'poll,destroy,events',
       ],

@@ -34,9 +34,13 @@ describe('tcplens run (real namespace, real ClickHouse)', function () {
     expect(truth.size).to.equal(11); // 10 connected + the listener
 
     const db = ch.freshDb('snap');
-    const r = startRun([...common(db), '--interval', '400ms', '--duration', '2s', '--views', 'poll,destroy'], {
-      TCPLENS_CLICKHOUSE_URL: ch.url,
-    });
+    // the listener in every cycle's dump too (--listen-interval every): every socket, every cycle
+    const r = startRun(
+      [...common(db), '--interval', '400ms', '--listen-interval', 'every', '--duration', '2s', '--views', 'poll,destroy'],
+      {
+        TCPLENS_CLICKHOUSE_URL: ch.url,
+      },
+    );
     expect(await r.exited).to.equal(0);
     await held.release();
     const totals = r.last('run.totals')!;

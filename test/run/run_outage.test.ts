@@ -33,9 +33,26 @@ describe('tcplens run through a ClickHouse outage, and into a cluster', function
     servers.push(t);
     const held = await heldChurn(fx.ns, 3, 100);
     const db = t.freshDb('outage');
-    const r = startRun(['--netns', fx.ns, '--database', db, '--listen', '127.0.0.1:0', '--interval', '1s', '--views', 'poll,destroy'], {
-      TCPLENS_CLICKHOUSE_URL: t.url,
-    });
+    // --listen-interval every: the listener in every cycle's dump, so each cycle has the same rows
+    const r = startRun(
+      [
+        '--netns',
+        fx.ns,
+        '--database',
+        db,
+        '--listen',
+        '127.0.0.1:0',
+        '--interval',
+        '1s',
+        '--listen-interval',
+        'every',
+        '--views',
+        'poll,destroy',
+      ],
+      {
+        TCPLENS_CLICKHOUSE_URL: t.url,
+      },
+    );
     await r.waitFor('run.started');
     await sleep(3000);
     await t.server.stop();

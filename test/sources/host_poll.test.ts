@@ -9,11 +9,9 @@
 import { expect } from 'chai';
 import { IterPollSource, iterAvailability } from '../../src/sources/iter_poll';
 import { PollSource } from '../../src/sources/poll';
-import { pollView } from '../../src/run/views/poll';
 import { createNetns, deleteNetns, isRoot, startWorkload, type Workload } from '../helpers/netns';
-import { collector, compared, differences, type Row } from '../helpers/poll_rows';
+import { collector, compared, differences, pollFallbackWarnings, type Row } from '../helpers/poll_rows';
 import { skipIf } from '../helpers/skip';
-import { Logger } from '../../src/util/log';
 
 const TIME_WAIT = '6';
 
@@ -140,32 +138,6 @@ describe('IterPollSource host pass (iter/task_file)', function () {
   });
 
   it('falls back to inet_diag, saying why, when the kernel refuses the host part', () => {
-    const before = process.env.TCPLENS_TEST_REFUSE;
-    process.env.TCPLENS_TEST_REFUSE = 'host';
-    const warned: string[] = [];
-    const log = new Logger({ level: 'warn', write: (l: string) => warned.push(l) });
-    try {
-      const opened = pollView.open(
-        {
-          wanted: new Set(['poll']),
-          netns: list(),
-          intervalMs: 1000,
-          drainMs: 200,
-          sampleHz: 0,
-          ownersMs: 0,
-          ringBytes: 0,
-          changesOnly: false,
-          pollVia: 'host',
-        },
-        log,
-      );
-      const v = opened!.views[0] as unknown as { source: unknown; close(): void };
-      expect(v.source).to.be.instanceOf(PollSource);
-      v.close();
-    } finally {
-      if (before === undefined) delete process.env.TCPLENS_TEST_REFUSE;
-      else process.env.TCPLENS_TEST_REFUSE = before;
-    }
-    expect(warned.join('\n')).to.match(/poll via host unavailable.*host part is off.*refused/);
+    expect(pollFallbackWarnings('host', list(), 'host')).to.match(/poll via host unavailable.*host part is off.*refused/);
   });
 });

@@ -8,11 +8,9 @@ import { IterPollSource, iterAvailability, notProvided } from '../../src/sources
 import { PollSource } from '../../src/sources/poll';
 import { iterAddon } from '../../src/native/iter_addon';
 import { addon } from '../../src/native/addon';
-import { collector, compared, differences, type Row } from '../helpers/poll_rows';
-import { pollView } from '../../src/run/views/poll';
+import { collector, compared, differences, pollFallbackWarnings, type Row } from '../helpers/poll_rows';
 import { startWorkload, suiteNetns, type Workload } from '../helpers/netns';
 import { skipIf } from '../helpers/skip';
-import { Logger } from '../../src/util/log';
 
 describe('IterPollSource (iter/tcp)', function () {
   this.timeout(60_000);
@@ -98,32 +96,6 @@ describe('IterPollSource (iter/tcp)', function () {
   });
 
   it('falls back to inet_diag, saying why, when the kernel refuses every variant', () => {
-    const before = process.env.TCPLENS_TEST_REFUSE;
-    process.env.TCPLENS_TEST_REFUSE = 'sockets';
-    const warned: string[] = [];
-    const log = new Logger({ level: 'warn', write: (l: string) => warned.push(l) });
-    try {
-      const opened = pollView.open(
-        {
-          wanted: new Set(['poll']),
-          netns: { kind: 'list', items: [ns.name] },
-          intervalMs: 1000,
-          drainMs: 200,
-          sampleHz: 0,
-          ownersMs: 0,
-          ringBytes: 0,
-          changesOnly: false,
-          pollVia: 'iter',
-        },
-        log,
-      );
-      const v = opened!.views[0] as unknown as { source: unknown; close(): void };
-      expect(v.source).to.be.instanceOf(PollSource);
-      v.close();
-    } finally {
-      if (before === undefined) delete process.env.TCPLENS_TEST_REFUSE;
-      else process.env.TCPLENS_TEST_REFUSE = before;
-    }
-    expect(warned.join('\n')).to.match(/poll via iter unavailable.*refused/);
+    expect(pollFallbackWarnings('iter', { kind: 'list', items: [ns.name] }, 'sockets')).to.match(/poll via iter unavailable.*refused/);
   });
 });

@@ -29,6 +29,14 @@ import { makeClient, type ClickHouseConfig } from './config';
 import { tlsFailure } from './tls';
 import { log } from '../../util/log';
 
+/** how long an unanswered attempt may still be running before the batch is sent again */
+const LATE_WAIT_MS = 10_000;
+/** time for a server that came back to read the requests its sockets hold */
+const LATE_SETTLE_MS = 500;
+const sleepMs = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** every attempt of a batch has a query_id under this prefix (attemptsRunning finds them) */
+const queryIdPrefix = (b: { batchId: bigint }): string => `tl-${b.batchId}-`;
+
 export interface ClickHouseSinkOptions {
   clickhouse: ClickHouseConfig;
   /** value of every row's host column; default os.hostname() */
@@ -358,14 +366,14 @@ export class ClickHouseSink extends ChunkSink {
     try {
       const spooled = b === this.spool?.peek();
       if (b.maybeLanded || (spooled && (b.seq === this.firstReplaySeq() || b.seq <= this.spool!.unsureThrough))) {
-        const landed = await this.countLanded(b);
-        if (landed > 0) {
+        if ((await this.countLanded(b)) > 0 || (b.maybeLanded && (await this.landedLate(b)))) {
           this.table(b.table).batches_deduplicated++;
           return true;
         }
       }
       const res = await this.client.exec({
         query: `INSERT INTO ${b.database || this.database}.${b.table} (${b.columns.join(', ')}) FORMAT Native`,
+        query_id: `${queryIdPrefix(b)}${++this.attemptSeq}`,
         values: Readable.from(b.parts ?? [b.native]), // streamed as staged: no copy into one buffer
         clickhouse_settings: insertSettings(this.dialect) as never,
       });
@@ -382,11 +390,39 @@ export class ClickHouseSink extends ChunkSink {
     }
   }
 
+  /** numbers the attempts, so that each query_id is new */
+  private attemptSeq = 0;
   private replayStartSeq: bigint | null = null;
   /** the first record replayed by this process: a previous one may have inserted it and died before the ack */
   private firstReplaySeq(): bigint {
     this.replayStartSeq ??= this.spool?.peek()?.seq ?? -1n;
     return this.replayStartSeq;
+  }
+
+  /** An earlier attempt that got no answer may still land: running in the
+   * server, or unread in its sockets (a frozen server reads and runs what its
+   * sockets hold when it resumes, though we gave up on it). Waits while an
+   * attempt of this batch runs (by query_id), lets the server read what it
+   * holds, and counts again. */
+  private async landedLate(b: Batch): Promise<boolean> {
+    const deadline = Date.now() + LATE_WAIT_MS;
+    while ((await this.attemptsRunning(b)) > 0 && Date.now() < deadline) await sleepMs(100);
+    await sleepMs(LATE_SETTLE_MS);
+    return (await this.countLanded(b)) > 0;
+  }
+
+  /** attempts of b the server runs now; 0 when it does not let us see (the settle delay still applies) */
+  private async attemptsRunning(b: Batch): Promise<number> {
+    try {
+      const rs = await this.client.query({
+        query: `SELECT count() AS n FROM system.processes WHERE query_id LIKE '${queryIdPrefix(b)}%'`,
+        format: 'JSONEachRow',
+      });
+      const [row] = await rs.json<{ n: string | number }>();
+      return Number(row?.n ?? 0);
+    } catch {
+      return 0;
+    }
   }
 
   private async countLanded(b: Batch): Promise<number> {
