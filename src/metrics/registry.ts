@@ -15,10 +15,8 @@ import { BpfProgStats } from './bpf_stats';
 import { healthMetrics } from './health';
 import { targetedMetrics } from './targeted_metrics';
 import { adaptiveMetrics } from './adaptive_metrics';
+import { loopLagMetrics } from './loop_lag';
 import { LEVELS, type Logger } from '../util/log';
-
-/** how often the event-loop lag histogram (tcplens_nodejs_eventloop_lag_*) samples the loop */
-export const EVENT_LOOP_SAMPLE_MS = 1000;
 
 export interface RegistryOptions {
   version: string;
@@ -325,9 +323,11 @@ export function createRegistry(stages: PipelineStages, opts: RegistryOptions): R
     .counter('tcplens_log_suppressed_total', 'log lines suppressed by the per-key rate limit', (l) => l.suppressed);
   // the event-loop lag histogram samples the loop with a timer: prom-client's
   // 10 ms default wakes an idle sidecar 100 times a second (most of its idle
-  // CPU); once a second still catches a blocked loop (the p99 over a scrape
-  // is then about its worst second)
-  if (opts.defaults !== false)
-    collectDefaultMetrics({ register: reg, prefix: 'tcplens_', eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
+  // CPU). loop_lag.ts samples once a second and replaces prom-client's lag
+  // gauges; prom-client's own histogram is given a period it never reaches.
+  if (opts.defaults !== false) {
+    collectDefaultMetrics({ register: reg, prefix: 'tcplens_', eventLoopMonitoringPrecision: 2 ** 31 - 1 });
+    loopLagMetrics(reg, 'tcplens_');
+  }
   return reg;
 }

@@ -42,6 +42,7 @@ function tasks(pid: number): Task[] {
 describe('tcplens run: least privilege after start', function () {
   this.timeout(180_000);
   let ns = '';
+  let late = ''; // a namespace made after the drop, beside ns
   const start = readCapEff();
 
   before(function () {
@@ -53,8 +54,8 @@ describe('tcplens run: least privilege after start', function () {
   });
   afterEach(() => {
     killRuns();
-    if (ns) deleteNetns(ns);
-    ns = '';
+    for (const n of [ns, late]) if (n) deleteNetns(n);
+    ns = late = '';
   });
 
   function run(extra: string[]): { r: RunProc; out: () => string } {
@@ -152,15 +153,16 @@ describe('tcplens run: least privilege after start', function () {
       await sleep(300);
       expect(r.logs.some((x) => x['key'] === 'run.privileges' && x['level'] === 'warn')).to.equal(false);
       for (const f of ['', '/writer_id']) expect(fs.statSync(spool + f).uid, `owner of ${spool}${f}`).to.equal(65534);
-      ns = createNetns('priv');
+      late = createNetns('priv');
       const count = async (): Promise<number> =>
         Number(
-          (await rows<{ n: string }>(ch.client, `SELECT count() AS n FROM ${db}.poll_cycles WHERE netns_name = '${ns}' AND errors = 0`))[0]
-            ?.n ?? 0,
+          (
+            await rows<{ n: string }>(ch.client, `SELECT count() AS n FROM ${db}.poll_cycles WHERE netns_name = '${late}' AND errors = 0`)
+          )[0]?.n ?? 0,
         );
       const deadline = Date.now() + 30_000;
       while (Date.now() < deadline && (await count()) < 2) await sleep(500);
-      expect(await count(), `poll_cycles rows of ${ns}, made after the switch, in ClickHouse`).to.be.at.least(2);
+      expect(await count(), `poll_cycles rows of ${late}, made after the switch, in ClickHouse`).to.be.at.least(2);
       r.proc.kill('SIGTERM');
       expect(await r.exited).to.equal(0);
       expect(r.logs.filter((x) => x['level'] === 'error')).to.deep.equal([]);

@@ -403,11 +403,15 @@ export class ClickHouseSink extends ChunkSink {
    * server, or unread in its sockets (a frozen server reads and runs what its
    * sockets hold when it resumes, though we gave up on it). Waits while an
    * attempt of this batch runs (by query_id), lets the server read what it
-   * holds, and counts again. */
+   * holds, and counts again. The server is asked again after each settle: an
+   * attempt it began reading during the settle is waited for too. */
   private async landedLate(b: Batch): Promise<boolean> {
     const deadline = Date.now() + LATE_WAIT_MS;
-    while ((await this.attemptsRunning(b)) > 0 && Date.now() < deadline) await sleepMs(100);
-    await sleepMs(LATE_SETTLE_MS);
+    for (;;) {
+      while ((await this.attemptsRunning(b)) > 0 && Date.now() < deadline) await sleepMs(100);
+      await sleepMs(LATE_SETTLE_MS);
+      if (Date.now() >= deadline || (await this.attemptsRunning(b)) === 0) break;
+    }
     return (await this.countLanded(b)) > 0;
   }
 
