@@ -43,3 +43,31 @@ bench_args() {
     [ -n "$found" ] || { echo "$name: unknown option $1 (see --help)" >&2; exit 2; }
   done
 }
+
+# need_root NAME WHY: unless root, one line (NAME: needs root (WHY)) and exit 2.
+need_root() {
+  [ "$(id -u)" = 0 ] || { echo "$1: needs root ($2)" >&2; exit 2; }
+}
+
+# need_cmd NAME CMD HOW: unless CMD is on the PATH, one line saying HOW to get it and exit 2.
+need_cmd() {
+  command -v "$2" >/dev/null || { echo "$1: $2 not found ($3)" >&2; exit 2; }
+}
+
+# wait_farms DIR: waits (up to 120 s each) until every sockfarm in PIDS, the
+# Ith writing to DIR/farmI.out, says "ready N"; prints the sum of the Ns. A
+# farm that died or is not ready is one line and exit 1.
+wait_farms() {
+  local i t r built=0
+  for ((i = 0; i < ${#PIDS[@]}; i++)); do
+    for ((t = 0; t < 1200; t++)); do
+      grep -q '^ready' "$1/farm$i.out" 2>/dev/null && break
+      kill -0 "${PIDS[$i]}" 2>/dev/null || { echo "farm $i died: $(cat "$1/farm$i.out")" >&2; exit 1; }
+      sleep 0.1
+    done
+    r=$(awk '/^ready/ {print $2}' "$1/farm$i.out")
+    [ -n "$r" ] || { echo "farm $i not ready after 120 s" >&2; exit 1; }
+    built=$((built + r))
+  done
+  echo "$built"
+}

@@ -2,6 +2,7 @@
 #pragma once
 #include <napi.h>
 #include <initializer_list>
+#include <utility>
 #include <vector>
 #include "napi_util.h"
 #include "napi_wrap.h"
@@ -47,14 +48,11 @@ class DumpWrap : public FillGuard<T> {
   }
   ~DumpWrap() override { Release(); }
 
-  // DefineClass with the members every dump object has: stats, close, closed, netnsInode.
+  // DefineClass with the members every dump object has: those of every view, and netnsInode.
   static Napi::Function DefineDump(Napi::Env env, const char* name, std::initializer_list<Napi::ClassPropertyDescriptor<T>> own) {
     std::vector<Napi::ClassPropertyDescriptor<T>> props(own);
-    props.push_back(T::InstanceMethod("stats", &T::Stats));
-    props.push_back(T::InstanceMethod("close", &T::Close));
     props.push_back(T::InstanceAccessor("netnsInode", &T::NetnsInode, nullptr));
-    props.push_back(T::InstanceAccessor("closed", &T::Closed, nullptr));
-    return T::DefineClass(env, name, props);
+    return FillGuard<T>::DefineView(env, name, std::move(props));
   }
 
   tl_dump* dump() { return &dump_; }
@@ -64,7 +62,6 @@ class DumpWrap : public FillGuard<T> {
     open_ = false;
   }
 
- protected:
   Napi::Value NetnsInode(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), (double)dump_.netns_inode); }
 
   Napi::Value Stats(const Napi::CallbackInfo& info) {
@@ -82,6 +79,7 @@ class DumpWrap : public FillGuard<T> {
     return o;
   }
 
+ protected:
   tl_dump dump_{};
   bool open_ = false;
 };

@@ -6,6 +6,7 @@
 #include "napi_util.h"
 #include "napi_batch.h"
 #include "napi_fd_watch.h"
+#include "napi_wrap.h"
 extern "C" {
 #include "destroy.h"
 #include "netns.h"
@@ -13,24 +14,23 @@ extern "C" {
 
 namespace tl {
 
-// One destroy-multicast subscription inside one network namespace.
-class DestroySocket : public Napi::ObjectWrap<DestroySocket> {
+// One destroy-multicast subscription inside one network namespace. Its
+// drain() never blocks, so it is never busy: FillGuard gives it the close()
+// and the members of every view object.
+class DestroySocket : public FillGuard<DestroySocket> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "DestroySocket",
-                       {
-                           InstanceMethod("drain", &DestroySocket::Drain),
-                           InstanceMethod("stats", &DestroySocket::Stats),
-                           InstanceMethod("close", &DestroySocket::Close),
-                           InstanceMethod("watch", &DestroySocket::Watch),
-                           InstanceAccessor("netnsInode", &DestroySocket::NetnsInode, nullptr),
-                           InstanceAccessor("rcvbuf", &DestroySocket::Rcvbuf, nullptr),
-                           InstanceAccessor("closed", &DestroySocket::Closed, nullptr),
-                       });
+    return DefineView(env, "DestroySocket",
+                      {
+                          InstanceMethod("drain", &DestroySocket::Drain),
+                          InstanceMethod("watch", &DestroySocket::Watch),
+                          InstanceAccessor("netnsInode", &DestroySocket::NetnsInode, nullptr),
+                          InstanceAccessor("rcvbuf", &DestroySocket::Rcvbuf, nullptr),
+                      });
   }
 
   // new DestroySocket(path?: string, rcvbuf?: number)
-  explicit DestroySocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<DestroySocket>(info) {
+  explicit DestroySocket(const Napi::CallbackInfo& info) : FillGuard<DestroySocket>(info, "DestroySocket") {
     Napi::Env env = info.Env();
     int rcvbuf = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : 32 << 20;
     uint64_t ino = 0;
@@ -45,29 +45,13 @@ class DestroySocket : public Napi::ObjectWrap<DestroySocket> {
     open_ = true;
   }
 
-  ~DestroySocket() override {
-    watch_.Stop();
-    if (open_) tl_destroy_close(&d_);
-  }
+  ~DestroySocket() override { Release(); }
 
- private:
-  // drain(buffer, capacity) -> { rows, more, errno, code?, names }; never blocks
-  Napi::Value Drain(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    if (!open_) {
-      Napi::Error::New(env, "DestroySocket is closed").ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-    tl_batch b;
-    if (!BindBatch(info, 0, &b)) return env.Undefined();
-    int more = 0;
-    int rc = tl_destroy_drain(&d_, &b, &more);
-    Napi::Object o = Napi::Object::New(env);
-    SetNum(o, "rows", b.rows);
-    o.Set("more", Napi::Boolean::New(env, more != 0));
-    PutErrno(o, rc);
-    o.Set("names", TakeNewNames(env, &d_.dict));
-    return o;
+  bool IsOpen() const { return open_; }
+  void Release() {
+    watch_.Stop();  // before the fd closes
+    if (open_) tl_destroy_close(&d_);
+    open_ = false;
   }
 
   Napi::Value Stats(const Napi::CallbackInfo& info) {
@@ -85,11 +69,21 @@ class DestroySocket : public Napi::ObjectWrap<DestroySocket> {
     return o;
   }
 
-  Napi::Value Close(const Napi::CallbackInfo& info) {
-    watch_.Stop();  // before the fd closes
-    if (open_) tl_destroy_close(&d_);
-    open_ = false;
-    return info.Env().Undefined();
+ private:
+  // drain(buffer, capacity) -> { rows, more, errno, code?, names }; never blocks
+  Napi::Value Drain(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Usable(env)) return env.Undefined();
+    tl_batch b;
+    if (!BindBatch(info, 0, &b)) return env.Undefined();
+    int more = 0;
+    int rc = tl_destroy_drain(&d_, &b, &more);
+    Napi::Object o = Napi::Object::New(env);
+    SetNum(o, "rows", b.rows);
+    o.Set("more", Napi::Boolean::New(env, more != 0));
+    PutErrno(o, rc);
+    o.Set("names", TakeNewNames(env, &d_.dict));
+    return o;
   }
 
   // watch(cb) -> boolean: cb() once, when a destroy message waits (one-shot;
@@ -105,7 +99,6 @@ class DestroySocket : public Napi::ObjectWrap<DestroySocket> {
 
   Napi::Value NetnsInode(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), (double)d_.netns_inode); }
   Napi::Value Rcvbuf(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), d_.rcvbuf); }
-  Napi::Value Closed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), !open_); }
 
   tl_destroy d_{};
   bool open_ = false;

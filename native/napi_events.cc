@@ -90,17 +90,14 @@ static bool ParseConfig(Napi::Env env, Napi::Object o, tl_events_config* c) {
 class EventTracer : public FillGuard<EventTracer> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "EventTracer",
-                       {
-                           InstanceMethod("drain", &EventTracer::Drain),
-                           InstanceMethod("stats", &EventTracer::Stats),
-                           InstanceMethod("close", &EventTracer::Close),
-                           InstanceMethod("watch", &EventTracer::Watch),
-                           InstanceAccessor("mode", &EventTracer::Mode, nullptr),
-                           InstanceAccessor("ringBytes", &EventTracer::RingBytes, nullptr),
-                           InstanceAccessor("closed", &EventTracer::Closed, nullptr),
-                           InstanceAccessor("parts", &EventTracer::Parts, nullptr),
-                       });
+    return DefineView(env, "EventTracer",
+                      {
+                          InstanceMethod("drain", &EventTracer::Drain),
+                          InstanceMethod("watch", &EventTracer::Watch),
+                          InstanceAccessor("mode", &EventTracer::Mode, nullptr),
+                          InstanceAccessor("ringBytes", &EventTracer::RingBytes, nullptr),
+                          InstanceAccessor("parts", &EventTracer::Parts, nullptr),
+                      });
   }
 
   // new EventTracer({ netns?, ports?, kinds?, states?, ringBytes?, mode?, wakeBytes?,
@@ -154,6 +151,7 @@ class EventTracer : public FillGuard<EventTracer> {
     return Napi::Boolean::New(env, ok);
   }
 
+  friend class FillGuard<EventTracer>;  // its DefineView lists Stats
   Napi::Value Stats(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!e_) {
@@ -306,9 +304,7 @@ Napi::Value EventTracer::Drain(const Napi::CallbackInfo& info) {
 }
 
 void InitEvents(Napi::Env env, Napi::Object exports) {
-  exports.Set("eventLayout", Napi::Function::New(env, EventLayout));
-  exports.Set("eventsBuilt", Napi::Function::New(env, EventsBuilt));
-  exports.Set("eventContract", Napi::Function::New(env, EventContract));
+  SetFunctions(exports, {{"eventLayout", EventLayout}, {"eventsBuilt", EventsBuilt}, {"eventContract", EventContract}});
   exports.Set("EventTracer", EventTracer::Define(env));
 }
 

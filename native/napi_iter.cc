@@ -32,17 +32,14 @@ static Napi::Value IterUnbuilt(const Napi::CallbackInfo& info) { return Napi::St
 class IterPoll : public FillGuard<IterPoll> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "IterPoll",
-                       {
-                           InstanceMethod("begin", &IterPoll::Begin),
-                           InstanceMethod("beginHost", &IterPoll::BeginHost),
-                           InstanceMethod("fill", &IterPoll::Fill),
-                           InstanceMethod("stats", &IterPoll::Stats),
-                           InstanceMethod("close", &IterPoll::Close),
-                           InstanceAccessor("closed", &IterPoll::Closed, nullptr),
-                           InstanceAccessor("parts", &IterPoll::Parts, nullptr),
-                           InstanceAccessor("detectsChanges", &IterPoll::DetectsChanges, nullptr),
-                       });
+    return DefineView(env, "IterPoll",
+                      {
+                          InstanceMethod("begin", &IterPoll::Begin),
+                          InstanceMethod("beginHost", &IterPoll::BeginHost),
+                          InstanceMethod("fill", &IterPoll::Fill),
+                          InstanceAccessor("parts", &IterPoll::Parts, nullptr),
+                          InstanceAccessor("detectsChanges", &IterPoll::DetectsChanges, nullptr),
+                      });
   }
 
   // new IterPoll({ runStats?: boolean }): throws an Error with .code, .parts
@@ -94,6 +91,7 @@ class IterPoll : public FillGuard<IterPoll> {
 
   Napi::Value Fill(const Napi::CallbackInfo& info);
 
+  friend class FillGuard<IterPoll>;  // its DefineView lists Stats
   Napi::Value Stats(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     struct tl_iter_stats st {};
@@ -135,28 +133,13 @@ class IterPoll : public FillGuard<IterPoll> {
 
 // fill(buffer: ArrayBuffer, capacity) -> Promise<{ rows, done, errno, code?, names }>
 Napi::Value IterPoll::Fill(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (!Usable(env)) return env.Undefined();
-  struct Job {
-    tl_batch b;
-    int rc = 0;
-    int done = 0;
-  };
-  auto j = std::make_shared<Job>();
-  if (!BindBatch(info, 0, &j->b)) return env.Undefined();
-  Busy();
-  return PoolFillWorker::Start(
-      env, info.This().As<Napi::Object>(), info[0].As<Napi::ArrayBuffer>(), [this, j] { j->rc = tl_iter_fill(it_, &j->b, &j->done); },
-      [this, j](Napi::Env env) {
-        Napi::Object o = FillResult(env, j->b.rows, j->done, j->rc, TakeNewNames(env, tl_iter_names(it_)));
-        SetBusy(false);
-        return o;
-      });
+  return FillOnPool<tl_batch>(
+      info, tl_batch_bind, [this](tl_batch* b, int* done) { return tl_iter_fill(it_, b, done); },
+      [this](Napi::Env env) { return TakeNewNames(env, tl_iter_names(it_)); });
 }
 
 void InitIter(Napi::Env env, Napi::Object exports) {
-  exports.Set("iterProvides", Napi::Function::New(env, IterProvides));
-  exports.Set("iterUnbuilt", Napi::Function::New(env, IterUnbuilt));
+  SetFunctions(exports, {{"iterProvides", IterProvides}, {"iterUnbuilt", IterUnbuilt}});
   exports.Set("IterPoll", IterPoll::Define(env));
 }
 

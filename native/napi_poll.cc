@@ -123,23 +123,9 @@ class DiagSocket : public DumpWrap<DiagSocket> {
 
 // fill(buffer: ArrayBuffer, capacity) -> Promise<{ rows, done, errno, code?, names }>
 Napi::Value DiagSocket::Fill(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (!Usable(env)) return env.Undefined();
-  struct Job {
-    tl_batch b;
-    int rc = 0;
-    int done = 0;
-  };
-  auto j = std::make_shared<Job>();
-  if (!BindBatch(info, 0, &j->b)) return env.Undefined();
-  Busy();
-  return PoolFillWorker::Start(
-      env, info.This().As<Napi::Object>(), info[0].As<Napi::ArrayBuffer>(), [this, j] { j->rc = tl_dump_fill(dump(), &j->b, &j->done); },
-      [this, j](Napi::Env env) {
-        Napi::Object o = FillResult(env, j->b.rows, j->done, j->rc, TakeNewNames(env, &dump()->dict));
-        SetBusy(false);
-        return o;
-      });
+  return FillOnPool<tl_batch>(
+      info, tl_batch_bind, [this](tl_batch* b, int* done) { return tl_dump_fill(dump(), b, done); },
+      [this](Napi::Env env) { return TakeNewNames(env, &dump()->dict); });
 }
 
 void InitPoll(Napi::Env env, Napi::Object exports) {

@@ -187,32 +187,15 @@ class Sampler : public FillGuard<Sampler> {
 // fill(buffer: ArrayBuffer, capacity) -> Promise<{ rows, done, errno, code?, names }>
 // The buffer is in the layout of the pass begun last.
 Napi::Value Sampler::Fill(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (!Usable(env)) return env.Undefined();
-  Napi::ArrayBuffer ab;
-  struct Job {
-    tl_sample_batch b;
-    int rc = 0;
-    int done = 0;
-  };
-  auto j = std::make_shared<Job>();
   tl_sample_pass pass = pass_;
-  if (!BufferArgs(info, 0, &ab, [&j, pass](void* d, size_t n, uint32_t cap) { return tl_sample_batch_bind(&j->b, pass, d, n, cap); }))
-    return env.Undefined();
-  Busy();
-  return PoolFillWorker::Start(
-      env, info.This().As<Napi::Object>(), ab, [this, j] { j->rc = tl_sampler_fill(core(), &j->b, &j->done); },
-      [this, j](Napi::Env env) {
-        Napi::Object o = FillResult(env, j->b.rows, j->done, j->rc, TakeNewNames(env, tl_sampler_comms(core())));
-        SetBusy(false);
-        return o;
-      });
+  return FillOnPool<tl_sample_batch>(
+      info, [pass](tl_sample_batch* b, void* d, size_t n, uint32_t cap) { return tl_sample_batch_bind(b, pass, d, n, cap); },
+      [this](tl_sample_batch* b, int* done) { return tl_sampler_fill(core(), b, done); },
+      [this](Napi::Env env) { return TakeNewNames(env, tl_sampler_comms(core())); });
 }
 
 void InitSampler(Napi::Env env, Napi::Object exports) {
-  exports.Set("sampleLayout", Napi::Function::New(env, SampleLayout));
-  exports.Set("samplerUnbuilt", Napi::Function::New(env, SamplerUnbuilt));
-  exports.Set("sampleContract", Napi::Function::New(env, SampleContract));
+  SetFunctions(exports, {{"sampleLayout", SampleLayout}, {"samplerUnbuilt", SamplerUnbuilt}, {"sampleContract", SampleContract}});
   exports.Set("Sampler", Sampler::Define(env));
 }
 

@@ -1,10 +1,14 @@
-// What every view's native object shares (DiagSocket, EventTracer, Sampler):
-// one fill at a time on the libuv pool, a close() that waits for a running
-// fill, and the names a dictionary learnt since the last batch.
+// What every view's native object shares (DiagSocket, DiagLookup, IterPoll,
+// EventTracer, Sampler, DestroySocket): one fill at a time on the libuv pool,
+// a close() that waits for a running fill, the members every one has (stats,
+// close, closed), and the names a dictionary learnt since the last batch.
 #pragma once
 #include <napi.h>
 #include <cstring>
+#include <memory>
 #include <string>
+#include <vector>
+#include "napi_util.h"
 extern "C" {
 #include "comm_dict.h"
 #include "diag_parse.h"
@@ -12,12 +16,21 @@ extern "C" {
 
 namespace tl {
 
-// T derives from FillGuard<T>, defines IsOpen() and Release() (idempotent),
-// and lists &T::Close and &T::Closed among its methods.
+// T derives from FillGuard<T>, defines IsOpen() and Release() (idempotent)
+// and a Stats method, and defines its class with DefineView (FillGuard<T> a
+// friend when Stats is private).
 template <typename T>
 class FillGuard : public Napi::ObjectWrap<T> {
  public:
   explicit FillGuard(const Napi::CallbackInfo& info, const char* what) : Napi::ObjectWrap<T>(info), what_(what) {}
+
+  // DefineClass with T's own members and those every view object has: stats(), close(), closed.
+  static Napi::Function DefineView(Napi::Env env, const char* name, std::vector<Napi::ClassPropertyDescriptor<T>> props) {
+    props.push_back(T::InstanceMethod("stats", &T::Stats));
+    props.push_back(T::InstanceMethod("close", &T::Close));
+    props.push_back(T::InstanceAccessor("closed", &T::Closed, nullptr));
+    return T::DefineClass(env, name, props);
+  }
 
   // A fill ends (on the JS thread): a close() asked meanwhile happens now.
   void SetBusy(bool b) {
@@ -52,6 +65,33 @@ class FillGuard : public Napi::ObjectWrap<T> {
 
   // Starts a fill: the caller queues a PoolFillWorker whose result calls SetBusy(false).
   void Busy() { busy_ = true; }
+
+  // fill(buffer: ArrayBuffer, capacity) -> Promise<{ rows, done, errno, code?, names }>
+  // of a view that writes whole batches on the libuv pool: bind(&batch, data,
+  // bytes, capacity) binds the caller's buffer (< 0: too small or misaligned),
+  // fill(&batch, &done) runs on a pool thread and returns 0 or -errno, and
+  // names(env) gives, back on the JS thread, the names learnt meanwhile.
+  template <typename Batch, typename Bind, typename FillFn, typename NamesFn>
+  Napi::Value FillOnPool(const Napi::CallbackInfo& info, Bind bind, FillFn fill, NamesFn names) {
+    Napi::Env env = info.Env();
+    if (!Usable(env)) return env.Undefined();
+    struct Job {
+      Batch b;
+      int rc = 0;
+      int done = 0;
+    };
+    auto j = std::make_shared<Job>();
+    Napi::ArrayBuffer ab;
+    if (!BufferArgs(info, 0, &ab, [&j, &bind](void* d, size_t n, uint32_t cap) { return bind(&j->b, d, n, cap); })) return env.Undefined();
+    Busy();
+    return PoolFillWorker::Start(
+        env, info.This().As<Napi::Object>(), ab, [j, fill] { j->rc = fill(&j->b, &j->done); },
+        [this, j, names](Napi::Env env) {
+          Napi::Object o = FillResult(env, j->b.rows, j->done, j->rc, names(env));
+          SetBusy(false);
+          return o;
+        });
+  }
 
  private:
   T* Self() { return static_cast<T*>(this); }

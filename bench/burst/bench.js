@@ -11,14 +11,10 @@ const net = require('net');
 const os = require('os');
 const path = require('path');
 const { createClient } = require('@clickhouse/client');
+const { median, sleep } = require('../lib.js');
 
 const [churnBin, conns, reps, url] = [process.argv[2], Number(process.argv[3]), Number(process.argv[4]), process.argv[5]];
 const ROOT = path.resolve(__dirname, '../..');
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const median = (a) => {
-  const s = [...a].sort((x, y) => x - y);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 function freePort() {
   return new Promise((resolve, reject) => {

@@ -15,8 +15,8 @@ set -euo pipefail
 CONNS=60000 REPS=3
 smoke() { CONNS=2000 REPS=1; }
 bench_args run.sh 'conns=CONNS reps=REPS' "$@"
-[ "$(id -u)" = 0 ] || { echo "run.sh: needs root (network namespaces, eBPF)" >&2; exit 2; }
-command -v clickhouse-server >/dev/null || { echo "run.sh: clickhouse-server not found (bash scripts/bootstrap.sh)" >&2; exit 2; }
+need_root run.sh 'network namespaces, eBPF'
+need_cmd run.sh clickhouse-server 'bash scripts/bootstrap.sh'
 
 bench_dirs bench/burst dist/src/cli/main.js
 cc_fresh "$ROOT/bench/events/churn.c"

@@ -6,10 +6,10 @@
 # Usage: bench/compare/run.sh [--reps R] [--spec SPEC] [--intervals LIST] [--ss-interval MS] [--smoke]
 # Needs root, a built tcplens (npm run build) and bpftrace. See README.md.
 set -euo pipefail
-[ "$(id -u)" = 0 ] || { echo "run.sh: needs root (network namespaces, eBPF)" >&2; exit 2; }
-command -v bpftrace >/dev/null || { echo "run.sh: bpftrace not found (apt-get install bpftrace)" >&2; exit 2; }
-command -v bpftool >/dev/null || { echo "run.sh: bpftool not found (apt-get install bpftool)" >&2; exit 2; }
 . "$(dirname "$0")/../lib.sh"
+need_root run.sh 'network namespaces, eBPF'
+need_cmd run.sh bpftrace 'apt-get install bpftrace'
+need_cmd run.sh bpftool 'apt-get install bpftool'
 bench_dirs bench/compare dist/src/compare/run.js
 # Classic tracepoints (bpftrace's sock:inet_sock_set_state) need tracefs.
 if ! grep -q ' /sys/kernel/tracing tracefs ' /proc/mounts; then

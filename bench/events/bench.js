@@ -8,6 +8,7 @@ const { spawn } = require('child_process');
 const os = require('os');
 const path = require('path');
 const readline = require('readline');
+const { median } = require('../lib.js');
 
 const [ns, churnBin, conns, reps] = [process.argv[2], process.argv[3], Number(process.argv[4]), Number(process.argv[5])];
 const EVENTS_PER_CONN = 10; // 5 state changes on each side
@@ -79,11 +80,6 @@ async function bpftrace() {
 }
 
 const MODES = { off, tcplensAll, tcplensSidecar, bpftrace };
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 (async () => {
   const runs = { off: [], tcplensAll: [], tcplensSidecar: [], bpftrace: [] };

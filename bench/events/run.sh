@@ -10,8 +10,8 @@ set -euo pipefail
 CONNS=60000 REPS=5
 smoke() { CONNS=3000 REPS=1; }
 bench_args run.sh 'conns=CONNS reps=REPS' "$@"
-[ "$(id -u)" = 0 ] || { echo "run.sh: needs root (network namespaces, eBPF)" >&2; exit 2; }
-command -v bpftrace >/dev/null || { echo "run.sh: bpftrace not found (apt-get install bpftrace)" >&2; exit 2; }
+need_root run.sh 'network namespaces, eBPF'
+need_cmd run.sh bpftrace 'apt-get install bpftrace'
 
 bench_dirs bench/events dist/src/sources/events.js
 node -e "const a=require('$ROOT/dist/src/sources/events.js').eventsAvailability(); if(!a.ok){console.error('run.sh: events view unavailable: '+a.reason); process.exit(2)}"

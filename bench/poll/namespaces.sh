@@ -16,7 +16,7 @@ set -euo pipefail
 SOCKETS=100000 NSN=100 REPS=3 KEEP=""
 smoke() { SOCKETS=2000 NSN=4 REPS=1; }
 bench_args namespaces.sh 'sockets=SOCKETS namespaces=NSN reps=REPS keep=KEEP' "$@"
-[ "$(id -u)" = 0 ] || { echo "namespaces.sh: needs root (network namespaces)" >&2; exit 2; }
+need_root namespaces.sh 'network namespaces'
 [ "$NSN" -ge 1 ] || { echo "namespaces.sh: --namespaces: at least 1" >&2; exit 2; }
 
 bench_dirs bench/poll dist/src/cli/main.js
@@ -60,22 +60,6 @@ farms() {
   done
 }
 
-# wait_farms: every farm ready; prints the sockets built
-wait_farms() {
-  local i t r built=0
-  for ((i = 0; i < ${#PIDS[@]}; i++)); do
-    for ((t = 0; t < 1200; t++)); do
-      grep -q '^ready' "$TMP/farm$i.out" 2>/dev/null && break
-      kill -0 "${PIDS[$i]}" 2>/dev/null || { echo "farm $i died: $(cat "$TMP/farm$i.out")" >&2; exit 1; }
-      sleep 0.1
-    done
-    r=$(awk '/^ready/ {print $2}' "$TMP/farm$i.out")
-    [ -n "$r" ] || { echo "farm $i not ready after 120 s" >&2; exit 1; }
-    built=$((built + r))
-  done
-  echo "$built"
-}
-
 start_farms() {
   mkfifo "$TMP/hold"
   exec 3<>"$TMP/hold"
@@ -101,7 +85,7 @@ mkns "$ONE"
 start_farms
 farms "$ONE" "$PAIRS"
 echo "anchor: building $PAIRS connections in one namespace..." >&2
-BUILT1=$(wait_farms)
+BUILT1=$(wait_farms "$TMP")
 echo "anchor: $BUILT1 sockets in $ONE" >&2
 STEADY=4 # cycle 1 is cold (JIT, first touch) and dropped
 for ((r = 0; r <= REPS; r++)); do  # rep 0: warm-up, not counted
@@ -122,7 +106,7 @@ start_farms
 PER=$((PAIRS / NSN)) EXTRA=$((PAIRS % NSN))
 for ((i = 0; i < NSN; i++)); do farms "$P-$i" $((PER + (i < EXTRA ? 1 : 0))); done
 echo "building $PAIRS connections over $NSN namespaces (${#PIDS[@]} farms)..." >&2
-BUILTN=$(wait_farms)
+BUILTN=$(wait_farms "$TMP")
 echo "$BUILTN sockets over $NSN namespaces" >&2
 for ((r = 0; r <= REPS; r++)); do
   [ "$r" = 0 ] || echo "rep $r/$REPS" >&2

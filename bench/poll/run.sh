@@ -15,7 +15,7 @@ for a in "$@"; do [ "$a" = --namespaces ] && exec bash "$(dirname "$0")/namespac
 SOCKETS=99000 REPS=5 FARMS=0 V6PCT=0 KEEP="" SINK=0
 smoke() { SOCKETS=2000 REPS=1 FARMS=2 SINK_DURATION=${SINK_DURATION:-4s}; }
 bench_args run.sh 'sockets=SOCKETS reps=REPS farms=FARMS v6=V6PCT keep=KEEP sink!SINK' "$@"
-[ "$(id -u)" = 0 ] || { echo "run.sh: needs root (network namespaces)" >&2; exit 2; }
+need_root run.sh 'network namespaces'
 
 bench_dirs bench/poll dist/src/cli/main.js
 for p in dump_floor rusage sockfarm; do cc_fresh "$HERE/$p.c"; done
@@ -122,17 +122,7 @@ for ((f = 0; f < FARMS; f++)); do
   PIDS+=($!)
 done
 echo "building $PAIRS loopback connections in $FARMS farms (netns $NS)..." >&2
-BUILT=0
-for ((f = 0; f < FARMS; f++)); do
-  for ((t = 0; t < 1200; t++)); do  # up to 120 s a farm
-    grep -q '^ready' "$TMP/farm$f.out" 2>/dev/null && break
-    kill -0 "${PIDS[$f]}" 2>/dev/null || { echo "farm $f died: $(cat "$TMP/farm$f.out")" >&2; exit 1; }
-    sleep 0.1
-  done
-  r=$(awk '/^ready/ {print $2}' "$TMP/farm$f.out")
-  [ -n "$r" ] || { echo "farm $f not ready after 120 s" >&2; exit 1; }
-  BUILT=$((BUILT + r))
-done
+BUILT=$(wait_farms "$TMP")
 EST=$(ip netns exec "$NS" ss -Htn state established 2>/dev/null | wc -l)
 echo "sockets: built $BUILT ($EST established per ss), $FARMS farms x <= $PER pairs, ${V6PCT}% IPv6" >&2
 

@@ -3,13 +3,10 @@
 // every event, flow and destroy record of the burst arrived, nothing was
 // lost, and every figure is printed beside its tracing-off anchor.
 import { expect } from 'chai';
-import { spawnSync } from 'child_process';
-import * as path from 'path';
+import { smokeRun } from '../helpers/bench';
 import { skipUnlessEvents } from '../helpers/events';
 import { haveClickHouse } from '../helpers/clickhouse';
 import { skipIf } from '../helpers/skip';
-
-const ROOT = path.resolve(__dirname, '../../..');
 
 describe('bench/burst --smoke', function () {
   this.timeout(300_000);
@@ -17,9 +14,7 @@ describe('bench/burst --smoke', function () {
   it('repeats the burst under tcplens run and beside tracing off; nothing is lost', function () {
     skipUnlessEvents(this);
     skipIf(this, !haveClickHouse(), 'needs clickhouse-server (scripts/bootstrap.sh installs it)');
-    const r = spawnSync('bash', [path.join(ROOT, 'bench/burst/run.sh'), '--smoke'], { cwd: ROOT, encoding: 'utf8' });
-    const out = r.stdout;
-    expect(r.status, `exit ${r.status}\n${out}\n${r.stderr}`).to.equal(0);
+    const out = smokeRun('bench/burst/run.sh');
     expect(out).to.match(/^bench\/burst: 2000 loopback connections per rep \(4000 sockets\), 1 reps/m);
     expect(out).to.match(
       /^ {2}rep 0: lost 0 of 8001 events, tcp_events 8001\/8001, tcp_flows 4000\/4000 \(4000 cookies\), destroy rows missing 0 \(ENOBUFS 0, dropped 0\)/m,

@@ -2,12 +2,9 @@
 // checking that every tcplens figure is printed beside its anchor from the
 // same run with a ratio, and the anchors saw the workload.
 import { expect } from 'chai';
-import { spawnSync } from 'child_process';
-import * as path from 'path';
+import { smokeRun } from '../helpers/bench';
 import { isRoot } from '../helpers/netns';
 import { haveCommand, skipIf } from '../helpers/skip';
-
-const ROOT = path.resolve(__dirname, '../../..');
 
 const has = haveCommand;
 
@@ -17,9 +14,7 @@ describe('bench/compare --smoke', function () {
   it('prints poll cost beside ss and the events view beside bpftrace, from one run', function () {
     skipIf(this, !isRoot(), 'needs root (network namespaces, eBPF)');
     for (const tool of ['bpftrace', 'bpftool']) skipIf(this, !has(tool), `${tool} not installed (scripts/bootstrap.sh installs it)`);
-    const r = spawnSync('bash', [path.join(ROOT, 'bench/compare/run.sh'), '--smoke'], { cwd: ROOT, encoding: 'utf8' });
-    const out = r.stdout;
-    expect(r.status, `exit ${r.status}\n${out}\n${r.stderr}`).to.equal(0);
+    const out = smokeRun('bench/compare/run.sh');
     expect(out).to.match(/^tcplens compare benchmark: rate=300,flows=300,.* \(300 flows\), 1 rep\(s\)/m);
     const ss = /^ss -tinmHO every 100 ms: (\d+) us\/poll .*, (\d+) polls per rep/m.exec(out);
     expect(ss, out).to.not.equal(null);

@@ -4,15 +4,9 @@
 import { expect } from 'chai';
 import { spawnSync } from 'child_process';
 import * as path from 'path';
+import { rowCells } from '../helpers/bench';
+import { ROOT } from '../helpers/bench_cli';
 import { skipUnlessEvents } from '../helpers/events';
-
-const ROOT = path.resolve(__dirname, '../../..');
-
-function cells(out: string, label: string): string[] {
-  const line = out.split('\n').find((l) => l.startsWith(label));
-  expect(line, `row "${label}" in:\n${out}`).to.be.a('string');
-  return line!.slice(label.length).trim().split(/\s+/);
-}
 
 describe('bench/events --smoke', function () {
   this.timeout(180_000);
@@ -29,11 +23,11 @@ describe('bench/events --smoke', function () {
       'tcplens, sidecar kinds (4 events/conn)',
       'bpftrace count() on sock:inet_sock_set_state',
     ]) {
-      const [rate, xOff, cpu, cpuX] = cells(out, label).map(Number);
+      const [rate, xOff, cpu, cpuX] = rowCells(out, label).map(Number);
       for (const v of [rate, xOff, cpu, cpuX]) expect(v, `${label}: ${v}`).to.be.above(0);
     }
-    expect(cells(out, 'tcplens, every kind (10 events/conn)').slice(4, 6)).to.deep.equal(['10.00', 'ev/conn,']);
-    expect(cells(out, 'tcplens, sidecar kinds (4 events/conn)').slice(4, 6)).to.deep.equal(['4.00', 'ev/conn,']);
+    expect(rowCells(out, 'tcplens, every kind (10 events/conn)').slice(4, 6)).to.deep.equal(['10.00', 'ev/conn,']);
+    expect(rowCells(out, 'tcplens, sidecar kinds (4 events/conn)').slice(4, 6)).to.deep.equal(['4.00', 'ev/conn,']);
     expect(out).to.match(/probe \d+ ns\/run/);
     expect(out).to.match(/^every event seen: tcplens read exactly the expected events in 1\/1 \(every kind\) and 1\/1 \(sidecar\) reps/m);
     expect(out).to.match(/^goal \(every kind\): .*zero loss: MET \(0 of 30002 events\)/m);

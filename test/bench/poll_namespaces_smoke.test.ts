@@ -2,14 +2,10 @@
 // 4 namespaces, 1 rep) for real; every row has a figure, the polls over the
 // namespaces counted the same sockets, and the goal line is printed.
 import { expect } from 'chai';
-import { spawnSync } from 'child_process';
-import * as path from 'path';
 import { isRoot } from '../helpers/netns';
-import { rowCells } from '../helpers/bench';
+import { rowCells, smokeRun } from '../helpers/bench';
 import { skipIf } from '../helpers/skip';
 import { iterAvailability } from '../../src/sources/iter_poll';
-
-const ROOT = path.resolve(__dirname, '../../..');
 
 describe('bench/poll --namespaces --smoke', function () {
   this.timeout(180_000);
@@ -18,9 +14,7 @@ describe('bench/poll --namespaces --smoke', function () {
     skipIf(this, !isRoot(), 'needs root to create network namespaces');
     const a = iterAvailability();
     skipIf(this, !a.ok, `iterator poll unavailable: ${a.ok ? '' : a.reason}`);
-    const r = spawnSync('bash', [path.join(ROOT, 'bench/poll/run.sh'), '--namespaces', '4', '--smoke'], { cwd: ROOT, encoding: 'utf8' });
-    const out = r.stdout;
-    expect(r.status, `exit ${r.status}\n${out}\n${r.stderr}`).to.equal(0);
+    const out = smokeRun('bench/poll/run.sh', '--namespaces', '4');
     const m = /^tcplens poll over many namespaces: (\d+) sockets in one namespace .*then (\d+) over 4 namespaces/m.exec(out);
     expect(m, out).to.not.equal(null);
     const counted = new Set<string>();

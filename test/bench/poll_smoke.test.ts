@@ -2,22 +2,16 @@
 // real and checks the table has the three commands, the sidecar's steady
 // cycle, and (--sink) the whole `tcplens run` with its ClickHouse sink, with sane figures.
 import { expect } from 'chai';
-import { spawnSync } from 'child_process';
-import * as path from 'path';
 import { isRoot } from '../helpers/netns';
-import { rowCells } from '../helpers/bench';
+import { rowCells, smokeRun } from '../helpers/bench';
 import { skipIf } from '../helpers/skip';
-
-const ROOT = path.resolve(__dirname, '../../..');
 
 describe('bench/poll --smoke', function () {
   this.timeout(120_000);
 
   it('measures the floor, ss, tcplens --once and the tcplens sidecar on the sockets it built', function () {
     skipIf(this, !isRoot(), 'needs root to create network namespaces');
-    const r = spawnSync('bash', [path.join(ROOT, 'bench/poll/run.sh'), '--smoke', '--sink'], { cwd: ROOT, encoding: 'utf8' });
-    const out = r.stdout;
-    expect(r.status, `exit ${r.status}\n${out}\n${r.stderr}`).to.equal(0);
+    const out = smokeRun('bench/poll/run.sh', '--sink');
 
     // The floor saw exactly what the farms built, and so did tcplens.
     const m = /^tcplens poll benchmark: (\d+) sockets .*?\(built (\d+): (\d+) established.*tcplens counted (\d+)/m.exec(out);

@@ -3,7 +3,8 @@
 // interval each: long-lived flows are seen by both at every interval, with
 // the bytes the workload moved at most, each view with its own cost.
 import { expect } from 'chai';
-import { runCompare } from '../helpers/compare_run';
+import { flags } from '../helpers/cli_flags';
+import { runCompare, viewReport } from '../helpers/compare_run';
 import { iterAvailability } from '../../src/sources/iter_poll';
 import { isRoot } from '../helpers/netns';
 import { skipIf } from '../helpers/skip';
@@ -17,16 +18,11 @@ describe('tcplens compare: the iterator poll as a view', function () {
   });
 
   it('sees what the inet_diag poll sees at the same interval, with its own cost', () => {
-    const rep = runCompare([
-      '--loadgen',
-      'rate=50,flows=40,duration=600ms,bytes=4k,seed=3',
-      '--intervals',
-      '100ms',
-      '--views',
-      'poll,iter,host',
-    ]);
-    const it = rep.views.find((v) => v.view === 'iter')!;
-    const p = rep.views.find((v) => v.view === 'poll')!;
+    const rep = runCompare(
+      flags({ loadgen: 'rate=50,flows=40,duration=600ms,bytes=4k,seed=3', intervals: '100ms', views: 'poll,iter,host' }),
+    );
+    const it = viewReport(rep, 'iter');
+    const p = viewReport(rep, 'poll');
     if (!it.available) {
       console.log(`      skipped: this kernel runs no variant of the iterator poll: ${it.reason}`);
       return;
@@ -43,7 +39,7 @@ describe('tcplens compare: the iterator poll as a view', function () {
     expect(it.cpu_us).to.be.a('number').and.greaterThan(0);
     expect(it.ticks).to.be.greaterThan(3);
     // the host pass (--poll-via host): one iter/task_file pass a tick, its own cost
-    const h = rep.views.find((v) => v.view === 'host')!;
+    const h = viewReport(rep, 'host');
     if (!h.available) {
       console.log(`      host: skipped: this kernel runs no host pass: ${h.reason}`);
       return;

@@ -5,7 +5,8 @@
 // report gives the targeted view its own cost and its request counters.
 import { expect } from 'chai';
 import { skipUnlessEvents } from '../helpers/events';
-import { runCompare } from '../helpers/compare_run';
+import { flags } from '../helpers/cli_flags';
+import { runCompare, viewReport } from '../helpers/compare_run';
 
 describe('tcplens compare: targeted snapshots as a view', function () {
   this.timeout(180_000);
@@ -14,16 +15,9 @@ describe('tcplens compare: targeted snapshots as a view', function () {
   });
 
   it('sees the flows a 1 s poll misses, with its own cost', () => {
-    const rep = runCompare([
-      '--loadgen',
-      'rate=100,flows=200,duration=40ms,bytes=2k,seed=7',
-      '--intervals',
-      '1s',
-      '--views',
-      'poll,targeted',
-    ]);
-    const t = rep.views.find((v) => v.view === 'targeted')!;
-    const p = rep.views.find((v) => v.view === 'poll')!;
+    const rep = runCompare(flags({ loadgen: 'rate=100,flows=200,duration=40ms,bytes=2k,seed=7', intervals: '1s', views: 'poll,targeted' }));
+    const t = viewReport(rep, 'targeted');
+    const p = viewReport(rep, 'poll');
     expect(t.available, t.reason).to.equal(true);
     console.log(
       `      targeted ${(t.coverage! * 100).toFixed(1)}% at ${(t.cpu_us! / 1000).toFixed(1)} ms CPU; poll 1s ${(p.coverage! * 100).toFixed(1)}% at ${(p.cpu_us! / 1000).toFixed(1)} ms`,

@@ -1,4 +1,4 @@
-// Reading the tables the bench/*/run.sh scripts print.
+// Running the benches' short runs (--smoke) and reading the tables they print.
 import { expect } from 'chai';
 import { spawnSync } from 'child_process';
 import * as path from 'path';
@@ -11,9 +11,10 @@ export function rowCells(out: string, label: string): string[] {
   return line!.slice(label.length).trim().split(/\s+/);
 }
 
-/** `bash <script> --smoke ARGS` from the repository root: its stdout, once it exited 0. */
+/** `bash <script> --smoke ARGS` (`node` for a .js script) from the repository root: its stdout, once it exited 0. */
 export function smokeRun(script: string, ...args: string[]): string {
-  const r = spawnSync('bash', [path.join(ROOT, script), '--smoke', ...args], { cwd: ROOT, encoding: 'utf8' });
+  const interpreter = script.endsWith('.js') ? 'node' : 'bash';
+  const r = spawnSync(interpreter, [path.join(ROOT, script), '--smoke', ...args], { cwd: ROOT, encoding: 'utf8' });
   expect(r.status, `exit ${r.status}\n${r.stdout}\n${r.stderr}`).to.equal(0);
   return r.stdout;
 }

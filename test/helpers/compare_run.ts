@@ -11,3 +11,10 @@ export function runCompare(args: readonly string[]): CompareResult {
   expect(r.status, r.stderr).to.equal(0);
   return JSON.parse(r.stdout) as CompareResult;
 }
+
+/** The report's row of one view (its first, with several intervals); a failed test when it has none. */
+export function viewReport(rep: CompareResult, view: string): CompareResult['views'][number] {
+  const v = rep.views.find((x) => x.view === view);
+  expect(v, `no ${view} row in the report`).to.exist;
+  return v!;
+}

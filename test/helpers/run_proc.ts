@@ -100,6 +100,24 @@ export function startRun(args: string[], env: NodeJS.ProcessEnv = {}, wrap: stri
   };
 }
 
+/** Everything `proc` writes to stdout from now on: call the result for the text so far. */
+export function collectStdout(proc: ChildProcess): () => string {
+  let out = '';
+  proc.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  return () => out;
+}
+
+/** The records of newline-delimited JSON (what `--sink stdout` writes). */
+export function ndjsonRows<T = Record<string, unknown>>(text: string): T[] {
+  return text
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as T);
+}
+
 /** One CLI command run to its end: exit code, stdout, stderr. */
 export function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

@@ -6,7 +6,7 @@
 // listen cycles; listeners are never flows.
 import { expect } from 'chai';
 import { createNetns, deleteNetns, isRoot, startWorkload, type Workload } from '../helpers/netns';
-import { killRuns, startRun } from '../helpers/run_proc';
+import { collectStdout, killRuns, ndjsonRows, startRun } from '../helpers/run_proc';
 import { skipIf } from '../helpers/skip';
 
 type Row = Record<string, string | number>;
@@ -21,21 +21,13 @@ function sample(page: string, metric: string, label = ''): number {
 
 async function runFor(ns: string, extra: string[], ms: number): Promise<{ rows: Row[]; before: string }> {
   const r = startRun(['--sink', 'stdout', '--netns', ns, '--views', 'poll', '--interval', '200ms', '--listen', '127.0.0.1:0', ...extra]);
-  let out = '';
-  r.proc.stdout!.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
+  const out = collectStdout(r.proc);
   const started = await r.waitFor('run.started', 90_000);
   await sleep(ms);
   const before = await (await fetch(`${String(started['listen'])}/metrics`)).text();
   r.proc.kill('SIGTERM');
   expect(await r.exited).to.equal(0);
-  const rows = out
-    .trim()
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Row);
-  return { rows, before };
+  return { rows: ndjsonRows<Row>(out()), before };
 }
 
 describe('tcplens run --listen-interval: listeners on their own period', function () {

@@ -7,7 +7,8 @@ import { expect } from 'chai';
 import * as fs from 'fs';
 import { execFileSync } from 'child_process';
 import { createNetns, deleteNetns, isRoot } from '../helpers/netns';
-import { killRuns, runCli, startRun, type RunProc } from '../helpers/run_proc';
+import { flags } from '../helpers/cli_flags';
+import { collectStdout, killRuns, runCli, startRun, type RunProc } from '../helpers/run_proc';
 import { skipIf } from '../helpers/skip';
 import { readCapEff } from '../../src/preflight/caps';
 import { haveClickHouse, rows, startTestServer } from '../helpers/clickhouse';
@@ -60,11 +61,7 @@ describe('tcplens run: least privilege after start', function () {
 
   function run(extra: string[]): { r: RunProc; out: () => string } {
     const r = startRun(['--sink', 'stdout', '--interval', '500ms', '--listen', '127.0.0.1:0', '--views', 'poll,destroy,events', ...extra]);
-    let out = '';
-    r.proc.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    return { r, out: () => out };
+    return { r, out: collectStdout(r.proc) };
   }
 
   /** poll_cycles rows of the namespace with inode `ino` (stdout is flushed at exit: read after it) */
@@ -123,24 +120,16 @@ describe('tcplens run: least privilege after start', function () {
     try {
       const db = ch.freshDb('priv');
       const r = startRun(
-        [
-          '--clickhouse-url',
-          ch.url,
-          '--database',
-          db,
-          '--netns',
-          'all',
-          '--user',
-          'nobody',
-          '--spool-dir',
-          spool,
-          '--interval',
-          '500ms',
-          '--listen',
-          '127.0.0.1:0',
-          '--views',
-          'poll,destroy,events',
-        ],
+        flags({
+          clickhouseUrl: ch.url,
+          database: db,
+          netns: 'all',
+          user: 'nobody',
+          spoolDir: spool,
+          interval: '500ms',
+          listen: '127.0.0.1:0',
+          views: 'poll,destroy,events',
+        }),
         {},
       );
       r.proc.stdout!.resume();
@@ -196,15 +185,12 @@ describe('tcplens run: least privilege after start', function () {
       `--ambient-caps=${caps}`,
       `--bounding-set=${caps}`,
     ];
-    let out = '';
     const r = startRun(
       ['--sink', 'stdout', '--interval', '500ms', '--listen', '127.0.0.1:0', '--views', 'poll', '--netns', 'host'],
       {},
       wrap,
     );
-    r.proc.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
+    const out = collectStdout(r.proc);
     const l = await r.waitFor('run.privileges', 90_000);
     expect(l['kept']).to.deep.equal(['CAP_NET_ADMIN']);
     const ts = tasks(r.proc.pid!);
@@ -213,7 +199,7 @@ describe('tcplens run: least privilege after start', function () {
     await sleep(2000);
     r.proc.kill('SIGTERM');
     expect(await r.exited).to.equal(0);
-    expect(cyclesOf(out, fs.statSync('/proc/self/ns/net').ino).length).to.be.at.least(2);
+    expect(cyclesOf(out(), fs.statSync('/proc/self/ns/net').ino).length).to.be.at.least(2);
   });
 
   it('--no-drop-caps keeps the start set; --user with it, or an unknown user, is one usage line', async () => {

@@ -6,6 +6,7 @@ import { LEGACY } from '../../src/sinks/clickhouse/dialect';
 import { heldChurn } from '../helpers/churn';
 import { haveClickHouse, rows, startTestServer, type TestServer } from '../helpers/clickhouse';
 import { startCluster, type TestCluster } from '../helpers/cluster';
+import { flags } from '../helpers/cli_flags';
 import { runFixture, startRun } from '../helpers/run_proc';
 import { skipIf } from '../helpers/skip';
 
@@ -35,23 +36,8 @@ describe('tcplens run through a ClickHouse outage, and into a cluster', function
     const db = t.freshDb('outage');
     // --listen-interval every: the listener in every cycle's dump, so each cycle has the same rows
     const r = startRun(
-      [
-        '--netns',
-        fx.ns,
-        '--database',
-        db,
-        '--listen',
-        '127.0.0.1:0',
-        '--interval',
-        '1s',
-        '--listen-interval',
-        'every',
-        '--views',
-        'poll,destroy',
-      ],
-      {
-        TCPLENS_CLICKHOUSE_URL: t.url,
-      },
+      flags({ netns: fx.ns, database: db, listen: '127.0.0.1:0', interval: '1s', listenInterval: 'every', views: 'poll,destroy' }),
+      { TCPLENS_CLICKHOUSE_URL: t.url },
     );
     await r.waitFor('run.started');
     await sleep(3000);
@@ -101,22 +87,7 @@ describe('tcplens run through a ClickHouse outage, and into a cluster', function
     for (const s of servers) for (const stmt of ddl) await s.client.command({ query: stmt });
     const held = await heldChurn(fx.ns, 5, 100);
     const r = startRun(
-      [
-        '--netns',
-        fx.ns,
-        '--database',
-        db,
-        '--listen',
-        '127.0.0.1:0',
-        '--interval',
-        '300ms',
-        '--duration',
-        '2s',
-        '--views',
-        'poll',
-        '--cluster',
-        'tl_run',
-      ],
+      flags({ netns: fx.ns, database: db, listen: '127.0.0.1:0', interval: '300ms', duration: '2s', views: 'poll', cluster: 'tl_run' }),
       { TCPLENS_CLICKHOUSE_URL: servers[0]!.url },
     );
     expect(await r.exited).to.equal(0);

@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import { createNetns, deleteNetns, isRoot } from '../helpers/netns';
 import { churn } from '../helpers/churn';
-import { killRuns, startRun } from '../helpers/run_proc';
+import { collectStdout, killRuns, ndjsonRows, startRun } from '../helpers/run_proc';
 import { startSampleWorkload } from '../helpers/samples';
 import { VIEW_EVENTS, VIEW_POLL } from '../../src/correlate/flow_row';
 import { skipIf } from '../helpers/skip';
@@ -48,10 +48,7 @@ describe('tcplens run: every view this kernel runs, into ndjson', function () {
       '--listen',
       '127.0.0.1:0',
     ]);
-    let out = '';
-    r.proc.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
+    const out = collectStdout(r.proc);
     const started = await r.waitFor('run.started', 90_000);
     const parts = started['parts'] as Record<'events' | 'samples', Record<string, string>>;
     await sleep(1500);
@@ -64,11 +61,7 @@ describe('tcplens run: every view this kernel runs, into ndjson', function () {
     await sleep(2500);
     r.proc.kill('SIGTERM');
     expect(await r.exited).to.equal(0);
-    const rows = out
-      .trim()
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as Row);
+    const rows = ndjsonRows<Row>(out());
     const of = (t: string): Row[] => rows.filter((x) => x['table'] === t);
 
     // poll: the workload's established sockets, each with a cookie

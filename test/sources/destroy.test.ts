@@ -8,6 +8,7 @@ import { DestroySource } from '../../src/sources/destroy';
 import { parseNetnsSelector } from '../../src/netns/select';
 import { suiteNetns } from '../helpers/netns';
 import { heldChurn, liveCookies } from '../helpers/churn';
+import { armWatch } from '../helpers/watch';
 
 const CHURN = path.resolve(__dirname, '../../../test/helpers/churn.py');
 
@@ -82,23 +83,17 @@ describe('DestroySource (sock_diag destroy multicast)', function () {
     const src = new DestroySource({ netns: parseNetnsSelector(netns.name) });
     try {
       src.refresh();
-      let woke = 0;
-      expect(
-        src.watch(() => woke++),
-        'armed',
-      ).to.equal(true);
+      const woke = armWatch(src);
       await settle(200);
-      expect(woke, 'nothing closed yet').to.equal(0);
+      expect(woke.count, 'nothing closed yet').to.equal(0);
       execFileSync('ip', ['netns', 'exec', netns.name, 'python3', CHURN, '2'], { encoding: 'utf8' });
-      const t0 = performance.now();
-      while (!woke && performance.now() - t0 < 2000) await settle(10);
+      await woke.first();
       await settle(100);
-      expect(woke, 'fired once (one-shot, every namespace)').to.equal(1);
+      expect(woke.count, 'fired once (one-shot, every namespace)').to.equal(1);
       expect((await collect(src)).length).to.equal(5); // 2 connections' sockets and the listener
-      let again = 0;
-      expect(src.watch(() => again++)).to.equal(true);
+      const again = armWatch(src);
       await settle(200);
-      expect(again, 'drained: quiet').to.equal(0);
+      expect(again.count, 'drained: quiet').to.equal(0);
     } finally {
       src.close();
     }

@@ -7,6 +7,7 @@
 import { expect } from 'chai';
 import { FLOW_KINDS, type EventSource, type EventOptions } from '../../src/sources/events';
 import { churn } from '../helpers/churn';
+import { armWatch } from '../helpers/watch';
 import { collectEvents, eventsSuite, nsEvents, type EventRow } from '../helpers/events';
 
 const settle = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -86,28 +87,22 @@ describe('EventSource reader thread (pumpMs, real kernel)', function () {
     // a 50 ms timer would have woken it 24 times; the idle look is every 500 ms
     expect(idle.wakeups, 'wakeups while idle').to.be.within(1, 3);
     expect(idle.timerWakeups + idle.dataWakeups, 'reads while idle').to.equal(0);
-    let woke = 0;
-    expect(
-      src.watch(() => woke++),
-      'watch armed',
-    ).to.equal(true);
+    const woke = armWatch(src, 'watch armed');
     await settle(200);
-    expect(woke, 'no wake without rows').to.equal(0);
+    expect(woke.count, 'no wake without rows').to.equal(0);
     churn(ns, 3);
-    const t0 = performance.now();
-    while (!woke && performance.now() - t0 < 2000) await settle(10);
+    await woke.first();
     await settle(200); // the thread reads pumpMs after the first record
-    expect(woke, 'the watch fired once rows waited').to.equal(1);
+    expect(woke.count, 'the watch fired once rows waited').to.equal(1);
     const st = src.stats().pump!;
     // the first record's wakeup, then one read pumpMs later (a few more if the churn outlasted it)
     expect(st.timerWakeups, 'reads').to.be.within(1, 3);
     expect(st.dataWakeups).to.equal(0);
     expectExact(await collectEvents(src), 3);
     // taken: the watch stays quiet until rows come again
-    let again = 0;
-    expect(src.watch(() => again++)).to.equal(true);
+    const again = armWatch(src);
     await settle(300);
-    expect(again, 'no wake once taken').to.equal(0);
+    expect(again.count, 'no wake once taken').to.equal(0);
   });
 
   it('a full queue pauses the thread; the ring holds the rest and nothing is lost', async () => {

@@ -1,0 +1,29 @@
+// A source's watch(cb) in a test: armed, and its calls counted.
+import { expect } from 'chai';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export interface WatchCalls {
+  /** how many times the callback ran so far */
+  readonly count: number;
+  /** resolves once the callback has run, or after `timeoutMs` without */
+  first(timeoutMs?: number): Promise<void>;
+}
+
+/** Arms `src.watch()`, asserting that it armed, and counts the calls of its callback. */
+export function armWatch(src: { watch(wake: () => void): boolean }, what = 'armed'): WatchCalls {
+  let count = 0;
+  expect(
+    src.watch(() => count++),
+    what,
+  ).to.equal(true);
+  return {
+    get count() {
+      return count;
+    },
+    async first(timeoutMs = 2000) {
+      const t0 = performance.now();
+      while (!count && performance.now() - t0 < timeoutMs) await sleep(10);
+    },
+  };
+}
