@@ -6,7 +6,7 @@
 // applied once through one node with a private ZooKeeper.
 import { expect } from 'chai';
 import { loadLibrary } from '../../src/query/library';
-import { renderQuestion } from '../../src/query/render';
+import { renderQuestion, type RollupUse } from '../../src/query/render';
 import { parsePeer } from '../../src/query/params';
 import { ClickHouseSink } from '../../src/sinks/clickhouse/sink';
 import { renderAll } from '../../src/sinks/clickhouse/schema';
@@ -118,6 +118,42 @@ describe('cluster schema: two shards behind a Distributed table', function () {
         ['x', '10.0.0.2', 5],
         ['y', '10.0.0.3', 7],
       ]);
+    });
+
+    it('rtt-by-peer and slow-endpoints read the rollups (011) of both shards and equal the raw rows', async () => {
+      const db = servers[0]!.freshDb('qr');
+      const ddl = renderAll({ database: db, dialect: LEGACY, cluster: 'tl_test', replicated: false, onCluster: false });
+      for (const s of servers) for (const stmt of ddl) await s.client.command({ query: stmt });
+      const now = Math.floor(Date.now() / 1000);
+      // through the Distributed table, as the sink writes: one socket's polls land on both shards
+      const N = 3000;
+      await servers[0]!.client.command({
+        query: `INSERT INTO ${db}.tcp_snapshots (host, ts, view, src, dst, idiag_cookie, netns_inode, tcpi_rtt, tcpi_min_rtt,
+            tcpi_rwnd_limited, tcpi_snd_wnd, tcpi_len, idiag_rqueue, idiag_wqueue, sport, dport, idiag_state)
+          SELECT 'h', toDateTime(${now - 300} + number % 290), 'poll', IPv4ToIPv6(toUInt32(167772161)), IPv4ToIPv6(toUInt32(167772416 + number % 7)),
+            intDiv(number, 30), 1, 100 + number % 997, 50 + number % 31, number * 10, number % 9, 232, number % 13, number % 5,
+            40000 + intDiv(number, 30), 443 + number % 7, 1
+          FROM system.numbers LIMIT ${N}`,
+      });
+      const local = async (s: TestServer, t: string): Promise<number> =>
+        Number((await rows<{ n: string }>(s.client, `SELECT count() AS n FROM ${db}.${t}_local`))[0]!.n);
+      const deadline = Date.now() + 20_000;
+      while (Date.now() < deadline && (await local(servers[0]!, 'tcp_snapshots')) + (await local(servers[1]!, 'tcp_snapshots')) < N)
+        await new Promise((r) => setTimeout(r, 200));
+      for (const s of servers) expect(await local(s, 'tcp_sock_1m'), s.url).to.be.greaterThan(0); // each shard rolled up its own rows
+      const lib = loadLibrary();
+      const f = { since: BigInt(now - 317), until: BigInt(now + 1) };
+      for (const name of ['rtt-by-peer', 'slow-endpoints']) {
+        const ask = async (rollups: RollupUse): Promise<unknown[]> =>
+          rows(
+            servers[1]!.client,
+            renderQuestion(lib.get(name)!, { database: db, dialect: LEGACY, filters: f, rollups, params: { limit: '10000' } }).sql,
+          );
+        const raw = await ask('off');
+        expect(raw.length, name).to.be.greaterThan(0);
+        expect(await ask({ coveredFrom: 0n }), name).to.deep.equal(raw);
+        expect(await ask('auto'), name).to.deep.equal(raw); // the views are new: raw rows only, through the same SQL
+      }
     });
   });
 
