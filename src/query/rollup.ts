@@ -1,6 +1,8 @@
-// The rollups of migration 011 as the saved questions read them: a question
-// names a rollup with {{rollup:TABLE}} (its whole minutes of the window) and
-// {{outside:TABLE}} (the raw rows of the rest), and merges the two. A rollup is
+// The rollups of migration 011 as the saved questions read them: slow-endpoints
+// reads tcp_sock_1m (rtt-by-peer reads the raw polls: merging tcp_rtt_1m's exact
+// quantile states cost as much, docs/queries.md). A question names a rollup
+// with {{rollup:TABLE}} (its whole minutes of the window) and {{outside:TABLE}}
+// (the raw rows of the rest), and merges the two. A rollup is
 // read only when it can give the raw rows' answer: every filter given is one of
 // its columns and every duration parameter (a bucket width) is whole minutes.
 // It holds every row from the minute after its view was created (plus a minute
@@ -14,11 +16,20 @@ export interface Rollup {
   columns: Partial<Record<FilterName, string>>;
 }
 
-const ENDS = { host: 'host', peer: 'dst', local: 'src', peer_port: 'dport', netns: 'netns_inode' } as const;
-
 export const ROLLUPS: Readonly<Record<string, Rollup>> = {
-  tcp_rtt_1m: { view: 'tcp_rtt_1m_mv', columns: ENDS },
-  tcp_sock_1m: { view: 'tcp_sock_1m_mv', columns: { ...ENDS, port: 'port', local_port: 'sport', cgroup: 'cgroup_id' } },
+  tcp_sock_1m: {
+    view: 'tcp_sock_1m_mv',
+    columns: {
+      host: 'host',
+      peer: 'dst',
+      local: 'src',
+      port: 'port',
+      local_port: 'sport',
+      peer_port: 'dport',
+      netns: 'netns_inode',
+      cgroup: 'cgroup_id',
+    },
+  },
 };
 
 /** Seconds a host's clock may run ahead of the server's: a row inserted just before

@@ -2,12 +2,13 @@
 // polls a bulk transfer and a reader that stops reading in a test namespace;
 // its snapshots are then repeated 25..150 s later (the same sockets, their
 // queues and counters moved on), so the data crosses minutes and a socket's
-// rows fall in several. rtt-by-peer and slow-endpoints are asked with the
-// rollups (whole minutes from them, ragged ends from the raw rows; covered from
-// the start, from the middle, or as the server says) and without, for windows
-// that start and end inside the data, with and without filters: equal every
-// time. With the raw rows gone, a window of whole minutes still answers from
-// the rollups alone.
+// rows fall in several. slow-endpoints is asked with the rollup (whole minutes
+// from it, ragged ends from the raw rows; covered from the start, from the
+// middle, or as the server says) and without, for windows that start and end
+// inside the data, with and without filters: equal every time. With the raw
+// rows gone, a window of whole minutes still answers from the rollup alone.
+// rtt-by-peer renders the plain query on the raw polls, whatever is asked
+// (tcp_rtt_1m is kept by its view and checked to hold every poll).
 import { expect } from 'chai';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -26,7 +27,7 @@ import { workload } from '../helpers/forensics';
 
 const OFFSETS = [25, 50, 75, 100, 125, 150];
 
-describe('rollups (011): rtt-by-peer and slow-endpoints equal the raw rows', function () {
+describe('rollups (011): slow-endpoints equals the raw rows; rtt-by-peer reads the raw polls', function () {
   this.timeout(180_000);
   const ch = sharedServer();
   const lib = loadLibrary();
@@ -120,35 +121,35 @@ describe('rollups (011): rtt-by-peer and slow-endpoints equal the raw rows', fun
     for (const [since, until] of windows)
       for (const extra of filterSets) {
         const f: Filters = { since: BigInt(since), until: BigInt(until), ...extra };
-        for (const [name, params] of [
-          ['slow-endpoints', {}],
-          ['rtt-by-peer', {}],
-          ['rtt-by-peer', { step: '2m' }],
-          ['rtt-by-peer', { step: '30s' }],
-        ] as Array<[string, Record<string, string>]>) {
-          const raw = await ask(name, f, 'off', params);
-          if (raw !== '[]') nonEmpty++;
-          for (const use of coverages) {
-            const got = await ask(name, f, use, params);
-            expect(
-              got,
-              `${name} ${JSON.stringify(params)} [${since - first}, ${until - first}) ${JSON.stringify(use, (_, v: unknown) => (typeof v === 'bigint' ? Number(v) - first : v))} ${Object.keys(extra).join(',')}`,
-            ).to.equal(raw);
-            compared++;
-          }
+        const raw = await ask('slow-endpoints', f, 'off');
+        if (raw !== '[]') nonEmpty++;
+        for (const use of coverages) {
+          const got = await ask('slow-endpoints', f, use);
+          expect(
+            got,
+            `[${since - first}, ${until - first}) ${JSON.stringify(use, (_, v: unknown) => (typeof v === 'bigint' ? Number(v) - first : v))} ${Object.keys(extra).join(',')}`,
+          ).to.equal(raw);
+          compared++;
         }
       }
-    expect(compared).to.equal(3 * 5 * 4 * 3);
-    expect(nonEmpty).to.be.greaterThan(40);
+    expect(compared).to.equal(3 * 5 * 3);
+    expect(nonEmpty).to.be.at.least(12);
   });
 
-  it('reads the rollup only where it holds the answer: filters in its key, buckets of whole minutes', () => {
+  it('reads the rollup only where it holds the answer (filters in its key); rtt-by-peer never', () => {
     const f = (extra: Partial<Filters>): Filters => ({ since: 1_700_000_000n, until: 1_700_003_600n, ...extra });
     const sql = (name: string, filters: Filters, params: Record<string, string> = {}): string =>
       renderQuestion(lib.get(name)!, { database: db || 'tcplens', dialect: LEGACY, filters, params }).sql;
-    expect(sql('rtt-by-peer', f({ peer: parsePeer('10.0.0.0/8') }))).to.match(/FROM \w+\.tcp_rtt_1m\s+WHERE minute >= /);
-    expect(sql('rtt-by-peer', f({ port: 443n }))).to.match(/FROM \w+\.tcp_rtt_1m\s+WHERE 0\n/); // sport is not in its key
-    expect(sql('rtt-by-peer', f({}), { step: '90s' })).to.match(/FROM \w+\.tcp_rtt_1m\s+WHERE 0\n/);
+    // the plain query: no rollup, no aggregate states (merging them was the cost)
+    for (const [filters, params] of [
+      [f({ peer: parsePeer('10.0.0.0/8') }), {}],
+      [f({}), { step: '1h' }],
+      [f({ port: 443n }), { step: '90s' }],
+    ] as Array<[Filters, Record<string, string>]>) {
+      const rtt = sql('rtt-by-peer', filters, params);
+      expect(rtt).to.not.match(/FROM \w+\.tcp_rtt_1m|State\(|Merge\(/);
+      expect(rtt).to.match(/FROM \w+\.tcp_snapshots\s+WHERE ts >= /);
+    }
     expect(sql('slow-endpoints', f({ port: 443n, cgroup: 7n }))).to.match(
       /FROM \w+\.tcp_sock_1m\s+WHERE minute >= .* AND \(sport = 443 OR dport = 443\)/,
     );
@@ -161,11 +162,11 @@ describe('rollups (011): rtt-by-peer and slow-endpoints equal the raw rows', fun
     await applySchema(ch.client, { database: fresh, ttlDays: 0 });
     const [made] = await rows<{ t: number }>(
       ch.client,
-      `SELECT toUInt32(metadata_modification_time) AS t FROM system.tables WHERE database = '${fresh}' AND name = 'tcp_rtt_1m_mv'`,
+      `SELECT toUInt32(metadata_modification_time) AS t FROM system.tables WHERE database = '${fresh}' AND name = 'tcp_sock_1m_mv'`,
     );
     const [cov] = await rows<{ c: number; none: number }>(
       ch.client,
-      `SELECT toUInt32(${coveredFromSql(fresh, ROLLUPS['tcp_rtt_1m']!)}) AS c, toUInt32(${coveredFromSql('no_such_db', ROLLUPS['tcp_rtt_1m']!)}) AS none`,
+      `SELECT toUInt32(${coveredFromSql(fresh, ROLLUPS['tcp_sock_1m']!)}) AS c, toUInt32(${coveredFromSql('no_such_db', ROLLUPS['tcp_sock_1m']!)}) AS none`,
     );
     const c = Number(cov!.c);
     expect(c % 60).to.equal(0);
@@ -174,12 +175,9 @@ describe('rollups (011): rtt-by-peer and slow-endpoints equal the raw rows', fun
     expect(Number(cov!.none)).to.be.above(Date.now() / 1000 + 86_400 * 365 * 50);
   });
 
-  it('with the raw rows dropped, whole minutes answer from the rollups alone', async () => {
+  it('with the raw rows dropped, whole minutes answer from the rollup alone', async () => {
     const f: Filters = { since: BigInt(Math.floor(first / 60) * 60 - 60), until: BigInt(Math.ceil((last + 1) / 60) * 60 + 60) };
-    const before = {
-      slow: await ask('slow-endpoints', f, { coveredFrom: 0n }),
-      rtt: await ask('rtt-by-peer', f, { coveredFrom: 0n }),
-    };
+    const before = { slow: await ask('slow-endpoints', f, { coveredFrom: 0n }) };
     expect(before.slow).to.equal(await ask('slow-endpoints', f, 'off'));
     const parts = await rows<{ p: string }>(
       ch.client,
@@ -189,6 +187,5 @@ describe('rollups (011): rtt-by-peer and slow-endpoints equal the raw rows', fun
     expect(await ask('slow-endpoints', f, 'off')).to.equal('[]');
     expect(JSON.parse(before.slow)).to.have.length.greaterThan(0);
     expect(await ask('slow-endpoints', f, { coveredFrom: 0n })).to.equal(before.slow);
-    expect(await ask('rtt-by-peer', f, { coveredFrom: 0n })).to.equal(before.rtt);
   });
 });
