@@ -13,8 +13,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { LEGACY } from '../../src/sinks/clickhouse/dialect';
-import { columnExists, renderAll, tableNames } from '../../src/sinks/clickhouse/schema';
+import { tableNames } from '../../src/sinks/clickhouse/schema';
 import { startCluster, type TestCluster } from '../../test/helpers/cluster';
+import { applyClusterSchema } from './cluster_schema';
 import { HostClock, loadRecording, ReplaySink, type RecordedChunk, type Recording } from './replay';
 import { diffEvents, events, localCounts, merged, partsNow, procUsage, quantile, sumEvents, type Events } from './probe';
 
@@ -67,23 +68,6 @@ function parseArgs(argv: string[]): Args {
     durationS: one('duration', smoke ? '8' : '60'),
     strategies,
   };
-}
-
-/** The --cluster schema (ReplicatedMergeTree locals, Distributed tables) run
- * on every server at once: ON CLUSTER through 18.16's DDL queue takes seconds
- * a statement, which would be most of a short bench. */
-async function schema(c: TestCluster, db: string): Promise<void> {
-  const ddl = renderAll({ database: db, dialect: LEGACY, cluster: c.name, replicated: true, onCluster: false });
-  await Promise.all(
-    c.servers.map(async (s) => {
-      // a replicated table's ADD COLUMN reaches its other replica through
-      // ZooKeeper, whose own ALTER then finds the column there
-      for (const q of ddl)
-        await s.client.command({ query: q }).catch((e: unknown) => {
-          if (!columnExists(q, e)) throw e;
-        });
-    }),
-  );
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -347,8 +331,9 @@ async function main(): Promise<void> {
       for (const n of args.hosts)
         for (const st of args.strategies) {
           const db = `fleet_${sockets}_${n}_${st.name}`;
-          await schema(c, db);
-          await schema(c, `${db}_anchor`);
+          // every node has the whole schema before the first host writes (cluster_schema.ts)
+          await applyClusterSchema(c, db, 2);
+          await applyClusterSchema(c, `${db}_anchor`, 2);
           const r = await fleet(c, rec, db, n, st, args.durationS, tmp);
           const st2 = await stored(c, db, r.m.rows);
           const an = await anchor(c, rec, `${db}_anchor`, r.byTable, tmp);

@@ -35,15 +35,42 @@ FROM
     -- per socket: its counters are cumulative, so the largest is the latest
     SELECT
       dst, dport, idiag_cookie,
-      max(tcpi_rwnd_limited) AS rwnd_us,
-      max(tcpi_sndbuf_limited) AS sndbuf_us,
-      max(tcpi_busy_time) AS busy_us,
-      countIf(tcpi_snd_wnd = 0 AND tcpi_len >= 232) AS zero_wnd,
-      max(idiag_rqueue) AS max_rq,
-      max(idiag_rqueue) - min(idiag_rqueue) AS rq_growth,
-      max(idiag_wqueue) AS max_wq
-    FROM {{db}}.tcp_snapshots
-    WHERE {{where:tcp_snapshots}} AND idiag_state IN (1, 8)
+      maxMerge(s_rwnd) AS rwnd_us,
+      maxMerge(s_sndbuf) AS sndbuf_us,
+      maxMerge(s_busy) AS busy_us,
+      countIfMerge(s_zero_wnd) AS zero_wnd,
+      maxMerge(s_max_rq) AS max_rq,
+      maxMerge(s_max_rq) - minMerge(s_min_rq) AS rq_growth,
+      maxMerge(s_max_wq) AS max_wq
+    FROM
+    (
+      -- the whole minutes of the window the rollup holds (011), as aggregate states
+      SELECT
+        dst, dport, idiag_cookie,
+        rwnd_limited_us AS s_rwnd,
+        sndbuf_limited_us AS s_sndbuf,
+        busy_us AS s_busy,
+        zero_window_polls AS s_zero_wnd,
+        max_recv_q AS s_max_rq,
+        min_recv_q AS s_min_rq,
+        max_send_q AS s_max_wq
+      FROM {{db}}.tcp_sock_1m
+      WHERE {{rollup:tcp_sock_1m}}
+      UNION ALL
+      -- the rest of the window from the raw snapshots, as the same states
+      SELECT
+        dst, dport, idiag_cookie,
+        maxState(tcpi_rwnd_limited),
+        maxState(tcpi_sndbuf_limited),
+        maxState(tcpi_busy_time),
+        countIfState(tcpi_snd_wnd = 0 AND tcpi_len >= 232),
+        maxState(idiag_rqueue),
+        minState(idiag_rqueue),
+        maxState(idiag_wqueue)
+      FROM {{db}}.tcp_snapshots
+      WHERE {{where:tcp_snapshots}} AND {{outside:tcp_sock_1m}} AND idiag_state IN (1, 8)
+      GROUP BY dst, dport, idiag_cookie
+    )
     GROUP BY dst, dport, idiag_cookie
   )
   GROUP BY dst, dport

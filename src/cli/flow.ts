@@ -7,6 +7,7 @@ import { queryOptions, type QueryFlags } from '../query/flags';
 import { answer, ask, printResult } from '../query/cli_common';
 import { withDeltas } from '../query/timeline';
 import { usage } from '../util/errors';
+import { Output } from '../util/output';
 
 interface FlowArgs extends QueryFlags {
   cookie?: string;
@@ -48,6 +49,14 @@ export async function handler(args: ArgumentsCamelCase<FlowArgs>): Promise<void>
     throw usage(
       'name a cookie, or an address (--peer, --local) and a port (--port, --local-port, --peer-port) of one socket, and the window',
     );
+  if (args['print-sql']) {
+    // the first of the two questions: its answer (the cookie) is what the timeline would be asked for
+    const out = new Output();
+    await out.write('-- tcplens flow finds the socket with flow-find, then asks flow-timeline for its cookie and netns\n');
+    await out.flush();
+    await answer(lib.get('flow-find')!, args, {});
+    return;
+  }
   const found = await ask(lib.get('flow-find')!, args, {});
   const match = found.rows[0];
   if (found.rows.length !== 1 || !match) {

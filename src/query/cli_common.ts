@@ -20,16 +20,8 @@ export async function answer(
   const render = (dialect: Dialect): Rendered => renderQuestion(q, { database: cfg.database, dialect, filters, params });
   const out = new Output();
   if (a['print-sql']) {
-    // render first: a bad value fails before any server is asked
-    const r = render(a['server-version'] ? dialectFor(a['server-version']) : LEGACY);
-    let sql = r;
-    if (!a['server-version']) {
-      const c = await connect(cfg).catch(() => null);
-      if (c) {
-        sql = render(c.dialect);
-        await c.client.close();
-      }
-    }
+    // printed, never run: no server is asked (--server-version picks the dialect, else 18.16's)
+    const sql = render(a['server-version'] ? dialectFor(a['server-version']) : LEGACY);
     await out.write(`${sql.sql}\n`);
     if (Object.keys(sql.params).length) await out.write(`-- parameters: ${JSON.stringify(sql.params)}\n`);
     await out.flush();

@@ -51,7 +51,7 @@ export function queryOptions<T>(y: Argv<T>, defaultSince: string): Argv<T & Quer
     .option('print-sql', { type: 'boolean', default: false, describe: 'print the rendered SQL (and parameters) instead of running it' })
     .option('server-version', {
       type: 'string',
-      describe: 'with --print-sql: render for this server version (default: ask the server, else 18.16)',
+      describe: 'with --print-sql: render for this server version (default 18.16; no server is asked)',
     }) as unknown as Argv<T & QueryFlags>;
 }
 

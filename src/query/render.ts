@@ -9,6 +9,7 @@ import { TcplensError, usage } from '../util/errors';
 import type { Question } from './library';
 import { addressLiteral, literal } from './literal';
 import { parseDurationNs, parseText, parseUInt, type Typed } from './params';
+import { coveredFromSql, ROLLUPS, rollupSpan } from './rollup';
 
 /** The common filters, typed (cli/query_flags.ts parses the flags into these). */
 export interface Filters {
@@ -113,11 +114,9 @@ export function questionParams(q: Question, given: Record<string, string | undef
   return out;
 }
 
-/** The filter conjunction for one table: the window on ts, then each given filter. */
-function where(table: string, f: Filters, b: Binder): string {
-  const cols = FILTER_COLUMNS[table];
-  if (!cols) throw new Error(`{{where:${table}}}: no filter columns for table ${table}`);
-  const parts = [`ts >= toDateTime(${b.bind('since', u64(f.since))})`, `ts < toDateTime(${b.bind('until', u64(f.until))})`];
+/** The comparisons of each given filter in one table's (or rollup's) columns. */
+function filterParts(table: string, cols: Partial<Record<FilterName, string>>, f: Filters, b: Binder): string[] {
+  const parts: string[] = [];
   for (const name of FILTER_NAMES) {
     const v = f[name];
     if (v === undefined) continue;
@@ -135,7 +134,57 @@ function where(table: string, f: Filters, b: Binder): string {
       parts.push(`${col} = ${b.bind(name, u64(v as bigint))}`);
     }
   }
-  return parts.join(' AND ');
+  return parts;
+}
+
+/** The filter conjunction for one table: the window on ts, then each given filter. */
+function where(table: string, f: Filters, b: Binder): string {
+  const cols = FILTER_COLUMNS[table];
+  if (!cols) throw new Error(`{{where:${table}}}: no filter columns for table ${table}`);
+  const window = [`ts >= toDateTime(${b.bind('since', u64(f.since))})`, `ts < toDateTime(${b.bind('until', u64(f.until))})`];
+  return [...window, ...filterParts(table, cols, f, b)].join(' AND ');
+}
+
+/** How a rendering reads the rollups (rollup.ts). */
+export type RollupUse =
+  /** where they give the raw rows' answer, from the time the server says they cover */
+  | 'auto'
+  /** never: raw rows only */
+  | 'off'
+  /** as 'auto', but covering every row from this unix second (data known to have been inserted after the views existed: tests, bench) */
+  | { coveredFrom: bigint };
+
+/** {{rollup:T}} (the rollup's whole minutes of the window) and {{outside:T}} (the raw rows of the rest) */
+function rollupPart(
+  kind: 'rollup' | 'outside',
+  table: string,
+  o: {
+    db: string;
+    q: Question;
+    filters: Filters;
+    use: RollupUse;
+    macros: Readonly<Record<string, string>>;
+    values: ReturnType<typeof questionParams>;
+  },
+  b: Binder,
+): string {
+  const r = ROLLUPS[table];
+  if (!r) throw new TcplensError('EUSAGE', `${o.q.name}.sql: {{${kind}:${table}}}: no such rollup`);
+  const wholeMinutes = (name: string): boolean => {
+    const v = o.values.get(name);
+    return o.macros[name] === undefined && v?.type === 'UInt64' && v.value % 60_000_000_000n === 0n;
+  };
+  // every filter in its key, every bucket width whole minutes (a dashboard's is not known here)
+  const usable =
+    o.use !== 'off' &&
+    FILTER_NAMES.every((n) => o.filters[n] === undefined || r.columns[n] !== undefined) &&
+    o.q.params.every((p) => p.kind !== 'duration' || wholeMinutes(p.name));
+  if (!usable) return kind === 'rollup' ? '0' : '1';
+  // a whole minute: the rollup's rows are whole minutes
+  const covered = typeof o.use === 'object' ? `toDateTime(${((o.use.coveredFrom + 59n) / 60n) * 60n})` : coveredFromSql(o.db, r);
+  const span = rollupSpan(b.bind('since', u64(o.filters.since)), b.bind('until', u64(o.filters.until)), covered);
+  if (kind === 'outside') return `(ts < ${span.from} OR ts >= ${span.to})`;
+  return [`minute >= ${span.from}`, `minute < ${span.to}`, ...filterParts(table, r.columns, o.filters, b)].join(' AND ');
 }
 
 /** The question's SQL for `dialect`, every placeholder replaced in one pass. */
@@ -148,6 +197,8 @@ export function renderQuestion(
     params?: Record<string, string | undefined>;
     /** a dashboard's rendering: values as literals on every server, and these SQL macros for the named values (since, until, step) */
     macros?: Readonly<Record<string, string>>;
+    /** the rollups (011): read where they give the same answer (default 'auto') */
+    rollups?: RollupUse;
   },
 ): Rendered {
   const db = checkIdentifier('database', o.database);
@@ -165,6 +216,8 @@ export function renderQuestion(
   const b = new Binder(o.dialect.modern && !o.macros, o.macros);
   const sql = q.body.replace(/\{\{(\w+)(?::(\w+))?\}\}/g, (_, k: string, arg: string | undefined) => {
     if (k === 'where' && arg) return where(arg, o.filters, b);
+    if ((k === 'rollup' || k === 'outside') && arg)
+      return rollupPart(k, arg, { db, q, filters: o.filters, use: o.rollups ?? 'auto', macros: o.macros ?? {}, values }, b);
     if (k === 'db') return db;
     // a 16-byte address column as text, IPv4 without its ::ffff: prefix
     if (k === 'addr' && arg) return `replaceRegexpOne(IPv6NumToString(${arg}), '^::ffff:', '')`;

@@ -9,6 +9,7 @@ import { unreachable } from '../sinks/clickhouse/retry';
 import { tlsFailure } from '../sinks/clickhouse/tls';
 import { TcplensError } from '../util/errors';
 import type { Rendered } from './render';
+import { ROLLUPS } from './rollup';
 
 export interface Column {
   name: string;
@@ -28,6 +29,9 @@ export function queryError(e: unknown, cfg: ClickHouseConfig): TcplensError {
   const msg = String((e as Error)?.message ?? e).split('\n')[0]!;
   if (unreachable(e) || /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|socket hang up|Timeout error/i.test(msg))
     return new TcplensError('ECLICKHOUSE', `cannot reach ClickHouse at ${describeCh(cfg)}: ${msg}`);
+  // a rollup missing from tables that are there: the schema predates it (011)
+  if (Object.keys(ROLLUPS).some((r) => new RegExp(`Table \\w+\\.${r} doesn't exist`).test(msg)))
+    return new TcplensError('ECLICKHOUSE', `the schema of ${cfg.database} is older than this question: run tcplens schema apply (${msg})`);
   if (/Code: 81\b|Database .* doesn't exist|Code: 60\b|Table .* doesn't exist/.test(msg))
     return new TcplensError(
       'ECLICKHOUSE',

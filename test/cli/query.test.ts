@@ -2,6 +2,7 @@
 // output formats reading the same rows, one-line errors with exit 2 for bad
 // flags and for a server that is not there, and --print-sql for both dialects.
 import { expect } from 'chai';
+import * as net from 'net';
 import { applySchema } from '../../src/sinks/clickhouse/schema';
 import { freePort, sharedServer } from '../helpers/clickhouse';
 import { runCli } from '../helpers/run_proc';
@@ -153,5 +154,38 @@ describe('tcplens query / flow (CLI)', function () {
     expect(modern.stdout).to.match(/comm = \{p_comm_\d+:String\}/);
     expect(modern.stdout).to.not.include("x'y'");
     expect(modern.stdout).to.match(/^-- parameters: .*"x'y"/m);
+  });
+
+  it('a schema from before the rollups (011): one line, exit 2, run schema apply', async () => {
+    const old = t.freshDb('old');
+    await applySchema(t.client, { database: old, ttlDays: 0 });
+    for (const x of ['tcp_sock_1m_mv', 'tcp_sock_1m']) await t.client.command({ query: `DROP TABLE ${old}.${x}` });
+    const r = await runCli(['query', 'slow-endpoints', '--database', old], env());
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.match(/^tcplens: the schema of \w+ is older than this question: run tcplens schema apply \(.*tcp_sock_1m.*\)\n$/);
+  });
+
+  it('--print-sql asks no server: a listener at the configured address sees no connection (query, and flow by peer)', async () => {
+    let connections = 0;
+    const listener = net.createServer((c) => {
+      connections++;
+      c.destroy();
+    });
+    await new Promise<void>((r) => listener.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(listener.address() as net.AddressInfo).port}`;
+    try {
+      const q = await runCli(['query', 'slow-endpoints', '--peer', '10.0.0.0/8', '--print-sql'], { TCPLENS_CLICKHOUSE_URL: url });
+      expect(q.code, q.stderr).to.equal(0);
+      expect(q.stdout).to.match(/FROM tcplens\.tcp_sock_1m\s+WHERE minute >= /); // 18.16's rendering, the rollup read
+      const f = await runCli(['flow', '--peer', '10.0.0.7', '--port', '443', '--print-sql', '--server-version', '24.8'], {
+        TCPLENS_CLICKHOUSE_URL: url,
+      });
+      expect(f.code, f.stderr).to.equal(0);
+      expect(f.stdout).to.match(/^-- tcplens flow finds the socket with flow-find/);
+      expect(f.stdout).to.match(/^-- parameters: .*"p_port_\d+":"443"/m);
+      expect(connections).to.equal(0);
+    } finally {
+      listener.close();
+    }
   });
 });

@@ -5,7 +5,7 @@
 // that never accepts overflows; a reader that stops reading makes its peer a
 // slow receiver. The questions are asked through the real CLI.
 import { expect } from 'chai';
-import { execFileSync, spawn } from 'child_process';
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -14,22 +14,10 @@ import { skipUnlessEvents } from '../helpers/events';
 import { haveClickHouse, rows as chRows, sharedServer } from '../helpers/clickhouse';
 import { killRuns, runCli, startRun } from '../helpers/run_proc';
 import { skipIf } from '../helpers/skip';
+import { workload } from '../helpers/forensics';
 
-const WORKLOAD = path.resolve(__dirname, '../../../test/helpers/forensics.py');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 type Row = Record<string, string | number>;
-
-/** runs a workload in the namespace; resolves with its JSON truth */
-function workload(ns: string, ...args: Array<string | number>): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    const p = spawn('ip', ['netns', 'exec', ns, 'python3', WORKLOAD, ...args.map(String)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    p.on('exit', (code) =>
-      code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`${args[0]}: exit ${code}`)),
-    );
-  });
-}
 
 describe('saved questions on data from a real tcplens run', function () {
   this.timeout(180_000);

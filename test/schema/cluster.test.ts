@@ -6,7 +6,7 @@
 // applied once through one node with a private ZooKeeper.
 import { expect } from 'chai';
 import { loadLibrary } from '../../src/query/library';
-import { renderQuestion } from '../../src/query/render';
+import { renderQuestion, type RollupUse } from '../../src/query/render';
 import { parsePeer } from '../../src/query/params';
 import { ClickHouseSink } from '../../src/sinks/clickhouse/sink';
 import { renderAll } from '../../src/sinks/clickhouse/schema';
@@ -118,6 +118,82 @@ describe('cluster schema: two shards behind a Distributed table', function () {
         ['x', '10.0.0.2', 5],
         ['y', '10.0.0.3', 7],
       ]);
+    });
+
+    it('slow-endpoints reads the rollup (011) of both shards and equals the raw rows; rtt-by-peer the raw polls', async () => {
+      const db = servers[0]!.freshDb('qr');
+      const ddl = renderAll({ database: db, dialect: LEGACY, cluster: 'tl_test', replicated: false, onCluster: false });
+      for (const s of servers) for (const stmt of ddl) await s.client.command({ query: stmt });
+      const now = Math.floor(Date.now() / 1000);
+      // through the Distributed table, as the sink writes: one socket's polls land on both shards
+      const N = 3000;
+      await servers[0]!.client.command({
+        query: `INSERT INTO ${db}.tcp_snapshots (host, ts, view, src, dst, idiag_cookie, netns_inode, tcpi_rtt, tcpi_min_rtt,
+            tcpi_rwnd_limited, tcpi_snd_wnd, tcpi_len, idiag_rqueue, idiag_wqueue, sport, dport, idiag_state)
+          SELECT 'h', toDateTime(${now - 300} + number % 290), 'poll', IPv4ToIPv6(toUInt32(167772161)), IPv4ToIPv6(toUInt32(167772416 + number % 7)),
+            intDiv(number, 30), 1, 100 + number % 997, 50 + number % 31, number * 10, number % 9, 232, number % 13, number % 5,
+            40000 + intDiv(number, 30), 443 + number % 7, 1
+          FROM system.numbers LIMIT ${N}`,
+      });
+      const local = async (s: TestServer, t: string): Promise<number> =>
+        Number((await rows<{ n: string }>(s.client, `SELECT count() AS n FROM ${db}.${t}_local`))[0]!.n);
+      const deadline = Date.now() + 20_000;
+      while (Date.now() < deadline && (await local(servers[0]!, 'tcp_snapshots')) + (await local(servers[1]!, 'tcp_snapshots')) < N)
+        await new Promise((r) => setTimeout(r, 200));
+      for (const s of servers) {
+        // each shard rolled up its own rows, into both views
+        expect(await local(s, 'tcp_sock_1m'), s.url).to.be.greaterThan(0);
+        expect(await local(s, 'tcp_rtt_1m'), s.url).to.be.greaterThan(0);
+      }
+      const lib = loadLibrary();
+      const f = { since: BigInt(now - 317), until: BigInt(now + 1) };
+      for (const name of ['slow-endpoints', 'rtt-by-peer']) {
+        const ask = async (rollups: RollupUse): Promise<unknown[]> =>
+          rows(
+            servers[1]!.client,
+            renderQuestion(lib.get(name)!, { database: db, dialect: LEGACY, filters: f, rollups, params: { limit: '10000' } }).sql,
+          );
+        const raw = await ask('off');
+        expect(raw.length, name).to.be.greaterThan(0);
+        expect(await ask({ coveredFrom: 0n }), name).to.deep.equal(raw);
+        expect(await ask('auto'), name).to.deep.equal(raw); // the views are new: raw rows only, through the same SQL
+      }
+    });
+
+    it('inserts through the Distributed tables that leave out columns with defaults reach the shards and the views', async () => {
+      const db = servers[0]!.freshDb('qm');
+      const ddl = renderAll({ database: db, dialect: LEGACY, cluster: 'tl_test', replicated: false, onCluster: false });
+      for (const s of servers) for (const stmt of ddl) await s.client.command({ query: stmt });
+      const now = Math.floor(Date.now() / 1000);
+      // 008's columns (DEFAULT 0, CAST to UInt64 by the server) filled on the shards, 009's and 011's views fed
+      const blocks = [
+        `INSERT INTO ${db}.tcp_flows (host, ts, idiag_family, src, dst, dport, tcpi_rtt) SELECT 'a', ${now}, 2, '10.9.0.1', '10.0.0.2', 443, 100 FROM system.numbers LIMIT 500`,
+        `INSERT INTO ${db}.tcp_flows (host, ts, idiag_family, src, dst, tcpi_rwnd_limited) SELECT 'b', ${now}, 2, '10.9.0.1', '10.0.0.3', number FROM system.numbers LIMIT 500`,
+        `INSERT INTO ${db}.tcp_snapshots (host, ts, view, dst, idiag_cookie, idiag_state, tcpi_rtt) SELECT 'a', ${now}, 'poll', IPv4ToIPv6(toUInt32(167772162)), number, 1, 100 FROM system.numbers LIMIT 500`,
+        `INSERT INTO ${db}.tcp_snapshots (host, ts, idiag_cookie, idiag_state, tcpi_rwnd_limited) SELECT 'b', ${now}, number, 1, number FROM system.numbers LIMIT 500`,
+      ];
+      for (let i = 0; i < 5; i++) for (const [k, q] of blocks.entries()) await servers[(i + k) % 2]!.client.command({ query: q });
+      const count = async (t: string): Promise<number> =>
+        (
+          await Promise.all(
+            servers.map(async (s) => Number((await rows<{ n: string }>(s.client, `SELECT count() AS n FROM ${db}.${t}`))[0]!.n)),
+          )
+        ).reduce((a, b) => a + b, 0);
+      const deadline = Date.now() + 20_000;
+      while (Date.now() < deadline && (await count('tcp_flows_local')) + (await count('tcp_snapshots_local')) < 10_000)
+        await new Promise((r) => setTimeout(r, 200));
+      expect([await count('tcp_flows_local'), await count('tcp_snapshots_local')]).to.deep.equal([5000, 5000]);
+      const [sums] = await rows<{ rwnd: string; hs: string }>(
+        servers[0]!.client,
+        `SELECT sum(tcpi_rwnd_limited) AS rwnd, sum(handshake) AS hs FROM ${db}.tcp_flows`,
+      );
+      expect([Number(sums!.rwnd), Number(sums!.hs)]).to.deep.equal([5 * 124_750, 5000 * 2]); // the given values; handshake's DEFAULT 2
+      const [views] = await rows<{ flows: string; polls: string; socks: string }>(
+        servers[0]!.client,
+        `SELECT (SELECT countMerge(flows) FROM ${db}.tcp_peer_1m) AS flows, (SELECT countMerge(polls) FROM ${db}.tcp_rtt_1m) AS polls,
+          (SELECT uniqExact(host, idiag_cookie) FROM ${db}.tcp_sock_1m) AS socks`,
+      );
+      expect([Number(views!.flows), Number(views!.polls), Number(views!.socks)]).to.deep.equal([5000, 2500, 1000]);
     });
   });
 

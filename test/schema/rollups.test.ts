@@ -48,17 +48,43 @@ describe('rollups (009): tcp_peer_1m per minute, host and peer', function () {
     expect(Number(rolled[0]!['retr']) + Number(rolled[1]!['retr'])).to.equal(values.slice(0, 30).reduce((n, _, i) => n + (i % 4), 0));
   });
 
-  it('18.16: apply drops rollup day partitions past the rollup retention, raw ones past --ttl-days', async () => {
-    const db = t.freshDb('rollttl');
+  /** a fresh schema with one row 10 days old and one past the rollup retention, made by row(db, ts, age) */
+  const twoDays = async (tag: string, row: (db: string, ts: number, age: number) => string): Promise<string> => {
+    const db = t.freshDb(tag);
     await applySchema(t.client, { database: db, ttlDays: 0 });
-    const day = 86_400;
     const now = Math.floor(Date.now() / 1000);
-    for (const age of [10, ROLLUP_TTL_DAYS + 2])
-      await t.client.command({ query: `INSERT INTO ${db}.tcp_flows (host, ts, dst, dport) VALUES ('a', ${now - age * day}, 'p', 1)` });
+    for (const age of [10, ROLLUP_TTL_DAYS + 2]) await t.client.command({ query: row(db, now - age * 86_400, age) });
+    return db;
+  };
+
+  it('18.16: apply drops rollup day partitions past the rollup retention, raw ones past --ttl-days', async () => {
+    const db = await twoDays('rollttl', (d, ts) => `INSERT INTO ${d}.tcp_flows (host, ts, dst, dport) VALUES ('a', ${ts}, 'p', 1)`);
     const r = await applySchema(t.client, { database: db, ttlDays: 3 });
     expect(r.expiredPartitions).to.equal(3); // both raw days, the older rollup day
     const left = await rows<{ n: string }>(t.client, `SELECT countMerge(flows) AS n FROM ${db}.tcp_peer_1m`);
     expect(Number(left[0]!.n)).to.equal(1);
     expect(Number((await rows<{ n: string }>(t.client, `SELECT count() AS n FROM ${db}.tcp_flows`))[0]!.n)).to.equal(0);
+  });
+
+  it("18.16: the snapshot rollups (011) keep the rollup retention too, or rollupTtlDays'", async () => {
+    const db = await twoDays(
+      'rollttl11',
+      (d, ts, age) =>
+        `INSERT INTO ${d}.tcp_snapshots (host, ts, view, idiag_state, tcpi_rtt, idiag_cookie) VALUES ('a', ${ts}, 'poll', 1, 100, ${age})`,
+    );
+    const count = async (): Promise<number[]> => {
+      const [n] = await rows<{ rtt: string; sock: string }>(
+        t.client,
+        `SELECT (SELECT countMerge(polls) FROM ${db}.tcp_rtt_1m) AS rtt, (SELECT count() FROM ${db}.tcp_sock_1m) AS sock`,
+      );
+      return [Number(n!.rtt), Number(n!.sock)];
+    };
+    expect(await count()).to.deep.equal([2, 2]);
+    const r = await applySchema(t.client, { database: db, ttlDays: 3 });
+    expect(r.expiredPartitions).to.equal(4); // both raw days, the older day of each rollup
+    expect(await count()).to.deep.equal([1, 1]);
+    const r2 = await applySchema(t.client, { database: db, ttlDays: 3, rollupTtlDays: 5 });
+    expect(r2.expiredPartitions).to.equal(2);
+    expect(await count()).to.deep.equal([0, 0]);
   });
 });
