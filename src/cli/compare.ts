@@ -103,7 +103,8 @@ function intervals(text: string, flag: string): number[] {
 
 function views(text: string): ViewName[] {
   const out = listItems(text);
-  for (const v of out) if (!(ALL_VIEWS as string[]).includes(v)) throw usage(`--views: unknown view "${clip(v)}" (${ALL_VIEWS.join(', ')})`);
+  for (const v of out)
+    if (!(ALL_VIEWS as string[]).includes(v)) throw usage(`--views: unknown view "${clip(v)}" (${ALL_VIEWS.join(', ')})`);
   if (!out.length) throw usage('--views: name at least one view');
   return out as ViewName[];
 }
@@ -113,7 +114,8 @@ function outputs(args: CompareArgs): void {
   if (args.svg !== undefined) checkOutputPath(args.svg, '--svg');
   if (args.truthOut !== undefined) checkOutputPath(args.truthOut, '--truth-out');
   if (args.flowsOut !== undefined) checkOutputPath(args.flowsOut, '--flows-out');
-  if (args.truthOut !== undefined && args.loadgen === undefined) throw usage('--truth-out: with --loadgen (the ground truth is the workload\'s)');
+  if (args.truthOut !== undefined && args.loadgen === undefined)
+    throw usage("--truth-out: with --loadgen (the ground truth is the workload's)");
 }
 
 /** Every flag of `tcplens compare` checked and parsed, before anything starts. */
@@ -123,13 +125,15 @@ export function validate(args: CompareArgs) {
   const predictMs = args.predict !== undefined ? intervals(args.predict, 'predict') : [];
   const store = clickhouseConfig(args);
   if (args.fromClickhouse) {
-    if (args.loadgen !== undefined || args.netns !== undefined) throw usage('--from-clickhouse reads stored flows: it takes no --loadgen or --netns');
+    if (args.loadgen !== undefined || args.netns !== undefined)
+      throw usage('--from-clickhouse reads stored flows: it takes no --loadgen or --netns');
     if (!store) throw usage('--from-clickhouse: name the server: --clickhouse-url or TCPLENS_CLICKHOUSE_URL');
     return { fromClickhouse: true as const, store, intervalsMs, predictMs, sinceMs: parseDuration(args.since, 'since') };
   }
   const durationMs = parseDuration(args.duration, 'duration');
   const loadgen = args.loadgen !== undefined ? parseSpec(args.loadgen) : undefined;
-  if (!loadgen && args.netns === undefined) throw usage('compare: name what to watch: --loadgen SPEC (a workload with ground truth) or --netns NAME');
+  if (!loadgen && args.netns === undefined)
+    throw usage('compare: name what to watch: --loadgen SPEC (a workload with ground truth) or --netns NAME');
   if (args.netns !== undefined) {
     if (loadgen) checkNetnsName(args.netns);
     else resolveNetns(parseNetnsSelector(args.netns));

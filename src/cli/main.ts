@@ -96,8 +96,10 @@ export interface Failure {
 /** One line of at most 600 characters: yargs's line breaks as spaces, control
  * characters escaped, a long quoted value shortened (its message kept). */
 export function oneLine(text: string): string {
-  const s = escapeControls(text.replace(/\s*\n\s*/g, ' '))
-    .replace(/(["'])([^"'\n]{100,}?)\1/g, (_m, q: string, v: string) => `${q}${v.slice(0, 60)}... (${v.length} characters)${q}`);
+  const s = escapeControls(text.replace(/\s*\n\s*/g, ' ')).replace(
+    /(["'])([^"'\n]{100,}?)\1/g,
+    (_m, q: string, v: string) => `${q}${v.slice(0, 60)}... (${v.length} characters)${q}`,
+  );
   return s.length > 600 ? `${s.slice(0, 597)}...` : s;
 }
 

@@ -113,7 +113,8 @@ const sleep = (ms: number): Promise<void> => new Promise((res) => setTimeout(res
 
 /** Every flag of `tcplens poll` checked and parsed, before anything starts. */
 export function validate(args: PollArgs) {
-  if (!(Number.isInteger(args.batchRows) && args.batchRows >= 1 && args.batchRows <= 1 << 20)) throw usage('--batch-rows: between 1 and 1048576');
+  if (!(Number.isInteger(args.batchRows) && args.batchRows >= 1 && args.batchRows <= 1 << 20))
+    throw usage('--batch-rows: between 1 and 1048576');
   if (args.count !== undefined && !(Number.isInteger(args.count) && args.count >= 1)) throw usage('--count: a whole number, at least 1');
   if (args.count !== undefined && args.interval === undefined) throw usage('--count: with --interval (without it, poll runs once)');
   if (args.changed && args.pollVia !== 'iter') throw usage('--changed: with --poll-via iter');

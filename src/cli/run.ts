@@ -123,16 +123,16 @@ export function validate(args: RunArgs) {
 }
 
 export async function runMain(args: RunArgs): Promise<number> {
-  const { intervalMs, drainMs, ownersMs, listenMs, ringBytes, durationMs, asked, wanted, snapshotOn, bytecode, states, adaptive, phaseMs, level, spoolBudget, user, breakdown } =
-    validate(args);
-  log.setLevel(level);
+  const set = validate(args);
+  const { intervalMs, listenMs, adaptive } = set;
+  log.setLevel(set.level);
   const host = args.host ?? os.hostname();
 
   const base = runPreflight({ netnsAll: listItems(args.netns).some((x) => x !== 'host') });
   // preflight found other namespaces out of reach (no CAP_SYS_ADMIN): "all"
   // is our own then, as preflight said, rather than a failure per namespace
   // per cycle; namespaces named one by one are still tried, and fail loudly
-  const netns: NetnsSelector = asked.kind === 'all' && base.views.netns === 'own' ? { kind: 'list', items: ['host'] } : asked;
+  const netns: NetnsSelector = set.asked.kind === 'all' && base.views.netns === 'own' ? { kind: 'list', items: ['host'] } : set.asked;
   // what the chosen intervals cost before a socket is found (the walks of the kernel's hash tables)
   // (fewer namespaces and dumps than `tcplens preflight`: a start-up cost, 45 ms a dump where the host holds 100k sockets)
   const plan = { intervalMs, listenMs, ...(adaptive ? { cpuBudget: adaptive.opts.cpuBudget } : {}) };
@@ -144,34 +144,34 @@ export async function runMain(args: RunArgs): Promise<number> {
   const opened = openViews(
     VIEW_FACTORIES,
     {
-      wanted,
+      wanted: set.wanted,
       report,
       netns,
       intervalMs,
       listenMs,
-      drainMs,
+      drainMs: set.drainMs,
       sampleHz: args.sampleHz,
-      ownersMs,
-      ringBytes,
+      ownersMs: set.ownersMs,
+      ringBytes: set.ringBytes,
       changesOnly: args.changesOnly,
       pollVia: args.pollVia,
       hostSweep: args.hostSweep,
-      ...(snapshotOn ? { snapshotOn, snapshotRate: args.snapshotRate } : {}),
-      ...(bytecode ? { bytecode } : {}),
-      ...(states !== undefined ? { states } : {}),
+      ...(set.snapshotOn ? { snapshotOn: set.snapshotOn, snapshotRate: args.snapshotRate } : {}),
+      ...(set.bytecode ? { bytecode: set.bytecode } : {}),
+      ...(set.states !== undefined ? { states: set.states } : {}),
       ...(adaptive ? { adaptive } : {}),
-      ...(phaseMs > 0 ? { phaseMs } : {}),
+      ...(set.phaseMs > 0 ? { phaseMs: set.phaseMs } : {}),
     },
     log,
   );
-  const health = args.health ? new HealthAccounts(breakdown) : undefined;
+  const health = args.health ? new HealthAccounts(set.breakdown) : undefined;
   const sidecar = new Sidecar(
     { maxFlows: args.maxFlows, ...(health ? { health } : {}), ...(adaptive ? { lifetimes: adaptive } : {}) },
     sink.sink,
     opened.views,
     log,
   );
-  const stages = runStages(sidecar, sink.sink, spoolBudget, opened);
+  const stages = runStages(sidecar, sink.sink, set.spoolBudget, opened);
   if (adaptive) stages.adaptive = adaptive;
   const metrics = await startRunMetrics(args, stages);
   // everything is loaded, attached, open and bound: keep only what the views still use
@@ -181,12 +181,16 @@ export async function runMain(args: RunArgs): Promise<number> {
       ownNetnsOnly: netns.kind === 'list' && netns.items.every((x) => x === 'host'),
       pollVia: args.pollVia,
     });
-    dropPrivileges(keep, { ...(user ? { user } : {}), ...(args.sink === 'clickhouse' ? { spoolDir: args['spool-dir'] } : {}) }, log);
+    dropPrivileges(
+      keep,
+      { ...(set.user ? { user: set.user } : {}), ...(args.sink === 'clickhouse' ? { spoolDir: args['spool-dir'] } : {}) },
+      log,
+    );
   }
   log.info('run.started', 'started', {
     host,
     interval_ms: intervalMs,
-    netns: netns === asked ? args.netns : 'host (other namespaces out of reach)',
+    netns: netns === set.asked ? args.netns : 'host (other namespaces out of reach)',
     sink: sink.describe,
     listen: metrics.url,
     views: opened.views.map((v) => v.name),
@@ -202,7 +206,7 @@ export async function runMain(args: RunArgs): Promise<number> {
     onInt = stop('SIGINT');
   process.once('SIGTERM', onTerm);
   process.once('SIGINT', onInt);
-  const timer = durationMs > 0 ? setTimeout(stop('duration'), durationMs) : null;
+  const timer = set.durationMs > 0 ? setTimeout(stop('duration'), set.durationMs) : null;
   try {
     await sidecar.run();
   } finally {

@@ -164,8 +164,10 @@ export function withRunOptions(y: Argv, env: NodeJS.ProcessEnv = process.env): A
   // the file's keys and value types are the options' own, read when the file is
   const types = (): OptionTypes => optionTypes(yargsOptions(all as Argv<unknown>));
   return envDefaults(all, env, problems)
-    .config('config', 'JSON file of settings, keys named as the flags (flags win over it, it wins over TCPLENS_* variables)', (file: string) =>
-      loadConfigFile(file, types()),
+    .config(
+      'config',
+      'JSON file of settings, keys named as the flags (flags win over it, it wins over TCPLENS_* variables)',
+      (file: string) => loadConfigFile(file, types()),
     )
     .check((argv) => {
       if (problems.length) throw usage(problems[0]!);

@@ -123,6 +123,7 @@ describe('every flag of every command, fuzzed (in process)', function () {
   it('every option: hostile values are accepted or rejected in one clear line (exit 2) naming the flag, never showing a password', async () => {
     const tally = new Tally();
     const started = Date.now();
+    const cpu0 = process.cpuUsage();
     const values = hostileValues(dir);
     const leaks: string[] = [];
     await withEnv(env(), async () => {
@@ -140,8 +141,9 @@ describe('every flag of every command, fuzzed (in process)', function () {
         }
       }
     });
+    const cpu = process.cpuUsage(cpu0);
     const s = ((Date.now() - started) / 1000).toFixed(1);
-    console.log(`      ${tally.total} cases in ${s} s: ${tally.table()}`);
+    console.log(`      ${tally.total} cases in ${s} s (${((cpu.user + cpu.system) / 1e6).toFixed(1)} s of CPU): ${tally.table()}`);
     if (process.env['CLIFUZZ_DUMP']) fs.writeFileSync(process.env['CLIFUZZ_DUMP'], tally.problems.join('\n'));
     expect(tally.problems, tally.problems.slice(0, 30).join('\n')).to.deep.equal([]);
     expect(leaks).to.deep.equal([]);

@@ -100,7 +100,11 @@ describe('every TCPLENS_* variable and --config key, fuzzed (in process)', funct
     ]);
     const unknown: string[] = [];
     // TypeScript: any TCPLENS_ name; C: what getenv() reads (TCPLENS_*_H are include guards)
-    const patterns: Record<string, RegExp> = { '.ts': /TCPLENS_[A-Z0-9_]+/g, '.c': /getenv\("(TCPLENS_[A-Z0-9_]+)"\)/g, '.cc': /getenv\("(TCPLENS_[A-Z0-9_]+)"\)/g };
+    const patterns: Record<string, RegExp> = {
+      '.ts': /TCPLENS_[A-Z0-9_]+/g,
+      '.c': /getenv\("(TCPLENS_[A-Z0-9_]+)"\)/g,
+      '.cc': /getenv\("(TCPLENS_[A-Z0-9_]+)"\)/g,
+    };
     const walk = (d: string): void => {
       for (const e of fs.readdirSync(d, { withFileTypes: true })) {
         const p = path.join(d, e.name);
@@ -126,10 +130,16 @@ describe('every TCPLENS_* variable and --config key, fuzzed (in process)', funct
       const name = envName(o.name);
       for (const v of ENV_VALUES) {
         const r = await withEnv({ ...noTcplensEnv(), TCPLENS_CLICKHOUSE_PASSWORD: SECRET, [name]: v }, () => runInProcess(['run']));
-        tally.add('run', r, `${name}=${JSON.stringify(v.slice(0, 40))}`, (f) => noLeak(f.text) ?? (f.text.includes(o.name) || f.text.includes(name) ? null : `does not name ${name}`));
+        tally.add(
+          'run',
+          r,
+          `${name}=${JSON.stringify(v.slice(0, 40))}`,
+          (f) => noLeak(f.text) ?? (f.text.includes(o.name) || f.text.includes(name) ? null : `does not name ${name}`),
+        );
       }
     }
     console.log(`      ${tally.total} cases: ${tally.table()}`);
+    if (process.env['CLIFUZZ_DUMP']) fs.appendFileSync(process.env['CLIFUZZ_DUMP'], tally.problems.join('\n') + '\n');
     expect(tally.problems, tally.problems.slice(0, 30).join('\n')).to.deep.equal([]);
     expect(tally.total).to.be.greaterThan(500);
   });
@@ -143,20 +153,33 @@ describe('every TCPLENS_* variable and --config key, fuzzed (in process)', funct
         for (const v of ENV_VALUES) {
           // with a server named, so that the TLS and password settings are read
           const server = name === CLICKHOUSE_ENV.url ? {} : { [CLICKHOUSE_ENV.url]: 'https://127.0.0.1:9' };
-          const env = { ...noTcplensEnv(), TCPLENS_CLICKHOUSE_PASSWORD: SECRET, TCPLENS_CLICKHOUSE_PASSWORD_FILE: pwFile, ...server, [name]: v };
+          const env = {
+            ...noTcplensEnv(),
+            TCPLENS_CLICKHOUSE_PASSWORD: SECRET,
+            TCPLENS_CLICKHOUSE_PASSWORD_FILE: pwFile,
+            ...server,
+            [name]: v,
+          };
           const r = await withEnv(env, () => runInProcess([cmd, ...baseline(cmd)]));
-          const flag = name.replace(/^TCPLENS_/, '').toLowerCase().replace(/_/g, '-');
-          tally.add(cmd, r, `${cmd} with ${name}=${JSON.stringify(v.slice(0, 40))}`, (f) =>
-            noLeak(f.text) ?? (f.text.includes(name) || f.text.includes(flag) ? null : `does not name ${name}`),
+          const flag = name
+            .replace(/^TCPLENS_/, '')
+            .toLowerCase()
+            .replace(/_/g, '-');
+          tally.add(
+            cmd,
+            r,
+            `${cmd} with ${name}=${JSON.stringify(v.slice(0, 40))}`,
+            (f) => noLeak(f.text) ?? (f.text.includes(name) || f.text.includes(flag) ? null : `does not name ${name}`),
           );
         }
       }
     }
     console.log(`      ${tally.total} cases: ${tally.table()}`);
+    if (process.env['CLIFUZZ_DUMP']) fs.appendFileSync(process.env['CLIFUZZ_DUMP'], tally.problems.join('\n') + '\n');
     expect(tally.problems, tally.problems.slice(0, 30).join('\n')).to.deep.equal([]);
   });
 
-  it("--config: every key run takes, with values of every JSON type: used, or one line naming the key", async () => {
+  it('--config: every key run takes, with values of every JSON type: used, or one line naming the key', async () => {
     const run = COMMANDS.find((c) => commandName(c) === 'run')!;
     const tally = new Tally();
     const file = path.join(dir, 'settings.json');
@@ -165,11 +188,17 @@ describe('every TCPLENS_* variable and --config key, fuzzed (in process)', funct
       for (const v of JSON_VALUES) {
         fs.writeFileSync(file, `{"${o.name}": ${v}}`);
         const r = await withEnv({ ...noTcplensEnv(), TCPLENS_CLICKHOUSE_PASSWORD: SECRET }, () => runInProcess(['run', '--config', file]));
-        tally.add('run', r, `--config {"${o.name}": ${v.slice(0, 40)}}`, (f) => noLeak(f.text) ?? (f.text.includes(o.name) ? null : `does not name ${o.name}`));
+        tally.add(
+          'run',
+          r,
+          `--config {"${o.name}": ${v.slice(0, 40)}}`,
+          (f) => noLeak(f.text) ?? (f.text.includes(o.name) ? null : `does not name ${o.name}`),
+        );
         if (/^(\[|\{|null)/.test(v)) expect(r.accepted, `${o.name}: ${v}`).to.equal(false);
       }
     }
     console.log(`      ${tally.total} cases: ${tally.table()}`);
+    if (process.env['CLIFUZZ_DUMP']) fs.appendFileSync(process.env['CLIFUZZ_DUMP'], tally.problems.join('\n') + '\n');
     expect(tally.problems, tally.problems.slice(0, 30).join('\n')).to.deep.equal([]);
   });
 
@@ -230,11 +259,23 @@ describe('ClickHouse credentials: one function for every command, never shown', 
       user: 'ops',
       password: SECRET,
     });
-    expect(clickhouseCredentials({}, { TCPLENS_CLICKHOUSE_PASSWORD: SECRET, TCPLENS_CLICKHOUSE_PASSWORD_FILE: pwFile }).password).to.equal(FILE_SECRET);
-    expect(clickhouseCredentials({ 'clickhouse-password-file': other }, { TCPLENS_CLICKHOUSE_PASSWORD_FILE: pwFile }).password).to.equal('other-pw');
+    expect(clickhouseCredentials({}, { TCPLENS_CLICKHOUSE_PASSWORD: SECRET, TCPLENS_CLICKHOUSE_PASSWORD_FILE: pwFile }).password).to.equal(
+      FILE_SECRET,
+    );
+    expect(clickhouseCredentials({ 'clickhouse-password-file': other }, { TCPLENS_CLICKHOUSE_PASSWORD_FILE: pwFile }).password).to.equal(
+      'other-pw',
+    );
     for (const [flags, env, re] of [
-      [{}, { TCPLENS_CLICKHOUSE_PASSWORD: SECRET, TCPLENS_CLICKHOUSE_PASSWORD_FILE: '/nonexistent' }, /^TCPLENS_CLICKHOUSE_PASSWORD_FILE: cannot read \/nonexistent: ENOENT$/],
-      [{ 'clickhouse-password-file': dir }, { TCPLENS_CLICKHOUSE_PASSWORD: SECRET }, /^--clickhouse-password-file: cannot read .*: EISDIR$/],
+      [
+        {},
+        { TCPLENS_CLICKHOUSE_PASSWORD: SECRET, TCPLENS_CLICKHOUSE_PASSWORD_FILE: '/nonexistent' },
+        /^TCPLENS_CLICKHOUSE_PASSWORD_FILE: cannot read \/nonexistent: ENOENT$/,
+      ],
+      [
+        { 'clickhouse-password-file': dir },
+        { TCPLENS_CLICKHOUSE_PASSWORD: SECRET },
+        /^--clickhouse-password-file: cannot read .*: EISDIR$/,
+      ],
     ] as const) {
       let err: unknown;
       try {
@@ -260,10 +301,18 @@ describe('ClickHouse credentials: one function for every command, never shown', 
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const question = [...loadLibrary().values()].find((q) => q.requires.length === 0 && !q.name.startsWith('flow-'))!;
     try {
-      for (const args of [['schema', 'apply'], ['query', question.name]]) {
+      for (const args of [
+        ['schema', 'apply'],
+        ['query', question.name],
+      ]) {
         logins.length = 0;
         const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TCPLENS_')));
-        const env = { ...clean, TCPLENS_CLICKHOUSE_URL: url, TCPLENS_CLICKHOUSE_PASSWORD: SECRET, TCPLENS_CLICKHOUSE_PASSWORD_FILE: pwFile };
+        const env = {
+          ...clean,
+          TCPLENS_CLICKHOUSE_URL: url,
+          TCPLENS_CLICKHOUSE_PASSWORD: SECRET,
+          TCPLENS_CLICKHOUSE_PASSWORD_FILE: pwFile,
+        };
         const p = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
         let stderr = '';
         p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));

@@ -109,7 +109,11 @@ export async function withEnv<T>(env: Record<string, string | undefined>, fn: ()
 
 /** Every TCPLENS_* variable of the environment, unset (a sweep must not depend on the shell it runs in). */
 export const noTcplensEnv = (): Record<string, undefined> =>
-  Object.fromEntries(Object.keys(process.env).filter((k) => k.startsWith('TCPLENS_')).map((k) => [k, undefined]));
+  Object.fromEntries(
+    Object.keys(process.env)
+      .filter((k) => k.startsWith('TCPLENS_'))
+      .map((k) => [k, undefined]),
+  );
 
 /** Counts of a sweep, per command. */
 export class Tally {

@@ -73,7 +73,8 @@ export function tlsConfig(protocol: string, flags: TlsFlags, env: NodeJS.Process
   const key = fileSetting(flags, env, 'key');
   const rawInsecure = env[CLICKHOUSE_ENV.insecure];
   const insecure =
-    flags['clickhouse-insecure'] ?? (rawInsecure !== undefined && rawInsecure !== '' ? envBoolean(CLICKHOUSE_ENV.insecure, rawInsecure) : false);
+    flags['clickhouse-insecure'] ??
+    (rawInsecure !== undefined && rawInsecure !== '' ? envBoolean(CLICKHOUSE_ENV.insecure, rawInsecure) : false);
   if (protocol !== 'https:') {
     const given = [ca?.from, cert?.from, key?.from, insecure ? '--clickhouse-insecure' : undefined].filter(Boolean);
     if (given.length) throw new TcplensError('EUSAGE', `${given[0]}: only with an https:// --clickhouse-url`);
