@@ -14,7 +14,10 @@ import { renderSvg } from '../compare/svg';
 import { progressBar } from '../compare/progress';
 import { coverageFromClickhouse } from '../compare/clickhouse';
 import { storeCoverage } from '../compare/store';
-import { clickhouseConfig, clickhouseOptions, type ClickHouseFlags } from '../sinks/clickhouse/config';
+import { clickhouseConfig, clickhouseOptions, type ClickHouseConfig, type ClickHouseFlags } from '../sinks/clickhouse/config';
+import { parseNetnsSelector, resolveNetns } from '../netns/select';
+import { clip } from '../config/env';
+import { checkNetnsName, checkOutputPath } from './checks';
 import type { ViewName } from '../compare/views';
 
 interface CompareArgs extends ClickHouseFlags {
@@ -100,19 +103,58 @@ function intervals(text: string, flag: string): number[] {
 
 function views(text: string): ViewName[] {
   const out = listItems(text);
-  for (const v of out) if (!(ALL_VIEWS as string[]).includes(v)) throw usage(`--views: unknown view "${v}" (${ALL_VIEWS.join(', ')})`);
+  for (const v of out)
+    if (!(ALL_VIEWS as string[]).includes(v)) throw usage(`--views: unknown view "${clip(v)}" (${ALL_VIEWS.join(', ')})`);
   if (!out.length) throw usage('--views: name at least one view');
   return out as ViewName[];
 }
 
-async function fromClickhouse(args: CompareArgs): Promise<number> {
-  const iv = [...new Set([...intervals(args.intervals, 'intervals'), ...(args.predict ? intervals(args.predict, 'predict') : [])])].sort(
-    (a, b) => a - b,
-  );
+/** Checks a file the run will write (--svg, --truth-out, --flows-out) before it starts. */
+function outputs(args: CompareArgs): void {
+  if (args.svg !== undefined) checkOutputPath(args.svg, '--svg');
+  if (args.truthOut !== undefined) checkOutputPath(args.truthOut, '--truth-out');
+  if (args.flowsOut !== undefined) checkOutputPath(args.flowsOut, '--flows-out');
+  if (args.truthOut !== undefined && args.loadgen === undefined)
+    throw usage("--truth-out: with --loadgen (the ground truth is the workload's)");
+}
+
+/** Every flag of `tcplens compare` checked and parsed, before anything starts. */
+export function validate(args: CompareArgs) {
+  if (!(Number.isInteger(args.seed) && Math.abs(args.seed) <= Number.MAX_SAFE_INTEGER)) throw usage('--seed: a whole number');
+  const intervalsMs = intervals(args.intervals, 'intervals');
+  const predictMs = args.predict !== undefined ? intervals(args.predict, 'predict') : [];
+  const store = clickhouseConfig(args);
+  if (args.fromClickhouse) {
+    if (args.loadgen !== undefined || args.netns !== undefined)
+      throw usage('--from-clickhouse reads stored flows: it takes no --loadgen or --netns');
+    if (!store) throw usage('--from-clickhouse: name the server: --clickhouse-url or TCPLENS_CLICKHOUSE_URL');
+    return { fromClickhouse: true as const, store, intervalsMs, predictMs, sinceMs: parseDuration(args.since, 'since') };
+  }
+  const durationMs = parseDuration(args.duration, 'duration');
+  const loadgen = args.loadgen !== undefined ? parseSpec(args.loadgen) : undefined;
+  if (!loadgen && args.netns === undefined)
+    throw usage('compare: name what to watch: --loadgen SPEC (a workload with ground truth) or --netns NAME');
+  if (args.netns !== undefined) {
+    if (loadgen) checkNetnsName(args.netns);
+    else resolveNetns(parseNetnsSelector(args.netns));
+  }
+  outputs(args);
+  return {
+    fromClickhouse: false as const,
+    store,
+    intervalsMs,
+    predictMs,
+    durationMs,
+    loadgen,
+    views: views(args.views),
+    adaptive: { target: parseShare(args.coverageTarget, 'coverage-target'), cpuBudget: parseShare(args.cpuBudget, 'cpu-budget') },
+    sampleIntervalMs: parseDuration(args.sampleInterval, 'sample-interval'),
+  };
+}
+
+async function fromClickhouse(args: CompareArgs, cfg: ClickHouseConfig, iv: number[], sinceMs: number): Promise<number> {
   const untilNs = BigInt(Date.now()) * 1_000_000n;
-  const sinceNs = untilNs - BigInt(Math.round(parseDuration(args.since, 'since'))) * 1_000_000n;
-  const cfg = clickhouseConfig(args);
-  if (!cfg) throw usage('--from-clickhouse: name the server: --clickhouse-url or TCPLENS_CLICKHOUSE_URL');
+  const sinceNs = untilNs - BigInt(Math.round(sinceMs)) * 1_000_000n;
   const rows = await coverageFromClickhouse(cfg, { intervalsMs: iv, sinceNs, untilNs });
   if (args.json) {
     process.stdout.write(
@@ -132,17 +174,12 @@ async function fromClickhouse(args: CompareArgs): Promise<number> {
 }
 
 export async function runCompareCommand(args: CompareArgs): Promise<number> {
-  if (args.fromClickhouse) {
-    if (args.loadgen || args.netns) throw usage('--from-clickhouse reads stored flows: it takes no --loadgen or --netns');
-    return fromClickhouse(args);
+  const v = validate(args);
+  if (v.fromClickhouse) {
+    const iv = [...new Set([...v.intervalsMs, ...v.predictMs])].sort((a, b) => a - b);
+    return fromClickhouse(args, v.store, iv, v.sinceMs);
   }
-  const intervalsMs = intervals(args.intervals, 'intervals');
-  const predictMs = args.predict ? intervals(args.predict, 'predict') : [];
-  const durationMs = parseDuration(args.duration, 'duration');
-  const loadgen = args.loadgen !== undefined ? parseSpec(args.loadgen) : undefined;
-  // With a ClickHouse configured, the run's rows also go to its coverage table.
-  const store = clickhouseConfig(args);
-  if (!loadgen && !args.netns) throw usage('compare: name what to watch: --loadgen SPEC (a workload with ground truth) or --netns NAME');
+  const { store, loadgen } = v;
   const bar = progressBar();
   // Ctrl-C ends the run early but still reports, and removes what it made.
   const ac = new AbortController();
@@ -151,12 +188,12 @@ export async function runCompareCommand(args: CompareArgs): Promise<number> {
   process.once('SIGTERM', onSignal);
   const r = await runCompare({
     signal: ac.signal,
-    durationMs,
-    intervalsMs,
-    predictMs,
-    views: views(args.views),
-    adaptive: { target: parseShare(args.coverageTarget, 'coverage-target'), cpuBudget: parseShare(args.cpuBudget, 'cpu-budget') },
-    sampleIntervalMs: parseDuration(args.sampleInterval, 'sample-interval'),
+    durationMs: v.durationMs,
+    intervalsMs: v.intervalsMs,
+    predictMs: v.predictMs,
+    views: v.views,
+    adaptive: v.adaptive,
+    sampleIntervalMs: v.sampleIntervalMs,
     seed: args.seed,
     ...(loadgen ? { loadgen } : {}),
     ...(args.netns ? { netns: args.netns } : {}),

@@ -8,6 +8,7 @@ import { answer, ask, printResult } from '../query/cli_common';
 import { withDeltas } from '../query/timeline';
 import { usage } from '../util/errors';
 import { Output } from '../util/output';
+import { checkQueryFlags } from './checks';
 
 interface FlowArgs extends QueryFlags {
   cookie?: string;
@@ -36,7 +37,29 @@ export const builder = (y: Argv): Argv<FlowArgs> =>
     )
     .example('$0 flow 40961 --since 2026-12-04T10:00:00Z --format ndjson', 'as one JSON object per row') as unknown as Argv<FlowArgs>;
 
+const BY_ADDRESS = ['peer', 'local', 'port', 'local-port', 'peer-port'] as const;
+
+/** Every flag of `tcplens flow` checked (values parsed, the SQL rendered once), before a server is asked. */
+export function validate(args: FlowArgs): void {
+  const lib = loadLibrary();
+  if (args.cookie !== undefined) {
+    checkQueryFlags(lib.get('flow-timeline')!, args, { cookie: String(args.cookie), limit: args.limit });
+    return;
+  }
+  const given = BY_ADDRESS.filter((f) => args[f] !== undefined);
+  if (!given.some((f) => f === 'peer' || f === 'local') || !given.some((f) => f.endsWith('port')))
+    throw usage(
+      'name a cookie, or an address (--peer, --local) and a port (--port, --local-port, --peer-port) of one socket, and the window',
+    );
+  if (args.limit !== undefined) checkQueryFlags(lib.get('flow-timeline')!, { ...args, ...NO_ADDRESS }, { cookie: '1', limit: args.limit });
+  checkQueryFlags(lib.get('flow-find')!, args, {});
+}
+
+/** flow-timeline takes no address filter: the limit is checked without them. */
+const NO_ADDRESS = { peer: undefined, local: undefined, port: undefined, 'local-port': undefined, 'peer-port': undefined };
+
 export async function handler(args: ArgumentsCamelCase<FlowArgs>): Promise<void> {
+  validate(args);
   const lib = loadLibrary();
   const q = lib.get('flow-timeline')!;
   if (args.cookie !== undefined) {
@@ -44,11 +67,7 @@ export async function handler(args: ArgumentsCamelCase<FlowArgs>): Promise<void>
     return;
   }
   // by addresses, ports and time: the one socket that matches, or the list of those that do
-  const given = (['peer', 'local', 'port', 'local-port', 'peer-port'] as const).filter((f) => args[f] !== undefined);
-  if (!given.some((f) => f === 'peer' || f === 'local') || !given.some((f) => f.endsWith('port')))
-    throw usage(
-      'name a cookie, or an address (--peer, --local) and a port (--port, --local-port, --peer-port) of one socket, and the window',
-    );
+  const given = BY_ADDRESS.filter((f) => args[f] !== undefined);
   if (args['print-sql']) {
     // the first of the two questions: its answer (the cookie) is what the timeline would be asked for
     const out = new Output();

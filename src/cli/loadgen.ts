@@ -1,10 +1,11 @@
 // tcplens loadgen: a client/server workload with a known schedule in its own
 // network namespace, writing its ground truth (one JSON line per flow).
 import type { Argv, ArgumentsCamelCase } from 'yargs';
-import { parseSpec, formatSpec, SPEC_HELP } from '../loadgen/spec';
+import { parseSpec, formatSpec, SPEC_HELP, type LoadSpec } from '../loadgen/spec';
+import { checkNetnsName, checkOutputPath } from './checks';
 import { buildSchedule, scheduleSpanMs } from '../loadgen/schedule';
 import { Loadgen } from '../loadgen/run';
-import { usage } from '../util/errors';
+import { TcplensError, usage } from '../util/errors';
 
 interface LoadgenArgs {
   spec: string;
@@ -28,15 +29,31 @@ export const builder = (y: Argv): Argv<LoadgenArgs> =>
       'many short flows and a few long ones',
     ) as unknown as Argv<LoadgenArgs>;
 
+/** The spec parsed and the flags checked, before anything starts. */
+export function validate(args: LoadgenArgs): LoadSpec {
+  let spec: LoadSpec;
+  try {
+    spec = parseSpec(args.spec);
+  } catch (e) {
+    // the spec's parser speaks as compare's --loadgen flag; here it is the argument <spec>
+    if (e instanceof TcplensError) throw usage(e.message.replace(/^--loadgen: /, 'loadgen <spec>: '));
+    throw e;
+  }
+  if (args.plan) return spec;
+  if (!args.out) throw usage('loadgen: --out FILE is required (the ground truth is the point)');
+  checkOutputPath(args.out, '--out');
+  if (args.netns !== undefined) checkNetnsName(args.netns);
+  return spec;
+}
+
 export async function runLoadgen(args: LoadgenArgs): Promise<number> {
-  const spec = parseSpec(args.spec);
+  const spec = validate(args);
   if (args.plan) {
     const lines = buildSchedule(spec).map((f) => JSON.stringify(f));
     process.stdout.write(`${lines.join('\n')}\n`);
     return 0;
   }
-  if (!args.out) throw usage('loadgen: --out FILE is required (the ground truth is the point)');
-  const lg = new Loadgen({ spec, out: args.out, ...(args.netns ? { netns: args.netns } : {}) });
+  const lg = new Loadgen({ spec, out: args.out!, ...(args.netns ? { netns: args.netns } : {}) });
   const stop = (): void => lg.stop();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -1,6 +1,8 @@
 // tcplens command line: one yargs command module per file in this folder.
-import yargs from 'yargs';
-import { TcplensError } from '../util/errors';
+import yargs, { type Argv, type CommandModule } from 'yargs';
+import { TcplensError, usage } from '../util/errors';
+import { checkTypes, optionTypes, yargsOptions, type OptionTypes } from '../config/option_types';
+import { clip, escapeControls } from '../config/env';
 import * as poll from './poll';
 import * as preflight from './preflight';
 import * as schema from './schema';
@@ -11,6 +13,64 @@ import * as compare from './compare';
 import * as sample from './sample';
 import * as query from './query';
 import * as flow from './flow';
+
+/** A command module of this folder: yargs's, plus validate(), every check of
+ * its flags its handler makes before it starts anything (no kernel work, no
+ * server, no file written); the handler calls it first, and the sweep of
+ * test/cli/flags_fuzz.test.ts calls it in place of the handler. */
+export interface TcplensCommand {
+  command: string;
+  describe: string;
+  builder: (y: Argv) => Argv<unknown>;
+  handler: (argv: never) => Promise<void>;
+  validate: (argv: never) => unknown;
+}
+
+export const COMMANDS: readonly TcplensCommand[] = [poll, preflight, run, schema, trace, loadgen, compare, sample, query, flow];
+
+/** The positional arguments a command string names ('loadgen <spec>': spec). */
+export const positionals = (command: string): string[] => [...command.matchAll(/[<[]([\w-]+)/g)].map((m) => m[1]!);
+
+/** What yargs reads wrongly from the words themselves: `--flag=VALUE` of a
+ * boolean flag whose VALUE is neither true nor false (yargs takes it as
+ * false), and an empty value of a number flag (yargs takes it as 0). */
+function checkRawValues(argv: readonly string[], t: OptionTypes): void {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') return;
+    const m = /^--?(?:no-)?([^=]+?)(?:=(.*))?$/s.exec(a);
+    const name = m ? t.canonical(m[1]!) : undefined;
+    if (!m || !name) continue;
+    const value = m[2] ?? argv[i + 1];
+    if (t.types.get(name) === 'boolean' && m[2] !== undefined && !/^(true|false)$/.test(m[2]))
+      throw usage(`--${name}: true or false expected, got "${clip(m[2])}" (or give the flag alone, or --no-${name})`);
+    if (t.types.get(name) === 'number' && value !== undefined && value.trim() === '') throw usage(`--${name}: a number expected, got ""`);
+  }
+}
+
+/** What yargs does not check by itself, for every option of `m` (a flag added
+ * later included): a flag other than a boolean needs a value (`--count` alone
+ * is not a silent "unset"), each value has its option's type (given once,
+ * a finite number, a string; not an empty number, not --flag=maybe);
+ * one line naming the flag otherwise. */
+function hardened(m: TcplensCommand, rawArgv: readonly string[]): CommandModule {
+  return {
+    command: m.command,
+    describe: m.describe,
+    handler: m.handler as CommandModule['handler'],
+    builder: (y: Argv): Argv<unknown> => {
+      const b = m.builder(y);
+      const t = optionTypes(yargsOptions(b));
+      const pos = positionals(m.command);
+      for (const [k, type] of t.types) if (type !== 'boolean' && !pos.includes(k)) b.requiresArg(k);
+      return b.check((argv) => {
+        checkRawValues(rawArgv, t);
+        checkTypes(argv, t);
+        return true;
+      });
+    },
+  };
+}
 
 /**
  * `--flag -1s` as `--flag=-1s`: yargs reads a value that starts with a dash and a digit
@@ -27,36 +87,61 @@ export function joinDashValues(argv: readonly string[]): string[] {
   return out;
 }
 
-export function main(argv: string[]): void {
-  yargs(joinDashValues(argv))
+/** What a failure prints (after "tcplens: ") and the exit code. */
+export interface Failure {
+  code: 1 | 2;
+  text: string;
+}
+
+/** One line of at most 600 characters: yargs's line breaks as spaces, control
+ * characters escaped, a long quoted value shortened (its message kept). */
+export function oneLine(text: string): string {
+  const s = escapeControls(text.replace(/\s*\n\s*/g, ' ')).replace(
+    /(["'])([^"'\n]{100,}?)\1/g,
+    (_m, q: string, v: string) => `${q}${v.slice(0, 60)}... (${v.length} characters)${q}`,
+  );
+  return s.length > 600 ? `${s.slice(0, 597)}...` : s;
+}
+
+/**
+ * Bad input (a TcplensError, or yargs's own usage error: a YError, or a
+ * message alone) is one line and exit 2, never a stack trace. An error of the
+ * system (ENOENT, EACCES, the addon not built: it has a code) is one line and
+ * exit 1. Anything else is a bug in tcplens: its stack, exit 1.
+ */
+export function failure(msg: string | null | undefined, err?: Error | null): Failure {
+  if (err instanceof TcplensError || err?.name === 'YError') return { code: 2, text: oneLine(err.message) };
+  if (!err) return { code: 2, text: `${oneLine(String(msg ?? 'bad arguments'))} (see tcplens --help)` };
+  const code = (err as NodeJS.ErrnoException).code;
+  if (typeof code === 'string') return { code: 1, text: oneLine(String(err.message).split('\n')[0]!) };
+  return { code: 1, text: err.stack ?? String(err) };
+}
+
+/** The parser of `argv` with `commands`; `fail` gets every failure (main's prints it and exits). */
+export function cli(
+  argv: readonly string[],
+  fail: (msg: string | null | undefined, err?: Error | null) => void,
+  commands: readonly TcplensCommand[] = COMMANDS,
+): Argv<unknown> {
+  const args = joinDashValues(argv);
+  let y: Argv<unknown> = yargs(args)
     .scriptName('tcplens')
-    .usage('$0 <command> [options]\n\nTCP observability sidecar: watches every TCP socket of the host, in every network namespace.')
-    .command(poll)
-    .command(preflight)
-    .command(run)
-    .command(schema)
-    .command(trace)
-    .command(loadgen)
-    .command(compare)
-    .command(sample)
-    .command(query)
-    .command(flow)
+    .usage('$0 <command> [options]\n\nTCP observability sidecar: watches every TCP socket of the host, in every network namespace.');
+  for (const c of commands) y = y.command(hardened(c, args));
+  return y
     .demandCommand(1, 'name a command (see --help)')
     .strict()
     .recommendCommands()
     .wrap(Math.min(110, process.stdout.columns || 110))
-    .fail((msg, err) => {
-      // One clear line and a non-zero exit, never a stack trace for bad input
-      // (a YError is yargs's own usage error: an unreadable --config file).
-      if (err && !(err instanceof TcplensError) && err.name !== 'YError') {
-        process.stderr.write(`tcplens: ${err.stack ?? err.message}\n`);
-        process.exit(1);
-      }
-      const text = (err ? err.message : msg).replace(/\s*\n\s*/g, ' ');
-      process.stderr.write(`tcplens: ${text}${err ? '' : ' (see tcplens --help)'}\n`);
-      process.exit(2);
-    })
+    .fail((msg, err) => fail(msg, err))
     .help()
-    .version()
-    .parse();
+    .version();
+}
+
+export function main(argv: string[]): void {
+  void cli(argv, (msg, err) => {
+    const f = failure(msg, err);
+    process.stderr.write(`tcplens: ${f.text}\n`);
+    process.exit(f.code);
+  }).parse();
 }

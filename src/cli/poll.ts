@@ -111,11 +111,24 @@ function summary(r: CycleResult, cpu: NodeJS.CpuUsage, destroyed: number | null)
 
 const sleep = (ms: number): Promise<void> => new Promise((res) => setTimeout(res, ms));
 
-export async function runPoll(args: PollArgs): Promise<number> {
-  if (args.batchRows < 1 || args.batchRows > 1 << 20) throw usage('--batch-rows: between 1 and 1048576');
-  if (args.count !== undefined && !(args.count >= 1)) throw usage('--count: at least 1');
+/** Every flag of `tcplens poll` checked and parsed, before anything starts. */
+export function validate(args: PollArgs) {
+  if (!(Number.isInteger(args.batchRows) && args.batchRows >= 1 && args.batchRows <= 1 << 20))
+    throw usage('--batch-rows: between 1 and 1048576');
+  if (args.count !== undefined && !(Number.isInteger(args.count) && args.count >= 1)) throw usage('--count: a whole number, at least 1');
+  if (args.count !== undefined && args.interval === undefined) throw usage('--count: with --interval (without it, poll runs once)');
+  if (args.changed && args.pollVia !== 'iter') throw usage('--changed: with --poll-via iter');
+  if (!(Number.isInteger(args.hostSweep) && args.hostSweep >= 0)) throw usage('--host-sweep: a whole number, 0 or more');
   const intervalMs = args.interval !== undefined ? parseDuration(args.interval, 'interval') : 0;
   const netns = parseNetnsSelector(args.netns);
+  // a bad expression fails now, in one line; its state clauses narrow --states
+  const { bytecode, states: filterStates } = compileSsFilter(args.filter);
+  const states = (parseStates(args.states) & (filterStates ?? ALL_STATES)) >>> 0;
+  return { intervalMs, netns, bytecode, states };
+}
+
+export async function runPoll(args: PollArgs): Promise<number> {
+  const { intervalMs, netns, bytecode, states } = validate(args);
   const warn = (line: string): void => {
     process.stderr.write(`${line}\n`);
   };
@@ -130,8 +143,6 @@ export async function runPoll(args: PollArgs): Promise<number> {
       }
     };
 
-  // a bad expression fails now, in one line; its state clauses narrow --states
-  const { bytecode, states: filterStates } = compileSsFilter(args.filter);
   // A long-running poll checks the host once and says what is degraded.
   if (intervalMs > 0) {
     // Any namespace but our own needs setns (CAP_SYS_ADMIN).
@@ -142,11 +153,10 @@ export async function runPoll(args: PollArgs): Promise<number> {
 
   const opts = {
     netns,
-    states: (parseStates(args.states) & (filterStates ?? ALL_STATES)) >>> 0,
+    states,
     families: familyMask(args.family),
     batchRows: args.batchRows,
   };
-  if (!(args.hostSweep >= 0) || !Number.isInteger(args.hostSweep)) throw usage('--host-sweep: a whole number, 0 or more');
   const source = openPollSource(args.pollVia, { ...opts, hostSweep: args.hostSweep, ...(bytecode ? { bytecode } : {}) }, (why) =>
     warn(`tcplens: poll via ${args.pollVia} unavailable, polling with inet_diag: ${why}`),
   );

@@ -37,9 +37,15 @@ export const builder = (y: Argv): Argv<PreflightArgs> =>
     .example('$0 preflight', 'a table: check, status, what it is for, how to fix it')
     .example('$0 preflight --json', 'the same as JSON, with a verdict per view') as unknown as Argv<PreflightArgs>;
 
-export async function handler(args: ArgumentsCamelCase<PreflightArgs>): Promise<void> {
+/** Every flag of `tcplens preflight` checked and parsed, before anything starts. */
+export function validate(args: PreflightArgs) {
   const sel = parseNetnsSelector(args.netns);
   const plan = { intervalMs: parseDuration(args.interval, 'interval'), listenMs: parseListenInterval(args.listenInterval) };
+  return { sel, plan };
+}
+
+export async function handler(args: ArgumentsCamelCase<PreflightArgs>): Promise<void> {
+  const { sel, plan } = validate(args);
   const netnsAll = !(sel.kind === 'list' && sel.items.every((i) => i === 'host'));
   const base = runPreflight({ netnsAll });
   // without CAP_SYS_ADMIN only our own namespace can be dumped, as run then does

@@ -7,6 +7,8 @@ import { acceptedFilters, filterFlag } from '../query/render';
 import { answer } from '../query/cli_common';
 import { Output } from '../util/output';
 import { usage } from '../util/errors';
+import { clip } from '../config/env';
+import { checkQueryFlags } from './checks';
 
 interface QueryArgs extends QueryFlags {
   name?: string;
@@ -59,17 +61,13 @@ export function listText(lib: Map<string, Question>): string {
   return lines.join('\n') + '\n';
 }
 
-export async function handler(args: ArgumentsCamelCase<QueryArgs>): Promise<void> {
+/** The question and its parameters, every flag checked (values parsed, the SQL rendered once), before a server is asked. */
+export function validate(args: QueryArgs): { list: true } | { list: false; q: Question; params: Record<string, string | undefined> } {
   const lib = loadLibrary();
-  if (args.list) {
-    const out = new Output();
-    await out.write(listText(lib));
-    await out.flush();
-    return;
-  }
+  if (args.list) return { list: true };
   if (!args.name) throw usage('name a question (tcplens query --list)');
   const q = lib.get(args.name);
-  if (!q) throw usage(`no saved question "${String(args.name).slice(0, 60)}" (tcplens query --list): ${[...lib.keys()].join(', ')}`);
+  if (!q) throw usage(`no saved question "${clip(String(args.name))}" (tcplens query --list): ${[...lib.keys()].join(', ')}`);
   const own = new Set(q.params.map(flagOf));
   const params: Record<string, string | undefined> = {};
   for (const flag of paramFlags(lib).keys()) {
@@ -78,5 +76,17 @@ export async function handler(args: ArgumentsCamelCase<QueryArgs>): Promise<void
     if (!own.has(flag)) throw usage(`--${flag} does not apply to ${q.name} (tcplens query --list)`);
     params[flag.replace(/-/g, '_')] = String(v);
   }
-  await answer(q, args, params);
+  checkQueryFlags(q, args, params);
+  return { list: false, q, params };
+}
+
+export async function handler(args: ArgumentsCamelCase<QueryArgs>): Promise<void> {
+  const v = validate(args);
+  if (v.list) {
+    const out = new Output();
+    await out.write(listText(loadLibrary()));
+    await out.flush();
+    return;
+  }
+  await answer(v.q, args, v.params);
 }

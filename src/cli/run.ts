@@ -4,7 +4,7 @@
 import { listItems } from '../util/list';
 import * as os from 'os';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
-import { envProblems, withRunOptions, type RunArgs } from '../run/options';
+import { withRunOptions, type RunArgs } from '../run/options';
 import { parseNetnsSelector, type NetnsSelector } from '../netns/select';
 import { parseDuration, parseRingBytes, parseSize } from '../util/units';
 import { adaptiveFromArgs, pollPhaseMs } from '../run/adaptive_options';
@@ -12,7 +12,11 @@ import { usage } from '../util/errors';
 import { addDumpCost, runPreflight, logPreflightOnce, exitCodeOf } from '../preflight';
 import { Sidecar } from '../run/sidecar';
 import { flushTiming, openSink } from '../sinks/options';
-import { clickhouseConfig } from '../sinks/clickhouse/config';
+import { clickhouseConfig, clickhouseCredentials } from '../sinks/clickhouse/config';
+import { parseListen } from '../metrics/server';
+import { clip } from '../config/env';
+import { checkDirPath, checkOutputPath, checkPrintable } from './checks';
+import { checkIdentifier } from '../sinks/clickhouse/schema';
 import { openViews } from '../run/open_views';
 import { VIEW_FACTORIES } from '../run/views';
 import { partsSummary } from '../sources/parts';
@@ -42,7 +46,7 @@ function parseViews(text: string): Set<string> {
   const known = VIEW_FACTORIES.map((f) => f.name);
   const out = new Set<string>();
   for (const v of listItems(text)) {
-    if (!known.includes(v)) throw usage(`--views: unknown view "${v}" (${known.join(', ')})`);
+    if (!known.includes(v)) throw usage(`--views: unknown view "${clip(v)}" (${known.join(', ')})`);
     out.add(v);
   }
   if (!out.has('poll')) throw usage('--views: the poll view is required');
@@ -50,19 +54,29 @@ function parseViews(text: string): Set<string> {
 }
 
 function check(args: RunArgs): void {
-  if (!(args.maxFlows >= 1)) throw usage('--max-flows: at least 1');
+  if (!(Number.isInteger(args.maxFlows) && args.maxFlows >= 1)) throw usage('--max-flows: a whole number, at least 1');
+  if (!(Number.isInteger(args.hostSweep) && args.hostSweep >= 0)) throw usage('--host-sweep: a whole number, 0 or more');
   if (!(args.sampleHz > 0 && args.sampleHz <= 1000)) throw usage('--sample-hz: between 0 and 1000');
   if (!(args.snapshotRate > 0)) throw usage('--snapshot-rate: greater than zero');
   if (!(Number.isInteger(args['ttl-days']) && args['ttl-days'] >= 0)) throw usage('--ttl-days: a whole number of days, 0 or more');
 }
 
-export async function runMain(args: RunArgs): Promise<number> {
-  if (envProblems.length) throw usage(envProblems[0]!);
+/** A --sink file:PATH whose directory is missing, or a directory itself, fails now, not after preflight. */
+function checkSink(sink: string): void {
+  if (sink === 'clickhouse' || sink === 'stdout') return;
+  if (!/^file:./.test(sink)) throw usage(`--sink: clickhouse, stdout or file:PATH expected, got '${clip(sink)}'`);
+  checkOutputPath(sink.slice(5), '--sink file:');
+}
+
+/** Every setting of `tcplens run` checked and parsed, before anything starts (a usage error names the flag). */
+export function validate(args: RunArgs) {
   check(args);
   // bad sink settings fail now, not after preflight
-  if (args.sink === 'clickhouse') clickhouseConfig(args);
-  else if (args.sink !== 'stdout' && !/^file:./.test(args.sink))
-    throw usage(`--sink: clickhouse, stdout or file:PATH expected, got '${args.sink}'`);
+  if (args.sink === 'clickhouse') {
+    clickhouseConfig(args);
+    clickhouseCredentials(args);
+    checkDirPath(args['spool-dir'], '--spool-dir');
+  } else checkSink(args.sink);
   const intervalMs = parseDuration(args.interval, 'interval');
   const drainMs = parseDuration(args.drainInterval, 'drain-interval');
   const ownersMs = parseDuration(args.ownersInterval, 'owners-interval');
@@ -76,20 +90,49 @@ export async function runMain(args: RunArgs): Promise<number> {
   const { bytecode, states } = compileSsFilter(args.filter);
   const adaptive = adaptiveFromArgs(args, intervalMs, wanted);
   const phaseMs = pollPhaseMs(args.pollPhase, intervalMs);
-  log.setLevel(parseLevel(args.logLevel));
+  const level = parseLevel(args.logLevel);
+  parseListen(args.listen);
   const spoolBudget = parseSize(args['spool-bytes'], '--spool-bytes');
   flushTiming(args);
-  const host = args.host ?? os.hostname();
+  if (args.cluster !== undefined) checkIdentifier('cluster', args.cluster);
+  checkIdentifier('database', args.database ?? 'tcplens');
+  if (args.host !== undefined) checkPrintable('--host', args.host);
   if (args.user !== undefined && !args.dropCaps) throw usage('--user: switches user after dropping capabilities; not with --no-drop-caps');
   const user = args.user !== undefined ? resolveUser(args.user) : undefined;
   const breakdown = parseBreakdown(args.healthBy, args.healthPeers, args.healthMaxSeries);
   if (!args.health && breakdown.dimensions.length) throw usage('--health-by, --health-peers: the health metrics are off (--no-health)');
+  return {
+    intervalMs,
+    drainMs,
+    ownersMs,
+    listenMs,
+    ringBytes,
+    durationMs,
+    asked,
+    wanted,
+    snapshotOn,
+    bytecode,
+    states,
+    adaptive,
+    phaseMs,
+    level,
+    spoolBudget,
+    user,
+    breakdown,
+  };
+}
+
+export async function runMain(args: RunArgs): Promise<number> {
+  const set = validate(args);
+  const { intervalMs, listenMs, adaptive } = set;
+  log.setLevel(set.level);
+  const host = args.host ?? os.hostname();
 
   const base = runPreflight({ netnsAll: listItems(args.netns).some((x) => x !== 'host') });
   // preflight found other namespaces out of reach (no CAP_SYS_ADMIN): "all"
   // is our own then, as preflight said, rather than a failure per namespace
   // per cycle; namespaces named one by one are still tried, and fail loudly
-  const netns: NetnsSelector = asked.kind === 'all' && base.views.netns === 'own' ? { kind: 'list', items: ['host'] } : asked;
+  const netns: NetnsSelector = set.asked.kind === 'all' && base.views.netns === 'own' ? { kind: 'list', items: ['host'] } : set.asked;
   // what the chosen intervals cost before a socket is found (the walks of the kernel's hash tables)
   // (fewer namespaces and dumps than `tcplens preflight`: a start-up cost, 45 ms a dump where the host holds 100k sockets)
   const plan = { intervalMs, listenMs, ...(adaptive ? { cpuBudget: adaptive.opts.cpuBudget } : {}) };
@@ -101,34 +144,34 @@ export async function runMain(args: RunArgs): Promise<number> {
   const opened = openViews(
     VIEW_FACTORIES,
     {
-      wanted,
+      wanted: set.wanted,
       report,
       netns,
       intervalMs,
       listenMs,
-      drainMs,
+      drainMs: set.drainMs,
       sampleHz: args.sampleHz,
-      ownersMs,
-      ringBytes,
+      ownersMs: set.ownersMs,
+      ringBytes: set.ringBytes,
       changesOnly: args.changesOnly,
       pollVia: args.pollVia,
       hostSweep: args.hostSweep,
-      ...(snapshotOn ? { snapshotOn, snapshotRate: args.snapshotRate } : {}),
-      ...(bytecode ? { bytecode } : {}),
-      ...(states !== undefined ? { states } : {}),
+      ...(set.snapshotOn ? { snapshotOn: set.snapshotOn, snapshotRate: args.snapshotRate } : {}),
+      ...(set.bytecode ? { bytecode: set.bytecode } : {}),
+      ...(set.states !== undefined ? { states: set.states } : {}),
       ...(adaptive ? { adaptive } : {}),
-      ...(phaseMs > 0 ? { phaseMs } : {}),
+      ...(set.phaseMs > 0 ? { phaseMs: set.phaseMs } : {}),
     },
     log,
   );
-  const health = args.health ? new HealthAccounts(breakdown) : undefined;
+  const health = args.health ? new HealthAccounts(set.breakdown) : undefined;
   const sidecar = new Sidecar(
     { maxFlows: args.maxFlows, ...(health ? { health } : {}), ...(adaptive ? { lifetimes: adaptive } : {}) },
     sink.sink,
     opened.views,
     log,
   );
-  const stages = runStages(sidecar, sink.sink, spoolBudget, opened);
+  const stages = runStages(sidecar, sink.sink, set.spoolBudget, opened);
   if (adaptive) stages.adaptive = adaptive;
   const metrics = await startRunMetrics(args, stages);
   // everything is loaded, attached, open and bound: keep only what the views still use
@@ -138,12 +181,16 @@ export async function runMain(args: RunArgs): Promise<number> {
       ownNetnsOnly: netns.kind === 'list' && netns.items.every((x) => x === 'host'),
       pollVia: args.pollVia,
     });
-    dropPrivileges(keep, { ...(user ? { user } : {}), ...(args.sink === 'clickhouse' ? { spoolDir: args['spool-dir'] } : {}) }, log);
+    dropPrivileges(
+      keep,
+      { ...(set.user ? { user: set.user } : {}), ...(args.sink === 'clickhouse' ? { spoolDir: args['spool-dir'] } : {}) },
+      log,
+    );
   }
   log.info('run.started', 'started', {
     host,
     interval_ms: intervalMs,
-    netns: netns === asked ? args.netns : 'host (other namespaces out of reach)',
+    netns: netns === set.asked ? args.netns : 'host (other namespaces out of reach)',
     sink: sink.describe,
     listen: metrics.url,
     views: opened.views.map((v) => v.name),
@@ -159,7 +206,7 @@ export async function runMain(args: RunArgs): Promise<number> {
     onInt = stop('SIGINT');
   process.once('SIGTERM', onTerm);
   process.once('SIGINT', onInt);
-  const timer = durationMs > 0 ? setTimeout(stop('duration'), durationMs) : null;
+  const timer = set.durationMs > 0 ? setTimeout(stop('duration'), set.durationMs) : null;
   try {
     await sidecar.run();
   } finally {

@@ -85,14 +85,18 @@ class RecordPrinter {
   }
 }
 
-export async function runSample(args: SampleArgs): Promise<number> {
+/** Every flag of `tcplens sample` checked, before anything starts. */
+export function validate(args: SampleArgs): void {
   if (!(args.frequency > 0 && args.frequency <= 1000)) throw usage('-F/--frequency: between 0 and 1000 samples per second');
   if (args.iterations !== undefined && !(Number.isInteger(args.iterations) && args.iterations >= 1))
     throw usage('-i/--iterations: a whole number, at least 1');
   if (args.pid !== undefined && !(Number.isInteger(args.pid) && args.pid >= 1 && args.pid < 2 ** 32)) throw usage('--pid: a process id');
   if (!(Number.isInteger(args.batchRows) && args.batchRows >= 1 && args.batchRows <= 1 << 20))
     throw usage('--batch-rows: between 1 and 1048576');
+}
 
+export async function runSample(args: SampleArgs): Promise<number> {
+  validate(args);
   const source = new SampleSource({ pid: args.pid, all: args.all, batchRows: args.batchRows });
   if (!startOrSay(() => source.start(), 'ESAMPLES')) return 1;
   const pass = args.owners ? 'owners' : 'tasks';

@@ -3,8 +3,9 @@
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { tlsFailure } from '../sinks/clickhouse/tls';
 import { clickhouseConfig, clickhouseOptions, describe as describeCh, makeClient, type ClickHouseFlags } from '../sinks/clickhouse/config';
-import { applySchema, detectDialect, renderAll } from '../sinks/clickhouse/schema';
-import { dialectFor, LEGACY } from '../sinks/clickhouse/dialect';
+import { applySchema, checkIdentifier, detectDialect, renderAll } from '../sinks/clickhouse/schema';
+import { LEGACY } from '../sinks/clickhouse/dialect';
+import { serverVersion } from './checks';
 import { TcplensError, usage } from '../util/errors';
 
 interface SchemaArgs extends ClickHouseFlags {
@@ -44,15 +45,25 @@ export const builder = (y: Argv): Argv<SchemaArgs> =>
     .example('$0 schema apply', 'tables in database tcplens at $TCPLENS_CLICKHOUSE_URL')
     .example('$0 schema print --cluster fleet --server-version 24.8', 'fleet DDL for a modern cluster') as unknown as Argv<SchemaArgs>;
 
-export async function handler(args: ArgumentsCamelCase<SchemaArgs>): Promise<void> {
+/** Every flag of `tcplens schema` checked, before a server is asked. */
+export function validate(args: SchemaArgs) {
   const ttlDays = args['ttl-days'];
   if (!Number.isInteger(ttlDays) || ttlDays < 0) throw usage(`--ttl-days: a whole number of days >= 0 expected, got ${ttlDays}`);
   const cfg = clickhouseConfig(args);
-  const database = args.database ?? 'tcplens';
-  const base = { database, ttlDays, ...(args.cluster ? { cluster: args.cluster, replicated: args.replicated } : {}) };
+  if (args.action === 'apply' && !cfg) throw usage('schema apply: no ClickHouse configured (--clickhouse-url or TCPLENS_CLICKHOUSE_URL)');
+  const database = checkIdentifier('database', args.database ?? 'tcplens');
+  if (args.cluster !== undefined) checkIdentifier('cluster', args.cluster);
+  if (args.cluster === undefined && args.replicated === false) throw usage('--no-replicated: with --cluster');
+  const version = args['server-version'] !== undefined ? serverVersion(args['server-version']) : undefined;
+  const base = { database, ttlDays, ...(args.cluster !== undefined ? { cluster: args.cluster, replicated: args.replicated } : {}) };
+  return { cfg, base, version };
+}
+
+export async function handler(args: ArgumentsCamelCase<SchemaArgs>): Promise<void> {
+  const { cfg, base, version } = validate(args);
   if (args.action === 'print') {
-    let dialect = args['server-version'] ? dialectFor(args['server-version']) : LEGACY;
-    if (!args['server-version'] && cfg) {
+    let dialect = version ?? LEGACY;
+    if (!version && cfg) {
       const client = makeClient(cfg);
       try {
         dialect = await detectDialect(client);

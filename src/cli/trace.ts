@@ -10,6 +10,7 @@ import { parseNetnsSelector, resolveNetns } from '../netns/select';
 import { parseDuration, parseRingBytes } from '../util/units';
 import { Output } from '../util/output';
 import { startOrSay, usage } from '../util/errors';
+import { clip } from '../config/env';
 
 type TraceFormat = 'table' | 'json' | 'ndjson' | 'none';
 
@@ -67,7 +68,7 @@ export function parseKinds(text: string): number {
   for (const k of listItems(text, true)) {
     if (k === 'all') return 0;
     const i = EVENT_KINDS.indexOf(k as (typeof EVENT_KINDS)[number]);
-    if (i <= 0) throw usage(`--kinds: unknown event kind "${k}" (one of: all, ${EVENT_KINDS.slice(1).join(', ')})`);
+    if (i <= 0) throw usage(`--kinds: unknown event kind "${clip(k)}" (one of: all, ${EVENT_KINDS.slice(1).join(', ')})`);
     mask |= 1 << i;
   }
   if (mask === 0) throw usage('--kinds: empty');
@@ -77,7 +78,7 @@ export function parseKinds(text: string): number {
 export function parsePorts(text: string | undefined): number[] {
   if (text === undefined) return [];
   const ports = listItems(text).map((p) => {
-    if (!/^\d+$/.test(p) || Number(p) < 1 || Number(p) > 65535) throw usage(`--ports: "${p}" is not a port (1-65535)`);
+    if (!/^\d+$/.test(p) || Number(p) < 1 || Number(p) > 65535) throw usage(`--ports: "${clip(p)}" is not a port (1-65535)`);
     return Number(p);
   });
   if (ports.length === 0 || ports.length > 8) throw usage('--ports: between 1 and 8 ports');
@@ -92,18 +93,27 @@ function netnsInodes(text: string): number[] {
   return inodes;
 }
 
-export async function runTrace(args: TraceArgs): Promise<number> {
+/** Every flag of `tcplens trace` checked and parsed, before anything starts. */
+export function validate(args: TraceArgs) {
   const durationMs = args.duration !== undefined ? parseDuration(args.duration, 'duration') : 0;
   const intervalMs = parseDuration(args.interval, 'interval');
-  if (!(args.batchRows >= 1 && args.batchRows <= 1 << 20)) throw usage('--batch-rows: between 1 and 1048576');
-  const source = new EventSource({
+  if (!(Number.isInteger(args.batchRows) && args.batchRows >= 1 && args.batchRows <= 1 << 20))
+    throw usage('--batch-rows: between 1 and 1048576');
+  const source = {
     netns: netnsInodes(args.netns),
     ports: parsePorts(args.ports),
     kinds: parseKinds(args.kinds),
     ringBytes: parseRingBytes(args.ringBytes),
     mode: args.mode,
     batchRows: args.batchRows,
-  });
+  };
+  return { durationMs, intervalMs, source };
+}
+
+export async function runTrace(args: TraceArgs): Promise<number> {
+  const v = validate(args);
+  const { durationMs, intervalMs } = v;
+  const source = new EventSource(v.source);
   if (!startOrSay(() => source.start(), 'EEVENTS')) return 1;
   for (const line of partWarnings('events', source.parts())) process.stderr.write(`tcplens: ${line}\n`);
   const out = new Output();

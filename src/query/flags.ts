@@ -2,7 +2,13 @@
 // (as for `run`), the window, the common filters and the output format,
 // parsed into typed values (params.ts) before anything is rendered.
 import type { Argv } from 'yargs';
-import { clickhouseConfig, clickhouseOptions, type ClickHouseConfig, type ClickHouseFlags } from '../sinks/clickhouse/config';
+import {
+  clickhouseConfig,
+  clickhouseCredentials,
+  clickhouseOptions,
+  type ClickHouseConfig,
+  type ClickHouseFlags,
+} from '../sinks/clickhouse/config';
 import { LOCAL_DEFAULTS } from '../sinks/clickhouse/local_server';
 import { readLocalPassword } from '../sinks/clickhouse/local_password';
 import { parseCgroup, parseNetns, parsePeer, parseText, parseTime, parseUInt } from './params';
@@ -80,7 +86,7 @@ export function queryTarget(a: QueryFlags): ClickHouseConfig {
     clickhouseConfig(a) ?? {
       url: `http://127.0.0.1:${LOCAL_DEFAULTS.httpPort}`,
       user: 'default',
-      password: process.env['TCPLENS_CLICKHOUSE_PASSWORD'] ?? readLocalPassword(LOCAL_DEFAULTS.dir) ?? '',
+      password: clickhouseCredentials(a).password ?? readLocalPassword(LOCAL_DEFAULTS.dir) ?? '',
       database: a.database ?? 'tcplens',
     }
   );

@@ -2,12 +2,16 @@
 // metrics server's (src/metrics/flags.ts) and run's own. Every flag may also
 // come from a key of the --config JSON file or from a TCPLENS_* environment
 // variable (TCPLENS_ + the flag in capitals, '-' as '_'), in that order of
-// precedence. Credentials are never flags: TCPLENS_CLICKHOUSE_USER /
-// TCPLENS_CLICKHOUSE_PASSWORD or --clickhouse-password-file.
+// precedence (src/config/env.ts names every variable; src/config/file.ts reads
+// the file). Credentials are never flags: TCPLENS_CLICKHOUSE_USER /
+// TCPLENS_CLICKHOUSE_PASSWORD(_FILE) or --clickhouse-password-file.
 import type { Argv, Options } from 'yargs';
 import { sinkOptions, type SinkFlags } from '../sinks/options';
 import { metricsFlags, type MetricsFlags } from '../metrics/flags';
 import { usage } from '../util/errors';
+import { clip, envBoolean, envName, envNumber } from '../config/env';
+import { loadConfigFile } from '../config/file';
+import { optionTypes, yargsOptions, type OptionType, type OptionTypes } from '../config/option_types';
 
 const RUN_OPTIONS: Record<string, Options> = {
   interval: { type: 'string', default: '10s', describe: 'poll every DURATION' },
@@ -124,40 +128,31 @@ const RUN_OPTIONS: Record<string, Options> = {
   },
 };
 
-export const envName = (flag: string): string => `TCPLENS_${flag.replace(/-/g, '_').toUpperCase()}`;
+export { envName };
 
 /** An environment value in the option's type; one clear error otherwise. */
-function fromEnv(name: string, type: 'number' | 'boolean' | 'string', raw: string): unknown {
-  if (type === 'number') {
-    const n = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(n)) throw usage(`${name}: "${raw}" is not a number`);
-    return n;
-  }
-  if (type === 'boolean') {
-    if (/^(1|true|yes|on)$/i.test(raw)) return true;
-    if (/^(0|false|no|off)$/i.test(raw)) return false;
-    throw usage(`${name}: "${raw}" is not a boolean (true/false)`);
-  }
+function fromEnv(name: string, type: OptionType, raw: string): unknown {
+  if (type === 'number') return envNumber(name, raw);
+  if (type === 'boolean') return envBoolean(name, raw);
   return raw;
 }
 
-/** Environment values that could not be used: reported by the command's
- * handler (a builder cannot fail cleanly in yargs). */
-export const envProblems: string[] = [];
-
-/** Every flag defined so far takes its default from TCPLENS_<FLAG> when set. */
-export function envDefaults<T>(y: Argv<T>, env: NodeJS.ProcessEnv = process.env): Argv<T> {
-  // getOptions() exists at run time; @types/yargs does not declare it
-  const o = (y as unknown as { getOptions(): { key: Record<string, unknown>; number: string[]; boolean: string[] } }).getOptions();
+/** Every flag defined so far takes its default from TCPLENS_<FLAG> when set;
+ * a value that cannot be used is pushed onto `problems` (a builder cannot
+ * fail cleanly in yargs: withRunOptions reports the first in a check). */
+export function envDefaults<T>(y: Argv<T>, env: NodeJS.ProcessEnv = process.env, problems: string[] = []): Argv<T> {
+  const t = optionTypes(yargsOptions(y as Argv<unknown>));
   let out = y;
-  for (const flag of Object.keys(o.key)) {
+  for (const [flag, type] of t.types) {
     const raw = env[envName(flag)];
-    if (raw === undefined || raw === '' || flag === 'help' || flag === 'version' || flag === 'config') continue;
-    const type = o.number.includes(flag) ? 'number' : o.boolean.includes(flag) ? 'boolean' : 'string';
+    if (raw === undefined || raw === '' || flag === 'config') continue;
     try {
-      out = out.default(flag, fromEnv(envName(flag), type, raw));
+      const v = fromEnv(envName(flag), type, raw);
+      const choices = t.choices.get(flag);
+      if (choices && !choices.includes(v)) throw usage(`${envName(flag)}: "${clip(raw)}" is not one of ${choices.join(', ')}`);
+      out = out.default(flag, v);
     } catch (e) {
-      envProblems.push((e as Error).message);
+      problems.push((e as Error).message);
     }
   }
   return out;
@@ -165,8 +160,20 @@ export function envDefaults<T>(y: Argv<T>, env: NodeJS.ProcessEnv = process.env)
 
 export function withRunOptions(y: Argv, env: NodeJS.ProcessEnv = process.env): Argv<RunArgs> {
   const all = metricsFlags(sinkOptions(y.options(RUN_OPTIONS)));
-  return envDefaults(all, env)
-    .config('config', 'JSON file of settings, keys named as the flags (flags win over it, it wins over TCPLENS_* variables)')
+  const problems: string[] = [];
+  // the file's keys and value types are the options' own, read when the file is
+  const types = (): OptionTypes => optionTypes(yargsOptions(all as Argv<unknown>));
+  return envDefaults(all, env, problems)
+    .config(
+      'config',
+      'JSON file of settings, keys named as the flags (flags win over it, it wins over TCPLENS_* variables)',
+      (file: string) => loadConfigFile(file, types()),
+    )
+    .check((argv) => {
+      if (problems.length) throw usage(problems[0]!);
+      if (argv['config'] === '') throw usage('--config: name a JSON file of settings'); // yargs would read none
+      return true;
+    })
     .epilogue(
       'Every flag can also be set as TCPLENS_<FLAG> (e.g. TCPLENS_INTERVAL=5s, TCPLENS_CLICKHOUSE_URL=http://ch:8123).',
     ) as unknown as Argv<RunArgs>;

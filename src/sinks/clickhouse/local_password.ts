@@ -2,13 +2,14 @@
 // is configured: without one, every local account could read every tenant's
 // connections on 127.0.0.1 and write into the tables. Generated at first
 // start (24 random bytes, base64url), kept in <server dir>/password (0600, in
-// a 0700 directory), or taken from TCPLENS_CLICKHOUSE_PASSWORD. It never goes
+// a 0700 directory), or taken from TCPLENS_CLICKHOUSE_PASSWORD(_FILE). It never goes
 // on argv (the server reads its SHA-256 from users.xml) and is never logged.
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { TcplensError } from '../../util/errors';
 import { PRIVATE_FILE_MODE } from '../../util/private_dir';
+import { clickhouseCredentials } from './config';
 
 export const passwordFile = (dir: string): string => path.join(path.resolve(dir), 'password');
 
@@ -25,7 +26,7 @@ export function readLocalPassword(dir: string): string | null {
 /** The env's password, else the file's, else a new one written to the file
  * (created 0600 and exclusively: a file someone else made first is read, not replaced). */
 export function localPassword(dir: string, env: NodeJS.ProcessEnv = process.env): string {
-  const fromEnv = env['TCPLENS_CLICKHOUSE_PASSWORD'];
+  const fromEnv = clickhouseCredentials({}, env).password;
   if (fromEnv) return fromEnv;
   const have = readLocalPassword(dir);
   if (have !== null) return have;

@@ -6,6 +6,7 @@
 import * as fs from 'fs';
 import * as https from 'https';
 import { TcplensError } from '../../util/errors';
+import { clip, CLICKHOUSE_ENV, envBoolean } from '../../config/env';
 
 export interface ClickHouseTls {
   /** PEM CA bundle; absent = the system's CAs (Node's bundled roots) */
@@ -40,36 +41,50 @@ export const TLS_OPTIONS = {
   },
 } as const;
 
-function readPem(flag: string, file: string, what: RegExp): Buffer {
+/** A file setting: its path and where it came from (the flag, or the variable). */
+interface FileSetting {
+  file: string;
+  from: string;
+}
+
+function fileSetting(flags: TlsFlags, env: NodeJS.ProcessEnv, what: 'ca' | 'cert' | 'key'): FileSetting | undefined {
+  const byFlag = flags[`clickhouse-${what}`];
+  if (byFlag) return { file: byFlag, from: `--clickhouse-${what}` };
+  const byEnv = env[CLICKHOUSE_ENV[what]];
+  return byEnv ? { file: byEnv, from: CLICKHOUSE_ENV[what] } : undefined;
+}
+
+function readPem(s: FileSetting, what: RegExp): Buffer {
   let b: Buffer;
   try {
-    b = fs.readFileSync(file);
+    b = fs.readFileSync(s.file);
   } catch (e) {
-    throw new TcplensError('EUSAGE', `--${flag}: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+    throw new TcplensError('EUSAGE', `${s.from}: cannot read ${clip(s.file)}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
   }
   if (!what.test(b.toString('latin1')))
-    throw new TcplensError('EUSAGE', `--${flag}: ${file} holds no PEM ${what.source.replace(/\\/g, '')}`);
+    throw new TcplensError('EUSAGE', `${s.from}: ${clip(s.file)} holds no PEM ${what.source.replace(/\\/g, '')}`);
   return b;
 }
 
-const truthy = (v: string | undefined): boolean => v !== undefined && /^(1|true|yes)$/i.test(v.trim());
-
 /** The TLS settings of flags/env for `protocol`; null for http:// (where any TLS flag is a usage error). */
 export function tlsConfig(protocol: string, flags: TlsFlags, env: NodeJS.ProcessEnv): ClickHouseTls | null {
-  const ca = flags['clickhouse-ca'] ?? env['TCPLENS_CLICKHOUSE_CA'];
-  const cert = flags['clickhouse-cert'] ?? env['TCPLENS_CLICKHOUSE_CERT'];
-  const key = flags['clickhouse-key'] ?? env['TCPLENS_CLICKHOUSE_KEY'];
-  const insecure = flags['clickhouse-insecure'] ?? truthy(env['TCPLENS_CLICKHOUSE_INSECURE']);
+  const ca = fileSetting(flags, env, 'ca');
+  const cert = fileSetting(flags, env, 'cert');
+  const key = fileSetting(flags, env, 'key');
+  const rawInsecure = env[CLICKHOUSE_ENV.insecure];
+  const insecure =
+    flags['clickhouse-insecure'] ??
+    (rawInsecure !== undefined && rawInsecure !== '' ? envBoolean(CLICKHOUSE_ENV.insecure, rawInsecure) : false);
   if (protocol !== 'https:') {
-    const given = [ca && 'ca', cert && 'cert', key && 'key', insecure && 'insecure'].filter(Boolean);
-    if (given.length) throw new TcplensError('EUSAGE', `--clickhouse-${given[0]}: only with an https:// --clickhouse-url`);
+    const given = [ca?.from, cert?.from, key?.from, insecure ? '--clickhouse-insecure' : undefined].filter(Boolean);
+    if (given.length) throw new TcplensError('EUSAGE', `${given[0]}: only with an https:// --clickhouse-url`);
     return null;
   }
   if (!cert !== !key) throw new TcplensError('EUSAGE', '--clickhouse-cert and --clickhouse-key: give both or neither');
   return {
-    ...(ca ? { ca: readPem('clickhouse-ca', ca, /-----BEGIN CERTIFICATE-----/) } : {}),
-    ...(cert ? { cert: readPem('clickhouse-cert', cert, /-----BEGIN CERTIFICATE-----/) } : {}),
-    ...(key ? { key: readPem('clickhouse-key', key, /-----BEGIN [A-Z ]*PRIVATE KEY-----/) } : {}),
+    ...(ca ? { ca: readPem(ca, /-----BEGIN CERTIFICATE-----/) } : {}),
+    ...(cert ? { cert: readPem(cert, /-----BEGIN CERTIFICATE-----/) } : {}),
+    ...(key ? { key: readPem(key, /-----BEGIN [A-Z ]*PRIVATE KEY-----/) } : {}),
     insecure,
   };
 }
