@@ -18,6 +18,18 @@ char LICENSE[] SEC("license") = "GPL";
 /* Set before load (skeleton rodata). */
 const volatile __u32 filter_tgid = 0;  /* 0 = every process */
 const volatile bool all_tasks = false; /* false = active threads only */
+/* The sampling process itself (tcplens): its threads are left out of the
+ * task samples (its reader is always on a CPU during a pass). 0 = none. */
+const volatile __u32 skip_tgid = 0;
+
+/* Owners of sockets in these network namespaces only (their ns.inum; set by
+ * user space between passes); owner_netns_n == 0: every namespace. A walk
+ * still visits every task's files: what this saves is the records (and the
+ * rows) of namespaces nobody watches. */
+#define TL_OWNER_NETNS_MAX 16
+__u32 owner_netns[TL_OWNER_NETNS_MAX] = {};
+__u32 owner_netns_n = 0;
+__u64 owners_skipped = 0; /* sockets of namespaces not asked for */
 
 /* Totals since load, read by user space between runs (one run at a time). */
 __u64 tasks_seen = 0;
@@ -179,6 +191,8 @@ static __always_inline int sample_task(struct bpf_iter__task *ctx, bool cast, en
 		return 0;
 	if (filter_tgid && t->tgid != filter_tgid)
 		return 0;
+	if (skip_tgid && t->tgid == skip_tgid)
+		return 0;
 	tasks_seen++;
 	__builtin_memset(&r, 0, sizeof(r));
 	state = task_state(t);
@@ -260,8 +274,26 @@ int sample_tasks_stack(struct bpf_iter__task *ctx)
 	return sample_task(ctx, false, REGS_STACK);
 }
 
+/* Whether the owners of sockets in namespace `inum` are wanted. A bounded
+ * loop over a global array: no map, nothing for the 5.10 memlock limit. */
+static __always_inline bool owner_netns_wanted(__u32 inum)
+{
+	__u32 n = owner_netns_n;
+
+	if (!n)
+		return true;
+	for (int i = 0; i < TL_OWNER_NETNS_MAX; i++) {
+		if (i >= n)
+			break;
+		if (owner_netns[i] == inum)
+			return true;
+	}
+	owners_skipped++;
+	return false;
+}
+
 static __always_inline int put_owner(struct bpf_iter__task_file *ctx, struct task_struct *t, struct file *f,
-				     struct sock *sk, __u64 cookie)
+				     __u32 netns, __u64 cookie)
 {
 	struct tl_owner_rec r;
 
@@ -269,7 +301,7 @@ static __always_inline int put_owner(struct bpf_iter__task_file *ctx, struct tas
 	r.kind = TL_REC_OWNER;
 	r.size = sizeof(r);
 	r.cookie = cookie;
-	r.netns_inode = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	r.netns_inode = netns;
 	r.cgroup_id = task_cgroup_id(t);
 	r.ino = (__u32)BPF_CORE_READ(f, f_inode, i_ino);
 	r.tgid = t->tgid;
@@ -288,6 +320,7 @@ int sample_owners(struct bpf_iter__task_file *ctx)
 	struct file *f = ctx->file;
 	struct socket *sock;
 	struct sock *sk;
+	__u32 netns;
 
 	TL_REFUSE_IF(TL_SMP_sample_owners, ctx);
 
@@ -302,9 +335,12 @@ int sample_owners(struct bpf_iter__task_file *ctx)
 	if (!sk || (sk->__sk_common.skc_family != TL_AF_INET && sk->__sk_common.skc_family != TL_AF_INET6) ||
 	    sk->sk_protocol != TL_IPPROTO_TCP)
 		return 0;
+	netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	if (!owner_netns_wanted(netns))
+		return 0;
 	/* Generates the cookie when nobody has asked for it yet, exactly as
 	 * inet_diag does, so the value joins the poll view's idiag_cookie. */
-	return put_owner(ctx, t, f, sk, bpf_get_socket_cookie(sk));
+	return put_owner(ctx, t, f, netns, bpf_get_socket_cookie(sk));
 }
 
 SEC("iter/task_file")
@@ -313,7 +349,7 @@ int sample_owners_rd(struct bpf_iter__task_file *ctx)
 	struct task_struct *t = ctx->task;
 	struct file *f = ctx->file;
 	struct sock *sk;
-	__u32 ino;
+	__u32 ino, netns;
 
 	TL_REFUSE_IF(TL_SMP_sample_owners_rd, ctx);
 
@@ -324,5 +360,8 @@ int sample_owners_rd(struct bpf_iter__task_file *ctx)
 	sk = file_tcp_sock(f, &ino, false);
 	if (!sk)
 		return 0;
-	return put_owner(ctx, t, f, sk, BPF_CORE_READ(sk, __sk_common.skc_cookie.counter));
+	netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	if (!owner_netns_wanted(netns))
+		return 0;
+	return put_owner(ctx, t, f, netns, BPF_CORE_READ(sk, __sk_common.skc_cookie.counter));
 }
