@@ -11,7 +11,9 @@ import { createNetns, deleteNetns, isRoot } from '../../helpers/netns';
 import { killRuns, startRun } from '../../helpers/run_proc';
 import { startSampleWorkload } from '../../helpers/samples';
 import { skipIf } from '../../helpers/skip';
-import { OWNERS_FULL_EVERY } from '../../../src/run/views/samples';
+import { OWNERS_FULL_EVERY, OwnersView } from '../../../src/run/views/samples';
+import type { SampleSource } from '../../../src/sources/samples';
+import type { ViewContext } from '../../../src/run/view';
 
 type Row = Record<string, string | number>;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -22,6 +24,76 @@ function tsMs(v: string | number | undefined): number {
   const s = String(v);
   return /^\d+$/.test(s) ? tsMs(Number(s)) : Date.parse(s.includes('T') ? s : `${s.replace(' ', 'T')}Z`);
 }
+
+describe('OwnersView: when a tick runs the pass', () => {
+  /** The view over a stand-in source that counts passes, a table whose opened count the test moves, and a clock. */
+  function setup(netns: ConstructorParameters<typeof OwnersView>[2] = { kind: 'all' }) {
+    const st = { passes: 0, opened: 0, now: 0, filters: [] as number[][] };
+    const src = {
+      owners: async () => {
+        st.passes++;
+        return { seq: st.passes, tsNs: 0n, rows: 0, batches: 0, durationMs: 0 };
+      },
+      ownerNetns: (inodes: number[]) => {
+        st.filters.push(inodes);
+        return true;
+      },
+      close: () => undefined,
+    } as unknown as SampleSource;
+    const ctx = { table: { stats: () => ({ opened: st.opened }) }, sink: {} } as unknown as ViewContext;
+    const view = new OwnersView(src, 1000, netns, () => st.now);
+    return { st, tick: () => view.tick(ctx), view };
+  }
+
+  it('runs the first pass, skips while no flow entered the table, runs again after one did', async () => {
+    const { st, tick, view } = setup();
+    await tick();
+    expect(st.passes).to.equal(1);
+    for (let i = 1; i <= 5; i++) {
+      st.now = i * 1000;
+      await tick();
+    }
+    expect(st.passes, 'five idle ticks').to.equal(1);
+    expect(view.skipped).to.equal(5);
+    st.opened++;
+    st.now = 6000;
+    await tick();
+    expect(st.passes, 'a new flow').to.equal(2);
+    st.now = 7000;
+    await tick();
+    expect(st.passes).to.equal(2);
+  });
+
+  it('runs a pass at least every OWNERS_FULL_EVERY intervals, new flows or not', async () => {
+    const { st, tick } = setup();
+    await tick();
+    st.now = OWNERS_FULL_EVERY * 1000 - 1;
+    await tick();
+    expect(st.passes).to.equal(1);
+    st.now = OWNERS_FULL_EVERY * 1000;
+    await tick();
+    expect(st.passes).to.equal(2);
+  });
+
+  it('with --netns naming namespaces, restricts each pass to their inodes; none existing: no pass', async () => {
+    const ns = isRoot() ? createNetns('ownf') : '';
+    try {
+      if (ns) {
+        const { st, tick } = setup({ kind: 'list', items: [ns] });
+        await tick();
+        expect(st.filters).to.deep.equal([[fs.statSync(`/run/netns/${ns}`).ino]]);
+      }
+      const gone = setup({ kind: 'list', items: ['tlt-ownf-no-such-netns'] });
+      await gone.tick();
+      expect(gone.st.passes, 'no namespace named exists').to.equal(0);
+      const all = setup();
+      await all.tick();
+      expect(all.st.filters, '--netns all: no filter').to.deep.equal([]);
+    } finally {
+      if (ns) deleteNetns(ns);
+    }
+  });
+});
 
 describe('run: the owners pass on an idle namespace', function () {
   this.timeout(180_000);
