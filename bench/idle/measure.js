@@ -14,6 +14,7 @@
 // threads' CPU by thread name, and its own metrics: the seconds each view
 // spent in its ticks, the kernel time of its BPF programs).
 'use strict';
+/* global fetch */
 const { spawn } = require('child_process');
 const fs = require('fs');
 const net = require('net');
@@ -63,8 +64,11 @@ async function metrics(port) {
   try {
     const res = await fetch(`http://127.0.0.1:${port}/metrics`);
     for (const line of (await res.text()).split('\n')) {
-      const m = line.match(/^tcplens_(view_tick_seconds_total|view_ticks_total|bpf_prog_run_seconds_total)\{(?:view|program)="([^"]+)"\} (\S+)$/);
-      if (m) out[`${m[1] === 'bpf_prog_run_seconds_total' ? 'bpf' : m[1] === 'view_ticks_total' ? 'ticks' : 'tick_s'}:${m[2]}`] = Number(m[3]);
+      const m = line.match(
+        /^tcplens_(view_tick_seconds_total|view_ticks_total|bpf_prog_run_seconds_total)\{(?:view|program)="([^"]+)"\} (\S+)$/,
+      );
+      if (m)
+        out[`${m[1] === 'bpf_prog_run_seconds_total' ? 'bpf' : m[1] === 'view_ticks_total' ? 'ticks' : 'tick_s'}:${m[2]}`] = Number(m[3]);
     }
   } catch {
     /* no metrics: the split is left out */
@@ -76,7 +80,11 @@ const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-const load = () => os.loadavg().map((x) => x.toFixed(1)).join(' ');
+const load = () =>
+  os
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ');
 
 async function round(rep) {
   const runs = [];

@@ -117,11 +117,20 @@ describe('SampleSource (iter/task, iter/task_file) against a known workload', fu
 
   it('leaves its own process out (its reader is on a CPU in every pass) unless asked for it', async () => {
     const every = await samples(source({ all: true }));
-    expect(every.some((r) => r.tgid === wl.pid), 'other processes are sampled').to.equal(true);
-    expect(every.some((r) => r.tgid === process.pid), 'this process is not').to.equal(false);
+    expect(
+      every.some((r) => r.tgid === wl.pid),
+      'other processes are sampled',
+    ).to.equal(true);
+    expect(
+      every.some((r) => r.tgid === process.pid),
+      'this process is not',
+    ).to.equal(false);
     // the reader thread itself, on a CPU during the pass, is what showed before
     const self = await samples(source({ includeSelf: true }));
-    expect(self.some((r) => r.tgid === process.pid && r.on_cpu), 'this process on a CPU, when asked for').to.equal(true);
+    expect(
+      self.some((r) => r.tgid === process.pid && r.on_cpu),
+      'this process on a CPU, when asked for',
+    ).to.equal(true);
     const own = await samples(source({ pid: process.pid, all: true }));
     expect(own.length, '--pid naming this process samples it').to.be.at.least(1);
   });
