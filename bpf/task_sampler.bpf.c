@@ -22,14 +22,34 @@ const volatile bool all_tasks = false; /* false = active threads only */
  * task samples (its reader is always on a CPU during a pass). 0 = none. */
 const volatile __u32 skip_tgid = 0;
 
-/* Owners of sockets in these network namespaces only (their ns.inum; set by
- * user space between passes); owner_netns_n == 0: every namespace. A walk
- * still visits every task's files: what this saves is the records (and the
- * rows) of namespaces nobody watches. */
-#define TL_OWNER_NETNS_MAX 16
-__u32 owner_netns[TL_OWNER_NETNS_MAX] = {};
-__u32 owner_netns_n = 0;
-__u64 owners_skipped = 0; /* sockets of namespaces not asked for */
+/* The network namespaces the run watches (their ns.inum; set by user space
+ * between passes); watch_netns_n == 0: every namespace. The owners pass
+ * writes only their sockets, the task sampler only their threads (and
+ * threads blocked on a socket of theirs). A walk still visits every task
+ * (and its files): what this saves is the records, and the rows, of
+ * namespaces nobody watches. */
+#define TL_WATCH_NETNS_MAX 16
+__u32 watch_netns[TL_WATCH_NETNS_MAX] = {};
+__u32 watch_netns_n = 0;
+__u64 owners_skipped = 0; /* sockets of namespaces not watched */
+__u64 tasks_skipped = 0;  /* threads (and their sockets) of namespaces not watched */
+
+/* Whether namespace `inum` is watched. A bounded loop over a global array:
+ * no map, nothing for the 5.10 memlock limit. */
+static __always_inline bool netns_watched(__u32 inum)
+{
+	__u32 n = watch_netns_n;
+
+	if (!n)
+		return true;
+	for (int i = 0; i < TL_WATCH_NETNS_MAX; i++) {
+		if (i >= n)
+			break;
+		if (watch_netns[i] == inum)
+			return true;
+	}
+	return false;
+}
 
 /* Totals since load, read by user space between runs (one run at a time). */
 __u64 tasks_seen = 0;
@@ -239,6 +259,12 @@ static __always_inline int sample_task(struct bpf_iter__task *ctx, bool cast, en
 	if (!all_tasks && !(r.flags & (TL_TF_ON_CPU | TL_TF_RUNNABLE | TL_TF_SOCKET)) &&
 	    !((state & TL_TASK_UNINTERRUPTIBLE) && !(state & TL_TASK_NOLOAD)))
 		return 0;
+	/* the thread's own namespace, or the one of the socket it waits on */
+	if (watch_netns_n && !netns_watched(BPF_CORE_READ(t, nsproxy, net_ns, ns.inum)) &&
+	    !((r.flags & TL_TF_SOCKET) && netns_watched((__u32)r.netns_inode))) {
+		tasks_skipped++;
+		return 0;
+	}
 	r.kind = TL_REC_TASK;
 	r.size = sizeof(r);
 	r.pid = t->pid;
@@ -272,24 +298,6 @@ int sample_tasks_stack(struct bpf_iter__task *ctx)
 {
 	TL_REFUSE_IF(TL_SMP_sample_tasks_stack, ctx);
 	return sample_task(ctx, false, REGS_STACK);
-}
-
-/* Whether the owners of sockets in namespace `inum` are wanted. A bounded
- * loop over a global array: no map, nothing for the 5.10 memlock limit. */
-static __always_inline bool owner_netns_wanted(__u32 inum)
-{
-	__u32 n = owner_netns_n;
-
-	if (!n)
-		return true;
-	for (int i = 0; i < TL_OWNER_NETNS_MAX; i++) {
-		if (i >= n)
-			break;
-		if (owner_netns[i] == inum)
-			return true;
-	}
-	owners_skipped++;
-	return false;
 }
 
 static __always_inline int put_owner(struct bpf_iter__task_file *ctx, struct task_struct *t, struct file *f,
@@ -336,8 +344,10 @@ int sample_owners(struct bpf_iter__task_file *ctx)
 	    sk->sk_protocol != TL_IPPROTO_TCP)
 		return 0;
 	netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
-	if (!owner_netns_wanted(netns))
+	if (!netns_watched(netns)) {
+		owners_skipped++;
 		return 0;
+	}
 	/* Generates the cookie when nobody has asked for it yet, exactly as
 	 * inet_diag does, so the value joins the poll view's idiag_cookie. */
 	return put_owner(ctx, t, f, netns, bpf_get_socket_cookie(sk));
@@ -361,7 +371,9 @@ int sample_owners_rd(struct bpf_iter__task_file *ctx)
 	if (!sk)
 		return 0;
 	netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
-	if (!owner_netns_wanted(netns))
+	if (!netns_watched(netns)) {
+		owners_skipped++;
 		return 0;
+	}
 	return put_owner(ctx, t, f, netns, BPF_CORE_READ(sk, __sk_common.skc_cookie.counter));
 }

@@ -66,7 +66,7 @@ class Sampler : public FillGuard<Sampler> {
                            InstanceMethod("beginFile", &Sampler::BeginFile),
                            InstanceMethod("fill", &Sampler::Fill),
                            InstanceMethod("stats", &Sampler::Stats),
-                           InstanceMethod("ownerNetns", &Sampler::OwnerNetns),
+                           InstanceMethod("watchNetns", &Sampler::WatchNetns),
                            InstanceMethod("close", &Sampler::Close),
                            InstanceAccessor("closed", &Sampler::Closed, nullptr),
                            InstanceAccessor("parts", &Sampler::Parts, nullptr),
@@ -168,6 +168,7 @@ class Sampler : public FillGuard<Sampler> {
     TL_STAT("tasksEmitted", tasks_emitted);
     TL_STAT("writeErrors", write_errors);
     TL_STAT("ownersSkipped", owners_skipped);
+    TL_STAT("tasksSkipped", tasks_skipped);
     TL_STAT("bpfRunNsTasks", bpf_run_ns_tasks);
     TL_STAT("bpfRunsTasks", bpf_runs_tasks);
     TL_STAT("bpfRunNsOwners", bpf_run_ns_owners);
@@ -176,22 +177,23 @@ class Sampler : public FillGuard<Sampler> {
     return o;
   }
 
-  // ownerNetns(inodes: number[]) -> boolean: the owners pass writes only
-  // these namespaces' sockets ([]: every namespace); false when there are
-  // too many to filter in the kernel (every namespace is then written)
-  Napi::Value OwnerNetns(const Napi::CallbackInfo& info) {
+  // watchNetns(inodes: number[]) -> boolean: only these namespaces are
+  // watched ([]: every namespace): owners of their sockets, samples of their
+  // threads; false when there are too many to filter in the kernel (every
+  // namespace is then written)
+  Napi::Value WatchNetns(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!Usable(env)) return env.Undefined();
     if (!info[0].IsArray()) {
-      Napi::TypeError::New(env, "ownerNetns(inodes: number[])").ThrowAsJavaScriptException();
+      Napi::TypeError::New(env, "watchNetns(inodes: number[])").ThrowAsJavaScriptException();
       return env.Undefined();
     }
     Napi::Array a = info[0].As<Napi::Array>();
     std::vector<uint32_t> v;
     for (uint32_t i = 0; i < a.Length(); i++) v.push_back(a.Get(i).As<Napi::Number>().Uint32Value());
-    int rc = tl_sampler_owner_netns(s_, v.data(), (uint32_t)v.size());
+    int rc = tl_sampler_watch_netns(s_, v.data(), (uint32_t)v.size());
     if (rc < 0 && rc != -E2BIG) {
-      ErrnoError(env, -rc, "ownerNetns").ThrowAsJavaScriptException();
+      ErrnoError(env, -rc, "watchNetns").ThrowAsJavaScriptException();
       return env.Undefined();
     }
     return Napi::Boolean::New(env, rc == 0);

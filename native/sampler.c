@@ -459,6 +459,8 @@ void tl_sampler_stats(struct tl_sampler *s, struct tl_sampler_stats *st)
 		st->write_errors = s->skel->bss->write_errors;
 		st->owners_skipped = s->skel->bss->owners_skipped;
 		s->st.owners_skipped = st->owners_skipped;
+		st->tasks_skipped = s->skel->bss->tasks_skipped;
+		s->st.tasks_skipped = st->tasks_skipped;
 		s->st.tasks_seen = st->tasks_seen;
 		s->st.tasks_emitted = st->tasks_emitted;
 		s->st.write_errors = st->write_errors;
@@ -472,22 +474,22 @@ void tl_sampler_stats(struct tl_sampler *s, struct tl_sampler_stats *st)
 #endif
 }
 
-int tl_sampler_owner_netns(struct tl_sampler *s, const uint32_t *inums, uint32_t n)
+int tl_sampler_watch_netns(struct tl_sampler *s, const uint32_t *inums, uint32_t n)
 {
 #if TL_HAVE_SAMPLER
-	_Static_assert(TL_SAMPLER_OWNER_NETNS_MAX == sizeof(s->skel->bss->owner_netns) / sizeof(__u32),
+	_Static_assert(TL_SAMPLER_WATCH_NETNS_MAX == sizeof(s->skel->bss->watch_netns) / sizeof(__u32),
 		       "the owners' namespace list is bpf/task_sampler.bpf.c's");
 	if (!s->skel || !s->skel->bss)
 		return -EBADF;
-	if (n > TL_SAMPLER_OWNER_NETNS_MAX) {
-		s->skel->bss->owner_netns_n = 0;
+	if (n > TL_SAMPLER_WATCH_NETNS_MAX) {
+		s->skel->bss->watch_netns_n = 0;
 		return -E2BIG;
 	}
 	/* the count last: a pass never runs meanwhile, but keep it readable */
-	s->skel->bss->owner_netns_n = 0;
+	s->skel->bss->watch_netns_n = 0;
 	for (uint32_t i = 0; i < n; i++)
-		s->skel->bss->owner_netns[i] = inums[i];
-	s->skel->bss->owner_netns_n = n;
+		s->skel->bss->watch_netns[i] = inums[i];
+	s->skel->bss->watch_netns_n = n;
 	return 0;
 #else
 	(void)s;

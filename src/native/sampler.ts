@@ -39,8 +39,9 @@ export interface SamplerStats {
   tasksSeen: number;
   tasksEmitted: number;
   writeErrors: number;
-  /** sockets the owners pass left out: their namespace was not asked for (ownerNetns) */
+  /** sockets the owners pass left out, threads the task sampler left out: their namespace is not watched (watchNetns) */
   ownersSkipped: number;
+  tasksSkipped: number;
   /** kernel run time and runs of each BPF program: 0 unless opened with
    * runStats (or kernel.bpf_stats_enabled is on) */
   bpfRunNsTasks: number;
@@ -58,8 +59,9 @@ export interface NativeSampler {
   beginFile(pass: SamplePass, path: string): void;
   fill(buffer: ArrayBuffer, capacity: number): Promise<SampleFillResult>;
   stats(): SamplerStats;
-  /** the owners pass writes only these namespaces' sockets ([]: every one); false: too many to filter in the kernel */
-  ownerNetns(inodes: number[]): boolean;
+  /** only these namespaces are watched ([]: every one): the owners pass writes their sockets, the task
+   * sampler their threads (and threads blocked on their sockets); false: too many to filter in the kernel */
+  watchNetns(inodes: number[]): boolean;
   close(): void;
 }
 

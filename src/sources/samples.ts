@@ -137,13 +137,14 @@ export class SampleSource {
     return res;
   }
 
-  /** The owners pass writes only the sockets of these namespaces (inode
-   * numbers; [] or null: every namespace). False when they are too many to
-   * filter in the kernel: the pass then writes every namespace. */
-  ownerNetns(inodes: readonly number[] | null): boolean {
+  /** Only these namespaces are watched (inode numbers; [] or null: every
+   * namespace): the owners pass writes their sockets only, the task sampler
+   * their threads and the threads blocked on their sockets. False when they
+   * are too many to filter in the kernel: every namespace is then written. */
+  watchNetns(inodes: readonly number[] | null): boolean {
     const n = this.native;
-    if (!n || n.closed || !this.has('owners')) return false;
-    return n.ownerNetns(inodes ? [...inodes] : []);
+    if (!n || n.closed) return false;
+    return n.watchNetns(inodes ? [...inodes] : []);
   }
 
   /** Cumulative counters; null before start(). */

@@ -135,6 +135,28 @@ describe('SampleSource (iter/task, iter/task_file) against a known workload', fu
     expect(own.length, '--pid naming this process samples it').to.be.at.least(1);
   });
 
+  it("watchNetns: only the namespace's threads, and only its sockets' owners; [] watches every namespace again", async () => {
+    const src = source({ all: true });
+    const inode = (await pollNs(ns)).values().next().value!.netns;
+    expect(src.watchNetns([inode])).to.equal(true);
+    const only = await samples(src);
+    expect(only.length).to.be.at.least(RECV_THREADS + 3);
+    expect(new Set(only.map((r) => r.tgid)), 'threads of the workload only (it alone lives in the namespace)').to.deep.equal(
+      new Set([wl.pid]),
+    );
+    if (src.has('owners')) {
+      const owners: number[] = [];
+      await src.owners((b) => {
+        for (let i = 0; i < b.rows; i++) owners.push(Number(b.u64('netns_inode')[i]!));
+      });
+      expect(owners.length).to.be.at.least(1);
+      expect(new Set(owners)).to.deep.equal(new Set([inode]));
+    }
+    expect(src.stats()!.tasksSkipped, "the host's other threads, counted").to.be.at.least(1);
+    expect(src.watchNetns([])).to.equal(true);
+    expect(new Set((await samples(src)).map((r) => r.tgid)).size, 'every namespace again').to.be.greaterThan(1);
+  });
+
   it('active-only leaves out sleeping idle threads that --all includes', async () => {
     const active = await samples(source({ pid: wl.pid }));
     const all = await samples(source({ pid: wl.pid, all: true }));

@@ -2,7 +2,9 @@
 // doing and the socket it waits on (task_samples; a flow's sighting in the
 // table), and every --owners-interval the socket -> process map
 // (socket_owners; the flows' owners). One eBPF source, two views, one per
-// part that loaded.
+// part that loaded. With --netns naming namespaces, both write only what
+// belongs to them (filtered in the kernel: threads in them or blocked on
+// their sockets; their sockets' owners).
 import { SampleSource } from '../../sources/samples';
 import type { SamplesStageStats } from '../../metrics/stages';
 import { resolveNetns, type NetnsSelector } from '../../netns/select';
@@ -32,6 +34,11 @@ class TasksView extends SourceView<SampleSource> {
     };
   }
 }
+
+/** the kernel-side namespace filter holds at most this many (bpf/task_sampler.bpf.c) */
+const WATCH_NETNS_MAX = 16;
+
+const watchedInodes = (sel: NetnsSelector): number[] => resolveNetns(sel, false).namespaces.map((n) => n.inode);
 
 /** A pass at least this many --owners-interval apart even when no view saw a
  * new socket (fds passed between processes, a fork: owners that change
@@ -83,9 +90,9 @@ export class OwnersView extends SourceView<SampleSource> {
   /** --netns NAME,...: the pass writes those namespaces' sockets only (false: none exists now). */
   private restrict(): boolean {
     if (this.netns.kind === 'all') return true;
-    const inodes = resolveNetns(this.netns, false).namespaces.map((n) => n.inode);
+    const inodes = watchedInodes(this.netns);
     if (!inodes.length) return false;
-    this.src.ownerNetns(inodes); // false: too many to filter in the kernel; every namespace's then
+    this.src.watchNetns(inodes); // namespaces come and go; false: too many to filter, every namespace's then
     return true;
   }
 }
@@ -96,6 +103,8 @@ export const samplesView: ViewFactory = {
     if (req.report?.views.samples === 'off') return { views: [], parts: req.report.parts.samples }; // preflight said why
     const src = new SampleSource({});
     if (!startParts('samples', src, log)) return { views: [], parts: src.parts() };
+    if (req.netns.kind === 'list' && !src.watchNetns(watchedInodes(req.netns)))
+      log.warn('samples.netns', `more than ${WATCH_NETNS_MAX} namespaces selected: the samples view writes every namespace's`, {});
     const tasks = new TasksView(src, 1000 / req.sampleHz);
     const views: View[] = [];
     if (src.has('tasks')) views.push(tasks);

@@ -28,7 +28,7 @@ describe('OwnersView: when a tick runs the pass', () => {
         st.passes++;
         return { seq: st.passes, tsNs: 0n, rows: 0, batches: 0, durationMs: 0 };
       },
-      ownerNetns: (inodes: number[]) => {
+      watchNetns: (inodes: number[]) => {
         st.filters.push(inodes);
         return true;
       },
@@ -178,5 +178,23 @@ describe('run: the owners pass on an idle namespace', function () {
       owners.some((o) => o['tgid'] === second.info.pid),
       'the owner of the sockets opened after the idle period',
     ).to.equal(true);
+    // the task samples too: only threads of the namespace named (the workloads'), none of the host's
+    const tasks = out
+      .split('\n')
+      .filter((l) => l.includes('"task_samples"'))
+      .map((l) => JSON.parse(l) as Row);
+    if (parts['samples']?.['tasks'] && parts['samples']['tasks'] !== 'off') {
+      expect(tasks.length, 'samples of the workloads').to.be.at.least(1);
+      // every process sampled that still lives is in the namespace (the workloads, their wrappers)
+      const outside = [...new Set(tasks.map((t) => Number(t['tgid'])))].filter((pid) => {
+        try {
+          return fs.readlinkSync(`/proc/${pid}/ns/net`) !== `net:[${nsInode}]`;
+        } catch {
+          return false; // gone: it was a short-lived process of the namespace's
+        }
+      });
+      expect(outside, 'samples of processes outside the namespace named').to.deep.equal([]);
+      expect(tasks.some((t) => t['tgid'] === first.info.pid || t['tgid'] === second.info.pid)).to.equal(true);
+    }
   });
 });
