@@ -18,6 +18,38 @@ char LICENSE[] SEC("license") = "GPL";
 /* Set before load (skeleton rodata). */
 const volatile __u32 filter_tgid = 0;  /* 0 = every process */
 const volatile bool all_tasks = false; /* false = active threads only */
+/* The sampling process itself (tcplens): its threads are left out of the
+ * task samples (its reader is always on a CPU during a pass). 0 = none. */
+const volatile __u32 skip_tgid = 0;
+
+/* The network namespaces the run watches (their ns.inum; set by user space
+ * between passes); watch_netns_n == 0: every namespace. The owners pass
+ * writes only their sockets, the task sampler only their threads (and
+ * threads blocked on a socket of theirs). A walk still visits every task
+ * (and its files): what this saves is the records, and the rows, of
+ * namespaces nobody watches. */
+#define TL_WATCH_NETNS_MAX 16
+__u32 watch_netns[TL_WATCH_NETNS_MAX] = {};
+__u32 watch_netns_n = 0;
+__u64 owners_skipped = 0; /* sockets of namespaces not watched */
+__u64 tasks_skipped = 0;  /* threads (and their sockets) of namespaces not watched */
+
+/* Whether namespace `inum` is watched. A bounded loop over a global array:
+ * no map, nothing for the 5.10 memlock limit. */
+static __always_inline bool netns_watched(__u32 inum)
+{
+	__u32 n = watch_netns_n;
+
+	if (!n)
+		return true;
+	for (int i = 0; i < TL_WATCH_NETNS_MAX; i++) {
+		if (i >= n)
+			break;
+		if (watch_netns[i] == inum)
+			return true;
+	}
+	return false;
+}
 
 /* Totals since load, read by user space between runs (one run at a time). */
 __u64 tasks_seen = 0;
@@ -179,6 +211,8 @@ static __always_inline int sample_task(struct bpf_iter__task *ctx, bool cast, en
 		return 0;
 	if (filter_tgid && t->tgid != filter_tgid)
 		return 0;
+	if (skip_tgid && t->tgid == skip_tgid)
+		return 0;
 	tasks_seen++;
 	__builtin_memset(&r, 0, sizeof(r));
 	state = task_state(t);
@@ -225,6 +259,12 @@ static __always_inline int sample_task(struct bpf_iter__task *ctx, bool cast, en
 	if (!all_tasks && !(r.flags & (TL_TF_ON_CPU | TL_TF_RUNNABLE | TL_TF_SOCKET)) &&
 	    !((state & TL_TASK_UNINTERRUPTIBLE) && !(state & TL_TASK_NOLOAD)))
 		return 0;
+	/* the thread's own namespace, or the one of the socket it waits on */
+	if (watch_netns_n && !netns_watched(BPF_CORE_READ(t, nsproxy, net_ns, ns.inum)) &&
+	    !((r.flags & TL_TF_SOCKET) && netns_watched((__u32)r.netns_inode))) {
+		tasks_skipped++;
+		return 0;
+	}
 	r.kind = TL_REC_TASK;
 	r.size = sizeof(r);
 	r.pid = t->pid;
@@ -261,7 +301,7 @@ int sample_tasks_stack(struct bpf_iter__task *ctx)
 }
 
 static __always_inline int put_owner(struct bpf_iter__task_file *ctx, struct task_struct *t, struct file *f,
-				     struct sock *sk, __u64 cookie)
+				     __u32 netns, __u64 cookie)
 {
 	struct tl_owner_rec r;
 
@@ -269,7 +309,7 @@ static __always_inline int put_owner(struct bpf_iter__task_file *ctx, struct tas
 	r.kind = TL_REC_OWNER;
 	r.size = sizeof(r);
 	r.cookie = cookie;
-	r.netns_inode = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	r.netns_inode = netns;
 	r.cgroup_id = task_cgroup_id(t);
 	r.ino = (__u32)BPF_CORE_READ(f, f_inode, i_ino);
 	r.tgid = t->tgid;
@@ -288,6 +328,7 @@ int sample_owners(struct bpf_iter__task_file *ctx)
 	struct file *f = ctx->file;
 	struct socket *sock;
 	struct sock *sk;
+	__u32 netns;
 
 	TL_REFUSE_IF(TL_SMP_sample_owners, ctx);
 
@@ -302,9 +343,14 @@ int sample_owners(struct bpf_iter__task_file *ctx)
 	if (!sk || (sk->__sk_common.skc_family != TL_AF_INET && sk->__sk_common.skc_family != TL_AF_INET6) ||
 	    sk->sk_protocol != TL_IPPROTO_TCP)
 		return 0;
+	netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	if (!netns_watched(netns)) {
+		owners_skipped++;
+		return 0;
+	}
 	/* Generates the cookie when nobody has asked for it yet, exactly as
 	 * inet_diag does, so the value joins the poll view's idiag_cookie. */
-	return put_owner(ctx, t, f, sk, bpf_get_socket_cookie(sk));
+	return put_owner(ctx, t, f, netns, bpf_get_socket_cookie(sk));
 }
 
 SEC("iter/task_file")
@@ -313,7 +359,7 @@ int sample_owners_rd(struct bpf_iter__task_file *ctx)
 	struct task_struct *t = ctx->task;
 	struct file *f = ctx->file;
 	struct sock *sk;
-	__u32 ino;
+	__u32 ino, netns;
 
 	TL_REFUSE_IF(TL_SMP_sample_owners_rd, ctx);
 
@@ -324,5 +370,10 @@ int sample_owners_rd(struct bpf_iter__task_file *ctx)
 	sk = file_tcp_sock(f, &ino, false);
 	if (!sk)
 		return 0;
-	return put_owner(ctx, t, f, sk, BPF_CORE_READ(sk, __sk_common.skc_cookie.counter));
+	netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	if (!netns_watched(netns)) {
+		owners_skipped++;
+		return 0;
+	}
+	return put_owner(ctx, t, f, netns, BPF_CORE_READ(sk, __sk_common.skc_cookie.counter));
 }

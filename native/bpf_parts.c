@@ -1,5 +1,7 @@
 /* Part-by-part loading of an eBPF view (see bpf_parts.h). */
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -219,6 +221,42 @@ static int part_of(const struct tl_part *parts, int n, const struct tl_part_stat
 	return -1;
 }
 
+/* The verifier gives up with EAGAIN when a signal is pending for the loading
+ * thread (do_check() checks signal_pending() as it goes): a profiler's
+ * SIGPROF every millisecond (node --cpu-prof), or any signal under load,
+ * made parts fall back or turn off. libbpf retries BPF_PROG_LOAD five times
+ * at once, which a periodic signal defeats; so the asynchronous signals are
+ * held back during the load (they are delivered right after it), and a load
+ * that still answers EAGAIN is tried again, a few times, each counted. */
+#define TL_LOAD_EAGAIN_TRIES 4
+static uint64_t eagain_retries; /* every view's loads, since the process started */
+
+uint64_t tl_parts_eagain_retries(void)
+{
+	return __atomic_load_n(&eagain_retries, __ATOMIC_RELAXED);
+}
+
+static int load_quietly(const struct tl_parts_ops *ops, void *view)
+{
+	sigset_t all, old;
+	int rc, e;
+
+	sigfillset(&all);
+	/* faults are synchronous: holding them back would kill the process */
+	sigdelset(&all, SIGSEGV);
+	sigdelset(&all, SIGBUS);
+	sigdelset(&all, SIGFPE);
+	sigdelset(&all, SIGILL);
+	sigdelset(&all, SIGTRAP);
+	sigdelset(&all, SIGABRT);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	rc = ops->load(view);
+	e = errno;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	errno = e;
+	return rc;
+}
+
 /* One attempt: open, choose the programs, load. 0, or the failing part's
  * index + 1 (its variant refused), or -errno for the object itself. */
 static int attempt(const struct tl_part *parts, int n, struct tl_part_state *st, const struct tl_parts_ops *ops,
@@ -237,10 +275,12 @@ static int attempt(const struct tl_part *parts, int n, struct tl_part_state *st,
 	}
 	bpf_object__for_each_program(p, obj)
 		bpf_program__set_autoload(p, part_of(parts, n, st, bpf_program__name(p)) >= 0);
-	rc = ops->load(view);
+	rc = load_quietly(ops, view);
 	if (rc == 0)
 		return 0;
 	rc = rc < -1 ? rc : (errno ? -errno : -EINVAL);
+	if (rc == -EAGAIN)
+		return rc; /* interrupted, not refused: the caller tries again */
 	culprit = cap.culprit[0] ? part_of(parts, n, st, cap.culprit) : -1;
 	if (culprit < 0) {
 		snprintf(err, errlen, "load: %s%s%s", strerror(-rc), cap.first[0] ? ": " : "", cap.first);
@@ -266,7 +306,7 @@ void tl_parts_detach(struct tl_part_state *st, int n)
 int tl_parts_load(const struct tl_part *parts, int n, struct tl_part_state *st, const struct tl_parts_ops *ops,
 		  void *view, char *err, size_t errlen)
 {
-	int tries = 0, up = 0, rc = 0;
+	int tries = 0, up = 0, rc = 0, eagain = 0;
 
 	quiet_libbpf();
 
@@ -291,6 +331,27 @@ int tl_parts_load(const struct tl_part *parts, int n, struct tl_part_state *st, 
 			break;
 		}
 		rc = attempt(parts, n, st, ops, view, &obj, err, errlen);
+		if (rc == -EAGAIN && ++eagain <= TL_LOAD_EAGAIN_TRIES) {
+			__atomic_add_fetch(&eagain_retries, 1, __ATOMIC_RELAXED);
+			ops->destroy(view);
+			tries--; /* not a refusal: does not use up the attempts */
+			rc = 0;
+			continue;
+		}
+		if (rc == -EAGAIN) {
+			/* still interrupted: the part whose program it was falls back, saying why */
+			int culprit = cap.culprit[0] ? part_of(parts, n, st, cap.culprit) : -1;
+			if (culprit >= 0) {
+				note(&st[culprit], parts[culprit].variants[st[culprit].next].prog,
+				     "refused (Resource temporarily unavailable): the verifier was interrupted on "
+				     "every try");
+				st[culprit].next++;
+				ops->destroy(view);
+				rc = 0;
+				continue;
+			}
+			snprintf(err, errlen, "load: %s%s%s", strerror(EAGAIN), cap.first[0] ? ": " : "", cap.first);
+		}
 		if (rc < 0)
 			break;
 		if (rc > 0) {

@@ -66,6 +66,10 @@ struct tl_parts_ops {
 int tl_parts_load(const struct tl_part *parts, int n, struct tl_part_state *st, const struct tl_parts_ops *ops,
 		  void *view, char *err, size_t errlen);
 
+/* BPF_PROG_LOAD answers that were EAGAIN (the verifier interrupted by a
+ * signal) and were tried again, over every load of the process. */
+uint64_t tl_parts_eagain_retries(void);
+
 /* A part as reported to people (preflight, logs, metrics). */
 struct tl_part_info {
 	const char *part; /* "state" */

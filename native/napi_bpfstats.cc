@@ -1,9 +1,10 @@
-// N-API glue for bpf_stats.c: exports.bpfStats = { enable, progStats, selftestLoad, selftestRun }.
+// N-API glue for bpf_stats.c: exports.bpfStats = { enable, progStats, selftestLoad, selftestRun, loadRetries }.
 #include <napi.h>
 #include "napi_util.h"
 extern "C" {
 #include "bpf_stats.h"
 }
+#include "bpf_parts.h"
 
 namespace tl {
 
@@ -37,10 +38,15 @@ static Napi::Value SelftestRun(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// loadRetries() -> BPF_PROG_LOAD answers that were EAGAIN and were tried again (bpf_parts.c)
+static Napi::Value LoadRetries(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), (double)tl_parts_eagain_retries()); }
+
 void InitBpfStats(Napi::Env env, Napi::Object exports) {
-  exports.Set("bpfStats",
-              SetFunctions(Napi::Object::New(env),
-                           {{"enable", Enable}, {"progStats", ProgStats}, {"selftestLoad", SelftestLoad}, {"selftestRun", SelftestRun}}));
+  exports.Set("bpfStats", SetFunctions(Napi::Object::New(env), {{"enable", Enable},
+                                                                {"progStats", ProgStats},
+                                                                {"selftestLoad", SelftestLoad},
+                                                                {"selftestRun", SelftestRun},
+                                                                {"loadRetries", LoadRetries}}));
 }
 
 }  // namespace tl

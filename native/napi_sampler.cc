@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <vector>
 #include "napi_util.h"
 #include "napi_wrap.h"
 extern "C" {
@@ -65,6 +66,7 @@ class Sampler : public FillGuard<Sampler> {
                            InstanceMethod("beginFile", &Sampler::BeginFile),
                            InstanceMethod("fill", &Sampler::Fill),
                            InstanceMethod("stats", &Sampler::Stats),
+                           InstanceMethod("watchNetns", &Sampler::WatchNetns),
                            InstanceMethod("close", &Sampler::Close),
                            InstanceAccessor("closed", &Sampler::Closed, nullptr),
                            InstanceAccessor("parts", &Sampler::Parts, nullptr),
@@ -87,6 +89,7 @@ class Sampler : public FillGuard<Sampler> {
     opts.tgid = o.Has("tgid") ? o.Get("tgid").As<Napi::Number>().Uint32Value() : 0;
     opts.all_tasks = o.Has("all") && o.Get("all").ToBoolean();
     opts.run_stats = o.Has("runStats") && o.Get("runStats").ToBoolean();
+    opts.skip_tgid = o.Has("skipTgid") ? o.Get("skipTgid").As<Napi::Number>().Uint32Value() : 0;
     char err[4096];
     tl_part_info parts[TL_SAMPLER_NPARTS];
     int rc = tl_sampler_open(&s_, &opts, parts, err, sizeof(err));
@@ -164,12 +167,36 @@ class Sampler : public FillGuard<Sampler> {
     TL_STAT("tasksSeen", tasks_seen);
     TL_STAT("tasksEmitted", tasks_emitted);
     TL_STAT("writeErrors", write_errors);
+    TL_STAT("ownersSkipped", owners_skipped);
+    TL_STAT("tasksSkipped", tasks_skipped);
     TL_STAT("bpfRunNsTasks", bpf_run_ns_tasks);
     TL_STAT("bpfRunsTasks", bpf_runs_tasks);
     TL_STAT("bpfRunNsOwners", bpf_run_ns_owners);
     TL_STAT("bpfRunsOwners", bpf_runs_owners);
 #undef TL_STAT
     return o;
+  }
+
+  // watchNetns(inodes: number[]) -> boolean: only these namespaces are
+  // watched ([]: every namespace): owners of their sockets, samples of their
+  // threads; false when there are too many to filter in the kernel (every
+  // namespace is then written)
+  Napi::Value WatchNetns(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Usable(env)) return env.Undefined();
+    if (!info[0].IsArray()) {
+      Napi::TypeError::New(env, "watchNetns(inodes: number[])").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    Napi::Array a = info[0].As<Napi::Array>();
+    std::vector<uint32_t> v;
+    for (uint32_t i = 0; i < a.Length(); i++) v.push_back(a.Get(i).As<Napi::Number>().Uint32Value());
+    int rc = tl_sampler_watch_netns(s_, v.data(), (uint32_t)v.size());
+    if (rc < 0 && rc != -E2BIG) {
+      ErrnoError(env, -rc, "watchNetns").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    return Napi::Boolean::New(env, rc == 0);
   }
 
   // [{ part, program, up, why }] as loaded; [] for a replay sampler

@@ -134,6 +134,7 @@ static struct bpf_object *sm_open(void *view, uint32_t refuse)
 		return NULL;
 	s->skel->rodata->filter_tgid = s->opts->tgid;
 	s->skel->rodata->all_tasks = s->opts->all_tasks != 0;
+	s->skel->rodata->skip_tgid = s->opts->skip_tgid;
 	s->skel->rodata->refuse = refuse;
 	return s->skel->obj;
 }
@@ -456,6 +457,10 @@ void tl_sampler_stats(struct tl_sampler *s, struct tl_sampler_stats *st)
 		st->tasks_seen = s->skel->bss->tasks_seen;
 		st->tasks_emitted = s->skel->bss->tasks_emitted;
 		st->write_errors = s->skel->bss->write_errors;
+		st->owners_skipped = s->skel->bss->owners_skipped;
+		s->st.owners_skipped = st->owners_skipped;
+		st->tasks_skipped = s->skel->bss->tasks_skipped;
+		s->st.tasks_skipped = st->tasks_skipped;
 		s->st.tasks_seen = st->tasks_seen;
 		s->st.tasks_emitted = st->tasks_emitted;
 		s->st.write_errors = st->write_errors;
@@ -466,6 +471,31 @@ void tl_sampler_stats(struct tl_sampler *s, struct tl_sampler_stats *st)
 		s->st.bpf_run_ns_owners = st->bpf_run_ns_owners;
 		s->st.bpf_runs_owners = st->bpf_runs_owners;
 	}
+#endif
+}
+
+int tl_sampler_watch_netns(struct tl_sampler *s, const uint32_t *inums, uint32_t n)
+{
+#if TL_HAVE_SAMPLER
+	_Static_assert(TL_SAMPLER_WATCH_NETNS_MAX == sizeof(s->skel->bss->watch_netns) / sizeof(__u32),
+		       "the owners' namespace list is bpf/task_sampler.bpf.c's");
+	if (!s->skel || !s->skel->bss)
+		return -EBADF;
+	if (n > TL_SAMPLER_WATCH_NETNS_MAX) {
+		s->skel->bss->watch_netns_n = 0;
+		return -E2BIG;
+	}
+	/* the count last: a pass never runs meanwhile, but keep it readable */
+	s->skel->bss->watch_netns_n = 0;
+	for (uint32_t i = 0; i < n; i++)
+		s->skel->bss->watch_netns[i] = inums[i];
+	s->skel->bss->watch_netns_n = n;
+	return 0;
+#else
+	(void)s;
+	(void)inums;
+	(void)n;
+	return -EBADF;
 #endif
 }
 

@@ -53,9 +53,10 @@ int tl_sample_batch_bind(struct tl_sample_batch *b, enum tl_sample_pass pass, vo
 			 uint32_t capacity);
 
 struct tl_sampler_opts {
-	uint32_t tgid; /* only this process (0 = all), filtered in the kernel */
-	int all_tasks; /* 0 = active threads only (see task_sampler.bpf.c) */
-	int run_stats; /* hold BPF_STATS_RUN_TIME on while open (benchmarks): fills bpf_run_* */
+	uint32_t tgid;	    /* only this process (0 = all), filtered in the kernel */
+	int all_tasks;	    /* 0 = active threads only (see task_sampler.bpf.c) */
+	int run_stats;	    /* hold BPF_STATS_RUN_TIME on while open (benchmarks): fills bpf_run_* */
+	uint32_t skip_tgid; /* this process's threads are left out of the task samples (0 = none) */
 };
 
 /* Cumulative counters; never reset. */
@@ -75,6 +76,8 @@ struct tl_sampler_stats {
 	uint64_t comm_overflow; /* comm names past the dictionary's size (column 0) */
 	/* from the BPF side */
 	uint64_t tasks_seen, tasks_emitted, write_errors;
+	uint64_t owners_skipped; /* sockets of namespaces not watched, left out of the owners pass */
+	uint64_t tasks_skipped;	 /* threads of namespaces not watched, left out of the task samples */
 	/* kernel run time and runs of each program (0 unless run_stats, or
 	 * kernel.bpf_stats_enabled, is on) */
 	uint64_t bpf_run_ns_tasks, bpf_runs_tasks, bpf_run_ns_owners, bpf_runs_owners;
@@ -107,6 +110,13 @@ int tl_sampler_begin(struct tl_sampler *s, enum tl_sample_pass pass);
  * everything read was delivered. 0 or -errno (the pass then ends). */
 int tl_sampler_fill(struct tl_sampler *s, struct tl_sample_batch *b, int *done);
 void tl_sampler_stats(struct tl_sampler *s, struct tl_sampler_stats *st);
+/* The namespaces watched (their inode numbers; n == 0: every namespace):
+ * the owners pass writes only their sockets, the task sampler only their
+ * threads and the threads blocked on their sockets. 0, or -E2BIG when n is over
+ * TL_SAMPLER_WATCH_NETNS_MAX (the pass then writes every namespace), or
+ * -EBADF when nothing is loaded. Between passes only. */
+#define TL_SAMPLER_WATCH_NETNS_MAX 16
+int tl_sampler_watch_netns(struct tl_sampler *s, const uint32_t *inums, uint32_t n);
 /* The comm dictionary of the comm columns (ids 1-based). */
 struct tl_comm_dict *tl_sampler_comms(struct tl_sampler *s);
 uint64_t tl_sampler_pass_ts(struct tl_sampler *s);

@@ -6,14 +6,15 @@
 # /tmp/base && npm ci && npm run build)`), into a private ClickHouse.
 # --own-netns: every run watches only a fresh namespace holding a few idle
 # loopback connections (on a host shared with other jobs, theirs are not ours).
-# Usage: bench/idle/run.sh [--seconds S] [--smoke] [--anchor ROOT] [--own-netns]
+# --reps N: N rounds side by side (fresh processes each), medians printed.
+# Usage: bench/idle/run.sh [--seconds S] [--reps N] [--smoke] [--anchor ROOT] [--own-netns]
 # Needs root, a built tcplens (npm run build), clickhouse-server.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 
-SECONDS_=600 ANCHOR="" OWN=
+SECONDS_=600 ANCHOR="" OWN="" REPS=1
 smoke() { SECONDS_=10; }
-bench_args run.sh 'seconds=SECONDS_ anchor=ANCHOR own-netns!OWN' "$@"
+bench_args run.sh 'seconds=SECONDS_ reps=REPS anchor=ANCHOR own-netns!OWN' "$@"
 [ "$(id -u)" = 0 ] || { echo "run.sh: needs root (eBPF, namespaces)" >&2; exit 2; }
 bench_dirs bench/idle dist/src/cli/main.js
 
@@ -40,4 +41,4 @@ time.sleep(1e6)' &
   HOLD=$!
   export TCPLENS_IDLE_NETNS=$NS
 fi
-node "$HERE/measure.js" "$SECONDS_" "$URL" "$ROOT" ${ANCHOR:+"$ANCHOR"}
+TCPLENS_IDLE_REPS=$REPS node "$HERE/measure.js" "$SECONDS_" "$URL" "$ROOT" ${ANCHOR:+"$ANCHOR"}

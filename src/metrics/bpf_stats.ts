@@ -10,6 +10,8 @@ export interface BpfStatsReading {
   enabled: boolean;
   /** one entry per program name (same-named programs summed) */
   programs: BpfProgRunStats[];
+  /** program loads tried again after EAGAIN (the verifier interrupted by a signal), every view's */
+  loadRetries: number;
 }
 
 export class BpfProgStats {
@@ -44,7 +46,7 @@ export class BpfProgStats {
         prev.runTimeNs += s.runTimeNs;
       } else byName.set(s.name, { ...s });
     }
-    return { enabled: this.enabled, programs: [...byName.values()] };
+    return { enabled: this.enabled, programs: [...byName.values()], loadRetries: bpf.loadRetries() };
   }
 
   /** Turns our share of run-time accounting off. Idempotent. */

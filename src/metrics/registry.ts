@@ -296,6 +296,11 @@ function bpfMetrics(reg: Registry, bpf: BpfProgStats | undefined): void {
     )
     .counter('tcplens_bpf_prog_run_seconds_total', 'kernel time spent in the BPF programs this process holds', (s) =>
       s.programs.map((p) => ({ labels: { program: p.name }, value: p.runTimeNs / 1e9 })),
+    )
+    .counter(
+      'tcplens_bpf_load_retries_total',
+      'eBPF program loads tried again because the verifier answered EAGAIN (interrupted by a signal)',
+      (s) => s.loadRetries,
     );
 }
 

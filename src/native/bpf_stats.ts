@@ -17,6 +17,8 @@ export interface BpfStatsAddon {
   /** a no-op socket filter "tl_selftest" (fd) and BPF_PROG_TEST_RUN of it */
   selftestLoad(): number;
   selftestRun(fd: number, repeat: number): void;
+  /** BPF_PROG_LOAD answers that were EAGAIN (the verifier interrupted by a signal) and were tried again */
+  loadRetries(): number;
 }
 
 export function bpfStatsAddon(): BpfStatsAddon {

@@ -39,6 +39,9 @@ export interface SamplerStats {
   tasksSeen: number;
   tasksEmitted: number;
   writeErrors: number;
+  /** sockets the owners pass left out, threads the task sampler left out: their namespace is not watched (watchNetns) */
+  ownersSkipped: number;
+  tasksSkipped: number;
   /** kernel run time and runs of each BPF program: 0 unless opened with
    * runStats (or kernel.bpf_stats_enabled is on) */
   bpfRunNsTasks: number;
@@ -56,6 +59,9 @@ export interface NativeSampler {
   beginFile(pass: SamplePass, path: string): void;
   fill(buffer: ArrayBuffer, capacity: number): Promise<SampleFillResult>;
   stats(): SamplerStats;
+  /** only these namespaces are watched ([]: every one): the owners pass writes their sockets, the task
+   * sampler their threads (and threads blocked on their sockets); false: too many to filter in the kernel */
+  watchNetns(inodes: number[]): boolean;
   close(): void;
 }
 
@@ -64,7 +70,7 @@ export interface SamplerAddon {
   /** '' when the addon was built with the task_sampler skeleton, else why not */
   samplerUnbuilt(): string;
   /** loads and attaches every part it can; throws a ViewLoadError (.code, .parts) when none loads */
-  Sampler: new (opts: { tgid?: number; all?: boolean; replay?: boolean; runStats?: boolean }) => NativeSampler;
+  Sampler: new (opts: { tgid?: number; all?: boolean; replay?: boolean; runStats?: boolean; skipTgid?: number }) => NativeSampler;
 }
 
 export function samplerAddon(): SamplerAddon {

@@ -51,7 +51,7 @@ const RUN_OPTIONS: Record<string, Options> = {
     type: 'string',
     default: '60s',
     describe:
-      'how often the socket -> process map is rebuilt (a walk of every fd of every process); new flows get their owner from the events view meanwhile',
+      'how often the socket -> process map is rebuilt (a walk of every fd of every process) when a view saw a new socket since the last rebuild, and at least every 10 intervals; with --netns naming namespaces, only their sockets are written; new flows get their owner from the events view meanwhile',
   },
   'drain-interval': {
     type: 'string',

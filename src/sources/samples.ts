@@ -19,6 +19,10 @@ export interface SampleOptions {
   batchRows?: number;
   /** keep the kernel's BPF run-time statistics on while open (benchmarks) */
   runStats?: boolean;
+  /** this process's own threads in the task samples too (left out by
+   * default: its reader is on a CPU in every pass); pid naming this process
+   * includes them as well */
+  includeSelf?: boolean;
 }
 
 export type { Availability };
@@ -69,12 +73,13 @@ export class SampleSource {
    * none runs. */
   start(): void {
     if (this.native) return;
-    const { pid = 0, all = false, runStats = false } = this.opts;
+    const { pid = 0, all = false, runStats = false, includeSelf = false } = this.opts;
+    const skipTgid = includeSelf || pid === process.pid ? 0 : process.pid;
     this.native = loadParts(
       'samples',
       sampleAvailability(),
       'ESAMPLES',
-      () => new (samplerAddon().Sampler)({ tgid: pid, all, runStats }),
+      () => new (samplerAddon().Sampler)({ tgid: pid, all, runStats, skipTgid }),
       (p) => (this.parts_ = p),
       (e) => `eBPF ${e.message} [${e.code ?? 'EUNKNOWN'}]`,
     );
@@ -130,6 +135,16 @@ export class SampleSource {
     }
     res.durationMs = Number(process.hrtime.bigint() - t0) / 1e6;
     return res;
+  }
+
+  /** Only these namespaces are watched (inode numbers; [] or null: every
+   * namespace): the owners pass writes their sockets only, the task sampler
+   * their threads and the threads blocked on their sockets. False when they
+   * are too many to filter in the kernel: every namespace is then written. */
+  watchNetns(inodes: readonly number[] | null): boolean {
+    const n = this.native;
+    if (!n || n.closed) return false;
+    return n.watchNetns(inodes ? [...inodes] : []);
   }
 
   /** Cumulative counters; null before start(). */

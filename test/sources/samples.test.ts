@@ -113,7 +113,48 @@ describe('SampleSource (iter/task, iter/task_file) against a known workload', fu
     expect(new Set(only.map((r) => r.tgid))).to.deep.equal(new Set([wl.pid]));
     const every = await samples(source({ all: true }));
     expect(new Set(every.map((r) => r.tgid)).size).to.be.greaterThan(1);
-    expect(every.some((r) => r.tgid === process.pid)).to.equal(true);
+  });
+
+  it('leaves its own process out (its reader is on a CPU in every pass) unless asked for it', async () => {
+    const every = await samples(source({ all: true }));
+    expect(
+      every.some((r) => r.tgid === wl.pid),
+      'other processes are sampled',
+    ).to.equal(true);
+    expect(
+      every.some((r) => r.tgid === process.pid),
+      'this process is not',
+    ).to.equal(false);
+    // the reader thread itself, on a CPU during the pass, is what showed before
+    const self = await samples(source({ includeSelf: true }));
+    expect(
+      self.some((r) => r.tgid === process.pid && r.on_cpu),
+      'this process on a CPU, when asked for',
+    ).to.equal(true);
+    const own = await samples(source({ pid: process.pid, all: true }));
+    expect(own.length, '--pid naming this process samples it').to.be.at.least(1);
+  });
+
+  it("watchNetns: only the namespace's threads, and only its sockets' owners; [] watches every namespace again", async () => {
+    const src = source({ all: true });
+    const inode = (await pollNs(ns)).values().next().value!.netns;
+    expect(src.watchNetns([inode])).to.equal(true);
+    const only = await samples(src);
+    expect(only.length).to.be.at.least(RECV_THREADS + 3);
+    expect(new Set(only.map((r) => r.tgid)), 'threads of the workload only (it alone lives in the namespace)').to.deep.equal(
+      new Set([wl.pid]),
+    );
+    if (src.has('owners')) {
+      const owners: number[] = [];
+      await src.owners((b) => {
+        for (let i = 0; i < b.rows; i++) owners.push(Number(b.u64('netns_inode')[i]!));
+      });
+      expect(owners.length).to.be.at.least(1);
+      expect(new Set(owners)).to.deep.equal(new Set([inode]));
+    }
+    expect(src.stats()!.tasksSkipped, "the host's other threads, counted").to.be.at.least(1);
+    expect(src.watchNetns([])).to.equal(true);
+    expect(new Set((await samples(src)).map((r) => r.tgid)).size, 'every namespace again').to.be.greaterThan(1);
   });
 
   it('active-only leaves out sleeping idle threads that --all includes', async () => {

@@ -2,9 +2,12 @@
 // doing and the socket it waits on (task_samples; a flow's sighting in the
 // table), and every --owners-interval the socket -> process map
 // (socket_owners; the flows' owners). One eBPF source, two views, one per
-// part that loaded.
+// part that loaded. With --netns naming namespaces, both write only what
+// belongs to them (filtered in the kernel: threads in them or blocked on
+// their sockets; their sockets' owners).
 import { SampleSource } from '../../sources/samples';
 import type { SamplesStageStats } from '../../metrics/stages';
+import { resolveNetns, type NetnsSelector } from '../../netns/select';
 import { SourceView, type View, type ViewContext, type ViewFactory } from '../view';
 import { startParts } from './parts_log';
 
@@ -32,10 +35,49 @@ class TasksView extends SourceView<SampleSource> {
   }
 }
 
-class OwnersView extends SourceView<SampleSource> {
+/** the kernel-side namespace filter holds at most this many (bpf/task_sampler.bpf.c) */
+const WATCH_NETNS_MAX = 16;
+
+const watchedInodes = (sel: NetnsSelector): number[] => resolveNetns(sel, false).namespaces.map((n) => n.inode);
+
+/** A pass at least this many --owners-interval apart even when no view saw a
+ * new socket (fds passed between processes, a fork: owners that change
+ * without a new socket). */
+export const OWNERS_FULL_EVERY = 10;
+
+/** The owners pass walks every fd of every process on the host, whatever
+ * --netns says: on an idle host it is most of what tcplens costs. So a tick
+ * runs it only when a view saw a socket the flow table did not know (a new
+ * flow: poll, events, destroy, listen) since the last pass, or when the last
+ * pass is OWNERS_FULL_EVERY periods old; and with --netns naming namespaces
+ * the program writes only their sockets. */
+export class OwnersView extends SourceView<SampleSource> {
   readonly name = 'owners';
+  private opened = -1;
+  private lastPassMs = -Infinity;
+  /** ticks that found nothing new and ran no pass */
+  skipped = 0;
+
+  constructor(
+    src: SampleSource,
+    everyMs: number,
+    private readonly netns: NetnsSelector,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    super(src, everyMs);
+  }
 
   async tick({ table, sink }: ViewContext): Promise<number> {
+    const opened = table.stats().opened;
+    const now = this.now();
+    if (opened === this.opened && now - this.lastPassMs < OWNERS_FULL_EVERY * this.everyMs) {
+      this.skipped++;
+      return 0;
+    }
+    if (!this.restrict()) return 0; // none of the namespaces named exists now
+    // read before the pass: a flow that enters the table during it asks for the next one
+    this.opened = opened;
+    this.lastPassMs = now;
     let first = true;
     const r = await this.src.owners((b, ctx) => {
       table.setOwners(b, ctx.names, first); // the first batch of a pass replaces the map
@@ -43,6 +85,15 @@ class OwnersView extends SourceView<SampleSource> {
       sink.writeOwners(b, ctx.names, ctx.tsNs);
     });
     return r.rows;
+  }
+
+  /** --netns NAME,...: the pass writes those namespaces' sockets only (false: none exists now). */
+  private restrict(): boolean {
+    if (this.netns.kind === 'all') return true;
+    const inodes = watchedInodes(this.netns);
+    if (!inodes.length) return false;
+    this.src.watchNetns(inodes); // namespaces come and go; false: too many to filter, every namespace's then
+    return true;
   }
 }
 
@@ -52,10 +103,12 @@ export const samplesView: ViewFactory = {
     if (req.report?.views.samples === 'off') return { views: [], parts: req.report.parts.samples }; // preflight said why
     const src = new SampleSource({});
     if (!startParts('samples', src, log)) return { views: [], parts: src.parts() };
+    if (req.netns.kind === 'list' && !src.watchNetns(watchedInodes(req.netns)))
+      log.warn('samples.netns', `more than ${WATCH_NETNS_MAX} namespaces selected: the samples view writes every namespace's`, {});
     const tasks = new TasksView(src, 1000 / req.sampleHz);
     const views: View[] = [];
     if (src.has('tasks')) views.push(tasks);
-    if (src.has('owners')) views.push(new OwnersView(src, req.ownersMs));
+    if (src.has('owners')) views.push(new OwnersView(src, req.ownersMs, req.netns));
     return { views, stages: { samples: tasks }, parts: src.parts() };
   },
 };
