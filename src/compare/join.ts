@@ -46,8 +46,6 @@ export interface Joined {
   unmatched: number[];
   /** where flow lifetimes for the prediction come from */
   lifetimes_source: string;
-  /** a flow is a connection whose two sockets are both watched (loadgen): seeing either sees it */
-  two_ends: boolean;
 }
 
 function merge(map: Map<number, FlowSight>, idx: number, o: SockObs, bytes: number | null): void {
@@ -122,7 +120,7 @@ export function joinTruth(truth: readonly TruthFlow[], outcomes: readonly ViewOu
       merge(sights[v]!, idx, o, p ? p.sent + p.received : null);
     }
   });
-  return { flows, sights, unmatched, lifetimes_source: 'loadgen ground truth', two_ends: true };
+  return { flows, sights, unmatched, lifetimes_source: 'loadgen ground truth' };
 }
 
 /** Without ground truth: every socket any view saw (in the namespaces we
@@ -175,7 +173,6 @@ export function joinUnion(outcomes: readonly ViewOutcome[], namespaces: Readonly
     lifetimes_source: eventsSawOpens
       ? 'events (open to close)'
       : 'first sighting by any view to close (a lower bound: flows no view saw open are shorter than they were)',
-    two_ends: false,
   };
 }
 

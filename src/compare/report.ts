@@ -15,11 +15,9 @@ export interface ViewReport {
   flows_seen: number;
   flows_missed: number;
   coverage: number | null;
-  /** poll: the mean of min(1, (lifetime + walk widening) / interval) over flows; push views: 1; samples: null */
+  /** poll: the mean of min(1, lifetime / interval) over flows; push views: 1; samples: null */
   predicted_coverage: number | null;
   predicted_sigma: number | null;
-  /** poll against a loadgen: the IPv4 walk time the prediction used (half the mean tick) */
-  walk_ms: number | null;
   /** poll: the prediction from the gaps its dumps really had (late cycles,
    * overruns: src/correlate/poll_gaps.ts);
    * adaptive: the mean of its own predictions, one per cycle */
@@ -142,9 +140,6 @@ export function buildReport(j: Joined, outcomes: readonly ViewOutcome[], lifetim
     // the adaptive view ticks to drain its events too: its polls are counted apart
     const polls = adaptive ? (k.polls ?? 0) : (r?.ticks ?? 0);
     const drops = r ? DROP_COUNTERS.reduce((a, k) => a + (r.counters[k] ?? 0), 0) : null;
-    // a dump walks the IPv4 hash in about the first half of its tick: the
-    // two ends of a connection are seen that far apart (predict.ts)
-    const walk = j.two_ends && !adaptive && r && polls && c ? c.tick_wall_us / 1000 / polls / 2 : 0;
     const nl =
       r && (r.counters.recvs !== undefined || r.counters.requests !== undefined)
         ? (r.counters.recvs ?? 0) + (r.counters.requests ?? 0)
@@ -160,13 +155,8 @@ export function buildReport(j: Joined, outcomes: readonly ViewOutcome[], lifetim
       coverage: r && total ? round(seen / total, 5) : null,
       // Samples see a flow only while a thread blocks on its socket (an
       // event loop never does): lifetimes alone cannot predict that.
-      predicted_coverage: isPolled(out.view)
-        ? round(predictCoverage(lifetimes, out.interval_ms, walk), 5)
-        : noPrediction(out.view)
-          ? null
-          : 1,
-      predicted_sigma: isPolled(out.view) ? round(coverageSigma(lifetimes, out.interval_ms, walk), 5) : noPrediction(out.view) ? null : 0,
-      walk_ms: walk ? round(walk, 2) : null,
+      predicted_coverage: isPolled(out.view) ? round(predictCoverage(lifetimes, out.interval_ms), 5) : noPrediction(out.view) ? null : 1,
+      predicted_sigma: isPolled(out.view) ? round(coverageSigma(lifetimes, out.interval_ms), 5) : noPrediction(out.view) ? null : 0,
       predicted_coverage_kept:
         isPolled(out.view) && r?.gaps_ms?.length
           ? round(predictFromGaps(lifetimes, new PollGaps(r.gaps_ms)), 5)

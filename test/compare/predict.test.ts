@@ -2,7 +2,7 @@
 // for seeded random lifetimes and phases, count the flows a grid of polls
 // hits and compare with min(1, L/P) averaged over flows.
 import { expect } from 'chai';
-import { predictCoverage, coverageSigma, predictAll, walkWidening } from '../../src/compare/predict';
+import { predictCoverage, coverageSigma, predictAll } from '../../src/compare/predict';
 import { Rng } from '../../src/loadgen/rng';
 
 function simulate(lifetimes: number[], P: number, rng: Rng): number {
@@ -13,22 +13,6 @@ function simulate(lifetimes: number[], P: number, rng: Rng): number {
     t += rng.exp(7); // flows arrive at random, so each has its own phase against the grid
     const firstPoll = phase + Math.ceil((t - phase) / P) * P;
     if (firstPoll < t + L) seen++;
-  }
-  return seen / lifetimes.length;
-}
-
-/** A poll whose dump walks for `walk` ms, of flows with two sockets in random
- * buckets: a socket is seen when the walk reaches its bucket while it lives. */
-function simulateWalk(lifetimes: number[], P: number, walk: number, rng: Rng): number {
-  let seen = 0;
-  for (const L of lifetimes) {
-    const start = rng.next() * P; // against a dump starting at 0, P, 2P, ...
-    const hit = [rng.next(), rng.next()].some((u) => {
-      // the first dump time k*P + u*walk at or after start
-      const at = u * walk + Math.ceil((start - u * walk) / P) * P;
-      return at <= start + L;
-    });
-    if (hit) seen++;
   }
   return seen / lifetimes.length;
 }
@@ -49,28 +33,6 @@ describe('coverage prediction', () => {
       const sim = simulate(lifetimes, P, rng);
       const pred = predictCoverage(lifetimes, P);
       expect(Math.abs(sim - pred), `P=${P}: simulated ${sim} predicted ${pred}`).to.be.at.most(4 * coverageSigma(lifetimes, P) + 1e-9);
-    }
-  });
-
-  it('a walk of d ms widens a two-ended flow by d/3 (L >= d) and less for shorter ones, as a simulated walk does', () => {
-    expect(walkWidening(10, 3)).to.be.closeTo(1, 1e-12);
-    expect(walkWidening(3, 3)).to.be.closeTo(1, 1e-12); // continuous at L = d
-    expect(walkWidening(0, 3)).to.equal(0);
-    expect(walkWidening(5, 0)).to.equal(0);
-    const rng = new Rng(78);
-    for (const [P, walk, L] of [
-      [10, 2, 5],
-      [10, 4, 1],
-      [10, 8, 3],
-      [100, 4, 5],
-    ] as const) {
-      const lifetimes = Array.from({ length: 40000 }, () => L * (0.8 + 0.4 * rng.next()));
-      const sim = simulateWalk(lifetimes, P, walk, rng);
-      const pred = predictCoverage(lifetimes, P, walk);
-      const plain = predictCoverage(lifetimes, P);
-      const label = `P=${P} walk=${walk} L~${L}: simulated ${sim} predicted ${pred} (plain ${plain})`;
-      expect(Math.abs(sim - pred), label).to.be.at.most(4 * coverageSigma(lifetimes, P, walk) + 1e-9);
-      expect(pred).to.be.above(plain);
     }
   });
 });
