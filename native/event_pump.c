@@ -324,9 +324,15 @@ int tl_event_pump_take(struct tl_event_pump *p, void *buf, size_t bytes, int *mo
 
 void tl_event_pump_stats(struct tl_event_pump *p, struct tl_event_pump_stats *out)
 {
+	clockid_t cid;
+	struct timespec ts;
+
 	pthread_mutex_lock(&p->mu);
 	*out = p->st;
 	pthread_mutex_unlock(&p->mu);
+	out->cpu_ns = 0;
+	if (pthread_getcpuclockid(p->thread, &cid) == 0 && clock_gettime(cid, &ts) == 0)
+		out->cpu_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static void free_list(struct pump_batch *pb)

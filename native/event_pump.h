@@ -29,6 +29,7 @@ struct tl_event_pump_stats {
 	uint64_t queued_rows;	/* rows waiting now (gauge) */
 	uint64_t peak_rows;	/* the most rows that ever waited */
 	uint64_t errors;	/* failed reads of the ring */
+	uint64_t cpu_ns;	/* CPU time the thread has used (its thread CPU clock) */
 };
 
 struct tl_event_pump;

@@ -136,18 +136,23 @@ class EventTracer : public FillGuard<EventTracer> {
   Napi::Value Drain(const Napi::CallbackInfo& info);
   Napi::Value Take(Napi::Env env, Napi::ArrayBuffer ab, uint32_t cap);
 
-  // watch(cb) -> boolean: cb() once, when the reader thread has rows to take
-  // or the ring was woken (the programs wake it at the first record into an
-  // empty ring: a drain then takes it from the ring, one thread hop, not two);
+  // watch(cb, queueOnly?) -> boolean: cb() once, when the reader thread has
+  // rows to take or the ring was woken (the programs wake it at the first
+  // record into an empty ring: a drain then takes it from the ring, one thread
+  // hop, not two); queueOnly: only when the reader thread has rows, which it
+  // gathers pumpMs after the first record (one wakeup a batch, not two);
   // one-shot, arm again after a drain; false without a running reader thread
   Napi::Value Watch(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!info[0].IsFunction()) {
-      Napi::TypeError::New(env, "watch(cb): cb must be a function").ThrowAsJavaScriptException();
+      Napi::TypeError::New(env, "watch(cb, queueOnly?): cb must be a function").ThrowAsJavaScriptException();
       return env.Undefined();
     }
     Napi::Function cb = info[0].As<Napi::Function>();
-    bool ok = e_ && pump_ && watch_.Arm(env, tl_event_pump_ready_fd(pump_), cb) && ring_watch_.Arm(env, tl_events_ring_fd(e_), cb);
+    bool queue_only = info.Length() > 1 && info[1].ToBoolean().Value();
+    if (queue_only) ring_watch_.Stop();
+    bool ok = e_ && pump_ && watch_.Arm(env, tl_event_pump_ready_fd(pump_), cb) &&
+              (queue_only || ring_watch_.Arm(env, tl_events_ring_fd(e_), cb));
     return Napi::Boolean::New(env, ok);
   }
 
@@ -189,6 +194,7 @@ class EventTracer : public FillGuard<EventTracer> {
       SetNum(p, "queuedRows", (double)ps.queued_rows);
       SetNum(p, "peakRows", (double)ps.peak_rows);
       SetNum(p, "errors", (double)ps.errors);
+      SetNum(p, "cpuNs", (double)ps.cpu_ns);
       o.Set("pump", p);
     }
     return o;

@@ -4,9 +4,12 @@
 import * as fs from 'fs';
 
 export interface Cost {
-  /** CPU spent inside ticks (the view's work), µs */
+  /** CPU spent inside ticks (the view's work, on any thread), µs */
   cpu_user_us: number;
   cpu_sys_us: number;
+  /** CPU the view's own threads spent outside its ticks (the events reader thread), µs */
+  cpu_reader_us: number;
+  /** all the view's CPU: user + sys + reader */
   cpu_us: number;
   /** the whole process over the window, idle runtime included, µs */
   process_cpu_us: number;
@@ -31,7 +34,8 @@ function procIo(): { syscr: number; syscw: number } {
   }
 }
 
-/** Accumulates tick costs between begin() and end(). */
+/** Accumulates tick costs between begin() and end(), plus what `background`
+ * (cumulative µs) says the view's own threads spent outside its ticks. */
 export class CostMeter {
   private user = 0;
   private sys = 0;
@@ -40,11 +44,16 @@ export class CostMeter {
   private io0 = procIo();
   private ru0 = process.resourceUsage();
 
+  private bg0 = 0;
+
+  constructor(private readonly background?: () => number) {}
+
   /** Starts the window (after start-up, so loading code is not counted). */
   begin(): void {
     this.cpu0 = process.cpuUsage();
     this.io0 = procIo();
     this.ru0 = process.resourceUsage();
+    this.bg0 = this.background?.() ?? 0;
   }
 
   async time<T>(fn: () => Promise<T>): Promise<T> {
@@ -64,10 +73,12 @@ export class CostMeter {
     const cpu = process.cpuUsage(this.cpu0);
     const io = procIo();
     const ru = process.resourceUsage();
+    const reader = Math.round((this.background?.() ?? 0) - this.bg0);
     return {
       cpu_user_us: this.user,
       cpu_sys_us: this.sys,
-      cpu_us: this.user + this.sys,
+      cpu_reader_us: reader,
+      cpu_us: this.user + this.sys + reader,
       process_cpu_us: cpu.user + cpu.system,
       tick_wall_us: Math.round(this.wall),
       syscr: io.syscr - this.io0.syscr,

@@ -64,6 +64,8 @@ export interface ViewReport {
   cpu_us: number | null;
   cpu_user_us: number | null;
   cpu_sys_us: number | null;
+  /** the view's reader thread outside its ticks (targeted: the events reader) */
+  cpu_reader_us: number | null;
   cpu_us_per_tick: number | null;
   cpu_us_per_row: number | null;
   /** the view's whole process over the run, as a share of one CPU */
@@ -191,6 +193,7 @@ export function buildReport(j: Joined, outcomes: readonly ViewOutcome[], lifetim
       cpu_us: c ? c.cpu_us : null,
       cpu_user_us: c ? c.cpu_user_us : null,
       cpu_sys_us: c ? c.cpu_sys_us : null,
+      cpu_reader_us: c ? c.cpu_reader_us : null,
       cpu_us_per_tick: c && r!.ticks ? round(c.cpu_us / r!.ticks, 1) : null,
       cpu_us_per_row: c && r!.rows ? round(c.cpu_us / r!.rows, 2) : null,
       cpu_pct: c && r!.window_ms ? round((c.process_cpu_us / 1000 / r!.window_ms) * 100, 2) : null,

@@ -5,7 +5,8 @@
 // Ticks run on a grid (go + phase, then one driver.tickMs after another) so
 // a slow tick does not shift the later ones; slots missed because a tick
 // overran are counted. The tick is read after every tick (the adaptive poll
-// changes it); a fixed one gives the grid go + phase + k * tick.
+// changes it); a fixed one gives the grid go + phase + k * tick. A view that
+// watches its data (driver.watch) sleeps until woken instead, and ticks then.
 import * as readline from 'readline';
 import { performance } from 'perf_hooks';
 import { DRIVERS, type ViewName } from './views';
@@ -52,7 +53,7 @@ function delta(a: Record<string, number>, b: Record<string, number>): Record<str
 
 async function run(args: WorkerArgs, driver: ViewDriver): Promise<void> {
   const obs = new ObsTable();
-  const meter = new CostMeter();
+  const meter = new CostMeter(driver.backgroundCpuUs?.bind(driver));
   await driver.start(obs);
   let wake: () => void = () => {};
   let stopping = false;
@@ -87,6 +88,15 @@ async function run(args: WorkerArgs, driver: ViewDriver): Promise<void> {
   let lastError: string | undefined;
   const mids: number[] = [];
   while (!stopping) {
+    if (driver.watch) {
+      // until a batch wakes us (or stop does); a view that cannot be watched ticks every tickMs
+      const woken = await new Promise<boolean>((res) => {
+        wake = () => res(false);
+        if (!driver.watch!(() => res(true))) res(false);
+      });
+      if (stopping) break;
+      if (woken) due = performance.now();
+    }
     // Node's timers count from the loop's cached clock and may fire early:
     // wait again until the slot has really come (an early tick would poll a
     // slot twice, and a 10 ms poller then polled every ~6 ms)

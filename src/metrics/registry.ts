@@ -196,6 +196,11 @@ function eventsMetrics(reg: Registry, stages: PipelineStages): void {
           : [],
     )
     .counter('tcplens_events_reader_stalls_total', 'times the ring reader found its queue full and paused', (s) => s.reader?.stalls ?? 0)
+    .counter(
+      'tcplens_events_reader_cpu_seconds_total',
+      'CPU time the native ring reader thread has used',
+      (s) => (s.reader?.cpuNs ?? 0) / 1e9,
+    )
     .gauge('tcplens_events_reader_queued_rows', 'event rows the ring reader holds for the next drain', (s) => s.reader?.queuedRows ?? 0);
 }
 

@@ -118,6 +118,8 @@ export interface EventsStageStats {
     /** rows it holds now (gauge) and the most it ever held */
     queuedRows: number;
     peakRows: number;
+    /** CPU time the thread has used, ns */
+    cpuNs: number;
   };
 }
 

@@ -41,6 +41,8 @@ export interface EventPumpStats {
   queuedRows: number;
   peakRows: number;
   errors: number;
+  /** CPU time the reader thread has used, ns */
+  cpuNs: number;
 }
 
 export interface EventDrainResult {
@@ -82,9 +84,11 @@ export interface EventTracer {
   readonly ringBytes: number;
   readonly closed: boolean;
   drain(buffer: ArrayBuffer, capacity: number): Promise<EventDrainResult>;
-  /** cb() once, when the reader thread has rows to take (one-shot: arm again after a drain);
-   * false without a running reader thread (pumpMs 0, or before the first drain) */
-  watch(cb: () => void): boolean;
+  /** cb() once, when the reader thread has rows to take or the ring was woken (one-shot: arm
+   * again after a drain); queueOnly: only when the reader thread has rows (it gathers them
+   * pumpMs after the first record); false without a running reader thread (pumpMs 0, or
+   * before the first drain) */
+  watch(cb: () => void, queueOnly?: boolean): boolean;
   stats(): EventTracerStats;
   close(): void;
 }

@@ -98,8 +98,10 @@ export class EventSource {
   }
 
   /** Calls `wake` once, when the ring or the reader thread has rows (one-shot:
-   * arm it again after a drain). False when it cannot (no reader thread yet). */
-  watch(wake: () => void): boolean {
+   * arm it again after a drain); gathered: only once the reader thread has
+   * gathered a batch (pumpMs after the first record). False when it cannot
+   * (no reader thread yet). */
+  watch(wake: () => void, gathered = false): boolean {
     const t = this.tracer;
     let once = false;
     // the ring and the reader's queue are watched both: the first to fire wakes
@@ -110,7 +112,7 @@ export class EventSource {
         if (once) return;
         once = true;
         wake();
-      })
+      }, gathered)
     );
   }
 

@@ -92,7 +92,7 @@ export class TargetedSource {
       else groups.set(k, [t]);
     }
     const now = performance.now();
-    const unknown = targets.some((t) => !this.find(t.ns));
+    const unknown = [...groups.values()].some((g) => !this.find(g[0]!.ns));
     if ((this.tracker.size === 0 || unknown) && now - this.refreshedAt >= this.refreshEveryMs) {
       this.refreshedAt = now;
       this.tracker.refresh();

@@ -1,8 +1,9 @@
 // `tcplens compare --views ...,targeted`: targeted snapshots measured beside
 // the pollers on a loadgen workload with ground truth. Each flow lives 40 ms:
-// the targeted view, which asks for a socket the moment its open is drained,
-// sees nearly all of them while they live; a 1 s poll sees about 4%; the
-// report gives the targeted view its own cost and its request counters.
+// the targeted view, woken by the events reader with opens gathered for 25 ms,
+// asks for one end of each connection and sees nearly all of them while they
+// live; a 1 s poll sees about 4%; the report gives the targeted view its own
+// cost, its reader thread's included.
 import { expect } from 'chai';
 import { skipUnlessEvents } from '../helpers/events';
 import { flags } from '../helpers/cli_flags';
@@ -27,6 +28,11 @@ describe('tcplens compare: targeted snapshots as a view', function () {
     expect(t.coverage!).to.be.greaterThan(p.coverage! + 0.5);
     expect(t.predicted_coverage).to.equal(null); // no model for it
     expect(t.cpu_us).to.be.a('number').and.greaterThan(0);
+    expect(t.cpu_reader_us, 'the reader thread is charged').to.be.greaterThan(0);
+    expect(t.cpu_us).to.equal(t.cpu_user_us! + t.cpu_sys_us! + t.cpu_reader_us!);
+    expect(p.cpu_reader_us).to.equal(0);
+    // one snapshot per connection: its other end (both are in the namespace) is not asked about
+    expect(t.rows).to.be.at.most(rep.flows_total);
     expect(t.ticks).to.be.greaterThan(10);
   });
 });

@@ -10,13 +10,10 @@ export interface WatchCalls {
   first(timeoutMs?: number): Promise<void>;
 }
 
-/** Arms `src.watch()`, asserting that it armed, and counts the calls of its callback. */
-export function armWatch(src: { watch(wake: () => void): boolean }, what = 'armed'): WatchCalls {
+/** Arms `src.watch()` (with `gathered` when given), asserting that it armed, and counts the calls of its callback. */
+export function armWatch(src: { watch(wake: () => void, gathered?: boolean): boolean }, what = 'armed', gathered?: boolean): WatchCalls {
   let count = 0;
-  expect(
-    src.watch(() => count++),
-    what,
-  ).to.equal(true);
+  expect(gathered === undefined ? src.watch(() => count++) : src.watch(() => count++, gathered), what).to.equal(true);
   return {
     get count() {
       return count;

@@ -2,8 +2,9 @@
 // option pumpMs), on the real kernel, each test in its own namespace: woken
 // by the programs once the ring holds wakeBytes (not by its timer), asleep
 // while the ring is idle and woken by its first record, its ready fd watched
-// by the JS loop, a full queue pauses it without loss, and a drain with
-// nothing waiting is answered without a round trip through the libuv pool.
+// by the JS loop (at the first record, or once it has read: gathered), a full
+// queue pauses it without loss, and a drain with nothing waiting is answered
+// without a round trip through the libuv pool.
 import { expect } from 'chai';
 import { FLOW_KINDS, type EventSource, type EventOptions } from '../../src/sources/events';
 import { churn } from '../helpers/churn';
@@ -103,6 +104,30 @@ describe('EventSource reader thread (pumpMs, real kernel)', function () {
     const again = armWatch(src);
     await settle(300);
     expect(again.count, 'no wake once taken').to.equal(0);
+  });
+
+  it("a gathered watch wakes when the thread has read (pumpMs after the first record), not at the first record; the thread's CPU is reported", async () => {
+    const PUMP_MS = 600;
+    const src = track(flows(ns, { pumpMs: PUMP_MS, wakeBytes: 1 << 20, batchRows: 1024 }));
+    await src.drain(() => {});
+    const cpu0 = src.stats().pump!.cpuNs;
+    const plain = armWatch(src, 'plain watch armed');
+    const t0 = performance.now(); // before the first record
+    churn(ns, 3);
+    await plain.first();
+    const plainAt = performance.now() - t0;
+    const gathered = armWatch(src, 'gathered watch armed', true);
+    await gathered.first(3 * PUMP_MS);
+    const gatheredAt = performance.now() - t0;
+    expect(gathered.count).to.equal(1);
+    // the plain watch fired at the first record, the gathered one when the thread read, PUMP_MS later
+    expect(gatheredAt, 'gathered: not before the read').to.be.at.least(PUMP_MS - 5);
+    expect(gatheredAt - plainAt, 'plain: at the first record').to.be.at.least(PUMP_MS / 2);
+    expect(src.stats().pump!.timerWakeups, 'reads').to.be.within(1, 3);
+    expectExact(await collectEvents(src), 3);
+    const cpu1 = src.stats().pump!.cpuNs;
+    expect(cpu1, 'the thread used some CPU').to.be.greaterThan(cpu0);
+    expect(cpu1 - cpu0, 'and not more than the test ran').to.be.below((performance.now() - t0) * 1e6);
   });
 
   it('a full queue pauses the thread; the ring holds the rest and nothing is lost', async () => {

@@ -28,6 +28,13 @@ export interface ViewDriver {
   counters(): Record<string, number>;
   /** when its dumps sampled (midpoints, performance.now() ms), for a view whose ticks are not all dumps */
   instants?(): number[];
+  /** A view woken by its data, not by a clock: calls `wake` once when a
+   * batch of work waits (one-shot, armed again before every wait), and the
+   * worker ticks at once; false when it cannot (it ticks every tickMs then). */
+  watch?(wake: () => void): boolean;
+  /** CPU its own threads spent outside the ticks (a reader thread), µs,
+   * cumulative: charged to the view beside its ticks' CPU */
+  backgroundCpuUs?(): number;
   close(): void;
 }
 

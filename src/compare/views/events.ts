@@ -3,7 +3,7 @@
 // native/event_columns.h), drained every tick. The first event of a socket
 // (SYN_SENT or an open) is its first sighting; the close event carries the
 // final counters (flags & EVF.FINAL).
-import { EventSource } from '../../sources/events';
+import { EventSource, type EventOptions } from '../../sources/events';
 import { resolveNetns, type NetnsSelector } from '../../netns/select';
 import type { DriverFactory } from './driver';
 import type { ObsTable } from '../observe';
@@ -17,11 +17,11 @@ const SETTLE_MS = 150;
 const MAX_NETNS_FILTER = 8;
 
 /** An event source filtered in the kernel on the watched namespaces (all past the filter's size), or why there is none. */
-export function eventSourceFor(netns: NetnsSelector): EventSource | { unavailable: string } {
+export function eventSourceFor(netns: NetnsSelector, opts: EventOptions = {}): EventSource | { unavailable: string } {
   const a = EventSource.availability();
   if (!a.ok) return { unavailable: a.reason };
   const inodes = netns.kind === 'all' ? [] : resolveNetns(netns).namespaces.map((n) => n.inode);
-  return new EventSource({ netns: inodes.length <= MAX_NETNS_FILTER ? inodes : [] });
+  return new EventSource({ ...opts, netns: inodes.length <= MAX_NETNS_FILTER ? inodes : [] });
 }
 
 export const eventsDriver: DriverFactory = (opts) => {
