@@ -186,7 +186,9 @@ export function addon(): Addon {
   try {
     cached = require(file) as Addon;
   } catch (e) {
-    const err = new Error(`tcplens native addon not loadable (${file}): ${(e as Error).message}; run "npm run build"`);
+    // an error of the system, not of the input (exit 1: src/cli/main.ts failure()); one line, not node's require stack
+    const why = (e as Error).message.split('\n')[0];
+    const err = new Error(`tcplens native addon not loadable (${file}): ${why}; run "npm run build"`);
     (err as NodeJS.ErrnoException).code = 'ENOADDON';
     throw err;
   }

@@ -16,9 +16,9 @@ export function parseNetnsSelector(text: string): NetnsSelector {
 function resolveOne(item: string): NetnsInfo {
   if (item === 'host') return ownNetns();
   const path = item.startsWith('/') ? item : `${RUN_NETNS}/${item}`;
-  let ino: number;
+  let st: fs.Stats;
   try {
-    ino = fs.statSync(path).ino;
+    st = fs.statSync(path);
   } catch (e) {
     const why = (e as NodeJS.ErrnoException).code ?? 'error';
     const hint = item.startsWith('/')
@@ -30,8 +30,14 @@ function resolveOne(item: string): NetnsInfo {
         })`;
     throw new TcplensError('ENETNS', `--netns: ${item}: no such network namespace (${why} on ${path})${hint}`);
   }
-  return { inode: ino, name: item, path };
+  // namespace files live on nsfs, one device for all of them (a plain file or
+  // directory is not one; which kind of namespace it is, setns checks later)
+  if (st.dev !== nsfsDev()) throw new TcplensError('ENETNS', `--netns: ${item}: not a network namespace (${path} is not a namespace file)`);
+  return { inode: st.ino, name: item, path };
 }
+
+let nsfs: number | undefined;
+const nsfsDev = (): number => (nsfs ??= fs.statSync('/proc/self/ns/net').dev);
 
 /** Resolves the selector now; called every cycle so namespaces come and go.
  * strict: a selector that names nothing throws (start-up); otherwise it is

@@ -69,6 +69,7 @@ export class NetnsTracker<H extends Closable> {
         t.handle = this.open(ns);
       } catch (e) {
         const err = e as NodeJS.ErrnoException;
+        if (err.code === 'ENOADDON') throw e; // not this namespace's fault
         t.openError = { errno: err.errno ?? 0, code: err.code ?? 'EUNKNOWN', message: err.message };
         this.onOpenError?.(ns, t.openError);
       }

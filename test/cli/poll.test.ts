@@ -155,6 +155,7 @@ describe('tcplens poll: bad input', () => {
 
   for (const [args, pattern] of [
     [['--netns', 'no-such-netns-xyz'], /no such network namespace/],
+    [['--netns', '/tmp'], /--netns: \/tmp: not a network namespace/],
     [['--interval', 'soon'], /not a duration/],
     [['--states', 'bogus'], /unknown TCP state "bogus"/],
     [['--format', 'xml'], /Invalid values/],
@@ -168,4 +169,13 @@ describe('tcplens poll: bad input', () => {
       expect(r.stderr).to.not.match(/at .*\.js:\d+/); // no stack trace
     });
   }
+
+  it('an addon that cannot be loaded: one line naming it, exit 1 (an error of the system, not of the input)', () => {
+    const r = spawnSync('node', [BIN, 'poll', '--once'], {
+      encoding: 'utf8',
+      env: { ...process.env, TCPLENS_ADDON: '/nonexistent/tcplens.node' },
+    });
+    expect(r.status).to.equal(1);
+    expect(r.stderr).to.match(/^tcplens: tcplens native addon not loadable \(\/nonexistent\/tcplens\.node\): .*run "npm run build"\n$/);
+  });
 });
