@@ -153,6 +153,9 @@ const steadyRow = (label, { runs, per }) => ({
 });
 const iterAll = steadyRow('iter poll, all changed (steady)', steadyOf('iter', true));
 const iterQuiet = steadyRow('iter poll, unchanged (steady)', steadyOf('iterq', false));
+// what an iter/tcp pass costs before tcplens's program does anything (iter_floor.bpf.c)
+const walk = row('iter/tcp walk, empty program', pick('walk', 'full'));
+const walkRead = row('iter/tcp walk + 1 tcp_sock field', pick('walkread', 'full'));
 const steadyCycles = median(steadyPer.map((p) => p.cycles));
 // Cross-check of the self-reported window (printer.begin .. the cycle's end):
 // per rep, (sidecar process CPU - --once process CPU of the same rep) / its
@@ -267,6 +270,8 @@ for (const [r, fl, s] of [
   [tlSteady, floor, ss],
   ...(iterAll.of ? [[iterAll, floor, ss]] : []),
   ...(iterQuiet.of ? [[iterQuiet, floor, ss]] : []),
+  ...(walk.of ? [[walk, floor, ss]] : []),
+  ...(walkRead.of ? [[walkRead, floor, ss]] : []),
   ...(tlSink.of
     ? [
         [tlSink, floor, ss],
@@ -343,6 +348,11 @@ if (iterAll.of) {
       ` all changed <= 0.6x: ${f(xa)}x ${goal(Number.isFinite(xa) ? +(xa <= 0.6) : NaN)};` +
       ` vs the inet_diag sidecar: ${f(ratio(iterAll.total, tlSteady.total))}x (all changed), ${f(ratio(iterQuiet.total, tlSteady.total))}x (unchanged)`,
   );
+  if (walk.of)
+    out.push(
+      `the walk's own cost (cat of a pinned iter/tcp program, iter_floor.bpf.c): empty program ${f(ratio(walk.total, floor.total))}x the floor,` +
+        ` + one tcp_sock field ${f(ratio(walkRead.total, floor.total))}x: what any in-kernel change check pays before it compares`,
+    );
 }
 if (loadavg) out.push(`load average (1, 5, 15 min) at start: ${loadavg.start}; at end: ${loadavg.end}`);
 out.push('user/sys split is tick-sampled by the kernel; the total is exact');
