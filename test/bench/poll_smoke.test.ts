@@ -1,6 +1,7 @@
 // Keeps bench/poll working: runs its --smoke mode (2,000 sockets, 1 rep) for
 // real and checks the table has the three commands, the sidecar's steady
-// cycle, and (--sink) the whole `tcplens run` with its ClickHouse sink, with sane figures.
+// cycle, the iter/tcp walk's own cost, and (--sink) the whole `tcplens run`
+// with its ClickHouse sink, with sane figures.
 import { expect } from 'chai';
 import { isRoot } from '../helpers/netns';
 import { rowCells, smokeRun } from '../helpers/bench';
@@ -40,6 +41,14 @@ describe('bench/poll --smoke', function () {
     expect(out).to.match(
       /^goal sidecar \(steady cycle\): tcplens <= 1\.2x floor: [\d.]+x (MET|NOT MET); ss >= 3x tcplens: [\d.]+x (MET|NOT MET)/m,
     );
+
+    // the iterator poll's anchors: the walk alone costs something, and reading a field of each socket no less
+    const walk = rowCells(out, 'iter/tcp walk, empty program'),
+      walkRead = rowCells(out, 'iter/tcp walk + 1 tcp_sock field');
+    expect(Number(walk[2]), `walk: ${walk.join(' ')}`).to.be.above(0);
+    expect(Number(walkRead[2]), `walk + field: ${walkRead.join(' ')}`).to.be.above(0);
+    expect(walk[7]).to.equal('1/1');
+    expect(out).to.match(/^the walk's own cost .*: empty program [\d.]+x the floor, \+ one tcp_sock field [\d.]+x/m);
 
     // --sink: the whole `tcplens run` into a private ClickHouse, minus its empty-namespace run.
     // (the whole-run row subtracts two runs' start-up: at smoke size, 4 cycles of
