@@ -25,6 +25,8 @@ const INTERVALS = opt('--intervals', smoke ? '100ms,1s' : '10ms,100ms,1s')
   .split(',')
   .map((s) => (s.endsWith('ms') ? Number(s.slice(0, -2)) : Number(s.replace(/s$/, '')) * 1000));
 const SS_MS = Number(opt('--ss-interval', '100'));
+// targeted snapshots against the 10 ms poll, on flows that outlive the targeted view's 25 ms gather
+const TARGETED_SPEC = opt('--targeted-spec', smoke ? 'rate=200,flows=200,duration=60ms' : 'rate=200,flows=1000,duration=60ms');
 const RUSAGE = opt('--rusage');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -176,6 +178,38 @@ async function rep(i) {
   }
 }
 
+/** Targeted snapshots and the 10 ms poll, side by side on one workload. */
+async function targetedRep(i) {
+  const ns = `tlcmptgt-${process.pid}-${i}`;
+  execFileSync('ip', ['netns', 'add', ns]);
+  execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+  try {
+    const spec = parseSpec(TARGETED_SPEC);
+    spec.seed = spec.seed + i;
+    const r = await runCompare({
+      durationMs: 600_000,
+      intervalsMs: [10],
+      predictMs: [],
+      loadgen: spec,
+      netns: ns,
+      views: ['poll', 'targeted'],
+      sampleIntervalMs: 10,
+      seed: i + 1,
+    });
+    const t = r.views.find((x) => x.view === 'targeted'),
+      p = r.views.find((x) => x.view === 'poll');
+    if (!t?.available) return { unavailable: t?.reason ?? 'no targeted view' };
+    const proc = (x) => (x.cpu_pct / 100) * x.window_ms * 1000; // the whole process over the run, µs
+    return { t, p, ratio: t.cpu_us / p.cpu_us, procRatio: proc(t) / proc(p) };
+  } finally {
+    try {
+      execFileSync('ip', ['netns', 'delete', ns]);
+    } catch {
+      /* gone */
+    }
+  }
+}
+
 function fmt(x, d = 1) {
   return x === null || x === undefined ? '-' : x.toFixed(d);
 }
@@ -189,8 +223,10 @@ async function main() {
     statsWas = null;
   }
   const reps = [];
+  const tgt = [];
   try {
     for (let i = 0; i < REPS; i++) reps.push(await rep(i));
+    for (let i = 0; i < REPS; i++) tgt.push(await targetedRep(i));
   } finally {
     if (statsWas !== null) fs.writeFileSync('/proc/sys/kernel/bpf_stats_enabled', statsWas);
   }
@@ -242,6 +278,15 @@ async function main() {
       ? `samples 10 ms | ${fmt(median(sm.map((x) => x.coverage)) * 100, 2)}% | ${fmt(median(sm.map((x) => x.cpu_us_per_tick)), 0)} us/pass | - | -`
       : `samples | not measured: ${reps[0] && v(reps[0], 'samples', 10)?.reason}`,
   );
+  const tg = tgt.filter((x) => !x.unavailable);
+  if (tg.length) {
+    const m = (f, d) => fmt(median(tg.map(f)), d);
+    lines.push(
+      `targeted (${TARGETED_SPEC}) | ${m((x) => x.t.coverage * 100, 2)}% | ${m((x) => x.t.cpu_us / 1000, 1)} ms CPU (its reader thread ${m((x) => x.t.cpu_reader_us / 1000, 1)} ms) | poll 10 ms ${m((x) => x.p.coverage * 100, 2)}%, ${m((x) => x.p.cpu_us / 1000, 1)} ms | ${m((x) => x.ratio, 3)}x (whole processes ${m((x) => x.procRatio, 3)}x; per rep ${tg.map((x) => x.ratio.toFixed(3)).join(', ')})`,
+    );
+  } else {
+    lines.push(`targeted | not measured: ${tgt[0]?.unavailable ?? 'no reps'}`);
+  }
   lines.push('');
   lines.push(
     'cpu % of one core over the run (each view its own process): ' +

@@ -27,6 +27,14 @@ describe('bench/compare --smoke', function () {
       expect(Number(m![4])).to.be.closeTo(Number(m![3]) / Number(m![2]), 0.02 * Number(m![4]) + 0.01);
     }
     expect(out).to.match(/^destroy \| 100\.00% \| [\d.]+ us\/close/m);
+    // targeted snapshots beside the 10 ms poll on flows that outlive its gather: both see (nearly) all
+    const tg =
+      /^targeted \(rate=200,flows=200,duration=60ms\) \| ([\d.]+)% \| ([\d.]+) ms CPU .* \| poll 10 ms ([\d.]+)%, ([\d.]+) ms \| ([\d.]+)x/m.exec(
+        out,
+      );
+    expect(tg, `targeted row in\n${out}`).to.not.equal(null);
+    expect(Number(tg![1])).to.be.at.least(90);
+    expect(Number(tg![5])).to.be.closeTo(Number(tg![2]) / Number(tg![4]), 0.01);
     const ev =
       /^events \| ([\d.]+)% \| ([\d.]+) us\/event user \+ ([\d.]+) us\/run kernel \| bpftrace count ([\d.]+) us\/run kernel .* \| kernel ([\d.]+)x, total ([\d.]+)x$/m.exec(
         out,
