@@ -27,6 +27,7 @@
         "native/diag_lookup.c",
         "native/napi_lookup.cc",
         "native/iter_poll.c",
+        "native/iter_read.c",
         "native/napi_iter.cc",
         "native/privdrop.c",
         "native/napi_privdrop.cc"

@@ -1,6 +1,7 @@
 // Required by the benches' node scripts (bench/*/*.js): small helpers each
 // would otherwise carry a copy of.
 'use strict';
+const net = require('net');
 
 /** The median of xs (the mean of the middle two for an even count). */
 function median(xs) {
@@ -11,4 +12,16 @@ function median(xs) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-module.exports = { median, sleep };
+/** A TCP port free on 127.0.0.1 now (the kernel picks it; closed again before it resolves). */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+module.exports = { median, sleep, freePort };

@@ -15,4 +15,14 @@ const volatile __u32 refuse = 0;
 			return (int)((volatile __u64 *)(ctx))[4096]; \
 	} while (0)
 
+/* A variant that is its part's body with settings of its own: program `name`
+ * in section `sec` (context ctx_t *ctx), refused under `bit`, returns `call`. */
+#define TL_VARIANT(sec, ctx_t, name, bit, call) \
+	SEC(sec) \
+	int name(ctx_t *ctx) \
+	{ \
+		TL_REFUSE_IF(bit, ctx); \
+		return call; \
+	}
+
 #endif

@@ -279,26 +279,11 @@ static __always_inline int sample_task(struct bpf_iter__task *ctx, bool cast, en
 	return 0;
 }
 
-SEC("iter/task")
-int sample_tasks(struct bpf_iter__task *ctx)
-{
-	TL_REFUSE_IF(TL_SMP_sample_tasks, ctx);
-	return sample_task(ctx, true, REGS_HELPER);
-}
-
-SEC("iter/task")
-int sample_tasks_rd(struct bpf_iter__task *ctx)
-{
-	TL_REFUSE_IF(TL_SMP_sample_tasks_rd, ctx);
-	return sample_task(ctx, false, REGS_HELPER);
-}
-
-SEC("iter/task")
-int sample_tasks_stack(struct bpf_iter__task *ctx)
-{
-	TL_REFUSE_IF(TL_SMP_sample_tasks_stack, ctx);
-	return sample_task(ctx, false, REGS_STACK);
-}
+TL_VARIANT("iter/task", struct bpf_iter__task, sample_tasks, TL_SMP_sample_tasks, sample_task(ctx, true, REGS_HELPER))
+TL_VARIANT("iter/task", struct bpf_iter__task, sample_tasks_rd, TL_SMP_sample_tasks_rd,
+	   sample_task(ctx, false, REGS_HELPER))
+TL_VARIANT("iter/task", struct bpf_iter__task, sample_tasks_stack, TL_SMP_sample_tasks_stack,
+	   sample_task(ctx, false, REGS_STACK))
 
 static __always_inline int put_owner(struct bpf_iter__task_file *ctx, struct task_struct *t, struct file *f,
 				     __u32 netns, __u64 cookie)

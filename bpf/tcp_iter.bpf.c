@@ -243,26 +243,10 @@ static __always_inline int poll_one(struct bpf_iter__tcp *ctx, bool detect, bool
 	return 0;
 }
 
-SEC("iter/tcp")
-int poll_tcp(struct bpf_iter__tcp *ctx)
-{
-	TL_REFUSE_IF(TL_ITP_poll_tcp, ctx);
-	return poll_one(ctx, true, true);
-}
-
-SEC("iter/tcp")
-int poll_tcp_rd(struct bpf_iter__tcp *ctx)
-{
-	TL_REFUSE_IF(TL_ITP_poll_tcp_rd, ctx);
-	return poll_one(ctx, true, false);
-}
-
-SEC("iter/tcp")
-int poll_tcp_all(struct bpf_iter__tcp *ctx)
-{
-	TL_REFUSE_IF(TL_ITP_poll_tcp_all, ctx);
-	return poll_one(ctx, false, false);
-}
+/* the sockets part's variants: change detection and generated cookies, change detection, neither */
+TL_VARIANT("iter/tcp", struct bpf_iter__tcp, poll_tcp, TL_ITP_poll_tcp, poll_one(ctx, true, true))
+TL_VARIANT("iter/tcp", struct bpf_iter__tcp, poll_tcp_rd, TL_ITP_poll_tcp_rd, poll_one(ctx, true, false))
+TL_VARIANT("iter/tcp", struct bpf_iter__tcp, poll_tcp_all, TL_ITP_poll_tcp_all, poll_one(ctx, false, false))
 
 /* The host pass (--poll-via host): one iter/task_file pass over every task's
  * files, from the host, reaches every TCP socket a process holds, whatever

@@ -46,8 +46,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_EXPECT(done);
 	tl_sampler_stats(s, &st1);
 	/* whole records only: every row came from a well-formed record */
-	FUZZ_EXPECT(st1.rows - st0.rows == st1.records - st0.records);
-	FUZZ_EXPECT(st1.bytes - st0.bytes == size - 2);
+	FUZZ_EXPECT(st1.pass.rows - st0.pass.rows == st1.pass.records - st0.pass.records);
+	FUZZ_EXPECT(st1.pass.bytes - st0.pass.bytes == size - 2);
 	free(buf);
 	return 0;
 }

@@ -6,9 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "bpf_parts.h"
+#include "fd.h"
 
 /* ---- what libbpf said ---------------------------------------------------- */
 
@@ -414,9 +417,39 @@ void tl_parts_info(const struct tl_part *parts, const struct tl_part_state *st, 
 	}
 }
 
-void tl_parts_fail_all(struct tl_part_info *out, int n, const char *err)
+
+int tl_parts_opened(const struct tl_part *parts, const struct tl_part_state *st, int n, int rc, const char *err,
+		    struct tl_part_info *out)
 {
-	for (int i = 0; i < n; i++)
-		if (!out[i].up && !out[i].why[0])
-			snprintf(out[i].why, sizeof(out[i].why), "%s", err);
+	if (out) {
+		tl_parts_info(parts, st, n, out);
+		if (rc < 0)
+			tl_parts_fail_all(out, n, err);
+	}
+	return rc;
+}
+
+int tl_part_runs(const struct tl_part *part, const struct tl_part_state *st, struct bpf_object *obj, uint64_t *run_ns,
+		 uint64_t *runs)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+	const struct bpf_program *p;
+
+	if (st->variant < 0)
+		return -1;
+	p = bpf_object__find_program_by_name(obj, part->variants[st->variant].prog);
+	memset(&info, 0, sizeof(info));
+	if (!p || bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len) != 0)
+		return -1;
+	*run_ns = info.run_time_ns;
+	*runs = info.run_cnt;
+	return 0;
+}
+
+void tl_parts_unload(struct tl_part_state *st, int n, const struct tl_parts_ops *ops, void *view, int *stats_fd)
+{
+	tl_parts_detach(st, n);
+	ops->destroy(view);
+	tl_close_fd(stats_fd);
 }

@@ -11,8 +11,11 @@
 #ifndef TCPLENS_BPF_PARTS_H
 #define TCPLENS_BPF_PARTS_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -80,10 +83,51 @@ struct tl_part_info {
 
 void tl_parts_info(const struct tl_part *parts, const struct tl_part_state *st, int n, struct tl_part_info *out);
 /* The view failed as a whole (err): every part off without a reason of its own gets it. */
-void tl_parts_fail_all(struct tl_part_info *out, int n, const char *err);
+static inline void tl_parts_fail_all(struct tl_part_info *out, int n, const char *err)
+{
+	for (int i = 0; i < n; i++)
+		if (!out[i].up && !out[i].why[0])
+			snprintf(out[i].why, sizeof(out[i].why), "%s", err);
+}
+/* The end of a view's open: each part's outcome into out (may be NULL) and,
+ * when rc (the open's result) is < 0, err for every part without a reason of
+ * its own. Returns rc. */
+int tl_parts_opened(const struct tl_part *parts, const struct tl_part_state *st, int n, int rc, const char *err,
+		    struct tl_part_info *out);
+
+/* Kernel run time and runs of the variant a part runs: 0, or -1 when the part
+ * is off or the kernel did not say. */
+int tl_part_runs(const struct tl_part *part, const struct tl_part_state *st, struct bpf_object *obj, uint64_t *run_ns,
+		 uint64_t *runs);
+
+/* Why a view is not built: its skeleton (bpf/.output/NAME.skel.h) was missing. */
+#define TL_SKEL_MISSING(name) \
+	"not built: bpf/.output/" name ".skel.h was missing when the addon was built " \
+	"(needs clang, bpftool, libbpf-dev and kernel BTF; run npm run build)"
+
+/* The open of a view built without its skeleton: every part off with `why`
+ * (out may be NULL), err says it too. Returns -ENOSYS. */
+static inline int tl_parts_unbuilt(const struct tl_part *parts, int n, struct tl_part_info *out, const char *why,
+				   char *err, size_t errlen)
+{
+	if (out) {
+		memset(out, 0, (size_t)n * sizeof(*out));
+		for (int i = 0; i < n; i++) {
+			out[i].part = parts[i].name;
+			out[i].prog = "";
+		}
+		tl_parts_fail_all(out, n, why);
+	}
+	snprintf(err, errlen, "%s", why);
+	return -ENOSYS;
+}
 
 /* Destroys the parts' links (before the object). Idempotent. */
 void tl_parts_detach(struct tl_part_state *st, int n);
+/* A view's kernel objects go: the parts' links, the object (ops->destroy),
+ * then run-time accounting (*stats_fd closed when >= 0, and set to -1).
+ * Idempotent. */
+void tl_parts_unload(struct tl_part_state *st, int n, const struct tl_parts_ops *ops, void *view, int *stats_fd);
 
 /* TCPLENS_TEST_REFUSE (comma-separated program or part names) is a test hook:
  * the listed programs get their `refuse` bit set, and the verifier refuses

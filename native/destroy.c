@@ -7,6 +7,7 @@
 #include <linux/sock_diag.h>
 #include "clock.h"
 #include "destroy.h"
+#include "fd.h"
 
 #define TL_DESTROY_RBUF (64 * 1024)
 
@@ -56,9 +57,7 @@ int tl_destroy_drops(struct tl_destroy *d)
 
 void tl_destroy_close(struct tl_destroy *d)
 {
-	if (d->fd >= 0)
-		close(d->fd);
-	d->fd = -1;
+	tl_close_fd(&d->fd);
 	free(d->rbuf);
 	d->rbuf = NULL;
 }

@@ -10,6 +10,7 @@
 #include <linux/sock_diag.h>
 #include "clock.h"
 #include "diag_dump.h"
+#include "fd.h"
 
 int tl_dump_init(struct tl_dump *d, int fd, uint64_t netns_inode)
 {
@@ -24,9 +25,7 @@ int tl_dump_init(struct tl_dump *d, int fd, uint64_t netns_inode)
 
 void tl_dump_close(struct tl_dump *d)
 {
-	if (d->fd >= 0)
-		close(d->fd);
-	d->fd = -1;
+	tl_close_fd(&d->fd);
 	free(d->rbuf);
 	d->rbuf = NULL;
 	free(d->tap);

@@ -1,5 +1,6 @@
 /* The iterator poll's C core (see iter_poll.h). */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include <linux/inet_diag.h>
 #include "iter_poll.h"
 #include "clock.h"
+#include "iter_read.h"
 #include "netns.h"
 #include "tcp_info.h"
 #include "../bpf/tcp_iter.h"
@@ -48,39 +50,24 @@ const struct tl_part tl_iter_parts[TL_ITER_NPARTS] = {
 	((1u << INET_DIAG_MEMINFO) | (1u << INET_DIAG_INFO) | (1u << INET_DIAG_CONG) | (1u << INET_DIAG_SKMEMINFO) | \
 	 (1u << INET_DIAG_SHUTDOWN) | (1u << INET_DIAG_MARK))
 
-#define TL_ITER_BUF (128u << 10) /* > the iterator's seq_file buffer (8 pages) */
-
 struct tl_iter {
 #if TL_HAVE_ITER
 	struct tcp_iter *skel;
 	struct tl_part_state parts[TL_ITER_NPARTS];
-	int loaded;
 	int stats_fd;
 #endif
-	int fd; /* the pass being read, or -1 */
-	int eof;
-	int host;	/* the pass is the host pass: rows carry their own netns, deduplicated by inode */
-	uint32_t *seen; /* host pass: socket inodes emitted (open addressing, 0 = empty) */
+	struct tl_iter_read rd; /* the pass being read */
+	int host;		/* the pass is the host pass: rows carry their own netns, deduplicated by inode */
+	uint32_t *seen;		/* host pass: socket inodes emitted (open addressing, 0 = empty) */
 	size_t seen_cap, seen_n;
 	uint64_t ns_inode, ts_ns;
-	uint8_t *buf;
-	size_t off, len;
 	struct tl_dict dict;
 	struct tl_iter_stats st;
 };
 
-static uint64_t clock_ns(clockid_t id)
-{
-	struct timespec ts;
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 const char *tl_iter_unbuilt_reason(void)
 {
-	return TL_HAVE_ITER ? ""
-			    : "not built: bpf/.output/tcp_iter.skel.h was missing when the addon was built "
-			      "(needs clang, bpftool, libbpf-dev and kernel BTF; run npm run build)";
+	return TL_HAVE_ITER ? "" : TL_SKEL_MISSING("tcp_iter");
 }
 
 int tl_iter_provides(const char *name)
@@ -128,18 +115,6 @@ static void it_destroy(void *view)
 static const struct tl_parts_ops it_ops = { it_open, it_load, it_destroy };
 #endif
 
-static void unbuilt_parts(struct tl_part_info *parts)
-{
-	if (!parts)
-		return;
-	for (int i = 0; i < TL_ITER_NPARTS; i++) {
-		memset(&parts[i], 0, sizeof(parts[i]));
-		parts[i].part = tl_iter_parts[i].name;
-		parts[i].prog = "";
-		snprintf(parts[i].why, sizeof(parts[i].why), "%s", tl_iter_unbuilt_reason());
-	}
-}
-
 int tl_iter_open(struct tl_iter **out, const struct tl_iter_opts *o, struct tl_part_info *parts, char *err,
 		 size_t errlen)
 {
@@ -148,50 +123,30 @@ int tl_iter_open(struct tl_iter **out, const struct tl_iter_opts *o, struct tl_p
 		err[0] = '\0';
 #if !TL_HAVE_ITER
 	(void)o;
-	unbuilt_parts(parts);
-	snprintf(err, errlen, "%s", tl_iter_unbuilt_reason());
-	return -ENOSYS;
+	return tl_parts_unbuilt(tl_iter_parts, TL_ITER_NPARTS, parts, tl_iter_unbuilt_reason(), err, errlen);
 #else
 	struct tl_iter *it = calloc(1, sizeof(*it));
 	int rc;
 
-	if (!it || !(it->buf = malloc(TL_ITER_BUF))) {
+	if (!it || tl_iter_read_init(&it->rd) < 0) {
 		free(it);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	it->fd = -1;
 	it->stats_fd = o && o->run_stats ? bpf_enable_stats(BPF_STATS_RUN_TIME) : -1;
 	rc = tl_parts_load(tl_iter_parts, TL_ITER_NPARTS, it->parts, &it_ops, it, err, errlen);
-	it->loaded = 1;
-	if (parts)
-		tl_parts_info(tl_iter_parts, it->parts, TL_ITER_NPARTS, parts);
 	if (rc == 0) {
 		snprintf(err, errlen, "the iterator poll does not load on this kernel: %s; host pass: %s",
 			 it->parts[0].why, it->parts[1].why);
 		rc = -EOPNOTSUPP;
 	}
-	if (rc < 0) {
-		if (parts)
-			tl_parts_fail_all(parts, TL_ITER_NPARTS, err);
+	if (tl_parts_opened(tl_iter_parts, it->parts, TL_ITER_NPARTS, rc, err, parts) < 0) {
 		tl_iter_free(it);
 		return rc;
 	}
 	*out = it;
 	return 0;
 #endif
-}
-
-void tl_iter_parts_info(const struct tl_iter *it, struct tl_part_info *parts)
-{
-#if TL_HAVE_ITER
-	if (it->loaded) {
-		tl_parts_info(tl_iter_parts, it->parts, TL_ITER_NPARTS, parts);
-		return;
-	}
-#endif
-	(void)it;
-	unbuilt_parts(parts);
 }
 
 int tl_iter_detects_changes(const struct tl_iter *it)
@@ -236,16 +191,14 @@ static int seen_first(struct tl_iter *it, uint32_t ino)
 	}
 }
 
+/* Ends the pass; the records it still held or never read are dropped. */
 static void end_pass(struct tl_iter *it)
 {
-	if (it->fd >= 0) {
-		if (!it->eof || it->len > it->off)
-			it->st.dropped += (it->len - it->off) / sizeof(struct tl_sock_rec) + !it->eof;
-		close(it->fd);
-	}
-	it->fd = -1;
-	it->off = it->len = 0;
-	it->eof = 0;
+	struct tl_iter_read *r = &it->rd;
+
+	if (r->fd >= 0 && (!r->eof || r->len > r->off))
+		it->st.pass.dropped += (r->len - r->off) / sizeof(struct tl_sock_rec) + !r->eof;
+	tl_iter_read_end(r);
 }
 
 #if TL_HAVE_ITER
@@ -265,7 +218,7 @@ int tl_iter_begin(struct tl_iter *it, const char *netns_path, int flags, uint64_
 	(void)ns_inode;
 	return -ENOSYS;
 #else
-	uint64_t t0 = clock_ns(CLOCK_MONOTONIC), c0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	struct tl_span span = tl_span_start();
 	int full = (flags & TL_ITER_FULL) != 0;
 	int link, fd;
 
@@ -278,7 +231,7 @@ int tl_iter_begin(struct tl_iter *it, const char *netns_path, int flags, uint64_
 	fd = tl_netns_run(netns_path, create_iter, &link, &it->ns_inode);
 	if (fd < 0)
 		return fd;
-	it->fd = fd;
+	tl_iter_read_start(&it->rd, fd);
 	it->host = 0;
 	it->ts_ns = tl_now_realtime_ns();
 	it->st.passes++;
@@ -286,8 +239,7 @@ int tl_iter_begin(struct tl_iter *it, const char *netns_path, int flags, uint64_
 		it->st.full_passes++;
 	if (ns_inode)
 		*ns_inode = it->ns_inode;
-	it->st.duration_ns += clock_ns(CLOCK_MONOTONIC) - t0;
-	it->st.cpu_ns += clock_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
+	tl_span_add(&span, &it->st.pass.duration_ns, &it->st.pass.cpu_ns);
 	return 0;
 #endif
 }
@@ -308,7 +260,7 @@ int tl_iter_begin_host(struct tl_iter *it)
 	(void)it;
 	return -ENOSYS;
 #else
-	uint64_t t0 = clock_ns(CLOCK_MONOTONIC), c0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	struct tl_span span = tl_span_start();
 	int fd;
 
 	if (!it->skel || !it->parts[1].link)
@@ -318,7 +270,7 @@ int tl_iter_begin_host(struct tl_iter *it)
 	fd = bpf_iter_create(bpf_link__fd(it->parts[1].link));
 	if (fd < 0)
 		return -errno;
-	it->fd = fd;
+	tl_iter_read_start(&it->rd, fd);
 	it->host = 1;
 	it->ns_inode = 0;
 	if (it->seen)
@@ -328,8 +280,7 @@ int tl_iter_begin_host(struct tl_iter *it)
 	it->st.passes++;
 	it->st.full_passes++;
 	it->st.host_passes++;
-	it->st.duration_ns += clock_ns(CLOCK_MONOTONIC) - t0;
-	it->st.cpu_ns += clock_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
+	tl_span_add(&span, &it->st.pass.duration_ns, &it->st.pass.cpu_ns);
 	return 0;
 #endif
 }
@@ -372,96 +323,52 @@ static void put_row(struct tl_iter *it, struct tl_poll_cols *c, uint32_t i, cons
 		c->v6only[i] = 0;
 }
 
-/* Whole records from the read buffer into b; after a bad header,
- * resynchronise 8 bytes further on. A host pass's batch holds one namespace:
- * it ends before the first record of another (a process's sockets come
- * together, so batches stay full where each namespace has its own processes). */
-static int consume(struct tl_iter *it, struct tl_batch *b)
+/* Whole records from the read buffer into the batch. 1 when the batch ends:
+ * full, or, in a host pass, before the first record of another namespace (a
+ * batch holds one; a process's sockets come together, so batches stay full
+ * where each namespace has its own processes). */
+static int consume(void *view, void *batch)
 {
+	struct tl_iter *it = view;
+	struct tl_batch *b = batch;
+	const uint8_t *p;
 	struct tl_sock_rec r;
 	int resync = 0;
 
-	while (it->len - it->off >= sizeof(r) && b->rows < b->capacity) {
-		memcpy(&r, it->buf + it->off, sizeof(r));
-		if (r.kind != TL_REC_SOCK || r.size != sizeof(r)) {
-			if (!resync)
-				it->st.malformed++;
-			resync = 1;
-			it->off += 8;
-			continue;
-		}
-		resync = 0;
+	while (b->rows < b->capacity &&
+	       (p = tl_iter_read_record(&it->rd, offsetof(struct tl_sock_rec, kind), TL_REC_SOCK, sizeof(r), &resync,
+					&it->st.pass.malformed))) {
+		memcpy(&r, p, sizeof(r));
 		if (it->host) {
 			if (b->rows > 0 && r.netns != b->c.netns_inode[0])
 				return 1;
 			if (!seen_first(it, r.inode)) {
 				it->st.host_dups++;
-				it->off += sizeof(r);
+				it->rd.off += sizeof(r);
 				continue;
 			}
 		}
 		put_row(it, &b->c, b->rows++, &r);
-		it->st.records++;
-		it->off += sizeof(r);
+		it->st.pass.records++;
+		it->rd.off += sizeof(r);
 	}
-	return 0;
+	return b->rows == b->capacity && b->capacity > 0;
+}
+
+static void drop(void *view)
+{
+	end_pass(view); /* what the pass held or never read */
 }
 
 int tl_iter_fill(struct tl_iter *it, struct tl_batch *b, int *done)
 {
-	uint64_t t0 = clock_ns(CLOCK_MONOTONIC), c0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
-	int rc = 0;
-
-	*done = 1;
-	b->rows = 0;
-	if (it->fd < 0)
-		return 0;
-	*done = 0;
-	for (;;) {
-		if (consume(it, b)) /* a host pass's batch ended at another namespace's record */
-			break;
-		if (b->rows == b->capacity && b->capacity > 0)
-			break;
-		if (it->eof) {
-			if (it->len > it->off)
-				it->st.malformed++; /* a truncated record at the end */
-			it->off = it->len;
-			end_pass(it);
-			*done = 1;
-			break;
-		}
-		memmove(it->buf, it->buf + it->off, it->len - it->off);
-		it->len -= it->off;
-		it->off = 0;
-		ssize_t n = read(it->fd, it->buf + it->len, TL_ITER_BUF - it->len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = -errno;
-			it->st.read_errors++;
-			end_pass(it);
-			*done = 1;
-			break;
-		}
-		if (n == 0)
-			it->eof = 1;
-		it->len += (size_t)n;
-		it->st.bytes += (uint64_t)n;
-	}
-	if (b->rows) {
-		it->st.batches++;
-		it->st.rows += b->rows;
-	}
-	it->st.duration_ns += clock_ns(CLOCK_MONOTONIC) - t0;
-	it->st.cpu_ns += clock_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
-	return rc;
+	return tl_iter_read_fill(&it->rd, &it->st.pass, &b->rows, consume, drop, it, b, done);
 }
 
 void tl_iter_stats(struct tl_iter *it, struct tl_iter_stats *st)
 {
 #if TL_HAVE_ITER
 	if (it->skel && it->skel->bss) {
-		int v = it->parts[0].variant;
 		it->st.socks_seen = it->skel->bss->socks_seen;
 		it->st.socks_emitted = it->skel->bss->socks_emitted;
 		it->st.socks_unchanged = it->skel->bss->socks_unchanged;
@@ -470,17 +377,10 @@ void tl_iter_stats(struct tl_iter *it, struct tl_iter_stats *st)
 		it->st.seq_retries = it->skel->bss->seq_retries;
 		it->st.bpf_run_ns = it->st.bpf_runs = 0;
 		for (int k = 0; k < TL_ITER_NPARTS; k++) {
-			v = it->parts[k].variant;
-			if (v < 0)
-				continue;
-			const struct bpf_program *p =
-				bpf_object__find_program_by_name(it->skel->obj, tl_iter_parts[k].variants[v].prog);
-			struct bpf_prog_info info;
-			__u32 len = sizeof(info);
-			memset(&info, 0, sizeof(info));
-			if (p && bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len) == 0) {
-				it->st.bpf_run_ns += info.run_time_ns;
-				it->st.bpf_runs += info.run_cnt;
+			uint64_t ns, runs;
+			if (tl_part_runs(&tl_iter_parts[k], &it->parts[k], it->skel->obj, &ns, &runs) == 0) {
+				it->st.bpf_run_ns += ns;
+				it->st.bpf_runs += runs;
 			}
 		}
 	}
@@ -503,12 +403,7 @@ void tl_iter_close(struct tl_iter *it)
 		struct tl_iter_stats st;
 		tl_iter_stats(it, &st); /* keep the BPF-side totals readable after close */
 	}
-	tl_parts_detach(it->parts, TL_ITER_NPARTS);
-	tcp_iter__destroy(it->skel);
-	it->skel = NULL;
-	if (it->stats_fd >= 0)
-		close(it->stats_fd);
-	it->stats_fd = -1;
+	tl_parts_unload(it->parts, TL_ITER_NPARTS, &it_ops, it, &it->stats_fd);
 #endif
 }
 
@@ -518,6 +413,6 @@ void tl_iter_free(struct tl_iter *it)
 		return;
 	tl_iter_close(it);
 	free(it->seen);
-	free(it->buf);
+	tl_iter_read_free(&it->rd);
 	free(it);
 }

@@ -16,6 +16,7 @@
 #include "batch.h"
 #include "bpf_parts.h"
 #include "diag_parse.h"
+#include "iter_read.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -28,10 +29,7 @@ struct tl_iter_opts {
 /* Cumulative counters; never reset. */
 struct tl_iter_stats {
 	uint64_t passes, full_passes;
-	uint64_t duration_ns; /* wall time inside begin+fill */
-	uint64_t cpu_ns;      /* CPU of the reading thread (the BPF program runs in read()) */
-	uint64_t records, bytes, malformed, rows, batches, read_errors;
-	uint64_t dropped;		 /* records of a pass abandoned before its end */
+	struct tl_pass_stats pass;	 /* records: sockets; dropped: records of a pass abandoned before its end */
 	uint64_t host_passes, host_dups; /* host passes; records of a socket already emitted (another fd) */
 	/* from the BPF side */
 	uint64_t socks_seen, socks_emitted, socks_unchanged, write_errors, host_seen;
@@ -51,7 +49,6 @@ extern const struct tl_part tl_iter_parts[TL_ITER_NPARTS];
  * says what became of it, on failure too. */
 int tl_iter_open(struct tl_iter **out, const struct tl_iter_opts *o, struct tl_part_info *parts, char *err,
 		 size_t errlen);
-void tl_iter_parts_info(const struct tl_iter *it, struct tl_part_info *parts);
 /* 1 when the running variant skips unchanged sockets (socket local storage). */
 int tl_iter_detects_changes(const struct tl_iter *it);
 /* Starts a pass over the namespace at netns_path (NULL = ours): every socket

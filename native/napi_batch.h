@@ -24,48 +24,63 @@ inline void PutParseStats(Napi::Object o, const tl_parse_stats& p) {
   SetNum(o, "foreign", (double)p.foreign);
 }
 
-// A NETLINK_SOCK_DIAG socket in the namespace whose file info[0] names (our
-// own when omitted), owned by d; false with a JS exception pending if not.
-inline bool OpenDump(const Napi::CallbackInfo& info, tl_dump* d, const char* what) {
-  uint64_t ino = 0;
-  int fd = OpenNetnsSocket(info, &ino);
-  if (fd < 0) return false;
-  if (tl_dump_init(d, fd, ino) < 0) {
-    tl_dump_close(d);
-    ErrnoError(info.Env(), ENOMEM, what).ThrowAsJavaScriptException();
-    return false;
-  }
-  return true;
-}
-
-// The base of the objects that own one inet_diag socket (DiagSocket,
-// DiagLookup): its lifetime, its namespace and its counters.
-template <typename T>
-class DumpWrap : public FillGuard<T> {
+// The base of the objects that own one NETLINK_SOCK_DIAG socket inside the
+// network namespace whose file info[0] names (our own when omitted):
+// DiagSocket and DiagLookup (inet_diag requests), DestroySocket (the destroy
+// multicast). The socket's C core, open from construction to close(), and
+// its namespace (netnsInode).
+template <typename T, typename Core, void (*CloseCore)(Core*)>
+class NetnsWrap : public FillGuard<T> {
  public:
-  DumpWrap(const Napi::CallbackInfo& info, const char* what, const char* init_what) : FillGuard<T>(info, what) {
-    open_ = OpenDump(info, &dump_, init_what);
+  // init(&core, fd, netns inode) -> 0 or -errno sets the core up around the
+  // socket (which it owns from then on); on failure throws "init_what: why".
+  template <typename Init>
+  NetnsWrap(const Napi::CallbackInfo& info, const char* what, const char* init_what, Init init) : FillGuard<T>(info, what) {
+    uint64_t ino = 0;
+    int fd = OpenNetnsSocket(info, &ino);
+    if (fd < 0) return;
+    int rc = init(&core_, fd, ino);
+    if (rc < 0) {
+      CloseCore(&core_);
+      ErrnoError(info.Env(), -rc, init_what).ThrowAsJavaScriptException();
+      return;
+    }
+    open_ = true;
   }
-  ~DumpWrap() override { Release(); }
+  ~NetnsWrap() override { Release(); }
 
-  // DefineClass with the members every dump object has: those of every view, and netnsInode.
-  static Napi::Function DefineDump(Napi::Env env, const char* name, std::initializer_list<Napi::ClassPropertyDescriptor<T>> own) {
+  // DefineView with the members every such object has: those of every view, and netnsInode.
+  static Napi::Function DefineNetns(Napi::Env env, const char* name, std::initializer_list<Napi::ClassPropertyDescriptor<T>> own) {
     std::vector<Napi::ClassPropertyDescriptor<T>> props(own);
     props.push_back(T::InstanceAccessor("netnsInode", &T::NetnsInode, nullptr));
     return FillGuard<T>::DefineView(env, name, std::move(props));
   }
 
-  tl_dump* dump() { return &dump_; }
   bool IsOpen() const { return open_; }
   void Release() {
-    if (open_) tl_dump_close(&dump_);
+    if (open_) CloseCore(&core_);
     open_ = false;
   }
 
-  Napi::Value NetnsInode(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), (double)dump_.netns_inode); }
+  Napi::Value NetnsInode(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), (double)core_.netns_inode); }
+
+ protected:
+  Core core_{};
+  bool open_ = false;
+};
+
+// The base of the objects that own one inet_diag socket (DiagSocket,
+// DiagLookup): their counters.
+template <typename T>
+class DumpWrap : public NetnsWrap<T, tl_dump, tl_dump_close> {
+ public:
+  DumpWrap(const Napi::CallbackInfo& info, const char* what, const char* init_what)
+      : NetnsWrap<T, tl_dump, tl_dump_close>(info, what, init_what, tl_dump_init) {}
+
+  tl_dump* dump() { return &this->core_; }
 
   Napi::Value Stats(const Napi::CallbackInfo& info) {
-    const tl_dump_stats& s = dump_.st;
+    const tl_dump_stats& s = this->core_.st;
     Napi::Object o = Napi::Object::New(info.Env());
     SetNum(o, "requests", (double)s.requests);
     SetNum(o, "recvs", (double)s.recvs);
@@ -78,10 +93,6 @@ class DumpWrap : public FillGuard<T> {
     PutParseStats(o, s.parse);
     return o;
   }
-
- protected:
-  tl_dump dump_{};
-  bool open_ = false;
 };
 
 inline bool BindBatch(const Napi::CallbackInfo& info, int argi, tl_batch* b) {

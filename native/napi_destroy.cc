@@ -14,58 +14,49 @@ extern "C" {
 
 namespace tl {
 
+class DestroySocket;
+using DestroyWrap = NetnsWrap<DestroySocket, tl_destroy, tl_destroy_close>;
+
 // One destroy-multicast subscription inside one network namespace. Its
-// drain() never blocks, so it is never busy: FillGuard gives it the close()
-// and the members of every view object.
-class DestroySocket : public FillGuard<DestroySocket> {
+// drain() never blocks, so it is never busy: NetnsWrap gives it its socket,
+// the close() and the members of every view object.
+class DestroySocket : public DestroyWrap {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineView(env, "DestroySocket",
-                      {
-                          InstanceMethod("drain", &DestroySocket::Drain),
-                          InstanceMethod("watch", &DestroySocket::Watch),
-                          InstanceAccessor("netnsInode", &DestroySocket::NetnsInode, nullptr),
-                          InstanceAccessor("rcvbuf", &DestroySocket::Rcvbuf, nullptr),
-                      });
+    return DefineNetns(env, "DestroySocket",
+                       {
+                           InstanceMethod("drain", &DestroySocket::Drain),
+                           InstanceMethod("watch", &DestroySocket::Watch),
+                           InstanceAccessor("rcvbuf", &DestroySocket::Rcvbuf, nullptr),
+                       });
   }
 
   // new DestroySocket(path?: string, rcvbuf?: number)
-  explicit DestroySocket(const Napi::CallbackInfo& info) : FillGuard<DestroySocket>(info, "DestroySocket") {
-    Napi::Env env = info.Env();
-    int rcvbuf = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : 32 << 20;
-    uint64_t ino = 0;
-    int fd = OpenNetnsSocket(info, &ino);
-    if (fd < 0) return;
-    int rc = tl_destroy_init(&d_, fd, ino, rcvbuf);
-    if (rc < 0) {
-      tl_destroy_close(&d_);
-      ErrnoError(env, -rc, "join destroy multicast groups").ThrowAsJavaScriptException();
-      return;
-    }
-    open_ = true;
-  }
+  explicit DestroySocket(const Napi::CallbackInfo& info)
+      : DestroyWrap(info, "DestroySocket", "join destroy multicast groups", [&info](tl_destroy* d, int fd, uint64_t ino) {
+          int rcvbuf = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : 32 << 20;
+          return tl_destroy_init(d, fd, ino, rcvbuf);
+        }) {}
 
   ~DestroySocket() override { Release(); }
 
-  bool IsOpen() const { return open_; }
   void Release() {
     watch_.Stop();  // before the fd closes
-    if (open_) tl_destroy_close(&d_);
-    open_ = false;
+    DestroyWrap::Release();
   }
 
   Napi::Value Stats(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Napi::Object o = Napi::Object::New(env);
-    if (open_) tl_destroy_drops(&d_);
-    SetNum(o, "recvs", (double)d_.st.recvs);
-    SetNum(o, "bytes", (double)d_.st.bytes);
-    SetNum(o, "enobufs", (double)d_.st.enobufs);
-    SetNum(o, "dropped", (double)d_.st.dropped);
-    SetNum(o, "eintr", (double)d_.st.eintr);
-    SetNum(o, "truncated", (double)d_.st.truncated);
-    SetNum(o, "errors", (double)d_.st.errors);
-    PutParseStats(o, d_.st.parse);
+    if (open_) tl_destroy_drops(&core_);
+    SetNum(o, "recvs", (double)core_.st.recvs);
+    SetNum(o, "bytes", (double)core_.st.bytes);
+    SetNum(o, "enobufs", (double)core_.st.enobufs);
+    SetNum(o, "dropped", (double)core_.st.dropped);
+    SetNum(o, "eintr", (double)core_.st.eintr);
+    SetNum(o, "truncated", (double)core_.st.truncated);
+    SetNum(o, "errors", (double)core_.st.errors);
+    PutParseStats(o, core_.st.parse);
     return o;
   }
 
@@ -77,12 +68,12 @@ class DestroySocket : public FillGuard<DestroySocket> {
     tl_batch b;
     if (!BindBatch(info, 0, &b)) return env.Undefined();
     int more = 0;
-    int rc = tl_destroy_drain(&d_, &b, &more);
+    int rc = tl_destroy_drain(&core_, &b, &more);
     Napi::Object o = Napi::Object::New(env);
     SetNum(o, "rows", b.rows);
     o.Set("more", Napi::Boolean::New(env, more != 0));
     PutErrno(o, rc);
-    o.Set("names", TakeNewNames(env, &d_.dict));
+    o.Set("names", TakeNewNames(env, &core_.dict));
     return o;
   }
 
@@ -94,14 +85,11 @@ class DestroySocket : public FillGuard<DestroySocket> {
       Napi::TypeError::New(env, "watch(cb): cb must be a function").ThrowAsJavaScriptException();
       return env.Undefined();
     }
-    return Napi::Boolean::New(env, open_ && watch_.Arm(env, d_.fd, info[0].As<Napi::Function>()));
+    return Napi::Boolean::New(env, open_ && watch_.Arm(env, core_.fd, info[0].As<Napi::Function>()));
   }
 
-  Napi::Value NetnsInode(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), (double)d_.netns_inode); }
-  Napi::Value Rcvbuf(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), d_.rcvbuf); }
+  Napi::Value Rcvbuf(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), core_.rcvbuf); }
 
-  tl_destroy d_{};
-  bool open_ = false;
   FdWatch watch_;
 };
 

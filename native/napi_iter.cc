@@ -29,39 +29,28 @@ static Napi::Value IterProvides(const Napi::CallbackInfo& info) {
 
 static Napi::Value IterUnbuilt(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), tl_iter_unbuilt_reason()); }
 
-class IterPoll : public FillGuard<IterPoll> {
+class IterPoll;
+using IterWrap = BpfViewWrap<IterPoll, tl_iter, TL_ITER_NPARTS, tl_iter_close, tl_iter_free>;
+
+class IterPoll : public IterWrap {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineView(env, "IterPoll",
-                      {
-                          InstanceMethod("begin", &IterPoll::Begin),
-                          InstanceMethod("beginHost", &IterPoll::BeginHost),
-                          InstanceMethod("fill", &IterPoll::Fill),
-                          InstanceAccessor("parts", &IterPoll::Parts, nullptr),
-                          InstanceAccessor("detectsChanges", &IterPoll::DetectsChanges, nullptr),
-                      });
+    return DefineBpfView(env, "IterPoll",
+                         {
+                             InstanceMethod("begin", &IterPoll::Begin),
+                             InstanceMethod("beginHost", &IterPoll::BeginHost),
+                             InstanceMethod("fill", &IterPoll::Fill),
+                             InstanceAccessor("detectsChanges", &IterPoll::DetectsChanges, nullptr),
+                         });
   }
 
   // new IterPoll({ runStats?: boolean }): throws an Error with .code, .parts
   // and a one-line reason when the part loads in no variant.
-  explicit IterPoll(const Napi::CallbackInfo& info) : FillGuard<IterPoll>(info, "IterPoll") {
-    Napi::Env env = info.Env();
-    Napi::Object o = info[0].IsObject() ? info[0].As<Napi::Object>() : Napi::Object::New(env);
+  explicit IterPoll(const Napi::CallbackInfo& info) : IterWrap(info, "IterPoll") {
     tl_iter_opts opts{};
-    opts.run_stats = o.Has("runStats") && o.Get("runStats").ToBoolean();
-    char err[4096];
-    tl_part_info parts[TL_ITER_NPARTS];
-    int rc = tl_iter_open(&it_, &opts, parts, err, sizeof(err));
-    if (ThrowIfNoParts(env, rc, err, parts, TL_ITER_NPARTS)) return;
-    tl_iter_parts_info(it_, parts_);
-  }
-
-  ~IterPoll() override { tl_iter_free(it_); }
-
-  bool IsOpen() const { return it_ && !closed_; }
-  void Release() {
-    tl_iter_close(it_);
-    closed_ = true;
+    opts.run_stats = BoolOpt(OptionsArg(info), "runStats");
+    OpenCore(info.Env(),
+             [&opts](tl_iter** it, tl_part_info* parts, char* err, size_t n) { return tl_iter_open(it, &opts, parts, err, n); });
   }
 
  private:
@@ -72,7 +61,7 @@ class IterPoll : public FillGuard<IterPoll> {
     std::string path = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
     uint64_t ino = 0;
     int flags = (info[1].ToBoolean() ? TL_ITER_FULL : 0) | (info[2].ToBoolean() ? TL_ITER_UNOWNED : 0);
-    int rc = tl_iter_begin(it_, path.empty() ? nullptr : path.c_str(), flags, &ino);
+    int rc = tl_iter_begin(core_, path.empty() ? nullptr : path.c_str(), flags, &ino);
     if (rc < 0) {
       ErrnoError(env, -rc, "iter/tcp").ThrowAsJavaScriptException();
       return env.Undefined();
@@ -84,7 +73,7 @@ class IterPoll : public FillGuard<IterPoll> {
   Napi::Value BeginHost(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!Usable(env)) return env.Undefined();
-    int rc = tl_iter_begin_host(it_);
+    int rc = tl_iter_begin_host(core_);
     if (rc < 0) ErrnoError(env, -rc, "iter/task_file").ThrowAsJavaScriptException();
     return env.Undefined();
   }
@@ -95,20 +84,12 @@ class IterPoll : public FillGuard<IterPoll> {
   Napi::Value Stats(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     struct tl_iter_stats st {};
-    if (it_) tl_iter_stats(it_, &st);
+    if (core_) tl_iter_stats(core_, &st);
     Napi::Object o = Napi::Object::New(env);
 #define TL_STAT(js, f) SetNum(o, js, (double)st.f)
     TL_STAT("passes", passes);
     TL_STAT("fullPasses", full_passes);
-    TL_STAT("durationNs", duration_ns);
-    TL_STAT("cpuNs", cpu_ns);
-    TL_STAT("records", records);
-    TL_STAT("bytes", bytes);
-    TL_STAT("malformed", malformed);
-    TL_STAT("rows", rows);
-    TL_STAT("batches", batches);
-    TL_STAT("readErrors", read_errors);
-    TL_STAT("dropped", dropped);
+    PutPassStats(o, st.pass);
     TL_STAT("hostPasses", host_passes);
     TL_STAT("hostDups", host_dups);
     TL_STAT("hostSeen", host_seen);
@@ -123,19 +104,16 @@ class IterPoll : public FillGuard<IterPoll> {
     return o;
   }
 
-  Napi::Value Parts(const Napi::CallbackInfo& info) { return PartsArray(info.Env(), parts_, TL_ITER_NPARTS); }
-  Napi::Value DetectsChanges(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), it_ && tl_iter_detects_changes(it_)); }
-
-  tl_iter* it_ = nullptr;
-  bool closed_ = false;
-  tl_part_info parts_[TL_ITER_NPARTS] = {};
+  Napi::Value DetectsChanges(const Napi::CallbackInfo& info) {
+    return Napi::Boolean::New(info.Env(), core_ && tl_iter_detects_changes(core_));
+  }
 };
 
 // fill(buffer: ArrayBuffer, capacity) -> Promise<{ rows, done, errno, code?, names }>
 Napi::Value IterPoll::Fill(const Napi::CallbackInfo& info) {
   return FillOnPool<tl_batch>(
-      info, tl_batch_bind, [this](tl_batch* b, int* done) { return tl_iter_fill(it_, b, done); },
-      [this](Napi::Env env) { return TakeNewNames(env, tl_iter_names(it_)); });
+      info, tl_batch_bind, [this](tl_batch* b, int* done) { return tl_iter_fill(core_, b, done); },
+      [this](Napi::Env env) { return TakeNewNames(env, tl_iter_names(core_)); });
 }
 
 void InitIter(Napi::Env env, Napi::Object exports) {

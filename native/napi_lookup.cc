@@ -17,14 +17,14 @@ namespace tl {
 
 class DiagLookup : public DumpWrap<DiagLookup> {
  public:
-  static Napi::Function Define(Napi::Env env) { return DefineDump(env, "DiagLookup", {InstanceMethod("lookup", &DiagLookup::Lookup)}); }
+  static Napi::Function Define(Napi::Env env) { return DefineNetns(env, "DiagLookup", {InstanceMethod("lookup", &DiagLookup::Lookup)}); }
 
   // new DiagLookup(path?: string) — path of a netns file; omitted = our own.
   explicit DiagLookup(const Napi::CallbackInfo& info) : DumpWrap<DiagLookup>(info, "DiagLookup", "lookup init") {
     if (!open_) return;
     // an answer that never comes must not hold a pool thread forever
     struct timeval tv = {1, 0};
-    setsockopt(dump_.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(core_.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
   }
 
  private:
@@ -65,7 +65,7 @@ class DiagLookup : public DumpWrap<DiagLookup> {
     Busy();
     return PoolFillWorker::Start(
         env, info.This().As<Napi::Object>(), info[2].As<Napi::ArrayBuffer>(),
-        [this, j] { j->rc = tl_lookup(&dump_, j->reqs.data(), (uint32_t)j->reqs.size(), j->ext, &j->b, j->status.data()); },
+        [this, j] { j->rc = tl_lookup(&core_, j->reqs.data(), (uint32_t)j->reqs.size(), j->ext, &j->b, j->status.data()); },
         [this, j](Napi::Env env) {
           Napi::Object o = Napi::Object::New(env);
           SetNum(o, "rows", j->b.rows);
@@ -73,7 +73,7 @@ class DiagLookup : public DumpWrap<DiagLookup> {
           if (!j->status.empty()) memcpy(st.Data(), j->status.data(), j->status.size() * sizeof(int32_t));
           o.Set("status", st);
           PutErrno(o, j->rc);
-          o.Set("names", TakeNewNames(env, &dump_.dict));
+          o.Set("names", TakeNewNames(env, &core_.dict));
           SetBusy(false);
           return o;
         });

@@ -58,13 +58,13 @@ static Napi::Value Replay(const Napi::CallbackInfo& info) {
 class DiagSocket : public DumpWrap<DiagSocket> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineDump(env, "DiagSocket",
-                      {
-                          InstanceMethod("begin", &DiagSocket::Begin),
-                          InstanceMethod("fill", &DiagSocket::Fill),
-                          InstanceMethod("names", &DiagSocket::Names),
-                          InstanceMethod("tap", &DiagSocket::Tap),
-                      });
+    return DefineNetns(env, "DiagSocket",
+                       {
+                           InstanceMethod("begin", &DiagSocket::Begin),
+                           InstanceMethod("fill", &DiagSocket::Fill),
+                           InstanceMethod("names", &DiagSocket::Names),
+                           InstanceMethod("tap", &DiagSocket::Tap),
+                       });
   }
 
   // new DiagSocket(path?: string) — path of a netns file; omitted = our own.
@@ -83,10 +83,10 @@ class DiagSocket : public DumpWrap<DiagSocket> {
     if (o.Has("bytecode") && o.Get("bytecode").IsTypedArray()) {
       Napi::Uint8Array bc = o.Get("bytecode").As<Napi::Uint8Array>();
       bc_.assign(bc.Data(), bc.Data() + bc.ByteLength());
-      dump_.bc = bc_.empty() ? nullptr : bc_.data();
-      dump_.bc_len = (uint32_t)bc_.size();
+      core_.bc = bc_.empty() ? nullptr : bc_.data();
+      core_.bc_len = (uint32_t)bc_.size();
     }
-    int rc = tl_dump_begin(&dump_, fam, states, ext);
+    int rc = tl_dump_begin(&core_, fam, states, ext);
     if (rc < 0) ErrnoError(env, -rc, "inet_diag request").ThrowAsJavaScriptException();
     return env.Undefined();
   }
@@ -96,8 +96,8 @@ class DiagSocket : public DumpWrap<DiagSocket> {
   // names() -> every congestion-control name so far; id = index + 1
   Napi::Value Names(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    Napi::Array a = Napi::Array::New(env, dump_.dict.count);
-    for (uint32_t i = 0; i < dump_.dict.count; i++) a.Set(i, Napi::String::New(env, dump_.dict.names[i]));
+    Napi::Array a = Napi::Array::New(env, core_.dict.count);
+    for (uint32_t i = 0; i < core_.dict.count; i++) a.Set(i, Napi::String::New(env, core_.dict.names[i]));
     return a;
   }
 
@@ -107,14 +107,14 @@ class DiagSocket : public DumpWrap<DiagSocket> {
     Napi::Env env = info.Env();
     if (!Usable(env)) return env.Undefined();
     if (info[0].ToBoolean()) {
-      dump_.tapping = 1;
+      core_.tapping = 1;
       return env.Undefined();
     }
-    dump_.tapping = 0;
-    Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::Copy(env, dump_.tap ? dump_.tap : (uint8_t*)"", dump_.tap_len);
-    free(dump_.tap);
-    dump_.tap = nullptr;
-    dump_.tap_len = dump_.tap_cap = 0;
+    core_.tapping = 0;
+    Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::Copy(env, core_.tap ? core_.tap : (uint8_t*)"", core_.tap_len);
+    free(core_.tap);
+    core_.tap = nullptr;
+    core_.tap_len = core_.tap_cap = 0;
     return out;
   }
 

@@ -57,55 +57,39 @@ static Napi::Value SampleContract(const Napi::CallbackInfo& info) {
 // samplerUnbuilt() -> '' when the addon has the skeleton, else why not
 static Napi::Value SamplerUnbuilt(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), tl_sampler_unbuilt_reason()); }
 
-class Sampler : public FillGuard<Sampler> {
+class Sampler;
+using SamplerWrap = BpfViewWrap<Sampler, tl_sampler, TL_SAMPLER_NPARTS, tl_sampler_close, tl_sampler_free>;
+
+class Sampler : public SamplerWrap {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "Sampler",
-                       {
-                           InstanceMethod("begin", &Sampler::Begin),
-                           InstanceMethod("beginFile", &Sampler::BeginFile),
-                           InstanceMethod("fill", &Sampler::Fill),
-                           InstanceMethod("stats", &Sampler::Stats),
-                           InstanceMethod("watchNetns", &Sampler::WatchNetns),
-                           InstanceMethod("close", &Sampler::Close),
-                           InstanceAccessor("closed", &Sampler::Closed, nullptr),
-                           InstanceAccessor("parts", &Sampler::Parts, nullptr),
-                       });
+    return DefineBpfView(env, "Sampler",
+                         {
+                             InstanceMethod("begin", &Sampler::Begin),
+                             InstanceMethod("beginFile", &Sampler::BeginFile),
+                             InstanceMethod("fill", &Sampler::Fill),
+                             InstanceMethod("watchNetns", &Sampler::WatchNetns),
+                         });
   }
 
   // new Sampler({ tgid?: number, all?: boolean }): loads and attaches every
   // part it can; throws an Error with .code (errno name), .parts and a
   // one-line reason when none loads.
   // new Sampler({ replay: true }) loads nothing: beginFile() feeds it records.
-  explicit Sampler(const Napi::CallbackInfo& info) : FillGuard<Sampler>(info, "Sampler") {
+  explicit Sampler(const Napi::CallbackInfo& info) : SamplerWrap(info, "Sampler") {
     Napi::Env env = info.Env();
-    Napi::Object o = info[0].IsObject() ? info[0].As<Napi::Object>() : Napi::Object::New(env);
-    if (o.Has("replay") && o.Get("replay").ToBoolean()) {
-      s_ = tl_sampler_new_replay();
-      if (!s_) ErrnoError(env, ENOMEM, "sampler").ThrowAsJavaScriptException();
+    Napi::Object o = OptionsArg(info);
+    if (BoolOpt(o, "replay")) {
+      core_ = tl_sampler_new_replay();
+      if (!core_) ErrnoError(env, ENOMEM, "sampler").ThrowAsJavaScriptException();
       return;
     }
     tl_sampler_opts opts{};
     opts.tgid = o.Has("tgid") ? o.Get("tgid").As<Napi::Number>().Uint32Value() : 0;
-    opts.all_tasks = o.Has("all") && o.Get("all").ToBoolean();
-    opts.run_stats = o.Has("runStats") && o.Get("runStats").ToBoolean();
+    opts.all_tasks = BoolOpt(o, "all");
+    opts.run_stats = BoolOpt(o, "runStats");
     opts.skip_tgid = o.Has("skipTgid") ? o.Get("skipTgid").As<Napi::Number>().Uint32Value() : 0;
-    char err[4096];
-    tl_part_info parts[TL_SAMPLER_NPARTS];
-    int rc = tl_sampler_open(&s_, &opts, parts, err, sizeof(err));
-    if (ThrowIfNoParts(env, rc, err, parts, TL_SAMPLER_NPARTS)) return;
-    tl_sampler_parts_info(s_, parts_);
-    have_parts_ = true;
-  }
-
-  ~Sampler() override { tl_sampler_free(s_); }
-
-  tl_sampler* core() { return s_; }
-  bool IsOpen() const { return s_ && !closed_; }
-  // releases links, programs, fds (the counters stay readable)
-  void Release() {
-    tl_sampler_close(s_);
-    closed_ = true;
+    OpenCore(env, [&opts](tl_sampler** s, tl_part_info* parts, char* err, size_t n) { return tl_sampler_open(s, &opts, parts, err, n); });
   }
 
  private:
@@ -114,15 +98,15 @@ class Sampler : public FillGuard<Sampler> {
     Napi::Env env = info.Env();
     tl_sample_pass pass;
     if (!Usable(env) || !PassArg(env, info[0], &pass)) return env.Undefined();
-    int rc = tl_sampler_begin(s_, pass);
+    int rc = tl_sampler_begin(core_, pass);
     if (rc < 0) {
       ErrnoError(env, -rc, "bpf_iter_create").ThrowAsJavaScriptException();
       return env.Undefined();
     }
     pass_ = pass;
     Napi::Object o = Napi::Object::New(env);
-    SetNum(o, "seq", tl_sampler_pass_seq(s_));
-    o.Set("tsNs", Napi::BigInt::New(env, (uint64_t)tl_sampler_pass_ts(s_)));
+    SetNum(o, "seq", tl_sampler_pass_seq(core_));
+    o.Set("tsNs", Napi::BigInt::New(env, (uint64_t)tl_sampler_pass_ts(core_)));
     return o;
   }
 
@@ -137,32 +121,25 @@ class Sampler : public FillGuard<Sampler> {
       ErrnoError(env, errno, path).ThrowAsJavaScriptException();
       return env.Undefined();
     }
-    tl_sampler_begin_fd(s_, pass, fd);
+    tl_sampler_begin_fd(core_, pass, fd);
     pass_ = pass;
     return env.Undefined();
   }
 
   Napi::Value Fill(const Napi::CallbackInfo& info);
 
+  friend class FillGuard<Sampler>;  // its DefineView lists Stats
   Napi::Value Stats(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     struct tl_sampler_stats st {};
-    if (s_) tl_sampler_stats(s_, &st);
+    if (core_) tl_sampler_stats(core_, &st);
     Napi::Object o = Napi::Object::New(env);
 #define TL_STAT(js, f) SetNum(o, js, (double)st.f)
     TL_STAT("iterations", iterations);
     TL_STAT("taskPasses", task_passes);
     TL_STAT("ownerPasses", owner_passes);
-    TL_STAT("durationNs", duration_ns);
-    TL_STAT("cpuNs", cpu_ns);
-    TL_STAT("records", records);
-    TL_STAT("bytes", bytes);
-    TL_STAT("malformed", malformed);
-    TL_STAT("rows", rows);
-    TL_STAT("batches", batches);
+    PutPassStats(o, st.pass);
     TL_STAT("carried", carried);
-    TL_STAT("dropped", dropped);
-    TL_STAT("readErrors", read_errors);
     TL_STAT("commOverflow", comm_overflow);
     TL_STAT("tasksSeen", tasks_seen);
     TL_STAT("tasksEmitted", tasks_emitted);
@@ -191,7 +168,7 @@ class Sampler : public FillGuard<Sampler> {
     Napi::Array a = info[0].As<Napi::Array>();
     std::vector<uint32_t> v;
     for (uint32_t i = 0; i < a.Length(); i++) v.push_back(a.Get(i).As<Napi::Number>().Uint32Value());
-    int rc = tl_sampler_watch_netns(s_, v.data(), (uint32_t)v.size());
+    int rc = tl_sampler_watch_netns(core_, v.data(), (uint32_t)v.size());
     if (rc < 0 && rc != -E2BIG) {
       ErrnoError(env, -rc, "watchNetns").ThrowAsJavaScriptException();
       return env.Undefined();
@@ -199,16 +176,7 @@ class Sampler : public FillGuard<Sampler> {
     return Napi::Boolean::New(env, rc == 0);
   }
 
-  // [{ part, program, up, why }] as loaded; [] for a replay sampler
-  Napi::Value Parts(const Napi::CallbackInfo& info) {
-    return have_parts_ ? PartsArray(info.Env(), parts_, TL_SAMPLER_NPARTS) : Napi::Array::New(info.Env());
-  }
-
-  tl_sampler* s_ = nullptr;
   tl_sample_pass pass_ = TL_PASS_TASKS;
-  bool closed_ = false;
-  tl_part_info parts_[TL_SAMPLER_NPARTS] = {};
-  bool have_parts_ = false;
 };
 
 // fill(buffer: ArrayBuffer, capacity) -> Promise<{ rows, done, errno, code?, names }>

@@ -34,6 +34,14 @@ inline Napi::Error ErrnoError(Napi::Env env, int err, const std::string& what) {
 
 inline void SetNum(Napi::Object o, const char* k, double v) { o.Set(k, Napi::Number::New(o.Env(), v)); }
 
+// info[i] when it is an object (a constructor's or a call's options), else an empty one.
+inline Napi::Object OptionsArg(const Napi::CallbackInfo& info, size_t i = 0) {
+  return info[i].IsObject() ? info[i].As<Napi::Object>() : Napi::Object::New(info.Env());
+}
+
+// o[k], true when present and truthy.
+inline bool BoolOpt(Napi::Object o, const char* k) { return o.Has(k) && o.Get(k).ToBoolean(); }
+
 // A module's table of plain functions, set on o (the exports or a namespace object).
 using PlainFn = Napi::Value (*)(const Napi::CallbackInfo&);
 inline Napi::Object SetFunctions(Napi::Object o, std::initializer_list<std::pair<const char*, PlainFn>> fns) {

@@ -12,6 +12,7 @@
 extern "C" {
 #include "comm_dict.h"
 #include "diag_parse.h"
+#include "iter_read.h"
 }
 
 namespace tl {
@@ -103,6 +104,63 @@ class FillGuard : public Napi::ObjectWrap<T> {
   const char* what_;
   bool busy_ = false;
   bool close_pending_ = false;
+};
+
+// The counters of an iterator view's passes (iter_read.h), under their JS names.
+inline void PutPassStats(Napi::Object o, const tl_pass_stats& p) {
+#define TL_PASS_PUT(member, js) SetNum(o, js, (double)p.member);
+  TL_PASS_STATS(TL_PASS_PUT)
+#undef TL_PASS_PUT
+}
+
+// The base of the objects whose C core loads an eBPF view part by part and
+// reads it in passes (IterPoll, Sampler): the core (closed by close(): its
+// kernel objects go, its counters stay readable; freed with the object) and
+// what became of each of its N parts, kept after close.
+template <typename T, typename Core, int N, void (*CloseCore)(Core*), void (*FreeCore)(Core*)>
+class BpfViewWrap : public FillGuard<T> {
+ public:
+  BpfViewWrap(const Napi::CallbackInfo& info, const char* what) : FillGuard<T>(info, what) {}
+  ~BpfViewWrap() override { FreeCore(core_); }
+
+  // DefineView with the members every such view has: those of every view, and parts.
+  static Napi::Function DefineBpfView(Napi::Env env, const char* name, std::initializer_list<Napi::ClassPropertyDescriptor<T>> own) {
+    std::vector<Napi::ClassPropertyDescriptor<T>> props(own);
+    props.push_back(T::InstanceAccessor("parts", &T::Parts, nullptr));
+    return FillGuard<T>::DefineView(env, name, std::move(props));
+  }
+
+  Core* core() { return core_; }
+  bool IsOpen() const { return core_ && !closed_; }
+  void Release() {
+    CloseCore(core_);
+    closed_ = true;
+  }
+
+  // [{ part, program, up, why }] as loaded; [] for a core that loaded nothing
+  Napi::Value Parts(const Napi::CallbackInfo& info) {
+    return have_parts_ ? PartsArray(info.Env(), parts_, N) : Napi::Array::New(info.Env());
+  }
+
+ protected:
+  // Runs the view's C open, open(&core, parts, err, errlen) -> 0 or -errno;
+  // when it fails, throws the coded error with every part's reason (.parts)
+  // and returns false.
+  template <typename Open>
+  bool OpenCore(Napi::Env env, Open open) {
+    char err[4096];
+    int rc = open(&core_, parts_, err, sizeof(err));
+    if (ThrowIfNoParts(env, rc, err, parts_, N)) return false;
+    have_parts_ = true;
+    return true;
+  }
+
+  Core* core_ = nullptr;
+
+ private:
+  bool closed_ = false;
+  bool have_parts_ = false;
+  tl_part_info parts_[N] = {};
 };
 
 // The names a dictionary learnt since the last call (ids continue it, 1-based).

@@ -9,13 +9,14 @@
 #include "sampler.h"
 #include "clock.h"
 #include "comm_dict.h"
+#include "iter_read.h"
+#include "bpf_parts.h"
 
 #if __has_include("task_sampler.skel.h")
 #define TL_HAVE_SAMPLER 1
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "task_sampler.skel.h"
-#include "bpf_parts.h"
 #else
 #define TL_HAVE_SAMPLER 0
 #endif
@@ -82,46 +83,24 @@ const struct tl_part tl_sampler_parts[TL_SAMPLER_NPARTS] = {
 
 /* ---- the sampler ------------------------------------------------------- */
 
-#define TL_READ_BUF (128u << 10) /* > the iterator's seq_file buffer (8 pages) */
-
 struct tl_sampler {
 #if TL_HAVE_SAMPLER
 	struct task_sampler *skel;
 	struct tl_part_state parts[TL_SAMPLER_NPARTS]; /* indexed by enum tl_sample_pass */
 	const struct tl_sampler_opts *opts;	       /* while opening */
-	int loaded;				       /* parts[] says what the loader did */
 	int stats_fd;				       /* BPF_STATS_RUN_TIME kept on while >= 0 */
 #endif
-	int iter_fd; /* the pass being read, or -1 */
+	struct tl_iter_read rd; /* the pass being read */
 	enum tl_sample_pass pass;
-	int eof;
-	uint8_t *buf;
-	size_t off, len; /* unconsumed bytes are buf[off, len) */
 	uint64_t pass_ts;
 	uint32_t pass_seq;
 	struct tl_comm_dict dict;
 	struct tl_sampler_stats st;
 };
 
-static uint64_t cpu_now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t mono_now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 const char *tl_sampler_unbuilt_reason(void)
 {
-	return TL_HAVE_SAMPLER ? ""
-			       : "not built: bpf/.output/task_sampler.skel.h was missing when the addon was built "
-				 "(needs clang, bpftool, libbpf-dev and kernel BTF; run npm run build)";
+	return TL_HAVE_SAMPLER ? "" : TL_SKEL_MISSING("task_sampler");
 }
 
 #if TL_HAVE_SAMPLER
@@ -154,16 +133,6 @@ static void sm_destroy(void *view)
 static const struct tl_parts_ops sm_ops = { sm_open, sm_load, sm_destroy };
 #endif
 
-static void unbuilt_parts(struct tl_part_info *parts)
-{
-	for (int i = 0; parts && i < TL_SAMPLER_NPARTS; i++) {
-		memset(&parts[i], 0, sizeof(parts[i]));
-		parts[i].part = tl_sampler_parts[i].name;
-		parts[i].prog = "";
-		snprintf(parts[i].why, sizeof(parts[i].why), "%s", tl_sampler_unbuilt_reason());
-	}
-}
-
 int tl_sampler_open(struct tl_sampler **out, const struct tl_sampler_opts *o, struct tl_part_info *parts, char *err,
 		    size_t errlen)
 {
@@ -172,36 +141,27 @@ int tl_sampler_open(struct tl_sampler **out, const struct tl_sampler_opts *o, st
 		err[0] = '\0';
 #if !TL_HAVE_SAMPLER
 	(void)o;
-	unbuilt_parts(parts);
-	snprintf(err, errlen, "%s", tl_sampler_unbuilt_reason());
-	return -ENOSYS;
+	return tl_parts_unbuilt(tl_sampler_parts, TL_SAMPLER_NPARTS, parts, tl_sampler_unbuilt_reason(), err, errlen);
 #else
 	struct tl_sampler *s;
 	int rc;
 
-	(void)unbuilt_parts;
 	s = calloc(1, sizeof(*s));
-	if (!s || !(s->buf = malloc(TL_READ_BUF))) {
+	if (!s || tl_iter_read_init(&s->rd) < 0) {
 		free(s);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	s->iter_fd = -1;
 	s->stats_fd = o->run_stats ? bpf_enable_stats(BPF_STATS_RUN_TIME) : -1;
 	s->opts = o;
 	rc = tl_parts_load(tl_sampler_parts, TL_SAMPLER_NPARTS, s->parts, &sm_ops, s, err, errlen);
 	s->opts = NULL;
-	s->loaded = 1;
-	if (parts)
-		tl_parts_info(tl_sampler_parts, s->parts, TL_SAMPLER_NPARTS, parts);
 	if (rc == 0) {
 		snprintf(err, errlen, "no part of the samples view loads on this kernel: tasks: %s. owners: %s.",
 			 s->parts[TL_PASS_TASKS].why, s->parts[TL_PASS_OWNERS].why);
 		rc = -EOPNOTSUPP;
 	}
-	if (rc < 0) {
-		if (parts)
-			tl_parts_fail_all(parts, TL_SAMPLER_NPARTS, err);
+	if (tl_parts_opened(tl_sampler_parts, s->parts, TL_SAMPLER_NPARTS, rc, err, parts) < 0) {
 		tl_sampler_free(s);
 		return rc;
 	}
@@ -210,60 +170,38 @@ int tl_sampler_open(struct tl_sampler **out, const struct tl_sampler_opts *o, st
 #endif
 }
 
-void tl_sampler_parts_info(const struct tl_sampler *s, struct tl_part_info *parts)
-{
-#if TL_HAVE_SAMPLER
-	if (s->loaded) {
-		tl_parts_info(tl_sampler_parts, s->parts, TL_SAMPLER_NPARTS, parts);
-		return;
-	}
-#endif
-	(void)s;
-	unbuilt_parts(parts);
-}
-
-static void end_pass(struct tl_sampler *s)
-{
-	if (s->iter_fd >= 0)
-		close(s->iter_fd);
-	s->iter_fd = -1;
-	s->off = s->len = 0;
-	s->eof = 0;
-}
-
 /* Records of the pass that will never be read, when a pass is cut short. */
 static void drop_rest(struct tl_sampler *s)
 {
 	size_t rec = s->pass == TL_PASS_OWNERS ? sizeof(struct tl_owner_rec) : sizeof(struct tl_task_rec);
+	struct tl_iter_read *r = &s->rd;
 
-	if (s->iter_fd >= 0 && s->len > s->off)
-		s->st.dropped += (s->len - s->off + rec - 1) / rec;
-	if (s->iter_fd >= 0 && !s->eof)
-		s->st.dropped++; /* at least one more record was never read */
-	end_pass(s);
+	if (r->fd >= 0 && r->len > r->off)
+		s->st.pass.dropped += (r->len - r->off + rec - 1) / rec;
+	if (r->fd >= 0 && !r->eof)
+		s->st.pass.dropped++; /* at least one more record was never read */
+	tl_iter_read_end(r);
 }
 
 struct tl_sampler *tl_sampler_new_replay(void)
 {
 	struct tl_sampler *s = calloc(1, sizeof(*s));
 
-	if (s && !(s->buf = malloc(TL_READ_BUF))) {
+	if (s && tl_iter_read_init(&s->rd) < 0) {
 		free(s);
 		return NULL;
 	}
-	if (s) {
-		s->iter_fd = -1;
 #if TL_HAVE_SAMPLER
+	if (s)
 		s->stats_fd = -1; /* calloc's 0 would be stdin */
 #endif
-	}
 	return s;
 }
 
 int tl_sampler_begin_fd(struct tl_sampler *s, enum tl_sample_pass pass, int fd)
 {
 	drop_rest(s);
-	s->iter_fd = fd;
+	tl_iter_read_start(&s->rd, fd);
 	s->pass = pass;
 	s->pass_ts = tl_now_realtime_ns();
 	s->pass_seq++;
@@ -282,7 +220,7 @@ int tl_sampler_begin(struct tl_sampler *s, enum tl_sample_pass pass)
 	(void)pass;
 	return -ENOSYS;
 #else
-	uint64_t t0 = mono_now_ns(), c0 = cpu_now_ns();
+	struct tl_span span = tl_span_start();
 	int fd;
 
 	if (!s->skel)
@@ -293,8 +231,7 @@ int tl_sampler_begin(struct tl_sampler *s, enum tl_sample_pass pass)
 	if (fd < 0)
 		return -errno;
 	tl_sampler_begin_fd(s, pass, fd);
-	s->st.duration_ns += mono_now_ns() - t0;
-	s->st.cpu_ns += cpu_now_ns() - c0;
+	tl_span_add(&span, &s->st.pass.duration_ns, &s->st.pass.cpu_ns);
 	return 0;
 #endif
 }
@@ -337,32 +274,23 @@ static void put_owner(struct tl_sampler *s, struct tl_owner_cols *c, uint32_t i,
 		s->st.comm_overflow++;
 }
 
-/* Moves whole records from the read buffer into b. Records are 8-byte
- * multiples: after a bad header, resynchronise 8 bytes further on. */
-static void consume(struct tl_sampler *s, struct tl_sample_batch *b)
+/* Moves whole records from the read buffer into the batch. 1 when the batch
+ * is full (what is left goes into the next one: carried). */
+static int consume(void *view, void *batch)
 {
-	uint16_t want_kind = s->pass == TL_PASS_OWNERS ? TL_REC_OWNER : TL_REC_TASK;
-	uint16_t want_size = s->pass == TL_PASS_OWNERS ? sizeof(struct tl_owner_rec) : sizeof(struct tl_task_rec);
+	struct tl_sampler *s = view;
+	struct tl_sample_batch *b = batch;
+	int owners = s->pass == TL_PASS_OWNERS;
+	uint16_t want_kind = owners ? TL_REC_OWNER : TL_REC_TASK;
+	uint16_t want_size = owners ? sizeof(struct tl_owner_rec) : sizeof(struct tl_task_rec);
 	/* the kind/size header sits after the u64 and byte-array members */
-	size_t hdr =
-		s->pass == TL_PASS_OWNERS ? offsetof(struct tl_owner_rec, kind) : offsetof(struct tl_task_rec, kind);
+	size_t hdr = owners ? offsetof(struct tl_owner_rec, kind) : offsetof(struct tl_task_rec, kind);
+	const uint8_t *p;
 	int resync = 0;
 
-	while (s->len - s->off >= want_size && b->rows < b->capacity) {
-		const uint8_t *p = s->buf + s->off;
-		uint16_t kind, size;
-
-		memcpy(&kind, p + hdr, 2);
-		memcpy(&size, p + hdr + 2, 2);
-		if (kind != want_kind || size != want_size) {
-			if (!resync)
-				s->st.malformed++;
-			resync = 1;
-			s->off += 8;
-			continue;
-		}
-		resync = 0;
-		if (s->pass == TL_PASS_OWNERS) {
+	while (b->rows < b->capacity &&
+	       (p = tl_iter_read_record(&s->rd, hdr, want_kind, want_size, &resync, &s->st.pass.malformed))) {
+		if (owners) {
 			struct tl_owner_rec r;
 			memcpy(&r, p, sizeof(r));
 			put_owner(s, &b->c.own, b->rows, &r);
@@ -372,80 +300,32 @@ static void consume(struct tl_sampler *s, struct tl_sample_batch *b)
 			put_task(s, &b->c.task, b->rows, &r);
 		}
 		b->rows++;
-		s->st.records++;
-		s->off += want_size;
+		s->st.pass.records++;
+		s->rd.off += want_size;
 	}
+	if (b->rows == b->capacity && b->capacity > 0) {
+		if (s->rd.len > s->rd.off || !s->rd.eof)
+			s->st.carried++;
+		return 1;
+	}
+	return 0;
+}
+
+static void drop(void *view)
+{
+	drop_rest(view);
 }
 
 int tl_sampler_fill(struct tl_sampler *s, struct tl_sample_batch *b, int *done)
 {
-	uint64_t t0 = mono_now_ns(), c0 = cpu_now_ns();
-	int rc = 0;
-
-	*done = 1;
-	b->rows = 0;
-	if (s->iter_fd < 0)
-		return 0;
-	*done = 0;
-	for (;;) {
-		consume(s, b);
-		if (b->rows == b->capacity && b->capacity > 0) {
-			if (s->len > s->off || !s->eof)
-				s->st.carried++;
-			break;
-		}
-		if (s->eof) {
-			if (s->len > s->off)
-				s->st.malformed++; /* a truncated record at the end */
-			end_pass(s);
-			*done = 1;
-			break;
-		}
-		/* keep the partial record at the front, read more behind it */
-		memmove(s->buf, s->buf + s->off, s->len - s->off);
-		s->len -= s->off;
-		s->off = 0;
-		ssize_t n = read(s->iter_fd, s->buf + s->len, TL_READ_BUF - s->len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = -errno;
-			s->st.read_errors++;
-			drop_rest(s);
-			*done = 1;
-			break;
-		}
-		if (n == 0)
-			s->eof = 1;
-		s->len += (size_t)n;
-		s->st.bytes += (uint64_t)n;
-	}
-	if (b->rows) {
-		s->st.batches++;
-		s->st.rows += b->rows;
-	}
-	s->st.duration_ns += mono_now_ns() - t0;
-	s->st.cpu_ns += cpu_now_ns() - c0;
-	return rc;
+	return tl_iter_read_fill(&s->rd, &s->st.pass, &b->rows, consume, drop, s, b, done);
 }
 
 #if TL_HAVE_SAMPLER
 /* Kernel run time and runs of the program that serves `pass` (if up). */
 static void prog_runs(struct tl_sampler *s, enum tl_sample_pass pass, uint64_t *ns, uint64_t *cnt)
 {
-	struct bpf_prog_info info;
-	__u32 len = sizeof(info);
-	int v = s->parts[pass].variant;
-	const struct bpf_program *p;
-
-	if (v < 0)
-		return;
-	p = bpf_object__find_program_by_name(s->skel->obj, tl_sampler_parts[pass].variants[v].prog);
-	memset(&info, 0, sizeof(info));
-	if (p && bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len) == 0) {
-		*ns = info.run_time_ns;
-		*cnt = info.run_cnt;
-	}
+	tl_part_runs(&tl_sampler_parts[pass], &s->parts[pass], s->skel->obj, ns, cnt);
 }
 #endif
 
@@ -524,12 +404,7 @@ void tl_sampler_close(struct tl_sampler *s)
 		struct tl_sampler_stats st;
 		tl_sampler_stats(s, &st);
 	}
-	tl_parts_detach(s->parts, TL_SAMPLER_NPARTS);
-	task_sampler__destroy(s->skel);
-	s->skel = NULL;
-	if (s->stats_fd >= 0)
-		close(s->stats_fd);
-	s->stats_fd = -1;
+	tl_parts_unload(s->parts, TL_SAMPLER_NPARTS, &sm_ops, s, &s->stats_fd);
 #endif
 }
 
@@ -538,7 +413,7 @@ void tl_sampler_free(struct tl_sampler *s)
 	if (!s)
 		return;
 	tl_sampler_close(s);
-	free(s->buf);
+	tl_iter_read_free(&s->rd);
 	tl_comm_free(&s->dict);
 	free(s);
 }

@@ -17,6 +17,7 @@
 #include "sample_columns.h"
 #include "bpf_parts.h"
 #include "comm_dict.h"
+#include "iter_read.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -63,17 +64,9 @@ struct tl_sampler_opts {
 struct tl_sampler_stats {
 	uint64_t iterations; /* passes begun, both kinds */
 	uint64_t task_passes, owner_passes;
-	uint64_t duration_ns;	/* wall time inside begin+fill (read() runs the BPF programs) */
-	uint64_t cpu_ns;	/* CPU time of the reading thread (user + kernel, includes the BPF programs) */
-	uint64_t records;	/* well-formed records read */
-	uint64_t bytes;		/* bytes read from iterators */
-	uint64_t malformed;	/* records with an unknown kind/size, or a truncated tail: skipped */
-	uint64_t rows;		/* rows written to batches */
-	uint64_t batches;	/* fills that returned rows */
-	uint64_t carried;	/* records that did not fit a batch and went into the next one */
-	uint64_t dropped;	/* records lost: a pass abandoned before its end, dictionary-less comm */
-	uint64_t read_errors;	/* read() failures (the pass ends there) */
-	uint64_t comm_overflow; /* comm names past the dictionary's size (column 0) */
+	struct tl_pass_stats pass; /* dropped: records of a pass abandoned before its end */
+	uint64_t carried;	   /* records that did not fit a batch and went into the next one */
+	uint64_t comm_overflow;	   /* comm names past the dictionary's size (column 0) */
 	/* from the BPF side */
 	uint64_t tasks_seen, tasks_emitted, write_errors;
 	uint64_t owners_skipped; /* sockets of namespaces not watched, left out of the owners pass */
@@ -96,8 +89,6 @@ extern const struct tl_part tl_sampler_parts[TL_SAMPLER_NPARTS];
  * part, on failure too. */
 int tl_sampler_open(struct tl_sampler **out, const struct tl_sampler_opts *o, struct tl_part_info *parts, char *err,
 		    size_t errlen);
-/* What became of each part (TL_SAMPLER_NPARTS entries). */
-void tl_sampler_parts_info(const struct tl_sampler *s, struct tl_part_info *parts);
 /* A sampler that loads nothing: tl_sampler_begin_fd() replays recorded
  * iterator output through the same reader (tests of malformed input). */
 struct tl_sampler *tl_sampler_new_replay(void);

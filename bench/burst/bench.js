@@ -7,25 +7,13 @@
 const { spawn, execFileSync } = require('child_process');
 const fs = require('fs');
 const http = require('http');
-const net = require('net');
 const os = require('os');
 const path = require('path');
 const { createClient } = require('@clickhouse/client');
-const { median, sleep } = require('../lib.js');
+const { median, sleep, freePort } = require('../lib.js');
 
 const [churnBin, conns, reps, url] = [process.argv[2], Number(process.argv[3]), Number(process.argv[4]), process.argv[5]];
 const ROOT = path.resolve(__dirname, '../..');
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 function netns(tag) {
   const name = `tlburst-${tag}-${process.pid}`;

@@ -17,25 +17,13 @@
 /* global fetch */
 const { spawn } = require('child_process');
 const fs = require('fs');
-const net = require('net');
 const os = require('os');
 const path = require('path');
+const { median, sleep, freePort } = require('../lib.js');
 
 const [seconds, url, ...roots] = [Number(process.argv[2]), process.argv[3], ...process.argv.slice(4)];
 const TICK = 100; // USER_HZ
 const WARMUP_MS = 15_000;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 /** CPU seconds (all threads, as /proc/PID/stat sums them), context switches and CPU by thread name. */
 function usage(pid) {
@@ -76,10 +64,6 @@ async function metrics(port) {
   return out;
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const load = () =>
   os
     .loadavg()

@@ -22,18 +22,13 @@ import { Logger } from '../../src/util/log';
 import { otherStages } from '../../test/metrics/fixtures';
 import * as fs from 'fs';
 import { healthBench } from './health';
+import { median, numArg, smoke } from '../lib';
 
-const arg = (name: string, dflt: number): number => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? Number(process.argv[i + 1]) : dflt;
-};
-const smoke = process.argv.includes('--smoke');
-const NS = smoke ? 3 : arg('--namespaces', 50);
-const REPS = smoke ? 5 : arg('--reps', 41);
-const SOCKETS = smoke ? 2000 : arg('--sockets', 100_000);
-const HEALTH_REPS = smoke ? 3 : arg('--health-reps', 9);
+const NS = smoke ? 3 : numArg('--namespaces', 50);
+const REPS = smoke ? 5 : numArg('--reps', 41);
+const SOCKETS = smoke ? 2000 : numArg('--sockets', 100_000);
+const HEALTH_REPS = smoke ? 3 : numArg('--health-reps', 9);
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const cpuUs = (): number => {
   const c = process.cpuUsage();
   return c.user + c.system;

@@ -17,6 +17,7 @@ import { encodeSnapshots } from '../../src/sinks/clickhouse/encoders';
 import { StagePool, TableStage, type StagedBatch } from '../../src/sinks/clickhouse/stage';
 import { applySchema } from '../../src/sinks/clickhouse/schema';
 import { LocalClickHouse } from '../../src/sinks/clickhouse/local_server';
+import { median } from '../lib';
 
 const args = process.argv.slice(2);
 const smoke = args.includes('--smoke');
@@ -114,10 +115,6 @@ async function measure(fn: () => Promise<void> | void): Promise<{ cpu: number; w
   await fn();
   return { cpu: cpuSec(process.cpuUsage(c0)), wall: Number(process.hrtime.bigint() - t0) / 1e9 };
 }
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-};
 
 async function insertNative(client: ClickHouseClient, db: string, blocks: StagedBatch[]): Promise<void> {
   for (const block of blocks) {

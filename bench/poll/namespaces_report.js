@@ -8,6 +8,7 @@
 // one namespace (the goal's anchor) and to tcplens's inet_diag poll of them.
 'use strict';
 const fs = require('fs');
+const { median } = require('../lib.js');
 
 const [file, built1, builtN, nsn, loadFile] = process.argv.slice(2);
 const runs = fs
@@ -16,11 +17,6 @@ const runs = fs
   .filter(Boolean)
   .map((l) => JSON.parse(l))
   .filter((r) => r.rep > 0);
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length === 0 ? NaN : s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const CYCLE = /^polled (\d+) sockets in (\d+) namespace\(s\) in ([\d.]+) ms \(cpu user ([\d.]+) ms, sys ([\d.]+) ms/;
 

@@ -5,6 +5,7 @@
 //   node report.js RUNS.jsonl BUILT ESTABLISHED FARMS V6PCT
 'use strict';
 const fs = require('fs');
+const { median } = require('../lib.js');
 
 const [file, built, est, farms, v6, loadFile] = process.argv.slice(2);
 // /proc/loadavg's first three figures at the start and the end of the run (run.sh)
@@ -23,12 +24,6 @@ const runs = fs
   .map((l) => JSON.parse(l));
 const measured = runs.filter((r) => r.rep > 0);
 
-const median = (xs) => {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b),
-    m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 const pick = (cmd, ns) => measured.filter((r) => r.cmd === cmd && r.ns === ns);
 const failed = measured.filter((r) => r.ru.exit !== 0);
 

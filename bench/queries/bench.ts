@@ -15,20 +15,14 @@ import { applySchema } from '../../src/sinks/clickhouse/schema';
 import { LEGACY } from '../../src/sinks/clickhouse/dialect';
 import { startTestServer } from '../../test/helpers/clickhouse';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
+import { median, numArg, smoke, textArg } from '../lib';
 
-const arg = (name: string, dflt: number): number => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? Number(process.argv[i + 1]) : dflt;
-};
-const smoke = process.argv.includes('--smoke');
-const N = smoke ? 100_000 : arg('--flows', 10_000_000);
-const REPS = smoke ? 1 : arg('--reps', 5);
-const onlyAt = process.argv.indexOf('--only');
-const ONLY = onlyAt > 0 ? new Set((process.argv[onlyAt + 1] ?? '').split(',')) : undefined;
+const N = smoke ? 100_000 : numArg('--flows', 10_000_000);
+const REPS = smoke ? 1 : numArg('--reps', 5);
+const only = textArg('--only');
+const ONLY = only === undefined ? undefined : new Set(only.split(','));
 const DB = 'tlbench';
 const PEERS = 1000;
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** mapped IPv4 10.(k/256).(k%256).1 as a FixedString(16) expression */
 const mappedPeer = (k: string): string => `IPv4ToIPv6(toUInt32(167772160 + (${k}) * 256 + 1))`;

@@ -3,6 +3,7 @@
 // over reps of each rep's median iteration (the first, cold, iteration of
 // every process is left out), tcplens beside the /proc sampler as a ratio.
 const fs = require('fs');
+const { median } = require('../lib.js');
 
 const [file, threads, recv, reps, iters] = process.argv.slice(2);
 const runs = fs
@@ -10,11 +11,6 @@ const runs = fs
   .trim()
   .split('\n')
   .map((l) => JSON.parse(l));
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length === 0 ? NaN : s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 /** median over reps of the per-rep median of `key`, warm iterations only */
 function stat(tool, mode, key) {
   const per = [];

@@ -9,25 +9,22 @@ import { haveClickHouse } from '../helpers/clickhouse';
 import { haveZooKeeper } from '../helpers/zookeeper';
 import { isRoot } from '../helpers/netns';
 import { skipIf } from '../helpers/skip';
-import { expectBadOptions } from '../helpers/bench_cli';
+import { itRefusesBadOptions, ROOT } from '../helpers/bench_cli';
 
-const ROOT = path.resolve(__dirname, '../../..');
 const RUN = path.join(ROOT, 'bench/fleet/run.sh');
 
 describe('bench/fleet --smoke', function () {
   this.timeout(900_000);
 
-  it('bad options: one line, exit 2, before anything starts', () => {
-    expectBadOptions(
-      'fleet',
-      ['bash', RUN],
-      [
-        [['--hosts', '10,x'], "--hosts: comma-separated counts > 0, got '10,x'"],
-        [['--duration', '0'], "--duration, --flush-interval: whole seconds > 0, got '0'"],
-        [['--bogus'], 'unknown option --bogus (see --help)'],
-      ],
-    );
-  });
+  itRefusesBadOptions(
+    'fleet',
+    ['bash', RUN],
+    [
+      [['--hosts', '10,x'], "--hosts: comma-separated counts > 0, got '10,x'"],
+      [['--duration', '0'], "--duration, --flush-interval: whole seconds > 0, got '0'"],
+      [['--bogus'], 'unknown option --bogus (see --help)'],
+    ],
+  );
 
   it('20 hosts through the sink into the 2x2 cluster: no row lost or doubled, every figure beside its anchor', function () {
     skipIf(this, !isRoot(), 'recording the host needs root (network namespaces)');

@@ -18,26 +18,23 @@ import * as path from 'path';
 import { haveClickHouse } from '../helpers/clickhouse';
 import { isRoot } from '../helpers/netns';
 import { skipIf } from '../helpers/skip';
-import { expectBadOptions } from '../helpers/bench_cli';
+import { itRefusesBadOptions, ROOT } from '../helpers/bench_cli';
 
-const ROOT = path.resolve(__dirname, '../../..');
 const SOAK = path.join(ROOT, 'dist/bench/soak/soak.js');
 const ARGS = '--minutes 2 --sample-s 3 --baseline-s 60 --held 1000 --rate 200 --rss-slope 60 --heap-slope 10 --drain-s 120'.split(' ');
 
 describe('bench/soak, 2 minutes', function () {
   this.timeout(400_000);
 
-  it('bad options: one line, exit 2, before anything starts', () => {
-    expectBadOptions(
-      'soak',
-      ['node', SOAK],
-      [
-        [['--minutes', '0'], "--minutes: a number > 0, got '0'"],
-        [['--bogus', '1'], 'unknown option --bogus (see the head of bench/soak/soak.ts)'],
-        [['--minutes', '1', '--baseline-s', '40'], '--baseline-s: at most half of the run'],
-      ],
-    );
-  });
+  itRefusesBadOptions(
+    'soak',
+    ['node', SOAK],
+    [
+      [['--minutes', '0'], "--minutes: a number > 0, got '0'"],
+      [['--bogus', '1'], 'unknown option --bogus (see the head of bench/soak/soak.ts)'],
+      [['--minutes', '1', '--baseline-s', '40'], '--baseline-s: at most half of the run'],
+    ],
+  );
 
   it('every view into ClickHouse under churn: fds/threads flat, RSS/heap slopes bounded, nothing dropped, count() = rows written', function () {
     skipIf(this, !isRoot(), 'needs root (network namespaces, eBPF)');

@@ -3,8 +3,7 @@
 // flags and for a server that is not there, and --print-sql for both dialects.
 import { expect } from 'chai';
 import * as net from 'net';
-import { applySchema } from '../../src/sinks/clickhouse/schema';
-import { freePort, sharedServer } from '../helpers/clickhouse';
+import { freePort, sharedServer, freshSchemaDb } from '../helpers/clickhouse';
 import { runCli } from '../helpers/run_proc';
 
 /** RFC 4180 records (quoted fields may hold commas, quotes and line breaks) */
@@ -39,8 +38,7 @@ describe('tcplens query / flow (CLI)', function () {
 
   before(async function () {
     if (!t.client) return;
-    db = t.freshDb('cli');
-    await applySchema(t.client, { database: db, ttlDays: 0 });
+    db = await freshSchemaDb(t, 'cli', { ttlDays: 0 });
     const ts = Math.floor(Date.now() / 1000) - 60;
     await t.client.insert({
       table: `${db}.tcp_flows`,
@@ -157,8 +155,7 @@ describe('tcplens query / flow (CLI)', function () {
   });
 
   it('a schema from before the rollups (011): one line, exit 2, run schema apply', async () => {
-    const old = t.freshDb('old');
-    await applySchema(t.client, { database: old, ttlDays: 0 });
+    const old = await freshSchemaDb(t, 'old', { ttlDays: 0 });
     for (const x of ['tcp_sock_1m_mv', 'tcp_sock_1m']) await t.client.command({ query: `DROP TABLE ${old}.${x}` });
     const r = await runCli(['query', 'slow-endpoints', '--database', old], env());
     expect(r.code).to.equal(2);

@@ -3,8 +3,7 @@
 import { expect } from 'chai';
 import { spawn, spawnSync, execFileSync } from 'child_process';
 import * as path from 'path';
-import { createNetns, deleteNetns } from '../helpers/netns';
-import { skipUnlessEvents } from '../helpers/events';
+import { eventsSuite } from '../helpers/events';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const BIN = path.join(ROOT, 'bin/tcplens.js');
@@ -52,15 +51,7 @@ const churn = (ns: string, n: number, bytes = 0): { listener: [string, number] }
 describe('tcplens trace', function () {
   this.timeout(60_000);
   let ns = '';
-  before(function () {
-    skipUnlessEvents(this);
-  });
-  beforeEach(() => {
-    ns = createNetns('trace');
-  });
-  afterEach(() => {
-    if (ns) deleteNetns(ns);
-  });
+  eventsSuite('trace', (n) => (ns = n));
 
   it("--format json: one array of events named like the poll view's fields, kinds and states as text", async () => {
     let lport = 0;

@@ -7,7 +7,6 @@
 import { expect } from 'chai';
 import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { isRoot } from '../helpers/netns';
 import { runFixture } from '../helpers/run_proc';
@@ -15,6 +14,7 @@ import { readTruth, type TruthFlow } from '../../src/loadgen/truth';
 import type { CompareResult } from '../../src/compare/run';
 import type { ViewReport } from '../../src/compare/report';
 import { skipIf } from '../helpers/skip';
+import { eachTmpDir, suiteTmp } from '../helpers/tmp';
 
 const BIN = path.resolve(__dirname, '../../../bin/tcplens.js');
 
@@ -98,23 +98,18 @@ function checkEbpfViews(r: CompareResult, truth: readonly TruthFlow[]): void {
 
 describe('tcplens compare --loadgen', function () {
   this.timeout(120_000);
-  let dir = '';
   before(function () {
     skipIf(this, !isRoot(), 'needs root to create network namespaces');
   });
-  beforeEach(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-compare-test-'));
-  });
-  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const dir = eachTmpDir('tl-compare-test-');
 
   describe('2,000 flows of 5 ms', () => {
     let run: ReturnType<typeof runCompare>;
     const N = 2000;
-    let own = '';
+    const tmp = suiteTmp('tl-compare-2000-');
     before(() => {
-      own = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-compare-2000-'));
       // samples (an iterator over every thread of the host) are checked with the long flows below
-      run = runCompare(own, [
+      run = runCompare(tmp(), [
         '--loadgen',
         `rate=600,flows=${N},duration=5ms,bytes=4k/6k,seed=21`,
         '--intervals',
@@ -126,9 +121,6 @@ describe('tcplens compare --loadgen', function () {
         '--views',
         'poll,destroy,events',
       ]);
-    });
-    after(() => {
-      if (own) fs.rmSync(own, { recursive: true, force: true });
     });
 
     it('the workload ran every flow with exact bytes', () => {
@@ -249,7 +241,7 @@ describe('tcplens compare --loadgen', function () {
   });
 
   it('long flows are seen by every view (samples measured too)', () => {
-    const r = runCompare(dir, [
+    const r = runCompare(dir.path, [
       '--loadgen',
       'rate=300,flows=300,duration=bimodal:4ms:1200ms:0.05,bytes=2k,seed=3',
       '--intervals',

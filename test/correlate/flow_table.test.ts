@@ -3,44 +3,31 @@
 import { expect } from 'chai';
 import { FlowTable } from '../../src/correlate/flow_table';
 import { VIEW_DESTROY, VIEW_POLL, type FlowRow } from '../../src/correlate/flow_row';
-import { PollSource } from '../../src/sources/poll';
 import { DestroySource } from '../../src/sources/destroy';
 import { parseNetnsSelector } from '../../src/netns/select';
-import { createNetns, deleteNetns, isRoot } from '../helpers/netns';
+import { isRoot } from '../helpers/netns';
 import { churn, heldChurn, type ChurnTruth } from '../helpers/churn';
 import { compactRows } from '../../src/layout/compact';
-import { pollInto } from '../helpers/flows';
+import { kernelFlows } from '../helpers/flows';
 import { skipIf } from '../helpers/skip';
 
 const settle = (ms = 300): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe('FlowTable (poll + destroy joined on the cookie)', function () {
   this.timeout(60_000);
-  let ns = '';
-  let poll: PollSource;
   let destroy: DestroySource;
-  let clock = 0;
-  let table: FlowTable;
-
-  beforeEach(function () {
+  before(function () {
     skipIf(this, !isRoot(), 'needs root to create network namespaces');
-    ns = createNetns('flows');
-    poll = new PollSource({ netns: parseNetnsSelector(ns) });
-    destroy = new DestroySource({ netns: parseNetnsSelector(ns) });
-    destroy.refresh();
-    clock = 0;
-    table = new FlowTable({ now: () => clock, closeGraceMs: 1000 });
   });
-  afterEach(() => {
-    poll?.close();
-    destroy?.close();
-    if (ns) deleteNetns(ns);
+  const fx = kernelFlows('flows');
+  beforeEach(() => {
+    destroy = fx.track(new DestroySource({ netns: parseNetnsSelector(fx.ns) }));
+    destroy.refresh();
   });
 
-  const pollOnce = (): Promise<void> => pollInto(poll, table);
   async function drainDestroy(): Promise<void> {
     await settle();
-    await destroy.drain((b, ctx) => table.observeDestroy(b, BigInt(ctx.ns.inode)));
+    await destroy.drain((b, ctx) => fx.table.observeDestroy(b, BigInt(ctx.ns.inode)));
   }
   const clientOf = (rows: FlowRow[], t: ChurnTruth, sport: number): FlowRow | undefined =>
     rows.find((r) => r.sport === sport && r.dport === t.listener[1]);
@@ -50,12 +37,12 @@ describe('FlowTable (poll + destroy joined on the cookie)', function () {
   it('flows born and dead between two polls: destroy only, missed by polling, exact final bytes', async () => {
     const N = 20,
       BYTES = 3000;
-    await pollOnce();
-    const truth = churn(ns, N, BYTES);
+    await fx.pollOnce();
+    const truth = churn(fx.ns, N, BYTES);
     await drainDestroy();
-    await pollOnce();
-    clock += 1000;
-    const rows = table.collect();
+    await fx.pollOnce();
+    fx.clock += 1000;
+    const rows = fx.table.collect();
     expect(rows).to.have.length(2 * N);
     for (const f of truth.flows) {
       const c = clientOf(rows, truth, f.sport)!,
@@ -72,7 +59,7 @@ describe('FlowTable (poll + destroy joined on the cookie)', function () {
       expect(Number(c.tcpi_bytes_acked)).to.equal(BYTES + 2);
       expect(Number(s.tcpi_bytes_received)).to.equal(BYTES + 1);
     }
-    const st = table.stats();
+    const st = fx.table.stats();
     expect(st.missedByPoll).to.equal(2 * N);
     expect(st.coverage).to.deep.equal({ destroy: 2 * N });
     expect(st.tracked).to.equal(0);
@@ -81,14 +68,14 @@ describe('FlowTable (poll + destroy joined on the cookie)', function () {
   it('long flows: poll+destroy, one flow per cookie, the bytes after the last poll counted', async () => {
     const N = 10,
       BYTES = 2000;
-    const held = await heldChurn(ns, N, BYTES);
-    await pollOnce();
-    await pollOnce();
+    const held = await heldChurn(fx.ns, N, BYTES);
+    await fx.pollOnce();
+    await fx.pollOnce();
     const truth = await held.release();
     await drainDestroy();
-    await pollOnce();
-    clock += 1000;
-    const rows = table.collect();
+    await fx.pollOnce();
+    fx.clock += 1000;
+    const rows = fx.table.collect();
     expect(rows).to.have.length(2 * N);
     expect(new Set(rows.map((r) => r.idiag_cookie)).size).to.equal(2 * N);
     for (const f of truth.flows) {
@@ -102,20 +89,20 @@ describe('FlowTable (poll + destroy joined on the cookie)', function () {
         expect(r.close_ns >= r.last_poll_ns).to.equal(true);
       }
     }
-    expect(table.stats().coverage).to.deep.equal({ 'poll+destroy': 2 * N });
+    expect(fx.table.stats().coverage).to.deep.equal({ 'poll+destroy': 2 * N });
   });
 
   it("without the destroy view a flow gone from a complete poll is closed with the last poll's counters; late reports are absorbed", async () => {
     const N = 8,
       BYTES = 1000;
-    const held = await heldChurn(ns, N, BYTES);
-    await pollOnce();
+    const held = await heldChurn(fx.ns, N, BYTES);
+    await fx.pollOnce();
     const truth = await held.release();
-    await pollOnce();
-    clock += 999;
-    expect(table.collect()).to.have.length(0); // still in its grace
-    clock += 1;
-    const rows = table.collect();
+    await fx.pollOnce();
+    fx.clock += 999;
+    expect(fx.table.collect()).to.have.length(0); // still in its grace
+    fx.clock += 1;
+    const rows = fx.table.collect();
     expect(rows).to.have.length(2 * N);
     for (const f of truth.flows) {
       const c = clientOf(rows, truth, f.sport)!;
@@ -126,20 +113,20 @@ describe('FlowTable (poll + destroy joined on the cookie)', function () {
       expect(c.bytes_unpolled).to.equal(0n);
     }
     await drainDestroy(); // the kernel's reports of the same closes arrive late
-    expect(table.stats().late).to.equal(2 * N);
-    expect(table.stats().tracked).to.equal(0);
-    clock += 1000;
-    expect(table.collect()).to.have.length(0);
+    expect(fx.table.stats().late).to.equal(2 * N);
+    expect(fx.table.stats().tracked).to.equal(0);
+    fx.clock += 1000;
+    expect(fx.table.collect()).to.have.length(0);
   });
 
   it('a cap on open flows evicts the least recently seen and counts them', async () => {
-    table = new FlowTable({ now: () => clock, maxFlows: 10 });
-    const held = await heldChurn(ns, 10, 100);
-    await pollOnce();
-    const st = table.stats();
+    fx.table = new FlowTable({ now: () => fx.clock, maxFlows: 10 });
+    const held = await heldChurn(fx.ns, 10, 100);
+    await fx.pollOnce();
+    const st = fx.table.stats();
     expect(st.evicted).to.be.greaterThan(0);
     expect(st.tracked).to.be.at.most(10);
-    const rows = table.collect();
+    const rows = fx.table.collect();
     expect(rows.length).to.equal(st.evicted);
     expect(rows.every((r) => r.evicted === 1)).to.equal(true);
     expect(st.tracked + st.evicted).to.equal(20);
@@ -147,14 +134,14 @@ describe('FlowTable (poll + destroy joined on the cookie)', function () {
   });
 
   it('--changes-only: a first poll keeps every row, a second keeps only what moved or is not a flow', async () => {
-    const held = await heldChurn(ns, 5, 100);
+    const held = await heldChurn(fx.ns, 5, 100);
     const kept: Array<Array<{ sport: number; dport: number }>> = [];
     for (let round = 0; round < 2; round++) {
       const rows: Array<{ sport: number; dport: number }> = [];
       let total = 0;
-      await poll.cycle((b, ctx) => {
+      await fx.poll.cycle((b, ctx) => {
         const changed = new Uint8Array(b.rows);
-        table.observePoll(b, BigInt(ctx.ns.inode), changed);
+        fx.table.observePoll(b, BigInt(ctx.ns.inode), changed);
         total += b.rows;
         const before = b.rows;
         compactRows(b, changed);

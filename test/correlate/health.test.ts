@@ -7,6 +7,7 @@ import { HealthAccounts, GROUP_SERIES } from '../../src/correlate/health';
 import { parseBreakdown, parsePeers } from '../../src/correlate/health_groups';
 import { ColumnBatch, PollBatch } from '../../src/layout/batch';
 import { EVENT_COLUMNS, EV_KIND } from '../../src/layout/event_columns';
+import { putTuple, withRows } from '../helpers/batches';
 import { createRegistry } from '../../src/metrics/registry';
 import { GROUP_METRIC_SERIES } from '../../src/metrics/health';
 import { parseExposition, type Scrape } from '../metrics/scrape';
@@ -42,13 +43,8 @@ interface Sock {
 }
 
 function pollBatch(socks: Sock[], ts: bigint): PollBatch {
-  const b = new PollBatch(socks.length);
-  socks.forEach((s, i) => {
-    b.u8('idiag_family')[i] = 2;
-    b.b16('src', i).set(s.src ?? [10, 0, 0, 1]);
-    b.b16('dst', i).set(s.dst ?? (s.dport ? [10, 0, 0, 2] : [0, 0, 0, 0]));
-    b.u16('sport')[i] = s.sport;
-    b.u16('dport')[i] = s.dport;
+  return withRows(new PollBatch(socks.length), socks, (b, i, s) => {
+    putTuple(b, i, { src: s.src ?? [10, 0, 0, 1], sport: s.sport, dst: s.dst ?? (s.dport ? [10, 0, 0, 2] : [0, 0, 0, 0]), dport: s.dport });
     b.u8('idiag_state')[i] = s.state ?? ESTABLISHED;
     b.u64('idiag_cookie')[i] = s.cookie;
     b.u64('ts_ns')[i] = ts;
@@ -62,8 +58,6 @@ function pollBatch(socks: Sock[], ts: bigint): PollBatch {
     b.u32('idiag_rqueue')[i] = s.rq ?? 0;
     b.u32('idiag_wqueue')[i] = s.wq ?? 0;
   });
-  b.rows = socks.length;
-  return b;
 }
 
 interface Ev {
@@ -80,13 +74,8 @@ interface Ev {
 }
 
 function eventBatch(evs: Ev[]): ColumnBatch {
-  const b = new ColumnBatch(evs.length, EVENT_COLUMNS);
-  evs.forEach((e, i) => {
-    b.u8('idiag_family')[i] = 2;
-    b.b16('src', i).set([10, 0, 0, 1]);
-    b.b16('dst', i).set([10, 0, 0, 2]);
-    b.u16('sport')[i] = e.sport ?? 40000;
-    b.u16('dport')[i] = e.dport ?? 80;
+  return withRows(new ColumnBatch(evs.length, EVENT_COLUMNS), evs, (b, i, e) => {
+    putTuple(b, i, { src: [10, 0, 0, 1], sport: e.sport ?? 40000, dst: [10, 0, 0, 2], dport: e.dport ?? 80 });
     b.u8('kind')[i] = e.kind;
     b.u8('flags')[i] = e.flags ?? 0;
     b.u8('oldstate')[i] = e.oldstate ?? 0;
@@ -97,8 +86,6 @@ function eventBatch(evs: Ev[]): ColumnBatch {
     b.u32('tcpi_segs_out')[i] = e.segsOut ?? 0;
     b.u32('tcpi_total_retrans')[i] = e.retrans ?? 0;
   });
-  b.rows = evs.length;
-  return b;
 }
 
 describe('TCP health accounts (flow table -> tcplens_health_*)', () => {

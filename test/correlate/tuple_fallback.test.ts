@@ -3,48 +3,31 @@
 // every connection of a fresh namespace is one flow with both views and the
 // poll's cookie, whichever view saw it first.
 import { expect } from 'chai';
-import { FlowTable } from '../../src/correlate/flow_table';
 import { VIEW_EVENTS, VIEW_POLL, type FlowRow } from '../../src/correlate/flow_row';
 import { EventSource } from '../../src/sources/events';
-import { PollSource } from '../../src/sources/poll';
-import { parseNetnsSelector } from '../../src/netns/select';
-import { createNetns, deleteNetns } from '../helpers/netns';
 import { eventsWithTracefs } from '../helpers/tracefs';
 import { heldChurn, type ChurnTruth } from '../helpers/churn';
 import { nsEvents } from '../helpers/events';
 import { FLOW_KINDS } from '../../src/sources/events';
-import { pollInto } from '../helpers/flows';
+import { kernelFlows } from '../helpers/flows';
 
 const settle = (ms = 300): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe('FlowTable: classic-tracepoint events joined to polls on (netns, 4-tuple) (real kernel)', function () {
   this.timeout(60_000);
-  let ns = '';
-  let poll: PollSource | undefined;
   let events: EventSource | undefined;
-  let clock = 0;
-  let table: FlowTable;
 
   const tracefs = eventsWithTracefs();
   before(tracefs.before);
   after(tracefs.after);
+  const fx = kernelFlows('tuple');
   beforeEach(() => {
-    ns = createNetns('tuple');
-    poll = new PollSource({ netns: parseNetnsSelector(ns) });
     events = undefined; // each test starts its own, with the kinds it keeps
-    clock = 0;
-    table = new FlowTable({ now: () => clock, closeGraceMs: 1000 });
-  });
-  afterEach(() => {
-    events?.close();
-    poll?.close();
-    if (ns) deleteNetns(ns);
   });
 
-  const pollOnce = (): Promise<void> => pollInto(poll!, table);
   async function drainEvents(): Promise<void> {
     await settle();
-    await events!.drain((b, ctx) => table.observeEvents(b, ctx.names));
+    await events!.drain((b, ctx) => fx.table.observeEvents(b, ctx.names));
   }
   function expectJoined(rows: FlowRow[], truth: ChurnTruth, n: number): void {
     expect(events!.mode).to.equal('tracepoint');
@@ -61,7 +44,7 @@ describe('FlowTable: classic-tracepoint events joined to polls on (netns, 4-tupl
         expect(r.open_ns > 0n && r.close_ns > r.open_ns).to.equal(true);
       }
     }
-    const st = table.stats();
+    const st = fx.table.stats();
     expect(st.coverage).to.deep.equal({ 'poll+events': 2 * n });
     expect(st.tracked).to.equal(0);
   }
@@ -69,33 +52,33 @@ describe('FlowTable: classic-tracepoint events joined to polls on (netns, 4-tupl
   it('polled first: N connections are 2N flows, poll+events, each with its poll cookie', async () => {
     const N = 10,
       BYTES = 1000;
-    events = nsEvents(ns, { mode: 'tracepoint', kinds: FLOW_KINDS }); // as `run` keeps them
-    const held = await heldChurn(ns, N, BYTES);
-    await pollOnce();
+    events = fx.track(nsEvents(fx.ns, { mode: 'tracepoint', kinds: FLOW_KINDS })); // as `run` keeps them
+    const held = await heldChurn(fx.ns, N, BYTES);
+    await fx.pollOnce();
     const truth = await held.release();
     await drainEvents(); // opens without cookies; closes with the cookie the poll made (read from the socket)
-    await pollOnce();
-    clock += 1000;
-    expectJoined(table.collect(), truth, N);
+    await fx.pollOnce();
+    fx.clock += 1000;
+    expectJoined(fx.table.collect(), truth, N);
     // the opens came before any poll generated a cookie: joined on the tuple
-    expect(table.stats()).to.include({ adopted: 0, tupleJoined: 2 * N, unkeyed: 0 });
+    expect(fx.table.stats()).to.include({ adopted: 0, tupleJoined: 2 * N, unkeyed: 0 });
   });
 
   it('events first, every state change kept: the poll adopts the cookieless flows, still 2N flows', async () => {
     const N = 10,
       BYTES = 1000;
-    events = nsEvents(ns, { mode: 'tracepoint' });
-    const held = await heldChurn(ns, N, BYTES);
+    events = fx.track(nsEvents(fx.ns, { mode: 'tracepoint' }));
+    const held = await heldChurn(fx.ns, N, BYTES);
     await drainEvents(); // the opens make 2N cookieless flows
-    expect(table.stats()).to.include({ tracked: 2 * N, opened: 2 * N });
-    await pollOnce();
-    expect(table.stats()).to.include({ tracked: 2 * N, opened: 2 * N, adopted: 2 * N });
+    expect(fx.table.stats()).to.include({ tracked: 2 * N, opened: 2 * N });
+    await fx.pollOnce();
+    expect(fx.table.stats()).to.include({ tracked: 2 * N, opened: 2 * N, adopted: 2 * N });
     const truth = await held.release();
     await drainEvents();
-    await pollOnce();
-    clock += 1000;
-    expectJoined(table.collect(), truth, N);
+    await fx.pollOnce();
+    fx.clock += 1000;
+    expectJoined(fx.table.collect(), truth, N);
     // each client's move to SYN_SENT comes before its port is chosen: no tuple
-    expect(table.stats().unkeyed).to.equal(N);
+    expect(fx.table.stats().unkeyed).to.equal(N);
   });
 });

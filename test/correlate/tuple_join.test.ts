@@ -5,6 +5,7 @@ import { FlowTable } from '../../src/correlate/flow_table';
 import { VIEW_DESTROY, VIEW_EVENTS, VIEW_POLL } from '../../src/correlate/flow_row';
 import { ColumnBatch, PollBatch } from '../../src/layout/batch';
 import { EVENT_COLUMNS, EV_KIND, EVF } from '../../src/layout/event_columns';
+import { putTuple, withRows, type Tuple } from '../helpers/batches';
 
 const NS = 4026532001n,
   OTHER_NS = 4026532002n;
@@ -12,35 +13,18 @@ const ESTABLISHED = 1,
   SYN_SENT = 2,
   CLOSE = 7;
 
-interface Tuple {
-  src: number[];
-  sport: number;
-  dst: number[];
-  dport: number;
-}
 const CLIENT: Tuple = { src: [10, 0, 0, 1], sport: 40000, dst: [10, 0, 0, 2], dport: 80 };
 const SERVER: Tuple = { src: [10, 0, 0, 2], sport: 80, dst: [10, 0, 0, 1], dport: 40000 };
 
-function putTuple(b: ColumnBatch, i: number, t: Tuple): void {
-  b.u8('idiag_family')[i] = 2;
-  b.b16('src', i).set(t.src);
-  b.b16('dst', i).set(t.dst);
-  b.u16('sport')[i] = t.sport;
-  b.u16('dport')[i] = t.dport;
-}
-
 /** One established socket per row, in the poll layout (poll and destroy views). */
 function pollBatch(rows: Array<{ t: Tuple; cookie: bigint; ts: bigint; acked?: bigint }>): PollBatch {
-  const b = new PollBatch(rows.length);
-  rows.forEach((r, i) => {
+  return withRows(new PollBatch(rows.length), rows, (b, i, r) => {
     putTuple(b, i, r.t);
     b.u8('idiag_state')[i] = ESTABLISHED;
     b.u64('idiag_cookie')[i] = r.cookie;
     b.u64('ts_ns')[i] = r.ts;
     b.u64('tcpi_bytes_acked')[i] = r.acked ?? 0n;
   });
-  b.rows = rows.length;
-  return b;
 }
 
 interface Ev {
@@ -56,8 +40,7 @@ interface Ev {
 
 /** Events as the fallback writes them: cookie 0 and NOCOOKIE unless told otherwise. */
 function eventBatch(evs: Ev[]): ColumnBatch {
-  const b = new ColumnBatch(evs.length, EVENT_COLUMNS);
-  evs.forEach((e, i) => {
+  return withRows(new ColumnBatch(evs.length, EVENT_COLUMNS), evs, (b, i, e) => {
     putTuple(b, i, e.t);
     b.u8('kind')[i] = e.kind;
     b.u8('flags')[i] = e.flags ?? EVF.NOCOOKIE | (e.kind === EV_KIND.CLOSE ? EVF.FINAL : 0);
@@ -67,8 +50,6 @@ function eventBatch(evs: Ev[]): ColumnBatch {
     b.u64('tcpi_bytes_acked')[i] = e.acked ?? 0n;
     b.u8('newstate')[i] = e.newstate ?? (e.kind === EV_KIND.CLOSE ? CLOSE : ESTABLISHED);
   });
-  b.rows = evs.length;
-  return b;
 }
 
 describe('FlowTable: cookieless events joined on (netns, 4-tuple)', () => {

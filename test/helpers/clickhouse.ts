@@ -6,6 +6,7 @@ import * as net from 'net';
 import { execFileSync } from 'child_process';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { LocalClickHouse } from '../../src/sinks/clickhouse/local_server';
+import { applySchema } from '../../src/sinks/clickhouse/schema';
 
 export function haveClickHouse(): boolean {
   if (process.env['TCPLENS_TEST_NO_CLICKHOUSE']) return false; // the kernel matrix's guests (scripts/kernels/guest-run.js)
@@ -112,6 +113,18 @@ export async function startTestServer(
 export async function rows<T = Record<string, unknown>>(client: ClickHouseClient, query: string): Promise<T[]> {
   const rs = await client.query({ query, format: 'JSONEachRow' });
   return rs.json<T>();
+}
+
+/** A fresh database on t (freshDb(tag)) with tcplens's schema applied; opts
+ * as applySchema's, the database aside. Resolves with the database's name. */
+export async function freshSchemaDb(
+  t: Pick<TestServer, 'client' | 'freshDb'>,
+  tag: string,
+  opts: Omit<Parameters<typeof applySchema>[1], 'database'> = {},
+): Promise<string> {
+  const db = t.freshDb(tag);
+  await applySchema(t.client, { database: db, ...opts });
+  return db;
 }
 
 /** One server for a whole describe(): started in before(), removed in after().

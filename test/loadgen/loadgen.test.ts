@@ -4,11 +4,11 @@
 import { expect } from 'chai';
 import { spawnSync, execFileSync } from 'child_process';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { isRoot, createNetns, deleteNetns } from '../helpers/netns';
 import { readTruth } from '../../src/loadgen/truth';
 import { skipIf } from '../helpers/skip';
+import { eachTmpDir } from '../helpers/tmp';
 
 const BIN = path.resolve(__dirname, '../../../bin/tcplens.js');
 const tcplens = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
@@ -16,18 +16,14 @@ const netnsList = (): string => execFileSync('ip', ['netns', 'list'], { encoding
 
 describe('tcplens loadgen', function () {
   this.timeout(60_000);
-  let dir = '';
-  beforeEach(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-loadgen-test-'));
-  });
-  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const dir = eachTmpDir('tl-loadgen-test-');
 
   it('bad SPEC: one clear line on stderr and exit 2, nothing started', () => {
-    const r = tcplens(['loadgen', 'rate=100,durashun=5ms', '--out', path.join(dir, 't')]);
+    const r = tcplens(['loadgen', 'rate=100,durashun=5ms', '--out', path.join(dir.path, 't')]);
     expect(r.status).to.equal(2);
     expect(r.stderr.trim().split('\n')).to.have.length(1);
     expect(r.stderr).to.match(/unknown key "durashun"/);
-    expect(fs.existsSync(path.join(dir, 't'))).to.equal(false);
+    expect(fs.existsSync(path.join(dir.path, 't'))).to.equal(false);
   });
 
   it('--plan prints the same schedule for the same seed, another for another seed', () => {
@@ -42,7 +38,7 @@ describe('tcplens loadgen', function () {
 
   it('runs every flow with exact bytes each way and its planned duration, in a namespace it removes', function () {
     skipIf(this, !isRoot(), 'needs root to create network namespaces');
-    const out = path.join(dir, 'truth.ndjson');
+    const out = path.join(dir.path, 'truth.ndjson');
     const spec = 'rate=400,flows=300,duration=bimodal:3ms:300ms:0.1,bytes=3000/70000,seed=11';
     const r = tcplens(['loadgen', spec, '--out', out]);
     expect(r.status, r.stderr).to.equal(0);
@@ -74,7 +70,7 @@ describe('tcplens loadgen', function () {
     skipIf(this, !isRoot(), 'needs root to create network namespaces');
     const ns = createNetns('lg');
     try {
-      const out = path.join(dir, 'truth.ndjson');
+      const out = path.join(dir.path, 'truth.ndjson');
       const r = tcplens(['loadgen', 'rate=200,flows=20,duration=2ms,bytes=10', '--out', out, '--netns', ns]);
       expect(r.status, r.stderr).to.equal(0);
       const ino = fs.statSync(`/run/netns/${ns}`).ino;

@@ -8,13 +8,12 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { ClickHouseSink } from '../../src/sinks/clickhouse/sink';
-import { applySchema } from '../../src/sinks/clickhouse/schema';
 import { observeSink } from '../../src/metrics/sink_stage';
 import { startMetrics } from '../../src/metrics/server';
 import { Logger } from '../../src/util/log';
 import type { FlowRow } from '../../src/correlate/flow_row';
 import { NO_FORENSICS } from '../helpers/flow_rows';
-import { freePort, haveClickHouse, rows, startTestServer, type TestServer } from '../helpers/clickhouse';
+import { freePort, haveClickHouse, rows, startTestServer, type TestServer, freshSchemaDb } from '../helpers/clickhouse';
 import { scrape } from './scrape';
 
 const ROOT = path.resolve(__dirname, '../../..');
@@ -99,8 +98,7 @@ describe('TCP health SQL on a real ClickHouse', function () {
       return;
     }
     t = await startTestServer();
-    db = t.freshDb('health');
-    await applySchema(t.client, { database: db });
+    db = await freshSchemaDb(t, 'health');
     const ev = (kind: number, dst: string, dport: number, n: number, at: number): string =>
       `INSERT INTO ${db}.tcp_events (host, ts, src, dst, ts_ns, sport, dport, kind) SELECT 'h', toDateTime(${at}), IPv6StringToNum('::ffff:10.9.9.9'), IPv6StringToNum('${dst}'), ${at}000000000, 40000, ${dport}, ${kind} FROM system.numbers LIMIT ${n}`;
     for (const q of [

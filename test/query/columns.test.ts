@@ -4,9 +4,8 @@ import { expect } from 'chai';
 import { loadLibrary, type Question } from '../../src/query/library';
 import { renderQuestion } from '../../src/query/render';
 import { parsePeer } from '../../src/query/params';
-import { applySchema } from '../../src/sinks/clickhouse/schema';
 import { LEGACY } from '../../src/sinks/clickhouse/dialect';
-import { sharedServer } from '../helpers/clickhouse';
+import { sharedServer, freshSchemaDb } from '../helpers/clickhouse';
 
 /** the column names of a header's "columns:" line (explanations in parentheses dropped) */
 export function headerColumns(q: Question): string[] {
@@ -23,8 +22,7 @@ describe('saved questions on a real ClickHouse 18.16', function () {
   const t = sharedServer();
 
   it('each runs and returns the columns its header names', async () => {
-    const db = t.freshDb('cols');
-    await applySchema(t.client, { database: db, ttlDays: 0 });
+    const db = await freshSchemaDb(t, 'cols', { ttlDays: 0 });
     const now = BigInt(Math.floor(Date.now() / 1000));
     for (const q of loadLibrary().values()) {
       const filters = {

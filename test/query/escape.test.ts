@@ -7,10 +7,9 @@ import { expect } from 'chai';
 import { stringLiteral } from '../../src/query/literal';
 import { loadLibrary } from '../../src/query/library';
 import { renderQuestion, type Filters } from '../../src/query/render';
-import { applySchema } from '../../src/sinks/clickhouse/schema';
 import { LEGACY, MODERN } from '../../src/sinks/clickhouse/dialect';
 import { Rng } from '../../src/loadgen/rng';
-import { rows, sharedServer } from '../helpers/clickhouse';
+import { rows, sharedServer, freshSchemaDb } from '../helpers/clickhouse';
 
 const HOSTILE = [
   "'",
@@ -133,8 +132,7 @@ describe('query parameters cannot alter a query', function () {
     });
 
     it('a question run with hostile filters finds nothing, fails nothing and changes nothing', async () => {
-      const db = t.freshDb('esc');
-      await applySchema(t.client, { database: db, ttlDays: 0 });
+      const db = await freshSchemaDb(t, 'esc', { ttlDays: 0 });
       const ts = Math.floor(Date.now() / 1000) - 60;
       await t.client.insert({
         table: `${db}.tcp_flows`,

@@ -18,8 +18,7 @@ import { renderQuestion, type Filters, type RollupUse } from '../../src/query/re
 import { coveredFromSql, ROLLUPS, ROLLUP_SKEW_S } from '../../src/query/rollup';
 import { parsePeer } from '../../src/query/params';
 import { LEGACY } from '../../src/sinks/clickhouse/dialect';
-import { applySchema } from '../../src/sinks/clickhouse/schema';
-import { haveClickHouse, rows, sharedServer } from '../helpers/clickhouse';
+import { haveClickHouse, rows, sharedServer, freshSchemaDb } from '../helpers/clickhouse';
 import { createNetns, deleteNetns, isRoot } from '../helpers/netns';
 import { killRuns, startRun } from '../helpers/run_proc';
 import { skipIf } from '../helpers/skip';
@@ -158,8 +157,7 @@ describe('rollups (011): slow-endpoints equals the raw rows; rtt-by-peer reads t
   });
 
   it('coverage: from the minute after the view was created plus the clock allowance; never without the view', async () => {
-    const fresh = ch.freshDb('rlpc');
-    await applySchema(ch.client, { database: fresh, ttlDays: 0 });
+    const fresh = await freshSchemaDb(ch, 'rlpc', { ttlDays: 0 });
     const [made] = await rows<{ t: number }>(
       ch.client,
       `SELECT toUInt32(metadata_modification_time) AS t FROM system.tables WHERE database = '${fresh}' AND name = 'tcp_sock_1m_mv'`,

@@ -12,8 +12,7 @@ import { VIEW_FACTORIES } from '../../src/run/views';
 import { openViews } from '../../src/run/open_views';
 import { Sidecar } from '../../src/run/sidecar';
 import { parseNetnsSelector } from '../../src/netns/select';
-import { createNetns, deleteNetns } from '../helpers/netns';
-import { skipUnlessEvents } from '../helpers/events';
+import { eventsSuite } from '../helpers/events';
 import { NullSink, quietLog } from '../helpers/views';
 
 const CHURN = path.resolve(__dirname, '../../../test/helpers/churn.py');
@@ -93,15 +92,7 @@ describe('run loop: watched views tick on wake, not on their period', function (
 describe('run loop on the kernel: destroy and events wake it', function () {
   this.timeout(60_000);
   let ns = '';
-  before(function () {
-    skipUnlessEvents(this);
-  });
-  beforeEach(() => {
-    ns = createNetns('wake');
-  });
-  afterEach(() => {
-    if (ns) deleteNetns(ns);
-  });
+  eventsSuite('wake', (n) => (ns = n));
 
   it('idle: destroy and events tick once a cycle; closes tick them and reach the table within a drain', async () => {
     const opened = openViews(

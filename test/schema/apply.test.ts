@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { applySchema, loadMigrations, renderMigration, rollupNames, tableNames, viewNames } from '../../src/sinks/clickhouse/schema';
 import { LEGACY } from '../../src/sinks/clickhouse/dialect';
 import { FLOW_SPEC } from '../../src/sinks/tables';
-import { rows, sharedServer, type TestServer } from '../helpers/clickhouse';
+import { rows, sharedServer, type TestServer, freshSchemaDb } from '../helpers/clickhouse';
 import { runCli } from '../helpers/run_proc';
 import { loadLibrary } from '../../src/query/library';
 import { renderQuestion } from '../../src/query/render';
@@ -43,8 +43,7 @@ describe('schema apply on a real ClickHouse', function () {
   });
 
   it('an ADD COLUMN migration (007: tcp_snapshots.trigger) applied but not recorded applies again cleanly (18.16 has no IF NOT EXISTS)', async () => {
-    const db = t.freshDb('alt');
-    await applySchema(t.client, { database: db });
+    const db = await freshSchemaDb(t, 'alt');
     const cols = await rows<{ name: string }>(
       t.client,
       `SELECT name FROM system.columns WHERE database = '${db}' AND table = 'tcp_snapshots'`,
@@ -58,8 +57,7 @@ describe('schema apply on a real ClickHouse', function () {
   });
 
   it('refuses a migration whose text changed after it was applied', async () => {
-    const db = t.freshDb('ck');
-    await applySchema(t.client, { database: db });
+    const db = await freshSchemaDb(t, 'ck');
     await t.client.command({ query: `ALTER TABLE ${db}.schema_migrations UPDATE checksum = 'other' WHERE version = 1` });
     await new Promise((r) => setTimeout(r, 300)); // mutations apply asynchronously
     let err: Error | null = null;
@@ -134,8 +132,7 @@ describe('schema apply on a real ClickHouse', function () {
   });
 
   it('18.16 has no TTL: apply drops day partitions older than --ttl-days, keeps the rest', async () => {
-    const db = t.freshDb('ttl');
-    await applySchema(t.client, { database: db, ttlDays: 0 });
+    const db = await freshSchemaDb(t, 'ttl', { ttlDays: 0 });
     const old = Math.floor(Date.now() / 1000) - 10 * 86400;
     const now = Math.floor(Date.now() / 1000);
     await t.client.command({ query: `INSERT INTO ${db}.poll_cycles (host, ts, sockets) VALUES ('a', ${old}, 1), ('a', ${now}, 2)` });

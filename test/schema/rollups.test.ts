@@ -5,15 +5,14 @@
 // dropped at the rollup's own retention, not the raw tables'.
 import { expect } from 'chai';
 import { applySchema, ROLLUP_TTL_DAYS } from '../../src/sinks/clickhouse/schema';
-import { rows, sharedServer } from '../helpers/clickhouse';
+import { rows, sharedServer, freshSchemaDb } from '../helpers/clickhouse';
 
 describe('rollups (009): tcp_peer_1m per minute, host and peer', function () {
   this.timeout(60_000);
   const t = sharedServer();
 
   it('the view rolls flows up; the merged states equal the raw aggregates', async () => {
-    const db = t.freshDb('roll');
-    await applySchema(t.client, { database: db, ttlDays: 0 });
+    const db = await freshSchemaDb(t, 'roll', { ttlDays: 0 });
     const m = Math.floor(Date.now() / 60_000) * 60; // a minute boundary
     const values: string[] = [];
     for (let i = 0; i < 30; i++) {
@@ -50,8 +49,7 @@ describe('rollups (009): tcp_peer_1m per minute, host and peer', function () {
 
   /** a fresh schema with one row 10 days old and one past the rollup retention, made by row(db, ts, age) */
   const twoDays = async (tag: string, row: (db: string, ts: number, age: number) => string): Promise<string> => {
-    const db = t.freshDb(tag);
-    await applySchema(t.client, { database: db, ttlDays: 0 });
+    const db = await freshSchemaDb(t, tag, { ttlDays: 0 });
     const now = Math.floor(Date.now() / 1000);
     for (const age of [10, ROLLUP_TTL_DAYS + 2]) await t.client.command({ query: row(db, now - age * 86_400, age) });
     return db;

@@ -12,6 +12,7 @@ import { killRuns, startRun } from '../../helpers/run_proc';
 import { startSampleWorkload } from '../../helpers/samples';
 import { skipIf } from '../../helpers/skip';
 import { freePort } from '../../helpers/clickhouse';
+import { flags } from '../../helpers/cli_flags';
 import { OWNERS_FULL_EVERY, OwnersView } from '../../../src/run/views/samples';
 import type { SampleSource } from '../../../src/sources/samples';
 import type { ViewContext } from '../../../src/run/view';
@@ -111,20 +112,16 @@ describe('run: the owners pass on an idle namespace', function () {
     const INTERVAL_MS = 1000,
       OWNERS_MS = 1000;
     const port = await freePort();
-    const r = startRun([
-      '--sink',
-      'stdout',
-      '--netns',
-      ns,
-      '--interval',
-      `${INTERVAL_MS}ms`,
-      '--owners-interval',
-      `${OWNERS_MS}ms`,
-      '--views',
-      'poll,destroy,events,samples',
-      '--listen',
-      `127.0.0.1:${port}`,
-    ]);
+    const r = startRun(
+      flags({
+        sink: 'stdout',
+        netns: ns,
+        interval: `${INTERVAL_MS}ms`,
+        ownersInterval: `${OWNERS_MS}ms`,
+        views: 'poll,destroy,events,samples',
+        listen: `127.0.0.1:${port}`,
+      }),
+    );
     let out = '';
     r.proc.stdout!.on('data', (d: Buffer) => {
       out += d.toString();

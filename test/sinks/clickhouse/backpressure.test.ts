@@ -5,9 +5,8 @@
 import { expect } from 'chai';
 import * as net from 'net';
 import { ClickHouseSink } from '../../../src/sinks/clickhouse/sink';
-import { applySchema } from '../../../src/sinks/clickhouse/schema';
 import { LEGACY } from '../../../src/sinks/clickhouse/dialect';
-import { freePort, rows, sharedServer } from '../../helpers/clickhouse';
+import { freePort, rows, sharedServer, freshSchemaDb } from '../../helpers/clickhouse';
 import { rowsFor, server } from '../../helpers/sink_rows';
 
 describe('ClickHouse sink backpressure (room)', function () {
@@ -15,8 +14,7 @@ describe('ClickHouse sink backpressure (room)', function () {
   const t = sharedServer();
 
   it('a producer that awaits room() never has more than its own batch waiting; one that does not piles them up', async () => {
-    const db = t.freshDb('bp');
-    await applySchema(t.client, { database: db });
+    const db = await freshSchemaDb(t, 'bp');
     // every 50-row write seals a batch; room only while no sealed batch waits
     const sink = new ClickHouseSink({ clickhouse: server(t.url, db), host: 'h', maxBatchRows: 50, roomBytes: 0, flushIntervalMs: 50 });
     await sink.start();

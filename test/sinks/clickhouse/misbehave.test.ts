@@ -7,9 +7,8 @@
 // stored exactly once (no batch twice, even when an insert landed unanswered).
 import { expect } from 'chai';
 import { ClickHouseSink, type ClickHouseSinkOptions } from '../../../src/sinks/clickhouse/sink';
-import { applySchema } from '../../../src/sinks/clickhouse/schema';
 import { FAULTS, FaultProxy } from '../../helpers/fault_proxy';
-import { sharedServer } from '../../helpers/clickhouse';
+import { sharedServer, freshSchemaDb } from '../../helpers/clickhouse';
 import { rowsFor, server, storedIds } from '../../helpers/sink_rows';
 import { suiteTmp } from '../../helpers/tmp';
 
@@ -44,8 +43,7 @@ describe('ClickHouse sink against a misbehaving server', function () {
 
   for (const fault of FAULTS) {
     it(`${fault} on 2 inserts: counted, retried, every row stored once`, async () => {
-      const db = t.freshDb(fault.replace('-', ''));
-      await applySchema(t.client, { database: db });
+      const db = await freshSchemaDb(t, fault.replace('-', ''));
       const proxy = new FaultProxy(t.server.opts.httpPort);
       proxy.slowMs = TIMEOUT_MS * 2.5;
       await proxy.start();
@@ -75,8 +73,7 @@ describe('ClickHouse sink against a misbehaving server', function () {
   }
 
   it('faults on every insert for a while: the sink spools, then catches up once the proxy behaves', async () => {
-    const db = t.freshDb('storm');
-    await applySchema(t.client, { database: db });
+    const db = await freshSchemaDb(t, 'storm');
     const proxy = new FaultProxy(t.server.opts.httpPort);
     proxy.slowMs = TIMEOUT_MS * 2.5;
     await proxy.start();
@@ -105,8 +102,7 @@ describe('ClickHouse sink against a misbehaving server', function () {
 
   for (const sig of ['SIGSTOP', 'SIGKILL'] as const) {
     it(`the server ${sig === 'SIGSTOP' ? 'frozen (SIGSTOP) for 4 s' : 'killed (SIGKILL) and restarted after 3 s'} mid-insert: spooled, caught up, every row once`, async () => {
-      const db = t.freshDb(sig.toLowerCase());
-      await applySchema(t.client, { database: db });
+      const db = await freshSchemaDb(t, sig.toLowerCase());
       const sink = new ClickHouseSink(opts(t.url, db));
       await sink.start();
       let ids = await write(sink, 0, 10);

@@ -7,11 +7,10 @@ import { expect } from 'chai';
 import * as fs from 'fs';
 import { Readable } from 'stream';
 import { ClickHouseSink } from '../../../src/sinks/clickhouse/sink';
-import { applySchema } from '../../../src/sinks/clickhouse/schema';
 import { Spool } from '../../../src/sinks/clickhouse/spool';
 import { LocalClickHouse } from '../../../src/sinks/clickhouse/local_server';
 import { FaultProxy } from '../../helpers/fault_proxy';
-import { freePort, rows, sharedServer } from '../../helpers/clickhouse';
+import { freePort, rows, sharedServer, freshSchemaDb } from '../../helpers/clickhouse';
 import { suiteTmp } from '../../helpers/tmp';
 import { rowsFor, server } from '../../helpers/sink_rows';
 
@@ -24,8 +23,7 @@ describe('ClickHouse sink through an outage', function () {
   const tmp = suiteTmp('tlspool-');
 
   it(`server stopped for ${OUTAGE_MS} ms mid-write: every row once after replay, counters equal count()`, async () => {
-    const db = t.freshDb('out');
-    await applySchema(t.client, { database: db });
+    const db = await freshSchemaDb(t, 'out');
     const spoolDir = tmp();
     const sink = new ClickHouseSink({
       clickhouse: server(t.url, db),
@@ -76,8 +74,7 @@ describe('ClickHouse sink through an outage', function () {
   });
 
   it('an INSERT whose response is lost is found in ClickHouse and not sent again', async () => {
-    const db = t.freshDb('lost');
-    await applySchema(t.client, { database: db });
+    const db = await freshSchemaDb(t, 'lost');
     const proxy = new FaultProxy(t.server.opts.httpPort);
     await proxy.start();
     try {
@@ -107,8 +104,7 @@ describe('ClickHouse sink through an outage', function () {
   });
 
   it('a batch the server keeps refusing is dropped and counted, and does not block the others', async () => {
-    const db = t.freshDb('poison');
-    await applySchema(t.client, { database: db });
+    const db = await freshSchemaDb(t, 'poison');
     await t.client.command({ query: `DROP TABLE ${db}.poll_cycles` });
     await t.client.command({ query: `CREATE TABLE ${db}.poll_cycles (host String, ts DateTime) ENGINE = MergeTree() ORDER BY ts` });
     const sink = new ClickHouseSink({
@@ -151,8 +147,7 @@ describe('ClickHouse sink through an outage', function () {
   });
 
   it('a damaged spool ack: counted, and the batches already stored are found, not stored again', async () => {
-    const db = t.freshDb('ack');
-    await applySchema(t.client, { database: db });
+    const db = await freshSchemaDb(t, 'ack');
     const spoolDir = tmp();
     const opts = { host: 'h', flushIntervalMs: 20, maxAttempts: 1, backoffInitialMs: 20, backoffMaxMs: 100, spoolDir };
     const down = new ClickHouseSink({ ...opts, clickhouse: server(`http://127.0.0.1:${await freePort()}`, db) });
@@ -196,8 +191,7 @@ describe('ClickHouse sink through an outage', function () {
   });
 
   it('spool budget exceeded: the excess is dropped and counted, the rest replays at the next start', async () => {
-    const db = t.freshDb('bud');
-    await applySchema(t.client, { database: db });
+    const db = await freshSchemaDb(t, 'bud');
     const spoolDir = tmp();
     const deadPort = await freePort(); // nothing listens: ClickHouse "down"
     const opts = {
@@ -224,8 +218,7 @@ describe('ClickHouse sink through an outage', function () {
     expect(down.stats().spool_bytes).to.be.at.most(16 * 1024);
     // the next run with ClickHouse up replays the spool left on disk, into the
     // database the batches were written for even when it now writes elsewhere
-    const other = t.freshDb('bud2');
-    await applySchema(t.client, { database: other });
+    const other = await freshSchemaDb(t, 'bud2');
     const up = new ClickHouseSink({ ...opts, clickhouse: server(t.url, other) });
     await up.start();
     await up.flush(20_000);

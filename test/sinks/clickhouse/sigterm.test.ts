@@ -6,9 +6,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as readline from 'readline';
-import { applySchema } from '../../../src/sinks/clickhouse/schema';
 import { ClickHouseSink } from '../../../src/sinks/clickhouse/sink';
-import { freePort, rows, sharedServer } from '../../helpers/clickhouse';
+import { freePort, rows, sharedServer, freshSchemaDb } from '../../helpers/clickhouse';
 
 const WRITER = path.join(__dirname, '..', '..', 'helpers', 'sink_writer.js');
 
@@ -34,8 +33,7 @@ describe('ClickHouse sink on SIGTERM', function () {
   }
 
   it('a killed writer flushes every accepted row before exiting', async () => {
-    const db = t.freshDb('term');
-    await applySchema(t.client, { database: db });
+    const db = await freshSchemaDb(t, 'term');
     const { accepted, written } = await runAndKill(t.url, db, '-');
     expect(accepted).to.be.greaterThan(1000);
     expect(written).to.equal(accepted);
@@ -44,8 +42,7 @@ describe('ClickHouse sink on SIGTERM', function () {
   });
 
   it('killed while ClickHouse is down: every accepted row is in the spool, and the next start writes them', async () => {
-    const db = t.freshDb('termspool');
-    await applySchema(t.client, { database: db });
+    const db = await freshSchemaDb(t, 'termspool');
     const spoolDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tlspool-'));
     try {
       const { accepted, written } = await runAndKill(`http://127.0.0.1:${await freePort()}`, db, spoolDir);
