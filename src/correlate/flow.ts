@@ -35,16 +35,6 @@ export interface Counters {
   tcpi_rtt: number;
 }
 
-/** Counter change between two polls. Numbers: bytes are exact below 2^53
- * (8 PiB), ns since the epoch to ~256 ns, plenty for rates. */
-export interface Delta {
-  /** ns between the two polls */
-  dt_ns: number;
-  bytes_acked: number;
-  bytes_received: number;
-  retrans: number;
-}
-
 /** Bit 63 marks the key of a flow no cookie has named yet (cookieless events):
  * kernel cookies count up from 1 and never reach it. Never written out. */
 export const SYNTHETIC_COOKIE = 1n << 63n;
@@ -151,10 +141,6 @@ export class Flow {
       lre = c.lre[i]!;
     const moved = first || la !== acked || lr !== received || c.lsi[i] !== segsIn || c.lso[i] !== segsOut || lre !== retrans;
     const pt = first ? 0 : this.lt;
-    c.pt[i] = pt;
-    c.pa[i] = la;
-    c.pr[i] = lr;
-    c.pre[i] = lre;
     c.lastTs[i] = ts;
     c.la[i] = acked;
     c.lr[i] = received;
@@ -169,12 +155,6 @@ export class Flow {
       if (retrans - lre > c.peakRetrans[i]!) c.peakRetrans[i] = retrans - lre;
     }
     return moved;
-  }
-
-  /** Counter change between the last two polls, null before the second. */
-  delta(): Delta | null {
-    if (this.polls < 2) return null;
-    return { dt_ns: this.lt - this.pt, bytes_acked: this.la - this.pa, bytes_received: this.lr - this.pr, retrans: this.lre - this.pre };
   }
 
   /** the last poll's counters, null before the first */

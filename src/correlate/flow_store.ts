@@ -24,7 +24,7 @@ export const FLOW_FIELDS = {
   lifetime_ns: 'u64',
   first_poll_ns: 'u64',
   polls: 'u32',
-  /** the last two polls (l*: last, p*: previous); lastTs is the exact poll time */
+  /** the last poll (lastTs: its exact time); the health metrics count from it too */
   lastTs: 'u64',
   la: 'f64',
   lr: 'f64',
@@ -32,10 +32,6 @@ export const FLOW_FIELDS = {
   lso: 'u32',
   lre: 'u32',
   lrtt: 'u32',
-  pt: 'f64',
-  pa: 'f64',
-  pr: 'f64',
-  pre: 'u32',
   /** FINAL_SOURCES index of the final counters' source */
   finalRank: 'u8',
   direction: 'u8',
@@ -76,15 +72,10 @@ export const FLOW_FIELDS = {
   bytesRetrans: 'f64',
   extraFinal: 'bool',
   /** health metrics (health.ts): counted as opened, side when events alone
-   * tell (1 client, 2 server), the peer reset it, counters as far as counted */
+   * tell (1 client, 2 server), the peer reset it */
   healthOpened: 'bool',
   sideHint: 'u8',
   gotReset: 'bool',
-  hso: 'u32',
-  hsi: 'u32',
-  hba: 'f64',
-  hbr: 'f64',
-  hre: 'u32',
 } as const satisfies Record<string, FieldKind>;
 
 export type FlowFieldName = keyof typeof FLOW_FIELDS;

@@ -181,8 +181,16 @@ export class FlowTable {
       }
       const a = u64n(acked, i),
         rv = u64n(recv, i);
+      // the health metrics count what moved since this flow's previous poll
+      const fc = this.store.c,
+        k = f.i;
+      const dsi = segsIn[i]! - fc.lsi[k]!,
+        dso = segsOut[i]! - fc.lso[k]!,
+        dba = a - fc.la[k]!,
+        dbr = rv - fc.lr[k]!,
+        dre = retrans[i]! - fc.lre[k]!;
       const moved = f.poll(tsBig, hi * 4294967296 + lo, a, rv, segsIn[i]!, segsOut[i]!, retrans[i]!, rtt[i]!);
-      if (h && moved) h.poll(f, segsIn[i]!, segsOut[i]!, a, rv, retrans[i]!, rtt[i]!, minRtt[i]!);
+      if (h && moved) h.poll(f, dsi, dso, dba, dbr, dre, rtt[i]!, minRtt[i]!);
       const stateMoved = f.polledAs(state[i]!, ino[i]!, cycle);
       if (changed) changed[i] = f.polls === 1 || stateMoved || moved ? 1 : 0;
       x.apply(f, i, false);
