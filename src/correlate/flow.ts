@@ -78,7 +78,26 @@ export class Flow {
     this.s.c.commId[this.i] = this.s.nameId(v);
   }
   get final(): Counters | null {
-    return this.s.finals.get(this.i) ?? null;
+    return this.s.ends.get(this.i)?.final ?? null;
+  }
+  get close_ns(): bigint {
+    return this.s.ends.get(this.i)?.close_ns ?? 0n;
+  }
+  set close_ns(v: bigint) {
+    this.s.end(this.i).close_ns = v;
+  }
+  get lifetime_ns(): bigint {
+    return this.s.ends.get(this.i)?.lifetime_ns ?? 0n;
+  }
+  set lifetime_ns(v: bigint) {
+    this.s.end(this.i).lifetime_ns = v;
+  }
+  /** the state the close event says it left; 0 = no close event */
+  get closeState(): number {
+    return this.s.ends.get(this.i)?.closeState ?? 0;
+  }
+  set closeState(v: number) {
+    this.s.end(this.i).closeState = v;
   }
   get finalSource(): FinalSource {
     return FINAL_SOURCES[this.s.c.finalRank[this.i]!] ?? 'none';
@@ -176,7 +195,7 @@ export class Flow {
   offerFinal(src: FinalSource, c: Counters): void {
     const rank = FINAL_SOURCES.indexOf(src);
     if (rank < this.finalRank) return;
-    this.s.finals.set(this.i, { ...c });
+    this.s.end(this.i).final = { ...c };
     this.finalRank = rank;
   }
 

@@ -19,9 +19,6 @@ export const FLOW_FIELDS = {
   first_seen_ns: 'u64',
   last_seen_ns: 'u64',
   open_ns: 'u64',
-  close_ns: 'u64',
-  /** lifetime reported by the kernel at close (events), else 0n */
-  lifetime_ns: 'u64',
   first_poll_ns: 'u64',
   polls: 'u32',
   /** the last poll (lastTs: its exact time); the health metrics count from it too */
@@ -53,12 +50,8 @@ export const FLOW_FIELDS = {
   inode: 'u32',
   /** set when a close was seen (event, destroy, or absence from a poll) */
   closed: 'bool',
-  /** when the flow may leave the table (closed_at + grace), monotonic ms */
-  finalizeAtMs: 'f64',
   /** a view saw it in a state past the handshake (ESTABLISHED or later) */
   established: 'bool',
-  /** the state the close event says it left; 0 = no close event */
-  closeState: 'u8',
   resetsReceived: 'u32',
   resetsSent: 'u32',
   /** the latest tcp_info extras (destroy's final record wins over polls) */
@@ -120,6 +113,17 @@ function columns(n: number): Record<FlowFieldName, Column> {
   return Object.fromEntries(out) as Record<FlowFieldName, Column>;
 }
 
+/** What a flow gets at its close, kept apart (most flows in the table are open). */
+export interface FlowEnd {
+  close_ns: bigint;
+  /** lifetime reported by the kernel at close (events), else 0n */
+  lifetime_ns: bigint;
+  /** the state the close event says it left; 0 = no close event */
+  closeState: number;
+  /** final counters (events, destroy) */
+  final: Counters | null;
+}
+
 /** Final-counter sources, in rank order: a later source never overrides a better one. */
 export const FINAL_SOURCES = ['none', 'poll', 'destroy', 'events'] as const;
 
@@ -136,8 +140,8 @@ export class FlowStore {
   readonly src: string[] = [];
   readonly dst: string[] = [];
   readonly health: Array<HealthRef | null> = [];
-  /** final counters, kept only for the flows that have them (closing ones) */
-  readonly finals = new Map<number, Counters>();
+  /** what only a closing flow has (its close, final counters), by slot */
+  readonly ends = new Map<number, FlowEnd>();
   private free: number[] = [];
   /** namespace inodes by id, and comm names by id (1-based; few, never per flow) */
   private readonly nsList: bigint[] = [];
@@ -177,7 +181,7 @@ export class FlowStore {
     this.live[i] = 0;
     this.src[i] = this.dst[i] = '';
     this.health[i] = null;
-    this.finals.delete(i);
+    this.ends.delete(i);
     this.free.push(i);
     this.size--;
   }
@@ -217,6 +221,13 @@ export class FlowStore {
   /** live slots, lowest first */
   *slots(): Generator<number> {
     for (let i = 0; i < this.capacity; i++) if (this.live[i]) yield i;
+  }
+
+  /** slot i's close record, made on first use */
+  end(i: number): FlowEnd {
+    let e = this.ends.get(i);
+    if (!e) this.ends.set(i, (e = { close_ns: 0n, lifetime_ns: 0n, closeState: 0, final: null }));
+    return e;
   }
 
   private intern(s: string): string {

@@ -84,8 +84,8 @@ interface Owner {
 export class FlowTable {
   private readonly store = new FlowStore();
   private readonly index = new FlowIndex(this.store);
-  /** slots of the closed flows waiting out their grace */
-  private readonly closing = new Set<number>();
+  /** slots of the closed flows waiting out their grace, and when each may leave (monotonic ms) */
+  private readonly closing = new Map<number, number>();
   private readonly owners = new Map<bigint, Map<number, Owner>>();
   /** the Owner objects of the current owners pass, by pid */
   private readonly ownerOf = new Map<number, Owner>();
@@ -380,8 +380,8 @@ export class FlowTable {
   collect(): FlowRow[] {
     const out = this.evictedRows.splice(0);
     const now = this.now();
-    for (const i of this.closing) {
-      if (this.store.c.finalizeAtMs[i]! > now) continue;
+    for (const [i, at] of this.closing) {
+      if (at > now) continue;
       out.push(this.finish(new Flow(this.store, i), false));
     }
     return out;
@@ -392,14 +392,14 @@ export class FlowTable {
    * they came, so the first one waiting is the first due. */
   msToCollect(): number {
     if (this.evictedRows.length) return 0;
-    for (const i of this.closing) return Math.max(0, this.store.c.finalizeAtMs[i]! - this.now());
+    for (const at of this.closing.values()) return Math.max(0, at - this.now());
     return Infinity;
   }
 
   /** Every closed flow now, grace or not (shutdown). Open flows stay open. */
   collectAll(): FlowRow[] {
     const out = this.evictedRows.splice(0);
-    for (const i of this.closing) out.push(this.finish(new Flow(this.store, i), false));
+    for (const i of this.closing.keys()) out.push(this.finish(new Flow(this.store, i), false));
     return out;
   }
 
@@ -507,8 +507,7 @@ export class FlowTable {
     if (ts > 0n && (f.close_ns === 0n || ts < f.close_ns)) f.close_ns = ts;
     if (f.closed) return;
     f.closed = true;
-    f.finalizeAtMs = this.now() + this.graceMs;
-    this.closing.add(f.i);
+    this.closing.set(f.i, this.now() + this.graceMs);
     this.s.closed++;
   }
 
