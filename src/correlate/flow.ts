@@ -66,10 +66,10 @@ export class Flow {
     return this.s.nsOf(this.s.c.netnsId[this.i]!);
   }
   get src(): string {
-    return this.s.src[this.i]!;
+    return this.s.srcOf(this.i);
   }
   get dst(): string {
-    return this.s.dst[this.i]!;
+    return this.s.dstOf(this.i);
   }
   get comm(): string {
     return this.s.nameOf(this.s.c.commId[this.i]!);

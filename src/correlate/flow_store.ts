@@ -15,6 +15,11 @@ export const FLOW_FIELDS = {
   idiag_family: 'u8',
   sport: 'u16',
   dport: 'u16',
+  /** the addresses: an IPv4 address as a number (a.b.c.d = a << 24 | ...),
+   * else (addrIds) ids of the store's other addresses */
+  srcA: 'u32',
+  dstA: 'u32',
+  addrIds: 'bool',
   views: 'u8',
   first_seen_ns: 'u64',
   last_seen_ns: 'u64',
@@ -84,7 +89,7 @@ const BYTES: Record<FieldKind, number> = { u8: 1, bool: 1, u16: 2, u32: 4, f64: 
 const NAMES = Object.keys(FLOW_FIELDS) as FlowFieldName[];
 const U64_NAMES = NAMES.filter((n) => FLOW_FIELDS[n] === 'u64');
 
-/** bytes of one slot's columns (the store adds 3 pointers: addresses and health) */
+/** bytes of one slot's columns (the store adds a pointer: health) */
 export const SLOT_BYTES = NAMES.reduce((s, n) => s + BYTES[FLOW_FIELDS[n]], 0);
 
 /** One buffer for every column of n slots (one allocation a growth, not one per
@@ -113,6 +118,23 @@ function columns(n: number): Record<FlowFieldName, Column> {
   return Object.fromEntries(out) as Record<FlowFieldName, Column>;
 }
 
+const AF_INET = 2;
+
+/** a dotted-quad IPv4 address as a u32, -1 if `a` is not one (in the form formatAddress writes) */
+function v4(a: string): number {
+  const p = a.split('.');
+  if (p.length !== 4) return -1;
+  let n = 0;
+  for (const x of p) {
+    const b = Number(x);
+    if (!(b >= 0 && b <= 255) || String(b) !== x) return -1;
+    n = n * 256 + b;
+  }
+  return n;
+}
+
+const v4Text = (n: number): string => `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+
 /** What a flow gets at its close, kept apart (most flows in the table are open). */
 export interface FlowEnd {
   close_ns: bigint;
@@ -137,8 +159,6 @@ export class FlowStore {
   h = {} as Record<(typeof U64_NAMES)[number], Uint32Array>;
   /** 1 while a slot holds a flow */
   live = new Uint8Array(0);
-  readonly src: string[] = [];
-  readonly dst: string[] = [];
   readonly health: Array<HealthRef | null> = [];
   /** what only a closing flow has (its close, final counters), by slot */
   readonly ends = new Map<number, FlowEnd>();
@@ -148,8 +168,12 @@ export class FlowStore {
   private readonly nsIds = new Map<bigint, number>();
   private readonly names: string[] = [''];
   private readonly nameIds = new Map<string, number>([['', 0]]);
-  /** recent address strings, shared by the flows that have them */
-  private readonly addrs = new Map<string, string>();
+  /** addresses that are not IPv4 (IPv6, or any text a test gives), by id,
+   * with the count of flows that hold each (an id is reused once free) */
+  private readonly addrIds = new Map<string, number>();
+  private readonly addrList: string[] = [];
+  private addrRefs = new Uint32Array(64);
+  private readonly addrFree: number[] = [];
 
   constructor(capacity = 1024) {
     this.grow(capacity);
@@ -167,19 +191,30 @@ export class FlowStore {
     c.idiag_family[i] = family;
     c.sport[i] = sport;
     c.dport[i] = dport;
-    this.src[i] = this.intern(src);
-    this.dst[i] = this.intern(dst);
+    const s4 = family === AF_INET ? v4(src) : -1,
+      d4 = family === AF_INET ? v4(dst) : -1;
+    if (s4 >= 0 && d4 >= 0) {
+      c.srcA[i] = s4;
+      c.dstA[i] = d4;
+    } else {
+      c.addrIds[i] = 1;
+      c.srcA[i] = this.addrRef(src);
+      c.dstA[i] = this.addrRef(dst);
+    }
     return i;
   }
 
   release(i: number): void {
     if (!this.live[i]) return;
+    if (this.c.addrIds[i]) {
+      this.addrUnref(this.c.srcA[i]!);
+      this.addrUnref(this.c.dstA[i]!);
+    }
     for (const n of NAMES) {
       if (FLOW_FIELDS[n] === 'u64') this.c[n][i] = 0n;
       else (this.c[n] as NumColumn)[i] = 0;
     }
     this.live[i] = 0;
-    this.src[i] = this.dst[i] = '';
     this.health[i] = null;
     this.ends.delete(i);
     this.free.push(i);
@@ -230,12 +265,37 @@ export class FlowStore {
     return e;
   }
 
-  private intern(s: string): string {
-    const had = this.addrs.get(s);
-    if (had !== undefined) return had;
-    if (this.addrs.size >= 65536) this.addrs.clear();
-    this.addrs.set(s, s);
-    return s;
+  /** slot i's source and destination addresses as text */
+  srcOf(i: number): string {
+    return this.c.addrIds[i] ? this.addrList[this.c.srcA[i]!]! : v4Text(this.c.srcA[i]!);
+  }
+
+  dstOf(i: number): string {
+    return this.c.addrIds[i] ? this.addrList[this.c.dstA[i]!]! : v4Text(this.c.dstA[i]!);
+  }
+
+  private addrRef(a: string): number {
+    let id = this.addrIds.get(a);
+    if (id === undefined) {
+      id = this.addrFree.pop() ?? this.addrList.length;
+      if (id === this.addrList.length) this.addrList.push(a);
+      else this.addrList[id] = a;
+      this.addrIds.set(a, id);
+      if (id >= this.addrRefs.length) {
+        const refs = new Uint32Array(2 * this.addrRefs.length);
+        refs.set(this.addrRefs);
+        this.addrRefs = refs;
+      }
+    }
+    this.addrRefs[id]!++;
+    return id;
+  }
+
+  private addrUnref(id: number): void {
+    if (--this.addrRefs[id]! > 0) return;
+    this.addrIds.delete(this.addrList[id]!);
+    this.addrList[id] = '';
+    this.addrFree.push(id);
   }
 
   private grow(n: number): void {
@@ -249,11 +309,7 @@ export class FlowStore {
     live.set(this.live);
     this.live = live;
     for (let i = n - 1; i >= this.capacity; i--) this.free.push(i);
-    for (let i = this.capacity; i < n; i++) {
-      this.src.push('');
-      this.dst.push('');
-      this.health.push(null);
-    }
+    for (let i = this.capacity; i < n; i++) this.health.push(null);
     this.capacity = n;
   }
 }
