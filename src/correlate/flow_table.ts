@@ -10,6 +10,7 @@ import { formatAddress } from '../format/address';
 import { Flow, SYNTHETIC_COOKIE, type Counters } from './flow';
 import { FlowStore } from './flow_store';
 import { FlowIndex } from './flow_index';
+import { RecentCookies } from './recent_cookies';
 import { TupleIndex, flowTuple, tupleKey } from './tuple_index';
 import { VIEW_DESTROY, VIEW_EVENTS, VIEW_POLL, VIEW_SAMPLES, type FlowRow } from './flow_row';
 import { viewsName } from './coverage';
@@ -20,8 +21,8 @@ import type { LifetimeSink } from './lifetimes';
 
 /** how long a written flow's key absorbs late reports */
 const RECENT_MS = 60_000;
-/** (ns, cookie) or (ns, tuple key): the two never collide (a tuple key has '|') */
-const recentKey = (ns: bigint, key: bigint | string): string => `${ns}:${key}`;
+/** (ns, tuple key) of a written flow (the cookieless path) */
+const recentKey = (ns: bigint, key: string): string => `${ns}:${key}`;
 /** States whose sockets are not flows of their own: TIME_WAIT and request
  * sockets carry cookies of their own; listeners have no peer. */
 const TCP_SYN_SENT = 2,
@@ -90,7 +91,9 @@ export class FlowTable {
   /** the Owner objects of the current owners pass, by pid */
   private readonly ownerOf = new Map<number, Owner>();
   private readonly cycles = new Map<bigint, number>();
-  private readonly recent = new Map<string, number>();
+  /** keys of written flows, for RECENT_MS: by (ns id, cookie), and by tuple where the tuple index is on */
+  private readonly recent: RecentCookies;
+  private readonly recentTuples = new Map<string, number>();
   /** built on the first cookieless event: until then no flow pays for it */
   private tuples: TupleIndex | null = null;
   private synthetic = 0n;
@@ -122,6 +125,7 @@ export class FlowTable {
     this.maxFlows = opts.maxFlows ?? 1_000_000;
     this.graceMs = opts.closeGraceMs ?? 2000;
     this.now = opts.now ?? (() => performance.now());
+    this.recent = new RecentCookies(RECENT_MS, this.now);
     this.health = opts.health ?? null;
     this.lifetimes = opts.lifetimes ?? null;
     this.health?.setSideOf((f) => this.sideOf(f));
@@ -417,7 +421,7 @@ export class FlowTable {
     const cookie = b.u64('idiag_cookie')[i]!;
     let f = this.lookup(ns, cookie);
     if (f) return f;
-    if (late && this.recent.has(recentKey(ns, cookie))) {
+    if (late && this.recent.has(this.store.knownNs(ns), cookie)) {
       this.s.late++;
       return null;
     }
@@ -464,7 +468,7 @@ export class FlowTable {
       return f;
     }
     if (!f && !opens) {
-      if (this.recent.has(recentKey(ns, key))) {
+      if (this.recentTuples.has(recentKey(ns, key))) {
         this.s.late++;
         return null;
       }
@@ -554,12 +558,13 @@ export class FlowTable {
   /** Keys of written flows, for a while: late reports of them are absorbed.
    * With the tuple index, the tuple too (cookieless reports; an open is a new flow). */
   private remember(f: Flow, tuple: string): void {
+    if (f.idiag_cookie < SYNTHETIC_COOKIE) this.recent.add(this.store.c.netnsId[f.i]!, f.idiag_cookie);
+    if (!tuple) return;
     const now = this.now();
-    if (f.idiag_cookie < SYNTHETIC_COOKIE) this.recent.set(recentKey(f.netns_inode, f.idiag_cookie), now + RECENT_MS);
-    if (tuple) this.recent.set(recentKey(f.netns_inode, tuple), now + RECENT_MS);
+    this.recentTuples.set(recentKey(f.netns_inode, tuple), now + RECENT_MS);
     if (++this.sinceSweep < 4096) return;
     this.sinceSweep = 0;
-    for (const [k, until] of this.recent) if (until <= now) this.recent.delete(k);
+    for (const [k, until] of this.recentTuples) if (until <= now) this.recentTuples.delete(k);
   }
 
   /** Over the cap: the least recently seen 1% leave, flagged evicted. */
