@@ -71,11 +71,36 @@ export class Flow {
   get dst(): string {
     return this.s.dstOf(this.i);
   }
+  /** the owner's fields (OwnerTable); each setter keeps the other three */
+  get pid(): number {
+    return this.s.owners.pid[this.s.c.ownerId[this.i]!]!;
+  }
+  set pid(v: number) {
+    this.setOwner(v, this.tgid, this.commId, this.cgroup_id);
+  }
+  get tgid(): number {
+    return this.s.owners.tgid[this.s.c.ownerId[this.i]!]!;
+  }
+  set tgid(v: number) {
+    this.setOwner(this.pid, v, this.commId, this.cgroup_id);
+  }
   get comm(): string {
-    return this.s.nameOf(this.s.c.commId[this.i]!);
+    return this.s.nameOf(this.commId);
   }
   set comm(v: string) {
-    this.s.c.commId[this.i] = this.s.nameId(v);
+    this.setOwner(this.pid, this.tgid, this.s.nameId(v), this.cgroup_id);
+  }
+  get cgroup_id(): bigint {
+    return this.s.owners.cgroup[this.s.c.ownerId[this.i]!]!;
+  }
+  set cgroup_id(v: bigint) {
+    this.setOwner(this.pid, this.tgid, this.commId, v);
+  }
+  private get commId(): number {
+    return this.s.owners.comm[this.s.c.ownerId[this.i]!]!;
+  }
+  private setOwner(pid: number, tgid: number, comm: number, cgroup: bigint): void {
+    this.s.setOwner(this.i, pid, tgid, comm, cgroup);
   }
   get final(): Counters | null {
     return this.s.ends.get(this.i)?.final ?? null;
@@ -268,11 +293,8 @@ export class Flow {
   }
 
   owner(pid: number, tgid: number, comm: string, cgroup: bigint): void {
-    this.pid = pid;
-    this.tgid = tgid;
     if ((comm && comm !== this.comm) || (cgroup && cgroup !== this.cgroup_id)) this.health = null;
-    if (comm) this.comm = comm;
-    if (cgroup) this.cgroup_id = cgroup;
+    this.setOwner(pid, tgid, comm ? this.s.nameId(comm) : this.commId, cgroup || this.cgroup_id);
   }
 
   toRow(evicted: boolean): FlowRow {

@@ -4,6 +4,7 @@
 // (store, slot) over it whose properties are made from the same field table.
 import type { Counters } from './flow';
 import type { HealthRef } from './health';
+import { OwnerTable } from './owner_table';
 
 /** a column's element: 'bool' is a u8 read as a boolean, 'u64' a bigint */
 export type FieldKind = 'u8' | 'u16' | 'u32' | 'f64' | 'u64' | 'bool';
@@ -39,11 +40,8 @@ export const FLOW_FIELDS = {
   direction: 'u8',
   retransmitEvents: 'u32',
   resetEvents: 'u32',
-  pid: 'u32',
-  tgid: 'u32',
-  /** index of the comm in the store's names (0: none) */
-  commId: 'u32',
-  cgroup_id: 'u64',
+  /** the socket's owner: an id of the store's owners (0: none known) */
+  ownerId: 'u32',
   /** highest rate (bytes/s) and most retransmits between two consecutive polls */
   peakBytesPerS: 'f64',
   peakRetrans: 'u32',
@@ -163,6 +161,8 @@ export class FlowStore {
   /** what only a closing flow has (its close, final counters), by slot */
   readonly ends = new Map<number, FlowEnd>();
   private free: number[] = [];
+  /** the processes owning flows (pid, tgid, comm, cgroup), by id */
+  readonly owners = new OwnerTable();
   /** namespace inodes by id, and comm names by id (1-based; few, never per flow) */
   private readonly nsList: bigint[] = [];
   private readonly nsIds = new Map<bigint, number>();
@@ -206,6 +206,7 @@ export class FlowStore {
 
   release(i: number): void {
     if (!this.live[i]) return;
+    this.owners.unref(this.c.ownerId[i]!);
     if (this.c.addrIds[i]) {
       this.addrUnref(this.c.srcA[i]!);
       this.addrUnref(this.c.dstA[i]!);
@@ -256,6 +257,15 @@ export class FlowStore {
   /** live slots, lowest first */
   *slots(): Generator<number> {
     for (let i = 0; i < this.capacity; i++) if (this.live[i]) yield i;
+  }
+
+  /** Sets slot i's owner. */
+  setOwner(i: number, pid: number, tgid: number, comm: number, cgroup: bigint): void {
+    const o = this.owners,
+      had = this.c.ownerId[i]!;
+    if (o.pid[had] === pid && o.tgid[had] === tgid && o.comm[had] === comm && o.cgroup[had] === cgroup) return;
+    this.c.ownerId[i] = o.ref(pid, tgid, comm, cgroup);
+    o.unref(had);
   }
 
   /** slot i's close record, made on first use */
