@@ -4,13 +4,7 @@
 // ring of typed arrays, oldest first, found by an open-addressing hash of ring
 // positions (like flow_index.ts): ~24 bytes a key, no string, no Map entry
 // (a `${ns}:${cookie}` key in a Map cost ~150 bytes; a burst writes 100k flows a minute).
-
-function mix(ns: number, lo: number, hi: number): number {
-  let h = Math.imul(lo ^ 0x85ebca6b, 0x9e3779b9);
-  h = Math.imul(h ^ (h >>> 15) ^ hi, 0xc2b2ae35);
-  h = Math.imul(h ^ (h >>> 13) ^ ns, 0x27d4eb2d);
-  return (h ^ (h >>> 16)) >>> 0;
-}
+import { mix, probeInsert, probeRemove } from './probe_table';
 
 export class RecentCookies {
   /** the ring: oldest at `head`, `n` keys */
@@ -80,33 +74,15 @@ export class RecentCookies {
     if (cap < this.ns.length) this.resize(cap);
   }
 
-  private hashOf(p: number): number {
-    return mix(this.ns[p]!, this.lo[p]!, this.hi[p]!);
-  }
+  private readonly hashOf = (p: number): number => mix(this.ns[p]!, this.lo[p]!, this.hi[p]!);
 
   private put(p: number): void {
-    let i = this.hashOf(p) & this.mask;
-    while (this.t[i] !== 0) i = (i + 1) & this.mask;
-    this.t[i] = p + 1;
+    probeInsert(this.t, this.mask, this.hashOf(p), p);
   }
 
-  /** the hash entry of ring position p out (backward-shift deletion) */
+  /** the hash entry of ring position p out */
   private remove(p: number): void {
-    const t = this.t,
-      mask = this.mask;
-    let i = this.hashOf(p) & mask;
-    while (t[i] !== p + 1) {
-      if (t[i] === 0) return;
-      i = (i + 1) & mask;
-    }
-    for (let j = (i + 1) & mask; t[j] !== 0; j = (j + 1) & mask) {
-      const k = this.hashOf(t[j]! - 1) & mask;
-      const stays = i <= j ? i < k && k <= j : i < k || k <= j;
-      if (stays) continue;
-      t[i] = t[j]!;
-      i = j;
-    }
-    t[i] = 0;
+    probeRemove(this.t, this.mask, p, this.hashOf);
   }
 
   /** A ring of `cap` keys (the held ones copied, oldest first) and its hash. */
