@@ -5,6 +5,7 @@
 import type { Counters } from './flow';
 import type { HealthRef } from './health';
 import { OwnerTable } from './owner_table';
+import { formatAddress } from '../format/address';
 
 /** a column's element: 'bool' is a u8 read as a boolean, 'u64' a bigint */
 export type FieldKind = 'u8' | 'u16' | 'u32' | 'f64' | 'u64' | 'bool';
@@ -118,8 +119,13 @@ function columns(n: number): Record<FlowFieldName, Column> {
 
 const AF_INET = 2;
 
-/** a dotted-quad IPv4 address as a u32, -1 if `a` is not one (in the form formatAddress writes) */
-function v4(a: string): number {
+/** an address as text, or as inet_diag's 16 bytes (network order) */
+export type Address = string | Uint8Array;
+
+/** an IPv4 address as a u32 (its 4 bytes, or its dotted quad in the form
+ * formatAddress writes), -1 if `a` is not one */
+function v4(a: Address): number {
+  if (typeof a !== 'string') return ((a[0]! << 24) | (a[1]! << 16) | (a[2]! << 8) | a[3]!) >>> 0;
   const p = a.split('.');
   if (p.length !== 4) return -1;
   let n = 0;
@@ -180,7 +186,7 @@ export class FlowStore {
   }
 
   /** A new slot, zeroed, for a flow of (ns, cookie, tuple). */
-  alloc(ns: bigint, cookie: bigint, family: number, src: string, sport: number, dst: string, dport: number): number {
+  alloc(ns: bigint, cookie: bigint, family: number, src: Address, sport: number, dst: Address, dport: number): number {
     if (this.free.length === 0) this.grow(Math.max(1024, Math.ceil(this.capacity * 1.25)));
     const i = this.free.pop()!;
     this.live[i] = 1;
@@ -198,8 +204,8 @@ export class FlowStore {
       c.dstA[i] = d4;
     } else {
       c.addrIds[i] = 1;
-      c.srcA[i] = this.addrRef(src);
-      c.dstA[i] = this.addrRef(dst);
+      c.srcA[i] = this.addrRef(typeof src === 'string' ? src : formatAddress(family, src));
+      c.dstA[i] = this.addrRef(typeof dst === 'string' ? dst : formatAddress(family, dst));
     }
     return i;
   }

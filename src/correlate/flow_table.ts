@@ -8,7 +8,7 @@
 import type { ColumnBatch } from '../layout/batch';
 import { formatAddress } from '../format/address';
 import { Flow, SYNTHETIC_COOKIE, type Counters } from './flow';
-import { FlowStore } from './flow_store';
+import { FlowStore, type Address } from './flow_store';
 import { FlowIndex } from './flow_index';
 import { RecentCookies } from './recent_cookies';
 import { TupleIndex, flowTuple, tupleKey } from './tuple_index';
@@ -425,12 +425,13 @@ export class FlowTable {
       this.s.late++;
       return null;
     }
+    // the addresses as the batch has them: text only for the tuple index
     const fam = b.u8('idiag_family')[i]!,
-      src = formatAddress(fam, b.b16('src', i)),
-      dst = formatAddress(fam, b.b16('dst', i));
+      src = b.b16('src', i),
+      dst = b.b16('dst', i);
     const sport = b.u16('sport')[i]!,
       dport = b.u16('dport')[i]!;
-    const key = this.tuples ? tupleKey(fam, src, sport, dst, dport) : undefined;
+    const key = this.tuples ? tupleKey(fam, formatAddress(fam, src), sport, formatAddress(fam, dst), dport) : undefined;
     f = key === undefined ? null : (this.tuples!.get(ns, key) ?? null);
     if (f && f.idiag_cookie >= SYNTHETIC_COOKIE) {
       // cookieless events saw this socket first: re-keyed, not a second flow
@@ -485,7 +486,7 @@ export class FlowTable {
   }
 
   /** A new flow enters the table (and the tuple index, once there is one). */
-  private add(ns: bigint, cookie: bigint, fam: number, src: string, sport: number, dst: string, dport: number, key?: string): Flow {
+  private add(ns: bigint, cookie: bigint, fam: number, src: Address, sport: number, dst: Address, dport: number, key?: string): Flow {
     // Evict first: no view has marked the new flow seen yet, so it would be
     // the least recently seen and leave at once, written with no views.
     if (this.store.size >= this.maxFlows) this.evict();
