@@ -36,6 +36,9 @@ export interface FlowTableOptions {
   maxFlows?: number;
   /** how long a closed flow waits for the other views' reports of its close */
   closeGraceMs?: number;
+  /** closed flows waiting out their grace at most (a burst of closes); past
+   * it the oldest is written at once, counted (graceCut) */
+  maxClosing?: number;
   /** monotonic clock in ms (tests may drive it) */
   now?: () => number;
   /** the TCP health metrics to feed (src/correlate/health.ts); none: no health work at all */
@@ -66,6 +69,8 @@ export interface FlowStats {
   adopted: number;
   /** close reports that came after their flow was written (absorbed) */
   late: number;
+  /** closed flows written before their grace ended: more than maxClosing waited */
+  graceCut: number;
 }
 
 /** a namespace's listeners in the dump under way */
@@ -100,8 +105,10 @@ export class FlowTable {
   private sinceSweep = 0;
   private readonly maxFlows: number;
   private readonly graceMs: number;
+  private readonly maxClosing: number;
   private readonly now: () => number;
-  private readonly evictedRows: FlowRow[] = [];
+  /** rows due now whatever the time: evicted flows, closed ones whose grace was cut */
+  private readonly readyRows: FlowRow[] = [];
   private readonly s = {
     opened: 0,
     closed: 0,
@@ -112,6 +119,7 @@ export class FlowTable {
     tupleJoined: 0,
     adopted: 0,
     late: 0,
+    graceCut: 0,
     bytesUnpolled: 0n,
   };
   private readonly coverage = new Map<number, number>();
@@ -124,6 +132,7 @@ export class FlowTable {
   constructor(opts: FlowTableOptions = {}) {
     this.maxFlows = opts.maxFlows ?? 1_000_000;
     this.graceMs = opts.closeGraceMs ?? 2000;
+    this.maxClosing = Math.max(1, opts.maxClosing ?? 32_768);
     this.now = opts.now ?? (() => performance.now());
     this.recent = new RecentCookies(RECENT_MS, this.now);
     this.health = opts.health ?? null;
@@ -382,7 +391,7 @@ export class FlowTable {
 
   /** Finished flows whose close grace is over (and evicted ones): they leave the table. */
   collect(): FlowRow[] {
-    const out = this.evictedRows.splice(0);
+    const out = this.readyRows.splice(0);
     const now = this.now();
     for (const [i, at] of this.closing) {
       if (at > now) continue;
@@ -395,14 +404,14 @@ export class FlowTable {
    * no closed flow waits). Closes wait out the same grace, in the order
    * they came, so the first one waiting is the first due. */
   msToCollect(): number {
-    if (this.evictedRows.length) return 0;
+    if (this.readyRows.length) return 0;
     for (const at of this.closing.values()) return Math.max(0, at - this.now());
     return Infinity;
   }
 
   /** Every closed flow now, grace or not (shutdown). Open flows stay open. */
   collectAll(): FlowRow[] {
-    const out = this.evictedRows.splice(0);
+    const out = this.readyRows.splice(0);
     for (const i of this.closing.keys()) out.push(this.finish(new Flow(this.store, i), false));
     return out;
   }
@@ -514,6 +523,11 @@ export class FlowTable {
     f.closed = true;
     this.closing.set(f.i, this.now() + this.graceMs);
     this.s.closed++;
+    if (this.closing.size <= this.maxClosing) return;
+    // too many wait: the oldest (never f) goes now; a late report of it is absorbed, counted as late
+    const [oldest] = this.closing.keys();
+    this.readyRows.push(this.finish(new Flow(this.store, oldest!), false));
+    this.s.graceCut++;
   }
 
   private finish(f: Flow, evicted: boolean): FlowRow {
@@ -574,7 +588,7 @@ export class FlowTable {
     const all = [...this.store.slots()];
     all.sort((a, b) => (seen[a]! < seen[b]! ? -1 : seen[a]! > seen[b]! ? 1 : 0));
     const n = Math.max(1, Math.ceil(this.maxFlows / 100));
-    for (const i of all.slice(0, n)) this.evictedRows.push(this.finish(new Flow(this.store, i), true));
+    for (const i of all.slice(0, n)) this.readyRows.push(this.finish(new Flow(this.store, i), true));
   }
 }
 
