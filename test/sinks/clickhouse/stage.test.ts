@@ -77,7 +77,7 @@ describe('TableStage (column-major staging of transient chunks)', () => {
     expect(decodeBlocks(concatParts(second.parts))[0]!['idiag_cookie']).to.equal(1000n);
   });
 
-  it('the pool keeps free sets up to its byte budget over every table; a new set starts at the last batch's sizes', () => {
+  it("the pool keeps free sets up to its byte budget over every table; a new set starts at the last batch's sizes", () => {
     const st = new TableStage('tcp_snapshots', new StagePool(0)); // keeps nothing
     st.append(encodeSnapshots(batch(2000, 0), { names: ['cubic'] }, 'h', LEGACY));
     const first = st.seal(ID);
