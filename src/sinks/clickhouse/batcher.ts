@@ -16,16 +16,13 @@ export interface BatchLimits {
 
 export class Batcher {
   private readonly stages = new Map<string, TableStage>();
-  /** free buffer sets, two batches' bytes at most over every table */
-  readonly pool: StagePool;
+  readonly pool = new StagePool();
   /** when each open batch is due by age */
   private readonly dueAt = new Map<TableStage, number>();
   constructor(
     readonly limits: BatchLimits,
     private readonly random: () => number = Math.random,
-  ) {
-    this.pool = new StagePool(2 * limits.maxBytes);
-  }
+  ) {}
 
   /** copies a chunk into its table's stage; returns the stage when its batch is full */
   add(chunk: EncodedChunk): TableStage | null {

@@ -22,12 +22,13 @@ export interface StagedBatch {
   release(): void;
 }
 
-/** Free buffer sets per table, kept while their buffers total at most
- * `keepBytes` over every table (a set past it is left to GC). */
+/** Free buffer sets per table; at most `keep` each (the rest is left to GC,
+ * where it waits for a full collection: a burst of those is worse than keeping
+ * them). Sets are as large as their table's last batch needed (TableStage). */
 export class StagePool {
   private readonly free = new Map<string, ByteWriter[][]>();
   private held = 0;
-  constructor(readonly keepBytes = 16 << 20) {}
+  constructor(readonly keep = 2) {}
 
   /** A set of n buffers: a free one of the table's, else new ones of `sizes` bytes (at least 4 KiB each). */
   take(table: string, n: number, sizes: readonly number[] = []): ByteWriter[] {
@@ -40,13 +41,12 @@ export class StagePool {
   }
 
   give(table: string, set: ByteWriter[]): void {
-    const bytes = setBytes(set);
-    if (this.held + bytes > this.keepBytes) return;
     let list = this.free.get(table);
     if (!list) this.free.set(table, (list = []));
+    if (list.length >= this.keep) return;
     for (const w of set) w.len = 0;
     list.push(set);
-    this.held += bytes;
+    this.held += setBytes(set);
   }
 
   /** bytes held by free sets (for tests and stats) */
