@@ -35,16 +35,6 @@ export interface Counters {
   tcpi_rtt: number;
 }
 
-/** Counter change between two polls. Numbers: bytes are exact below 2^53
- * (8 PiB), ns since the epoch to ~256 ns, plenty for rates. */
-export interface Delta {
-  /** ns between the two polls */
-  dt_ns: number;
-  bytes_acked: number;
-  bytes_received: number;
-  retrans: number;
-}
-
 /** Bit 63 marks the key of a flow no cookie has named yet (cookieless events):
  * kernel cookies count up from 1 and never reach it. Never written out. */
 export const SYNTHETIC_COOKIE = 1n << 63n;
@@ -76,19 +66,63 @@ export class Flow {
     return this.s.nsOf(this.s.c.netnsId[this.i]!);
   }
   get src(): string {
-    return this.s.src[this.i]!;
+    return this.s.srcOf(this.i);
   }
   get dst(): string {
-    return this.s.dst[this.i]!;
+    return this.s.dstOf(this.i);
+  }
+  /** the owner's fields (OwnerTable); each setter keeps the other three */
+  get pid(): number {
+    return this.s.owners.pid[this.s.c.ownerId[this.i]!]!;
+  }
+  set pid(v: number) {
+    this.setOwner(v, this.tgid, this.commId, this.cgroup_id);
+  }
+  get tgid(): number {
+    return this.s.owners.tgid[this.s.c.ownerId[this.i]!]!;
+  }
+  set tgid(v: number) {
+    this.setOwner(this.pid, v, this.commId, this.cgroup_id);
   }
   get comm(): string {
-    return this.s.nameOf(this.s.c.commId[this.i]!);
+    return this.s.nameOf(this.commId);
   }
   set comm(v: string) {
-    this.s.c.commId[this.i] = this.s.nameId(v);
+    this.setOwner(this.pid, this.tgid, this.s.nameId(v), this.cgroup_id);
+  }
+  get cgroup_id(): bigint {
+    return this.s.owners.cgroup[this.s.c.ownerId[this.i]!]!;
+  }
+  set cgroup_id(v: bigint) {
+    this.setOwner(this.pid, this.tgid, this.commId, v);
+  }
+  private get commId(): number {
+    return this.s.owners.comm[this.s.c.ownerId[this.i]!]!;
+  }
+  private setOwner(pid: number, tgid: number, comm: number, cgroup: bigint): void {
+    this.s.setOwner(this.i, pid, tgid, comm, cgroup);
   }
   get final(): Counters | null {
-    return this.s.finals.get(this.i) ?? null;
+    return this.s.ends.get(this.i)?.final ?? null;
+  }
+  get close_ns(): bigint {
+    return this.s.ends.get(this.i)?.close_ns ?? 0n;
+  }
+  set close_ns(v: bigint) {
+    this.s.end(this.i).close_ns = v;
+  }
+  get lifetime_ns(): bigint {
+    return this.s.ends.get(this.i)?.lifetime_ns ?? 0n;
+  }
+  set lifetime_ns(v: bigint) {
+    this.s.end(this.i).lifetime_ns = v;
+  }
+  /** the state the close event says it left; 0 = no close event */
+  get closeState(): number {
+    return this.s.ends.get(this.i)?.closeState ?? 0;
+  }
+  set closeState(v: number) {
+    this.s.end(this.i).closeState = v;
   }
   get finalSource(): FinalSource {
     return FINAL_SOURCES[this.s.c.finalRank[this.i]!] ?? 'none';
@@ -151,10 +185,6 @@ export class Flow {
       lre = c.lre[i]!;
     const moved = first || la !== acked || lr !== received || c.lsi[i] !== segsIn || c.lso[i] !== segsOut || lre !== retrans;
     const pt = first ? 0 : this.lt;
-    c.pt[i] = pt;
-    c.pa[i] = la;
-    c.pr[i] = lr;
-    c.pre[i] = lre;
     c.lastTs[i] = ts;
     c.la[i] = acked;
     c.lr[i] = received;
@@ -169,12 +199,6 @@ export class Flow {
       if (retrans - lre > c.peakRetrans[i]!) c.peakRetrans[i] = retrans - lre;
     }
     return moved;
-  }
-
-  /** Counter change between the last two polls, null before the second. */
-  delta(): Delta | null {
-    if (this.polls < 2) return null;
-    return { dt_ns: this.lt - this.pt, bytes_acked: this.la - this.pa, bytes_received: this.lr - this.pr, retrans: this.lre - this.pre };
   }
 
   /** the last poll's counters, null before the first */
@@ -196,7 +220,7 @@ export class Flow {
   offerFinal(src: FinalSource, c: Counters): void {
     const rank = FINAL_SOURCES.indexOf(src);
     if (rank < this.finalRank) return;
-    this.s.finals.set(this.i, { ...c });
+    this.s.end(this.i).final = { ...c };
     this.finalRank = rank;
   }
 
@@ -269,11 +293,8 @@ export class Flow {
   }
 
   owner(pid: number, tgid: number, comm: string, cgroup: bigint): void {
-    this.pid = pid;
-    this.tgid = tgid;
     if ((comm && comm !== this.comm) || (cgroup && cgroup !== this.cgroup_id)) this.health = null;
-    if (comm) this.comm = comm;
-    if (cgroup) this.cgroup_id = cgroup;
+    this.setOwner(pid, tgid, comm ? this.s.nameId(comm) : this.commId, cgroup || this.cgroup_id);
   }
 
   toRow(evicted: boolean): FlowRow {

@@ -3,13 +3,7 @@
 // store's own columns, so an entry costs 4 bytes and no BigInt, and a lookup
 // takes the cookie as two u32 halves straight from a batch.
 import type { FlowStore } from './flow_store';
-
-function mix(ns: number, lo: number, hi: number): number {
-  let h = Math.imul(lo ^ 0x9e3779b9, 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13) ^ hi, 0xc2b2ae35);
-  h = Math.imul(h ^ (h >>> 16) ^ ns, 0x27d4eb2d);
-  return (h ^ (h >>> 15)) >>> 0;
-}
+import { mix, probeInsert, probeRemove } from './probe_table';
 
 export class FlowIndex {
   /** slot + 1, 0 empty */
@@ -46,34 +40,16 @@ export class FlowIndex {
 
   /** Removes a slot under its current key (before the key changes or the slot is freed). */
   remove(slot: number): void {
-    const t = this.t,
-      mask = this.mask;
-    let i = this.hashOf(slot) & mask;
-    while (t[i] !== slot + 1) {
-      if (t[i] === 0) return;
-      i = (i + 1) & mask;
-    }
-    // backward shift: move up each later entry of the run that may sit at i
-    for (let j = (i + 1) & mask; t[j] !== 0; j = (j + 1) & mask) {
-      const k = this.hashOf(t[j]! - 1) & mask;
-      const stays = i <= j ? i < k && k <= j : i < k || k <= j;
-      if (stays) continue;
-      t[i] = t[j]!;
-      i = j;
-    }
-    t[i] = 0;
-    this.n--;
+    if (probeRemove(this.t, this.mask, slot, this.hash)) this.n--;
   }
 
-  private hashOf(slot: number): number {
+  private readonly hash = (slot: number): number => {
     const ck = this.store.h.idiag_cookie;
     return mix(this.store.c.netnsId[slot]!, ck[2 * slot]!, ck[2 * slot + 1]!);
-  }
+  };
 
   private put(t: Int32Array, mask: number, slot: number): void {
-    let p = this.hashOf(slot) & mask;
-    while (t[p] !== 0) p = (p + 1) & mask;
-    t[p] = slot + 1;
+    probeInsert(t, mask, this.hash(slot), slot);
   }
 
   private resize(size: number): void {

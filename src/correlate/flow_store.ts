@@ -4,6 +4,8 @@
 // (store, slot) over it whose properties are made from the same field table.
 import type { Counters } from './flow';
 import type { HealthRef } from './health';
+import { OwnerTable } from './owner_table';
+import { formatAddress } from '../format/address';
 
 /** a column's element: 'bool' is a u8 read as a boolean, 'u64' a bigint */
 export type FieldKind = 'u8' | 'u16' | 'u32' | 'f64' | 'u64' | 'bool';
@@ -15,16 +17,18 @@ export const FLOW_FIELDS = {
   idiag_family: 'u8',
   sport: 'u16',
   dport: 'u16',
+  /** the addresses: an IPv4 address as a number (a.b.c.d = a << 24 | ...),
+   * else (addrIds) ids of the store's other addresses */
+  srcA: 'u32',
+  dstA: 'u32',
+  addrIds: 'bool',
   views: 'u8',
   first_seen_ns: 'u64',
   last_seen_ns: 'u64',
   open_ns: 'u64',
-  close_ns: 'u64',
-  /** lifetime reported by the kernel at close (events), else 0n */
-  lifetime_ns: 'u64',
   first_poll_ns: 'u64',
   polls: 'u32',
-  /** the last two polls (l*: last, p*: previous); lastTs is the exact poll time */
+  /** the last poll (lastTs: its exact time); the health metrics count from it too */
   lastTs: 'u64',
   la: 'f64',
   lr: 'f64',
@@ -32,20 +36,13 @@ export const FLOW_FIELDS = {
   lso: 'u32',
   lre: 'u32',
   lrtt: 'u32',
-  pt: 'f64',
-  pa: 'f64',
-  pr: 'f64',
-  pre: 'u32',
   /** FINAL_SOURCES index of the final counters' source */
   finalRank: 'u8',
   direction: 'u8',
   retransmitEvents: 'u32',
   resetEvents: 'u32',
-  pid: 'u32',
-  tgid: 'u32',
-  /** index of the comm in the store's names (0: none) */
-  commId: 'u32',
-  cgroup_id: 'u64',
+  /** the socket's owner: an id of the store's owners (0: none known) */
+  ownerId: 'u32',
   /** highest rate (bytes/s) and most retransmits between two consecutive polls */
   peakBytesPerS: 'f64',
   peakRetrans: 'u32',
@@ -57,12 +54,8 @@ export const FLOW_FIELDS = {
   inode: 'u32',
   /** set when a close was seen (event, destroy, or absence from a poll) */
   closed: 'bool',
-  /** when the flow may leave the table (closed_at + grace), monotonic ms */
-  finalizeAtMs: 'f64',
   /** a view saw it in a state past the handshake (ESTABLISHED or later) */
   established: 'bool',
-  /** the state the close event says it left; 0 = no close event */
-  closeState: 'u8',
   resetsReceived: 'u32',
   resetsSent: 'u32',
   /** the latest tcp_info extras (destroy's final record wins over polls) */
@@ -76,15 +69,10 @@ export const FLOW_FIELDS = {
   bytesRetrans: 'f64',
   extraFinal: 'bool',
   /** health metrics (health.ts): counted as opened, side when events alone
-   * tell (1 client, 2 server), the peer reset it, counters as far as counted */
+   * tell (1 client, 2 server), the peer reset it */
   healthOpened: 'bool',
   sideHint: 'u8',
   gotReset: 'bool',
-  hso: 'u32',
-  hsi: 'u32',
-  hba: 'f64',
-  hbr: 'f64',
-  hre: 'u32',
 } as const satisfies Record<string, FieldKind>;
 
 export type FlowFieldName = keyof typeof FLOW_FIELDS;
@@ -100,7 +88,7 @@ const BYTES: Record<FieldKind, number> = { u8: 1, bool: 1, u16: 2, u32: 4, f64: 
 const NAMES = Object.keys(FLOW_FIELDS) as FlowFieldName[];
 const U64_NAMES = NAMES.filter((n) => FLOW_FIELDS[n] === 'u64');
 
-/** bytes of one slot's columns (the store adds 3 pointers: addresses and health) */
+/** bytes of one slot's columns (the store adds a pointer: health) */
 export const SLOT_BYTES = NAMES.reduce((s, n) => s + BYTES[FLOW_FIELDS[n]], 0);
 
 /** One buffer for every column of n slots (one allocation a growth, not one per
@@ -129,6 +117,39 @@ function columns(n: number): Record<FlowFieldName, Column> {
   return Object.fromEntries(out) as Record<FlowFieldName, Column>;
 }
 
+const AF_INET = 2;
+
+/** an address as text, or as inet_diag's 16 bytes (network order) */
+export type Address = string | Uint8Array;
+
+/** an IPv4 address as a u32 (its 4 bytes, or its dotted quad in the form
+ * formatAddress writes), -1 if `a` is not one */
+function v4(a: Address): number {
+  if (typeof a !== 'string') return ((a[0]! << 24) | (a[1]! << 16) | (a[2]! << 8) | a[3]!) >>> 0;
+  const p = a.split('.');
+  if (p.length !== 4) return -1;
+  let n = 0;
+  for (const x of p) {
+    const b = Number(x);
+    if (!(b >= 0 && b <= 255) || String(b) !== x) return -1;
+    n = n * 256 + b;
+  }
+  return n;
+}
+
+const v4Text = (n: number): string => `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+
+/** What a flow gets at its close, kept apart (most flows in the table are open). */
+export interface FlowEnd {
+  close_ns: bigint;
+  /** lifetime reported by the kernel at close (events), else 0n */
+  lifetime_ns: bigint;
+  /** the state the close event says it left; 0 = no close event */
+  closeState: number;
+  /** final counters (events, destroy) */
+  final: Counters | null;
+}
+
 /** Final-counter sources, in rank order: a later source never overrides a better one. */
 export const FINAL_SOURCES = ['none', 'poll', 'destroy', 'events'] as const;
 
@@ -142,26 +163,30 @@ export class FlowStore {
   h = {} as Record<(typeof U64_NAMES)[number], Uint32Array>;
   /** 1 while a slot holds a flow */
   live = new Uint8Array(0);
-  readonly src: string[] = [];
-  readonly dst: string[] = [];
   readonly health: Array<HealthRef | null> = [];
-  /** final counters, kept only for the flows that have them (closing ones) */
-  readonly finals = new Map<number, Counters>();
+  /** what only a closing flow has (its close, final counters), by slot */
+  readonly ends = new Map<number, FlowEnd>();
   private free: number[] = [];
+  /** the processes owning flows (pid, tgid, comm, cgroup), by id */
+  readonly owners = new OwnerTable();
   /** namespace inodes by id, and comm names by id (1-based; few, never per flow) */
   private readonly nsList: bigint[] = [];
   private readonly nsIds = new Map<bigint, number>();
   private readonly names: string[] = [''];
   private readonly nameIds = new Map<string, number>([['', 0]]);
-  /** recent address strings, shared by the flows that have them */
-  private readonly addrs = new Map<string, string>();
+  /** addresses that are not IPv4 (IPv6, or any text a test gives), by id,
+   * with the count of flows that hold each (an id is reused once free) */
+  private readonly addrIds = new Map<string, number>();
+  private readonly addrList: string[] = [];
+  private addrRefs = new Uint32Array(64);
+  private readonly addrFree: number[] = [];
 
   constructor(capacity = 1024) {
     this.grow(capacity);
   }
 
   /** A new slot, zeroed, for a flow of (ns, cookie, tuple). */
-  alloc(ns: bigint, cookie: bigint, family: number, src: string, sport: number, dst: string, dport: number): number {
+  alloc(ns: bigint, cookie: bigint, family: number, src: Address, sport: number, dst: Address, dport: number): number {
     if (this.free.length === 0) this.grow(Math.max(1024, Math.ceil(this.capacity * 1.25)));
     const i = this.free.pop()!;
     this.live[i] = 1;
@@ -172,21 +197,33 @@ export class FlowStore {
     c.idiag_family[i] = family;
     c.sport[i] = sport;
     c.dport[i] = dport;
-    this.src[i] = this.intern(src);
-    this.dst[i] = this.intern(dst);
+    const s4 = family === AF_INET ? v4(src) : -1,
+      d4 = family === AF_INET ? v4(dst) : -1;
+    if (s4 >= 0 && d4 >= 0) {
+      c.srcA[i] = s4;
+      c.dstA[i] = d4;
+    } else {
+      c.addrIds[i] = 1;
+      c.srcA[i] = this.addrRef(typeof src === 'string' ? src : formatAddress(family, src));
+      c.dstA[i] = this.addrRef(typeof dst === 'string' ? dst : formatAddress(family, dst));
+    }
     return i;
   }
 
   release(i: number): void {
     if (!this.live[i]) return;
+    this.owners.unref(this.c.ownerId[i]!);
+    if (this.c.addrIds[i]) {
+      this.addrUnref(this.c.srcA[i]!);
+      this.addrUnref(this.c.dstA[i]!);
+    }
     for (const n of NAMES) {
       if (FLOW_FIELDS[n] === 'u64') this.c[n][i] = 0n;
       else (this.c[n] as NumColumn)[i] = 0;
     }
     this.live[i] = 0;
-    this.src[i] = this.dst[i] = '';
     this.health[i] = null;
-    this.finals.delete(i);
+    this.ends.delete(i);
     this.free.push(i);
     this.size--;
   }
@@ -228,12 +265,53 @@ export class FlowStore {
     for (let i = 0; i < this.capacity; i++) if (this.live[i]) yield i;
   }
 
-  private intern(s: string): string {
-    const had = this.addrs.get(s);
-    if (had !== undefined) return had;
-    if (this.addrs.size >= 65536) this.addrs.clear();
-    this.addrs.set(s, s);
-    return s;
+  /** Sets slot i's owner. */
+  setOwner(i: number, pid: number, tgid: number, comm: number, cgroup: bigint): void {
+    const o = this.owners,
+      had = this.c.ownerId[i]!;
+    if (o.pid[had] === pid && o.tgid[had] === tgid && o.comm[had] === comm && o.cgroup[had] === cgroup) return;
+    this.c.ownerId[i] = o.ref(pid, tgid, comm, cgroup);
+    o.unref(had);
+  }
+
+  /** slot i's close record, made on first use */
+  end(i: number): FlowEnd {
+    let e = this.ends.get(i);
+    if (!e) this.ends.set(i, (e = { close_ns: 0n, lifetime_ns: 0n, closeState: 0, final: null }));
+    return e;
+  }
+
+  /** slot i's source and destination addresses as text */
+  srcOf(i: number): string {
+    return this.c.addrIds[i] ? this.addrList[this.c.srcA[i]!]! : v4Text(this.c.srcA[i]!);
+  }
+
+  dstOf(i: number): string {
+    return this.c.addrIds[i] ? this.addrList[this.c.dstA[i]!]! : v4Text(this.c.dstA[i]!);
+  }
+
+  private addrRef(a: string): number {
+    let id = this.addrIds.get(a);
+    if (id === undefined) {
+      id = this.addrFree.pop() ?? this.addrList.length;
+      if (id === this.addrList.length) this.addrList.push(a);
+      else this.addrList[id] = a;
+      this.addrIds.set(a, id);
+      if (id >= this.addrRefs.length) {
+        const refs = new Uint32Array(2 * this.addrRefs.length);
+        refs.set(this.addrRefs);
+        this.addrRefs = refs;
+      }
+    }
+    this.addrRefs[id]!++;
+    return id;
+  }
+
+  private addrUnref(id: number): void {
+    if (--this.addrRefs[id]! > 0) return;
+    this.addrIds.delete(this.addrList[id]!);
+    this.addrList[id] = '';
+    this.addrFree.push(id);
   }
 
   private grow(n: number): void {
@@ -247,11 +325,7 @@ export class FlowStore {
     live.set(this.live);
     this.live = live;
     for (let i = n - 1; i >= this.capacity; i--) this.free.push(i);
-    for (let i = this.capacity; i < n; i++) {
-      this.src.push('');
-      this.dst.push('');
-      this.health.push(null);
-    }
+    for (let i = this.capacity; i < n; i++) this.health.push(null);
     this.capacity = n;
   }
 }

@@ -8,8 +8,9 @@
 import type { ColumnBatch } from '../layout/batch';
 import { formatAddress } from '../format/address';
 import { Flow, SYNTHETIC_COOKIE, type Counters } from './flow';
-import { FlowStore } from './flow_store';
+import { FlowStore, type Address } from './flow_store';
 import { FlowIndex } from './flow_index';
+import { RecentCookies } from './recent_cookies';
 import { TupleIndex, flowTuple, tupleKey } from './tuple_index';
 import { VIEW_DESTROY, VIEW_EVENTS, VIEW_POLL, VIEW_SAMPLES, type FlowRow } from './flow_row';
 import { viewsName } from './coverage';
@@ -20,8 +21,8 @@ import type { LifetimeSink } from './lifetimes';
 
 /** how long a written flow's key absorbs late reports */
 const RECENT_MS = 60_000;
-/** (ns, cookie) or (ns, tuple key): the two never collide (a tuple key has '|') */
-const recentKey = (ns: bigint, key: bigint | string): string => `${ns}:${key}`;
+/** (ns, tuple key) of a written flow (the cookieless path) */
+const recentKey = (ns: bigint, key: string): string => `${ns}:${key}`;
 /** States whose sockets are not flows of their own: TIME_WAIT and request
  * sockets carry cookies of their own; listeners have no peer. */
 const TCP_SYN_SENT = 2,
@@ -35,6 +36,9 @@ export interface FlowTableOptions {
   maxFlows?: number;
   /** how long a closed flow waits for the other views' reports of its close */
   closeGraceMs?: number;
+  /** closed flows waiting out their grace at most (a burst of closes); past
+   * it the oldest is written at once, counted (graceCut) */
+  maxClosing?: number;
   /** monotonic clock in ms (tests may drive it) */
   now?: () => number;
   /** the TCP health metrics to feed (src/correlate/health.ts); none: no health work at all */
@@ -65,6 +69,8 @@ export interface FlowStats {
   adopted: number;
   /** close reports that came after their flow was written (absorbed) */
   late: number;
+  /** closed flows written before their grace ended: more than maxClosing waited */
+  graceCut: number;
 }
 
 /** a namespace's listeners in the dump under way */
@@ -84,21 +90,25 @@ interface Owner {
 export class FlowTable {
   private readonly store = new FlowStore();
   private readonly index = new FlowIndex(this.store);
-  /** slots of the closed flows waiting out their grace */
-  private readonly closing = new Set<number>();
+  /** slots of the closed flows waiting out their grace, and when each may leave (monotonic ms) */
+  private readonly closing = new Map<number, number>();
   private readonly owners = new Map<bigint, Map<number, Owner>>();
   /** the Owner objects of the current owners pass, by pid */
   private readonly ownerOf = new Map<number, Owner>();
   private readonly cycles = new Map<bigint, number>();
-  private readonly recent = new Map<string, number>();
+  /** keys of written flows, for RECENT_MS: by (ns id, cookie), and by tuple where the tuple index is on */
+  private readonly recent: RecentCookies;
+  private readonly recentTuples = new Map<string, number>();
   /** built on the first cookieless event: until then no flow pays for it */
   private tuples: TupleIndex | null = null;
   private synthetic = 0n;
   private sinceSweep = 0;
   private readonly maxFlows: number;
   private readonly graceMs: number;
+  private readonly maxClosing: number;
   private readonly now: () => number;
-  private readonly evictedRows: FlowRow[] = [];
+  /** rows due now whatever the time: evicted flows, closed ones whose grace was cut */
+  private readonly readyRows: FlowRow[] = [];
   private readonly s = {
     opened: 0,
     closed: 0,
@@ -109,6 +119,7 @@ export class FlowTable {
     tupleJoined: 0,
     adopted: 0,
     late: 0,
+    graceCut: 0,
     bytesUnpolled: 0n,
   };
   private readonly coverage = new Map<number, number>();
@@ -121,7 +132,9 @@ export class FlowTable {
   constructor(opts: FlowTableOptions = {}) {
     this.maxFlows = opts.maxFlows ?? 1_000_000;
     this.graceMs = opts.closeGraceMs ?? 2000;
+    this.maxClosing = Math.max(1, opts.maxClosing ?? 32_768);
     this.now = opts.now ?? (() => performance.now());
+    this.recent = new RecentCookies(RECENT_MS, this.now);
     this.health = opts.health ?? null;
     this.lifetimes = opts.lifetimes ?? null;
     this.health?.setSideOf((f) => this.sideOf(f));
@@ -181,8 +194,16 @@ export class FlowTable {
       }
       const a = u64n(acked, i),
         rv = u64n(recv, i);
+      // the health metrics count what moved since this flow's previous poll
+      const fc = this.store.c,
+        k = f.i;
+      const dsi = segsIn[i]! - fc.lsi[k]!,
+        dso = segsOut[i]! - fc.lso[k]!,
+        dba = a - fc.la[k]!,
+        dbr = rv - fc.lr[k]!,
+        dre = retrans[i]! - fc.lre[k]!;
       const moved = f.poll(tsBig, hi * 4294967296 + lo, a, rv, segsIn[i]!, segsOut[i]!, retrans[i]!, rtt[i]!);
-      if (h && moved) h.poll(f, segsIn[i]!, segsOut[i]!, a, rv, retrans[i]!, rtt[i]!, minRtt[i]!);
+      if (h && moved) h.poll(f, dsi, dso, dba, dbr, dre, rtt[i]!, minRtt[i]!);
       const stateMoved = f.polledAs(state[i]!, ino[i]!, cycle);
       if (changed) changed[i] = f.polls === 1 || stateMoved || moved ? 1 : 0;
       x.apply(f, i, false);
@@ -370,10 +391,10 @@ export class FlowTable {
 
   /** Finished flows whose close grace is over (and evicted ones): they leave the table. */
   collect(): FlowRow[] {
-    const out = this.evictedRows.splice(0);
+    const out = this.readyRows.splice(0);
     const now = this.now();
-    for (const i of this.closing) {
-      if (this.store.c.finalizeAtMs[i]! > now) continue;
+    for (const [i, at] of this.closing) {
+      if (at > now) continue;
       out.push(this.finish(new Flow(this.store, i), false));
     }
     return out;
@@ -383,15 +404,15 @@ export class FlowTable {
    * no closed flow waits). Closes wait out the same grace, in the order
    * they came, so the first one waiting is the first due. */
   msToCollect(): number {
-    if (this.evictedRows.length) return 0;
-    for (const i of this.closing) return Math.max(0, this.store.c.finalizeAtMs[i]! - this.now());
+    if (this.readyRows.length) return 0;
+    for (const at of this.closing.values()) return Math.max(0, at - this.now());
     return Infinity;
   }
 
   /** Every closed flow now, grace or not (shutdown). Open flows stay open. */
   collectAll(): FlowRow[] {
-    const out = this.evictedRows.splice(0);
-    for (const i of this.closing) out.push(this.finish(new Flow(this.store, i), false));
+    const out = this.readyRows.splice(0);
+    for (const i of this.closing.keys()) out.push(this.finish(new Flow(this.store, i), false));
     return out;
   }
 
@@ -409,16 +430,17 @@ export class FlowTable {
     const cookie = b.u64('idiag_cookie')[i]!;
     let f = this.lookup(ns, cookie);
     if (f) return f;
-    if (late && this.recent.has(recentKey(ns, cookie))) {
+    if (late && this.recent.has(this.store.knownNs(ns), cookie)) {
       this.s.late++;
       return null;
     }
+    // the addresses as the batch has them: text only for the tuple index
     const fam = b.u8('idiag_family')[i]!,
-      src = formatAddress(fam, b.b16('src', i)),
-      dst = formatAddress(fam, b.b16('dst', i));
+      src = b.b16('src', i),
+      dst = b.b16('dst', i);
     const sport = b.u16('sport')[i]!,
       dport = b.u16('dport')[i]!;
-    const key = this.tuples ? tupleKey(fam, src, sport, dst, dport) : undefined;
+    const key = this.tuples ? tupleKey(fam, formatAddress(fam, src), sport, formatAddress(fam, dst), dport) : undefined;
     f = key === undefined ? null : (this.tuples!.get(ns, key) ?? null);
     if (f && f.idiag_cookie >= SYNTHETIC_COOKIE) {
       // cookieless events saw this socket first: re-keyed, not a second flow
@@ -456,7 +478,7 @@ export class FlowTable {
       return f;
     }
     if (!f && !opens) {
-      if (this.recent.has(recentKey(ns, key))) {
+      if (this.recentTuples.has(recentKey(ns, key))) {
         this.s.late++;
         return null;
       }
@@ -473,7 +495,7 @@ export class FlowTable {
   }
 
   /** A new flow enters the table (and the tuple index, once there is one). */
-  private add(ns: bigint, cookie: bigint, fam: number, src: string, sport: number, dst: string, dport: number, key?: string): Flow {
+  private add(ns: bigint, cookie: bigint, fam: number, src: Address, sport: number, dst: Address, dport: number, key?: string): Flow {
     // Evict first: no view has marked the new flow seen yet, so it would be
     // the least recently seen and leave at once, written with no views.
     if (this.store.size >= this.maxFlows) this.evict();
@@ -499,9 +521,13 @@ export class FlowTable {
     if (ts > 0n && (f.close_ns === 0n || ts < f.close_ns)) f.close_ns = ts;
     if (f.closed) return;
     f.closed = true;
-    f.finalizeAtMs = this.now() + this.graceMs;
-    this.closing.add(f.i);
+    this.closing.set(f.i, this.now() + this.graceMs);
     this.s.closed++;
+    if (this.closing.size <= this.maxClosing) return;
+    // too many wait: the oldest (never f) goes now; a late report of it is absorbed, counted as late
+    const [oldest] = this.closing.keys();
+    this.readyRows.push(this.finish(new Flow(this.store, oldest!), false));
+    this.s.graceCut++;
   }
 
   private finish(f: Flow, evicted: boolean): FlowRow {
@@ -547,12 +573,13 @@ export class FlowTable {
   /** Keys of written flows, for a while: late reports of them are absorbed.
    * With the tuple index, the tuple too (cookieless reports; an open is a new flow). */
   private remember(f: Flow, tuple: string): void {
+    if (f.idiag_cookie < SYNTHETIC_COOKIE) this.recent.add(this.store.c.netnsId[f.i]!, f.idiag_cookie);
+    if (!tuple) return;
     const now = this.now();
-    if (f.idiag_cookie < SYNTHETIC_COOKIE) this.recent.set(recentKey(f.netns_inode, f.idiag_cookie), now + RECENT_MS);
-    if (tuple) this.recent.set(recentKey(f.netns_inode, tuple), now + RECENT_MS);
+    this.recentTuples.set(recentKey(f.netns_inode, tuple), now + RECENT_MS);
     if (++this.sinceSweep < 4096) return;
     this.sinceSweep = 0;
-    for (const [k, until] of this.recent) if (until <= now) this.recent.delete(k);
+    for (const [k, until] of this.recentTuples) if (until <= now) this.recentTuples.delete(k);
   }
 
   /** Over the cap: the least recently seen 1% leave, flagged evicted. */
@@ -561,7 +588,7 @@ export class FlowTable {
     const all = [...this.store.slots()];
     all.sort((a, b) => (seen[a]! < seen[b]! ? -1 : seen[a]! > seen[b]! ? 1 : 0));
     const n = Math.max(1, Math.ceil(this.maxFlows / 100));
-    for (const i of all.slice(0, n)) this.evictedRows.push(this.finish(new Flow(this.store, i), true));
+    for (const i of all.slice(0, n)) this.readyRows.push(this.finish(new Flow(this.store, i), true));
   }
 }
 

@@ -106,24 +106,26 @@ export class HealthAccounts {
     this.sideOf = f;
   }
 
-  /** A poll whose counters moved: what moved since last counted, and an RTT sample. */
-  poll(f: Flow, segsIn: number, segsOut: number, acked: number, received: number, retrans: number, rttUs: number, minRttUs: number): void {
-    const r = this.traffic(f, segsIn, segsOut, acked, received, retrans);
+  /** A poll whose counters moved: what moved since the flow's previous poll
+   * (the deltas; a counter lower than before adds nothing), and an RTT sample. */
+  poll(f: Flow, dsi: number, dso: number, dba: number, dbr: number, dre: number, rttUs: number, minRttUs: number): void {
+    const r = this.traffic(f, dsi, dso, dba, dbr, dre);
     if (r.side < FLOW_SIDES) {
       if (rttUs > 0) this.rtt[r.side]!.observe(rttUs / 1e6);
       if (minRttUs > 0) this.minRtt[r.side]!.observe(minRttUs / 1e6);
     }
   }
 
-  /** A flow leaves the table as `row` (its tcp_flows row): the rest of its counters. */
+  /** A flow leaves the table as `row` (its tcp_flows row): the rest of its
+   * counters, from its last poll (counted already) to the final ones. */
   finish(f: Flow, row: FlowRow): void {
     const r = this.traffic(
       f,
-      row.tcpi_segs_in,
-      row.tcpi_segs_out,
-      Number(row.tcpi_bytes_acked),
-      Number(row.tcpi_bytes_received),
-      row.tcpi_total_retrans,
+      row.tcpi_segs_in - f.lsi,
+      row.tcpi_segs_out - f.lso,
+      Number(row.tcpi_bytes_acked) - f.la,
+      Number(row.tcpi_bytes_received) - f.lr,
+      row.tcpi_total_retrans - f.lre,
     );
     if (!row.evicted) add(r, HC.CLOSED, 1);
     // a flow no poll saw has one RTT: its last
@@ -190,20 +192,10 @@ export class HealthAccounts {
     return this.groups.length * GROUP_SERIES;
   }
 
-  private traffic(f: Flow, segsIn: number, segsOut: number, acked: number, received: number, retrans: number): HealthRef {
+  /** Adds what moved (deltas; a negative one, a counter reported lower than
+   * the poll before, adds nothing) into the flow's buckets. */
+  private traffic(f: Flow, dsi: number, dso: number, dba: number, dbr: number, dre: number): HealthRef {
     const r = this.opened(f);
-    // a counter reported lower than already counted (a final record taken
-    // before a later poll) adds nothing, and the higher one stays the mark
-    const dso = segsOut - f.hso,
-      dsi = segsIn - f.hsi,
-      dba = acked - f.hba,
-      dbr = received - f.hbr,
-      dre = retrans - f.hre;
-    if (dso > 0) f.hso = segsOut;
-    if (dsi > 0) f.hsi = segsIn;
-    if (dba > 0) f.hba = acked;
-    if (dbr > 0) f.hbr = received;
-    if (dre > 0) f.hre = retrans;
     for (const c of r.buckets) {
       if (dso > 0) c[HC.SEGS_OUT]! += dso;
       if (dsi > 0) c[HC.SEGS_IN]! += dsi;

@@ -219,6 +219,11 @@ function flowsMetrics(reg: Registry, stages: PipelineStages): void {
     .counter('tcplens_flows_opened_total', 'flows that entered the flow table', (s) => s.opened)
     .counter('tcplens_flows_closed_total', 'flows finished by a close', (s) => s.closed)
     .counter('tcplens_flows_evicted_total', 'flows pushed out by the table cap before they closed', (s) => s.evicted)
+    .counter(
+      'tcplens_flows_grace_cut_total',
+      'closed flows written before their close grace ended, because too many closed flows waited (a later report of one is absorbed as late)',
+      (s) => s.graceCut ?? 0,
+    )
     .counter('tcplens_flows_by_views_total', 'finished flows by the combination of views that saw them', (s) =>
       Object.entries(s.byViews).map(([views, value]) => ({ labels: { views }, value })),
     )

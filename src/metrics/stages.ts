@@ -163,6 +163,8 @@ export interface FlowsStageStats {
   closed: number;
   /** flows pushed out by the table cap before they closed */
   evicted: number;
+  /** closed flows written before their close grace ended (too many waited) */
+  graceCut?: number;
   /** finished flows by the combination of views that saw them; key from viewsLabel() */
   byViews: Record<string, number>;
   /** view reports that did not simply update a flow: see FLOW_REPORT_OUTCOMES */

@@ -18,6 +18,7 @@ export function flowsProvider(sidecar: Sidecar): { stats(): FlowsStageStats } {
         opened: s.opened,
         closed: s.closed,
         evicted: s.evicted,
+        graceCut: s.graceCut,
         byViews: s.coverage,
         reports: { unkeyed: s.unkeyed, late: s.late, tuple_joined: s.tupleJoined, adopted: s.adopted },
       };

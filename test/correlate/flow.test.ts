@@ -1,4 +1,4 @@
-// A flow's bookkeeping between polls: deltas, peaks, and final counters by source rank.
+// A flow's bookkeeping between polls: the last poll, peaks, and final counters by source rank.
 import { expect } from 'chai';
 import { Flow, type Counters } from '../../src/correlate/flow';
 
@@ -25,14 +25,15 @@ const poll = (f: Flow, x: Counters): boolean =>
   );
 
 describe('Flow', () => {
-  it('keeps the delta of the last two polls and the peak rate and retransmits of any interval', () => {
+  it('keeps the last poll and the peak rate and retransmits of any interval', () => {
     const f = new Flow(1n, 2n, 2, '10.0.0.1', 1000, '10.0.0.2', 80);
+    expect(f.lastPoll).to.equal(null);
     expect(poll(f, c(10, 1_000, 0))).to.equal(true);
-    expect(f.delta()).to.equal(null);
+    expect(f.lastPoll).to.deep.equal(c(10, 1_000, 0));
     expect(poll(f, c(12, 5_000, 1_000, 3))).to.equal(true); // 5,000 bytes in 2 s, 3 retransmits
     expect(poll(f, c(13, 6_000, 1_000, 4))).to.equal(true); // 1,000 bytes in 1 s, 1 retransmit
     expect(poll(f, c(14, 6_000, 1_000, 4))).to.equal(false); // idle
-    expect(f.delta()).to.deep.equal({ dt_ns: 1_000_000_000, bytes_acked: 0, bytes_received: 0, retrans: 0 });
+    expect(f.lastPoll).to.deep.equal(c(14, 6_000, 1_000, 4));
     const row = f.toRow(false);
     expect(row.peak_bytes_per_s).to.equal(2_500n);
     expect(row.peak_retrans).to.equal(3);

@@ -85,6 +85,7 @@ describe('FlowStore + FlowIndex', () => {
     f.resetsSent = 3;
     f.established = true;
     expect([f.resetsSent, f.established, f.s.c.established[f.i]]).to.deep.equal([3, true, 1]);
-    expect(SLOT_BYTES).to.be.below(320); // what a flow costs in columns (the old object: ~900 B on the heap)
+    // what a flow costs in columns: 204 B (the old object: ~900 B on the heap; the first columns: 292 B)
+    expect(SLOT_BYTES).to.be.at.most(204);
   });
 });

@@ -51,7 +51,8 @@ export interface ClickHouseSinkOptions {
   flushJitterMs?: number;
   /** sealed batches kept in memory while inserts fail (default 64 MiB); past it they are spooled */
   maxQueueBytes?: number;
-  /** room() holds producers back while sealed batches in memory exceed this (default 2 batches' bytes) */
+  /** room() holds producers back while sealed batches in memory exceed this (default one batch's
+   * bytes: the one in flight and one more wait, each at most maxBatchBytes) */
   roomBytes?: number;
   /** ... for at most this long per wait (default 2000 ms) */
   roomWaitMs?: number;
@@ -236,7 +237,7 @@ export class ClickHouseSink extends ChunkSink {
   }
 
   private hasRoom(): boolean {
-    return this.outage || this.closed || this.outboxBytes <= (this.opts.roomBytes ?? 2 * (this.opts.maxBatchBytes ?? 8 << 20));
+    return this.outage || this.closed || this.outboxBytes <= (this.opts.roomBytes ?? this.opts.maxBatchBytes ?? 8 << 20);
   }
 
   private wakeWaiters(): void {

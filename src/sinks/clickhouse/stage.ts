@@ -22,15 +22,22 @@ export interface StagedBatch {
   release(): void;
 }
 
-/** Free buffer sets per table; at most `keep` each (the rest is left to GC). */
+/** Free buffer sets per table; at most `keep` each (the rest is left to GC,
+ * where it waits for a full collection: a burst of those is worse than keeping
+ * them). Sets are as large as their table's last batch needed (TableStage). */
 export class StagePool {
   private readonly free = new Map<string, ByteWriter[][]>();
+  private held = 0;
   constructor(readonly keep = 2) {}
 
-  take(table: string, n: number): ByteWriter[] {
+  /** A set of n buffers: a free one of the table's, else new ones of `sizes` bytes (at least 4 KiB each). */
+  take(table: string, n: number, sizes: readonly number[] = []): ByteWriter[] {
     const set = this.free.get(table)?.pop();
-    if (set && set.length === n) return set;
-    return Array.from({ length: n }, () => new ByteWriter(4096));
+    if (set) {
+      this.held -= setBytes(set);
+      if (set.length === n) return set;
+    }
+    return Array.from({ length: n }, (_, k) => new ByteWriter(Math.max(4096, sizes[k] ?? 0)));
   }
 
   give(table: string, set: ByteWriter[]): void {
@@ -39,15 +46,16 @@ export class StagePool {
     if (list.length >= this.keep) return;
     for (const w of set) w.len = 0;
     list.push(set);
+    this.held += setBytes(set);
   }
 
   /** bytes held by free sets (for tests and stats) */
   get bytes(): number {
-    let n = 0;
-    for (const list of this.free.values()) for (const set of list) for (const w of set) n += w.buf.length;
-    return n;
+    return this.held;
   }
 }
+
+const setBytes = (set: readonly ByteWriter[]): number => set.reduce((n, w) => n + w.buf.length, 0);
 
 /** One table's open batch. */
 export class TableStage {
@@ -60,6 +68,8 @@ export class TableStage {
   private names: string[] = [];
   private heads: Uint8Array[] = [];
   private set: ByteWriter[] | null = null;
+  /** each column's bytes in the last sealed batch: a new set's buffers start that size (no doubling on the way) */
+  private lastLens: number[] = [];
 
   constructor(
     readonly table: string,
@@ -92,6 +102,7 @@ export class TableStage {
   seal(extra: ReadonlyArray<{ name: string; type: string; value: Uint8Array }> = []): StagedBatch {
     const set = this.set!;
     const rows = this.rows;
+    this.lastLens = set.map((w) => w.len);
     const extras = this.pool.take(`${this.table}+extra`, extra.length);
     extra.forEach((e, k) => {
       const w = extras[k]!;
@@ -139,7 +150,11 @@ export class TableStage {
       this.names = chunk.columns.map((c) => c.name);
       this.heads = chunk.columns.map((c) => Buffer.concat([encodedString(c.name), encodedString(c.type)]));
     }
-    this.set = this.pool.take(this.table, this.names.length);
+    this.set = this.pool.take(
+      this.table,
+      this.names.length,
+      this.lastLens.map((n) => n + (n >> 3)),
+    );
     this.set.forEach((w, k) => w.bytes(this.heads[k]!));
   }
 }

@@ -72,4 +72,40 @@ describe('ClickHouse sink backpressure (room)', function () {
       await new Promise<void>((r) => mute.close(() => r()));
     }
   });
+
+  it('by default the mark is one batch: the batch in flight and one more, never a third waiting', async () => {
+    const held: net.Socket[] = [];
+    const mute = net.createServer((s) => held.push(s)); // takes the insert, answers nothing
+    const port = await freePort();
+    await new Promise<void>((r) => mute.listen(port, '127.0.0.1', r));
+    const opts = {
+      clickhouse: server(`http://127.0.0.1:${port}`, 'x'),
+      dialect: LEGACY,
+      maxBatchRows: 50,
+      requestTimeoutMs: 1000,
+      maxAttempts: 1,
+    };
+    try {
+      // the bytes of one 50-row batch, as the mark's unit
+      const probe = new ClickHouseSink(opts);
+      await probe.start();
+      probe.writePollCycles(rowsFor(0));
+      const one = probe.stats().queue_bytes;
+      await probe.close(200);
+      expect(one).to.be.greaterThan(0);
+      const sink = new ClickHouseSink({ ...opts, maxBatchBytes: one });
+      await sink.start();
+      sink.writePollCycles(rowsFor(1)); // in flight (never answered)
+      expect(sink.room()).to.equal(null);
+      sink.writePollCycles(rowsFor(2)); // one more sealed: over the mark
+      const r = sink.room();
+      expect(r).to.not.equal(null);
+      expect(sink.stats().queue_bytes).to.equal(2 * one);
+      await sink.close(200);
+      await r;
+    } finally {
+      for (const s of held) s.destroy();
+      await new Promise<void>((r) => mute.close(() => r()));
+    }
+  });
 });

@@ -77,6 +77,20 @@ describe('TableStage (column-major staging of transient chunks)', () => {
     expect(decodeBlocks(concatParts(second.parts))[0]!['idiag_cookie']).to.equal(1000n);
   });
 
+  it("a table's new set starts at its last batch's column sizes (+1/8): no doubling, no copy", () => {
+    const st = new TableStage('tcp_snapshots', new StagePool(0)); // keeps nothing
+    st.append(encodeSnapshots(batch(2000, 0), { names: ['cubic'] }, 'h', LEGACY));
+    const first = st.seal(ID);
+    const lens = first.parts.slice(1, -1).map((p) => p.length);
+    first.release();
+    st.append(encodeSnapshots(batch(2000, 5000), { names: ['cubic'] }, 'h', LEGACY));
+    const second = st.seal(ID);
+    // fresh buffers (nothing was kept), each as large as its column was, with 1/8 to spare
+    const caps = second.parts.slice(1, -1).map((p) => p.buffer.byteLength);
+    caps.forEach((c, k) => expect(c, `column ${k}`).to.equal(Math.max(4096, lens[k]! + (lens[k]! >> 3))));
+    expect(decodeBlocks(concatParts(second.parts))[0]!['idiag_cookie']).to.equal(5000n);
+  });
+
   it('a chunk with other columns than the staged ones is refused', () => {
     const st = new TableStage('tcp_snapshots', new StagePool());
     const c = encodeSnapshots(batch(1, 0), { names: ['cubic'] }, 'h', LEGACY);

@@ -1,0 +1,56 @@
+// The closed flows waiting out their grace are bounded: past maxClosing the
+// oldest is written at once, counted; a later report of it is absorbed as late.
+import { expect } from 'chai';
+import { FlowTable } from '../../src/correlate/flow_table';
+import { PollBatch } from '../../src/layout/batch';
+
+const NS = 4026531999n;
+
+/** destroy records (the poll layout) of loopback flows with these cookies */
+function destroyed(cookies: number[]): PollBatch {
+  const b = new PollBatch(cookies.length);
+  b.rows = cookies.length;
+  cookies.forEach((c, i) => {
+    b.u8('idiag_family')[i] = 2;
+    b.u8('idiag_state')[i] = 7;
+    b.u16('sport')[i] = 40000 + c;
+    b.u16('dport')[i] = 80;
+    b.u64('idiag_cookie')[i] = BigInt(c);
+    b.u64('ts_ns')[i] = 1_000_000_000n + BigInt(c);
+    b.u64('tcpi_bytes_acked')[i] = BigInt(100 * c);
+    b.b16('src', i).set([127, 0, 0, 1]);
+    b.b16('dst', i).set([127, 0, 0, 2]);
+  });
+  return b;
+}
+
+describe('FlowTable: closed flows waiting out their grace are bounded', () => {
+  it('past maxClosing the oldest closed flows are written at once and counted; every flow is written once', () => {
+    let clock = 0;
+    const table = new FlowTable({ now: () => clock, closeGraceMs: 1000, maxClosing: 3 });
+    table.observeDestroy(destroyed([1, 2, 3, 4, 5]), NS);
+    const early = table.collect();
+    expect(early.map((r) => r.idiag_cookie)).to.deep.equal([1n, 2n]);
+    expect(early.map((r) => r.tcpi_bytes_acked)).to.deep.equal([100n, 200n]); // the same row as after a full grace
+    expect(table.stats()).to.include({ closed: 5, graceCut: 2, tracked: 3, written: 2 });
+    expect(table.msToCollect()).to.equal(1000);
+    // a late report of a flow written early is absorbed, not made a new flow
+    table.observeDestroy(destroyed([1]), NS);
+    expect(table.stats()).to.include({ late: 1, tracked: 3, opened: 5 });
+    clock += 999;
+    expect(table.collect()).to.deep.equal([]);
+    clock += 1;
+    expect(table.collect().map((r) => r.idiag_cookie)).to.deep.equal([3n, 4n, 5n]);
+    expect(table.stats()).to.include({ graceCut: 2, tracked: 0, written: 5 });
+  });
+
+  it('under the bound nothing is cut', () => {
+    let clock = 0;
+    const table = new FlowTable({ now: () => clock, closeGraceMs: 1000 });
+    table.observeDestroy(destroyed(Array.from({ length: 1000 }, (_, k) => k + 1)), NS);
+    expect(table.collect()).to.deep.equal([]);
+    clock += 1000;
+    expect(table.collect()).to.have.length(1000);
+    expect(table.stats().graceCut).to.equal(0);
+  });
+});
