@@ -17,7 +17,9 @@ describe('tcplens compare: targeted snapshots as a view', function () {
   });
 
   it('sees the flows a 1 s poll misses, with its own cost', () => {
-    const rep = runCompare(flags({ loadgen: 'rate=100,flows=200,duration=100ms,bytes=2k,seed=7', intervals: '1s', views: 'poll,targeted' }));
+    const rep = runCompare(
+      flags({ loadgen: 'rate=100,flows=200,duration=100ms,bytes=2k,seed=7', intervals: '1s', views: 'poll,targeted' }),
+    );
     const t = viewReport(rep, 'targeted');
     const p = viewReport(rep, 'poll');
     expect(t.available, t.reason).to.equal(true);
