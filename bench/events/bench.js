@@ -3,7 +3,9 @@
 // bpftrace in-kernel counter, interleaved rep by rep, and prints medians and
 // ratios against "off" measured in the same run. Called by run.sh, which
 // builds the churn, mounts tracefs and makes the namespace.
-//   node bench.js NETNS CHURN_BIN CONNS REPS
+//   node bench.js NETNS CHURN_BIN CONNS REPS [ANCHOR_ROOT]
+// ANCHOR_ROOT: another build of tcplens (e.g. main's), whose tracer runs
+// the sidecar kinds as a fifth mode in the same interleaved reps.
 const { spawn } = require('child_process');
 const os = require('os');
 const path = require('path');
@@ -11,6 +13,7 @@ const readline = require('readline');
 const { median } = require('../lib.js');
 
 const [ns, churnBin, conns, reps] = [process.argv[2], process.argv[3], Number(process.argv[4]), Number(process.argv[5])];
+const anchorRoot = process.argv[6] || '';
 const EVENTS_PER_CONN = 10; // 5 state changes on each side
 // A sidecar's kinds: opens, closes, retransmits, resets (not the other
 // state changes): 4 events per connection.
@@ -49,8 +52,8 @@ function bpfStats(name) {
 const tcplensAll = () => tcplens(0);
 const tcplensSidecar = () => tcplens(SIDECAR_KINDS);
 
-async function tcplens(kinds) {
-  const p = spawn('node', [path.join(__dirname, 'tracer.js'), ns, '100', String(kinds)], { stdio: ['pipe', 'pipe', 'inherit'] });
+async function tcplens(kinds, root = path.join(__dirname, '../..')) {
+  const p = spawn('node', [path.join(root, 'bench/events/tracer.js'), ns, '100', String(kinds)], { stdio: ['pipe', 'pipe', 'inherit'] });
   const next = lines(p);
   if ((await next()) !== 'ready') throw new Error('tracer did not start');
   p.stdin.write('go\n');
@@ -79,10 +82,12 @@ async function bpftrace() {
   return { churn: c, count, prog };
 }
 
-const MODES = { off, tcplensAll, tcplensSidecar, bpftrace };
+const anchorSidecar = () => tcplens(SIDECAR_KINDS, anchorRoot);
+
+const MODES = { off, tcplensAll, tcplensSidecar, bpftrace, ...(anchorRoot ? { anchorSidecar } : {}) };
 
 (async () => {
-  const runs = { off: [], tcplensAll: [], tcplensSidecar: [], bpftrace: [] };
+  const runs = { off: [], tcplensAll: [], tcplensSidecar: [], bpftrace: [], anchorSidecar: [] };
   for (let rep = 0; rep <= reps; rep++) {
     // rotate the order so no mode always runs first after a pause
     const order = Object.keys(MODES);
@@ -135,6 +140,8 @@ const MODES = { off, tcplensAll, tcplensSidecar, bpftrace };
   console.log(row('tracing off', runs.off, '-'));
   console.log(row('tcplens, every kind (10 events/conn)', runs.tcplensAll, ta.text));
   console.log(row('tcplens, sidecar kinds (4 events/conn)', runs.tcplensSidecar, ts.text));
+  const tx = anchorRoot ? tracerCols(runs.anchorSidecar, SIDECAR_PER_CONN) : null;
+  if (tx) console.log(row('anchor build, sidecar kinds (4 events/conn)', runs.anchorSidecar, tx.text));
   console.log(
     row(
       'bpftrace count() on sock:inet_sock_set_state',
@@ -168,6 +175,14 @@ const MODES = { off, tcplensAll, tcplensSidecar, bpftrace };
     );
   }
   console.log(`anchor: bpftrace conn/s ${rate(runs.bpftrace).toFixed(3)}x, by CPU per connection ${cpu(runs.bpftrace).toFixed(3)}x`);
+  if (tx) {
+    const probe = (rs) => median(rs.map((r) => r.prog).filter(Boolean).map((x) => x.ns / x.runs));
+    console.log(
+      `this build / anchor build (${anchorRoot}), sidecar kinds: conn/s ${(rate(runs.tcplensSidecar) / rate(runs.anchorSidecar)).toFixed(3)}x, ` +
+        `CPU per connection ${(cpuPerConn(runs.tcplensSidecar) / cpuPerConn(runs.anchorSidecar)).toFixed(3)}x, ` +
+        `probe ${(probe(runs.tcplensSidecar) / probe(runs.anchorSidecar)).toFixed(3)}x; anchor loss ${tx.lost} of ${tx.all}`,
+    );
+  }
 })().catch((e) => {
   console.error(`bench: ${e.message}`);
   process.exit(1);
