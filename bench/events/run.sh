@@ -36,7 +36,8 @@ if ! grep -q ' /sys/kernel/tracing tracefs ' /proc/mounts; then
   mount -t tracefs nodev /sys/kernel/tracing
   MOUNTED=1
 fi
-# per-program run time, for the probe cost column; restored on exit
+# per-program run time, for the probe cost column (bench.js switches it off
+# for the conn/s and CPU reps and on for its probe reps); restored on exit
 sysctl -qw kernel.bpf_stats_enabled=1
 ip netns add "$NS"
 ip -n "$NS" link set lo up
