@@ -207,7 +207,13 @@ const PROBE_REPS = Math.min(reps, 2);
   }
   console.log(`anchor: bpftrace conn/s ${rate(runs.bpftrace).toFixed(3)}x, by CPU per connection ${cpu(runs.bpftrace).toFixed(3)}x`);
   if (tx) {
-    const probe = (rs) => median(rs.map((r) => r.prog).filter(Boolean).map((x) => x.ns / x.runs));
+    const probe = (rs) =>
+      median(
+        rs
+          .map((r) => r.prog)
+          .filter(Boolean)
+          .map((x) => x.ns / x.runs),
+      );
     const [pt, pa] = [probe(probes.tcplensSidecar), probe(probes.anchorSidecar)];
     console.log(
       `this build / anchor build (${anchorRoot}), sidecar kinds: conn/s ${(rate(runs.tcplensSidecar) / rate(runs.anchorSidecar)).toFixed(3)}x, ` +
