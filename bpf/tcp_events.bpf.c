@@ -171,22 +171,43 @@ static __always_inline void count_drop(__u32 which)
 		(*n)++;
 }
 
-static __always_inline void emit(struct tl_event *e)
+/* The wakeup a record asks for. bpf_ringbuf_query (5.8+): a few loads, no
+ * lock. The first record into an empty ring wakes the reader (which reads a
+ * little later, so a trickle costs one wakeup a batch and an idle ring
+ * none); past the threshold every record asks for a wakeup; the kernel
+ * coalesces those still pending (one irq_work), and the reader empties the
+ * ring at once. Asked before the record is reserved (a reserved record
+ * counts as data). */
+static __always_inline __u64 wake_flags(void)
 {
-	__u64 flags = BPF_RB_NO_WAKEUP;
-
-	/* bpf_ringbuf_query (5.8+): a few loads, no lock. The first record
-	 * into an empty ring wakes the reader (which reads a little later, so
-	 * a trickle costs one wakeup a batch and an idle ring none); past the
-	 * threshold every record asks for a wakeup; the kernel coalesces those
-	 * still pending (one irq_work), and the reader empties the ring at once. */
 	if (wake_bytes) {
 		__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-		if (avail == 0 || avail + sizeof(*e) >= wake_bytes)
-			flags = BPF_RB_FORCE_WAKEUP;
+		if (avail == 0 || avail + sizeof(struct tl_event) >= wake_bytes)
+			return BPF_RB_FORCE_WAKEUP;
 	}
-	if (bpf_ringbuf_output(&events, e, sizeof(*e), flags) < 0)
+	return BPF_RB_NO_WAKEUP;
+}
+
+/* A record built on the stack (the rare kinds): copied into the ring. */
+static __always_inline void emit(struct tl_event *e)
+{
+	if (bpf_ringbuf_output(&events, e, sizeof(*e), wake_flags()) < 0)
 		count_drop(0);
+}
+
+/* A zeroed record reserved in the ring, filled there and submitted: no
+ * record on the stack to clear and copy (the hot path: opens and closes).
+ * NULL (counted) when the ring is full. */
+static __always_inline struct tl_event *reserve_event(void)
+{
+	struct tl_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		count_drop(0);
+		return NULL;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	return e;
 }
 
 static __always_inline __u8 kind_of(int old, int new)
@@ -203,10 +224,10 @@ static __always_inline __u8 kind_of(int old, int new)
 /* A new socket's entry: birth time and owner. connect() and listen() run in
  * the owner's process context; a passive child is cloned from its listener
  * in softirq, and gets the listener's owner. */
-static __always_inline void birth(const struct tl_event *e, __u64 key, int old, int new)
+static __always_inline void birth(__u64 netns, __u16 sport, __u64 now, __u64 key, int new)
 {
-	struct tl_sock_info si = { .birth_ns = e->ts_ns, .sport = e->sport };
-	struct tl_listen_key lk = { .netns = e->netns_inode, .port = e->sport };
+	struct tl_sock_info si = { .birth_ns = now, .sport = sport };
+	struct tl_listen_key lk = { .netns = netns, .port = sport };
 
 	if (new == TL_TCP_SYN_RECV) {
 		struct tl_listener *l = bpf_map_lookup_elem(&listeners, &lk);
@@ -228,9 +249,9 @@ static __always_inline void birth(const struct tl_event *e, __u64 key, int old, 
 	}
 }
 
-static __always_inline void forget_listener(const struct tl_event *e, __u64 key)
+static __always_inline void forget_listener(__u64 netns, __u16 sport, __u64 key)
 {
-	struct tl_listen_key lk = { .netns = e->netns_inode, .port = e->sport };
+	struct tl_listen_key lk = { .netns = netns, .port = sport };
 	struct tl_listener *had = bpf_map_lookup_elem(&listeners, &lk);
 
 	if (had && had->sk == key)
@@ -239,88 +260,107 @@ static __always_inline void forget_listener(const struct tl_event *e, __u64 key)
 
 /* Runs on every TCP state change of the host, so the common case leaves
  * early: a change that is neither kept, nor a birth, nor a close costs a
- * few instructions (per connection 4 of 10 changes, with kind "state" off). */
+ * few instructions (per connection 4 of 10 changes, with kind "state" off).
+ * A birth reads only the namespace and the ports (no addresses, no record);
+ * an event is written in place in the ring. */
 static __always_inline int on_state(const struct sock *sk, int old, int new, bool gen, bool btf)
 {
-	__u64 key = (__u64)sk;
+	__u64 key = (__u64)sk, netns, now, flags;
 	__u8 kind = kind_of(old, new);
 	bool keep = (keep_kinds & (1u << kind)) && (kind != TL_EVK_STATE || (keep_states & (1u << new)));
 	bool born = (old == TL_TCP_CLOSE && (new == TL_TCP_SYN_SENT || new == TL_TCP_LISTEN)) || new == TL_TCP_SYN_RECV;
+	bool closed = kind == TL_EVK_CLOSE;
 	struct tl_sock_info *si = NULL;
-	struct tl_event e = {};
+	struct tl_event *e;
+	__u16 sport, dport;
 
-	if (!keep && !born && kind != TL_EVK_CLOSE)
+	if (!keep && !born && !closed)
 		return 0;
-	e.netns_inode = sk_netns(sk, btf);
-	if (!netns_ok(e.netns_inode))
+	netns = sk_netns(sk, btf);
+	if (!netns_ok(netns))
 		return 0;
-	sk_tuple(&e, sk, btf);
+	sport = sk_sport(sk, btf);
+	dport = sk_dport(sk, btf);
 	if (!born) {
 		si = bpf_map_lookup_elem(&socks, &key);
 		/* by the final move to CLOSE the kernel may have released the
 		 * local port (skc_num = 0): use the one it had while established */
-		if (si && e.sport == 0)
-			e.sport = si->sport;
+		if (si && sport == 0)
+			sport = si->sport;
 	}
-	if (!ports_ok(e.sport, e.dport)) {
-		if (si && kind == TL_EVK_CLOSE)
+	if (!ports_ok(sport, dport)) {
+		if (si && closed)
 			bpf_map_delete_elem(&socks, &key);
 		return 0;
 	}
-	e.ts_ns = bpf_ktime_get_ns();
+	now = bpf_ktime_get_ns();
 	if (born) {
-		birth(&e, key, old, new);
+		birth(netns, sport, now, key, new);
 		if (keep)
 			si = bpf_map_lookup_elem(&socks, &key);
 	} else if (si && new == TL_TCP_ESTABLISHED) {
-		si->sport = e.sport; /* a client's port is chosen after SYN_SENT */
+		si->sport = sport; /* a client's port is chosen after SYN_SENT */
 	}
 	if (old == TL_TCP_LISTEN && new == TL_TCP_CLOSE)
-		forget_listener(&e, key);
+		forget_listener(netns, sport, key);
 	if (!keep) {
-		if (kind == TL_EVK_CLOSE)
+		if (closed)
 			bpf_map_delete_elem(&socks, &key);
 		return 0;
 	}
-	e.kind = kind;
-	e.oldstate = old;
-	e.newstate = new;
-	put_cookie(&e, cookie_of(sk, gen, btf));
+	flags = wake_flags();
+	e = reserve_event();
+	if (!e) {
+		if (closed)
+			bpf_map_delete_elem(&socks, &key);
+		return 0;
+	}
+	sk_tuple(e, sk, btf);
+	e->sport = sport;
+	e->netns_inode = netns;
+	e->ts_ns = now;
+	e->kind = kind;
+	e->oldstate = old;
+	e->newstate = new;
+	put_cookie(e, cookie_of(sk, gen, btf));
 	if (si && si->has_owner)
-		put_owner(&e, &si->o);
-	if (kind == TL_EVK_CLOSE) {
+		put_owner(e, &si->o);
+	if (closed) {
 		if (si && si->birth_ns)
-			e.duration_ns = e.ts_ns - si->birth_ns;
-		sk_final(&e, sk, btf);
+			e->duration_ns = now - si->birth_ns;
+		sk_final(e, sk, btf);
 		bpf_map_delete_elem(&socks, &key);
 	}
-	emit(&e);
+	bpf_ringbuf_submit(e, flags);
 	return 0;
 }
 
 /* Retransmits and resets: one event on the socket as it is now. */
 static __always_inline int on_sock(const struct sock *sk, __u8 kind, bool gen, bool btf)
 {
-	__u64 key = (__u64)sk;
-	struct tl_event e = {};
+	__u64 key = (__u64)sk, netns, flags;
 	struct tl_sock_info *si;
+	struct tl_event *e;
 
 	if (!(keep_kinds & (1u << kind)))
 		return 0;
-	e.netns_inode = sk_netns(sk, btf);
-	if (!netns_ok(e.netns_inode))
+	netns = sk_netns(sk, btf);
+	if (!netns_ok(netns) || !ports_ok(sk_sport(sk, btf), sk_dport(sk, btf)))
 		return 0;
-	sk_tuple(&e, sk, btf);
-	if (!ports_ok(e.sport, e.dport))
+	flags = wake_flags();
+	e = reserve_event();
+	if (!e)
 		return 0;
-	e.ts_ns = bpf_ktime_get_ns();
-	e.kind = kind;
-	e.oldstate = e.newstate = sk_state(sk, btf);
-	put_cookie(&e, cookie_of(sk, gen, btf));
+	sk_tuple(e, sk, btf);
+	e->netns_inode = netns;
+	e->ts_ns = bpf_ktime_get_ns();
+	e->kind = kind;
+	e->oldstate = e->newstate = sk_state(sk, btf);
+	put_cookie(e, cookie_of(sk, gen, btf));
 	si = bpf_map_lookup_elem(&socks, &key);
 	if (si && si->has_owner)
-		put_owner(&e, &si->o);
-	emit(&e);
+		put_owner(e, &si->o);
+	bpf_ringbuf_submit(e, flags);
 	return 0;
 }
 

@@ -47,6 +47,18 @@ static __always_inline __u8 sk_state(const struct sock *sk, bool btf)
 	return btf ? sk->__sk_common.skc_state : BPF_CORE_READ(sk, __sk_common.skc_state);
 }
 
+/* The local port (host byte order; 0 once the kernel released it) and the
+ * remote port (converted to host byte order). */
+static __always_inline __u16 sk_sport(const struct sock *sk, bool btf)
+{
+	return btf ? sk->__sk_common.skc_num : BPF_CORE_READ(sk, __sk_common.skc_num);
+}
+
+static __always_inline __u16 sk_dport(const struct sock *sk, bool btf)
+{
+	return bpf_ntohs(btf ? sk->__sk_common.skc_dport : BPF_CORE_READ(sk, __sk_common.skc_dport));
+}
+
 /* Family, addresses and ports of sk into e. */
 static __always_inline void sk_tuple(struct tl_event *e, const struct sock *sk, bool btf)
 {

@@ -3,7 +3,9 @@
 // bpftrace in-kernel counter, interleaved rep by rep, and prints medians and
 // ratios against "off" measured in the same run. Called by run.sh, which
 // builds the churn, mounts tracefs and makes the namespace.
-//   node bench.js NETNS CHURN_BIN CONNS REPS
+//   node bench.js NETNS CHURN_BIN CONNS REPS [ANCHOR_ROOT]
+// ANCHOR_ROOT: another build of tcplens (e.g. main's), whose tracer runs
+// the sidecar kinds as a fifth mode in the same interleaved reps.
 const { spawn } = require('child_process');
 const os = require('os');
 const path = require('path');
@@ -11,6 +13,7 @@ const readline = require('readline');
 const { median } = require('../lib.js');
 
 const [ns, churnBin, conns, reps] = [process.argv[2], process.argv[3], Number(process.argv[4]), Number(process.argv[5])];
+const anchorRoot = process.argv[6] || '';
 const EVENTS_PER_CONN = 10; // 5 state changes on each side
 // A sidecar's kinds: opens, closes, retransmits, resets (not the other
 // state changes): 4 events per connection.
@@ -38,25 +41,31 @@ async function off() {
   return { churn: await churn() };
 }
 
-/** run_time_ns / run_cnt of the loaded program named `name` (kernel.bpf_stats_enabled). */
-function bpfStats(name) {
-  const { execFileSync } = require('child_process');
-  const progs = JSON.parse(execFileSync('bpftool', ['prog', 'show', '-j'], { encoding: 'utf8' }));
-  const p = progs.filter((x) => x.name === name && x.run_cnt > 0).pop();
+const progList = () => JSON.parse(require('child_process').execFileSync('bpftool', ['prog', 'show', '-j'], { encoding: 'utf8' }));
+/** The highest program id now: the mode's own programs load after it (other
+ * jobs on the host may run programs of the same name, tcplens's tests too). */
+const lastProgId = () => progList().reduce((m, x) => Math.max(m, x.id), 0);
+
+/** run_time_ns / run_cnt of the program named `name` loaded after id `after` (kernel.bpf_stats_enabled). */
+function bpfStats(name, after) {
+  const p = progList()
+    .filter((x) => x.name === name && x.id > after && x.run_cnt > 0)
+    .shift();
   return p ? { ns: p.run_time_ns, runs: p.run_cnt } : null;
 }
 
 const tcplensAll = () => tcplens(0);
 const tcplensSidecar = () => tcplens(SIDECAR_KINDS);
 
-async function tcplens(kinds) {
-  const p = spawn('node', [path.join(__dirname, 'tracer.js'), ns, '100', String(kinds)], { stdio: ['pipe', 'pipe', 'inherit'] });
+async function tcplens(kinds, root = path.join(__dirname, '../..')) {
+  const after = lastProgId();
+  const p = spawn('node', [path.join(root, 'bench/events/tracer.js'), ns, '100', String(kinds)], { stdio: ['pipe', 'pipe', 'inherit'] });
   const next = lines(p);
   if ((await next()) !== 'ready') throw new Error('tracer did not start');
   p.stdin.write('go\n');
   const c = await churn();
   await new Promise((r) => setTimeout(r, 150)); // let the last events reach the ring
-  const prog = bpfStats('btf_set_state');
+  const prog = bpfStats('btf_set_state', after);
   p.stdin.end();
   const t = JSON.parse(await next());
   await new Promise((r) => p.once('exit', r));
@@ -64,11 +73,12 @@ async function tcplens(kinds) {
 }
 
 async function bpftrace() {
+  const after = lastProgId();
   const p = spawn('bpftrace', ['-e', BPFTRACE], { stdio: ['ignore', 'pipe', 'pipe'] });
   const next = lines(p);
   for (let l = await next(); l !== null && !/^Attaching/.test(l); l = await next());
   const c = await churn();
-  const prog = bpfStats('inet_sock_set_s'); // bpftrace's program, name cut to 15 characters
+  const prog = bpfStats('inet_sock_set_s', after); // bpftrace's program, name cut to 15 characters
   p.kill('SIGINT');
   let count = NaN;
   for (let l = await next(); l !== null; l = await next()) {
@@ -79,20 +89,37 @@ async function bpftrace() {
   return { churn: c, count, prog };
 }
 
-const MODES = { off, tcplensAll, tcplensSidecar, bpftrace };
+const anchorSidecar = () => tcplens(SIDECAR_KINDS, anchorRoot);
+
+const MODES = { off, tcplensAll, tcplensSidecar, bpftrace, ...(anchorRoot ? { anchorSidecar } : {}) };
+
+/** kernel.bpf_stats_enabled: run.sh restores the value it found on exit. */
+const bpfStatsOn = (on) => require('fs').writeFileSync('/proc/sys/kernel/bpf_stats_enabled', on ? '1' : '0');
+// The probe column needs kernel.bpf_stats_enabled, which adds two clock reads
+// to every program run (sched_clock: a pvclock read in this VM, ~2.5% of the
+// churn's CPU with two programs on the tracepoint): production runs without
+// it, so conn/s and CPU are measured with it off, and the per-run time in
+// PROBE_REPS reps of their own with it on.
+const PROBE_REPS = Math.min(reps, 2);
 
 (async () => {
-  const runs = { off: [], tcplensAll: [], tcplensSidecar: [], bpftrace: [] };
-  for (let rep = 0; rep <= reps; rep++) {
+  const runs = { off: [], tcplensAll: [], tcplensSidecar: [], bpftrace: [], anchorSidecar: [] };
+  const probes = { tcplensAll: [], tcplensSidecar: [], bpftrace: [], anchorSidecar: [] };
+  bpfStatsOn(false);
+  for (let rep = 0; rep <= reps + PROBE_REPS; rep++) {
+    const probing = rep > reps;
+    if (probing) bpfStatsOn(true);
     // rotate the order so no mode always runs first after a pause
-    const order = Object.keys(MODES);
+    const order = Object.keys(MODES).filter((m) => !probing || m !== 'off');
     for (let k = 0; k < rep % order.length; k++) order.push(order.shift());
     for (const m of order) {
       const r = await MODES[m]();
-      if (rep > 0) runs[m].push(r); // rep 0 warms up (page cache, JIT, BTF parsing)
+      if (probing) probes[m].push(r);
+      else if (rep > 0) runs[m].push(r); // rep 0 warms up (page cache, JIT, BTF parsing)
     }
-    process.stderr.write(rep === 0 ? 'warm-up done\n' : `rep ${rep}/${reps}\n`);
+    process.stderr.write(rep === 0 ? 'warm-up done\n' : probing ? `probe rep ${rep - reps}/${PROBE_REPS}\n` : `rep ${rep}/${reps}\n`);
   }
+  bpfStatsOn(false);
   const offRate = median(runs.off.map((r) => r.churn.conn_per_s));
   const cpuPerConn = (rs) => median(rs.map((r) => ((r.churn.user_s + r.churn.sys_s) / r.churn.conns) * 1e6));
   const offCpu = cpuPerConn(runs.off);
@@ -104,8 +131,14 @@ const MODES = { off, tcplensAll, tcplensSidecar, bpftrace };
       `${cpu.toFixed(1).padStart(8)} ${(cpu / offCpu).toFixed(3).padStart(7)}  ${extra}`
     );
   };
+  const probeOf = new Map([
+    [runs.tcplensAll, probes.tcplensAll],
+    [runs.tcplensSidecar, probes.tcplensSidecar],
+    [runs.bpftrace, probes.bpftrace],
+    [runs.anchorSidecar, probes.anchorSidecar],
+  ]);
   const perRun = (rs) => {
-    const p = rs.map((r) => r.prog).filter(Boolean);
+    const p = (probeOf.get(rs) ?? []).map((r) => r.prog).filter(Boolean);
     return p.length ? `${median(p.map((x) => x.ns / x.runs)).toFixed(0)} ns/run` : 'n/a';
   };
   const tracerCols = (rs, perConn) => {
@@ -135,6 +168,8 @@ const MODES = { off, tcplensAll, tcplensSidecar, bpftrace };
   console.log(row('tracing off', runs.off, '-'));
   console.log(row('tcplens, every kind (10 events/conn)', runs.tcplensAll, ta.text));
   console.log(row('tcplens, sidecar kinds (4 events/conn)', runs.tcplensSidecar, ts.text));
+  const tx = anchorRoot ? tracerCols(runs.anchorSidecar, SIDECAR_PER_CONN) : null;
+  if (tx) console.log(row('anchor build, sidecar kinds (4 events/conn)', runs.anchorSidecar, tx.text));
   console.log(
     row(
       'bpftrace count() on sock:inet_sock_set_state',
@@ -150,7 +185,10 @@ const MODES = { off, tcplensAll, tcplensSidecar, bpftrace };
         .map((x) => x.toFixed(1))
         .join(' ')} on ${os.cpus().length} CPUs)`,
   );
-  console.log('probe: kernel.bpf_stats_enabled run time per run of the inet_sock_set_state program (every state change of the host)');
+  console.log(
+    'conn/s, us/conn: with kernel.bpf_stats_enabled=0, as in production; probe: run time per run of the inet_sock_set_state ' +
+      `program (every state change of the host) from ${PROBE_REPS} more reps of each eBPF mode with bpf_stats on`,
+  );
   console.log('sidecar kinds: opens, closes, retransmits, resets; every kind adds the other state changes (like tcpstates)');
   console.log(
     `every event seen: tcplens read exactly the expected events in ${ta.complete}/${ta.n} (every kind) and ${ts.complete}/${ts.n} (sidecar) reps`,
@@ -168,6 +206,21 @@ const MODES = { off, tcplensAll, tcplensSidecar, bpftrace };
     );
   }
   console.log(`anchor: bpftrace conn/s ${rate(runs.bpftrace).toFixed(3)}x, by CPU per connection ${cpu(runs.bpftrace).toFixed(3)}x`);
+  if (tx) {
+    const probe = (rs) =>
+      median(
+        rs
+          .map((r) => r.prog)
+          .filter(Boolean)
+          .map((x) => x.ns / x.runs),
+      );
+    const [pt, pa] = [probe(probes.tcplensSidecar), probe(probes.anchorSidecar)];
+    console.log(
+      `this build / anchor build (${anchorRoot}), sidecar kinds: conn/s ${(rate(runs.tcplensSidecar) / rate(runs.anchorSidecar)).toFixed(3)}x, ` +
+        `CPU per connection ${(cpuPerConn(runs.tcplensSidecar) / cpuPerConn(runs.anchorSidecar)).toFixed(3)}x, ` +
+        `probe ${(pt / pa).toFixed(3)}x (${pt.toFixed(0)} / ${pa.toFixed(0)} ns/run); anchor loss ${tx.lost} of ${tx.all}`,
+    );
+  }
 })().catch((e) => {
   console.error(`bench: ${e.message}`);
   process.exit(1);

@@ -2,14 +2,16 @@
 # bench/events: loopback connection churn at the machine's top rate with
 # tracing off, with tcplens's events view, and with a bpftrace in-kernel
 # counter on the same tracepoint, interleaved reps, medians, ratios vs off.
-# Usage: bench/events/run.sh [--conns N] [--reps R] [--smoke]
+# Usage: bench/events/run.sh [--conns N] [--reps R] [--anchor ROOT] [--smoke]
+# --anchor ROOT: another build of tcplens (e.g. main's) as a fifth mode, sidecar kinds.
 # Needs root, a built tcplens (npm run build) and bpftrace. See README.md.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 
-CONNS=60000 REPS=5
+CONNS=60000 REPS=5 ANCHOR=""
 smoke() { CONNS=3000 REPS=1; }
-bench_args run.sh 'conns=CONNS reps=REPS' "$@"
+bench_args run.sh 'conns=CONNS reps=REPS anchor=ANCHOR' "$@"
+[ -z "$ANCHOR" ] || [ -f "$ANCHOR/dist/src/sources/events.js" ] || { echo "run.sh: --anchor $ANCHOR: not a built tcplens (no dist/src/sources/events.js)" >&2; exit 2; }
 need_root run.sh 'network namespaces, eBPF'
 need_cmd run.sh bpftrace 'apt-get install bpftrace'
 
@@ -34,8 +36,9 @@ if ! grep -q ' /sys/kernel/tracing tracefs ' /proc/mounts; then
   mount -t tracefs nodev /sys/kernel/tracing
   MOUNTED=1
 fi
-# per-program run time, for the probe cost column; restored on exit
+# per-program run time, for the probe cost column (bench.js switches it off
+# for the conn/s and CPU reps and on for its probe reps); restored on exit
 sysctl -qw kernel.bpf_stats_enabled=1
 ip netns add "$NS"
 ip -n "$NS" link set lo up
-node "$HERE/bench.js" "$NS" "$B/churn" "$CONNS" "$REPS"
+node "$HERE/bench.js" "$NS" "$B/churn" "$CONNS" "$REPS" ${ANCHOR:+"$ANCHOR"}

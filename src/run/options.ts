@@ -46,7 +46,11 @@ const RUN_OPTIONS: Record<string, Options> = {
     describe:
       "how often listeners are polled, in a dump of their own: the poll's dumps then skip the kernel's listening hash (and bound-only sockets, 6.5+, are not polled: their walk is of the host's bind hash); 'every' (or a value not above --interval): every state in every poll's dump, as tcplens poll",
   },
-  'sample-hz': { type: 'number', default: 1, describe: 'task samples per second (samples view)' },
+  'sample-hz': {
+    type: 'number',
+    default: 1,
+    describe: 'task samples per second (samples view; while passes find nothing and nothing happens, one every 10 s)',
+  },
   'owners-interval': {
     type: 'string',
     default: '60s',

@@ -1,6 +1,7 @@
 // The samples view in `run`: at --sample-hz, what every active thread is
 // doing and the socket it waits on (task_samples; a flow's sighting in the
-// table), and every --owners-interval the socket -> process map
+// table; while passes find nothing and nothing happens, every 10 s), and
+// every --owners-interval the socket -> process map
 // (socket_owners; the flows' owners). One eBPF source, two views, one per
 // part that loaded. With --netns naming namespaces, both write only what
 // belongs to them (filtered in the kernel: threads in them or blocked on
@@ -10,15 +11,54 @@ import type { SamplesStageStats } from '../../metrics/stages';
 import { resolveNetns, type NetnsSelector } from '../../netns/select';
 import { SourceView, type View, type ViewContext, type ViewFactory } from '../view';
 import { startParts } from './parts_log';
+import type { EventTap } from '../event_tap';
 
-class TasksView extends SourceView<SampleSource> {
+/** While the task passes find nothing, a pass at least this often (ms), whatever happened. */
+export const TASKS_IDLE_EVERY_MS = 10_000;
+
+/** The 1 Hz task pass walks every thread of the host (~1 µs each in the
+ * kernel) and wakes the loop, rows or not. So while the last pass wrote no
+ * row (no thread of the watched namespaces active or blocked on their
+ * sockets) and nothing happened since (no flow opened or closed in the
+ * table, no event read from the ring), a tick runs no pass, until
+ * TASKS_IDLE_EVERY_MS have passed since the last one. A pass with rows, a
+ * new or closed flow, or an event brings back the pass every tick. */
+export class TasksView extends SourceView<SampleSource> {
   readonly name = 'samples';
+  /** ticks that ran no pass (idle) */
+  skipped = 0;
+  private events = 0;
+  private lastActivity = -1;
+  private lastRows = -1;
+  private lastPassMs = -Infinity;
+
+  constructor(
+    src: SampleSource,
+    everyMs: number,
+    tap?: EventTap,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    super(src, everyMs);
+    tap?.subscribe((b) => {
+      this.events += b.rows;
+    });
+  }
 
   async tick({ table, sink }: ViewContext): Promise<number> {
+    const s = table.stats();
+    const activity = s.opened + s.closed + this.events;
+    const now = this.now();
+    if (this.lastRows === 0 && activity === this.lastActivity && now - this.lastPassMs < TASKS_IDLE_EVERY_MS) {
+      this.skipped++;
+      return 0;
+    }
+    this.lastActivity = activity;
+    this.lastPassMs = now;
     const r = await this.src.sample((b, ctx) => {
       table.observeSamples(b, ctx.names);
       sink.writeSamples(b, ctx.names);
     });
+    this.lastRows = r.rows;
     return r.rows;
   }
 
@@ -105,7 +145,7 @@ export const samplesView: ViewFactory = {
     if (!startParts('samples', src, log)) return { views: [], parts: src.parts() };
     if (req.netns.kind === 'list' && !src.watchNetns(watchedInodes(req.netns)))
       log.warn('samples.netns', `more than ${WATCH_NETNS_MAX} namespaces selected: the samples view writes every namespace's`, {});
-    const tasks = new TasksView(src, 1000 / req.sampleHz);
+    const tasks = new TasksView(src, 1000 / req.sampleHz, req.eventTap);
     const views: View[] = [];
     if (src.has('tasks')) views.push(tasks);
     if (src.has('owners')) views.push(new OwnersView(src, req.ownersMs, req.netns));

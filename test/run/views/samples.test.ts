@@ -13,7 +13,9 @@ import { startSampleWorkload } from '../../helpers/samples';
 import { skipIf } from '../../helpers/skip';
 import { freePort } from '../../helpers/clickhouse';
 import { flags } from '../../helpers/cli_flags';
-import { OWNERS_FULL_EVERY, OwnersView } from '../../../src/run/views/samples';
+import { OWNERS_FULL_EVERY, OwnersView, TASKS_IDLE_EVERY_MS, TasksView } from '../../../src/run/views/samples';
+import { EventTap } from '../../../src/run/event_tap';
+import type { ColumnBatch } from '../../../src/layout/batch';
 import type { SampleSource } from '../../../src/sources/samples';
 import type { ViewContext } from '../../../src/run/view';
 
@@ -87,6 +89,65 @@ describe('OwnersView: when a tick runs the pass', () => {
     } finally {
       if (ns) deleteNetns(ns);
     }
+  });
+});
+
+describe('TasksView: when a tick runs the task pass', () => {
+  /** The view over a stand-in source whose passes return st.rows rows, a table whose counts the test moves, a tap, a clock. */
+  function setup() {
+    const st = { passes: 0, rows: 0, opened: 0, closed: 0, now: 0 };
+    const src = {
+      sample: async () => {
+        st.passes++;
+        return { seq: st.passes, tsNs: 0n, rows: st.rows, batches: 0, durationMs: 0 };
+      },
+      close: () => undefined,
+    } as unknown as SampleSource;
+    const ctx = { table: { stats: () => ({ opened: st.opened, closed: st.closed }) }, sink: {} } as unknown as ViewContext;
+    const tap = new EventTap();
+    const view = new TasksView(src, 1000, tap, () => st.now);
+    let t = 0;
+    const tick = (): Promise<number> => {
+      st.now = ++t * 1000;
+      return view.tick(ctx);
+    };
+    return { st, tick, view, tap };
+  }
+
+  it('skips while a pass found nothing and nothing happened; a flow opened, closed or an event brings it back', async () => {
+    const { st, tick, view, tap } = setup();
+    await tick();
+    await tick();
+    await tick();
+    expect(st.passes, 'the first pass; then idle').to.equal(1);
+    expect(view.skipped).to.equal(2);
+    st.opened++;
+    await tick();
+    expect(st.passes, 'a flow opened').to.equal(2);
+    await tick();
+    st.closed++;
+    await tick();
+    expect(st.passes, 'a flow closed').to.equal(3);
+    await tick();
+    tap.publish({ rows: 4 } as ColumnBatch);
+    await tick();
+    expect(st.passes, 'events read').to.equal(4);
+    await tick();
+    expect(st.passes, 'idle again').to.equal(4);
+  });
+
+  it('runs every tick while passes find rows, and at least every TASKS_IDLE_EVERY_MS when idle', async () => {
+    const { st, tick } = setup();
+    st.rows = 3;
+    for (let i = 0; i < 5; i++) await tick();
+    expect(st.passes, 'threads active: every tick').to.equal(5);
+    st.rows = 0;
+    await tick(); // finds nothing
+    const idleFrom = st.passes;
+    for (let i = 0; i < TASKS_IDLE_EVERY_MS / 1000 - 1; i++) await tick();
+    expect(st.passes, 'idle ticks within the idle period').to.equal(idleFrom);
+    await tick();
+    expect(st.passes, 'the idle period is over').to.equal(idleFrom + 1);
   });
 });
 
