@@ -294,6 +294,17 @@ export function dropExpired(
 const onClusterOf = (o: Pick<RenderOptions, 'cluster' | 'onCluster'>): string =>
   o.cluster && o.onCluster !== false ? ` ON CLUSTER ${checkIdentifier('cluster', o.cluster)}` : '';
 
+/** Modern servers: the ALTER ... MODIFY TTL of each table whose TTL (in its engine_full, from
+ * system.tables) is not its retention's; none where it is (a MODIFY TTL makes newer servers
+ * rewrite the table's parts). */
+export function modifyTtl(o: Omit<RenderOptions, 'dialect'>, tables: readonly { name: string; engine_full: string }[]): string[] {
+  const db = checkIdentifier('database', o.database);
+  const engines = new Map(tables.map((r) => [r.name, r.engine_full]));
+  return [...retentionPlan(o)]
+    .filter(([t, k]) => !` ${engines.get(t) ?? ''} `.includes(` TTL ${ttlExpr(k.column, k.days)} `))
+    .map(([t, k]) => `ALTER TABLE ${db}.${t}${onClusterOf(o)} MODIFY TTL ${ttlExpr(k.column, k.days)}`);
+}
+
 /** Keeps each table its retention (retentionPlan). Modern servers: MODIFY TTL where a
  * table's differs (a TTL clause from CREATE, changed since). 18.16 has no TTL: drop whole
  * day partitions older than the table's days instead (call this daily). With ON CLUSTER,
@@ -307,12 +318,7 @@ export async function enforceTtl(client: ClickHouseClient, o: RenderOptions): Pr
   const onCluster = onClusterOf(o);
   if (o.dialect.modern) {
     const rs = await client.query({ query: `SELECT name, engine_full FROM system.tables WHERE database = '${db}'`, format: 'JSONEachRow' });
-    const engines = new Map((await rs.json<{ name: string; engine_full: string }>()).map((r) => [r.name, r.engine_full]));
-    for (const [t, k] of plan) {
-      // only where it differs: a MODIFY TTL makes newer servers rewrite the table's parts
-      if (` ${engines.get(t) ?? ''} `.includes(` TTL ${ttlExpr(k.column, k.days)} `)) continue;
-      await client.command({ query: `ALTER TABLE ${db}.${t}${onCluster} MODIFY TTL ${ttlExpr(k.column, k.days)}` });
-    }
+    for (const q of modifyTtl(o, await rs.json<{ name: string; engine_full: string }>())) await client.command({ query: q });
     return 0;
   }
   const from = onCluster ? `cluster('${checkIdentifier('cluster', o.cluster!)}', system, parts)` : 'system.parts';

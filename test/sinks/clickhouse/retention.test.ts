@@ -5,7 +5,7 @@
 // test/schema/apply.test.ts (one server) and test/schema/cluster.test.ts.
 import { expect } from 'chai';
 import { parseTableTtl, shortTableName, TTL_DEFAULT } from '../../../src/sinks/clickhouse/retention';
-import { dropExpired, renderAll, retentionPlan, rollupNames, tableNames, ttlDaysOf } from '../../../src/sinks/clickhouse/schema';
+import { dropExpired, modifyTtl, renderAll, retentionPlan, rollupNames, tableNames, ttlDaysOf } from '../../../src/sinks/clickhouse/schema';
 import { LEGACY, MODERN } from '../../../src/sinks/clickhouse/dialect';
 import { retention } from '../../../src/sinks/options';
 import { TcplensError } from '../../../src/util/errors';
@@ -82,6 +82,30 @@ describe('retention per table (--ttl over --ttl-days)', () => {
     for (const r of rollupNames()) expect(ttlOf(r), r).to.equal('minute + toIntervalDay(800)');
     for (const s of renderAll({ database: 'tl', dialect: LEGACY, ttlDays: 30, ...parseTableTtl(TTL_DEFAULT) }))
       expect(s).to.not.include('TTL');
+  });
+
+  it('modern servers at apply: MODIFY TTL only where a table has not its retention (ON CLUSTER on the locals with --cluster)', () => {
+    const o = { database: 'tl', cluster: 'fleet', ttlDays: 30, ...parseTableTtl('snapshots=7,rollups=0') };
+    const engine = (ttl: string): string =>
+      `ReplicatedMergeTree('/clickhouse/tables/{shard}/tl/x', '{replica}') PARTITION BY toDate(ts) ORDER BY (host, ts) ${ttl}SETTINGS index_granularity = 8192`;
+    const tables = tableNames().map((t) => ({
+      name: `${t}_local`,
+      // as the server shows them: snapshots still 30 days (the setting changed), flows without a TTL, the rest as set
+      engine_full: engine(t === 'tcp_flows' ? '' : 'TTL toDateTime(ts) + toIntervalDay(30) '),
+    }));
+    expect(modifyTtl(o, tables)).to.deep.equal([
+      'ALTER TABLE tl.tcp_snapshots_local ON CLUSTER fleet MODIFY TTL toDateTime(ts) + toIntervalDay(7)',
+      'ALTER TABLE tl.tcp_flows_local ON CLUSTER fleet MODIFY TTL toDateTime(ts) + toIntervalDay(30)',
+    ]);
+    // the rollups' own, when given; 300 is not 30
+    const r = modifyTtl({ database: 'tl', ttlDays: 300, rollupTtlDays: 800 }, [
+      ...tables.map((t) => ({ name: t.name.replace(/_local$/, ''), engine_full: t.engine_full })),
+      { name: 'tcp_peer_1m', engine_full: engine('TTL minute + toIntervalDay(400) ') },
+    ]);
+    expect(r.filter((q) => /tcp_peer_1m|tcp_events /.test(q))).to.deep.equal([
+      'ALTER TABLE tl.tcp_events MODIFY TTL toDateTime(ts) + toIntervalDay(300)',
+      'ALTER TABLE tl.tcp_peer_1m MODIFY TTL minute + toIntervalDay(800)',
+    ]);
   });
 
   it('18.16: the day partitions past each table its retention, one ALTER per table; ON CLUSTER on the locals with --cluster', () => {
