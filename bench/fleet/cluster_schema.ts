@@ -18,7 +18,8 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { LEGACY } from '../../src/sinks/clickhouse/dialect';
 import { columnExists, renderAll } from '../../src/sinks/clickhouse/schema';
 import type { TestCluster } from '../../test/helpers/cluster';
-import { rows } from '../../test/helpers/clickhouse';
+import { serverRefused } from '../../src/sinks/clickhouse/retry';
+import { retried, rows } from './probe';
 
 const isAlter = (q: string): boolean => /^ALTER TABLE \S+ (ON CLUSTER \S+ )?ADD COLUMN /.test(q);
 
@@ -28,6 +29,15 @@ export async function ddlOn(client: ClickHouseClient, q: string): Promise<void> 
     if (!columnExists(q, e)) throw e;
   });
 }
+
+/** ddlOn, sent again when no answer came (a loaded server dropped the connection; every
+ * statement is IF NOT EXISTS or an ADD COLUMN), as schema.ts's apply does; a server's
+ * exception is final. (alter_race.ts counts such failures: it calls ddlOn itself.) */
+const ddlOnRetried = (client: ClickHouseClient, q: string): Promise<void> =>
+  retried(
+    () => ddlOn(client, q),
+    (e) => !serverRefused(e),
+  );
 
 /** Every node's columns, as one text per node: name, type, default of each column of each table of db. */
 export async function nodeColumns(c: TestCluster, db: string): Promise<string[]> {
@@ -52,8 +62,8 @@ export async function applyClusterSchema(c: TestCluster, db: string, replicas: n
   const first = c.servers.filter((_, i) => i % replicas === 0);
   const others = c.servers.filter((_, i) => i % replicas !== 0);
   for (const q of ddl) {
-    await Promise.all(first.map((s) => ddlOn(s.client, q)));
-    if (!isAlter(q)) await Promise.all(others.map((s) => ddlOn(s.client, q)));
+    await Promise.all(first.map((s) => ddlOnRetried(s.client, q)));
+    if (!isAlter(q)) await Promise.all(others.map((s) => ddlOnRetried(s.client, q)));
   }
   const diff = columnsDiff(await nodeColumns(c, db));
   if (diff) throw new Error(`schema of ${db} differs between nodes after apply: ${diff}`);

@@ -6,17 +6,20 @@ import * as fs from 'fs';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { rows as rowsOnce } from '../../test/helpers/clickhouse';
 
-/** a probe query, tried up to 5 times: an overloaded server may drop one (socket hang up) */
-async function rows<T>(client: ClickHouseClient, query: string): Promise<T[]> {
+/** fn, tried up to 5 times while `again` says so: an overloaded server may drop a request (socket hang up) */
+export async function retried<T>(fn: () => Promise<T>, again: (e: unknown) => boolean = () => true): Promise<T> {
   for (let i = 1; ; i++) {
     try {
-      return await rowsOnce<T>(client, query);
+      return await fn();
     } catch (e) {
-      if (i >= 5) throw e;
+      if (i >= 5 || !again(e)) throw e;
       await new Promise((r) => setTimeout(r, 500 * i));
     }
   }
 }
+
+/** a probe query, tried up to 5 times */
+export const rows = <T>(client: ClickHouseClient, query: string): Promise<T[]> => retried(() => rowsOnce<T>(client, query));
 
 const TICK = 100; // USER_HZ
 

@@ -11,7 +11,7 @@ import { adaptiveFromArgs, pollPhaseMs } from '../run/adaptive_options';
 import { usage } from '../util/errors';
 import { addDumpCost, runPreflight, logPreflightOnce, exitCodeOf } from '../preflight';
 import { Sidecar } from '../run/sidecar';
-import { flushTiming, openSink } from '../sinks/options';
+import { flushTiming, openSink, retention } from '../sinks/options';
 import { clickhouseConfig, clickhouseCredentials } from '../sinks/clickhouse/config';
 import { parseListen } from '../metrics/server';
 import { clip } from '../config/env';
@@ -58,7 +58,6 @@ function check(args: RunArgs): void {
   if (!(Number.isInteger(args.hostSweep) && args.hostSweep >= 0)) throw usage('--host-sweep: a whole number, 0 or more');
   if (!(args.sampleHz > 0 && args.sampleHz <= 1000)) throw usage('--sample-hz: between 0 and 1000');
   if (!(args.snapshotRate > 0)) throw usage('--snapshot-rate: greater than zero');
-  if (!(Number.isInteger(args['ttl-days']) && args['ttl-days'] >= 0)) throw usage('--ttl-days: a whole number of days, 0 or more');
 }
 
 /** A --sink file:PATH whose directory is missing, or a directory itself, fails now, not after preflight. */
@@ -94,6 +93,7 @@ export function validate(args: RunArgs) {
   parseListen(args.listen);
   const spoolBudget = parseSize(args['spool-bytes'], '--spool-bytes');
   flushTiming(args);
+  retention(args);
   if (args.cluster !== undefined) checkIdentifier('cluster', args.cluster);
   checkIdentifier('database', args.database ?? 'tcplens');
   if (args.host !== undefined) checkPrintable('--host', args.host);

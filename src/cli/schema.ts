@@ -5,6 +5,7 @@ import { tlsFailure } from '../sinks/clickhouse/tls';
 import { clickhouseConfig, clickhouseOptions, describe as describeCh, makeClient, type ClickHouseFlags } from '../sinks/clickhouse/config';
 import { applySchema, checkIdentifier, detectDialect, renderAll } from '../sinks/clickhouse/schema';
 import { LEGACY } from '../sinks/clickhouse/dialect';
+import { retention, ttlOption } from '../sinks/options';
 import { serverVersion } from './checks';
 import { TcplensError, usage } from '../util/errors';
 
@@ -12,6 +13,7 @@ interface SchemaArgs extends ClickHouseFlags {
   action: string;
   cluster?: string;
   'ttl-days': number;
+  ttl: string;
   'server-version'?: string;
   replicated: boolean;
 }
@@ -38,8 +40,10 @@ export const builder = (y: Argv): Argv<SchemaArgs> =>
       .option('ttl-days', {
         type: 'number',
         default: 30,
-        describe: 'drop rows older than this (0 = never); on 18.16 whole day partitions are dropped at apply',
+        describe:
+          'drop rows older than this (0 = never), in every table --ttl does not name; on 18.16 whole day partitions are dropped at apply',
       })
+      .option('ttl', ttlOption)
       .option('server-version', { type: 'string', describe: 'print: render for this version (default: ask the server, else 18.16)' }),
   )
     .example('$0 schema apply', 'tables in database tcplens at $TCPLENS_CLICKHOUSE_URL')
@@ -47,15 +51,14 @@ export const builder = (y: Argv): Argv<SchemaArgs> =>
 
 /** Every flag of `tcplens schema` checked, before a server is asked. */
 export function validate(args: SchemaArgs) {
-  const ttlDays = args['ttl-days'];
-  if (!Number.isInteger(ttlDays) || ttlDays < 0) throw usage(`--ttl-days: a whole number of days >= 0 expected, got ${ttlDays}`);
+  const kept = retention(args);
   const cfg = clickhouseConfig(args);
   if (args.action === 'apply' && !cfg) throw usage('schema apply: no ClickHouse configured (--clickhouse-url or TCPLENS_CLICKHOUSE_URL)');
   const database = checkIdentifier('database', args.database ?? 'tcplens');
   if (args.cluster !== undefined) checkIdentifier('cluster', args.cluster);
   if (args.cluster === undefined && args.replicated === false) throw usage('--no-replicated: with --cluster');
   const version = args['server-version'] !== undefined ? serverVersion(args['server-version']) : undefined;
-  const base = { database, ttlDays, ...(args.cluster !== undefined ? { cluster: args.cluster, replicated: args.replicated } : {}) };
+  const base = { database, ...kept, ...(args.cluster !== undefined ? { cluster: args.cluster, replicated: args.replicated } : {}) };
   return { cfg, base, version };
 }
 

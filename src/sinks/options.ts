@@ -24,6 +24,7 @@ import {
 } from './clickhouse/config';
 import { ensureLocalServer, type LocalClickHouse } from './clickhouse/local_server';
 import { applySchema } from './clickhouse/schema';
+import { checkTtlDays, parseTableTtl, TTL_DEFAULT, type TableTtl } from './clickhouse/retention';
 import { unreachable } from './clickhouse/retry';
 import { tlsFailure } from './clickhouse/tls';
 import { LEGACY, MODERN } from './clickhouse/dialect';
@@ -33,6 +34,8 @@ export interface SinkFlags extends ClickHouseFlags {
   'spool-dir': string;
   'spool-bytes': string;
   'ttl-days': number;
+  /** --ttl: days per table over --ttl-days (absent: --ttl-days for all) */
+  ttl?: string;
   'schema-apply': boolean;
   'file-dialect'?: string;
   'flush-interval': string;
@@ -52,6 +55,19 @@ export function flushTiming(args: Pick<SinkFlags, 'flush-interval' | 'flush-jitt
   if (flushIntervalMs > 3_600_000) throw usage(`--flush-interval: at most 1h, got ${args['flush-interval']}`);
   if (flushJitterMs > flushIntervalMs) throw usage(`--flush-jitter: at most the flush interval (${args['flush-interval']}), got ${j}`);
   return { flushIntervalMs, flushJitterMs };
+}
+
+/** --ttl of `run` and `schema` */
+export const ttlOption = {
+  type: 'string',
+  default: TTL_DEFAULT,
+  describe:
+    "days per table over --ttl-days, TABLE=DAYS,... (snapshots, events, samples, owners, flows, cycles, coverage, or the table's name; rollups: the 1-minute rollups, 400 by default; 0 = forever); 'none': --ttl-days for all",
+} as const;
+
+/** --ttl-days and --ttl checked, as schema.ts's RenderOptions take them */
+export function retention(args: Pick<SinkFlags, 'ttl-days' | 'ttl'>): { ttlDays: number } & Partial<TableTtl> {
+  return { ttlDays: checkTtlDays(args['ttl-days']), ...(args.ttl !== undefined ? parseTableTtl(args.ttl) : {}) };
 }
 
 export function sinkOptions<T>(y: Argv<T>): Argv<T & SinkFlags> {
@@ -74,7 +90,12 @@ export function sinkOptions<T>(y: Argv<T>): Argv<T & SinkFlags> {
       default: '0',
       describe: 'ClickHouse: add a random 0..DURATION to each flush period, so hosts started together do not insert in step',
     })
-    .option('ttl-days', { type: 'number', default: 30, describe: 'keep rows this many days (0 = forever)' })
+    .option('ttl-days', {
+      type: 'number',
+      default: 30,
+      describe: 'keep rows this many days (0 = forever), in every table --ttl does not name',
+    })
+    .option('ttl', ttlOption)
     .option('schema-apply', { type: 'boolean', default: true, describe: 'apply the schema migrations at start (idempotent)' })
     .option('file-dialect', {
       type: 'string',
@@ -99,11 +120,11 @@ const SCHEMA_RETRY_MS = 5000;
 /** Applies the migrations. An unreachable server is not fatal: rows spool
  * while the schema is tried again in the background. A server that answers
  * and refuses the schema is fatal. */
-async function ensureSchema(config: ClickHouseConfig, ttlDays: number, localServer?: LocalClickHouse): Promise<void> {
+async function ensureSchema(config: ClickHouseConfig, kept: ReturnType<typeof retention>, localServer?: LocalClickHouse): Promise<void> {
   const attempt = async (): Promise<unknown> => {
     const client = makeClient(config);
     try {
-      const r = await applySchema(client, { database: config.database, ttlDays });
+      const r = await applySchema(client, { database: config.database, ...kept });
       log.info('schema.apply', 'schema ready', { applied: r.applied, already: r.skipped.length });
       return null;
     } catch (e) {
@@ -135,6 +156,7 @@ async function ensureSchema(config: ClickHouseConfig, ttlDays: number, localServ
 export async function openSink(args: SinkFlags, o: { host?: string; cluster?: string } = {}): Promise<OpenedSink> {
   const spoolBytes = parseSize(args['spool-bytes'], '--spool-bytes');
   const timing = flushTiming(args);
+  const kept = retention(args);
   if (args.sink !== 'clickhouse') {
     const sink = createSink(args.sink, { host: o.host, fileDialect: args['file-dialect'] === 'modern' ? MODERN : LEGACY });
     await sink.start();
@@ -154,7 +176,7 @@ export async function openSink(args: SinkFlags, o: { host?: string; cluster?: st
       { cluster: o.cluster },
     );
   } else if (args['schema-apply']) {
-    await ensureSchema(config, args['ttl-days'], localServer);
+    await ensureSchema(config, kept, localServer);
   }
   const sink = createSink('clickhouse', { host: o.host, clickhouse: config, spoolDir: args['spool-dir'], spoolBytes, ...timing });
   await sink.start();

@@ -142,6 +142,62 @@ describe('schema apply on a real ClickHouse', function () {
     expect(left.map((x) => Number(x.sockets))).to.deep.equal([2]);
   });
 
+  it("18.16, per table: the CLI's defaults keep snapshots and owners 7 days, events 30, flows 90; --ttl none --ttl-days 0 keeps all", async () => {
+    const db = t.freshDb('ttlt');
+    await applySchema(t.client, { database: db, ttlDays: 0 });
+    const day = 86_400;
+    const now = Math.floor(Date.now() / 1000);
+    const ages = [0, 10, 40, 100];
+    const values = (cols: string): string => ages.map((a) => `('a', ${now - a * day}, ${a}${cols})`).join(', ');
+    // the age in days in a column of each row: tcp_snapshots.tcpi_rtt, socket_owners.pid, tcp_events.sport, tcp_flows.dport
+    await t.client.command({ query: `INSERT INTO ${db}.tcp_snapshots (host, ts, tcpi_rtt) VALUES ${values('')}` });
+    await t.client.command({ query: `INSERT INTO ${db}.socket_owners (host, ts, pid) VALUES ${values('')}` });
+    await t.client.command({ query: `INSERT INTO ${db}.tcp_events (host, ts, sport) VALUES ${values('')}` });
+    await t.client.command({ query: `INSERT INTO ${db}.tcp_flows (host, ts, dport) VALUES ${values('')}` });
+    const left = async (): Promise<Record<string, number[]>> => {
+      const out: Record<string, number[]> = {};
+      for (const [table, col] of [
+        ['tcp_snapshots', 'tcpi_rtt'],
+        ['socket_owners', 'pid'],
+        ['tcp_events', 'sport'],
+        ['tcp_flows', 'dport'],
+        ['tcp_peer_1m', 'dport'],
+      ] as const)
+        out[table] = (await rows<{ a: number }>(t.client, `SELECT ${col} AS a FROM ${db}.${table} ORDER BY a`)).map((x) => Number(x.a));
+      return out;
+    };
+    const env = { TCPLENS_CLICKHOUSE_URL: t.url };
+    const keepAll = await cli(['schema', 'apply', '--database', db, '--ttl', 'none', '--ttl-days', '0'], env);
+    expect(keepAll.code, keepAll.stderr).to.equal(0);
+    expect(keepAll.stdout).to.not.match(/dropped/);
+    expect(await left()).to.deep.equal({
+      tcp_snapshots: ages,
+      socket_owners: ages,
+      tcp_events: ages,
+      tcp_flows: ages,
+      tcp_peer_1m: ages, // the rollup of the flows (400 days)
+    });
+    const r = await cli(['schema', 'apply', '--database', db], env);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/; dropped 9 expired partitions\n$/); // snapshots, owners (7 days) 3 each; events (30) 2; flows (90) 1
+    expect(await left()).to.deep.equal({
+      tcp_snapshots: [0],
+      socket_owners: [0],
+      tcp_events: [0, 10],
+      tcp_flows: [0, 10, 40],
+      tcp_peer_1m: ages,
+    });
+    const again = await cli(['schema', 'apply', '--database', db, '--ttl', 'flows=20,rollups=50'], env);
+    expect(again.stdout).to.match(/; dropped 2 expired partitions\n$/); // flows 40 days old, the rollup's 100
+    expect(await left()).to.deep.equal({
+      tcp_snapshots: [0], // 30 days now: what is gone stays gone
+      socket_owners: [0],
+      tcp_events: [0, 10],
+      tcp_flows: [0, 10],
+      tcp_peer_1m: [0, 10, 40],
+    });
+  });
+
   it('the CLI applies with the URL from the environment, and rejects credentials in the URL', async () => {
     const db = t.freshDb('cli');
     const ok = await cli(['schema', 'apply', '--database', db], { TCPLENS_CLICKHOUSE_URL: t.url });
@@ -175,7 +231,10 @@ describe('schema apply on a real ClickHouse', function () {
     );
     const bad = await cli(['schema', 'print', '--ttl-days', '-3']);
     expect(bad.code).to.equal(2);
-    expect(bad.stderr.trim()).to.equal('tcplens: --ttl-days: a whole number of days >= 0 expected, got -3');
+    expect(bad.stderr.trim()).to.equal('tcplens: --ttl-days: a whole number of days from 0 to 36500 expected, got -3');
+    const badTtl = await cli(['schema', 'print', '--ttl', 'snapshots=7,packets=3']);
+    expect(badTtl.code).to.equal(2);
+    expect(badTtl.stderr.trim()).to.match(/^tcplens: --ttl: unknown table 'packets' \(snapshots, events, /);
     const badDb = await cli(['schema', 'print', '--database', 'a-b']);
     expect(badDb.code).to.equal(2);
     expect(badDb.stderr.trim()).to.equal("tcplens: bad database name 'a-b': letters, digits and _ only");

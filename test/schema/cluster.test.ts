@@ -3,7 +3,9 @@
 // into the Distributed table on one of them land on both shards and read
 // back whole. Twice: with plain MergeTree locals applied on each node (no
 // ZooKeeper), and as printed by default, ReplicatedMergeTree + ON CLUSTER,
-// applied once through one node with a private ZooKeeper.
+// applied once through one node with a private ZooKeeper. Retention per
+// table ON CLUSTER (18.16: expired day partitions dropped on every shard) on
+// 2 shards x 1 replica and 2 x 2.
 import { expect } from 'chai';
 import { loadLibrary } from '../../src/query/library';
 import { renderQuestion, type RollupUse } from '../../src/query/render';
@@ -13,6 +15,7 @@ import { renderAll } from '../../src/sinks/clickhouse/schema';
 import { LEGACY } from '../../src/sinks/clickhouse/dialect';
 import type { PollCycleRow } from '../../src/sinks/rows';
 import { applySchema, tableNames } from '../../src/sinks/clickhouse/schema';
+import { parseTableTtl, TTL_DEFAULT } from '../../src/sinks/clickhouse/retention';
 import { haveClickHouse, rows, type TestServer } from '../helpers/clickhouse';
 import { haveZooKeeper } from '../helpers/zookeeper';
 import { startCluster, type TestCluster } from '../helpers/cluster';
@@ -67,6 +70,48 @@ async function writeAndCheck(servers: TestServer[], db: string): Promise<void> {
     const [all] = await rows<{ n: string; u: string }>(s.client, `SELECT count() AS n, uniqExact(sockets) AS u FROM ${db}.poll_cycles`);
     expect([Number(all!.n), Number(all!.u)]).to.deep.equal([N, N]);
   }
+}
+
+/** --ttl's default ON CLUSTER through the first node: shard 1 holds rows 0 and 10 days old,
+ * shard 2 rows 0 and 100 days old (written to one replica's local tables); after apply each
+ * replica of each shard keeps what its retention keeps (snapshots 7 days, flows 90). */
+async function retentionOnCluster(c: TestCluster): Promise<void> {
+  const servers = c.servers;
+  const replicas = servers.length / 2;
+  const db = servers[0]!.freshDb('ttlc');
+  await applySchema(servers[0]!.client, { database: db, cluster: c.name, ttlDays: 0 });
+  const now = Math.floor(Date.now() / 1000);
+  const ages = [
+    [0, 10],
+    [0, 100],
+  ];
+  for (const shard of [0, 1]) {
+    const s = servers[shard * replicas]!;
+    const values = ages[shard]!.map((a) => `('s${shard}', ${now - a * 86_400}, ${a})`).join(', ');
+    await s.client.command({ query: `INSERT INTO ${db}.tcp_snapshots_local (host, ts, tcpi_rtt) VALUES ${values}` });
+    await s.client.command({ query: `INSERT INTO ${db}.tcp_flows_local (host, ts, dport) VALUES ${values}` });
+  }
+  const left = async (s: TestServer): Promise<number[][]> => [
+    (await rows<{ a: number }>(s.client, `SELECT tcpi_rtt AS a FROM ${db}.tcp_snapshots_local ORDER BY a`)).map((x) => Number(x.a)),
+    (await rows<{ a: number }>(s.client, `SELECT dport AS a FROM ${db}.tcp_flows_local ORDER BY a`)).map((x) => Number(x.a)),
+  ];
+  const settled = async (want: (i: number) => number[][]): Promise<number[][][]> => {
+    // a replica fetches its shard's parts, and drops them, in the background
+    const deadline = Date.now() + 20_000;
+    let got: number[][][] = [];
+    do {
+      got = await Promise.all(servers.map(left));
+      if (JSON.stringify(got) === JSON.stringify(servers.map((_, i) => want(i)))) break;
+      await new Promise((r) => setTimeout(r, 200));
+    } while (Date.now() < deadline);
+    return got;
+  };
+  const before = (i: number): number[][] => [ages[c.shardOf(i)]!, ages[c.shardOf(i)]!];
+  expect(await settled(before)).to.deep.equal(servers.map((_, i) => before(i)));
+  const r = await applySchema(servers[0]!.client, { database: db, cluster: c.name, ttlDays: 30, ...parseTableTtl(TTL_DEFAULT) });
+  expect(r.expiredPartitions).to.equal(3); // snapshots (7 days): 10 days old on shard 1, 100 on shard 2; flows (90): 100 on shard 2
+  const after = (i: number): number[][] => (c.shardOf(i) === 0 ? [[0], [0, 10]] : [[0], [0]]);
+  expect(await settled(after)).to.deep.equal(servers.map((_, i) => after(i)));
 }
 
 describe('cluster schema: two shards behind a Distributed table', function () {
@@ -232,6 +277,28 @@ describe('cluster schema: two shards behind a Distributed table', function () {
         }
       }
       await writeAndCheck(servers, db);
+    });
+
+    it('retention per table, ON CLUSTER on 18.16: each shard drops its own expired day partitions, even ones the node asked lacks', async () => {
+      await retentionOnCluster(cluster!);
+    });
+  });
+
+  describe('2 shards x 2 replicas with ZooKeeper', () => {
+    let cluster: TestCluster | undefined;
+    before(async function () {
+      if (!haveClickHouse() || !haveZooKeeper()) {
+        this.skip();
+        return;
+      }
+      cluster = await startCluster({ name: 'tl_test', shards: 2, replicas: 2 });
+    });
+    after(async () => {
+      await cluster?.cleanup();
+    });
+
+    it('retention per table: the ON CLUSTER drop runs on one replica of each shard and replicates to the other', async () => {
+      await retentionOnCluster(cluster!);
     });
   });
 });

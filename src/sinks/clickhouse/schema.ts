@@ -23,8 +23,10 @@ export interface Migration {
 export interface RenderOptions {
   database: string;
   dialect: Dialect;
-  /** TTL in days; 0 = keep forever */
+  /** TTL in days of every raw table; 0 = keep forever */
   ttlDays?: number;
+  /** days per raw table (full names) over ttlDays: --ttl (retention.ts) */
+  ttl?: Readonly<Record<string, number>>;
   /** TTL of the rollups (tables a materialized view writes into), days; default 400; 0 = forever */
   rollupTtlDays?: number;
   /** fleet variant: <table>_local on every node + a Distributed <table> over them */
@@ -76,7 +78,6 @@ export function renderMigration(m: Migration, o: RenderOptions): string[] {
   const d = o.dialect;
   const cluster = o.cluster ? checkIdentifier('cluster', o.cluster) : undefined;
   const onCluster = cluster && o.onCluster !== false ? `ON CLUSTER ${cluster}` : '';
-  const ttlDays = o.ttlDays ?? 0;
   const out: string[] = [];
   for (const stmt of statements(m.template)) {
     const tm = /CREATE TABLE IF NOT EXISTS \{\{db\}\}\.([a-z0-9_]+)/.exec(stmt);
@@ -96,12 +97,12 @@ export function renderMigration(m: Migration, o: RenderOptions): string[] {
       ts: tsType(d),
       c_ts: d.modern ? ' CODEC(DoubleDelta, ZSTD(1))' : '',
       c_u: d.modern ? ' CODEC(T64, ZSTD(1))' : '',
-      ttl: d.modern && ttlDays > 0 ? `TTL toDateTime(ts) + toIntervalDay(${ttlDays})` : '',
+      ttl: d.modern && ttlDaysOf(o, table) > 0 ? `TTL ${ttlExpr('ts', ttlDaysOf(o, table))}` : '',
       if_not_exists: d.modern ? 'IF NOT EXISTS' : '',
       // a column the server computes: stored on one node, computed on read on a
       // cluster (18.16's Distributed table sends MATERIALIZED ones in inserts)
       computed: cluster ? 'ALIAS' : 'MATERIALIZED',
-      ttl_rollup: d.modern && rollupDays > 0 ? `TTL minute + toIntervalDay(${rollupDays})` : '',
+      ttl_rollup: d.modern && rollupDays > 0 ? `TTL ${ttlExpr('minute', rollupDays)}` : '',
     };
     let sql = stmt.replace(/\{\{(\w+)\}\}/g, (_, k: string) => {
       const v = vars[k];
@@ -238,32 +239,94 @@ export async function applySchema(
   return result;
 }
 
-/** Modern servers: MODIFY TTL of the raw tables to the current setting (the
- * rollups carry theirs from CREATE). 18.16 has no TTL: drop whole day
- * partitions older than ttlDays (rollups: rollupTtlDays) instead (call this daily). */
-export async function enforceTtl(client: ClickHouseClient, o: RenderOptions): Promise<number> {
-  const days = o.ttlDays ?? 0;
-  const rollupDays = o.rollupTtlDays ?? ROLLUP_TTL_DAYS;
-  const db = checkIdentifier('database', o.database);
+/** Retention of raw `table` in days (0 = forever): its own in o.ttl (--ttl), else o.ttlDays (--ttl-days). */
+export const ttlDaysOf = (o: Pick<RenderOptions, 'ttlDays' | 'ttl'>, table: string): number => o.ttl?.[table] ?? o.ttlDays ?? 0;
+
+/** when a row of a table whose time is `column` expires */
+const ttlExpr = (column: string, days: number): string => `${column === 'ts' ? 'toDateTime(ts)' : column} + toIntervalDay(${days})`;
+
+export interface Kept {
+  days: number;
+  /** the time column its TTL reads */
+  column: 'ts' | 'minute';
+}
+
+/** Days to keep per table, by the name of the table that holds the rows (<table>_local on a
+ * cluster): every raw table and rollup not kept forever. */
+export function retentionPlan(o: Omit<RenderOptions, 'dialect'>): Map<string, Kept> {
   const local = (t: string): string => (o.cluster ? `${t}_local` : t);
-  const keep = new Map<string, number>();
-  if (days > 0) for (const t of tableNames()) keep.set(local(t), days);
+  const plan = new Map<string, Kept>();
+  for (const t of tableNames()) if (ttlDaysOf(o, t) > 0) plan.set(local(t), { days: ttlDaysOf(o, t), column: 'ts' });
+  const rollupDays = o.rollupTtlDays ?? ROLLUP_TTL_DAYS;
+  if (rollupDays > 0) for (const t of rollupNames()) plan.set(local(t), { days: rollupDays, column: 'minute' });
+  return plan;
+}
+
+/** YYYYMMDD of the day `days` days ago: day partitions (toDate()) before it are expired */
+const cutoffDay = (days: number, nowMs: number): string => new Date(nowMs - days * 86_400_000).toISOString().slice(0, 10).replace(/-/g, '');
+
+/** The statements that drop the expired day partitions of 18.16 tables (partition ids of a
+ * toDate() key are YYYYMMDD): one ALTER per table, every expired partition in it. */
+export function dropExpired(
+  o: Omit<RenderOptions, 'dialect'>,
+  parts: readonly { table: string; partition_id: string }[],
+  nowMs = Date.now(),
+): { statements: string[]; partitions: number } {
+  const db = checkIdentifier('database', o.database);
+  const plan = retentionPlan(o);
+  const expired = new Map<string, Set<string>>();
+  for (const p of parts) {
+    const keep = plan.get(p.table);
+    if (!keep || !/^\d{8}$/.test(p.partition_id) || p.partition_id >= cutoffDay(keep.days, nowMs)) continue;
+    expired.set(p.table, (expired.get(p.table) ?? new Set()).add(p.partition_id));
+  }
+  const statements = [...expired].map(
+    ([t, ids]) =>
+      `ALTER TABLE ${db}.${t}${onClusterOf(o)} ${[...ids]
+        .sort()
+        .map((id) => `DROP PARTITION ID '${id}'`)
+        .join(', ')}`,
+  );
+  return { statements, partitions: [...expired.values()].reduce((n, ids) => n + ids.size, 0) };
+}
+
+/** ' ON CLUSTER name' when the DDL goes through the cluster's DDL queue, else '' */
+const onClusterOf = (o: Pick<RenderOptions, 'cluster' | 'onCluster'>): string =>
+  o.cluster && o.onCluster !== false ? ` ON CLUSTER ${checkIdentifier('cluster', o.cluster)}` : '';
+
+/** Modern servers: the ALTER ... MODIFY TTL of each table whose TTL (in its engine_full, from
+ * system.tables) is not its retention's; none where it is (a MODIFY TTL makes newer servers
+ * rewrite the table's parts). */
+export function modifyTtl(o: Omit<RenderOptions, 'dialect'>, tables: readonly { name: string; engine_full: string }[]): string[] {
+  const db = checkIdentifier('database', o.database);
+  const engines = new Map(tables.map((r) => [r.name, r.engine_full]));
+  return [...retentionPlan(o)]
+    .filter(([t, k]) => !` ${engines.get(t) ?? ''} `.includes(` TTL ${ttlExpr(k.column, k.days)} `))
+    .map(([t, k]) => `ALTER TABLE ${db}.${t}${onClusterOf(o)} MODIFY TTL ${ttlExpr(k.column, k.days)}`);
+}
+
+/** Keeps each table its retention (retentionPlan). Modern servers: MODIFY TTL where a
+ * table's differs (a TTL clause from CREATE, changed since). 18.16 has no TTL: drop whole
+ * day partitions older than the table's days instead (call this daily). With ON CLUSTER,
+ * the partitions of every shard (one replica each: cluster()) and the ALTERs through the
+ * DDL queue, which runs a replicated table's ALTER on one replica of each shard.
+ * Returns the partitions dropped. */
+export async function enforceTtl(client: ClickHouseClient, o: RenderOptions): Promise<number> {
+  const db = checkIdentifier('database', o.database);
+  const plan = retentionPlan(o);
+  if (plan.size === 0) return 0;
+  const onCluster = onClusterOf(o);
   if (o.dialect.modern) {
-    for (const t of keep.keys())
-      await client.command({ query: `ALTER TABLE ${db}.${t} MODIFY TTL toDateTime(ts) + toIntervalDay(${days})` });
+    const rs = await client.query({ query: `SELECT name, engine_full FROM system.tables WHERE database = '${db}'`, format: 'JSONEachRow' });
+    for (const q of modifyTtl(o, await rs.json<{ name: string; engine_full: string }>())) await client.command({ query: q });
     return 0;
   }
-  if (rollupDays > 0) for (const t of rollupNames()) keep.set(local(t), rollupDays);
-  if (keep.size === 0) return 0;
-  // partition ids of a toDate() key are YYYYMMDD
-  const cutoff = (d: number): string => new Date(Date.now() - d * 86_400_000).toISOString().slice(0, 10).replace(/-/g, '');
+  const from = onCluster ? `cluster('${checkIdentifier('cluster', o.cluster!)}', system, parts)` : 'system.parts';
   const rs = await client.query({
-    query: `SELECT DISTINCT table, partition_id FROM system.parts WHERE database = '${db}' AND active AND table IN (${[...keep.keys()].map((t) => `'${t}'`).join(',')})`,
+    query: `SELECT DISTINCT table, partition_id FROM ${from} WHERE database = '${db}' AND active AND table IN (${[...plan.keys()].map((t) => `'${t}'`).join(',')})`,
     format: 'JSONEachRow',
   });
-  const parts = (await rs.json<{ table: string; partition_id: string }>()).filter(
-    (p) => /^\d{8}$/.test(p.partition_id) && p.partition_id < cutoff(keep.get(p.table)!),
-  );
-  for (const p of parts) await client.command({ query: `ALTER TABLE ${db}.${p.table} DROP PARTITION ID '${p.partition_id}'` });
-  return parts.length;
+  const { statements, partitions } = dropExpired(o, await rs.json<{ table: string; partition_id: string }>());
+  for (const q of statements) await client.command({ query: q });
+  return partitions;
 }
