@@ -5,7 +5,7 @@ import { tlsFailure } from '../sinks/clickhouse/tls';
 import { clickhouseConfig, clickhouseOptions, describe as describeCh, makeClient, type ClickHouseFlags } from '../sinks/clickhouse/config';
 import { applySchema, checkIdentifier, detectDialect, renderAll } from '../sinks/clickhouse/schema';
 import { LEGACY } from '../sinks/clickhouse/dialect';
-import { retention, ttlOption } from '../sinks/options';
+import { retention, TTL_DAYS_DEFAULT, ttlOption } from '../sinks/options';
 import { serverVersion } from './checks';
 import { TcplensError, usage } from '../util/errors';
 
@@ -39,7 +39,7 @@ export const builder = (y: Argv): Argv<SchemaArgs> =>
       })
       .option('ttl-days', {
         type: 'number',
-        default: 30,
+        default: TTL_DAYS_DEFAULT,
         describe:
           'drop rows older than this (0 = never), in every table --ttl does not name; on 18.16 whole day partitions are dropped at apply',
       })

@@ -57,17 +57,23 @@ export function flushTiming(args: Pick<SinkFlags, 'flush-interval' | 'flush-jitt
   return { flushIntervalMs, flushJitterMs };
 }
 
+/** --ttl-days's default, under which --ttl's default applies */
+export const TTL_DAYS_DEFAULT = 30;
+
 /** --ttl of `run` and `schema` */
 export const ttlOption = {
   type: 'string',
-  default: TTL_DEFAULT,
   describe:
-    "days per table over --ttl-days, TABLE=DAYS,... (snapshots, events, samples, owners, flows, cycles, coverage, or the table's name; rollups: the 1-minute rollups, 400 by default; 0 = forever); 'none': --ttl-days for all",
+    `days per table over --ttl-days, TABLE=DAYS,... (snapshots, events, samples, owners, flows, cycles, coverage, or the table's name; rollups: the 1-minute rollups, 400 by default; 0 = forever); 'none': --ttl-days for all. Default: ${TTL_DEFAULT} while --ttl-days is ${TTL_DAYS_DEFAULT}; with another --ttl-days, none (an operator who chose a retention keeps it everywhere)`,
 } as const;
 
-/** --ttl-days and --ttl checked, as schema.ts's RenderOptions take them */
+/** --ttl-days and --ttl checked, as schema.ts's RenderOptions take them. --ttl
+ * absent: its default split when --ttl-days is its default, else --ttl-days
+ * for every table (an upgrade never shortens a retention the operator chose). */
 export function retention(args: Pick<SinkFlags, 'ttl-days' | 'ttl'>): { ttlDays: number } & Partial<TableTtl> {
-  return { ttlDays: checkTtlDays(args['ttl-days']), ...(args.ttl !== undefined ? parseTableTtl(args.ttl) : {}) };
+  const ttlDays = checkTtlDays(args['ttl-days']);
+  const ttl = args.ttl ?? (ttlDays === TTL_DAYS_DEFAULT ? TTL_DEFAULT : undefined);
+  return { ttlDays, ...(ttl !== undefined ? parseTableTtl(ttl) : {}) };
 }
 
 export function sinkOptions<T>(y: Argv<T>): Argv<T & SinkFlags> {
@@ -92,7 +98,7 @@ export function sinkOptions<T>(y: Argv<T>): Argv<T & SinkFlags> {
     })
     .option('ttl-days', {
       type: 'number',
-      default: 30,
+      default: TTL_DAYS_DEFAULT,
       describe: 'keep rows this many days (0 = forever), in every table --ttl does not name',
     })
     .option('ttl', ttlOption)

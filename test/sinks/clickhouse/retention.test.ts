@@ -29,8 +29,11 @@ describe('retention per table (--ttl over --ttl-days)', () => {
     expect(tableNames().map((t) => [t, ttlDaysOf(kept, t)])).to.deep.equal(
       tableNames().map((t) => [t, ({ tcp_snapshots: 7, socket_owners: 7, tcp_flows: 90 } as Record<string, number>)[t] ?? 30]),
     );
-    // without --ttl (code that calls openSink or applySchema itself): --ttl-days for every table
+    // no --ttl: the default split only under the default --ttl-days; an operator's own
+    // --ttl-days keeps every table that long (an upgrade does not shorten it to a week)
+    expect(retention({ 'ttl-days': 30 })).to.deep.equal(kept);
     expect(retention({ 'ttl-days': 12 })).to.deep.equal({ ttlDays: 12 });
+    expect(retention({ 'ttl-days': 60, ttl: 'snapshots=14' })).to.deep.equal({ ttlDays: 60, ttl: { tcp_snapshots: 14 } });
   });
 
   it('tables by name or short name, any case and spacing; rollups; 0 = forever; none', () => {
