@@ -63,8 +63,7 @@ export const TTL_DAYS_DEFAULT = 30;
 /** --ttl of `run` and `schema` */
 export const ttlOption = {
   type: 'string',
-  describe:
-    `days per table over --ttl-days, TABLE=DAYS,... (snapshots, events, samples, owners, flows, cycles, coverage, or the table's name; rollups: the 1-minute rollups, 400 by default; 0 = forever); 'none': --ttl-days for all. Default: ${TTL_DEFAULT} while --ttl-days is ${TTL_DAYS_DEFAULT}; with another --ttl-days, none (an operator who chose a retention keeps it everywhere)`,
+  describe: `days per table over --ttl-days, TABLE=DAYS,... (snapshots, events, samples, owners, flows, cycles, coverage, or the table's name; rollups: the 1-minute rollups, 400 by default; 0 = forever); 'none': --ttl-days for all. Default: ${TTL_DEFAULT} while --ttl-days is ${TTL_DAYS_DEFAULT}; with another --ttl-days, none (an operator who chose a retention keeps it everywhere)`,
 } as const;
 
 /** --ttl-days and --ttl checked, as schema.ts's RenderOptions take them. --ttl
