@@ -12,6 +12,7 @@ import { resolveNetns, type NetnsSelector } from '../../netns/select';
 import { SourceView, type View, type ViewContext, type ViewFactory } from '../view';
 import { startParts } from './parts_log';
 import type { EventTap } from '../event_tap';
+import { PassGate } from './pass_gate';
 
 /** While the task passes find nothing, a pass at least this often (ms), whatever happened. */
 export const TASKS_IDLE_EVERY_MS = 10_000;
@@ -25,35 +26,28 @@ export const TASKS_IDLE_EVERY_MS = 10_000;
  * new or closed flow, or an event brings back the pass every tick. */
 export class TasksView extends SourceView<SampleSource> {
   readonly name = 'samples';
-  /** ticks that ran no pass (idle) */
-  skipped = 0;
+  private readonly gate: PassGate;
   private events = 0;
-  private lastActivity = -1;
   private lastRows = -1;
-  private lastPassMs = -Infinity;
 
-  constructor(
-    src: SampleSource,
-    everyMs: number,
-    tap?: EventTap,
-    private readonly now: () => number = () => performance.now(),
-  ) {
+  constructor(src: SampleSource, everyMs: number, tap?: EventTap, now?: () => number) {
     super(src, everyMs);
+    this.gate = new PassGate(now);
     tap?.subscribe((b) => {
       this.events += b.rows;
     });
   }
 
+  /** ticks that ran no pass (idle) */
+  get skipped(): number {
+    return this.gate.skipped;
+  }
+
   async tick({ table, sink }: ViewContext): Promise<number> {
     const s = table.stats();
     const activity = s.opened + s.closed + this.events;
-    const now = this.now();
-    if (this.lastRows === 0 && activity === this.lastActivity && now - this.lastPassMs < TASKS_IDLE_EVERY_MS) {
-      this.skipped++;
-      return 0;
-    }
-    this.lastActivity = activity;
-    this.lastPassMs = now;
+    if (this.lastRows === 0 && this.gate.idle(activity, TASKS_IDLE_EVERY_MS)) return 0;
+    this.gate.ran(activity);
     const r = await this.src.sample((b, ctx) => {
       table.observeSamples(b, ctx.names);
       sink.writeSamples(b, ctx.names);
@@ -93,31 +87,29 @@ export const OWNERS_FULL_EVERY = 10;
  * the program writes only their sockets. */
 export class OwnersView extends SourceView<SampleSource> {
   readonly name = 'owners';
-  private opened = -1;
-  private lastPassMs = -Infinity;
-  /** ticks that found nothing new and ran no pass */
-  skipped = 0;
+  private readonly gate: PassGate;
 
   constructor(
     src: SampleSource,
     everyMs: number,
     private readonly netns: NetnsSelector,
-    private readonly now: () => number = () => performance.now(),
+    now?: () => number,
   ) {
     super(src, everyMs);
+    this.gate = new PassGate(now);
+  }
+
+  /** ticks that found nothing new and ran no pass */
+  get skipped(): number {
+    return this.gate.skipped;
   }
 
   async tick({ table, sink }: ViewContext): Promise<number> {
     const opened = table.stats().opened;
-    const now = this.now();
-    if (opened === this.opened && now - this.lastPassMs < OWNERS_FULL_EVERY * this.everyMs) {
-      this.skipped++;
-      return 0;
-    }
+    if (this.gate.idle(opened, OWNERS_FULL_EVERY * this.everyMs)) return 0;
     if (!this.restrict()) return 0; // none of the namespaces named exists now
     // read before the pass: a flow that enters the table during it asks for the next one
-    this.opened = opened;
-    this.lastPassMs = now;
+    this.gate.ran(opened);
     let first = true;
     const r = await this.src.owners((b, ctx) => {
       table.setOwners(b, ctx.names, first); // the first batch of a pass replaces the map
