@@ -55,10 +55,11 @@ export async function nodeColumns(c: TestCluster, db: string): Promise<string[]>
   );
 }
 
-/** Applies the replicated --cluster schema of db on every node of c; throws
+/** Applies the replicated --cluster schema of db on every node of c (with the Buffer
+ * tables of --insert-buffer, made after every migration: renderAll); throws
  * unless every node then has the same tables and columns (before any writer starts). */
-export async function applyClusterSchema(c: TestCluster, db: string, replicas: number): Promise<void> {
-  const ddl = renderAll({ database: db, dialect: LEGACY, cluster: c.name, replicated: true, onCluster: false });
+export async function applyClusterSchema(c: TestCluster, db: string, replicas: number, insertBuffer = false): Promise<void> {
+  const ddl = renderAll({ database: db, dialect: LEGACY, cluster: c.name, replicated: true, onCluster: false, insertBuffer });
   const first = c.servers.filter((_, i) => i % replicas === 0);
   const others = c.servers.filter((_, i) => i % replicas !== 0);
   for (const q of ddl) {

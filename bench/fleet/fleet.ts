@@ -8,12 +8,16 @@
 // the anchor measured in the same run: the same rows as one bulk INSERT per
 // table from a single client. Then it checks that every row is stored once.
 // Usage: node dist/bench/fleet/fleet.js --cache DIR [--hosts 10,100] [--sockets 1000,10000]
-//        [--duration S] [--strategies naive,tuned] [--flush-interval S] [--smoke]
+//        [--duration S] [--strategies naive,tuned,buffer] [--flush-interval S] [--smoke]
+// Strategies: naive (the sink's 1 s flush), tuned (--flush-interval, half of it
+// as jitter), buffer (= tuned+buffer: tuned hosts inserting into the Buffer
+// tables of --insert-buffer); any of them +buffer.
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { LEGACY } from '../../src/sinks/clickhouse/dialect';
 import { tableNames } from '../../src/sinks/clickhouse/schema';
+import { BUFFER } from '../../src/sinks/clickhouse/buffer_tables';
 import { startCluster, type TestCluster } from '../../test/helpers/cluster';
 import { applyClusterSchema } from './cluster_schema';
 import { HostClock, loadRecording, ReplaySink, type RecordedChunk, type Recording } from './replay';
@@ -23,7 +27,17 @@ interface Strategy {
   name: string;
   flushMs: number;
   jitterMs: number;
+  /** hosts insert into the Buffer tables (--insert-buffer) */
+  buffer: boolean;
 }
+
+/** what a strategy is, for the report */
+const describeStrategy = (st: Strategy): string =>
+  `flush ${st.flushMs / 1000}s, jitter ${st.jitterMs / 1000}s, ${
+    st.buffer
+      ? `into Buffer tables (${BUFFER.layers} layers, flushed after ${BUFFER.minTimeS}-${BUFFER.maxTimeS} s, ${BUFFER.minRows}-${BUFFER.maxRows} rows)`
+      : 'into the Distributed tables'
+  }`;
 interface Args {
   cache: string;
   hosts: number[];
@@ -56,11 +70,17 @@ function parseArgs(argv: string[]): Args {
   const one = (k: string, d: string): number => list(k, d)[0]!;
   if (!a['cache']) fail('--cache DIR (the recordings) is required');
   const flushMs = one('flush-interval', smoke ? '2' : '10') * 1000;
-  const known: Record<string, Strategy> = {
-    naive: { name: 'naive', flushMs: 1000, jitterMs: 0 },
-    tuned: { name: 'tuned', flushMs, jitterMs: flushMs / 2 },
+  const known: Record<string, Omit<Strategy, 'name'>> = {
+    naive: { flushMs: 1000, jitterMs: 0, buffer: false },
+    tuned: { flushMs, jitterMs: flushMs / 2, buffer: false },
+    buffer: { flushMs, jitterMs: flushMs / 2, buffer: true },
   };
-  const strategies = (a['strategies'] ?? 'naive,tuned').split(',').map((s) => known[s] ?? fail(`--strategies: naive or tuned, got '${s}'`));
+  const strategy = (s: string): Strategy => {
+    const m = /^(naive|tuned|buffer)(\+buffer)?$/.exec(s) ?? fail(`--strategies: naive, tuned, buffer or naive+buffer, got '${s}'`);
+    const base = known[m[1]!]!;
+    return { name: s.replace('+', '_'), ...base, buffer: base.buffer || m[2] !== undefined };
+  };
+  const strategies = (a['strategies'] ?? 'naive,tuned').split(',').map(strategy);
   return {
     cache: a['cache']!,
     hosts: list('hosts', smoke ? '20' : '10,100'),
@@ -121,6 +141,10 @@ interface Measured {
   p99: number;
   ev: Events;
   cpuS: number;
+  /** the servers' CPU seconds at the start of the phase (cpuStoredS from it) */
+  cpu0: number;
+  /** ... from the start until the shards held every row (forwarding and Buffer flushes included) */
+  cpuStoredS: number;
   rssMaxMb: number;
   maxParts: number;
   merged: number;
@@ -139,6 +163,7 @@ async function fleet(c: TestCluster, rec: Recording, db: string, n: number, st: 
       dialect: LEGACY,
       flushIntervalMs: st.flushMs,
       flushJitterMs: st.jitterMs,
+      insertBuffer: st.buffer,
       spoolDir: path.join(tmp, db, String(i)),
     });
     await s.start();
@@ -196,6 +221,8 @@ async function fleet(c: TestCluster, rec: Recording, db: string, n: number, st: 
     p99: quantile(t.latencies, 0.99),
     ev,
     cpuS: u1.cpuS - u0.cpuS,
+    cpu0: u0.cpuS,
+    cpuStoredS: 0,
     rssMaxMb: Math.max(rssMax, u1.rssMb),
     maxParts,
     merged: await mergedParts(c, db),
@@ -246,6 +273,8 @@ async function anchor(c: TestCluster, rec: Recording, db: string, byTable: Recor
     p99: quantile(t.latencies, 0.99),
     ev: diffEvents(await clusterEvents(c), ev0),
     cpuS: u1.cpuS - u0.cpuS,
+    cpu0: u0.cpuS,
+    cpuStoredS: 0,
     rssMaxMb: u1.rssMb,
     maxParts: (await Promise.all(c.servers.map((x) => partsNow(x.client, db)))).reduce((m, x) => Math.max(m, x.maxParts), 0),
     merged: await mergedParts(c, db),
@@ -257,18 +286,21 @@ async function anchor(c: TestCluster, rec: Recording, db: string, byTable: Recor
 
 /** Waits until one replica of each shard holds what the hosts wrote (18.16
  * forwards Distributed inserts in the background), then compares every replica. */
-async function stored(c: TestCluster, db: string, want: number): Promise<{ perReplica: number[]; lagS: number }> {
+async function stored(c: TestCluster, db: string, want: number, waitS = 60): Promise<{ perReplica: number[]; lagS: number; maxParts: number }> {
   const t0 = Date.now();
   let perReplica: number[] = [];
+  let maxParts = 0; // the forwarded (and Buffer-flushed) blocks make parts after the hosts are done
   for (;;) {
+    const p = await Promise.all(c.servers.map((s) => partsNow(s.client, db)));
+    maxParts = Math.max(maxParts, ...p.map((x) => x.maxParts));
     perReplica = [];
     for (const s of c.servers) perReplica.push(Object.values(await localCounts(s.client, db, TABLES)).reduce((a, b) => a + b, 0));
     const shards = perReplica.filter((_, i) => i % 2 === 0).reduce((a, b) => a + b, 0);
     const replicas = perReplica.filter((_, i) => i % 2 === 1).reduce((a, b) => a + b, 0);
-    if ((shards >= want && replicas >= want) || Date.now() - t0 > 60_000) break;
+    if ((shards >= want && replicas >= want) || Date.now() - t0 > waitS * 1000) break;
     await sleep(500);
   }
-  return { perReplica, lagS: (Date.now() - t0) / 1000 };
+  return { perReplica, lagS: (Date.now() - t0) / 1000, maxParts };
 }
 
 const f1 = (x: number): string => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
@@ -285,6 +317,7 @@ function report(title: string, fl: Measured, an: Measured): void {
     ['max parts per partition', fl.maxParts, an.maxParts],
     ['merged parts per M rows', perM(fl.merged, fl.rows), perM(an.merged, an.rows)],
     ['server CPU s per M rows', perM(fl.cpuS, fl.rows), perM(an.cpuS, an.rows)],
+    ['  ... until on the shards', perM(fl.cpuStoredS, fl.rows), perM(an.cpuStoredS, an.rows)],
     ['server CPU % of the machine', (100 * fl.cpuS) / fl.wallS / os.cpus().length, (100 * an.cpuS) / an.wallS / os.cpus().length],
     ['server RSS MB (4 servers + zk)', fl.rssMaxMb, an.rssMaxMb],
   ];
@@ -332,13 +365,18 @@ async function main(): Promise<void> {
         for (const st of args.strategies) {
           const db = `fleet_${sockets}_${n}_${st.name}`;
           // every node has the whole schema before the first host writes (cluster_schema.ts)
-          await applyClusterSchema(c, db, 2);
+          await applyClusterSchema(c, db, 2, st.buffer);
           await applyClusterSchema(c, `${db}_anchor`, 2);
           const r = await fleet(c, rec, db, n, st, args.durationS, tmp);
-          const st2 = await stored(c, db, r.m.rows);
+          // Buffer tables: the rows reach the shards when the buffers flush (at most maxTimeS)
+          const st2 = await stored(c, db, r.m.rows, st.buffer ? 60 + BUFFER.maxTimeS : 60);
+          r.m.cpuStoredS = clusterUsage(c).cpuS - r.m.cpu0;
+          r.m.maxParts = Math.max(r.m.maxParts, st2.maxParts);
           const an = await anchor(c, rec, `${db}_anchor`, r.byTable, tmp);
+          await stored(c, `${db}_anchor`, an.rows);
+          an.cpuStoredS = clusterUsage(c).cpuS - an.cpu0;
           report(
-            `N=${n} hosts x ${sockets} sockets, ${st.name} (flush ${st.flushMs / 1000}s, jitter ${st.jitterMs / 1000}s), ${args.durationS} s`,
+            `N=${n} hosts x ${sockets} sockets, ${st.name} (${describeStrategy(st)}), ${args.durationS} s`,
             r.m,
             an,
           );

@@ -5,18 +5,19 @@
 # replays a recorded `tcplens run` (1k and 10k sockets, made once by
 # bench/sizing/run.sh --record into bench/fleet/cache/) with its own host name
 # and phase. Per N and insert strategy (naive: flush every 1 s; tuned: every
-# --flush-interval s plus up to half of it as jitter) it prints inserts/s,
+# --flush-interval s plus up to half of it as jitter; buffer: tuned, into the
+# Buffer tables of --insert-buffer; X+buffer: X into them) it prints inserts/s,
 # rows/s, parts per partition over time, merges, rejected inserts, latency,
 # spool, server CPU and memory beside one bulk INSERT of the same rows, and
 # checks that every row is stored once.
 # Usage: bench/fleet/run.sh [--hosts 10,100] [--sockets 1000,10000] [--duration S]
-#        [--strategies naive,tuned] [--flush-interval S] [--cache DIR] [--smoke]
+#        [--strategies naive,tuned,buffer] [--flush-interval S] [--cache DIR] [--smoke]
 # Needs root (the recording's namespaces). See bench/fleet/README.md.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 HOSTS=10,100 SOCKETS=1000,10000 DURATION=60 STRATEGIES=naive,tuned FLUSH=10 CACHE="" RECORD_S=30
 smoke() {
-  HOSTS=20 SOCKETS=1000 DURATION=6 FLUSH=2 RECORD_S=6
+  HOSTS=20 SOCKETS=1000 DURATION=6 FLUSH=2 RECORD_S=6 STRATEGIES=naive,tuned,buffer
   CACHE=${CACHE:-$(dirname "$0")/cache/smoke}
 }
 bench_args fleet 'hosts=HOSTS sockets=SOCKETS duration=DURATION strategies=STRATEGIES flush-interval=FLUSH cache=CACHE' "$@"

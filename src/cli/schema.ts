@@ -5,7 +5,7 @@ import { tlsFailure } from '../sinks/clickhouse/tls';
 import { clickhouseConfig, clickhouseOptions, describe as describeCh, makeClient, type ClickHouseFlags } from '../sinks/clickhouse/config';
 import { applySchema, checkIdentifier, detectDialect, renderAll } from '../sinks/clickhouse/schema';
 import { LEGACY } from '../sinks/clickhouse/dialect';
-import { retention, TTL_DAYS_DEFAULT, ttlOption } from '../sinks/options';
+import { insertBufferOption, retention, TTL_DAYS_DEFAULT, ttlOption } from '../sinks/options';
 import { serverVersion } from './checks';
 import { TcplensError, usage } from '../util/errors';
 
@@ -16,6 +16,7 @@ interface SchemaArgs extends ClickHouseFlags {
   ttl: string;
   'server-version'?: string;
   replicated: boolean;
+  'insert-buffer'?: boolean;
 }
 
 export const command = 'schema <action>';
@@ -44,6 +45,7 @@ export const builder = (y: Argv): Argv<SchemaArgs> =>
           'drop rows older than this (0 = never), in every table --ttl does not name; on 18.16 whole day partitions are dropped at apply',
       })
       .option('ttl', ttlOption)
+      .option('insert-buffer', insertBufferOption)
       .option('server-version', { type: 'string', describe: 'print: render for this version (default: ask the server, else 18.16)' }),
   )
     .example('$0 schema apply', 'tables in database tcplens at $TCPLENS_CLICKHOUSE_URL')
@@ -58,7 +60,7 @@ export function validate(args: SchemaArgs) {
   if (args.cluster !== undefined) checkIdentifier('cluster', args.cluster);
   if (args.cluster === undefined && args.replicated === false) throw usage('--no-replicated: with --cluster');
   const version = args['server-version'] !== undefined ? serverVersion(args['server-version']) : undefined;
-  const base = { database, ...kept, ...(args.cluster !== undefined ? { cluster: args.cluster, replicated: args.replicated } : {}) };
+  const base = { database, ...kept, insertBuffer: args['insert-buffer'] === true, ...(args.cluster !== undefined ? { cluster: args.cluster, replicated: args.replicated } : {}) };
   return { cfg, base, version };
 }
 
@@ -85,7 +87,7 @@ export async function handler(args: ArgumentsCamelCase<SchemaArgs>): Promise<voi
   try {
     const r = await applySchema(client, base);
     process.stdout.write(
-      `${describeCh(cfg)}: ClickHouse ${r.dialect.version}; applied ${r.applied.length ? r.applied.join(', ') : 'nothing'}; already there ${r.skipped.length}${r.expiredPartitions ? `; dropped ${r.expiredPartitions} expired partitions` : ''}\n`,
+      `${describeCh(cfg)}: ClickHouse ${r.dialect.version}; applied ${r.applied.length ? r.applied.join(', ') : 'nothing'}; already there ${r.skipped.length}${r.expiredPartitions ? `; dropped ${r.expiredPartitions} expired partitions` : ''}${r.buffers.length ? `; Buffer tables made ${r.buffers.join(', ')}` : ''}\n`,
     );
   } catch (e) {
     if (e instanceof TcplensError) throw e;

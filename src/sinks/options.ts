@@ -40,6 +40,7 @@ export interface SinkFlags extends ClickHouseFlags {
   'file-dialect'?: string;
   'flush-interval': string;
   'flush-jitter': string;
+  'insert-buffer'?: boolean;
 }
 
 export interface FlushTiming {
@@ -59,6 +60,14 @@ export function flushTiming(args: Pick<SinkFlags, 'flush-interval' | 'flush-jitt
 
 /** --ttl-days's default, under which --ttl's default applies */
 export const TTL_DAYS_DEFAULT = 30;
+
+/** --insert-buffer of `run` and `schema` (buffer_tables.ts, docs/schema.md "Buffer tables") */
+export const insertBufferOption = {
+  type: 'boolean',
+  default: false,
+  describe:
+    'ClickHouse: insert into a Buffer table <table>_buffer in front of each table (schema apply makes them; with --cluster in front of the Distributed tables on every node): many hosts\' small INSERTs reach the tables as a few large ones (fleets on 18.16). Rows reach the tables 10-30 s later (the Buffer table shows them at once on its node); a server crash loses what its buffers hold',
+} as const;
 
 /** --ttl of `run` and `schema` */
 export const ttlOption = {
@@ -95,6 +104,7 @@ export function sinkOptions<T>(y: Argv<T>): Argv<T & SinkFlags> {
       default: '0',
       describe: 'ClickHouse: add a random 0..DURATION to each flush period, so hosts started together do not insert in step',
     })
+    .option('insert-buffer', insertBufferOption)
     .option('ttl-days', {
       type: 'number',
       default: TTL_DAYS_DEFAULT,
@@ -125,12 +135,16 @@ const SCHEMA_RETRY_MS = 5000;
 /** Applies the migrations. An unreachable server is not fatal: rows spool
  * while the schema is tried again in the background. A server that answers
  * and refuses the schema is fatal. */
-async function ensureSchema(config: ClickHouseConfig, kept: ReturnType<typeof retention>, localServer?: LocalClickHouse): Promise<void> {
+async function ensureSchema(
+  config: ClickHouseConfig,
+  kept: ReturnType<typeof retention> & { insertBuffer: boolean },
+  localServer?: LocalClickHouse,
+): Promise<void> {
   const attempt = async (): Promise<unknown> => {
     const client = makeClient(config);
     try {
       const r = await applySchema(client, { database: config.database, ...kept });
-      log.info('schema.apply', 'schema ready', { applied: r.applied, already: r.skipped.length });
+      log.info('schema.apply', 'schema ready', { applied: r.applied, already: r.skipped.length, buffers: r.buffers });
       return null;
     } catch (e) {
       return e ?? new Error('unknown error');
@@ -177,13 +191,20 @@ export async function openSink(args: SinkFlags, o: { host?: string; cluster?: st
   if (o.cluster) {
     log.info(
       'schema.cluster',
-      "cluster mode: writing into the Distributed tables; their schema is the operator's (tcplens schema apply --cluster)",
+      `cluster mode: writing into the ${args['insert-buffer'] ? 'Buffer tables in front of the ' : ''}Distributed tables; their schema is the operator's (tcplens schema apply --cluster${args['insert-buffer'] ? ' --insert-buffer' : ''})`,
       { cluster: o.cluster },
     );
   } else if (args['schema-apply']) {
-    await ensureSchema(config, kept, localServer);
+    await ensureSchema(config, { ...kept, insertBuffer: args['insert-buffer'] === true }, localServer);
   }
-  const sink = createSink('clickhouse', { host: o.host, clickhouse: config, spoolDir: args['spool-dir'], spoolBytes, ...timing });
+  const sink = createSink('clickhouse', {
+    host: o.host,
+    clickhouse: config,
+    spoolDir: args['spool-dir'],
+    spoolBytes,
+    ...timing,
+    insertBuffer: args['insert-buffer'] === true,
+  });
   await sink.start();
   return {
     sink,

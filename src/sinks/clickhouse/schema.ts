@@ -10,6 +10,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { type Dialect, dialectFor, lcType, tsType } from './dialect';
 import { TcplensError } from '../../util/errors';
 import { serverRefused } from './retry';
+import { bufferOf, createBuffers, dropBuffers, staleBuffers } from './buffer_tables';
 
 export const SCHEMA_DIR = path.join(__dirname, '..', '..', '..', '..', 'schema');
 
@@ -35,6 +36,8 @@ export interface RenderOptions {
   replicated?: boolean;
   /** with cluster: emit ON CLUSTER (needs ZooKeeper for distributed DDL); false = run on each node yourself */
   onCluster?: boolean;
+  /** --insert-buffer: a Buffer table <table>_buffer in front of each table writers insert into (buffer_tables.ts) */
+  insertBuffer?: boolean;
 }
 
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -138,6 +141,7 @@ export function renderAll(o: RenderOptions, migrations = loadMigrations()): stri
   const onCluster = o.cluster && o.onCluster !== false ? ` ON CLUSTER ${checkIdentifier('cluster', o.cluster)}` : '';
   const out = [`CREATE DATABASE IF NOT EXISTS ${checkIdentifier('database', o.database)}${onCluster}`];
   for (const m of migrations) out.push(...renderMigration(m, o));
+  if (o.insertBuffer) out.push(...createBuffers(checkIdentifier('database', o.database), onCluster.trim(), tableNames(migrations)));
   return out;
 }
 
@@ -195,6 +199,8 @@ export interface ApplyResult {
   applied: string[];
   skipped: string[];
   expiredPartitions: number;
+  /** --insert-buffer: the Buffer tables (re)made because they were missing or their columns were not their target's */
+  buffers: string[];
 }
 
 /** Applies every migration not yet recorded, then enforces the TTL. */
@@ -214,8 +220,14 @@ export async function applySchema(
   );
   const rs = await client.query({ query: `SELECT version, checksum FROM ${db}.schema_migrations`, format: 'JSONEachRow' });
   const done = new Map((await rs.json<{ version: number; checksum: string }>()).map((r) => [Number(r.version), r.checksum]));
-  const result: ApplyResult = { dialect, applied: [], skipped: [], expiredPartitions: 0 };
-  for (const m of loadMigrations()) {
+  const result: ApplyResult = { dialect, applied: [], skipped: [], expiredPartitions: 0, buffers: [] };
+  const migrations = loadMigrations();
+  // a migration changes the Buffer tables' targets: every Buffer table is dropped first (a DROP
+  // flushes it into its target; one left behind a Distributed table that a migration re-makes
+  // would discard its rows on 18.16), and made again after them (ensureBuffers)
+  if (migrations.some((m) => !done.has(m.version)))
+    for (const q of dropBuffers(db, onClusterOf(opts).trim(), await bufferTablesOn(client, db))) await ddl(client, q);
+  for (const m of migrations) {
     const label = `${String(m.version).padStart(3, '0')}_${m.name}`;
     const prev = done.get(m.version);
     if (prev !== undefined) {
@@ -235,9 +247,39 @@ export async function applySchema(
     });
     result.applied.push(label);
   }
+  if (o.insertBuffer) result.buffers = await ensureBuffers(client, opts);
   result.expiredPartitions = await enforceTtl(client, opts);
   return result;
 }
+
+/** Buffer tables (<table>_buffer) of db on the node we talk to */
+async function bufferTablesOn(client: ClickHouseClient, db: string): Promise<string[]> {
+  const rs = await client.query({
+    query: `SELECT name FROM system.tables WHERE database = '${db}' AND engine = 'Buffer' ORDER BY name`,
+    format: 'JSONEachRow',
+  });
+  return (await rs.json<{ name: string }>()).map((r) => r.name);
+}
+
+/** Makes each missing Buffer table, and drops (flushing it) and makes again each whose columns
+ * are not its target's: 18.16's ALTER of a Buffer table keeps the old block structure in its
+ * buffers (inserts fail with "Block structure mismatch"), and a Buffer whose column types
+ * differ from its target's discards its rows at flush. Returns the tables (re)made. */
+async function ensureBuffers(client: ClickHouseClient, o: RenderOptions): Promise<string[]> {
+  const rs = await client.query({
+    query: `SELECT table, name, type, default_kind FROM system.columns WHERE database = '${checkIdentifier('database', o.database)}'`,
+    format: 'JSONEachRow',
+  });
+  const cols = new Map<string, string[]>();
+  for (const r of await rs.json<{ table: string; name: string; type: string; default_kind: string }>())
+    cols.set(r.table, [...(cols.get(r.table) ?? []), `${r.name} ${r.type} ${r.default_kind}`]);
+  const stale = staleBuffers(tableNames(), cols);
+  const db = checkIdentifier('database', o.database);
+  const on = onClusterOf(o).trim();
+  for (const q of [...dropBuffers(db, on, stale.map(bufferOf)), ...createBuffers(db, on, stale)]) await ddl(client, q);
+  return stale.map(bufferOf);
+}
+
 
 /** Retention of raw `table` in days (0 = forever): its own in o.ttl (--ttl), else o.ttlDays (--ttl-days). */
 export const ttlDaysOf = (o: Pick<RenderOptions, 'ttlDays' | 'ttl'>, table: string): number => o.ttl?.[table] ?? o.ttlDays ?? 0;

@@ -23,6 +23,7 @@ import { concatParts, type EncodedChunk } from './native_format';
 import type { TableStage } from './stage';
 import { Backoff, maybeLanded, serverRefused, Sleeper } from './retry';
 import { detectDialect } from './schema';
+import { bufferOf } from './buffer_tables';
 import { Spool } from './spool';
 import type { NativeBatchRecord } from './spool_record';
 import { makeClient, type ClickHouseConfig } from './config';
@@ -70,6 +71,8 @@ export interface ClickHouseSinkOptions {
   requestTimeoutMs?: number;
   /** skip version detection */
   dialect?: Dialect;
+  /** --insert-buffer: insert into <table>_buffer (buffer_tables.ts), not <table> */
+  insertBuffer?: boolean;
 }
 
 /** a sealed batch: in memory as staged parts (streamed; `release` returns
@@ -373,7 +376,7 @@ export class ClickHouseSink extends ChunkSink {
         }
       }
       const res = await this.client.exec({
-        query: `INSERT INTO ${b.database || this.database}.${b.table} (${b.columns.join(', ')}) FORMAT Native`,
+        query: `INSERT INTO ${this.target(b)} (${b.columns.join(', ')}) FORMAT Native`,
         query_id: `${queryIdPrefix(b)}${++this.attemptSeq}`,
         values: Readable.from(b.parts ?? [b.native]), // streamed as staged: no copy into one buffer
         clickhouse_settings: insertSettings(this.dialect) as never,
@@ -389,6 +392,12 @@ export class ClickHouseSink extends ChunkSink {
       if (maybeLanded(e)) b.maybeLanded = true;
       return false;
     }
+  }
+
+  /** where a batch is inserted: its table, or the Buffer table in front of it (whose reads
+   * include what this node's buffer holds: countLanded finds a buffered batch too) */
+  private target(b: Batch): string {
+    return `${b.database || this.database}.${this.opts.insertBuffer ? bufferOf(b.table) : b.table}`;
   }
 
   /** numbers the attempts, so that each query_id is new */
@@ -432,7 +441,7 @@ export class ClickHouseSink extends ChunkSink {
 
   private async countLanded(b: Batch): Promise<number> {
     const rs = await this.client.query({
-      query: `SELECT count() AS n FROM ${b.database || this.database}.${b.table} WHERE host = '${sqlString(this.host)}' AND ts >= toDateTime(${b.minTs}) AND ts < toDateTime(${b.maxTs + 1}) AND tl_batch = ${b.batchId}`,
+      query: `SELECT count() AS n FROM ${this.target(b)} WHERE host = '${sqlString(this.host)}' AND ts >= toDateTime(${b.minTs}) AND ts < toDateTime(${b.maxTs + 1}) AND tl_batch = ${b.batchId}`,
       format: 'JSONEachRow',
     });
     const [row] = await rs.json<{ n: string | number }>();
