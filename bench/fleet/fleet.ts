@@ -286,7 +286,12 @@ async function anchor(c: TestCluster, rec: Recording, db: string, byTable: Recor
 
 /** Waits until one replica of each shard holds what the hosts wrote (18.16
  * forwards Distributed inserts in the background), then compares every replica. */
-async function stored(c: TestCluster, db: string, want: number, waitS = 60): Promise<{ perReplica: number[]; lagS: number; maxParts: number }> {
+async function stored(
+  c: TestCluster,
+  db: string,
+  want: number,
+  waitS = 60,
+): Promise<{ perReplica: number[]; lagS: number; maxParts: number }> {
   const t0 = Date.now();
   let perReplica: number[] = [];
   let maxParts = 0; // the forwarded (and Buffer-flushed) blocks make parts after the hosts are done
@@ -375,11 +380,7 @@ async function main(): Promise<void> {
           const an = await anchor(c, rec, `${db}_anchor`, r.byTable, tmp);
           await stored(c, `${db}_anchor`, an.rows);
           an.cpuStoredS = clusterUsage(c).cpuS - an.cpu0;
-          report(
-            `N=${n} hosts x ${sockets} sockets, ${st.name} (${describeStrategy(st)}), ${args.durationS} s`,
-            r.m,
-            an,
-          );
+          report(`N=${n} hosts x ${sockets} sockets, ${st.name} (${describeStrategy(st)}), ${args.durationS} s`, r.m, an);
           console.log(`parts per partition over time (max over servers):\n  ${r.series.join('\n  ')}`);
           const shards = st2.perReplica[0]! + st2.perReplica[2]!;
           const replicas = st2.perReplica[1]! + st2.perReplica[3]!;

@@ -60,7 +60,12 @@ export function validate(args: SchemaArgs) {
   if (args.cluster !== undefined) checkIdentifier('cluster', args.cluster);
   if (args.cluster === undefined && args.replicated === false) throw usage('--no-replicated: with --cluster');
   const version = args['server-version'] !== undefined ? serverVersion(args['server-version']) : undefined;
-  const base = { database, ...kept, insertBuffer: args['insert-buffer'] === true, ...(args.cluster !== undefined ? { cluster: args.cluster, replicated: args.replicated } : {}) };
+  const base = {
+    database,
+    ...kept,
+    insertBuffer: args['insert-buffer'] === true,
+    ...(args.cluster !== undefined ? { cluster: args.cluster, replicated: args.replicated } : {}),
+  };
   return { cfg, base, version };
 }
 

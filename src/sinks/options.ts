@@ -66,7 +66,7 @@ export const insertBufferOption = {
   type: 'boolean',
   default: false,
   describe:
-    'ClickHouse: insert into a Buffer table <table>_buffer in front of each table (schema apply makes them; with --cluster in front of the Distributed tables on every node): many hosts\' small INSERTs reach the tables as a few large ones (fleets on 18.16). Rows reach the tables 10-30 s later (the Buffer table shows them at once on its node); a server crash loses what its buffers hold',
+    "ClickHouse: insert into a Buffer table <table>_buffer in front of each table (schema apply makes them; with --cluster in front of the Distributed tables on every node): many hosts' small INSERTs reach the tables as a few large ones (fleets on 18.16). Rows reach the tables 10-30 s later (the Buffer table shows them at once on its node); a server crash loses what its buffers hold",
 } as const;
 
 /** --ttl of `run` and `schema` */

@@ -3,6 +3,7 @@
 // tables carry every column the views produce.
 import { expect } from 'chai';
 import { loadMigrations, renderAll, rollupNames, tableNames } from '../../src/sinks/clickhouse/schema';
+import { staleBuffers } from '../../src/sinks/clickhouse/buffer_tables';
 import { LEGACY, MODERN } from '../../src/sinks/clickhouse/dialect';
 import { POLL_COLUMNS } from '../../src/layout/poll_columns';
 import { columnsFromHeader } from '../helpers/columns_h';
@@ -100,6 +101,35 @@ describe('schema renderer', () => {
       'DROP TABLE IF EXISTS db1.tcp_snapshots ON CLUSTER fleet',
       'CREATE TABLE IF NOT EXISTS db1.tcp_snapshots ON CLUSTER fleet AS db1.tcp_snapshots_local ENGINE = Distributed(fleet, db1, tcp_snapshots_local, rand())',
     ]);
+  });
+
+  it('--insert-buffer: a Buffer table in front of each written table, after every migration; none by default', () => {
+    const plain = renderAll({ database: 'db1', dialect: LEGACY, cluster: 'fleet' });
+    expect(plain.filter((s) => /ENGINE = Buffer/.test(s))).to.deep.equal([]);
+    const stmts = renderAll({ database: 'db1', dialect: LEGACY, cluster: 'fleet', insertBuffer: true });
+    expect(stmts.slice(0, plain.length)).to.deep.equal(plain);
+    expect(stmts.slice(plain.length)).to.deep.equal(
+      tableNames().map(
+        (t) =>
+          `CREATE TABLE IF NOT EXISTS db1.${t}_buffer ON CLUSTER fleet AS db1.${t} ENGINE = Buffer(db1, ${t}, 2, 10, 30, 100000, 1000000, 10000000, 100000000)`,
+      ),
+    );
+    expect(renderAll({ database: 'db1', dialect: LEGACY, insertBuffer: true }).at(-1)).to.equal(
+      'CREATE TABLE IF NOT EXISTS db1.coverage_buffer AS db1.coverage ENGINE = Buffer(db1, coverage, 2, 10, 30, 100000, 1000000, 10000000, 100000000)',
+    );
+  });
+
+  it('staleBuffers: missing, or columns not the target\'s (a migration added one, or a type changed)', () => {
+    const cols = new Map([
+      ['a', ['x UInt8 ', 'y String ']],
+      ['a_buffer', ['x UInt8 ', 'y String ']],
+      ['b', ['x UInt8 ', 'z UInt8 DEFAULT']],
+      ['b_buffer', ['x UInt8 ']],
+      ['c', ['x UInt8 ']],
+      ['c_buffer', ['x UInt16 ']],
+      ['d', ['x UInt8 ']],
+    ]);
+    expect(staleBuffers(['a', 'b', 'c', 'd'], cols)).to.deep.equal(['b', 'c', 'd']);
   });
 
   it('rejects identifiers that could inject SQL', () => {

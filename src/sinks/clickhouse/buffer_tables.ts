@@ -33,7 +33,9 @@ const engine = (db: string, table: string): string =>
 
 /** CREATE of each table's Buffer table, with the target's columns (AS it). */
 export const createBuffers = (db: string, onCluster: string, tables: readonly string[]): string[] =>
-  tables.map((t) => `CREATE TABLE IF NOT EXISTS ${db}.${bufferOf(t)} ${onCluster} AS ${db}.${t} ENGINE = ${engine(db, t)}`.replace(/ {2,}/g, ' '));
+  tables.map((t) =>
+    `CREATE TABLE IF NOT EXISTS ${db}.${bufferOf(t)} ${onCluster} AS ${db}.${t} ENGINE = ${engine(db, t)}`.replace(/ {2,}/g, ' '),
+  );
 
 /** DROP of these Buffer tables: each writes what it holds into its target first. */
 export const dropBuffers = (db: string, onCluster: string, buffers: readonly string[]): string[] =>

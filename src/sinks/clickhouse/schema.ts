@@ -203,10 +203,12 @@ export interface ApplyResult {
   buffers: string[];
 }
 
-/** Applies every migration not yet recorded, then enforces the TTL. */
+/** Applies every migration not yet recorded (of `migrations`: all, but a test may stop part-way),
+ * then makes the Buffer tables (--insert-buffer) and enforces the TTL. */
 export async function applySchema(
   client: ClickHouseClient,
   o: Omit<RenderOptions, 'dialect'> & { dialect?: Dialect },
+  migrations = loadMigrations(),
 ): Promise<ApplyResult> {
   const dialect = o.dialect ?? (await detectDialect(client));
   const opts: RenderOptions = { ...o, dialect };
@@ -221,7 +223,6 @@ export async function applySchema(
   const rs = await client.query({ query: `SELECT version, checksum FROM ${db}.schema_migrations`, format: 'JSONEachRow' });
   const done = new Map((await rs.json<{ version: number; checksum: string }>()).map((r) => [Number(r.version), r.checksum]));
   const result: ApplyResult = { dialect, applied: [], skipped: [], expiredPartitions: 0, buffers: [] };
-  const migrations = loadMigrations();
   // a migration changes the Buffer tables' targets: every Buffer table is dropped first (a DROP
   // flushes it into its target; one left behind a Distributed table that a migration re-makes
   // would discard its rows on 18.16), and made again after them (ensureBuffers)
@@ -247,7 +248,7 @@ export async function applySchema(
     });
     result.applied.push(label);
   }
-  if (o.insertBuffer) result.buffers = await ensureBuffers(client, opts);
+  if (o.insertBuffer) result.buffers = await ensureBuffers(client, opts, tableNames(migrations));
   result.expiredPartitions = await enforceTtl(client, opts);
   return result;
 }
@@ -265,7 +266,7 @@ async function bufferTablesOn(client: ClickHouseClient, db: string): Promise<str
  * are not its target's: 18.16's ALTER of a Buffer table keeps the old block structure in its
  * buffers (inserts fail with "Block structure mismatch"), and a Buffer whose column types
  * differ from its target's discards its rows at flush. Returns the tables (re)made. */
-async function ensureBuffers(client: ClickHouseClient, o: RenderOptions): Promise<string[]> {
+async function ensureBuffers(client: ClickHouseClient, o: RenderOptions, tables: readonly string[]): Promise<string[]> {
   const rs = await client.query({
     query: `SELECT table, name, type, default_kind FROM system.columns WHERE database = '${checkIdentifier('database', o.database)}'`,
     format: 'JSONEachRow',
@@ -273,13 +274,12 @@ async function ensureBuffers(client: ClickHouseClient, o: RenderOptions): Promis
   const cols = new Map<string, string[]>();
   for (const r of await rs.json<{ table: string; name: string; type: string; default_kind: string }>())
     cols.set(r.table, [...(cols.get(r.table) ?? []), `${r.name} ${r.type} ${r.default_kind}`]);
-  const stale = staleBuffers(tableNames(), cols);
+  const stale = staleBuffers(tables, cols);
   const db = checkIdentifier('database', o.database);
   const on = onClusterOf(o).trim();
   for (const q of [...dropBuffers(db, on, stale.map(bufferOf)), ...createBuffers(db, on, stale)]) await ddl(client, q);
   return stale.map(bufferOf);
 }
-
 
 /** Retention of raw `table` in days (0 = forever): its own in o.ttl (--ttl), else o.ttlDays (--ttl-days). */
 export const ttlDaysOf = (o: Pick<RenderOptions, 'ttlDays' | 'ttl'>, table: string): number => o.ttl?.[table] ?? o.ttlDays ?? 0;
