@@ -119,7 +119,7 @@ describe('schema renderer', () => {
     );
   });
 
-  it('staleBuffers: missing, or columns not the target\'s (a migration added one, or a type changed)', () => {
+  it("staleBuffers: missing, or columns not the target's (a migration added one, or a type changed)", () => {
     const cols = new Map([
       ['a', ['x UInt8 ', 'y String ']],
       ['a_buffer', ['x UInt8 ', 'y String ']],
