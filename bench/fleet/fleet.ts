@@ -308,6 +308,12 @@ async function stored(
   return { perReplica, lagS: (Date.now() - t0) / 1000, maxParts };
 }
 
+/** the machine's load average now, for the report: the figures above are ratios because of it */
+const loadAvg = (): string =>
+  os
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ');
 const f1 = (x: number): string => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
 const ratio = (a: number, b: number): string => (b > 0 ? `${(a / b).toFixed(2)}x` : '-');
 
@@ -372,6 +378,7 @@ async function main(): Promise<void> {
           // every node has the whole schema before the first host writes (cluster_schema.ts)
           await applyClusterSchema(c, db, 2, st.buffer);
           await applyClusterSchema(c, `${db}_anchor`, 2);
+          const load0 = loadAvg();
           const r = await fleet(c, rec, db, n, st, args.durationS, tmp);
           // Buffer tables: the rows reach the shards when the buffers flush (at most maxTimeS)
           const st2 = await stored(c, db, r.m.rows, st.buffer ? 60 + BUFFER.maxTimeS : 60);
@@ -382,6 +389,7 @@ async function main(): Promise<void> {
           an.cpuStoredS = clusterUsage(c).cpuS - an.cpu0;
           report(`N=${n} hosts x ${sockets} sockets, ${st.name} (${describeStrategy(st)}), ${args.durationS} s`, r.m, an);
           console.log(`parts per partition over time (max over servers):\n  ${r.series.join('\n  ')}`);
+          console.log(`load average (1, 5, 15 min) at the start ${load0}, at the end ${loadAvg()} (the machine's, other runs included)`);
           const shards = st2.perReplica[0]! + st2.perReplica[2]!;
           const replicas = st2.perReplica[1]! + st2.perReplica[3]!;
           // written = acknowledged to a host; a Distributed node acknowledges
