@@ -63,6 +63,7 @@ struct tl_iter {
 	char last_cong[16]; /* the last record's congestion control and its id: most sockets share one */
 	uint16_t last_cong_id;
 	uint32_t zeroed; /* rows of the batch being filled already cleared */
+	uint8_t provided[TL_POLL_NCOLS]; /* put_row sets the column in every full socket's row */
 	uint64_t begin_us; /* when the iter/tcp pass being read began */
 	/* when each namespace's last pass began (CLOCK_MONOTONIC us): the
 	 * next pass that is not full emits the sockets active since */
@@ -140,6 +141,12 @@ int tl_iter_open(struct tl_iter **out, const struct tl_iter_opts *o, struct tl_p
 		free(it);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
+	}
+	{
+		struct tl_column_desc desc[TL_POLL_NCOLS];
+		tl_poll_layout(1, desc);
+		for (size_t i = 0; i < TL_POLL_NCOLS; i++)
+			it->provided[i] = (uint8_t)tl_iter_provides(desc[i].name);
 	}
 	it->stats_fd = o && o->run_stats ? bpf_enable_stats(BPF_STATS_RUN_TIME) : -1;
 	rc = tl_parts_load(tl_iter_parts, TL_ITER_NPARTS, it->parts, &it_ops, it, err, errlen);
@@ -328,7 +335,13 @@ static void put_row(struct tl_iter *it, struct tl_poll_cols *c, uint32_t i, cons
 {
 	int full = (r->flags & TL_SR_FULL) != 0;
 
-	/* every column not set below is zero (clear_rows) */
+	/* clear_rows zeroed the columns a full socket's row does not set; the
+	 * rest of a TIME_WAIT or request socket's row is zeroed here */
+	if (!full) {
+#define TL_IT_ZERO(n, t) memset(&c->n[i], 0, sizeof(c->n[i]));
+		TL_POLL_COLUMNS(TL_IT_ZERO)
+#undef TL_IT_ZERO
+	}
 	memcpy(c->src[i], r->saddr, 16);
 	memcpy(c->dst[i], r->daddr, 16);
 	c->ts_ns[i] = it->ts_ns;
@@ -364,12 +377,15 @@ static void put_row(struct tl_iter *it, struct tl_poll_cols *c, uint32_t i, cons
 		c->v6only[i] = 0;
 }
 
-/* Zeroes rows [from, from + n) of every column: in chunks, column by
- * column, ahead of the rows put_row writes (cheaper than a memset per
- * column per row, and a pass that emits little clears little). */
-static void clear_rows(struct tl_poll_cols *c, uint32_t from, uint32_t n)
+/* Zeroes rows [from, from + n) of the columns this view does not provide:
+ * in chunks, column by column, ahead of the rows put_row writes (cheaper
+ * than a memset per column per row; a pass that emits little clears little). */
+static void clear_rows(const struct tl_iter *it, struct tl_poll_cols *c, uint32_t from, uint32_t n)
 {
-#define TL_IT_ZERO(col, t) memset(&c->col[from], 0, sizeof(c->col[0]) * n);
+	size_t k = 0;
+#define TL_IT_ZERO(col, t) \
+	if (!it->provided[k++]) \
+		memset(&c->col[from], 0, sizeof(c->col[0]) * n);
 	TL_POLL_COLUMNS(TL_IT_ZERO)
 #undef TL_IT_ZERO
 }
@@ -383,30 +399,30 @@ static int consume(void *view, void *batch)
 	struct tl_iter *it = view;
 	struct tl_batch *b = batch;
 	const uint8_t *p;
-	struct tl_sock_rec r;
+	const struct tl_sock_rec *r;
 	int resync = 0;
 
 	while (b->rows < b->capacity &&
-	       (p = tl_iter_read_record(&it->rd, offsetof(struct tl_sock_rec, kind), TL_REC_SOCK, sizeof(r), &resync,
+	       (p = tl_iter_read_record(&it->rd, offsetof(struct tl_sock_rec, kind), TL_REC_SOCK, sizeof(*r), &resync,
 					&it->st.pass.malformed))) {
-		memcpy(&r, p, sizeof(r));
+		r = (const struct tl_sock_rec *)p; /* 8-aligned: records are, and the buffer moves by 8 */
 		if (it->host) {
-			if (b->rows > 0 && r.netns != b->c.netns_inode[0])
+			if (b->rows > 0 && r->netns != b->c.netns_inode[0])
 				return 1;
-			if (!seen_first(it, r.inode)) {
+			if (!seen_first(it, r->inode)) {
 				it->st.host_dups++;
-				it->rd.off += sizeof(r);
+				it->rd.off += sizeof(*r);
 				continue;
 			}
 		}
 		if (b->rows >= it->zeroed) {
 			uint32_t n = b->capacity - it->zeroed < 64 ? b->capacity - it->zeroed : 64;
-			clear_rows(&b->c, it->zeroed, n);
+			clear_rows(it, &b->c, it->zeroed, n);
 			it->zeroed += n;
 		}
-		put_row(it, &b->c, b->rows++, &r);
+		put_row(it, &b->c, b->rows++, r);
 		it->st.pass.records++;
-		it->rd.off += sizeof(r);
+		it->rd.off += sizeof(*r);
 	}
 	return b->rows == b->capacity && b->capacity > 0;
 }
