@@ -35,7 +35,8 @@ __u64 host_seen = 0; /* host pass: TCP socket files visited (a socket held by se
 /* Change detection without per-socket state: tcp_mstamp is the time (in
  * CLOCK_MONOTONIC microseconds) of the socket's last activity, refreshed by
  * every path that moves what a record holds, under the socket lock the
- * iterator also takes: a segment in (tcp_rcv_established,
+ * iterator also takes (5.15+; user space allows 10 ms of slack for the
+ * kernels before): a segment in (tcp_rcv_established,
  * tcp_rcv_state_process) or out (tcp_write_xmit, the write, delayed-ACK,
  * keepalive timers, resets), the application reading (tcp_rcv_space_adjust)
  * or writing (tcp_push -> tcp_write_xmit). User space sets since_us to the

@@ -216,6 +216,8 @@ static void end_pass(struct tl_iter *it)
 	tl_iter_read_end(r);
 }
 
+#define TL_ITER_SLACK_US 10000
+
 /* When ns's last whole pass began (0: never, so every socket counts as changed). */
 static struct tl_ns_since *find_since(struct tl_iter *it, uint64_t ns)
 {
@@ -274,9 +276,12 @@ int tl_iter_begin(struct tl_iter *it, const char *netns_path, int flags, uint64_
 	fd = tl_netns_run(netns_path, create_iter, &link, &it->ns_inode);
 	if (fd < 0)
 		return fd;
-	/* the program runs at read(), so since_us can follow the netns inode */
+	/* the program runs at read(), so since_us can follow the netns inode.
+	 * The slack covers kernels whose walk does not take the socket lock
+	 * (before 5.15): a segment whose processing straddled the previous pass's
+	 * start may have been read half done; it is emitted once more. */
 	struct tl_ns_since *e = find_since(it, it->ns_inode);
-	it->skel->bss->since_us = e ? e->us : 0;
+	it->skel->bss->since_us = e && e->us > TL_ITER_SLACK_US ? e->us - TL_ITER_SLACK_US : 0;
 	tl_iter_read_start(&it->rd, fd);
 	it->host = 0;
 	it->ts_ns = tl_now_realtime_ns();
