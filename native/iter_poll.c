@@ -407,12 +407,16 @@ static int consume(void *view, void *batch)
 	const struct tl_sock_rec *r;
 	int resync = 0;
 
+	/* a local copy of the column pointers: put_row's byte stores cannot
+	 * alias it, so they are not reloaded after every store */
+	struct tl_poll_cols c = b->c;
+
 	while (b->rows < b->capacity &&
 	       (p = tl_iter_read_record(&it->rd, offsetof(struct tl_sock_rec, kind), TL_REC_SOCK, sizeof(*r), &resync,
 					&it->st.pass.malformed))) {
 		r = (const struct tl_sock_rec *)p; /* 8-aligned: records are, and the buffer moves by 8 */
 		if (it->host) {
-			if (b->rows > 0 && r->netns != b->c.netns_inode[0])
+			if (b->rows > 0 && r->netns != c.netns_inode[0])
 				return 1;
 			if (!seen_first(it, r->inode)) {
 				it->st.host_dups++;
@@ -422,10 +426,10 @@ static int consume(void *view, void *batch)
 		}
 		if (b->rows >= it->zeroed) {
 			uint32_t n = b->capacity - it->zeroed < 64 ? b->capacity - it->zeroed : 64;
-			clear_rows(it, &b->c, it->zeroed, n);
+			clear_rows(it, &c, it->zeroed, n);
 			it->zeroed += n;
 		}
-		put_row(it, &b->c, b->rows++, r);
+		put_row(it, &c, b->rows++, r);
 		it->st.pass.records++;
 		it->rd.off += sizeof(*r);
 	}
