@@ -48,6 +48,11 @@ const struct tl_part tl_iter_parts[TL_ITER_NPARTS] = {
 	((1u << INET_DIAG_MEMINFO) | (1u << INET_DIAG_INFO) | (1u << INET_DIAG_CONG) | (1u << INET_DIAG_SKMEMINFO) | \
 	 (1u << INET_DIAG_SHUTDOWN) | (1u << INET_DIAG_MARK))
 
+/* When a namespace's last whole pass began (CLOCK_MONOTONIC us, tcp_mstamp's clock). */
+struct tl_ns_since {
+	uint64_t ns_inode, us;
+};
+
 struct tl_iter {
 #if TL_HAVE_ITER
 	struct tcp_iter *skel;
@@ -62,14 +67,10 @@ struct tl_iter {
 	struct tl_dict dict;
 	char last_cong[16]; /* the last record's congestion control and its id: most sockets share one */
 	uint16_t last_cong_id;
-	uint32_t zeroed; /* rows of the batch being filled already cleared */
+	uint32_t zeroed;		 /* rows of the batch being filled already cleared */
 	uint8_t provided[TL_POLL_NCOLS]; /* put_row sets the column in every full socket's row */
-	uint64_t begin_us; /* when the iter/tcp pass being read began */
-	/* when each namespace's last pass began (CLOCK_MONOTONIC us): the
-	 * next pass that is not full emits the sockets active since */
-	struct tl_ns_since {
-		uint64_t ns_inode, us;
-	} *since;
+	uint64_t begin_us;		 /* when the iter/tcp pass being read began */
+	struct tl_ns_since *since; /* per namespace: the next pass that is not full emits the sockets active since */
 	size_t since_n;
 	struct tl_iter_stats st;
 };
