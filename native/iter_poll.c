@@ -218,6 +218,7 @@ static void end_pass(struct tl_iter *it)
 }
 
 #define TL_ITER_SLACK_US 10000
+#define TL_ITER_SINCE_MAX 4096 /* namespaces remembered; one forgotten gets a pass of every socket */
 
 /* When ns's last whole pass began (0: never, so every socket counts as changed). */
 static struct tl_ns_since *find_since(struct tl_iter *it, uint64_t ns)
@@ -234,7 +235,14 @@ static void pass_whole(struct tl_iter *it)
 {
 	struct tl_ns_since *e = find_since(it, it->ns_inode);
 
-	if (!e) {
+	if (!e && it->since_n >= TL_ITER_SINCE_MAX) {
+		/* bounded: the namespace polled longest ago (most likely gone) makes room */
+		e = &it->since[0];
+		for (size_t i = 1; i < it->since_n; i++)
+			if (it->since[i].us < e->us)
+				e = &it->since[i];
+		e->ns_inode = it->ns_inode;
+	} else if (!e) {
 		struct tl_ns_since *nu = realloc(it->since, (it->since_n + 1) * sizeof(*nu));
 		if (!nu)
 			return; /* no memory: the next pass counts every socket as changed */
