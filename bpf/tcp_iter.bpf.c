@@ -32,51 +32,32 @@ __u64 host_seen = 0; /* host pass: TCP socket files visited (a socket held by se
 
 #include "refuse.bpf.h"
 
-/* What a socket looked like when last emitted: what moves when the
- * connection or its owner does something (a segment in or out, the
- * application reading or writing, a state change). snd_una, rcv_nxt and the
- * CA state move only with a segment, so they are not kept: the fewer
- * cache lines an unchanged socket touches, the cheaper its walk. */
-struct tl_seen {
-	__u32 segs_in, segs_out, copied_seq, write_seq;
-	__u8 state, pad[7];
-};
+/* Change detection without per-socket state: tcp_mstamp is the time (in
+ * CLOCK_MONOTONIC microseconds) of the socket's last activity, refreshed by
+ * every path that moves what a record holds, under the socket lock the
+ * iterator also takes (5.15+; user space allows 10 ms of slack for the
+ * kernels before): a segment in (tcp_rcv_established,
+ * tcp_rcv_state_process) or out (tcp_write_xmit, the write, delayed-ACK,
+ * keepalive timers, resets), the application reading (tcp_rcv_space_adjust)
+ * or writing (tcp_push -> tcp_write_xmit). User space sets since_us to the
+ * start of this namespace's previous pass; a socket whose tcp_mstamp is older
+ * did nothing since it was last read, so it costs one cache line and no map:
+ * socket local storage (the last-seen record this replaced) cost a helper
+ * call and three more cache misses per socket. Listeners are always emitted:
+ * a SYN moves their accept queue without refreshing tcp_mstamp. */
+__u64 since_us = 0;
 
-struct {
-	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct tl_seen);
-} seen SEC(".maps");
-
-/* One part ("sockets") in variants, best first (native/iter_poll.c):
- *   poll_tcp      change detection in socket local storage (bpf_sk_storage_get
- *                 from iterators: 5.11+) and bpf_get_socket_cookie (tracing
- *                 programs: 5.12+), which generates the cookie as inet_diag does;
- *   poll_tcp_rd   the same, the cookie read as the kernel holds it (0 until
- *                 generated);
- *   poll_tcp_all  no change detection: every socket every pass (iter/tcp, 5.9+).
- */
-
-static __always_inline bool unchanged(struct sock *sk, struct tcp_sock *tp, __u8 state)
+static __always_inline bool unchanged(struct tcp_sock *tp, __u8 state)
 {
-	struct tl_seen now = {}, *last;
-	bool same;
-
-	now.segs_in = tp->segs_in;
-	now.segs_out = tp->segs_out;
-	now.copied_seq = tp->copied_seq;
-	now.write_seq = tp->write_seq;
-	now.state = state;
-	last = bpf_sk_storage_get(&seen, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (!last)
-		return false; /* no memory for it: emit, as if changed */
-	same = last->segs_in == now.segs_in && last->segs_out == now.segs_out && last->copied_seq == now.copied_seq &&
-	       last->write_seq == now.write_seq && last->state == now.state;
-	if (!same)
-		*last = now;
-	return same;
+	return state != TL_TCP_LISTEN && tp->tcp_mstamp < since_us;
 }
+
+/* The congestion control last read and its name (ops and key, the name's
+ * hash, so a module reloaded at the same address is read again): a host runs
+ * one or two, so most sockets copy the name instead of a probe read. */
+__u64 last_ops = 0;
+__u32 last_key = 0;
+char last_cong[16] = {};
 
 static __always_inline void fill_tcp(struct tl_sock_rec *r, struct sock *sk, struct tcp_sock *tp)
 {
@@ -103,8 +84,14 @@ static __always_inline void fill_tcp(struct tl_sock_rec *r, struct sock *sk, str
 	if (r->family == TL_AF_INET6 && inet->pinet6)
 		r->tclass = inet->pinet6->tclass;
 	ops = icsk->icsk_ca_ops;
-	if (ops)
+	if (ops && (__u64)ops == last_ops && ops->key == last_key) {
+		__builtin_memcpy(r->cong, last_cong, sizeof(r->cong));
+	} else if (ops) {
 		bpf_probe_read_kernel(r->cong, sizeof(r->cong), ops->name);
+		__builtin_memcpy(last_cong, r->cong, sizeof(last_cong));
+		last_ops = (__u64)ops;
+		last_key = ops->key;
+	}
 
 	/* tcp_get_info(): what every state reports, listeners included */
 	rate = sk->sk_pacing_rate;
@@ -217,7 +204,7 @@ static __always_inline int poll_one(struct bpf_iter__tcp *ctx, bool detect, bool
 	/* a full socket with a file is the host pass's (--poll-via host) */
 	if (unowned_only && tp && ((struct sock *)tp)->sk_socket)
 		return 0;
-	if (tp && detect && !full_pass && unchanged((struct sock *)tp, tp, state)) {
+	if (tp && detect && !full_pass && unchanged(tp, state)) {
 		socks_unchanged++;
 		return 0;
 	}
@@ -228,22 +215,18 @@ static __always_inline int poll_one(struct bpf_iter__tcp *ctx, bool detect, bool
 		r.cookie = skc->skc_cookie.counter;
 		r.flags |= TL_SR_NO_COOKIE;
 	}
-	if (tp) {
+	if (tp)
 		fill_tcp(&r, (struct sock *)tp, tp);
-		if (detect && full_pass)
-			unchanged((struct sock *)tp, tp, state); /* remember it */
-	}
-	/* not written: forget what was remembered, so the socket shown again
-	 * at the next read() is not taken for unchanged */
-	if (!put_rec(seq, &r) && tp && detect) {
-		struct tl_seen *last = bpf_sk_storage_get(&seen, (struct sock *)tp, 0, 0);
-		if (last)
-			last->state = 0xff;
-	}
+	put_rec(seq, &r); /* not written (EOVERFLOW): shown again at the next read(), still changed */
 	return 0;
 }
 
-/* the sockets part's variants: change detection and generated cookies, change detection, neither */
+/* One part ("sockets") in variants, best first (native/iter_poll.c):
+ *   poll_tcp      change detection, bpf_get_socket_cookie (tracing programs:
+ *                 5.12+), which generates the cookie as inet_diag does;
+ *   poll_tcp_rd   change detection, the cookie read as the kernel holds it (0
+ *                 until generated; iter/tcp, 5.9+);
+ *   poll_tcp_all  no change detection: every socket every pass (iter/tcp, 5.9+). */
 TL_VARIANT("iter/tcp", struct bpf_iter__tcp, poll_tcp, TL_ITP_poll_tcp, poll_one(ctx, true, true))
 TL_VARIANT("iter/tcp", struct bpf_iter__tcp, poll_tcp_rd, TL_ITP_poll_tcp_rd, poll_one(ctx, true, false))
 TL_VARIANT("iter/tcp", struct bpf_iter__tcp, poll_tcp_all, TL_ITP_poll_tcp_all, poll_one(ctx, false, false))

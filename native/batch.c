@@ -56,7 +56,8 @@ size_t tl_poll_layout(uint32_t capacity, struct tl_column_desc *desc)
 int tl_batch_bind(struct tl_batch *b, void *buf, size_t bytes, uint32_t capacity)
 {
 	struct tl_column_desc desc[TL_POLL_NCOLS];
-	size_t need = tl_poll_layout(capacity, desc), i = 0;
+	/* offsets only: tl_poll_layout's tcpi_end lookups are strcmp per column, per batch */
+	size_t need = tl_layout_place(poll_defs, TL_POLL_NCOLS, capacity, desc), i = 0;
 	uint8_t *base = (uint8_t *)buf;
 
 	if (bytes < need || ((uintptr_t)buf & 7u))

@@ -25,10 +25,8 @@
 #endif
 
 static const struct tl_variant v_sockets[] = {
-	{ "poll_tcp", TL_ITP_poll_tcp, NULL,
-	  "iter/tcp (5.9+), bpf_sk_storage_get in iterators (5.11+), bpf_get_socket_cookie in tracing (5.12+)" },
-	{ "poll_tcp_rd", TL_ITP_poll_tcp_rd, NULL,
-	  "iter/tcp (5.9+), bpf_sk_storage_get in iterators (5.11+); cookies read, not generated" },
+	{ "poll_tcp", TL_ITP_poll_tcp, NULL, "iter/tcp (5.9+), bpf_get_socket_cookie in tracing (5.12+)" },
+	{ "poll_tcp_rd", TL_ITP_poll_tcp_rd, NULL, "iter/tcp (5.9+); cookies read, not generated" },
 	{ "poll_tcp_all", TL_ITP_poll_tcp_all, NULL,
 	  "iter/tcp (5.9+); no change detection, cookies read, not generated" },
 };
@@ -50,6 +48,11 @@ const struct tl_part tl_iter_parts[TL_ITER_NPARTS] = {
 	((1u << INET_DIAG_MEMINFO) | (1u << INET_DIAG_INFO) | (1u << INET_DIAG_CONG) | (1u << INET_DIAG_SKMEMINFO) | \
 	 (1u << INET_DIAG_SHUTDOWN) | (1u << INET_DIAG_MARK))
 
+/* When a namespace's last whole pass began (CLOCK_MONOTONIC us, tcp_mstamp's clock). */
+struct tl_ns_since {
+	uint64_t ns_inode, us;
+};
+
 struct tl_iter {
 #if TL_HAVE_ITER
 	struct tcp_iter *skel;
@@ -62,6 +65,13 @@ struct tl_iter {
 	size_t seen_cap, seen_n;
 	uint64_t ns_inode, ts_ns;
 	struct tl_dict dict;
+	char last_cong[16]; /* the last record's congestion control and its id: most sockets share one */
+	uint16_t last_cong_id;
+	uint32_t zeroed;		 /* rows of the batch being filled already cleared */
+	uint8_t provided[TL_POLL_NCOLS]; /* put_row sets the column in every full socket's row */
+	uint64_t begin_us;		 /* when the iter/tcp pass being read began */
+	struct tl_ns_since *since; /* per namespace: the next pass that is not full emits the sockets active since */
+	size_t since_n;
 	struct tl_iter_stats st;
 };
 
@@ -133,6 +143,12 @@ int tl_iter_open(struct tl_iter **out, const struct tl_iter_opts *o, struct tl_p
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	{
+		struct tl_column_desc desc[TL_POLL_NCOLS];
+		tl_poll_layout(1, desc);
+		for (size_t i = 0; i < TL_POLL_NCOLS; i++)
+			it->provided[i] = (uint8_t)tl_iter_provides(desc[i].name);
+	}
 	it->stats_fd = o && o->run_stats ? bpf_enable_stats(BPF_STATS_RUN_TIME) : -1;
 	rc = tl_parts_load(tl_iter_parts, TL_ITER_NPARTS, it->parts, &it_ops, it, err, errlen);
 	if (rc == 0) {
@@ -201,6 +217,42 @@ static void end_pass(struct tl_iter *it)
 	tl_iter_read_end(r);
 }
 
+#define TL_ITER_SLACK_US 10000
+#define TL_ITER_SINCE_MAX 4096 /* namespaces remembered; one forgotten gets a pass of every socket */
+
+/* When ns's last whole pass began (0: never, so every socket counts as changed). */
+static struct tl_ns_since *find_since(struct tl_iter *it, uint64_t ns)
+{
+	for (size_t i = 0; i < it->since_n; i++)
+		if (it->since[i].ns_inode == ns)
+			return &it->since[i];
+	return NULL;
+}
+
+/* The pass read to its end: the next one of its namespace needs only what
+ * moved since this one began (a pass cut short keeps the older mark). */
+static void pass_whole(struct tl_iter *it)
+{
+	struct tl_ns_since *e = find_since(it, it->ns_inode);
+
+	if (!e && it->since_n >= TL_ITER_SINCE_MAX) {
+		/* bounded: the namespace polled longest ago (most likely gone) makes room */
+		e = &it->since[0];
+		for (size_t i = 1; i < it->since_n; i++)
+			if (it->since[i].us < e->us)
+				e = &it->since[i];
+		e->ns_inode = it->ns_inode;
+	} else if (!e) {
+		struct tl_ns_since *nu = realloc(it->since, (it->since_n + 1) * sizeof(*nu));
+		if (!nu)
+			return; /* no memory: the next pass counts every socket as changed */
+		it->since = nu;
+		e = &it->since[it->since_n++];
+		e->ns_inode = it->ns_inode;
+	}
+	e->us = it->begin_us;
+}
+
 #if TL_HAVE_ITER
 static int create_iter(void *arg)
 {
@@ -228,9 +280,17 @@ int tl_iter_begin(struct tl_iter *it, const char *netns_path, int flags, uint64_
 	link = bpf_link__fd(it->parts[0].link);
 	it->skel->bss->full_pass = full;
 	it->skel->bss->unowned_only = (flags & TL_ITER_UNOWNED) != 0;
+	/* before the iterator exists: activity from here on is this pass's or the next's */
+	it->begin_us = tl_clock_ns(CLOCK_MONOTONIC) / 1000; /* tcp_mstamp's clock */
 	fd = tl_netns_run(netns_path, create_iter, &link, &it->ns_inode);
 	if (fd < 0)
 		return fd;
+	/* the program runs at read(), so since_us can follow the netns inode.
+	 * The slack covers kernels whose walk does not take the socket lock
+	 * (before 5.15): a segment whose processing straddled the previous pass's
+	 * start may have been read half done; it is emitted once more. */
+	struct tl_ns_since *e = find_since(it, it->ns_inode);
+	it->skel->bss->since_us = e && e->us > TL_ITER_SLACK_US ? e->us - TL_ITER_SLACK_US : 0;
 	tl_iter_read_start(&it->rd, fd);
 	it->host = 0;
 	it->ts_ns = tl_now_realtime_ns();
@@ -289,9 +349,13 @@ static void put_row(struct tl_iter *it, struct tl_poll_cols *c, uint32_t i, cons
 {
 	int full = (r->flags & TL_SR_FULL) != 0;
 
+	/* clear_rows zeroed the columns a full socket's row does not set; the
+	 * rest of a TIME_WAIT or request socket's row is zeroed here */
+	if (!full) {
 #define TL_IT_ZERO(n, t) memset(&c->n[i], 0, sizeof(c->n[i]));
-	TL_POLL_COLUMNS(TL_IT_ZERO)
+		TL_POLL_COLUMNS(TL_IT_ZERO)
 #undef TL_IT_ZERO
+	}
 	memcpy(c->src[i], r->saddr, 16);
 	memcpy(c->dst[i], r->daddr, 16);
 	c->ts_ns[i] = it->ts_ns;
@@ -313,7 +377,11 @@ static void put_row(struct tl_iter *it, struct tl_poll_cols *c, uint32_t i, cons
 		c->attrs[i] |= 1u << INET_DIAG_SKV6ONLY;
 	c->tcpi_len[i] = (uint16_t)sizeof(struct tl_tcp_info);
 	c->tcpi_state[i] = r->state;
-	c->cong[i] = r->cong[0] ? tl_dict_intern(&it->dict, r->cong, strnlen(r->cong, sizeof(r->cong))) : 0;
+	if (r->cong[0] && memcmp(r->cong, it->last_cong, sizeof(r->cong)) != 0) {
+		it->last_cong_id = tl_dict_intern(&it->dict, r->cong, strnlen(r->cong, sizeof(r->cong)));
+		memcpy(it->last_cong, r->cong, sizeof(r->cong));
+	}
+	c->cong[i] = r->cong[0] ? it->last_cong_id : 0;
 #define TL_IT_COPY(m, col) c->col[i] = r->m;
 	TL_SOCK_REC_U64(TL_IT_COPY)
 	TL_SOCK_REC_U32(TL_IT_COPY)
@@ -321,6 +389,19 @@ static void put_row(struct tl_iter *it, struct tl_poll_cols *c, uint32_t i, cons
 #undef TL_IT_COPY
 	if (!v6only_sent)
 		c->v6only[i] = 0;
+}
+
+/* Zeroes rows [from, from + n) of the columns this view does not provide:
+ * in chunks, column by column, ahead of the rows put_row writes (cheaper
+ * than a memset per column per row; a pass that emits little clears little). */
+static void clear_rows(const struct tl_iter *it, struct tl_poll_cols *c, uint32_t from, uint32_t n)
+{
+	size_t k = 0;
+#define TL_IT_ZERO(col, t) \
+	if (!it->provided[k++]) \
+		memset(&c->col[from], 0, sizeof(c->col[0]) * n);
+	TL_POLL_COLUMNS(TL_IT_ZERO)
+#undef TL_IT_ZERO
 }
 
 /* Whole records from the read buffer into the batch. 1 when the batch ends:
@@ -332,25 +413,34 @@ static int consume(void *view, void *batch)
 	struct tl_iter *it = view;
 	struct tl_batch *b = batch;
 	const uint8_t *p;
-	struct tl_sock_rec r;
+	const struct tl_sock_rec *r;
 	int resync = 0;
 
+	/* a local copy of the column pointers: put_row's byte stores cannot
+	 * alias it, so they are not reloaded after every store */
+	struct tl_poll_cols c = b->c;
+
 	while (b->rows < b->capacity &&
-	       (p = tl_iter_read_record(&it->rd, offsetof(struct tl_sock_rec, kind), TL_REC_SOCK, sizeof(r), &resync,
+	       (p = tl_iter_read_record(&it->rd, offsetof(struct tl_sock_rec, kind), TL_REC_SOCK, sizeof(*r), &resync,
 					&it->st.pass.malformed))) {
-		memcpy(&r, p, sizeof(r));
+		r = (const struct tl_sock_rec *)p; /* 8-aligned: records are, and the buffer moves by 8 */
 		if (it->host) {
-			if (b->rows > 0 && r.netns != b->c.netns_inode[0])
+			if (b->rows > 0 && r->netns != c.netns_inode[0])
 				return 1;
-			if (!seen_first(it, r.inode)) {
+			if (!seen_first(it, r->inode)) {
 				it->st.host_dups++;
-				it->rd.off += sizeof(r);
+				it->rd.off += sizeof(*r);
 				continue;
 			}
 		}
-		put_row(it, &b->c, b->rows++, &r);
+		if (b->rows >= it->zeroed) {
+			uint32_t n = b->capacity - it->zeroed < 64 ? b->capacity - it->zeroed : 64;
+			clear_rows(it, &c, it->zeroed, n);
+			it->zeroed += n;
+		}
+		put_row(it, &c, b->rows++, r);
 		it->st.pass.records++;
-		it->rd.off += sizeof(r);
+		it->rd.off += sizeof(*r);
 	}
 	return b->rows == b->capacity && b->capacity > 0;
 }
@@ -362,7 +452,13 @@ static void drop(void *view)
 
 int tl_iter_fill(struct tl_iter *it, struct tl_batch *b, int *done)
 {
-	return tl_iter_read_fill(&it->rd, &it->st.pass, &b->rows, consume, drop, it, b, done);
+	int host = it->host, live = it->rd.fd >= 0, rc;
+
+	it->zeroed = 0;
+	rc = tl_iter_read_fill(&it->rd, &it->st.pass, &b->rows, consume, drop, it, b, done);
+	if (rc == 0 && *done && live && !host)
+		pass_whole(it);
+	return rc;
 }
 
 void tl_iter_stats(struct tl_iter *it, struct tl_iter_stats *st)
@@ -413,6 +509,7 @@ void tl_iter_free(struct tl_iter *it)
 		return;
 	tl_iter_close(it);
 	free(it->seen);
+	free(it->since);
 	tl_iter_read_free(&it->rd);
 	free(it);
 }

@@ -49,7 +49,7 @@ extern const struct tl_part tl_iter_parts[TL_ITER_NPARTS];
  * says what became of it, on failure too. */
 int tl_iter_open(struct tl_iter **out, const struct tl_iter_opts *o, struct tl_part_info *parts, char *err,
 		 size_t errlen);
-/* 1 when the running variant skips unchanged sockets (socket local storage). */
+/* 1 when the running variant skips sockets idle since the previous pass (tcp_mstamp). */
 int tl_iter_detects_changes(const struct tl_iter *it);
 /* Starts a pass over the namespace at netns_path (NULL = ours): every socket
  * when flags has TL_ITER_FULL (or without change detection), else only those

@@ -148,6 +148,9 @@ const steadyRow = (label, { runs, per }) => ({
 });
 const iterAll = steadyRow('iter poll, all changed (steady)', steadyOf('iter', true));
 const iterQuiet = steadyRow('iter poll, unchanged (steady)', steadyOf('iterq', false));
+// --baseline TREE: the same rows from another build, interleaved (before/after)
+const iterAllB = steadyRow('  baseline build, all changed', steadyOf('iterb', true));
+const iterQuietB = steadyRow('  baseline build, unchanged', steadyOf('iterqb', false));
 // what an iter/tcp pass costs before tcplens's program does anything (iter_floor.bpf.c)
 const walk = row('iter/tcp walk, empty program', pick('walk', 'full'));
 const walkRead = row('iter/tcp walk + 1 tcp_sock field', pick('walkread', 'full'));
@@ -265,6 +268,8 @@ for (const [r, fl, s] of [
   [tlSteady, floor, ss],
   ...(iterAll.of ? [[iterAll, floor, ss]] : []),
   ...(iterQuiet.of ? [[iterQuiet, floor, ss]] : []),
+  ...(iterAllB.of ? [[iterAllB, floor, ss]] : []),
+  ...(iterQuietB.of ? [[iterQuietB, floor, ss]] : []),
   ...(walk.of ? [[walk, floor, ss]] : []),
   ...(walkRead.of ? [[walkRead, floor, ss]] : []),
   ...(tlSink.of
@@ -343,6 +348,11 @@ if (iterAll.of) {
       ` all changed <= 0.6x: ${f(xa)}x ${goal(Number.isFinite(xa) ? +(xa <= 0.6) : NaN)};` +
       ` vs the inet_diag sidecar: ${f(ratio(iterAll.total, tlSteady.total))}x (all changed), ${f(ratio(iterQuiet.total, tlSteady.total))}x (unchanged)`,
   );
+  if (iterAllB.of)
+    out.push(
+      `this build vs the baseline build (--baseline, same run): all changed ${f(ratio(iterAll.total, iterAllB.total))}x its cost,` +
+        ` unchanged ${f(ratio(iterQuiet.total, iterQuietB.total))}x`,
+    );
   if (walk.of)
     out.push(
       `the walk's own cost (cat of a pinned iter/tcp program, iter_floor.bpf.c): empty program ${f(ratio(walk.total, floor.total))}x the floor,` +

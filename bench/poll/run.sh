@@ -4,7 +4,7 @@
 # steady-state cycle of a long-running `tcplens poll --interval` (sidecar).
 # With --sink, also `tcplens run` writing every poll into a private ClickHouse
 # (the whole sidecar, sink on), minus the same run on an empty namespace.
-# Usage: bench/poll/run.sh [--sockets N] [--reps R] [--farms F] [--v6 PCT] [--sink] [--smoke] [--keep DIR]
+# Usage: bench/poll/run.sh [--sockets N] [--reps R] [--farms F] [--v6 PCT] [--sink] [--smoke] [--keep DIR] [--baseline TREE]
 #        bench/poll/run.sh --namespaces N [--sockets N] [--reps R] [--smoke]  (namespaces.sh: many namespaces)
 # Needs root (network namespaces) and a built tcplens. See bench/poll/README.md.
 set -euo pipefail
@@ -12,9 +12,11 @@ set -euo pipefail
 for a in "$@"; do [ "$a" = --namespaces ] && exec bash "$(dirname "$0")/namespaces.sh" "$@"; done
 . "$(dirname "$0")/../lib.sh"
 
-SOCKETS=99000 REPS=5 FARMS=0 V6PCT=0 KEEP="" SINK=0
+SOCKETS=99000 REPS=5 FARMS=0 V6PCT=0 KEEP="" SINK=0 BASELINE=""
 smoke() { SOCKETS=2000 REPS=1 FARMS=2 SINK_DURATION=${SINK_DURATION:-4s}; }
-bench_args run.sh 'sockets=SOCKETS reps=REPS farms=FARMS v6=V6PCT keep=KEEP sink!SINK' "$@"
+bench_args run.sh 'sockets=SOCKETS reps=REPS farms=FARMS v6=V6PCT keep=KEEP sink!SINK baseline=BASELINE' "$@"
+# --baseline TREE: the iterator poll's rows again from another built tree (e.g. a worktree of main), interleaved: before/after in one run
+[ -z "$BASELINE" ] || [ -f "$BASELINE/bin/tcplens.js" ] || { echo "run.sh: --baseline $BASELINE: no bin/tcplens.js there" >&2; exit 2; }
 need_root run.sh 'network namespaces'
 
 bench_dirs bench/poll dist/src/cli/main.js
@@ -86,9 +88,9 @@ run() {  # run CMD NSKIND REP
       node bin/tcplens.js poll --netns "$ns" --interval 1ms --count "$STEADY_CYCLES" --format none) ;;
     # The iterator poll's sidecar: every pass full (all sockets emitted, as if
     # all changed), and with --changed (only the sockets that moved: none on the idle farm).
-    iter | iterq) ru=$(cd "$ROOT" && "$B/rusage" -o "$out" -e "$err" -- \
+    iter | iterq | iterb | iterqb) ru=$(cd "$([ "${cmd%b}" = "$cmd" ] && echo "$ROOT" || echo "$BASELINE")" && "$B/rusage" -o "$out" -e "$err" -- \
       node bin/tcplens.js poll --netns "$ns" --interval 1ms --count "$STEADY_CYCLES" --format none --poll-via iter \
-        $([ "$cmd" = iterq ] && echo --changed)) ;;
+        $(case "$cmd" in iterq*) echo --changed ;; esac)) ;;
     # The whole sidecar with the ClickHouse sink: a fresh database per run; the
     # cycle count comes from its run.totals log line (stdout: that line).
     sink) ru=$(cd "$ROOT" && "$B/rusage" -o /dev/null -e "$err" -- \
@@ -103,7 +105,7 @@ run() {  # run CMD NSKIND REP
   esac
   # First line of stdout (steady: all its summary lines, joined by '|'), escaped for JSON.
   local line
-  case "$cmd" in steady | iter | iterq) line=$(paste -sd'|' "$out") ;; *) line=$(head -n1 "$out") ;; esac
+  case "$cmd" in steady | iter*) line=$(paste -sd'|' "$out") ;; *) line=$(head -n1 "$out") ;; esac
   line=$(printf '%s' "$line" | sed 's/[\\"]/\\&/g')
   [ -s "$err" ] && [ "$cmd" != ss ] && sed 's/^/  '"$cmd"': /' "$err" | head -n3 >&2
   echo "{\"cmd\":\"$cmd\",\"ns\":\"$kind\",\"rep\":$rep,\"ru\":$ru,\"out\":\"$line\"}" >>"$TMP/runs.jsonl"
@@ -111,6 +113,7 @@ run() {  # run CMD NSKIND REP
 
 CMDS="floor ss tcplens"   # start-up anchors: one process, one dump each
 FULL_CMDS="$CMDS steady iter iterq $WALKS"  # on the farm: the same, then the sidecars' steady cycles (inet_diag, iter/tcp), then the walks
+[ -z "$BASELINE" ] || FULL_CMDS="$FULL_CMDS iterb iterqb"
 if [ "$SINK" = 1 ]; then
   # Long enough that start-up is a small share; slow enough that the server
   # (one of 2 shared cores, ~66k rows/s of 118 columns) keeps up.

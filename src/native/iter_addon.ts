@@ -37,7 +37,7 @@ export interface IterPollStats {
 export interface NativeIterPoll {
   readonly closed: boolean;
   readonly parts: ViewPart[];
-  /** the variant running skips unchanged sockets (socket local storage) */
+  /** the variant running skips sockets idle since the previous pass (tcp_mstamp) */
   readonly detectsChanges: boolean;
   /** creates the iterator inside the namespace at path (null: ours); returns its inode.
    * unownedOnly: only the sockets no file holds (TIME_WAIT, requests, orphans) */

@@ -1,9 +1,10 @@
 // The iterator poll (--poll-via iter): per watched namespace, one pass of an
 // eBPF iter/tcp program created inside it, reading tcp_sock directly into
 // the same column batches as the inet_diag poll (the columns it cannot fill
-// stay zero: notProvided()). With change detection (socket local storage,
-// 5.11+) a pass that is not full emits only the sockets that moved since
-// they were last emitted; a full pass emits every socket.
+// stay zero: notProvided()). With change detection (each socket's
+// last-activity stamp, tcp_mstamp, against the namespace's previous pass) a
+// pass that is not full emits only the sockets active since; a full pass
+// emits every socket.
 import { iterAddon, type IterPollStats, type NativeIterPoll } from '../native/iter_addon';
 import type { ViewPart } from '../native/addon';
 import { PollBatch } from '../layout/batch';

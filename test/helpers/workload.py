@@ -11,6 +11,8 @@ server leaves unread (Recv-Q); `shutdown` half-closes the client. `time_wait`
 connections are closed client first: their client ends wait in TIME_WAIT,
 held by no process.
 Prints one JSON line describing every socket, then waits for stdin to close.
+A line "read" on stdin makes the servers read their unread bytes (the
+application reading, no segment sent by the peer); it prints {"read": BYTES}.
 """
 import json
 import socket
@@ -43,7 +45,7 @@ def describe(role, s, fam, extra=None):
 
 def main():
     spec = json.loads(sys.argv[1])
-    keep, out = [], []
+    keep, out, pending = [], [], []
     for l in spec.get("listeners", []):
         fam = l.get("family", 4)
         s = socket.socket(afam(fam), socket.SOCK_STREAM)
@@ -88,6 +90,8 @@ def main():
             cli.shutdown(socket.SHUT_WR)
             extra["shutdown"] = "wr"
         keep += [srv, cli, acc]
+        if unread:
+            pending.append((acc, unread))
         out.append(describe("listener", srv, fam))
         out.append(describe("client", cli, fam, extra))
         out.append(describe("server", acc, fam, {"unread": unread}))
@@ -105,7 +109,15 @@ def main():
             out.append(d)
     time.sleep(0.2)  # let ACKs and unread data settle before anyone looks
     print(json.dumps({"pid": __import__("os").getpid(), "sockets": out}), flush=True)
-    sys.stdin.read()
+    for line in sys.stdin:
+        if line.strip() == "read":
+            got = 0
+            for acc, n in pending:
+                while n > 0:
+                    b = acc.recv(n)
+                    got, n = got + len(b), n - len(b)
+            pending = []
+            print(json.dumps({"read": got}), flush=True)
 
 
 if __name__ == "__main__":
