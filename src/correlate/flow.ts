@@ -2,7 +2,15 @@
 // when. Turned into a FlowRow (flow_row.ts) once it is finished.
 import { HANDSHAKE_DONE, HANDSHAKE_FAILED, HANDSHAKE_UNKNOWN, type CloseReason, type FinalSource, type FlowRow } from './flow_row';
 import type { HealthRef } from './health';
-import { FINAL_SOURCES, FLOW_FIELDS, FlowStore, RARE_FIELDS, type FlowFieldName, type FlowFieldValues, type RareFieldName } from './flow_store';
+import {
+  FINAL_SOURCES,
+  FLOW_FIELDS,
+  FlowStore,
+  RARE_FIELDS,
+  type FlowFieldName,
+  type FlowFieldValues,
+  type RareFieldName,
+} from './flow_store';
 
 /** TCP states (include/net/tcp_states.h) */
 const SYN_SENT = 2,
