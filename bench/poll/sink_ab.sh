@@ -65,8 +65,18 @@ one() {  # one VARIANT_INDEX KIND REP
   local label=${v%%=*} rest=${v#*=} dir flags err=$TMP/err
   dir=${rest%%|*}; flags=""; envs=""; [ "$rest" != "$dir" ] && flags=${rest#*|}
   [ "$flags" != "${flags%%|*}" ] && { envs=${flags#*|}; flags=${flags%%|*}; }
-  ru=$(cd "$dir" && "$B/rusage" -o /dev/null -e "$err" -- env $envs node $flags bin/tcplens.js run --netns "$ns" --interval "$INTERVAL" \
-    --duration "$DURATION" --clickhouse-url "$CH_URL" --database "ab$$_$1_$2_$3" --spool-dir "$TMP/spool$1" --listen 127.0.0.1:0 --log-level debug)
+  (cd "$dir" && "$B/rusage" -o /dev/null -e "$err" -- env $envs node $flags bin/tcplens.js run --netns "$ns" --interval "$INTERVAL" \
+    --duration "$DURATION" --clickhouse-url "$CH_URL" --database "ab$$_$1_$2_$3" --spool-dir "$TMP/spool$1" --listen 127.0.0.1:0 --log-level debug) >"$TMP/ru" &
+  local rp=$! t0=$(date +%s%N) kid=""
+  if [ -n "${TRACE_DIR:-}" ]; then  # RSS every 100 ms: ms since start, kB
+    while kill -0 "$rp" 2>/dev/null; do
+      kid=${kid:-$(pgrep -n -f "bin/tcplens.js run --netns $ns" || true)}
+      [ -n "$kid" ] && echo "$(( ($(date +%s%N) - t0) / 1000000 )) $(awk '/VmRSS/ {print $2}' /proc/$kid/status 2>/dev/null)"
+      sleep 0.1
+    done >"$TRACE_DIR/$label.$2.$3.rss"
+  fi
+  wait "$rp"; ru=$(cat "$TMP/ru")
+  [ -n "${TRACE_DIR:-}" ] && cp "$err" "$TRACE_DIR/$label.$2.$3.log"
   cyc=$(node -e 'const ls=require("fs").readFileSync(process.argv[1],"utf8").split("\n").filter(Boolean).map((l)=>{try{return JSON.parse(l)}catch{return {}}});
     const t=ls.find((l)=>l.key==="run.totals"); console.log(t ? t.cycles : -1)' "$err")
   echo "{\"label\":\"$label\",\"kind\":\"$2\",\"rep\":$3,\"cycles\":$cyc,\"ru\":$ru}" >>"$TMP/runs.jsonl"

@@ -214,7 +214,9 @@ export class FlowStore {
 
   /** A new slot, zeroed, for a flow of (ns, cookie, tuple). */
   alloc(ns: bigint, cookie: bigint, family: number, src: Address, sport: number, dst: Address, dport: number): number {
-    if (this.free.length === 0) this.grow(Math.max(1024, Math.ceil(this.capacity * 1.25)));
+    // 1/8 more a growth: the slots grown and not yet used are ~6% of the
+    // table on average (12% at 1/4), for a copy of it every eighth growth
+    if (this.free.length === 0) this.grow(Math.max(1024, Math.ceil(this.capacity * 1.125)));
     const i = this.free.pop()!;
     this.live[i] = 1;
     this.size++;
