@@ -9,6 +9,7 @@
 #     --variant 'LABEL=DIR|NODE_FLAGS|ENV'
 # DIR: a built tcplens checkout (its bin/tcplens.js); NODE_FLAGS: put before it
 # on node's command line (e.g. --max-semi-space-size=2); ENV: VAR=VALUE pairs.
+# TRACE_DIR=DIR keeps each run's log and its RSS every 100 ms (ms kB) there.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 SOCKETS=99000 REPS=3 DURATION=15s INTERVAL=3s VARIANTS=()
