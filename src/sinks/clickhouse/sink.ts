@@ -37,17 +37,13 @@ const sleepMs = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, 
 /** every attempt of a batch has a query_id under this prefix (attemptsRunning finds them) */
 const queryIdPrefix = (b: { batchId: bigint }): string => `tl-${b.batchId}-`;
 
-/** a batch's encoded bytes at most, by default (maxBatchBytes) */
-const BATCH_BYTES = 4 << 20;
-
 export interface ClickHouseSinkOptions {
   clickhouse: ClickHouseConfig;
   /** value of every row's host column; default os.hostname() */
   host?: string;
   /** seal a table's batch at this many rows (default 50,000) */
   maxBatchRows?: number;
-  /** ... or this many encoded bytes (default 4 MiB: every batch in memory, open, sealed or
-   * in flight, is up to this; at 8 MiB they were ~30 MB of a 100k-socket run's peak RSS) */
+  /** ... or this many encoded bytes (default 8 MiB) */
   maxBatchBytes?: number;
   /** ... or when its oldest row waited this long (default 1000 ms) */
   flushIntervalMs?: number;
@@ -118,7 +114,7 @@ export class ClickHouseSink extends ChunkSink {
     this.client = makeClient(c, { request_timeout: opts.requestTimeoutMs ?? 30_000, max_open_connections: 2 });
     this.batcher = new Batcher({
       maxRows: opts.maxBatchRows ?? 50_000,
-      maxBytes: opts.maxBatchBytes ?? BATCH_BYTES,
+      maxBytes: opts.maxBatchBytes ?? 8 << 20,
       maxAgeMs: opts.flushIntervalMs ?? 1000,
       jitterMs: opts.flushJitterMs ?? 0,
     });
@@ -241,7 +237,7 @@ export class ClickHouseSink extends ChunkSink {
   }
 
   private hasRoom(): boolean {
-    return this.outage || this.closed || this.outboxBytes <= (this.opts.roomBytes ?? this.opts.maxBatchBytes ?? BATCH_BYTES);
+    return this.outage || this.closed || this.outboxBytes <= (this.opts.roomBytes ?? this.opts.maxBatchBytes ?? 8 << 20);
   }
 
   private wakeWaiters(): void {

@@ -23,13 +23,12 @@ export interface StagedBatch {
 }
 
 /** Free buffer sets per table; at most `keep` each (the rest is left to GC,
- * where it waits for a full collection). One each: 4 MiB batches with one
- * kept set, instead of 8 MiB with two, measured ~18 MB less peak RSS at 100k
- * sockets (bench/poll/sink_ab.sh). Sets are as large as their table's last batch needed (TableStage). */
+ * where it waits for a full collection: a burst of those is worse than keeping
+ * them). Sets are as large as their table's last batch needed (TableStage). */
 export class StagePool {
   private readonly free = new Map<string, ByteWriter[][]>();
   private held = 0;
-  constructor(readonly keep = 1) {}
+  constructor(readonly keep = 2) {}
 
   /** A set of n buffers: a free one of the table's, else new ones of `sizes` bytes (at least 4 KiB each). */
   take(table: string, n: number, sizes: readonly number[] = []): ByteWriter[] {
