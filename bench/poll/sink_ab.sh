@@ -3,7 +3,7 @@
 # every view, ClickHouse sink) on ~100k loopback sockets, for several builds or
 # node flags side by side, interleaved reps, medians; each variant beside the
 # first one (the anchor) as a ratio, and beside its own run on an empty namespace.
-# Usage: bench/poll/run.sh's farms; needs root.
+# Builds bench/poll/run.sh's socket farms; needs root.
 #   bash bench/poll/sink_ab.sh [--sockets N] [--reps R] [--duration 15s] [--interval 3s] \
 #     --variant 'LABEL=DIR' --variant 'LABEL=DIR|NODE_FLAGS' ...
 #     --variant 'LABEL=DIR|NODE_FLAGS|ENV'
@@ -13,12 +13,6 @@
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 SOCKETS=99000 REPS=3 DURATION=15s INTERVAL=3s VARIANTS=()
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --variant) VARIANTS+=("$2"); shift 2 ;;
-    *) break ;;
-  esac
-done
 REST=()
 while [ $# -gt 0 ]; do
   case "$1" in
