@@ -2,7 +2,15 @@
 // when. Turned into a FlowRow (flow_row.ts) once it is finished.
 import { HANDSHAKE_DONE, HANDSHAKE_FAILED, HANDSHAKE_UNKNOWN, type CloseReason, type FinalSource, type FlowRow } from './flow_row';
 import type { HealthRef } from './health';
-import { FINAL_SOURCES, FLOW_FIELDS, FlowStore, type FlowFieldName, type FlowFieldValues } from './flow_store';
+import {
+  FINAL_SOURCES,
+  FLOW_FIELDS,
+  FlowStore,
+  RARE_FIELDS,
+  type FlowFieldName,
+  type FlowFieldValues,
+  type RareFieldName,
+} from './flow_store';
 
 /** TCP states (include/net/tcp_states.h) */
 const SYN_SENT = 2,
@@ -196,7 +204,8 @@ export class Flow {
     if (!first && dt > 0) {
       const bps = Math.floor(((acked - la + (received - lr)) * 1e9) / dt);
       if (bps > c.peakBytesPerS[i]!) c.peakBytesPerS[i] = bps;
-      if (retrans - lre > c.peakRetrans[i]!) c.peakRetrans[i] = retrans - lre;
+      // a rare column: read only when some retransmit moved
+      if (retrans > lre && retrans - lre > this.peakRetrans) this.peakRetrans = retrans - lre;
     }
     return moved;
   }
@@ -242,12 +251,16 @@ export class Flow {
     c.extraFinal[i] = final ? 1 : 0;
     c.minRtt[i] = minRtt === 0xffffffff ? 0 : minRtt; // ~0U: no RTT sample yet
     c.busy[i] = busy;
-    c.rwndLimited[i] = rwnd;
-    c.sndbufLimited[i] = sndbuf;
-    c.lost[i] = lost;
-    c.reordSeen[i] = reord;
     c.bytesSent[i] = sent;
-    c.bytesRetrans[i] = retrans;
+    // the rare columns: a row only once one of them is not zero
+    if (c.rare[i] === 0 && rwnd === 0 && sndbuf === 0 && lost === 0 && reord === 0 && retrans === 0) return;
+    const r = this.s.rareRow(i),
+      x = this.s.r;
+    x.rwndLimited[r] = rwnd;
+    x.sndbufLimited[r] = sndbuf;
+    x.lost[r] = lost;
+    x.reordSeen[r] = reord;
+    x.bytesRetrans[r] = retrans;
   }
 
   /** a state a view saw the socket in (poll) or move to (events) */
@@ -353,6 +366,23 @@ export class Flow {
       tcpi_bytes_retrans: BigInt(this.bytesRetrans),
     };
   }
+}
+
+// The rare columns as properties too: zero without a row; a zero written to a
+// flow without a row makes none.
+for (const name of Object.keys(RARE_FIELDS) as RareFieldName[]) {
+  Object.defineProperty(Flow.prototype, name, {
+    configurable: true,
+    get(this: Flow): number {
+      const r = this.s.c.rare[this.i]!;
+      return r === 0 ? 0 : this.s.r[name][r]!;
+    },
+    set(this: Flow, v: number): void {
+      if (v === 0 && this.s.c.rare[this.i] === 0) return;
+      const r = this.s.rareRow(this.i); // first: it may grow the rare columns
+      this.s.r[name][r] = v;
+    },
+  });
 }
 
 // The field table's columns as the handle's properties.

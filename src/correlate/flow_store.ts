@@ -39,13 +39,10 @@ export const FLOW_FIELDS = {
   /** FINAL_SOURCES index of the final counters' source */
   finalRank: 'u8',
   direction: 'u8',
-  retransmitEvents: 'u32',
-  resetEvents: 'u32',
   /** the socket's owner: an id of the store's owners (0: none known) */
   ownerId: 'u32',
-  /** highest rate (bytes/s) and most retransmits between two consecutive polls */
+  /** highest rate (bytes/s) between two consecutive polls */
   peakBytesPerS: 'f64',
-  peakRetrans: 'u32',
   /** the namespace's poll cycle that last saw the flow (close by absence) */
   cycle: 'u32',
   /** TCP state at the last poll */
@@ -56,49 +53,70 @@ export const FLOW_FIELDS = {
   closed: 'bool',
   /** a view saw it in a state past the handshake (ESTABLISHED or later) */
   established: 'bool',
-  resetsReceived: 'u32',
-  resetsSent: 'u32',
   /** the latest tcp_info extras (destroy's final record wins over polls) */
   minRtt: 'u32',
   busy: 'f64',
-  rwndLimited: 'f64',
-  sndbufLimited: 'f64',
-  lost: 'u32',
-  reordSeen: 'u32',
   bytesSent: 'f64',
-  bytesRetrans: 'f64',
   extraFinal: 'bool',
   /** health metrics (health.ts): counted as opened, side when events alone
    * tell (1 client, 2 server), the peer reset it */
   healthOpened: 'bool',
   sideHint: 'u8',
   gotReset: 'bool',
+  /** the slot's row of the rare columns (RARE_FIELDS), 0: none (all zero) */
+  rare: 'u32',
+} as const satisfies Record<string, FieldKind>;
+
+/** Fields most flows never move off zero (retransmits, resets, loss, window
+ * and buffer limits): kept in a side slab of their own, a row of which a flow
+ * gets on its first nonzero write, so a healthy flow pays 4 bytes (its row id)
+ * for them instead of 52. A Flow handle has them as properties all the same. */
+export const RARE_FIELDS = {
+  retransmitEvents: 'u32',
+  resetEvents: 'u32',
+  resetsReceived: 'u32',
+  resetsSent: 'u32',
+  /** most retransmits between two consecutive polls */
+  peakRetrans: 'u32',
+  lost: 'u32',
+  reordSeen: 'u32',
+  rwndLimited: 'f64',
+  sndbufLimited: 'f64',
+  bytesRetrans: 'f64',
 } as const satisfies Record<string, FieldKind>;
 
 export type FlowFieldName = keyof typeof FLOW_FIELDS;
+export type RareFieldName = keyof typeof RARE_FIELDS;
+type AllFields = typeof FLOW_FIELDS & typeof RARE_FIELDS;
 type ValueOf<K extends FieldKind> = K extends 'u64' ? bigint : K extends 'bool' ? boolean : number;
-/** the fields as a flow's properties */
-export type FlowFieldValues = { -readonly [N in FlowFieldName]: ValueOf<(typeof FLOW_FIELDS)[N]> };
+/** the fields (both tables) as a flow's properties */
+export type FlowFieldValues = { -readonly [N in keyof AllFields]: ValueOf<AllFields[N]> };
 
 type Column = Uint8Array | Uint16Array | Uint32Array | Float64Array | BigUint64Array;
 type NumColumn = Uint8Array | Uint16Array | Uint32Array | Float64Array;
 type Columns = { [N in FlowFieldName]: (typeof FLOW_FIELDS)[N] extends 'u64' ? BigUint64Array : NumColumn };
+type RareColumns = { [N in RareFieldName]: NumColumn };
 
 const BYTES: Record<FieldKind, number> = { u8: 1, bool: 1, u16: 2, u32: 4, f64: 8, u64: 8 };
 const NAMES = Object.keys(FLOW_FIELDS) as FlowFieldName[];
+const RARE_NAMES = Object.keys(RARE_FIELDS) as RareFieldName[];
 const U64_NAMES = NAMES.filter((n) => FLOW_FIELDS[n] === 'u64');
+const rowBytes = (fields: Record<string, FieldKind>): number => Object.values(fields).reduce((s, k) => s + BYTES[k], 0);
 
 /** bytes of one slot's columns (the store adds a pointer: health) */
-export const SLOT_BYTES = NAMES.reduce((s, n) => s + BYTES[FLOW_FIELDS[n]], 0);
+export const SLOT_BYTES = rowBytes(FLOW_FIELDS);
+/** bytes of one row of the rare columns (only flows that moved one off zero have a row) */
+export const RARE_ROW_BYTES = rowBytes(RARE_FIELDS);
 
 /** One buffer for every column of n slots (one allocation a growth, not one per
  * column: each external allocation can start a GC), widest columns first. */
-function columns(n: number): Record<FlowFieldName, Column> {
-  const order = [...NAMES].sort((x, y) => BYTES[FLOW_FIELDS[y]] - BYTES[FLOW_FIELDS[x]]);
-  const buf = new ArrayBuffer(Math.ceil((SLOT_BYTES * n) / 8) * 8 + 8 * order.length);
+function columns<N extends string>(fields: Record<N, FieldKind>, n: number): Record<N, Column> {
+  const names = Object.keys(fields) as N[];
+  const order = names.sort((x, y) => BYTES[fields[y]] - BYTES[fields[x]]);
+  const buf = new ArrayBuffer(Math.ceil((rowBytes(fields) * n) / 8) * 8 + 8 * order.length);
   let at = 0;
-  const out = order.map((name): [FlowFieldName, Column] => {
-    const kind = FLOW_FIELDS[name];
+  const out = order.map((name): [N, Column] => {
+    const kind = fields[name];
     const col =
       kind === 'u64'
         ? new BigUint64Array(buf, at, n)
@@ -114,7 +132,12 @@ function columns(n: number): Record<FlowFieldName, Column> {
   });
   // fromEntries: an object built key by key past a dozen properties is a
   // dictionary in V8 (a hash probe on every column load of the hot path)
-  return Object.fromEntries(out) as Record<FlowFieldName, Column>;
+  return Object.fromEntries(out) as Record<N, Column>;
+}
+
+/** copies every column of `from` into `to` (a grown slab) */
+function copyColumns(from: Record<string, Column>, to: Record<string, Column>): void {
+  for (const name of Object.keys(from)) (to[name] as Uint8Array).set(from[name] as Uint8Array);
 }
 
 const AF_INET = 2;
@@ -159,6 +182,10 @@ export class FlowStore {
   /** live slots */
   size = 0;
   c = {} as Columns;
+  /** the rare columns (RARE_FIELDS), by row (c.rare); row 0 is never used */
+  r = {} as RareColumns;
+  private rareCap = 0;
+  private readonly rareFree: number[] = [];
   /** u64 columns as little-endian u32 pairs (compare and hash without a BigInt) */
   h = {} as Record<(typeof U64_NAMES)[number], Uint32Array>;
   /** 1 while a slot holds a flow */
@@ -187,7 +214,9 @@ export class FlowStore {
 
   /** A new slot, zeroed, for a flow of (ns, cookie, tuple). */
   alloc(ns: bigint, cookie: bigint, family: number, src: Address, sport: number, dst: Address, dport: number): number {
-    if (this.free.length === 0) this.grow(Math.max(1024, Math.ceil(this.capacity * 1.25)));
+    // 1/8 more a growth: the slots grown and not yet used are ~6% of the
+    // table on average (12% at 1/4), for a copy of it every eighth growth
+    if (this.free.length === 0) this.grow(Math.max(1024, Math.ceil(this.capacity * 1.125)));
     const i = this.free.pop()!;
     this.live[i] = 1;
     this.size++;
@@ -213,6 +242,11 @@ export class FlowStore {
   release(i: number): void {
     if (!this.live[i]) return;
     this.owners.unref(this.c.ownerId[i]!);
+    const r = this.c.rare[i]!;
+    if (r !== 0) {
+      for (const n of RARE_NAMES) this.r[n][r] = 0;
+      this.rareFree.push(r);
+    }
     if (this.c.addrIds[i]) {
       this.addrUnref(this.c.srcA[i]!);
       this.addrUnref(this.c.dstA[i]!);
@@ -274,6 +308,16 @@ export class FlowStore {
     o.unref(had);
   }
 
+  /** slot i's row of the rare columns, made on first use (zeroed) */
+  rareRow(i: number): number {
+    let r = this.c.rare[i]!;
+    if (r === 0) {
+      if (this.rareFree.length === 0) this.growRare(Math.max(256, Math.ceil(this.rareCap * 1.5)));
+      this.c.rare[i] = r = this.rareFree.pop()!;
+    }
+    return r;
+  }
+
   /** slot i's close record, made on first use */
   end(i: number): FlowEnd {
     let e = this.ends.get(i);
@@ -314,10 +358,17 @@ export class FlowStore {
     this.addrFree.push(id);
   }
 
+  private growRare(n: number): void {
+    const r = columns(RARE_FIELDS, n);
+    if (this.rareCap > 0) copyColumns(this.r, r);
+    this.r = r as RareColumns;
+    for (let i = n - 1; i >= Math.max(1, this.rareCap); i--) this.rareFree.push(i);
+    this.rareCap = n;
+  }
+
   private grow(n: number): void {
-    const old = this.c;
-    const c = columns(n);
-    if (this.capacity > 0) for (const name of NAMES) (c[name] as Uint8Array).set(old[name] as Uint8Array);
+    const c = columns(FLOW_FIELDS, n);
+    if (this.capacity > 0) copyColumns(this.c, c);
     this.c = c as Columns;
     const h = U64_NAMES.map((name) => [name, new Uint32Array(c[name].buffer, c[name].byteOffset, 2 * n)]);
     this.h = Object.fromEntries(h) as typeof this.h;
