@@ -83,7 +83,14 @@ export const eventsView: ViewFactory = {
     });
     if (!startParts('events', src, log)) return { views: [], parts: src.parts() };
     const v = new EventsView(src, req.drainMs, req.eventTap);
-    if (req.eventTap) req.eventTap.fed = true;
+    if (req.eventTap) {
+      req.eventTap.fed = true;
+      req.eventTap.opens = src.parts().some((p) => p.part === 'state' && p.up);
+      req.eventTap.lost = () => {
+        const s = src.stats();
+        return s.lost + s.malformed;
+      };
+    }
     return { views: [v], stages: { events: v }, parts: src.parts() };
   },
 };
