@@ -18,8 +18,10 @@ import type { DumpStats } from '../native/addon';
 import { EV_KIND, EVF } from '../layout/event_columns';
 import { TCP_STATES } from '../format/tcp_states';
 
-/** a namespace polled by lookups gets a full dump at least every this many cycles */
-export const LOOKUP_FULL_EVERY = 6;
+/** a namespace polled by lookups gets a full dump at least every this many cycles
+ * (5 minutes at the default --interval: a dump of a small namespace costs the
+ * host's walk, 3-50 ms on this machine, bench/poll_lookup) */
+export const LOOKUP_FULL_EVERY = 30;
 /** sockets per namespace above which a dump costs less than lookups (bench/poll_lookup) */
 export const LOOKUP_MAX_SOCKETS = 256;
 
@@ -149,7 +151,10 @@ export class ExactPoll {
       sport = b.u16('sport');
     for (let i = 0; i < b.rows; i++) {
       if ((mask && !mask[i]) || dport[i] === 0 || state[i] === LISTEN) continue;
-      k.reqs.set(String(cookie[i]), reqBytes({ src: b.b16('src', i), dst: b.b16('dst', i), cookie: cookie[i]!, sport: sport[i]!, dport: dport[i]!, family: fam[i]! }));
+      k.reqs.set(
+        String(cookie[i]),
+        reqBytes({ src: b.b16('src', i), dst: b.b16('dst', i), cookie: cookie[i]!, sport: sport[i]!, dport: dport[i]!, family: fam[i]! }),
+      );
     }
   }
 
@@ -178,13 +183,21 @@ export class ExactPoll {
         k.oversize = true;
         continue;
       }
-      k.reqs.set(key, reqBytes({ src: b.b16('src', i), dst: b.b16('dst', i), cookie: ck, sport: sport[i]!, dport: dport[i]!, family: fam[i]! }));
+      k.reqs.set(
+        key,
+        reqBytes({ src: b.b16('src', i), dst: b.b16('dst', i), cookie: ck, sport: sport[i]!, dport: dport[i]!, family: fam[i]! }),
+      );
     }
   }
 
   /** One lookup cycle of a namespace: every known socket asked for; rows in
    * the states mask go to consume, like a dump's; sockets gone are forgotten. */
-  async poll(ns: NetnsInfo, states: number, batch: PollBatch, consume: (b: PollBatch, names: readonly string[]) => void | Promise<void>): Promise<LookupCycle> {
+  async poll(
+    ns: NetnsInfo,
+    states: number,
+    batch: PollBatch,
+    consume: (b: PollBatch, names: readonly string[]) => void | Promise<void>,
+  ): Promise<LookupCycle> {
     const k = this.of(ns.inode);
     const out: LookupCycle = { rows: 0, batches: 0, errno: 0 };
     try {

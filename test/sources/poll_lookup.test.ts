@@ -57,7 +57,9 @@ describe('poll by exact-match requests (ExactPoll)', function () {
     expect([...lookRows.keys()].sort()).to.deep.equal([...dumpRows.keys()].sort());
     for (const [k, d] of dumpRows) {
       const l = lookRows.get(k)!;
-      const diff = [...d.keys()].filter((c) => !MOVING.test(c) && d.get(c) !== l.get(c)).map((c) => `${c}: dump ${d.get(c)} lookup ${l.get(c)}`);
+      const diff = [...d.keys()]
+        .filter((c) => !MOVING.test(c) && d.get(c) !== l.get(c))
+        .map((c) => `${c}: dump ${d.get(c)} lookup ${l.get(c)}`);
       expect(diff, k).to.deep.equal([]);
     }
   }
@@ -76,7 +78,12 @@ describe('poll by exact-match requests (ExactPoll)', function () {
   });
 
   it('gives the dump’s sockets and fields, with a connection opened and one closed between cycles', async () => {
-    const first = await startWorkload(ns, { pairs: [{ family: 4, send: 4000 }, { family: 6, send: 1000 }] });
+    const first = await startWorkload(ns, {
+      pairs: [
+        { family: 4, send: 4000 },
+        { family: 6, send: 1000 },
+      ],
+    });
     running.push(first);
     const c1 = await both();
     expect(c1.r.namespaces[0]!.lookup).to.equal('first');

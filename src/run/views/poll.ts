@@ -92,9 +92,14 @@ class PollView implements View {
       return sink.room?.() ?? undefined;
     };
     const narrow = this.split !== null && this.s.cycles > 0 && this.source instanceof PollSource;
-    const r = narrow
-      ? await (this.source as PollSource).cycle(consume, { states: this.split!.flows, ...(this.exact ? { exact: this.exact } : {}) })
-      : await pollCycle(this.source, consume, !this.req.changesOnly || this.s.cycles % ITER_FULL_EVERY === 0);
+    // the first cycle (every state) already learns the sockets exact-match cycles ask for
+    const r =
+      narrow || this.exact
+        ? await (this.source as PollSource).cycle(consume, {
+            ...(narrow ? { states: this.split!.flows } : {}),
+            ...(this.exact ? { exact: this.exact } : {}),
+          })
+        : await pollCycle(this.source, consume, !this.req.changesOnly || this.s.cycles % ITER_FULL_EVERY === 0);
     const ts = BigInt(r.startedMs) * 1_000_000n;
     const rows: PollCycleRow[] = [];
     const bytes = this.record(r);
@@ -250,5 +255,3 @@ function exactPoll(req: ViewsRequest): ExactPoll | null {
   tap?.subscribe((b) => exact.observeEvents(b));
   return exact;
 }
-
-
