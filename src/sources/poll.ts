@@ -182,8 +182,9 @@ export class PollSource {
       exact.learn(ns.inode, b);
       return consume(b, ctx);
     };
+    const t0 = performance.now();
     await this.dumpOne(ns, h, nc, learn, result, states);
-    exact.endDump(ns.inode, nc.errno === 0);
+    exact.endDump(ns.inode, nc.errno === 0, performance.now() - t0);
   }
 
   private async dumpOne(

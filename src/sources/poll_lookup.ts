@@ -7,8 +7,9 @@
 // events lost nothing. A full dump comes every LOOKUP_FULL_EVERY cycles, for
 // what events cannot see (a socket stuck in SYN_SENT, a request socket), and
 // whenever the events cannot vouch for the known set (off, lost records, an
-// open they could not key); and for a namespace over LOOKUP_MAX_SOCKETS,
-// where the walk is the cheaper (bench/poll_lookup).
+// open they could not key); and for a namespace whose lookups would take
+// longer than its last dump did (its own small established hash, or many
+// sockets: bench/poll_lookup), or that holds over LOOKUP_MAX_SOCKETS.
 import type { ColumnBatch } from '../layout/batch';
 import type { PollBatch } from '../layout/batch';
 import { compactRows } from '../layout/compact';
@@ -22,8 +23,10 @@ import { TCP_STATES } from '../format/tcp_states';
  * (5 minutes at the default --interval: a dump of a small namespace costs the
  * host's walk, 3-50 ms on this machine, bench/poll_lookup) */
 export const LOOKUP_FULL_EVERY = 30;
-/** sockets per namespace above which a dump costs less than lookups (bench/poll_lookup) */
-export const LOOKUP_MAX_SOCKETS = 256;
+/** sockets per namespace above which it is always dumped (the known set's memory and upkeep) */
+export const LOOKUP_MAX_SOCKETS = 4096;
+/** a lookup's cost per socket until a round measured it: ~3.4 µs of CPU (bench/poll_lookup) */
+const LOOKUP_MS_PER_SOCKET = 0.004;
 
 const LISTEN = TCP_STATES.indexOf('LISTEN');
 
@@ -50,6 +53,9 @@ class NsKnown {
   failed = false;
   oversize = false;
   sinceFull = 0;
+  /** wall ms of its last complete dump, and of its last lookup round per socket asked */
+  dumpMs = 0;
+  lookupMsPerSocket = LOOKUP_MS_PER_SOCKET;
   lostAtFull = 0;
   sock: DiagLookup | null = null;
   readonly names: string[] = [];
@@ -102,7 +108,7 @@ export class ExactPoll {
     if (!k) return 'first';
     if (k.failed) return 'failed';
     if (!k.valid) return 'first';
-    if (k.oversize) return 'size';
+    if (k.oversize || k.reqs.size * k.lookupMsPerSocket > k.dumpMs) return 'size';
     if (!this.events?.opens || this.events.lost() !== k.lostAtFull) return 'events';
     if (k.unkeyed) return 'unkeyed';
     if (k.sinceFull + 1 >= this.fullEvery) return 'due';
@@ -132,9 +138,10 @@ export class ExactPoll {
     this.keep(k, b, null);
   }
 
-  /** The dump ended: complete (every socket reported) or not. */
-  endDump(inode: number, complete: boolean): void {
+  /** The dump ended after `ms` of wall time: complete (every socket reported) or not. */
+  endDump(inode: number, complete: boolean, ms: number): void {
     const k = this.of(inode);
+    if (complete) k.dumpMs = ms;
     k.valid = complete;
     k.failed = !complete;
     k.sinceFull = 0;
@@ -200,6 +207,7 @@ export class ExactPoll {
   ): Promise<LookupCycle> {
     const k = this.of(ns.inode);
     const out: LookupCycle = { rows: 0, batches: 0, errno: 0 };
+    const t0 = performance.now();
     try {
       k.sock ??= new (diagLookupClass())(ns.path);
     } catch (e) {
@@ -256,6 +264,7 @@ export class ExactPoll {
       }
     }
     k.sinceFull++;
+    if (entries.length) k.lookupMsPerSocket = (performance.now() - t0) / entries.length;
     return out;
   }
 
