@@ -14,6 +14,8 @@ export class EventTap {
   opens = false;
   /** set by the events view: records it lost or could not read so far */
   lost: () => number = () => 0;
+  /** set by the events view: whether it traces namespace inode (its in-kernel filter is fixed at start) */
+  traces: (inode: number) => boolean = () => false;
 
   subscribe(l: EventListener): void {
     this.listeners.push(l);

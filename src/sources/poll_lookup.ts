@@ -40,6 +40,8 @@ export interface EventsHealth {
   readonly opens: boolean;
   /** records it lost so far (ring reserve failures) */
   lost(): number;
+  /** it traces namespace inode */
+  traces(inode: number): boolean;
 }
 
 /** One namespace's known sockets and its lookup socket. */
@@ -109,7 +111,8 @@ export class ExactPoll {
     if (k.failed) return 'failed';
     if (!k.valid) return 'first';
     if (k.oversize || k.reqs.size * k.lookupMsPerSocket > k.dumpMs) return 'size';
-    if (!this.events?.opens || this.events.lost() !== k.lostAtFull) return 'events';
+    const ev = this.events;
+    if (!ev?.opens || !ev.traces(inode) || ev.lost() !== k.lostAtFull) return 'events';
     if (k.unkeyed) return 'unkeyed';
     if (k.sinceFull + 1 >= this.fullEvery) return 'due';
     return null;

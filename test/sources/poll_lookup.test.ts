@@ -11,7 +11,7 @@ import { parseNetnsSelector } from '../../src/netns/select';
 import { splitStates } from '../../src/sources/listen_states';
 import { ALL_STATES } from '../../src/format/tcp_states';
 import { FLOW_KINDS, type EventSource } from '../../src/sources/events';
-import { eventsSuite, nsEvents } from '../helpers/events';
+import { eventsSuite, netnsInode, nsEvents } from '../helpers/events';
 import { startWorkload, type Workload } from '../helpers/netns';
 import { collector, type Row } from '../helpers/poll_rows';
 import { EventBatch } from '../../src/layout/event_columns';
@@ -67,7 +67,11 @@ describe('poll by exact-match requests (ExactPoll)', function () {
   beforeEach(() => {
     lost = 0;
     events = track(nsEvents(ns, { kinds: FLOW_KINDS }));
-    exact = new ExactPoll({ opens: events.parts().some((p) => p.part === 'state' && p.up), lost: () => lost });
+    exact = new ExactPoll({
+      opens: events.parts().some((p) => p.part === 'state' && p.up),
+      lost: () => lost,
+      traces: (inode) => inode === netnsInode(ns),
+    });
     looked = new PollSource({ netns: parseNetnsSelector(ns) });
     dumped = new PollSource({ netns: parseNetnsSelector(ns) });
   });

@@ -74,8 +74,9 @@ export const eventsView: ViewFactory = {
     // the kinds the flow table uses: other state changes cost probe time and say nothing it keeps
     // a reader thread empties the ring as it fills (woken at an eighth of it), so a burst is not
     // lost while the JS thread is busy; drains take its batches without a pool round trip
+    const filter = netnsFilter(req.netns, log);
     const src = new EventSource({
-      netns: netnsFilter(req.netns, log),
+      netns: filter,
       kinds: FLOW_KINDS,
       ringBytes: req.ringBytes,
       pumpMs: req.drainMs,
@@ -90,6 +91,7 @@ export const eventsView: ViewFactory = {
         const s = src.stats();
         return s.lost + s.malformed;
       };
+      req.eventTap.traces = (inode) => filter.length === 0 || filter.includes(inode);
     }
     return { views: [v], stages: { events: v }, parts: src.parts() };
   },

@@ -249,6 +249,7 @@ function exactPoll(req: ViewsRequest): ExactPoll | null {
           return tap.fed && tap.opens;
         },
         lost: () => tap.lost(),
+        traces: (inode) => tap.traces(inode),
       }
     : null;
   const exact = new ExactPoll(health);
