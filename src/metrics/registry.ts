@@ -12,6 +12,7 @@ import {
   type PipelineStages,
 } from './stages';
 import { BpfProgStats } from './bpf_stats';
+import { DUMP_REASONS } from '../sources/poll_lookup';
 import { healthMetrics } from './health';
 import { targetedMetrics } from './targeted_metrics';
 import { adaptiveMetrics } from './adaptive_metrics';
@@ -154,6 +155,28 @@ function pollMetrics(reg: Registry, stages: PipelineStages): void {
       'tcplens_poll_iter_unchanged_total',
       '--poll-via iter: sockets skipped as unchanged since they were last emitted',
       (s) => s.iter?.unchanged ?? 0,
+    )
+    .counter(
+      'tcplens_poll_namespace_cycles_total',
+      "namespace-cycles of the poll by mode: 'lookup' (exact-match requests for the known sockets) or 'dump', with why it was a dump",
+      (s) =>
+        s.lookup
+          ? ['lookup', ...DUMP_REASONS].map((m) => ({
+              labels: m === 'lookup' ? { mode: 'lookup', reason: '' } : { mode: 'dump', reason: m },
+              value: s.lookup!.modes[m] ?? 0,
+            }))
+          : [],
+    )
+    .counter(
+      'tcplens_poll_lookups_total',
+      'exact-match requests of the poll, by outcome (answered: a live socket; gone: no such socket any more)',
+      (s) =>
+        s.lookup
+          ? [
+              { labels: { outcome: 'answered' }, value: s.lookup.answered },
+              { labels: { outcome: 'gone' }, value: s.lookup.gone },
+            ]
+          : [],
     )
     .counter('tcplens_poll_iter_lost_total', '--poll-via iter: socket records lost, by reason', (s) =>
       (['malformed', 'writeErrors', 'dropped'] as const).map((k) => ({

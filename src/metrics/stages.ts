@@ -74,6 +74,9 @@ export interface PollStageStats {
   /** --poll-via iter: sockets the iterator walked, skipped as unchanged, and records lost
    * (malformed, bpf_seq_write failures, passes cut short); zeros on inet_diag */
   iter?: { walked: number; unchanged: number; malformed: number; writeErrors: number; dropped: number };
+  /** exact-match polls (src/sources/poll_lookup.ts): namespace-cycles by mode ('lookup', or why a
+   * dump), and the requests asked, answered with a live socket, and found gone */
+  lookup?: { modes: Record<string, number>; requested: number; answered: number; gone: number };
 }
 
 /** The destroy view (src/metrics/destroy_stage.ts adapts a DestroySource). */

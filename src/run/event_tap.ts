@@ -9,6 +9,13 @@ export class EventTap {
   private readonly listeners: EventListener[] = [];
   /** set by the events view when it runs: a tap nobody feeds says so */
   fed = false;
+  /** set by the events view: its open events run (the state part), so every
+   * socket opened in a traced namespace passes through the tap */
+  opens = false;
+  /** set by the events view: records it lost or could not read so far */
+  lost: () => number = () => 0;
+  /** set by the events view: whether it traces namespace inode (its in-kernel filter is fixed at start) */
+  traces: (inode: number) => boolean = () => false;
 
   subscribe(l: EventListener): void {
     this.listeners.push(l);

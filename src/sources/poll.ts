@@ -6,6 +6,7 @@ import type { NetnsSelector } from '../netns/select';
 import type { NetnsInfo } from '../netns/discover';
 import { NetnsTracker, NsSocket, type OpenError } from '../netns/tracker';
 import { ALL_STATES } from '../format/tcp_states';
+import type { DumpReason, ExactPoll } from './poll_lookup';
 
 /** INET_DIAG_{MEMINFO,INFO,VEGASINFO(+BBR),CONG,TOS,TCLASS,SKMEMINFO,SHUTDOWN} */
 export const ALL_EXT = 0xff;
@@ -32,6 +33,9 @@ export interface NetnsCycle {
   /** every live socket of this namespace was reported (absent: as the cycle's `complete`;
    * --poll-via host: false where its un-owned sockets were not swept this cycle) */
   complete?: boolean;
+  /** inet_diag with exact-match requests on: 'lookup' when the known sockets
+   * were asked for one by one, else why this cycle was a dump */
+  lookup?: 'lookup' | DumpReason;
 }
 
 export interface CycleResult {
@@ -65,6 +69,8 @@ export interface CycleOptions {
   states?: number;
   /** look for namespaces found or lost (default true; false: the ones tracked now) */
   refresh?: boolean;
+  /** poll namespaces whose sockets are known by exact-match requests (src/sources/poll_lookup.ts) */
+  exact?: ExactPoll;
 }
 
 /** Reads one namespace's pass (a dump or an iterator) to its end into
@@ -116,10 +122,10 @@ export class PollSource {
   }
 
   /** Namespaces watched now, with their cumulative netlink counters. */
-  stats(): Array<{ ns: NetnsInfo; stats: DumpStats | null; openError?: string }> {
+  stats(exact?: ExactPoll): Array<{ ns: NetnsInfo; stats: DumpStats | null; openError?: string }> {
     return [...this.tracker.all()].map((t) => ({
       ns: t.ns,
-      stats: t.handle && !t.handle.sock.closed ? t.handle.sock.stats() : null,
+      stats: t.handle && !t.handle.sock.closed ? withLookups(t.handle.sock.stats(), exact?.stats(t.ns.inode) ?? null) : null,
       ...(t.openError ? { openError: t.openError.code } : {}),
     }));
   }
@@ -140,11 +146,45 @@ export class PollSource {
         nc.code = t.openError?.code ?? 'EUNKNOWN';
         continue;
       }
-      await this.dumpOne(t.ns, t.handle, nc, consume, result, states);
+      if (opts.exact && !this.bytecode) await this.exactOne(opts.exact, t.ns, t.handle, nc, consume, result, states);
+      else await this.dumpOne(t.ns, t.handle, nc, consume, result, states);
       result.sockets += nc.sockets;
     }
+    opts.exact?.keepOnly(new Set(result.namespaces.map((n) => n.ns.inode)));
     result.durationMs = Number(process.hrtime.bigint() - t0) / 1e6;
     return result;
+  }
+
+  /** A namespace whose sockets are known: a lookup of each; else a dump that learns them. */
+  private async exactOne(
+    exact: ExactPoll,
+    ns: NetnsInfo,
+    h: NsSocket<DiagSocket>,
+    nc: NetnsCycle,
+    consume: BatchConsumer,
+    result: CycleResult,
+    states: number,
+  ): Promise<void> {
+    const why = exact.dumpReason(ns.inode);
+    if (why === null) {
+      nc.lookup = 'lookup';
+      const r = await exact.poll(ns, states, this.batch, (b, names) => consume(b, { ns, names }));
+      nc.sockets = r.rows;
+      result.batches += r.batches;
+      if (!r.errno) return;
+      nc.errno = r.errno;
+      nc.code = r.code ?? 'EUNKNOWN';
+      return;
+    }
+    nc.lookup = why;
+    exact.beginDump(ns.inode);
+    const learn: BatchConsumer = (b, ctx) => {
+      exact.learn(ns.inode, b);
+      return consume(b, ctx);
+    };
+    const t0 = performance.now();
+    await this.dumpOne(ns, h, nc, learn, result, states);
+    exact.endDump(ns.inode, nc.errno === 0, performance.now() - t0);
   }
 
   private async dumpOne(
@@ -171,4 +211,12 @@ export class PollSource {
   close(): void {
     this.tracker.close();
   }
+}
+
+/** a namespace's dump socket's netlink counters plus its lookup socket's */
+function withLookups(d: DumpStats, l: DumpStats | null): DumpStats {
+  if (!l) return d;
+  const out = { ...d } as Record<string, unknown>;
+  for (const [k, v] of Object.entries(l)) if (typeof v === 'number' && typeof out[k] === 'number') out[k] = (out[k] as number) + v;
+  return out as unknown as DumpStats;
 }

@@ -74,8 +74,9 @@ export const eventsView: ViewFactory = {
     // the kinds the flow table uses: other state changes cost probe time and say nothing it keeps
     // a reader thread empties the ring as it fills (woken at an eighth of it), so a burst is not
     // lost while the JS thread is busy; drains take its batches without a pool round trip
+    const filter = netnsFilter(req.netns, log);
     const src = new EventSource({
-      netns: netnsFilter(req.netns, log),
+      netns: filter,
       kinds: FLOW_KINDS,
       ringBytes: req.ringBytes,
       pumpMs: req.drainMs,
@@ -83,7 +84,15 @@ export const eventsView: ViewFactory = {
     });
     if (!startParts('events', src, log)) return { views: [], parts: src.parts() };
     const v = new EventsView(src, req.drainMs, req.eventTap);
-    if (req.eventTap) req.eventTap.fed = true;
+    if (req.eventTap) {
+      req.eventTap.fed = true;
+      req.eventTap.opens = src.parts().some((p) => p.part === 'state' && p.up);
+      req.eventTap.lost = () => {
+        const s = src.stats();
+        return s.lost + s.malformed;
+      };
+      req.eventTap.traces = (inode) => filter.length === 0 || filter.includes(inode);
+    }
     return { views: [v], stages: { events: v }, parts: src.parts() };
   },
 };

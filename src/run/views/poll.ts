@@ -21,6 +21,8 @@ import { splitStates, type SplitStates } from '../../sources/listen_states';
 import { ALL_STATES } from '../../format/tcp_states';
 import { ListenView } from './listen';
 import { listenSplit } from '../listen_interval';
+import { ExactPoll, type EventsHealth } from '../../sources/poll_lookup';
+import type { EventTap } from '../event_tap';
 
 /** With --changes-only, an iterator pass emits only the sockets that moved;
  * every ITER_FULL_EVERY-th cycle is full, so flows that ended are closed. */
@@ -46,11 +48,16 @@ class PollView implements View {
 
   /** source: with split, its cycles after the first ask for split.flows only
    * (the first asks for every state, so that the first flows' sides are known) */
+  /** namespace-cycles by mode: 'lookup', or the reason of a dump */
+  private readonly modes = new Map<string, number>();
+
   constructor(
     readonly source: AnyPollSource,
     private readonly req: ViewsRequest,
     log: Logger,
     private readonly split: SplitStates | null = null,
+    /** exact-match requests for the namespaces whose sockets are known (inet_diag, split listeners) */
+    private readonly exact: ExactPoll | null = null,
   ) {
     this.phaseMs = req.phaseMs ?? 0;
     source.onOpenError = warnOpenError(log, 'poll');
@@ -85,14 +92,20 @@ class PollView implements View {
       return sink.room?.() ?? undefined;
     };
     const narrow = this.split !== null && this.s.cycles > 0 && this.source instanceof PollSource;
-    const r = narrow
-      ? await (this.source as PollSource).cycle(consume, { states: this.split!.flows })
-      : await pollCycle(this.source, consume, !this.req.changesOnly || this.s.cycles % ITER_FULL_EVERY === 0);
+    // the first cycle (every state) already learns the sockets exact-match cycles ask for
+    const r =
+      narrow || this.exact
+        ? await (this.source as PollSource).cycle(consume, {
+            ...(narrow ? { states: this.split!.flows } : {}),
+            ...(this.exact ? { exact: this.exact } : {}),
+          })
+        : await pollCycle(this.source, consume, !this.req.changesOnly || this.s.cycles % ITER_FULL_EVERY === 0);
     const ts = BigInt(r.startedMs) * 1_000_000n;
     const rows: PollCycleRow[] = [];
     const bytes = this.record(r);
     for (const n of r.namespaces) {
       const ns = BigInt(n.ns.inode);
+      if (n.lookup) this.modes.set(n.lookup, (this.modes.get(n.lookup) ?? 0) + 1);
       // Only a complete dump proves that a flow it lacks is gone.
       if (n.errno === 0 && (n.complete ?? r.complete) !== false) table.endCycle(ns);
       table.beginCycle(ns, !narrow);
@@ -138,7 +151,7 @@ class PollView implements View {
     this.ns.failing = failing;
     this.ns.errors += failing;
     this.ns.unreadable = r.unreadable;
-    const all = this.source.stats();
+    const all = this.source instanceof PollSource ? this.source.stats(this.exact ?? undefined) : this.source.stats();
     this.fold.fold(all.map((x) => ({ inode: x.ns.inode, counters: x.stats ? netlinkOf(x.stats) : null })));
     s.lastEnd = r.startedMs + r.durationMs;
     s.firstEnd ??= s.lastEnd;
@@ -168,10 +181,12 @@ class PollView implements View {
       netlink: { ...this.fold.total },
       namespaces: { ...this.ns },
       ...(this.source instanceof IterPollSource ? { iter: iterCounters(this.source) } : {}),
+      ...(this.exact ? { lookup: { modes: Object.fromEntries(this.modes), ...this.exact.counts } } : {}),
     };
   }
 
   close(): void {
+    this.exact?.close();
     this.source.close();
   }
 }
@@ -217,8 +232,27 @@ export const pollView: ViewFactory = {
     // listeners on their own, slower period: only inet_diag walks by state
     const every = req.listenMs ?? 0;
     const split = src instanceof PollSource && listenSplit(every, req.intervalMs) ? splitStates(req.states ?? ALL_STATES) : null;
-    const v = new PollView(src, req, log, split);
+    const v = new PollView(src, req, log, split, split && src instanceof PollSource ? exactPoll(req) : null);
     const views: View[] = split && src instanceof PollSource ? [v, new ListenView(src, split.listen, every)] : [v];
     return { views, stages: { poll: v } };
   },
 };
+
+/** Exact-match polls where a dump's rows can be had that way: not with
+ * --filter (the kernel applies it to dumps only) nor --changes-only. */
+function exactPoll(req: ViewsRequest): ExactPoll | null {
+  if (req.bytecode || req.changesOnly) return null;
+  const tap: EventTap | undefined = req.eventTap;
+  const health: EventsHealth | null = tap
+    ? {
+        get opens() {
+          return tap.fed && tap.opens;
+        },
+        lost: () => tap.lost(),
+        traces: (inode) => tap.traces(inode),
+      }
+    : null;
+  const exact = new ExactPoll(health);
+  tap?.subscribe((b) => exact.observeEvents(b));
+  return exact;
+}

@@ -1,0 +1,145 @@
+// The poll's exact-match mode against the real kernel: a namespace whose
+// sockets the poll knows (its last dump's, and those the real events view saw
+// open since) is polled by lookups, and each lookup cycle's rows are the same
+// sockets with the same fields as a dump taken beside it, including a
+// connection opened between two cycles and one closed; a lost event, an
+// open it cannot key, and every LOOKUP_FULL_EVERY-th cycle bring a dump back.
+import { expect } from 'chai';
+import { PollSource, type CycleResult } from '../../src/sources/poll';
+import { ExactPoll, LOOKUP_FULL_EVERY } from '../../src/sources/poll_lookup';
+import { parseNetnsSelector } from '../../src/netns/select';
+import { splitStates } from '../../src/sources/listen_states';
+import { ALL_STATES } from '../../src/format/tcp_states';
+import { FLOW_KINDS, type EventSource } from '../../src/sources/events';
+import { eventsSuite, netnsInode, nsEvents } from '../helpers/events';
+import { startWorkload, type Workload } from '../helpers/netns';
+import { collector, type Row } from '../helpers/poll_rows';
+import { EventBatch } from '../../src/layout/event_columns';
+
+/** columns that move between two polls of an idle socket, or say when the row was read */
+const MOVING = /^(ts_ns|idiag_expires|tcpi_last_|tcpi_busy_time|tcpi_rcv_rtt|tcpi_rcv_space)/;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe('poll by exact-match requests (ExactPoll)', function () {
+  this.timeout(120_000);
+  let ns = '';
+  const { track } = eventsSuite('plk', (n) => (ns = n));
+  const running: Workload[] = [];
+  afterEach(async () => {
+    for (const w of running.splice(0)) await w.stop();
+  });
+
+  const states = splitStates(ALL_STATES)!.flows;
+  let lost = 0;
+  let events: EventSource;
+  let exact: ExactPoll;
+  let looked: PollSource, dumped: PollSource;
+
+  /** Feeds what the events view holds now to the exact poll, until `until` holds or 5 s. */
+  async function drainUntil(until: () => boolean): Promise<void> {
+    for (let i = 0; i < 50; i++) {
+      await events.drain((b) => exact.observeEvents(b));
+      if (until()) return;
+      await sleep(100);
+    }
+  }
+
+  /** One cycle of the exact-match source and one dump beside it: their rows by cookie. */
+  async function both(): Promise<{ r: CycleResult; lookRows: Map<string, Row>; dumpRows: Map<string, Row> }> {
+    const lookRows = new Map<string, Row>(),
+      dumpRows = new Map<string, Row>();
+    const r = await looked.cycle(collector(ns, lookRows), { states, exact });
+    await dumped.cycle(collector(ns, dumpRows), { states });
+    return { r, lookRows, dumpRows };
+  }
+
+  function expectSame(lookRows: Map<string, Row>, dumpRows: Map<string, Row>): void {
+    expect([...lookRows.keys()].sort()).to.deep.equal([...dumpRows.keys()].sort());
+    for (const [k, d] of dumpRows) {
+      const l = lookRows.get(k)!;
+      const diff = [...d.keys()]
+        .filter((c) => !MOVING.test(c) && d.get(c) !== l.get(c))
+        .map((c) => `${c}: dump ${d.get(c)} lookup ${l.get(c)}`);
+      expect(diff, k).to.deep.equal([]);
+    }
+  }
+
+  beforeEach(() => {
+    lost = 0;
+    events = track(nsEvents(ns, { kinds: FLOW_KINDS }));
+    exact = new ExactPoll({
+      opens: events.parts().some((p) => p.part === 'state' && p.up),
+      lost: () => lost,
+      traces: (inode) => inode === netnsInode(ns),
+    });
+    looked = new PollSource({ netns: parseNetnsSelector(ns) });
+    dumped = new PollSource({ netns: parseNetnsSelector(ns) });
+  });
+  afterEach(() => {
+    exact.close();
+    looked.close();
+    dumped.close();
+  });
+
+  it('gives the dump’s sockets and fields, with a connection opened and one closed between cycles', async () => {
+    const first = await startWorkload(ns, {
+      pairs: [
+        { family: 4, send: 4000 },
+        { family: 6, send: 1000 },
+      ],
+    });
+    running.push(first);
+    const c1 = await both();
+    expect(c1.r.namespaces[0]!.lookup).to.equal('first');
+    expect(c1.dumpRows.size).to.equal(4); // two pairs, both ends (listeners are the listen view's)
+    const c2 = await both();
+    expect(c2.r.namespaces[0]!.lookup).to.equal('lookup');
+    expectSame(c2.lookRows, c2.dumpRows);
+
+    // a connection opens and another closes between two cycles
+    const opened = await startWorkload(ns, { pairs: [{ family: 4, send: 2000 }] });
+    running.push(opened);
+    const before = exact.counts.requested;
+    const inode = looked.stats()[0]!.ns.inode;
+    await drainUntil(() => exact.known(inode) === 6); // the two new ends, once their open events are read
+    expect(exact.known(inode)).to.equal(6);
+    await first.stop();
+    running.splice(running.indexOf(first), 1);
+    await sleep(200);
+    const c3 = await both();
+    expect(c3.r.namespaces[0]!.lookup).to.equal('lookup');
+    expect(exact.counts.requested - before).to.equal(6); // 4 known + the 2 ends just opened
+    expectSame(c3.lookRows, c3.dumpRows);
+    const ports = new Set(opened.info.sockets.filter((s) => s.role !== 'listener').map((s) => s.sport));
+    const seen = [...c3.lookRows.values()].filter((r) => ports.has(Number(r.get('sport'))));
+    expect(seen.length).to.be.greaterThanOrEqual(2);
+    // what the closed pair left (TIME_WAIT or nothing) is the dump's too: checked by expectSame
+  });
+
+  it('dumps when events were lost, when an open cannot be keyed, and every LOOKUP_FULL_EVERY cycles', async () => {
+    running.push(await startWorkload(ns, { pairs: [{ family: 4, send: 100 }] }));
+    const modes: string[] = [];
+    const cycle = async (): Promise<void> => {
+      const r = await looked.cycle(() => undefined, { states, exact });
+      modes.push(r.namespaces[0]!.lookup!);
+    };
+    for (let i = 0; i < LOOKUP_FULL_EVERY + 1; i++) await cycle();
+    expect(modes).to.deep.equal(['first', ...Array(LOOKUP_FULL_EVERY - 1).fill('lookup'), 'due']);
+    lost++;
+    await cycle();
+    expect(modes.at(-1)).to.equal('events');
+    await cycle();
+    expect(modes.at(-1)).to.equal('lookup');
+    // an open with no local port (nothing to ask for): the next cycle dumps
+    const b = new EventBatch(1);
+    b.rows = 1;
+    b.u8('kind')[0] = 1;
+    b.u64('netns_inode')[0] = BigInt(looked.stats()[0]!.ns.inode);
+    b.u64('idiag_cookie')[0] = 12345n;
+    exact.observeEvents(b);
+    await cycle();
+    expect(modes.at(-1)).to.equal('unkeyed');
+    await cycle();
+    expect(modes.at(-1)).to.equal('lookup');
+  });
+});
