@@ -213,6 +213,16 @@ export class FlowTable {
     }
   }
 
+  /** Room for n flows now (at most the cap): a count known before they come
+   * (the sockets the owners pass found before the first cycle), so that a
+   * first cycle fills the table in one allocation, not a growth every 25%
+   * (each a copy of every column and garbage that starts a GC). */
+  reserve(n: number): void {
+    const k = Math.min(n, this.maxFlows);
+    this.store.reserve(k);
+    this.index.reserve(k);
+  }
+
   /** Starts namespace ns's next poll cycle; returns its number. `listeners`:
    * the cycle that ended asked for listeners (false: they are polled on their
    * own, endListenCycle, and the last listen cycle's stand). */

@@ -25,11 +25,11 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 describe('OwnersView: when a tick runs the pass', () => {
   /** The view over a stand-in source that counts passes, a table whose opened count the test moves, and a clock. */
   function setup(netns: ConstructorParameters<typeof OwnersView>[2] = { kind: 'all' }) {
-    const st = { passes: 0, opened: 0, now: 0, filters: [] as number[][] };
+    const st = { passes: 0, opened: 0, now: 0, filters: [] as number[][], rows: 0, reserved: [] as number[] };
     const src = {
       owners: async () => {
         st.passes++;
-        return { seq: st.passes, tsNs: 0n, rows: 0, batches: 0, durationMs: 0 };
+        return { seq: st.passes, tsNs: 0n, rows: st.rows, batches: 0, durationMs: 0 };
       },
       watchNetns: (inodes: number[]) => {
         st.filters.push(inodes);
@@ -37,7 +37,10 @@ describe('OwnersView: when a tick runs the pass', () => {
       },
       close: () => undefined,
     } as unknown as SampleSource;
-    const ctx = { table: { stats: () => ({ opened: st.opened }) }, sink: {} } as unknown as ViewContext;
+    const ctx = {
+      table: { stats: () => ({ opened: st.opened }), reserve: (n: number) => st.reserved.push(n) },
+      sink: {},
+    } as unknown as ViewContext;
     const view = new OwnersView(src, 1000, netns, () => st.now);
     return { st, tick: () => view.tick(ctx), view };
   }
@@ -59,6 +62,23 @@ describe('OwnersView: when a tick runs the pass', () => {
     st.now = 7000;
     await tick();
     expect(st.passes).to.equal(2);
+  });
+
+  it('a pass before any flow sizes the table for its sockets; the tick after the first cycle runs none, a later new flow one', async () => {
+    const { st, tick, view } = setup();
+    st.rows = 5000;
+    await tick(); // before the first cycle (View.beforeFirst)
+    expect(st.reserved, 'the table sized for the sockets found').to.deep.equal([5000]);
+    st.opened = 4990; // the first cycle's flows: their sockets were in that pass
+    st.now = 1000;
+    await tick();
+    expect(st.passes, 'no second pass for them').to.equal(1);
+    expect(view.skipped).to.equal(1);
+    st.opened++;
+    st.now = 2000;
+    await tick();
+    expect(st.passes, 'a flow opened after the first cycle').to.equal(2);
+    expect(st.reserved, 'sized once, before any flow').to.deep.equal([5000]);
   });
 
   it('runs a pass at least every OWNERS_FULL_EVERY intervals, new flows or not', async () => {
