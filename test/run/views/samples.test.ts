@@ -24,7 +24,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 describe('OwnersView: when a tick runs the pass', () => {
   /** The view over a stand-in source that counts passes, a table whose opened count the test moves, and a clock. */
-  function setup(netns: ConstructorParameters<typeof OwnersView>[2] = { kind: 'all' }) {
+  function setup(netns: ConstructorParameters<typeof OwnersView>[2] = { kind: 'all' }, beforeFirst = false) {
     const st = { passes: 0, opened: 0, now: 0, filters: [] as number[][], rows: 0, reserved: [] as number[] };
     const src = {
       owners: async () => {
@@ -41,7 +41,7 @@ describe('OwnersView: when a tick runs the pass', () => {
       table: { stats: () => ({ opened: st.opened }), reserve: (n: number) => st.reserved.push(n) },
       sink: {},
     } as unknown as ViewContext;
-    const view = new OwnersView(src, 1000, netns, () => st.now);
+    const view = new OwnersView(src, 1000, netns, () => st.now, beforeFirst);
     return { st, tick: () => view.tick(ctx), view };
   }
 
@@ -65,7 +65,7 @@ describe('OwnersView: when a tick runs the pass', () => {
   });
 
   it('a pass before any flow sizes the table for its sockets; the tick after the first cycle runs none, a later new flow one', async () => {
-    const { st, tick, view } = setup();
+    const { st, tick, view } = setup({ kind: 'all' }, true);
     st.rows = 5000;
     await tick(); // before the first cycle (View.beforeFirst)
     expect(st.reserved, 'the table sized for the sockets found').to.deep.equal([5000]);
@@ -79,6 +79,18 @@ describe('OwnersView: when a tick runs the pass', () => {
     await tick();
     expect(st.passes, 'a flow opened after the first cycle').to.equal(2);
     expect(st.reserved, 'sized once, before any flow').to.deep.equal([5000]);
+  });
+
+  it('without beforeFirst (a program that reads cookies, not generates them) the first pass sizes nothing and primes nothing', async () => {
+    const { st, tick, view } = setup();
+    expect(view.beforeFirst).to.equal(false);
+    st.rows = 5000;
+    await tick();
+    expect(st.reserved).to.deep.equal([]);
+    st.opened = 4990;
+    st.now = 1000;
+    await tick();
+    expect(st.passes, 'the new flows ask for a pass').to.equal(2);
   });
 
   it('runs a pass at least every OWNERS_FULL_EVERY intervals, new flows or not', async () => {
