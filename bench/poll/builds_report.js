@@ -5,7 +5,11 @@
 // CPU (cycle 1 holds the start-up; cycle 2 what ran after cycle 1, the first
 // owners pass where it runs then) minus the empty run's, beside a later cycle's.
 'use strict';
-const ls = require('fs').readFileSync(process.argv[2], 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const ls = require('fs')
+  .readFileSync(process.argv[2], 'utf8')
+  .trim()
+  .split('\n')
+  .map((l) => JSON.parse(l));
 const med = (a) => {
   a = a.filter(Number.isFinite).sort((x, y) => x - y);
   if (!a.length) return NaN;
@@ -37,8 +41,12 @@ for (const fl of ls.filter((l) => l.v === 'floor')) {
   }
 }
 const floors = ls.filter((l) => l.v === 'floor');
-console.log(`sockets ${floors[0]?.out.sockets}; ${floors.length} reps; floor ${f(med(floors.map((l) => tot(l) / l.out.sockets)))} us/socket (median)`);
-console.log('build  runs  whole run (x floor, per cycle)  steady (cycles 3+, x floor)  cycle 1 ms  cycle 2 ms  a later cycle ms  cycles  maxRSS MB');
+console.log(
+  `sockets ${floors[0]?.out.sockets}; ${floors.length} reps; floor ${f(med(floors.map((l) => tot(l) / l.out.sockets)))} us/socket (median)`,
+);
+console.log(
+  'build  runs  whole run (x floor, per cycle)  steady (cycles 3+, x floor)  cycle 1 ms  cycle 2 ms  a later cycle ms  cycles  maxRSS MB',
+);
 for (const v of ['base', 'this']) {
   const p = per[v],
     m = (k) => med(p.map((x) => x[k]));
@@ -47,7 +55,11 @@ for (const v of ['base', 'this']) {
   );
 }
 const pairs = per.this.map((t) => [t, per.base.find((b) => b.rep === t.rep)]).filter(([, b]) => b);
-console.log(`per rep, this/base: whole run ${pairs.map(([t, b]) => f(t.whole / b.whole)).join(' ')} (median ${f(med(pairs.map(([t, b]) => t.whole / b.whole)))})`);
-console.log(`goal: whole run <= 2x the floor: this ${f(med(per.this.map((x) => x.whole)))}x ${med(per.this.map((x) => x.whole)) <= 2 ? 'MET' : 'NOT MET'}`);
+console.log(
+  `per rep, this/base: whole run ${pairs.map(([t, b]) => f(t.whole / b.whole)).join(' ')} (median ${f(med(pairs.map(([t, b]) => t.whole / b.whole)))})`,
+);
+console.log(
+  `goal: whole run <= 2x the floor: this ${f(med(per.this.map((x) => x.whole)))}x ${med(per.this.map((x) => x.whole)) <= 2 ? 'MET' : 'NOT MET'}`,
+);
 const la = ls.map((l) => l.la).filter(Number.isFinite);
 console.log(`load average during the runs: ${Math.min(...la)}-${Math.max(...la)}`);
