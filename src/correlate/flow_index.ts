@@ -38,6 +38,13 @@ export class FlowIndex {
     this.n++;
   }
 
+  /** Room for n keys now (under half full), instead of doubling on the way there. */
+  reserve(n: number): void {
+    let size = this.t.length;
+    while (2 * n > size) size *= 2;
+    if (size > this.t.length) this.resize(size);
+  }
+
   /** Removes a slot under its current key (before the key changes or the slot is freed). */
   remove(slot: number): void {
     if (probeRemove(this.t, this.mask, slot, this.hash)) this.n--;

@@ -193,7 +193,9 @@ export class FlowStore {
   readonly health: Array<HealthRef | null> = [];
   /** what only a closing flow has (its close, final counters), by slot */
   readonly ends = new Map<number, FlowEnd>();
+  /** released slots, reused first; slots from `fresh` up were never used */
   private free: number[] = [];
+  private fresh = 0;
   /** the processes owning flows (pid, tgid, comm, cgroup), by id */
   readonly owners = new OwnerTable();
   /** namespace inodes by id, and comm names by id (1-based; few, never per flow) */
@@ -212,12 +214,19 @@ export class FlowStore {
     this.grow(capacity);
   }
 
+  /** Room for n slots now: one growth instead of one every 25%. */
+  reserve(n: number): void {
+    if (n > this.capacity) this.grow(n);
+  }
+
   /** A new slot, zeroed, for a flow of (ns, cookie, tuple). */
   alloc(ns: bigint, cookie: bigint, family: number, src: Address, sport: number, dst: Address, dport: number): number {
     // 1/8 more a growth: the slots grown and not yet used are ~6% of the
     // table on average (12% at 1/4), for a copy of it every eighth growth
-    if (this.free.length === 0) this.grow(Math.max(1024, Math.ceil(this.capacity * 1.125)));
-    const i = this.free.pop()!;
+    if (this.free.length === 0 && this.fresh === this.capacity) this.grow(Math.max(1024, Math.ceil(this.capacity * 1.125)));
+    // a never-used slot costs nothing until taken: a growth lists no free slots
+    const i = this.free.length ? this.free.pop()! : this.fresh++;
+    if (i === this.health.length) this.health.push(null);
     this.live[i] = 1;
     this.size++;
     const c = this.c;
@@ -375,8 +384,6 @@ export class FlowStore {
     const live = new Uint8Array(n);
     live.set(this.live);
     this.live = live;
-    for (let i = n - 1; i >= this.capacity; i--) this.free.push(i);
-    for (let i = this.capacity; i < n; i++) this.health.push(null);
     this.capacity = n;
   }
 }

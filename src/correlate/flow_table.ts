@@ -184,7 +184,9 @@ export class FlowTable {
         continue;
       }
       const slot = this.index.find(nsId, ck[2 * i]!, ck[2 * i + 1]!);
-      const f = slot >= 0 ? new Flow(this.store, slot) : this.flowOf(b, i, ns);
+      // one handle site for known and new flows: a first cycle (all new) leaves
+      // it type feedback, so the cycle after it does not deoptimize here
+      const f = new Flow(this.store, slot >= 0 ? slot : this.polledFlow(b, i, ns).i);
       const lo = tsH[2 * i]!,
         hi = tsH[2 * i + 1]!;
       if (lo !== tsLo || hi !== tsHi) {
@@ -209,6 +211,16 @@ export class FlowTable {
       x.apply(f, i, false);
       f.seenAt(VIEW_POLL, lo, hi, tsBig);
     }
+  }
+
+  /** Room for n flows now (at most the cap): a count known before they come
+   * (the sockets the owners pass found before the first cycle), so that a
+   * first cycle fills the table in one allocation, not a growth every 25%
+   * (each a copy of every column and garbage that starts a GC). */
+  reserve(n: number): void {
+    const k = Math.min(n, this.maxFlows);
+    this.store.reserve(k);
+    this.index.reserve(k);
   }
 
   /** Starts namespace ns's next poll cycle; returns its number. `listeners`:
@@ -377,9 +389,19 @@ export class FlowTable {
       tgid = b.u32('tgid');
     const comm = b.u32('comm'),
       cg = b.u64('cgroup_id');
+    // a pass's rows come namespace after namespace: its map looked up once a
+    // run of rows, compared by the inode's u32 halves (no BigInt per row)
+    const nsH = halves(b, 'netns_inode');
+    let m: Map<number, Owner> | undefined,
+      mLo = -1,
+      mHi = -1;
     for (let i = 0; i < b.rows; i++) {
-      let m = this.owners.get(nsCol[i]!);
-      if (!m) this.owners.set(nsCol[i]!, (m = new Map()));
+      if (nsH[2 * i] !== mLo || nsH[2 * i + 1] !== mHi || !m) {
+        mLo = nsH[2 * i]!;
+        mHi = nsH[2 * i + 1]!;
+        m = this.owners.get(nsCol[i]!);
+        if (!m) this.owners.set(nsCol[i]!, (m = new Map()));
+      }
       // one Owner per thread, shared by its sockets (100k sockets, a few processes)
       let o = this.ownerOf.get(pid[i]!);
       const name = names[comm[i]! - 1] ?? '';
@@ -451,6 +473,19 @@ export class FlowTable {
       return f;
     }
     return this.add(ns, cookie, fam, src, sport, dst, dport, key);
+  }
+
+  /** A poll row whose cookie the index lacks (checked by the caller): a new
+   * flow, made without flowOf's second lookup, its BigInt key split again,
+   * and two address views per row (a first cycle makes every socket's flow
+   * here). With a tuple index, flowOf: a cookieless flow may hold its tuple. */
+  private polledFlow(b: ColumnBatch, i: number, ns: bigint): Flow {
+    if (this.tuples) return this.flowOf(b, i, ns);
+    const fam = b.u8('idiag_family')[i]!;
+    // the store keeps no reference to them: IPv4 as a number, IPv6 as text
+    rowAddress(b.u8('src'), i, SRC);
+    rowAddress(b.u8('dst'), i, DST);
+    return this.add(ns, b.u64('idiag_cookie')[i]!, fam, SRC, b.u16('sport')[i]!, DST, b.u16('dport')[i]!);
   }
 
   /** A cookieless event's flow, by (ns, 4-tuple); made when no view saw it
@@ -562,12 +597,20 @@ export class FlowTable {
    * SYN_SENT) when there was one; else a flow on a port its namespace
    * listens on is a server's, any other a client's (its port is ephemeral). */
   private sideOf(f: Flow): Side {
-    if (f.direction === 1 || f.sideHint === 1) return SIDE.CLIENT;
-    if (f.direction === 2 || f.sideHint === 2) return SIDE.SERVER;
-    const now = this.listening.get(f.netns_inode),
-      next = this.listenNext.get(f.netns_inode);
-    if (f.sport === 0 || (!now && !next)) return SIDE.UNKNOWN; // no poll of its namespace yet
-    return now?.has(f.sport) || next?.ports.has(f.sport) ? SIDE.SERVER : SIDE.CLIENT;
+    // the store's columns, not the handle's getters (one closure shared by
+    // every field: a megamorphic load each); every new flow comes here once
+    const c = this.store.c,
+      k = f.i;
+    const dir = c.direction[k]!,
+      hint = c.sideHint[k]!,
+      sport = c.sport[k]!;
+    if (dir === 1 || hint === 1) return SIDE.CLIENT;
+    if (dir === 2 || hint === 2) return SIDE.SERVER;
+    const ns = this.store.nsOf(c.netnsId[k]!);
+    const now = this.listening.get(ns),
+      next = this.listenNext.get(ns);
+    if (sport === 0 || (!now && !next)) return SIDE.UNKNOWN; // no poll of its namespace yet
+    return now?.has(sport) || next?.ports.has(sport) ? SIDE.SERVER : SIDE.CLIENT;
   }
 
   /** Keys of written flows, for a while: late reports of them are absorbed.
@@ -590,6 +633,13 @@ export class FlowTable {
     const n = Math.max(1, Math.ceil(this.maxFlows / 100));
     for (const i of all.slice(0, n)) this.readyRows.push(this.finish(new Flow(this.store, i), true));
   }
+}
+
+/** scratch for a row's 16 address bytes (polledFlow) */
+const SRC = new Uint8Array(16),
+  DST = new Uint8Array(16);
+function rowAddress(col: Uint8Array, i: number, to: Uint8Array): void {
+  for (let k = 0, at = 16 * i; k < 16; k++) to[k] = col[at + k]!;
 }
 
 /** a u64 column as little-endian u32 pairs */

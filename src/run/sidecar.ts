@@ -81,7 +81,9 @@ export class Sidecar {
 
   async run(): Promise<void> {
     this.beforeCycle(); // subscribe before the first cycle: closes from now on are caught
-    for (const v of this.others) this.due.set(v, 0);
+    // beforeFirst views wait (as if for a wake) until the first cycle: they tick right before it
+    for (const v of this.others) this.due.set(v, v.beforeFirst ? Infinity : 0);
+    let first = true;
     // --poll-phase: the first round waits the phase out instead of polling
     let phase = this.pacer.phaseMs ?? 0;
     try {
@@ -91,6 +93,8 @@ export class Sidecar {
         if (phase > 0) phase = 0;
         else {
           this.beforeCycle();
+          if (first) for (const v of this.others) if (v.beforeFirst) await this.tick(v);
+          first = false;
           await this.tick(this.pacer);
           // once a cycle every watched view too: new namespaces, and a wake lost to a race
           for (const [v, at] of this.due) if (at === Infinity) this.due.set(v, 0);

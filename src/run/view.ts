@@ -27,6 +27,10 @@ export interface View {
   readonly everyMs: number;
   /** reads what there is now into the table and the sink; resolves with the rows handed on */
   tick(ctx: ViewContext): Promise<number>;
+  /** ticks once right before the pacing view's first cycle (after any phase),
+   * then once right after it, then on its period (the owners pass: it
+   * finds the sockets the first cycle makes flows of, and sizes the table) */
+  readonly beforeFirst?: boolean;
   /** the pacing view: wait this long before its first cycle (--poll-phase random) */
   readonly phaseMs?: number;
   /** called before every cycle of the pacing view, and once before the first (namespace refresh) */

@@ -17,6 +17,13 @@ export class PassGate {
     return true;
   }
 
+  /** A tick that runs no pass, though `activity` moved: what moved was covered
+   * by the last pass (counted as skipped; the age of the last pass stands). */
+  covered(activity: number): void {
+    this.last = activity;
+    this.skipped++;
+  }
+
   /** A pass runs now, having seen `activity`. */
   ran(activity: number): void {
     this.last = activity;

@@ -88,12 +88,22 @@ export const OWNERS_FULL_EVERY = 10;
 export class OwnersView extends SourceView<SampleSource> {
   readonly name = 'owners';
   private readonly gate: PassGate;
+  /** the pass before the first cycle ran (beforeFirst): the next tick runs none */
+  private primed = false;
+  private passes = 0;
 
   constructor(
     src: SampleSource,
     everyMs: number,
     private readonly netns: NetnsSelector,
     now?: () => number,
+    /** The first pass runs before the first poll cycle, not after it: the
+     * sockets it counts size the flow table before the cycle makes flows of
+     * them, and that cycle's new flows, whose sockets it found, ask for no
+     * second pass (the tick right after the cycle runs none). Only where the
+     * program generates cookies (sample_owners): sample_owners_rd reads them,
+     * and before the first dump most are not generated yet (0 in its rows). */
+    readonly beforeFirst = false,
   ) {
     super(src, everyMs);
     this.gate = new PassGate(now);
@@ -106,6 +116,12 @@ export class OwnersView extends SourceView<SampleSource> {
 
   async tick({ table, sink }: ViewContext): Promise<number> {
     const opened = table.stats().opened;
+    if (this.primed) {
+      // the flows opened since are the first cycle's: the pass before it found their sockets
+      this.primed = false;
+      this.gate.covered(opened);
+      return 0;
+    }
     if (this.gate.idle(opened, OWNERS_FULL_EVERY * this.everyMs)) return 0;
     if (!this.restrict()) return 0; // none of the namespaces named exists now
     // read before the pass: a flow that enters the table during it asks for the next one
@@ -116,6 +132,10 @@ export class OwnersView extends SourceView<SampleSource> {
       first = false;
       sink.writeOwners(b, ctx.names, ctx.tsNs);
     });
+    if (this.beforeFirst && this.passes++ === 0 && opened === 0 && table.stats().opened === 0) {
+      this.primed = true;
+      table.reserve(r.rows); // a socket a row (or more, shared by processes): about the first cycle's flows
+    }
     return r.rows;
   }
 
@@ -140,7 +160,9 @@ export const samplesView: ViewFactory = {
     const tasks = new TasksView(src, 1000 / req.sampleHz, req.eventTap);
     const views: View[] = [];
     if (src.has('tasks')) views.push(tasks);
-    if (src.has('owners')) views.push(new OwnersView(src, req.ownersMs, req.netns));
+    // the owners pass before the first cycle where its rows get the cookies (OwnersView.beforeFirst)
+    const generates = src.parts().some((p) => p.part === 'owners' && p.up && p.program === 'sample_owners');
+    if (src.has('owners')) views.push(new OwnersView(src, req.ownersMs, req.netns, undefined, generates));
     return { views, stages: { samples: tasks }, parts: src.parts() };
   },
 };

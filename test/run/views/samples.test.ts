@@ -24,12 +24,12 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 describe('OwnersView: when a tick runs the pass', () => {
   /** The view over a stand-in source that counts passes, a table whose opened count the test moves, and a clock. */
-  function setup(netns: ConstructorParameters<typeof OwnersView>[2] = { kind: 'all' }) {
-    const st = { passes: 0, opened: 0, now: 0, filters: [] as number[][] };
+  function setup(netns: ConstructorParameters<typeof OwnersView>[2] = { kind: 'all' }, beforeFirst = false) {
+    const st = { passes: 0, opened: 0, now: 0, filters: [] as number[][], rows: 0, reserved: [] as number[] };
     const src = {
       owners: async () => {
         st.passes++;
-        return { seq: st.passes, tsNs: 0n, rows: 0, batches: 0, durationMs: 0 };
+        return { seq: st.passes, tsNs: 0n, rows: st.rows, batches: 0, durationMs: 0 };
       },
       watchNetns: (inodes: number[]) => {
         st.filters.push(inodes);
@@ -37,8 +37,11 @@ describe('OwnersView: when a tick runs the pass', () => {
       },
       close: () => undefined,
     } as unknown as SampleSource;
-    const ctx = { table: { stats: () => ({ opened: st.opened }) }, sink: {} } as unknown as ViewContext;
-    const view = new OwnersView(src, 1000, netns, () => st.now);
+    const ctx = {
+      table: { stats: () => ({ opened: st.opened }), reserve: (n: number) => st.reserved.push(n) },
+      sink: {},
+    } as unknown as ViewContext;
+    const view = new OwnersView(src, 1000, netns, () => st.now, beforeFirst);
     return { st, tick: () => view.tick(ctx), view };
   }
 
@@ -59,6 +62,35 @@ describe('OwnersView: when a tick runs the pass', () => {
     st.now = 7000;
     await tick();
     expect(st.passes).to.equal(2);
+  });
+
+  it('a pass before any flow sizes the table for its sockets; the tick after the first cycle runs none, a later new flow one', async () => {
+    const { st, tick, view } = setup({ kind: 'all' }, true);
+    st.rows = 5000;
+    await tick(); // before the first cycle (View.beforeFirst)
+    expect(st.reserved, 'the table sized for the sockets found').to.deep.equal([5000]);
+    st.opened = 4990; // the first cycle's flows: their sockets were in that pass
+    st.now = 1000;
+    await tick();
+    expect(st.passes, 'no second pass for them').to.equal(1);
+    expect(view.skipped).to.equal(1);
+    st.opened++;
+    st.now = 2000;
+    await tick();
+    expect(st.passes, 'a flow opened after the first cycle').to.equal(2);
+    expect(st.reserved, 'sized once, before any flow').to.deep.equal([5000]);
+  });
+
+  it('without beforeFirst (a program that reads cookies, not generates them) the first pass sizes nothing and primes nothing', async () => {
+    const { st, tick, view } = setup();
+    expect(view.beforeFirst).to.equal(false);
+    st.rows = 5000;
+    await tick();
+    expect(st.reserved).to.deep.equal([]);
+    st.opened = 4990;
+    st.now = 1000;
+    await tick();
+    expect(st.passes, 'the new flows ask for a pass').to.equal(2);
   });
 
   it('runs a pass at least every OWNERS_FULL_EVERY intervals, new flows or not', async () => {
