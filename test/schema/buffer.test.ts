@@ -85,6 +85,20 @@ describe('--insert-buffer: Buffer tables in front of the tables (18.16)', functi
     expect(await count(t.client, `SELECT count() AS n FROM ${db}.tcp_snapshots_buffer WHERE trigger = 'open'`)).to.equal(1);
   });
 
+  it('a sidecar without --insert-buffer that applies a migration makes the Buffer tables it dropped again (other hosts insert into them)', async () => {
+    const all = loadMigrations();
+    const db = t.freshDb('bufother');
+    await applySchema(t.client, { database: db, ttlDays: 0, insertBuffer: true }, all.slice(0, all.length - 1));
+    const r = await applySchema(t.client, { database: db, ttlDays: 0 });
+    expect(r.applied).to.have.length(1);
+    expect(r.buffers.length).to.be.greaterThan(0);
+    expectBuffers(await tablesOf(t.client, db), tableNames(all.slice(0, all.length - 1)));
+    // without the flag, none is made where none was
+    const plain = t.freshDb('bufnone');
+    await applySchema(t.client, { database: plain, ttlDays: 0 });
+    expect([...(await tablesOf(t.client, plain)).values()].filter((x) => x.engine === 'Buffer')).to.deep.equal([]);
+  });
+
   it('rows written through the sink reach the target and the rollup when the buffer flushes, not before', async () => {
     const db = t.freshDb('bufrows');
     await applySchema(t.client, { database: db, ttlDays: 0, insertBuffer: true });

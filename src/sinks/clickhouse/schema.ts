@@ -226,8 +226,9 @@ export async function applySchema(
   // a migration changes the Buffer tables' targets: every Buffer table is dropped first (a DROP
   // flushes it into its target; one left behind a Distributed table that a migration re-makes
   // would discard its rows on 18.16), and made again after them (ensureBuffers)
-  if (migrations.some((m) => !done.has(m.version)))
-    for (const q of dropBuffers(db, onClusterOf(opts).trim(), await bufferTablesOn(client, db))) await ddl(client, q);
+  // (made again whether or not this sidecar inserts through them: other hosts may)
+  const hadBuffers = migrations.some((m) => !done.has(m.version)) ? await bufferTablesOn(client, db) : [];
+  for (const q of dropBuffers(db, onClusterOf(opts).trim(), hadBuffers)) await ddl(client, q);
   for (const m of migrations) {
     const label = `${String(m.version).padStart(3, '0')}_${m.name}`;
     const prev = done.get(m.version);
@@ -248,7 +249,8 @@ export async function applySchema(
     });
     result.applied.push(label);
   }
-  if (o.insertBuffer) result.buffers = await ensureBuffers(client, opts, tableNames(migrations));
+  const buffered = o.insertBuffer ? tableNames(migrations) : tableNames(migrations).filter((t) => hadBuffers.includes(bufferOf(t)));
+  if (buffered.length) result.buffers = await ensureBuffers(client, opts, buffered);
   result.expiredPartitions = await enforceTtl(client, opts);
   return result;
 }
