@@ -50,6 +50,9 @@ class NsKnown {
   readonly reqs = new Map<string, Uint8Array>();
   /** every socket since the last complete dump is in reqs (else: dump next) */
   valid = false;
+  /** a full dump is under way: opens read now are kept too (the walk may
+   * have passed their bucket before they were made) */
+  dumping = false;
   unkeyed = false;
   /** the last lookup round or dump failed */
   failed = false;
@@ -126,6 +129,7 @@ export class ExactPoll {
     k.unkeyed = false;
     k.failed = false;
     k.oversize = false;
+    k.dumping = true;
     k.lostAtFull = this.events?.lost() ?? 0;
   }
 
@@ -144,6 +148,7 @@ export class ExactPoll {
   /** The dump ended after `ms` of wall time: complete (every socket reported) or not. */
   endDump(inode: number, complete: boolean, ms: number): void {
     const k = this.of(inode);
+    k.dumping = false;
     if (complete) k.dumpMs = ms;
     k.valid = complete;
     k.failed = !complete;
@@ -181,7 +186,7 @@ export class ExactPoll {
     for (let i = 0; i < b.rows; i++) {
       if (kind[i] !== EV_KIND.ACTIVE_OPEN && kind[i] !== EV_KIND.PASSIVE_OPEN) continue;
       const k = this.ns.get(Number(nsCol[i]));
-      if (!k || !k.valid || k.oversize) continue;
+      if (!k || !(k.valid || k.dumping) || k.oversize) continue;
       const ck = cookie[i]!;
       if ((ck === 0n && !(flags[i]! & EVF.NOCOOKIE)) || sport[i] === 0 || dport[i] === 0) {
         k.unkeyed = true; // a socket we cannot ask for: the next cycle dumps

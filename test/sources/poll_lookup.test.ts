@@ -116,6 +116,24 @@ describe('poll by exact-match requests (ExactPoll)', function () {
     // what the closed pair left (TIME_WAIT or nothing) is the dump's too: checked by expectSame
   });
 
+  it('knows a socket whose open is read while a dump is under way (the walk may have passed its bucket)', async () => {
+    running.push(await startWorkload(ns, { pairs: [{ family: 4, send: 100 }] }));
+    await looked.cycle(() => undefined, { states, exact }); // the first cycle: a dump
+    const inode = looked.stats()[0]!.ns.inode;
+    await drainUntil(() => true); // the first pair's opens
+    exact.beginDump(inode); // a dump that has walked past the next pair's buckets: it will not report them
+    const opened = await startWorkload(ns, { pairs: [{ family: 4, send: 100 }] });
+    running.push(opened);
+    await drainUntil(() => exact.known(inode) === 2);
+    exact.endDump(inode, true, 1000);
+    expect(exact.known(inode)).to.equal(2);
+    const rows = new Map<string, Row>();
+    const r = await looked.cycle(collector(ns, rows), { states, exact });
+    expect(r.namespaces[0]!.lookup).to.equal('lookup');
+    const ports = new Set(opened.info.sockets.filter((s) => s.role !== 'listener').map((s) => s.sport));
+    expect([...rows.values()].filter((x) => ports.has(Number(x.get('sport')))).length).to.equal(2);
+  });
+
   it('dumps when events were lost, when an open cannot be keyed, and every LOOKUP_FULL_EVERY cycles', async () => {
     running.push(await startWorkload(ns, { pairs: [{ family: 4, send: 100 }] }));
     const modes: string[] = [];
