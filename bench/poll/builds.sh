@@ -11,7 +11,7 @@ set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 
 SOCKETS=99000 REPS=5 BASE="" KEEP=""
-smoke() { SOCKETS=2000 REPS=1 SINK_DURATION=${SINK_DURATION:-4s}; }
+smoke() { SOCKETS=2000 REPS=1 SINK_DURATION=${SINK_DURATION:-7s}; }
 bench_args builds.sh 'sockets=SOCKETS reps=REPS base=BASE keep=KEEP' "$@"
 need_root builds.sh 'network namespaces'
 bench_dirs bench/poll dist/src/cli/main.js

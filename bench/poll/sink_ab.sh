@@ -4,7 +4,7 @@
 # node flags side by side, interleaved reps, medians; each variant beside the
 # first one (the anchor) as a ratio, and beside its own run on an empty namespace.
 # Builds bench/poll/run.sh's socket farms; needs root.
-#   bash bench/poll/sink_ab.sh [--sockets N] [--reps R] [--duration 15s] [--interval 3s] \
+#   bash bench/poll/sink_ab.sh [--sockets N] [--reps R] [--duration 15s] [--interval 3s] [--smoke] \
 #     --variant 'LABEL=DIR' --variant 'LABEL=DIR|NODE_FLAGS' ...
 #     --variant 'LABEL=DIR|NODE_FLAGS|ENV'
 # DIR: a built tcplens checkout (its bin/tcplens.js); NODE_FLAGS: put before it
@@ -13,6 +13,7 @@
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 SOCKETS=99000 REPS=3 DURATION=15s INTERVAL=3s VARIANTS=()
+smoke() { SOCKETS=2000 REPS=1 DURATION=5s; }
 REST=()
 while [ $# -gt 0 ]; do
   case "$1" in
