@@ -1,6 +1,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <string.h>
@@ -108,16 +109,46 @@ out:
 	return rc;
 }
 
+/* A TCP socket made and closed here: its destroy message proves delivery. */
+static int close_a_tcp_socket(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
 int tl_probe_destroy_groups(void)
 {
 	int groups[2] = { SKNLGRP_INET_TCP_DESTROY, SKNLGRP_INET6_TCP_DESTROY };
 	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG), i, rc = 0;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct sockaddr_nl local = { .nl_family = AF_NETLINK };
 
 	if (fd < 0)
 		return -errno;
+	/* bound (a port id of its own): the kernel's broadcasts carry port id 0 and
+	 * skip an unbound socket, whose id is 0 too */
+	if (bind(fd, (struct sockaddr *)&local, sizeof(local)) < 0)
+		rc = -errno;
 	for (i = 0; i < 2 && rc == 0; i++)
 		if (setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &groups[i], sizeof(int)) < 0)
 			rc = -errno;
+	/* Joined is not yet delivered (an unbound socket joins and gets nothing;
+	 * an LSM may filter): "ok" is a message received. The kernel sends from a
+	 * workqueue; any socket's destroy message will do. */
+	if (rc == 0)
+		rc = close_a_tcp_socket();
+	if (rc == 0) {
+		do
+			rc = poll(&p, 1, TL_DESTROY_PROBE_MS);
+		while (rc < 0 && errno == EINTR);
+		rc = rc > 0 ? 0 : rc < 0 ? -errno : -ENOMSG;
+	}
 	close(fd);
 	return rc;
 }

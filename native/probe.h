@@ -13,7 +13,12 @@ extern "C" {
  * reply (INET_DIAG_MARK is there only with CAP_NET_ADMIN). Else -errno. */
 int tl_probe_diag_one(uint32_t *attrs);
 
-/* Joins SKNLGRP_INET_TCP_DESTROY and SKNLGRP_INET6_TCP_DESTROY. 0 or -errno. */
+/* How long the destroy probe waits for the kernel's message. */
+#define TL_DESTROY_PROBE_MS 3000
+
+/* Joins SKNLGRP_INET_TCP_DESTROY and SKNLGRP_INET6_TCP_DESTROY, closes a TCP
+ * socket of its own and waits up to TL_DESTROY_PROBE_MS for a destroy message.
+ * 0, -ENOMSG when none came (joined, not delivered), or -errno. */
 int tl_probe_destroy_groups(void);
 
 /* Loads (and unloads) a two-instruction raw_tracepoint program: needs

@@ -137,7 +137,20 @@ function ptraceRow(f: Facts, netnsAll: boolean): CheckRow {
 function destroyRow(f: Facts): CheckRow | null {
   const d = f.probes.destroy;
   if (!d) return null;
-  if (d.ok) return row('destroy multicast', 'ok', 'joins SKNLGRP_INET{,6}_TCP_DESTROY: final tcp_info of every closed socket');
+  if (d.ok)
+    return row(
+      'destroy multicast',
+      'ok',
+      'joins SKNLGRP_INET{,6}_TCP_DESTROY and got the message of a socket it closed: final tcp_info of every closed socket',
+    );
+  if (d.code === 'ENOMSG')
+    return row(
+      'destroy multicast',
+      'warn',
+      'joins SKNLGRP_INET{,6}_TCP_DESTROY, but the kernel sent no message for a socket closed here within 3 s: ' +
+        'destroy view off, sockets born and dead between polls are missed unless the events view sees them',
+      'a kernel that broadcasts destroyed sockets (`ss -E` shows them); meanwhile keep the events view on or poll at a shorter --interval',
+    );
   return row(
     'destroy multicast',
     'warn',

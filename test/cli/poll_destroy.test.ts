@@ -6,12 +6,16 @@ import { suiteNetns } from '../helpers/netns';
 
 const BIN = path.resolve(__dirname, '../../../bin/tcplens.js');
 const CHURN = path.resolve(__dirname, '../../../test/helpers/churn.py');
+const MARKER = "import socket, time\ns = socket.socket()\ns.bind(('127.0.0.1', 0))\ns.listen()\nprint('up', flush=True)\ntime.sleep(60)";
 
 describe('tcplens poll --destroy', function () {
   this.timeout(60_000);
   const netns = suiteNetns('pdestroy');
 
   it('prints every socket closed between polls as a "destroy" record', async () => {
+    // a listener that outlives the run: the first poll's row says the CLI is up
+    const marker = spawn('ip', ['netns', 'exec', netns.name, 'python3', '-c', MARKER], { stdio: ['ignore', 'pipe', 'ignore'] });
+    await new Promise((r) => marker.stdout!.once('data', r));
     const proc = spawn(
       'node',
       [BIN, 'poll', '--netns', netns.name, '--interval', '300ms', '--count', '4', '--destroy', '--format', 'ndjson'],
@@ -20,15 +24,19 @@ describe('tcplens poll --destroy', function () {
       },
     );
     let out = '';
+    const firstPoll = new Promise((r) => proc.stdout!.once('data', r));
     proc.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
     });
-    await new Promise((r) => setTimeout(r, 400)); // after the first poll
+    // churn once the first poll printed the marker's row: subscribed by then
+    // (start-up and preflight take ~1 s, longer on a loaded machine)
+    await firstPoll;
     const N = 15;
     const truth = JSON.parse(
       execFileSync('ip', ['netns', 'exec', netns.name, 'python3', CHURN, String(N), '200'], { encoding: 'utf8' }).trim(),
     ) as { listener: [string, number]; flows: Array<{ sport: number }> };
     const code = await new Promise((r) => proc.once('exit', r));
+    marker.kill();
     expect(code).to.equal(0);
     const recs = out
       .trim()
