@@ -171,8 +171,11 @@ describe('cluster schema: two shards behind a Distributed table', function () {
       for (const s of servers) for (const stmt of ddl) await s.client.command({ query: stmt });
       const now = Math.floor(Date.now() / 1000);
       // through the Distributed table, as the sink writes: one socket's polls land on both shards
+      // (synchronously: 18.16's background sender backs off up to 30 s after a failed send,
+      // and a loaded CI machine once left a shard empty past the 20 s wait below)
       const N = 3000;
       await servers[0]!.client.command({
+        clickhouse_settings: { insert_distributed_sync: 1 } as never,
         query: `INSERT INTO ${db}.tcp_snapshots (host, ts, view, src, dst, idiag_cookie, netns_inode, tcpi_rtt, tcpi_min_rtt,
             tcpi_rwnd_limited, tcpi_snd_wnd, tcpi_len, idiag_rqueue, idiag_wqueue, sport, dport, idiag_state)
           SELECT 'h', toDateTime(${now - 300} + number % 290), 'poll', IPv4ToIPv6(toUInt32(167772161)), IPv4ToIPv6(toUInt32(167772416 + number % 7)),
