@@ -241,17 +241,16 @@ export const pollView: ViewFactory = {
 /** Exact-match polls where a dump's rows can be had that way: not with
  * --filter (the kernel applies it to dumps only) nor --changes-only. */
 function exactPoll(req: ViewsRequest): ExactPoll | null {
-  if (req.bytecode || req.changesOnly) return null;
+  // without the events view nothing vouches for the known sockets: every cycle would dump
   const tap: EventTap | undefined = req.eventTap;
-  const health: EventsHealth | null = tap
-    ? {
-        get opens() {
-          return tap.fed && tap.opens;
-        },
-        lost: () => tap.lost(),
-        traces: (inode) => tap.traces(inode),
-      }
-    : null;
+  if (req.bytecode || req.changesOnly || !tap) return null;
+  const health: EventsHealth = {
+    get opens() {
+      return tap.fed && tap.opens;
+    },
+    lost: () => tap.lost(),
+    traces: (inode) => tap.traces(inode),
+  };
   const exact = new ExactPoll(health);
   tap?.subscribe((b) => exact.observeEvents(b));
   return exact;
