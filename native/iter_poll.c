@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <sys/utsname.h>
 #include <linux/inet_diag.h>
 #include "iter_poll.h"
 #include "clock.h"
@@ -165,10 +166,28 @@ int tl_iter_open(struct tl_iter **out, const struct tl_iter_opts *o, struct tl_p
 #endif
 }
 
+#if TL_HAVE_ITER
+/* Change detection by tcp_mstamp needs 5.15+: before it the walk reads
+ * sockets without their lock, and on 5.10 (the matrix) a socket that only
+ * received data was not always seen to move (its stamp not refreshed on that
+ * path): there every pass is full, as with poll_tcp_all. */
+static int mstamp_kernel(void)
+{
+	static int cached = -1;
+	struct utsname u;
+	int major = 0, minor = 0;
+
+	if (cached < 0)
+		cached = uname(&u) == 0 && sscanf(u.release, "%d.%d", &major, &minor) == 2 &&
+			 (major > 5 || (major == 5 && minor >= 15));
+	return cached;
+}
+#endif
+
 int tl_iter_detects_changes(const struct tl_iter *it)
 {
 #if TL_HAVE_ITER
-	return it->parts[0].variant >= 0 && it->parts[0].variant != TL_ITP_poll_tcp_all;
+	return it->parts[0].variant >= 0 && it->parts[0].variant != TL_ITP_poll_tcp_all && mstamp_kernel();
 #else
 	(void)it;
 	return 0;
@@ -278,7 +297,7 @@ int tl_iter_begin(struct tl_iter *it, const char *netns_path, int flags, uint64_
 		return -EBADF;
 	end_pass(it);
 	link = bpf_link__fd(it->parts[0].link);
-	it->skel->bss->full_pass = full;
+	it->skel->bss->full_pass = full || !tl_iter_detects_changes(it);
 	it->skel->bss->unowned_only = (flags & TL_ITER_UNOWNED) != 0;
 	/* before the iterator exists: activity from here on is this pass's or the next's */
 	it->begin_us = tl_clock_ns(CLOCK_MONOTONIC) / 1000; /* tcp_mstamp's clock */
