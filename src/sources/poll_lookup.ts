@@ -257,8 +257,10 @@ export class ExactPoll {
         }
         this.counts.answered++;
         if (key.startsWith('t')) {
-          // a cookieless open answered: known by its cookie from now on
+          // a cookieless open answered: known by its cookie from now on (unless it
+          // already was, from a dump that raced its open: asked twice, one row)
           k.reqs.delete(key);
+          if (k.reqs.has(String(cookie[s]))) return;
           keepRow[s] = 2;
         } else if ((states >>> state[s]!) & 1) keepRow[s] = 1;
       });

@@ -108,14 +108,17 @@ describe('poll by exact-match requests (ExactPoll)', function () {
     running.push(opened);
     const before = exact.counts.requested;
     const inode = looked.stats()[0]!.ns.inode;
-    await drainUntil(() => exact.known(inode) === 6); // the two new ends, once their open events are read
-    expect(exact.known(inode)).to.equal(6);
+    // the two new ends, once their open events are read (where the events carry no cookie, 5.10,
+    // the first pair's opens read only now are known by their tuple too, until a lookup answers them)
+    await drainUntil(() => exact.known(inode) >= 6);
+    expect(exact.known(inode)).to.be.at.least(6);
     await first.stop();
     running.splice(running.indexOf(first), 1);
     await sleep(200);
     const c3 = await both();
     expect(c3.r.namespaces[0]!.lookup).to.equal('lookup');
-    expect(exact.counts.requested - before).to.equal(6); // 4 known + the 2 ends just opened
+    const asked = exact.counts.requested - before; // 4 known + the 2 ends just opened (+ tuple twins)
+    expect(asked).to.be.at.least(6);
     expectSame(c3.lookRows, c3.dumpRows);
     const ports = new Set(opened.info.sockets.filter((s) => s.role !== 'listener').map((s) => s.sport));
     const seen = [...c3.lookRows.values()].filter((r) => ports.has(Number(r.get('sport'))));
