@@ -97,6 +97,12 @@ elif [ "$WRITE" = 1 ]; then
 elif [ "${#bad[@]}" -eq 0 ]; then
   node scripts/kernels/support-table.js "$RESULTS" --check || table=1
 fi
+# CI shows only the tail of a run: repeat each failing kernel's failures, and why, just above the total
+for k in "${bad[@]}"; do
+  echo "=== kernel $k's failures, again ==="
+  { sed -n '/^ *[0-9]* failing/,$p' "$RESULTS/$k.log" | grep -av '^TCPLENS_KERNEL_RESULT '; } | head -c 8000 || true
+  grep -aq '^ *[0-9]* failing' "$RESULTS/$k.log" || tail -n 30 "$RESULTS/$k.log"
+done
 [ "${#bad[@]}" -eq 0 ] || echo "test:kernels: failed on: ${bad[*]}" >&2
 [ "$table" -eq 0 ] || failed=$((failed + 1))   # the README's claim is a test too
 echo "kernels: $passed passed, $failed failed, $skipped skipped"

@@ -6,15 +6,15 @@ import type { PollCycleRow } from '../../src/sinks/rows';
 import { rows } from './clickhouse';
 import type { ClickHouseClient } from '@clickhouse/client';
 
-/** 50 rows whose `sockets` values are unique ids id*50..id*50+49 */
-export function rowsFor(id: number): PollCycleRow[] {
+/** n rows whose `sockets` values are the unique ids first..first+n-1 */
+export function pollCycleRows(n: number, first: number, netnsName = 'x'): PollCycleRow[] {
   const ts = BigInt(Date.now()) * 1_000_000n;
-  return Array.from({ length: 50 }, (_, j) => ({
+  return Array.from({ length: n }, (_, j) => ({
     ts_ns: ts,
     netns_inode: 1,
-    netns_name: 'x',
+    netns_name: netnsName,
     duration_us: 1,
-    sockets: id * 50 + j,
+    sockets: first + j,
     batches: 1,
     bytes: 0,
     errors: 0,
@@ -22,6 +22,9 @@ export function rowsFor(id: number): PollCycleRow[] {
     error_code: '',
   }));
 }
+
+/** 50 rows whose `sockets` values are unique ids id*50..id*50+49 */
+export const rowsFor = (id: number): PollCycleRow[] => pollCycleRows(50, id * 50);
 
 /** The test servers' connection settings (user default, no password). */
 export const server = (url: string, database: string): ClickHouseSinkOptions['clickhouse'] => ({

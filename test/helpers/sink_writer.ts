@@ -2,7 +2,7 @@
 // closes the sink as `tcplens run` does and prints how many rows it accepted.
 // argv: url database spoolDir|-  ; prints "ready" once writing, "accepted N" at exit.
 import { ClickHouseSink } from '../../src/sinks/clickhouse/sink';
-import type { PollCycleRow } from '../../src/sinks/rows';
+import { pollCycleRows } from './sink_rows';
 
 const [url, database, spoolDir] = process.argv.slice(2);
 const sink = new ClickHouseSink({
@@ -19,19 +19,7 @@ async function main(): Promise<void> {
   await sink.start();
   process.stdout.write('ready\n');
   while (!stopping) {
-    const ts = BigInt(Date.now()) * 1_000_000n;
-    const rows: PollCycleRow[] = Array.from({ length: 100 }, (_, j) => ({
-      ts_ns: ts,
-      netns_inode: 1,
-      netns_name: 'w',
-      duration_us: 0,
-      sockets: accepted + j,
-      batches: 0,
-      bytes: 0,
-      errors: 0,
-      errno: 0,
-      error_code: '',
-    }));
+    const rows = pollCycleRows(100, accepted, 'w');
     sink.writePollCycles(rows);
     accepted += rows.length;
     await new Promise((r) => setTimeout(r, 5));

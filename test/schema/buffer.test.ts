@@ -10,7 +10,7 @@ import { ClickHouseSink } from '../../src/sinks/clickhouse/sink';
 import { LEGACY } from '../../src/sinks/clickhouse/dialect';
 import { applySchema, loadMigrations, tableNames } from '../../src/sinks/clickhouse/schema';
 import { BUFFER, bufferOf } from '../../src/sinks/clickhouse/buffer_tables';
-import type { PollCycleRow } from '../../src/sinks/rows';
+import { pollCycleRows } from '../helpers/sink_rows';
 import { haveClickHouse, rows, sharedServer } from '../helpers/clickhouse';
 import { haveZooKeeper } from '../helpers/zookeeper';
 import { startCluster, type TestCluster } from '../helpers/cluster';
@@ -111,21 +111,7 @@ describe('--insert-buffer: Buffer tables in front of the tables (18.16)', functi
     });
     await sink.start();
     const N = 300;
-    const ts = BigInt(Date.now()) * 1_000_000n;
-    sink.writePollCycles(
-      Array.from({ length: N }, (_, j): PollCycleRow => ({
-        ts_ns: ts,
-        netns_inode: 1,
-        netns_name: 'x',
-        duration_us: 0,
-        sockets: j,
-        batches: 0,
-        bytes: 0,
-        errors: 0,
-        errno: 0,
-        error_code: '',
-      })),
-    );
+    sink.writePollCycles(pollCycleRows(N, 0));
     await sink.close();
     expect(sink.stats().tables['poll_cycles']!.rows_written).to.equal(N);
     await t.client.command({ query: flowsInsert(db, 'h1', 30) });

@@ -13,7 +13,7 @@ import { parsePeer } from '../../src/query/params';
 import { ClickHouseSink } from '../../src/sinks/clickhouse/sink';
 import { renderAll } from '../../src/sinks/clickhouse/schema';
 import { LEGACY } from '../../src/sinks/clickhouse/dialect';
-import type { PollCycleRow } from '../../src/sinks/rows';
+import { pollCycleRows } from '../helpers/sink_rows';
 import { applySchema, tableNames } from '../../src/sinks/clickhouse/schema';
 import { parseTableTtl, TTL_DEFAULT } from '../../src/sinks/clickhouse/retention';
 import { haveClickHouse, rows, type TestServer } from '../helpers/clickhouse';
@@ -33,23 +33,9 @@ async function writeAndCheck(servers: TestServer[], db: string): Promise<void> {
     flushIntervalMs: 50,
   });
   await sink.start();
-  const ts = BigInt(Date.now()) * 1_000_000n;
   const N = 2000;
   for (let b = 0; b < 10; b++) {
-    sink.writePollCycles(
-      Array.from({ length: N / 10 }, (_, j): PollCycleRow => ({
-        ts_ns: ts,
-        netns_inode: 1,
-        netns_name: 'x',
-        duration_us: 0,
-        sockets: b * (N / 10) + j,
-        batches: 0,
-        bytes: 0,
-        errors: 0,
-        errno: 0,
-        error_code: '',
-      })),
-    );
+    sink.writePollCycles(pollCycleRows(N / 10, b * (N / 10)));
   }
   await sink.close();
   expect(sink.stats().tables['poll_cycles']!.rows_written).to.equal(N);
