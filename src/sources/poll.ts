@@ -177,6 +177,10 @@ export class PollSource {
       return;
     }
     nc.lookup = why;
+    if (!exact.vouches(ns.inode)) {
+      exact.unlearned(ns.inode);
+      return this.dumpOne(ns, h, nc, consume, result, states);
+    }
     exact.beginDump(ns.inode);
     const learn: BatchConsumer = (b, ctx) => {
       exact.learn(ns.inode, b);

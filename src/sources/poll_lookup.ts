@@ -111,16 +111,29 @@ export class ExactPoll {
 
   /** null: this namespace's next cycle may be lookups; else why it must be a dump. */
   dumpReason(inode: number): DumpReason | null {
+    if (!this.vouches(inode)) return 'events';
     const k = this.ns.get(inode);
     if (!k) return 'first';
     if (k.failed) return 'failed';
     if (!k.valid) return 'first';
     if (k.oversize || (this.weighCost && k.reqs.size * k.lookupMsPerSocket > k.dumpMs)) return 'size';
-    const ev = this.events;
-    if (!ev?.opens || !ev.traces(inode) || ev.lost() !== k.lostAtFull) return 'events';
+    if (this.events!.lost() !== k.lostAtFull) return 'events';
     if (k.unkeyed) return 'unkeyed';
     if (k.sinceFull + 1 >= this.fullEvery) return 'due';
     return null;
+  }
+
+  /** the events view sees this namespace's opens: a dump's sockets are worth
+   * learning (else every cycle is a dump, and learning them is waste) */
+  vouches(inode: number): boolean {
+    return !!this.events?.opens && this.events.traces(inode);
+  }
+
+  /** A dump that does not learn (the events cannot vouch for what follows it):
+   * the known set is stale from now on, so the next cycle they vouch for dumps first. */
+  unlearned(inode: number): void {
+    const k = this.ns.get(inode);
+    if (k) k.valid = false;
   }
 
   /** A full dump of inode begins: what it returns (learn) is the known set. */

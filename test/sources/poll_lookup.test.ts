@@ -31,6 +31,8 @@ describe('poll by exact-match requests (ExactPoll)', function () {
 
   const states = splitStates(ALL_STATES)!.flows;
   let lost = 0;
+  /** false: as if the events view's state part were down */
+  let vouch = true;
   let events: EventSource;
   let exact: ExactPoll;
   let looked: PollSource, dumped: PollSource;
@@ -66,11 +68,14 @@ describe('poll by exact-match requests (ExactPoll)', function () {
 
   beforeEach(() => {
     lost = 0;
+    vouch = true;
     events = track(nsEvents(ns, { kinds: FLOW_KINDS }));
     // lookups whatever they cost against a dump: under qemu a dump of a guest's small hash is cheaper
     exact = new ExactPoll(
       {
-        opens: events.parts().some((p) => p.part === 'state' && p.up),
+        get opens() {
+          return vouch && events.parts().some((p) => p.part === 'state' && p.up);
+        },
         lost: () => lost,
         traces: (inode) => inode === netnsInode(ns),
       },
@@ -169,5 +174,36 @@ describe('poll by exact-match requests (ExactPoll)', function () {
     expect(modes.at(-1)).to.equal('unkeyed');
     await cycle();
     expect(modes.at(-1)).to.equal('lookup');
+  });
+
+  it('while the events cannot vouch it dumps without learning; when they can again, it dumps before any lookup', async () => {
+    running.push(await startWorkload(ns, { pairs: [{ family: 4, send: 100 }] }));
+    const modes: string[] = [];
+    const cycle = async (): Promise<Map<string, Row>> => {
+      const got = new Map<string, Row>();
+      const r = await looked.cycle(collector(ns, got), { states, exact });
+      modes.push(r.namespaces[0]!.lookup!);
+      return got;
+    };
+    await cycle();
+    await cycle();
+    expect(modes).to.deep.equal(['first', 'lookup']);
+    const inode = looked.stats()[0]!.ns.inode;
+    expect(exact.known(inode)).to.be.greaterThan(0);
+    vouch = false;
+    // a connection opened while nothing vouches: the dumps see it, nothing learns it
+    running.push(await startWorkload(ns, { pairs: [{ family: 4, send: 100 }] }));
+    const known = exact.known(inode);
+    const during = await cycle();
+    await cycle();
+    expect(modes.slice(2)).to.deep.equal(['events', 'events']);
+    expect(exact.known(inode), 'a dump nobody vouches for learns nothing').to.equal(known);
+    vouch = true;
+    const after = await cycle();
+    expect(modes.at(-1), 'the known set is stale: a dump first').to.equal('first');
+    expect([...after.keys()].sort()).to.deep.equal([...during.keys()].sort());
+    await cycle();
+    expect(modes.at(-1)).to.equal('lookup');
+    expect(exact.known(inode)).to.equal(after.size);
   });
 });
