@@ -26,6 +26,10 @@ export interface PollCycleRow {
   errors: number;
   errno: number;
   error_code: string;
+  /** how the namespace was read: 'dump' (inet_diag), 'lookup' (exact-match requests), 'iter' (--poll-via iter) */
+  mode: 'dump' | 'lookup' | 'iter';
+  /** why a namespace the exact poll knows was dumped (src/sources/poll_lookup.ts DumpReason); '' otherwise */
+  dump_reason: string;
 }
 
 /** One compare run's result for one view and interval. */

@@ -108,6 +108,8 @@ export const POLL_CYCLE_SPEC: RowSpec<PollCycleRow> = [
   ['errors', 'UInt32'],
   ['errno', 'UInt32'],
   ['error_code', 'lc'],
+  ['mode', 'lc'],
+  ['dump_reason', 'lc'],
 ];
 
 export const POLL_CYCLES: RowTable<PollCycleRow> = { table: 'poll_cycles', spec: POLL_CYCLE_SPEC, tsNs: (r) => r.ts_ns };

@@ -20,6 +20,8 @@ export function pollCycleRows(n: number, first: number, netnsName = 'x'): PollCy
     errors: 0,
     errno: 0,
     error_code: '',
+    mode: 'dump' as const,
+    dump_reason: '',
   }));
 }
 

@@ -10,6 +10,7 @@ import { collectStdout, killRuns, ndjsonRows, startRun } from '../helpers/run_pr
 import { startSampleWorkload } from '../helpers/samples';
 import { VIEW_EVENTS, VIEW_POLL } from '../../src/correlate/flow_row';
 import { skipIf } from '../helpers/skip';
+import { DUMP_REASONS } from '../../src/sources/poll_lookup';
 
 type Row = Record<string, string | number>;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -68,7 +69,18 @@ describe('tcplens run: every view this kernel runs, into ndjson', function () {
     const snaps = of('tcp_snapshots').filter((x) => x['view'] === 'poll' && Number(x['idiag_state']) === 1);
     expect(snaps.length).to.be.at.least(4);
     const cookieOf = new Map(snaps.map((x) => [`${x['sport']}>${x['dport']}`, String(x['idiag_cookie'])]));
-    expect(of('poll_cycles').length).to.be.at.least(2);
+    const cycles = of('poll_cycles');
+    expect(cycles.length).to.be.at.least(2);
+    // with the events view the poll is exact: a namespace-cycle is lookups, or a dump with why
+    expect(cycles[0]!['mode'], 'the first cycle learns by a dump').to.equal('dump');
+    expect(cycles[0]!['dump_reason']).to.be.oneOf(['first', 'events']);
+    for (const c of cycles) {
+      if (c['mode'] === 'lookup') expect(c['dump_reason']).to.equal('');
+      else {
+        expect(c['mode']).to.equal('dump');
+        expect(c['dump_reason']).to.be.oneOf([...DUMP_REASONS]);
+      }
+    }
 
     const port = truth.listener[1];
     const flows = of('tcp_flows').filter((f) =>

@@ -46,11 +46,11 @@ class PollView implements View {
     lastEnd: null as number | null,
   };
 
-  /** source: with split, its cycles after the first ask for split.flows only
-   * (the first asks for every state, so that the first flows' sides are known) */
   /** namespace-cycles by mode: 'lookup', or the reason of a dump */
   private readonly modes = new Map<string, number>();
 
+  /** source: with split, its cycles after the first ask for split.flows only
+   * (the first asks for every state, so that the first flows' sides are known) */
   constructor(
     readonly source: AnyPollSource,
     private readonly req: ViewsRequest,
@@ -121,6 +121,8 @@ class PollView implements View {
         errors: n.errno || n.code ? 1 : 0,
         errno: n.errno,
         error_code: n.code ?? '',
+        mode: n.lookup === 'lookup' ? 'lookup' : this.source instanceof PollSource ? 'dump' : 'iter',
+        dump_reason: n.lookup && n.lookup !== 'lookup' ? n.lookup : '',
       });
     }
     table.keepNamespaces(new Set(r.namespaces.map((n) => BigInt(n.ns.inode))));

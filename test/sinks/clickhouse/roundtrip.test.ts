@@ -141,6 +141,8 @@ describe('ClickHouse Native encoders against a real server', function () {
         errors: 0,
         errno: 0,
         error_code: '',
+        mode: 'lookup',
+        dump_reason: '',
       },
       {
         ts_ns: ns,
@@ -153,6 +155,8 @@ describe('ClickHouse Native encoders against a real server', function () {
         errors: 1,
         errno: 1,
         error_code: 'EPERM',
+        mode: 'dump',
+        dump_reason: 'failed',
       },
     ]);
     await sink.close();
@@ -164,13 +168,21 @@ describe('ClickHouse Native encoders against a real server', function () {
     expect(flows[1]!['src']).to.equal('10.0.0.1');
     const cycles = await rows<Record<string, string | number>>(
       t.client,
-      `SELECT netns_name, sockets, errno, error_code, ts_ns FROM ${db}.poll_cycles ORDER BY netns_name`,
+      `SELECT netns_name, sockets, errno, error_code, mode, dump_reason, ts_ns FROM ${db}.poll_cycles ORDER BY netns_name`,
     );
     expect(
-      cycles.map((c) => [c['netns_name'], Number(c['sockets']), Number(c['errno']), c['error_code'], BigInt(c['ts_ns']!)]),
+      cycles.map((c) => [
+        c['netns_name'],
+        Number(c['sockets']),
+        Number(c['errno']),
+        c['error_code'],
+        c['mode'],
+        c['dump_reason'],
+        BigInt(c['ts_ns']!),
+      ]),
     ).to.deep.equal([
-      ['blue', 0, 1, 'EPERM', ns],
-      ['host', 99, 0, '', ns],
+      ['blue', 0, 1, 'EPERM', 'dump', 'failed', ns],
+      ['host', 99, 0, '', 'lookup', '', ns],
     ]);
   });
 
