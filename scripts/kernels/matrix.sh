@@ -43,7 +43,7 @@ run_kernel() {
     [ "$HOST_TESTS" = 1 ] || args=(--no-tests)
     node scripts/kernels/guest-run.js "${args[@]}" >"$log" 2>&1 || rc=$?
   else
-    bash scripts/kernels/boot.sh "$k" --timeout "${TCPLENS_KERNEL_TIMEOUT:-1500}" -- node scripts/kernels/guest-run.js >"$log" 2>&1 || rc=$?
+    bash scripts/kernels/boot.sh "$k" --timeout "${TCPLENS_KERNEL_TIMEOUT:-2400}" -- node scripts/kernels/guest-run.js >"$log" 2>&1 || rc=$?
   fi
   echo "$rc" >"$RESULTS/$k.rc"
   echo "test:kernels: $k done (exit $rc) at +$((SECONDS - T0)) s"
