@@ -20,8 +20,10 @@ const settle = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, m
 
 class Pacer implements View {
   readonly name = 'pacer';
+  ticks = 0;
   constructor(readonly everyMs: number) {}
   async tick(): Promise<number> {
+    this.ticks++;
     return 0;
   }
   close(): void {}
@@ -67,9 +69,11 @@ describe('run loop: watched views tick on wake, not on their period', function (
   it('an idle watched view ticks at the start, once a cycle and at the end; an unwatched one every everyMs', async () => {
     const w = new Watched(50);
     const u = new Watched(50, false);
-    await runFor([new Pacer(600), w, u], 1500);
-    // start, the cycles at 600 and 1200 ms, the end
-    expect(w.ticks.length, 'watched ticks').to.equal(4);
+    const pacer = new Pacer(600);
+    await runFor([pacer, w, u], 1500);
+    // the cycles at the start, 600 and 1200 ms (fewer when a loaded host runs timers late), then the end
+    expect(pacer.ticks, 'cycles').to.be.within(2, 3);
+    expect(w.ticks.length, 'watched ticks: once a cycle, and at the end').to.equal(pacer.ticks + 1);
     // every 50 ms over 1.5 s: ~30, fewer when the host is loaded and timers run late
     expect(u.ticks.length, 'unwatched ticks').to.be.within(12, 32);
   });
@@ -85,7 +89,9 @@ describe('run loop: watched views tick on wake, not on their period', function (
     // start, the wake, the end
     expect(w.ticks.length, 'ticks').to.equal(3);
     const lag = w.ticks[1]! - wokeAt;
-    expect(lag, 'tick after the wake, ms').to.be.within(0, 60);
+    // at once (its last tick was 300 ms ago), not at the pacer's next cycle 10 s on; a TCG
+    // guest beside two others runs timers tens of ms late
+    expect(lag, 'tick after the wake, ms').to.be.within(0, 250);
   });
 });
 
