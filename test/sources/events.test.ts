@@ -226,9 +226,10 @@ describe('EventSource (eBPF events, real kernel)', function () {
     const key = (r: EventRow): string => `${r.kind} ${r.cookie} ${r.oldstate}->${r.newstate}`;
     expect(b.map(key)).to.deep.equal(a.map(key));
     // each drain takes its own wall-minus-monotonic offset: the same within a
-    // few µs (no clock was set meanwhile)
+    // few µs (no clock was set meanwhile), or ms when a loaded emulated host
+    // descheduled the vCPU between the two clock reads
     expect(offsets.length).to.be.greaterThan(2);
-    for (const o of offsets) expect(Math.abs(o - offsets[0]!), 'offsets of the drains').to.be.below(1_000_000);
+    for (const o of offsets) expect(Math.abs(o - offsets[0]!), 'offsets of the drains').to.be.below(50_000_000);
     // two programs stamped each event, one after the other: apart by what ran
     // between them (on a loaded emulated host, a descheduled vCPU: ms), never by
     // a conversion error (the offset itself: decades)
