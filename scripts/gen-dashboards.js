@@ -285,15 +285,30 @@ function pipeline() {
       'BPF program time per run',
       [
         [
-          `rate(tcplens_bpf_prog_run_seconds_total{${SEL}}[$__rate_interval]) / rate(tcplens_bpf_prog_runs_total{${SEL}}[$__rate_interval])`,
+          `rate(tcplens_bpf_prog_run_seconds_total{${SEL}}[10m]) / rate(tcplens_bpf_prog_runs_total{${SEL}}[10m])`,
           '{{program}} {{instance}}',
         ],
       ],
       's',
-      { description: 'Needs tcplens_bpf_stats_enabled = 1.' },
+      {
+        description:
+          'Counted while tcplens holds BPF run-time stats (--bpf-stats: 10 s of every 5 min by default), hence the 10 min range.',
+      },
     ),
   );
-  b.panel(ts('BPF program CPU', [[`rate(tcplens_bpf_prog_run_seconds_total{${SEL}}[$__rate_interval])`, '{{program}} {{instance}}']]));
+  b.panel(
+    ts(
+      'BPF program CPU (while stats are held)',
+      [
+        [
+          `rate(tcplens_bpf_prog_run_seconds_total{${SEL}}[10m]) / on(instance) group_left() rate(tcplens_bpf_stats_held_seconds_total{${SEL}}[10m])`,
+          '{{program}} {{instance}}',
+        ],
+      ],
+      'percentunit',
+      { description: 'Kernel time in each program per second of the windows in which the kernel counted it (--bpf-stats).' },
+    ),
+  );
   b.panel(ts('Open fds', [[`tcplens_process_open_fds{${SEL}}`, '{{instance}}']]));
 
   return {

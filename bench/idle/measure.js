@@ -133,7 +133,9 @@ async function round(rep) {
           const ticks = k.startsWith('tick_s:') ? m1[i][`ticks:${k.slice(7)}`] - (m0[i][`ticks:${k.slice(7)}`] ?? 0) : null;
           return `${k} ${((d / wall) * 1000).toFixed(3)}${ticks === null ? '' : ` (${ticks} ticks)`}`;
         });
-      console.log(`    its metrics, ms per s (tick_s: wall time in view ticks; bpf: kernel time in programs): ${split.join(', ') || '-'}`);
+      console.log(
+        `    its metrics, ms per s (tick_s: wall time in view ticks; bpf: kernel time in programs, counted only while --bpf-stats holds stats on): ${split.join(', ') || '-'}`,
+      );
     });
     return cpus;
   } finally {

@@ -3,13 +3,20 @@
 import type { Argv } from 'yargs';
 import { LEVELS, log, parseLevel, type Level } from '../util/log';
 import { DEFAULT_LISTEN, parseListen, type MetricsOptions } from './server';
+import type { StatsWindow } from './bpf_stats';
+import { parseDuration } from '../util/units';
+import { usage } from '../util/errors';
 
 export interface MetricsFlags {
   listen: string;
   debugEndpoints?: boolean;
   logLevel: string;
-  bpfStats: boolean;
+  /** 'on', 'off', FOR/EVERY; false from --no-bpf-stats */
+  bpfStats: string | boolean;
 }
+
+/** BPF run-time stats held FOR of every EVERY unless told otherwise */
+export const DEFAULT_BPF_STATS = '10s/5m';
 
 export function metricsFlags<T>(y: Argv<T>): Argv<T & MetricsFlags> {
   return y
@@ -23,10 +30,11 @@ export function metricsFlags<T>(y: Argv<T>): Argv<T & MetricsFlags> {
       describe: 'also serve /debug/profile?seconds=N (V8 CPU profile) and /debug/heap (heap snapshot)',
     })
     .option('bpf-stats', {
-      type: 'boolean',
-      default: true,
+      type: 'string',
+      default: DEFAULT_BPF_STATS,
       describe:
-        'count run time of our BPF programs (BPF_ENABLE_STATS while we run; measured +0.08-0.16 us per program run here: bench/metrics)',
+        "time our BPF programs (BPF_ENABLE_STATS): FOR/EVERY holds it FOR of every EVERY, 'on' the whole run, 'off' never. " +
+        'While held the kernel times every BPF program of the host, ours or not (+0.08-0.16 us a run here: bench/metrics)',
     })
     .option('log-level', {
       type: 'string',
@@ -41,5 +49,17 @@ export function metricsFlags<T>(y: Argv<T>): Argv<T & MetricsFlags> {
 export function metricsOptions(f: MetricsFlags): MetricsOptions {
   parseListen(f.listen);
   log.setLevel(parseLevel(f.logLevel));
-  return { listen: f.listen, debug: f.debugEndpoints === true, bpfStats: f.bpfStats, logger: log };
+  return { listen: f.listen, debug: f.debugEndpoints === true, bpfStats: parseBpfStats(f.bpfStats), logger: log };
+}
+
+/** --bpf-stats: 'on' (true), 'off' or --no-bpf-stats (false), or FOR/EVERY (FOR < EVERY). */
+export function parseBpfStats(v: string | boolean): boolean | StatsWindow {
+  if (typeof v === 'boolean') return v;
+  if (v === 'on' || v === 'off') return v === 'on';
+  const m = /^([^/]+)\/([^/]+)$/.exec(v);
+  if (!m) throw usage(`--bpf-stats: "${v}" is not on, off or FOR/EVERY (e.g. ${DEFAULT_BPF_STATS})`);
+  const forMs = parseDuration(m[1]!, 'bpf-stats'),
+    everyMs = parseDuration(m[2]!, 'bpf-stats');
+  if (forMs >= everyMs) throw usage(`--bpf-stats: FOR (${m[1]}) must be shorter than EVERY (${m[2]}); 'on' holds it all the time`);
+  return { forMs, everyMs };
 }

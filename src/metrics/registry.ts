@@ -323,7 +323,12 @@ function viewMetrics(reg: Registry, stages: PipelineStages): void {
 
 function bpfMetrics(reg: Registry, bpf: BpfProgStats | undefined): void {
   new MetricSet(reg, () => (bpf ? bpf.read() : undefined))
-    .gauge('tcplens_bpf_stats_enabled', '1 when the kernel counts BPF program run time (BPF_ENABLE_STATS)', (s) => (s.enabled ? 1 : 0))
+    .gauge('tcplens_bpf_stats_enabled', '1 when the kernel counts BPF program run time now (BPF_ENABLE_STATS)', (s) => (s.enabled ? 1 : 0))
+    .counter(
+      'tcplens_bpf_stats_held_seconds_total',
+      'seconds this process held BPF run-time stats on (--bpf-stats): the run counters below advance only then',
+      (s) => s.heldSeconds,
+    )
     .counter('tcplens_bpf_prog_runs_total', 'runs of the BPF programs this process holds', (s) =>
       s.programs.map((p) => ({ labels: { program: p.name }, value: p.runCnt })),
     )

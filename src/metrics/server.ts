@@ -9,7 +9,7 @@ import { log, type Logger } from '../util/log';
 import { createRegistry } from './registry';
 import { readiness, type Readiness } from './readiness';
 import { cpuProfile, heapSnapshot } from './profile';
-import { BpfProgStats } from './bpf_stats';
+import { BpfProgStats, type StatsWindow } from './bpf_stats';
 import type { PipelineStages } from './stages';
 
 export const DEFAULT_LISTEN = '127.0.0.1:9088';
@@ -39,7 +39,8 @@ export interface MetricsOptions {
   /** enables /debug/profile and /debug/heap (they expose process internals) */
   debug?: boolean;
   /** count run time of our BPF programs (BPF_ENABLE_STATS while we run); default true */
-  bpfStats?: boolean;
+  /** BPF run-time stats: held for the whole run (true, the default), never (false), or in windows */
+  bpfStats?: boolean | StatsWindow;
   version?: string;
   logger?: Logger;
 }
@@ -72,7 +73,16 @@ export async function startMetrics(opts: MetricsOptions, stages: PipelineStages)
   let bpf: BpfProgStats | undefined;
   if (opts.bpfStats !== false) {
     try {
-      bpf = new BpfProgStats();
+      const window = opts.bpfStats === true || opts.bpfStats === undefined ? undefined : opts.bpfStats;
+      bpf = new BpfProgStats(window, (e) =>
+        logger.warn(
+          'metrics.bpf_stats',
+          'BPF run-time stats: no window after this one (CAP_SYS_ADMIN was dropped after the start); --bpf-stats on holds them from the start',
+          {
+            error: e.message,
+          },
+        ),
+      );
       if (bpf.error)
         logger.warn('metrics.bpf_stats', 'BPF run-time stats unavailable: tcplens_bpf_prog_run_seconds_total stays 0', {
           error: bpf.error,

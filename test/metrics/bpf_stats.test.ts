@@ -34,19 +34,31 @@ describe('BPF program stats', () => {
     }
   });
 
-  it('closing turns our accounting off: runs are no longer counted', () => {
-    // The global sysctl counts every program whatever we do: turn it off for
-    // this test (we are root) and put it back after. The check runs in a
-    // process of its own: another holder in this one would keep counting on.
+  /** The global sysctl counts every program whatever we do: it is off for the
+   * check (we are root) and put back after. The check runs in a process of its
+   * own: another holder in this one would keep counting on. */
+  function alone(...args: string[]): Record<string, unknown> {
     const SYSCTL = '/proc/sys/kernel/bpf_stats_enabled';
     const was = fs.readFileSync(SYSCTL, 'utf8').trim();
     if (was !== '0') fs.writeFileSync(SYSCTL, '0');
     try {
-      const r = spawnSync(process.execPath, [path.join(__dirname, '../helpers/bpf_stats_close.js')], { encoding: 'utf8' });
+      const r = spawnSync(process.execPath, [path.join(__dirname, '../helpers/bpf_stats_close.js'), ...args], { encoding: 'utf8' });
       expect(r.status, r.stderr).to.equal(0);
-      expect(JSON.parse(r.stdout)).to.deep.equal({ enabledBefore: true, enabledAfter: false, runCnt: 100, stdinIsProg: false });
+      return JSON.parse(r.stdout) as Record<string, unknown>;
     } finally {
       if (was !== '0') fs.writeFileSync(SYSCTL, was);
     }
+  }
+
+  it('closing turns our accounting off: runs are no longer counted', () => {
+    expect(alone()).to.deep.equal({ enabledBefore: true, enabledAfter: false, runCnt: 100, stdinIsProg: false });
+  });
+
+  it('in windows (--bpf-stats FOR/EVERY): runs are counted only inside them, and the time held is told', () => {
+    const r = alone('window');
+    expect(r).to.include({ inFirst: true, between: false, inSecond: true, runCnt: 200 });
+    // the first window's 300 ms and the second's start; the whole run is longer
+    expect(r['held']).to.be.within(0.3, 0.6);
+    expect(r['ran']).to.be.greaterThan(1.0);
   });
 });

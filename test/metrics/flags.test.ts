@@ -22,7 +22,9 @@ describe('metrics flags', () => {
 
   it('defaults: 127.0.0.1:9088, debug endpoints off, level info', () => {
     const o = metricsOptions(parse([]));
-    expect(o).to.include({ listen: '127.0.0.1:9088', debug: false, bpfStats: true });
+    expect(o).to.include({ listen: '127.0.0.1:9088', debug: false });
+    // BPF run-time stats times every program of the host: held 10 s of every 5 min
+    expect(o.bpfStats).to.deep.equal({ forMs: 10_000, everyMs: 300_000 });
     expect(log.enabled('info')).to.equal(true);
     expect(log.enabled('debug')).to.equal(false);
   });
@@ -31,6 +33,21 @@ describe('metrics flags', () => {
     const o = metricsOptions(parse(['--listen', '[::1]:9999', '--debug-endpoints', '--log-level', 'warn', '--no-bpf-stats']));
     expect(o).to.include({ listen: '[::1]:9999', debug: true, bpfStats: false });
     expect(log.enabled('info')).to.equal(false);
+  });
+
+  it('--bpf-stats: on, off, FOR/EVERY', () => {
+    expect(metricsOptions(parse(['--bpf-stats', 'on'])).bpfStats).to.equal(true);
+    expect(metricsOptions(parse(['--bpf-stats', 'off'])).bpfStats).to.equal(false);
+    expect(metricsOptions(parse(['--bpf-stats', '2s/1m'])).bpfStats).to.deep.equal({ forMs: 2000, everyMs: 60_000 });
+    expect(() => metricsOptions(parse(['--bpf-stats', 'sometimes']))).to.throw(
+      TcplensError,
+      /^--bpf-stats: "sometimes" is not on, off or FOR\/EVERY/,
+    );
+    expect(() => metricsOptions(parse(['--bpf-stats', '1m/10s']))).to.throw(
+      TcplensError,
+      /^--bpf-stats: FOR \(1m\) must be shorter than EVERY/,
+    );
+    expect(() => metricsOptions(parse(['--bpf-stats', 'x/10s']))).to.throw(TcplensError, /^--bpf-stats: "x" is not a duration/);
   });
 
   it('bad values are one usage line', () => {
