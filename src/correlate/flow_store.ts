@@ -78,6 +78,9 @@ export const BIT_FIELDS = {
   gotReset: 32,
 } as const;
 
+/** the bit of `bits` set while a slot holds a flow (not a flow's property) */
+export const LIVE_BIT = 128;
+
 /** Fields most flows never move off zero (retransmits, resets, loss, window
  * and buffer limits): kept in a side slab of their own, a row of which a flow
  * gets on its first nonzero write, so a healthy flow pays 4 bytes (its row id)
@@ -115,7 +118,7 @@ const RARE_NAMES = Object.keys(RARE_FIELDS) as RareFieldName[];
 const U64_NAMES = NAMES.filter((n) => FLOW_FIELDS[n] === 'u64');
 const rowBytes = (fields: Record<string, FieldKind>): number => Object.values(fields).reduce((s, k) => s + BYTES[k], 0);
 
-/** bytes of one slot's columns (and the store's live byte) */
+/** bytes of one slot's columns */
 export const SLOT_BYTES = rowBytes(FLOW_FIELDS);
 /** bytes of one row of the rare columns (only flows that moved one off zero have a row) */
 export const RARE_ROW_BYTES = rowBytes(RARE_FIELDS);
@@ -200,8 +203,6 @@ export class FlowStore {
   private readonly rareFree: number[] = [];
   /** u64 columns as little-endian u32 pairs (compare and hash without a BigInt) */
   h = {} as Record<(typeof U64_NAMES)[number], Uint32Array>;
-  /** 1 while a slot holds a flow */
-  live = new Uint8Array(0);
   /** the flows' HealthRefs by id (c.healthId; 0: none), with the count of
    * flows that hold each (an id is reused once free): 4 B a flow, where a
    * pointer array cost 8 and its growth */
@@ -244,9 +245,9 @@ export class FlowStore {
     if (this.free.length === 0 && this.fresh === this.capacity) this.grow(Math.max(1024, Math.ceil(this.capacity * 1.125)));
     // a never-used slot costs nothing until taken: a growth lists no free slots
     const i = this.free.length ? this.free.pop()! : this.fresh++;
-    this.live[i] = 1;
     this.size++;
     const c = this.c;
+    c.bits[i] = LIVE_BIT;
     c.netnsId[i] = this.nsId(ns);
     c.idiag_cookie[i] = cookie;
     c.idiag_family[i] = family;
@@ -258,7 +259,7 @@ export class FlowStore {
       c.srcA[i] = s4;
       c.dstA[i] = d4;
     } else {
-      c.bits[i] = BIT_FIELDS.addrIds;
+      c.bits[i] = LIVE_BIT | BIT_FIELDS.addrIds;
       c.srcA[i] = this.addrRef(typeof src === 'string' ? src : formatAddress(family, src));
       c.dstA[i] = this.addrRef(typeof dst === 'string' ? dst : formatAddress(family, dst));
     }
@@ -266,7 +267,7 @@ export class FlowStore {
   }
 
   release(i: number): void {
-    if (!this.live[i]) return;
+    if (!this.isLive(i)) return;
     this.owners.unref(this.c.ownerId[i]!);
     const r = this.c.rare[i]!;
     if (r !== 0) {
@@ -282,7 +283,6 @@ export class FlowStore {
       if (FLOW_FIELDS[n] === 'u64') this.c[n][i] = 0n;
       else (this.c[n] as NumColumn)[i] = 0;
     }
-    this.live[i] = 0;
     this.ends.delete(i);
     this.free.push(i);
     this.size--;
@@ -320,9 +320,14 @@ export class FlowStore {
     return this.names[id] ?? '';
   }
 
+  /** whether slot i holds a flow */
+  isLive(i: number): boolean {
+    return (this.c.bits[i]! & LIVE_BIT) !== 0;
+  }
+
   /** live slots, lowest first */
   *slots(): Generator<number> {
-    for (let i = 0; i < this.capacity; i++) if (this.live[i]) yield i;
+    for (let i = 0; i < this.capacity; i++) if (this.c.bits[i]! & LIVE_BIT) yield i;
   }
 
   /** Sets slot i's owner. */
@@ -430,9 +435,6 @@ export class FlowStore {
     this.c = c as Columns;
     const h = U64_NAMES.map((name) => [name, new Uint32Array(c[name].buffer, c[name].byteOffset, 2 * n)]);
     this.h = Object.fromEntries(h) as typeof this.h;
-    const live = new Uint8Array(n);
-    live.set(this.live);
-    this.live = live;
     this.capacity = n;
   }
 }

@@ -2,7 +2,7 @@
 // against a plain Map as the model, through adds, re-keys and removals
 // that exercise the backward-shift deletion of long probe runs.
 import { expect } from 'chai';
-import { BIT_FIELDS, FlowStore, FLOW_FIELDS, RARE_FIELDS, SLOT_BYTES } from '../../src/correlate/flow_store';
+import { BIT_FIELDS, FlowStore, FLOW_FIELDS, LIVE_BIT, RARE_FIELDS, SLOT_BYTES } from '../../src/correlate/flow_store';
 import { FlowIndex } from '../../src/correlate/flow_index';
 import { Flow } from '../../src/correlate/flow';
 
@@ -91,7 +91,7 @@ describe('FlowStore + FlowIndex', () => {
       3,
       true,
       false,
-      BIT_FIELDS.addrIds | BIT_FIELDS.established,
+      LIVE_BIT | BIT_FIELDS.addrIds | BIT_FIELDS.established,
     ]);
     // what a flow costs in columns: 155 B with its health id (the old object: ~900 B on the heap; the first
     // columns: 292 B, then 204 B, 156 B and a pointer)
