@@ -6,9 +6,10 @@
 # Builds bench/poll/run.sh's socket farms; needs root.
 #   bash bench/poll/sink_ab.sh [--sockets N] [--reps R] [--duration 15s] [--interval 3s] [--smoke] \
 #     --variant 'LABEL=DIR' --variant 'LABEL=DIR|NODE_FLAGS' ...
-#     --variant 'LABEL=DIR|NODE_FLAGS|ENV'
+#     --variant 'LABEL=DIR|NODE_FLAGS|ENV' --variant 'LABEL=DIR|NODE_FLAGS|ENV|RUN_ARGS'
 # DIR: a built tcplens checkout (its bin/tcplens.js); NODE_FLAGS: put before it
-# on node's command line (e.g. --max-semi-space-size=2); ENV: VAR=VALUE pairs.
+# on node's command line (e.g. --max-semi-space-size=2); ENV: VAR=VALUE pairs;
+# RUN_ARGS: more `tcplens run` options (e.g. --ring-bytes 1MiB).
 # TRACE_DIR=DIR keeps each run's log and its RSS every 100 ms (ms kB) there.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
@@ -59,14 +60,15 @@ one() {  # one VARIANT_INDEX KIND REP
   local v=${VARIANTS[$1]} ns=$NS
   [ "$2" = empty ] && ns=$EMPTY
   local label=${v%%=*} rest=${v#*=} dir flags err=$TMP/err
-  dir=${rest%%|*}; flags=""; envs=""; [ "$rest" != "$dir" ] && flags=${rest#*|}
+  dir=${rest%%|*}; flags=""; envs=""; args=""; [ "$rest" != "$dir" ] && flags=${rest#*|}
   [ "$flags" != "${flags%%|*}" ] && { envs=${flags#*|}; flags=${flags%%|*}; }
-  (cd "$dir" && "$B/rusage" -o /dev/null -e "$err" -- env $envs node $flags bin/tcplens.js run --netns "$ns" --interval "$INTERVAL" \
+  [ "$envs" != "${envs%%|*}" ] && { args=${envs#*|}; envs=${envs%%|*}; }
+  (cd "$dir" && "$B/rusage" -o /dev/null -e "$err" -- env $envs node $flags bin/tcplens.js run $args --netns "$ns" --interval "$INTERVAL" \
     --duration "$DURATION" --clickhouse-url "$CH_URL" --database "ab$$_$1_$2_$3" --spool-dir "$TMP/spool$1" --listen 127.0.0.1:0 --log-level debug) >"$TMP/ru" &
   local rp=$! t0=$(date +%s%N) kid=""
   if [ -n "${TRACE_DIR:-}" ]; then  # RSS every 100 ms: ms since start, kB
     while kill -0 "$rp" 2>/dev/null; do
-      kid=${kid:-$(pgrep -n -f "bin/tcplens.js run --netns $ns" || true)}
+      kid=${kid:-$(pgrep -n -f "bin/tcplens.js run .*--netns $ns" || true)}
       [ -n "$kid" ] && echo "$(( ($(date +%s%N) - t0) / 1000000 )) $(awk '/VmRSS/ {print $2}' /proc/$kid/status 2>/dev/null)"
       sleep 0.1
     done >"$TRACE_DIR/$label.$2.$3.rss"

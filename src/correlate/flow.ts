@@ -3,10 +3,12 @@
 import { HANDSHAKE_DONE, HANDSHAKE_FAILED, HANDSHAKE_UNKNOWN, type CloseReason, type FinalSource, type FlowRow } from './flow_row';
 import type { HealthRef } from './health';
 import {
+  BIT_FIELDS,
   FINAL_SOURCES,
   FLOW_FIELDS,
   FlowStore,
   RARE_FIELDS,
+  type BitFieldName,
   type FlowFieldName,
   type FlowFieldValues,
   type RareFieldName,
@@ -137,10 +139,10 @@ export class Flow {
   }
   /** the flow's health buckets (health.ts), null: to resolve again (its side or owner changed) */
   get health(): HealthRef | null {
-    return this.s.health[this.i] ?? null;
+    return this.s.healthOf(this.i);
   }
   set health(v: HealthRef | null) {
-    this.s.health[this.i] = v;
+    this.s.setHealth(this.i, v);
   }
   /** the latest tcp_info extras */
   get extra(): InfoExtra {
@@ -247,8 +249,9 @@ export class Flow {
   ): void {
     const c = this.s.c,
       i = this.i;
-    if (c.extraFinal[i] && !final) return;
-    c.extraFinal[i] = final ? 1 : 0;
+    const b = c.bits[i]!;
+    if (b & BIT_FIELDS.extraFinal && !final) return;
+    c.bits[i] = final ? b | BIT_FIELDS.extraFinal : b & ~BIT_FIELDS.extraFinal;
     c.minRtt[i] = minRtt === 0xffffffff ? 0 : minRtt; // ~0U: no RTT sample yet
     c.busy[i] = busy;
     c.bytesSent[i] = sent;
@@ -266,7 +269,7 @@ export class Flow {
   /** a state a view saw the socket in (poll) or move to (events) */
   sawState(state: number): void {
     const c = this.s.c;
-    if (PAST_HANDSHAKE.has(state)) c.established[this.i] = 1;
+    if (PAST_HANDSHAKE.has(state)) c.bits[this.i]! |= BIT_FIELDS.established;
     else if (state === SYN_SENT && c.direction[this.i] === 0) c.direction[this.i] = 1;
   }
 
@@ -385,26 +388,32 @@ for (const name of Object.keys(RARE_FIELDS) as RareFieldName[]) {
   });
 }
 
-// The field table's columns as the handle's properties.
+// The field table's columns as the handle's properties (bits and healthId
+// through their own accessors).
 for (const name of Object.keys(FLOW_FIELDS) as FlowFieldName[]) {
-  const kind = FLOW_FIELDS[name];
+  if (name === 'bits' || name === 'healthId') continue;
   Object.defineProperty(Flow.prototype, name, {
     configurable: true,
-    get:
-      kind === 'bool'
-        ? function (this: Flow): boolean {
-            return this.s.c[name][this.i] === 1;
-          }
-        : function (this: Flow): number | bigint {
-            return this.s.c[name][this.i]!;
-          },
-    set:
-      kind === 'bool'
-        ? function (this: Flow, v: boolean): void {
-            (this.s.c[name] as Uint8Array)[this.i] = v ? 1 : 0;
-          }
-        : function (this: Flow, v: number | bigint): void {
-            (this.s.c[name] as Uint8Array | BigUint64Array)[this.i] = v as never;
-          },
+    get(this: Flow): number | bigint {
+      return this.s.c[name][this.i]!;
+    },
+    set(this: Flow, v: number | bigint): void {
+      (this.s.c[name] as Uint8Array | BigUint64Array)[this.i] = v as never;
+    },
+  });
+}
+
+// The yes/no fields, a bit each of the `bits` column.
+for (const name of Object.keys(BIT_FIELDS) as BitFieldName[]) {
+  const bit = BIT_FIELDS[name];
+  Object.defineProperty(Flow.prototype, name, {
+    configurable: true,
+    get(this: Flow): boolean {
+      return (this.s.c.bits[this.i]! & bit) !== 0;
+    },
+    set(this: Flow, v: boolean): void {
+      const b = this.s.c.bits;
+      b[this.i] = v ? b[this.i]! | bit : b[this.i]! & ~bit;
+    },
   });
 }

@@ -7,8 +7,8 @@ import type { HealthRef } from './health';
 import { OwnerTable } from './owner_table';
 import { formatAddress } from '../format/address';
 
-/** a column's element: 'bool' is a u8 read as a boolean, 'u64' a bigint */
-export type FieldKind = 'u8' | 'u16' | 'u32' | 'f64' | 'u64' | 'bool';
+/** a column's element: 'u64' a bigint */
+export type FieldKind = 'u8' | 'u16' | 'u32' | 'f64' | 'u64';
 
 /** Every number a flow keeps, by name and width: the one place its shape is written. */
 export const FLOW_FIELDS = {
@@ -21,7 +21,6 @@ export const FLOW_FIELDS = {
    * else (addrIds) ids of the store's other addresses */
   srcA: 'u32',
   dstA: 'u32',
-  addrIds: 'bool',
   views: 'u8',
   first_seen_ns: 'u64',
   last_seen_ns: 'u64',
@@ -49,23 +48,38 @@ export const FLOW_FIELDS = {
   state: 'u8',
   /** socket inode (poll, destroy): joins the task_file owner map */
   inode: 'u32',
-  /** set when a close was seen (event, destroy, or absence from a poll) */
-  closed: 'bool',
-  /** a view saw it in a state past the handshake (ESTABLISHED or later) */
-  established: 'bool',
   /** the latest tcp_info extras (destroy's final record wins over polls) */
   minRtt: 'u32',
   busy: 'f64',
   bytesSent: 'f64',
-  extraFinal: 'bool',
-  /** health metrics (health.ts): counted as opened, side when events alone
-   * tell (1 client, 2 server), the peer reset it */
-  healthOpened: 'bool',
+  /** health metrics (health.ts): side when events alone tell (1 client, 2 server) */
   sideHint: 'u8',
-  gotReset: 'bool',
   /** the slot's row of the rare columns (RARE_FIELDS), 0: none (all zero) */
   rare: 'u32',
+  /** the flow's health buckets: an id of the store's HealthRefs (0: none, to resolve) */
+  healthId: 'u32',
+  /** BIT_FIELDS, one bit each */
+  bits: 'u8',
 } as const satisfies Record<string, FieldKind>;
+
+/** Yes/no fields, one bit each of the slot's `bits` column (a byte each
+ * before: 5 B a slot more). A Flow handle has them as boolean properties. */
+export const BIT_FIELDS = {
+  /** the addresses are ids of the store's other addresses (not IPv4 numbers) */
+  addrIds: 1,
+  /** set when a close was seen (event, destroy, or absence from a poll) */
+  closed: 2,
+  /** a view saw it in a state past the handshake (ESTABLISHED or later) */
+  established: 4,
+  /** the extras (minRtt, busy, ...) are destroy's final record's */
+  extraFinal: 8,
+  /** health metrics (health.ts): counted as opened; the peer reset it */
+  healthOpened: 16,
+  gotReset: 32,
+} as const;
+
+/** the bit of `bits` set while a slot holds a flow (not a flow's property) */
+export const LIVE_BIT = 128;
 
 /** Fields most flows never move off zero (retransmits, resets, loss, window
  * and buffer limits): kept in a side slab of their own, a row of which a flow
@@ -87,23 +101,24 @@ export const RARE_FIELDS = {
 
 export type FlowFieldName = keyof typeof FLOW_FIELDS;
 export type RareFieldName = keyof typeof RARE_FIELDS;
-type AllFields = typeof FLOW_FIELDS & typeof RARE_FIELDS;
-type ValueOf<K extends FieldKind> = K extends 'u64' ? bigint : K extends 'bool' ? boolean : number;
-/** the fields (both tables) as a flow's properties */
-export type FlowFieldValues = { -readonly [N in keyof AllFields]: ValueOf<AllFields[N]> };
+export type BitFieldName = keyof typeof BIT_FIELDS;
+type AllFields = Omit<typeof FLOW_FIELDS, 'bits' | 'healthId'> & typeof RARE_FIELDS;
+type ValueOf<K extends FieldKind> = K extends 'u64' ? bigint : number;
+/** the fields (the three tables) as a flow's properties */
+export type FlowFieldValues = { -readonly [N in keyof AllFields]: ValueOf<AllFields[N]> } & { -readonly [N in BitFieldName]: boolean };
 
 type Column = Uint8Array | Uint16Array | Uint32Array | Float64Array | BigUint64Array;
 type NumColumn = Uint8Array | Uint16Array | Uint32Array | Float64Array;
 type Columns = { [N in FlowFieldName]: (typeof FLOW_FIELDS)[N] extends 'u64' ? BigUint64Array : NumColumn };
 type RareColumns = { [N in RareFieldName]: NumColumn };
 
-const BYTES: Record<FieldKind, number> = { u8: 1, bool: 1, u16: 2, u32: 4, f64: 8, u64: 8 };
+const BYTES: Record<FieldKind, number> = { u8: 1, u16: 2, u32: 4, f64: 8, u64: 8 };
 const NAMES = Object.keys(FLOW_FIELDS) as FlowFieldName[];
 const RARE_NAMES = Object.keys(RARE_FIELDS) as RareFieldName[];
 const U64_NAMES = NAMES.filter((n) => FLOW_FIELDS[n] === 'u64');
 const rowBytes = (fields: Record<string, FieldKind>): number => Object.values(fields).reduce((s, k) => s + BYTES[k], 0);
 
-/** bytes of one slot's columns (the store adds a pointer: health) */
+/** bytes of one slot's columns */
 export const SLOT_BYTES = rowBytes(FLOW_FIELDS);
 /** bytes of one row of the rare columns (only flows that moved one off zero have a row) */
 export const RARE_ROW_BYTES = rowBytes(RARE_FIELDS);
@@ -188,9 +203,13 @@ export class FlowStore {
   private readonly rareFree: number[] = [];
   /** u64 columns as little-endian u32 pairs (compare and hash without a BigInt) */
   h = {} as Record<(typeof U64_NAMES)[number], Uint32Array>;
-  /** 1 while a slot holds a flow */
-  live = new Uint8Array(0);
-  readonly health: Array<HealthRef | null> = [];
+  /** the flows' HealthRefs by id (c.healthId; 0: none), with the count of
+   * flows that hold each (an id is reused once free): 4 B a flow, where a
+   * pointer array cost 8 and its growth */
+  private readonly healthList: Array<HealthRef | null> = [null];
+  private readonly healthIds = new Map<HealthRef, number>();
+  private healthRefs = new Uint32Array(64);
+  private readonly healthFree: number[] = [];
   /** what only a closing flow has (its close, final counters), by slot */
   readonly ends = new Map<number, FlowEnd>();
   /** released slots, reused first; slots from `fresh` up were never used */
@@ -226,10 +245,9 @@ export class FlowStore {
     if (this.free.length === 0 && this.fresh === this.capacity) this.grow(Math.max(1024, Math.ceil(this.capacity * 1.125)));
     // a never-used slot costs nothing until taken: a growth lists no free slots
     const i = this.free.length ? this.free.pop()! : this.fresh++;
-    if (i === this.health.length) this.health.push(null);
-    this.live[i] = 1;
     this.size++;
     const c = this.c;
+    c.bits[i] = LIVE_BIT;
     c.netnsId[i] = this.nsId(ns);
     c.idiag_cookie[i] = cookie;
     c.idiag_family[i] = family;
@@ -241,7 +259,7 @@ export class FlowStore {
       c.srcA[i] = s4;
       c.dstA[i] = d4;
     } else {
-      c.addrIds[i] = 1;
+      c.bits[i] = LIVE_BIT | BIT_FIELDS.addrIds;
       c.srcA[i] = this.addrRef(typeof src === 'string' ? src : formatAddress(family, src));
       c.dstA[i] = this.addrRef(typeof dst === 'string' ? dst : formatAddress(family, dst));
     }
@@ -249,23 +267,22 @@ export class FlowStore {
   }
 
   release(i: number): void {
-    if (!this.live[i]) return;
+    if (!this.isLive(i)) return;
     this.owners.unref(this.c.ownerId[i]!);
     const r = this.c.rare[i]!;
     if (r !== 0) {
       for (const n of RARE_NAMES) this.r[n][r] = 0;
       this.rareFree.push(r);
     }
-    if (this.c.addrIds[i]) {
+    if (this.c.bits[i]! & BIT_FIELDS.addrIds) {
       this.addrUnref(this.c.srcA[i]!);
       this.addrUnref(this.c.dstA[i]!);
     }
+    this.setHealth(i, null);
     for (const n of NAMES) {
       if (FLOW_FIELDS[n] === 'u64') this.c[n][i] = 0n;
       else (this.c[n] as NumColumn)[i] = 0;
     }
-    this.live[i] = 0;
-    this.health[i] = null;
     this.ends.delete(i);
     this.free.push(i);
     this.size--;
@@ -303,9 +320,14 @@ export class FlowStore {
     return this.names[id] ?? '';
   }
 
+  /** whether slot i holds a flow */
+  isLive(i: number): boolean {
+    return (this.c.bits[i]! & LIVE_BIT) !== 0;
+  }
+
   /** live slots, lowest first */
   *slots(): Generator<number> {
-    for (let i = 0; i < this.capacity; i++) if (this.live[i]) yield i;
+    for (let i = 0; i < this.capacity; i++) if (this.c.bits[i]! & LIVE_BIT) yield i;
   }
 
   /** Sets slot i's owner. */
@@ -336,11 +358,43 @@ export class FlowStore {
 
   /** slot i's source and destination addresses as text */
   srcOf(i: number): string {
-    return this.c.addrIds[i] ? this.addrList[this.c.srcA[i]!]! : v4Text(this.c.srcA[i]!);
+    return this.c.bits[i]! & BIT_FIELDS.addrIds ? this.addrList[this.c.srcA[i]!]! : v4Text(this.c.srcA[i]!);
   }
 
   dstOf(i: number): string {
-    return this.c.addrIds[i] ? this.addrList[this.c.dstA[i]!]! : v4Text(this.c.dstA[i]!);
+    return this.c.bits[i]! & BIT_FIELDS.addrIds ? this.addrList[this.c.dstA[i]!]! : v4Text(this.c.dstA[i]!);
+  }
+
+  /** slot i's health buckets (null: none, to resolve) */
+  healthOf(i: number): HealthRef | null {
+    return this.healthList[this.c.healthId[i]!] ?? null;
+  }
+
+  setHealth(i: number, v: HealthRef | null): void {
+    const had = this.c.healthId[i]!;
+    if (this.healthList[had] === v) return;
+    let id = 0;
+    if (v) {
+      id = this.healthIds.get(v) ?? 0;
+      if (id === 0) {
+        id = this.healthFree.pop() ?? this.healthList.length;
+        if (id === this.healthList.length) this.healthList.push(v);
+        else this.healthList[id] = v;
+        this.healthIds.set(v, id);
+        if (id >= this.healthRefs.length) {
+          const refs = new Uint32Array(2 * this.healthRefs.length);
+          refs.set(this.healthRefs);
+          this.healthRefs = refs;
+        }
+      }
+      this.healthRefs[id]!++;
+    }
+    this.c.healthId[i] = id;
+    if (had !== 0 && --this.healthRefs[had]! === 0) {
+      this.healthIds.delete(this.healthList[had]!);
+      this.healthList[had] = null;
+      this.healthFree.push(had);
+    }
   }
 
   private addrRef(a: string): number {
@@ -381,9 +435,6 @@ export class FlowStore {
     this.c = c as Columns;
     const h = U64_NAMES.map((name) => [name, new Uint32Array(c[name].buffer, c[name].byteOffset, 2 * n)]);
     this.h = Object.fromEntries(h) as typeof this.h;
-    const live = new Uint8Array(n);
-    live.set(this.live);
-    this.live = live;
     this.capacity = n;
   }
 }

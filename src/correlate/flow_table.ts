@@ -8,7 +8,7 @@
 import type { ColumnBatch } from '../layout/batch';
 import { formatAddress } from '../format/address';
 import { Flow, SYNTHETIC_COOKIE, type Counters } from './flow';
-import { FlowStore, type Address } from './flow_store';
+import { BIT_FIELDS, FlowStore, LIVE_BIT, type Address } from './flow_store';
 import { FlowIndex } from './flow_index';
 import { RecentCookies } from './recent_cookies';
 import { TupleIndex, flowTuple, tupleKey } from './tuple_index';
@@ -243,7 +243,8 @@ export class FlowTable {
     const st = this.store;
     for (let i = 0; i < st.capacity; i++) {
       // columns read afresh: close() allocates nothing, but keep no stale view
-      if (!st.live[i] || st.c.netnsId[i] !== id || st.c.closed[i] || st.c.polls[i] === 0) continue;
+      // live and not closed: the two bits of one load
+      if ((st.c.bits[i]! & (LIVE_BIT | BIT_FIELDS.closed)) !== LIVE_BIT || st.c.netnsId[i] !== id || st.c.polls[i] === 0) continue;
       if (st.c.cycle[i]! < cycle) this.close(new Flow(st, i), 0n);
     }
   }

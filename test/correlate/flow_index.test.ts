@@ -2,7 +2,7 @@
 // against a plain Map as the model, through adds, re-keys and removals
 // that exercise the backward-shift deletion of long probe runs.
 import { expect } from 'chai';
-import { FlowStore, FLOW_FIELDS, RARE_FIELDS, SLOT_BYTES } from '../../src/correlate/flow_store';
+import { BIT_FIELDS, FlowStore, FLOW_FIELDS, LIVE_BIT, RARE_FIELDS, SLOT_BYTES } from '../../src/correlate/flow_store';
 import { FlowIndex } from '../../src/correlate/flow_index';
 import { Flow } from '../../src/correlate/flow';
 
@@ -81,12 +81,21 @@ describe('FlowStore + FlowIndex', () => {
 
   it('one field table gives the handle its properties and the store its width', () => {
     const f = new Flow(1n, 2n, 2, 'a', 1, 'b', 2);
-    for (const name of [...Object.keys(FLOW_FIELDS), ...Object.keys(RARE_FIELDS)]) expect(name in f, name).to.equal(true);
+    const props = Object.keys(FLOW_FIELDS).filter((n) => n !== 'bits' && n !== 'healthId');
+    for (const name of [...props, ...Object.keys(RARE_FIELDS), ...Object.keys(BIT_FIELDS)]) expect(name in f, name).to.equal(true);
     f.resetsSent = 3;
     f.established = true;
-    expect([f.resetsSent, f.established, f.s.c.established[f.i]]).to.deep.equal([3, true, 1]);
-    // what a flow costs in columns: 156 B (the old object: ~900 B on the heap; the first columns: 292 B, then 204 B)
-    expect(SLOT_BYTES).to.be.at.most(156);
+    f.gotReset = true;
+    f.gotReset = false;
+    expect([f.resetsSent, f.established, f.gotReset, f.s.c.bits[f.i]]).to.deep.equal([
+      3,
+      true,
+      false,
+      LIVE_BIT | BIT_FIELDS.addrIds | BIT_FIELDS.established,
+    ]);
+    // what a flow costs in columns: 155 B with its health id (the old object: ~900 B on the heap; the first
+    // columns: 292 B, then 204 B, 156 B and a pointer)
+    expect(SLOT_BYTES).to.be.at.most(155);
   });
 
   it('a rare field costs a flow a side row only once it is not zero, and the row is reused', () => {
@@ -105,5 +114,25 @@ describe('FlowStore + FlowIndex', () => {
     expect([store.c.rare[b.i], b.lost, b.retransmitEvents]).to.deep.equal([0, 0, 0]);
     b.resetsSent = 1;
     expect([store.c.rare[b.i], b.resetsSent, b.lost, b.bytesRetrans]).to.deep.equal([row, 1, 0, 0]);
+  });
+
+  it('flows sharing health buckets share an id, freed with the last flow that holds it', () => {
+    const store = new FlowStore(4);
+    const a = new Flow(store, store.alloc(1n, 1n, 2, '10.0.0.1', 1, '10.0.0.2', 2));
+    const b = new Flow(store, store.alloc(1n, 2n, 2, '10.0.0.1', 3, '10.0.0.2', 2));
+    const ref = { side: 1 as const, buckets: [] },
+      other = { side: 2 as const, buckets: [] };
+    a.health = ref;
+    b.health = ref;
+    expect([a.health, b.health, store.c.healthId[a.i] === store.c.healthId[b.i]]).to.deep.equal([ref, ref, true]);
+    const id = store.c.healthId[a.i]!;
+    store.release(a.i);
+    b.health = other; // ref's last holder moves on: its id is free for the next
+    expect(b.health).to.equal(other);
+    const c = new Flow(store, store.alloc(1n, 3n, 2, '10.0.0.1', 5, '10.0.0.2', 2));
+    c.health = ref;
+    expect([c.health, store.c.healthId[c.i]]).to.deep.equal([ref, id]);
+    b.health = null;
+    expect([b.health, store.c.healthId[b.i]]).to.deep.equal([null, 0]);
   });
 });
