@@ -31,12 +31,25 @@ static __always_inline __u16 tl_ntohs(__u16 v)
 	return (__u16)((v >> 8) | (v << 8));
 }
 
-/* sock_i_ino(): the inode of the socket's file, 0 without one. */
+/* struct sock of kernels whose sock_i_ino() reads a copy of the inode
+ * number kept in the sock (sk_ino, "net: lockless sock_i_ino()", 6.18) */
+struct sock___ino {
+	unsigned long sk_ino;
+} __attribute__((preserve_access_index));
+
+/* sock_i_ino(): the inode of the socket's file, 0 without one. Where the
+ * kernel keeps sk_ino (what its own sock_i_ino() returns), that one field,
+ * next to sk_uid which the walk has read already; before, a probe read of the
+ * socket's inode (two more cache lines and a helper call: ~10% of a pass
+ * that emits every socket, perf at 99k sockets). */
 static __always_inline __u32 sock_inode(struct sock *sk)
 {
-	struct socket *so = sk->sk_socket;
+	struct socket *so;
 	unsigned long ino = 0;
 
+	if (bpf_core_field_exists(((struct sock___ino *)sk)->sk_ino))
+		return (__u32)((struct sock___ino *)sk)->sk_ino;
+	so = sk->sk_socket;
 	if (!so)
 		return 0;
 	bpf_probe_read_kernel(&ino, sizeof(ino),
