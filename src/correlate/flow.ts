@@ -201,7 +201,14 @@ export class Flow {
     const la = c.la[i]!,
       lr = c.lr[i]!,
       lre = c.lre[i]!;
-    const moved = first || la !== acked || lr !== received || c.lsi[i] !== segsIn || c.lso[i] !== segsOut || lre !== retrans;
+    // each compare on its own (not behind `first`, nor behind the one before):
+    // type feedback from a first cycle for all of them (see seenAt)
+    const ma = la !== acked,
+      mr = lr !== received,
+      msi = c.lsi[i] !== segsIn,
+      mso = c.lso[i] !== segsOut,
+      mre = lre !== retrans;
+    const moved = first || ma || mr || msi || mso || mre;
     const pt = first ? 0 : this.lt;
     c.lastTs[i] = ts;
     c.la[i] = acked;
