@@ -63,7 +63,7 @@ for (const v of ['this', 'iter'].filter((k) => per[k].length)) {
     `per rep, ${v}/base: whole run ${pairs.map(([t, b]) => f(t.whole / b.whole)).join(' ')} (median ${f(med(pairs.map(([t, b]) => t.whole / b.whole)))})`,
   );
   console.log(
-    `goal: whole run <= 2x the floor: ${v} ${f(med(per[v].map((x) => x.whole)))}x (as 5 cycles ${f(med(per[v].map((x) => x.five)))}x) ${med(per[v].map((x) => x.whole)) <= 2 ? 'MET' : 'NOT MET'}`,
+    `goal: whole run <= 2x the floor: ${v} ${f(med(per[v].map((x) => x.whole)))}x (as 5 cycles ${f(med(per[v].map((x) => x.five)))}${Number.isFinite(med(per[v].map((x) => x.five))) ? 'x' : ''}) ${med(per[v].map((x) => x.whole)) <= 2 ? 'MET' : 'NOT MET'}`,
   );
 }
 const la = ls.map((l) => l.la).filter(Number.isFinite);
