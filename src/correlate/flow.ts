@@ -169,10 +169,20 @@ export class Flow {
       i = this.i;
     c.views[i]! |= view;
     const fh = h.first_seen_ns[2 * i + 1]!,
-      fl = h.first_seen_ns[2 * i]!;
-    if ((fh === 0 && fl === 0) || hi < fh || (hi === fh && lo < fl)) c.first_seen_ns[i] = ts;
-    const lh = h.last_seen_ns[2 * i + 1]!;
-    if (hi > lh || (hi === lh && lo > h.last_seen_ns[2 * i]!)) c.last_seen_ns[i] = ts;
+      fl = h.first_seen_ns[2 * i]!,
+      lh = h.last_seen_ns[2 * i + 1]!,
+      ll = h.last_seen_ns[2 * i]!;
+    // every compare on every call, none behind a short circuit that a first
+    // cycle (all flows new) always takes: type feedback for all of them, so
+    // the cycles after it do not deoptimize the poll path that inlines this
+    const before = hi < fh,
+      sameHi = hi === fh,
+      beforeLo = lo < fl,
+      after = hi > lh,
+      sameLh = hi === lh,
+      afterLo = lo > ll;
+    if ((fh === 0 && fl === 0) || before || (sameHi && beforeLo)) c.first_seen_ns[i] = ts;
+    if (after || (sameLh && afterLo)) c.last_seen_ns[i] = ts;
   }
 
   /** the last poll's time as a number (ns since the epoch, to ~256 ns) */
@@ -193,7 +203,14 @@ export class Flow {
     const la = c.la[i]!,
       lr = c.lr[i]!,
       lre = c.lre[i]!;
-    const moved = first || la !== acked || lr !== received || c.lsi[i] !== segsIn || c.lso[i] !== segsOut || lre !== retrans;
+    // each compare on its own (not behind `first`, nor behind the one before):
+    // type feedback from a first cycle for all of them (see seenAt)
+    const ma = la !== acked,
+      mr = lr !== received,
+      msi = c.lsi[i] !== segsIn,
+      mso = c.lso[i] !== segsOut,
+      mre = lre !== retrans;
+    const moved = first || ma || mr || msi || mso || mre;
     const pt = first ? 0 : this.lt;
     c.lastTs[i] = ts;
     c.la[i] = acked;
@@ -203,12 +220,14 @@ export class Flow {
     c.lre[i] = retrans;
     c.lrtt[i] = rtt;
     const dt = tsNum - pt;
-    if (!first && dt > 0) {
-      const bps = Math.floor(((acked - la + (received - lr)) * 1e9) / dt);
-      if (bps > c.peakBytesPerS[i]!) c.peakBytesPerS[i] = bps;
-      // a rare column: read only when some retransmit moved
-      if (retrans > lre && retrans - lre > this.peakRetrans) this.peakRetrans = retrans - lre;
-    }
+    // computed and compared for a first poll too (then unused): a first cycle,
+    // every flow new, leaves these operations type feedback, so the cycle after
+    // it does not deoptimize the poll path that inlines this
+    const bps = Math.floor(((acked - la + (received - lr)) * 1e9) / dt);
+    const later = !first && dt > 0;
+    if (bps > c.peakBytesPerS[i]! && later) c.peakBytesPerS[i] = bps;
+    // a rare column: read only when some retransmit moved
+    if (retrans > lre && later && retrans - lre > this.peakRetrans) this.peakRetrans = retrans - lre;
     return moved;
   }
 

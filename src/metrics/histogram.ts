@@ -25,8 +25,12 @@ export class CumulativeHistogram implements HistogramSnapshot {
   }
 
   observe(v: number): void {
-    let i = 0;
-    while (i < this.bounds.length && v > this.bounds[i]!) i++;
+    // from -1: the increment runs on every call, so values that all fall in
+    // the first bucket (a first poll cycle's RTTs) still leave it type
+    // feedback and a later value does not deoptimize the poll path that inlines this
+    let i = -1;
+    do i++;
+    while (i < this.bounds.length && v > this.bounds[i]!);
     this.counts[i]!++;
     this.sum += v;
     this.count++;
