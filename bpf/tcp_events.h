@@ -89,7 +89,7 @@ struct tl_event {
 	__u8 family;	/* AF_INET or AF_INET6 */
 	__u8 oldstate;	/* TCP_* states; both = current state for non-state kinds */
 	__u8 newstate;
-	__u8 flags;  /* TL_EVFL_* */
+	__u8 flags; /* TL_EVFL_* */
 	__u8 pad[3];
 	__u64 sk; /* the socket's kernel address: the reader's join key to its birth record; 0 for none */
 };
