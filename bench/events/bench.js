@@ -79,13 +79,17 @@ async function bpftrace() {
   for (let l = await next(); l !== null && !/^Attaching/.test(l); l = await next());
   const c = await churn();
   const prog = bpfStats('inet_sock_set_s', after); // bpftrace's program, name cut to 15 characters
+  // bpftrace (0.17) now and then misses a SIGINT under load and runs on:
+  // ask again every second until it exits
   p.kill('SIGINT');
+  const again = setInterval(() => p.exitCode === null && p.kill('SIGINT'), 1000);
   let count = NaN;
   for (let l = await next(); l !== null; l = await next()) {
     const m = /^@c: (\d+)/.exec(l);
     if (m) count = Number(m[1]);
   }
   await new Promise((r) => (p.exitCode !== null ? r() : p.once('exit', r)));
+  clearInterval(again);
   return { churn: c, count, prog };
 }
 
