@@ -10,6 +10,7 @@
         "native/napi_sampler.cc",
         "native/sampler.c",
         "native/comm_dict.c",
+        "native/sock_table.c",
         "native/destroy.c",
         "native/batch.c",
         "native/diag_parse.c",

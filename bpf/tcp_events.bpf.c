@@ -45,8 +45,9 @@ struct {
 	__uint(max_entries, 8 << 20); /* the loader sets the size */
 } events SEC(".maps");
 
-/* Per CPU: [0] failed ring-buffer writes (ring full), [1] sockets whose
- * birth found the socket table full (no owner or lifetime for them). */
+/* Per CPU, ring-buffer writes that failed (ring full): [0] events, [1]
+ * births and forgets (those sockets' events come without owner and
+ * lifetime; the reader adds its own table's overflow). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 2);
@@ -60,25 +61,6 @@ struct tl_owner {
 	__u32 tgid;
 	__u8 comm[16];
 };
-
-/* Per socket (key: the socket's address): when it was born and who owns it. LRU: sockets whose close we never see (they
- * predate us, or the table overflowed) age out instead of leaking. */
-struct tl_sock_info {
-	__u64 birth_ns;
-	struct tl_owner o;
-	__u32 has_owner;
-	__u16 sport; /* local port while established (see on_state) */
-	__u16 pad;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 262144);
-	/* memory follows the live sockets (a preallocated table is 31 MB) */
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, __u64);
-	__type(value, struct tl_sock_info);
-} socks SEC(".maps");
 
 /* Listeners by (netns, port): passive opens run in softirq, where the
  * current task is whoever was interrupted; the owner is whoever called
@@ -132,15 +114,6 @@ static __always_inline void current_owner(struct tl_owner *o)
 	o->tgid = id >> 32;
 	o->cgroup_id = bpf_get_current_cgroup_id();
 	bpf_get_current_comm(o->comm, sizeof(o->comm));
-}
-
-static __always_inline void put_owner(struct tl_event *e, const struct tl_owner *o)
-{
-	e->pid = o->pid;
-	e->tgid = o->tgid;
-	e->cgroup_id = o->cgroup_id;
-	__builtin_memcpy(e->comm, o->comm, sizeof(e->comm));
-	e->flags |= TL_EVFL_PROC;
 }
 
 static __always_inline void put_cookie(struct tl_event *e, __u64 cookie)
@@ -221,32 +194,61 @@ static __always_inline __u8 kind_of(int old, int new)
 	return TL_EVK_STATE;
 }
 
-/* A new socket's entry: birth time and owner. connect() and listen() run in
- * the owner's process context; a passive child is cloned from its listener
- * in softirq, and gets the listener's owner. */
+static __always_inline void put_birth_owner(struct tl_birth *b, const struct tl_owner *o)
+{
+	b->pid = o->pid;
+	b->tgid = o->tgid;
+	b->cgroup_id = o->cgroup_id;
+	__builtin_memcpy(b->comm, o->comm, sizeof(b->comm));
+	b->flags = TL_EVFL_PROC;
+}
+
+/* A new socket's birth record: its time and owner, for the reader to join
+ * onto the socket's later events (no per-socket map here: a hash insert and
+ * delete per socket cost the connection more than this record). connect()
+ * and listen() run in the owner's process context; a passive child is
+ * cloned from its listener in softirq, and gets the listener's owner. */
 static __always_inline void birth(__u64 netns, __u16 sport, __u64 now, __u64 key, int new)
 {
-	struct tl_sock_info si = { .birth_ns = now, .sport = sport };
 	struct tl_listen_key lk = { .netns = netns, .port = sport };
+	__u64 flags = wake_flags();
+	struct tl_owner o = {};
+	struct tl_birth *b;
 
-	if (new == TL_TCP_SYN_RECV) {
-		struct tl_listener *l = bpf_map_lookup_elem(&listeners, &lk);
-		if (l && !l->ambiguous) {
-			si.o = l->o;
-			si.has_owner = 1;
-		}
-	} else {
-		current_owner(&si.o);
-		si.has_owner = 1;
-	}
-	if (bpf_map_update_elem(&socks, &key, &si, BPF_ANY) < 0)
-		count_drop(1);
+	if (new != TL_TCP_SYN_RECV)
+		current_owner(&o);
 	if (new == TL_TCP_LISTEN) {
-		struct tl_listener l = { .o = si.o, .sk = key }, *had = bpf_map_lookup_elem(&listeners, &lk);
+		struct tl_listener l = { .o = o, .sk = key }, *had = bpf_map_lookup_elem(&listeners, &lk);
 		if (had && had->sk != key && had->o.tgid != l.o.tgid)
 			l.ambiguous = 1;
 		bpf_map_update_elem(&listeners, &lk, &l, BPF_ANY);
 	}
+	b = bpf_ringbuf_reserve(&events, sizeof(*b), 0);
+	if (!b) {
+		count_drop(1);
+		return;
+	}
+	__builtin_memset(b, 0, sizeof(*b));
+	b->ts_ns = now;
+	b->sk = key;
+	b->sport = sport;
+	if (new == TL_TCP_SYN_RECV) {
+		struct tl_listener *l = bpf_map_lookup_elem(&listeners, &lk);
+		if (l && !l->ambiguous)
+			put_birth_owner(b, &l->o);
+	} else {
+		put_birth_owner(b, &o);
+	}
+	bpf_ringbuf_submit(b, flags);
+}
+
+/* A close that is not kept: the reader forgets the socket's birth. */
+static __always_inline void gone(__u64 key)
+{
+	struct tl_gone g = { .sk = key };
+
+	if (bpf_ringbuf_output(&events, &g, sizeof(g), wake_flags()) < 0)
+		count_drop(1);
 }
 
 static __always_inline void forget_listener(__u64 netns, __u16 sport, __u64 key)
@@ -259,10 +261,11 @@ static __always_inline void forget_listener(__u64 netns, __u16 sport, __u64 key)
 }
 
 /* Runs on every TCP state change of the host, so the common case leaves
- * early: a change that is neither kept, nor a birth, nor a close costs a
- * few instructions (per connection 4 of 10 changes, with kind "state" off).
- * A birth reads only the namespace and the ports (no addresses, no record);
- * an event is written in place in the ring. */
+ * early: a change that is neither kept, nor a birth, nor a listener's close
+ * costs a few instructions (per connection 4 of 10 changes, with kind
+ * "state" off). A birth reads only the namespace and the ports; an event is
+ * written in place in the ring. Owner, lifetime and a released local port
+ * are the reader's to fill from the birth (e->sk). */
 static __always_inline int on_state(const struct sock *sk, int old, int new, bool gen, bool btf)
 {
 	__u64 key = (__u64)sk, netns, now, flags;
@@ -270,7 +273,6 @@ static __always_inline int on_state(const struct sock *sk, int old, int new, boo
 	bool keep = (keep_kinds & (1u << kind)) && (kind != TL_EVK_STATE || (keep_states & (1u << new)));
 	bool born = (old == TL_TCP_CLOSE && (new == TL_TCP_SYN_SENT || new == TL_TCP_LISTEN)) || new == TL_TCP_SYN_RECV;
 	bool closed = kind == TL_EVK_CLOSE;
-	struct tl_sock_info *si = NULL;
 	struct tl_event *e;
 	__u16 sport, dport;
 
@@ -281,40 +283,27 @@ static __always_inline int on_state(const struct sock *sk, int old, int new, boo
 		return 0;
 	sport = sk_sport(sk, btf);
 	dport = sk_dport(sk, btf);
-	if (!born) {
-		si = bpf_map_lookup_elem(&socks, &key);
-		/* by the final move to CLOSE the kernel may have released the
-		 * local port (skc_num = 0): use the one it had while established */
-		if (si && sport == 0)
-			sport = si->sport;
-	}
-	if (!ports_ok(sport, dport)) {
-		if (si && closed)
-			bpf_map_delete_elem(&socks, &key);
+	/* by the final move to CLOSE the kernel may have released the local
+	 * port (skc_num = 0): such a close goes to the reader, which filters
+	 * it on the port the socket had */
+	if (!ports_ok(sport, dport) && !(closed && sport == 0))
 		return 0;
-	}
-	now = bpf_ktime_get_ns();
-	if (born) {
-		birth(netns, sport, now, key, new);
-		if (keep)
-			si = bpf_map_lookup_elem(&socks, &key);
-	} else if (si && new == TL_TCP_ESTABLISHED) {
-		si->sport = sport; /* a client's port is chosen after SYN_SENT */
-	}
 	if (old == TL_TCP_LISTEN && new == TL_TCP_CLOSE)
 		forget_listener(netns, sport, key);
 	if (!keep) {
-		if (closed)
-			bpf_map_delete_elem(&socks, &key);
+		if (born)
+			birth(netns, sport, bpf_ktime_get_ns(), key, new);
+		else if (closed)
+			gone(key);
 		return 0;
 	}
+	now = bpf_ktime_get_ns();
+	if (born)
+		birth(netns, sport, now, key, new);
 	flags = wake_flags();
 	e = reserve_event();
-	if (!e) {
-		if (closed)
-			bpf_map_delete_elem(&socks, &key);
+	if (!e)
 		return 0;
-	}
 	sk_tuple(e, sk, btf);
 	e->sport = sport;
 	e->netns_inode = netns;
@@ -322,15 +311,10 @@ static __always_inline int on_state(const struct sock *sk, int old, int new, boo
 	e->kind = kind;
 	e->oldstate = old;
 	e->newstate = new;
+	e->sk = key;
 	put_cookie(e, cookie_of(sk, gen, btf));
-	if (si && si->has_owner)
-		put_owner(e, &si->o);
-	if (closed) {
-		if (si && si->birth_ns)
-			e->duration_ns = now - si->birth_ns;
+	if (closed)
 		sk_final(e, sk, btf);
-		bpf_map_delete_elem(&socks, &key);
-	}
 	bpf_ringbuf_submit(e, flags);
 	return 0;
 }
@@ -339,7 +323,6 @@ static __always_inline int on_state(const struct sock *sk, int old, int new, boo
 static __always_inline int on_sock(const struct sock *sk, __u8 kind, bool gen, bool btf)
 {
 	__u64 key = (__u64)sk, netns, flags;
-	struct tl_sock_info *si;
 	struct tl_event *e;
 
 	if (!(keep_kinds & (1u << kind)))
@@ -356,10 +339,8 @@ static __always_inline int on_sock(const struct sock *sk, __u8 kind, bool gen, b
 	e->ts_ns = bpf_ktime_get_ns();
 	e->kind = kind;
 	e->oldstate = e->newstate = sk_state(sk, btf);
+	e->sk = key;
 	put_cookie(e, cookie_of(sk, gen, btf));
-	si = bpf_map_lookup_elem(&socks, &key);
-	if (si && si->has_owner)
-		put_owner(e, &si->o);
 	bpf_ringbuf_submit(e, flags);
 	return 0;
 }

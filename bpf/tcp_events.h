@@ -89,10 +89,38 @@ struct tl_event {
 	__u8 family;	/* AF_INET or AF_INET6 */
 	__u8 oldstate;	/* TCP_* states; both = current state for non-state kinds */
 	__u8 newstate;
-	__u8 flags;   /* TL_EVFL_* */
-	__u8 pad[11]; /* to a multiple of 8 */
+	__u8 flags; /* TL_EVFL_* */
+	__u8 pad[3];
+	__u64 sk; /* the socket's kernel address: the reader's join key to its birth record; 0 for none */
 };
 
 _Static_assert(sizeof(struct tl_event) == 160, "struct tl_event is a wire format");
+
+/* A socket's birth (connect, listen, a passive child), told by its size: the
+ * reader keeps it by sk and fills the socket's later events with the owner,
+ * the lifetime at close and the local port (the programs keep no per-socket
+ * map: an insert and a delete per socket cost the connection more). */
+struct tl_birth {
+	__u64 ts_ns; /* CLOCK_MONOTONIC */
+	__u64 sk;
+	__u64 cgroup_id; /* owner's, as in tl_event (TL_EVFL_PROC) */
+	__u32 pid;
+	__u32 tgid;
+	__u8 comm[16];
+	__u16 sport; /* 0 before connect() picked one */
+	__u8 flags;  /* TL_EVFL_PROC: the owner is known */
+	__u8 pad[5];
+};
+
+_Static_assert(sizeof(struct tl_birth) == 56, "struct tl_birth is a wire format");
+
+/* A socket that closed without an event (kind close not kept): the reader
+ * forgets its birth. */
+struct tl_gone {
+	__u64 sk;
+	__u64 pad;
+};
+
+_Static_assert(sizeof(struct tl_gone) == 16, "struct tl_gone is a wire format");
 
 #endif

@@ -9,6 +9,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct tl_column_desc desc[TL_EVENT_NCOLS];
 	struct tl_event_batch b;
 	struct tl_comm_dict comms;
+	struct tl_sock_table socks;
 	struct tl_events_stats st;
 	uint32_t cap;
 	size_t bytes, off = 1;
@@ -21,6 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bytes = tl_event_layout(cap, desc);
 	buf = fuzz_block(bytes);
 	memset(&comms, 0, sizeof(comms));
+	memset(&socks, 0, sizeof(socks));
 	memset(&st, 0, sizeof(st));
 	FUZZ_EXPECT(tl_event_batch_bind(&b, buf, bytes, cap) == 0);
 	while (size - off >= 2) {
@@ -33,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (len > size - off)
 			len = (uint16_t)(size - off);
 		rec = fuzz_copy(data + off, len);
-		r = tl_event_put(&b, &comms, &st, -1000, rec, len);
+		r = tl_event_put(&b, &comms, &socks, &st, -1000, rec, len);
 		free(rec);
 		off += len;
 		records++;
@@ -50,5 +52,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_EXPECT(st.events == written && st.events + st.malformed <= records);
 	free(buf);
 	tl_comm_free(&comms);
+	tl_socks_free(&socks);
 	return 0;
 }

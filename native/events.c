@@ -57,13 +57,80 @@ int tl_event_batch_bind(struct tl_event_batch *b, void *buf, size_t bytes, uint3
 	return 0;
 }
 
-int tl_event_put(struct tl_event_batch *b, struct tl_comm_dict *comms, struct tl_events_stats *st, int64_t offset_ns,
-		 const void *data, size_t len)
+/* A birth: the socket's entry, made or (a reused address) written over. */
+static void put_birth(struct tl_sock_table *socks, const void *data)
+{
+	struct tl_birth bi;
+	struct tl_sock_entry *s;
+
+	memcpy(&bi, data, sizeof(bi));
+	s = tl_socks_put(socks, bi.sk);
+	if (!s)
+		return;
+	s->birth_ns = bi.ts_ns;
+	s->sport = bi.sport;
+	s->has_owner = (bi.flags & TL_EVFL_PROC) != 0;
+	s->pid = bi.pid;
+	s->tgid = bi.tgid;
+	s->cgroup_id = bi.cgroup_id;
+	memcpy(s->comm, bi.comm, sizeof(s->comm));
+}
+
+static int port_kept(const struct tl_sock_table *socks, uint16_t sport, uint16_t dport)
+{
+	for (uint32_t i = 0; i < socks->n_ports && i < 8; i++)
+		if (socks->ports[i] == sport || socks->ports[i] == dport)
+			return 1;
+	return socks->n_ports == 0;
+}
+
+/* The socket's birth onto ev (what the programs leave to the reader), as
+ * the programs did when they kept the table: the owner, the local port it
+ * had while established (0 once the kernel released it at the close) and
+ * the lifetime at close. 0: a close the port filter drops. */
+static int join_birth(struct tl_sock_table *socks, struct tl_event *ev)
+{
+	struct tl_sock_entry *s = tl_socks_get(socks, ev->sk);
+	int keep;
+
+	if (s && ev->sport == 0)
+		ev->sport = s->sport;
+	else if (s && ev->newstate == 1) /* ESTABLISHED: a client's port is chosen after its birth */
+		s->sport = ev->sport;
+	if (s && s->has_owner) {
+		ev->pid = s->pid;
+		ev->tgid = s->tgid;
+		ev->cgroup_id = s->cgroup_id;
+		memcpy(ev->comm, s->comm, sizeof(ev->comm));
+		ev->flags |= TL_EVFL_PROC;
+	}
+	if (ev->kind != TL_EVK_CLOSE)
+		return 1;
+	keep = port_kept(socks, ev->sport, ev->dport);
+	if (s && s->birth_ns && ev->ts_ns > s->birth_ns)
+		ev->duration_ns = ev->ts_ns - s->birth_ns;
+	if (s)
+		tl_socks_del(socks, ev->sk);
+	return keep;
+}
+
+int tl_event_put(struct tl_event_batch *b, struct tl_comm_dict *comms, struct tl_sock_table *socks,
+		 struct tl_events_stats *st, int64_t offset_ns, const void *data, size_t len)
 {
 	struct tl_event ev;
 	uint32_t r = b->rows;
 
 	st->bytes += len;
+	if (len == sizeof(struct tl_birth)) {
+		put_birth(socks, data);
+		return 0;
+	}
+	if (len == sizeof(struct tl_gone)) {
+		struct tl_gone g;
+		memcpy(&g, data, sizeof(g));
+		tl_socks_del(socks, g.sk);
+		return 0;
+	}
 	if (r >= b->capacity)
 		return -1;
 	/* copied out: nothing is read through a cast pointer into the ring */
@@ -74,6 +141,8 @@ int tl_event_put(struct tl_event_batch *b, struct tl_comm_dict *comms, struct tl
 		st->malformed++;
 		return 0;
 	}
+	if (ev.sk && !join_birth(socks, &ev))
+		return 0;
 	memcpy(b->c.src[r], ev.saddr, 16);
 	memcpy(b->c.dst[r], ev.daddr, 16);
 	b->c.ts_ns[r] = ev.ts_ns + (uint64_t)offset_ns;
@@ -129,6 +198,7 @@ struct tl_events {
 	uint32_t ring_bytes, wake_bytes;
 	struct tl_events_stats st;
 	struct tl_comm_dict comms;
+	struct tl_sock_table socks; /* births, joined onto events */
 	/* the drain in progress (ring_buffer's callback context) */
 	struct tl_event_batch *b;
 	int64_t offset_ns;
@@ -171,7 +241,7 @@ static int on_record(void *ctx, void *data, size_t len)
 {
 	struct tl_events *e = ctx;
 
-	tl_event_put(e->b, &e->comms, &e->st, e->offset_ns, data, len);
+	tl_event_put(e->b, &e->comms, &e->socks, &e->st, e->offset_ns, data, len);
 	/* libbpf 1.1 has no consume_n: a negative return stops the walk after
 	 * this record is consumed, and the rest waits for the next drain */
 	if (e->b->rows == e->b->capacity) {
@@ -271,6 +341,8 @@ int tl_events_open(const struct tl_events_config *cfg, struct tl_events **out, s
 	}
 	e->ring_bytes = rb;
 	e->wake_bytes = cfg->wake_bytes;
+	for (uint32_t i = 0; i < cfg->n_ports && i < TL_EV_MAX_PORTS; i++)
+		e->socks.ports[e->socks.n_ports++] = cfg->ports[i];
 	if (cfg->mode >= 0) {
 		/* a forced mode rules out the other kind of program */
 		uint32_t skip = cfg->mode == TL_EVMODE_TP_BTF ? TL_EV_TP_VARIANTS : TL_EV_BTF_VARIANTS;
@@ -410,7 +482,7 @@ int tl_events_lost(struct tl_events *e, uint64_t *lost, int max)
 
 uint64_t tl_events_table_full(struct tl_events *e)
 {
-	uint64_t v[1024] = { 0 }, sum = 0;
+	uint64_t v[1024] = { 0 }, sum = e->socks.full;
 	int n = tl_events_drops(e, 1, v, 1024);
 
 	for (int i = 0; i < n && i < 1024; i++)
@@ -454,6 +526,7 @@ void tl_events_close(struct tl_events *e)
 		return;
 	unload(e);
 	tl_comm_free(&e->comms);
+	tl_socks_free(&e->socks);
 	free(e);
 }
 

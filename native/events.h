@@ -11,6 +11,7 @@
 #include "event_columns.h"
 #include "bpf_parts.h"
 #include "comm_dict.h"
+#include "sock_table.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -119,22 +120,26 @@ int64_t tl_events_offset(const struct tl_events *e);
  * (config wake_bytes) and until the ring is empty. */
 int tl_events_ring_fd(const struct tl_events *e);
 
-/* Decodes one ring-buffer record (data[len], struct tl_event) into row
- * b->rows: 1 when written, 0 when malformed (counted in st), -1 when b is
- * full. The drain's callback, and the fuzz target's entry (fuzz/). */
-int tl_event_put(struct tl_event_batch *b, struct tl_comm_dict *comms, struct tl_events_stats *st, int64_t offset_ns,
-		 const void *data, size_t len);
+/* Decodes one ring-buffer record (data[len]) into row b->rows: a struct
+ * tl_event is joined with its socket's birth in socks (owner, lifetime at
+ * close, a released local port) and written; a struct tl_birth or tl_gone
+ * updates socks. 1 when a row was written, 0 when none (a birth, a close
+ * filtered by port, or malformed: counted in st), -1 when b is full. The
+ * drain's callback, and the fuzz target's entry (fuzz/). */
+int tl_event_put(struct tl_event_batch *b, struct tl_comm_dict *comms, struct tl_sock_table *socks,
+		 struct tl_events_stats *st, int64_t offset_ns, const void *data, size_t len);
 
 /* Ring-buffer writes that failed (ring full), per possible CPU, into
  * lost[max]; returns the number of CPUs or -errno. */
 int tl_events_lost(struct tl_events *e, uint64_t *lost, int max);
 
-/* Counter `which` of the per-CPU drops map (0: ring full, 1: socket table
- * full) per CPU, as tl_events_lost. */
+/* Counter `which` of the per-CPU drops map (ring full: 0 events, 1 births
+ * and forgets) per CPU, as tl_events_lost. */
 int tl_events_drops(struct tl_events *e, uint32_t which, uint64_t *lost, int max);
 
-/* Births that found the socket table full, all CPUs (those sockets' events
- * come without owner and lifetime). */
+/* Births not kept: the reader's socket table full, or the ring full when
+ * the programs wrote them (those sockets' events come without owner and
+ * lifetime). */
 uint64_t tl_events_table_full(struct tl_events *e);
 
 const struct tl_events_stats *tl_events_stats(const struct tl_events *e);

@@ -29,7 +29,7 @@ declare -A SRCS=(
   [diag_replay]="native/diag_replay.c native/diag_parse.c native/batch.c"
   [diag_dump]="native/diag_dump.c native/diag_parse.c native/batch.c"
   [destroy]="native/destroy.c native/diag_parse.c native/batch.c"
-  [events]="native/events.c native/comm_dict.c native/batch.c"
+  [events]="native/events.c native/comm_dict.c native/sock_table.c native/batch.c"
   [samples]="native/sampler.c native/iter_read.c native/comm_dict.c native/batch.c"
 )
 ALL=(diag_replay diag_dump destroy events samples)

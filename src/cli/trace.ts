@@ -165,7 +165,7 @@ export async function runTrace(args: TraceArgs): Promise<number> {
   }
   if (st.tableFull > 0)
     process.stderr.write(
-      `tcplens: events: ${st.tableFull} sockets born while the kernel socket table was full: no owner or lifetime for them\n`,
+      `tcplens: events: ${st.tableFull} sockets whose birth was not kept (socket table or ring buffer full): no owner or lifetime for them\n`,
     );
   if (st.malformed > 0) process.stderr.write(`tcplens: events skipped as malformed: ${st.malformed}\n`);
   return 0;

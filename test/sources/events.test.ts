@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as readline from 'readline';
 import { DestroySource } from '../../src/sources/destroy';
+import { kindMask } from '../../src/sources/events';
 import { parseNetnsSelector } from '../../src/netns/select';
 import { EVF } from '../../src/layout/event_columns';
 import {
@@ -280,6 +281,50 @@ describe('EventSource (eBPF events, real kernel)', function () {
     for (const r of active) expect([r.tgid, r.comm]).to.deep.equal([client.pid, 'python3']);
     // The server's closes happen in its own close() or in softirq: still its own.
     for (const r of connCloses(rows).filter((x) => x.sport === port)) expect(r.tgid).to.equal(server.pid);
+  });
+
+  it('a port filter keeps every close on the port, the server side too (its port released before the close), with owner and lifetime', async () => {
+    // The reader fills a close's local port, owner and lifetime from the
+    // socket's birth record: a passive child's port is gone (0) by its close.
+    const [PORT, OTHER, N] = [7777, 7778, 4];
+    const src = track(nsEvents(ns, { ports: [PORT] }));
+    const run = py(
+      ns,
+      [
+        'import socket',
+        'for port in (7777, 7778):',
+        '    ls = socket.socket(); ls.bind(("127.0.0.1", port)); ls.listen(16)',
+        '    for i in range(4):',
+        '        c = socket.socket(); c.connect(("127.0.0.1", port)); a, _ = ls.accept()',
+        '        c.sendall(b"hi"); a.recv(2)',
+        '        (a if i % 2 else c).close(); (c if i % 2 else a).close()',
+        '    ls.close()',
+      ].join('\n'),
+    );
+    expect(await run.done).to.equal(0);
+    await settle();
+    const rows = await collectEvents(src);
+    expect(rows.filter((r) => r.sport === OTHER || r.dport === OTHER)).to.have.length(0);
+    const closes = connCloses(rows);
+    expect(closes.filter((r) => r.dport === PORT)).to.have.length(N); // clients
+    expect(closes.filter((r) => r.sport === PORT)).to.have.length(N); // servers' children
+    for (const r of closes) {
+      expect([r.flags & EVF.PROC, r.tgid, r.comm]).to.deep.equal([EVF.PROC, run.pid, 'python3']);
+      expect(r.durationNs).to.be.greaterThan(0);
+    }
+    expect(count(rows, 'active_open') + count(rows, 'passive_open')).to.equal(2 * N);
+  });
+
+  it('with closes not kept, opens still carry their owner (births read, forgets skipped, nothing malformed)', async () => {
+    const src = track(nsEvents(ns, { kinds: kindMask('ACTIVE_OPEN', 'PASSIVE_OPEN') }));
+    const N = 6;
+    churn(ns, N);
+    await settle();
+    const rows = await collectEvents(src);
+    expect(rows).to.have.length(2 * N);
+    for (const r of rows) expect([r.flags & EVF.PROC, r.comm]).to.deep.equal([EVF.PROC, 'python3']);
+    expect(src.stats().malformed).to.equal(0);
+    expect(src.stats().tableFull).to.equal(0);
   });
 
   it('the classic-tracepoint fallback sees the same opens and closes, flagged as without cookies', async function () {
