@@ -212,8 +212,8 @@ export class ClickHouseSink extends ChunkSink {
     else {
       this.outbox.push(b);
       this.outboxBytes += b.bytes ?? b.native.length;
+      this.bound();
     }
-    this.bound();
     this.kick();
   }
 
