@@ -208,8 +208,11 @@ export class ClickHouseSink extends ChunkSink {
       database: this.database,
     };
     // order: once anything is spooled, later batches queue behind it on disk
-    if (this.spool?.pending || this.outage) this.toSpool(b);
-    else {
+    if (this.spool?.pending || this.outage) {
+      this.toSpool(b);
+      // nothing older may be spilled now (the spool is in seq order): only the pool lets go
+      if (this.memoryBytes > (this.opts.maxMemoryBytes ?? DEFAULT_MEMORY_BYTES)) this.batcher.pool.clear();
+    } else {
       this.outbox.push(b);
       this.outboxBytes += b.bytes ?? b.native.length;
       this.bound();
@@ -223,7 +226,9 @@ export class ClickHouseSink extends ChunkSink {
   }
 
   /** Keeps memoryBytes under maxMemoryBytes: the oldest sealed batches go to
-   * the spool (never the one on the wire), then the pooled buffers. */
+   * the spool (never the one on the wire), then the pooled buffers. Only while
+   * the spool is empty: spilling older batches behind newer ones on disk would
+   * break its seq order (acks are in order; that hung the sender). */
   private bound(): void {
     const max = this.opts.maxMemoryBytes ?? DEFAULT_MEMORY_BYTES;
     if (this.memoryBytes <= max) return;

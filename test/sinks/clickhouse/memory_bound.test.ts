@@ -35,21 +35,25 @@ describe('ClickHouse sink memory bound', function () {
       for (let k = 0; k < 40; k++) s.writePollCycles(rowsFor(id * 40 + k));
     };
     await sink.start();
-    let worst = 0;
-    // 20 batches with no turn for the sender in between: without the bound all 20 would wait in memory
-    for (let id = 0; id < 20; id++) {
-      batch(sink, id);
-      worst = Math.max(worst, sink.stats().memory_bytes!);
+    try {
+      let worst = 0;
+      // 20 batches with no turn for the sender in between: without the bound all 20 would wait in memory
+      for (let id = 0; id < 20; id++) {
+        batch(sink, id);
+        worst = Math.max(worst, sink.stats().memory_bytes!);
+      }
+      expect(worst).to.be.at.most(bound);
+      const mid = sink.stats();
+      expect(mid.memory_spills).to.be.greaterThan(0);
+      expect(mid.tables['poll_cycles']!.rows_spooled).to.be.at.least(mid.memory_spills! * 2000);
+      expect(mid.tables['poll_cycles']!.rows_dropped).to.equal(0);
+      await sink.flush(60_000); // ClickHouse is up: the spool replays
+      await sink.close(30_000);
+      const st = sink.stats().tables['poll_cycles']!;
+      expect(st.rows_dropped).to.equal(0);
+    } finally {
+      await sink.close(1000); // a failed check must not leave it running past its server
     }
-    expect(worst).to.be.at.most(bound);
-    const mid = sink.stats();
-    expect(mid.memory_spills).to.be.greaterThan(0);
-    expect(mid.tables['poll_cycles']!.rows_spooled).to.be.at.least(mid.memory_spills! * 2000);
-    expect(mid.tables['poll_cycles']!.rows_dropped).to.equal(0);
-    await sink.flush(60_000); // ClickHouse is up: the spool replays
-    await sink.close(30_000);
-    const st = sink.stats().tables['poll_cycles']!;
-    expect(st.rows_dropped).to.equal(0);
     const [n] = await rows<{ n: string }>(t.client, `SELECT count() AS n FROM ${db}.poll_cycles`);
     expect(Number(n!.n)).to.equal(20 * 2000);
   });
