@@ -2,7 +2,9 @@
 // The burst, rep by rep: tracing off, then `tcplens run` (the order rotates),
 // each in a fresh namespace; medians and ratios against "off" from the same
 // run. Called by run.sh, which builds the churn and starts ClickHouse.
-//   node bench.js CHURN_BIN CONNS REPS CLICKHOUSE_URL
+//   node bench.js CHURN_BIN CONNS REPS CLICKHOUSE_URL [NAME=DIR,...]
+// NAME=DIR,...: the builds to run (each DIR a built tcplens tree), one burst
+// each per rep, their order rotating with the tracing-off anchor; default this tree.
 'use strict';
 const { spawn, execFileSync } = require('child_process');
 const fs = require('fs');
@@ -14,6 +16,12 @@ const { median, sleep, freePort } = require('../lib.js');
 
 const [churnBin, conns, reps, url] = [process.argv[2], Number(process.argv[3]), Number(process.argv[4]), process.argv[5]];
 const ROOT = path.resolve(__dirname, '../..');
+const BUILDS = (process.argv[6] || `this=${ROOT}`).split(',').map((s) => {
+  const [name, dir] = s.split('=');
+  if (!name || !dir || !fs.existsSync(path.join(dir, 'dist/src/cli/main.js'))) throw new Error(`not a built tree: ${s}`);
+  return { name, dir: path.resolve(dir) };
+});
+const load = () => os.loadavg()[0].toFixed(1);
 
 function netns(tag) {
   const name = `tlburst-${tag}-${process.pid}`;
@@ -62,14 +70,16 @@ async function off(rep) {
   }
 }
 
-async function traced(rep, ch) {
+async function traced(rep, ch, build) {
   const ns = netns(`on${rep}`);
-  const db = `burst_${process.pid}_${rep}`;
+  const db = `burst_${process.pid}_${rep}_${build.name.replace(/\W/g, '_')}`;
+  const probe = path.join(os.tmpdir(), `tlburst-mem-${process.pid}.json`);
+  fs.rmSync(probe, { force: true });
   const spool = fs.mkdtempSync(path.join(os.tmpdir(), 'tlburst-spool-'));
   const port = await freePort();
   const args = ['run', '--netns', ns.name, '--interval', '1s', '--database', db, '--spool-dir', spool, '--listen', `127.0.0.1:${port}`];
-  const p = spawn(process.execPath, [path.join(ROOT, 'bin/tcplens.js'), ...args], {
-    env: { ...process.env, TCPLENS_CLICKHOUSE_URL: url },
+  const p = spawn(process.execPath, ['-r', path.join(__dirname, 'memprobe.js'), path.join(build.dir, 'bin/tcplens.js'), ...args], {
+    env: { ...process.env, TCPLENS_CLICKHOUSE_URL: url, TCPLENS_MEMPROBE: probe },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
@@ -100,7 +110,16 @@ async function traced(rep, ch) {
     const sink = (t, k) => (tables[t] ? tables[t][k] : NaN);
     const q = async (sql) => Number((await (await ch.query({ query: sql, format: 'JSONEachRow' })).json())[0].n);
     const where = `netns_inode = ${ns.inode}`;
+    let mem = {};
+    try {
+      mem = JSON.parse(fs.readFileSync(probe, 'utf8'));
+    } catch {
+      /* no sample */
+    }
     return {
+      build: build.name,
+      load: load(),
+      mem,
       churn: c,
       lost: metric(m, 'tcplens_events_lost_total'),
       read: metric(m, 'tcplens_events_read_total'),
@@ -122,58 +141,66 @@ async function traced(rep, ch) {
     if (p.exitCode === null) p.kill('SIGKILL');
     ns.remove();
     fs.rmSync(spool, { recursive: true, force: true });
+    fs.rmSync(probe, { force: true });
     await ch.command({ query: `DROP DATABASE IF EXISTS ${db}` }).catch(() => undefined);
   }
 }
 
 (async () => {
   const ch = createClient({ url });
-  const res = { off: [], on: [] };
+  const res = { off: [] };
+  for (const b of BUILDS) res[b.name] = [];
   const socks = 2 * conns;
-  console.log(`bench/burst: ${conns} loopback connections per rep (${socks} sockets), ${reps} reps, tcplens run --interval 1s, every view`);
+  console.log(
+    `bench/burst: ${conns} loopback connections per rep (${socks} sockets), ${reps} reps, tcplens run --interval 1s, every view; builds ${BUILDS.map((b) => b.name).join(', ')}; load ${load()}`,
+  );
+  const modes = ['off', ...BUILDS.map((b) => b.name)];
   for (let r = 0; r < reps; r++) {
-    const order = r % 2 ? ['on', 'off'] : ['off', 'on'];
+    const order = modes.map((_, k) => modes[(k + r) % modes.length]); // rotates rep by rep
     for (const mode of order) {
-      const x = mode === 'off' ? await off(r) : await traced(r, ch);
+      const build = BUILDS.find((b) => b.name === mode);
+      const x = build ? await traced(r, ch, build) : await off(r);
       res[mode].push(x);
-      if (mode === 'on')
+      if (build)
         console.log(
-          `  rep ${r}: lost ${x.lost} of ${x.read + x.lost} events, tcp_events ${x.evRows}/${4 * conns + 1}, tcp_flows ${x.flows}/${socks} (${x.flowCookies} cookies), ` +
+          `  rep ${r} ${mode} (load ${x.load}): lost ${x.lost} of ${x.read + x.lost} events, tcp_events ${x.evRows}/${4 * conns + 1}, tcp_flows ${x.flows}/${socks} (${x.flowCookies} cookies), ` +
             `destroy rows missing ${socks - x.destroyRows} (ENOBUFS ${x.enobufs}, dropped ${x.dropped}), reader stalls ${x.stalls}, data wakeups ${x.dataWakeups}, ` +
             `sink: flows queued ${x.flowsQueued}, rows spooled ${x.spooled}, dropped ${x.sinkDropped}; ` +
-            `RSS ${x.rssBeforeMb.toFixed(0)} -> peak ${x.peakMb.toFixed(0)} MB, ${x.churn.conn_per_s.toFixed(0)} conn/s`,
+            `RSS ${x.rssBeforeMb.toFixed(0)} -> peak ${x.peakMb.toFixed(0)} MB (at the peak: heap used ${x.mem.heapUsed} of ${x.mem.heapTotal}, ArrayBuffers ${x.mem.arrayBuffers}, external ${x.mem.external} MB), ${x.churn.conn_per_s.toFixed(0)} conn/s`,
         );
-      else console.log(`  rep ${r}: tracing off ${x.churn.conn_per_s.toFixed(0)} conn/s`);
+      else console.log(`  rep ${r}: tracing off ${x.churn.conn_per_s.toFixed(0)} conn/s (load ${load()})`);
     }
   }
-  const on = res.on,
-    offs = res.off;
   const cpu = (x) => ((x.churn.user_s + x.churn.sys_s) / conns) * 1e6;
-  const rateOff = median(offs.map((x) => x.churn.conn_per_s)),
-    rateOn = median(on.map((x) => x.churn.conn_per_s));
-  const cpuOff = median(offs.map(cpu)),
-    cpuOn = median(on.map(cpu));
-  const med = (f) => median(on.map(f));
-  console.log(`medians of ${reps}:`);
-  console.log(`  conn/s: tracing off ${rateOff.toFixed(0)}, tcplens run ${rateOn.toFixed(0)} (${(rateOn / rateOff).toFixed(3)}x)`);
-  console.log(
-    `  churn CPU per connection: off ${cpuOff.toFixed(1)} us, tcplens run ${cpuOn.toFixed(1)} us (${(cpuOn / cpuOff).toFixed(3)}x)`,
-  );
-  console.log(
-    `  events lost: ${med((x) => x.lost)} (max ${Math.max(...on.map((x) => x.lost))}); tcp_events rows ${med((x) => x.evRows)} of ${4 * conns + 1}`,
-  );
-  console.log(
-    `  flow rows the sidecar made: ${med((x) => x.flowsQueued)} of ${socks} sockets (${(med((x) => x.flowsQueued) / socks).toFixed(4)}x)`,
-  );
-  console.log(
-    `  tcp_flows rows in ClickHouse at the end: ${med((x) => x.flows)} of ${socks}; rows spooled to disk (ClickHouse too slow): ${med((x) => x.spooled)}, dropped ${med((x) => x.sinkDropped)}`,
-  );
-  console.log(
-    `  destroy rows missing: ${med((x) => socks - x.destroyRows)}; ENOBUFS ${med((x) => x.enobufs)}, messages dropped ${med((x) => x.dropped)}`,
-  );
-  console.log(
-    `  peak RSS: ${med((x) => x.peakMb).toFixed(0)} MB beside ${med((x) => x.rssBeforeMb).toFixed(0)} MB before the burst (${(med((x) => x.peakMb) / med((x) => x.rssBeforeMb)).toFixed(2)}x)`,
-  );
+  const offs = res.off;
+  const rateOff = median(offs.map((x) => x.churn.conn_per_s));
+  const cpuOff = median(offs.map(cpu));
+  console.log(`medians of ${reps}: tracing off ${rateOff.toFixed(0)} conn/s, ${cpuOff.toFixed(1)} us churn CPU per connection`);
+  for (const b of BUILDS) {
+    const on = res[b.name];
+    const med = (f) => median(on.map(f));
+    const rateOn = med((x) => x.churn.conn_per_s),
+      cpuOn = med(cpu);
+    console.log(`${b.name} (${b.dir}):`);
+    console.log(
+      `  conn/s ${rateOn.toFixed(0)} (${(rateOn / rateOff).toFixed(3)}x off); churn CPU per connection ${cpuOn.toFixed(1)} us (${(cpuOn / cpuOff).toFixed(3)}x)`,
+    );
+    console.log(
+      `  events lost: ${med((x) => x.lost)} (max ${Math.max(...on.map((x) => x.lost))}); tcp_events rows ${med((x) => x.evRows)} of ${4 * conns + 1}`,
+    );
+    console.log(
+      `  flow rows the sidecar made: ${med((x) => x.flowsQueued)} of ${socks} sockets (${(med((x) => x.flowsQueued) / socks).toFixed(4)}x)`,
+    );
+    console.log(
+      `  tcp_flows rows in ClickHouse at the end: ${med((x) => x.flows)} of ${socks}; rows spooled to disk (ClickHouse too slow): ${med((x) => x.spooled)}, dropped ${med((x) => x.sinkDropped)}`,
+    );
+    console.log(
+      `  destroy rows missing: ${med((x) => socks - x.destroyRows)}; ENOBUFS ${med((x) => x.enobufs)}, messages dropped ${med((x) => x.dropped)} (max ${Math.max(...on.map((x) => x.dropped))})`,
+    );
+    console.log(
+      `  peak RSS: ${med((x) => x.peakMb).toFixed(0)} MB (max ${Math.max(...on.map((x) => x.peakMb)).toFixed(0)}) beside ${med((x) => x.rssBeforeMb).toFixed(0)} MB before the burst (${(med((x) => x.peakMb) / med((x) => x.rssBeforeMb)).toFixed(2)}x)`,
+    );
+  }
   await ch.close();
 })().catch((e) => {
   console.error(`bench/burst: ${e.message}`);

@@ -7,14 +7,16 @@
 # rows vs 4 x N + 1, tcp_flows rows vs the 2 x N sockets, destroy rows missing,
 # destroy overruns (ENOBUFS) and messages dropped, peak RSS beside the RSS
 # before the burst, conn/s and churn CPU per connection beside tracing off.
-# Usage: bench/burst/run.sh [--conns N] [--reps R] [--smoke]
+# Usage: bench/burst/run.sh [--conns N] [--reps R] [--builds NAME=DIR,...] [--smoke]
+# --builds: built tcplens trees to run side by side (e.g. main=/work/main,mine=.),
+# one burst each per rep, interleaved with the anchor; default this tree.
 # Needs root, a built tcplens (npm run build), clickhouse-server. See README.md.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 
-CONNS=60000 REPS=3
+CONNS=60000 REPS=3 BUILDS=
 smoke() { CONNS=2000 REPS=1; }
-bench_args run.sh 'conns=CONNS reps=REPS' "$@"
+bench_args run.sh 'conns=CONNS reps=REPS builds=BUILDS' "$@"
 need_root run.sh 'network namespaces, eBPF'
 need_cmd run.sh clickhouse-server 'bash scripts/bootstrap.sh'
 
@@ -29,4 +31,4 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 URL=$(node "$ROOT/bench/pipeline/ch.js" start "$CH")
-node "$HERE/bench.js" "$B/churn" "$CONNS" "$REPS" "$URL"
+node "$HERE/bench.js" "$B/churn" "$CONNS" "$REPS" "$URL" $BUILDS

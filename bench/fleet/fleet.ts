@@ -241,7 +241,7 @@ async function anchor(c: TestCluster, rec: Recording, db: string, byTable: Recor
     dialect: LEGACY,
     maxBatchRows: 1e9,
     maxBatchBytes: 64 << 20,
-    maxQueueBytes: 1 << 30, // every table's one batch in memory: no detour through the spool
+    maxMemoryBytes: 1 << 30, // every table's one batch in memory: no detour through the spool
     flushIntervalMs: 3_600_000,
     spoolDir: path.join(tmp, db, 'anchor'),
   });

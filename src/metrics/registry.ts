@@ -274,6 +274,12 @@ function sinkMetrics(reg: Registry, stages: PipelineStages): void {
     .gauge('tcplens_sink_queue_rows', 'rows waiting in memory', (s) => s.queueRows)
     .gauge('tcplens_sink_queue_capacity_rows', 'in-memory queue bound; rows past it are dropped', (s) => s.queueCapacityRows)
     .gauge('tcplens_sink_spool_bytes', 'bytes in the on-disk spool', (s) => s.spoolBytes)
+    .gauge('tcplens_sink_memory_bytes', 'bytes the sink holds in memory: open, sealed and pooled batches', (s) => s.memoryBytes ?? 0)
+    .counter(
+      'tcplens_sink_memory_spills_total',
+      'sealed batches spooled to disk because the sink held its memory bound (ClickHouse slower than the producers)',
+      (s) => s.memorySpills ?? 0,
+    )
     .counter(
       'tcplens_sink_spool_errors_total',
       'spool files found damaged at open (ack_corrupt: the ack was unreadable; its batches are checked in ClickHouse before resending; writer_id_corrupt: a fresh random writer id was chosen)',

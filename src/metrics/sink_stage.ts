@@ -6,7 +6,16 @@ import type { SinkStats } from '../sinks/stats';
 /** The fields of SinkStats that the metrics read. */
 export type SinkCountersLike = Pick<
   SinkStats,
-  'tables' | 'queue_rows' | 'spool_bytes' | 'spool_ack_corrupt' | 'spool_writer_id_corrupt' | 'outage' | 'last_error' | 'backpressure'
+  | 'tables'
+  | 'queue_rows'
+  | 'spool_bytes'
+  | 'spool_ack_corrupt'
+  | 'spool_writer_id_corrupt'
+  | 'outage'
+  | 'last_error'
+  | 'backpressure'
+  | 'memory_bytes'
+  | 'memory_spills'
 > & {
   insert_latency: HistogramSnapshot;
 };
@@ -75,6 +84,7 @@ export function observeSink(sink: { stats(): SinkCountersLike }, limits: SinkLim
         queueRows: s.queue_rows,
         queueCapacityRows: limits.queueCapacityRows,
         spoolBytes: s.spool_bytes,
+        ...(s.memory_bytes !== undefined ? { memoryBytes: s.memory_bytes, memorySpills: s.memory_spills ?? 0 } : {}),
         spoolAckCorrupt: s.spool_ack_corrupt ?? 0,
         spoolWriterIdCorrupt: s.spool_writer_id_corrupt ?? 0,
         spoolBudgetBytes: limits.spoolBudgetBytes,

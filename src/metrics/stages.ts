@@ -206,6 +206,10 @@ export interface SinkStageStats {
   /** rows waiting in memory (gauge) and the bound past which rows are dropped */
   queueRows: number;
   queueCapacityRows: number;
+  /** bytes the sink's batches hold in memory (gauge), and sealed batches spooled because that
+   * memory was full (counter: ClickHouse slower than the producers, not down) */
+  memoryBytes?: number;
+  memorySpills?: number;
   /** bytes on disk in the spool (gauge) and the budget past which it drops */
   spoolBytes: number;
   spoolBudgetBytes: number;

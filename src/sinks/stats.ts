@@ -61,6 +61,9 @@ export interface SinkStats {
   queue_bytes: number;
   spool_bytes: number;
   spool_batches: number;
+  /** bytes the batches hold in memory (open, sealed, pooled) and sealed batches spooled to stay under the bound */
+  memory_bytes?: number;
+  memory_spills?: number;
   /** spool ack files found damaged at open (counted, logged; the batches are checked before resending) */
   spool_ack_corrupt?: number;
   /** spool writer_id files found damaged at open (counted, logged; a fresh random id is used) */

@@ -9,10 +9,12 @@ import { NetnsTracker, NsSocket, type OpenError, type RefreshResult } from '../n
 import type { BatchConsumer } from './poll';
 
 /** Receive queue per namespace (SO_RCVBUFFORCE with CAP_NET_ADMIN; the kernel
- * doubles it): a destroy message takes ~1.3 KB of it, so 32 MiB holds ~50k
- * closes, over a second of the fastest loopback churn measured here. Memory
- * is used only while messages wait. */
-export const DESTROY_RCVBUF = 32 << 20;
+ * doubles it): a destroy message takes ~1.27 KB of it (bench/burst: 32 MiB
+ * held ~53k and dropped the rest of 120k), so 160 MiB holds ~260k closes,
+ * the whole of bench/burst's 60k connections (120k sockets) and twice over:
+ * the JS thread may not read the socket for seconds while a burst lasts.
+ * Kernel memory, not the process's, and used only while messages wait. */
+export const DESTROY_RCVBUF = 160 << 20;
 
 export interface DestroyOptions {
   netns: NetnsSelector;

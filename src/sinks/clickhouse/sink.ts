@@ -19,7 +19,7 @@ import { ChunkSink } from './chunk_sink';
 import { LatencyHistogram, type BackpressureStats, type SinkStats } from '../stats';
 import { Batcher } from './batcher';
 import { type Dialect, insertSettings, LEGACY } from './dialect';
-import { concatParts, type EncodedChunk } from './native_format';
+import type { EncodedChunk } from './native_format';
 import type { TableStage } from './stage';
 import { Backoff, maybeLanded, serverRefused, Sleeper } from './retry';
 import { detectDialect } from './schema';
@@ -44,14 +44,18 @@ export interface ClickHouseSinkOptions {
   host?: string;
   /** seal a table's batch at this many rows (default 50,000) */
   maxBatchRows?: number;
-  /** ... or this many encoded bytes (default 8 MiB) */
+  /** ... or this many encoded bytes (default 4 MiB) */
   maxBatchBytes?: number;
   /** ... or when its oldest row waited this long (default 1000 ms) */
   flushIntervalMs?: number;
   /** ... plus a random share of this, drawn per batch (default 0): hosts do not flush in step */
   flushJitterMs?: number;
-  /** sealed batches kept in memory while inserts fail (default 64 MiB); past it they are spooled */
-  maxQueueBytes?: number;
+  /** all the memory the sink's batches may hold (default 32 MiB): the open
+   * batches, the sealed ones waiting for their INSERT and the buffers kept for
+   * reuse. Past it the pool lets go of its buffers, then the oldest sealed
+   * batches go to the spool (counted: rows_spooled, batches_spilled), so a
+   * burst that ClickHouse cannot take as fast costs disk, not memory. */
+  maxMemoryBytes?: number;
   /** room() holds producers back while sealed batches in memory exceed this (default one batch's
    * bytes: the one in flight and one more wait, each at most maxBatchBytes) */
   roomBytes?: number;
@@ -108,6 +112,8 @@ export class ClickHouseSink extends ChunkSink {
   /** producers waiting in room(), and what waiting cost */
   private waiters: Array<() => void> = [];
   private readonly bp: BackpressureStats = { waits: 0, seconds: 0, timeouts: 0 };
+  /** sealed batches spooled because the sink's memory was full (ClickHouse slower than the producers) */
+  private spills = 0;
   /** replayed since the spool last ran empty (for the "replayed" log line) */
   private replayedRun = { batches: 0, rows: 0 };
 
@@ -117,7 +123,7 @@ export class ClickHouseSink extends ChunkSink {
     this.client = makeClient(c, { request_timeout: opts.requestTimeoutMs ?? 30_000, max_open_connections: 2 });
     this.batcher = new Batcher({
       maxRows: opts.maxBatchRows ?? 50_000,
-      maxBytes: opts.maxBatchBytes ?? 8 << 20,
+      maxBytes: opts.maxBatchBytes ?? DEFAULT_BATCH_BYTES,
       maxAgeMs: opts.flushIntervalMs ?? 1000,
       jitterMs: opts.flushJitterMs ?? 0,
     });
@@ -202,13 +208,35 @@ export class ClickHouseSink extends ChunkSink {
       database: this.database,
     };
     // order: once anything is spooled, later batches queue behind it on disk
-    if (this.spool?.pending || this.outage) this.toSpool(b);
-    else {
+    if (this.spool?.pending || this.outage) {
+      this.toSpool(b);
+      // nothing older may be spilled now (the spool is in seq order): only the pool lets go
+      if (this.memoryBytes > (this.opts.maxMemoryBytes ?? DEFAULT_MEMORY_BYTES)) this.batcher.pool.clear();
+    } else {
       this.outbox.push(b);
       this.outboxBytes += b.bytes ?? b.native.length;
-      if (this.outboxBytes > (this.opts.maxQueueBytes ?? 64 << 20)) this.spillOutbox(this.opts.maxQueueBytes ?? 64 << 20);
+      this.bound();
     }
     this.kick();
+  }
+
+  /** the bytes the sink's batches hold in memory: open, sealed, pooled */
+  get memoryBytes(): number {
+    return this.batcher.bytes + this.outboxBytes + this.batcher.pool.bytes;
+  }
+
+  /** Keeps memoryBytes under maxMemoryBytes: the oldest sealed batches go to
+   * the spool (never the one on the wire), then the pooled buffers. Only while
+   * the spool is empty: spilling older batches behind newer ones on disk would
+   * break its seq order (a record under the acked mark is skipped at read; with
+   * that spill bench/burst's run also hung at SIGTERM, cause not established). */
+  private bound(): void {
+    const max = this.opts.maxMemoryBytes ?? DEFAULT_MEMORY_BYTES;
+    if (this.memoryBytes <= max) return;
+    const before = this.outbox.length;
+    this.spillOutbox(Math.max(0, max - this.batcher.bytes - this.batcher.pool.bytes));
+    this.spills += before - this.outbox.length;
+    if (this.memoryBytes > max) this.batcher.pool.clear(); // the spilled batches' buffers too
   }
 
   private shiftOutbox(at = 0): Batch {
@@ -240,7 +268,7 @@ export class ClickHouseSink extends ChunkSink {
   }
 
   private hasRoom(): boolean {
-    return this.outage || this.closed || this.outboxBytes <= (this.opts.roomBytes ?? this.opts.maxBatchBytes ?? 8 << 20);
+    return this.outage || this.closed || this.outboxBytes <= (this.opts.roomBytes ?? this.opts.maxBatchBytes ?? DEFAULT_BATCH_BYTES);
   }
 
   private wakeWaiters(): void {
@@ -257,11 +285,9 @@ export class ClickHouseSink extends ChunkSink {
 
   private toSpool(b: Batch): void {
     const c = this.table(b.table);
-    if (b.parts) {
-      b.native = concatParts(b.parts);
-      this.done(b);
-    }
-    if (this.spool?.append(b)) {
+    const ok = this.spool?.append(b, b.parts ?? [b.native]) ?? false;
+    if (b.parts) this.done(b); // written (or refused): the staged buffers go back
+    if (ok) {
       c.rows_spooled += b.rows;
       c.batches_spooled++;
       return;
@@ -485,6 +511,8 @@ export class ClickHouseSink extends ChunkSink {
       tables: JSON.parse(JSON.stringify(this.counters)) as SinkStats['tables'],
       queue_rows: this.batcher.rows + this.outbox.reduce((n, b) => n + b.rows, 0),
       queue_bytes: this.batcher.bytes + this.outboxBytes,
+      memory_bytes: this.memoryBytes,
+      memory_spills: this.spills,
       spool_bytes: this.spool?.bytes ?? 0,
       spool_batches: this.spool?.pending ?? 0,
       spool_ack_corrupt: this.spool?.ackCorrupt ?? 0,
@@ -496,6 +524,11 @@ export class ClickHouseSink extends ChunkSink {
     };
   }
 }
+
+/** a batch is sealed at this many encoded bytes: a burst's open batches (one a table) stay small */
+const DEFAULT_BATCH_BYTES = 4 << 20;
+/** open + sealed + pooled batch bytes in memory: four of the largest batches and the open ones of a burst */
+const DEFAULT_MEMORY_BYTES = 32 << 20;
 
 const attempts = new WeakMap<Batch, number>();
 const rejections = new WeakMap<Batch, number>();

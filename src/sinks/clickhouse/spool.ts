@@ -21,7 +21,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as crypto from 'crypto';
-import { decodeRecords, encodeRecord, type NativeBatchRecord } from './spool_record';
+import { decodeRecords, encodeRecordParts, type NativeBatchRecord } from './spool_record';
 import { log } from '../../util/log';
 import { PRIVATE_FILE_MODE, privateDir } from '../../util/private_dir';
 
@@ -161,19 +161,21 @@ export class Spool {
     return this.segments.reduce((n, s) => n + s.bytes, 0);
   }
 
-  /** false (nothing written) when it would pass the budget */
-  append(r: NativeBatchRecord): boolean {
-    const buf = encodeRecord(r);
-    if (this.bytes + buf.length > this.opts.budgetBytes) return false;
+  /** false (nothing written) when it would pass the budget. `parts`: the
+   * block as staged (r.native is ignored then), written without a copy. */
+  append(r: NativeBatchRecord, parts: readonly Uint8Array[] = [r.native]): boolean {
+    const bufs = encodeRecordParts(r, parts);
+    const len = bufs.reduce((n, b) => n + b.length, 0);
+    if (this.bytes + len > this.opts.budgetBytes) return false;
     let seg = this.writeFd !== null ? this.segments[this.segments.length - 1] : undefined;
-    if (!seg || seg.bytes + buf.length > this.segmentBytes) {
+    if (!seg || seg.bytes + len > this.segmentBytes) {
       this.closeWriter();
       seg = { first: r.seq, file: path.join(this.opts.dir, `${r.seq.toString().padStart(20, '0')}.seg`), bytes: 0 };
       this.segments.push(seg);
       this.writeFd = fs.openSync(seg.file, 'a', PRIVATE_FILE_MODE);
     }
-    fs.writeSync(this.writeFd!, buf);
-    seg.bytes += buf.length;
+    writeAll(this.writeFd!, bufs);
+    seg.bytes += len;
     this.pendingCount++;
     if (r.seq > this.lastSeq) this.lastSeq = r.seq;
     return true;
@@ -224,5 +226,15 @@ export class Spool {
   /** fsync and close. Idempotent. */
   close(): void {
     this.closeWriter();
+  }
+}
+
+/** writev until every buffer is written (a short write continues where it stopped) */
+function writeAll(fd: number, bufs: Uint8Array[]): void {
+  const left = bufs.filter((b) => b.length > 0);
+  while (left.length) {
+    let n = fs.writevSync(fd, left);
+    while (left.length && n >= left[0]!.length) n -= left.shift()!.length;
+    if (n > 0) left[0] = left[0]!.subarray(n);
   }
 }

@@ -31,24 +31,39 @@ const fromLong = (v: unknown): bigint => (typeof v === 'number' ? BigInt(v) : Bi
 /** varint length + message */
 export function encodeRecord(r: NativeBatchRecord): Uint8Array {
   const t = nativeBatchType();
-  return t
-    .encodeDelimited(
-      t.fromObject({
-        seq: toLong(r.seq),
-        table: r.table,
-        rows: r.rows,
-        columns: r.columns,
-        native: r.native,
-        batchId: toLong(r.batchId),
-        minTs: r.minTs,
-        maxTs: r.maxTs,
-        maybeLanded: r.maybeLanded,
-        createdNs: toLong(r.createdNs),
-        database: r.database ?? '',
-      }),
-    )
-    .finish();
+  return t.encodeDelimited(t.fromObject({ ...fieldsOf(r), native: r.native })).finish();
 }
+
+/** encodeRecord with the block given as the staged parts, as buffers to
+ * write one after the other: the parts are not copied (a spooled batch of a
+ * burst costs no concatenated block and no encoded copy of it). The message
+ * is its other fields, then field 5 (native) written by hand. */
+export function encodeRecordParts(r: NativeBatchRecord, parts: readonly Uint8Array[]): Uint8Array[] {
+  const t = nativeBatchType();
+  const body = t.encode(t.fromObject(fieldsOf(r))).finish();
+  const n = parts.reduce((a, p) => a + p.length, 0);
+  const head = protobuf.Writer.create()
+    .uint32((5 << 3) | 2)
+    .uint32(n)
+    .finish();
+  const prefix = protobuf.Writer.create()
+    .uint32(body.length + head.length + n)
+    .finish();
+  return [prefix, body, head, ...parts];
+}
+
+const fieldsOf = (r: NativeBatchRecord): Record<string, unknown> => ({
+  seq: toLong(r.seq),
+  table: r.table,
+  rows: r.rows,
+  columns: r.columns,
+  batchId: toLong(r.batchId),
+  minTs: r.minTs,
+  maxTs: r.maxTs,
+  maybeLanded: r.maybeLanded,
+  createdNs: toLong(r.createdNs),
+  database: r.database ?? '',
+});
 
 /** Every complete record of a length-delimited stream; `torn` = trailing bytes of a cut-off record. */
 export function decodeRecords(buf: Uint8Array): { records: NativeBatchRecord[]; torn: number } {

@@ -24,11 +24,17 @@ export interface StagedBatch {
 
 /** Free buffer sets per table; at most `keep` each (the rest is left to GC,
  * where it waits for a full collection: a burst of those is worse than keeping
- * them). Sets are as large as their table's last batch needed (TableStage). */
+ * them; the sink counts what is kept in its memory bound and clears it there). Sets are as large as their table's last batch needed (TableStage). */
 export class StagePool {
   private readonly free = new Map<string, ByteWriter[][]>();
   private held = 0;
-  constructor(readonly keep = 2) {}
+  constructor(readonly keep = 1) {}
+
+  /** lets go of every free set (the sink is at its memory bound) */
+  clear(): void {
+    this.free.clear();
+    this.held = 0;
+  }
 
   /** A set of n buffers: a free one of the table's, else new ones of `sizes` bytes (at least 4 KiB each). */
   take(table: string, n: number, sizes: readonly number[] = []): ByteWriter[] {

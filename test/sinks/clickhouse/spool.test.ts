@@ -54,6 +54,22 @@ describe('disk spool', () => {
     expect(() => b.ack(8n)).to.throw(/out of order/);
   });
 
+  it('a record appended as staged parts reads back as one block, byte for byte', () => {
+    const a = new Spool({ dir, budgetBytes: 1 << 20 });
+    const parts = [new Uint8Array([1, 2, 3]), new Uint8Array(0), new Uint8Array(300).fill(7), new Uint8Array([9])];
+    expect(a.append({ ...rec(1), native: new Uint8Array(0) }, parts)).to.equal(true);
+    expect(a.append(rec(2))).to.equal(true);
+    a.close();
+    const b = new Spool({ dir, budgetBytes: 1 << 20 });
+    const r = b.peek()!;
+    expect(Number(r.seq)).to.equal(1);
+    expect(Buffer.from(r.native)).to.deep.equal(Buffer.concat(parts));
+    expect(r.rows).to.equal(1);
+    b.ack(1n);
+    expect(b.peek()!.native).to.have.length(100);
+    b.close();
+  });
+
   it('refuses appends past the budget (the caller counts the drop)', () => {
     const s = new Spool({ dir, budgetBytes: 1000 });
     let ok = 0;
