@@ -24,7 +24,8 @@ async function main() {
   const sizes = spaces.map((s) => {
     const [n, path] = s.split('=');
     const src = new PollSource({ netns: parseNetnsSelector(path) });
-    const exact = new ExactPoll(null, Infinity, Infinity);
+    // events that vouch for every namespace (nothing else opens here): the dump below is learnt
+    const exact = new ExactPoll({ opens: true, lost: () => 0, traces: () => true }, Infinity, Infinity);
     return { n: Number(n), src, exact, dump: [], look: [], rows: 0 };
   });
   // the known sockets: one dump's, as run learns them
