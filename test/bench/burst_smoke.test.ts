@@ -17,10 +17,11 @@ describe('bench/burst --smoke', function () {
     const out = smokeRun('bench/burst/run.sh');
     expect(out).to.match(/^bench\/burst: 2000 loopback connections per rep \(4000 sockets\), 1 reps/m);
     expect(out).to.match(
-      /^ {2}rep 0: lost 0 of 8001 events, tcp_events 8001\/8001, tcp_flows 4000\/4000 \(4000 cookies\), destroy rows missing 0 \(ENOBUFS 0, dropped 0\)/m,
+      /^ {2}rep 0 this \(load [\d.]+\): lost 0 of 8001 events, tcp_events 8001\/8001, tcp_flows 4000\/4000 \(4000 cookies\), destroy rows missing 0 \(ENOBUFS 0, dropped 0\)/m,
     );
-    expect(out).to.match(/^ {2}conn\/s: tracing off \d+, tcplens run \d+ \(\d+\.\d+x\)$/m);
-    expect(out).to.match(/^ {2}churn CPU per connection: off [\d.]+ us, tcplens run [\d.]+ us \(\d+\.\d+x\)$/m);
-    expect(out).to.match(/^ {2}peak RSS: \d+ MB beside \d+ MB before the burst \(\d+\.\d+x\)$/m);
+    // the anchor, then each build's figures beside it
+    expect(out).to.match(/^medians of 1: tracing off \d+ conn\/s, [\d.]+ us churn CPU per connection$/m);
+    expect(out).to.match(/^ {2}conn\/s \d+ \(\d+\.\d+x off\); churn CPU per connection [\d.]+ us \(\d+\.\d+x\)$/m);
+    expect(out).to.match(/^ {2}peak RSS: \d+ MB \(max \d+\) beside \d+ MB before the burst \(\d+\.\d+x\)$/m);
   });
 });
