@@ -33,7 +33,8 @@ describe('tcplens run under namespace churn (private PID and mount namespaces)',
 
   it(`${N} namespaces made and removed: fds and threads back to baseline, each polled within two cycles, only counted errors`, async () => {
     const views = eventsAvailability().ok ? 'poll,destroy,events' : 'poll,destroy';
-    c = await startChurnRun(['--interval', `${INTERVAL}ms`, '--views', views]);
+    // --bpf-stats on: its fd held the whole run (the default's windows open and close one)
+    c = await startChurnRun(['--interval', `${INTERVAL}ms`, '--views', views, '--bpf-stats', 'on']);
     await sleep(3 * INTERVAL); // every view up, every pool thread started
     const fd0 = c.fds();
     const th0 = c.threads();
