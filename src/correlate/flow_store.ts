@@ -5,6 +5,7 @@
 import type { Counters } from './flow';
 import type { HealthRef } from './health';
 import { OwnerTable } from './owner_table';
+import { RefTable } from './ref_table';
 import { formatAddress } from '../format/address';
 
 /** a column's element: 'u64' a bigint */
@@ -206,10 +207,7 @@ export class FlowStore {
   /** the flows' HealthRefs by id (c.healthId; 0: none), with the count of
    * flows that hold each (an id is reused once free): 4 B a flow, where a
    * pointer array cost 8 and its growth */
-  private readonly healthList: Array<HealthRef | null> = [null];
-  private readonly healthIds = new Map<HealthRef, number>();
-  private healthRefs = new Uint32Array(64);
-  private readonly healthFree: number[] = [];
+  private readonly health = new RefTable<HealthRef>(1);
   /** what only a closing flow has (its close, final counters), by slot */
   readonly ends = new Map<number, FlowEnd>();
   /** released slots, reused first; slots from `fresh` up were never used */
@@ -224,10 +222,7 @@ export class FlowStore {
   private readonly nameIds = new Map<string, number>([['', 0]]);
   /** addresses that are not IPv4 (IPv6, or any text a test gives), by id,
    * with the count of flows that hold each (an id is reused once free) */
-  private readonly addrIds = new Map<string, number>();
-  private readonly addrList: string[] = [];
-  private addrRefs = new Uint32Array(64);
-  private readonly addrFree: number[] = [];
+  private readonly addrs = new RefTable<string>();
 
   constructor(capacity = 1024) {
     this.grow(capacity);
@@ -260,8 +255,8 @@ export class FlowStore {
       c.dstA[i] = d4;
     } else {
       c.bits[i] = LIVE_BIT | BIT_FIELDS.addrIds;
-      c.srcA[i] = this.addrRef(typeof src === 'string' ? src : formatAddress(family, src));
-      c.dstA[i] = this.addrRef(typeof dst === 'string' ? dst : formatAddress(family, dst));
+      c.srcA[i] = this.addrs.ref(typeof src === 'string' ? src : formatAddress(family, src));
+      c.dstA[i] = this.addrs.ref(typeof dst === 'string' ? dst : formatAddress(family, dst));
     }
     return i;
   }
@@ -275,8 +270,8 @@ export class FlowStore {
       this.rareFree.push(r);
     }
     if (this.c.bits[i]! & BIT_FIELDS.addrIds) {
-      this.addrUnref(this.c.srcA[i]!);
-      this.addrUnref(this.c.dstA[i]!);
+      this.addrs.unref(this.c.srcA[i]!);
+      this.addrs.unref(this.c.dstA[i]!);
     }
     this.setHealth(i, null);
     for (const n of NAMES) {
@@ -358,67 +353,23 @@ export class FlowStore {
 
   /** slot i's source and destination addresses as text */
   srcOf(i: number): string {
-    return this.c.bits[i]! & BIT_FIELDS.addrIds ? this.addrList[this.c.srcA[i]!]! : v4Text(this.c.srcA[i]!);
+    return this.c.bits[i]! & BIT_FIELDS.addrIds ? this.addrs.get(this.c.srcA[i]!)! : v4Text(this.c.srcA[i]!);
   }
 
   dstOf(i: number): string {
-    return this.c.bits[i]! & BIT_FIELDS.addrIds ? this.addrList[this.c.dstA[i]!]! : v4Text(this.c.dstA[i]!);
+    return this.c.bits[i]! & BIT_FIELDS.addrIds ? this.addrs.get(this.c.dstA[i]!)! : v4Text(this.c.dstA[i]!);
   }
 
   /** slot i's health buckets (null: none, to resolve) */
   healthOf(i: number): HealthRef | null {
-    return this.healthList[this.c.healthId[i]!] ?? null;
+    return this.health.get(this.c.healthId[i]!) ?? null;
   }
 
   setHealth(i: number, v: HealthRef | null): void {
     const had = this.c.healthId[i]!;
-    if (this.healthList[had] === v) return;
-    let id = 0;
-    if (v) {
-      id = this.healthIds.get(v) ?? 0;
-      if (id === 0) {
-        id = this.healthFree.pop() ?? this.healthList.length;
-        if (id === this.healthList.length) this.healthList.push(v);
-        else this.healthList[id] = v;
-        this.healthIds.set(v, id);
-        if (id >= this.healthRefs.length) {
-          const refs = new Uint32Array(2 * this.healthRefs.length);
-          refs.set(this.healthRefs);
-          this.healthRefs = refs;
-        }
-      }
-      this.healthRefs[id]!++;
-    }
-    this.c.healthId[i] = id;
-    if (had !== 0 && --this.healthRefs[had]! === 0) {
-      this.healthIds.delete(this.healthList[had]!);
-      this.healthList[had] = null;
-      this.healthFree.push(had);
-    }
-  }
-
-  private addrRef(a: string): number {
-    let id = this.addrIds.get(a);
-    if (id === undefined) {
-      id = this.addrFree.pop() ?? this.addrList.length;
-      if (id === this.addrList.length) this.addrList.push(a);
-      else this.addrList[id] = a;
-      this.addrIds.set(a, id);
-      if (id >= this.addrRefs.length) {
-        const refs = new Uint32Array(2 * this.addrRefs.length);
-        refs.set(this.addrRefs);
-        this.addrRefs = refs;
-      }
-    }
-    this.addrRefs[id]!++;
-    return id;
-  }
-
-  private addrUnref(id: number): void {
-    if (--this.addrRefs[id]! > 0) return;
-    this.addrIds.delete(this.addrList[id]!);
-    this.addrList[id] = '';
-    this.addrFree.push(id);
+    if ((this.health.get(had) ?? null) === v) return;
+    this.c.healthId[i] = v ? this.health.ref(v) : 0;
+    if (had !== 0) this.health.unref(had);
   }
 
   private growRare(n: number): void {
