@@ -6,6 +6,8 @@
 //   node bench.js NETNS CHURN_BIN CONNS REPS [ANCHOR_ROOT]
 // ANCHOR_ROOT: another build of tcplens (e.g. main's), whose tracer runs
 // the sidecar kinds as a fifth mode in the same interleaved reps.
+// EMPTY_PROBE (env, from run.sh): "LOADER OBJ" of an empty tp_btf program on
+// the same tracepoint, a mode of its own: the kernel's dispatch floor.
 const { spawn } = require('child_process');
 const os = require('os');
 const path = require('path');
@@ -95,7 +97,26 @@ async function bpftrace() {
 
 const anchorSidecar = () => tcplens(SIDECAR_KINDS, anchorRoot);
 
-const MODES = { off, tcplensAll, tcplensSidecar, bpftrace, ...(anchorRoot ? { anchorSidecar } : {}) };
+const emptyCmd = (process.env.EMPTY_PROBE || '').split(' ').filter(Boolean);
+async function emptyProbe() {
+  const after = lastProgId();
+  const p = spawn(emptyCmd[0], emptyCmd.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] });
+  if ((await lines(p)()) !== 'attached') throw new Error('empty_probe did not attach');
+  const c = await churn();
+  const prog = bpfStats('empty_state', after);
+  p.stdin.end();
+  await new Promise((r) => (p.exitCode !== null ? r() : p.once('exit', r)));
+  return { churn: c, prog };
+}
+
+const MODES = {
+  off,
+  tcplensAll,
+  tcplensSidecar,
+  bpftrace,
+  ...(emptyCmd.length ? { emptyProbe } : {}),
+  ...(anchorRoot ? { anchorSidecar } : {}),
+};
 
 /** kernel.bpf_stats_enabled: run.sh restores the value it found on exit. */
 const bpfStatsOn = (on) => require('fs').writeFileSync('/proc/sys/kernel/bpf_stats_enabled', on ? '1' : '0');
@@ -107,8 +128,8 @@ const bpfStatsOn = (on) => require('fs').writeFileSync('/proc/sys/kernel/bpf_sta
 const PROBE_REPS = Math.min(reps, 2);
 
 (async () => {
-  const runs = { off: [], tcplensAll: [], tcplensSidecar: [], bpftrace: [], anchorSidecar: [] };
-  const probes = { tcplensAll: [], tcplensSidecar: [], bpftrace: [], anchorSidecar: [] };
+  const runs = { off: [], tcplensAll: [], tcplensSidecar: [], bpftrace: [], emptyProbe: [], anchorSidecar: [] };
+  const probes = { tcplensAll: [], tcplensSidecar: [], bpftrace: [], emptyProbe: [], anchorSidecar: [] };
   bpfStatsOn(false);
   for (let rep = 0; rep <= reps + PROBE_REPS; rep++) {
     const probing = rep > reps;
@@ -139,6 +160,7 @@ const PROBE_REPS = Math.min(reps, 2);
     [runs.tcplensAll, probes.tcplensAll],
     [runs.tcplensSidecar, probes.tcplensSidecar],
     [runs.bpftrace, probes.bpftrace],
+    [runs.emptyProbe, probes.emptyProbe],
     [runs.anchorSidecar, probes.anchorSidecar],
   ]);
   const perRun = (rs) => {
@@ -181,6 +203,7 @@ const PROBE_REPS = Math.min(reps, 2);
       `${bt.toFixed(2)} ev/conn (host-wide), probe ${perRun(runs.bpftrace)}`,
     ),
   );
+  if (emptyCmd.length) console.log(row('empty tp_btf program on inet_sock_set_state', runs.emptyProbe, `probe ${perRun(runs.emptyProbe)}`));
   console.log('us/conn: CPU (user+sys) of the churn process per connection: the probes run in its context, so their kernel');
   console.log(
     '  cost is in it; unlike conn/s it does not move with other load on the host (load average at the end: ' +
@@ -198,7 +221,7 @@ const PROBE_REPS = Math.min(reps, 2);
   // holds BPF_ENABLE_STATS (`tcplens run` does by default, --bpf-stats): then
   // the programs count run time in the "off" reps too, and those reps carry
   // bpf_stats' clock reads (~2.5-4% of this churn)
-  const ebpfRuns = [runs.tcplensAll, runs.tcplensSidecar, runs.bpftrace, runs.anchorSidecar].flat();
+  const ebpfRuns = [runs.tcplensAll, runs.tcplensSidecar, runs.bpftrace, runs.emptyProbe, runs.anchorSidecar].flat();
   const held = ebpfRuns.filter((r) => r.prog && r.prog.ns > 0).length;
   console.log(
     `bpf_stats held on by another process during the reps meant without it: ${held} of ${ebpfRuns.length} ` +
@@ -220,6 +243,15 @@ const PROBE_REPS = Math.min(reps, 2);
     );
   }
   console.log(`anchor: bpftrace conn/s ${rate(runs.bpftrace).toFixed(3)}x, by CPU per connection ${cpu(runs.bpftrace).toFixed(3)}x`);
+  if (emptyCmd.length) {
+    // what any program on the tracepoint costs (the kernel's dispatch) vs what tcplens's adds to it
+    const floor = cpuPerConn(runs.emptyProbe);
+    const over = (rs) => `${(cpuPerConn(rs) - floor).toFixed(1)} us/conn (${(cpuPerConn(rs) / floor).toFixed(3)}x)`;
+    console.log(
+      `anchor: an empty program, CPU per connection ${cpu(runs.emptyProbe).toFixed(3)}x tracing off (${(floor - offCpu).toFixed(1)} us/conn); ` +
+        `tcplens above it: every kind ${over(runs.tcplensAll)}, sidecar kinds ${over(runs.tcplensSidecar)}`,
+    );
+  }
   if (tx) {
     const probe = (rs) =>
       median(

@@ -18,6 +18,17 @@ need_cmd run.sh bpftrace 'apt-get install bpftrace'
 bench_dirs bench/events dist/src/sources/events.js
 node -e "const a=require('$ROOT/dist/src/sources/events.js').eventsAvailability(); if(!a.ok){console.error('run.sh: events view unavailable: '+a.reason); process.exit(2)}"
 cc_fresh "$HERE/churn.c"
+# the empty-program floor (empty_probe.bpf.c): skipped, saying why, where it cannot build
+EMPTY_PROBE=""
+if [ -s "$ROOT/bpf/.output/vmlinux.h" ] \
+  && { [ "$B/empty_probe.bpf.o" -nt "$HERE/empty_probe.bpf.c" ] \
+    || clang -O2 -g -target bpf -D__TARGET_ARCH_x86 -I"$ROOT/bpf/.output" -c "$HERE/empty_probe.bpf.c" -o "$B/empty_probe.bpf.o" 2>"$B/empty_probe.err"; } \
+  && { [ "$B/empty_probe" -nt "$HERE/empty_probe.c" ] \
+    || cc -O2 -Wall -Wextra -o "$B/empty_probe" "$HERE/empty_probe.c" -l:libbpf.a -lelf -lz 2>>"$B/empty_probe.err"; }; then
+  EMPTY_PROBE="$B/empty_probe $B/empty_probe.bpf.o"
+else
+  echo "empty-program anchor skipped: $(tail -n1 "$B/empty_probe.err" 2>/dev/null || echo 'no bpf/.output/vmlinux.h: npm run build')" >&2
+fi
 
 NS=tlevbench-$$-$RANDOM
 MOUNTED=""
@@ -41,4 +52,4 @@ fi
 sysctl -qw kernel.bpf_stats_enabled=1
 ip netns add "$NS"
 ip -n "$NS" link set lo up
-node "$HERE/bench.js" "$NS" "$B/churn" "$CONNS" "$REPS" ${ANCHOR:+"$ANCHOR"}
+EMPTY_PROBE="$EMPTY_PROBE" node "$HERE/bench.js" "$NS" "$B/churn" "$CONNS" "$REPS" ${ANCHOR:+"$ANCHOR"}

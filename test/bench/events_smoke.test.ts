@@ -11,7 +11,7 @@ import { skipUnlessEvents } from '../helpers/events';
 describe('bench/events --smoke', function () {
   this.timeout(180_000);
 
-  it('measures churn off, with tcplens (every kind, sidecar kinds) and with bpftrace, and tcplens loses nothing', function () {
+  it('measures churn off, with tcplens (every kind, sidecar kinds), with bpftrace and with an empty program, and tcplens loses nothing', function () {
     skipUnlessEvents(this);
     const r = spawnSync('bash', [path.join(ROOT, 'bench/events/run.sh'), '--smoke'], { cwd: ROOT, encoding: 'utf8' });
     const out = r.stdout;
@@ -22,6 +22,7 @@ describe('bench/events --smoke', function () {
       'tcplens, every kind (10 events/conn)',
       'tcplens, sidecar kinds (4 events/conn)',
       'bpftrace count() on sock:inet_sock_set_state',
+      'empty tp_btf program on inet_sock_set_state',
     ]) {
       const [rate, xOff, cpu, cpuX] = rowCells(out, label).map(Number);
       for (const v of [rate, xOff, cpu, cpuX]) expect(v, `${label}: ${v}`).to.be.above(0);
@@ -29,6 +30,7 @@ describe('bench/events --smoke', function () {
     expect(rowCells(out, 'tcplens, every kind (10 events/conn)').slice(4, 6)).to.deep.equal(['10.00', 'ev/conn,']);
     expect(rowCells(out, 'tcplens, sidecar kinds (4 events/conn)').slice(4, 6)).to.deep.equal(['4.00', 'ev/conn,']);
     expect(out).to.match(/probe \d+ ns\/run/);
+    expect(out).to.match(/^anchor: an empty program, CPU per connection \d+\.\d+x tracing off .*tcplens above it: every kind/m);
     expect(out).to.match(/^every event seen: tcplens read exactly the expected events in 1\/1 \(every kind\) and 1\/1 \(sidecar\) reps/m);
     expect(out).to.match(/^goal \(every kind\): .*zero loss: MET \(0 of 30002 events\)/m);
     expect(out).to.match(/^goal \(sidecar kinds\): .*zero loss: MET \(0 of 12001 events\)/m);
