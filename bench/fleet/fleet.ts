@@ -99,20 +99,36 @@ interface Totals {
   rowsByTable: Record<string, number>;
   latencies: number[];
   retried: number;
+  /** batches acknowledged because a count found them landed after an unanswered attempt */
+  deduplicated: number;
   dropped: number;
   spoolBytes: number;
+  /** the hosts' last insert errors, distinct */
+  errors: Set<string>;
 }
 
 function totals(sinks: ReplaySink[]): Totals {
-  const t: Totals = { rows: 0, batches: 0, rowsByTable: {}, latencies: [], retried: 0, dropped: 0, spoolBytes: 0 };
+  const t: Totals = {
+    rows: 0,
+    batches: 0,
+    rowsByTable: {},
+    latencies: [],
+    retried: 0,
+    deduplicated: 0,
+    dropped: 0,
+    spoolBytes: 0,
+    errors: new Set(),
+  };
   for (const s of sinks) {
     const st = s.stats();
     t.spoolBytes += st.spool_bytes;
+    if (st.last_error) t.errors.add(st.last_error);
     t.latencies.push(...st.insert_latency.recent);
     for (const [name, c] of Object.entries(st.tables)) {
       t.rows += c.rows_written;
       t.batches += c.batches_written;
       t.retried += c.batches_retried;
+      t.deduplicated += c.batches_deduplicated;
       t.dropped += c.rows_dropped;
       t.rowsByTable[name] = (t.rowsByTable[name] ?? 0) + c.rows_written;
     }
@@ -150,6 +166,8 @@ interface Measured {
   merged: number;
   spoolBytes: number;
   retried: number;
+  deduplicated: number;
+  errors: Set<string>;
   dropped: number;
 }
 
@@ -228,6 +246,8 @@ async function fleet(c: TestCluster, rec: Recording, db: string, n: number, st: 
     merged: await mergedParts(c, db),
     spoolBytes: t.spoolBytes,
     retried: t.retried,
+    deduplicated: t.deduplicated,
+    errors: t.errors,
     dropped: t.dropped,
   };
   return { m, series, offered, lateMs, byTable: t.rowsByTable, spoolLeft: sinks.reduce((x, s) => x + s.stats().spool_batches, 0) };
@@ -280,6 +300,8 @@ async function anchor(c: TestCluster, rec: Recording, db: string, byTable: Recor
     merged: await mergedParts(c, db),
     spoolBytes: t.spoolBytes,
     retried: t.retried,
+    deduplicated: t.deduplicated,
+    errors: t.errors,
     dropped: t.dropped,
   };
 }
@@ -306,6 +328,22 @@ async function stored(
     await sleep(500);
   }
   return { perReplica, lagS: (Date.now() - t0) / 1000, maxParts };
+}
+
+/** .bin files a Distributed table still holds for its shards (data/DB/TABLE/SHARD/), and those it set aside in broken/ */
+function distributedQueue(serverDir: string, db: string): { pending: number; broken: number } {
+  const q = { pending: 0, broken: 0 };
+  const base = path.join(serverDir, 'data', 'data', db);
+  const ls = (d: string): fs.Dirent[] => (fs.existsSync(d) ? fs.readdirSync(d, { withFileTypes: true }) : []);
+  for (const table of ls(base).filter((e) => e.isDirectory()))
+    // a Distributed table's directory per shard is named for its addresses (user@host:port); parts are not
+    for (const shard of ls(path.join(base, table.name)).filter((e) => e.isDirectory() && e.name.includes('@'))) {
+      const dir = path.join(base, table.name, shard.name);
+      const bins = (d: string): number => ls(d).filter((e) => e.isFile() && e.name.endsWith('.bin')).length;
+      q.pending += bins(dir);
+      q.broken += bins(path.join(dir, 'broken'));
+    }
+  return q;
 }
 
 /** the machine's load average now, for the report: the figures above are ratios because of it */
@@ -340,6 +378,8 @@ function report(title: string, fl: Measured, an: Measured): void {
   );
   console.log(`${'delayed inserts'.padEnd(34)}${String(fl.ev.DelayedInserts).padStart(12)}${String(an.ev.DelayedInserts).padStart(12)}`);
   console.log(`${'failed insert attempts (sink)'.padEnd(34)}${String(fl.retried).padStart(12)}${String(an.retried).padStart(12)}`);
+  console.log(`${'batches found landed (dedup)'.padEnd(34)}${String(fl.deduplicated).padStart(12)}${String(an.deduplicated).padStart(12)}`);
+  for (const e of fl.errors) console.log(`  a host's last insert error: ${e.slice(0, 200)}`);
   console.log(
     `${'spool on the hosts at the end MB'.padEnd(34)}${(fl.spoolBytes / 1e6).toFixed(1).padStart(12)}${(an.spoolBytes / 1e6).toFixed(1).padStart(12)}`,
   );
@@ -396,7 +436,20 @@ async function main(): Promise<void> {
           // before its shards have the rows, so "missing" may still be queued there
           const missing = Math.max(0, r.m.rows - Math.min(shards, replicas));
           const doubled = Math.max(0, Math.max(shards, replicas) - r.m.rows);
-          if (missing !== 0 || doubled !== 0 || r.m.dropped !== 0 || r.spoolLeft !== 0) bad++;
+          if (missing !== 0 || doubled !== 0 || r.m.dropped !== 0 || r.spoolLeft !== 0) {
+            bad++;
+            // rows still queued in a Distributed table's directory, or set aside as broken, tell a slow
+            // forward from a lost one; the servers' own errors say why
+            for (const [k, s] of c.servers.entries()) {
+              const q = distributedQueue(s.server.dir, db);
+              console.log(`server ${k}: Distributed queue ${q.pending} files pending, ${q.broken} broken`);
+              const errs = s
+                .errorLog(400)
+                .split('\n')
+                .filter((l) => /Distributed|DirectoryMonitor|<Error>/.test(l));
+              for (const l of errs.slice(-8)) console.log(`  ${l.slice(0, 300)}`);
+            }
+          }
           console.log(
             `fleet ${sockets} N=${n} ${st.name}: offered ${r.offered} rows, written ${r.m.rows}, stored ${shards} (shards) ${replicas} (replicas), missing ${missing}, doubled ${doubled}, dropped ${r.m.dropped}, spooled left ${r.spoolLeft} batches, distributed after ${st2.lagS.toFixed(1)} s; replay late at most ${r.lateMs} ms; rows/s ${f1(r.m.rows / r.m.wallS)} = ${ratio(r.m.rows / r.m.wallS, an.rows / an.wallS)} of one bulk INSERT`,
           );
