@@ -39,8 +39,19 @@ async function churn() {
   return JSON.parse(line);
 }
 
+/** Programs on inet_sock_set_state that this bench did not load: another
+ * job's tracer on the same host makes "off" not off (the tracepoint is host-wide). */
+const STATE_PROG = /set_state|inet_sock_set_s/;
+const ours = new Set();
+const othersOnTracepoint = () =>
+  progList()
+    .filter((x) => STATE_PROG.test(x.name ?? '') && !ours.has(x.id))
+    .map((x) => `${x.name}#${x.id}`);
+
 async function off() {
-  return { churn: await churn() };
+  const before = othersOnTracepoint();
+  const c = await churn();
+  return { churn: c, others: [...new Set([...before, ...othersOnTracepoint()])] };
 }
 
 const progList = () => JSON.parse(require('child_process').execFileSync('bpftool', ['prog', 'show', '-j'], { encoding: 'utf8' }));
@@ -56,6 +67,9 @@ function bpfStats(name, after) {
   return p ? { ns: p.run_time_ns, runs: p.run_cnt } : null;
 }
 
+/** the programs a mode loaded after id `after` (while it runs): not "others" when they linger after it */
+const markOurs = (after) => progList().forEach((x) => x.id > after && STATE_PROG.test(x.name ?? '') && ours.add(x.id));
+
 const tcplensAll = () => tcplens(0);
 const tcplensSidecar = () => tcplens(SIDECAR_KINDS);
 
@@ -68,6 +82,7 @@ async function tcplens(kinds, root = path.join(__dirname, '../..')) {
   const c = await churn();
   await new Promise((r) => setTimeout(r, 150)); // let the last events reach the ring
   const prog = bpfStats('btf_set_state', after);
+  markOurs(after);
   p.stdin.end();
   const t = JSON.parse(await next());
   await new Promise((r) => p.once('exit', r));
@@ -81,6 +96,7 @@ async function bpftrace() {
   for (let l = await next(); l !== null && !/^Attaching/.test(l); l = await next());
   const c = await churn();
   const prog = bpfStats('inet_sock_set_s', after); // bpftrace's program, name cut to 15 characters
+  markOurs(after);
   // bpftrace (0.17) now and then misses a SIGINT under load and runs on:
   // ask again every second until it exits
   p.kill('SIGINT');
@@ -104,6 +120,7 @@ async function emptyProbe() {
   if ((await lines(p)()) !== 'attached') throw new Error('empty_probe did not attach');
   const c = await churn();
   const prog = bpfStats('empty_state', after);
+  markOurs(after);
   p.stdin.end();
   await new Promise((r) => (p.exitCode !== null ? r() : p.once('exit', r)));
   return { churn: c, prog };
@@ -226,6 +243,11 @@ const PROBE_REPS = Math.min(reps, 2);
   console.log(
     `bpf_stats held on by another process during the reps meant without it: ${held} of ${ebpfRuns.length} ` +
       (held ? '(a BPF_ENABLE_STATS holder, e.g. `tcplens run --bpf-stats`: the CPU ratios carry its clock reads)' : '(none)'),
+  );
+  const others = runs.off.filter((r) => r.others.length);
+  console.log(
+    `other programs on inet_sock_set_state during the "tracing off" reps: ${others.length} of ${runs.off.length}` +
+      (others.length ? ` (${[...new Set(others.flatMap((r) => r.others))].slice(0, 6).join(', ')}: "off" was not off)` : ' (none)'),
   );
   console.log(
     `every event seen: tcplens read exactly the expected events in ${ta.complete}/${ta.n} (every kind) and ${ts.complete}/${ts.n} (sidecar) reps`,
