@@ -63,15 +63,14 @@ static __always_inline __u32 sock_inode(struct sock *sk)
 #define TL_TOUCH(v) asm volatile("" ::"r"(v))
 
 /* One load from each cache line of sock and tcp_sock that fill_tcp() reads
- * beyond those the walk has touched (6.18's layout: 19 lines of 35), issued
- * back to back before the record is filled. At 99k sockets each line is a
- * miss; spread over fill_tcp's ~100 loads (each ~9 instructions once JITed:
- * the exception-table guard) they came a few at a time, the CPU's window
- * holding only some of them, and the program was ~27% of an all-changed
- * pass (perf), most of it at the first load from each line. Together the
- * misses overlap. On another layout the same fields cost the same loads, a
- * line touched twice at worst. Listeners skip most of them: no harm, a
- * few lines early. */
+ * beyond those the walk has touched (6.18's layout: 19 lines), issued back
+ * to back before anything else of the record. At 99k sockets each line is a
+ * miss; spread over fill_tcp's ~100 loads (~9 instructions each once JITed:
+ * the exception-table guard) only a few were in flight at a time, and the
+ * program was 27% of an all-changed pass (perf), most of it at the first
+ * load from a line. Issued together, the misses overlap. Every field here is
+ * one fill_tcp() reads anyway: on another layout, a line loaded twice at
+ * worst. */
 static __always_inline void touch_lines(struct sock *sk, struct tcp_sock *tp)
 {
 	struct inet_connection_sock *icsk = &tp->inet_conn;
