@@ -208,6 +208,8 @@ static __always_inline int poll_one(struct bpf_iter__tcp *ctx, bool detect, bool
 		socks_unchanged++;
 		return 0;
 	}
+	if (tp)
+		touch_lines((struct sock *)tp, tp); /* first: its misses overlap what follows */
 	fill_common(&r, skc);
 	if (gen_cookie) {
 		r.cookie = bpf_get_socket_cookie(skc);
