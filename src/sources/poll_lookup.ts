@@ -57,6 +57,8 @@ class NsKnown {
   /** the last lookup round or dump failed */
   failed = false;
   oversize = false;
+  /** rows of the dump under way, counted instead of learnt while the last dump was oversize */
+  dumpRows = 0;
   sinceFull = 0;
   /** wall ms of its last complete dump, and of its last lookup round per socket asked */
   dumpMs = 0;
@@ -142,8 +144,11 @@ export class ExactPoll {
     k.reqs.clear();
     k.valid = false;
     k.unkeyed = false;
+    // Oversize at its last dump: this one only counts its rows. Learning
+    // LOOKUP_MAX_SOCKETS sockets again to throw them away cost every cycle of
+    // a big namespace ~4k request buffers and cookie strings (bench/poll/README.md).
     k.failed = false;
-    k.oversize = false;
+    k.dumpRows = 0;
     k.dumping = true;
     k.lostAtFull = this.events?.lost() ?? 0;
   }
@@ -151,6 +156,7 @@ export class ExactPoll {
   /** A batch of the dump under way (before anyone compacts it). */
   learn(inode: number, b: PollBatch): void {
     const k = this.of(inode);
+    k.dumpRows += b.rows;
     if (k.oversize) return;
     if (k.reqs.size + b.rows > this.maxSockets) {
       k.oversize = true;
@@ -169,6 +175,11 @@ export class ExactPoll {
     k.failed = !complete;
     k.sinceFull = 0;
     if (!k.oversize) return;
+    if (complete && k.dumpRows <= this.maxSockets) {
+      // it shrank: the next cycle is a dump that learns (its sockets were not kept)
+      k.oversize = false;
+      k.valid = false;
+    }
     k.close(); // a big namespace is dumped: no lookup socket kept for it
   }
 

@@ -15,6 +15,7 @@ import { eventsSuite, netnsInode, nsEvents } from '../helpers/events';
 import { startWorkload, type Workload } from '../helpers/netns';
 import { collector, type Row } from '../helpers/poll_rows';
 import { EventBatch } from '../../src/layout/event_columns';
+import { TCP_STATES } from '../../src/format/tcp_states';
 
 /** columns that move between two polls of an idle socket, or say when the row was read */
 const MOVING = /^(ts_ns|idiag_expires|tcpi_last_|tcpi_busy_time|tcpi_rcv_rtt|tcpi_rcv_space)/;
@@ -205,5 +206,42 @@ describe('poll by exact-match requests (ExactPoll)', function () {
     await cycle();
     expect(modes.at(-1)).to.equal('lookup');
     expect(exact.known(inode)).to.equal(after.size);
+  });
+  it('a namespace over the size limit is dumped without learning its sockets; when it shrinks, a learning dump, then lookups', async () => {
+    const est = 1 << TCP_STATES.indexOf('ESTABLISHED'); // no TIME_WAIT left behind by the stopped workload
+    const small = new ExactPoll(
+      { opens: true, lost: () => 0, traces: (inode) => inode === netnsInode(ns) },
+      LOOKUP_FULL_EVERY,
+      2,
+      512,
+      false,
+    );
+    const modes: string[] = [];
+    const inode = (): number => looked.stats()[0]!.ns.inode;
+    const cycle = async (): Promise<void> => {
+      const r = await looked.cycle(() => undefined, { states: est, exact: small });
+      modes.push(r.namespaces[0]!.lookup!);
+    };
+    try {
+      const big = await startWorkload(ns, {
+        pairs: [
+          { family: 4, send: 100 },
+          { family: 4, send: 100 },
+        ],
+      });
+      await cycle();
+      await cycle();
+      expect(modes).to.deep.equal(['first', 'size']);
+      expect(small.known(inode()), 'over the limit: nothing kept').to.equal(0);
+      await big.stop();
+      running.push(await startWorkload(ns, { pairs: [{ family: 4, send: 100 }] }));
+      await cycle(); // counts 2 sockets: under the limit again
+      await cycle();
+      await cycle();
+      expect(modes.slice(2)).to.deep.equal(['size', 'first', 'lookup']);
+      expect(small.known(inode())).to.equal(2);
+    } finally {
+      small.close();
+    }
   });
 });

@@ -28,6 +28,12 @@ import type { EventTap } from '../event_tap';
  * every ITER_FULL_EVERY-th cycle is full, so flows that ended are closed. */
 export const ITER_FULL_EVERY = 10;
 
+/** Sockets per poll batch in `run` (`tcplens poll` keeps 512, its L2-sized
+ * batch): here every batch also pays the sink's encoding and staging of ~95
+ * columns and a trip to the libuv pool, so fewer, bigger batches cost less a
+ * socket (bench/poll/README.md, "Two builds"). ~1.1 MB a batch. */
+export const RUN_POLL_BATCH_ROWS = 2048;
+
 class PollView implements View {
   readonly name = 'poll';
   readonly phaseMs: number;
@@ -208,7 +214,7 @@ function iterCounters(src: IterPollSource): NonNullable<PollStageStats['iter']> 
 function openSource(req: ViewsRequest, log: Logger): AnyPollSource {
   const o = {
     netns: req.netns,
-    batchRows: req.batchRows,
+    batchRows: req.batchRows ?? RUN_POLL_BATCH_ROWS,
     ...(req.bytecode ? { bytecode: req.bytecode } : {}),
     ...(req.states !== undefined ? { states: req.states } : {}),
     ...(req.hostSweep !== undefined ? { hostSweep: req.hostSweep } : {}),

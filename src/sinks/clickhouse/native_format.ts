@@ -184,6 +184,20 @@ export function stringColumn(name: string, type: string, values: readonly string
 export function addressColumn(name: string, raw: Uint8Array, families: Uint8Array, rows: number): EncodedColumn {
   const out = scratchBytes(`addr:${name}`, rows * 16);
   out.set(raw.subarray(0, rows * 16));
+  if ((out.byteOffset & 3) === 0) {
+    // four u32 stores a row, not copyWithin() and fill() calls (most of the
+    // column's cost at 100k IPv4 rows); little-endian: bytes 8-11 = 00 00 ff ff
+    const w = new Uint32Array(out.buffer, out.byteOffset, rows * 4);
+    for (let i = 0; i < rows; i++) {
+      if (families[i] !== 2) continue;
+      const o = i * 4;
+      w[o + 3] = w[o]!;
+      w[o] = 0;
+      w[o + 1] = 0;
+      w[o + 2] = 0xffff0000;
+    }
+    return { name, type: 'FixedString(16)', data: out };
+  }
   for (let i = 0; i < rows; i++) {
     if (families[i] !== 2) continue;
     const o = i * 16;
