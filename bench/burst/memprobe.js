@@ -39,14 +39,19 @@ function smaps() {
       kind = aligned && (reserved || m.hi - m.lo === ARENA) ? 'arena' : 'anon';
       // a thread stack: a read-write mapping just above a PROT_NONE guard page
       const prev = maps[i - 1];
-      if (kind === 'anon' && prev && prev.hi === m.lo && prev.perms.startsWith('---') && prev.hi - prev.lo <= 65536)
-        kind = 'stack';
+      if (kind === 'anon' && prev && prev.hi === m.lo && prev.perms.startsWith('---') && prev.hi - prev.lo <= 65536) kind = 'stack';
     }
     out[kind] += m.rss;
   }
   const mb = {};
   for (const k of Object.keys(out)) mb[k] = Math.round(out[k] / 1024);
   return mb;
+}
+
+function afterGc(mb) {
+  global.gc();
+  const m = process.memoryUsage();
+  return { gc: { heapUsed: mb(m.heapUsed), arrayBuffers: mb(m.arrayBuffers), external: mb(m.external), smaps: smaps() } };
 }
 
 if (file) {
@@ -69,6 +74,8 @@ if (file) {
         newSpace: spaces.new_space,
         oldSpace: spaces.old_space,
         smaps: smaps(),
+        // diagnosis only (node --expose-gc): what a full collection leaves of it
+        ...(typeof global.gc === 'function' ? afterGc(mb) : {}),
       }),
     );
   }, 100);
