@@ -174,7 +174,7 @@ async function traced(rep, ch, build) {
           `  rep ${r} ${mode} (load ${x.load}): lost ${x.lost} of ${x.read + x.lost} events, tcp_events ${x.evRows}/${4 * conns + 1}, tcp_flows ${x.flows}/${socks} (${x.flowCookies} cookies), ` +
             `destroy rows missing ${socks - x.destroyRows} (ENOBUFS ${x.enobufs}, dropped ${x.dropped}), reader stalls ${x.stalls}, data wakeups ${x.dataWakeups}, ` +
             `sink: flows queued ${x.flowsQueued}, rows spooled ${x.spooled}, dropped ${x.sinkDropped}; ` +
-            `RSS ${x.rssBeforeMb.toFixed(0)} -> peak ${x.peakMb.toFixed(0)} MB (at the peak: heap used ${x.mem.heapUsed} of ${x.mem.heapTotal}, ArrayBuffers ${x.mem.arrayBuffers}, external ${x.mem.external} MB; new space ${x.mem.newSpace}, old space ${x.mem.oldSpace}; smaps ${JSON.stringify(x.mem.smaps)}${x.mem.gc ? `; after a full GC ${JSON.stringify(x.mem.gc)}` : ""}), ${x.churn.conn_per_s.toFixed(0)} conn/s`,
+            `RSS ${x.rssBeforeMb.toFixed(0)} -> peak ${x.peakMb.toFixed(0)} MB (at the peak: heap used ${x.mem.heapUsed} of ${x.mem.heapTotal}, ArrayBuffers ${x.mem.arrayBuffers}, external ${x.mem.external} MB; new space ${x.mem.newSpace}, old space ${x.mem.oldSpace}; smaps ${JSON.stringify(x.mem.smaps)}${x.mem.gc ? `; after a full GC ${JSON.stringify(x.mem.gc)}` : ''}), ${x.churn.conn_per_s.toFixed(0)} conn/s`,
         );
       else console.log(`  rep ${r}: tracing off ${x.churn.conn_per_s.toFixed(0)} conn/s (load ${load()})`);
     }
