@@ -316,7 +316,9 @@ export class ClickHouseSink extends ChunkSink {
     this.pumping = this.pump().finally(() => {
       this.pumping = null;
       // a batch sealed after the pump found nothing, before this ran, found it still pumping
-      if (!this.closed && (this.outbox.length || this.spool?.pending)) this.kick();
+      // (peek, not pending: a count that no record on disk answers must not
+      // re-kick a pump that returns at once, a loop of microtasks)
+      if (!this.closed && (this.outbox.length || (this.spool?.pending && this.spool.peek()))) this.kick();
     });
   }
 
