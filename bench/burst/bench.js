@@ -109,7 +109,10 @@ async function traced(rep, ch, build) {
     const m = await get(port, '/metrics');
     const peak = kib(p.pid, 'VmHWM');
     p.kill('SIGTERM');
+    // a run that does not exit is a finding, not a bench that waits forever
+    const hung = setTimeout(() => p.kill('SIGKILL'), 120_000);
     const code = await exited;
+    clearTimeout(hung);
     if (process.env.TCPLENS_BURST_LOG) fs.writeFileSync(path.join(process.env.TCPLENS_BURST_LOG, `${build.name}-${rep}.log`), log);
     if (code !== 0) throw new Error(`tcplens run exited ${code}:\n${log.slice(-2000)}`);
     // what the sidecar made of it (queued) and where it went: written, spooled on disk, dropped
