@@ -5,6 +5,8 @@
 //   node bench.js CHURN_BIN CONNS REPS CLICKHOUSE_URL [NAME=DIR,...]
 // NAME=DIR,...: the builds to run (each DIR a built tcplens tree), one burst
 // each per rep, their order rotating with the tracing-off anchor; default this tree.
+// NAME=DIR|FLAGS: node flags for that build, after the users' (NODE_FLAGS).
+// TCPLENS_BURST_LOG=DIR keeps each run's output there (e.g. with --trace-gc).
 'use strict';
 const { spawn, execFileSync } = require('child_process');
 const fs = require('fs');
@@ -16,10 +18,14 @@ const { median, sleep, freePort } = require('../lib.js');
 
 const [churnBin, conns, reps, url] = [process.argv[2], Number(process.argv[3]), Number(process.argv[4]), process.argv[5]];
 const ROOT = path.resolve(__dirname, '../..');
+// what users' node runs with: the systemd unit and the DaemonSet cap V8's
+// semi-spaces at 4 MB (deploy/; the DaemonSet also caps old space at 320 MB)
+const NODE_FLAGS = ['--max-semi-space-size=4'];
 const BUILDS = (process.argv[6] || `this=${ROOT}`).split(',').map((s) => {
-  const [name, dir] = s.split('=');
+  const [name, rest] = [s.slice(0, s.indexOf('=')), s.slice(s.indexOf('=') + 1)];
+  const [dir, flags] = rest.split('|');
   if (!name || !dir || !fs.existsSync(path.join(dir, 'dist/src/cli/main.js'))) throw new Error(`not a built tree: ${s}`);
-  return { name, dir: path.resolve(dir) };
+  return { name, dir: path.resolve(dir), flags: [...NODE_FLAGS, ...(flags ? flags.split(' ').filter(Boolean) : [])] };
 });
 const load = () => os.loadavg()[0].toFixed(1);
 
@@ -78,7 +84,8 @@ async function traced(rep, ch, build) {
   const spool = fs.mkdtempSync(path.join(os.tmpdir(), 'tlburst-spool-'));
   const port = await freePort();
   const args = ['run', '--netns', ns.name, '--interval', '1s', '--database', db, '--spool-dir', spool, '--listen', `127.0.0.1:${port}`];
-  const p = spawn(process.execPath, ['-r', path.join(__dirname, 'memprobe.js'), path.join(build.dir, 'bin/tcplens.js'), ...args], {
+  const node = [...build.flags, '-r', path.join(__dirname, 'memprobe.js'), path.join(build.dir, 'bin/tcplens.js')];
+  const p = spawn(process.execPath, [...node, ...args], {
     env: { ...process.env, TCPLENS_CLICKHOUSE_URL: url, TCPLENS_MEMPROBE: probe },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -102,7 +109,11 @@ async function traced(rep, ch, build) {
     const m = await get(port, '/metrics');
     const peak = kib(p.pid, 'VmHWM');
     p.kill('SIGTERM');
+    // a run that does not exit is a finding, not a bench that waits forever
+    const hung = setTimeout(() => p.kill('SIGKILL'), 120_000);
     const code = await exited;
+    clearTimeout(hung);
+    if (process.env.TCPLENS_BURST_LOG) fs.writeFileSync(path.join(process.env.TCPLENS_BURST_LOG, `${build.name}-${rep}.log`), log);
     if (code !== 0) throw new Error(`tcplens run exited ${code}:\n${log.slice(-2000)}`);
     // what the sidecar made of it (queued) and where it went: written, spooled on disk, dropped
     const totalsLine = log.split('\n').find((l) => l.includes('run.totals'));
@@ -166,7 +177,7 @@ async function traced(rep, ch, build) {
           `  rep ${r} ${mode} (load ${x.load}): lost ${x.lost} of ${x.read + x.lost} events, tcp_events ${x.evRows}/${4 * conns + 1}, tcp_flows ${x.flows}/${socks} (${x.flowCookies} cookies), ` +
             `destroy rows missing ${socks - x.destroyRows} (ENOBUFS ${x.enobufs}, dropped ${x.dropped}), reader stalls ${x.stalls}, data wakeups ${x.dataWakeups}, ` +
             `sink: flows queued ${x.flowsQueued}, rows spooled ${x.spooled}, dropped ${x.sinkDropped}; ` +
-            `RSS ${x.rssBeforeMb.toFixed(0)} -> peak ${x.peakMb.toFixed(0)} MB (at the peak: heap used ${x.mem.heapUsed} of ${x.mem.heapTotal}, ArrayBuffers ${x.mem.arrayBuffers}, external ${x.mem.external} MB), ${x.churn.conn_per_s.toFixed(0)} conn/s`,
+            `RSS ${x.rssBeforeMb.toFixed(0)} -> peak ${x.peakMb.toFixed(0)} MB (at the peak: heap used ${x.mem.heapUsed} of ${x.mem.heapTotal}, ArrayBuffers ${x.mem.arrayBuffers}, external ${x.mem.external} MB; new space ${x.mem.newSpace}, old space ${x.mem.oldSpace}; smaps ${JSON.stringify(x.mem.smaps)}${x.mem.gc ? `; after a full GC ${JSON.stringify(x.mem.gc)}` : ''}), ${x.churn.conn_per_s.toFixed(0)} conn/s`,
         );
       else console.log(`  rep ${r}: tracing off ${x.churn.conn_per_s.toFixed(0)} conn/s (load ${load()})`);
     }
@@ -181,7 +192,7 @@ async function traced(rep, ch, build) {
     const med = (f) => median(on.map(f));
     const rateOn = med((x) => x.churn.conn_per_s),
       cpuOn = med(cpu);
-    console.log(`${b.name} (${b.dir}):`);
+    console.log(`${b.name} (${b.dir}, node ${b.flags.join(' ')}):`);
     console.log(
       `  conn/s ${rateOn.toFixed(0)} (${(rateOn / rateOff).toFixed(3)}x off); churn CPU per connection ${cpuOn.toFixed(1)} us (${(cpuOn / cpuOff).toFixed(3)}x)`,
     );

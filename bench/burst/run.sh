@@ -31,4 +31,4 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 URL=$(node "$ROOT/bench/pipeline/ch.js" start "$CH")
-node "$HERE/bench.js" "$B/churn" "$CONNS" "$REPS" "$URL" $BUILDS
+node "$HERE/bench.js" "$B/churn" "$CONNS" "$REPS" "$URL" "$BUILDS"

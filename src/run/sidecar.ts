@@ -55,6 +55,8 @@ export class Sidecar {
       maxFlows: cfg.maxFlows,
       ...(cfg.health ? { health: cfg.health } : {}),
       ...(cfg.lifetimes ? { lifetimes: cfg.lifetimes } : {}),
+      // a burst's grace-cut rows go to the sink as they come, not at the end of the drain
+      onReady: (rows) => this.writeFlows(rows),
     });
     this.ctx = { table: this.table, sink, log };
     for (const v of views) this.ticks.set(v, { view: v.name, ticks: 0, rows: 0, seconds: 0 });

@@ -1,7 +1,7 @@
 // The closed flows waiting out their grace are bounded: past maxClosing the
 // oldest is written at once, counted; a later report of it is absorbed as late.
 import { expect } from 'chai';
-import { FlowTable } from '../../src/correlate/flow_table';
+import { FlowTable, READY_ROWS } from '../../src/correlate/flow_table';
 import { PollBatch } from '../../src/layout/batch';
 
 const NS = 4026531999n;
@@ -42,6 +42,24 @@ describe('FlowTable: closed flows waiting out their grace are bounded', () => {
     clock += 1;
     expect(table.collect().map((r) => r.idiag_cookie)).to.deep.equal([3n, 4n, 5n]);
     expect(table.stats()).to.include({ graceCut: 2, tracked: 0, written: 5 });
+  });
+
+  it('with onReady, rows cut from their grace go on READY_ROWS at a time in the middle of a batch, not at collect()', () => {
+    const handed: bigint[][] = [];
+    const table = new FlowTable({
+      now: () => 0,
+      closeGraceMs: 1000,
+      maxClosing: 1,
+      onReady: (rows) => handed.push(rows.map((r) => r.idiag_cookie)),
+    });
+    const n = 2 * READY_ROWS + 5; // n - 1 cut (the last close waits): two hands of READY_ROWS, 4 left for collect()
+    table.observeDestroy(destroyed(Array.from({ length: n }, (_, k) => k + 1)), NS);
+    expect(handed.map((h) => h.length)).to.deep.equal([READY_ROWS, READY_ROWS]);
+    expect(handed[0]![0]).to.equal(1n);
+    expect(handed[1]![0]).to.equal(BigInt(READY_ROWS + 1));
+    const left = [1, 2, 3, 4].map((k) => BigInt(2 * READY_ROWS + k));
+    expect(table.collect().map((r) => r.idiag_cookie)).to.deep.equal(left);
+    expect(table.stats()).to.include({ graceCut: n - 1, written: n - 1, tracked: 1 });
   });
 
   it('under the bound nothing is cut', () => {

@@ -18,6 +18,7 @@ import {
   constStringColumn,
   dictStringColumn,
   fixedColumn,
+  scratchArray,
   stringColumn,
   tsColumn,
   type EncodedChunk,
@@ -70,7 +71,10 @@ export const encodeSnapshots = (batch: ColumnBatch, ctx: SnapshotContext, host: 
 
 const ARRAY_OF = { UInt8: Uint8Array, UInt16: Uint16Array, UInt32: Uint32Array } as const;
 
-/** Plain row objects into a chunk: host, ts (from tsNs(row)), then `spec` columns. */
+/** Plain row objects into a chunk: host, ts (from tsNs(row)), then `spec`
+ * columns. Transient (scratch), like the batches' chunks: a burst's flow rows
+ * come 1024 at a time, and fresh columns for each chunk were ArrayBuffer
+ * garbage that outlived the young generation (bench/burst). */
 export function encodeRows<R>(
   table: string,
   rows: readonly R[],
@@ -81,7 +85,8 @@ export function encodeRows<R>(
 ): EncodedChunk {
   const n = rows.length;
   const lc = LC_WIRE;
-  const tsArr = BigUint64Array.from(rows, tsNs);
+  const tsArr = scratchArray('rows:ts', BigUint64Array, n);
+  for (let i = 0; i < n; i++) tsArr[i] = tsNs(rows[i]!);
   const ts = tsColumn('ts', tsArr, n, dialect.modern);
   const cols: EncodedColumn[] = [constStringColumn('host', lc, host, n), ts.col];
   for (const [name, type] of spec) {
@@ -91,19 +96,15 @@ export function encodeRows<R>(
           name,
           type === 'lc' ? lc : 'String',
           rows.map((r) => String(r[name] ?? '')),
+          `rows:${name}`,
         ),
       );
     } else if (type === 'UInt64') {
-      cols.push(
-        fixedColumn(
-          name,
-          type,
-          BigUint64Array.from(rows, (r) => BigInt((r[name] as bigint | number | undefined) ?? 0)),
-          n,
-        ),
-      );
+      const arr = scratchArray(`rows:${name}`, BigUint64Array, n);
+      for (let i = 0; i < n; i++) arr[i] = BigInt((rows[i]![name] as bigint | number | undefined) ?? 0);
+      cols.push(fixedColumn(name, type, arr, n));
     } else {
-      const arr = new ARRAY_OF[type](n);
+      const arr = scratchArray<InstanceType<(typeof ARRAY_OF)[typeof type]>>(`rows:${name}`, ARRAY_OF[type], n);
       for (let i = 0; i < n; i++) arr[i] = Number(rows[i]![name] ?? 0);
       cols.push(fixedColumn(name, type, arr, n));
     }

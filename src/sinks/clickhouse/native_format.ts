@@ -172,10 +172,10 @@ function encodedDict(dict: readonly string[]): Uint8Array[] {
   return enc;
 }
 
-export function stringColumn(name: string, type: string, values: readonly string[]): EncodedColumn {
-  const w = new ByteWriter(values.length * 16 + 16);
+export function stringColumn(name: string, type: string, values: readonly string[], slot?: string): EncodedColumn {
+  const w = slot ? scratch(slot) : new ByteWriter(values.length * 16 + 16);
   for (const v of values) w.string(v);
-  return { name, type, data: w.take() };
+  return { name, type, data: slot ? w.buf.subarray(0, w.len) : w.take() };
 }
 
 /** Addresses as FixedString(16) in IPv6 form: the kernel's IPv4 layout (4 bytes
@@ -237,6 +237,18 @@ export function tsColumn(
   }
   if (!secs) return { col: fixedColumn(name, 'DateTime64(9)', tsNs, rows), minTs, maxTs };
   return { col: { name, type: 'DateTime', data: new Uint8Array(secs.buffer, secs.byteOffset, rows * 4) }, minTs, maxTs };
+}
+
+interface TypedArrayOf<T> {
+  new (buffer: ArrayBufferLike, byteOffset: number, length: number): T;
+  readonly BYTES_PER_ELEMENT: number;
+}
+/** `n` elements of scratch space as a typed array (contents undefined). */
+export function scratchArray<T>(slot: string, Of: TypedArrayOf<T>, n: number): T {
+  const w = Of.BYTES_PER_ELEMENT;
+  const b = scratchBytes(slot, n * w + w);
+  const off = (w - (b.byteOffset % w)) % w;
+  return new Of(b.buffer, b.byteOffset + off, n);
 }
 
 function u32Scratch(slot: string, n: number): Uint32Array {

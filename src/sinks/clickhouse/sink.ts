@@ -227,9 +227,9 @@ export class ClickHouseSink extends ChunkSink {
 
   /** Keeps memoryBytes under maxMemoryBytes: the oldest sealed batches go to
    * the spool (never the one on the wire), then the pooled buffers. Only while
-   * the spool is empty: spilling older batches behind newer ones on disk would
-   * break its seq order (a record under the acked mark is skipped at read; with
-   * that spill bench/burst's run also hung at SIGTERM, cause not established). */
+   * the spool is empty, so batches reach the disk in the order they were sealed
+   * (one spilled after a replay acked newer ones is given the next seq by
+   * Spool.append: before that it was skipped at read, and the run hung at SIGTERM). */
   private bound(): void {
     const max = this.opts.maxMemoryBytes ?? DEFAULT_MEMORY_BYTES;
     if (this.memoryBytes <= max) return;
@@ -316,7 +316,9 @@ export class ClickHouseSink extends ChunkSink {
     this.pumping = this.pump().finally(() => {
       this.pumping = null;
       // a batch sealed after the pump found nothing, before this ran, found it still pumping
-      if (!this.closed && (this.outbox.length || this.spool?.pending)) this.kick();
+      // (peek, not pending: a count that no record on disk answers must not
+      // re-kick a pump that returns at once, a loop of microtasks)
+      if (!this.closed && (this.outbox.length || (this.spool?.pending && this.spool.peek()))) this.kick();
     });
   }
 

@@ -164,6 +164,13 @@ export class Spool {
   /** false (nothing written) when it would pass the budget. `parts`: the
    * block as staged (r.native is ignored then), written without a copy. */
   append(r: NativeBatchRecord, parts: readonly Uint8Array[] = [r.native]): boolean {
+    // A batch spilled behind newer ones (the one on the wire when the sink
+    // closed) goes to the end under the next seq: under the acked mark peek()
+    // would skip it, its rows lost and counted pending forever, and the sink's
+    // pump re-kicked for it in a loop of microtasks (the hang at SIGTERM seen in
+    // bench/burst). The seq is the spool's order only: ClickHouse matches a
+    // batch by batchId.
+    if (r.seq <= this.lastSeq) r = { ...r, seq: this.lastSeq + 1n };
     const bufs = encodeRecordParts(r, parts);
     const len = bufs.reduce((n, b) => n + b.length, 0);
     if (this.bytes + len > this.opts.budgetBytes) return false;

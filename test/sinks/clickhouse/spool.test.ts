@@ -54,6 +54,26 @@ describe('disk spool', () => {
     expect(() => b.ack(8n)).to.throw(/out of order/);
   });
 
+  it('a record appended behind acked ones (spilled out of order) replays under the next seq, not skipped', () => {
+    const a = new Spool({ dir, budgetBytes: 1 << 20 });
+    for (const s of [4, 5]) a.append(rec(s));
+    for (const s of [4n, 5n]) {
+      expect(a.peek()!.seq).to.equal(s);
+      a.ack(s);
+    }
+    expect(a.append(rec(3))).to.equal(true); // the batch that was on the wire
+    expect(a.pending).to.equal(1);
+    const r = a.peek()!;
+    expect(r).to.not.equal(null);
+    expect([r.seq, r.batchId, r.native[0]]).to.deep.equal([6n, 3n, 3]);
+    a.close();
+    const b = new Spool({ dir, budgetBytes: 1 << 20 }); // and after a restart
+    expect(b.pending).to.equal(1);
+    expect(b.peek()!.batchId).to.equal(3n);
+    b.ack(6n);
+    expect([b.pending, b.peek()]).to.deep.equal([0, null]);
+  });
+
   it('a record appended as staged parts reads back as one block, byte for byte', () => {
     const a = new Spool({ dir, budgetBytes: 1 << 20 });
     const parts = [new Uint8Array([1, 2, 3]), new Uint8Array(0), new Uint8Array(300).fill(7), new Uint8Array([9])];
