@@ -150,8 +150,7 @@ export class FlowTable {
     const state = b.u8('idiag_state'),
       dport = b.u16('dport'),
       ino = b.u32('idiag_inode');
-    const ts = b.u64('ts_ns'),
-      nsId = this.store.nsId(ns);
+    const nsId = this.store.nsId(ns);
     // u64 columns read as two u32 halves: a number, no BigInt per row
     const ck = halves(b, 'idiag_cookie'),
       tsH = halves(b, 'ts_ns'),
@@ -174,9 +173,6 @@ export class FlowTable {
     if (cycle === 0 && this.store.size + b.rows > this.store.capacity)
       this.reserve(Math.max(this.store.size + b.rows, 2 * this.store.capacity));
     let listen: ListenTally | null = null;
-    let tsBig = 0n,
-      tsLo = -1,
-      tsHi = -1; // a batch's rows share few times: one BigInt each
     for (let i = 0; i < b.rows; i++) {
       if (!isFlowRow(state[i]!, dport[i]!)) {
         if (changed) changed[i] = 1;
@@ -195,11 +191,6 @@ export class FlowTable {
       const f = new Flow(this.store, slot >= 0 ? slot : this.polledFlow(b, i, ns).i);
       const lo = tsH[2 * i]!,
         hi = tsH[2 * i + 1]!;
-      if (lo !== tsLo || hi !== tsHi) {
-        tsBig = ts[i]!;
-        tsLo = lo;
-        tsHi = hi;
-      }
       const a = u64n(acked, i),
         rv = u64n(recv, i);
       // the health metrics count what moved since this flow's previous poll
@@ -210,12 +201,12 @@ export class FlowTable {
         dba = a - fc.la[k]!,
         dbr = rv - fc.lr[k]!,
         dre = retrans[i]! - fc.lre[k]!;
-      const moved = f.poll(tsBig, hi * 4294967296 + lo, a, rv, segsIn[i]!, segsOut[i]!, retrans[i]!, rtt[i]!);
+      const moved = f.poll(lo, hi, a, rv, segsIn[i]!, segsOut[i]!, retrans[i]!, rtt[i]!);
       if (h && moved) h.poll(f, dsi, dso, dba, dbr, dre, rtt[i]!, minRtt[i]!);
       const stateMoved = f.polledAs(state[i]!, ino[i]!, cycle);
       if (changed) changed[i] = f.polls === 1 || stateMoved || moved ? 1 : 0;
       x.apply(f, i, false);
-      f.seenAt(VIEW_POLL, lo, hi, tsBig);
+      f.seenAt(VIEW_POLL, lo, hi);
     }
   }
 
@@ -251,7 +242,7 @@ export class FlowTable {
       // columns read afresh: close() allocates nothing, but keep no stale view
       // live and not closed: the two bits of one load
       if ((st.c.bits[i]! & (LIVE_BIT | BIT_FIELDS.closed)) !== LIVE_BIT || st.c.netnsId[i] !== id || st.c.polls[i] === 0) continue;
-      if (st.c.cycle[i]! < cycle) this.close(new Flow(st, i), 0n);
+      if (st.c.cycle[i]! !== (cycle & 0xffff)) this.close(new Flow(st, i), 0n);
     }
   }
 
@@ -634,9 +625,10 @@ export class FlowTable {
 
   /** Over the cap: the least recently seen 1% leave, flagged evicted. */
   private evict(): void {
-    const seen = this.store.c.last_seen_ns;
+    const id = this.store.c.last_seen_ns,
+      t = this.store.times;
     const all = [...this.store.slots()];
-    all.sort((a, b) => (seen[a]! < seen[b]! ? -1 : seen[a]! > seen[b]! ? 1 : 0));
+    all.sort((a, b) => t.num(id[a]!) - t.num(id[b]!));
     const n = Math.max(1, Math.ceil(this.maxFlows / 100));
     for (const i of all.slice(0, n)) this.readyRows.push(this.finish(new Flow(this.store, i), true));
   }
