@@ -114,7 +114,11 @@ export type FlowFieldValues = { -readonly [N in keyof AllFields]: ValueOf<AllFie
 type Column = Uint8Array | Uint16Array | Uint32Array | Float64Array | BigUint64Array;
 type NumColumn = Uint8Array | Uint16Array | Uint32Array | Float64Array;
 type Columns = {
-  [N in FlowFieldName]: (typeof FLOW_FIELDS)[N] extends 'u64' ? BigUint64Array : (typeof FLOW_FIELDS)[N] extends 'time' ? Uint32Array : NumColumn;
+  [N in FlowFieldName]: (typeof FLOW_FIELDS)[N] extends 'u64'
+    ? BigUint64Array
+    : (typeof FLOW_FIELDS)[N] extends 'time'
+      ? Uint32Array
+      : NumColumn;
 };
 type RareColumns = { [N in RareFieldName]: NumColumn };
 

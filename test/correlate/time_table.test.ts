@@ -29,7 +29,7 @@ describe('TimeTable', () => {
     expect(t.big(b)).to.equal(T + 1n);
   });
 
-  it('keeps a flow slot\'s times exact, shares a poll\'s time between flows, and lets go when they leave', () => {
+  it("keeps a flow slot's times exact, shares a poll's time between flows, and lets go when they leave", () => {
     const store = new FlowStore(4);
     const f = new Flow(store, store.alloc(1n, 5n, 2, '10.0.0.1', 1000, '10.0.0.2', 80));
     const g = new Flow(store, store.alloc(1n, 6n, 2, '10.0.0.1', 1001, '10.0.0.2', 80));
