@@ -11,6 +11,7 @@ import { Flow, SYNTHETIC_COOKIE, type Counters } from './flow';
 import { BIT_FIELDS, FlowStore, LIVE_BIT, type Address } from './flow_store';
 import { FlowIndex } from './flow_index';
 import { RecentCookies } from './recent_cookies';
+import { SocketOwners } from './socket_owners';
 import { TupleIndex, flowTuple, tupleKey } from './tuple_index';
 import { VIEW_DESTROY, VIEW_EVENTS, VIEW_POLL, VIEW_SAMPLES, type FlowRow } from './flow_row';
 import { viewsName } from './coverage';
@@ -80,21 +81,13 @@ interface ListenTally {
   full: number;
 }
 
-interface Owner {
-  pid: number;
-  tgid: number;
-  comm: string;
-  cgroup: bigint;
-}
-
 export class FlowTable {
   private readonly store = new FlowStore();
   private readonly index = new FlowIndex(this.store);
   /** slots of the closed flows waiting out their grace, and when each may leave (monotonic ms) */
   private readonly closing = new Map<number, number>();
-  private readonly owners = new Map<bigint, Map<number, Owner>>();
-  /** the Owner objects of the current owners pass, by pid */
-  private readonly ownerOf = new Map<number, Owner>();
+  /** the latest owners pass: (netns, socket inode) -> owner */
+  private readonly owners = new SocketOwners();
   private readonly cycles = new Map<bigint, number>();
   /** keys of written flows, for RECENT_MS: by (ns id, cookie), and by tuple where the tuple index is on */
   private readonly recent: RecentCookies;
@@ -377,36 +370,17 @@ export class FlowTable {
 
   /** Replaces the socket-inode -> process map (one iter/task_file pass). */
   setOwners(b: ColumnBatch, names: readonly string[], first: boolean): void {
-    if (first) {
-      this.owners.clear();
-      this.ownerOf.clear();
-    }
-    const nsCol = b.u64('netns_inode'),
-      ino = b.u32('idiag_inode'),
+    if (first) this.owners.clear();
+    const ino = b.u32('idiag_inode'),
       pid = b.u32('pid'),
       tgid = b.u32('tgid');
     const comm = b.u32('comm'),
       cg = b.u64('cgroup_id');
-    // a pass's rows come namespace after namespace: its map looked up once a
-    // run of rows, compared by the inode's u32 halves (no BigInt per row)
+    // the namespace as the inode's u32 halves: no BigInt per row
     const nsH = halves(b, 'netns_inode');
-    let m: Map<number, Owner> | undefined,
-      mLo = -1,
-      mHi = -1;
-    for (let i = 0; i < b.rows; i++) {
-      if (nsH[2 * i] !== mLo || nsH[2 * i + 1] !== mHi || !m) {
-        mLo = nsH[2 * i]!;
-        mHi = nsH[2 * i + 1]!;
-        m = this.owners.get(nsCol[i]!);
-        if (!m) this.owners.set(nsCol[i]!, (m = new Map()));
-      }
-      // one Owner per thread, shared by its sockets (100k sockets, a few processes)
-      let o = this.ownerOf.get(pid[i]!);
-      const name = names[comm[i]! - 1] ?? '';
-      if (!o || o.tgid !== tgid[i] || o.comm !== name || o.cgroup !== cg[i])
-        this.ownerOf.set(pid[i]!, (o = { pid: pid[i]!, tgid: tgid[i]!, comm: name, cgroup: cg[i]! }));
-      m.set(ino[i]!, o);
-    }
+    this.owners.reserve(this.owners.size + b.rows);
+    for (let i = 0; i < b.rows; i++)
+      this.owners.set(nsH[2 * i]!, nsH[2 * i + 1]!, ino[i]!, pid[i]!, tgid[i]!, names[comm[i]! - 1] ?? '', cg[i]!);
   }
 
   /** Finished flows whose close grace is over (and evicted ones): they leave the table. */
@@ -565,7 +539,7 @@ export class FlowTable {
 
   private finish(f: Flow, evicted: boolean): FlowRow {
     if (!f.tgid && f.inode) {
-      const o = this.owners.get(f.netns_inode)?.get(f.inode);
+      const o = this.owners.get(f.netns_inode, f.inode);
       if (o) f.owner(o.pid, o.tgid, o.comm, o.cgroup);
     }
     this.closing.delete(f.i);
