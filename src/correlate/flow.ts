@@ -8,6 +8,7 @@ import {
   FLOW_FIELDS,
   FlowStore,
   RARE_FIELDS,
+  TIME_NAMES,
   type BitFieldName,
   type FlowFieldName,
   type FlowFieldValues,
@@ -159,19 +160,22 @@ export class Flow {
   }
 
   seen(view: number, ts: bigint): void {
-    this.seenAt(view, Number(ts & 0xffffffffn), Number(ts >> 32n), ts);
+    this.seenAt(view, Number(ts & 0xffffffffn), Number(ts >> 32n));
   }
 
-  /** seen(), with the time as u32 halves (compared without reading a BigInt) and as a bigint */
-  seenAt(view: number, lo: number, hi: number, ts: bigint): void {
-    const c = this.s.c,
-      h = this.s.h,
+  /** seen(), with the time as u32 halves (compared without reading a BigInt) */
+  seenAt(view: number, lo: number, hi: number): void {
+    const s = this.s,
+      c = s.c,
+      t = s.times.t,
       i = this.i;
     c.views[i]! |= view;
-    const fh = h.first_seen_ns[2 * i + 1]!,
-      fl = h.first_seen_ns[2 * i]!,
-      lh = h.last_seen_ns[2 * i + 1]!,
-      ll = h.last_seen_ns[2 * i]!;
+    const fi = c.first_seen_ns[i]!,
+      li = c.last_seen_ns[i]!;
+    const fh = t[2 * fi + 1]!,
+      fl = t[2 * fi]!,
+      lh = t[2 * li + 1]!,
+      ll = t[2 * li]!;
     // every compare on every call, none behind a short circuit that a first
     // cycle (all flows new) always takes: type feedback for all of them, so
     // the cycles after it do not deoptimize the poll path that inlines this
@@ -181,24 +185,19 @@ export class Flow {
       after = hi > lh,
       sameLh = hi === lh,
       afterLo = lo > ll;
-    if ((fh === 0 && fl === 0) || before || (sameHi && beforeLo)) c.first_seen_ns[i] = ts;
-    if (after || (sameLh && afterLo)) c.last_seen_ns[i] = ts;
-  }
-
-  /** the last poll's time as a number (ns since the epoch, to ~256 ns) */
-  private get lt(): number {
-    const h = this.s.h.lastTs;
-    return h[2 * this.i + 1]! * 4294967296 + h[2 * this.i]!;
+    if ((fh === 0 && fl === 0) || before || (sameHi && beforeLo)) s.setTime(i, 'first_seen_ns', lo, hi);
+    if (after || (sameLh && afterLo)) s.setTime(i, 'last_seen_ns', lo, hi);
   }
 
   /** A poll's counters; returns whether they moved since the previous poll.
-   * `ts` is the exact time (shared by a batch's rows), `tsNum` the same as a number. */
-  poll(ts: bigint, tsNum: number, acked: number, received: number, segsIn: number, segsOut: number, retrans: number, rtt: number): boolean {
+   * The time as u32 halves (shared by a batch's rows: one TimeTable id). */
+  poll(lo: number, hi: number, acked: number, received: number, segsIn: number, segsOut: number, retrans: number, rtt: number): boolean {
     // every socket every cycle: the columns directly, no accessor
-    const c = this.s.c,
+    const s = this.s,
+      c = s.c,
       i = this.i;
     const first = c.polls[i] === 0;
-    if (first) c.first_poll_ns[i] = ts;
+    if (first) s.setTime(i, 'first_poll_ns', lo, hi);
     c.polls[i]!++;
     const la = c.la[i]!,
       lr = c.lr[i]!,
@@ -211,15 +210,16 @@ export class Flow {
       mso = c.lso[i] !== segsOut,
       mre = lre !== retrans;
     const moved = first || ma || mr || msi || mso || mre;
-    const pt = first ? 0 : this.lt;
-    c.lastTs[i] = ts;
+    // the last poll's time as a number (ns since the epoch, to ~256 ns)
+    const pt = first ? 0 : s.times.num(c.lastTs[i]!);
+    s.setTime(i, 'lastTs', lo, hi);
     c.la[i] = acked;
     c.lr[i] = received;
     c.lsi[i] = segsIn;
     c.lso[i] = segsOut;
     c.lre[i] = retrans;
     c.lrtt[i] = rtt;
-    const dt = tsNum - pt;
+    const dt = hi * 4294967296 + lo - pt;
     // computed and compared for a first poll too (then unused): a first cycle,
     // every flow new, leaves these operations type feedback, so the cycle after
     // it does not deoptimize the poll path that inlines this
@@ -407,10 +407,23 @@ for (const name of Object.keys(RARE_FIELDS) as RareFieldName[]) {
   });
 }
 
-// The field table's columns as the handle's properties (bits and healthId
-// through their own accessors).
+// The times as bigint properties (a TimeTable id in the column).
+for (const name of TIME_NAMES) {
+  Object.defineProperty(Flow.prototype, name, {
+    configurable: true,
+    get(this: Flow): bigint {
+      return this.s.timeOf(this.i, name);
+    },
+    set(this: Flow, v: bigint): void {
+      this.s.setTime(this.i, name, Number(v & 0xffffffffn), Number((v >> 32n) & 0xffffffffn));
+    },
+  });
+}
+
+// The field table's columns as the handle's properties (bits, healthId and
+// the times through their own accessors).
 for (const name of Object.keys(FLOW_FIELDS) as FlowFieldName[]) {
-  if (name === 'bits' || name === 'healthId') continue;
+  if (name === 'bits' || name === 'healthId' || FLOW_FIELDS[name] === 'time') continue;
   Object.defineProperty(Flow.prototype, name, {
     configurable: true,
     get(this: Flow): number | bigint {

@@ -6,10 +6,12 @@ import type { Counters } from './flow';
 import type { HealthRef } from './health';
 import { OwnerTable } from './owner_table';
 import { RefTable } from './ref_table';
+import { TimeTable } from './time_table';
 import { formatAddress } from '../format/address';
 
-/** a column's element: 'u64' a bigint */
-export type FieldKind = 'u8' | 'u16' | 'u32' | 'f64' | 'u64';
+/** a column's element: 'u64' a bigint; 'time' a bigint too, kept as a u32 id
+ * of the store's TimeTable (the rows of a poll batch share their time) */
+export type FieldKind = 'u8' | 'u16' | 'u32' | 'f64' | 'u64' | 'time';
 
 /** Every number a flow keeps, by name and width: the one place its shape is written. */
 export const FLOW_FIELDS = {
@@ -23,13 +25,13 @@ export const FLOW_FIELDS = {
   srcA: 'u32',
   dstA: 'u32',
   views: 'u8',
-  first_seen_ns: 'u64',
-  last_seen_ns: 'u64',
-  open_ns: 'u64',
-  first_poll_ns: 'u64',
+  first_seen_ns: 'time',
+  last_seen_ns: 'time',
+  open_ns: 'time',
+  first_poll_ns: 'time',
   polls: 'u32',
   /** the last poll (lastTs: its exact time); the health metrics count from it too */
-  lastTs: 'u64',
+  lastTs: 'time',
   la: 'f64',
   lr: 'f64',
   lsi: 'u32',
@@ -43,8 +45,9 @@ export const FLOW_FIELDS = {
   ownerId: 'u32',
   /** highest rate (bytes/s) between two consecutive polls */
   peakBytesPerS: 'f64',
-  /** the namespace's poll cycle that last saw the flow (close by absence) */
-  cycle: 'u32',
+  /** the namespace's poll cycle that last saw the flow (close by absence),
+   * mod 2^16: only whether it is the cycle under way matters */
+  cycle: 'u16',
   /** TCP state at the last poll */
   state: 'u8',
   /** socket inode (poll, destroy): joins the task_file owner map */
@@ -104,19 +107,28 @@ export type FlowFieldName = keyof typeof FLOW_FIELDS;
 export type RareFieldName = keyof typeof RARE_FIELDS;
 export type BitFieldName = keyof typeof BIT_FIELDS;
 type AllFields = Omit<typeof FLOW_FIELDS, 'bits' | 'healthId'> & typeof RARE_FIELDS;
-type ValueOf<K extends FieldKind> = K extends 'u64' ? bigint : number;
+type ValueOf<K extends FieldKind> = K extends 'u64' | 'time' ? bigint : number;
 /** the fields (the three tables) as a flow's properties */
 export type FlowFieldValues = { -readonly [N in keyof AllFields]: ValueOf<AllFields[N]> } & { -readonly [N in BitFieldName]: boolean };
 
 type Column = Uint8Array | Uint16Array | Uint32Array | Float64Array | BigUint64Array;
 type NumColumn = Uint8Array | Uint16Array | Uint32Array | Float64Array;
-type Columns = { [N in FlowFieldName]: (typeof FLOW_FIELDS)[N] extends 'u64' ? BigUint64Array : NumColumn };
+type Columns = {
+  [N in FlowFieldName]: (typeof FLOW_FIELDS)[N] extends 'u64'
+    ? BigUint64Array
+    : (typeof FLOW_FIELDS)[N] extends 'time'
+      ? Uint32Array
+      : NumColumn;
+};
 type RareColumns = { [N in RareFieldName]: NumColumn };
 
-const BYTES: Record<FieldKind, number> = { u8: 1, u16: 2, u32: 4, f64: 8, u64: 8 };
+const BYTES: Record<FieldKind, number> = { u8: 1, u16: 2, u32: 4, f64: 8, u64: 8, time: 4 };
 const NAMES = Object.keys(FLOW_FIELDS) as FlowFieldName[];
 const RARE_NAMES = Object.keys(RARE_FIELDS) as RareFieldName[];
 const U64_NAMES = NAMES.filter((n) => FLOW_FIELDS[n] === 'u64');
+/** the 'time' fields (ids of the store's TimeTable) */
+export type TimeFieldName = { [N in FlowFieldName]: (typeof FLOW_FIELDS)[N] extends 'time' ? N : never }[FlowFieldName];
+export const TIME_NAMES = NAMES.filter((n) => FLOW_FIELDS[n] === 'time') as TimeFieldName[];
 const rowBytes = (fields: Record<string, FieldKind>): number => Object.values(fields).reduce((s, k) => s + BYTES[k], 0);
 
 /** bytes of one slot's columns */
@@ -138,7 +150,7 @@ function columns<N extends string>(fields: Record<N, FieldKind>, n: number): Rec
         ? new BigUint64Array(buf, at, n)
         : kind === 'f64'
           ? new Float64Array(buf, at, n)
-          : kind === 'u32'
+          : kind === 'u32' || kind === 'time'
             ? new Uint32Array(buf, at, n)
             : kind === 'u16'
               ? new Uint16Array(buf, at, n)
@@ -213,6 +225,8 @@ export class FlowStore {
   /** released slots, reused first; slots from `fresh` up were never used */
   private free: number[] = [];
   private fresh = 0;
+  /** the 'time' fields' times, by id */
+  readonly times = new TimeTable();
   /** the processes owning flows (pid, tgid, comm, cgroup), by id */
   readonly owners = new OwnerTable();
   /** namespace inodes by id, and comm names by id (1-based; few, never per flow) */
@@ -274,6 +288,7 @@ export class FlowStore {
       this.addrs.unref(this.c.dstA[i]!);
     }
     this.setHealth(i, null);
+    for (const n of TIME_NAMES) this.times.unref(this.c[n][i]!);
     for (const n of NAMES) {
       if (FLOW_FIELDS[n] === 'u64') this.c[n][i] = 0n;
       else (this.c[n] as NumColumn)[i] = 0;
@@ -358,6 +373,21 @@ export class FlowStore {
 
   dstOf(i: number): string {
     return this.c.bits[i]! & BIT_FIELDS.addrIds ? this.addrs.get(this.c.dstA[i]!)! : v4Text(this.c.dstA[i]!);
+  }
+
+  /** slot i's time `name` */
+  timeOf(i: number, name: TimeFieldName): bigint {
+    return this.times.big(this.c[name][i]!);
+  }
+
+  /** Sets slot i's time `name` to (lo, hi), its u32 halves. */
+  setTime(i: number, name: TimeFieldName, lo: number, hi: number): void {
+    const col = this.c[name],
+      had = col[i]!,
+      t = this.times.t;
+    if (t[2 * had] === lo && t[2 * had + 1] === hi) return;
+    col[i] = this.times.ref(lo, hi);
+    this.times.unref(had);
   }
 
   /** slot i's health buckets (null: none, to resolve) */

@@ -11,6 +11,7 @@ import { Flow, SYNTHETIC_COOKIE, type Counters } from './flow';
 import { BIT_FIELDS, FlowStore, LIVE_BIT, type Address } from './flow_store';
 import { FlowIndex } from './flow_index';
 import { RecentCookies } from './recent_cookies';
+import { SocketOwners } from './socket_owners';
 import { TupleIndex, flowTuple, tupleKey } from './tuple_index';
 import { VIEW_DESTROY, VIEW_EVENTS, VIEW_POLL, VIEW_SAMPLES, type FlowRow } from './flow_row';
 import { viewsName } from './coverage';
@@ -88,21 +89,13 @@ interface ListenTally {
   full: number;
 }
 
-interface Owner {
-  pid: number;
-  tgid: number;
-  comm: string;
-  cgroup: bigint;
-}
-
 export class FlowTable {
   private readonly store = new FlowStore();
   private readonly index = new FlowIndex(this.store);
   /** slots of the closed flows waiting out their grace, and when each may leave (monotonic ms) */
   private readonly closing = new Map<number, number>();
-  private readonly owners = new Map<bigint, Map<number, Owner>>();
-  /** the Owner objects of the current owners pass, by pid */
-  private readonly ownerOf = new Map<number, Owner>();
+  /** the latest owners pass: (netns, socket inode) -> owner */
+  private readonly owners = new SocketOwners();
   private readonly cycles = new Map<bigint, number>();
   /** keys of written flows, for RECENT_MS: by (ns id, cookie), and by tuple where the tuple index is on */
   private readonly recent: RecentCookies;
@@ -160,8 +153,7 @@ export class FlowTable {
     const state = b.u8('idiag_state'),
       dport = b.u16('dport'),
       ino = b.u32('idiag_inode');
-    const ts = b.u64('ts_ns'),
-      nsId = this.store.nsId(ns);
+    const nsId = this.store.nsId(ns);
     // u64 columns read as two u32 halves: a number, no BigInt per row
     const ck = halves(b, 'idiag_cookie'),
       tsH = halves(b, 'ts_ns'),
@@ -184,9 +176,6 @@ export class FlowTable {
     if (cycle === 0 && this.store.size + b.rows > this.store.capacity)
       this.reserve(Math.max(this.store.size + b.rows, 2 * this.store.capacity));
     let listen: ListenTally | null = null;
-    let tsBig = 0n,
-      tsLo = -1,
-      tsHi = -1; // a batch's rows share few times: one BigInt each
     for (let i = 0; i < b.rows; i++) {
       if (!isFlowRow(state[i]!, dport[i]!)) {
         if (changed) changed[i] = 1;
@@ -205,11 +194,6 @@ export class FlowTable {
       const f = new Flow(this.store, slot >= 0 ? slot : this.polledFlow(b, i, ns).i);
       const lo = tsH[2 * i]!,
         hi = tsH[2 * i + 1]!;
-      if (lo !== tsLo || hi !== tsHi) {
-        tsBig = ts[i]!;
-        tsLo = lo;
-        tsHi = hi;
-      }
       const a = u64n(acked, i),
         rv = u64n(recv, i);
       // the health metrics count what moved since this flow's previous poll
@@ -220,12 +204,12 @@ export class FlowTable {
         dba = a - fc.la[k]!,
         dbr = rv - fc.lr[k]!,
         dre = retrans[i]! - fc.lre[k]!;
-      const moved = f.poll(tsBig, hi * 4294967296 + lo, a, rv, segsIn[i]!, segsOut[i]!, retrans[i]!, rtt[i]!);
+      const moved = f.poll(lo, hi, a, rv, segsIn[i]!, segsOut[i]!, retrans[i]!, rtt[i]!);
       if (h && moved) h.poll(f, dsi, dso, dba, dbr, dre, rtt[i]!, minRtt[i]!);
       const stateMoved = f.polledAs(state[i]!, ino[i]!, cycle);
       if (changed) changed[i] = f.polls === 1 || stateMoved || moved ? 1 : 0;
       x.apply(f, i, false);
-      f.seenAt(VIEW_POLL, lo, hi, tsBig);
+      f.seenAt(VIEW_POLL, lo, hi);
     }
   }
 
@@ -261,7 +245,7 @@ export class FlowTable {
       // columns read afresh: close() allocates nothing, but keep no stale view
       // live and not closed: the two bits of one load
       if ((st.c.bits[i]! & (LIVE_BIT | BIT_FIELDS.closed)) !== LIVE_BIT || st.c.netnsId[i] !== id || st.c.polls[i] === 0) continue;
-      if (st.c.cycle[i]! < cycle) this.close(new Flow(st, i), 0n);
+      if (st.c.cycle[i]! !== (cycle & 0xffff)) this.close(new Flow(st, i), 0n);
     }
   }
 
@@ -396,36 +380,17 @@ export class FlowTable {
 
   /** Replaces the socket-inode -> process map (one iter/task_file pass). */
   setOwners(b: ColumnBatch, names: readonly string[], first: boolean): void {
-    if (first) {
-      this.owners.clear();
-      this.ownerOf.clear();
-    }
-    const nsCol = b.u64('netns_inode'),
-      ino = b.u32('idiag_inode'),
+    if (first) this.owners.clear();
+    const ino = b.u32('idiag_inode'),
       pid = b.u32('pid'),
       tgid = b.u32('tgid');
     const comm = b.u32('comm'),
       cg = b.u64('cgroup_id');
-    // a pass's rows come namespace after namespace: its map looked up once a
-    // run of rows, compared by the inode's u32 halves (no BigInt per row)
+    // the namespace as the inode's u32 halves: no BigInt per row
     const nsH = halves(b, 'netns_inode');
-    let m: Map<number, Owner> | undefined,
-      mLo = -1,
-      mHi = -1;
-    for (let i = 0; i < b.rows; i++) {
-      if (nsH[2 * i] !== mLo || nsH[2 * i + 1] !== mHi || !m) {
-        mLo = nsH[2 * i]!;
-        mHi = nsH[2 * i + 1]!;
-        m = this.owners.get(nsCol[i]!);
-        if (!m) this.owners.set(nsCol[i]!, (m = new Map()));
-      }
-      // one Owner per thread, shared by its sockets (100k sockets, a few processes)
-      let o = this.ownerOf.get(pid[i]!);
-      const name = names[comm[i]! - 1] ?? '';
-      if (!o || o.tgid !== tgid[i] || o.comm !== name || o.cgroup !== cg[i])
-        this.ownerOf.set(pid[i]!, (o = { pid: pid[i]!, tgid: tgid[i]!, comm: name, cgroup: cg[i]! }));
-      m.set(ino[i]!, o);
-    }
+    this.owners.reserve(this.owners.size + b.rows);
+    for (let i = 0; i < b.rows; i++)
+      this.owners.set(nsH[2 * i]!, nsH[2 * i + 1]!, ino[i]!, pid[i]!, tgid[i]!, names[comm[i]! - 1] ?? '', cg[i]!);
   }
 
   /** Finished flows whose close grace is over (and evicted ones): they leave the table. */
@@ -592,7 +557,7 @@ export class FlowTable {
 
   private finish(f: Flow, evicted: boolean): FlowRow {
     if (!f.tgid && f.inode) {
-      const o = this.owners.get(f.netns_inode)?.get(f.inode);
+      const o = this.owners.get(f.netns_inode, f.inode);
       if (o) f.owner(o.pid, o.tgid, o.comm, o.cgroup);
     }
     this.closing.delete(f.i);
@@ -652,9 +617,10 @@ export class FlowTable {
 
   /** Over the cap: the least recently seen 1% leave, flagged evicted. */
   private evict(): void {
-    const seen = this.store.c.last_seen_ns;
+    const id = this.store.c.last_seen_ns,
+      t = this.store.times;
     const all = [...this.store.slots()];
-    all.sort((a, b) => (seen[a]! < seen[b]! ? -1 : seen[a]! > seen[b]! ? 1 : 0));
+    all.sort((a, b) => t.num(id[a]!) - t.num(id[b]!));
     const n = Math.max(1, Math.ceil(this.maxFlows / 100));
     for (const i of all.slice(0, n)) this.ready(this.finish(new Flow(this.store, i), true));
   }

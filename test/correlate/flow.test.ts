@@ -14,8 +14,8 @@ const c = (sec: number, acked: number, received: number, retrans = 0): Counters 
 
 const poll = (f: Flow, x: Counters): boolean =>
   f.poll(
-    x.ts_ns,
-    Number(x.ts_ns),
+    Number(x.ts_ns & 0xffffffffn),
+    Number(x.ts_ns >> 32n),
     Number(x.tcpi_bytes_acked),
     Number(x.tcpi_bytes_received),
     x.tcpi_segs_in,

@@ -56,7 +56,7 @@ describe('FlowStore + FlowIndex', () => {
   it('a released slot is reused zeroed: no field of the flow before leaks into the next', () => {
     const store = new FlowStore(4);
     const a = new Flow(store, store.alloc(1n, 5n, 2, '10.0.0.1', 1000, '10.0.0.2', 80));
-    a.poll(10n, 10, 100, 200, 3, 4, 1, 50);
+    a.poll(10, 0, 100, 200, 3, 4, 1, 50);
     a.closedFrom(1);
     a.comm = 'nginx';
     a.health = { side: 0, buckets: [] };
