@@ -75,7 +75,8 @@ const tcplensSidecar = () => tcplens(SIDECAR_KINDS);
 
 async function tcplens(kinds, root = path.join(__dirname, '../..')) {
   const after = lastProgId();
-  const p = spawn('node', [path.join(root, 'bench/events/tracer.js'), ns, '100', String(kinds)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  // drain interval 0: `tcplens run`'s default (an anchor build's tracer may read it as 100 ms)
+  const p = spawn('node', [path.join(root, 'bench/events/tracer.js'), ns, '0', String(kinds)], { stdio: ['pipe', 'pipe', 'inherit'] });
   const next = lines(p);
   if ((await next()) !== 'ready') throw new Error('tracer did not start');
   p.stdin.write('go\n');
@@ -163,7 +164,8 @@ const PROBE_REPS = Math.min(reps, 2);
   }
   bpfStatsOn(false);
   const offRate = median(runs.off.map((r) => r.churn.conn_per_s));
-  const cpuPerConn = (rs) => median(rs.map((r) => ((r.churn.user_s + r.churn.sys_s) / r.churn.conns) * 1e6));
+  const cpuOf = (r) => ((r.churn.user_s + r.churn.sys_s) / r.churn.conns) * 1e6;
+  const cpuPerConn = (rs) => median(rs.map(cpuOf));
   const offCpu = cpuPerConn(runs.off);
   const row = (label, rs, extra) => {
     const rate = median(rs.map((r) => r.churn.conn_per_s));
@@ -221,6 +223,22 @@ const PROBE_REPS = Math.min(reps, 2);
     ),
   );
   if (emptyCmd.length) console.log(row('empty tp_btf program on inet_sock_set_state', runs.emptyProbe, `probe ${perRun(runs.emptyProbe)}`));
+  // each rep's CPU over the same rep's "off": the spread says how far apart
+  // two modes must be before this machine tells them apart
+  const paired = (rs) => {
+    const x = rs.map((r, i) => cpuOf(r) / cpuOf(runs.off[i])).sort((a, b) => a - b);
+    return `${median(x).toFixed(3)}x [${x[0].toFixed(3)}, ${x[x.length - 1].toFixed(3)}]`;
+  };
+  const pairedRows = [
+    ['every kind', runs.tcplensAll],
+    ['sidecar kinds', runs.tcplensSidecar],
+    ['bpftrace', runs.bpftrace],
+    ...(emptyCmd.length ? [['empty program', runs.emptyProbe]] : []),
+    ...(anchorRoot ? [['anchor build', runs.anchorSidecar]] : []),
+  ];
+  console.log(
+    `CPU per connection over the same rep's tracing off, median [min, max] of ${reps} reps: ${pairedRows.map(([l, rs]) => `${l} ${paired(rs)}`).join('; ')}`,
+  );
   console.log('us/conn: CPU (user+sys) of the churn process per connection: the probes run in its context, so their kernel');
   console.log(
     '  cost is in it; unlike conn/s it does not move with other load on the host (load average at the end: ' +

@@ -13,7 +13,7 @@ import { clip, envBoolean, envName, envNumber } from '../config/env';
 import { loadConfigFile } from '../config/file';
 import { optionTypes, yargsOptions, type OptionType, type OptionTypes } from '../config/option_types';
 
-const RUN_OPTIONS: Record<string, Options> = {
+export const RUN_OPTIONS: Record<string, Options> = {
   interval: { type: 'string', default: '10s', describe: 'poll every DURATION' },
   netns: { type: 'string', default: 'all', describe: 'namespaces: all, host, a name under /run/netns, or a path; comma-separated' },
   cluster: {

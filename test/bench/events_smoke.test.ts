@@ -30,6 +30,7 @@ describe('bench/events --smoke', function () {
     expect(rowCells(out, 'tcplens, every kind (10 events/conn)').slice(4, 6)).to.deep.equal(['10.00', 'ev/conn,']);
     expect(rowCells(out, 'tcplens, sidecar kinds (4 events/conn)').slice(4, 6)).to.deep.equal(['4.00', 'ev/conn,']);
     expect(out).to.match(/probe \d+ ns\/run/);
+    expect(out).to.match(/^CPU per connection over the same rep's tracing off, median \[min, max\] of 1 reps: every kind \d+\.\d+x \[/m);
     expect(out).to.match(/^other programs on inet_sock_set_state during the "tracing off" reps: \d+ of 1 /m);
     expect(out).to.match(/^anchor: an empty program, CPU per connection \d+\.\d+x tracing off .*tcplens above it: every kind/m);
     expect(out).to.match(/^every event seen: tcplens read exactly the expected events in 1\/1 \(every kind\) and 1\/1 \(sidecar\) reps/m);

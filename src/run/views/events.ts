@@ -67,6 +67,13 @@ class EventsView extends SourceView<EventSource> {
   }
 }
 
+/** The events source as `tcplens run` opens it (bench/events' tracer opens
+ * the same, so its figures are run's): a reader thread empties the ring as it
+ * fills, woken at an eighth of it, else drainMs after the first record. */
+export function runEventSource(netns: number[], kinds: number, ringBytes: number, drainMs: number): EventSource {
+  return new EventSource({ netns, kinds, ringBytes, pumpMs: drainMs, wakeBytes: Math.max(4096, Math.floor(ringBytes / 8)) });
+}
+
 export const eventsView: ViewFactory = {
   name: 'events',
   open(req, log) {
@@ -75,13 +82,7 @@ export const eventsView: ViewFactory = {
     // a reader thread empties the ring as it fills (woken at an eighth of it), so a burst is not
     // lost while the JS thread is busy; drains take its batches without a pool round trip
     const filter = netnsFilter(req.netns, log);
-    const src = new EventSource({
-      netns: filter,
-      kinds: FLOW_KINDS,
-      ringBytes: req.ringBytes,
-      pumpMs: req.drainMs,
-      wakeBytes: Math.max(4096, Math.floor(req.ringBytes / 8)),
-    });
+    const src = runEventSource(filter, FLOW_KINDS, req.ringBytes, req.drainMs);
     if (!startParts('events', src, log)) return { views: [], parts: src.parts() };
     const v = new EventsView(src, req.drainMs, req.eventTap);
     if (req.eventTap) {
