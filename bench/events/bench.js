@@ -59,16 +59,15 @@ const progList = () => JSON.parse(require('child_process').execFileSync('bpftool
  * jobs on the host may run programs of the same name, tcplens's tests too). */
 const lastProgId = () => progList().reduce((m, x) => Math.max(m, x.id), 0);
 
-/** run_time_ns / run_cnt of the program named `name` loaded after id `after` (kernel.bpf_stats_enabled). */
+/** run_time_ns / run_cnt of the program named `name` loaded after id `after`
+ * (kernel.bpf_stats_enabled); the mode's programs loaded after `after` are
+ * marked as ours (not "others" when they linger after the mode). */
 function bpfStats(name, after) {
-  const p = progList()
-    .filter((x) => x.name === name && x.id > after && x.run_cnt > 0)
-    .shift();
+  const loaded = progList().filter((x) => x.id > after);
+  for (const x of loaded) if (STATE_PROG.test(x.name ?? '')) ours.add(x.id);
+  const p = loaded.find((x) => x.name === name && x.run_cnt > 0);
   return p ? { ns: p.run_time_ns, runs: p.run_cnt } : null;
 }
-
-/** the programs a mode loaded after id `after` (while it runs): not "others" when they linger after it */
-const markOurs = (after) => progList().forEach((x) => x.id > after && STATE_PROG.test(x.name ?? '') && ours.add(x.id));
 
 const tcplensAll = () => tcplens(0);
 const tcplensSidecar = () => tcplens(SIDECAR_KINDS);
@@ -83,7 +82,6 @@ async function tcplens(kinds, root = path.join(__dirname, '../..')) {
   const c = await churn();
   await new Promise((r) => setTimeout(r, 150)); // let the last events reach the ring
   const prog = bpfStats('btf_set_state', after);
-  markOurs(after);
   p.stdin.end();
   const t = JSON.parse(await next());
   await new Promise((r) => p.once('exit', r));
@@ -97,7 +95,6 @@ async function bpftrace() {
   for (let l = await next(); l !== null && !/^Attaching/.test(l); l = await next());
   const c = await churn();
   const prog = bpfStats('inet_sock_set_s', after); // bpftrace's program, name cut to 15 characters
-  markOurs(after);
   // bpftrace (0.17) now and then misses a SIGINT under load and runs on:
   // ask again every second until it exits
   p.kill('SIGINT');
@@ -121,7 +118,6 @@ async function emptyProbe() {
   if ((await lines(p)()) !== 'attached') throw new Error('empty_probe did not attach');
   const c = await churn();
   const prog = bpfStats('empty_state', after);
-  markOurs(after);
   p.stdin.end();
   await new Promise((r) => (p.exitCode !== null ? r() : p.once('exit', r)));
   return { churn: c, prog };

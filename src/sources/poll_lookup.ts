@@ -144,10 +144,10 @@ export class ExactPoll {
     k.reqs.clear();
     k.valid = false;
     k.unkeyed = false;
-    // Oversize at its last dump: this one only counts its rows. Learning
-    // LOOKUP_MAX_SOCKETS sockets again to throw them away cost every cycle of
-    // a big namespace ~4k request buffers and cookie strings (bench/poll/README.md).
     k.failed = false;
+    // oversize is kept: oversize at its last dump, this one only counts its rows.
+    // Learning LOOKUP_MAX_SOCKETS sockets again to throw them away cost every cycle
+    // of a big namespace ~4k request buffers and cookie strings (bench/poll/README.md).
     k.dumpRows = 0;
     k.dumping = true;
     k.lostAtFull = this.events?.lost() ?? 0;
