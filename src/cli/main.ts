@@ -3,16 +3,6 @@ import yargs, { type Argv, type CommandModule } from 'yargs';
 import { TcplensError, usage } from '../util/errors';
 import { checkTypes, optionTypes, yargsOptions, type OptionTypes } from '../config/option_types';
 import { clip, escapeControls } from '../config/env';
-import * as poll from './poll';
-import * as preflight from './preflight';
-import * as schema from './schema';
-import * as trace from './trace';
-import * as run from './run';
-import * as loadgen from './loadgen';
-import * as compare from './compare';
-import * as sample from './sample';
-import * as query from './query';
-import * as flow from './flow';
 
 /** A command module of this folder: yargs's, plus validate(), every check of
  * its flags its handler makes before it starts anything (no kernel work, no
@@ -26,7 +16,37 @@ export interface TcplensCommand {
   validate: (argv: never) => unknown;
 }
 
-export const COMMANDS: readonly TcplensCommand[] = [poll, preflight, run, schema, trace, loadgen, compare, sample, query, flow];
+// Each command's module is loaded when its command runs: a start loads that
+// command's code and libraries alone (preflight: 37 modules instead of 373,
+// no ClickHouse client, protobufjs or prom-client). Node loads modules slowly
+// where files are slow to open: ~15 s for all of them in a TCG guest of the
+// kernel matrix, where every test that starts a `tcplens` pays it. (The
+// `typeof import` keeps each module checked against TcplensCommand.)
+const LOADERS = new Map<string, () => TcplensCommand>([
+  ['poll', (): TcplensCommand => require('./poll') as typeof import('./poll')],
+  ['preflight', (): TcplensCommand => require('./preflight') as typeof import('./preflight')],
+  ['run', (): TcplensCommand => require('./run') as typeof import('./run')],
+  ['schema', (): TcplensCommand => require('./schema') as typeof import('./schema')],
+  ['trace', (): TcplensCommand => require('./trace') as typeof import('./trace')],
+  ['loadgen', (): TcplensCommand => require('./loadgen') as typeof import('./loadgen')],
+  ['compare', (): TcplensCommand => require('./compare') as typeof import('./compare')],
+  ['sample', (): TcplensCommand => require('./sample') as typeof import('./sample')],
+  ['query', (): TcplensCommand => require('./query') as typeof import('./query')],
+  ['flow', (): TcplensCommand => require('./flow') as typeof import('./flow')],
+]);
+
+/** Every command, each module loaded (the top-level --help lists them all). */
+export function allCommands(): TcplensCommand[] {
+  return [...LOADERS.values()].map((load) => load());
+}
+
+/** The commands `argv` can run: the one its first word names, or all of them
+ * (no command, a flag first, or an unknown word, which yargs then names the
+ * commands for). */
+export function commandsFor(argv: readonly string[]): TcplensCommand[] {
+  const load = argv[0] === undefined ? undefined : LOADERS.get(argv[0]);
+  return load ? [load()] : allCommands();
+}
 
 /** The positional arguments a command string names ('loadgen <spec>': spec). */
 export const positionals = (command: string): string[] => [...command.matchAll(/[<[]([\w-]+)/g)].map((m) => m[1]!);
@@ -121,7 +141,7 @@ export function failure(msg: string | null | undefined, err?: Error | null): Fai
 export function cli(
   argv: readonly string[],
   fail: (msg: string | null | undefined, err?: Error | null) => void,
-  commands: readonly TcplensCommand[] = COMMANDS,
+  commands: readonly TcplensCommand[] = commandsFor(argv),
 ): Argv<unknown> {
   const args = joinDashValues(argv);
   let y: Argv<unknown> = yargs(args)

@@ -10,11 +10,14 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { COMMANDS } from '../../src/cli/main';
+import { allCommands } from '../../src/cli/main';
 import { loadLibrary } from '../../src/query/library';
 import { commandName, commandOptions, noTcplensEnv, runInProcess, Tally, withEnv, type SweptOption } from '../helpers/cli_sweep';
 import { BIN } from '../helpers/run_proc';
 import type { Failure } from '../../src/cli/main';
+
+/** every command, its module loaded (the CLI loads only the one it runs) */
+const COMMANDS = allCommands();
 
 const HUGE = 'a'.repeat(100_000);
 /** a password in the environment during the sweep: no message may show it */

@@ -11,13 +11,16 @@ import * as http from 'http';
 import type { AddressInfo } from 'net';
 import * as os from 'os';
 import * as path from 'path';
-import { COMMANDS } from '../../src/cli/main';
+import { allCommands } from '../../src/cli/main';
 import { CLICKHOUSE_ENV, DEV_ENV, envName } from '../../src/config/env';
 import { clickhouseCredentials } from '../../src/sinks/clickhouse/config';
 import { loadLibrary } from '../../src/query/library';
 import { TcplensError } from '../../src/util/errors';
 import { commandName, commandOptions, noTcplensEnv, runInProcess, Tally, withEnv } from '../helpers/cli_sweep';
 import { BIN } from '../helpers/run_proc';
+
+/** every command, its module loaded (the CLI loads only the one it runs) */
+const COMMANDS = allCommands();
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const HUGE = 'b'.repeat(100_000);

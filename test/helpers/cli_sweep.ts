@@ -5,7 +5,7 @@
 // The options come from the commands' yargs builders themselves: a flag added
 // later is swept without a change here.
 import yargs from 'yargs';
-import { cli, COMMANDS, failure, positionals, type Failure, type TcplensCommand } from '../../src/cli/main';
+import { allCommands, cli, failure, positionals, type Failure, type TcplensCommand } from '../../src/cli/main';
 import { optionTypes, yargsOptions, type OptionType } from '../../src/config/option_types';
 
 export interface Outcome {
@@ -17,7 +17,7 @@ export interface Outcome {
 
 const STOP = new Error('tcplens exited');
 
-const VALIDATING: TcplensCommand[] = COMMANDS.map((c) => ({
+const VALIDATING: TcplensCommand[] = allCommands().map((c) => ({
   ...c,
   handler: async (a: never): Promise<void> => {
     await c.validate(a);

@@ -78,7 +78,10 @@ describe('tcplens run --listen-interval: listeners on their own period', functio
     // the first poll's dump, the listen ticks the page counted, the tick the stop
     // adds (finish ticks every view once more), and at most one listen tick that
     // fell between the page and the stop (a slow guest's page fetch)
-    expect(listeners.length / 3, 'dumps with listeners: the first poll, the listen cycles, the stop').to.be.within(listenTicks + 2, listenTicks + 3);
+    expect(listeners.length / 3, 'dumps with listeners: the first poll, the listen cycles, the stop').to.be.within(
+      listenTicks + 2,
+      listenTicks + 3,
+    );
     expect(listeners.length).to.be.below(cycles);
     // between listen cycles, the poll's dumps leave listeners out without forgetting them
     expect(sample(before, 'tcplens_health_listeners'), 'listeners by the health metrics').to.equal(3);

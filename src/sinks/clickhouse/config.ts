@@ -7,9 +7,10 @@
 // certificate (--clickhouse-ca, a client certificate by file: tls.ts).
 import * as fs from 'fs';
 import type { Argv } from 'yargs';
-import { ClickHouseLogLevel, createClient, type ClickHouseClient, type ClickHouseClientConfigOptions } from '@clickhouse/client';
+import type { ClickHouseClient, ClickHouseClientConfigOptions } from '@clickhouse/client';
 import { TcplensError } from '../../util/errors';
 import { clip, CLICKHOUSE_ENV } from '../../config/env';
+import { clickhouseLib } from './client_lib';
 import { checkIdentifier } from './schema';
 import { TLS_OPTIONS, tlsAgent, tlsConfig, type ClickHouseTls, type TlsFlags } from './tls';
 
@@ -120,5 +121,6 @@ export function makeClient(c: ClickHouseConfig, extra: Partial<ClickHouseClientC
   // https: our own agent (CA, client certificate, verification), so that
   // credentials still go as HTTP basic auth, which every server version reads
   const agent = c.tls ? { http_agent: tlsAgent(c.tls, extra.max_open_connections ?? 10) } : {};
+  const { createClient, ClickHouseLogLevel } = clickhouseLib();
   return createClient({ url: c.url, username: c.user, password: c.password, log: { level: ClickHouseLogLevel.OFF }, ...extra, ...agent });
 }

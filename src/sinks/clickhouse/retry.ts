@@ -1,5 +1,5 @@
 // Exponential backoff with jitter, and which insert failures may have landed.
-import { ClickHouseError } from '@clickhouse/client';
+import { clickhouseLib } from './client_lib';
 import { tlsFailure } from './tls';
 
 export class Backoff {
@@ -36,7 +36,7 @@ export function unreachable(e: unknown): boolean {
  * parses modern servers' errors into ClickHouseError; 18.16's older text
  * ("Code: 16, e.displayText() = ...") comes back as a plain Error. */
 export function serverRefused(e: unknown): boolean {
-  return e instanceof ClickHouseError || /^Code: \d+[.,]/.test(String((e as Error | undefined)?.message ?? ''));
+  return e instanceof clickhouseLib().ClickHouseError || /^Code: \d+[.,]/.test(String((e as Error | undefined)?.message ?? ''));
 }
 
 /** True when the insert may have been applied although we saw an error: the

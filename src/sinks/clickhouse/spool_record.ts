@@ -1,6 +1,11 @@
-// proto/tcplens.proto NativeBatch, loaded with protobufjs at first use.
+// proto/tcplens.proto NativeBatch, loaded with protobufjs at first use (the
+// library too: a run that never spools never loads it; src/cli/main.ts says why).
 import * as path from 'path';
-import * as protobuf from 'protobufjs';
+import type * as protobuf from 'protobufjs';
+
+type Protobuf = typeof import('protobufjs');
+let lib: Protobuf | null = null;
+const pb = (): Protobuf => (lib ??= require('protobufjs') as Protobuf);
 
 export interface NativeBatchRecord {
   seq: bigint;
@@ -21,11 +26,11 @@ export const PROTO_FILE = path.join(__dirname, '..', '..', '..', '..', 'proto', 
 
 let type: protobuf.Type | null = null;
 function nativeBatchType(): protobuf.Type {
-  type ??= protobuf.loadSync(PROTO_FILE).lookupType('tcplens.NativeBatch');
+  type ??= pb().loadSync(PROTO_FILE).lookupType('tcplens.NativeBatch');
   return type;
 }
 
-const toLong = (v: bigint): protobuf.Long => protobuf.util.LongBits.from(v.toString()).toLong(true) as protobuf.Long;
+const toLong = (v: bigint): protobuf.Long => pb().util.LongBits.from(v.toString()).toLong(true) as protobuf.Long;
 const fromLong = (v: unknown): bigint => (typeof v === 'number' ? BigInt(v) : BigInt((v as protobuf.Long).toString()));
 
 /** varint length + message */
@@ -42,11 +47,13 @@ export function encodeRecordParts(r: NativeBatchRecord, parts: readonly Uint8Arr
   const t = nativeBatchType();
   const body = t.encode(t.fromObject(fieldsOf(r))).finish();
   const n = parts.reduce((a, p) => a + p.length, 0);
-  const head = protobuf.Writer.create()
+  const head = pb()
+    .Writer.create()
     .uint32((5 << 3) | 2)
     .uint32(n)
     .finish();
-  const prefix = protobuf.Writer.create()
+  const prefix = pb()
+    .Writer.create()
     .uint32(body.length + head.length + n)
     .finish();
   return [prefix, body, head, ...parts];
@@ -68,7 +75,7 @@ const fieldsOf = (r: NativeBatchRecord): Record<string, unknown> => ({
 /** Every complete record of a length-delimited stream; `torn` = trailing bytes of a cut-off record. */
 export function decodeRecords(buf: Uint8Array): { records: NativeBatchRecord[]; torn: number } {
   const t = nativeBatchType();
-  const reader = protobuf.Reader.create(buf);
+  const reader = pb().Reader.create(buf);
   const records: NativeBatchRecord[] = [];
   let last = 0;
   while (reader.pos < reader.len) {
