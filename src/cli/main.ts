@@ -149,7 +149,7 @@ export function cli(
     .usage('$0 <command> [options]\n\nTCP observability sidecar: watches every TCP socket of the host, in every network namespace.');
   for (const c of commands) y = y.command(hardened(c, args));
   return y
-    .demandCommand(1, 'name a command (see --help)')
+    .demandCommand(1, 'name a command')
     .strict()
     .recommendCommands()
     .wrap(Math.min(110, process.stdout.columns || 110))

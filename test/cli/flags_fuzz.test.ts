@@ -199,6 +199,9 @@ describe('the CLI end to end: exit codes and stderr of bin/tcplens.js', function
     [['poll', '--count'], {}, /^tcplens: Not enough arguments following: count/],
     [['trace', '--batch-rows', '1e309'], {}, /^tcplens: --batch-rows: a number expected$/],
     [['run'], { TCPLENS_LOG_LEVEL: 'loud' }, /^tcplens: TCPLENS_LOG_LEVEL: "loud" is not one of debug, info, warn, error$/],
+    // no command, or a word that names none: every command is loaded to name them
+    [[], {}, /^tcplens: name a command \(see tcplens --help\)$/],
+    [['rnu'], {}, /^tcplens: Did you mean run\? \(see tcplens --help\)$/],
   ] as const) {
     it(`tcplens ${args.join(' ')}${Object.keys(env).length ? ` (${Object.entries(env).map(([k, v]) => `${k}=${v}`)})` : ''}: one line, exit 2`, () => {
       const r = tcplens([...args], env);
