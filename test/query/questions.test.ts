@@ -45,6 +45,11 @@ describe('saved questions on data from a real tcplens run', function () {
     skipIf(this, !haveClickHouse(), 'clickhouse-server not installed (scripts/bootstrap.sh installs it)');
     ns = createNetns('qry');
     ino = fs.statSync(`/run/netns/${ns}`).ino;
+    // An orphaned FIN_WAIT2 socket stays a full socket only while its FIN timeout is over
+    // 60 s. Otherwise, when the ACK of its FIN is processed after close() returned (a loaded
+    // host), the kernel turns it into a timewait sock, whose received reset no tracepoint
+    // reports, and the overflow's queued clients lose the resets resets-by-peer counts.
+    execFileSync('ip', ['netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv4.tcp_fin_timeout=61']);
     spool = fs.mkdtempSync(path.join(os.tmpdir(), 'tlq-'));
     db = ch.freshDb('qry');
     nft('add', 'table', 'inet', 'tlq');
