@@ -112,7 +112,7 @@ export class Sidecar {
             if (v.watch) this.arm(v);
           }
           // READY_ROWS at a time: each chunk's rows are garbage before the next is made
-          for (let rows; (rows = this.table.collect(READY_ROWS)).length; ) this.writeFlows(rows);
+          for (let rows; (rows = this.table.collect(READY_ROWS)).length;) this.writeFlows(rows);
           // read each time: the adaptive poll may shorten the wait under way
           const now = performance.now();
           const left = (phaseMs > 0 ? phaseMs : this.pacer.everyMs) - (now - started);
@@ -174,7 +174,7 @@ export class Sidecar {
   private async finish(): Promise<void> {
     try {
       for (const v of this.others) await this.tick(v);
-      for (let rows; (rows = this.table.collectAll(READY_ROWS)).length; ) this.writeFlows(rows);
+      for (let rows; (rows = this.table.collectAll(READY_ROWS)).length;) this.writeFlows(rows);
       await this.sink.flush();
     } finally {
       for (const v of this.views) v.close();

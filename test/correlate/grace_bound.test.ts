@@ -69,7 +69,7 @@ describe('FlowTable: closed flows waiting out their grace are bounded', () => {
     expect(table.collect(4)).to.deep.equal([]); // still in their grace
     clock += 1000;
     const chunks: bigint[][] = [];
-    for (let rows; (rows = table.collect(4)).length; ) chunks.push(rows.map((r) => r.idiag_cookie));
+    for (let rows; (rows = table.collect(4)).length;) chunks.push(rows.map((r) => r.idiag_cookie));
     expect(chunks.map((c) => c.length)).to.deep.equal([4, 4, 2]);
     expect(chunks.flat()).to.deep.equal(Array.from({ length: 10 }, (_, k) => BigInt(k + 1)));
     // shutdown: grace or not, the same chunks
