@@ -28,6 +28,7 @@ import { parseBreakdown } from '../correlate/health_groups';
 import { parseSnapshotOn } from '../run/snapshot_on';
 import { compileSsFilter } from '../filter';
 import { parseListenInterval } from '../run/listen_interval';
+import { capHeapGrowth } from '../run/heap_growth';
 
 export const command = 'run';
 export const describe = 'The sidecar: every view, joined per flow, written to ClickHouse (or stdout/file), metrics on --listen';
@@ -126,6 +127,7 @@ export async function runMain(args: RunArgs): Promise<number> {
   const set = validate(args);
   const { intervalMs, listenMs, adaptive } = set;
   log.setLevel(set.level);
+  capHeapGrowth(); // a burst's garbage is collected before it doubles the heap (heap_growth.ts)
   const host = args.host ?? os.hostname();
 
   const base = runPreflight({ netnsAll: listItems(args.netns).some((x) => x !== 'host') });

@@ -393,11 +393,15 @@ export class FlowTable {
       this.owners.set(nsH[2 * i]!, nsH[2 * i + 1]!, ino[i]!, pid[i]!, tgid[i]!, names[comm[i]! - 1] ?? '', cg[i]!);
   }
 
-  /** Finished flows whose close grace is over (and evicted ones): they leave the table. */
-  collect(): FlowRow[] {
+  /** Finished flows whose close grace is over (and evicted ones): they leave
+   * the table. `max`: about that many at most (the rows already waiting, then
+   * closes up to it); a burst's tail then reaches the sink a chunk at a time,
+   * not as tens of thousands of rows alive at once (bench/burst). */
+  collect(max = Infinity): FlowRow[] {
     const out = this.readyRows.splice(0);
     const now = this.now();
     for (const [i, at] of this.closing) {
+      if (out.length >= max) break;
       if (at > now) continue;
       out.push(this.finish(new Flow(this.store, i), false));
     }
@@ -413,10 +417,14 @@ export class FlowTable {
     return Infinity;
   }
 
-  /** Every closed flow now, grace or not (shutdown). Open flows stay open. */
-  collectAll(): FlowRow[] {
+  /** Every closed flow now, grace or not (shutdown). Open flows stay open.
+   * `max`: about that many at most, as collect(); call until it returns none. */
+  collectAll(max = Infinity): FlowRow[] {
     const out = this.readyRows.splice(0);
-    for (const i of this.closing.keys()) out.push(this.finish(new Flow(this.store, i), false));
+    for (const i of this.closing.keys()) {
+      if (out.length >= max) break;
+      out.push(this.finish(new Flow(this.store, i), false));
+    }
     return out;
   }
 

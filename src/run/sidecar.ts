@@ -6,7 +6,7 @@
 // --drain-interval, and once a cycle; an idle host wakes the loop only for
 // what is due. One loop, no overlapping timers: every view's batch is read
 // to the end before another is filled.
-import { FlowTable } from '../correlate/flow_table';
+import { FlowTable, READY_ROWS } from '../correlate/flow_table';
 import type { HealthAccounts } from '../correlate/health';
 import type { LifetimeSink } from '../correlate/lifetimes';
 import type { ViewTickStats } from '../metrics/stages';
@@ -111,7 +111,8 @@ export class Sidecar {
             await this.tick(v);
             if (v.watch) this.arm(v);
           }
-          this.writeFlows(this.table.collect());
+          // READY_ROWS at a time: each chunk's rows are garbage before the next is made
+          for (let rows; (rows = this.table.collect(READY_ROWS)).length;) this.writeFlows(rows);
           // read each time: the adaptive poll may shorten the wait under way
           const now = performance.now();
           const left = (phaseMs > 0 ? phaseMs : this.pacer.everyMs) - (now - started);
@@ -173,7 +174,7 @@ export class Sidecar {
   private async finish(): Promise<void> {
     try {
       for (const v of this.others) await this.tick(v);
-      this.writeFlows(this.table.collectAll());
+      for (let rows; (rows = this.table.collectAll(READY_ROWS)).length;) this.writeFlows(rows);
       await this.sink.flush();
     } finally {
       for (const v of this.views) v.close();

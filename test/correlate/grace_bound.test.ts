@@ -62,6 +62,24 @@ describe('FlowTable: closed flows waiting out their grace are bounded', () => {
     expect(table.stats()).to.include({ graceCut: n - 1, written: n - 1, tracked: 1 });
   });
 
+  it('collect(max) and collectAll(max) hand the due rows out in chunks, in close order, each flow once', () => {
+    let clock = 0;
+    const table = new FlowTable({ now: () => clock, closeGraceMs: 1000 });
+    table.observeDestroy(destroyed(Array.from({ length: 10 }, (_, k) => k + 1)), NS);
+    expect(table.collect(4)).to.deep.equal([]); // still in their grace
+    clock += 1000;
+    const chunks: bigint[][] = [];
+    for (let rows; (rows = table.collect(4)).length;) chunks.push(rows.map((r) => r.idiag_cookie));
+    expect(chunks.map((c) => c.length)).to.deep.equal([4, 4, 2]);
+    expect(chunks.flat()).to.deep.equal(Array.from({ length: 10 }, (_, k) => BigInt(k + 1)));
+    // shutdown: grace or not, the same chunks
+    table.observeDestroy(destroyed([11, 12, 13]), NS);
+    expect(table.collectAll(2).map((r) => r.idiag_cookie)).to.deep.equal([11n, 12n]);
+    expect(table.collectAll(2).map((r) => r.idiag_cookie)).to.deep.equal([13n]);
+    expect(table.collectAll(2)).to.deep.equal([]);
+    expect(table.stats()).to.include({ written: 13, tracked: 0 });
+  });
+
   it('under the bound nothing is cut', () => {
     let clock = 0;
     const table = new FlowTable({ now: () => clock, closeGraceMs: 1000 });

@@ -50,7 +50,7 @@ export interface ClickHouseSinkOptions {
   flushIntervalMs?: number;
   /** ... plus a random share of this, drawn per batch (default 0): hosts do not flush in step */
   flushJitterMs?: number;
-  /** all the memory the sink's batches may hold (default 32 MiB): the open
+  /** all the memory the sink's batches may hold (default 16 MiB): the open
    * batches, the sealed ones waiting for their INSERT and the buffers kept for
    * reuse. Past it the pool lets go of its buffers, then the oldest sealed
    * batches go to the spool (counted: rows_spooled, batches_spilled), so a
@@ -529,8 +529,9 @@ export class ClickHouseSink extends ChunkSink {
 
 /** a batch is sealed at this many encoded bytes: a burst's open batches (one a table) stay small */
 const DEFAULT_BATCH_BYTES = 4 << 20;
-/** open + sealed + pooled batch bytes in memory: four of the largest batches and the open ones of a burst */
-const DEFAULT_MEMORY_BYTES = 32 << 20;
+/** open + sealed + pooled batch bytes in memory: the open batches of a burst and a few sealed ones.
+ * 16, not 32 MiB: a burst's peak RSS 0.9x for more rows through the spool (bench/burst) */
+const DEFAULT_MEMORY_BYTES = 16 << 20;
 
 const attempts = new WeakMap<Batch, number>();
 const rejections = new WeakMap<Batch, number>();
