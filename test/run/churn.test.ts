@@ -71,7 +71,10 @@ describe('tcplens run under namespace churn (private PID and mount namespaces)',
     const fd1 = c.fds();
     const th1 = c.threads();
     const run = c.run;
-    expect(await c.stop()).to.equal(0);
+    // a run killed by a signal at its stop: what it printed last says why
+    expect(await c.stop(), `exit at SIGTERM; stderr: ${run.other.slice(-10).join(' | ')} ${JSON.stringify(run.logs.slice(-4))}`).to.equal(
+      0,
+    );
 
     // the rows are the evidence: the sink must have written every one it was given
     const tables = (run.last('run.totals')?.['tables'] ?? {}) as Record<string, { queued: number; written: number; dropped: number }>;
