@@ -87,4 +87,3 @@ export class TimeTable {
     w.num(a);
   }
 }
-

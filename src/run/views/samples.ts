@@ -135,7 +135,12 @@ export class OwnersView extends SourceView<SampleSource> {
     });
     const cpu = process.cpuUsage(cpu0);
     // the pass's process CPU (every thread: the kernel's walk runs on the pool's), for bench/poll/builds.sh
-    log.debug('run.owners', 'owners pass done', { rows: r.rows, batches: r.batches, duration_ms: Math.round(r.durationMs), cpu_us: cpu.user + cpu.system });
+    log.debug('run.owners', 'owners pass done', {
+      rows: r.rows,
+      batches: r.batches,
+      duration_ms: Math.round(r.durationMs),
+      cpu_us: cpu.user + cpu.system,
+    });
     if (this.beforeFirst && this.passes++ === 0 && opened === 0 && table.stats().opened === 0) {
       this.primed = true;
       table.reserve(r.rows); // a socket a row (or more, shared by processes): about the first cycle's flows
