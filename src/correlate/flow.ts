@@ -210,8 +210,9 @@ export class Flow {
       mso = c.lso[i] !== segsOut,
       mre = lre !== retrans;
     const moved = first || ma || mr || msi || mso || mre;
-    // the last poll's time as a number (ns since the epoch, to ~256 ns)
-    const pt = first ? 0 : s.times.num(c.lastTs[i]!);
+    // the last poll's time as a number (ns since the epoch, to ~256 ns; 0
+    // before the first: id 0), read for a first poll too (type feedback, as above)
+    const pt = s.times.num(c.lastTs[i]!);
     s.setTime(i, 'lastTs', lo, hi);
     c.la[i] = acked;
     c.lr[i] = received;

@@ -50,6 +50,12 @@ export type OwnerConsumer = (batch: OwnerBatch, ctx: SampleContext) => void | Pr
 export const sampleAvailability = (): Availability =>
   bpfAvailability(() => samplerAddon().samplerUnbuilt(), 'the samples view loads eBPF task iterators');
 
+/** Rows of an owners batch unless batchRows says: a pass writes a row per
+ * socket of the host (99k on bench/poll's farm), and each batch pays a trip
+ * to the libuv pool, the flow table's and the sink's per-batch work; 44 B a
+ * row, 360 KB a batch (bench/poll/README.md, "Two builds"). */
+export const OWNER_BATCH_ROWS = 8192;
+
 export class SampleSource {
   private native: NativeSampler | null = null;
   private readonly names: string[] = [];
@@ -63,9 +69,8 @@ export class SampleSource {
   }
 
   constructor(private readonly opts: SampleOptions = {}) {
-    const rows = opts.batchRows ?? 1024;
-    this.tasks = new SampleBatch(rows);
-    this.owners_ = new OwnerBatch(rows);
+    this.tasks = new SampleBatch(opts.batchRows ?? 1024);
+    this.owners_ = new OwnerBatch(opts.batchRows ?? OWNER_BATCH_ROWS);
   }
 
   /** Checks, loads and attaches every part the kernel accepts (parts() says

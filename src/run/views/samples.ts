@@ -114,7 +114,7 @@ export class OwnersView extends SourceView<SampleSource> {
     return this.gate.skipped;
   }
 
-  async tick({ table, sink }: ViewContext): Promise<number> {
+  async tick({ table, sink, log }: ViewContext): Promise<number> {
     const opened = table.stats().opened;
     if (this.primed) {
       // the flows opened since are the first cycle's: the pass before it found their sockets
@@ -127,10 +127,19 @@ export class OwnersView extends SourceView<SampleSource> {
     // read before the pass: a flow that enters the table during it asks for the next one
     this.gate.ran(opened);
     let first = true;
+    const cpu0 = process.cpuUsage();
     const r = await this.src.owners((b, ctx) => {
       table.setOwners(b, ctx.names, first); // the first batch of a pass replaces the map
       first = false;
       sink.writeOwners(b, ctx.names, ctx.tsNs);
+    });
+    const cpu = process.cpuUsage(cpu0);
+    // the pass's process CPU (every thread: the kernel's walk runs on the pool's), for bench/poll/builds.sh
+    log.debug('run.owners', 'owners pass done', {
+      rows: r.rows,
+      batches: r.batches,
+      duration_ms: Math.round(r.durationMs),
+      cpu_us: cpu.user + cpu.system,
     });
     if (this.beforeFirst && this.passes++ === 0 && opened === 0 && table.stats().opened === 0) {
       this.primed = true;

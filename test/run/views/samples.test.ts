@@ -40,6 +40,7 @@ describe('OwnersView: when a tick runs the pass', () => {
     const ctx = {
       table: { stats: () => ({ opened: st.opened }), reserve: (n: number) => st.reserved.push(n) },
       sink: {},
+      log: { debug: () => undefined },
     } as unknown as ViewContext;
     const view = new OwnersView(src, 1000, netns, () => st.now, beforeFirst);
     return { st, tick: () => view.tick(ctx), view };
