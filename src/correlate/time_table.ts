@@ -66,24 +66,3 @@ export class TimeTable {
     this.refs = refs;
   }
 }
-
-// A first poll cycle (every flow new) frees no time and reuses no id: the
-// poll path that inlines ref and unref (Flow.poll, seenAt, setTime) was
-// optimized without type feedback for those paths and deoptimized in each
-// of the next cycles, once a path ran for the first time (--trace-deopt at
-// 99k sockets: 5 compiles each, bench/poll/README.md "Two builds"). So every
-// path runs at load, on a table of its own, enough times for V8 to keep
-// feedback (it allocates it after a few calls).
-{
-  const w = new TimeTable();
-  for (let k = 1; k <= 32; k++) {
-    const a = w.ref(k, 0);
-    w.share(a);
-    w.ref(k, 0);
-    w.unref(a);
-    w.unref(a);
-    w.unref(a); // the last holder: freed, reused by the next ref
-    w.unref(w.ref(0, 0));
-    w.num(a);
-  }
-}
