@@ -10,11 +10,12 @@ import { heldChurn, type ChurnTruth } from '../helpers/churn';
 import { nsEvents } from '../helpers/events';
 import { FLOW_KINDS } from '../../src/sources/events';
 import { kernelFlows } from '../helpers/flows';
+import { scaled } from '../helpers/time_scale';
 
 const settle = (ms = 300): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe('FlowTable: classic-tracepoint events joined to polls on (netns, 4-tuple) (real kernel)', function () {
-  this.timeout(60_000);
+  this.timeout(scaled(60_000));
   let events: EventSource | undefined;
 
   const tracefs = eventsWithTracefs();

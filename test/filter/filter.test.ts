@@ -9,6 +9,7 @@ import { PollSource } from '../../src/sources/poll';
 import { parseNetnsSelector } from '../../src/netns/select';
 import { compileSsFilter } from '../../src/filter';
 import { suiteWorkloads } from '../helpers/netns';
+import { scaled } from '../helpers/time_scale';
 
 /** A listener; a pair the client half-closed (FIN-WAIT-2 / CLOSE-WAIT); a pair
  * both closed, client first (client in TIME-WAIT). Prints the port, then holds. */
@@ -63,7 +64,7 @@ async function ourKeys(ns: string, expr: string): Promise<{ keys: string[]; mess
 }
 
 describe('--filter: inet_diag bytecode, as ss selects', function () {
-  this.timeout(60_000);
+  this.timeout(scaled(60_000));
   const netns = suiteWorkloads('filt');
 
   it('selects exactly what ss selects, in the kernel, for every expression', async () => {

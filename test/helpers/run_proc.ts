@@ -6,6 +6,7 @@ import * as path from 'path';
 import * as readline from 'readline';
 import { createNetns, deleteNetns, isRoot } from './netns';
 import { skipIf } from './skip';
+import { scaled } from './time_scale';
 
 export const BIN = path.resolve(__dirname, '../../../bin/tcplens.js');
 
@@ -74,6 +75,7 @@ export function startRun(args: string[], env: NodeJS.ProcessEnv = {}, wrap: stri
     other,
     exited,
     waitFor(key, timeoutMs = 30_000) {
+      timeoutMs = scaled(timeoutMs);
       const seen = logs.find((l) => l['key'] === key);
       if (seen) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {

@@ -9,6 +9,7 @@ import { addon } from '../../src/native/addon';
 import { PollBatch, placeColumns, TYPE_WIDTH } from '../../src/layout/batch';
 import { POLL_COLUMNS } from '../../src/layout/poll_columns';
 import { skipIf } from '../helpers/skip';
+import { scaled } from '../helpers/time_scale';
 
 const CAPACITIES = [0, 1, 3, 7, 8, 13, 64, 1000, 4097, 65535];
 
@@ -107,7 +108,7 @@ function kernelTcpInfo(): { size: number; members: Map<string, number> } | strin
 }
 
 describe('tcp_info columns vs the running kernel (BTF)', function () {
-  this.timeout(60_000);
+  this.timeout(scaled(60_000));
   let k: { size: number; members: Map<string, number> };
 
   before(function () {

@@ -12,6 +12,7 @@ import { createNetns, createNetnsWithEhash, deleteNetns, isRoot } from '../helpe
 import { parseReport, rowOf, tcplens } from './run';
 import { skipIf } from '../helpers/skip';
 import { killRuns, startRun } from '../helpers/run_proc';
+import { scaled } from '../helpers/time_scale';
 
 const facts = (over: Partial<DumpCostFacts> = {}): DumpCostFacts => ({
   namespaces: 10,
@@ -27,7 +28,7 @@ const facts = (over: Partial<DumpCostFacts> = {}): DumpCostFacts => ({
 });
 
 describe('preflight: poll dump cost', function () {
-  this.timeout(180_000);
+  this.timeout(scaled(180_000));
 
   describe('the row, from facts', () => {
     it('projects namespaces x empty dump / interval as a share of a core, listeners on their own period', () => {

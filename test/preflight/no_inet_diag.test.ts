@@ -11,6 +11,7 @@ import * as os from 'os';
 import { parseReport, rowOf, BIN } from './run';
 import { isRoot } from '../helpers/netns';
 import { skipIf } from '../helpers/skip';
+import { scaled } from '../helpers/time_scale';
 
 const MODPROBE = '/proc/sys/kernel/modprobe';
 const DIAG_MODULES = ['tcp_diag', 'udp_diag', 'raw_diag', 'inet_diag']; // users first
@@ -31,7 +32,7 @@ const loaded = (m: string): boolean =>
     .some((l) => l.startsWith(`${m} `));
 
 describe('preflight: inet_diag missing from the kernel (ENOENT)', function () {
-  this.timeout(60_000);
+  this.timeout(scaled(60_000));
   let modprobe = '';
 
   before(function () {

@@ -14,6 +14,7 @@ import { createNetns, deleteNetns, isRoot } from '../helpers/netns';
 import { killRuns, startRun } from '../helpers/run_proc';
 import { skipIf } from '../helpers/skip';
 import { dropCaps, inMountNs } from '../helpers/wrap';
+import { scaled } from '../helpers/time_scale';
 
 const NO_NETLINK = path.join(ROOT, 'test/preflight/no_netlink.py');
 const TRACEFS = '/sys/kernel/tracing';
@@ -113,7 +114,7 @@ async function runStarted(s: Scenario): Promise<{ started: Record<string, unknow
 }
 
 describe('preflight verdicts equal what `tcplens run` starts, under every forced failure', function () {
-  this.timeout(180_000);
+  this.timeout(scaled(180_000));
   before(function () {
     skipIf(this, !isRoot(), 'needs root (capabilities, mount namespaces, eBPF)');
     skipIf(this, !hasCapsh(), 'capsh (libcap2-bin) not installed');

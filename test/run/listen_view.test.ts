@@ -8,6 +8,7 @@ import { expect } from 'chai';
 import { createNetns, deleteNetns, isRoot, startWorkload, type Workload } from '../helpers/netns';
 import { collectStdout, killRuns, ndjsonRows, startRun } from '../helpers/run_proc';
 import { skipIf } from '../helpers/skip';
+import { scaled } from '../helpers/time_scale';
 
 type Row = Record<string, string | number>;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -31,7 +32,7 @@ async function runFor(ns: string, extra: string[], ms: number, minCycles: number
   const page = async (): Promise<string> => (await fetch(`${String(started['listen'])}/metrics`)).text();
   let before = await page();
   // the stdout sink writes poll_cycles rows at its flush: count the poll's ticks instead
-  while (!(sample(before, 'tcplens_view_ticks_total', 'view="poll"') > minCycles) && Date.now() - t0 < 60_000) {
+  while (!(sample(before, 'tcplens_view_ticks_total', 'view="poll"') > minCycles) && Date.now() - t0 < scaled(60_000)) {
     await sleep(200);
     before = await page();
   }
@@ -42,7 +43,7 @@ async function runFor(ns: string, extra: string[], ms: number, minCycles: number
 }
 
 describe('tcplens run --listen-interval: listeners on their own period', function () {
-  this.timeout(180_000);
+  this.timeout(scaled(180_000));
   let ns = '';
   let wl: Workload | null = null;
 

@@ -12,6 +12,7 @@ import { collectStdout, killRuns, runCli, startRun, type RunProc } from '../help
 import { skipIf } from '../helpers/skip';
 import { readCapEff } from '../../src/preflight/caps';
 import { haveClickHouse, rows, startTestServer } from '../helpers/clickhouse';
+import { scaled } from '../helpers/time_scale';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const bit = (n: number): bigint => 1n << BigInt(n);
@@ -41,7 +42,7 @@ function tasks(pid: number): Task[] {
 }
 
 describe('tcplens run: least privilege after start', function () {
-  this.timeout(180_000);
+  this.timeout(scaled(180_000));
   let ns = '';
   let late = ''; // a namespace made after the drop, beside ns
   const start = readCapEff();

@@ -11,12 +11,13 @@ import { startSampleWorkload } from '../helpers/samples';
 import { VIEW_EVENTS, VIEW_POLL } from '../../src/correlate/flow_row';
 import { skipIf } from '../helpers/skip';
 import { DUMP_REASONS } from '../../src/sources/poll_lookup';
+import { scaled } from '../helpers/time_scale';
 
 type Row = Record<string, string | number>;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe('tcplens run: every view this kernel runs, into ndjson', function () {
-  this.timeout(180_000);
+  this.timeout(scaled(180_000));
   let ns = '';
   let stopWl: () => Promise<void> = async () => undefined;
 

@@ -14,6 +14,7 @@ import { Sidecar } from '../../src/run/sidecar';
 import { parseNetnsSelector } from '../../src/netns/select';
 import { eventsSuite } from '../helpers/events';
 import { NullSink, quietLog } from '../helpers/views';
+import { scaled } from '../helpers/time_scale';
 
 const CHURN = path.resolve(__dirname, '../../../test/helpers/churn.py');
 const settle = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -64,7 +65,7 @@ async function runFor(views: View[], ms: number, during?: (t0: number) => Promis
 }
 
 describe('run loop: watched views tick on wake, not on their period', function () {
-  this.timeout(60_000);
+  this.timeout(scaled(60_000));
 
   it('an idle watched view ticks at the start, once a cycle and at the end; an unwatched one every everyMs', async () => {
     const w = new Watched(50);
@@ -96,7 +97,7 @@ describe('run loop: watched views tick on wake, not on their period', function (
 });
 
 describe('run loop on the kernel: destroy and events wake it', function () {
-  this.timeout(60_000);
+  this.timeout(scaled(60_000));
   let ns = '';
   eventsSuite('wake', (n) => (ns = n));
 

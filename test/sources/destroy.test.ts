@@ -9,6 +9,7 @@ import { parseNetnsSelector } from '../../src/netns/select';
 import { suiteNetns } from '../helpers/netns';
 import { heldChurn, liveCookies } from '../helpers/churn';
 import { armWatch } from '../helpers/watch';
+import { scaled } from '../helpers/time_scale';
 
 const CHURN = path.resolve(__dirname, '../../../test/helpers/churn.py');
 
@@ -43,7 +44,7 @@ async function collect(src: DestroySource): Promise<Row[]> {
 const settle = (ms = 300): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe('DestroySource (sock_diag destroy multicast)', function () {
-  this.timeout(60_000);
+  this.timeout(scaled(60_000));
   const netns = suiteNetns('destroy', true);
 
   it('reports each closed socket once, with final byte counts', async () => {

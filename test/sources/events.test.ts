@@ -21,6 +21,7 @@ import {
   type FinalCounters,
 } from '../helpers/events';
 import { churn, heldChurn, liveCookies } from '../helpers/churn';
+import { scaled } from '../helpers/time_scale';
 
 const settle = (ms = 300): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const count = (rows: EventRow[], kind: string): number => rows.filter((r) => r.kind === kind).length;
@@ -35,7 +36,7 @@ function py(ns: string, code: string, args: string[] = []): { pid: number; lines
 }
 
 describe('EventSource (eBPF events, real kernel)', function () {
-  this.timeout(90_000);
+  this.timeout(scaled(90_000));
   let ns = '';
   const { track, closeTracked } = eventsSuite('ev', (n) => (ns = n));
 

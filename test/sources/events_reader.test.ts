@@ -10,6 +10,7 @@ import { FLOW_KINDS, type EventSource, type EventOptions } from '../../src/sourc
 import { churn } from '../helpers/churn';
 import { armWatch } from '../helpers/watch';
 import { collectEvents, eventsSuite, nsEvents, type EventRow } from '../helpers/events';
+import { scaled } from '../helpers/time_scale';
 
 const settle = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const count = (rows: EventRow[], kind: string): number => rows.filter((r) => r.kind === kind).length;
@@ -46,7 +47,7 @@ async function emptyDrainMicros(src: EventSource, reps: number): Promise<number>
 }
 
 describe('EventSource reader thread (pumpMs, real kernel)', function () {
-  this.timeout(90_000);
+  this.timeout(scaled(90_000));
   let ns = '';
   const { track } = eventsSuite('evr', (n) => (ns = n));
 

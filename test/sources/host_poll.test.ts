@@ -12,11 +12,12 @@ import { PollSource } from '../../src/sources/poll';
 import { createNetns, deleteNetns, isRoot, startWorkload, type Workload } from '../helpers/netns';
 import { collector, compared, differences, pollFallbackWarnings, type Row } from '../helpers/poll_rows';
 import { skipIf } from '../helpers/skip';
+import { scaled } from '../helpers/time_scale';
 
 const TIME_WAIT = '6';
 
 describe('IterPollSource host pass (iter/task_file)', function () {
-  this.timeout(60_000);
+  this.timeout(scaled(60_000));
   const names: string[] = [];
   const loads: Workload[] = [];
   let src: IterPollSource;

@@ -12,9 +12,10 @@ import { addon } from '../../src/native/addon';
 import { collector, compared, differences, pollFallbackWarnings, type Row } from '../helpers/poll_rows';
 import { startWorkload, suiteNetns, type Workload } from '../helpers/netns';
 import { skipIf } from '../helpers/skip';
+import { scaled } from '../helpers/time_scale';
 
 describe('IterPollSource (iter/tcp)', function () {
-  this.timeout(60_000);
+  this.timeout(scaled(60_000));
   const ns = suiteNetns('iter');
   const loads: Workload[] = [];
   let src: IterPollSource;

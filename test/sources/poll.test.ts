@@ -6,11 +6,12 @@ import { PollSource } from '../../src/sources/poll';
 import { parseNetnsSelector } from '../../src/netns/select';
 import { createNetns, deleteNetns, isRoot, startWorkload, type Workload } from '../helpers/netns';
 import { skipIf } from '../helpers/skip';
+import { scaled } from '../helpers/time_scale';
 
 const fdCount = (): number => fs.readdirSync('/proc/self/fd').length;
 
 describe('PollSource across namespaces', function () {
-  this.timeout(60_000);
+  this.timeout(scaled(60_000));
   const made: string[] = [];
   const loads: Workload[] = [];
 

@@ -16,13 +16,14 @@ import { startWorkload, type Workload } from '../helpers/netns';
 import { collector, type Row } from '../helpers/poll_rows';
 import { EventBatch } from '../../src/layout/event_columns';
 import { TCP_STATES } from '../../src/format/tcp_states';
+import { scaled } from '../helpers/time_scale';
 
 /** columns that move between two polls of an idle socket, or say when the row was read */
 const MOVING = /^(ts_ns|idiag_expires|tcpi_last_|tcpi_busy_time|tcpi_rcv_rtt|tcpi_rcv_space)/;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe('poll by exact-match requests (ExactPoll)', function () {
-  this.timeout(120_000);
+  this.timeout(scaled(120_000));
   let ns = '';
   const { track } = eventsSuite('plk', (n) => (ns = n));
   const running: Workload[] = [];

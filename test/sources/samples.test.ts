@@ -10,6 +10,7 @@ import { SMF } from '../../src/layout/sample_columns';
 import { createNetns, deleteNetns } from '../helpers/netns';
 import { samplesSkipReason, startSampleWorkload, type SampleWorkloadInfo } from '../helpers/samples';
 import { skipIf } from '../helpers/skip';
+import { scaled } from '../helpers/time_scale';
 
 const RECV_THREADS = 3;
 
@@ -39,7 +40,7 @@ async function pollNs(ns: string): Promise<Map<string, { cookie: string; inode: 
 }
 
 describe('SampleSource (iter/task, iter/task_file) against a known workload', function () {
-  this.timeout(60_000);
+  this.timeout(scaled(60_000));
   let ns = '';
   let wl: SampleWorkloadInfo;
   let stopWl: () => Promise<void> = async () => undefined;

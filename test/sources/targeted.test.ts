@@ -10,6 +10,7 @@ import { parseNetnsSelector } from '../../src/netns/select';
 import type { Target } from '../../src/run/target_queue';
 import { suiteWorkloads } from '../helpers/netns';
 import { netnsInode } from '../helpers/events';
+import { scaled } from '../helpers/time_scale';
 
 interface Row {
   target: Target;
@@ -20,7 +21,7 @@ interface Row {
 }
 
 describe('TargetedSource: exact-match requests for single sockets', function () {
-  this.timeout(60_000);
+  this.timeout(scaled(60_000));
   const netns = suiteWorkloads('tgt');
 
   /** Every established socket in the namespace as a target (cookies from a real dump). */

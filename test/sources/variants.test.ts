@@ -19,6 +19,7 @@ import { collectEvents, netnsInode, type EventRow } from '../helpers/events';
 import { heldChurn } from '../helpers/churn';
 import { samplesSkipReason, startSampleWorkload, type SampleWorkloadInfo } from '../helpers/samples';
 import { skipIf } from '../helpers/skip';
+import { scaled } from '../helpers/time_scale';
 
 const show = (r: EventRow): string => `${r.kind} ${r.sport}>${r.dport} cookie ${r.cookie} flags ${r.flags}`;
 const settle = (ms = 300): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -51,7 +52,7 @@ function ranOrRefused(p: ViewPart | undefined, program: string): boolean {
 }
 
 describe('eBPF variants: each one the kernel accepts reports what the best one does', function () {
-  this.timeout(120_000);
+  this.timeout(scaled(120_000));
 
   describe('events (state, retransmit, reset_sent, reset_received)', () => {
     let ns = '';

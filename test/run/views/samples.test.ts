@@ -11,6 +11,7 @@ import { createNetns, deleteNetns, isRoot } from '../../helpers/netns';
 import { killRuns, startRun } from '../../helpers/run_proc';
 import { startSampleWorkload } from '../../helpers/samples';
 import { skipIf } from '../../helpers/skip';
+import { scaled } from '../../helpers/time_scale';
 import { freePort } from '../../helpers/clickhouse';
 import { flags } from '../../helpers/cli_flags';
 import { OWNERS_FULL_EVERY, OwnersView, TASKS_IDLE_EVERY_MS, TasksView } from '../../../src/run/views/samples';
@@ -185,7 +186,7 @@ describe('TasksView: when a tick runs the task pass', () => {
 });
 
 describe('run: the owners pass on an idle namespace', function () {
-  this.timeout(180_000);
+  this.timeout(scaled(180_000));
   let ns = '';
   const stops: Array<() => Promise<void>> = [];
 
@@ -236,7 +237,7 @@ describe('run: the owners pass on an idle namespace', function () {
       await r.exited;
       this.skip(); // the owners part does not load on this kernel (the start log says why)
     }
-    const firstAt = await waitMore(0, 60_000); // the first pass: the first workload's owners
+    const firstAt = await waitMore(0, scaled(60_000)); // the first pass: the first workload's owners
     expect(firstAt, 'a first owners pass').to.be.below(Infinity);
     // the views' first rounds may bring flows the first pass came too early for (the listener):
     // one more pass then, after which nothing is new
