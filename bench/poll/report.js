@@ -53,7 +53,7 @@ function parseTcplens(line) {
 // Start-up anchors: the same command on an empty namespace (lo only), run
 // before the farms existed.
 const startup = {};
-for (const c of ['floor', 'ss', 'tcplens']) {
+for (const c of ['floor', 'ss', 'tcplens', 'catnull']) {
   const e = pick(c, 'empty').filter((r) => r.ru.exit === 0);
   startup[c] = { user: median(e.map((r) => r.ru.user_us)), sys: median(e.map((r) => r.ru.sys_us)) };
 }
@@ -154,6 +154,10 @@ const iterQuietB = steadyRow('  baseline build, unchanged', steadyOf('iterqb', f
 // what an iter/tcp pass costs before tcplens's program does anything (iter_floor.bpf.c)
 const walk = row('iter/tcp walk, empty program', pick('walk', 'full'));
 const walkRead = row('iter/tcp walk + 1 tcp_sock field', pick('walkread', 'full'));
+// the same check kept in socket storage: the pass that writes it, and walks of the storage map instead of the hash table
+const storeFill = row('iter/tcp walk + socket storage write', pick('storefill', 'full'));
+const storeWalk = row('storage map walk, empty program', pick('storewalk', 'full'));
+const storeWalkRead = row('storage map walk + field vs record', pick('storewalkread', 'full'));
 const steadyCycles = median(steadyPer.map((p) => p.cycles));
 // Cross-check of the self-reported window (printer.begin .. the cycle's end):
 // per rep, (sidecar process CPU - --once process CPU of the same rep) / its
@@ -272,6 +276,13 @@ for (const [r, fl, s] of [
   ...(iterQuietB.of ? [[iterQuietB, floor, ss]] : []),
   ...(walk.of ? [[walk, floor, ss]] : []),
   ...(walkRead.of ? [[walkRead, floor, ss]] : []),
+  ...(storeWalk.of
+    ? [
+        [storeFill, floor, ss],
+        [storeWalk, floor, ss],
+        [storeWalkRead, floor, ss],
+      ]
+    : []),
   ...(tlSink.of
     ? [
         [tlSink, floor, ss],
@@ -358,6 +369,23 @@ if (iterAll.of) {
       `the walk's own cost (cat of a pinned iter/tcp program, iter_floor.bpf.c): empty program ${f(ratio(walk.total, floor.total))}x the floor,` +
         ` + one tcp_sock field ${f(ratio(walkRead.total, floor.total))}x: what any in-kernel change check pays before it compares`,
     );
+  if (storeWalk.of)
+    out.push(
+      `a walk of the socket storage map instead (iter/bpf_sk_storage_map: no hash-table walk, no socket lock): empty program` +
+        ` ${f(ratio(storeWalk.total, floor.total))}x the floor, reading the field and comparing it with the record` +
+        ` ${f(ratio(storeWalkRead.total, floor.total))}x; the iter/tcp pass that writes the records ${f(ratio(storeFill.total, floor.total))}x`,
+    );
+  if (walk.of && startup.catnull.user + startup.catnull.sys > 0) {
+    // where starting a process is not small against a pass (a qemu guest): the same, each net of its start-up
+    const net = (label, c) => row(label, pick(c, 'full'), minus('catnull'));
+    const x = (w) => f(ratio(w.total, floorSub.total));
+    const ms = (c) => f((startup[c].user + startup[c].sys) / 1000, 1);
+    out.push(
+      `net of start-up (cat ${ms('catnull')} ms, the floor's ${ms('floor')} ms): iter/tcp walk ${x(net('', 'walk'))}x the floor,` +
+        ` + one field ${x(net('', 'walkread'))}x` +
+        (storeWalk.of ? `; storage map walk ${x(net('', 'storewalk'))}x, + field vs record ${x(net('', 'storewalkread'))}x` : ''),
+    );
+  }
 }
 if (loadavg) out.push(`load average (1, 5, 15 min) at start: ${loadavg.start}; at end: ${loadavg.end}`);
 out.push('user/sys split is tick-sampled by the kernel; the total is exact');

@@ -38,6 +38,30 @@ pin_walks() {
   WALKS="walk walkread"
 }
 pin_walks 2>"$B/pin_walks.err" || echo "iter/tcp walk anchors skipped: $(tail -n1 "$B/pin_walks.err")" >&2
+# The socket-storage walks (iter_floor.bpf.c STORAGE_*): `storefill` gives every
+# socket of the farm a storage record (an iter/tcp pass, run before them each
+# rep), `storewalk`/`storewalkread` walk the storage map. A kernel may refuse
+# iterators over map elements: 6.18 here does, with EPERM before verifying
+# (iter/bpf_map_elem too), Debian's 6.1 and 6.12 load them.
+pin_storage_walks() {
+  [ -n "$WALKS" ] || return 1
+  cc_bpf() { clang -O2 -g -target bpf -D__TARGET_ARCH_x86 -I"$ROOT/bpf/.output" "${@:2}" -c "$HERE/iter_floor.bpf.c" -o "$B/$1.bpf.o"; }
+  cc_bpf storefill -DSTORAGE_FILL && cc_bpf storewalk -DSTORAGE_WALK && cc_bpf storewalkread -DSTORAGE_WALK -DREAD_ONE || return 1
+  bpftool iter pin "$B/storefill.bpf.o" "$PIN/storefill" || return 1
+  # the storage map: the one sk_storage map of the fill program the link runs
+  local prog map
+  prog=$(bpftool -j link show pinned "$PIN/storefill" | node -pe 'JSON.parse(require("fs").readFileSync(0)).prog_id') || return 1
+  map=$(bpftool -j map show | node -pe 'const ids = new Set(JSON.parse(process.argv[1]).map_ids);
+    JSON.parse(require("fs").readFileSync(0)).find((m) => ids.has(m.id) && m.type === "sk_storage").id' \
+    "$(bpftool -j prog show id "$prog")") || return 1
+  local v
+  for v in storewalk storewalkread; do
+    bpftool iter pin "$B/$v.bpf.o" "$PIN/$v" map id "$map" || return 1
+  done
+  WALKS="$WALKS storefill storewalk storewalkread"
+}
+pin_storage_walks 2>"$B/pin_storage.err" ||
+  echo "socket-storage walk anchors skipped: $( (grep -m1 'load failed' "$B/pin_storage.err" || tail -n1 "$B/pin_storage.err") | sed 's/^libbpf: //')" >&2
 
 # One process holds at most RLIMIT_NOFILE's hard limit (20000 here): 9,900 pairs a farm.
 PAIRS=$((SOCKETS / 2))
@@ -78,7 +102,8 @@ run() {  # run CMD NSKIND REP
   local out=$TMP/$cmd.out err=$TMP/$cmd.$kind.err ru
   case "$cmd" in
     floor) ru=$("$B/rusage" -n "$ns" -o "$out" -e "$err" -- "$B/dump_floor") ;;
-    walk | walkread) ru=$("$B/rusage" -n "$ns" -o "$out" -e "$err" -- cat "$PIN/$cmd") ;;
+    walk | walkread | store*) ru=$("$B/rusage" -n "$ns" -o "$out" -e "$err" -- cat "$PIN/$cmd") ;;
+    catnull) ru=$("$B/rusage" -n "$ns" -o "$out" -e "$err" -- cat /dev/null) ;;  # the walks' start-up
     ss) ru=$("$B/rusage" -n "$ns" -o /dev/null -e "$err" -- ss -tinmHO); : >"$out" ;;
     tcplens) ru=$(cd "$ROOT" && "$B/rusage" -o "$out" -e "$err" -- \
       node bin/tcplens.js poll --once --format none --netns "$ns") ;;
@@ -112,6 +137,7 @@ run() {  # run CMD NSKIND REP
 }
 
 CMDS="floor ss tcplens"   # start-up anchors: one process, one dump each
+[ -z "$WALKS" ] || CMDS="$CMDS catnull"  # and cat's, for the walks (a qemu guest starts a process in ~0.1 s)
 FULL_CMDS="$CMDS steady iter iterq $WALKS"  # on the farm: the same, then the sidecars' steady cycles (inet_diag, iter/tcp), then the walks
 [ -z "$BASELINE" ] || FULL_CMDS="$FULL_CMDS iterb iterqb"
 if [ "$SINK" = 1 ]; then
