@@ -10,13 +10,19 @@ import * as v8 from 'v8';
 
 export const HEAP_GROWING_PERCENT = 30;
 
+/** The flag capHeapGrowth() sets for node's arguments `argv`: null where the
+ * user gave a --heap-growing-percent of their own. */
+export function heapGrowthFlag(argv: readonly string[]): string | null {
+  if (argv.some((a) => /^--heap[-_]growing[-_]percent\b/.test(a))) return null;
+  return `--heap-growing-percent=${HEAP_GROWING_PERCENT}`;
+}
+
 /** Caps V8's heap growing factor at 1 + HEAP_GROWING_PERCENT / 100 unless node
  * was started with a --heap-growing-percent; returns the flag set, or null. */
 export function capHeapGrowth(
   argv: readonly string[] = [...process.execArgv, ...(process.env['NODE_OPTIONS'] ?? '').split(/\s+/)],
 ): string | null {
-  if (argv.some((a) => /^--heap[-_]growing[-_]percent\b/.test(a))) return null;
-  const flag = `--heap-growing-percent=${HEAP_GROWING_PERCENT}`;
-  v8.setFlagsFromString(flag);
+  const flag = heapGrowthFlag(argv);
+  if (flag) v8.setFlagsFromString(flag);
   return flag;
 }
