@@ -47,14 +47,18 @@ export class TimeTable {
 
   /** one holder of id fewer; the last frees it */
   unref(id: number): void {
-    if (id === 0) return;
-    // no branch for the last holder (as in ref): the id is written above the
-    // stack every call and counted only when freed
+    // no branch (as in ref): a first cycle unrefs only id 0 (every time a
+    // flow's first), so any path past it would first run in cycle 2. id 0's
+    // count stays 0; an id is written above the stack on every call and
+    // counted only when its last holder lets go
     const nf = this.nFree,
       last = this.last,
-      freed = --this.refs[id]! === 0;
+      held = id !== 0,
+      left = this.refs[id]! - (held ? 1 : 0),
+      freed = held && left === 0;
+    this.refs[id] = left;
     this.free[nf] = id;
-    this.nFree = freed ? nf + 1 : nf;
+    this.nFree = nf + (freed ? 1 : 0);
     this.last = freed && last === id ? 0 : last;
   }
 
