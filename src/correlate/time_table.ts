@@ -55,11 +55,13 @@ export class TimeTable {
       last = this.last,
       held = id !== 0,
       left = this.refs[id]! - (held ? 1 : 0),
-      freed = held && left === 0;
+      none = left === 0,
+      wasLast = last === id,
+      freed = held && none; // each compare above made on every call (no && before it)
     this.refs[id] = left;
     this.free[nf] = id;
     this.nFree = nf + (freed ? 1 : 0);
-    this.last = freed && last === id ? 0 : last;
+    this.last = freed && wasLast ? 0 : last;
   }
 
   /** the time of id as a bigint */
