@@ -44,8 +44,12 @@ for (let i = 0; i < ls.length; i++) {
 }
 const total = Object.values(compiles).reduce((a, b) => a + b, 0);
 console.log(`cycles (ms of wall time): ${cycleMs.join(' ')}`);
-console.log(`TurboFan compiles: ${total}; per segment: ${segs.map((s) => `${s} ${compiles[s] || 0} (${Math.round(ms[s] || 0)} ms)`).join(', ')}`);
-const again = Object.entries(perFn).filter(([, a]) => a.length > 1).sort((a, b) => b[1].length - a[1].length);
+console.log(
+  `TurboFan compiles: ${total}; per segment: ${segs.map((s) => `${s} ${compiles[s] || 0} (${Math.round(ms[s] || 0)} ms)`).join(', ')}`,
+);
+const again = Object.entries(perFn)
+  .filter(([, a]) => a.length > 1)
+  .sort((a, b) => b[1].length - a[1].length);
 console.log(`compiled more than once: ${again.map(([k, a]) => `${k} ${a.join(',')}`).join('; ') || 'none'}`);
 console.log('optimized code thrown away (marked for deoptimization):');
 for (const [k, n] of Object.entries(thrown)) console.log(`  ${n} ${k}`);
