@@ -225,7 +225,7 @@ export class Flow {
     // every flow new, leaves these operations type feedback, so the cycle after
     // it does not deoptimize the poll path that inlines this
     const bps = Math.floor(((acked - la + (received - lr)) * 1e9) / dt);
-    const later = !first && dt > 0;
+    const later = dt > 0 && !first; // the compare first: not behind `first`
     if (bps > c.peakBytesPerS[i]! && later) c.peakBytesPerS[i] = bps;
     // a rare column: read only when some retransmit moved
     if (retrans > lre && later && retrans - lre > this.peakRetrans) this.peakRetrans = retrans - lre;

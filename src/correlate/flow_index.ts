@@ -21,8 +21,14 @@ export class FlowIndex {
     for (let p = mix(ns, lo, hi) & this.mask; ; p = (p + 1) & this.mask) {
       const s = t[p]!;
       if (s === 0) return -1;
-      const k = s - 1;
-      if (ck[2 * k] === lo && ck[2 * k + 1] === hi && nc[k] === ns) return k;
+      // all three compares on every probe: a first cycle (every flow new)
+      // never matches a low half, and a compare behind it that never ran
+      // would deoptimize the poll path in the cycle that first finds a flow
+      const k = s - 1,
+        mLo = ck[2 * k] === lo,
+        mHi = ck[2 * k + 1] === hi,
+        mNs = nc[k] === ns;
+      if (mLo && mHi && mNs) return k;
     }
   }
 

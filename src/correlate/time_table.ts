@@ -8,7 +8,9 @@ export class TimeTable {
   /** times by id as little-endian u32 halves; id 0 is the time 0, never counted */
   t = new Uint32Array(128);
   private refs = new Uint32Array(64);
-  private readonly free: number[] = [];
+  /** ids nobody holds: a stack of nFree, as long as refs (an id is freed once) */
+  private free = new Uint32Array(64);
+  private nFree = 0;
   private next = 1;
   /** the id handed out last (0: none): the next ref of the same time shares it */
   private last = 0;
@@ -21,7 +23,15 @@ export class TimeTable {
       this.refs[id]!++;
       return id;
     }
-    id = this.free.length ? this.free.pop()! : this.next++;
+    // a freed id, else the next new one, with the same operations either
+    // way: a first cycle frees none, and a path it never ran (pop) would
+    // deoptimize the poll path that inlines this in the cycle that first does
+    const nf = this.nFree,
+      reuse = nf > 0 ? 1 : 0,
+      top = this.free[nf - reuse]!;
+    id = reuse ? top : this.next;
+    this.nFree = nf - reuse;
+    this.next += 1 - reuse;
     if (id >= this.refs.length) this.grow(2 * this.refs.length);
     this.t[2 * id] = lo;
     this.t[2 * id + 1] = hi;
@@ -37,9 +47,21 @@ export class TimeTable {
 
   /** one holder of id fewer; the last frees it */
   unref(id: number): void {
-    if (id === 0 || --this.refs[id]! > 0) return;
-    this.free.push(id);
-    if (this.last === id) this.last = 0;
+    // no branch (as in ref): a first cycle unrefs only id 0 (every time a
+    // flow's first), so any path past it would first run in cycle 2. id 0's
+    // count stays 0; an id is written above the stack on every call and
+    // counted only when its last holder lets go
+    const nf = this.nFree,
+      last = this.last,
+      held = id !== 0,
+      left = this.refs[id]! - (held ? 1 : 0),
+      none = left === 0,
+      wasLast = last === id,
+      freed = held && none; // each compare above made on every call (no && before it)
+    this.refs[id] = left;
+    this.free[nf] = id;
+    this.nFree = nf + (freed ? 1 : 0);
+    this.last = freed && wasLast ? 0 : last;
   }
 
   /** the time of id as a bigint */
@@ -54,15 +76,18 @@ export class TimeTable {
 
   /** ids handed out and not freed */
   get size(): number {
-    return this.next - 1 - this.free.length;
+    return this.next - 1 - this.nFree;
   }
 
   private grow(n: number): void {
     const t = new Uint32Array(2 * n),
-      refs = new Uint32Array(n);
+      refs = new Uint32Array(n),
+      free = new Uint32Array(n);
     t.set(this.t);
     refs.set(this.refs);
+    free.set(this.free);
     this.t = t;
     this.refs = refs;
+    this.free = free;
   }
 }

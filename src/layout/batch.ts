@@ -58,7 +58,10 @@ export class ColumnBatch {
     const { bytes, columns } = placeColumns(capacity, specs);
     this.buffer = new ArrayBuffer(bytes);
     this.columns = columns;
-    const views: Record<string, ColumnView> = {};
+    // a null-prototype object is a dictionary of one shared map: every
+    // layout's views (poll, events, samples, owners) are one shape to the
+    // code that reads them by name, not a new map per layout to deoptimize on
+    const views = Object.create(null) as Record<string, ColumnView>;
     for (const c of columns) views[c.name] = makeView(this.buffer, c, capacity);
     this.views = views;
   }

@@ -29,6 +29,18 @@ describe('TimeTable', () => {
     expect(t.big(b)).to.equal(T + 1n);
   });
 
+  it('reuses every freed id before making a new one, across a growth', () => {
+    const t = new TimeTable();
+    const ids = Array.from({ length: 100 }, (_, k) => t.ref(lo(T + BigInt(k)), hi(T + BigInt(k))));
+    for (const id of ids.slice(10, 90)) t.unref(id);
+    expect(t.size).to.equal(20);
+    const again = Array.from({ length: 80 }, (_, k) => t.ref(lo(T + 500n + BigInt(k)), hi(T + 500n + BigInt(k))));
+    expect([...again].sort((a, b) => a - b)).to.deep.equal(ids.slice(10, 90)); // the freed ids, none new
+    expect(t.ref(lo(T + 999n), hi(T + 999n))).to.equal(101); // then the next new one
+    expect(t.big(ids[95]!)).to.equal(T + 95n);
+    expect(t.big(again[0]!)).to.equal(T + 500n);
+  });
+
   it("keeps a flow slot's times exact, shares a poll's time between flows, and lets go when they leave", () => {
     const store = new FlowStore(4);
     const f = new Flow(store, store.alloc(1n, 5n, 2, '10.0.0.1', 1000, '10.0.0.2', 80));

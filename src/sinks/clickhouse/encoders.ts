@@ -62,7 +62,10 @@ export function encodeColumnBatch(table: string, batch: ColumnBatch, o: BatchEnc
 
 /** A view's batch for its table (src/sinks/tables.ts). */
 export const encodeBatch = (batch: ColumnBatch, t: BatchTable, host: string, dialect: Dialect): EncodedChunk =>
-  encodeColumnBatch(t.table, batch, { ...t, host, dialect });
+  // every property in one order (not a spread of t): one shape of options for
+  // every table, so a table first seen in cycle 2 (owners) is no new map that
+  // deoptimizes encodeColumnBatch there
+  encodeColumnBatch(t.table, batch, { table: t.table, dicts: t.dicts, consts: t.consts, tsNs: t.tsNs, host, dialect });
 
 export const encodeSnapshots = (batch: ColumnBatch, ctx: SnapshotContext, host: string, dialect: Dialect): EncodedChunk =>
   encodeBatch(batch, snapshotsTable(ctx), host, dialect);

@@ -28,7 +28,9 @@ export interface StagedBatch {
 export class StagePool {
   private readonly free = new Map<string, ByteWriter[][]>();
   private held = 0;
-  constructor(readonly keep = 1) {}
+  constructor(readonly keep = 1) {
+    detachOnce();
+  }
 
   /** lets go of every free set (the sink is at its memory bound) */
   clear(): void {
@@ -75,6 +77,19 @@ function letGo(set: readonly ByteWriter[]): void {
     if (w.buf.byteOffset !== 0 || ab.byteLength !== w.buf.length) continue; // a slice of Node's pool
     structuredClone(ab, { transfer: [ab as ArrayBuffer] });
   }
+}
+
+/** The process's first detached ArrayBuffer makes V8 throw away every
+ * optimized function that reads a typed array (its ArrayBufferDetaching
+ * protector): ~50 of them, recompiled in cycle 2 when letGo() first ran there.
+ * Detaching an empty buffer when the pool is made, before the hot paths are
+ * optimized, compiles them once with the detach checks they keep anyway. */
+let detached = false;
+function detachOnce(): void {
+  if (detached) return;
+  detached = true;
+  const ab = new ArrayBuffer(0);
+  structuredClone(ab, { transfer: [ab] });
 }
 
 const setBytes = (set: readonly ByteWriter[]): number => set.reduce((n, w) => n + w.buf.length, 0);
