@@ -54,6 +54,30 @@ need_cmd() {
   command -v "$2" >/dev/null || { echo "$1: $2 not found ($3)" >&2; exit 2; }
 }
 
+# start_farms NS PAIRS: sockfarms in NS holding PAIRS loopback connections,
+# 9,900 a farm (RLIMIT_NOFILE), 16 listeners each from port 65100, held open
+# by fd 3 on the fifo $TMP/hold (close fd 3 to end them); pids in PIDS, the
+# number of farms in FARMS. Then wait_farms "$TMP".
+start_farms() {
+  local ns=$1 left=$2 per f n
+  FARMS=$(( (left + 9899) / 9900 )); per=$(( (left + FARMS - 1) / FARMS ))
+  mkfifo "$TMP/hold"
+  exec 3<>"$TMP/hold"
+  for ((f = 0; f < FARMS; f++)); do
+    n=$(( left < per ? left : per )); left=$((left - n))
+    ip netns exec "$ns" "$B/sockfarm" "$n" $((65100 + f * 16)) 16 0 <"$TMP/hold" >"$TMP/farm$f.out" 2>&1 3>&- &
+    PIDS+=($!)
+  done
+}
+
+# stop_farms: ends what start_farms started (and any other pid in PIDS).
+stop_farms() {
+  exec 3>&-  # farms exit when their stdin reaches EOF
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -f "$TMP/hold"  # a fifo: cp would block on it
+}
+
 # wait_farms DIR: waits (up to 120 s each) until every sockfarm in PIDS, the
 # Ith writing to DIR/farmI.out, says "ready N"; prints the sum of the Ns. A
 # farm that died or is not ready is one line and exit 1.

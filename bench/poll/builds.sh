@@ -21,19 +21,15 @@ bench_dirs bench/poll dist/src/cli/main.js
 BASE=$(cd "$BASE" && pwd)
 for p in dump_floor rusage sockfarm; do cc_fresh "$HERE/$p.c"; done
 
-PAIRS=$((SOCKETS / 2)) LPF=16
-FARMS=$(( (PAIRS + 9899) / 9900 )); PER=$(( (PAIRS + FARMS - 1) / FARMS ))
+PAIRS=$((SOCKETS / 2))
 NS=tlbuilds-$$-$RANDOM EMPTY=$NS-empty
 TMP=$(mktemp -d /tmp/tlbuilds.XXXXXX)
 PIDS=()
 cleanup() {
-  exec 3>&-
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  stop_farms
   node "$ROOT/bench/pipeline/ch.js" stop "$TMP/ch" 2>/dev/null || true
   ip netns delete "$NS" 2>/dev/null || true
   ip netns delete "$EMPTY" 2>/dev/null || true
-  rm -f "$TMP/hold"
   if [ -n "$KEEP" ]; then mkdir -p "$KEEP" && cp -a "$TMP"/. "$KEEP"/; fi
   rm -rf "$TMP"
 }
@@ -42,14 +38,7 @@ trap 'exit 130' INT TERM
 
 for n in "$NS" "$EMPTY"; do ip netns add "$n"; ip -n "$n" link set lo up; done
 ip netns exec "$NS" sysctl -qw net.ipv4.ip_local_port_range="1024 65000"
-mkfifo "$TMP/hold"
-exec 3<>"$TMP/hold"
-left=$PAIRS
-for ((f = 0; f < FARMS; f++)); do
-  n=$(( left < PER ? left : PER )); left=$((left - n))
-  ip netns exec "$NS" "$B/sockfarm" "$n" $((65100 + f * LPF)) "$LPF" 0 <"$TMP/hold" >"$TMP/farm$f.out" 2>&1 3>&- &
-  PIDS+=($!)
-done
+start_farms "$NS" "$PAIRS"
 BUILT=$(wait_farms "$TMP")
 CH_URL=$(node "$ROOT/bench/pipeline/ch.js" start "$TMP/ch")
 echo "sockets: $BUILT in $FARMS farms (netns $NS); private ClickHouse at $CH_URL; this tree $ROOT, base $BASE" >&2

@@ -24,18 +24,14 @@ if [ -n "$BASE" ]; then
 fi
 cc_fresh "$HERE/sockfarm.c"
 
-PAIRS=$((SOCKETS / 2)) LPF=16
-FARMS=$(( (PAIRS + 9899) / 9900 )); PER=$(( (PAIRS + FARMS - 1) / FARMS ))
+PAIRS=$((SOCKETS / 2))
 NS=tlcompiles-$$-$RANDOM
 TMP=$(mktemp -d /tmp/tlcompiles.XXXXXX)
 PIDS=()
 cleanup() {
-  exec 3>&-
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  stop_farms
   node "$ROOT/bench/pipeline/ch.js" stop "$TMP/ch" 2>/dev/null || true
   ip netns delete "$NS" 2>/dev/null || true
-  rm -f "$TMP/hold"
   if [ -n "$KEEP" ]; then mkdir -p "$KEEP" && cp -a "$TMP"/*.log "$KEEP"/ 2>/dev/null || true; fi
   rm -rf "$TMP"
 }
@@ -44,14 +40,7 @@ trap 'exit 130' INT TERM
 
 ip netns add "$NS"; ip -n "$NS" link set lo up
 ip netns exec "$NS" sysctl -qw net.ipv4.ip_local_port_range="1024 65000"
-mkfifo "$TMP/hold"
-exec 3<>"$TMP/hold"
-left=$PAIRS
-for ((f = 0; f < FARMS; f++)); do
-  n=$(( left < PER ? left : PER )); left=$((left - n))
-  ip netns exec "$NS" "$B/sockfarm" "$n" $((65100 + f * LPF)) "$LPF" 0 <"$TMP/hold" >"$TMP/farm$f.out" 2>&1 3>&- &
-  PIDS+=($!)
-done
+start_farms "$NS" "$PAIRS"
 BUILT=$(wait_farms "$TMP")
 CH_URL=$(node "$ROOT/bench/pipeline/ch.js" start "$TMP/ch")
 echo "sockets: $BUILT in $FARMS farms (netns $NS); private ClickHouse at $CH_URL" >&2
