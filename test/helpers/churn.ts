@@ -1,6 +1,6 @@
 // Drives test/helpers/churn.py inside a namespace: N loopback connections,
 // closed at once or held open until release().
-import { spawn, execFileSync } from 'child_process';
+import { spawn, execFile, execFileSync } from 'child_process';
 import * as path from 'path';
 import * as readline from 'readline';
 
@@ -15,6 +15,16 @@ export interface ChurnTruth {
 export function churn(ns: string, n: number, bytes = 0): ChurnTruth {
   const out = execFileSync('ip', ['netns', 'exec', ns, 'python3', CHURN, String(n), String(bytes)], { encoding: 'utf8' });
   return JSON.parse(out.trim().split('\n').pop()!) as ChurnTruth;
+}
+
+/** churn() without blocking the event loop while the script runs: a test
+ * that times what happens during the churn (a watch's wake) sees it then. */
+export function churnAsync(ns: string, n: number, bytes = 0): Promise<ChurnTruth> {
+  return new Promise((resolve, reject) =>
+    execFile('ip', ['netns', 'exec', ns, 'python3', CHURN, String(n), String(bytes)], { encoding: 'utf8' }, (err, out) =>
+      err ? reject(err) : resolve(JSON.parse(out.trim().split('\n').pop()!) as ChurnTruth),
+    ),
+  );
 }
 
 export interface HeldChurn {

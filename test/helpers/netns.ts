@@ -1,6 +1,7 @@
 // Real network namespaces for tests: unique names, removed afterwards.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'child_process';
 import * as readline from 'readline';
+import { scaled } from './time_scale';
 
 let counter = 0;
 
@@ -82,7 +83,7 @@ export function startPython<T>(
     : spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     const rl = readline.createInterface({ input: proc.stdout! });
-    const timer = setTimeout(() => reject(new Error(`${script} did not start in 20 s`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`${script} did not start in ${scaled(20)} s`)), scaled(20_000));
     proc.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`${script} exited early (${code})`));

@@ -7,7 +7,7 @@
 // without a round trip through the libuv pool.
 import { expect } from 'chai';
 import { FLOW_KINDS, type EventSource, type EventOptions } from '../../src/sources/events';
-import { churn } from '../helpers/churn';
+import { churn, churnAsync } from '../helpers/churn';
 import { armWatch } from '../helpers/watch';
 import { collectEvents, eventsSuite, nsEvents, type EventRow } from '../helpers/events';
 import { scaled } from '../helpers/time_scale';
@@ -114,7 +114,10 @@ describe('EventSource reader thread (pumpMs, real kernel)', function () {
     const cpu0 = src.stats().pump!.cpuNs;
     const plain = armWatch(src, 'plain watch armed');
     const t0 = performance.now(); // before the first record
-    churn(ns, 3);
+    // not execFileSync: the event loop must be free to see the plain watch
+    // fire at the first record, not once the script has exited (a starved
+    // qemu guest took longer than PUMP_MS / 2 from one to the other)
+    const ran = churnAsync(ns, 3);
     await plain.first();
     const plainAt = performance.now() - t0;
     const gathered = armWatch(src, 'gathered watch armed', true);
@@ -124,6 +127,7 @@ describe('EventSource reader thread (pumpMs, real kernel)', function () {
     // the plain watch fired at the first record, the gathered one when the thread read, PUMP_MS later
     expect(gatheredAt, 'gathered: not before the read').to.be.at.least(PUMP_MS - 5);
     expect(gatheredAt - plainAt, 'plain: at the first record').to.be.at.least(PUMP_MS / 2);
+    await ran;
     expect(src.stats().pump!.timerWakeups, 'reads').to.be.within(1, 3);
     expectExact(await collectEvents(src), 3);
     const cpu1 = src.stats().pump!.cpuNs;
