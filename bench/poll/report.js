@@ -377,13 +377,12 @@ if (iterAll.of) {
     );
   if (walk.of && startup.catnull.user + startup.catnull.sys > 0) {
     // where starting a process is not small against a pass (a qemu guest): the same, each net of its start-up
-    const net = (label, c) => row(label, pick(c, 'full'), minus('catnull'));
-    const x = (w) => f(ratio(w.total, floorSub.total));
+    const x = (c) => f(ratio(row('', pick(c, 'full'), minus('catnull')).total, floorSub.total));
     const ms = (c) => f((startup[c].user + startup[c].sys) / 1000, 1);
     out.push(
-      `net of start-up (cat ${ms('catnull')} ms, the floor's ${ms('floor')} ms): iter/tcp walk ${x(net('', 'walk'))}x the floor,` +
-        ` + one field ${x(net('', 'walkread'))}x` +
-        (storeWalk.of ? `; storage map walk ${x(net('', 'storewalk'))}x, + field vs record ${x(net('', 'storewalkread'))}x` : ''),
+      `net of start-up (cat ${ms('catnull')} ms, the floor's ${ms('floor')} ms): iter/tcp walk ${x('walk')}x the floor,` +
+        ` + one field ${x('walkread')}x` +
+        (storeWalk.of ? `; storage map walk ${x('storewalk')}x, + field vs record ${x('storewalkread')}x` : ''),
     );
   }
 }

@@ -26,15 +26,14 @@ for p in dump_floor rusage sockfarm; do cc_fresh "$HERE/$p.c"; done
 # bpffs, read with cat in the namespace. Skipped (said why) where they cannot load.
 PIN=/sys/fs/bpf/tlbench-$$
 WALKS=""
+# cc_bpf NAME FLAGS...: iter_floor.bpf.c built with FLAGS into $B/NAME.bpf.o
+cc_bpf() { clang -O2 -g -target bpf -D__TARGET_ARCH_x86 -I"$ROOT/bpf/.output" "${@:2}" -c "$HERE/iter_floor.bpf.c" -o "$B/$1.bpf.o"; }
 pin_walks() {
   mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf || return 1
   [ -s "$ROOT/bpf/.output/vmlinux.h" ] || return 1
   mkdir -p "$PIN" || return 1
-  local v
-  for v in walk walkread; do
-    clang -O2 -g -target bpf -D__TARGET_ARCH_x86 -I"$ROOT/bpf/.output" $([ "$v" = walkread ] && echo -DREAD_ONE) \
-      -c "$HERE/iter_floor.bpf.c" -o "$B/$v.bpf.o" && bpftool iter pin "$B/$v.bpf.o" "$PIN/$v" || return 1
-  done
+  cc_bpf walk && cc_bpf walkread -DREAD_ONE || return 1
+  bpftool iter pin "$B/walk.bpf.o" "$PIN/walk" && bpftool iter pin "$B/walkread.bpf.o" "$PIN/walkread" || return 1
   WALKS="walk walkread"
 }
 pin_walks 2>"$B/pin_walks.err" || echo "iter/tcp walk anchors skipped: $(tail -n1 "$B/pin_walks.err")" >&2
@@ -45,7 +44,6 @@ pin_walks 2>"$B/pin_walks.err" || echo "iter/tcp walk anchors skipped: $(tail -n
 # (iter/bpf_map_elem too), Debian's 6.1 and 6.12 load them.
 pin_storage_walks() {
   [ -n "$WALKS" ] || return 1
-  cc_bpf() { clang -O2 -g -target bpf -D__TARGET_ARCH_x86 -I"$ROOT/bpf/.output" "${@:2}" -c "$HERE/iter_floor.bpf.c" -o "$B/$1.bpf.o"; }
   cc_bpf storefill -DSTORAGE_FILL && cc_bpf storewalk -DSTORAGE_WALK && cc_bpf storewalkread -DSTORAGE_WALK -DREAD_ONE || return 1
   bpftool iter pin "$B/storefill.bpf.o" "$PIN/storefill" || return 1
   # the storage map: the one sk_storage map of the fill program the link runs
@@ -137,8 +135,8 @@ run() {  # run CMD NSKIND REP
 }
 
 CMDS="floor ss tcplens"   # start-up anchors: one process, one dump each
-[ -z "$WALKS" ] || CMDS="$CMDS catnull"  # and cat's, for the walks (a qemu guest starts a process in ~0.1 s)
 FULL_CMDS="$CMDS steady iter iterq $WALKS"  # on the farm: the same, then the sidecars' steady cycles (inet_diag, iter/tcp), then the walks
+[ -z "$WALKS" ] || CMDS="$CMDS catnull"  # and cat's start-up, for the walks (a qemu guest starts a process in ~0.1 s); not on the farm
 [ -z "$BASELINE" ] || FULL_CMDS="$FULL_CMDS iterb iterqb"
 if [ "$SINK" = 1 ]; then
   # Long enough that start-up is a small share; slow enough that the server
