@@ -64,7 +64,7 @@ describe('bench/poll --smoke', function () {
     expect(Number(steady[2]), `sink steady total: ${steady.join(' ')}`).to.be.above(0);
     expect(steady[7]).to.equal('1/1');
     expect(out).to.match(
-      /^goal sidecar with the sink: <= 2x floor per socket per cycle: [\d.]+x (MET|NOT MET) \(whole run\), [\d.]+x (MET|NOT MET) \(steady\); RSS < 150 MB: [\d.]+ MB (MET|NOT MET)/m,
+      /^goal sidecar with the sink: <= 2x floor per socket per cycle: -?[\d.]+x (MET|NOT MET) \(whole run\), [\d.]+x (MET|NOT MET) \(steady\); RSS < 150 MB: [\d.]+ MB (MET|NOT MET)/m,
     );
   });
 });
