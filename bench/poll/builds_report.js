@@ -40,6 +40,9 @@ for (const fl of ls.filter((l) => l.v === 'floor')) {
       // (the sink waits on ClickHouse): cycles 1 and 2 and three later ones
       five: (full.cpu[1] - empty.cpu[1] + 3 * (later(full.cpu) - later(empty.cpu))) / 5 / n / floorUs,
       rss: full.ru.maxrss_kb / 1024,
+      // what the run wrote: --changes-only writes only the sockets that moved
+      snaps: typeof full.snapshots === 'number' ? full.snapshots / full.cycles : NaN,
+      args: full.args || '',
     });
   }
 }
@@ -48,15 +51,17 @@ console.log(
   `sockets ${floors[0]?.out.sockets}; ${floors.length} reps; floor ${f(med(floors.map((l) => tot(l) / l.out.sockets)))} us/socket (median)`,
 );
 console.log(
-  'build  runs  whole run (x floor, per cycle)  as 5 cycles  steady (cycles 3+, x floor)  cycle 1 ms  cycle 2 ms  a later cycle ms  cycles  maxRSS MB',
+  'build  runs  whole run (x floor, per cycle)  as 5 cycles  steady (cycles 3+, x floor)  cycle 1 ms  cycle 2 ms  a later cycle ms  cycles  maxRSS MB  tcp_snapshots rows a cycle',
 );
 for (const v of Object.keys(per).filter((k) => per[k].length || k !== 'iter')) {
   const p = per[v],
     m = (k) => med(p.map((x) => x[k]));
   console.log(
-    `${v.padEnd(5)}  ${String(p.length).padStart(4)}  ${f(m('whole')).padStart(30)}  ${f(m('five')).padStart(11)}  ${f(m('steady')).padStart(27)}  ${f(m('c1'), 0).padStart(10)}  ${f(m('c2'), 0).padStart(10)}  ${f(m('later'), 0).padStart(16)}  ${f(m('cycles'), 1).padStart(6)}  ${f(m('rss'), 0).padStart(9)}`,
+    `${v.padEnd(5)}  ${String(p.length).padStart(4)}  ${f(m('whole')).padStart(30)}  ${f(m('five')).padStart(11)}  ${f(m('steady')).padStart(27)}  ${f(m('c1'), 0).padStart(10)}  ${f(m('c2'), 0).padStart(10)}  ${f(m('later'), 0).padStart(16)}  ${f(m('cycles'), 1).padStart(6)}  ${f(m('rss'), 0).padStart(9)}  ${f(m('snaps'), 0).padStart(26)}`,
   );
 }
+// the tcplens run options beyond the common ones (--this-args, --iter); the base runs with the defaults
+for (const v of ['this', 'iter'].filter((k) => per[k].length && per[k][0].args)) console.log(`${v} runs with: ${per[v][0].args}`);
 for (const v of ['this', 'iter'].filter((k) => per[k].length)) {
   const pairs = per[v].map((t) => [t, per.base.find((b) => b.rep === t.rep)]).filter(([, b]) => b);
   console.log(
