@@ -1,12 +1,14 @@
 // A source's watch(cb) in a test: armed, and its calls counted.
 import { expect } from 'chai';
+import { scaled } from './time_scale';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export interface WatchCalls {
   /** how many times the callback ran so far */
   readonly count: number;
-  /** resolves once the callback has run, or after `timeoutMs` without */
+  /** resolves once the callback has run, or after `timeoutMs` without (scaled:
+   * a guard against a hang, and a starved qemu guest wakes late) */
   first(timeoutMs?: number): Promise<void>;
 }
 
@@ -19,8 +21,9 @@ export function armWatch(src: { watch(wake: () => void, gathered?: boolean): boo
       return count;
     },
     async first(timeoutMs = 2000) {
-      const t0 = performance.now();
-      while (!count && performance.now() - t0 < timeoutMs) await sleep(10);
+      const t0 = performance.now(),
+        limit = scaled(timeoutMs);
+      while (!count && performance.now() - t0 < limit) await sleep(10);
     },
   };
 }
