@@ -232,13 +232,16 @@ describe('EventSource (eBPF events, real kernel)', function () {
     expect(b.map(key)).to.deep.equal(a.map(key));
     // each drain takes its own wall-minus-monotonic offset: the same within a
     // few µs (no clock was set meanwhile), or ms when a loaded emulated host
-    // descheduled the vCPU between the two clock reads
+    // descheduled the vCPU between the two clock reads (a starved guest of the
+    // kernel matrix: tens of ms, so the bound scales there)
+    const slack = scaled(50_000_000);
     expect(offsets.length).to.be.greaterThan(2);
-    for (const o of offsets) expect(Math.abs(o - offsets[0]!), 'offsets of the drains').to.be.below(50_000_000);
+    for (const o of offsets) expect(Math.abs(o - offsets[0]!), 'offsets of the drains').to.be.below(slack);
     // two programs stamped each event, one after the other: apart by what ran
-    // between them (on a loaded emulated host, a descheduled vCPU: ms), never by
-    // a conversion error (the offset itself: decades)
-    b.forEach((r, i) => expect(Number(r.tsNs - a[i]!.tsNs)).to.be.within(-50_000_000, 50_000_000));
+    // between them (on a loaded emulated host, a descheduled vCPU: ms; 98 ms
+    // once in a starved 5.10 guest), never by a conversion error (the offset
+    // itself: decades)
+    b.forEach((r, i) => expect(Number(r.tsNs - a[i]!.tsNs)).to.be.within(-slack, slack));
     expect(pieces.stats().batches - st0.batches).to.equal(Math.ceil(b.length / 7));
   });
 
