@@ -30,10 +30,11 @@ describe('bench/poll/builds.sh --smoke', function () {
     }
     // the default writes every socket each cycle; after its first (full) cycle
     // --changes-only writes the farm's listeners only, so fewer a cycle once a second cycle ran
+    const CYCLES = 6,
+      SNAPS = 8;
     const col = (v: string, i: number): number => rows.get(v)?.[i] ?? NaN;
-    const [cycles, snaps] = [(v: string) => col(v, 6), (v: string) => col(v, 8)];
-    expect(snaps('base'), out).to.be.at.least(2000);
-    if (cycles('this') >= 2) expect(snaps('this'), out).to.be.below(snaps('base'));
+    expect(col('base', SNAPS), out).to.be.at.least(2000);
+    if (col('this', CYCLES) >= 2) expect(col('this', SNAPS), out).to.be.below(col('base', SNAPS));
     // (either sign, as the rows: this and base can each come out under their empty runs here)
     expect(out).to.match(/^per rep, this\/base: whole run -?[\d.]+ \(median -?[\d.]+\)/m);
     // "as 5 cycles" needs a third cycle, which a smoke run may not make
